@@ -1,0 +1,660 @@
+#define _GNU_SOURCE
+#include "vd_baseline.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <openssl/evp.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vd_buf.h"
+#include "vd_str.h"
+
+#ifndef VD_VERSION
+#define VD_VERSION "0.0.0"
+#endif
+
+#define META_VALUE_MAX 4096
+#define ENTRY_BLOB_MAX ((size_t)4 << 20)
+
+int vd_baseline_new(vd_baseline **ret, vd_err *err) {
+        vd_baseline *b = calloc(1, sizeof *b);
+        if (!b)
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        vd_entries_init(&b->entries);
+        b->schema = VD_BASELINE_SCHEMA;
+        b->hash_algo = VD_HASH_XXH3;
+        int r = vd_random_bytes(b->seed, sizeof b->seed, err);
+        if (r < 0) {
+                free(b);
+                return r;
+        }
+        *ret = b;
+        return 0;
+}
+
+void vd_baseline_free(vd_baseline *b) {
+        if (!b)
+                return;
+        free(b->tool_version);
+        free(b->source_kind);
+        free(b->source);
+        free(b->hostname);
+        free(b->policy_digest);
+        free(b->policy_source);
+        vd_entries_release(&b->entries);
+        free(b);
+}
+
+int vd_digest_hex(const void *p, size_t n, char out[65]) {
+        unsigned char md[32];
+        unsigned int len = 0;
+        if (EVP_Digest(p, n, md, &len, EVP_sha256(), NULL) != 1)
+                return VD_E_INTERNAL;
+        for (int i = 0; i < 32; i++)
+                snprintf(out + 2 * i, 3, "%02x", md[i]);
+        return 0;
+}
+
+/* ---- metadata as key/value text ---- */
+
+struct kv {
+        const char *key;
+        char *val; /* owned */
+};
+
+#define N_META 12
+
+static int meta_to_kv(const vd_baseline *b, struct kv kv[N_META]) {
+        char seed[2 * VD_HASH_SEED_LEN + 1];
+        for (size_t i = 0; i < VD_HASH_SEED_LEN; i++)
+                snprintf(seed + 2 * i, 3, "%02x", b->seed[i]);
+        char created[32], schema[16], count[32], warns[32];
+        snprintf(created, sizeof created, "%lld", (long long)b->created_ns);
+        snprintf(schema, sizeof schema, "%d", b->schema);
+        snprintf(count, sizeof count, "%zu", b->entries.n);
+        snprintf(warns, sizeof warns, "%llu", (unsigned long long)b->capture_warnings);
+        /* Sorted by key: the digest walks them in this order. */
+        const char *vals[N_META] = {created,
+                                    warns,
+                                    count,
+                                    vd_hash_algo_name(b->hash_algo),
+                                    seed,
+                                    b->hostname ? b->hostname : "",
+                                    b->owners_resolved ? "1" : "0",
+                                    b->policy_digest ? b->policy_digest : "",
+                                    b->policy_source ? b->policy_source : "",
+                                    b->source ? b->source : "",
+                                    b->source_kind ? b->source_kind : "",
+                                    b->tool_version ? b->tool_version : VD_VERSION};
+        static const char *const keys[N_META] = {"created_ns",    "capture_warnings", "entry_count",
+                                                 "hash_algo",     "hash_key",         "hostname",
+                                                 "owners_resolved", "policy_digest",  "policy_source",
+                                                 "source",        "source_kind",      "tool_version"};
+        for (int i = 0; i < N_META; i++) {
+                kv[i].key = keys[i];
+                kv[i].val = strdup(vals[i]);
+                if (!kv[i].val) {
+                        for (int k = 0; k < i; k++)
+                                free(kv[k].val);
+                        return VD_E_NOMEM;
+                }
+        }
+        (void)schema;
+        return 0;
+}
+
+static void kv_free(struct kv kv[N_META]) {
+        for (int i = 0; i < N_META; i++)
+                free(kv[i].val);
+}
+
+/* ---- canonical digest ---- */
+
+static void dg_u32(EVP_MD_CTX *c, uint32_t v) {
+        unsigned char x[4] = {(unsigned char)v, (unsigned char)(v >> 8), (unsigned char)(v >> 16),
+                              (unsigned char)(v >> 24)};
+        EVP_DigestUpdate(c, x, 4);
+}
+
+static void dg_u64(EVP_MD_CTX *c, uint64_t v) {
+        dg_u32(c, (uint32_t)v);
+        dg_u32(c, (uint32_t)(v >> 32));
+}
+
+static void dg_bytes(EVP_MD_CTX *c, const void *p, size_t n, bool present) {
+        if (!present) {
+                dg_u32(c, 0xffffffffu);
+                return;
+        }
+        dg_u32(c, (uint32_t)n);
+        if (n)
+                EVP_DigestUpdate(c, p, n);
+}
+
+static void dg_entry(EVP_MD_CTX *c, const vd_entry *e, vd_buf *xb) {
+        dg_bytes(c, e->path, e->path_len, true);
+        unsigned char f[4] = {e->type, e->status, e->hash_algo, e->hash_len};
+        EVP_DigestUpdate(c, f, 4);
+        dg_u32(c, (uint32_t)e->status_errno);
+        dg_u32(c, e->mode);
+        dg_u32(c, e->uid);
+        dg_u32(c, e->gid);
+        dg_bytes(c, e->uname, e->uname ? strlen(e->uname) : 0, e->uname != NULL);
+        dg_bytes(c, e->gname, e->gname ? strlen(e->gname) : 0, e->gname != NULL);
+        dg_u64(c, e->size);
+        dg_u64(c, (uint64_t)e->mtime_ns);
+        dg_u64(c, (uint64_t)e->ctime_ns);
+        dg_u64(c, e->ino);
+        dg_u64(c, e->nlink);
+        dg_u64(c, e->rdev);
+        dg_bytes(c, e->target, e->target_len, e->target != NULL);
+        vd_buf_reset(xb);
+        if (e->n_xattrs)
+                vd_xattrs_encode(e, xb);
+        dg_bytes(c, xb->buf, xb->len, true);
+        dg_bytes(c, e->hash, e->hash_len, true);
+}
+
+static int compute_digest(const vd_baseline *b, struct kv kv[N_META], char out[65]) {
+        EVP_MD_CTX *c = EVP_MD_CTX_new();
+        vd_buf xb;
+        vd_buf_init(&xb, ENTRY_BLOB_MAX);
+        if (!c || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1) {
+                EVP_MD_CTX_free(c);
+                return VD_E_NOMEM;
+        }
+        static const char magic[] = "vmdrift-baseline-content-v1";
+        EVP_DigestUpdate(c, magic, sizeof magic);
+        dg_u32(c, (uint32_t)b->schema);
+        for (int i = 0; i < N_META; i++) {
+                dg_bytes(c, kv[i].key, strlen(kv[i].key), true);
+                dg_bytes(c, kv[i].val, strlen(kv[i].val), true);
+        }
+        dg_u64(c, b->entries.n);
+        for (size_t i = 0; i < b->entries.n; i++)
+                dg_entry(c, b->entries.v[i], &xb);
+        unsigned char md[32];
+        unsigned int len = 0;
+        int ok = EVP_DigestFinal_ex(c, md, &len) == 1;
+        EVP_MD_CTX_free(c);
+        vd_buf_release(&xb);
+        if (!ok)
+                return VD_E_INTERNAL;
+        for (int i = 0; i < 32; i++)
+                snprintf(out + 2 * i, 3, "%02x", md[i]);
+        return 0;
+}
+
+/* ---- write ---- */
+
+static const char schema_sql[] =
+        "CREATE TABLE meta(key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;"
+        "CREATE TABLE entries(path BLOB PRIMARY KEY NOT NULL, type INTEGER NOT NULL, status INTEGER NOT NULL,"
+        " status_errno INTEGER NOT NULL, mode INTEGER NOT NULL, uid INTEGER NOT NULL, gid INTEGER NOT NULL,"
+        " uname BLOB, gname BLOB, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,"
+        " ino INTEGER NOT NULL, nlink INTEGER NOT NULL, rdev INTEGER NOT NULL, target BLOB, xattrs BLOB,"
+        " hash_algo INTEGER NOT NULL, hash BLOB) WITHOUT ROWID;";
+
+static int sqlerr(vd_err *err, sqlite3 *db, const char *what, const char *path) {
+        return vd_err_set(err, VD_E_IO, "cannot write baseline '%s': %s: %s", path, what,
+                          db ? sqlite3_errmsg(db) : "out of memory");
+}
+
+static void bind_opt_text(sqlite3_stmt *st, int i, const char *s) {
+        if (s)
+                sqlite3_bind_blob(st, i, s, (int)strlen(s), SQLITE_STATIC);
+        else
+                sqlite3_bind_null(st, i);
+}
+
+static int insert_entries(sqlite3 *db, const vd_entries *es) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(db, "INSERT INTO entries VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &st,
+                               NULL) != SQLITE_OK)
+                return -1;
+        vd_buf xb;
+        vd_buf_init(&xb, ENTRY_BLOB_MAX);
+        int rc = 0;
+        for (size_t i = 0; i < es->n && rc == 0; i++) {
+                const vd_entry *e = es->v[i];
+                sqlite3_bind_blob(st, 1, e->path, (int)e->path_len, SQLITE_STATIC);
+                sqlite3_bind_int(st, 2, e->type);
+                sqlite3_bind_int(st, 3, e->status);
+                sqlite3_bind_int(st, 4, e->status_errno);
+                sqlite3_bind_int64(st, 5, e->mode);
+                sqlite3_bind_int64(st, 6, e->uid);
+                sqlite3_bind_int64(st, 7, e->gid);
+                bind_opt_text(st, 8, e->uname);
+                bind_opt_text(st, 9, e->gname);
+                sqlite3_bind_int64(st, 10, (sqlite3_int64)e->size);
+                sqlite3_bind_int64(st, 11, e->mtime_ns);
+                sqlite3_bind_int64(st, 12, e->ctime_ns);
+                sqlite3_bind_int64(st, 13, (sqlite3_int64)e->ino);
+                sqlite3_bind_int64(st, 14, (sqlite3_int64)e->nlink);
+                sqlite3_bind_int64(st, 15, (sqlite3_int64)e->rdev);
+                if (e->target)
+                        sqlite3_bind_blob(st, 16, e->target, (int)e->target_len, SQLITE_STATIC);
+                else
+                        sqlite3_bind_null(st, 16);
+                vd_buf_reset(&xb);
+                if (e->n_xattrs) {
+                        if (vd_xattrs_encode(e, &xb) < 0) {
+                                rc = -1;
+                                break;
+                        }
+                        sqlite3_bind_blob(st, 17, xb.buf, (int)xb.len, SQLITE_STATIC);
+                } else
+                        sqlite3_bind_null(st, 17);
+                sqlite3_bind_int(st, 18, e->hash_algo);
+                if (e->hash_len)
+                        sqlite3_bind_blob(st, 19, e->hash, e->hash_len, SQLITE_STATIC);
+                else
+                        sqlite3_bind_null(st, 19);
+                if (sqlite3_step(st) != SQLITE_DONE)
+                        rc = -1;
+                sqlite3_reset(st);
+        }
+        vd_buf_release(&xb);
+        sqlite3_finalize(st);
+        return rc;
+}
+
+static int fsync_path(const char *path, int flags) {
+        int fd = open(path, flags | O_CLOEXEC);
+        if (fd < 0)
+                return -1;
+        int r = fsync(fd);
+        int e = errno;
+        close(fd);
+        errno = e;
+        return r;
+}
+
+int vd_baseline_write(vd_baseline *b, const char *path, vd_err *err) {
+        struct kv kv[N_META];
+        sqlite3 *db = NULL;
+        sqlite3_stmt *st = NULL;
+        char *tmp = NULL;
+        int r = 0;
+        bool tmp_made = false;
+
+        if (meta_to_kv(b, kv) < 0)
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        if (compute_digest(b, kv, b->content_digest) < 0) {
+                kv_free(kv);
+                return vd_err_set(err, VD_E_INTERNAL, "cannot compute the baseline digest");
+        }
+        if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0) {
+                tmp = NULL;
+                r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+                goto out;
+        }
+        int fd = mkstemp(tmp);
+        if (fd < 0) {
+                r = vd_err_errno(err, VD_E_IO, errno, "cannot create a temporary file beside '%s'", path);
+                goto out;
+        }
+        close(fd);
+        tmp_made = true;
+        if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+                r = sqlerr(err, db, "open", path);
+                goto out;
+        }
+        char pragmas[160];
+        snprintf(pragmas, sizeof pragmas,
+                 "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA application_id=%d; PRAGMA user_version=%d;",
+                 VD_BASELINE_APP_ID, b->schema);
+        if (sqlite3_exec(db, pragmas, NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_exec(db, schema_sql, NULL, NULL, NULL) != SQLITE_OK) {
+                r = sqlerr(err, db, "create tables", path);
+                goto out;
+        }
+        if (sqlite3_prepare_v2(db, "INSERT INTO meta VALUES(?,?)", -1, &st, NULL) != SQLITE_OK) {
+                r = sqlerr(err, db, "prepare", path);
+                goto out;
+        }
+        for (int i = 0; i <= N_META; i++) {
+                const char *k = i < N_META ? kv[i].key : "content_digest";
+                const char *v = i < N_META ? kv[i].val : b->content_digest;
+                sqlite3_bind_text(st, 1, k, -1, SQLITE_STATIC);
+                sqlite3_bind_text(st, 2, v, -1, SQLITE_STATIC);
+                if (sqlite3_step(st) != SQLITE_DONE) {
+                        r = sqlerr(err, db, "insert metadata", path);
+                        goto out;
+                }
+                sqlite3_reset(st);
+        }
+        if (insert_entries(db, &b->entries) < 0) {
+                r = sqlerr(err, db, "insert entries", path);
+                goto out;
+        }
+        if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+                r = sqlerr(err, db, "commit", path);
+                goto out;
+        }
+        sqlite3_finalize(st);
+        st = NULL;
+        if (sqlite3_close(db) != SQLITE_OK) {
+                r = sqlerr(err, db, "close", path);
+                db = NULL;
+                goto out;
+        }
+        db = NULL;
+        if (fsync_path(tmp, O_RDONLY) < 0) {
+                r = vd_err_errno(err, VD_E_IO, errno, "cannot write baseline '%s': fsync", path);
+                goto out;
+        }
+        if (rename(tmp, path) < 0) {
+                r = vd_err_errno(err, VD_E_IO, errno, "cannot write baseline '%s': rename", path);
+                goto out;
+        }
+        tmp_made = false;
+        {
+                char *dcopy = strdup(path);
+                if (dcopy) {
+                        fsync_path(dirname(dcopy), O_RDONLY | O_DIRECTORY);
+                        free(dcopy);
+                }
+        }
+out:
+        sqlite3_finalize(st);
+        if (db)
+                sqlite3_close(db);
+        if (tmp_made)
+                unlink(tmp);
+        free(tmp);
+        kv_free(kv);
+        return r;
+}
+
+/* ---- load ---- */
+
+static int bad(vd_err *err, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int bad(vd_err *err, const char *path, const char *fmt, ...) {
+        char m[512];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(m, sizeof m, fmt, ap);
+        va_end(ap);
+        return vd_err_set(err, VD_E_BASELINE, "baseline '%s': %s", path, m);
+}
+
+static int pragma_int(sqlite3 *db, const char *sql, int *ret) {
+        sqlite3_stmt *st = NULL;
+        int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+        if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                *ret = sqlite3_column_int(st, 0);
+                rc = SQLITE_OK;
+        }
+        sqlite3_finalize(st);
+        return rc;
+}
+
+static char *col_str(sqlite3_stmt *st, int i, size_t max, bool *ok) {
+        if (sqlite3_column_type(st, i) == SQLITE_NULL)
+                return NULL;
+        const void *p = sqlite3_column_blob(st, i);
+        int n = sqlite3_column_bytes(st, i);
+        if (n < 0 || (size_t)n > max || (p == NULL && n > 0) || (n > 0 && memchr(p, '\0', (size_t)n))) {
+                *ok = false;
+                return NULL;
+        }
+        char *s = malloc((size_t)n + 1);
+        if (!s) {
+                *ok = false;
+                return NULL;
+        }
+        if (n)
+                memcpy(s, p, (size_t)n);
+        s[n] = '\0';
+        return s;
+}
+
+static int load_meta(sqlite3 *db, vd_baseline *b, const char *path, char *stored_digest, vd_err *err) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(db, "SELECT key, value FROM meta", -1, &st, NULL) != SQLITE_OK)
+                return bad(err, path, "cannot read metadata: %s", sqlite3_errmsg(db));
+        int rc, r = 0;
+        unsigned seen = 0;
+        stored_digest[0] = '\0';
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW && r == 0) {
+                const char *k = (const char *)sqlite3_column_text(st, 0);
+                const char *v = (const char *)sqlite3_column_text(st, 1);
+                if (!k || !v || (size_t)sqlite3_column_bytes(st, 1) > META_VALUE_MAX) {
+                        r = bad(err, path, "metadata value missing or too long");
+                        break;
+                }
+                char **dst = NULL;
+                if (strcmp(k, "tool_version") == 0)
+                        dst = &b->tool_version;
+                else if (strcmp(k, "source_kind") == 0)
+                        dst = &b->source_kind;
+                else if (strcmp(k, "source") == 0)
+                        dst = &b->source;
+                else if (strcmp(k, "hostname") == 0)
+                        dst = &b->hostname;
+                else if (strcmp(k, "policy_digest") == 0)
+                        dst = &b->policy_digest;
+                else if (strcmp(k, "policy_source") == 0)
+                        dst = &b->policy_source;
+                if (dst) {
+                        free(*dst);
+                        if (!(*dst = strdup(v)))
+                                r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+                        seen++;
+                } else if (strcmp(k, "created_ns") == 0) {
+                        b->created_ns = strtoll(v, NULL, 10);
+                        seen++;
+                } else if (strcmp(k, "hash_algo") == 0) {
+                        b->hash_algo = vd_hash_algo_from_name(v);
+                        if (b->hash_algo == VD_HASH_NONE)
+                                r = bad(err, path, "unknown hash algorithm '%s'", v);
+                        seen++;
+                } else if (strcmp(k, "hash_key") == 0) {
+                        if (strlen(v) != 2 * VD_HASH_SEED_LEN) {
+                                r = bad(err, path, "hash key has the wrong length");
+                                break;
+                        }
+                        for (size_t i = 0; i < VD_HASH_SEED_LEN; i++) {
+                                unsigned x;
+                                if (sscanf(v + 2 * i, "%2x", &x) != 1) {
+                                        r = bad(err, path, "hash key is not hex");
+                                        break;
+                                }
+                                b->seed[i] = (unsigned char)x;
+                        }
+                        seen++;
+                } else if (strcmp(k, "owners_resolved") == 0) {
+                        b->owners_resolved = strcmp(v, "1") == 0;
+                        seen++;
+                } else if (strcmp(k, "capture_warnings") == 0) {
+                        b->capture_warnings = strtoull(v, NULL, 10);
+                        seen++;
+                } else if (strcmp(k, "content_digest") == 0) {
+                        snprintf(stored_digest, 65, "%s", v);
+                } else if (strcmp(k, "entry_count") == 0) {
+                        seen++;
+                } else {
+                        r = bad(err, path, "unknown metadata key '%s'", k);
+                }
+        }
+        if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+                r = bad(err, path, "cannot read metadata: %s", sqlite3_errmsg(db));
+        sqlite3_finalize(st);
+        if (r == 0 && (seen != N_META || !stored_digest[0]))
+                r = bad(err, path, "metadata is incomplete");
+        return r;
+}
+
+static int load_entries(sqlite3 *db, vd_baseline *b, const char *path, vd_err *err) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(db,
+                               "SELECT path, type, status, status_errno, mode, uid, gid, uname, gname, size, mtime_ns,"
+                               " ctime_ns, ino, nlink, rdev, target, xattrs, hash_algo, hash FROM entries ORDER BY path",
+                               -1, &st, NULL) != SQLITE_OK)
+                return bad(err, path, "cannot read entries: %s", sqlite3_errmsg(db));
+        int rc, r = 0;
+        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                vd_entry *e = vd_entry_new();
+                bool ok = e != NULL;
+                if (ok) {
+                        int pl = sqlite3_column_bytes(st, 0);
+                        const void *pp = sqlite3_column_blob(st, 0);
+                        if (!pp || pl <= 0 || (size_t)pl > VD_PATH_MAX || memchr(pp, '\0', (size_t)pl) ||
+                            ((const char *)pp)[0] != '/' || vd_entry_set_path(e, pp, (size_t)pl) < 0)
+                                ok = false;
+                }
+                if (ok) {
+                        int t = sqlite3_column_int(st, 1), s = sqlite3_column_int(st, 2), ha = sqlite3_column_int(st, 17);
+                        sqlite3_int64 mode = sqlite3_column_int64(st, 4), uid = sqlite3_column_int64(st, 5),
+                                      gid = sqlite3_column_int64(st, 6);
+                        if (t < VD_T_UNKNOWN || t > VD_T_SOCK || s < 0 || s > VD_ST_NOT_DESCENDED || mode < 0 ||
+                            mode > 07777 || uid < 0 || uid > UINT32_MAX || gid < 0 || gid > UINT32_MAX || ha < 0 ||
+                            ha > VD_HASH_SHA256)
+                                ok = false;
+                        e->type = (uint8_t)t;
+                        e->status = (uint8_t)s;
+                        e->status_errno = sqlite3_column_int(st, 3);
+                        e->mode = (uint32_t)mode;
+                        e->uid = (uint32_t)uid;
+                        e->gid = (uint32_t)gid;
+                        e->hash_algo = (uint8_t)ha;
+                }
+                if (ok) {
+                        e->uname = col_str(st, 7, VD_OWNER_NAME_MAX, &ok);
+                        e->gname = col_str(st, 8, VD_OWNER_NAME_MAX, &ok);
+                        e->size = (uint64_t)sqlite3_column_int64(st, 9);
+                        e->mtime_ns = sqlite3_column_int64(st, 10);
+                        e->ctime_ns = sqlite3_column_int64(st, 11);
+                        e->ino = (uint64_t)sqlite3_column_int64(st, 12);
+                        e->nlink = (uint64_t)sqlite3_column_int64(st, 13);
+                        e->rdev = (uint64_t)sqlite3_column_int64(st, 14);
+                }
+                if (ok && sqlite3_column_type(st, 15) != SQLITE_NULL) {
+                        int tl = sqlite3_column_bytes(st, 15);
+                        const void *tp = sqlite3_column_blob(st, 15);
+                        if (tl < 0 || (size_t)tl > VD_TARGET_MAX || (tl > 0 && !tp) || !(e->target = malloc((size_t)tl + 1)))
+                                ok = false;
+                        else {
+                                if (tl)
+                                        memcpy(e->target, tp, (size_t)tl);
+                                e->target[tl] = '\0';
+                                e->target_len = (size_t)tl;
+                        }
+                }
+                if (ok && sqlite3_column_type(st, 16) != SQLITE_NULL) {
+                        int xl = sqlite3_column_bytes(st, 16);
+                        vd_err xe = VD_ERR_INIT;
+                        if (xl < 0 || (size_t)xl > ENTRY_BLOB_MAX ||
+                            vd_xattrs_decode(e, sqlite3_column_blob(st, 16), (size_t)xl, &xe) < 0)
+                                ok = false;
+                }
+                if (ok && sqlite3_column_type(st, 18) != SQLITE_NULL) {
+                        int hl = sqlite3_column_bytes(st, 18);
+                        if (hl <= 0 || hl != vd_hash_algo_len(e->hash_algo))
+                                ok = false;
+                        else {
+                                memcpy(e->hash, sqlite3_column_blob(st, 18), (size_t)hl);
+                                e->hash_len = (uint8_t)hl;
+                        }
+                }
+                if (!ok || vd_entries_push(&b->entries, e) < 0) {
+                        char where[64];
+                        snprintf(where, sizeof where, "%zu", b->entries.n + 1);
+                        vd_entry_free(e);
+                        r = bad(err, path, "entry %s is malformed", where);
+                }
+        }
+        if (r == 0 && rc != SQLITE_DONE)
+                r = bad(err, path, "cannot read entries: %s", sqlite3_errmsg(db));
+        sqlite3_finalize(st);
+        return r;
+}
+
+int vd_baseline_load(const char *path, vd_baseline **ret, vd_err *err) {
+        vd_baseline *b = NULL;
+        sqlite3 *db = NULL;
+        int r = 0;
+        char stored[65];
+
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return vd_err_errno(err, VD_E_BASELINE, errno, "cannot open baseline '%s'", path);
+        char head[16] = {0};
+        ssize_t hn = read(fd, head, sizeof head);
+        close(fd);
+        if (hn != (ssize_t)sizeof head || memcmp(head, "SQLite format 3", 16) != 0)
+                return bad(err, path, "not a vmdrift baseline (not an SQLite database)");
+
+        b = calloc(1, sizeof *b);
+        if (!b)
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        vd_entries_init(&b->entries);
+        if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+                r = bad(err, path, "cannot open: %s", db ? sqlite3_errmsg(db) : "out of memory");
+                goto out;
+        }
+        int app = 0, ver = 0;
+        if (pragma_int(db, "PRAGMA application_id", &app) != SQLITE_OK ||
+            pragma_int(db, "PRAGMA user_version", &ver) != SQLITE_OK) {
+                r = bad(err, path, "damaged: %s", sqlite3_errmsg(db));
+                goto out;
+        }
+        if (app != VD_BASELINE_APP_ID) {
+                r = bad(err, path, "an SQLite database, but not a vmdrift baseline");
+                goto out;
+        }
+        if (ver > VD_BASELINE_SCHEMA) {
+                char m[128];
+                snprintf(m, sizeof m, "%d (this vmdrift reads up to %d); upgrade vmdrift", ver, VD_BASELINE_SCHEMA);
+                r = bad(err, path, "written with a newer baseline schema %s", m);
+                goto out;
+        }
+        if (ver < 1) {
+                r = bad(err, path, "has no schema version: damaged or not a baseline");
+                goto out;
+        }
+        b->schema = ver;
+        if ((r = load_meta(db, b, path, stored, err)) < 0)
+                goto out;
+        if ((r = load_entries(db, b, path, err)) < 0)
+                goto out;
+        {
+                struct kv kv[N_META];
+                char got[65];
+                if (meta_to_kv(b, kv) < 0) {
+                        r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+                        goto out;
+                }
+                int dr = compute_digest(b, kv, got);
+                kv_free(kv);
+                if (dr < 0) {
+                        r = vd_err_set(err, VD_E_INTERNAL, "cannot compute the baseline digest");
+                        goto out;
+                }
+                if (strcmp(got, stored) != 0) {
+                        r = bad(err, path,
+                                "damaged or modified: its content does not match its digest");
+                        goto out;
+                }
+                memcpy(b->content_digest, got, sizeof got);
+        }
+out:
+        if (db)
+                sqlite3_close(db);
+        if (r < 0) {
+                vd_baseline_free(b);
+                return r;
+        }
+        *ret = b;
+        return 0;
+}

@@ -1,0 +1,54 @@
+/* The baseline file: one SQLite database, schema-versioned.
+ *
+ * Identified by PRAGMA application_id ('VDB1') and PRAGMA user_version (the
+ * schema). Written to a temporary file beside the target, fsync'ed and renamed
+ * into place: a failed or interrupted write never replaces a good baseline.
+ * The loader treats the file as untrusted: every length is bounded and a
+ * SHA-256 digest over the canonical content must match the stored one.
+ */
+#ifndef VD_BASELINE_H
+#define VD_BASELINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vd_entry.h"
+#include "vd_err.h"
+#include "vd_hash.h"
+
+#define VD_BASELINE_APP_ID 0x56444231 /* "VDB1" */
+#define VD_BASELINE_SCHEMA 1
+
+typedef struct vd_baseline {
+        int schema;
+        char *tool_version;
+        int64_t created_ns;
+        char *source_kind; /* "dir", "image", ... */
+        char *source;      /* what was captured, as given */
+        char *hostname;    /* the capturing host */
+        int hash_algo;
+        unsigned char seed[VD_HASH_SEED_LEN]; /* XXH3 key: never leaves the host */
+        char *policy_digest;                  /* hex SHA-256 of the policy's canonical form */
+        char *policy_source;
+        bool owners_resolved;
+        uint64_t capture_warnings;
+        char content_digest[65]; /* filled by write and checked by load */
+        vd_entries entries;      /* sorted by path */
+} vd_baseline;
+
+/* A zeroed baseline with a fresh random seed. */
+int vd_baseline_new(vd_baseline **ret, vd_err *err);
+void vd_baseline_free(vd_baseline *b);
+
+/* Write b to path atomically (mode 0600: the file holds the hash key).
+ * Fills b->content_digest. */
+int vd_baseline_write(vd_baseline *b, const char *path, vd_err *err);
+
+/* Load and check a baseline. Errors are VD_E_BASELINE with a message that
+ * says what is wrong: not SQLite, not a baseline, newer schema, damaged. */
+int vd_baseline_load(const char *path, vd_baseline **ret, vd_err *err);
+
+/* Hex SHA-256 of policy text (for policy_digest). */
+int vd_digest_hex(const void *p, size_t n, char out[65]);
+
+#endif

@@ -1,0 +1,270 @@
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "vd_baseline.h"
+#include "vd_policy.h"
+#include "vd_str.h"
+
+#ifndef VD_VERSION
+#define VD_VERSION "0.0.0"
+#endif
+
+static const char capture_usage[] =
+        "usage: vmdrift baseline capture --dir PATH -o FILE [options]\n"
+        "\n"
+        "Record every entry of a template (type, mode, owner, size, times, inode,\n"
+        "link target, xattrs, content hash) into a baseline file. The file is\n"
+        "written beside FILE and renamed into place: a failed capture leaves an\n"
+        "existing baseline untouched. It is created mode 0600 (it holds the hash key).\n"
+        "\n"
+        "options:\n"
+        "  --dir PATH           capture a directory tree (symlinks are never followed)\n"
+        "  -o, --output FILE    the baseline to write\n"
+        "  --hash ALGO          xxh3-128 (default, keyed with a per-baseline secret) or sha256\n"
+        "  --one-file-system    do not descend into other file systems\n"
+        "  --threads N          hashing threads (default: one per CPU)\n"
+        "  --max-depth N        directory levels to descend (default 4096)\n"
+        "  -q, --quiet          print nothing but errors\n"
+        "  -h, --help           this help\n"
+        "\n"
+        "exit codes: 0 written, 2 usage error, 3 runtime error (nothing written)\n";
+
+static const char show_usage[] =
+        "usage: vmdrift baseline show FILE [--entries]\n"
+        "\n"
+        "Print a baseline's metadata and counts; with --entries, every entry.\n"
+        "exit codes: 0 ok, 2 usage error, 3 missing, damaged or foreign baseline\n";
+
+static const char baseline_usage[] =
+        "usage: vmdrift baseline <capture|show> ...\n"
+        "\n"
+        "  capture   record a baseline of a template\n"
+        "  show      print what a baseline holds\n";
+
+enum { OPT_DIR = 256, OPT_HASH, OPT_ONEFS, OPT_THREADS, OPT_DEPTH, OPT_ENTRIES };
+
+static int capture(int argc, char **argv) {
+        static const struct option lo[] = {
+                {"dir", required_argument, NULL, OPT_DIR},         {"output", required_argument, NULL, 'o'},
+                {"hash", required_argument, NULL, OPT_HASH},       {"one-file-system", no_argument, NULL, OPT_ONEFS},
+                {"threads", required_argument, NULL, OPT_THREADS}, {"max-depth", required_argument, NULL, OPT_DEPTH},
+                {"quiet", no_argument, NULL, 'q'},                 {"help", no_argument, NULL, 'h'},
+                {NULL, 0, NULL, 0}};
+        cli_source_opts so = {0};
+        const char *out = NULL;
+        int algo = VD_HASH_XXH3, c;
+        bool quiet = false;
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "o:qh", lo, NULL)) != -1) {
+                switch (c) {
+                case OPT_DIR: so.dir = optarg; break;
+                case 'o': out = optarg; break;
+                case OPT_HASH:
+                        algo = vd_hash_algo_from_name(optarg);
+                        if (algo == VD_HASH_NONE)
+                                return cli_usage("baseline capture", "unknown hash '%s' (expected xxh3-128 or sha256)",
+                                                 optarg);
+                        break;
+                case OPT_ONEFS: so.one_file_system = true; break;
+                case OPT_THREADS:
+                        if (!cli_parse_uint(optarg, &so.threads) || so.threads == 0 || so.threads > 64)
+                                return cli_usage("baseline capture", "--threads expects 1 to 64, not '%s'", optarg);
+                        break;
+                case OPT_DEPTH:
+                        if (!cli_parse_uint(optarg, &so.max_depth) || so.max_depth == 0)
+                                return cli_usage("baseline capture", "--max-depth expects a positive number, not '%s'",
+                                                 optarg);
+                        break;
+                case 'q': quiet = true; break;
+                case 'h': fputs(capture_usage, stdout); return 0;
+                default: fputs(capture_usage, stderr); return EXIT_USAGE;
+                }
+        }
+        if (optind < argc)
+                return cli_usage("baseline capture", "unexpected argument '%s'", argv[optind]);
+        if (!so.dir)
+                return cli_usage("baseline capture", "no source given: use --dir PATH");
+        if (!out)
+                return cli_usage("baseline capture", "no output given: use -o FILE");
+
+        vd_err err = VD_ERR_INIT;
+        vd_source *src = NULL;
+        vd_baseline *b = NULL;
+        vd_policy *pol = NULL;
+        vd_scan scan;
+        vd_scan_init(&scan);
+        int rc = 0;
+        if (cli_open_source(&so, "baseline capture", &src, &err) < 0 || vd_baseline_new(&b, &err) < 0 ||
+            vd_policy_new_default(&pol, &err) < 0) {
+                rc = cli_fail(&err);
+                goto out;
+        }
+        b->hash_algo = algo;
+        vd_scan_opts o;
+        vd_scan_opts_init(&o);
+        o.hash_algo = algo;
+        memcpy(o.seed, b->seed, sizeof o.seed);
+        o.one_file_system = so.one_file_system;
+        o.threads = so.threads;
+        o.max_depth = so.max_depth;
+        if (vd_source_scan(src, &o, &scan, &err) < 0) {
+                rc = cli_fail(&err);
+                goto out;
+        }
+        {
+                vd_buf pc;
+                vd_buf_init(&pc, 0);
+                char dg[65] = "";
+                vd_policy_canonical(pol, &pc);
+                vd_digest_hex(pc.buf, pc.len, dg);
+                vd_buf_release(&pc);
+                char host[256] = "";
+                gethostname(host, sizeof host - 1);
+                b->policy_digest = strdup(dg);
+                b->policy_source = strdup(vd_policy_source(pol));
+                b->source_kind = strdup(src->ops->kind);
+                b->source = strdup(src->desc);
+                b->hostname = strdup(host);
+                b->tool_version = strdup(VD_VERSION);
+                if (!b->policy_digest || !b->policy_source || !b->source_kind || !b->source || !b->hostname ||
+                    !b->tool_version) {
+                        vd_err_set(&err, VD_E_NOMEM, "out of memory");
+                        rc = cli_fail(&err);
+                        goto out;
+                }
+        }
+        b->created_ns = scan.started_ns;
+        b->owners_resolved = scan.owners_resolved;
+        b->capture_warnings = scan.n_warnings;
+        b->entries = scan.entries; /* transferred */
+        vd_entries_init(&scan.entries);
+        if (!quiet)
+                cli_print_warnings(&scan);
+        if (vd_baseline_write(b, out, &err) < 0) {
+                rc = cli_fail(&err);
+                goto out;
+        }
+        if (!quiet) {
+                vd_buf m;
+                vd_buf_init(&m, 0);
+                vd_buf_addf(&m, "captured %zu entries of ", b->entries.n);
+                vd_escape_display(&m, b->source, strlen(b->source));
+                vd_buf_adds(&m, " into ");
+                vd_escape_display(&m, out, strlen(out));
+                vd_buf_addf(&m, "\n  %llu files hashed (%s, %.1f MiB) in %.2f s; owners %s; %zu warning%s\n",
+                            (unsigned long long)scan.files_hashed, vd_hash_algo_name(algo),
+                            (double)scan.bytes_hashed / 1048576.0, (double)scan.duration_ns / 1e9,
+                            b->owners_resolved ? "resolved through the source's own etc/passwd and etc/group"
+                                               : "numeric (no etc/passwd in the source)",
+                            scan.n_warnings, scan.n_warnings == 1 ? "" : "s");
+                fputs(m.buf, stdout);
+                vd_buf_release(&m);
+        }
+out:
+        vd_scan_release(&scan);
+        vd_baseline_free(b);
+        vd_policy_free(pol);
+        vd_source_close(src);
+        return rc;
+}
+
+static int show(int argc, char **argv) {
+        static const struct option lo[] = {{"entries", no_argument, NULL, OPT_ENTRIES},
+                                           {"help", no_argument, NULL, 'h'},
+                                           {NULL, 0, NULL, 0}};
+        bool entries = false;
+        int c;
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+                switch (c) {
+                case OPT_ENTRIES: entries = true; break;
+                case 'h': fputs(show_usage, stdout); return 0;
+                default: fputs(show_usage, stderr); return EXIT_USAGE;
+                }
+        }
+        if (optind != argc - 1)
+                return cli_usage("baseline show", "expected exactly one baseline FILE");
+        const char *path = argv[optind];
+        vd_err err = VD_ERR_INIT;
+        vd_baseline *b = NULL;
+        if (vd_baseline_load(path, &b, &err) < 0)
+                return cli_fail(&err);
+        size_t by_type[8] = {0}, problems = 0;
+        uint64_t bytes = 0;
+        for (size_t i = 0; i < b->entries.n; i++) {
+                const vd_entry *e = b->entries.v[i];
+                by_type[e->type <= VD_T_SOCK ? e->type : 0]++;
+                if (e->type == VD_T_REG)
+                        bytes += e->size;
+                if (e->status != VD_ST_OK)
+                        problems++;
+        }
+        vd_buf m;
+        vd_buf_init(&m, 0);
+        vd_buf_adds(&m, "baseline:        ");
+        vd_escape_display(&m, path, strlen(path));
+        vd_buf_addf(&m, "\nschema:          %d\ntool version:    %s\ncaptured:        ", b->schema, b->tool_version);
+        vd_time_rfc3339(&m, b->created_ns);
+        vd_buf_addf(&m, " on %s\nsource:          %s ", b->hostname, b->source_kind);
+        vd_escape_display(&m, b->source, strlen(b->source));
+        vd_buf_addf(&m,
+                    "\nhash:            %s\npolicy:          %s (sha256 %.16s…)\nowners:          %s\n"
+                    "content digest:  %s\nsignature:       none (unsigned baseline)\n"
+                    "entries:         %zu (%zu files, %zu directories, %zu symlinks, %zu other); %.1f MiB of file data\n"
+                    "capture warnings: %llu; entries not fully read: %zu\n",
+                    vd_hash_algo_name(b->hash_algo), b->policy_source, b->policy_digest,
+                    b->owners_resolved ? "resolved through the source's own passwd/group" : "numeric only",
+                    b->content_digest, b->entries.n, by_type[VD_T_REG], by_type[VD_T_DIR], by_type[VD_T_LNK],
+                    b->entries.n - by_type[VD_T_REG] - by_type[VD_T_DIR] - by_type[VD_T_LNK], (double)bytes / 1048576.0,
+                    (unsigned long long)b->capture_warnings, problems);
+        fputs(m.buf, stdout);
+        if (entries) {
+                for (size_t i = 0; i < b->entries.n; i++) {
+                        const vd_entry *e = b->entries.v[i];
+                        vd_buf_reset(&m);
+                        vd_buf_addf(&m, "%-9.9s %04o %u:%u %12llu ", vd_ftype_name(e->type), e->mode, e->uid, e->gid,
+                                    (unsigned long long)e->size);
+                        if (e->hash_len)
+                                vd_hex(&m, e->hash, 8);
+                        else
+                                vd_buf_adds(&m, "-               ");
+                        vd_buf_addc(&m, ' ');
+                        vd_escape_display(&m, e->path, e->path_len);
+                        if (e->target) {
+                                vd_buf_adds(&m, " -> ");
+                                vd_escape_display(&m, e->target, e->target_len);
+                        }
+                        vd_buf_addc(&m, '\n');
+                        fputs(m.buf, stdout);
+                }
+        }
+        vd_buf_release(&m);
+        vd_baseline_free(b);
+        if (fflush(stdout) != 0) {
+                vd_err_set(&err, VD_E_IO, "cannot write to stdout");
+                return cli_fail(&err);
+        }
+        return 0;
+}
+
+int cmd_baseline(int argc, char **argv) {
+        if (argc < 2) {
+                fputs(baseline_usage, stderr);
+                return EXIT_USAGE;
+        }
+        if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+                fputs(baseline_usage, stdout);
+                return 0;
+        }
+        if (strcmp(argv[1], "capture") == 0)
+                return capture(argc - 1, argv + 1);
+        if (strcmp(argv[1], "show") == 0)
+                return show(argc - 1, argv + 1);
+        fprintf(stderr, "vmdrift baseline: unknown subcommand '%s'\n\n%s", argv[1], baseline_usage);
+        return EXIT_USAGE;
+}

@@ -1,0 +1,72 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+#ifndef VD_VERSION
+#define VD_VERSION "0.0.0"
+#endif
+
+static const char usage[] =
+        "usage: vmdrift <command> [options]\n"
+        "\n"
+        "Agentless integrity and drift monitor for virtual machines and directory trees.\n"
+        "\n"
+        "commands:\n"
+        "  baseline capture   record a baseline of a template (signed in a later release)\n"
+        "  baseline show      print what a baseline holds\n"
+        "  scan               compare a source against a baseline and report drift\n"
+        "\n"
+        "Run 'vmdrift <command> --help' for the options of a command.\n"
+        "\n"
+        "exit codes:\n"
+        "  0  no drift (at or above --fail-on)\n"
+        "  1  drift at or above --fail-on\n"
+        "  2  usage or input error (bad option, bad policy)\n"
+        "  3  runtime error (unreadable source, missing or damaged baseline, failed report)\n";
+
+struct cmd {
+        const char *name;
+        int (*fn)(int argc, char **argv);
+};
+
+static const struct cmd cmds[] = {
+        {"baseline", cmd_baseline},
+        {"scan", cmd_scan},
+};
+
+int cli_fail(const vd_err *err) {
+        fprintf(stderr, "vmdrift: %s\n", err->msg[0] ? err->msg : vd_code_name(err->code));
+        return vd_code_exit(err->code);
+}
+
+int cli_usage(const char *cmd, const char *fmt, ...) {
+        va_list ap;
+        fprintf(stderr, "vmdrift %s: ", cmd);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fprintf(stderr, "\nTry 'vmdrift %s --help'.\n", cmd);
+        return EXIT_USAGE;
+}
+
+int main(int argc, char **argv) {
+        if (argc < 2) {
+                fputs(usage, stderr);
+                return EXIT_USAGE;
+        }
+        if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+                fputs(usage, stdout);
+                return 0;
+        }
+        if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+                printf("vmdrift %s\n", VD_VERSION);
+                return 0;
+        }
+        for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+                if (strcmp(argv[1], cmds[i].name) == 0)
+                        return cmds[i].fn(argc - 1, argv + 1);
+        fprintf(stderr, "vmdrift: unknown command '%s'\n\n%s", argv[1], usage);
+        return EXIT_USAGE;
+}

@@ -1,0 +1,111 @@
+#include "vd_buf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void vd_buf_init(vd_buf *b, size_t cap) {
+        b->buf = NULL;
+        b->len = 0;
+        b->alloc = 0;
+        b->cap = cap ? cap : VD_BUF_DEFAULT_CAP;
+}
+
+void vd_buf_release(vd_buf *b) {
+        if (!b)
+                return;
+        free(b->buf);
+        b->buf = NULL;
+        b->len = b->alloc = 0;
+}
+
+void vd_buf_reset(vd_buf *b) {
+        b->len = 0;
+        if (b->buf)
+                b->buf[0] = '\0';
+}
+
+char *vd_buf_detach(vd_buf *b, size_t *ret_len) {
+        char *p = b->buf;
+        if (!p) {
+                p = calloc(1, 1);
+                if (!p)
+                        return NULL;
+        }
+        if (ret_len)
+                *ret_len = b->len;
+        b->buf = NULL;
+        b->len = b->alloc = 0;
+        return p;
+}
+
+static int grow(vd_buf *b, size_t extra) {
+        if (extra > b->cap || b->len > b->cap - extra)
+                return VD_E_LIMIT;
+        size_t need = b->len + extra + 1;
+        if (need <= b->alloc)
+                return 0;
+        size_t n = b->alloc ? b->alloc : 64;
+        while (n < need)
+                n = n > SIZE_MAX / 2 ? need : n * 2;
+        if (n > b->cap + 1)
+                n = b->cap + 1;
+        char *p = realloc(b->buf, n);
+        if (!p)
+                return VD_E_NOMEM;
+        b->buf = p;
+        b->alloc = n;
+        return 0;
+}
+
+int vd_buf_add(vd_buf *b, const void *p, size_t n) {
+        int r = grow(b, n);
+        if (r < 0)
+                return r;
+        if (n)
+                memcpy(b->buf + b->len, p, n);
+        b->len += n;
+        b->buf[b->len] = '\0';
+        return 0;
+}
+
+int vd_buf_addc(vd_buf *b, char c) { return vd_buf_add(b, &c, 1); }
+
+int vd_buf_adds(vd_buf *b, const char *s) { return vd_buf_add(b, s, strlen(s)); }
+
+int vd_buf_vaddf(vd_buf *b, const char *fmt, va_list ap) {
+        va_list cp;
+        va_copy(cp, ap);
+        int n = vsnprintf(NULL, 0, fmt, cp);
+        va_end(cp);
+        if (n < 0)
+                return VD_E_INTERNAL;
+        int r = grow(b, (size_t)n);
+        if (r < 0)
+                return r;
+        vsnprintf(b->buf + b->len, (size_t)n + 1, fmt, ap);
+        b->len += (size_t)n;
+        return 0;
+}
+
+int vd_buf_addf(vd_buf *b, const char *fmt, ...) {
+        va_list ap;
+        va_start(ap, fmt);
+        int r = vd_buf_vaddf(b, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+int vd_buf_add_u32(vd_buf *b, uint32_t v) {
+        unsigned char x[4];
+        for (int i = 0; i < 4; i++)
+                x[i] = (unsigned char)(v >> (8 * i));
+        return vd_buf_add(b, x, 4);
+}
+
+int vd_buf_add_u64(vd_buf *b, uint64_t v) {
+        unsigned char x[8];
+        for (int i = 0; i < 8; i++)
+                x[i] = (unsigned char)(v >> (8 * i));
+        return vd_buf_add(b, x, 8);
+}

@@ -1,0 +1,39 @@
+/* vd_buf: a growable byte buffer with a hard size cap (curl's dynbuf idea).
+ *
+ * The buffer owns buf; it is always NUL-terminated when non-empty so that it
+ * can be used as a C string where the content has no NUL. Every append fails
+ * with VD_E_LIMIT rather than grow past cap.
+ */
+#ifndef VD_BUF_H
+#define VD_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vd_err.h"
+
+typedef struct vd_buf {
+        char *buf;
+        size_t len;
+        size_t alloc;
+        size_t cap;
+} vd_buf;
+
+#define VD_BUF_DEFAULT_CAP ((size_t)256 << 20)
+
+void vd_buf_init(vd_buf *b, size_t cap);
+void vd_buf_release(vd_buf *b);
+void vd_buf_reset(vd_buf *b);
+/* Give up ownership of the bytes (never NULL on success; caller frees). */
+char *vd_buf_detach(vd_buf *b, size_t *ret_len);
+
+int vd_buf_add(vd_buf *b, const void *p, size_t n);
+int vd_buf_addc(vd_buf *b, char c);
+int vd_buf_adds(vd_buf *b, const char *s);
+int vd_buf_addf(vd_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int vd_buf_vaddf(vd_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+int vd_buf_add_u32(vd_buf *b, uint32_t v); /* little-endian */
+int vd_buf_add_u64(vd_buf *b, uint64_t v); /* little-endian */
+
+#endif

@@ -1,0 +1,200 @@
+#include "vd_str.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+/* Length of the valid UTF-8 sequence at p (1..4) or 0 if invalid. */
+static size_t utf8_seq(const unsigned char *p, size_t n) {
+        unsigned char c = p[0];
+        if (c < 0x80)
+                return 1;
+        size_t len;
+        uint32_t cp;
+        if (c >= 0xc2 && c <= 0xdf) {
+                len = 2;
+                cp = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+                len = 3;
+                cp = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+                len = 4;
+                cp = c & 0x07;
+        } else
+                return 0;
+        if (n < len)
+                return 0;
+        for (size_t i = 1; i < len; i++) {
+                if ((p[i] & 0xc0) != 0x80)
+                        return 0;
+                cp = (cp << 6) | (p[i] & 0x3f);
+        }
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+                return 0;
+        if (cp >= 0xd800 && cp <= 0xdfff)
+                return 0;
+        return len;
+}
+
+bool vd_utf8_valid(const char *p, size_t n) {
+        const unsigned char *u = (const unsigned char *)p;
+        size_t i = 0;
+        while (i < n) {
+                size_t l = utf8_seq(u + i, n - i);
+                if (!l)
+                        return false;
+                i += l;
+        }
+        return true;
+}
+
+int vd_escape_display(vd_buf *out, const char *p, size_t n) {
+        const unsigned char *u = (const unsigned char *)p;
+        size_t i = 0;
+        int r = 0;
+        while (i < n && r == 0) {
+                unsigned char c = u[i];
+                if (c == '\\') {
+                        r = vd_buf_add(out, "\\\\", 2);
+                        i++;
+                } else if (c == '\n') {
+                        r = vd_buf_add(out, "\\n", 2);
+                        i++;
+                } else if (c == '\t') {
+                        r = vd_buf_add(out, "\\t", 2);
+                        i++;
+                } else if (c == '\r') {
+                        r = vd_buf_add(out, "\\r", 2);
+                        i++;
+                } else if (c < 0x20 || c == 0x7f) {
+                        r = vd_buf_addf(out, "\\x%02x", c);
+                        i++;
+                } else if (c < 0x80) {
+                        r = vd_buf_addc(out, (char)c);
+                        i++;
+                } else {
+                        size_t l = utf8_seq(u + i, n - i);
+                        /* C1 controls (U+0080..U+009F) can drive terminals too. */
+                        if (l == 2 && c == 0xc2 && u[i + 1] < 0xa0)
+                                l = 0;
+                        if (l) {
+                                r = vd_buf_add(out, p + i, l);
+                                i += l;
+                        } else {
+                                r = vd_buf_addf(out, "\\x%02x", c);
+                                i++;
+                        }
+                }
+        }
+        return r;
+}
+
+int vd_escape_json(vd_buf *out, const char *p, size_t n) {
+        const unsigned char *u = (const unsigned char *)p;
+        size_t i = 0;
+        int r = 0;
+        while (i < n && r == 0) {
+                unsigned char c = u[i];
+                if (c == '"' || c == '\\') {
+                        char e[2] = {'\\', (char)c};
+                        r = vd_buf_add(out, e, 2);
+                        i++;
+                } else if (c == '\n') {
+                        r = vd_buf_add(out, "\\n", 2);
+                        i++;
+                } else if (c == '\t') {
+                        r = vd_buf_add(out, "\\t", 2);
+                        i++;
+                } else if (c == '\r') {
+                        r = vd_buf_add(out, "\\r", 2);
+                        i++;
+                } else if (c < 0x20 || c == 0x7f) {
+                        r = vd_buf_addf(out, "\\u%04x", c);
+                        i++;
+                } else if (c < 0x80) {
+                        r = vd_buf_addc(out, (char)c);
+                        i++;
+                } else {
+                        size_t l = utf8_seq(u + i, n - i);
+                        if (l) {
+                                r = vd_buf_add(out, p + i, l);
+                                i += l;
+                        } else {
+                                r = vd_buf_add(out, "\\ufffd", 6);
+                                i++;
+                        }
+                }
+        }
+        return r;
+}
+
+int vd_base64(vd_buf *out, const void *p, size_t n) {
+        static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        const unsigned char *u = p;
+        int r = 0;
+        for (size_t i = 0; i < n && r == 0; i += 3) {
+                uint32_t v = (uint32_t)u[i] << 16;
+                if (i + 1 < n)
+                        v |= (uint32_t)u[i + 1] << 8;
+                if (i + 2 < n)
+                        v |= u[i + 2];
+                char q[4] = {t[(v >> 18) & 63], t[(v >> 12) & 63], i + 1 < n ? t[(v >> 6) & 63] : '=',
+                             i + 2 < n ? t[v & 63] : '='};
+                r = vd_buf_add(out, q, 4);
+        }
+        return r;
+}
+
+int vd_hex(vd_buf *out, const void *p, size_t n) {
+        static const char h[] = "0123456789abcdef";
+        const unsigned char *u = p;
+        int r = 0;
+        for (size_t i = 0; i < n && r == 0; i++) {
+                char q[2] = {h[u[i] >> 4], h[u[i] & 15]};
+                r = vd_buf_add(out, q, 2);
+        }
+        return r;
+}
+
+int vd_time_rfc3339(vd_buf *out, int64_t ns) {
+        int64_t sec = ns / 1000000000;
+        int64_t frac = ns % 1000000000;
+        if (frac < 0) {
+                frac += 1000000000;
+                sec -= 1;
+        }
+        time_t t = (time_t)sec;
+        struct tm tm;
+        if (!gmtime_r(&t, &tm))
+                return vd_buf_addf(out, "@%lld.%09lld", (long long)sec, (long long)frac);
+        return vd_buf_addf(out, "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                           tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (long long)frac);
+}
+
+int64_t vd_now_ns(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t vd_mono_ns(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+bool vd_parse_u64(const char *s, uint64_t *ret) {
+        if (!s || !*s)
+                return false;
+        uint64_t v = 0;
+        for (; *s; s++) {
+                if (*s < '0' || *s > '9')
+                        return false;
+                unsigned d = (unsigned)(*s - '0');
+                if (v > (UINT64_MAX - d) / 10)
+                        return false;
+                v = v * 10 + d;
+        }
+        *ret = v;
+        return true;
+}

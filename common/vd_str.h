@@ -1,0 +1,39 @@
+/* String helpers for untrusted bytes: names from a guest may hold any byte
+ * but NUL and '/', newlines and invalid UTF-8 included. Nothing here assumes
+ * text; every function takes an explicit length.
+ */
+#ifndef VD_STR_H
+#define VD_STR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vd_buf.h"
+
+/* True if p[0..n) is well-formed UTF-8 (no overlongs, no surrogates). */
+bool vd_utf8_valid(const char *p, size_t n);
+
+/* Append a form of p safe for a terminal: printable ASCII and valid UTF-8 as
+ * is; backslash as "\\"; \n \t \r as such; every other control byte and every
+ * byte of invalid UTF-8 as "\xNN". Unambiguous: it can be decoded back. */
+int vd_escape_display(vd_buf *out, const char *p, size_t n);
+
+/* Append p as the body of a JSON string (without quotes). Invalid UTF-8 bytes
+ * become U+FFFD; callers that need the exact bytes also emit base64. */
+int vd_escape_json(vd_buf *out, const char *p, size_t n);
+
+int vd_base64(vd_buf *out, const void *p, size_t n);
+int vd_hex(vd_buf *out, const void *p, size_t n);
+
+/* RFC 3339 UTC with nanoseconds: 2026-11-22T08:43:59.123456789Z. */
+int vd_time_rfc3339(vd_buf *out, int64_t ns);
+
+/* Now, in ns since the epoch (CLOCK_REALTIME) and monotonic. */
+int64_t vd_now_ns(void);
+int64_t vd_mono_ns(void);
+
+/* Parse a decimal non-negative integer fully; false on junk or overflow. */
+bool vd_parse_u64(const char *s, uint64_t *ret);
+
+#endif

@@ -1,0 +1,784 @@
+/* The directory source: a template rootfs, a mounted tree, or the host.
+ *
+ * Every object is opened with O_PATH|O_NOFOLLOW relative to its parent's fd,
+ * so a symlink is never followed and a directory swapped for a symlink during
+ * the walk cannot lead us out of the tree. Metadata comes from fstat on that
+ * fd, xattrs through /proc/self/fd/N (which names exactly that inode), and a
+ * regular file is re-opened for reading through the same magic link, so the
+ * hash is of the inode we stat'ed. Hashing runs on a pool of threads fed by a
+ * bounded queue, which also bounds the number of open fds.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "vd_source.h"
+#include "vd_str.h"
+
+#define READ_CHUNK ((size_t)1 << 20)
+#define QUEUE_MAX 1024
+#define HASH_TRIES 3
+
+struct dir_src {
+        char *root;
+};
+
+/* ---------- hashing pool ---------- */
+
+struct job {
+        vd_entry *e;
+        int fd; /* O_PATH fd of the file; the job owns it */
+};
+
+struct pool {
+        pthread_mutex_t mu;
+        pthread_cond_t not_empty, not_full;
+        struct job q[QUEUE_MAX];
+        size_t head, count;
+        bool done;
+        int algo;
+        const unsigned char *seed;
+        atomic_uint_fast64_t files, bytes;
+        atomic_int failed; /* a worker could not allocate: the scan fails */
+        pthread_t *th;
+        unsigned n_th;
+};
+
+static int64_t ts_ns(const struct timespec *t) { return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec; }
+
+static bool same_version(const struct stat *a, const struct stat *b) {
+        return a->st_size == b->st_size && ts_ns(&a->st_mtim) == ts_ns(&b->st_mtim) &&
+               ts_ns(&a->st_ctim) == ts_ns(&b->st_ctim) && a->st_ino == b->st_ino;
+}
+
+static int open_magic(int fd, int flags) {
+        char p[48];
+        snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
+        return open(p, flags | O_CLOEXEC);
+}
+
+/* Hash one file; retries when it changes under us, then marks it CHANGING. */
+static void hash_file(struct pool *pl, vd_hasher *h, unsigned char *buf, vd_entry *e, int fd) {
+        for (int attempt = 0; attempt < HASH_TRIES; attempt++) {
+                int rfd = open_magic(fd, O_RDONLY | O_NOATIME);
+                if (rfd < 0 && errno == EPERM)
+                        rfd = open_magic(fd, O_RDONLY);
+                if (rfd < 0) {
+                        e->status = VD_ST_UNREADABLE;
+                        e->status_errno = errno;
+                        return;
+                }
+                struct stat a, b;
+                if (fstat(rfd, &a) < 0) {
+                        e->status = VD_ST_UNREADABLE;
+                        e->status_errno = errno;
+                        close(rfd);
+                        return;
+                }
+                vd_hasher_reset(h);
+                uint64_t total = 0;
+                int rerr = 0;
+                for (;;) {
+                        ssize_t k = read(rfd, buf, READ_CHUNK);
+                        if (k < 0) {
+                                if (errno == EINTR)
+                                        continue;
+                                rerr = errno;
+                                break;
+                        }
+                        if (k == 0)
+                                break;
+                        vd_hasher_update(h, buf, (size_t)k);
+                        total += (uint64_t)k;
+                }
+                int serr = fstat(rfd, &b) < 0 ? errno : 0;
+                close(rfd);
+                if (rerr || serr) {
+                        e->status = VD_ST_UNREADABLE;
+                        e->status_errno = rerr ? rerr : serr;
+                        return;
+                }
+                atomic_fetch_add(&pl->bytes, total);
+                if (total == (uint64_t)a.st_size && same_version(&a, &b)) {
+                        /* Record the version we hashed, which may be newer than the walk's stat. */
+                        e->size = (uint64_t)a.st_size;
+                        e->mtime_ns = ts_ns(&a.st_mtim);
+                        e->ctime_ns = ts_ns(&a.st_ctim);
+                        int n = vd_hasher_final(h, e->hash);
+                        if (n > 0) {
+                                e->hash_len = (uint8_t)n;
+                                e->hash_algo = (uint8_t)pl->algo;
+                                e->status = VD_ST_OK;
+                        }
+                        atomic_fetch_add(&pl->files, 1);
+                        return;
+                }
+        }
+        e->status = VD_ST_CHANGING;
+        e->hash_len = 0;
+}
+
+static void *worker(void *arg) {
+        struct pool *pl = arg;
+        vd_hasher *h = vd_hasher_new(pl->algo, pl->seed);
+        unsigned char *buf = malloc(READ_CHUNK);
+        if (!h || !buf)
+                atomic_store(&pl->failed, 1);
+        for (;;) {
+                pthread_mutex_lock(&pl->mu);
+                while (pl->count == 0 && !pl->done)
+                        pthread_cond_wait(&pl->not_empty, &pl->mu);
+                if (pl->count == 0 && pl->done) {
+                        pthread_mutex_unlock(&pl->mu);
+                        break;
+                }
+                struct job j = pl->q[pl->head];
+                pl->head = (pl->head + 1) % QUEUE_MAX;
+                pl->count--;
+                pthread_cond_signal(&pl->not_full);
+                pthread_mutex_unlock(&pl->mu);
+                if (h && buf)
+                        hash_file(pl, h, buf, j.e, j.fd);
+                close(j.fd);
+        }
+        vd_hasher_free(h);
+        free(buf);
+        return NULL;
+}
+
+static void pool_push(struct pool *pl, vd_entry *e, int fd) {
+        pthread_mutex_lock(&pl->mu);
+        while (pl->count == QUEUE_MAX)
+                pthread_cond_wait(&pl->not_full, &pl->mu);
+        pl->q[(pl->head + pl->count) % QUEUE_MAX] = (struct job){e, fd};
+        pl->count++;
+        pthread_cond_signal(&pl->not_empty);
+        pthread_mutex_unlock(&pl->mu);
+}
+
+static int pool_start(struct pool *pl, const vd_scan_opts *o, vd_err *err) {
+        memset(pl, 0, sizeof *pl);
+        pthread_mutex_init(&pl->mu, NULL);
+        pthread_cond_init(&pl->not_empty, NULL);
+        pthread_cond_init(&pl->not_full, NULL);
+        pl->algo = o->hash_algo;
+        pl->seed = o->seed;
+        unsigned n = o->threads;
+        if (n == 0) {
+                long c = sysconf(_SC_NPROCESSORS_ONLN);
+                n = c > 0 ? (unsigned)c : 1;
+        }
+        if (n > 64)
+                n = 64;
+        pl->th = calloc(n, sizeof *pl->th);
+        if (!pl->th)
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        for (unsigned i = 0; i < n; i++) {
+                int r = pthread_create(&pl->th[i], NULL, worker, pl);
+                if (r != 0) {
+                        if (i == 0) {
+                                free(pl->th);
+                                return vd_err_errno(err, VD_E_IO, r, "cannot start hashing threads");
+                        }
+                        break;
+                }
+                pl->n_th++;
+        }
+        return 0;
+}
+
+static void pool_finish(struct pool *pl) {
+        pthread_mutex_lock(&pl->mu);
+        pl->done = true;
+        pthread_cond_broadcast(&pl->not_empty);
+        pthread_mutex_unlock(&pl->mu);
+        for (unsigned i = 0; i < pl->n_th; i++)
+                pthread_join(pl->th[i], NULL);
+        free(pl->th);
+        pthread_mutex_destroy(&pl->mu);
+        pthread_cond_destroy(&pl->not_empty);
+        pthread_cond_destroy(&pl->not_full);
+}
+
+/* ---------- hard links: hash each inode once ---------- */
+
+struct hl_slot {
+        uint64_t dev, ino;
+        vd_entry *first;
+};
+
+struct hl_map {
+        struct hl_slot *v;
+        size_t cap, n;
+        vd_entry **dup_e, **dup_first; /* pairs to copy the hash into afterwards */
+        size_t n_dup, alloc_dup;
+};
+
+static size_t hl_hash(uint64_t dev, uint64_t ino) {
+        uint64_t x = ino * 0x9e3779b97f4a7c15ull ^ dev;
+        return (size_t)(x ^ (x >> 29));
+}
+
+static int hl_grow(struct hl_map *m) {
+        size_t nc = m->cap ? m->cap * 2 : 1024;
+        struct hl_slot *nv = calloc(nc, sizeof *nv);
+        if (!nv)
+                return VD_E_NOMEM;
+        for (size_t i = 0; i < m->cap; i++) {
+                if (!m->v[i].first)
+                        continue;
+                size_t j = hl_hash(m->v[i].dev, m->v[i].ino) & (nc - 1);
+                while (nv[j].first)
+                        j = (j + 1) & (nc - 1);
+                nv[j] = m->v[i];
+        }
+        free(m->v);
+        m->v = nv;
+        m->cap = nc;
+        return 0;
+}
+
+/* Returns the entry already seen for (dev, ino), or NULL after recording e. */
+static int hl_lookup(struct hl_map *m, uint64_t dev, uint64_t ino, vd_entry *e, vd_entry **ret) {
+        if ((m->n + 1) * 2 > m->cap && hl_grow(m) < 0)
+                return VD_E_NOMEM;
+        size_t j = hl_hash(dev, ino) & (m->cap - 1);
+        while (m->v[j].first) {
+                if (m->v[j].dev == dev && m->v[j].ino == ino) {
+                        *ret = m->v[j].first;
+                        return 0;
+                }
+                j = (j + 1) & (m->cap - 1);
+        }
+        m->v[j] = (struct hl_slot){dev, ino, e};
+        m->n++;
+        *ret = NULL;
+        return 0;
+}
+
+static int hl_add_dup(struct hl_map *m, vd_entry *e, vd_entry *first) {
+        if (m->n_dup == m->alloc_dup) {
+                size_t na = m->alloc_dup ? m->alloc_dup * 2 : 64;
+                vd_entry **a = realloc(m->dup_e, na * sizeof *a);
+                if (!a)
+                        return VD_E_NOMEM;
+                m->dup_e = a;
+                vd_entry **b = realloc(m->dup_first, na * sizeof *b);
+                if (!b)
+                        return VD_E_NOMEM;
+                m->dup_first = b;
+                m->alloc_dup = na;
+        }
+        m->dup_e[m->n_dup] = e;
+        m->dup_first[m->n_dup] = first;
+        m->n_dup++;
+        return 0;
+}
+
+static void hl_release(struct hl_map *m) {
+        free(m->v);
+        free(m->dup_e);
+        free(m->dup_first);
+}
+
+/* ---------- the walk ---------- */
+
+struct frame {
+        int fd; /* O_PATH fd of the directory, used as dirfd */
+        char **names;
+        size_t n, i;
+        size_t plen; /* length of this directory's path in the path buffer */
+};
+
+struct walk {
+        const vd_scan_opts *o;
+        vd_scan *out;
+        struct pool pool;
+        struct hl_map hl;
+        uint64_t root_dev;
+        unsigned max_depth;
+        char *path;
+        size_t path_len, path_alloc;
+        struct frame *st;
+        size_t depth, st_alloc;
+};
+
+static int path_set(struct walk *w, size_t plen, const char *name) {
+        size_t nl = strlen(name);
+        size_t need = plen + 1 + nl + 1;
+        if (need > w->path_alloc) {
+                size_t na = w->path_alloc ? w->path_alloc : 256;
+                while (na < need)
+                        na *= 2;
+                char *np = realloc(w->path, na);
+                if (!np)
+                        return VD_E_NOMEM;
+                w->path = np;
+                w->path_alloc = na;
+        }
+        w->path[plen] = '/';
+        memcpy(w->path + plen + 1, name, nl + 1);
+        w->path_len = plen + 1 + nl;
+        return 0;
+}
+
+static uint8_t ftype_of(mode_t m) {
+        switch (m & S_IFMT) {
+        case S_IFREG: return VD_T_REG;
+        case S_IFDIR: return VD_T_DIR;
+        case S_IFLNK: return VD_T_LNK;
+        case S_IFCHR: return VD_T_CHR;
+        case S_IFBLK: return VD_T_BLK;
+        case S_IFIFO: return VD_T_FIFO;
+        case S_IFSOCK: return VD_T_SOCK;
+        default: return VD_T_UNKNOWN;
+        }
+}
+
+static void fill_stat(vd_entry *e, const struct stat *st) {
+        e->type = ftype_of(st->st_mode);
+        e->mode = st->st_mode & 07777;
+        e->uid = st->st_uid;
+        e->gid = st->st_gid;
+        e->size = (uint64_t)st->st_size;
+        e->mtime_ns = ts_ns(&st->st_mtim);
+        e->ctime_ns = ts_ns(&st->st_ctim);
+        e->ino = st->st_ino;
+        e->nlink = st->st_nlink;
+        e->rdev = (e->type == VD_T_CHR || e->type == VD_T_BLK) ? st->st_rdev : 0;
+        if (e->type == VD_T_DIR || e->type == VD_T_LNK || e->type == VD_T_FIFO || e->type == VD_T_SOCK ||
+            e->type == VD_T_CHR || e->type == VD_T_BLK)
+                e->size = e->type == VD_T_LNK ? (uint64_t)st->st_size : 0;
+}
+
+static int read_xattrs(struct walk *w, vd_entry *e, int fd) {
+        char p[48];
+        snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
+        char list[65536];
+        ssize_t ln = listxattr(p, list, sizeof list);
+        if (ln < 0) {
+                if (errno == ENOTSUP || errno == ENODATA)
+                        return 0;
+                return vd_scan_warn(w->out, e->path, e->path_len, "cannot list xattrs: %s", strerror(errno));
+        }
+        unsigned char *val = NULL;
+        int r = 0;
+        for (ssize_t off = 0; off < ln && r == 0;) {
+                const char *name = list + off;
+                size_t nl = strnlen(name, (size_t)(ln - off));
+                off += (ssize_t)nl + 1;
+                if (nl == 0 || nl > VD_XATTR_NAME_MAX)
+                        continue;
+                if (!val && !(val = malloc(VD_XATTR_VALUE_MAX))) {
+                        r = VD_E_NOMEM;
+                        break;
+                }
+                ssize_t vl = getxattr(p, name, val, VD_XATTR_VALUE_MAX);
+                if (vl < 0) {
+                        if (errno == ENODATA) /* removed meanwhile */
+                                continue;
+                        r = vd_scan_warn(w->out, e->path, e->path_len, "cannot read xattr %s: %s", name,
+                                         strerror(errno));
+                        continue;
+                }
+                r = vd_entry_add_xattr(e, name, val, (size_t)vl);
+                if (r == VD_E_LIMIT)
+                        r = vd_scan_warn(w->out, e->path, e->path_len, "too many xattrs, some not recorded");
+        }
+        free(val);
+        vd_entry_sort_xattrs(e);
+        return r;
+}
+
+static int cmp_name(const void *a, const void *b) {
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* List a directory's names. Returns 0, or a positive errno if unreadable. */
+static int list_dir(int fd, char ***ret_names, size_t *ret_n) {
+        int rfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (rfd < 0)
+                return errno;
+        DIR *d = fdopendir(rfd);
+        if (!d) {
+                int e = errno;
+                close(rfd);
+                return e;
+        }
+        char **names = NULL;
+        size_t n = 0, alloc = 0;
+        int result = 0;
+        struct dirent *de;
+        errno = 0;
+        while ((de = readdir(d))) {
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                if (n == alloc) {
+                        alloc = alloc ? alloc * 2 : 32;
+                        char **nn = realloc(names, alloc * sizeof *nn);
+                        if (!nn) {
+                                result = ENOMEM;
+                                break;
+                        }
+                        names = nn;
+                }
+                if (!(names[n] = strdup(de->d_name))) {
+                        result = ENOMEM;
+                        break;
+                }
+                n++;
+                errno = 0;
+        }
+        if (!result && errno)
+                result = errno;
+        closedir(d);
+        if (result) {
+                for (size_t i = 0; i < n; i++)
+                        free(names[i]);
+                free(names);
+                return result;
+        }
+        /* Sorted order keeps the walk (and warnings) deterministic. */
+        if (n > 1)
+                qsort(names, n, sizeof *names, cmp_name);
+        *ret_names = names;
+        *ret_n = n;
+        return 0;
+}
+
+static void frame_release(struct frame *f) {
+        if (f->fd >= 0)
+                close(f->fd);
+        for (size_t i = 0; i < f->n; i++)
+                free(f->names[i]);
+        free(f->names);
+        f->fd = -1;
+        f->names = NULL;
+        f->n = f->i = 0;
+}
+
+static int push_frame(struct walk *w, int fd, char **names, size_t n, size_t plen) {
+        if (w->depth == w->st_alloc) {
+                size_t na = w->st_alloc ? w->st_alloc * 2 : 64;
+                struct frame *ns = realloc(w->st, na * sizeof *ns);
+                if (!ns)
+                        return VD_E_NOMEM;
+                w->st = ns;
+                w->st_alloc = na;
+        }
+        w->st[w->depth++] = (struct frame){fd, names, n, 0, plen};
+        return 0;
+}
+
+/* Record the object at w->path, opened as fd (O_PATH); consumes fd. */
+static int visit(struct walk *w, int fd, vd_err *err) {
+        struct stat st;
+        vd_entry *e = vd_entry_new();
+        int r = 0;
+        if (!e) {
+                close(fd);
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        }
+        if ((r = vd_entry_set_path(e, w->path_len ? w->path : "/", w->path_len ? w->path_len : 1)) < 0)
+                goto fail;
+        if ((r = vd_entries_push(&w->out->entries, e)) < 0)
+                goto fail;
+        /* From here e belongs to the scan. */
+        if (fstat(fd, &st) < 0) {
+                e->status = VD_ST_UNREADABLE;
+                e->status_errno = errno;
+                close(fd);
+                return vd_scan_warn(w->out, e->path, e->path_len, "cannot stat: %s", strerror(errno));
+        }
+        fill_stat(e, &st);
+        if ((r = read_xattrs(w, e, fd)) < 0) {
+                close(fd);
+                return vd_err_set(err, r, "out of memory reading xattrs");
+        }
+        switch (e->type) {
+        case VD_T_LNK: {
+                char tgt[VD_TARGET_MAX + 1];
+                ssize_t tl = readlinkat(fd, "", tgt, sizeof tgt);
+                if (tl < 0 || (size_t)tl > VD_TARGET_MAX) {
+                        e->status = VD_ST_UNREADABLE;
+                        e->status_errno = tl < 0 ? errno : ENAMETOOLONG;
+                } else if (!(e->target = malloc((size_t)tl + 1))) {
+                        close(fd);
+                        return vd_err_set(err, VD_E_NOMEM, "out of memory");
+                } else {
+                        memcpy(e->target, tgt, (size_t)tl);
+                        e->target[tl] = '\0';
+                        e->target_len = (size_t)tl;
+                }
+                close(fd);
+                return 0;
+        }
+        case VD_T_REG:
+                if (st.st_nlink > 1) {
+                        vd_entry *first = NULL;
+                        if (hl_lookup(&w->hl, st.st_dev, st.st_ino, e, &first) < 0 ||
+                            (first && hl_add_dup(&w->hl, e, first) < 0)) {
+                                close(fd);
+                                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+                        }
+                        if (first) {
+                                close(fd);
+                                return 0;
+                        }
+                }
+                pool_push(&w->pool, e, fd); /* fd transferred */
+                return 0;
+        case VD_T_DIR: {
+                if (w->o->one_file_system && st.st_dev != w->root_dev) {
+                        close(fd);
+                        return 0;
+                }
+                if (w->depth >= w->max_depth || w->path_len + 1 + VD_NAME_MAX > VD_PATH_MAX) {
+                        e->status = VD_ST_NOT_DESCENDED;
+                        close(fd);
+                        return vd_scan_warn(w->out, e->path, e->path_len,
+                                            w->depth >= w->max_depth ? "directory deeper than %u levels: not descended"
+                                                                     : "path longer than %u bytes: not descended",
+                                            w->depth >= w->max_depth ? w->max_depth : (unsigned)VD_PATH_MAX);
+                }
+                char **names = NULL;
+                size_t n = 0;
+                int le = list_dir(fd, &names, &n);
+                if (le == ENOMEM) {
+                        close(fd);
+                        return vd_err_set(err, VD_E_NOMEM, "out of memory");
+                }
+                if (le) {
+                        e->status = VD_ST_UNREADABLE;
+                        e->status_errno = le;
+                        close(fd);
+                        return vd_scan_warn(w->out, e->path, e->path_len, "cannot list directory: %s",
+                                            strerror(le));
+                }
+                if (push_frame(w, fd, names, n, w->path_len) < 0) {
+                        for (size_t i = 0; i < n; i++)
+                                free(names[i]);
+                        free(names);
+                        close(fd);
+                        return vd_err_set(err, VD_E_NOMEM, "out of memory");
+                }
+                return 0;
+        }
+        default:
+                close(fd);
+                return 0;
+        }
+fail:
+        vd_entry_free(e);
+        close(fd);
+        return vd_err_set(err, r, "out of memory");
+}
+
+static void raise_fd_limit(void) {
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+                rl.rlim_cur = rl.rlim_max;
+                setrlimit(RLIMIT_NOFILE, &rl);
+        }
+}
+
+static int dir_scan(vd_source *src, const vd_scan_opts *o, vd_scan *out, vd_err *err) {
+        struct dir_src *d = src->priv;
+        struct walk w;
+        memset(&w, 0, sizeof w);
+        w.o = o;
+        w.out = out;
+        w.max_depth = o->max_depth ? o->max_depth : VD_DEPTH_MAX_DEFAULT;
+        raise_fd_limit();
+
+        int rootfd = open(d->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0)
+                return vd_err_errno(err, VD_E_SOURCE, errno, "cannot open directory '%s'", d->root);
+        struct stat rst;
+        if (fstat(rootfd, &rst) < 0) {
+                close(rootfd);
+                return vd_err_errno(err, VD_E_SOURCE, errno, "cannot stat '%s'", d->root);
+        }
+        w.root_dev = rst.st_dev;
+        int r = pool_start(&w.pool, o, err);
+        if (r < 0) {
+                close(rootfd);
+                return r;
+        }
+        w.path_len = 0;
+        r = visit(&w, rootfd, err); /* the root entry "/" */
+        if (r == 0 && w.depth == 0 && out->entries.n && out->entries.v[0]->status != VD_ST_OK)
+                r = vd_err_set(err, VD_E_SOURCE, "cannot read directory '%s': %s", d->root,
+                               strerror(out->entries.v[0]->status_errno));
+        while (r == 0 && w.depth > 0) {
+                struct frame *f = &w.st[w.depth - 1];
+                if (f->i == f->n) {
+                        frame_release(f);
+                        w.depth--;
+                        continue;
+                }
+                const char *name = f->names[f->i++];
+                if ((r = path_set(&w, f->plen, name)) < 0) {
+                        vd_err_set(err, r, "out of memory");
+                        break;
+                }
+                int fd = openat(f->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0) {
+                        if (errno == ENOENT)
+                                r = vd_scan_warn(out, w.path, w.path_len, "vanished during the scan");
+                        else
+                                r = vd_scan_warn(out, w.path, w.path_len, "cannot open: %s", strerror(errno));
+                        if (r < 0)
+                                vd_err_set(err, r, "out of memory");
+                        continue;
+                }
+                r = visit(&w, fd, err);
+        }
+        while (w.depth > 0)
+                frame_release(&w.st[--w.depth]);
+        pool_finish(&w.pool);
+        if (r == 0 && atomic_load(&w.pool.failed))
+                r = vd_err_set(err, VD_E_NOMEM, "out of memory in a hashing thread");
+        for (size_t i = 0; r == 0 && i < w.hl.n_dup; i++) {
+                vd_entry *e = w.hl.dup_e[i], *f = w.hl.dup_first[i];
+                memcpy(e->hash, f->hash, sizeof e->hash);
+                e->hash_len = f->hash_len;
+                e->hash_algo = f->hash_algo;
+                e->status = f->status;
+                e->status_errno = f->status_errno;
+                e->size = f->size;
+                e->mtime_ns = f->mtime_ns;
+                e->ctime_ns = f->ctime_ns;
+        }
+        out->files_hashed = atomic_load(&w.pool.files);
+        out->bytes_hashed = atomic_load(&w.pool.bytes);
+        for (size_t i = 0; i < out->entries.n && r == 0; i++) {
+                vd_entry *e = out->entries.v[i];
+                if (e->status == VD_ST_CHANGING)
+                        r = vd_scan_warn(out, e->path, e->path_len, "changed while it was read (%d tries): not hashed",
+                                         HASH_TRIES);
+                else if (e->status == VD_ST_UNREADABLE && e->type == VD_T_REG)
+                        r = vd_scan_warn(out, e->path, e->path_len, "cannot read: %s", strerror(e->status_errno));
+        }
+        hl_release(&w.hl);
+        free(w.path);
+        free(w.st);
+        return r;
+}
+
+/* Open path beneath the root one component at a time, never following a
+ * symlink: a guest's etc/passwd that is a link to the host's is refused. */
+static int dir_read_file(vd_source *src, const char *path, size_t max, vd_buf *out, vd_err *err) {
+        struct dir_src *d = src->priv;
+        int fd = open(d->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return vd_err_errno(err, VD_E_SOURCE, errno, "cannot open directory '%s'", d->root);
+        const char *p = path;
+        while (*p == '/')
+                p++;
+        while (*p) {
+                const char *slash = strchr(p, '/');
+                size_t cl = slash ? (size_t)(slash - p) : strlen(p);
+                char comp[VD_NAME_MAX + 1];
+                if (cl == 0 || cl > VD_NAME_MAX) {
+                        close(fd);
+                        return vd_err_set(err, VD_E_IO, "%s: bad path", path);
+                }
+                memcpy(comp, p, cl);
+                comp[cl] = '\0';
+                int last = !slash || !slash[1];
+                int nfd = openat(fd, comp, (last ? O_RDONLY | O_NONBLOCK : O_PATH | O_DIRECTORY) | O_NOFOLLOW | O_CLOEXEC);
+                int e = errno;
+                close(fd);
+                if (nfd < 0)
+                        return vd_err_errno(err, VD_E_IO, e, "%s", path);
+                fd = nfd;
+                p += cl;
+                while (*p == '/')
+                        p++;
+        }
+        struct stat st;
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                close(fd);
+                return vd_err_set(err, VD_E_IO, "%s: not a regular file", path);
+        }
+        if ((uint64_t)st.st_size > max) {
+                close(fd);
+                return vd_err_set(err, VD_E_LIMIT, "%s: larger than %zu bytes", path, max);
+        }
+        char buf[65536];
+        for (;;) {
+                ssize_t k = read(fd, buf, sizeof buf);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0) {
+                        int e = errno;
+                        close(fd);
+                        return vd_err_errno(err, VD_E_IO, e, "%s", path);
+                }
+                if (k == 0)
+                        break;
+                if (out->len + (size_t)k > max || vd_buf_add(out, buf, (size_t)k) < 0) {
+                        close(fd);
+                        return vd_err_set(err, VD_E_LIMIT, "%s: larger than %zu bytes", path, max);
+                }
+        }
+        close(fd);
+        return 0;
+}
+
+static void dir_close(vd_source *src) {
+        struct dir_src *d = src->priv;
+        if (d)
+                free(d->root);
+        free(d);
+        free(src->desc);
+        free(src);
+}
+
+static const struct vd_source_ops dir_ops = {
+        .kind = "dir",
+        .scan = dir_scan,
+        .read_file = dir_read_file,
+        .close = dir_close,
+};
+
+int vd_source_open_dir(const char *path, vd_source **ret, vd_err *err) {
+        struct stat st;
+        if (stat(path, &st) < 0)
+                return vd_err_errno(err, VD_E_SOURCE, errno, "cannot open directory '%s'", path);
+        if (!S_ISDIR(st.st_mode))
+                return vd_err_set(err, VD_E_SOURCE, "'%s' is not a directory", path);
+        if (access("/proc/self/fd", X_OK) < 0)
+                return vd_err_set(err, VD_E_SOURCE, "/proc is not mounted: the directory source needs /proc/self/fd");
+        vd_source *s = calloc(1, sizeof *s);
+        struct dir_src *d = calloc(1, sizeof *d);
+        char *abs = realpath(path, NULL);
+        if (!s || !d || !abs) {
+                free(s);
+                free(d);
+                free(abs);
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        }
+        d->root = abs;
+        s->ops = &dir_ops;
+        s->priv = d;
+        s->desc = strdup(abs);
+        if (!s->desc) {
+                dir_close(s);
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        }
+        *ret = s;
+        return 0;
+}

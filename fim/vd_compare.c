@@ -1,0 +1,393 @@
+#include "vd_compare.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+
+#include "vd_buf.h"
+#include "vd_str.h"
+
+void vd_events_init(vd_events *ev) {
+        ev->v = NULL;
+        ev->n = ev->alloc = 0;
+}
+
+static void event_release(vd_event *e) {
+        free(e->path);
+        for (size_t i = 0; i < e->n_ch; i++) {
+                free(e->ch[i].attr);
+                free(e->ch[i].old_v.s);
+                free(e->ch[i].new_v.s);
+        }
+        free(e->ch);
+}
+
+void vd_events_release(vd_events *ev) {
+        if (!ev)
+                return;
+        for (size_t i = 0; i < ev->n; i++)
+                event_release(&ev->v[i]);
+        free(ev->v);
+        vd_events_init(ev);
+}
+
+const char *vd_change_kind_name(int k) {
+        switch (k) {
+        case VD_CH_ADDED: return "added";
+        case VD_CH_REMOVED: return "removed";
+        case VD_CH_CHANGED: return "changed";
+        default: return "unknown";
+        }
+}
+
+const vd_attr_change *vd_event_find(const vd_event *ev, const char *attr) {
+        for (size_t i = 0; i < ev->n_ch; i++)
+                if (strcmp(ev->ch[i].attr, attr) == 0)
+                        return &ev->ch[i];
+        return NULL;
+}
+
+/* ---- building values ---- */
+
+static int val_bytes(vd_val *v, const void *p, size_t n, bool num) {
+        v->s = malloc(n + 1);
+        if (!v->s)
+                return VD_E_NOMEM;
+        if (n)
+                memcpy(v->s, p, n);
+        v->s[n] = '\0';
+        v->len = n;
+        v->num = num;
+        return 0;
+}
+
+static int val_buf(vd_val *v, vd_buf *b, bool num) {
+        size_t n;
+        v->s = vd_buf_detach(b, &n);
+        if (!v->s)
+                return VD_E_NOMEM;
+        v->len = n;
+        v->num = num;
+        return 0;
+}
+
+enum vkind { V_NULL, V_U64, V_MODE, V_TIME, V_RDEV, V_BYTES, V_HASH, V_STATUS, V_TYPE, V_STR };
+
+/* Format one attribute of e (which may be NULL: null value). */
+static int fmt_val(vd_val *v, const vd_entry *e, enum vkind k, uint64_t u, const char *bytes, size_t blen) {
+        memset(v, 0, sizeof *v);
+        if (!e || k == V_NULL)
+                return 0;
+        vd_buf b;
+        vd_buf_init(&b, 0);
+        int r = 0;
+        switch (k) {
+        case V_U64: r = vd_buf_addf(&b, "%llu", (unsigned long long)u); break;
+        case V_MODE: r = vd_buf_addf(&b, "%04llo", (unsigned long long)u); break;
+        case V_TIME: r = vd_time_rfc3339(&b, (int64_t)u); break;
+        case V_RDEV: r = vd_buf_addf(&b, "%u:%u", major((dev_t)u), minor((dev_t)u)); break;
+        case V_TYPE: r = vd_buf_adds(&b, vd_ftype_name((int)u)); break;
+        case V_HASH:
+                if (e->hash_len == 0)
+                        return 0;
+                r = vd_buf_addf(&b, "%s:", vd_hash_algo_name(e->hash_algo));
+                if (!r)
+                        r = vd_hex(&b, e->hash, e->hash_len);
+                break;
+        case V_STATUS:
+                switch (e->status) {
+                case VD_ST_OK: r = vd_buf_adds(&b, "ok"); break;
+                case VD_ST_UNREADABLE: r = vd_buf_addf(&b, "unreadable (%s)", strerror(e->status_errno)); break;
+                case VD_ST_CHANGING: r = vd_buf_adds(&b, "changed while read (not hashed)"); break;
+                default: r = vd_buf_adds(&b, "not descended (too deep)"); break;
+                }
+                break;
+        case V_BYTES:
+        case V_STR:
+                if (!bytes)
+                        return 0;
+                r = vd_buf_add(&b, bytes, blen);
+                break;
+        default: break;
+        }
+        if (r == 0)
+                r = val_buf(v, &b, k == V_U64);
+        vd_buf_release(&b);
+        return r;
+}
+
+/* ---- event assembly ---- */
+
+typedef struct builder {
+        vd_event ev;
+        size_t alloc;
+        int sev;
+} builder;
+
+static int add_change(builder *b, const char *attr, size_t attr_len, vd_val o, vd_val n, int sev) {
+        if (b->ev.n_ch == b->alloc) {
+                size_t na = b->alloc ? b->alloc * 2 : 8;
+                vd_attr_change *nc = realloc(b->ev.ch, na * sizeof *nc);
+                if (!nc) {
+                        free(o.s);
+                        free(n.s);
+                        return VD_E_NOMEM;
+                }
+                b->ev.ch = nc;
+                b->alloc = na;
+        }
+        vd_attr_change *c = &b->ev.ch[b->ev.n_ch];
+        c->attr = strndup(attr, attr_len);
+        if (!c->attr) {
+                free(o.s);
+                free(n.s);
+                return VD_E_NOMEM;
+        }
+        c->old_v = o;
+        c->new_v = n;
+        b->ev.n_ch++;
+        if (sev > b->sev)
+                b->sev = sev;
+        return 0;
+}
+
+/* Add a change for attribute k of old/new (either may be NULL). */
+static int add_attr(builder *b, const char *attr, enum vkind k, const vd_entry *o, uint64_t ou, const char *ob,
+                    size_t obl, const vd_entry *n, uint64_t nu, const char *nb, size_t nbl, int sev) {
+        vd_val ov, nv;
+        int r = fmt_val(&ov, o, k, ou, ob, obl);
+        if (r < 0)
+                return r;
+        r = fmt_val(&nv, n, k, nu, nb, nbl);
+        if (r < 0) {
+                free(ov.s);
+                return r;
+        }
+        return add_change(b, attr, strlen(attr), ov, nv, sev);
+}
+
+static bool hash_known(const vd_entry *e) { return e->status == VD_ST_OK && e->hash_len > 0; }
+
+static int mode_severity(uint32_t om, uint32_t nm, int ftype) {
+        if ((nm & 06000) & ~(om & 06000))
+                return VD_SEV_HIGH; /* gained setuid/setgid */
+        if (ftype != VD_T_LNK && (nm & 0002) && !(om & 0002))
+                return VD_SEV_HIGH; /* became world-writable */
+        return VD_SEV_MEDIUM;
+}
+
+static int xattr_severity(const char *name) {
+        if (strcmp(name, "security.capability") == 0)
+                return VD_SEV_HIGH;
+        if (strncmp(name, "security.", 9) == 0 || strncmp(name, "system.posix_acl", 16) == 0)
+                return VD_SEV_MEDIUM;
+        return VD_SEV_LOW;
+}
+
+static int xattr_change(builder *b, const vd_xattr *ox, const vd_xattr *nx) {
+        const char *name = ox ? ox->name : nx->name;
+        char attr[VD_XATTR_NAME_MAX + 8];
+        int al = snprintf(attr, sizeof attr, "xattr.%s", name);
+        vd_val ov = {0}, nv = {0};
+        if (ox && val_bytes(&ov, ox->value, ox->len, false) < 0)
+                return VD_E_NOMEM;
+        if (nx && val_bytes(&nv, nx->value, nx->len, false) < 0) {
+                free(ov.s);
+                return VD_E_NOMEM;
+        }
+        return add_change(b, attr, (size_t)al, ov, nv, xattr_severity(name));
+}
+
+static int diff_xattrs(builder *b, const vd_entry *o, const vd_entry *n) {
+        size_t i = 0, j = 0;
+        int r = 0;
+        while (r == 0 && (i < o->n_xattrs || j < n->n_xattrs)) {
+                int c = i == o->n_xattrs ? 1 : j == n->n_xattrs ? -1 : strcmp(o->xattrs[i].name, n->xattrs[j].name);
+                if (c < 0)
+                        r = xattr_change(b, &o->xattrs[i++], NULL);
+                else if (c > 0)
+                        r = xattr_change(b, NULL, &n->xattrs[j++]);
+                else {
+                        const vd_xattr *x = &o->xattrs[i++], *y = &n->xattrs[j++];
+                        if (x->len != y->len || memcmp(x->value, y->value, x->len) != 0)
+                                r = xattr_change(b, x, y);
+                }
+        }
+        return r;
+}
+
+static int add_owner_names(builder *b, const vd_entry *o, const vd_entry *n, bool user) {
+        const char *on = o ? (user ? o->uname : o->gname) : NULL;
+        const char *nn = n ? (user ? n->uname : n->gname) : NULL;
+        if (!on && !nn)
+                return 0;
+        return add_attr(b, user ? "user" : "group", V_STR, on ? o : NULL, 0, on, on ? strlen(on) : 0, nn ? n : NULL,
+                        0, nn, nn ? strlen(nn) : 0, VD_SEV_INFO);
+}
+
+/* Attributes of one side (added or removed): what the entry is. */
+static int describe(builder *b, const vd_entry *e, bool added) {
+        const vd_entry *o = added ? NULL : e, *n = added ? e : NULL;
+        int r = add_attr(b, "type", V_TYPE, o, e->type, NULL, 0, n, e->type, NULL, 0, VD_SEV_INFO);
+        if (!r)
+                r = add_attr(b, "mode", V_MODE, o, e->mode, NULL, 0, n, e->mode, NULL, 0, VD_SEV_INFO);
+        if (!r)
+                r = add_attr(b, "uid", V_U64, o, e->uid, NULL, 0, n, e->uid, NULL, 0, VD_SEV_INFO);
+        if (!r)
+                r = add_owner_names(b, o, n, true);
+        if (!r)
+                r = add_attr(b, "gid", V_U64, o, e->gid, NULL, 0, n, e->gid, NULL, 0, VD_SEV_INFO);
+        if (!r)
+                r = add_owner_names(b, o, n, false);
+        if (!r && e->type == VD_T_REG)
+                r = add_attr(b, "size", V_U64, o, e->size, NULL, 0, n, e->size, NULL, 0, VD_SEV_INFO);
+        if (!r && e->type == VD_T_LNK && e->target)
+                r = add_attr(b, "target", V_BYTES, o, 0, e->target, e->target_len, n, 0, e->target, e->target_len,
+                             VD_SEV_INFO);
+        if (!r && hash_known(e))
+                r = add_attr(b, "hash", V_HASH, o, 0, NULL, 0, n, 0, NULL, 0, VD_SEV_INFO);
+        if (!r && e->status != VD_ST_OK)
+                r = add_attr(b, "status", V_STATUS, o, 0, NULL, 0, n, 0, NULL, 0, VD_SEV_INFO);
+        for (size_t i = 0; !r && i < e->n_xattrs; i++)
+                r = xattr_change(b, added ? NULL : &e->xattrs[i], added ? &e->xattrs[i] : NULL);
+        /* Severity of a new or vanished object. */
+        int sev = VD_SEV_MEDIUM;
+        if (added && e->type == VD_T_REG && (e->mode & 06000))
+                sev = VD_SEV_HIGH;
+        if (added && e->type != VD_T_LNK && (e->mode & 0002) && !(e->type == VD_T_DIR && (e->mode & 01000)))
+                sev = VD_SEV_HIGH;
+        for (size_t i = 0; added && i < e->n_xattrs; i++)
+                if (strcmp(e->xattrs[i].name, "security.capability") == 0)
+                        sev = VD_SEV_HIGH;
+        if (sev > b->sev)
+                b->sev = sev;
+        return r;
+}
+
+static int diff_entries(builder *b, const vd_entry *o, const vd_entry *n, uint32_t m) {
+        int r = 0;
+#define ATTR(bit, name, kind, ofield, nfield, sev)                                                                   \
+        if (!r && (m & (bit)) && (ofield) != (nfield))                                                                \
+                r = add_attr(b, name, kind, o, (uint64_t)(ofield), NULL, 0, n, (uint64_t)(nfield), NULL, 0, sev);
+        ATTR(VD_A_TYPE, "type", V_TYPE, o->type, n->type, VD_SEV_HIGH)
+        ATTR(VD_A_MODE, "mode", V_MODE, o->mode, n->mode, mode_severity(o->mode, n->mode, n->type))
+        if (!r && (m & VD_A_UID) && o->uid != n->uid) {
+                r = add_attr(b, "uid", V_U64, o, o->uid, NULL, 0, n, n->uid, NULL, 0, VD_SEV_HIGH);
+                if (!r)
+                        r = add_owner_names(b, o, n, true);
+        }
+        if (!r && (m & VD_A_GID) && o->gid != n->gid) {
+                r = add_attr(b, "gid", V_U64, o, o->gid, NULL, 0, n, n->gid, NULL, 0, VD_SEV_HIGH);
+                if (!r)
+                        r = add_owner_names(b, o, n, false);
+        }
+        bool content_known = o->status == VD_ST_OK && n->status == VD_ST_OK;
+        if (content_known || n->type != VD_T_REG) {
+                ATTR(VD_A_SIZE, "size", V_U64, o->size, n->size, VD_SEV_MEDIUM)
+        }
+        if (!r && (m & VD_A_TARGET) &&
+            (o->target_len != n->target_len || (o->target && n->target && memcmp(o->target, n->target, o->target_len))))
+                r = add_attr(b, "target", V_BYTES, o, 0, o->target, o->target_len, n, 0, n->target, n->target_len,
+                             VD_SEV_MEDIUM);
+        if (!r && (m & VD_A_HASH) && content_known && (o->type == VD_T_REG || n->type == VD_T_REG) &&
+            (o->hash_len != n->hash_len || o->hash_algo != n->hash_algo || memcmp(o->hash, n->hash, o->hash_len)))
+                r = add_attr(b, "hash", V_HASH, hash_known(o) ? o : NULL, 0, NULL, 0, hash_known(n) ? n : NULL, 0,
+                             NULL, 0, VD_SEV_MEDIUM);
+        if (!r && o->status != n->status)
+                r = add_attr(b, "status", V_STATUS, o, 0, NULL, 0, n, 0, NULL, 0, VD_SEV_MEDIUM);
+        ATTR(VD_A_RDEV, "rdev", V_RDEV, o->rdev, n->rdev, VD_SEV_MEDIUM)
+        if (!r && (m & VD_A_XATTRS))
+                r = diff_xattrs(b, o, n);
+        ATTR(VD_A_MTIME, "mtime", V_TIME, o->mtime_ns, n->mtime_ns, VD_SEV_LOW)
+        ATTR(VD_A_CTIME, "ctime", V_TIME, o->ctime_ns, n->ctime_ns, VD_SEV_LOW)
+        ATTR(VD_A_INODE, "inode", V_U64, o->ino, n->ino, VD_SEV_LOW)
+        ATTR(VD_A_NLINK, "nlink", V_U64, o->nlink, n->nlink, VD_SEV_LOW)
+#undef ATTR
+        return r;
+}
+
+static int emit(vd_events *out, builder *b, int kind, const vd_entry *e, const vd_rule *rule) {
+        if (b->ev.n_ch == 0 && kind == VD_CH_CHANGED)
+                return 0;
+        if (out->n == out->alloc) {
+                size_t na = out->alloc ? out->alloc * 2 : 64;
+                vd_event *nv = realloc(out->v, na * sizeof *nv);
+                if (!nv)
+                        return VD_E_NOMEM;
+                out->v = nv;
+                out->alloc = na;
+        }
+        b->ev.kind = kind;
+        b->ev.path = strndup(e->path, e->path_len);
+        if (!b->ev.path)
+                return VD_E_NOMEM;
+        /* strndup stops at NUL, which a path cannot hold. */
+        b->ev.path_len = e->path_len;
+        b->ev.ftype = e->type;
+        b->ev.rule = rule->name;
+        b->ev.severity = rule->severity >= 0 ? rule->severity : b->sev;
+        out->v[out->n++] = b->ev;
+        memset(b, 0, sizeof *b);
+        return 0;
+}
+
+/* Is a directory above path in scan one whose children were not read? */
+static bool under_unknown_dir(const vd_entries *scan, const char *path, size_t len) {
+        while (len > 1) {
+                const char *slash = NULL;
+                for (size_t k = len; k-- > 0;)
+                        if (path[k] == '/') {
+                                slash = path + k;
+                                break;
+                        }
+                if (!slash)
+                        return false;
+                len = slash == path ? 1 : (size_t)(slash - path);
+                const vd_entry *p = vd_entries_find(scan, path, len);
+                if (p)
+                        return p->type == VD_T_DIR && p->status != VD_ST_OK;
+        }
+        return false;
+}
+
+int vd_compare(const vd_entries *base, const vd_entries *scan, const vd_policy *policy, vd_events *out,
+               vd_err *err) {
+        size_t i = 0, j = 0;
+        int r = 0;
+        builder b;
+        memset(&b, 0, sizeof b);
+        while (r == 0 && (i < base->n || j < scan->n)) {
+                const vd_entry *o = i < base->n ? base->v[i] : NULL, *n = j < scan->n ? scan->v[j] : NULL;
+                int c = !o ? 1 : !n ? -1 : vd_path_cmp(o->path, o->path_len, n->path, n->path_len);
+                const vd_entry *e = c <= 0 ? o : n;
+                const vd_rule *rule = vd_policy_match(policy, e->path, e->path_len, e->type);
+                if (c < 0) {
+                        i++;
+                        if (under_unknown_dir(scan, o->path, o->path_len))
+                                continue;
+                        r = describe(&b, o, false);
+                        if (!r)
+                                r = emit(out, &b, VD_CH_REMOVED, o, rule);
+                } else if (c > 0) {
+                        j++;
+                        r = describe(&b, n, true);
+                        if (!r)
+                                r = emit(out, &b, VD_CH_ADDED, n, rule);
+                } else {
+                        i++;
+                        j++;
+                        uint32_t m = (o->type == VD_T_DIR && n->type == VD_T_DIR) ? rule->dir_attrs : rule->attrs;
+                        r = diff_entries(&b, o, n, m);
+                        if (!r)
+                                r = emit(out, &b, VD_CH_CHANGED, n, rule);
+                }
+                if (r < 0) {
+                        event_release(&b.ev);
+                        memset(&b, 0, sizeof b);
+                }
+        }
+        if (r < 0)
+                return vd_err_set(err, r, "out of memory comparing entries");
+        return 0;
+}

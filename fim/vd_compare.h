@@ -1,0 +1,17 @@
+/* The compare engine: one merge walk of two path-sorted entry lists. */
+#ifndef VD_COMPARE_H
+#define VD_COMPARE_H
+
+#include "vd_entry.h"
+#include "vd_err.h"
+#include "vd_event.h"
+#include "vd_policy.h"
+
+/* Append to out one event per path that differs between base and scan under
+ * policy. Both lists must be sorted (vd_entries_sort). Children of a scanned
+ * directory whose content is unknown (unreadable, not descended) are not
+ * reported as removed: the directory itself carries a "status" change. */
+int vd_compare(const vd_entries *base, const vd_entries *scan, const vd_policy *policy, vd_events *out,
+               vd_err *err);
+
+#endif

@@ -1,0 +1,220 @@
+#include "vd_entry.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "vd_buf.h"
+
+void vd_entries_init(vd_entries *es) {
+        es->v = NULL;
+        es->n = es->alloc = 0;
+}
+
+void vd_entries_release(vd_entries *es) {
+        if (!es)
+                return;
+        for (size_t i = 0; i < es->n; i++)
+                vd_entry_free(es->v[i]);
+        free(es->v);
+        vd_entries_init(es);
+}
+
+int vd_entries_push(vd_entries *es, vd_entry *e) {
+        if (es->n == es->alloc) {
+                size_t na = es->alloc ? es->alloc * 2 : 1024;
+                vd_entry **nv = realloc(es->v, na * sizeof *nv);
+                if (!nv)
+                        return VD_E_NOMEM;
+                es->v = nv;
+                es->alloc = na;
+        }
+        es->v[es->n++] = e;
+        return 0;
+}
+
+int vd_path_cmp(const char *a, size_t alen, const char *b, size_t blen) {
+        size_t m = alen < blen ? alen : blen;
+        int c = m ? memcmp(a, b, m) : 0;
+        if (c)
+                return c;
+        return alen < blen ? -1 : alen > blen ? 1 : 0;
+}
+
+static int cmp_entry(const void *x, const void *y) {
+        const vd_entry *a = *(const vd_entry *const *)x, *b = *(const vd_entry *const *)y;
+        return vd_path_cmp(a->path, a->path_len, b->path, b->path_len);
+}
+
+void vd_entries_sort(vd_entries *es) {
+        if (es->n > 1)
+                qsort(es->v, es->n, sizeof *es->v, cmp_entry);
+}
+
+const vd_entry *vd_entries_find(const vd_entries *es, const char *path, size_t len) {
+        size_t lo = 0, hi = es->n;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = vd_path_cmp(es->v[mid]->path, es->v[mid]->path_len, path, len);
+                if (c == 0)
+                        return es->v[mid];
+                if (c < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return NULL;
+}
+
+vd_entry *vd_entry_new(void) { return calloc(1, sizeof(vd_entry)); }
+
+void vd_entry_free(vd_entry *e) {
+        if (!e)
+                return;
+        free(e->path);
+        free(e->uname);
+        free(e->gname);
+        free(e->target);
+        for (size_t i = 0; i < e->n_xattrs; i++) {
+                free(e->xattrs[i].name);
+                free(e->xattrs[i].value);
+        }
+        free(e->xattrs);
+        free(e);
+}
+
+int vd_entry_set_path(vd_entry *e, const char *p, size_t n) {
+        char *c = malloc(n + 1);
+        if (!c)
+                return VD_E_NOMEM;
+        memcpy(c, p, n);
+        c[n] = '\0';
+        free(e->path);
+        e->path = c;
+        e->path_len = n;
+        return 0;
+}
+
+int vd_entry_add_xattr(vd_entry *e, const char *name, const void *value, size_t len) {
+        if (e->n_xattrs >= VD_XATTR_COUNT_MAX || len > VD_XATTR_VALUE_MAX || strlen(name) > VD_XATTR_NAME_MAX)
+                return VD_E_LIMIT;
+        vd_xattr *nx = realloc(e->xattrs, (e->n_xattrs + 1) * sizeof *nx);
+        if (!nx)
+                return VD_E_NOMEM;
+        e->xattrs = nx;
+        vd_xattr *x = &nx[e->n_xattrs];
+        x->name = strdup(name);
+        x->value = malloc(len ? len : 1);
+        if (!x->name || !x->value) {
+                free(x->name);
+                free(x->value);
+                return VD_E_NOMEM;
+        }
+        if (len)
+                memcpy(x->value, value, len);
+        x->len = (uint32_t)len;
+        e->n_xattrs++;
+        return 0;
+}
+
+static int cmp_xattr(const void *x, const void *y) {
+        return strcmp(((const vd_xattr *)x)->name, ((const vd_xattr *)y)->name);
+}
+
+void vd_entry_sort_xattrs(vd_entry *e) {
+        if (e->n_xattrs > 1)
+                qsort(e->xattrs, e->n_xattrs, sizeof *e->xattrs, cmp_xattr);
+}
+
+static const char *const ftype_names[] = {"unknown", "file", "directory", "symlink", "char-device",
+                                          "block-device", "fifo", "socket"};
+
+const char *vd_ftype_name(int t) {
+        if (t < 0 || t > VD_T_SOCK)
+                return "unknown";
+        return ftype_names[t];
+}
+
+int vd_ftype_from_name(const char *s) {
+        for (int i = 1; i <= VD_T_SOCK; i++)
+                if (strcmp(s, ftype_names[i]) == 0)
+                        return i;
+        return VD_T_UNKNOWN;
+}
+
+const char *vd_hash_algo_name(int a) {
+        switch (a) {
+        case VD_HASH_XXH3: return "xxh3-128";
+        case VD_HASH_SHA256: return "sha256";
+        default: return "none";
+        }
+}
+
+int vd_hash_algo_from_name(const char *s) {
+        if (strcmp(s, "xxh3-128") == 0 || strcmp(s, "xxh3") == 0)
+                return VD_HASH_XXH3;
+        if (strcmp(s, "sha256") == 0)
+                return VD_HASH_SHA256;
+        return VD_HASH_NONE;
+}
+
+int vd_hash_algo_len(int a) {
+        switch (a) {
+        case VD_HASH_XXH3: return 16;
+        case VD_HASH_SHA256: return 32;
+        default: return 0;
+        }
+}
+
+/* Blob: u32 count, then per xattr: u32 name_len, name, u32 value_len, value. */
+int vd_xattrs_encode(const vd_entry *e, vd_buf *out) {
+        int r = vd_buf_add_u32(out, (uint32_t)e->n_xattrs);
+        for (size_t i = 0; i < e->n_xattrs && r == 0; i++) {
+                size_t nl = strlen(e->xattrs[i].name);
+                r = vd_buf_add_u32(out, (uint32_t)nl);
+                if (!r)
+                        r = vd_buf_add(out, e->xattrs[i].name, nl);
+                if (!r)
+                        r = vd_buf_add_u32(out, e->xattrs[i].len);
+                if (!r)
+                        r = vd_buf_add(out, e->xattrs[i].value, e->xattrs[i].len);
+        }
+        return r;
+}
+
+static bool get_u32(const unsigned char **p, const unsigned char *end, uint32_t *v) {
+        if (end - *p < 4)
+                return false;
+        const unsigned char *q = *p;
+        *v = (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
+        *p += 4;
+        return true;
+}
+
+int vd_xattrs_decode(vd_entry *e, const void *blob, size_t len, vd_err *err) {
+        const unsigned char *p = blob, *end = p + len;
+        uint32_t n;
+        if (len == 0)
+                return 0;
+        if (!get_u32(&p, end, &n) || n > VD_XATTR_COUNT_MAX)
+                return vd_err_set(err, VD_E_BASELINE, "xattr record: bad count");
+        for (uint32_t i = 0; i < n; i++) {
+                uint32_t nl, vl;
+                char name[VD_XATTR_NAME_MAX + 1];
+                if (!get_u32(&p, end, &nl) || nl == 0 || nl > VD_XATTR_NAME_MAX || (size_t)(end - p) < nl)
+                        return vd_err_set(err, VD_E_BASELINE, "xattr record %u: bad name length", i);
+                memcpy(name, p, nl);
+                name[nl] = '\0';
+                if (memchr(name, '\0', nl))
+                        return vd_err_set(err, VD_E_BASELINE, "xattr record %u: NUL in name", i);
+                p += nl;
+                if (!get_u32(&p, end, &vl) || vl > VD_XATTR_VALUE_MAX || (size_t)(end - p) < vl)
+                        return vd_err_set(err, VD_E_BASELINE, "xattr record %u: bad value length", i);
+                int r = vd_entry_add_xattr(e, name, p, vl);
+                if (r < 0)
+                        return vd_err_set(err, r, "xattr record %u: cannot store", i);
+                p += vl;
+        }
+        if (p != end)
+                return vd_err_set(err, VD_E_BASELINE, "xattr record: %zu trailing bytes", (size_t)(end - p));
+        return 0;
+}

@@ -1,0 +1,111 @@
+/* The entry model: one file system object as vmdrift records it.
+ *
+ * Paths are absolute inside the scanned source ("/etc/shadow"; the root is
+ * "/") and are raw bytes: any byte but NUL, including newlines and invalid
+ * UTF-8. Every string member is owned by its entry; vd_entries owns entries.
+ */
+#ifndef VD_ENTRY_H
+#define VD_ENTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vd_buf.h"
+#include "vd_err.h"
+
+/* Bounds on what a source or a baseline may hand us. */
+#define VD_PATH_MAX ((size_t)32768)        /* whole path, bytes */
+#define VD_NAME_MAX ((size_t)255)          /* one component (Linux NAME_MAX) */
+#define VD_TARGET_MAX ((size_t)4096)       /* symlink target (Linux PATH_MAX) */
+#define VD_XATTR_VALUE_MAX ((size_t)65536) /* Linux XATTR_SIZE_MAX */
+#define VD_XATTR_NAME_MAX ((size_t)255)
+#define VD_XATTR_COUNT_MAX ((size_t)1024)
+#define VD_OWNER_NAME_MAX ((size_t)256)
+#define VD_HASH_MAX 32
+
+enum vd_ftype {
+        VD_T_UNKNOWN = 0,
+        VD_T_REG = 1,
+        VD_T_DIR = 2,
+        VD_T_LNK = 3,
+        VD_T_CHR = 4,
+        VD_T_BLK = 5,
+        VD_T_FIFO = 6,
+        VD_T_SOCK = 7,
+};
+
+enum vd_hash_algo {
+        VD_HASH_NONE = 0,
+        VD_HASH_XXH3 = 1,   /* XXH3-128, keyed with the baseline's secret */
+        VD_HASH_SHA256 = 2, /* OpenSSL libcrypto */
+};
+
+/* Why an entry's content or children are not (fully) known. */
+enum vd_status {
+        VD_ST_OK = 0,
+        VD_ST_UNREADABLE = 1,   /* open or read failed; errno in status_errno */
+        VD_ST_CHANGING = 2,     /* file changed while it was read, every try */
+        VD_ST_NOT_DESCENDED = 3 /* directory too deep or path too long: children unknown */
+};
+
+typedef struct vd_xattr {
+        char *name; /* NUL-terminated; names cannot hold NUL */
+        unsigned char *value;
+        uint32_t len;
+} vd_xattr;
+
+typedef struct vd_entry {
+        char *path;
+        size_t path_len;
+        uint8_t type; /* enum vd_ftype */
+        uint8_t status;
+        uint8_t hash_algo;
+        uint8_t hash_len;
+        int32_t status_errno;
+        uint32_t mode; /* permission bits incl. setuid/setgid/sticky (07777) */
+        uint32_t uid, gid;
+        char *uname, *gname; /* from the source's own passwd/group, or NULL */
+        uint64_t size;
+        int64_t mtime_ns, ctime_ns;
+        uint64_t ino, nlink, rdev;
+        char *target; /* symlink target, raw bytes, or NULL */
+        size_t target_len;
+        vd_xattr *xattrs; /* sorted by name */
+        size_t n_xattrs;
+        unsigned char hash[VD_HASH_MAX];
+} vd_entry;
+
+typedef struct vd_entries {
+        vd_entry **v;
+        size_t n, alloc;
+} vd_entries;
+
+void vd_entries_init(vd_entries *es);
+void vd_entries_release(vd_entries *es);
+int vd_entries_push(vd_entries *es, vd_entry *e); /* takes ownership of e */
+/* Sort by path bytes (memcmp, shorter first): SQLite's BLOB order. */
+void vd_entries_sort(vd_entries *es);
+/* Returns the entry or NULL. es must be sorted. */
+const vd_entry *vd_entries_find(const vd_entries *es, const char *path, size_t len);
+
+vd_entry *vd_entry_new(void);
+void vd_entry_free(vd_entry *e);
+int vd_entry_set_path(vd_entry *e, const char *p, size_t n);
+int vd_entry_add_xattr(vd_entry *e, const char *name, const void *value, size_t len);
+void vd_entry_sort_xattrs(vd_entry *e);
+
+int vd_path_cmp(const char *a, size_t alen, const char *b, size_t blen);
+
+const char *vd_ftype_name(int t);      /* "file", "directory", "symlink", ... */
+int vd_ftype_from_name(const char *s); /* VD_T_UNKNOWN if none */
+const char *vd_hash_algo_name(int a);  /* "xxh3-128", "sha256" */
+int vd_hash_algo_from_name(const char *s);
+int vd_hash_algo_len(int a);
+
+/* Serialise xattrs to a self-delimiting blob and back (for the baseline).
+ * The decoder is fed untrusted bytes: every length is checked. */
+int vd_xattrs_encode(const vd_entry *e, vd_buf *out);
+int vd_xattrs_decode(vd_entry *e, const void *blob, size_t len, vd_err *err);
+
+#endif

@@ -1,0 +1,245 @@
+#include "vd_source.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vd_str.h"
+
+void vd_scan_init(vd_scan *s) {
+        memset(s, 0, sizeof *s);
+        vd_entries_init(&s->entries);
+}
+
+void vd_scan_release(vd_scan *s) {
+        if (!s)
+                return;
+        vd_entries_release(&s->entries);
+        for (size_t i = 0; i < s->n_warnings; i++) {
+                free(s->warnings[i].path);
+                free(s->warnings[i].msg);
+        }
+        free(s->warnings);
+        vd_scan_init(s);
+}
+
+int vd_scan_warn(vd_scan *s, const char *path, size_t path_len, const char *fmt, ...) {
+        vd_warning *nw = realloc(s->warnings, (s->n_warnings + 1) * sizeof *nw);
+        if (!nw)
+                return VD_E_NOMEM;
+        s->warnings = nw;
+        vd_warning *w = &nw[s->n_warnings];
+        memset(w, 0, sizeof *w);
+        char msg[1024];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        w->msg = strdup(msg);
+        if (path) {
+                w->path = malloc(path_len + 1);
+                if (w->path) {
+                        memcpy(w->path, path, path_len);
+                        w->path[path_len] = '\0';
+                        w->path_len = path_len;
+                }
+        }
+        if (!w->msg || (path && !w->path)) {
+                free(w->msg);
+                free(w->path);
+                return VD_E_NOMEM;
+        }
+        s->n_warnings++;
+        return 0;
+}
+
+void vd_scan_opts_init(vd_scan_opts *o) {
+        memset(o, 0, sizeof *o);
+        o->hash_algo = VD_HASH_XXH3;
+}
+
+/* ---- id maps from the source's own passwd / group ---- */
+
+struct idpair {
+        uint32_t id;
+        size_t pos; /* line order: the first name given for an id wins, as getpwuid */
+        char *name;
+};
+
+struct vd_idmap {
+        struct idpair *v;
+        size_t n;
+};
+
+static int cmp_idpos(const void *a, const void *b) {
+        const struct idpair *x = a, *y = b;
+        if (x->id != y->id)
+                return x->id < y->id ? -1 : 1;
+        return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* Parse one "name:x:id:..." line; false if it is not one. */
+static bool parse_idline(const char *p, const char *le, const char **ret_name_end, uint32_t *ret_id) {
+        const char *c1 = memchr(p, ':', (size_t)(le - p));
+        if (!c1 || c1 == p || (size_t)(c1 - p) > VD_OWNER_NAME_MAX || *p == '+' || *p == '-' ||
+            memchr(p, '\0', (size_t)(c1 - p)))
+                return false;
+        const char *c2 = memchr(c1 + 1, ':', (size_t)(le - c1 - 1));
+        if (!c2)
+                return false;
+        const char *q = c2 + 1;
+        uint64_t id = 0;
+        if (q >= le || *q < '0' || *q > '9')
+                return false;
+        for (; q < le && *q != ':'; q++) {
+                if (*q < '0' || *q > '9')
+                        return false;
+                id = id * 10 + (uint64_t)(*q - '0');
+                if (id > UINT32_MAX)
+                        return false;
+        }
+        *ret_name_end = c1;
+        *ret_id = (uint32_t)id;
+        return true;
+}
+
+int vd_idmap_parse(const char *text, size_t len, vd_idmap **ret) {
+        vd_idmap *m = calloc(1, sizeof *m);
+        size_t alloc = 0;
+        if (!m)
+                return VD_E_NOMEM;
+        const char *p = text, *end = text + len;
+        while (p < end) {
+                const char *nl = memchr(p, '\n', (size_t)(end - p));
+                const char *le = nl ? nl : end, *name_end;
+                uint32_t id;
+                if (parse_idline(p, le, &name_end, &id)) {
+                        if (m->n == alloc) {
+                                alloc = alloc ? alloc * 2 : 64;
+                                struct idpair *nv = realloc(m->v, alloc * sizeof *nv);
+                                if (!nv)
+                                        goto nomem;
+                                m->v = nv;
+                        }
+                        char *name = strndup(p, (size_t)(name_end - p));
+                        if (!name)
+                                goto nomem;
+                        m->v[m->n] = (struct idpair){id, m->n, name};
+                        m->n++;
+                }
+                p = nl ? nl + 1 : end;
+        }
+        if (m->n > 1)
+                qsort(m->v, m->n, sizeof *m->v, cmp_idpos);
+        size_t k = 0;
+        for (size_t i = 0; i < m->n; i++) {
+                if (k > 0 && m->v[k - 1].id == m->v[i].id) {
+                        free(m->v[i].name);
+                        continue;
+                }
+                m->v[k++] = m->v[i];
+        }
+        m->n = k;
+        *ret = m;
+        return 0;
+nomem:
+        vd_idmap_free(m);
+        return VD_E_NOMEM;
+}
+
+const char *vd_idmap_get(const vd_idmap *m, uint32_t id) {
+        if (!m)
+                return NULL;
+        size_t lo = 0, hi = m->n;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (m->v[mid].id == id)
+                        return m->v[mid].name;
+                if (m->v[mid].id < id)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return NULL;
+}
+
+void vd_idmap_free(vd_idmap *m) {
+        if (!m)
+                return;
+        for (size_t i = 0; i < m->n; i++)
+                free(m->v[i].name);
+        free(m->v);
+        free(m);
+}
+
+/* Read etc/passwd or etc/group of the source; NULL map if it has none. */
+static int load_idmap(vd_source *src, const char *path, vd_idmap **ret, vd_err *err) {
+        vd_buf b;
+        vd_buf_init(&b, VD_READ_FILE_MAX);
+        vd_err e2 = VD_ERR_INIT;
+        *ret = NULL;
+        int r = src->ops->read_file(src, path, VD_READ_FILE_MAX, &b, &e2);
+        if (r < 0) {
+                vd_buf_release(&b);
+                /* Not a root file system (or no such file): owners stay numeric. */
+                if (r == VD_E_IO)
+                        return 0;
+                return vd_err_set(err, r, "%s", e2.msg);
+        }
+        r = vd_idmap_parse(b.buf ? b.buf : "", b.len, ret);
+        vd_buf_release(&b);
+        if (r < 0)
+                return vd_err_set(err, r, "cannot parse %s", path);
+        return 1;
+}
+
+static int resolve_owners(vd_source *src, vd_scan *s, vd_err *err) {
+        vd_idmap *users = NULL, *groups = NULL;
+        int ru = load_idmap(src, "/etc/passwd", &users, err);
+        if (ru < 0)
+                return ru;
+        int rg = load_idmap(src, "/etc/group", &groups, err);
+        if (rg < 0) {
+                vd_idmap_free(users);
+                return rg;
+        }
+        s->owners_resolved = ru > 0;
+        int r = 0;
+        for (size_t i = 0; i < s->entries.n && r == 0; i++) {
+                vd_entry *e = s->entries.v[i];
+                const char *u = vd_idmap_get(users, e->uid), *g = vd_idmap_get(groups, e->gid);
+                if (u && !(e->uname = strdup(u)))
+                        r = VD_E_NOMEM;
+                if (g && !(e->gname = strdup(g)))
+                        r = VD_E_NOMEM;
+        }
+        vd_idmap_free(users);
+        vd_idmap_free(groups);
+        if (r < 0)
+                return vd_err_set(err, r, "out of memory resolving owners");
+        return 0;
+}
+
+int vd_source_scan(vd_source *src, const vd_scan_opts *o, vd_scan *out, vd_err *err) {
+        vd_scan_init(out);
+        out->started_ns = vd_now_ns();
+        out->hash_algo = o->hash_algo;
+        int64_t t0 = vd_mono_ns();
+        int r = src->ops->scan(src, o, out, err);
+        if (r == 0)
+                r = resolve_owners(src, out, err);
+        if (r < 0) {
+                vd_scan_release(out);
+                return r;
+        }
+        vd_entries_sort(&out->entries);
+        out->duration_ns = vd_mono_ns() - t0;
+        return 0;
+}
+
+void vd_source_close(vd_source *src) {
+        if (!src)
+                return;
+        src->ops->close(src);
+}

@@ -1,0 +1,482 @@
+#define _GNU_SOURCE
+#include "vd_report.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vd_buf.h"
+#include "vd_policy.h"
+#include "vd_str.h"
+
+struct vd_sink_ops {
+        const char *name;
+        int (*write)(vd_sink *s, const vd_report *r, vd_err *err);
+};
+
+struct vd_sink {
+        const struct vd_sink_ops *ops;
+        FILE *fp;
+        char *path; /* NULL: stdout */
+        bool color;
+};
+
+void vd_report_count(const vd_report *r, vd_counts *c) {
+        memset(c, 0, sizeof *c);
+        for (size_t i = 0; i < r->events->n; i++) {
+                const vd_event *e = &r->events->v[i];
+                if (e->kind == VD_CH_ADDED)
+                        c->added++;
+                else if (e->kind == VD_CH_REMOVED)
+                        c->removed++;
+                else
+                        c->changed++;
+                if (e->severity >= 0 && e->severity <= VD_SEV_CRITICAL)
+                        c->by_sev[e->severity]++;
+                c->total++;
+        }
+}
+
+/* ---------------- ND-JSON ---------------- */
+
+static int js_str(vd_buf *b, const char *p, size_t n) {
+        int r = vd_buf_addc(b, '"');
+        if (!r)
+                r = vd_escape_json(b, p, n);
+        if (!r)
+                r = vd_buf_addc(b, '"');
+        return r;
+}
+
+static int js_cstr(vd_buf *b, const char *s) { return s ? js_str(b, s, strlen(s)) : vd_buf_adds(b, "null"); }
+
+/* A value: null, a number, a string, or {"b64": ...} for bytes that are not UTF-8. */
+static int js_val(vd_buf *b, const vd_val *v) {
+        if (!v->s)
+                return vd_buf_adds(b, "null");
+        if (v->num)
+                return vd_buf_add(b, v->s, v->len);
+        if (vd_utf8_valid(v->s, v->len))
+                return js_str(b, v->s, v->len);
+        int r = vd_buf_adds(b, "{\"b64\":\"");
+        if (!r)
+                r = vd_base64(b, v->s, v->len);
+        if (!r)
+                r = vd_buf_adds(b, "\"}");
+        return r;
+}
+
+/* "path" is always a string (invalid bytes as U+FFFD); "path_b64" carries
+ * the exact bytes when the path is not valid UTF-8. */
+static int js_path(vd_buf *b, const char *key, const char *p, size_t n) {
+        int r = vd_buf_addf(b, "\"%s\":", key);
+        if (!r)
+                r = js_str(b, p, n);
+        if (!r && !vd_utf8_valid(p, n)) {
+                r = vd_buf_addf(b, ",\"%s_b64\":\"", key);
+                if (!r)
+                        r = vd_base64(b, p, n);
+                if (!r)
+                        r = vd_buf_addc(b, '"');
+        }
+        return r;
+}
+
+int vd_json_event(vd_buf *b, const vd_report *r, const vd_event *ev) {
+        int rc = vd_buf_addf(b, "{\"event\":\"drift\",\"scan_id\":\"%s\",", r->scan_id);
+        if (!rc)
+                rc = js_path(b, "path", ev->path, ev->path_len);
+        if (!rc)
+                rc = vd_buf_addf(b, ",\"change\":\"%s\",\"type\":\"%s\",\"severity\":\"%s\",\"rule\":",
+                                 vd_change_kind_name(ev->kind), vd_ftype_name(ev->ftype), vd_severity_name(ev->severity));
+        if (!rc)
+                rc = js_cstr(b, ev->rule);
+        if (!rc)
+                rc = vd_buf_adds(b, ",\"source\":");
+        if (!rc)
+                rc = js_cstr(b, r->source);
+        if (!rc)
+                rc = vd_buf_adds(b, ",\"changes\":{");
+        for (size_t i = 0; i < ev->n_ch && !rc; i++) {
+                const vd_attr_change *c = &ev->ch[i];
+                if (i)
+                        rc = vd_buf_addc(b, ',');
+                if (!rc)
+                        rc = js_str(b, c->attr, strlen(c->attr));
+                if (!rc)
+                        rc = vd_buf_adds(b, ":{\"old\":");
+                if (!rc)
+                        rc = js_val(b, &c->old_v);
+                if (!rc)
+                        rc = vd_buf_adds(b, ",\"new\":");
+                if (!rc)
+                        rc = js_val(b, &c->new_v);
+                if (!rc)
+                        rc = vd_buf_addc(b, '}');
+        }
+        if (!rc)
+                rc = vd_buf_adds(b, "}}");
+        return rc;
+}
+
+static int json_write(vd_sink *s, const vd_report *r, vd_err *err) {
+        vd_buf b;
+        vd_buf_init(&b, 0);
+        int rc = 0;
+        for (size_t i = 0; i < r->events->n && !rc; i++) {
+                vd_buf_reset(&b);
+                rc = vd_json_event(&b, r, &r->events->v[i]);
+                if (!rc)
+                        rc = vd_buf_addc(&b, '\n');
+                if (!rc && fwrite(b.buf, 1, b.len, s->fp) != b.len)
+                        rc = VD_E_IO;
+        }
+        for (size_t i = 0; i < r->n_warnings && !rc; i++) {
+                const vd_warning *w = &r->warnings[i];
+                vd_buf_reset(&b);
+                rc = vd_buf_addf(&b, "{\"event\":\"warning\",\"scan_id\":\"%s\",", r->scan_id);
+                if (!rc && w->path) {
+                        rc = js_path(&b, "path", w->path, w->path_len);
+                        if (!rc)
+                                rc = vd_buf_addc(&b, ',');
+                }
+                if (!rc)
+                        rc = vd_buf_adds(&b, "\"message\":");
+                if (!rc)
+                        rc = js_cstr(&b, w->msg);
+                if (!rc)
+                        rc = vd_buf_adds(&b, "}\n");
+                if (!rc && fwrite(b.buf, 1, b.len, s->fp) != b.len)
+                        rc = VD_E_IO;
+        }
+        if (!rc) {
+                vd_counts c;
+                vd_report_count(r, &c);
+                vd_buf_reset(&b);
+                rc = vd_buf_addf(&b, "{\"event\":\"summary\",\"scan_id\":\"%s\",\"source_kind\":", r->scan_id);
+                if (!rc)
+                        rc = js_cstr(&b, r->source_kind);
+                if (!rc)
+                        rc = vd_buf_adds(&b, ",\"source\":");
+                if (!rc)
+                        rc = js_cstr(&b, r->source);
+                if (!rc)
+                        rc = vd_buf_adds(&b, ",\"baseline\":");
+                if (!rc)
+                        rc = js_cstr(&b, r->baseline_path);
+                if (!rc)
+                        rc = vd_buf_adds(&b, ",\"baseline_source\":");
+                if (!rc)
+                        rc = js_cstr(&b, r->baseline_source);
+                if (!rc)
+                        rc = vd_buf_adds(&b, ",\"baseline_digest\":");
+                if (!rc)
+                        rc = js_cstr(&b, r->baseline_digest);
+                if (!rc)
+                        rc = vd_buf_adds(&b, ",\"started\":\"");
+                if (!rc)
+                        rc = vd_time_rfc3339(&b, r->started_ns);
+                if (!rc)
+                        rc = vd_buf_addf(&b,
+                                         "\",\"total\":%zu,\"added\":%zu,\"removed\":%zu,\"changed\":%zu,"
+                                         "\"severity\":{\"critical\":%zu,\"high\":%zu,\"medium\":%zu,\"low\":%zu,"
+                                         "\"info\":%zu},\"warnings\":%zu,\"entries_scanned\":%llu,"
+                                         "\"files_hashed\":%llu,\"bytes_hashed\":%llu,\"duration_ms\":%lld,"
+                                         "\"may_be_inconsistent\":%s,\"fail_on\":\"%s\",\"exit_code\":%d}\n",
+                                         c.total, c.added, c.removed, c.changed, c.by_sev[VD_SEV_CRITICAL],
+                                         c.by_sev[VD_SEV_HIGH], c.by_sev[VD_SEV_MEDIUM], c.by_sev[VD_SEV_LOW],
+                                         c.by_sev[VD_SEV_INFO], r->n_warnings, (unsigned long long)r->entries_scanned,
+                                         (unsigned long long)r->files_hashed, (unsigned long long)r->bytes_hashed,
+                                         (long long)(r->duration_ns / 1000000),
+                                         r->may_be_inconsistent ? "true" : "false", vd_severity_name(r->fail_on),
+                                         r->exit_code);
+                if (!rc && fwrite(b.buf, 1, b.len, s->fp) != b.len)
+                        rc = VD_E_IO;
+        }
+        vd_buf_release(&b);
+        if (rc == VD_E_IO)
+                return vd_err_errno(err, VD_E_IO, errno, "cannot write JSON report to %s", s->path ? s->path : "stdout");
+        if (rc < 0)
+                return vd_err_set(err, rc, "cannot format JSON report");
+        return 0;
+}
+
+/* ---------------- text ---------------- */
+
+static const char *sev_color(const vd_sink *s, int sev) {
+        if (!s->color)
+                return "";
+        switch (sev) {
+        case VD_SEV_CRITICAL: return "\033[1;35m";
+        case VD_SEV_HIGH: return "\033[1;31m";
+        case VD_SEV_MEDIUM: return "\033[33m";
+        case VD_SEV_LOW: return "\033[36m";
+        default: return "\033[2m";
+        }
+}
+
+static const char *reset(const vd_sink *s) { return s->color ? "\033[0m" : ""; }
+
+/* A value for a person: escaped, hashes shortened, long values cut. */
+static int tx_val(vd_buf *b, const char *attr, const vd_val *v) {
+        if (!v->s)
+                return vd_buf_adds(b, "(none)");
+        if (strcmp(attr, "hash") == 0) {
+                const char *colon = memchr(v->s, ':', v->len);
+                size_t keep = colon ? (size_t)(colon - v->s) + 1 + 16 : 16;
+                if (keep < v->len)
+                        return vd_buf_addf(b, "%.*s…", (int)keep, v->s);
+                return vd_buf_add(b, v->s, v->len);
+        }
+        bool quote = strcmp(attr, "target") == 0 || strncmp(attr, "xattr.", 6) == 0 || strcmp(attr, "user") == 0 ||
+                     strcmp(attr, "group") == 0;
+        size_t n = v->len;
+        bool cut = n > 96;
+        if (cut)
+                n = 96;
+        int r = quote ? vd_buf_addc(b, '"') : 0;
+        if (!r)
+                r = vd_escape_display(b, v->s, n);
+        if (!r && quote)
+                r = vd_buf_addc(b, '"');
+        if (!r && cut)
+                r = vd_buf_addf(b, "… (%zu bytes)", v->len);
+        return r;
+}
+
+static const char *chval(const vd_event *e, const char *attr, bool added) {
+        const vd_attr_change *c = vd_event_find(e, attr);
+        if (!c)
+                return NULL;
+        return added ? c->new_v.s : c->old_v.s;
+}
+
+/* One line for an added or removed entry: type mode owner size [-> target]. */
+static int tx_describe(vd_buf *b, const vd_event *e) {
+        bool added = e->kind == VD_CH_ADDED;
+        const char *mode = chval(e, "mode", added), *uid = chval(e, "uid", added), *gid = chval(e, "gid", added),
+                   *user = chval(e, "user", added), *group = chval(e, "group", added), *size = chval(e, "size", added);
+        int r = vd_buf_addf(b, "%s %s ", vd_ftype_name(e->ftype), mode ? mode : "?");
+        if (!r && user)
+                r = vd_escape_display(b, user, strlen(user));
+        else if (!r)
+                r = vd_buf_adds(b, uid ? uid : "?");
+        if (!r)
+                r = vd_buf_addc(b, ':');
+        if (!r && group)
+                r = vd_escape_display(b, group, strlen(group));
+        else if (!r)
+                r = vd_buf_adds(b, gid ? gid : "?");
+        if (!r && size)
+                r = vd_buf_addf(b, " %s bytes", size);
+        const vd_attr_change *t = vd_event_find(e, "target");
+        if (!r && t) {
+                const vd_val *v = added ? &t->new_v : &t->old_v;
+                r = vd_buf_adds(b, " -> ");
+                if (!r)
+                        r = tx_val(b, "target", v);
+        }
+        for (size_t i = 0; !r && i < e->n_ch; i++)
+                if (strncmp(e->ch[i].attr, "xattr.", 6) == 0 || strcmp(e->ch[i].attr, "status") == 0) {
+                        r = vd_buf_adds(b, "\n                ");
+                        if (!r)
+                                r = vd_buf_addf(b, "%-10s ", e->ch[i].attr);
+                        if (!r)
+                                r = tx_val(b, e->ch[i].attr, added ? &e->ch[i].new_v : &e->ch[i].old_v);
+                }
+        return r;
+}
+
+static int cmp_sev_path(const void *x, const void *y) {
+        const vd_event *a = *(const vd_event *const *)x, *b = *(const vd_event *const *)y;
+        if (a->severity != b->severity)
+                return b->severity - a->severity;
+        return vd_path_cmp(a->path, a->path_len, b->path, b->path_len);
+}
+
+static int human_bytes(vd_buf *b, uint64_t n) {
+        static const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+        double d = (double)n;
+        int i = 0;
+        while (d >= 1024 && i < 4) {
+                d /= 1024;
+                i++;
+        }
+        return i ? vd_buf_addf(b, "%.1f %s", d, u[i]) : vd_buf_addf(b, "%llu B", (unsigned long long)n);
+}
+
+static int text_render(vd_sink *s, const vd_report *r, vd_buf *b) {
+        vd_counts c;
+        vd_report_count(r, &c);
+        int rc = vd_buf_adds(b, "vmdrift scan of ");
+        if (!rc)
+                rc = vd_escape_display(b, r->source, strlen(r->source));
+        if (!rc)
+                rc = vd_buf_addf(b, " (%s)\n  baseline ", r->source_kind);
+        if (!rc)
+                rc = vd_escape_display(b, r->baseline_path, strlen(r->baseline_path));
+        if (!rc)
+                rc = vd_buf_adds(b, ", captured ");
+        if (!rc)
+                rc = vd_time_rfc3339(b, r->baseline_created_ns);
+        if (!rc)
+                rc = vd_buf_adds(b, " from ");
+        if (!rc)
+                rc = vd_escape_display(b, r->baseline_source ? r->baseline_source : "?",
+                                       strlen(r->baseline_source ? r->baseline_source : "?"));
+        if (!rc)
+                rc = vd_buf_addf(b, "\n  scan id %s\n", r->scan_id);
+        if (!rc && r->may_be_inconsistent)
+                rc = vd_buf_adds(b, "  NOTE: the source was in use during the scan; the result may be inconsistent\n");
+
+        const vd_event **sorted = calloc(r->events->n ? r->events->n : 1, sizeof *sorted);
+        if (!sorted)
+                return VD_E_NOMEM;
+        static const int order[] = {VD_CH_CHANGED, VD_CH_ADDED, VD_CH_REMOVED};
+        static const char *const title[] = {"Changed", "Added", "Removed"};
+        for (int g = 0; g < 3 && !rc; g++) {
+                size_t n = 0;
+                for (size_t i = 0; i < r->events->n; i++)
+                        if (r->events->v[i].kind == order[g])
+                                sorted[n++] = &r->events->v[i];
+                if (!n)
+                        continue;
+                qsort(sorted, n, sizeof *sorted, cmp_sev_path);
+                rc = vd_buf_addf(b, "\n%s (%zu)\n", title[g], n);
+                for (size_t i = 0; i < n && !rc; i++) {
+                        const vd_event *e = sorted[i];
+                        rc = vd_buf_addf(b, "  %s%-8s%s  ", sev_color(s, e->severity), vd_severity_name(e->severity),
+                                         reset(s));
+                        if (!rc)
+                                rc = vd_escape_display(b, e->path, e->path_len);
+                        if (!rc && order[g] != VD_CH_CHANGED) {
+                                rc = vd_buf_adds(b, "\n                ");
+                                if (!rc)
+                                        rc = tx_describe(b, e);
+                                if (!rc)
+                                        rc = vd_buf_addc(b, '\n');
+                                continue;
+                        }
+                        if (!rc)
+                                rc = vd_buf_addc(b, '\n');
+                        for (size_t k = 0; k < e->n_ch && !rc; k++) {
+                                const vd_attr_change *ch = &e->ch[k];
+                                rc = vd_buf_addf(b, "                %-10s ", ch->attr);
+                                if (!rc)
+                                        rc = tx_val(b, ch->attr, &ch->old_v);
+                                if (!rc)
+                                        rc = vd_buf_adds(b, " -> ");
+                                if (!rc)
+                                        rc = tx_val(b, ch->attr, &ch->new_v);
+                                if (!rc)
+                                        rc = vd_buf_addc(b, '\n');
+                        }
+                }
+        }
+        free(sorted);
+        if (!rc && r->n_warnings) {
+                rc = vd_buf_addf(b, "\nWarnings (%zu): these parts of the source could not be fully checked\n",
+                                 r->n_warnings);
+                for (size_t i = 0; i < r->n_warnings && !rc; i++) {
+                        rc = vd_buf_adds(b, "  ");
+                        if (!rc && r->warnings[i].path) {
+                                rc = vd_escape_display(b, r->warnings[i].path, r->warnings[i].path_len);
+                                if (!rc)
+                                        rc = vd_buf_adds(b, ": ");
+                        }
+                        if (!rc)
+                                rc = vd_buf_addf(b, "%s\n", r->warnings[i].msg);
+                }
+        }
+        if (!rc) {
+                if (c.total == 0)
+                        rc = vd_buf_adds(b, "\nNo drift.\n");
+                else
+                        rc = vd_buf_addf(b,
+                                         "\nSummary: %zu drift event%s: %zu changed, %zu added, %zu removed\n"
+                                         "  by severity: %zu critical, %zu high, %zu medium, %zu low, %zu info\n",
+                                         c.total, c.total == 1 ? "" : "s", c.changed, c.added, c.removed,
+                                         c.by_sev[VD_SEV_CRITICAL], c.by_sev[VD_SEV_HIGH], c.by_sev[VD_SEV_MEDIUM],
+                                         c.by_sev[VD_SEV_LOW], c.by_sev[VD_SEV_INFO]);
+        }
+        if (!rc)
+                rc = vd_buf_addf(b, "Scanned %llu entries, hashed %llu files (", (unsigned long long)r->entries_scanned,
+                                 (unsigned long long)r->files_hashed);
+        if (!rc)
+                rc = human_bytes(b, r->bytes_hashed);
+        if (!rc)
+                rc = vd_buf_addf(b, ") in %.2f s; exit %d (fail-on: %s)\n", (double)r->duration_ns / 1e9, r->exit_code,
+                                 vd_severity_name(r->fail_on));
+        return rc;
+}
+
+static int text_write(vd_sink *s, const vd_report *r, vd_err *err) {
+        vd_buf b;
+        vd_buf_init(&b, 0);
+        int rc = text_render(s, r, &b);
+        if (!rc && fwrite(b.buf, 1, b.len, s->fp) != b.len)
+                rc = VD_E_IO;
+        vd_buf_release(&b);
+        if (rc == VD_E_IO)
+                return vd_err_errno(err, VD_E_IO, errno, "cannot write text report to %s", s->path ? s->path : "stdout");
+        if (rc < 0)
+                return vd_err_set(err, rc, "cannot format text report");
+        return 0;
+}
+
+static const struct vd_sink_ops text_ops = {"text", text_write};
+static const struct vd_sink_ops json_ops = {"json", json_write};
+
+int vd_sink_open(const char *spec, vd_sink **ret, vd_err *err) {
+        const char *colon = strchr(spec, ':');
+        size_t kl = colon ? (size_t)(colon - spec) : strlen(spec);
+        const struct vd_sink_ops *ops = NULL;
+        if (kl == 4 && strncmp(spec, "text", 4) == 0)
+                ops = &text_ops;
+        else if (kl == 4 && strncmp(spec, "json", 4) == 0)
+                ops = &json_ops;
+        else
+                return vd_err_set(err, VD_E_USAGE, "unknown report '%.*s' (expected text[:FILE] or json[:FILE])",
+                                  (int)kl, spec);
+        if (colon && !colon[1])
+                return vd_err_set(err, VD_E_USAGE, "report '%s': empty file name", spec);
+        vd_sink *s = calloc(1, sizeof *s);
+        if (!s)
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        s->ops = ops;
+        if (colon && strcmp(colon + 1, "-") != 0) {
+                s->path = strdup(colon + 1);
+                s->fp = s->path ? fopen(s->path, "we") : NULL;
+                if (!s->fp) {
+                        int e = errno;
+                        free(s->path);
+                        free(s);
+                        return vd_err_errno(err, VD_E_IO, e, "cannot open report file '%s'", colon + 1);
+                }
+        } else {
+                s->fp = stdout;
+                const char *nc = getenv("NO_COLOR");
+                s->color = ops == &text_ops && isatty(STDOUT_FILENO) && !(nc && *nc);
+        }
+        *ret = s;
+        return 0;
+}
+
+int vd_sink_write(vd_sink *s, const vd_report *r, vd_err *err) { return s->ops->write(s, r, err); }
+
+const char *vd_sink_name(const vd_sink *s) { return s->ops->name; }
+
+int vd_sink_close(vd_sink *s, vd_err *err) {
+        if (!s)
+                return 0;
+        int rc = 0;
+        if (s->path) {
+                if (fclose(s->fp) != 0)
+                        rc = vd_err_errno(err, VD_E_IO, errno, "cannot write report file '%s'", s->path);
+        } else if (fflush(s->fp) != 0)
+                rc = vd_err_errno(err, VD_E_IO, errno, "cannot write report to stdout");
+        free(s->path);
+        free(s);
+        return rc;
+}
