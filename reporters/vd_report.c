@@ -51,14 +51,29 @@ static int js_str(vd_buf *b, const char *p, size_t n) {
 
 static int js_cstr(vd_buf *b, const char *s) { return s ? js_str(b, s, strlen(s)) : vd_buf_adds(b, "null"); }
 
-/* A value: null, a number, a string, or {"b64": ...} for bytes that are not UTF-8. */
+/* Text: valid UTF-8 without control bytes but tab and newline. One trailing
+ * NUL (SELinux labels carry one) is allowed and not shown. */
+static size_t text_len(const char *s, size_t n) {
+        if (n > 0 && s[n - 1] == '\0')
+                n--;
+        for (size_t i = 0; i < n; i++) {
+                unsigned char c = (unsigned char)s[i];
+                if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f)
+                        return SIZE_MAX;
+        }
+        return vd_utf8_valid(s, n) ? n : SIZE_MAX;
+}
+
+/* A value: null, a number, a string, or {"b64": ...} for binary bytes
+ * (file capabilities, ACLs) and bytes that are not UTF-8. */
 static int js_val(vd_buf *b, const vd_val *v) {
         if (!v->s)
                 return vd_buf_adds(b, "null");
         if (v->num)
                 return vd_buf_add(b, v->s, v->len);
-        if (vd_utf8_valid(v->s, v->len))
-                return js_str(b, v->s, v->len);
+        size_t tl = text_len(v->s, v->len);
+        if (tl != SIZE_MAX)
+                return js_str(b, v->s, tl);
         int r = vd_buf_adds(b, "{\"b64\":\"");
         if (!r)
                 r = vd_base64(b, v->s, v->len);

@@ -1,0 +1,284 @@
+/* The real vmdrift binary on real trees: every change kind, every error exit. */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "helpers.h"
+
+#define A "\x1f"
+
+static char *work, *tmpl, *vdb;
+
+static void build_template(void) {
+        th_write(tmpl, "etc/passwd", "root:x:0:0:root:/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n");
+        th_write(tmpl, "etc/group", "root:x:0:\nalice:x:1000:\n");
+        th_write(tmpl, "etc/ssh/sshd_config", "PermitRootLogin no\nPasswordAuthentication no\n");
+        th_write(tmpl, "etc/hostname", "template\n");
+        th_write(tmpl, "usr/bin/tool", "#!/bin/sh\necho tool\n");
+        th_write(tmpl, "usr/bin/ping", "ELF-ish");
+        th_write(tmpl, "home/alice/.profile", "export PATH\n");
+        th_write(tmpl, "var/log/old.log", "old\n");
+        chmod(th_path(tmpl, "usr/bin/tool"), 0755);
+        chown(th_path(tmpl, "home/alice"), 1000, 1000);
+        chown(th_path(tmpl, "home/alice/.profile"), 1000, 1000);
+        symlink("/usr/bin/tool", th_path(tmpl, "usr/bin/alias"));
+        setxattr(th_path(tmpl, "etc/hostname"), "user.origin", "template", 8, 0);
+        mkfifo(th_path(tmpl, "var/log/pipe"), 0600);
+        mknod(th_path(tmpl, "dev-null"), S_IFCHR | 0666, makedev(1, 3));
+}
+
+static void setup(void) {
+        work = th_mkdtemp();
+        tmpl = th_join(work, "tmpl");
+        vdb = th_join(work, "t.vdb");
+        mkdir(tmpl, 0755);
+        build_template();
+        th_run r = th_vmdrift("baseline" A "capture" A "--dir" A "%s" A "-o" A "%s", tmpl, vdb);
+        cr_assert_eq(r.status, 0, "capture failed: %s", r.err);
+        cr_assert(strstr(r.out, "captured"), "%s", r.out);
+        th_run_free(&r);
+}
+
+static void teardown(void) {
+        th_rmtree(work);
+        free(work);
+        free(tmpl);
+        free(vdb);
+}
+
+TestSuite(cli, .init = setup, .fini = teardown);
+
+static th_run scan_json(void) { return th_vmdrift("scan" A "--baseline" A "%s" A "--dir" A "%s" A "--report" A "json", vdb, tmpl); }
+
+Test(cli, an_unchanged_tree_has_no_drift_and_exits_0) {
+        th_run r = th_vmdrift("scan" A "--baseline" A "%s" A "--dir" A "%s", vdb, tmpl);
+        cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+        cr_assert(strstr(r.out, "No drift."), "%s", r.out);
+        th_run_free(&r);
+        r = scan_json();
+        cr_assert_eq(r.status, 0);
+        cr_assert_eq(th_lines_with(r.out, "\"event\":\"drift\"", NULL), 0, "%s", r.out);
+        cr_assert_eq(th_lines_with(r.out, "\"event\":\"summary\"", "\"total\":0", "\"exit_code\":0", NULL), 1, "%s",
+                     r.out);
+        th_run_free(&r);
+}
+
+Test(cli, every_kind_of_planted_change_is_reported_old_to_new) {
+        th_write(tmpl, "etc/ssh/sshd_config", "PermitRootLogin yes\nPasswordAuthentication no\n"); /* content */
+        chmod(th_path(tmpl, "usr/bin/ping"), 04755);                                              /* mode */
+        chown(th_path(tmpl, "etc/hostname"), 1000, 0);                                            /* owner */
+        unlink(th_path(tmpl, "usr/bin/alias"));
+        symlink("/tmp/evil", th_path(tmpl, "usr/bin/alias")); /* link target */
+        setxattr(th_path(tmpl, "etc/hostname"), "user.origin", "tampered", 8, 0); /* xattr */
+        const char cap[20] = {1, 0, 0, 2, 0x20};
+        setxattr(th_path(tmpl, "usr/bin/tool"), "security.capability", cap, sizeof cap, 0); /* capability */
+        unlink(th_path(tmpl, "var/log/old.log"));                                          /* removed */
+        th_write(tmpl, "usr/local/bin/backdoor", "evil");                                   /* added */
+        unlink(th_path(tmpl, "var/log/pipe"));
+        th_write(tmpl, "var/log/pipe", "now a file"); /* type */
+        th_write(tmpl, "home/alice/new\nline\xff", "x"); /* hostile name */
+
+        th_run r = scan_json();
+        cr_assert_eq(r.status, 1, "%s", r.err);
+        const char *o = r.out;
+        cr_assert_eq(th_lines_with(o, "\"path\":\"/etc/ssh/sshd_config\"", "\"change\":\"changed\"", "\"hash\":{\"old\":\"xxh3-128:",
+                                   "\"size\":{\"old\":45,\"new\":46}", NULL),
+                     1, "%s", o);
+        cr_assert_eq(th_lines_with(o, "\"path\":\"/usr/bin/ping\"", "\"mode\":{\"old\":\"0644\",\"new\":\"4755\"}",
+                                   "\"severity\":\"high\"", NULL),
+                     1, "%s", o);
+        cr_assert_eq(th_lines_with(o, "\"path\":\"/etc/hostname\"", "\"uid\":{\"old\":0,\"new\":1000}",
+                                   "\"user\":{\"old\":\"root\",\"new\":\"alice\"}",
+                                   "\"xattr.user.origin\":{\"old\":\"template\",\"new\":\"tampered\"}", NULL),
+                     1, "%s", o);
+        cr_assert_eq(th_lines_with(o, "\"path\":\"/usr/bin/alias\"",
+                                   "\"target\":{\"old\":\"/usr/bin/tool\",\"new\":\"/tmp/evil\"}", NULL),
+                     1, "%s", o);
+        cr_assert_eq(th_lines_with(o, "\"path\":\"/usr/bin/tool\"", "\"xattr.security.capability\":{\"old\":null,\"new\":{\"b64\":",
+                                   "\"severity\":\"high\"", NULL),
+                     1, "%s", o);
+        cr_assert_eq(th_lines_with(o, "\"path\":\"/var/log/old.log\"", "\"change\":\"removed\"", NULL), 1, "%s", o);
+        cr_assert_eq(th_lines_with(o, "\"path\":\"/usr/local/bin/backdoor\"", "\"change\":\"added\"", NULL), 1, "%s", o);
+        cr_assert_eq(th_lines_with(o, "\"path\":\"/usr/local\"", "\"change\":\"added\"", "\"type\":\"directory\"", NULL), 1,
+                     "%s", o);
+        cr_assert_eq(th_lines_with(o, "\"path\":\"/var/log/pipe\"", "\"type\":{\"old\":\"fifo\",\"new\":\"file\"}", NULL),
+                     1, "%s", o);
+        cr_assert_eq(th_lines_with(o, "\"path\":\"/home/alice/new\\nline\\ufffd\"", "\"path_b64\":", NULL), 1, "%s", o);
+        cr_assert_eq(th_lines_with(o, "\"event\":\"summary\"", "\"exit_code\":1", NULL), 1, "%s", o);
+        th_run_free(&r);
+
+        r = th_vmdrift("scan" A "--baseline" A "%s" A "--dir" A "%s", vdb, tmpl);
+        cr_assert_eq(r.status, 1);
+        cr_assert(strstr(r.out, "mode       0644 -> 4755"), "%s", r.out);
+        cr_assert(strstr(r.out, "target     \"/usr/bin/tool\" -> \"/tmp/evil\""), "%s", r.out);
+        cr_assert(strstr(r.out, "/home/alice/new\\nline\\xff"), "%s", r.out);
+        cr_assert(strstr(r.out, "Removed (1)"), "%s", r.out);
+        th_run_free(&r);
+}
+
+Test(cli, times_inode_and_nlink_changes_are_reported) {
+        struct timespec ts[2] = {{0, UTIME_OMIT}, {1600000000, 5}};
+        utimensat(AT_FDCWD, th_path(tmpl, "etc/group"), ts, 0);
+        link(th_path(tmpl, "usr/bin/ping"), th_path(tmpl, "usr/bin/ping2"));
+        /* Replace a file by a copy: same content, new inode. */
+        rename(th_path(tmpl, "home/alice/.profile"), th_path(tmpl, "home/alice/.p"));
+        th_write(tmpl, "home/alice/.profile", "export PATH\n");
+        chown(th_path(tmpl, "home/alice/.profile"), 1000, 1000);
+        unlink(th_path(tmpl, "home/alice/.p"));
+        th_run r = scan_json();
+        cr_assert_eq(r.status, 1);
+        cr_assert_eq(th_lines_with(r.out, "\"path\":\"/etc/group\"", "\"mtime\":{\"old\":", "\"new\":\"2020-09-13T12:26:40.000000005Z\"", "\"severity\":\"low\"", NULL), 1,
+                     "%s", r.out);
+        cr_assert_eq(th_lines_with(r.out, "\"path\":\"/usr/bin/ping\"", "\"nlink\":{\"old\":1,\"new\":2}", NULL), 1, "%s", r.out);
+        cr_assert_eq(th_lines_with(r.out, "\"path\":\"/home/alice/.profile\"", "\"inode\":{\"old\":", NULL), 1, "%s", r.out);
+        cr_assert_eq(th_lines_with(r.out, "\"path\":\"/home/alice/.profile\"", "\"hash\"", NULL), 0, "same content");
+        th_run_free(&r);
+        /* --ignore turns the noise of a copied tree off. */
+        r = th_vmdrift("scan" A "--baseline" A "%s" A "--dir" A "%s" A "--report" A "json" A "--ignore" A "times,inode,nlink", vdb, tmpl);
+        cr_assert_eq(th_lines_with(r.out, "\"path\":\"/home/alice/.profile\"", NULL), 0, "%s", r.out);
+        cr_assert_eq(th_lines_with(r.out, "\"path\":\"/usr/bin/ping2\"", "\"change\":\"added\"", NULL), 1, "%s", r.out);
+        th_run_free(&r);
+}
+
+Test(cli, fail_on_sets_the_exit_threshold) {
+        struct timespec ts[2] = {{0, UTIME_OMIT}, {1600000000, 0}};
+        utimensat(AT_FDCWD, th_path(tmpl, "etc/group"), ts, 0);
+        th_run r = th_vmdrift("scan" A "--baseline" A "%s" A "--dir" A "%s" A "--fail-on" A "medium", vdb, tmpl);
+        cr_assert_eq(r.status, 0, "low drift under --fail-on medium exits 0: %s", r.out);
+        cr_assert(strstr(r.out, "/etc/group"), "but it is still reported");
+        th_run_free(&r);
+}
+
+Test(cli, reports_go_to_several_sinks_at_once) {
+        th_write(tmpl, "new", "x");
+        char *j = th_join(work, "out.json"), *t = th_join(work, "out.txt");
+        th_run r = th_vmdrift("scan" A "--baseline" A "%s" A "--dir" A "%s" A "--report" A "json:%s" A "--report" A "text:%s",
+                              vdb, tmpl, j, t);
+        cr_assert_eq(r.status, 1, "%s", r.err);
+        cr_assert_str_eq(r.out, "", "nothing on stdout when every report goes to a file");
+        th_run_free(&r);
+        r = th_exec((const char *const[]){"cat", j, t, NULL});
+        cr_assert_eq(th_lines_with(r.out, "\"path\":\"/new\"", NULL), 1);
+        cr_assert(strstr(r.out, "Added (1)"));
+        th_run_free(&r);
+        free(j);
+        free(t);
+}
+
+Test(cli, a_failed_capture_leaves_the_existing_baseline_untouched) {
+        th_run r = th_exec((const char *const[]){"sha256sum", vdb, NULL});
+        char *before = strdup(r.out);
+        th_run_free(&r);
+        char *missing = th_join(work, "no-such-dir");
+        r = th_vmdrift("baseline" A "capture" A "--dir" A "%s" A "-o" A "%s", missing, vdb);
+        cr_assert_eq(r.status, 3);
+        cr_assert(strstr(r.err, "no-such-dir") && strstr(r.err, "No such file"), "%s", r.err);
+        th_run_free(&r);
+        r = th_exec((const char *const[]){"sha256sum", vdb, NULL});
+        cr_assert_str_eq(r.out, before);
+        th_run_free(&r);
+        free(before);
+        free(missing);
+}
+
+Test(cli, runtime_errors_exit_3_with_a_clear_message) {
+        char *missing = th_join(work, "gone");
+        th_run r = th_vmdrift("scan" A "--baseline" A "%s" A "--dir" A "%s", vdb, missing);
+        cr_assert_eq(r.status, 3);
+        cr_assert(strstr(r.err, "cannot open directory") && strstr(r.err, "gone"), "%s", r.err);
+        th_run_free(&r);
+
+        th_write(work, "notabaseline", "just text\n");
+        char *nb = th_join(work, "notabaseline");
+        r = th_vmdrift("scan" A "--baseline" A "%s" A "--dir" A "%s", nb, tmpl);
+        cr_assert_eq(r.status, 3);
+        cr_assert(strstr(r.err, "not a vmdrift baseline"), "%s", r.err);
+        th_run_free(&r);
+
+        th_run c = th_exec((const char *const[]){"sh", "-c", "cp \"$0\" \"$0.t\" && truncate -s 5000 \"$0.t\"", vdb, NULL});
+        th_run_free(&c);
+        r = th_vmdrift("scan" A "--baseline" A "%s.t" A "--dir" A "%s", vdb, tmpl);
+        cr_assert_eq(r.status, 3, "truncated: %s", r.err);
+        cr_assert(strstr(r.err, "t.vdb.t"), "%s", r.err);
+        th_run_free(&r);
+
+        c = th_exec((const char *const[]){"sqlite3", vdb, "PRAGMA user_version=99", NULL});
+        th_run_free(&c);
+        r = th_vmdrift("baseline" A "show" A "%s", vdb);
+        cr_assert_eq(r.status, 3);
+        cr_assert(strstr(r.err, "newer baseline schema 99"), "%s", r.err);
+        th_run_free(&r);
+        free(missing);
+        free(nb);
+}
+
+Test(cli, usage_errors_exit_2) {
+        th_run r = th_vmdrift("scan" A "--dir" A "%s", tmpl);
+        cr_assert_eq(r.status, 2);
+        cr_assert(strstr(r.err, "--baseline"), "%s", r.err);
+        th_run_free(&r);
+        r = th_vmdrift("scan" A "--baseline" A "%s" A "--dir" A "%s" A "--report" A "xml", vdb, tmpl);
+        cr_assert_eq(r.status, 2);
+        cr_assert(strstr(r.err, "unknown report 'xml'"), "%s", r.err);
+        th_run_free(&r);
+        r = th_vmdrift("scan" A "--baseline" A "%s" A "--dir" A "%s" A "--ignore" A "shaa256", vdb, tmpl);
+        cr_assert_eq(r.status, 2);
+        cr_assert(strstr(r.err, "unknown attribute 'shaa256'"), "%s", r.err);
+        th_run_free(&r);
+        r = th_vmdrift("frobnicate");
+        cr_assert_eq(r.status, 2);
+        th_run_free(&r);
+        r = th_vmdrift("baseline" A "capture" A "--dir" A "%s", tmpl);
+        cr_assert_eq(r.status, 2);
+        cr_assert(strstr(r.err, "-o FILE"), "%s", r.err);
+        th_run_free(&r);
+}
+
+Test(cli, help_on_every_command_and_version) {
+        const char *cmds[] = {"--help", "scan" A "--help", "baseline" A "--help", "baseline" A "capture" A "--help",
+                              "baseline" A "show" A "--help"};
+        for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+                th_run r = th_vmdrift("%s", cmds[i]);
+                cr_assert_eq(r.status, 0, "%s", cmds[i]);
+                cr_assert(strstr(r.out, "usage: vmdrift"), "%s", r.out);
+                th_run_free(&r);
+        }
+        th_run r = th_vmdrift("scan" A "--help");
+        cr_assert(strstr(r.out, "exit codes"), "exit codes are documented in --help");
+        th_run_free(&r);
+        r = th_vmdrift("--version");
+        cr_assert_eq(r.status, 0);
+        cr_assert(strncmp(r.out, "vmdrift ", 8) == 0);
+        th_run_free(&r);
+}
+
+Test(cli, baseline_show_lists_metadata_and_entries) {
+        th_run r = th_vmdrift("baseline" A "show" A "%s" A "--entries", vdb);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        cr_assert(strstr(r.out, "schema:          1"), "%s", r.out);
+        cr_assert(strstr(r.out, "xxh3-128"), "%s", r.out);
+        cr_assert(strstr(r.out, "/usr/bin/alias -> /usr/bin/tool"), "%s", r.out);
+        cr_assert(strstr(r.out, "resolved through the source's own passwd/group"), "%s", r.out);
+        th_run_free(&r);
+}
+
+Test(cli, sha256_baselines_scan_with_sha256) {
+        char *s = th_join(work, "s.vdb");
+        th_run r = th_vmdrift("baseline" A "capture" A "--dir" A "%s" A "-o" A "%s" A "--hash" A "sha256" A "-q", tmpl, s);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        cr_assert_str_eq(r.out, "", "-q prints nothing");
+        th_run_free(&r);
+        th_write(tmpl, "etc/hostname", "changed\n");
+        r = th_vmdrift("scan" A "--baseline" A "%s" A "--dir" A "%s" A "--report" A "json", s, tmpl);
+        cr_assert_eq(r.status, 1);
+        cr_assert_eq(th_lines_with(r.out, "\"path\":\"/etc/hostname\"", "\"hash\":{\"old\":\"sha256:", NULL), 1, "%s", r.out);
+        th_run_free(&r);
+        free(s);
+}

@@ -1,0 +1,229 @@
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "vd_baseline.h"
+
+static char *dir;
+static void setup(void) { dir = th_mkdtemp(); }
+static void teardown(void) {
+        th_rmtree(dir);
+        free(dir);
+}
+TestSuite(baseline, .init = setup, .fini = teardown);
+
+static vd_entry *mk(const char *path, size_t len, int type) {
+        vd_entry *e = vd_entry_new();
+        vd_entry_set_path(e, path, len);
+        e->type = (uint8_t)type;
+        e->mode = 0644;
+        e->uid = 1000;
+        e->gid = 100;
+        e->size = 1ull << 40;
+        e->mtime_ns = -5;
+        e->ctime_ns = 1795413839123456789LL;
+        e->ino = UINT64_MAX;
+        e->nlink = 3;
+        return e;
+}
+
+static vd_baseline *sample(void) {
+        vd_baseline *b;
+        cr_assert_eq(vd_baseline_new(&b, NULL), 0);
+        b->source_kind = strdup("dir");
+        b->source = strdup("/srv/template");
+        b->hostname = strdup("host");
+        b->policy_digest = strdup("00");
+        b->policy_source = strdup("built-in default");
+        b->created_ns = 1795413839000000000LL;
+        vd_entry *f = mk("/etc/pass\nwd\xff", 12, VD_T_REG);
+        f->uname = strdup("alice");
+        f->hash_algo = VD_HASH_XXH3;
+        f->hash_len = 16;
+        memset(f->hash, 0x5a, 16);
+        vd_entry_add_xattr(f, "security.selinux", "system_u:object_r:etc_t:s0", 27);
+        vd_entry *l = mk("/link", 5, VD_T_LNK);
+        l->target = strdup("../x");
+        l->target_len = 4;
+        vd_entry *u = mk("/unread", 7, VD_T_REG);
+        u->status = VD_ST_UNREADABLE;
+        u->status_errno = 13;
+        vd_entries_push(&b->entries, mk("/", 1, VD_T_DIR));
+        vd_entries_push(&b->entries, f);
+        vd_entries_push(&b->entries, l);
+        vd_entries_push(&b->entries, u);
+        vd_entries_sort(&b->entries);
+        return b;
+}
+
+static char *write_sample(const char *name) {
+        char *p = th_join(dir, name);
+        vd_baseline *b = sample();
+        vd_err err = VD_ERR_INIT;
+        cr_assert_eq(vd_baseline_write(b, p, &err), 0, "%s", err.msg);
+        vd_baseline_free(b);
+        return p;
+}
+
+static int sql(const char *path, const char *stmt) {
+        sqlite3 *db;
+        sqlite3_open(path, &db);
+        int rc = sqlite3_exec(db, stmt, NULL, NULL, NULL);
+        sqlite3_close(db);
+        return rc;
+}
+
+Test(baseline, round_trips_every_field) {
+        char *p = write_sample("a.vdb");
+        vd_baseline *b = NULL, *want = sample();
+        vd_err err = VD_ERR_INIT;
+        cr_assert_eq(vd_baseline_load(p, &b, &err), 0, "%s", err.msg);
+        cr_assert_eq(b->entries.n, 4);
+        cr_assert_str_eq(b->source, "/srv/template");
+        cr_assert_eq(b->created_ns, want->created_ns);
+        cr_assert_eq(b->hash_algo, VD_HASH_XXH3);
+        for (size_t i = 0; i < 4; i++) {
+                const vd_entry *x = b->entries.v[i], *y = want->entries.v[i];
+                cr_assert_eq(x->path_len, y->path_len);
+                cr_assert(memcmp(x->path, y->path, x->path_len) == 0);
+                cr_assert_eq(x->type, y->type);
+                cr_assert_eq(x->size, y->size);
+                cr_assert_eq(x->mtime_ns, y->mtime_ns, "negative times survive");
+                cr_assert_eq(x->ino, y->ino, "u64 inode survives");
+                cr_assert_eq(x->status, y->status);
+                cr_assert_eq(x->n_xattrs, y->n_xattrs);
+                cr_assert_eq(x->hash_len, y->hash_len);
+        }
+        const vd_entry *f = vd_entries_find(&b->entries, "/etc/pass\nwd\xff", 12);
+        cr_assert_str_eq(f->uname, "alice");
+        cr_assert_null(f->gname);
+        cr_assert_str_eq(f->xattrs[0].name, "security.selinux");
+        struct stat st;
+        stat(p, &st);
+        cr_assert_eq(st.st_mode & 0777, 0600, "the file holds the hash key");
+        vd_baseline_free(b);
+        vd_baseline_free(want);
+        free(p);
+}
+
+Test(baseline, a_failed_write_leaves_the_old_file_and_no_temporary) {
+        char *p = write_sample("keep.vdb");
+        struct stat before;
+        stat(p, &before);
+        vd_baseline *b = sample();
+        /* A directory in place of the target makes the rename fail. */
+        char *d = th_join(dir, "isdir");
+        mkdir(d, 0755);
+        th_write(d, "x", "");
+        vd_err err = VD_ERR_INIT;
+        cr_assert_lt(vd_baseline_write(b, d, &err), 0);
+        cr_assert(strstr(err.msg, "rename"), "%s", err.msg);
+        th_run r = th_exec((const char *const[]){"sh", "-c", "ls -a \"$0\" | grep -c tmp", dir, NULL});
+        cr_assert_str_eq(r.out, "0\n", "no temporary file is left behind");
+        th_run_free(&r);
+        struct stat after;
+        stat(p, &after);
+        cr_assert_eq(before.st_ino, after.st_ino);
+        vd_baseline_free(b);
+        free(d);
+        free(p);
+}
+
+Test(baseline, a_missing_file_is_a_baseline_error) {
+        vd_baseline *b = NULL;
+        vd_err err = VD_ERR_INIT;
+        char *p = th_join(dir, "none.vdb");
+        cr_assert_eq(vd_baseline_load(p, &b, &err), VD_E_BASELINE);
+        cr_assert(strstr(err.msg, "none.vdb") && strstr(err.msg, "No such file"), "%s", err.msg);
+        free(p);
+}
+
+Test(baseline, a_file_that_is_not_sqlite_is_refused) {
+        th_write(dir, "text.vdb", "hello, this is not a database at all\n");
+        char *p = th_join(dir, "text.vdb");
+        vd_baseline *b = NULL;
+        vd_err err = VD_ERR_INIT;
+        cr_assert_eq(vd_baseline_load(p, &b, &err), VD_E_BASELINE);
+        cr_assert(strstr(err.msg, "not a vmdrift baseline"), "%s", err.msg);
+        free(p);
+}
+
+Test(baseline, an_sqlite_file_of_another_application_is_refused) {
+        char *p = th_join(dir, "other.db");
+        cr_assert_eq(sql(p, "CREATE TABLE t(x); INSERT INTO t VALUES(1);"), SQLITE_OK);
+        vd_baseline *b = NULL;
+        vd_err err = VD_ERR_INIT;
+        cr_assert_eq(vd_baseline_load(p, &b, &err), VD_E_BASELINE);
+        cr_assert(strstr(err.msg, "not a vmdrift baseline"), "%s", err.msg);
+        free(p);
+}
+
+Test(baseline, a_newer_schema_is_refused_with_advice) {
+        char *p = write_sample("new.vdb");
+        cr_assert_eq(sql(p, "PRAGMA user_version=7"), SQLITE_OK);
+        vd_baseline *b = NULL;
+        vd_err err = VD_ERR_INIT;
+        cr_assert_eq(vd_baseline_load(p, &b, &err), VD_E_BASELINE);
+        cr_assert(strstr(err.msg, "newer baseline schema 7") && strstr(err.msg, "upgrade"), "%s", err.msg);
+        free(p);
+}
+
+Test(baseline, a_truncated_file_is_refused) {
+        char *p = write_sample("trunc.vdb");
+        struct stat st;
+        stat(p, &st);
+        cr_assert_gt(st.st_size, 8192);
+        cr_assert_eq(truncate(p, st.st_size / 2), 0);
+        vd_baseline *b = NULL;
+        vd_err err = VD_ERR_INIT;
+        cr_assert_eq(vd_baseline_load(p, &b, &err), VD_E_BASELINE);
+        cr_assert(strstr(err.msg, "trunc.vdb"), "%s", err.msg);
+        free(p);
+}
+
+Test(baseline, an_edited_row_is_detected) {
+        char *p = write_sample("edit.vdb");
+        cr_assert_eq(sql(p, "UPDATE entries SET mode=511 WHERE path=CAST('/link' AS BLOB)"), SQLITE_OK);
+        vd_baseline *b = NULL;
+        vd_err err = VD_ERR_INIT;
+        cr_assert_eq(vd_baseline_load(p, &b, &err), VD_E_BASELINE);
+        cr_assert(strstr(err.msg, "modified"), "%s", err.msg);
+        free(p);
+}
+
+Test(baseline, a_deleted_row_and_edited_metadata_are_detected) {
+        char *p = write_sample("del.vdb");
+        cr_assert_eq(sql(p, "DELETE FROM entries WHERE path=CAST('/unread' AS BLOB)"), SQLITE_OK);
+        vd_baseline *b = NULL;
+        vd_err err = VD_ERR_INIT;
+        cr_assert_eq(vd_baseline_load(p, &b, &err), VD_E_BASELINE);
+        free(p);
+        p = write_sample("meta.vdb");
+        cr_assert_eq(sql(p, "UPDATE meta SET value='/elsewhere' WHERE key='source'"), SQLITE_OK);
+        cr_assert_eq(vd_baseline_load(p, &b, &err), VD_E_BASELINE);
+        cr_assert(strstr(err.msg, "modified"), "%s", err.msg);
+        free(p);
+}
+
+Test(baseline, hostile_rows_are_refused_not_trusted) {
+        char *p = write_sample("hostile.vdb");
+        /* A hash of the wrong length would overflow a naive loader. */
+        cr_assert_eq(sql(p, "UPDATE entries SET hash=zeroblob(4096) WHERE type=1 AND status=0"), SQLITE_OK);
+        vd_baseline *b = NULL;
+        vd_err err = VD_ERR_INIT;
+        cr_assert_eq(vd_baseline_load(p, &b, &err), VD_E_BASELINE);
+        cr_assert(strstr(err.msg, "malformed"), "%s", err.msg);
+        free(p);
+        p = write_sample("hostile2.vdb");
+        cr_assert_eq(sql(p, "UPDATE entries SET path=CAST('relative' AS BLOB) WHERE path=CAST('/link' AS BLOB)"),
+                     SQLITE_OK);
+        cr_assert_eq(vd_baseline_load(p, &b, &err), VD_E_BASELINE);
+        free(p);
+}

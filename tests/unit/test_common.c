@@ -1,0 +1,126 @@
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "vd_buf.h"
+#include "vd_err.h"
+#include "vd_str.h"
+
+static char *esc_display(const char *p, size_t n) {
+        vd_buf b;
+        vd_buf_init(&b, 0);
+        cr_assert_eq(vd_escape_display(&b, p, n), 0);
+        return vd_buf_detach(&b, NULL);
+}
+
+static char *esc_json(const char *p, size_t n) {
+        vd_buf b;
+        vd_buf_init(&b, 0);
+        cr_assert_eq(vd_escape_json(&b, p, n), 0);
+        return vd_buf_detach(&b, NULL);
+}
+
+Test(buf, grows_and_stays_nul_terminated) {
+        vd_buf b;
+        vd_buf_init(&b, 0);
+        for (int i = 0; i < 1000; i++)
+                cr_assert_eq(vd_buf_addf(&b, "%d,", i), 0);
+        cr_assert_eq(strlen(b.buf), b.len);
+        cr_assert(strncmp(b.buf, "0,1,2,", 6) == 0);
+        vd_buf_release(&b);
+}
+
+Test(buf, refuses_to_grow_past_its_cap) {
+        vd_buf b;
+        vd_buf_init(&b, 10);
+        cr_assert_eq(vd_buf_adds(&b, "0123456789"), 0);
+        cr_assert_eq(vd_buf_addc(&b, 'x'), VD_E_LIMIT);
+        cr_assert_eq(b.len, 10);
+        cr_assert_eq(vd_buf_addf(&b, "%s", "y"), VD_E_LIMIT);
+        vd_buf_release(&b);
+}
+
+Test(buf, detach_of_empty_buffer_is_an_empty_string) {
+        vd_buf b;
+        vd_buf_init(&b, 0);
+        size_t n = 99;
+        char *s = vd_buf_detach(&b, &n);
+        cr_assert_str_eq(s, "");
+        cr_assert_eq(n, 0);
+        free(s);
+}
+
+Test(utf8, accepts_valid_and_rejects_invalid) {
+        cr_assert(vd_utf8_valid("plain", 5));
+        cr_assert(vd_utf8_valid("caf\xc3\xa9", 5));
+        cr_assert(vd_utf8_valid("\xf0\x9f\x98\x80", 4));
+        cr_assert_not(vd_utf8_valid("\xff", 1));
+        cr_assert_not(vd_utf8_valid("\xc3", 1), "truncated sequence");
+        cr_assert_not(vd_utf8_valid("\xc0\xaf", 2), "overlong '/'");
+        cr_assert_not(vd_utf8_valid("\xed\xa0\x80", 3), "surrogate");
+        cr_assert_not(vd_utf8_valid("\xf4\x90\x80\x80", 4), "above U+10FFFF");
+}
+
+Test(escape, display_is_unambiguous_for_hostile_names) {
+        char *s = esc_display("a\nb\\c\x01\xff\x1b[31m", 12);
+        cr_assert_str_eq(s, "a\\nb\\\\c\\x01\\xff\\x1b[31m");
+        free(s);
+        s = esc_display("caf\xc3\xa9", 5);
+        cr_assert_str_eq(s, "caf\xc3\xa9", "valid UTF-8 stays readable");
+        free(s);
+        s = esc_display("\xc2\x9b", 2);
+        cr_assert_str_eq(s, "\\xc2\\x9b", "C1 control (CSI) is escaped");
+        free(s);
+}
+
+Test(escape, json_escapes_quotes_controls_and_replaces_invalid_bytes) {
+        char *s = esc_json("\"q\"\\\n\t\x01\xff", 8);
+        cr_assert_str_eq(s, "\\\"q\\\"\\\\\\n\\t\\u0001\\ufffd");
+        free(s);
+}
+
+Test(encode, base64_and_hex) {
+        vd_buf b;
+        vd_buf_init(&b, 0);
+        vd_base64(&b, "foobar", 6);
+        cr_assert_str_eq(b.buf, "Zm9vYmFy");
+        vd_buf_reset(&b);
+        vd_base64(&b, "fo", 2);
+        cr_assert_str_eq(b.buf, "Zm8=");
+        vd_buf_reset(&b);
+        vd_hex(&b, "\x00\xff", 2);
+        cr_assert_str_eq(b.buf, "00ff");
+        vd_buf_release(&b);
+}
+
+Test(time, rfc3339_utc_with_nanoseconds) {
+        vd_buf b;
+        vd_buf_init(&b, 0);
+        vd_time_rfc3339(&b, 1795413839123456789LL);
+        cr_assert_str_eq(b.buf, "2026-11-23T06:03:59.123456789Z");
+        vd_buf_reset(&b);
+        vd_time_rfc3339(&b, -1);
+        cr_assert_str_eq(b.buf, "1969-12-31T23:59:59.999999999Z", "pre-epoch times are exact too");
+        vd_buf_release(&b);
+}
+
+Test(err, set_prefix_and_exit_codes) {
+        vd_err e = VD_ERR_INIT;
+        cr_assert_eq(vd_err_set(&e, VD_E_IO, "cannot read '%s'", "x"), VD_E_IO);
+        vd_err_prefix(&e, "capture");
+        cr_assert_str_eq(e.msg, "capture: cannot read 'x'");
+        cr_assert_eq(vd_code_exit(VD_E_USAGE), 2);
+        cr_assert_eq(vd_code_exit(VD_E_INPUT), 2);
+        cr_assert_eq(vd_code_exit(VD_E_BASELINE), 3);
+        cr_assert_eq(vd_code_exit(VD_E_SOURCE), 3);
+        cr_assert_eq(vd_err_set(NULL, VD_E_IO, "ignored"), VD_E_IO, "a NULL err is allowed");
+}
+
+Test(parse, u64_rejects_junk_and_overflow) {
+        uint64_t v;
+        cr_assert(vd_parse_u64("18446744073709551615", &v));
+        cr_assert_eq(v, UINT64_MAX);
+        cr_assert_not(vd_parse_u64("18446744073709551616", &v));
+        cr_assert_not(vd_parse_u64("12a", &v));
+        cr_assert_not(vd_parse_u64("", &v));
+        cr_assert_not(vd_parse_u64("-1", &v));
+}

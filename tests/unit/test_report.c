@@ -1,0 +1,127 @@
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+#include "vd_policy.h"
+#include "vd_report.h"
+
+static vd_events ev;
+static vd_report rep;
+
+static void add_event(const char *path, size_t len, int kind, const char *attr, const char *o, size_t ol,
+                      const char *n, size_t nl) {
+        ev.v = realloc(ev.v, (ev.n + 1) * sizeof *ev.v);
+        vd_event *e = &ev.v[ev.n++];
+        memset(e, 0, sizeof *e);
+        e->kind = kind;
+        e->path = malloc(len + 1);
+        memcpy(e->path, path, len);
+        e->path[len] = '\0';
+        e->path_len = len;
+        e->ftype = 1;
+        e->severity = VD_SEV_HIGH;
+        e->rule = "default";
+        e->ch = calloc(1, sizeof *e->ch);
+        e->n_ch = 1;
+        e->ch[0].attr = strdup(attr);
+        if (o) {
+                e->ch[0].old_v.s = malloc(ol + 1);
+                memcpy(e->ch[0].old_v.s, o, ol);
+                e->ch[0].old_v.s[ol] = '\0';
+                e->ch[0].old_v.len = ol;
+        }
+        if (n) {
+                e->ch[0].new_v.s = malloc(nl + 1);
+                memcpy(e->ch[0].new_v.s, n, nl);
+                e->ch[0].new_v.s[nl] = '\0';
+                e->ch[0].new_v.len = nl;
+        }
+}
+
+static void setup(void) {
+        vd_events_init(&ev);
+        memset(&rep, 0, sizeof rep);
+        strcpy(rep.scan_id, "00000000-0000-4000-8000-000000000000");
+        rep.source_kind = "dir";
+        rep.source = "/srv/clone";
+        rep.baseline_path = "t.vdb";
+        rep.baseline_source = "/srv/tmpl";
+        rep.events = &ev;
+}
+static void teardown(void) { vd_events_release(&ev); }
+TestSuite(report, .init = setup, .fini = teardown);
+
+static char *render(const char *kind) {
+        char *dir = th_mkdtemp();
+        char *file = th_join(dir, "out");
+        char *spec;
+        asprintf(&spec, "%s:%s", kind, file);
+        vd_sink *s;
+        vd_err err = VD_ERR_INIT;
+        cr_assert_eq(vd_sink_open(spec, &s, &err), 0, "%s", err.msg);
+        cr_assert_eq(vd_sink_write(s, &rep, &err), 0, "%s", err.msg);
+        cr_assert_eq(vd_sink_close(s, &err), 0);
+        th_run r = th_exec((const char *const[]){"cat", file, NULL});
+        th_rmtree(dir);
+        free(dir);
+        free(file);
+        free(spec);
+        char *out = r.out;
+        free(r.err);
+        return out;
+}
+
+Test(report, json_keeps_hostile_paths_exact_and_valid) {
+        add_event("/a\"b\\c\nd\xff", 9, VD_CH_ADDED, "target", NULL, 0, "x", 1);
+        char *out = render("json");
+        cr_assert(strstr(out, "\"path\":\"/a\\\"b\\\\c\\nd\\ufffd\""), "%s", out);
+        cr_assert(strstr(out, "\"path_b64\":\"L2EiYlxjCmT/\""), "%s", out);
+        cr_assert(strstr(out, "\"change\":\"added\""), "%s", out);
+        cr_assert(strstr(out, "\"event\":\"summary\""), "%s", out);
+        cr_assert(strstr(out, "\"total\":1,\"added\":1"), "%s", out);
+        free(out);
+}
+
+Test(report, json_gives_binary_values_as_base64_objects) {
+        add_event("/bin/ping", 9, VD_CH_CHANGED, "xattr.security.capability", NULL, 0, "\x01\x00\xff", 3);
+        char *out = render("json");
+        cr_assert(strstr(out, "\"xattr.security.capability\":{\"old\":null,\"new\":{\"b64\":\"AQD/\"}}"), "%s", out);
+        free(out);
+}
+
+Test(report, text_is_grouped_counted_and_escaped) {
+        add_event("/etc/x", 6, VD_CH_CHANGED, "mode", "0644", 4, "0666", 4);
+        add_event("/evil\n\x1b[2J", 10, VD_CH_ADDED, "type", NULL, 0, "file", 4);
+        char *out = render("text");
+        cr_assert(strstr(out, "Changed (1)"), "%s", out);
+        cr_assert(strstr(out, "Added (1)"), "%s", out);
+        cr_assert(strstr(out, "mode       0644 -> 0666"), "%s", out);
+        cr_assert(strstr(out, "/evil\\n\\x1b[2J"), "%s", out);
+        cr_assert_null(strchr(out, '\x1b'), "no raw escape sequence reaches the terminal");
+        cr_assert(strstr(out, "Summary: 2 drift events: 1 changed, 1 added, 0 removed"), "%s", out);
+        free(out);
+}
+
+Test(report, unknown_sink_and_unwritable_file_are_errors) {
+        vd_sink *s;
+        vd_err err = VD_ERR_INIT;
+        cr_assert_eq(vd_sink_open("xml", &s, &err), VD_E_USAGE);
+        cr_assert(strstr(err.msg, "unknown report 'xml'"), "%s", err.msg);
+        cr_assert_eq(vd_sink_open("json:/nonexistent/dir/out.json", &s, &err), VD_E_IO);
+        cr_assert(strstr(err.msg, "/nonexistent/dir/out.json"), "%s", err.msg);
+        cr_assert_eq(vd_sink_open("json:", &s, &err), VD_E_USAGE);
+}
+
+Test(report, a_full_disk_is_reported) {
+        vd_sink *s;
+        vd_err err = VD_ERR_INIT;
+        add_event("/x", 2, VD_CH_ADDED, "type", NULL, 0, "file", 4);
+        cr_assert_eq(vd_sink_open("json:/dev/full", &s, &err), 0);
+        int w = vd_sink_write(s, &rep, &err);
+        int c = vd_sink_close(s, &err);
+        cr_assert(w < 0 || c < 0, "writing to /dev/full must fail");
+        cr_assert_eq(err.code, VD_E_IO);
+}
