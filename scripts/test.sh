@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Install dependencies, build with -Werror, run every test; then the same
+# suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+#   bash scripts/test.sh            all tests, both builds
+#   VD_FAST=1 bash scripts/test.sh  the unit tier only (ctest -L unit), one build
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/setup.sh
+jobs=$(nproc)
+
+echo "== build (warnings are errors)"
+cmake -S . -B build -DVD_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$jobs"
+
+label=()
+[ -n "${VD_FAST:-}" ] && label=(-L unit)
+
+echo "== tests"
+(cd build && ctest --output-on-failure "${label[@]}")
+
+if [ -z "${VD_FAST:-}" ]; then
+  echo "== tests under ASan + UBSan"
+  cmake -S . -B build-asan -DVD_WERROR=ON -DVD_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+  cmake --build build-asan -j"$jobs"
+  (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 ctest --output-on-failure)
+fi
