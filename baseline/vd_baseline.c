@@ -39,9 +39,32 @@ int vd_baseline_new(vd_baseline **ret, vd_err *err) {
         return 0;
 }
 
+void vd_baseline_take_inventory(vd_baseline *b, vd_scan *s) {
+        b->facts = s->facts;
+        b->n_facts = s->n_facts;
+        b->packages = s->packages;
+        b->n_packages = s->n_packages;
+        s->facts = NULL;
+        s->n_facts = 0;
+        s->packages = NULL;
+        s->n_packages = 0;
+}
+
 void vd_baseline_free(vd_baseline *b) {
         if (!b)
                 return;
+        for (size_t i = 0; i < b->n_facts; i++) {
+                free(b->facts[i].key);
+                free(b->facts[i].value);
+        }
+        free(b->facts);
+        for (size_t i = 0; i < b->n_packages; i++) {
+                free(b->packages[i].name);
+                free(b->packages[i].version);
+                free(b->packages[i].release);
+                free(b->packages[i].arch);
+        }
+        free(b->packages);
         free(b->tool_version);
         free(b->source_kind);
         free(b->source);
@@ -180,6 +203,22 @@ static int compute_digest(const vd_baseline *b, struct kv kv[N_META], char out[6
         dg_u64(c, b->entries.n);
         for (size_t i = 0; i < b->entries.n; i++)
                 dg_entry(c, b->entries.v[i], &xb);
+        if (b->schema >= 2) {
+                dg_u64(c, b->n_facts);
+                for (size_t i = 0; i < b->n_facts; i++) {
+                        dg_bytes(c, b->facts[i].key, strlen(b->facts[i].key), true);
+                        dg_bytes(c, b->facts[i].value, strlen(b->facts[i].value), true);
+                }
+                dg_u64(c, b->n_packages);
+                for (size_t i = 0; i < b->n_packages; i++) {
+                        const vd_package *p = &b->packages[i];
+                        dg_bytes(c, p->name, strlen(p->name), true);
+                        dg_u32(c, (uint32_t)p->epoch);
+                        dg_bytes(c, p->version, strlen(p->version), true);
+                        dg_bytes(c, p->release, strlen(p->release), true);
+                        dg_bytes(c, p->arch, strlen(p->arch), true);
+                }
+        }
         unsigned char md[32];
         unsigned int len = 0;
         int ok = EVP_DigestFinal_ex(c, md, &len) == 1;
@@ -200,7 +239,40 @@ static const char schema_sql[] =
         " status_errno INTEGER NOT NULL, mode INTEGER NOT NULL, uid INTEGER NOT NULL, gid INTEGER NOT NULL,"
         " uname BLOB, gname BLOB, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, ctime_ns INTEGER NOT NULL,"
         " ino INTEGER NOT NULL, nlink INTEGER NOT NULL, rdev INTEGER NOT NULL, target BLOB, xattrs BLOB,"
-        " hash_algo INTEGER NOT NULL, hash BLOB) WITHOUT ROWID;";
+        " hash_algo INTEGER NOT NULL, hash BLOB) WITHOUT ROWID;"
+        "CREATE TABLE facts(key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;"
+        "CREATE TABLE packages(name TEXT NOT NULL, arch TEXT NOT NULL, version TEXT NOT NULL,"
+        " release TEXT NOT NULL, epoch INTEGER NOT NULL);";
+
+static int insert_inventory(sqlite3 *db, const vd_baseline *b) {
+        sqlite3_stmt *st = NULL;
+        int rc = 0;
+        if (sqlite3_prepare_v2(db, "INSERT INTO facts VALUES(?,?)", -1, &st, NULL) != SQLITE_OK)
+                return -1;
+        for (size_t i = 0; i < b->n_facts && rc == 0; i++) {
+                sqlite3_bind_text(st, 1, b->facts[i].key, -1, SQLITE_STATIC);
+                sqlite3_bind_text(st, 2, b->facts[i].value, -1, SQLITE_STATIC);
+                if (sqlite3_step(st) != SQLITE_DONE)
+                        rc = -1;
+                sqlite3_reset(st);
+        }
+        sqlite3_finalize(st);
+        if (rc < 0 || sqlite3_prepare_v2(db, "INSERT INTO packages VALUES(?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK)
+                return -1;
+        for (size_t i = 0; i < b->n_packages && rc == 0; i++) {
+                const vd_package *p = &b->packages[i];
+                sqlite3_bind_text(st, 1, p->name, -1, SQLITE_STATIC);
+                sqlite3_bind_text(st, 2, p->arch, -1, SQLITE_STATIC);
+                sqlite3_bind_text(st, 3, p->version, -1, SQLITE_STATIC);
+                sqlite3_bind_text(st, 4, p->release, -1, SQLITE_STATIC);
+                sqlite3_bind_int(st, 5, p->epoch);
+                if (sqlite3_step(st) != SQLITE_DONE)
+                        rc = -1;
+                sqlite3_reset(st);
+        }
+        sqlite3_finalize(st);
+        return rc;
+}
 
 static int sqlerr(vd_err *err, sqlite3 *db, const char *what, const char *path) {
         return vd_err_set(err, VD_E_IO, "cannot write baseline '%s': %s: %s", path, what,
@@ -332,7 +404,7 @@ int vd_baseline_write(vd_baseline *b, const char *path, vd_err *err) {
                 }
                 sqlite3_reset(st);
         }
-        if (insert_entries(db, &b->entries) < 0) {
+        if (insert_entries(db, &b->entries) < 0 || insert_inventory(db, b) < 0) {
                 r = sqlerr(err, db, "insert entries", path);
                 goto out;
         }
@@ -580,6 +652,49 @@ static int load_entries(sqlite3 *db, vd_baseline *b, const char *path, vd_err *e
         return r;
 }
 
+/* Text column of at most max bytes without NUL, or NULL. */
+static const char *col_text(sqlite3_stmt *st, int i, size_t max) {
+        const char *t = (const char *)sqlite3_column_text(st, i);
+        int n = sqlite3_column_bytes(st, i);
+        if (!t || n < 0 || (size_t)n > max || strlen(t) != (size_t)n)
+                return NULL;
+        return t;
+}
+
+static int load_inventory(sqlite3 *db, vd_baseline *b, const char *path, vd_err *err) {
+        vd_scan tmp;
+        vd_scan_init(&tmp);
+        sqlite3_stmt *st = NULL;
+        int rc, r = 0;
+        if (sqlite3_prepare_v2(db, "SELECT key, value FROM facts ORDER BY key", -1, &st, NULL) != SQLITE_OK)
+                return bad(err, path, "cannot read facts: %s", sqlite3_errmsg(db));
+        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                const char *k = col_text(st, 0, 512), *v = col_text(st, 1, META_VALUE_MAX);
+                if (!k || !v)
+                        r = bad(err, path, "fact %zu is malformed", tmp.n_facts + 1);
+                else if (vd_scan_add_fact(&tmp, k, v) < 0)
+                        r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+        }
+        sqlite3_finalize(st);
+        st = NULL;
+        if (r == 0 && sqlite3_prepare_v2(db, "SELECT name, arch, version, release, epoch FROM packages", -1, &st,
+                                         NULL) != SQLITE_OK)
+                r = bad(err, path, "cannot read packages: %s", sqlite3_errmsg(db));
+        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                const char *n = col_text(st, 0, 1024), *a = col_text(st, 1, 64), *v = col_text(st, 2, 1024),
+                           *rl = col_text(st, 3, 1024);
+                if (!n || !a || !v || !rl)
+                        r = bad(err, path, "package %zu is malformed", tmp.n_packages + 1);
+                else if (vd_scan_add_package(&tmp, n, sqlite3_column_int(st, 4), v, rl, a) < 0)
+                        r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+        }
+        sqlite3_finalize(st);
+        vd_scan_sort_inventory(&tmp);
+        vd_baseline_take_inventory(b, &tmp);
+        vd_scan_release(&tmp);
+        return r;
+}
+
 int vd_baseline_load(const char *path, vd_baseline **ret, vd_err *err) {
         vd_baseline *b = NULL;
         sqlite3 *db = NULL;
@@ -627,6 +742,8 @@ int vd_baseline_load(const char *path, vd_baseline **ret, vd_err *err) {
         if ((r = load_meta(db, b, path, stored, err)) < 0)
                 goto out;
         if ((r = load_entries(db, b, path, err)) < 0)
+                goto out;
+        if (b->schema >= 2 && (r = load_inventory(db, b, path, err)) < 0)
                 goto out;
         {
                 struct kv kv[N_META];

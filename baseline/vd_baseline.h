@@ -15,9 +15,10 @@
 #include "vd_entry.h"
 #include "vd_err.h"
 #include "vd_hash.h"
+#include "vd_source.h"
 
 #define VD_BASELINE_APP_ID 0x56444231 /* "VDB1" */
-#define VD_BASELINE_SCHEMA 1
+#define VD_BASELINE_SCHEMA 2 /* 2: OS facts and packages */
 
 typedef struct vd_baseline {
         int schema;
@@ -34,7 +35,14 @@ typedef struct vd_baseline {
         uint64_t capture_warnings;
         char content_digest[65]; /* filled by write and checked by load */
         vd_entries entries;      /* sorted by path */
+        vd_fact *facts;          /* sorted by key: OS type, distro, version, hostname, mounts */
+        size_t n_facts;
+        vd_package *packages;    /* sorted by name, arch */
+        size_t n_packages;
 } vd_baseline;
+
+/* Move the facts and packages of a scan into b (the scan loses them). */
+void vd_baseline_take_inventory(vd_baseline *b, vd_scan *s);
 
 /* A zeroed baseline with a fresh random seed. */
 int vd_baseline_new(vd_baseline **ret, vd_err *err);

@@ -13,6 +13,7 @@
 
 int cmd_baseline(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
 
 /* Print "vmdrift: <msg>" to stderr and return the exit code for err. */
 int cli_fail(const vd_err *err);
@@ -20,14 +21,60 @@ int cli_fail(const vd_err *err);
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Source options shared by capture and scan. */
+#define CLI_MAX_IMAGES 32
+
 typedef struct cli_source_opts {
         const char *dir;
+        const char *images[CLI_MAX_IMAGES];
+        size_t n_images;
+        const char *image_format;
+        const char *domain, *connect;
+        int strategy;
         bool one_file_system;
         unsigned threads;
         unsigned max_depth;
 } cli_source_opts;
 
-int cli_open_source(const cli_source_opts *o, const char *cmd, vd_source **ret, vd_err *err);
+/* Source options shared by capture, scan and inspect (getopt_long values). */
+enum {
+        CLI_OPT_DIR = 1000,
+        CLI_OPT_IMAGE,
+        CLI_OPT_IMAGE_FORMAT,
+        CLI_OPT_DOMAIN,
+        CLI_OPT_CONNECT,
+        CLI_OPT_STRATEGY,
+        CLI_OPT_ONEFS,
+        CLI_OPT_THREADS,
+        CLI_OPT_DEPTH,
+};
+#define CLI_SOURCE_LONGOPTS                                                                                            \
+        {"dir", required_argument, NULL, CLI_OPT_DIR}, {"image", required_argument, NULL, CLI_OPT_IMAGE},             \
+                {"image-format", required_argument, NULL, CLI_OPT_IMAGE_FORMAT},                                       \
+                {"domain", required_argument, NULL, CLI_OPT_DOMAIN},                                                   \
+                {"connect", required_argument, NULL, CLI_OPT_CONNECT},                                                 \
+                {"strategy", required_argument, NULL, CLI_OPT_STRATEGY},                                               \
+                {"one-file-system", no_argument, NULL, CLI_OPT_ONEFS},                                                 \
+                {"threads", required_argument, NULL, CLI_OPT_THREADS},                                                 \
+                {"max-depth", required_argument, NULL, CLI_OPT_DEPTH}
+
+#define CLI_SOURCE_HELP                                                                                                \
+        "source (exactly one kind):\n"                                                                                \
+        "  --dir PATH           a directory tree (symlinks are never followed)\n"                                     \
+        "  --image FILE         a guest disk image, read-only; repeat for every disk of one guest\n"                  \
+        "  --image-format FMT   force the image format (raw, qcow2, vmdk, ...); default: detected\n"                  \
+        "  --domain NAME        a libvirt guest's disks, read-only\n"                                                  \
+        "  --connect URI        libvirt URI for --domain\n"                                                            \
+        "  --strategy S         guest scan strategy: walker (default) or api\n"                                       \
+        "  --one-file-system    --dir: do not descend into other file systems\n"                                      \
+        "  --threads N          hashing threads (default: one per CPU)\n"                                             \
+        "  --max-depth N        directory levels to descend (default 4096)\n"
+
+/* Handle one source option; 1 if it was one, 0 if not, 2 (usage) on a bad value. */
+int cli_source_opt(cli_source_opts *o, int c, const char *arg, const char *cmd);
+/* Check that exactly one kind of source was given; 0 or 2 (usage). */
+int cli_source_check(const cli_source_opts *o, const char *cmd);
+/* Open the source; for guests this launches the appliance. */
+int cli_open_source(const cli_source_opts *o, bool want_walker, vd_source **ret, vd_err *err);
 bool cli_parse_uint(const char *s, unsigned *ret);
 void cli_print_warnings(const vd_scan *s);
 

@@ -15,20 +15,20 @@
 #endif
 
 static const char capture_usage[] =
-        "usage: vmdrift baseline capture --dir PATH -o FILE [options]\n"
+        "usage: vmdrift baseline capture (--dir PATH | --image FILE... | --domain NAME) -o FILE [options]\n"
         "\n"
         "Record every entry of a template (type, mode, owner, size, times, inode,\n"
         "link target, xattrs, content hash) into a baseline file. The file is\n"
         "written beside FILE and renamed into place: a failed capture leaves an\n"
         "existing baseline untouched. It is created mode 0600 (it holds the hash key).\n"
         "\n"
+        "For a guest, the OS facts and installed packages are recorded too.\n"
+        "\n"
+        CLI_SOURCE_HELP
+        "\n"
         "options:\n"
-        "  --dir PATH           capture a directory tree (symlinks are never followed)\n"
         "  -o, --output FILE    the baseline to write\n"
         "  --hash ALGO          xxh3-128 (default, keyed with a per-baseline secret) or sha256\n"
-        "  --one-file-system    do not descend into other file systems\n"
-        "  --threads N          hashing threads (default: one per CPU)\n"
-        "  --max-depth N        directory levels to descend (default 4096)\n"
         "  -q, --quiet          print nothing but errors\n"
         "  -h, --help           this help\n"
         "\n"
@@ -46,38 +46,32 @@ static const char baseline_usage[] =
         "  capture   record a baseline of a template\n"
         "  show      print what a baseline holds\n";
 
-enum { OPT_DIR = 256, OPT_HASH, OPT_ONEFS, OPT_THREADS, OPT_DEPTH, OPT_ENTRIES };
+enum { OPT_HASH = 256, OPT_ENTRIES };
 
 static int capture(int argc, char **argv) {
-        static const struct option lo[] = {
-                {"dir", required_argument, NULL, OPT_DIR},         {"output", required_argument, NULL, 'o'},
-                {"hash", required_argument, NULL, OPT_HASH},       {"one-file-system", no_argument, NULL, OPT_ONEFS},
-                {"threads", required_argument, NULL, OPT_THREADS}, {"max-depth", required_argument, NULL, OPT_DEPTH},
-                {"quiet", no_argument, NULL, 'q'},                 {"help", no_argument, NULL, 'h'},
-                {NULL, 0, NULL, 0}};
+        static const struct option lo[] = {CLI_SOURCE_LONGOPTS,
+                                           {"output", required_argument, NULL, 'o'},
+                                           {"hash", required_argument, NULL, OPT_HASH},
+                                           {"quiet", no_argument, NULL, 'q'},
+                                           {"help", no_argument, NULL, 'h'},
+                                           {NULL, 0, NULL, 0}};
         cli_source_opts so = {0};
         const char *out = NULL;
         int algo = VD_HASH_XXH3, c;
         bool quiet = false;
         optind = 1;
         while ((c = getopt_long(argc, argv, "o:qh", lo, NULL)) != -1) {
+                int sr = cli_source_opt(&so, c, optarg, "baseline capture");
+                if (sr == 1)
+                        continue;
+                if (sr == EXIT_USAGE)
+                        return EXIT_USAGE;
                 switch (c) {
-                case OPT_DIR: so.dir = optarg; break;
                 case 'o': out = optarg; break;
                 case OPT_HASH:
                         algo = vd_hash_algo_from_name(optarg);
                         if (algo == VD_HASH_NONE)
                                 return cli_usage("baseline capture", "unknown hash '%s' (expected xxh3-128 or sha256)",
-                                                 optarg);
-                        break;
-                case OPT_ONEFS: so.one_file_system = true; break;
-                case OPT_THREADS:
-                        if (!cli_parse_uint(optarg, &so.threads) || so.threads == 0 || so.threads > 64)
-                                return cli_usage("baseline capture", "--threads expects 1 to 64, not '%s'", optarg);
-                        break;
-                case OPT_DEPTH:
-                        if (!cli_parse_uint(optarg, &so.max_depth) || so.max_depth == 0)
-                                return cli_usage("baseline capture", "--max-depth expects a positive number, not '%s'",
                                                  optarg);
                         break;
                 case 'q': quiet = true; break;
@@ -87,8 +81,8 @@ static int capture(int argc, char **argv) {
         }
         if (optind < argc)
                 return cli_usage("baseline capture", "unexpected argument '%s'", argv[optind]);
-        if (!so.dir)
-                return cli_usage("baseline capture", "no source given: use --dir PATH");
+        if (cli_source_check(&so, "baseline capture"))
+                return EXIT_USAGE;
         if (!out)
                 return cli_usage("baseline capture", "no output given: use -o FILE");
 
@@ -99,7 +93,7 @@ static int capture(int argc, char **argv) {
         vd_scan scan;
         vd_scan_init(&scan);
         int rc = 0;
-        if (cli_open_source(&so, "baseline capture", &src, &err) < 0 || vd_baseline_new(&b, &err) < 0 ||
+        if (vd_baseline_new(&b, &err) < 0 || cli_open_source(&so, true, &src, &err) < 0 ||
             vd_policy_new_default(&pol, &err) < 0) {
                 rc = cli_fail(&err);
                 goto out;
@@ -141,6 +135,7 @@ static int capture(int argc, char **argv) {
         b->created_ns = scan.started_ns;
         b->owners_resolved = scan.owners_resolved;
         b->capture_warnings = scan.n_warnings;
+        vd_baseline_take_inventory(b, &scan);
         b->entries = scan.entries; /* transferred */
         vd_entries_init(&scan.entries);
         if (!quiet)
@@ -156,6 +151,13 @@ static int capture(int argc, char **argv) {
                 vd_escape_display(&m, b->source, strlen(b->source));
                 vd_buf_adds(&m, " into ");
                 vd_escape_display(&m, out, strlen(out));
+                if (b->n_facts) {
+                        const vd_fact *f = NULL;
+                        for (size_t i = 0; i < b->n_facts; i++)
+                                if (strcmp(b->facts[i].key, "os.product") == 0)
+                                        f = &b->facts[i];
+                        vd_buf_addf(&m, "\n  guest: %s, %zu packages", f ? f->value : "no OS found", b->n_packages);
+                }
                 vd_buf_addf(&m, "\n  %llu files hashed (%s, %.1f MiB) in %.2f s; owners %s; %zu warning%s\n",
                             (unsigned long long)scan.files_hashed, vd_hash_algo_name(algo),
                             (double)scan.bytes_hashed / 1048576.0, (double)scan.duration_ns / 1e9,
@@ -222,6 +224,13 @@ static int show(int argc, char **argv) {
                     b->content_digest, b->entries.n, by_type[VD_T_REG], by_type[VD_T_DIR], by_type[VD_T_LNK],
                     b->entries.n - by_type[VD_T_REG] - by_type[VD_T_DIR] - by_type[VD_T_LNK], (double)bytes / 1048576.0,
                     (unsigned long long)b->capture_warnings, problems);
+        for (size_t i = 0; i < b->n_facts; i++) {
+                vd_buf_addf(&m, "%-16s ", b->facts[i].key);
+                vd_escape_display(&m, b->facts[i].value, strlen(b->facts[i].value));
+                vd_buf_addc(&m, '\n');
+        }
+        if (b->n_facts)
+                vd_buf_addf(&m, "packages:        %zu recorded\n", b->n_packages);
         fputs(m.buf, stdout);
         if (entries) {
                 for (size_t i = 0; i < b->entries.n; i++) {

@@ -14,14 +14,17 @@
 #define MAX_SINKS 16
 
 static const char scan_usage[] =
-        "usage: vmdrift scan --baseline FILE --dir PATH [options]\n"
+        "usage: vmdrift scan --baseline FILE (--dir PATH | --image FILE... | --domain NAME) [options]\n"
         "\n"
         "Compare a source with its template's baseline and report drift: entries\n"
         "added, removed or changed, each changed attribute old -> new.\n"
         "\n"
+        CLI_SOURCE_HELP
+        "\n"
         "options:\n"
         "  --baseline FILE      the baseline captured from the template\n"
-        "  --dir PATH           scan a directory tree (symlinks are never followed)\n"
+        "  --quick              trust size, mtime, ctime and inode: hash only files whose\n"
+        "                       metadata differ from the baseline\n"
         "  --report SPEC        where the report goes; repeatable:\n"
         "                         text[:FILE]  a report for a person (default, stdout)\n"
         "                         json[:FILE]  ND-JSON: one object per drift event, then a summary\n"
@@ -31,9 +34,6 @@ static const char scan_usage[] =
         "                       (e.g. --ignore ctime,inode for a copy of the template tree)\n"
         "  --fail-on SEVERITY   exit 1 only for drift at or above: info (default), low,\n"
         "                       medium, high, critical\n"
-        "  --one-file-system    do not descend into other file systems\n"
-        "  --threads N          hashing threads (default: one per CPU)\n"
-        "  --max-depth N        directory levels to descend (default 4096)\n"
         "  -h, --help           this help\n"
         "\n"
         "Never counted: atime. Off by default for directories: mtime, ctime, nlink, size.\n"
@@ -44,7 +44,7 @@ static const char scan_usage[] =
         "  2  usage error\n"
         "  3  runtime error: unreadable source, missing/damaged/foreign baseline, failed report\n";
 
-enum { OPT_BASELINE = 256, OPT_DIR, OPT_REPORT, OPT_IGNORE, OPT_FAILON, OPT_ONEFS, OPT_THREADS, OPT_DEPTH };
+enum { OPT_BASELINE = 256, OPT_REPORT, OPT_IGNORE, OPT_FAILON, OPT_QUICK };
 
 static void make_scan_id(char out[37]) {
         unsigned char u[16];
@@ -57,12 +57,15 @@ static void make_scan_id(char out[37]) {
 }
 
 int cmd_scan(int argc, char **argv) {
-        static const struct option lo[] = {
-                {"baseline", required_argument, NULL, OPT_BASELINE}, {"dir", required_argument, NULL, OPT_DIR},
-                {"report", required_argument, NULL, OPT_REPORT},     {"ignore", required_argument, NULL, OPT_IGNORE},
-                {"fail-on", required_argument, NULL, OPT_FAILON},    {"one-file-system", no_argument, NULL, OPT_ONEFS},
-                {"threads", required_argument, NULL, OPT_THREADS},   {"max-depth", required_argument, NULL, OPT_DEPTH},
-                {"help", no_argument, NULL, 'h'},                    {NULL, 0, NULL, 0}};
+        static const struct option lo[] = {CLI_SOURCE_LONGOPTS,
+                                           {"baseline", required_argument, NULL, OPT_BASELINE},
+                                           {"report", required_argument, NULL, OPT_REPORT},
+                                           {"ignore", required_argument, NULL, OPT_IGNORE},
+                                           {"fail-on", required_argument, NULL, OPT_FAILON},
+                                           {"quick", no_argument, NULL, OPT_QUICK},
+                                           {"help", no_argument, NULL, 'h'},
+                                           {NULL, 0, NULL, 0}};
+        bool quick = false;
         cli_source_opts so = {0};
         const char *baseline_path = NULL;
         const char *reports[MAX_SINKS];
@@ -72,9 +75,14 @@ int cmd_scan(int argc, char **argv) {
         vd_err err = VD_ERR_INIT;
         optind = 1;
         while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+                int sr = cli_source_opt(&so, c, optarg, "scan");
+                if (sr == 1)
+                        continue;
+                if (sr == EXIT_USAGE)
+                        return EXIT_USAGE;
                 switch (c) {
                 case OPT_BASELINE: baseline_path = optarg; break;
-                case OPT_DIR: so.dir = optarg; break;
+                case OPT_QUICK: quick = true; break;
                 case OPT_REPORT:
                         if (n_reports == MAX_SINKS)
                                 return cli_usage("scan", "at most %d --report options", MAX_SINKS);
@@ -93,15 +101,6 @@ int cmd_scan(int argc, char **argv) {
                                 return cli_usage("scan", "--fail-on expects info, low, medium, high or critical, not '%s'",
                                                  optarg);
                         break;
-                case OPT_ONEFS: so.one_file_system = true; break;
-                case OPT_THREADS:
-                        if (!cli_parse_uint(optarg, &so.threads) || so.threads == 0 || so.threads > 64)
-                                return cli_usage("scan", "--threads expects 1 to 64, not '%s'", optarg);
-                        break;
-                case OPT_DEPTH:
-                        if (!cli_parse_uint(optarg, &so.max_depth) || so.max_depth == 0)
-                                return cli_usage("scan", "--max-depth expects a positive number, not '%s'", optarg);
-                        break;
                 case 'h': fputs(scan_usage, stdout); return 0;
                 default: fputs(scan_usage, stderr); return EXIT_USAGE;
                 }
@@ -110,8 +109,8 @@ int cmd_scan(int argc, char **argv) {
                 return cli_usage("scan", "unexpected argument '%s'", argv[optind]);
         if (!baseline_path)
                 return cli_usage("scan", "no baseline given: use --baseline FILE");
-        if (!so.dir)
-                return cli_usage("scan", "no source given: use --dir PATH");
+        if (cli_source_check(&so, "scan"))
+                return EXIT_USAGE;
         if (n_reports == 0)
                 reports[n_reports++] = "text";
 
@@ -132,7 +131,7 @@ int cmd_scan(int argc, char **argv) {
                         goto out;
                 }
         if (vd_baseline_load(baseline_path, &b, &err) < 0 || vd_policy_new_default(&pol, &err) < 0 ||
-            cli_open_source(&so, "scan", &src, &err) < 0) {
+            cli_open_source(&so, true, &src, &err) < 0) {
                 rc = cli_fail(&err);
                 goto out;
         }
@@ -144,6 +143,8 @@ int cmd_scan(int argc, char **argv) {
         o.one_file_system = so.one_file_system;
         o.threads = so.threads;
         o.max_depth = so.max_depth;
+        if (quick)
+                o.reference = &b->entries;
         if (vd_source_scan(src, &o, &scan, &err) < 0 || vd_compare(&b->entries, &scan.entries, pol, &ev, &err) < 0) {
                 rc = cli_fail(&err);
                 goto out;

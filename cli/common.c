@@ -13,11 +13,64 @@ bool cli_parse_uint(const char *s, unsigned *ret) {
         return true;
 }
 
-int cli_open_source(const cli_source_opts *o, const char *cmd, vd_source **ret, vd_err *err) {
-        (void)cmd;
-        if (!o->dir)
-                return vd_err_set(err, VD_E_USAGE, "vmdrift %s: no source given: use --dir PATH", cmd);
-        return vd_source_open_dir(o->dir, ret, err);
+int cli_source_opt(cli_source_opts *o, int c, const char *arg, const char *cmd) {
+        switch (c) {
+        case CLI_OPT_DIR: o->dir = arg; return 1;
+        case CLI_OPT_IMAGE:
+                if (o->n_images == CLI_MAX_IMAGES)
+                        return cli_usage(cmd, "at most %d --image options", CLI_MAX_IMAGES);
+                o->images[o->n_images++] = arg;
+                return 1;
+        case CLI_OPT_IMAGE_FORMAT: o->image_format = arg; return 1;
+        case CLI_OPT_DOMAIN: o->domain = arg; return 1;
+        case CLI_OPT_CONNECT: o->connect = arg; return 1;
+        case CLI_OPT_STRATEGY:
+                if (strcmp(arg, "walker") == 0)
+                        o->strategy = VD_GUEST_WALKER;
+                else if (strcmp(arg, "api") == 0)
+                        o->strategy = VD_GUEST_API;
+                else
+                        return cli_usage(cmd, "--strategy expects walker or api, not '%s'", arg);
+                return 1;
+        case CLI_OPT_ONEFS: o->one_file_system = true; return 1;
+        case CLI_OPT_THREADS:
+                if (!cli_parse_uint(arg, &o->threads) || o->threads == 0 || o->threads > 64)
+                        return cli_usage(cmd, "--threads expects 1 to 64, not '%s'", arg);
+                return 1;
+        case CLI_OPT_DEPTH:
+                if (!cli_parse_uint(arg, &o->max_depth) || o->max_depth == 0)
+                        return cli_usage(cmd, "--max-depth expects a positive number, not '%s'", arg);
+                return 1;
+        default: return 0;
+        }
+}
+
+int cli_source_check(const cli_source_opts *o, const char *cmd) {
+        int kinds = (o->dir != NULL) + (o->n_images > 0) + (o->domain != NULL);
+        if (kinds == 0)
+                return cli_usage(cmd, "no source given: use --dir PATH, --image FILE or --domain NAME");
+        if (kinds > 1)
+                return cli_usage(cmd, "give one kind of source: --dir, --image or --domain");
+        if (o->connect && !o->domain)
+                return cli_usage(cmd, "--connect goes with --domain");
+        if (o->image_format && o->n_images == 0)
+                return cli_usage(cmd, "--image-format goes with --image");
+        return 0;
+}
+
+int cli_open_source(const cli_source_opts *o, bool want_walker, vd_source **ret, vd_err *err) {
+        if (o->dir)
+                return vd_source_open_dir(o->dir, ret, err);
+        vd_guest_opts g = {
+                .images = o->images,
+                .n_images = o->n_images,
+                .format = o->image_format,
+                .domain = o->domain,
+                .connect = o->connect,
+                .strategy = o->strategy,
+                .want_walker = want_walker,
+        };
+        return vd_source_open_guest(&g, ret, err);
 }
 
 void cli_print_warnings(const vd_scan *s) {

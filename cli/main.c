@@ -14,9 +14,13 @@ static const char usage[] =
         "Agentless integrity and drift monitor for virtual machines and directory trees.\n"
         "\n"
         "commands:\n"
-        "  baseline capture   record a baseline of a template (signed in a later release)\n"
+        "  baseline capture   record a baseline of a template\n"
         "  baseline show      print what a baseline holds\n"
         "  scan               compare a source against a baseline and report drift\n"
+        "  inspect            say what a guest image is (OS, version, file systems, packages)\n"
+        "\n"
+        "Sources: --dir PATH, --image FILE (repeatable: every disk of one guest), --domain NAME.\n"
+        "Guest disks are always opened read-only, through libguestfs.\n"
         "\n"
         "Run 'vmdrift <command> --help' for the options of a command.\n"
         "\n"
@@ -34,6 +38,7 @@ struct cmd {
 static const struct cmd cmds[] = {
         {"baseline", cmd_baseline},
         {"scan", cmd_scan},
+        {"inspect", cmd_inspect},
 };
 
 int cli_fail(const vd_err *err) {

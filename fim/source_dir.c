@@ -172,6 +172,8 @@ static int pool_start(struct pool *pl, const vd_scan_opts *o, vd_err *err) {
         pthread_mutex_init(&pl->mu, NULL);
         pthread_cond_init(&pl->not_empty, NULL);
         pthread_cond_init(&pl->not_full, NULL);
+        if (o->hash_algo == VD_HASH_NONE)
+                return 0; /* no threads: nothing will be queued */
         pl->algo = o->hash_algo;
         pl->seed = o->seed;
         unsigned n = o->threads;
@@ -536,6 +538,23 @@ static int visit(struct walk *w, int fd, vd_err *err) {
                                 close(fd);
                                 return 0;
                         }
+                }
+                if (w->o->reference) {
+                        const vd_entry *ref = vd_entries_find(w->o->reference, e->path, e->path_len);
+                        if (ref && ref->type == VD_T_REG && ref->status == VD_ST_OK && ref->hash_len &&
+                            ref->hash_algo == w->o->hash_algo && ref->size == e->size &&
+                            ref->mtime_ns == e->mtime_ns && ref->ctime_ns == e->ctime_ns && ref->ino == e->ino) {
+                                memcpy(e->hash, ref->hash, ref->hash_len);
+                                e->hash_len = ref->hash_len;
+                                e->hash_algo = ref->hash_algo;
+                                w->out->quick_reused++;
+                                close(fd);
+                                return 0;
+                        }
+                }
+                if (w->o->hash_algo == VD_HASH_NONE) { /* metadata only (--quick's first pass) */
+                        close(fd);
+                        return 0;
                 }
                 pool_push(&w->pool, e, fd); /* fd transferred */
                 return 0;

@@ -15,6 +15,18 @@ void vd_scan_init(vd_scan *s) {
 void vd_scan_release(vd_scan *s) {
         if (!s)
                 return;
+        for (size_t i = 0; i < s->n_facts; i++) {
+                free(s->facts[i].key);
+                free(s->facts[i].value);
+        }
+        free(s->facts);
+        for (size_t i = 0; i < s->n_packages; i++) {
+                free(s->packages[i].name);
+                free(s->packages[i].version);
+                free(s->packages[i].release);
+                free(s->packages[i].arch);
+        }
+        free(s->packages);
         vd_entries_release(&s->entries);
         for (size_t i = 0; i < s->n_warnings; i++) {
                 free(s->warnings[i].path);
@@ -52,6 +64,75 @@ int vd_scan_warn(vd_scan *s, const char *path, size_t path_len, const char *fmt,
         }
         s->n_warnings++;
         return 0;
+}
+
+int vd_scan_add_fact(vd_scan *s, const char *key, const char *value) {
+        vd_fact *nf = realloc(s->facts, (s->n_facts + 1) * sizeof *nf);
+        if (!nf)
+                return VD_E_NOMEM;
+        s->facts = nf;
+        nf[s->n_facts].key = strdup(key);
+        nf[s->n_facts].value = strndup(value ? value : "", 4096);
+        if (!nf[s->n_facts].key || !nf[s->n_facts].value) {
+                free(nf[s->n_facts].key);
+                free(nf[s->n_facts].value);
+                return VD_E_NOMEM;
+        }
+        s->n_facts++;
+        return 0;
+}
+
+int vd_scan_add_package(vd_scan *s, const char *name, int32_t epoch, const char *version, const char *release,
+                        const char *arch) {
+        vd_package *np = realloc(s->packages, (s->n_packages + 1) * sizeof *np);
+        if (!np)
+                return VD_E_NOMEM;
+        s->packages = np;
+        vd_package *p = &np[s->n_packages];
+        p->name = strndup(name ? name : "", 1024);
+        p->version = strndup(version ? version : "", 1024);
+        p->release = strndup(release ? release : "", 1024);
+        p->arch = strndup(arch ? arch : "", 64);
+        p->epoch = epoch;
+        if (!p->name || !p->version || !p->release || !p->arch) {
+                free(p->name);
+                free(p->version);
+                free(p->release);
+                free(p->arch);
+                return VD_E_NOMEM;
+        }
+        s->n_packages++;
+        return 0;
+}
+
+static int cmp_fact(const void *a, const void *b) {
+        return strcmp(((const vd_fact *)a)->key, ((const vd_fact *)b)->key);
+}
+
+static int cmp_pkg(const void *a, const void *b) {
+        const vd_package *x = a, *y = b;
+        int c = strcmp(x->name, y->name);
+        if (!c)
+                c = strcmp(x->arch, y->arch);
+        if (!c)
+                c = strcmp(x->version, y->version);
+        if (!c)
+                c = strcmp(x->release, y->release);
+        return c ? c : (x->epoch > y->epoch) - (x->epoch < y->epoch);
+}
+
+void vd_scan_sort_inventory(vd_scan *s) {
+        if (s->n_facts > 1)
+                qsort(s->facts, s->n_facts, sizeof *s->facts, cmp_fact);
+        if (s->n_packages > 1)
+                qsort(s->packages, s->n_packages, sizeof *s->packages, cmp_pkg);
+}
+
+const char *vd_scan_fact(const vd_scan *s, const char *key) {
+        for (size_t i = 0; i < s->n_facts; i++)
+                if (strcmp(s->facts[i].key, key) == 0)
+                        return s->facts[i].value;
+        return NULL;
 }
 
 void vd_scan_opts_init(vd_scan_opts *o) {
@@ -209,9 +290,9 @@ static int resolve_owners(vd_source *src, vd_scan *s, vd_err *err) {
         for (size_t i = 0; i < s->entries.n && r == 0; i++) {
                 vd_entry *e = s->entries.v[i];
                 const char *u = vd_idmap_get(users, e->uid), *g = vd_idmap_get(groups, e->gid);
-                if (u && !(e->uname = strdup(u)))
+                if (u && !e->uname && !(e->uname = strdup(u)))
                         r = VD_E_NOMEM;
-                if (g && !(e->gname = strdup(g)))
+                if (g && !e->gname && !(e->gname = strdup(g)))
                         r = VD_E_NOMEM;
         }
         vd_idmap_free(users);
@@ -227,7 +308,8 @@ int vd_source_scan(vd_source *src, const vd_scan_opts *o, vd_scan *out, vd_err *
         out->hash_algo = o->hash_algo;
         int64_t t0 = vd_mono_ns();
         int r = src->ops->scan(src, o, out, err);
-        if (r == 0)
+        /* A source may resolve owners itself (the in-appliance walker does). */
+        if (r == 0 && !out->owners_resolved)
                 r = resolve_owners(src, out, err);
         if (r < 0) {
                 vd_scan_release(out);

@@ -19,6 +19,17 @@ typedef struct vd_warning {
         char *msg;
 } vd_warning;
 
+/* A fact about the source: OS type, distro, hostname, mountpoints... */
+typedef struct vd_fact {
+        char *key, *value;
+} vd_fact;
+
+/* An installed package, from the guest's own package database. */
+typedef struct vd_package {
+        char *name, *version, *release, *arch;
+        int32_t epoch;
+} vd_package;
+
 /* What one walk of a source produced. Owns everything it points to. */
 typedef struct vd_scan {
         vd_entries entries; /* sorted by path */
@@ -29,12 +40,23 @@ typedef struct vd_scan {
         int hash_algo;
         bool owners_resolved; /* the source had its own etc/passwd */
         bool may_be_inconsistent;
+        vd_fact *facts; /* sorted by key */
+        size_t n_facts;
+        vd_package *packages; /* sorted by name, arch */
+        size_t n_packages;
+        uint64_t quick_reused; /* --quick: hashes taken from the reference */
 } vd_scan;
 
 void vd_scan_init(vd_scan *s);
 void vd_scan_release(vd_scan *s);
 int vd_scan_warn(vd_scan *s, const char *path, size_t path_len, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));
+int vd_scan_add_fact(vd_scan *s, const char *key, const char *value);
+int vd_scan_add_package(vd_scan *s, const char *name, int32_t epoch, const char *version, const char *release,
+                        const char *arch);
+/* Sort facts and packages (sources call this once they are done). */
+void vd_scan_sort_inventory(vd_scan *s);
+const char *vd_scan_fact(const vd_scan *s, const char *key);
 
 typedef struct vd_scan_opts {
         int hash_algo;                          /* VD_HASH_XXH3 or VD_HASH_SHA256 */
@@ -42,6 +64,9 @@ typedef struct vd_scan_opts {
         bool one_file_system;
         unsigned threads;   /* hashing threads; 0 = one per online CPU */
         unsigned max_depth; /* directory levels; 0 = VD_DEPTH_MAX_DEFAULT */
+        /* --quick: trust size, mtime, ctime and inode; files whose metadata
+         * match an entry of reference (sorted) take its hash unread. */
+        const vd_entries *reference;
 } vd_scan_opts;
 
 #define VD_DEPTH_MAX_DEFAULT 4096u
@@ -68,6 +93,29 @@ struct vd_source {
 
 /* Open a directory tree read-only. path must name a directory. */
 int vd_source_open_dir(const char *path, vd_source **ret, vd_err *err);
+
+/* A guest: disk images (all disks of one guest) or a libvirt domain, opened
+ * read-only through libguestfs. Opening launches the appliance, inspects the
+ * guest and mounts its file systems read-only. */
+enum vd_guest_strategy {
+        VD_GUEST_WALKER = 0, /* static walker in the appliance, one manifest back (default) */
+        VD_GUEST_API = 1,    /* per-directory lstatnslist/lxattrlist/readlinklist + pread, hashed on the host */
+};
+
+typedef struct vd_guest_opts {
+        const char *const *images;
+        size_t n_images;
+        const char *format; /* NULL: detected */
+        const char *domain; /* instead of images */
+        const char *connect;
+        int strategy;
+        const char *walker; /* path of vmdrift-walker; NULL: the built-in default */
+        bool want_walker;   /* false for inspect: no scratch disk needed */
+} vd_guest_opts;
+
+int vd_source_open_guest(const vd_guest_opts *o, vd_source **ret, vd_err *err);
+/* OS facts and packages of an opened guest (for `vmdrift inspect`). */
+int vd_source_inventory(vd_source *src, vd_scan *out, vd_err *err);
 
 /* Walk and hash the whole source, resolve owners through its own passwd and
  * group, sort. On failure out is left empty. */

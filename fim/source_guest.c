@@ -1,0 +1,854 @@
+/* The guest source: disk images or a libvirt domain, read-only, through
+ * libguestfs.
+ *
+ * Drives are added with readonly=1 and every file system is mounted with
+ * mount_ro: the images are never written (a test checksums them before and
+ * after). The guest's file systems are parsed by the appliance's kernel,
+ * never the host's. Inspection finds the OS and mounts each file system at
+ * its mountpoint, shortest first, so /boot, /var or /home on other
+ * partitions or LVM volumes are one tree; a disk with no recognisable OS is
+ * scanned file system by file system, each under its device name.
+ *
+ * The default strategy uploads vmdrift-walker (fim/walker) to a scratch disk,
+ * mounts the guest read-only beneath it at /guest, runs the walker there and
+ * downloads one manifest, decoded as untrusted input. The "api" strategy
+ * walks with lstatnslist/lxattrlist/readlinklist per directory and reads
+ * file content with pread, hashing on the host. --quick walks metadata only
+ * and reads just the files whose size, mtime, ctime or inode differ from the
+ * baseline.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <guestfs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vd_manifest.h"
+#include "vd_source.h"
+#include "vd_str.h"
+
+#ifndef VD_WALKER_BUILD_PATH
+#define VD_WALKER_BUILD_PATH ""
+#endif
+#ifndef VD_WALKER_INSTALL_PATH
+#define VD_WALKER_INSTALL_PATH "/usr/local/libexec/vmdrift/vmdrift-walker"
+#endif
+
+#define SCRATCH_SIZE ((int64_t)4 << 30) /* sparse; holds the walker and the manifest */
+#define MANIFEST_MAX ((size_t)2 << 30)
+#define PREAD_CHUNK (2 * 1024 * 1024)
+
+struct mnt {
+        char *mp, *dev; /* mountpoint inside the guest tree, device */
+};
+
+struct guest_src {
+        guestfs_h *g;
+        char *root; /* inspected OS root device, NULL if none */
+        struct mnt *mnts;
+        size_t n_mnts;
+        char *prefix; /* where the guest tree is mounted in the appliance: "/guest" or "" */
+        bool in_use;
+        int strategy;
+        char *walker;
+        vd_scan pending; /* warnings gathered while mounting */
+        vd_scan inv;     /* OS facts and packages, read with the guest mounted at / */
+        bool have_inv;
+};
+
+static int gerr(vd_err *err, guestfs_h *g, const char *what) {
+        const char *m = g ? guestfs_last_error(g) : NULL;
+        return vd_err_set(err, VD_E_SOURCE, "%s: %s", what, m ? m : "unknown libguestfs error");
+}
+
+/* qemu holds OFD locks on an image it has open: a running VM's disk is locked. */
+static bool image_in_use(const char *path) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return false;
+        struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
+        bool locked = fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+        close(fd);
+        return locked;
+}
+
+static int cmp_mnt(const void *a, const void *b) {
+        const struct mnt *x = a, *y = b;
+        size_t lx = strlen(x->mp), ly = strlen(y->mp);
+        return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x->mp, y->mp);
+}
+
+static char *join(const char *a, const char *b) {
+        char *p;
+        if (strcmp(b, "/") == 0)
+                b = "";
+        if (asprintf(&p, "%s%s", a, b) < 0)
+                return NULL;
+        return p[0] ? p : (free(p), strdup("/"));
+}
+
+static int add_mnt(struct guest_src *s, const char *mp, const char *dev) {
+        struct mnt *n = realloc(s->mnts, (s->n_mnts + 1) * sizeof *n);
+        if (!n)
+                return VD_E_NOMEM;
+        s->mnts = n;
+        n[s->n_mnts].mp = strdup(mp);
+        n[s->n_mnts].dev = strdup(dev);
+        if (!n[s->n_mnts].mp || !n[s->n_mnts].dev)
+                return VD_E_NOMEM;
+        s->n_mnts++;
+        return 0;
+}
+
+static void free_strv(char **v) {
+        if (!v)
+                return;
+        for (char **p = v; *p; p++)
+                free(*p);
+        free(v);
+}
+
+/* mkdir -p inside the appliance (on the writable scratch file system). */
+static int mkdir_p(guestfs_h *g, const char *path) {
+        return guestfs_mkdir_p(g, path);
+}
+
+/* Inspect the guest and decide what to mount where (s->mnts). */
+static int find_mounts(struct guest_src *s, vd_err *err) {
+        guestfs_h *g = s->g;
+        char **roots = guestfs_inspect_os(g);
+        if (!roots)
+                return gerr(err, g, "cannot inspect the guest");
+        if (roots[0]) {
+                s->root = strdup(roots[0]);
+                if (roots[1])
+                        vd_scan_warn(&s->pending, NULL, 0, "several operating systems found; scanning the one on %s",
+                                     roots[0]);
+                char **mps = guestfs_inspect_get_mountpoints(g, s->root);
+                if (!mps) {
+                        free_strv(roots);
+                        return gerr(err, g, "cannot read the guest's mountpoints");
+                }
+                for (size_t i = 0; mps[i] && mps[i + 1]; i += 2)
+                        if (add_mnt(s, mps[i], mps[i + 1]) < 0) {
+                                free_strv(mps);
+                                free_strv(roots);
+                                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+                        }
+                free_strv(mps);
+        } else {
+                /* No OS: every file system under its device name. */
+                char **fss = guestfs_list_filesystems(g);
+                if (!fss) {
+                        free_strv(roots);
+                        return gerr(err, g, "cannot list file systems");
+                }
+                for (size_t i = 0; fss[i] && fss[i + 1]; i += 2) {
+                        const char *t = fss[i + 1];
+                        if (strcmp(t, "swap") == 0 || strcmp(t, "unknown") == 0 || !*t)
+                                continue;
+                        if (add_mnt(s, fss[i], fss[i]) < 0) {
+                                free_strv(fss);
+                                free_strv(roots);
+                                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+                        }
+                }
+                free_strv(fss);
+        }
+        free_strv(roots);
+        if (s->n_mnts == 0)
+                return vd_err_set(err, VD_E_SOURCE, "no operating system and no file system found");
+        qsort(s->mnts, s->n_mnts, sizeof *s->mnts, cmp_mnt);
+        return 0;
+}
+
+/* Mount every file system read-only, shortest mountpoint first. */
+static int do_mounts(struct guest_src *s, vd_err *err) {
+        guestfs_h *g = s->g;
+        size_t mounted = 0;
+        for (size_t i = 0; i < s->n_mnts; i++) {
+                char *at = join(s->prefix, s->mnts[i].mp);
+                if (!at)
+                        return vd_err_set(err, VD_E_NOMEM, "out of memory");
+                /* Without an OS, mountpoints are made on the scratch disk. */
+                if (!s->root)
+                        mkdir_p(g, at);
+                if (guestfs_mount_ro(g, s->mnts[i].dev, at) < 0)
+                        vd_scan_warn(&s->pending, s->mnts[i].mp, strlen(s->mnts[i].mp), "cannot mount %s read-only: %s",
+                                     s->mnts[i].dev, guestfs_last_error(g));
+                else
+                        mounted++;
+                free(at);
+        }
+        if (mounted == 0)
+                return vd_err_set(err, VD_E_SOURCE, "no file system could be mounted");
+        return 0;
+}
+
+/* The scratch disk is the last device: the walker and its manifest live there,
+ * and the guest is mounted read-only beneath it at /guest. */
+static int prepare_scratch(struct guest_src *s, vd_err *err) {
+        guestfs_h *g = s->g;
+        char **devs = guestfs_list_devices(g);
+        if (!devs || !devs[0]) {
+                free_strv(devs);
+                return gerr(err, g, "cannot list devices");
+        }
+        size_t n = 0;
+        while (devs[n])
+                n++;
+        char *scratch = strdup(devs[n - 1]);
+        free_strv(devs);
+        if (!scratch)
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        int r = 0;
+        if (guestfs_mkfs(g, "ext2", scratch) < 0 || guestfs_mount(g, scratch, "/") < 0 ||
+            guestfs_mkdir(g, "/guest") < 0 || guestfs_mkdir(g, "/proc") < 0 || guestfs_mkdir(g, "/sys") < 0 ||
+            guestfs_mkdir(g, "/dev") < 0 || guestfs_mkdir(g, "/tmp") < 0)
+                r = gerr(err, g, "cannot prepare the scratch disk");
+        free(scratch);
+        return r;
+}
+
+static int prepare_scratch(struct guest_src *s, vd_err *err);
+
+static int collect_inventory(struct guest_src *s, vd_err *err);
+
+static void clear_warnings(vd_scan *sc) {
+        for (size_t i = 0; i < sc->n_warnings; i++) {
+                free(sc->warnings[i].path);
+                free(sc->warnings[i].msg);
+        }
+        sc->n_warnings = 0;
+}
+
+/* Inspect; mount at / and read the inventory (libguestfs inspection wants the
+ * guest at /); for the walker, remount beneath the scratch disk at /guest. */
+static int mount_guest_prepare(struct guest_src *s, const vd_guest_opts *o, vd_err *err) {
+        bool walker = o->want_walker && o->strategy == VD_GUEST_WALKER;
+        char *prefix = s->prefix;
+        int r = find_mounts(s, err);
+        if (r < 0)
+                return r;
+        if (!walker || s->root) {
+                s->prefix = (char *)"";
+                r = do_mounts(s, err);
+                s->prefix = prefix;
+        }
+        if (r == 0)
+                r = collect_inventory(s, err);
+        if (r == 0 && walker) {
+                if (s->root) {
+                        clear_warnings(&s->pending); /* the second pass says them again */
+                        if (guestfs_umount_all(s->g) < 0)
+                                r = gerr(err, s->g, "cannot unmount the guest");
+                }
+                if (r == 0)
+                        r = prepare_scratch(s, err);
+                if (r == 0)
+                        r = do_mounts(s, err);
+        }
+        return r;
+}
+
+static const char *default_walker(void) {
+        const char *env = getenv("VMDRIFT_WALKER");
+        if (env && *env)
+                return env;
+        if (VD_WALKER_BUILD_PATH[0] && access(VD_WALKER_BUILD_PATH, X_OK) == 0)
+                return VD_WALKER_BUILD_PATH;
+        return VD_WALKER_INSTALL_PATH;
+}
+
+static void guest_close(vd_source *src) {
+        struct guest_src *s = src->priv;
+        if (s) {
+                if (s->g) {
+                        guestfs_umount_all(s->g);
+                        guestfs_shutdown(s->g);
+                        guestfs_close(s->g);
+                }
+                for (size_t i = 0; i < s->n_mnts; i++) {
+                        free(s->mnts[i].mp);
+                        free(s->mnts[i].dev);
+                }
+                free(s->mnts);
+                free(s->root);
+                free(s->prefix);
+                free(s->walker);
+                vd_scan_release(&s->pending);
+                vd_scan_release(&s->inv);
+                free(s);
+        }
+        free(src->desc);
+        free(src);
+}
+
+/* ---- inventory: OS facts and packages ---- */
+
+static int add_fact_str(vd_scan *out, const char *key, char *v) {
+        int r = v ? vd_scan_add_fact(out, key, v) : 0;
+        free(v);
+        return r;
+}
+
+static int collect_inventory(struct guest_src *s, vd_err *err) {
+        vd_scan *out = &s->inv;
+        guestfs_h *g = s->g;
+        int r = 0;
+        s->have_inv = true;
+        if (!s->root) {
+                r = vd_scan_add_fact(out, "os.type", "none");
+        } else {
+                const char *root = s->root;
+                r = add_fact_str(out, "os.type", guestfs_inspect_get_type(g, root));
+                if (!r)
+                        r = add_fact_str(out, "os.distro", guestfs_inspect_get_distro(g, root));
+                if (!r)
+                        r = add_fact_str(out, "os.product", guestfs_inspect_get_product_name(g, root));
+                if (!r)
+                        r = add_fact_str(out, "os.hostname", guestfs_inspect_get_hostname(g, root));
+                if (!r)
+                        r = add_fact_str(out, "os.arch", guestfs_inspect_get_arch(g, root));
+                if (!r)
+                        r = add_fact_str(out, "os.package_format", guestfs_inspect_get_package_format(g, root));
+                if (!r) {
+                        char v[32];
+                        snprintf(v, sizeof v, "%d.%d", guestfs_inspect_get_major_version(g, root),
+                                 guestfs_inspect_get_minor_version(g, root));
+                        r = vd_scan_add_fact(out, "os.version", v);
+                }
+                if (!r)
+                        r = vd_scan_add_fact(out, "os.root", root);
+        }
+        for (size_t i = 0; i < s->n_mnts && !r; i++) {
+                char key[512];
+                snprintf(key, sizeof key, "mount.%s", s->mnts[i].mp);
+                char *fstype = guestfs_vfs_type(g, s->mnts[i].dev);
+                char val[512];
+                snprintf(val, sizeof val, "%s %s", s->mnts[i].dev, fstype ? fstype : "?");
+                free(fstype);
+                r = vd_scan_add_fact(out, key, val);
+        }
+        if (!r && s->root) {
+                struct guestfs_application2_list *apps = guestfs_inspect_list_applications2(g, s->root);
+                if (!apps) {
+                        vd_scan_warn(out, NULL, 0, "cannot list installed packages: %s", guestfs_last_error(g));
+                } else {
+                        for (uint32_t i = 0; i < apps->len && !r; i++) {
+                                const struct guestfs_application2 *a = &apps->val[i];
+                                r = vd_scan_add_package(out, a->app2_name, a->app2_epoch, a->app2_version,
+                                                        a->app2_release, a->app2_arch);
+                        }
+                        guestfs_free_application2_list(apps);
+                }
+        }
+        if (!r) {
+                char v[32];
+                snprintf(v, sizeof v, "%zu", out->n_packages);
+                r = vd_scan_add_fact(out, "packages.count", v);
+        }
+        vd_scan_sort_inventory(out);
+        if (r < 0)
+                return vd_err_set(err, r, "out of memory");
+        return 0;
+}
+
+int vd_source_inventory(vd_source *src, vd_scan *out, vd_err *err) {
+        if (strcmp(src->ops->kind, "image") != 0 && strcmp(src->ops->kind, "domain") != 0)
+                return 0;
+        struct guest_src *s = src->priv;
+        int r = 0;
+        for (size_t i = 0; i < s->inv.n_facts && r == 0; i++)
+                r = vd_scan_add_fact(out, s->inv.facts[i].key, s->inv.facts[i].value);
+        for (size_t i = 0; i < s->inv.n_packages && r == 0; i++) {
+                const vd_package *p = &s->inv.packages[i];
+                r = vd_scan_add_package(out, p->name, p->epoch, p->version, p->release, p->arch);
+        }
+        for (size_t i = 0; i < s->inv.n_warnings && r == 0; i++)
+                r = vd_scan_warn(out, s->inv.warnings[i].path, s->inv.warnings[i].path_len, "%s",
+                                 s->inv.warnings[i].msg);
+        vd_scan_sort_inventory(out);
+        if (r < 0)
+                return vd_err_set(err, r, "out of memory");
+        return 0;
+}
+
+/* ---- reading content on the host (api strategy and --quick) ---- */
+
+static int hash_by_pread(struct guest_src *s, vd_hasher *h, vd_entry *e, const char *apath, vd_scan *out) {
+        vd_hasher_reset(h);
+        uint64_t off = 0;
+        for (;;) {
+                size_t got = 0;
+                char *buf = guestfs_pread(s->g, apath, PREAD_CHUNK, (int64_t)off, &got);
+                if (!buf) {
+                        e->status = VD_ST_UNREADABLE;
+                        e->status_errno = EIO;
+                        return vd_scan_warn(out, e->path, e->path_len, "cannot read: %s", guestfs_last_error(s->g));
+                }
+                if (got > PREAD_CHUNK) { /* the appliance is not to be believed past what we asked */
+                        free(buf);
+                        e->status = VD_ST_UNREADABLE;
+                        e->status_errno = EIO;
+                        return vd_scan_warn(out, e->path, e->path_len, "pread returned more than asked");
+                }
+                vd_hasher_update(h, buf, got);
+                free(buf);
+                off += got;
+                if (got == 0)
+                        break;
+        }
+        out->bytes_hashed += off;
+        if (off != e->size) {
+                e->status = VD_ST_CHANGING;
+                return vd_scan_warn(out, e->path, e->path_len, "size changed while it was read: not hashed");
+        }
+        int n = vd_hasher_final(h, e->hash);
+        e->hash_len = (uint8_t)(n > 0 ? n : 0);
+        out->files_hashed++;
+        return 0;
+}
+
+/* After a metadata-only walk: take hashes from the reference where size,
+ * mtime, ctime and inode match; read and hash the rest on the host. */
+static int fill_hashes(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, vd_err *err) {
+        vd_hasher *h = vd_hasher_new(o->hash_algo, o->seed);
+        if (!h)
+                return vd_err_set(err, VD_E_NOMEM, "cannot create a hasher");
+        int r = 0;
+        for (size_t i = 0; i < out->entries.n && r == 0; i++) {
+                vd_entry *e = out->entries.v[i];
+                if (e->type != VD_T_REG || e->status != VD_ST_OK)
+                        continue;
+                e->hash_algo = (uint8_t)o->hash_algo;
+                const vd_entry *ref = o->reference ? vd_entries_find(o->reference, e->path, e->path_len) : NULL;
+                if (ref && ref->type == VD_T_REG && ref->status == VD_ST_OK && ref->hash_len &&
+                    ref->hash_algo == o->hash_algo && ref->size == e->size && ref->mtime_ns == e->mtime_ns &&
+                    ref->ctime_ns == e->ctime_ns && ref->ino == e->ino) {
+                        memcpy(e->hash, ref->hash, ref->hash_len);
+                        e->hash_len = ref->hash_len;
+                        out->quick_reused++;
+                        continue;
+                }
+                char *ap = join(s->prefix, e->path);
+                if (!ap) {
+                        r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+                        break;
+                }
+                if (hash_by_pread(s, h, e, ap, out) < 0)
+                        r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+                free(ap);
+        }
+        vd_hasher_free(h);
+        return r;
+}
+
+/* ---- strategy: walker ---- */
+
+static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, vd_err *err) {
+        guestfs_h *g = s->g;
+        if (access(s->walker, R_OK) < 0)
+                return vd_err_errno(err, VD_E_SOURCE, errno, "cannot find vmdrift-walker at '%s' (set VMDRIFT_WALKER)",
+                                    s->walker);
+        if (guestfs_upload(g, s->walker, "/vmdrift-walker") < 0 || guestfs_chmod(g, 0755, "/vmdrift-walker") < 0)
+                return gerr(err, g, "cannot upload the walker");
+        bool quick = o->reference != NULL;
+        int algo = quick ? VD_HASH_NONE : o->hash_algo;
+        char seed[2 * VD_HASH_SEED_LEN + 1], threads[16], depth[16];
+        for (size_t i = 0; i < VD_HASH_SEED_LEN; i++)
+                snprintf(seed + 2 * i, 3, "%02x", o->seed[i]);
+        snprintf(threads, sizeof threads, "%u", o->threads);
+        snprintf(depth, sizeof depth, "%u", o->max_depth);
+        const char *argv[20];
+        int n = 0;
+        argv[n++] = "/vmdrift-walker";
+        argv[n++] = "--root";
+        argv[n++] = "/guest";
+        argv[n++] = "--out";
+        argv[n++] = "/manifest";
+        argv[n++] = "--hash";
+        argv[n++] = algo == VD_HASH_NONE ? "none" : vd_hash_algo_name(algo);
+        if (algo == VD_HASH_XXH3) {
+                argv[n++] = "--seed";
+                argv[n++] = seed;
+        }
+        if (o->threads) {
+                argv[n++] = "--threads";
+                argv[n++] = threads;
+        }
+        if (o->max_depth) {
+                argv[n++] = "--max-depth";
+                argv[n++] = depth;
+        }
+        argv[n] = NULL;
+        char *res = guestfs_command(g, (char *const *)argv);
+        if (!res)
+                return gerr(err, g, "the walker failed in the appliance");
+        free(res);
+
+        char tmpl[] = "/tmp/vmdrift-manifest.XXXXXX";
+        const char *td = getenv("TMPDIR");
+        char *local;
+        if (asprintf(&local, "%s/vmdrift-manifest.XXXXXX", td && *td ? td : "/tmp") < 0)
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        (void)tmpl;
+        int fd = mkstemp(local);
+        if (fd < 0) {
+                int e = errno;
+                free(local);
+                return vd_err_errno(err, VD_E_IO, e, "cannot create a temporary file");
+        }
+        int r = 0;
+        char *data = NULL;
+        if (guestfs_download(g, "/manifest", local) < 0) {
+                r = gerr(err, g, "cannot download the manifest");
+                goto out;
+        }
+        struct stat st;
+        if (fstat(fd, &st) < 0 || (size_t)st.st_size > MANIFEST_MAX) {
+                r = vd_err_set(err, VD_E_LIMIT, "the manifest is larger than %zu bytes", MANIFEST_MAX);
+                goto out;
+        }
+        data = malloc((size_t)st.st_size + 1);
+        if (!data) {
+                r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+                goto out;
+        }
+        for (size_t off = 0; off < (size_t)st.st_size;) {
+                ssize_t k = pread(fd, data + off, (size_t)st.st_size - off, (off_t)off);
+                if (k <= 0) {
+                        r = vd_err_errno(err, VD_E_IO, k < 0 ? errno : EIO, "cannot read the manifest");
+                        goto out;
+                }
+                off += (size_t)k;
+        }
+        r = vd_manifest_decode(data, (size_t)st.st_size, out, err);
+        if (r < 0)
+                vd_err_prefix(err, "the appliance returned a bad manifest");
+out:
+        free(data);
+        close(fd);
+        unlink(local);
+        free(local);
+        if (r == 0 && quick)
+                r = fill_hashes(s, o, out, err);
+        return r;
+}
+
+/* ---- strategy: api (per-directory calls, pread on the host) ---- */
+
+static uint8_t type_of_mode(int64_t m) {
+        switch (m & 0170000) {
+        case 0100000: return VD_T_REG;
+        case 0040000: return VD_T_DIR;
+        case 0120000: return VD_T_LNK;
+        case 0020000: return VD_T_CHR;
+        case 0060000: return VD_T_BLK;
+        case 0010000: return VD_T_FIFO;
+        case 0140000: return VD_T_SOCK;
+        default: return VD_T_UNKNOWN;
+        }
+}
+
+static void fill_statns(vd_entry *e, const struct guestfs_statns *st) {
+        e->type = type_of_mode(st->st_mode);
+        e->mode = (uint32_t)(st->st_mode & 07777);
+        e->uid = (uint32_t)st->st_uid;
+        e->gid = (uint32_t)st->st_gid;
+        e->size = e->type == VD_T_REG || e->type == VD_T_LNK ? (uint64_t)st->st_size : 0;
+        e->mtime_ns = st->st_mtime_sec * 1000000000 + st->st_mtime_nsec;
+        e->ctime_ns = st->st_ctime_sec * 1000000000 + st->st_ctime_nsec;
+        e->ino = (uint64_t)st->st_ino;
+        e->nlink = (uint64_t)st->st_nlink;
+        e->rdev = e->type == VD_T_CHR || e->type == VD_T_BLK ? (uint64_t)st->st_rdev : 0;
+}
+
+static int api_dir(struct guest_src *s, const char *gpath, unsigned depth, const vd_scan_opts *o, vd_scan *out,
+                   vd_err *err);
+
+static int api_children(struct guest_src *s, const char *gpath, char **names, unsigned depth, const vd_scan_opts *o,
+                        vd_scan *out, vd_err *err) {
+        guestfs_h *g = s->g;
+        char *apath = join(s->prefix, gpath);
+        size_t n = 0;
+        while (names[n])
+                n++;
+        struct guestfs_statns_list *sts = guestfs_lstatnslist(g, apath, names);
+        struct guestfs_xattr_list *xs = guestfs_lxattrlist(g, apath, names);
+        char **links = guestfs_readlinklist(g, apath, names);
+        int r = 0;
+        if (!sts || sts->len != n) {
+                r = vd_scan_warn(out, gpath, strlen(gpath), "cannot stat the entries: %s", guestfs_last_error(g));
+                goto out;
+        }
+        /* lxattrlist: a record with an empty name starts each file; its value is the count. */
+        size_t xi = 0;
+        for (size_t i = 0; i < n && r == 0; i++) {
+                vd_entry *e = vd_entry_new();
+                char *p = NULL;
+                if (!e || asprintf(&p, "%s/%s", strcmp(gpath, "/") ? gpath : "", names[i]) < 0) {
+                        vd_entry_free(e);
+                        r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+                        break;
+                }
+                e->path = p;
+                e->path_len = strlen(p);
+                fill_statns(e, &sts->val[i]);
+                if (xs && xi < xs->len && xs->val[xi].attrname[0] == '\0') {
+                        unsigned long cnt = strtoul(xs->val[xi].attrval, NULL, 10);
+                        xi++;
+                        for (unsigned long k = 0; k < cnt && xi < xs->len; k++, xi++)
+                                vd_entry_add_xattr(e, xs->val[xi].attrname, xs->val[xi].attrval,
+                                                   xs->val[xi].attrval_len);
+                        vd_entry_sort_xattrs(e);
+                }
+                if (e->type == VD_T_LNK && links && links[i] && strlen(links[i]) <= VD_TARGET_MAX) {
+                        e->target = strdup(links[i]);
+                        e->target_len = e->target ? strlen(e->target) : 0;
+                }
+                if (vd_entries_push(&out->entries, e) < 0) {
+                        vd_entry_free(e);
+                        r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+                        break;
+                }
+                if (e->type == VD_T_DIR) {
+                        if (depth + 1 >= (o->max_depth ? o->max_depth : VD_DEPTH_MAX_DEFAULT)) {
+                                e->status = VD_ST_NOT_DESCENDED;
+                                r = vd_scan_warn(out, e->path, e->path_len, "directory too deep: not descended");
+                        } else
+                                r = api_dir(s, e->path, depth + 1, o, out, err);
+                }
+        }
+out:
+        if (sts)
+                guestfs_free_statns_list(sts);
+        if (xs)
+                guestfs_free_xattr_list(xs);
+        free_strv(links);
+        free(apath);
+        return r;
+}
+
+static int api_dir(struct guest_src *s, const char *gpath, unsigned depth, const vd_scan_opts *o, vd_scan *out,
+                   vd_err *err) {
+        char *apath = join(s->prefix, gpath);
+        if (!apath)
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        char **names = guestfs_ls(s->g, apath);
+        free(apath);
+        if (!names) {
+                vd_entry *d = (vd_entry *)vd_entries_find(&out->entries, gpath, strlen(gpath));
+                if (d) {
+                        d->status = VD_ST_UNREADABLE;
+                        d->status_errno = EIO;
+                }
+                return vd_scan_warn(out, gpath, strlen(gpath), "cannot list directory: %s", guestfs_last_error(s->g));
+        }
+        /* lstatnslist & co take up to a protocol message of names: go in batches. */
+        size_t n = 0;
+        while (names[n])
+                n++;
+        int r = 0;
+        for (size_t i = 0; i < n && r == 0; i += 1000) {
+                size_t k = n - i < 1000 ? n - i : 1000;
+                char **batch = calloc(k + 1, sizeof *batch);
+                if (!batch) {
+                        r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+                        break;
+                }
+                memcpy(batch, names + i, k * sizeof *batch);
+                r = api_children(s, gpath, batch, depth, o, out, err);
+                free(batch);
+        }
+        free_strv(names);
+        return r;
+}
+
+static int run_api(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, vd_err *err) {
+        guestfs_h *g = s->g;
+        char *apath = join(s->prefix, "/");
+        struct guestfs_statns *st = guestfs_lstatns(g, apath);
+        free(apath);
+        if (!st)
+                return gerr(err, g, "cannot stat the guest's root");
+        vd_entry *root = vd_entry_new();
+        if (!root || vd_entry_set_path(root, "/", 1) < 0 || vd_entries_push(&out->entries, root) < 0) {
+                guestfs_free_statns(st);
+                vd_entry_free(root);
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        }
+        fill_statns(root, st);
+        guestfs_free_statns(st);
+        int r = api_dir(s, "/", 0, o, out, err);
+        if (r == 0) {
+                vd_entries_sort(&out->entries);
+                r = fill_hashes(s, o, out, err);
+        }
+        return r;
+}
+
+/* Entries the appliance layout adds: ancestors of a no-OS mountpoint ("/",
+ * "/dev") that are directories of our scratch disk, not of the guest. */
+static void drop_synthetic(struct guest_src *s, vd_scan *out) {
+        if (s->root)
+                return;
+        size_t k = 0;
+        for (size_t i = 0; i < out->entries.n; i++) {
+                vd_entry *e = out->entries.v[i];
+                bool synthetic = false;
+                for (size_t m = 0; m < s->n_mnts && !synthetic; m++) {
+                        const char *mp = s->mnts[m].mp;
+                        size_t ml = strlen(mp);
+                        if (e->path_len == 1 && e->path[0] == '/')
+                                synthetic = true;
+                        else if (e->path_len < ml && memcmp(mp, e->path, e->path_len) == 0 && mp[e->path_len] == '/')
+                                synthetic = true;
+                }
+                if (synthetic)
+                        vd_entry_free(e);
+                else
+                        out->entries.v[k++] = e;
+        }
+        out->entries.n = k;
+}
+
+static int guest_scan(vd_source *src, const vd_scan_opts *o, vd_scan *out, vd_err *err) {
+        struct guest_src *s = src->priv;
+        for (size_t i = 0; i < s->pending.n_warnings; i++)
+                vd_scan_warn(out, s->pending.warnings[i].path, s->pending.warnings[i].path_len, "%s",
+                             s->pending.warnings[i].msg);
+        out->may_be_inconsistent = s->in_use;
+        int r = s->strategy == VD_GUEST_API ? run_api(s, o, out, err) : run_walker(s, o, out, err);
+        if (r < 0)
+                return r;
+        drop_synthetic(s, out);
+        return vd_source_inventory(src, out, err);
+}
+
+static int guest_read_file(vd_source *src, const char *path, size_t max, vd_buf *out, vd_err *err) {
+        struct guest_src *s = src->priv;
+        char *ap = join(s->prefix, path);
+        if (!ap)
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        int r = 0;
+        struct guestfs_statns *st = guestfs_lstatns(s->g, ap);
+        if (!st || (st->st_mode & 0170000) != 0100000)
+                r = vd_err_set(err, VD_E_IO, "%s: not a regular file", path);
+        else if ((uint64_t)st->st_size > max)
+                r = vd_err_set(err, VD_E_LIMIT, "%s: larger than %zu bytes", path, max);
+        if (st)
+                guestfs_free_statns(st);
+        size_t n = 0;
+        char *data = r == 0 ? guestfs_read_file(s->g, ap, &n) : NULL;
+        if (r == 0 && !data)
+                r = vd_err_set(err, VD_E_IO, "%s: %s", path, guestfs_last_error(s->g));
+        if (r == 0 && (n > max || vd_buf_add(out, data, n) < 0))
+                r = vd_err_set(err, VD_E_LIMIT, "%s: larger than %zu bytes", path, max);
+        free(data);
+        free(ap);
+        return r;
+}
+
+static const struct vd_source_ops image_ops = {"image", guest_scan, guest_read_file, guest_close};
+static const struct vd_source_ops domain_ops = {"domain", guest_scan, guest_read_file, guest_close};
+
+int vd_source_open_guest(const vd_guest_opts *o, vd_source **ret, vd_err *err) {
+        if (!o->domain && o->n_images == 0)
+                return vd_err_set(err, VD_E_USAGE, "no image or domain given");
+        for (size_t i = 0; i < o->n_images; i++) {
+                struct stat st;
+                if (stat(o->images[i], &st) < 0)
+                        return vd_err_errno(err, VD_E_SOURCE, errno, "cannot open image '%s'", o->images[i]);
+                if (S_ISDIR(st.st_mode))
+                        return vd_err_set(err, VD_E_SOURCE, "image '%s' is a directory (use --dir)", o->images[i]);
+                if (access(o->images[i], R_OK) < 0)
+                        return vd_err_errno(err, VD_E_SOURCE, errno, "cannot read image '%s'", o->images[i]);
+        }
+        vd_source *src = calloc(1, sizeof *src);
+        struct guest_src *s = calloc(1, sizeof *s);
+        if (!src || !s) {
+                free(src);
+                free(s);
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        }
+        src->ops = o->domain ? &domain_ops : &image_ops;
+        src->priv = s;
+        vd_scan_init(&s->pending);
+        vd_scan_init(&s->inv);
+        s->strategy = o->strategy;
+        s->prefix = strdup(o->want_walker && o->strategy == VD_GUEST_WALKER ? "/guest" : "");
+        s->walker = strdup(o->walker ? o->walker : default_walker());
+        {
+                vd_buf d;
+                vd_buf_init(&d, 0);
+                if (o->domain)
+                        vd_buf_adds(&d, o->domain);
+                for (size_t i = 0; i < o->n_images; i++) {
+                        if (i)
+                                vd_buf_addc(&d, ',');
+                        vd_buf_adds(&d, o->images[i]);
+                }
+                src->desc = vd_buf_detach(&d, NULL);
+        }
+        int r = 0;
+        if (!s->prefix || !s->walker || !src->desc) {
+                r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+                goto fail;
+        }
+        s->g = guestfs_create();
+        if (!s->g) {
+                r = vd_err_set(err, VD_E_SOURCE, "cannot create a libguestfs handle");
+                goto fail;
+        }
+        guestfs_set_error_handler(s->g, NULL, NULL);
+        /* The libvirt backend needs a running libvirtd; the direct one needs nothing. */
+        if (!getenv("LIBGUESTFS_BACKEND") && !o->domain)
+                guestfs_set_backend(s->g, "direct");
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        guestfs_set_smp(s->g, cpus > 1 ? (int)(cpus > 8 ? 8 : cpus) : 1);
+        for (size_t i = 0; i < o->n_images; i++) {
+                int ar = o->format ? guestfs_add_drive_opts(s->g, o->images[i], GUESTFS_ADD_DRIVE_OPTS_READONLY, 1,
+                                                            GUESTFS_ADD_DRIVE_OPTS_FORMAT, o->format, -1)
+                                   : guestfs_add_drive_opts(s->g, o->images[i], GUESTFS_ADD_DRIVE_OPTS_READONLY, 1, -1);
+                if (ar < 0) {
+                        r = gerr(err, s->g, "cannot add image");
+                        goto fail;
+                }
+                if (image_in_use(o->images[i]))
+                        s->in_use = true;
+        }
+        if (o->domain) {
+                int ar = o->connect ? guestfs_add_domain(s->g, o->domain, GUESTFS_ADD_DOMAIN_READONLY, 1,
+                                                         GUESTFS_ADD_DOMAIN_LIBVIRTURI, o->connect, -1)
+                                    : guestfs_add_domain(s->g, o->domain, GUESTFS_ADD_DOMAIN_READONLY, 1, -1);
+                if (ar < 0) {
+                        r = gerr(err, s->g, "cannot add libvirt domain");
+                        goto fail;
+                }
+                /* A domain's disks may be in use by the running guest. */
+                s->in_use = true;
+        }
+        if (o->want_walker && o->strategy == VD_GUEST_WALKER &&
+            guestfs_add_drive_scratch(s->g, SCRATCH_SIZE, -1) < 0) {
+                r = gerr(err, s->g, "cannot add a scratch disk");
+                goto fail;
+        }
+        if (guestfs_launch(s->g) < 0) {
+                r = gerr(err, s->g, "cannot start the libguestfs appliance (is the image readable and a disk image?)");
+                goto fail;
+        }
+        if ((r = mount_guest_prepare(s, o, err)) < 0)
+                goto fail;
+        *ret = src;
+        return 0;
+fail:
+        if (r == VD_E_SOURCE && src->desc)
+                vd_err_prefix(err, "%s", src->desc);
+        guest_close(src);
+        return r;
+}

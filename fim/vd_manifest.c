@@ -1,0 +1,232 @@
+#include "vd_manifest.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int put_bytes(vd_buf *b, const void *p, size_t n, int present) {
+        if (!present)
+                return vd_buf_add_u32(b, 0xffffffffu);
+        int r = vd_buf_add_u32(b, (uint32_t)n);
+        return r ? r : vd_buf_add(b, p, n);
+}
+
+int vd_manifest_encode(const vd_scan *s, vd_buf *b) {
+        int r = vd_buf_add(b, VD_MANIFEST_MAGIC, 8);
+        if (!r)
+                r = vd_buf_add_u32(b, s->owners_resolved ? 1u : 0u);
+        if (!r)
+                r = vd_buf_add_u64(b, s->entries.n);
+        if (!r)
+                r = vd_buf_add_u64(b, s->n_warnings);
+        if (!r)
+                r = vd_buf_add_u64(b, s->files_hashed);
+        if (!r)
+                r = vd_buf_add_u64(b, s->bytes_hashed);
+        vd_buf xb;
+        vd_buf_init(&xb, 0);
+        for (size_t i = 0; i < s->entries.n && !r; i++) {
+                const vd_entry *e = s->entries.v[i];
+                unsigned char f[4] = {e->type, e->status, e->hash_algo, e->hash_len};
+                r = put_bytes(b, e->path, e->path_len, 1);
+                if (!r)
+                        r = vd_buf_add(b, f, 4);
+                if (!r)
+                        r = vd_buf_add_u32(b, (uint32_t)e->status_errno);
+                if (!r)
+                        r = vd_buf_add_u32(b, e->mode);
+                if (!r)
+                        r = vd_buf_add_u32(b, e->uid);
+                if (!r)
+                        r = vd_buf_add_u32(b, e->gid);
+                if (!r)
+                        r = put_bytes(b, e->uname, e->uname ? strlen(e->uname) : 0, e->uname != NULL);
+                if (!r)
+                        r = put_bytes(b, e->gname, e->gname ? strlen(e->gname) : 0, e->gname != NULL);
+                if (!r)
+                        r = vd_buf_add_u64(b, e->size);
+                if (!r)
+                        r = vd_buf_add_u64(b, (uint64_t)e->mtime_ns);
+                if (!r)
+                        r = vd_buf_add_u64(b, (uint64_t)e->ctime_ns);
+                if (!r)
+                        r = vd_buf_add_u64(b, e->ino);
+                if (!r)
+                        r = vd_buf_add_u64(b, e->nlink);
+                if (!r)
+                        r = vd_buf_add_u64(b, e->rdev);
+                if (!r)
+                        r = put_bytes(b, e->target, e->target_len, e->target != NULL);
+                vd_buf_reset(&xb);
+                if (!r && e->n_xattrs)
+                        r = vd_xattrs_encode(e, &xb);
+                if (!r)
+                        r = put_bytes(b, xb.buf, xb.len, 1);
+                if (!r)
+                        r = vd_buf_add(b, e->hash, e->hash_len);
+        }
+        vd_buf_release(&xb);
+        for (size_t i = 0; i < s->n_warnings && !r; i++) {
+                const vd_warning *w = &s->warnings[i];
+                r = put_bytes(b, w->path, w->path_len, w->path != NULL);
+                if (!r)
+                        r = put_bytes(b, w->msg, strlen(w->msg), 1);
+        }
+        return r;
+}
+
+typedef struct rd {
+        const unsigned char *p, *end;
+} rd;
+
+static int get(rd *r, void *dst, size_t n) {
+        if ((size_t)(r->end - r->p) < n)
+                return -1;
+        memcpy(dst, r->p, n);
+        r->p += n;
+        return 0;
+}
+
+static int get_u32(rd *r, uint32_t *v) {
+        unsigned char x[4];
+        if (get(r, x, 4) < 0)
+                return -1;
+        *v = (uint32_t)x[0] | (uint32_t)x[1] << 8 | (uint32_t)x[2] << 16 | (uint32_t)x[3] << 24;
+        return 0;
+}
+
+static int get_u64(rd *r, uint64_t *v) {
+        uint32_t lo, hi;
+        if (get_u32(r, &lo) < 0 || get_u32(r, &hi) < 0)
+                return -1;
+        *v = (uint64_t)hi << 32 | lo;
+        return 0;
+}
+
+/* A length-prefixed byte string, at most max bytes, no NUL inside. Returns a
+ * malloc'ed NUL-terminated copy in *out (NULL if absent). */
+static int get_str(rd *r, size_t max, char **out, size_t *len, bool allow_absent) {
+        uint32_t n;
+        *out = NULL;
+        if (len)
+                *len = 0;
+        if (get_u32(r, &n) < 0)
+                return -1;
+        if (n == 0xffffffffu)
+                return allow_absent ? 0 : -1;
+        if (n > max || (size_t)(r->end - r->p) < n || memchr(r->p, '\0', n))
+                return -1;
+        char *s = malloc((size_t)n + 1);
+        if (!s)
+                return -2;
+        memcpy(s, r->p, n);
+        s[n] = '\0';
+        r->p += n;
+        *out = s;
+        if (len)
+                *len = n;
+        return 0;
+}
+
+static int decode_entry(rd *r, vd_entry *e) {
+        unsigned char f[4];
+        uint32_t u;
+        uint64_t v;
+        size_t pl;
+        if (get_str(r, VD_PATH_MAX, &e->path, &pl, false) < 0 || pl == 0 || e->path[0] != '/')
+                return -1;
+        e->path_len = pl;
+        if (get(r, f, 4) < 0 || f[0] > VD_T_SOCK || f[1] > VD_ST_NOT_DESCENDED || f[2] > VD_HASH_SHA256)
+                return -1;
+        e->type = f[0];
+        e->status = f[1];
+        e->hash_algo = f[2];
+        e->hash_len = f[3];
+        if (e->hash_len != 0 && e->hash_len != vd_hash_algo_len(e->hash_algo))
+                return -1;
+        if (get_u32(r, &u) < 0)
+                return -1;
+        e->status_errno = (int32_t)u;
+        if (get_u32(r, &e->mode) < 0 || e->mode > 07777 || get_u32(r, &e->uid) < 0 || get_u32(r, &e->gid) < 0)
+                return -1;
+        if (get_str(r, VD_OWNER_NAME_MAX, &e->uname, NULL, true) < 0 ||
+            get_str(r, VD_OWNER_NAME_MAX, &e->gname, NULL, true) < 0)
+                return -1;
+        if (get_u64(r, &e->size) < 0 || get_u64(r, &v) < 0)
+                return -1;
+        e->mtime_ns = (int64_t)v;
+        if (get_u64(r, &v) < 0)
+                return -1;
+        e->ctime_ns = (int64_t)v;
+        if (get_u64(r, &e->ino) < 0 || get_u64(r, &e->nlink) < 0 || get_u64(r, &e->rdev) < 0)
+                return -1;
+        /* A link target may not hold NUL either; get_str checks. */
+        if (get_str(r, VD_TARGET_MAX, &e->target, &e->target_len, true) < 0)
+                return -1;
+        uint32_t xl;
+        if (get_u32(r, &xl) < 0 || xl > (uint32_t)(4u << 20) || (size_t)(r->end - r->p) < xl)
+                return -1;
+        if (xl) {
+                vd_err xe = VD_ERR_INIT;
+                if (vd_xattrs_decode(e, r->p, xl, &xe) < 0)
+                        return -1;
+                r->p += xl;
+        }
+        if (get(r, e->hash, e->hash_len) < 0)
+                return -1;
+        return 0;
+}
+
+int vd_manifest_decode(const void *p, size_t n, vd_scan *out, vd_err *err) {
+        rd r = {p, (const unsigned char *)p + n};
+        char magic[8];
+        uint32_t flags;
+        uint64_t ne, nw, fh, bh;
+        if (get(&r, magic, 8) < 0 || memcmp(magic, VD_MANIFEST_MAGIC, 8) != 0)
+                return vd_err_set(err, VD_E_SOURCE, "manifest: bad magic");
+        if (get_u32(&r, &flags) < 0 || flags > 1 || get_u64(&r, &ne) < 0 || get_u64(&r, &nw) < 0 ||
+            get_u64(&r, &fh) < 0 || get_u64(&r, &bh) < 0)
+                return vd_err_set(err, VD_E_SOURCE, "manifest: truncated header");
+        if (ne > VD_MANIFEST_ENTRIES_MAX || nw > VD_MANIFEST_WARNINGS_MAX)
+                return vd_err_set(err, VD_E_LIMIT, "manifest: %llu entries / %llu warnings is over the limit",
+                                  (unsigned long long)ne, (unsigned long long)nw);
+        /* Each entry takes at least 90 bytes: a count the data cannot hold is a lie. */
+        if (ne > n / 64)
+                return vd_err_set(err, VD_E_SOURCE, "manifest: entry count %llu does not fit its size",
+                                  (unsigned long long)ne);
+        for (uint64_t i = 0; i < ne; i++) {
+                vd_entry *e = vd_entry_new();
+                if (!e)
+                        return vd_err_set(err, VD_E_NOMEM, "out of memory");
+                int rc = decode_entry(&r, e);
+                if (rc < 0 || vd_entries_push(&out->entries, e) < 0) {
+                        vd_entry_free(e);
+                        return vd_err_set(err, VD_E_SOURCE, "manifest: entry %llu is malformed", (unsigned long long)i);
+                }
+        }
+        for (uint64_t i = 0; i < nw; i++) {
+                char *path = NULL, *msg = NULL;
+                size_t pl = 0;
+                if (get_str(&r, VD_PATH_MAX, &path, &pl, true) < 0 || get_str(&r, 4096, &msg, NULL, false) < 0) {
+                        free(path);
+                        return vd_err_set(err, VD_E_SOURCE, "manifest: warning %llu is malformed",
+                                          (unsigned long long)i);
+                }
+                int rc = vd_scan_warn(out, path, pl, "%s", msg);
+                free(path);
+                free(msg);
+                if (rc < 0)
+                        return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        }
+        if (r.p != r.end)
+                return vd_err_set(err, VD_E_SOURCE, "manifest: %zu trailing bytes", (size_t)(r.end - r.p));
+        vd_entries_sort(&out->entries);
+        for (size_t i = 1; i < out->entries.n; i++) {
+                const vd_entry *a = out->entries.v[i - 1], *b = out->entries.v[i];
+                if (vd_path_cmp(a->path, a->path_len, b->path, b->path_len) == 0)
+                        return vd_err_set(err, VD_E_SOURCE, "manifest: duplicate path");
+        }
+        out->owners_resolved = flags & 1;
+        out->files_hashed += fh;
+        out->bytes_hashed += bh;
+        return 0;
+}

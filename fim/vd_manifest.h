@@ -1,0 +1,21 @@
+/* The manifest: a vd_scan serialised by the in-appliance walker and read
+ * back by the host. Everything read back is untrusted (a guest that took over
+ * the appliance writes it): the decoder bounds every length and count and
+ * rejects anything malformed instead of guessing.
+ */
+#ifndef VD_MANIFEST_H
+#define VD_MANIFEST_H
+
+#include "vd_buf.h"
+#include "vd_err.h"
+#include "vd_source.h"
+
+#define VD_MANIFEST_MAGIC "VDMANIF1"
+#define VD_MANIFEST_ENTRIES_MAX ((uint64_t)50000000)
+#define VD_MANIFEST_WARNINGS_MAX ((uint64_t)1000000)
+
+int vd_manifest_encode(const vd_scan *s, vd_buf *out);
+/* Append the decoded entries and warnings to out (entries sorted, unique). */
+int vd_manifest_decode(const void *p, size_t n, vd_scan *out, vd_err *err);
+
+#endif
