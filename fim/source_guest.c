@@ -60,9 +60,16 @@ struct guest_src {
         bool have_inv;
 };
 
+/* libguestfs appends a paragraph of debugging advice to some errors: keep the
+ * part that says what failed, and say how to get the rest. */
 static int gerr(vd_err *err, guestfs_h *g, const char *what) {
         const char *m = g ? guestfs_last_error(g) : NULL;
-        return vd_err_set(err, VD_E_SOURCE, "%s: %s", what, m ? m : "unknown libguestfs error");
+        if (!m)
+                m = "unknown libguestfs error";
+        const char *cut = strstr(m, "\nTo see full error messages");
+        int n = cut ? (int)(cut - m) : (int)strlen(m);
+        return vd_err_set(err, VD_E_SOURCE, "%s: %.*s%s", what, n, m,
+                          cut ? " (LIBGUESTFS_DEBUG=1 LIBGUESTFS_TRACE=1 show more)" : "");
 }
 
 /* qemu holds OFD locks on an image it has open: a running VM's disk is locked. */

@@ -10,18 +10,18 @@ bash scripts/setup.sh
 jobs=$(nproc)
 
 echo "== build (warnings are errors)"
-cmake -S . -B build -DVD_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -DVD_WERROR=ON -DVD_TESTS=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$jobs"
 
 label=()
 [ -n "${VD_FAST:-}" ] && label=(-L unit)
 
 echo "== tests"
-(cd build && ctest --output-on-failure "${label[@]}")
+(cd build && ctest --no-tests=error --output-on-failure "${label[@]}")
 
 if [ -z "${VD_FAST:-}" ]; then
   echo "== tests under ASan + UBSan"
-  cmake -S . -B build-asan -DVD_WERROR=ON -DVD_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+  cmake -S . -B build-asan -DVD_WERROR=ON -DVD_TESTS=ON -DVD_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
   cmake --build build-asan -j"$jobs"
-  (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 ctest --output-on-failure)
+  (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 ctest --no-tests=error --output-on-failure)
 fi

@@ -51,6 +51,22 @@ Version: 5.2.15-2+b7
 
 DPKG
 for i in $(seq 1 "$extra"); do printf 'data file %d\n' "$i" >"$root/usr/share/data/f$i.txt"; done
+if [ -n "${VD_HOSTILE:-}" ]; then
+  # What a hostile guest can leave in its file system.
+  printf 'x' >"$root/tmp/new
+line"
+  printf 'y' >"$root/tmp/$(printf 'bad\xff\xfe')"
+  printf 'z' >"$root/tmp/$(printf 'esc\033[2Jname')"
+  ln -s loop-b "$root/tmp/loop-a"
+  ln -s loop-a "$root/tmp/loop-b"
+  ln -s / "$root/tmp/to-root"
+  mkfifo "$root/tmp/fifo"
+  printf 'big' >"$root/tmp/bigxattr"
+  setfattr -n user.big -v "$(head -c 3000 /dev/zero | tr '\0' a)" "$root/tmp/bigxattr"
+  d="$root/tmp/deep"
+  for _ in $(seq 1 60); do d="$d/dddddddddddddddddddddddddddddddddddddddddddddddddddddddd"; done
+  mkdir -p "$d" && printf 'deep' >"$d/leaf"
+fi
 printf 'kernel image\n' >"$boot/vmlinuz-6.1.0-template"
 printf 'menuentry debian\n' >"$boot/grub.cfg"
 
@@ -63,5 +79,5 @@ size_mb=$((64 + extra / 100))
 rm -f "$out"
 truncate -s "$((1 + 32 + size_mb))M" "$out"
 printf 'label: dos\nstart=2048, size=65536, type=83\nstart=67584, type=83\n' | sfdisk -q "$out"
-mke2fs -q -F -t ext4 -U "$boot_uuid" -d "$boot" -E offset=$((2048 * 512)) "$out" 32M
-mke2fs -q -F -t ext4 -U "$root_uuid" -d "$root" -E offset=$((67584 * 512)) "$out" "${size_mb}M"
+mke2fs -q -F -t ext4 -b 4096 -U "$boot_uuid" -d "$boot" -E offset=$((2048 * 512)) "$out" 32M
+mke2fs -q -F -t ext4 -b 4096 -U "$root_uuid" -d "$root" -E offset=$((67584 * 512)) "$out" "${size_mb}M"

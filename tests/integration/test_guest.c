@@ -1,0 +1,188 @@
+/* The real vmdrift on real disk images built in the test, through a real
+ * libguestfs appliance. Every appliance launch costs 12-25 s here (no KVM), so
+ * each test launches only what it proves and asserts much per launch. */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "helpers.h"
+
+#define A "\x1f"
+
+#ifndef MKIMAGE
+#define MKIMAGE "tests/guest/mkimage.sh"
+#endif
+
+static char *work;
+
+static void setup(void) {
+        work = th_mkdtemp();
+        setenv("LIBGUESTFS_BACKEND", "direct", 0);
+}
+static void teardown(void) {
+        th_rmtree(work);
+        free(work);
+}
+TestSuite(guest, .init = setup, .fini = teardown, .timeout = 900);
+
+static void sh(const char *script) {
+        th_run r = th_exec((const char *const[]){"bash", "-ec", script, work, MKIMAGE, NULL});
+        cr_assert_eq(r.status, 0, "%s failed: %s%s", script, r.out, r.err);
+        th_run_free(&r);
+}
+
+static char *sha(const char *rel) {
+        th_run r = th_exec((const char *const[]){"sha256sum", th_path(work, rel), NULL});
+        cr_assert_eq(r.status, 0);
+        free(r.err);
+        return r.out;
+}
+
+Test(guest, template_capture_records_os_packages_and_mounts_and_a_rescan_is_clean) {
+        sh("VD_HOSTILE=1 bash \"$1\" \"$0/t.img\"");
+        char *before = sha("t.img");
+        th_run r = th_vmdrift("baseline" A "capture" A "--image" A "%s/t.img" A "-o" A "%s/t.vdb", work, work);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        cr_assert(strstr(r.out, "guest: 12.8, 3 packages"), "%s", r.out);
+        th_run_free(&r);
+
+        r = th_vmdrift("baseline" A "show" A "%s/t.vdb" A "--entries", work);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        const char *want[] = {"os.distro        debian", "os.hostname      template", "mount./boot      /dev/sda1 ext4",
+                              "packages:        3 recorded", "/boot/grub.cfg", "/tmp/new\\nline", "/tmp/bad\\xff\\xfe",
+                              "/tmp/esc\\x1b[2Jname", "/tmp/loop-a -> loop-b", "/tmp/to-root -> /",
+                              "resolved through the source's own passwd/group"};
+        for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+                cr_assert(strstr(r.out, want[i]), "missing '%s' in:\n%s", want[i], r.out);
+        cr_assert(strstr(r.out, "/leaf"), "a 60-level tree is walked to its leaf");
+        cr_assert_null(strchr(r.out, '\x1b'), "no raw escape reaches the terminal");
+        th_run_free(&r);
+
+        /* The template against its own baseline: nothing drifted. */
+        r = th_vmdrift("scan" A "--baseline" A "%s/t.vdb" A "--image" A "%s/t.img" A "--report" A "json", work, work);
+        cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+        cr_assert_eq(th_lines_with(r.out, "\"event\":\"drift\"", NULL), 0, "%s", r.out);
+        cr_assert_eq(th_lines_with(r.out, "\"event\":\"summary\"", "\"source_kind\":\"image\"", NULL), 1, "%s", r.out);
+        th_run_free(&r);
+
+        char *after = sha("t.img");
+        cr_assert_str_eq(before, after, "the image's bytes are unchanged by capture and scan");
+        free(before);
+        free(after);
+}
+
+Test(guest, a_linked_clone_reports_every_planted_change_and_quick_agrees) {
+        sh("bash \"$1\" \"$0/t.img\" && qemu-img create -q -f qcow2 -b t.img -F raw \"$0/c.qcow2\"");
+        th_run r = th_vmdrift("baseline" A "capture" A "--image" A "%s/t.img" A "-o" A "%s/t.vdb" A "-q", work, work);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        th_run_free(&r);
+        /* Drift the clone through the appliance, as a running guest would. */
+        sh("cd \"$0\" && guestfish -a c.qcow2 <<'GF'\n"
+           "run\n"
+           "mount /dev/sda2 /\n"
+           "mount /dev/sda1 /boot\n"
+           "write /etc/ssh/sshd_config \"Port 22\\nPermitRootLogin yes\\nPasswordAuthentication no\\n\"\n"
+           "chmod 04755 /bin/cat\n"
+           "chown 1000 1000 /etc/hosts\n"
+           "upload /bin/true /usr/sbin/.hidden\n"
+           "chmod 04755 /usr/sbin/.hidden\n"
+           "rm /var/log/boot.log\n"
+           "write /boot/grub.cfg \"menuentry evil\\n\"\n"
+           "setxattr user.origin tampered 8 /etc/hostname\n"
+           "rm /usr/bin/dir\n"
+           "ln-s /tmp/evil /usr/bin/dir\n"
+           "write \"/home/alice/new\\nline\" \"x\"\n"
+           "GF");
+        char *tmpl_before = sha("t.img"), *clone_before = sha("c.qcow2");
+
+        r = th_vmdrift("scan" A "--baseline" A "%s/t.vdb" A "--image" A "%s/c.qcow2" A "--report" A "json", work, work);
+        cr_assert_eq(r.status, 1, "%s", r.err);
+        const char *o = r.out;
+        cr_assert_eq(th_lines_with(o, "\"/etc/ssh/sshd_config\"", "\"hash\":{\"old\":\"xxh3-128:", NULL), 1, "%s", o);
+        cr_assert_eq(th_lines_with(o, "\"/bin/cat\"", "\"mode\":{\"old\":\"0755\",\"new\":\"4755\"}", "\"high\"", NULL), 1, "%s", o);
+        cr_assert_eq(th_lines_with(o, "\"/etc/hosts\"", "\"uid\":{\"old\":0,\"new\":1000}", "\"user\":{\"old\":\"root\",\"new\":\"alice\"}", NULL), 1, "%s", o);
+        cr_assert_eq(th_lines_with(o, "\"/usr/sbin/.hidden\"", "\"change\":\"added\"", "\"high\"", NULL), 1, "%s", o);
+        cr_assert_eq(th_lines_with(o, "\"/var/log/boot.log\"", "\"change\":\"removed\"", NULL), 1, "%s", o);
+        cr_assert_eq(th_lines_with(o, "\"/boot/grub.cfg\"", "\"change\":\"changed\"", NULL), 1, "/boot is a separate partition: %s", o);
+        cr_assert_eq(th_lines_with(o, "\"/etc/hostname\"", "\"xattr.user.origin\":{\"old\":null,\"new\":\"tampered\"}", NULL), 1, "%s", o);
+        cr_assert_eq(th_lines_with(o, "\"/usr/bin/dir\"", "\"target\":{\"old\":\"../../bin/ls\",\"new\":\"/tmp/evil\"}", NULL), 1, "%s", o);
+        cr_assert_eq(th_lines_with(o, "\"/home/alice/new\\nline\"", "\"change\":\"added\"", NULL), 1, "%s", o);
+        cr_assert_eq(th_lines_with(o, "\"event\":\"drift\"", NULL), 9, "exactly the planted changes: %s", o);
+        th_run_free(&r);
+
+        /* --quick trusts unchanged metadata and must find the same drift. */
+        r = th_vmdrift("scan" A "--baseline" A "%s/t.vdb" A "--image" A "%s/c.qcow2" A "--report" A "json" A "--quick", work, work);
+        cr_assert_eq(r.status, 1, "%s", r.err);
+        cr_assert_eq(th_lines_with(r.out, "\"event\":\"drift\"", NULL), 9, "%s", r.out);
+        cr_assert_eq(th_lines_with(r.out, "\"/etc/ssh/sshd_config\"", "\"hash\":{\"old\":\"xxh3-128:", NULL), 1, "%s", r.out);
+        th_run_free(&r);
+
+        char *tmpl_after = sha("t.img"), *clone_after = sha("c.qcow2");
+        cr_assert_str_eq(tmpl_before, tmpl_after);
+        cr_assert_str_eq(clone_before, clone_after, "scanning never writes to the clone either");
+        free(tmpl_before);
+        free(tmpl_after);
+        free(clone_before);
+        free(clone_after);
+}
+
+Test(guest, a_disk_without_an_os_is_scanned_per_file_system) {
+        sh("cd \"$0\" && mkdir -p d/data && echo x >d/data/a && mke2fs -q -F -t ext4 -d d n.img 16M");
+        th_run r = th_vmdrift("baseline" A "capture" A "--image" A "%s/n.img" A "-o" A "%s/n.vdb", work, work);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        th_run_free(&r);
+        r = th_vmdrift("baseline" A "show" A "%s/n.vdb" A "--entries", work);
+        cr_assert(strstr(r.out, "os.type          none"), "%s", r.out);
+        cr_assert(strstr(r.out, " /dev/sda/data/a\n"), "under its device name: %s", r.out);
+        cr_assert_null(strstr(r.out, " /dev\n"), "no synthetic parent entries: %s", r.out);
+        th_run_free(&r);
+}
+
+Test(guest, inspect_says_what_the_guest_is) {
+        sh("bash \"$1\" \"$0/t.img\" 10");
+        th_run r = th_vmdrift("inspect" A "--image" A "%s/t.img" A "--packages", work);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        const char *want[] = {"os.type              linux", "os.distro            debian", "os.version           12.8",
+                              "os.hostname          template", "os.arch              x86_64",
+                              "mount./boot          /dev/sda1 ext4", "packages.count       3",
+                              "openssh-server 1:9.2p1-2+deb12u3 amd64"};
+        for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+                cr_assert(strstr(r.out, want[i]), "missing '%s' in:\n%s", want[i], r.out);
+        th_run_free(&r);
+}
+
+Test(guest, bad_images_fail_with_a_clear_error_and_exit_3) {
+        sh("cd \"$0\" && mkdir -p d && echo x >d/a && mke2fs -q -F -t ext4 -d d ok.img 8M && "
+           "head -c 1048576 /dev/zero | tr '\\0' 'J' >junk.img && "
+           "qemu-img create -q -f qcow2 bad.qcow2 16M && printf 'QFI\\373\\377\\377\\377\\377' | dd of=bad.qcow2 conv=notrunc status=none");
+        th_run r = th_vmdrift("baseline" A "capture" A "--image" A "%s/ok.img" A "-o" A "%s/ok.vdb" A "-q", work, work);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        th_run_free(&r);
+
+        r = th_vmdrift("scan" A "--baseline" A "%s/ok.vdb" A "--image" A "%s/missing.img", work, work);
+        cr_assert_eq(r.status, 3);
+        cr_assert(strstr(r.err, "cannot open image") && strstr(r.err, "missing.img") && strstr(r.err, "No such file"), "%s", r.err);
+        th_run_free(&r);
+
+        r = th_vmdrift("scan" A "--baseline" A "%s/ok.vdb" A "--image" A "%s/junk.img", work, work);
+        cr_assert_eq(r.status, 3, "%s", r.err);
+        cr_assert(strstr(r.err, "junk.img") && strstr(r.err, "no file system found"), "%s", r.err);
+        th_run_free(&r);
+
+        r = th_vmdrift("scan" A "--baseline" A "%s/ok.vdb" A "--image" A "%s/bad.qcow2", work, work);
+        cr_assert_eq(r.status, 3, "%s", r.err);
+        cr_assert(strstr(r.err, "bad.qcow2"), "%s", r.err);
+        th_run_free(&r);
+
+        r = th_vmdrift("scan" A "--baseline" A "%s/ok.vdb" A "--image" A "%s", work, work);
+        cr_assert_eq(r.status, 3);
+        cr_assert(strstr(r.err, "is a directory"), "%s", r.err);
+        th_run_free(&r);
+
+        r = th_vmdrift("scan" A "--baseline" A "%s/ok.vdb" A "--image" A "%s/ok.img" A "--dir" A "%s", work, work, work);
+        cr_assert_eq(r.status, 2, "two kinds of source are a usage error");
+        th_run_free(&r);
+}
