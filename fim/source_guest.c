@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "vd_log.h"
 #include "vd_manifest.h"
 #include "vd_source.h"
 #include "vd_str.h"
@@ -241,6 +242,7 @@ static int mount_guest_prepare(struct guest_src *s, const vd_guest_opts *o, vd_e
         int r = find_mounts(s, err);
         if (r < 0)
                 return r;
+        vd_debug("inspected: %s, %zu file systems", s->root ? s->root : "no OS", s->n_mnts);
         if (!walker || s->root) {
                 s->prefix = (char *)"";
                 r = do_mounts(s, err);
@@ -248,6 +250,7 @@ static int mount_guest_prepare(struct guest_src *s, const vd_guest_opts *o, vd_e
         }
         if (r == 0)
                 r = collect_inventory(s, err);
+        vd_debug("inventory: %zu facts, %zu packages", s->inv.n_facts, s->inv.n_packages);
         if (r == 0 && walker) {
                 if (s->root) {
                         clear_warnings(&s->pending); /* the second pass says them again */
@@ -256,6 +259,7 @@ static int mount_guest_prepare(struct guest_src *s, const vd_guest_opts *o, vd_e
                 }
                 if (r == 0)
                         r = prepare_scratch(s, err);
+                vd_debug("scratch disk ready");
                 if (r == 0)
                         r = do_mounts(s, err);
         }
@@ -275,9 +279,11 @@ static void guest_close(vd_source *src) {
         struct guest_src *s = src->priv;
         if (s) {
                 if (s->g) {
+                        vd_debug("shutting the appliance down");
                         guestfs_umount_all(s->g);
                         guestfs_shutdown(s->g);
                         guestfs_close(s->g);
+                        vd_debug("appliance gone");
                 }
                 for (size_t i = 0; i < s->n_mnts; i++) {
                         free(s->mnts[i].mp);
@@ -493,9 +499,11 @@ static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, 
                 argv[n++] = depth;
         }
         argv[n] = NULL;
+        vd_debug("walker uploaded; running it (hash %s)", argv[6]);
         char *res = guestfs_command(g, (char *const *)argv);
         if (!res)
                 return gerr(err, g, "the walker failed in the appliance");
+        vd_debug("walker: %.200s", res);
         free(res);
 
         char tmpl[] = "/tmp/vmdrift-manifest.XXXXXX";
@@ -534,7 +542,9 @@ static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, 
                 }
                 off += (size_t)k;
         }
+        vd_debug("manifest downloaded: %lld bytes", (long long)st.st_size);
         r = vd_manifest_decode(data, (size_t)st.st_size, out, err);
+        vd_debug("manifest decoded: %zu entries", out->entries.n);
         if (r < 0)
                 vd_err_prefix(err, "the appliance returned a bad manifest");
 out:
@@ -542,8 +552,11 @@ out:
         close(fd);
         unlink(local);
         free(local);
-        if (r == 0 && quick)
+        if (r == 0 && quick) {
                 r = fill_hashes(s, o, out, err);
+                vd_debug("quick: %llu hashes reused, %llu files read", (unsigned long long)out->quick_reused,
+                         (unsigned long long)out->files_hashed);
+        }
         return r;
 }
 
@@ -724,13 +737,36 @@ static void drop_synthetic(struct guest_src *s, vd_scan *out) {
         out->entries.n = k;
 }
 
+static int run_api(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, vd_err *err);
+
+/* The walker is fastest; when it cannot run (not installed, or it fails in
+ * the appliance) the api strategy reads the same tree, slower, and the report
+ * says so. */
+static int run_walker_or_api(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, vd_err *err) {
+        vd_err werr = VD_ERR_INIT;
+        int r = run_walker(s, o, out, &werr);
+        if (r == 0)
+                return 0;
+        if (r == VD_E_NOMEM || r == VD_E_LIMIT || strstr(werr.msg, "bad manifest")) {
+                /* A hostile or broken manifest is not a reason to look away. */
+                return vd_err_set(err, r, "%s", werr.msg);
+        }
+        vd_debug("walker failed (%s): falling back to the api strategy", werr.msg);
+        vd_entries_release(&out->entries);
+        int wr = vd_scan_warn(out, NULL, 0, "the in-appliance walker could not run (%s); used the slower api strategy",
+                              werr.msg);
+        if (wr < 0)
+                return vd_err_set(err, wr, "out of memory");
+        return run_api(s, o, out, err);
+}
+
 static int guest_scan(vd_source *src, const vd_scan_opts *o, vd_scan *out, vd_err *err) {
         struct guest_src *s = src->priv;
         for (size_t i = 0; i < s->pending.n_warnings; i++)
                 vd_scan_warn(out, s->pending.warnings[i].path, s->pending.warnings[i].path_len, "%s",
                              s->pending.warnings[i].msg);
         out->may_be_inconsistent = s->in_use;
-        int r = s->strategy == VD_GUEST_API ? run_api(s, o, out, err) : run_walker(s, o, out, err);
+        int r = s->strategy == VD_GUEST_API ? run_api(s, o, out, err) : run_walker_or_api(s, o, out, err);
         if (r < 0)
                 return r;
         drop_synthetic(s, out);
@@ -845,12 +881,15 @@ int vd_source_open_guest(const vd_guest_opts *o, vd_source **ret, vd_err *err) {
                 r = gerr(err, s->g, "cannot add a scratch disk");
                 goto fail;
         }
+        vd_debug("launching the appliance");
         if (guestfs_launch(s->g) < 0) {
                 r = gerr(err, s->g, "cannot start the libguestfs appliance (is the image readable and a disk image?)");
                 goto fail;
         }
+        vd_debug("appliance up");
         if ((r = mount_guest_prepare(s, o, err)) < 0)
                 goto fail;
+        vd_debug("guest mounted");
         *ret = src;
         return 0;
 fail:

@@ -3,6 +3,7 @@
  * each test launches only what it proves and asserts much per launch. */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,11 +62,24 @@ Test(guest, template_capture_records_os_packages_and_mounts_and_a_rescan_is_clea
         cr_assert_null(strchr(r.out, '\x1b'), "no raw escape reaches the terminal");
         th_run_free(&r);
 
-        /* The template against its own baseline: nothing drifted. */
-        r = th_vmdrift("scan" A "--baseline" A "%s/t.vdb" A "--image" A "%s/t.img" A "--report" A "json", work, work);
+        /* The template against its own baseline: nothing drifted. The image is
+         * locked the way a running qemu locks its disks (an OFD lock on a
+         * permission byte), so the report must say it may be inconsistent. */
+        int lfd = open(th_path(work, "t.img"), O_RDONLY);
+        struct flock fl = {.l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 100, .l_len = 1};
+        cr_assert_eq(fcntl(lfd, F_OFD_SETLK, &fl), 0);
+        r = th_vmdrift("scan" A "--baseline" A "%s/t.vdb" A "--image" A "%s/t.img" A "--report" A "json" A "--report" A
+                       "text:%s/t.txt",
+                       work, work, work);
+        close(lfd);
         cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
         cr_assert_eq(th_lines_with(r.out, "\"event\":\"drift\"", NULL), 0, "%s", r.out);
-        cr_assert_eq(th_lines_with(r.out, "\"event\":\"summary\"", "\"source_kind\":\"image\"", NULL), 1, "%s", r.out);
+        cr_assert_eq(th_lines_with(r.out, "\"event\":\"summary\"", "\"source_kind\":\"image\"",
+                                   "\"may_be_inconsistent\":true", NULL),
+                     1, "%s", r.out);
+        th_run_free(&r);
+        r = th_exec((const char *const[]){"cat", th_path(work, "t.txt"), NULL});
+        cr_assert(strstr(r.out, "in use during the scan; the result may be inconsistent"), "%s", r.out);
         th_run_free(&r);
 
         char *after = sha("t.img");
@@ -139,6 +153,16 @@ Test(guest, a_disk_without_an_os_is_scanned_per_file_system) {
         cr_assert(strstr(r.out, " /dev/sda/data/a\n"), "under its device name: %s", r.out);
         cr_assert_null(strstr(r.out, " /dev\n"), "no synthetic parent entries: %s", r.out);
         th_run_free(&r);
+
+        /* Without the walker, the api strategy takes over, warns, and reads the
+         * very same tree: no drift against the walker's baseline. */
+        setenv("VMDRIFT_WALKER", "/nonexistent/vmdrift-walker", 1);
+        r = th_vmdrift("scan" A "--baseline" A "%s/n.vdb" A "--image" A "%s/n.img" A "--report" A "json", work, work);
+        unsetenv("VMDRIFT_WALKER");
+        cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+        cr_assert_eq(th_lines_with(r.out, "\"event\":\"drift\"", NULL), 0, "%s", r.out);
+        cr_assert_eq(th_lines_with(r.out, "\"event\":\"warning\"", "used the slower api strategy", NULL), 1, "%s", r.out);
+        th_run_free(&r);
 }
 
 Test(guest, inspect_says_what_the_guest_is) {
@@ -184,5 +208,34 @@ Test(guest, bad_images_fail_with_a_clear_error_and_exit_3) {
 
         r = th_vmdrift("scan" A "--baseline" A "%s/ok.vdb" A "--image" A "%s/ok.img" A "--dir" A "%s", work, work, work);
         cr_assert_eq(r.status, 2, "two kinds of source are a usage error");
+        th_run_free(&r);
+}
+
+Test(guest, lvm_volumes_are_mounted_as_one_tree) {
+        /* Build the disk through the appliance: root and /var on separate LVs. */
+        sh("cd \"$0\" && bash \"$1\" t.img 10 && tar -C t.img.root -cf root.tar . && guestfish <<'GF'\n"
+           "sparse lvm.img 200M\n"
+           "run\n"
+           "part-disk /dev/sda mbr\n"
+           "pvcreate /dev/sda1\n"
+           "vgcreate vg0 /dev/sda1\n"
+           "lvcreate root vg0 100\n"
+           "lvcreate var vg0 40\n"
+           "mkfs ext4 /dev/vg0/root\n"
+           "mkfs ext4 /dev/vg0/var\n"
+           "mount /dev/vg0/root /\n"
+           "mkdir /var\n"
+           "mount /dev/vg0/var /var\n"
+           "tar-in root.tar /\n"
+           "write /etc/fstab \"/dev/vg0/root / ext4 defaults 0 1\\n/dev/vg0/var /var ext4 defaults 0 2\\n\"\n"
+           "GF");
+        th_run r = th_vmdrift("baseline" A "capture" A "--image" A "%s/lvm.img" A "-o" A "%s/l.vdb", work, work);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        th_run_free(&r);
+        r = th_vmdrift("baseline" A "show" A "%s/l.vdb" A "--entries", work);
+        cr_assert(strstr(r.out, "mount./var       /dev/vg0/var ext4"), "%s", r.out);
+        cr_assert(strstr(r.out, "os.distro        debian"), "%s", r.out);
+        cr_assert(strstr(r.out, " /var/lib/dpkg/status\n"), "/var's LV is walked as part of the tree: %s", r.out);
+        cr_assert(strstr(r.out, " /etc/ssh/sshd_config\n"), "%s", r.out);
         th_run_free(&r);
 }

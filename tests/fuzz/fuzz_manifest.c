@@ -1,0 +1,27 @@
+/* The manifest comes back from the appliance: a guest that took the appliance
+ * over writes it. Decoding must never crash, leak or accept garbage. */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vd_manifest.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+        vd_scan s;
+        vd_scan_init(&s);
+        vd_err err = VD_ERR_INIT;
+        if (vd_manifest_decode(data, size, &s, &err) == 0) {
+                /* What was accepted must be well formed: sorted, unique, absolute. */
+                for (size_t i = 0; i < s.entries.n; i++) {
+                        const vd_entry *e = s.entries.v[i];
+                        if (e->path_len == 0 || e->path[0] != '/' || e->path_len > VD_PATH_MAX)
+                                __builtin_trap();
+                        if (i && vd_path_cmp(s.entries.v[i - 1]->path, s.entries.v[i - 1]->path_len, e->path,
+                                             e->path_len) >= 0)
+                                __builtin_trap();
+                }
+        }
+        vd_scan_release(&s);
+        return 0;
+}
