@@ -167,6 +167,8 @@ int cmd_scan(int argc, char **argv) {
         rep.files_hashed = scan.files_hashed;
         rep.bytes_hashed = scan.bytes_hashed;
         rep.may_be_inconsistent = scan.may_be_inconsistent;
+        rep.guest_os = vd_scan_fact(&scan, "os.product");
+        rep.guest_hostname = vd_scan_fact(&scan, "os.hostname");
         rep.fail_on = fail_on;
         rep.exit_code = 0;
         for (size_t i = 0; i < ev.n; i++)

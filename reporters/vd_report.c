@@ -176,6 +176,16 @@ static int json_write(vd_sink *s, const vd_report *r, vd_err *err) {
                         rc = vd_buf_adds(&b, ",\"source\":");
                 if (!rc)
                         rc = js_cstr(&b, r->source);
+                if (!rc && r->guest_os) {
+                        rc = vd_buf_adds(&b, ",\"guest_os\":");
+                        if (!rc)
+                                rc = js_cstr(&b, r->guest_os);
+                }
+                if (!rc && r->guest_hostname) {
+                        rc = vd_buf_adds(&b, ",\"guest_hostname\":");
+                        if (!rc)
+                                rc = js_cstr(&b, r->guest_hostname);
+                }
                 if (!rc)
                         rc = vd_buf_adds(&b, ",\"baseline\":");
                 if (!rc)
@@ -340,10 +350,20 @@ static int text_render(vd_sink *s, const vd_report *r, vd_buf *b) {
         if (!rc)
                 rc = vd_escape_display(b, r->baseline_source ? r->baseline_source : "?",
                                        strlen(r->baseline_source ? r->baseline_source : "?"));
+        if (!rc && (r->guest_os || r->guest_hostname)) {
+                rc = vd_buf_adds(b, "\n  guest ");
+                if (!rc)
+                        rc = vd_escape_display(b, r->guest_os ? r->guest_os : "?", strlen(r->guest_os ? r->guest_os : "?"));
+                if (!rc)
+                        rc = vd_buf_adds(b, ", hostname ");
+                if (!rc)
+                        rc = vd_escape_display(b, r->guest_hostname ? r->guest_hostname : "?",
+                                               strlen(r->guest_hostname ? r->guest_hostname : "?"));
+        }
         if (!rc)
                 rc = vd_buf_addf(b, "\n  scan id %s\n", r->scan_id);
         if (!rc && r->may_be_inconsistent)
-                rc = vd_buf_adds(b, "  NOTE: the source was in use during the scan; the result may be inconsistent\n");
+                rc = vd_buf_adds(b, "  NOTE: the source was in use during the scan (a running guest?); the result may be inconsistent\n");
 
         const vd_event **sorted = calloc(r->events->n ? r->events->n : 1, sizeof *sorted);
         if (!sorted)

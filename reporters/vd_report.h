@@ -25,6 +25,7 @@ typedef struct vd_report {
         size_t n_warnings;
         uint64_t entries_scanned, files_hashed, bytes_hashed;
         bool may_be_inconsistent;
+        const char *guest_os, *guest_hostname; /* from inspection, or NULL */
         int fail_on;   /* severity threshold for exit 1 */
         int exit_code; /* what the run will exit with, given the events */
 } vd_report;
