@@ -262,7 +262,7 @@ Test(cli, help_on_every_command_and_version) {
 Test(cli, baseline_show_lists_metadata_and_entries) {
         th_run r = th_vmdrift("baseline" A "show" A "%s" A "--entries", vdb);
         cr_assert_eq(r.status, 0, "%s", r.err);
-        cr_assert(strstr(r.out, "schema:          1"), "%s", r.out);
+        cr_assert(strstr(r.out, "schema:          2"), "%s", r.out);
         cr_assert(strstr(r.out, "xxh3-128"), "%s", r.out);
         cr_assert(strstr(r.out, "/usr/bin/alias -> /usr/bin/tool"), "%s", r.out);
         cr_assert(strstr(r.out, "resolved through the source's own passwd/group"), "%s", r.out);
