@@ -53,18 +53,8 @@ void vd_baseline_take_inventory(vd_baseline *b, vd_scan *s) {
 void vd_baseline_free(vd_baseline *b) {
         if (!b)
                 return;
-        for (size_t i = 0; i < b->n_facts; i++) {
-                free(b->facts[i].key);
-                free(b->facts[i].value);
-        }
-        free(b->facts);
-        for (size_t i = 0; i < b->n_packages; i++) {
-                free(b->packages[i].name);
-                free(b->packages[i].version);
-                free(b->packages[i].release);
-                free(b->packages[i].arch);
-        }
-        free(b->packages);
+        vd_facts_free(b->facts, b->n_facts);
+        vd_packages_free(b->packages, b->n_packages);
         free(b->tool_version);
         free(b->source_kind);
         free(b->source);

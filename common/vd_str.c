@@ -48,85 +48,49 @@ bool vd_utf8_valid(const char *p, size_t n) {
         return true;
 }
 
-int vd_escape_display(vd_buf *out, const char *p, size_t n) {
+enum esc_mode { ESC_DISPLAY, ESC_JSON };
+
+/* One loop for both escapers; they differ in what they escape and how. */
+static int escape(vd_buf *out, const char *p, size_t n, enum esc_mode m) {
         const unsigned char *u = (const unsigned char *)p;
         size_t i = 0;
         int r = 0;
         while (i < n && r == 0) {
                 unsigned char c = u[i];
-                if (c == '\\') {
-                        r = vd_buf_add(out, "\\\\", 2);
-                        i++;
-                } else if (c == '\n') {
+                size_t l = 1;
+                if (c == '\\' || (m == ESC_JSON && c == '"')) {
+                        char e[2] = {'\\', (char)c};
+                        r = vd_buf_add(out, e, 2);
+                } else if (c == '\n')
                         r = vd_buf_add(out, "\\n", 2);
-                        i++;
-                } else if (c == '\t') {
+                else if (c == '\t')
                         r = vd_buf_add(out, "\\t", 2);
-                        i++;
-                } else if (c == '\r') {
+                else if (c == '\r')
                         r = vd_buf_add(out, "\\r", 2);
-                        i++;
-                } else if (c < 0x20 || c == 0x7f) {
-                        r = vd_buf_addf(out, "\\x%02x", c);
-                        i++;
-                } else if (c < 0x80) {
+                else if (c < 0x20 || c == 0x7f)
+                        r = m == ESC_JSON ? vd_buf_addf(out, "\\u%04x", c) : vd_buf_addf(out, "\\x%02x", c);
+                else if (c < 0x80)
                         r = vd_buf_addc(out, (char)c);
-                        i++;
-                } else {
-                        size_t l = utf8_seq(u + i, n - i);
+                else {
+                        l = utf8_seq(u + i, n - i);
                         /* C1 controls (U+0080..U+009F) can drive terminals too. */
-                        if (l == 2 && c == 0xc2 && u[i + 1] < 0xa0)
+                        if (m == ESC_DISPLAY && l == 2 && c == 0xc2 && u[i + 1] < 0xa0)
                                 l = 0;
-                        if (l) {
+                        if (l)
                                 r = vd_buf_add(out, p + i, l);
-                                i += l;
-                        } else {
-                                r = vd_buf_addf(out, "\\x%02x", c);
-                                i++;
+                        else {
+                                r = m == ESC_JSON ? vd_buf_add(out, "\\ufffd", 6) : vd_buf_addf(out, "\\x%02x", c);
+                                l = 1;
                         }
                 }
+                i += l;
         }
         return r;
 }
 
-int vd_escape_json(vd_buf *out, const char *p, size_t n) {
-        const unsigned char *u = (const unsigned char *)p;
-        size_t i = 0;
-        int r = 0;
-        while (i < n && r == 0) {
-                unsigned char c = u[i];
-                if (c == '"' || c == '\\') {
-                        char e[2] = {'\\', (char)c};
-                        r = vd_buf_add(out, e, 2);
-                        i++;
-                } else if (c == '\n') {
-                        r = vd_buf_add(out, "\\n", 2);
-                        i++;
-                } else if (c == '\t') {
-                        r = vd_buf_add(out, "\\t", 2);
-                        i++;
-                } else if (c == '\r') {
-                        r = vd_buf_add(out, "\\r", 2);
-                        i++;
-                } else if (c < 0x20 || c == 0x7f) {
-                        r = vd_buf_addf(out, "\\u%04x", c);
-                        i++;
-                } else if (c < 0x80) {
-                        r = vd_buf_addc(out, (char)c);
-                        i++;
-                } else {
-                        size_t l = utf8_seq(u + i, n - i);
-                        if (l) {
-                                r = vd_buf_add(out, p + i, l);
-                                i += l;
-                        } else {
-                                r = vd_buf_add(out, "\\ufffd", 6);
-                                i++;
-                        }
-                }
-        }
-        return r;
-}
+int vd_escape_display(vd_buf *out, const char *p, size_t n) { return escape(out, p, n, ESC_DISPLAY); }
+
+int vd_escape_json(vd_buf *out, const char *p, size_t n) { return escape(out, p, n, ESC_JSON); }
 
 int vd_base64(vd_buf *out, const void *p, size_t n) {
         static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -12,21 +12,29 @@ void vd_scan_init(vd_scan *s) {
         vd_entries_init(&s->entries);
 }
 
+void vd_facts_free(vd_fact *f, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(f[i].key);
+                free(f[i].value);
+        }
+        free(f);
+}
+
+void vd_packages_free(vd_package *p, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                free(p[i].name);
+                free(p[i].version);
+                free(p[i].release);
+                free(p[i].arch);
+        }
+        free(p);
+}
+
 void vd_scan_release(vd_scan *s) {
         if (!s)
                 return;
-        for (size_t i = 0; i < s->n_facts; i++) {
-                free(s->facts[i].key);
-                free(s->facts[i].value);
-        }
-        free(s->facts);
-        for (size_t i = 0; i < s->n_packages; i++) {
-                free(s->packages[i].name);
-                free(s->packages[i].version);
-                free(s->packages[i].release);
-                free(s->packages[i].arch);
-        }
-        free(s->packages);
+        vd_facts_free(s->facts, s->n_facts);
+        vd_packages_free(s->packages, s->n_packages);
         vd_entries_release(&s->entries);
         for (size_t i = 0; i < s->n_warnings; i++) {
                 free(s->warnings[i].path);

@@ -57,6 +57,8 @@ int vd_scan_add_package(vd_scan *s, const char *name, int32_t epoch, const char 
 /* Sort facts and packages (sources call this once they are done). */
 void vd_scan_sort_inventory(vd_scan *s);
 const char *vd_scan_fact(const vd_scan *s, const char *key);
+void vd_facts_free(vd_fact *f, size_t n);
+void vd_packages_free(vd_package *p, size_t n);
 
 typedef struct vd_scan_opts {
         int hash_algo;                          /* VD_HASH_XXH3 or VD_HASH_SHA256 */

@@ -339,3 +339,29 @@ Test(source_dir, one_file_system_stops_at_mount_points) {
         cr_assert_null(get(&s, "/mnt/inside"));
         vd_scan_release(&s);
 }
+
+Test(source_dir, quick_reuses_hashes_only_when_metadata_match) {
+        th_write(root, "same", "unchanged content");
+        th_write(root, "touched", "old");
+        vd_scan ref;
+        scan(&ref);
+        /* Poison the reference hashes: a reused hash is then recognisable. */
+        for (size_t i = 0; i < ref.entries.n; i++)
+                if (ref.entries.v[i]->type == VD_T_REG)
+                        memset(ref.entries.v[i]->hash, 0xee, ref.entries.v[i]->hash_len);
+        struct timespec ts[2] = {{0, UTIME_OMIT}, {1600000000, 0}};
+        utimensat(AT_FDCWD, th_path(root, "touched"), ts, 0);
+        vd_scan_opts o;
+        vd_scan_opts_init(&o);
+        memset(o.seed, 7, sizeof o.seed);
+        o.reference = &ref.entries;
+        vd_scan s;
+        vd_err err = VD_ERR_INIT;
+        cr_assert_eq(scan_opts(&s, &o, &err), 0, "%s", err.msg);
+        const vd_entry *same = get(&s, "/same"), *touched = get(&s, "/touched");
+        cr_assert_eq(same->hash[0], 0xee, "metadata unchanged: the reference hash is taken unread");
+        cr_assert_neq(touched->hash[0], 0xee, "mtime changed: the file is read and hashed");
+        cr_assert_eq(s.quick_reused, 1, "only /same: %llu", (unsigned long long)s.quick_reused);
+        vd_scan_release(&s);
+        vd_scan_release(&ref);
+}
