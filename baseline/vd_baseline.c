@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "vd_buf.h"
+#include "vd_sign.h"
 #include "vd_str.h"
 
 #ifndef VD_VERSION
@@ -353,6 +354,11 @@ int vd_baseline_write(vd_baseline *b, const char *path, vd_err *err) {
                 kv_free(kv);
                 return vd_err_set(err, VD_E_INTERNAL, "cannot compute the baseline digest");
         }
+        b->signature[0] = b->signer[0] = '\0';
+        if (b->sign_key && (r = vd_sign_digest(b->sign_key, b->content_digest, b->signature, b->signer, err)) < 0) {
+                kv_free(kv);
+                return r;
+        }
         if (asprintf(&tmp, "%s.tmp.XXXXXX", path) < 0) {
                 tmp = NULL;
                 r = vd_err_set(err, VD_E_NOMEM, "out of memory");
@@ -383,9 +389,12 @@ int vd_baseline_write(vd_baseline *b, const char *path, vd_err *err) {
                 r = sqlerr(err, db, "prepare", path);
                 goto out;
         }
-        for (int i = 0; i <= N_META; i++) {
-                const char *k = i < N_META ? kv[i].key : "content_digest";
-                const char *v = i < N_META ? kv[i].val : b->content_digest;
+        for (int i = 0; i < N_META + 3; i++) {
+                /* The digest, signature and signer are about the content, not in it. */
+                const char *k = i < N_META ? kv[i].key : i == N_META ? "content_digest" : i == N_META + 1 ? "signature" : "signer";
+                const char *v = i < N_META ? kv[i].val : i == N_META ? b->content_digest : i == N_META + 1 ? b->signature : b->signer;
+                if (i > N_META && !b->signature[0])
+                        break;
                 sqlite3_bind_text(st, 1, k, -1, SQLITE_STATIC);
                 sqlite3_bind_text(st, 2, v, -1, SQLITE_STATIC);
                 if (sqlite3_step(st) != SQLITE_DONE) {
@@ -434,6 +443,22 @@ out:
                 unlink(tmp);
         free(tmp);
         kv_free(kv);
+        return r;
+}
+
+int vd_baseline_verify(const vd_baseline *b, const char *path, const char *pub, vd_err *err) {
+        if (!b->signature[0])
+                return vd_err_set(err, VD_E_BASELINE,
+                                  "baseline '%s' is not signed, but a verify key was given: refusing it (a stripped "
+                                  "signature is tampering)",
+                                  path);
+        char keyid[VD_KEYID_LEN + 1] = "";
+        int r = vd_verify_digest(pub, b->content_digest, b->signature, keyid, err);
+        if (r == VD_E_BASELINE)
+                return vd_err_set(err, VD_E_BASELINE,
+                                  "baseline '%s' was modified or signed by another key: its signature (signer %s) does "
+                                  "not verify with '%s' (key %s)",
+                                  path, b->signer[0] ? b->signer : "?", pub, keyid);
         return r;
 }
 
@@ -543,6 +568,16 @@ static int load_meta(sqlite3 *db, vd_baseline *b, const char *path, char *stored
                         seen++;
                 } else if (strcmp(k, "content_digest") == 0) {
                         snprintf(stored_digest, 65, "%s", v);
+                } else if (strcmp(k, "signature") == 0) {
+                        if (strlen(v) != 2 * VD_SIG_LEN || strspn(v, "0123456789abcdef") != 2 * VD_SIG_LEN)
+                                r = bad(err, path, "malformed signature");
+                        else
+                                snprintf(b->signature, sizeof b->signature, "%s", v);
+                } else if (strcmp(k, "signer") == 0) {
+                        if (strlen(v) != VD_KEYID_LEN || strspn(v, "0123456789abcdef") != VD_KEYID_LEN)
+                                r = bad(err, path, "malformed signer");
+                        else
+                                snprintf(b->signer, sizeof b->signer, "%s", v);
                 } else if (strcmp(k, "entry_count") == 0) {
                         seen++;
                 } else {

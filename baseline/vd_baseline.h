@@ -34,6 +34,9 @@ typedef struct vd_baseline {
         bool owners_resolved;
         uint64_t capture_warnings;
         char content_digest[65]; /* filled by write and checked by load */
+        char signature[129];     /* hex Ed25519 signature over the digest, or "" */
+        char signer[17];         /* key id of the signer, or "" */
+        const char *sign_key;    /* write: sign with this private key (not stored) */
         vd_entries entries;      /* sorted by path */
         vd_fact *facts;          /* sorted by key: OS type, distro, version, hostname, mounts */
         size_t n_facts;
@@ -55,6 +58,12 @@ int vd_baseline_write(vd_baseline *b, const char *path, vd_err *err);
 /* Load and check a baseline. Errors are VD_E_BASELINE with a message that
  * says what is wrong: not SQLite, not a baseline, newer schema, damaged. */
 int vd_baseline_load(const char *path, vd_baseline **ret, vd_err *err);
+
+/* Check b's signature with the public key in pub (path names the baseline
+ * for messages). A baseline without a signature is refused: with a key to
+ * check against, a stripped signature is tampering. VD_E_BASELINE (exit 3)
+ * if it does not verify; VD_E_INPUT if the key is unusable. */
+int vd_baseline_verify(const vd_baseline *b, const char *path, const char *pub, vd_err *err);
 
 /* Hex SHA-256 of policy text (for policy_digest). */
 int vd_digest_hex(const void *p, size_t n, char out[65]);

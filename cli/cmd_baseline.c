@@ -1,4 +1,5 @@
 #define _GNU_SOURCE
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,15 +30,17 @@ static const char capture_usage[] =
         "options:\n"
         "  -o, --output FILE    the baseline to write\n"
         "  --hash ALGO          xxh3-128 (default, keyed with a per-baseline secret) or sha256\n"
+        "  --sign-key KEY       sign the baseline with this Ed25519 private key (vmdrift key generate)\n"
         "  -q, --quiet          print nothing but errors\n"
         "  -h, --help           this help\n"
         "\n"
         "exit codes: 0 written, 2 usage error, 3 runtime error (nothing written)\n";
 
 static const char show_usage[] =
-        "usage: vmdrift baseline show FILE [--entries]\n"
+        "usage: vmdrift baseline show FILE [--entries] [--verify-key PUB]\n"
         "\n"
         "Print a baseline's metadata and counts; with --entries, every entry.\n"
+        "With --verify-key, refuse a baseline whose signature does not verify.\n"
         "exit codes: 0 ok, 2 usage error, 3 missing, damaged or foreign baseline\n";
 
 static const char baseline_usage[] =
@@ -46,17 +49,18 @@ static const char baseline_usage[] =
         "  capture   record a baseline of a template\n"
         "  show      print what a baseline holds\n";
 
-enum { OPT_HASH = 256, OPT_ENTRIES };
+enum { OPT_HASH = 256, OPT_ENTRIES, OPT_SIGN_KEY, OPT_VERIFY_KEY };
 
 static int capture(int argc, char **argv) {
         static const struct option lo[] = {CLI_SOURCE_LONGOPTS,
                                            {"output", required_argument, NULL, 'o'},
                                            {"hash", required_argument, NULL, OPT_HASH},
+                                           {"sign-key", required_argument, NULL, OPT_SIGN_KEY},
                                            {"quiet", no_argument, NULL, 'q'},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
         cli_source_opts so = {0};
-        const char *out = NULL;
+        const char *out = NULL, *sign_key = NULL;
         int algo = VD_HASH_XXH3, c;
         bool quiet = false;
         optind = 1;
@@ -75,6 +79,7 @@ static int capture(int argc, char **argv) {
                                                  optarg);
                         break;
                 case 'q': quiet = true; break;
+                case OPT_SIGN_KEY: sign_key = optarg; break;
                 case 'h': fputs(capture_usage, stdout); return 0;
                 default: fputs(capture_usage, stderr); return EXIT_USAGE;
                 }
@@ -99,6 +104,13 @@ static int capture(int argc, char **argv) {
                 goto out;
         }
         b->hash_algo = algo;
+        b->sign_key = sign_key;
+        if (sign_key && access(sign_key, R_OK) < 0) {
+                /* Before minutes of scanning, not after. */
+                vd_err_errno(&err, VD_E_INPUT, errno, "cannot read signing key '%s'", sign_key);
+                rc = cli_fail(&err);
+                goto out;
+        }
         vd_scan_opts o;
         vd_scan_opts_init(&o);
         o.hash_algo = algo;
@@ -164,6 +176,10 @@ static int capture(int argc, char **argv) {
                             b->owners_resolved ? "resolved through the source's own etc/passwd and etc/group"
                                                : "numeric (no etc/passwd in the source)",
                             scan.n_warnings, scan.n_warnings == 1 ? "" : "s");
+                if (b->signature[0])
+                        vd_buf_addf(&m, "  signed with key %s\n", b->signer);
+                else
+                        vd_buf_adds(&m, "  unsigned (use --sign-key to let scans detect a modified baseline)\n");
                 fputs(m.buf, stdout);
                 vd_buf_release(&m);
         }
@@ -177,14 +193,17 @@ out:
 
 static int show(int argc, char **argv) {
         static const struct option lo[] = {{"entries", no_argument, NULL, OPT_ENTRIES},
+                                           {"verify-key", required_argument, NULL, OPT_VERIFY_KEY},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
         bool entries = false;
+        const char *verify_key = NULL;
         int c;
         optind = 1;
         while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
                 switch (c) {
                 case OPT_ENTRIES: entries = true; break;
+                case OPT_VERIFY_KEY: verify_key = optarg; break;
                 case 'h': fputs(show_usage, stdout); return 0;
                 default: fputs(show_usage, stderr); return EXIT_USAGE;
                 }
@@ -196,6 +215,10 @@ static int show(int argc, char **argv) {
         vd_baseline *b = NULL;
         if (vd_baseline_load(path, &b, &err) < 0)
                 return cli_fail(&err);
+        if (verify_key && vd_baseline_verify(b, path, verify_key, &err) < 0) {
+                vd_baseline_free(b);
+                return cli_fail(&err);
+        }
         size_t by_type[8] = {0}, problems = 0;
         uint64_t bytes = 0;
         for (size_t i = 0; i < b->entries.n; i++) {
@@ -216,12 +239,14 @@ static int show(int argc, char **argv) {
         vd_escape_display(&m, b->source, strlen(b->source));
         vd_buf_addf(&m,
                     "\nhash:            %s\npolicy:          %s (sha256 %.16s…)\nowners:          %s\n"
-                    "content digest:  %s\nsignature:       none (unsigned baseline)\n"
+                    "content digest:  %s\nsignature:       %s%s%s\n"
                     "entries:         %zu (%zu files, %zu directories, %zu symlinks, %zu other); %.1f MiB of file data\n"
                     "capture warnings: %llu; entries not fully read: %zu\n",
                     vd_hash_algo_name(b->hash_algo), b->policy_source, b->policy_digest,
                     b->owners_resolved ? "resolved through the source's own passwd/group" : "numeric only",
-                    b->content_digest, b->entries.n, by_type[VD_T_REG], by_type[VD_T_DIR], by_type[VD_T_LNK],
+                    b->content_digest,
+                    !b->signature[0] ? "none (unsigned baseline)" : verify_key ? "verified, signer " : "present, not checked (no --verify-key), signer ",
+                    b->signer, "", b->entries.n, by_type[VD_T_REG], by_type[VD_T_DIR], by_type[VD_T_LNK],
                     b->entries.n - by_type[VD_T_REG] - by_type[VD_T_DIR] - by_type[VD_T_LNK], (double)bytes / 1048576.0,
                     (unsigned long long)b->capture_warnings, problems);
         for (size_t i = 0; i < b->n_facts; i++) {

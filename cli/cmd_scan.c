@@ -23,6 +23,8 @@ static const char scan_usage[] =
         "\n"
         "options:\n"
         "  --baseline FILE      the baseline captured from the template\n"
+        "  --verify-key PUB     refuse a baseline whose Ed25519 signature does not verify\n"
+        "                       (or that is unsigned); without it the report says unverified\n"
         "  --quick              trust size, mtime, ctime and inode: hash only files whose\n"
         "                       metadata differ from the baseline\n"
         "  --report SPEC        where the report goes; repeatable:\n"
@@ -44,7 +46,7 @@ static const char scan_usage[] =
         "  2  usage error\n"
         "  3  runtime error: unreadable source, missing/damaged/foreign baseline, failed report\n";
 
-enum { OPT_BASELINE = 256, OPT_REPORT, OPT_IGNORE, OPT_FAILON, OPT_QUICK };
+enum { OPT_BASELINE = 256, OPT_REPORT, OPT_IGNORE, OPT_FAILON, OPT_QUICK, OPT_VERIFY_KEY };
 
 static void make_scan_id(char out[37]) {
         unsigned char u[16];
@@ -63,9 +65,11 @@ int cmd_scan(int argc, char **argv) {
                                            {"ignore", required_argument, NULL, OPT_IGNORE},
                                            {"fail-on", required_argument, NULL, OPT_FAILON},
                                            {"quick", no_argument, NULL, OPT_QUICK},
+                                           {"verify-key", required_argument, NULL, OPT_VERIFY_KEY},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
         bool quick = false;
+        const char *verify_key = NULL;
         cli_source_opts so = {0};
         const char *baseline_path = NULL;
         const char *reports[MAX_SINKS];
@@ -83,6 +87,7 @@ int cmd_scan(int argc, char **argv) {
                 switch (c) {
                 case OPT_BASELINE: baseline_path = optarg; break;
                 case OPT_QUICK: quick = true; break;
+                case OPT_VERIFY_KEY: verify_key = optarg; break;
                 case OPT_REPORT:
                         if (n_reports == MAX_SINKS)
                                 return cli_usage("scan", "at most %d --report options", MAX_SINKS);
@@ -130,7 +135,9 @@ int cmd_scan(int argc, char **argv) {
                         rc = cli_fail(&err);
                         goto out;
                 }
-        if (vd_baseline_load(baseline_path, &b, &err) < 0 || vd_policy_new_default(&pol, &err) < 0 ||
+        if (vd_baseline_load(baseline_path, &b, &err) < 0 ||
+            (verify_key && vd_baseline_verify(b, baseline_path, verify_key, &err) < 0) ||
+            vd_policy_new_default(&pol, &err) < 0 ||
             cli_open_source(&so, true, &src, &err) < 0) {
                 rc = cli_fail(&err);
                 goto out;
@@ -158,6 +165,15 @@ int cmd_scan(int argc, char **argv) {
         rep.baseline_source = b->source;
         rep.baseline_digest = b->content_digest;
         rep.baseline_created_ns = b->created_ns;
+        char trust[96];
+        if (verify_key)
+                snprintf(trust, sizeof trust, "verified (signer %s)", b->signer);
+        else if (b->signature[0])
+                snprintf(trust, sizeof trust, "unverified (signed by %s; no --verify-key)", b->signer);
+        else
+                snprintf(trust, sizeof trust, "unverified (unsigned)");
+        rep.baseline_trust = trust;
+        rep.baseline_verified = verify_key != NULL;
         rep.started_ns = scan.started_ns;
         rep.duration_ns = scan.duration_ns;
         rep.events = &ev;

@@ -18,6 +18,7 @@ static const char usage[] =
         "  baseline show      print what a baseline holds\n"
         "  scan               compare a source against a baseline and report drift\n"
         "  inspect            say what a guest image is (OS, version, file systems, packages)\n"
+        "  key generate       make an Ed25519 key pair for signing baselines\n"
         "\n"
         "Sources: --dir PATH, --image FILE (repeatable: every disk of one guest), --domain NAME.\n"
         "Guest disks are always opened read-only, through libguestfs.\n"
@@ -39,6 +40,7 @@ static const struct cmd cmds[] = {
         {"baseline", cmd_baseline},
         {"scan", cmd_scan},
         {"inspect", cmd_inspect},
+        {"key", cmd_key},
 };
 
 int cli_fail(const vd_err *err) {

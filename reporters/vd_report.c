@@ -191,6 +191,11 @@ static int json_write(vd_sink *s, const vd_report *r, vd_err *err) {
                 if (!rc)
                         rc = js_cstr(&b, r->baseline_path);
                 if (!rc)
+                        rc = vd_buf_addf(&b, ",\"baseline_verified\":%s,\"baseline_trust\":",
+                                         r->baseline_verified ? "true" : "false");
+                if (!rc)
+                        rc = js_cstr(&b, r->baseline_trust);
+                if (!rc)
                         rc = vd_buf_adds(&b, ",\"baseline_source\":");
                 if (!rc)
                         rc = js_cstr(&b, r->baseline_source);
@@ -360,6 +365,9 @@ static int text_render(vd_sink *s, const vd_report *r, vd_buf *b) {
                         rc = vd_escape_display(b, r->guest_hostname ? r->guest_hostname : "?",
                                                strlen(r->guest_hostname ? r->guest_hostname : "?"));
         }
+        if (!rc && r->baseline_trust)
+                rc = vd_buf_addf(b, "\n  baseline signature %s%s", r->baseline_trust,
+                                 r->baseline_verified ? "" : ": a modified baseline would go unnoticed");
         if (!rc)
                 rc = vd_buf_addf(b, "\n  scan id %s\n", r->scan_id);
         if (!rc && r->may_be_inconsistent)

@@ -19,6 +19,8 @@ typedef struct vd_report {
         const char *source_kind, *source;
         const char *baseline_path, *baseline_source, *baseline_digest;
         int64_t baseline_created_ns;
+        const char *baseline_trust; /* "verified (signer ...)", "unverified (...)" */
+        bool baseline_verified;
         int64_t started_ns, duration_ns;
         const vd_events *events; /* in compare order (by path) */
         const vd_warning *warnings;

@@ -282,3 +282,36 @@ Test(cli, sha256_baselines_scan_with_sha256) {
         th_run_free(&r);
         free(s);
 }
+
+Test(cli, signed_baselines_are_verified_and_tampering_exits_3) {
+        char *k = th_join(work, "k"), *s = th_join(work, "s.vdb");
+        th_run r = th_vmdrift("key" A "generate" A "--out" A "%s", k);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        th_run_free(&r);
+        r = th_vmdrift("baseline" A "capture" A "--dir" A "%s" A "-o" A "%s" A "--sign-key" A "%s", tmpl, s, k);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        cr_assert(strstr(r.out, "signed with key"), "%s", r.out);
+        th_run_free(&r);
+        r = th_vmdrift("scan" A "--baseline" A "%s" A "--dir" A "%s" A "--verify-key" A "%s.pub" A "--report" A "json", s, tmpl, k);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        cr_assert_eq(th_lines_with(r.out, "\"event\":\"summary\"", "\"baseline_verified\":true", NULL), 1, "%s", r.out);
+        th_run_free(&r);
+        /* No key: the scan runs and says the baseline is unverified. */
+        r = th_vmdrift("scan" A "--baseline" A "%s" A "--dir" A "%s", s, tmpl);
+        cr_assert_eq(r.status, 0);
+        cr_assert(strstr(r.out, "baseline signature unverified"), "%s", r.out);
+        th_run_free(&r);
+        /* One row edited with the sqlite3 tool. */
+        th_run c = th_exec((const char *const[]){"sqlite3", s, "UPDATE entries SET uid=0 WHERE uid=1000", NULL});
+        th_run_free(&c);
+        r = th_vmdrift("scan" A "--baseline" A "%s" A "--dir" A "%s" A "--verify-key" A "%s.pub", s, tmpl, k);
+        cr_assert_eq(r.status, 3);
+        cr_assert(strstr(r.err, "modified"), "%s", r.err);
+        th_run_free(&r);
+        r = th_vmdrift("baseline" A "show" A "%s" A "--verify-key" A "%s.pub", vdb, k);
+        cr_assert_eq(r.status, 3, "the unsigned baseline is refused when a key is given");
+        cr_assert(strstr(r.err, "not signed"), "%s", r.err);
+        th_run_free(&r);
+        free(k);
+        free(s);
+}
