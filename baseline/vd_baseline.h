@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "vd_entry.h"
 #include "vd_err.h"
@@ -64,6 +65,9 @@ int vd_baseline_load(const char *path, vd_baseline **ret, vd_err *err);
  * check against, a stripped signature is tampering. VD_E_BASELINE (exit 3)
  * if it does not verify; VD_E_INPUT if the key is unusable. */
 int vd_baseline_verify(const vd_baseline *b, const char *path, const char *pub, vd_err *err);
+
+/* Write b as sorted ND-JSON (see vd_export.c); the hash key is never exported. */
+int vd_baseline_export(const vd_baseline *b, FILE *out, vd_err *err);
 
 /* Hex SHA-256 of policy text (for policy_digest). */
 int vd_digest_hex(const void *p, size_t n, char out[65]);

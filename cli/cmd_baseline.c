@@ -8,6 +8,8 @@
 
 #include "cli.h"
 #include "vd_baseline.h"
+#include "vd_compare.h"
+#include "vd_report.h"
 #include "vd_policy.h"
 #include "vd_str.h"
 
@@ -31,6 +33,8 @@ static const char capture_usage[] =
         "  -o, --output FILE    the baseline to write\n"
         "  --hash ALGO          xxh3-128 (default, keyed with a per-baseline secret) or sha256\n"
         "  --sign-key KEY       sign the baseline with this Ed25519 private key (vmdrift key generate)\n"
+        "  --key-from OLD       reuse OLD baseline's hash algorithm and key, so that the two\n"
+        "                       compare content (baseline diff OLD NEW; template v1 -> v2)\n"
         "  -q, --quiet          print nothing but errors\n"
         "  -h, --help           this help\n"
         "\n"
@@ -44,23 +48,41 @@ static const char show_usage[] =
         "exit codes: 0 ok, 2 usage error, 3 missing, damaged or foreign baseline\n";
 
 static const char baseline_usage[] =
-        "usage: vmdrift baseline <capture|show> ...\n"
+        "usage: vmdrift baseline <capture|show|export|diff> ...\n"
         "\n"
         "  capture   record a baseline of a template\n"
-        "  show      print what a baseline holds\n";
+        "  show      print what a baseline holds\n"
+        "  export    write a baseline as sorted ND-JSON (stable across runs)\n"
+        "  diff      what changed between two baselines (e.g. template v1 and v2), as drift events\n";
 
-enum { OPT_HASH = 256, OPT_ENTRIES, OPT_SIGN_KEY, OPT_VERIFY_KEY };
+static const char export_usage[] =
+        "usage: vmdrift baseline export FILE [--verify-key PUB] [-o OUT]\n"
+        "\n"
+        "Write the baseline as ND-JSON: a \"baseline\" record, one \"entry\" record per\n"
+        "entry in path order, then \"fact\" and \"package\" records. The same baseline\n"
+        "always exports to the same bytes. The hash key is never exported.\n"
+        "exit codes: 0 ok, 2 usage error, 3 missing, damaged or unverified baseline\n";
+
+static const char diff_usage[] =
+        "usage: vmdrift baseline diff A B [--verify-key PUB] [--report SPEC]... [--fail-on SEVERITY]\n"
+        "\n"
+        "Compare baseline B against baseline A (for example template v2 against v1)\n"
+        "and report the differences as drift events, like a scan: text[:FILE] or json[:FILE].\n"
+        "exit codes: 0 no differences, 1 differences, 2 usage error, 3 bad baseline\n";
+
+enum { OPT_HASH = 256, OPT_ENTRIES, OPT_SIGN_KEY, OPT_VERIFY_KEY, OPT_KEY_FROM };
 
 static int capture(int argc, char **argv) {
         static const struct option lo[] = {CLI_SOURCE_LONGOPTS,
                                            {"output", required_argument, NULL, 'o'},
                                            {"hash", required_argument, NULL, OPT_HASH},
                                            {"sign-key", required_argument, NULL, OPT_SIGN_KEY},
+                                           {"key-from", required_argument, NULL, OPT_KEY_FROM},
                                            {"quiet", no_argument, NULL, 'q'},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
         cli_source_opts so = {0};
-        const char *out = NULL, *sign_key = NULL;
+        const char *out = NULL, *sign_key = NULL, *key_from = NULL;
         int algo = VD_HASH_XXH3, c;
         bool quiet = false;
         optind = 1;
@@ -80,6 +102,7 @@ static int capture(int argc, char **argv) {
                         break;
                 case 'q': quiet = true; break;
                 case OPT_SIGN_KEY: sign_key = optarg; break;
+                case OPT_KEY_FROM: key_from = optarg; break;
                 case 'h': fputs(capture_usage, stdout); return 0;
                 default: fputs(capture_usage, stderr); return EXIT_USAGE;
                 }
@@ -105,6 +128,16 @@ static int capture(int argc, char **argv) {
         }
         b->hash_algo = algo;
         b->sign_key = sign_key;
+        if (key_from) {
+                vd_baseline *old = NULL;
+                if (vd_baseline_load(key_from, &old, &err) < 0) {
+                        rc = cli_fail(&err);
+                        goto out;
+                }
+                b->hash_algo = algo = old->hash_algo;
+                memcpy(b->seed, old->seed, sizeof b->seed);
+                vd_baseline_free(old);
+        }
         if (sign_key && access(sign_key, R_OK) < 0) {
                 /* Before minutes of scanning, not after. */
                 vd_err_errno(&err, VD_E_INPUT, errno, "cannot read signing key '%s'", sign_key);
@@ -286,6 +319,154 @@ static int show(int argc, char **argv) {
         return 0;
 }
 
+static int load_checked(const char *path, const char *verify_key, vd_baseline **ret, vd_err *err) {
+        int r = vd_baseline_load(path, ret, err);
+        if (r == 0 && verify_key && (r = vd_baseline_verify(*ret, path, verify_key, err)) < 0) {
+                vd_baseline_free(*ret);
+                *ret = NULL;
+        }
+        return r;
+}
+
+static int export_cmd(int argc, char **argv) {
+        static const struct option lo[] = {{"verify-key", required_argument, NULL, OPT_VERIFY_KEY},
+                                           {"output", required_argument, NULL, 'o'},
+                                           {"help", no_argument, NULL, 'h'},
+                                           {NULL, 0, NULL, 0}};
+        const char *verify_key = NULL, *out = NULL;
+        int c;
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "o:h", lo, NULL)) != -1) {
+                switch (c) {
+                case OPT_VERIFY_KEY: verify_key = optarg; break;
+                case 'o': out = optarg; break;
+                case 'h': fputs(export_usage, stdout); return 0;
+                default: fputs(export_usage, stderr); return EXIT_USAGE;
+                }
+        }
+        if (optind != argc - 1)
+                return cli_usage("baseline export", "expected exactly one baseline FILE");
+        vd_err err = VD_ERR_INIT;
+        vd_baseline *b = NULL;
+        if (load_checked(argv[optind], verify_key, &b, &err) < 0)
+                return cli_fail(&err);
+        FILE *f = out ? fopen(out, "we") : stdout;
+        int rc = 0;
+        if (!f) {
+                vd_err_errno(&err, VD_E_IO, errno, "cannot create '%s'", out);
+                rc = cli_fail(&err);
+        } else {
+                if (vd_baseline_export(b, f, &err) < 0)
+                        rc = cli_fail(&err);
+                if (out && fclose(f) != 0 && rc == 0) {
+                        vd_err_errno(&err, VD_E_IO, errno, "cannot write '%s'", out);
+                        rc = cli_fail(&err);
+                }
+        }
+        vd_baseline_free(b);
+        return rc;
+}
+
+static int diff_cmd(int argc, char **argv) {
+        enum { OPT_REPORT = 300, OPT_FAILON };
+        static const struct option lo[] = {{"verify-key", required_argument, NULL, OPT_VERIFY_KEY},
+                                           {"report", required_argument, NULL, OPT_REPORT},
+                                           {"fail-on", required_argument, NULL, OPT_FAILON},
+                                           {"help", no_argument, NULL, 'h'},
+                                           {NULL, 0, NULL, 0}};
+        const char *verify_key = NULL, *reports[16];
+        size_t n_reports = 0;
+        int fail_on = VD_SEV_INFO, c;
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+                switch (c) {
+                case OPT_VERIFY_KEY: verify_key = optarg; break;
+                case OPT_REPORT:
+                        if (n_reports == 16)
+                                return cli_usage("baseline diff", "at most 16 --report options");
+                        reports[n_reports++] = optarg;
+                        break;
+                case OPT_FAILON:
+                        if ((fail_on = vd_severity_from_name(optarg)) < 0)
+                                return cli_usage("baseline diff", "--fail-on expects info, low, medium, high or critical");
+                        break;
+                case 'h': fputs(diff_usage, stdout); return 0;
+                default: fputs(diff_usage, stderr); return EXIT_USAGE;
+                }
+        }
+        if (optind != argc - 2)
+                return cli_usage("baseline diff", "expected two baselines: A B");
+        if (n_reports == 0)
+                reports[n_reports++] = "text";
+        const char *pa = argv[optind], *pb = argv[optind + 1];
+        vd_err err = VD_ERR_INIT;
+        vd_baseline *a = NULL, *b = NULL;
+        vd_policy *pol = NULL;
+        vd_sink *sinks[16] = {0};
+        vd_events ev;
+        vd_events_init(&ev);
+        int rc = 0;
+        for (size_t i = 0; i < n_reports; i++)
+                if (vd_sink_open(reports[i], &sinks[i], &err) < 0) {
+                        rc = cli_fail(&err);
+                        goto out;
+                }
+        if (load_checked(pa, verify_key, &a, &err) < 0 || load_checked(pb, verify_key, &b, &err) < 0 ||
+            vd_policy_new_default(&pol, &err) < 0) {
+                rc = cli_fail(&err);
+                goto out;
+        }
+        /* Content hashes compare only under the same algorithm and key. */
+        vd_warning keyw = {NULL, 0, (char *)"the baselines use different hash keys or algorithms: content is "
+                                            "compared by size only (capture B with --key-from A)"};
+        bool keys_differ = a->hash_algo != b->hash_algo ||
+                           (a->hash_algo == VD_HASH_XXH3 && memcmp(a->seed, b->seed, sizeof a->seed) != 0);
+        if (keys_differ)
+                vd_policy_ignore(pol, VD_A_HASH);
+        if (vd_compare(&a->entries, &b->entries, pol, &ev, &err) < 0) {
+                rc = cli_fail(&err);
+                goto out;
+        }
+        vd_report rep;
+        memset(&rep, 0, sizeof rep);
+        snprintf(rep.scan_id, sizeof rep.scan_id, "diff-%.15s-%.15s", a->content_digest, b->content_digest);
+        rep.source_kind = "baseline";
+        rep.source = pb;
+        rep.baseline_path = pa;
+        rep.baseline_source = a->source;
+        rep.baseline_digest = a->content_digest;
+        rep.baseline_created_ns = a->created_ns;
+        rep.baseline_trust = verify_key ? "verified" : "unverified (no --verify-key)";
+        rep.baseline_verified = verify_key != NULL;
+        rep.started_ns = b->created_ns;
+        rep.events = &ev;
+        rep.warnings = keys_differ ? &keyw : NULL;
+        rep.n_warnings = keys_differ ? 1 : 0;
+        rep.entries_scanned = b->entries.n;
+        rep.fail_on = fail_on;
+        for (size_t i = 0; i < ev.n; i++)
+                if (ev.v[i].severity >= fail_on)
+                        rep.exit_code = EXIT_DRIFT;
+        rc = rep.exit_code;
+        for (size_t i = 0; i < n_reports; i++) {
+                vd_err e2 = VD_ERR_INIT;
+                if (vd_sink_write(sinks[i], &rep, &e2) < 0 || vd_sink_close(sinks[i], &e2) < 0)
+                        rc = cli_fail(&e2);
+                sinks[i] = NULL;
+        }
+out:
+        for (size_t i = 0; i < n_reports; i++)
+                if (sinks[i]) {
+                        vd_err e2 = VD_ERR_INIT;
+                        vd_sink_close(sinks[i], &e2);
+                }
+        vd_events_release(&ev);
+        vd_baseline_free(a);
+        vd_baseline_free(b);
+        vd_policy_free(pol);
+        return rc;
+}
+
 int cmd_baseline(int argc, char **argv) {
         if (argc < 2) {
                 fputs(baseline_usage, stderr);
@@ -299,6 +480,10 @@ int cmd_baseline(int argc, char **argv) {
                 return capture(argc - 1, argv + 1);
         if (strcmp(argv[1], "show") == 0)
                 return show(argc - 1, argv + 1);
+        if (strcmp(argv[1], "export") == 0)
+                return export_cmd(argc - 1, argv + 1);
+        if (strcmp(argv[1], "diff") == 0)
+                return diff_cmd(argc - 1, argv + 1);
         fprintf(stderr, "vmdrift baseline: unknown subcommand '%s'\n\n%s", argv[1], baseline_usage);
         return EXIT_USAGE;
 }

@@ -315,3 +315,43 @@ Test(cli, signed_baselines_are_verified_and_tampering_exits_3) {
         free(k);
         free(s);
 }
+
+Test(cli, export_is_stable_and_never_leaks_the_hash_key) {
+        th_run a = th_vmdrift("baseline" A "export" A "%s", vdb), b = th_vmdrift("baseline" A "export" A "%s", vdb);
+        cr_assert_eq(a.status, 0, "%s", a.err);
+        cr_assert_str_eq(a.out, b.out, "the same baseline exports to the same bytes");
+        cr_assert_eq(th_lines_with(a.out, "\"record\":\"baseline\"", NULL), 1);
+        cr_assert_eq(th_lines_with(a.out, "\"record\":\"entry\"", "\"path\":\"/usr/bin/alias\"", "\"target\":\"/usr/bin/tool\"", NULL), 1, "%s", a.out);
+        cr_assert_null(strstr(a.out, "hash_key"));
+        th_run k = th_exec((const char *const[]){"sqlite3", vdb, "SELECT value FROM meta WHERE key='hash_key'", NULL});
+        k.out[strcspn(k.out, "\n")] = '\0';
+        cr_assert_gt(strlen(k.out), 10);
+        cr_assert_null(strstr(a.out, k.out), "the key's bytes appear nowhere in the export");
+        th_run_free(&k);
+        th_run_free(&a);
+        th_run_free(&b);
+}
+
+Test(cli, diff_of_two_baselines_reports_template_changes) {
+        char *v2 = th_join(work, "v2.vdb"), *other = th_join(work, "other.vdb");
+        th_write(tmpl, "etc/motd", "v2\n");
+        th_write(tmpl, "etc/hostname", "template-v2\n");
+        th_run r = th_vmdrift("baseline" A "capture" A "-q" A "--dir" A "%s" A "-o" A "%s" A "--key-from" A "%s", tmpl, v2, vdb);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        th_run_free(&r);
+        r = th_vmdrift("baseline" A "diff" A "%s" A "%s" A "--report" A "json", vdb, v2);
+        cr_assert_eq(r.status, 1, "%s", r.err);
+        cr_assert_eq(th_lines_with(r.out, "\"path\":\"/etc/motd\"", "\"change\":\"added\"", NULL), 1, "%s", r.out);
+        cr_assert_eq(th_lines_with(r.out, "\"path\":\"/etc/hostname\"", "\"hash\":{", NULL), 1, "%s", r.out);
+        cr_assert_eq(th_lines_with(r.out, "\"event\":\"warning\"", NULL), 0, "%s", r.out);
+        th_run_free(&r);
+        /* Independent keys: no content claims, and a warning that says why. */
+        r = th_vmdrift("baseline" A "capture" A "-q" A "--dir" A "%s" A "-o" A "%s", tmpl, other);
+        th_run_free(&r);
+        r = th_vmdrift("baseline" A "diff" A "%s" A "%s" A "--report" A "json", v2, other);
+        cr_assert_eq(r.status, 0, "same tree, different keys: no drift: %s", r.out);
+        cr_assert_eq(th_lines_with(r.out, "\"event\":\"warning\"", "different hash keys", NULL), 1, "%s", r.out);
+        th_run_free(&r);
+        free(v2);
+        free(other);
+}
