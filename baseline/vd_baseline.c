@@ -51,9 +51,43 @@ void vd_baseline_take_inventory(vd_baseline *b, vd_scan *s) {
         s->n_packages = 0;
 }
 
+static void history_release(vd_history *h) {
+        free(h->user);
+        free(h->host);
+        free(h->reason);
+        free(h->signer);
+        free(h->prev_digest);
+        free(h->paths);
+}
+
+int vd_baseline_add_history(vd_baseline *b, const vd_history *h) {
+        vd_history *nh = realloc(b->history, (b->n_history + 1) * sizeof *nh);
+        if (!nh)
+                return VD_E_NOMEM;
+        b->history = nh;
+        vd_history *d = &nh[b->n_history];
+        d->time_ns = h->time_ns;
+        d->n_changes = h->n_changes;
+        d->user = strdup(h->user ? h->user : "");
+        d->host = strdup(h->host ? h->host : "");
+        d->reason = strdup(h->reason ? h->reason : "");
+        d->signer = strdup(h->signer ? h->signer : "");
+        d->prev_digest = strdup(h->prev_digest ? h->prev_digest : "");
+        d->paths = strdup(h->paths ? h->paths : "");
+        if (!d->user || !d->host || !d->reason || !d->signer || !d->prev_digest || !d->paths) {
+                history_release(d);
+                return VD_E_NOMEM;
+        }
+        b->n_history++;
+        return 0;
+}
+
 void vd_baseline_free(vd_baseline *b) {
         if (!b)
                 return;
+        for (size_t i = 0; i < b->n_history; i++)
+                history_release(&b->history[i]);
+        free(b->history);
         vd_facts_free(b->facts, b->n_facts);
         vd_packages_free(b->packages, b->n_packages);
         free(b->tool_version);
@@ -210,6 +244,17 @@ static int compute_digest(const vd_baseline *b, struct kv kv[N_META], char out[6
                         dg_bytes(c, p->arch, strlen(p->arch), true);
                 }
         }
+        if (b->schema >= 3) {
+                dg_u64(c, b->n_history);
+                for (size_t i = 0; i < b->n_history; i++) {
+                        const vd_history *h = &b->history[i];
+                        dg_u64(c, (uint64_t)h->time_ns);
+                        dg_u64(c, h->n_changes);
+                        const char *f[] = {h->user, h->host, h->reason, h->signer, h->prev_digest, h->paths};
+                        for (size_t k = 0; k < 6; k++)
+                                dg_bytes(c, f[k], strlen(f[k]), true);
+                }
+        }
         unsigned char md[32];
         unsigned int len = 0;
         int ok = EVP_DigestFinal_ex(c, md, &len) == 1;
@@ -233,7 +278,10 @@ static const char schema_sql[] =
         " hash_algo INTEGER NOT NULL, hash BLOB) WITHOUT ROWID;"
         "CREATE TABLE facts(key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;"
         "CREATE TABLE packages(name TEXT NOT NULL, arch TEXT NOT NULL, version TEXT NOT NULL,"
-        " release TEXT NOT NULL, epoch INTEGER NOT NULL);";
+        " release TEXT NOT NULL, epoch INTEGER NOT NULL);"
+        "CREATE TABLE history(seq INTEGER PRIMARY KEY, time_ns INTEGER NOT NULL, user TEXT NOT NULL,"
+        " host TEXT NOT NULL, reason TEXT NOT NULL, signer TEXT NOT NULL, prev_digest TEXT NOT NULL,"
+        " paths TEXT NOT NULL, n_changes INTEGER NOT NULL);";
 
 static int insert_inventory(sqlite3 *db, const vd_baseline *b) {
         sqlite3_stmt *st = NULL;
@@ -257,6 +305,24 @@ static int insert_inventory(sqlite3 *db, const vd_baseline *b) {
                 sqlite3_bind_text(st, 3, p->version, -1, SQLITE_STATIC);
                 sqlite3_bind_text(st, 4, p->release, -1, SQLITE_STATIC);
                 sqlite3_bind_int(st, 5, p->epoch);
+                if (sqlite3_step(st) != SQLITE_DONE)
+                        rc = -1;
+                sqlite3_reset(st);
+        }
+        sqlite3_finalize(st);
+        if (rc < 0 || sqlite3_prepare_v2(db, "INSERT INTO history VALUES(?,?,?,?,?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK)
+                return -1;
+        for (size_t i = 0; i < b->n_history && rc == 0; i++) {
+                const vd_history *h = &b->history[i];
+                sqlite3_bind_int64(st, 1, (sqlite3_int64)i);
+                sqlite3_bind_int64(st, 2, h->time_ns);
+                sqlite3_bind_text(st, 3, h->user, -1, SQLITE_STATIC);
+                sqlite3_bind_text(st, 4, h->host, -1, SQLITE_STATIC);
+                sqlite3_bind_text(st, 5, h->reason, -1, SQLITE_STATIC);
+                sqlite3_bind_text(st, 6, h->signer, -1, SQLITE_STATIC);
+                sqlite3_bind_text(st, 7, h->prev_digest, -1, SQLITE_STATIC);
+                sqlite3_bind_text(st, 8, h->paths, -1, SQLITE_STATIC);
+                sqlite3_bind_int64(st, 9, (sqlite3_int64)h->n_changes);
                 if (sqlite3_step(st) != SQLITE_DONE)
                         rc = -1;
                 sqlite3_reset(st);
@@ -720,6 +786,32 @@ static int load_inventory(sqlite3 *db, vd_baseline *b, const char *path, vd_err 
         return r;
 }
 
+static int load_history(sqlite3 *db, vd_baseline *b, const char *path, vd_err *err) {
+        sqlite3_stmt *st = NULL;
+        int rc, r = 0;
+        if (sqlite3_prepare_v2(db,
+                               "SELECT time_ns, user, host, reason, signer, prev_digest, paths, n_changes FROM history"
+                               " ORDER BY seq",
+                               -1, &st, NULL) != SQLITE_OK)
+                return bad(err, path, "cannot read history: %s", sqlite3_errmsg(db));
+        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                vd_history h = {.time_ns = sqlite3_column_int64(st, 0),
+                                .user = (char *)col_text(st, 1, 256),
+                                .host = (char *)col_text(st, 2, 256),
+                                .reason = (char *)col_text(st, 3, 4096),
+                                .signer = (char *)col_text(st, 4, 64),
+                                .prev_digest = (char *)col_text(st, 5, 64),
+                                .paths = (char *)col_text(st, 6, 1 << 24),
+                                .n_changes = (uint64_t)sqlite3_column_int64(st, 7)};
+                if (!h.user || !h.host || !h.reason || !h.signer || !h.prev_digest || !h.paths)
+                        r = bad(err, path, "history record %zu is malformed", b->n_history + 1);
+                else if (vd_baseline_add_history(b, &h) < 0)
+                        r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+        }
+        sqlite3_finalize(st);
+        return r;
+}
+
 int vd_baseline_load(const char *path, vd_baseline **ret, vd_err *err) {
         vd_baseline *b = NULL;
         sqlite3 *db = NULL;
@@ -769,6 +861,8 @@ int vd_baseline_load(const char *path, vd_baseline **ret, vd_err *err) {
         if ((r = load_entries(db, b, path, err)) < 0)
                 goto out;
         if (b->schema >= 2 && (r = load_inventory(db, b, path, err)) < 0)
+                goto out;
+        if (b->schema >= 3 && (r = load_history(db, b, path, err)) < 0)
                 goto out;
         {
                 struct kv kv[N_META];

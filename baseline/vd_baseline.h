@@ -19,7 +19,7 @@
 #include "vd_source.h"
 
 #define VD_BASELINE_APP_ID 0x56444231 /* "VDB1" */
-#define VD_BASELINE_SCHEMA 2 /* 2: OS facts and packages */
+#define VD_BASELINE_SCHEMA 3 /* 2: OS facts and packages; 3: accept history */
 
 typedef struct vd_baseline {
         int schema;
@@ -43,7 +43,22 @@ typedef struct vd_baseline {
         size_t n_facts;
         vd_package *packages;    /* sorted by name, arch */
         size_t n_packages;
+        struct vd_history *history; /* oldest first */
+        size_t n_history;
 } vd_baseline;
+
+/* One accepted change set: who, when, why and what. */
+typedef struct vd_history {
+        int64_t time_ns;
+        char *user, *host, *reason;
+        char *signer;       /* key id that signed the result, or "" */
+        char *prev_digest;  /* content digest of the baseline it was accepted onto */
+        char *paths;        /* the accepted paths, one per line (escaped for display) */
+        uint64_t n_changes;
+} vd_history;
+
+/* Append a history record (copies every string). */
+int vd_baseline_add_history(vd_baseline *b, const vd_history *h);
 
 /* Move the facts and packages of a scan into b (the scan loses them). */
 void vd_baseline_take_inventory(vd_baseline *b, vd_scan *s);

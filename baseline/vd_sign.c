@@ -143,6 +143,15 @@ static EVP_PKEY *load_key(const char *path, bool private_key, vd_err *err) {
         return pk;
 }
 
+int vd_key_id(const char *path, bool private_key, char keyid[VD_KEYID_LEN + 1], vd_err *err) {
+        EVP_PKEY *pk = load_key(path, private_key, err);
+        if (!pk)
+                return err->code;
+        int r = keyid_of(pk, keyid) < 0 ? vd_err_set(err, VD_E_INTERNAL, "cannot read key '%s'", path) : 0;
+        EVP_PKEY_free(pk);
+        return r;
+}
+
 int vd_sign_digest(const char *key_path, const char *digest_hex, char sig_hex[2 * VD_SIG_LEN + 1],
                    char keyid[VD_KEYID_LEN + 1], vd_err *err) {
         EVP_PKEY *pk = load_key(key_path, true, err);

@@ -8,6 +8,8 @@
 #ifndef VD_SIGN_H
 #define VD_SIGN_H
 
+#include <stdbool.h>
+
 #include "vd_err.h"
 
 #define VD_SIG_LEN 64
@@ -20,6 +22,9 @@ int vd_key_generate(const char *name, vd_err *err);
  * (128 hex + NUL) and keyid (VD_KEYID_LEN hex + NUL). */
 int vd_sign_digest(const char *key_path, const char *digest_hex, char sig_hex[2 * VD_SIG_LEN + 1],
                    char keyid[VD_KEYID_LEN + 1], vd_err *err);
+
+/* The key id of a private (or, with private_key false, public) key file. */
+int vd_key_id(const char *path, bool private_key, char keyid[VD_KEYID_LEN + 1], vd_err *err);
 
 /* Verify sig_hex over digest_hex with the public key in pub_path. Returns 0,
  * or VD_E_BASELINE if the signature does not verify, VD_E_INPUT if the key

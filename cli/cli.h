@@ -15,6 +15,7 @@ int cmd_baseline(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_key(int argc, char **argv);
+int cmd_accept(int argc, char **argv);
 
 /* Print "vmdrift: <msg>" to stderr and return the exit code for err. */
 int cli_fail(const vd_err *err);

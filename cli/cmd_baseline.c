@@ -48,12 +48,13 @@ static const char show_usage[] =
         "exit codes: 0 ok, 2 usage error, 3 missing, damaged or foreign baseline\n";
 
 static const char baseline_usage[] =
-        "usage: vmdrift baseline <capture|show|export|diff> ...\n"
+        "usage: vmdrift baseline <capture|show|export|diff|accept> ...\n"
         "\n"
         "  capture   record a baseline of a template\n"
         "  show      print what a baseline holds\n"
         "  export    write a baseline as sorted ND-JSON (stable across runs)\n"
-        "  diff      what changed between two baselines (e.g. template v1 and v2), as drift events\n";
+        "  diff      what changed between two baselines (e.g. template v1 and v2), as drift events\n"
+        "  accept    write a new baseline that takes in legitimate changes, with the reason\n";
 
 static const char export_usage[] =
         "usage: vmdrift baseline export FILE [--verify-key PUB] [-o OUT]\n"
@@ -289,6 +290,16 @@ static int show(int argc, char **argv) {
         }
         if (b->n_facts)
                 vd_buf_addf(&m, "packages:        %zu recorded\n", b->n_packages);
+        for (size_t i = 0; i < b->n_history; i++) {
+                const vd_history *h = &b->history[i];
+                vd_buf_addf(&m, "accepted:        ");
+                vd_time_rfc3339(&m, h->time_ns);
+                vd_buf_addf(&m, " by %s on %s: %llu change%s%s%s; reason: ", h->user, h->host,
+                            (unsigned long long)h->n_changes, h->n_changes == 1 ? "" : "s",
+                            h->signer[0] ? ", signed by " : "", h->signer);
+                vd_escape_display(&m, h->reason, strlen(h->reason));
+                vd_buf_addc(&m, '\n');
+        }
         fputs(m.buf, stdout);
         if (entries) {
                 for (size_t i = 0; i < b->entries.n; i++) {
@@ -484,6 +495,8 @@ int cmd_baseline(int argc, char **argv) {
                 return export_cmd(argc - 1, argv + 1);
         if (strcmp(argv[1], "diff") == 0)
                 return diff_cmd(argc - 1, argv + 1);
+        if (strcmp(argv[1], "accept") == 0)
+                return cmd_accept(argc - 1, argv + 1);
         fprintf(stderr, "vmdrift baseline: unknown subcommand '%s'\n\n%s", argv[1], baseline_usage);
         return EXIT_USAGE;
 }

@@ -67,6 +67,33 @@ const vd_entry *vd_entries_find(const vd_entries *es, const char *path, size_t l
 
 vd_entry *vd_entry_new(void) { return calloc(1, sizeof(vd_entry)); }
 
+vd_entry *vd_entry_dup(const vd_entry *e) {
+        vd_entry *d = vd_entry_new();
+        if (!d)
+                return NULL;
+        *d = *e;
+        d->path = d->uname = d->gname = d->target = NULL;
+        d->xattrs = NULL;
+        d->n_xattrs = 0;
+        bool ok = vd_entry_set_path(d, e->path, e->path_len) == 0;
+        if (ok && e->uname)
+                ok = (d->uname = strdup(e->uname)) != NULL;
+        if (ok && e->gname)
+                ok = (d->gname = strdup(e->gname)) != NULL;
+        if (ok && e->target) {
+                ok = (d->target = malloc(e->target_len + 1)) != NULL;
+                if (ok)
+                        memcpy(d->target, e->target, e->target_len + 1);
+        }
+        for (size_t i = 0; ok && i < e->n_xattrs; i++)
+                ok = vd_entry_add_xattr(d, e->xattrs[i].name, e->xattrs[i].value, e->xattrs[i].len) == 0;
+        if (!ok) {
+                vd_entry_free(d);
+                return NULL;
+        }
+        return d;
+}
+
 void vd_entry_free(vd_entry *e) {
         if (!e)
                 return;

@@ -90,6 +90,8 @@ void vd_entries_sort(vd_entries *es);
 const vd_entry *vd_entries_find(const vd_entries *es, const char *path, size_t len);
 
 vd_entry *vd_entry_new(void);
+/* A deep copy, or NULL when out of memory. */
+vd_entry *vd_entry_dup(const vd_entry *e);
 void vd_entry_free(vd_entry *e);
 int vd_entry_set_path(vd_entry *e, const char *p, size_t n);
 int vd_entry_add_xattr(vd_entry *e, const char *name, const void *value, size_t len);

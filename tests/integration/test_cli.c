@@ -2,6 +2,8 @@
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +13,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "vd_baseline.h"
 
 #define A "\x1f"
 
@@ -262,7 +265,9 @@ Test(cli, help_on_every_command_and_version) {
 Test(cli, baseline_show_lists_metadata_and_entries) {
         th_run r = th_vmdrift("baseline" A "show" A "%s" A "--entries", vdb);
         cr_assert_eq(r.status, 0, "%s", r.err);
-        cr_assert(strstr(r.out, "schema:          2"), "%s", r.out);
+        char want_schema[64];
+        snprintf(want_schema, sizeof want_schema, "schema:          %d\n", VD_BASELINE_SCHEMA);
+        cr_assert(strstr(r.out, want_schema), "%s", r.out);
         cr_assert(strstr(r.out, "xxh3-128"), "%s", r.out);
         cr_assert(strstr(r.out, "/usr/bin/alias -> /usr/bin/tool"), "%s", r.out);
         cr_assert(strstr(r.out, "resolved through the source's own passwd/group"), "%s", r.out);
@@ -354,4 +359,110 @@ Test(cli, diff_of_two_baselines_reports_template_changes) {
         th_run_free(&r);
         free(v2);
         free(other);
+}
+
+Test(cli, accept_takes_in_chosen_changes_with_a_reason_and_never_in_place) {
+        char *k = th_join(work, "k"), *s = th_join(work, "s.vdb"), *n1 = th_join(work, "n1.vdb"), *n2 = th_join(work, "n2.vdb");
+        th_run r = th_vmdrift("key" A "generate" A "--out" A "%s", k);
+        th_run_free(&r);
+        r = th_vmdrift("baseline" A "capture" A "-q" A "--dir" A "%s" A "-o" A "%s" A "--sign-key" A "%s", tmpl, s, k);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        th_run_free(&r);
+        th_write(tmpl, "etc/ssh/sshd_config", "Port 2222\n");
+        th_write(tmpl, "opt/app/new.conf", "x\n");
+
+        r = th_vmdrift("baseline" A "accept" A "--baseline" A "%s" A "--dir" A "%s" A "-o" A "%s", s, tmpl, n1);
+        cr_assert_eq(r.status, 2, "a reason is required");
+        th_run_free(&r);
+        r = th_vmdrift("baseline" A "accept" A "--baseline" A "%s" A "--dir" A "%s" A "-o" A "%s" A "--reason" A "x", s, tmpl, s);
+        cr_assert_eq(r.status, 2);
+        cr_assert(strstr(r.err, "never rewrites a baseline in place"), "%s", r.err);
+        th_run_free(&r);
+
+        /* Only /etc/ssh: the new /opt tree stays drift. */
+        r = th_vmdrift("baseline" A "accept" A "--baseline" A "%s" A "--dir" A "%s" A "-o" A "%s" A "--path" A "/etc/ssh" A
+                       "--reason" A "CHG-1234 move sshd to 2222" A "--sign-key" A "%s" A "--verify-key" A "%s.pub",
+                       s, tmpl, n1, k, k);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        cr_assert(strstr(r.out, "accepted 1 change"), "%s", r.out);
+        th_run_free(&r);
+        r = th_vmdrift("scan" A "--baseline" A "%s" A "--dir" A "%s" A "--verify-key" A "%s.pub" A "--report" A "json", n1, tmpl, k);
+        cr_assert_eq(r.status, 1, "%s", r.err);
+        cr_assert_eq(th_lines_with(r.out, "\"path\":\"/etc/ssh/sshd_config\"", NULL), 0, "accepted: %s", r.out);
+        cr_assert_eq(th_lines_with(r.out, "\"path\":\"/opt/app/new.conf\"", "\"added\"", NULL), 1, "not accepted: %s", r.out);
+        th_run_free(&r);
+        r = th_vmdrift("baseline" A "show" A "%s" A "--verify-key" A "%s.pub", n1, k);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        cr_assert(strstr(r.out, "reason: CHG-1234 move sshd to 2222") && strstr(r.out, "signed by"), "%s", r.out);
+        th_run_free(&r);
+
+        /* Everything, on top of n1: history keeps both records; the rescan is clean. */
+        r = th_vmdrift("baseline" A "accept" A "--baseline" A "%s" A "--dir" A "%s" A "-o" A "%s" A "--reason" A "app v2", n1, tmpl, n2);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        th_run_free(&r);
+        r = th_vmdrift("scan" A "--baseline" A "%s" A "--dir" A "%s", n2, tmpl);
+        cr_assert_eq(r.status, 0, "%s", r.out);
+        th_run_free(&r);
+        r = th_vmdrift("baseline" A "show" A "%s", n2);
+        cr_assert_eq(th_lines_with(r.out, "accepted:", NULL), 2, "%s", r.out);
+        th_run_free(&r);
+        free(k);
+        free(s);
+        free(n1);
+        free(n2);
+}
+
+/* Returns true if the process was still running when killed. */
+static bool kill_during(const char *const argv[], unsigned delay_us) {
+        pid_t pid = fork();
+        if (pid == 0) {
+                int devnull = open("/dev/null", O_WRONLY);
+                dup2(devnull, 1);
+                dup2(devnull, 2);
+                execv(argv[0], (char *const *)argv);
+                _exit(127);
+        }
+        usleep(delay_us);
+        kill(pid, SIGKILL);
+        int st = 0;
+        waitpid(pid, &st, 0);
+        return WIFSIGNALED(st);
+}
+
+Test(cli, kill_9_during_capture_or_accept_never_leaves_a_bad_baseline, .timeout = 300) {
+        /* Enough files that a capture takes a while. */
+        for (int i = 0; i < 6000; i++) {
+                char rel[64];
+                snprintf(rel, sizeof rel, "bulk/d%d/f%d", i % 60, i);
+                th_write(tmpl, rel, "some content to hash\n");
+        }
+        char *k = th_join(work, "k"), *t = th_join(work, "target.vdb"), *pub;
+        asprintf(&pub, "%s.pub", k);
+        th_run r = th_vmdrift("key" A "generate" A "--out" A "%s", k);
+        th_run_free(&r);
+        r = th_vmdrift("baseline" A "capture" A "-q" A "--dir" A "%s" A "-o" A "%s" A "--sign-key" A "%s", tmpl, t, k);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        th_run_free(&r);
+        th_write(tmpl, "bulk/changed", "drift\n");
+        char *acc = th_join(work, "acc.vdb");
+        unsigned killed = 0;
+        for (unsigned i = 0; i < 16; i++) {
+                const char *cap[] = {VMDRIFT_BIN_PATH, "baseline", "capture", "-q", "--dir", tmpl, "-o", t, "--sign-key", k, NULL};
+                const char *ac[] = {VMDRIFT_BIN_PATH, "baseline", "accept", "-q", "--baseline", t, "--dir", tmpl,
+                                    "-o", acc, "--reason", "crash test", "--sign-key", k, NULL};
+                killed += kill_during(i % 2 ? ac : cap, 5000 + i * 9000);
+                r = th_vmdrift("baseline" A "show" A "%s" A "--verify-key" A "%s", t, pub);
+                cr_assert_eq(r.status, 0, "after kill %u the baseline must still load and verify: %s", i, r.err);
+                th_run_free(&r);
+                if (access(acc, F_OK) == 0) {
+                        r = th_vmdrift("baseline" A "show" A "%s" A "--verify-key" A "%s", acc, pub);
+                        cr_assert_eq(r.status, 0, "an accepted baseline that exists is whole: %s", r.err);
+                        th_run_free(&r);
+                }
+        }
+        cr_assert_geq(killed, 8, "most kills must land while the command runs (%u did)", killed);
+        free(k);
+        free(t);
+        free(pub);
+        free(acc);
 }

@@ -1,0 +1,257 @@
+/* vmdrift baseline accept: turn legitimate drift into a new baseline. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "vd_baseline.h"
+#include "vd_compare.h"
+#include "vd_policy.h"
+#include "vd_sign.h"
+#include "vd_str.h"
+
+#define MAX_PATHS 64
+
+static const char accept_usage[] =
+        "usage: vmdrift baseline accept --baseline OLD SOURCE -o NEW --reason TEXT\n"
+        "                               [--path GLOB]... [--sign-key KEY] [--verify-key PUB]\n"
+        "\n"
+        "Write NEW: OLD with the current state of the source taken in, for every change\n"
+        "or only for the paths given (a GLOB matches the whole path, '*' crosses '/';\n"
+        "a directory also takes in everything below it). OLD is never modified; NEW\n"
+        "keeps OLD's hash key and history, plus a record of who, when, why and what.\n"
+        "\n" CLI_SOURCE_HELP
+        "\n"
+        "options:\n"
+        "  --baseline OLD       the baseline to start from\n"
+        "  -o, --output NEW     the baseline to write (never OLD itself)\n"
+        "  --reason TEXT        why the change is legitimate (required; kept in the history)\n"
+        "  --path GLOB          accept only changes at matching paths (repeatable)\n"
+        "  --sign-key KEY       sign NEW\n"
+        "  --verify-key PUB     refuse an OLD whose signature does not verify\n"
+        "  -q, --quiet          print nothing but errors\n"
+        "\n"
+        "exit codes: 0 written, 2 usage error, 3 runtime error (nothing written)\n";
+
+enum { OPT_BASELINE = 256, OPT_REASON, OPT_PATH, OPT_SIGN_KEY, OPT_VERIFY_KEY };
+
+static bool matches(const char *const *globs, size_t n, const char *path, size_t len) {
+        if (n == 0)
+                return true;
+        for (size_t i = 0; i < n; i++) {
+                size_t gl = strlen(globs[i]);
+                if (fnmatch(globs[i], path, 0) == 0)
+                        return true;
+                /* A directory takes in its subtree. */
+                if (len > gl && strncmp(path, globs[i], gl) == 0 && (path[gl] == '/' || globs[i][gl - 1] == '/'))
+                        return true;
+        }
+        return false;
+}
+
+static const char *who(void) {
+        const char *s = getenv("SUDO_USER");
+        if (s && *s)
+                return s;
+        struct passwd *pw = getpwuid(getuid());
+        return pw ? pw->pw_name : "?";
+}
+
+int cmd_accept(int argc, char **argv) {
+        static const struct option lo[] = {CLI_SOURCE_LONGOPTS,
+                                           {"baseline", required_argument, NULL, OPT_BASELINE},
+                                           {"output", required_argument, NULL, 'o'},
+                                           {"reason", required_argument, NULL, OPT_REASON},
+                                           {"path", required_argument, NULL, OPT_PATH},
+                                           {"sign-key", required_argument, NULL, OPT_SIGN_KEY},
+                                           {"verify-key", required_argument, NULL, OPT_VERIFY_KEY},
+                                           {"quiet", no_argument, NULL, 'q'},
+                                           {"help", no_argument, NULL, 'h'},
+                                           {NULL, 0, NULL, 0}};
+        cli_source_opts so = {0};
+        const char *old_path = NULL, *out = NULL, *reason = NULL, *sign_key = NULL, *verify_key = NULL;
+        const char *globs[MAX_PATHS];
+        size_t n_globs = 0;
+        bool quiet = false;
+        int c;
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "o:qh", lo, NULL)) != -1) {
+                int sr = cli_source_opt(&so, c, optarg, "baseline accept");
+                if (sr == 1)
+                        continue;
+                if (sr == EXIT_USAGE)
+                        return EXIT_USAGE;
+                switch (c) {
+                case OPT_BASELINE: old_path = optarg; break;
+                case 'o': out = optarg; break;
+                case OPT_REASON: reason = optarg; break;
+                case OPT_PATH:
+                        if (n_globs == MAX_PATHS)
+                                return cli_usage("baseline accept", "at most %d --path options", MAX_PATHS);
+                        if (optarg[0] != '/')
+                                return cli_usage("baseline accept", "--path '%s': paths are absolute inside the guest", optarg);
+                        globs[n_globs++] = optarg;
+                        break;
+                case OPT_SIGN_KEY: sign_key = optarg; break;
+                case OPT_VERIFY_KEY: verify_key = optarg; break;
+                case 'q': quiet = true; break;
+                case 'h': fputs(accept_usage, stdout); return 0;
+                default: fputs(accept_usage, stderr); return EXIT_USAGE;
+                }
+        }
+        if (optind < argc)
+                return cli_usage("baseline accept", "unexpected argument '%s'", argv[optind]);
+        if (!old_path || !out)
+                return cli_usage("baseline accept", "--baseline OLD and -o NEW are required");
+        if (!reason || !*reason)
+                return cli_usage("baseline accept", "--reason TEXT is required: say why this change is legitimate");
+        if (cli_source_check(&so, "baseline accept"))
+                return EXIT_USAGE;
+        struct stat so_st, sn_st;
+        if (strcmp(old_path, out) == 0 ||
+            (stat(old_path, &so_st) == 0 && stat(out, &sn_st) == 0 && so_st.st_dev == sn_st.st_dev &&
+             so_st.st_ino == sn_st.st_ino))
+                return cli_usage("baseline accept", "NEW must not be OLD: accept never rewrites a baseline in place");
+
+        vd_err err = VD_ERR_INIT;
+        vd_baseline *old = NULL, *nb = NULL;
+        vd_source *src = NULL;
+        vd_policy *pol = NULL;
+        vd_scan scan;
+        vd_events ev;
+        vd_scan_init(&scan);
+        vd_events_init(&ev);
+        vd_buf paths;
+        vd_buf_init(&paths, 0);
+        int rc = 0;
+        char signer[VD_KEYID_LEN + 1] = "";
+        if (vd_baseline_load(old_path, &old, &err) < 0 ||
+            (verify_key && vd_baseline_verify(old, old_path, verify_key, &err) < 0) ||
+            (sign_key && vd_key_id(sign_key, true, signer, &err) < 0) || vd_policy_new_default(&pol, &err) < 0 ||
+            cli_open_source(&so, true, &src, &err) < 0) {
+                rc = cli_fail(&err);
+                goto out;
+        }
+        vd_scan_opts o;
+        vd_scan_opts_init(&o);
+        o.hash_algo = old->hash_algo;
+        memcpy(o.seed, old->seed, sizeof o.seed);
+        o.one_file_system = so.one_file_system;
+        o.threads = so.threads;
+        o.max_depth = so.max_depth;
+        if (vd_source_scan(src, &o, &scan, &err) < 0 || vd_compare(&old->entries, &scan.entries, pol, &ev, &err) < 0 ||
+            vd_baseline_new(&nb, &err) < 0) {
+                rc = cli_fail(&err);
+                goto out;
+        }
+        /* NEW: OLD's entries, with every matching change replaced by what is there now. */
+        size_t accepted = 0, n_added = 0, n_removed = 0, n_changed = 0;
+        const vd_entries *cur = &scan.entries;
+        bool ok = true;
+        for (size_t i = 0; i < old->entries.n && ok; i++) {
+                const vd_entry *e = old->entries.v[i];
+                const vd_entry *now = vd_entries_find(cur, e->path, e->path_len);
+                bool take = matches(globs, n_globs, e->path, e->path_len);
+                const vd_entry *keep = take ? now : e; /* NULL: removed and accepted */
+                if (keep) {
+                        vd_entry *d = vd_entry_dup(keep);
+                        ok = d && vd_entries_push(&nb->entries, d) == 0;
+                }
+        }
+        for (size_t i = 0; i < cur->n && ok; i++) {
+                const vd_entry *e = cur->v[i];
+                if (!vd_entries_find(&old->entries, e->path, e->path_len) && matches(globs, n_globs, e->path, e->path_len)) {
+                        vd_entry *d = vd_entry_dup(e);
+                        ok = d && vd_entries_push(&nb->entries, d) == 0;
+                }
+        }
+        for (size_t i = 0; i < ev.n && ok; i++) {
+                const vd_event *x = &ev.v[i];
+                if (!matches(globs, n_globs, x->path, x->path_len))
+                        continue;
+                accepted++;
+                n_added += x->kind == VD_CH_ADDED;
+                n_removed += x->kind == VD_CH_REMOVED;
+                n_changed += x->kind == VD_CH_CHANGED;
+                ok = vd_buf_addf(&paths, "%s ", vd_change_kind_name(x->kind)) == 0 &&
+                     vd_escape_display(&paths, x->path, x->path_len) == 0 && vd_buf_addc(&paths, '\n') == 0;
+        }
+        if (!ok) {
+                vd_err_set(&err, VD_E_NOMEM, "out of memory");
+                rc = cli_fail(&err);
+                goto out;
+        }
+        vd_entries_sort(&nb->entries);
+        memcpy(nb->seed, old->seed, sizeof nb->seed);
+        nb->hash_algo = old->hash_algo;
+        nb->sign_key = sign_key;
+        nb->created_ns = vd_now_ns();
+        nb->owners_resolved = old->owners_resolved;
+        char host[256] = "";
+        gethostname(host, sizeof host - 1);
+        nb->source_kind = strdup(old->source_kind);
+        nb->source = strdup(old->source);
+        nb->hostname = strdup(host);
+        nb->policy_digest = strdup(old->policy_digest);
+        nb->policy_source = strdup(old->policy_source);
+        if (n_globs == 0)
+                vd_baseline_take_inventory(nb, &scan); /* the whole current state */
+        else { /* only some paths: the OS facts and packages stay OLD's */
+                vd_scan keep;
+                vd_scan_init(&keep);
+                for (size_t i = 0; i < old->n_facts && ok; i++)
+                        ok = vd_scan_add_fact(&keep, old->facts[i].key, old->facts[i].value) == 0;
+                for (size_t i = 0; i < old->n_packages && ok; i++) {
+                        const vd_package *p = &old->packages[i];
+                        ok = vd_scan_add_package(&keep, p->name, p->epoch, p->version, p->release, p->arch) == 0;
+                }
+                vd_baseline_take_inventory(nb, &keep);
+                vd_scan_release(&keep);
+        }
+        for (size_t i = 0; i < old->n_history && ok; i++)
+                ok = vd_baseline_add_history(nb, &old->history[i]) == 0;
+        vd_history h = {.time_ns = nb->created_ns,
+                        .user = (char *)who(),
+                        .host = host,
+                        .reason = (char *)reason,
+                        .signer = signer,
+                        .prev_digest = old->content_digest,
+                        .paths = paths.buf ? paths.buf : (char *)"",
+                        .n_changes = accepted};
+        if (ok)
+                ok = vd_baseline_add_history(nb, &h) == 0;
+        if (!ok || !nb->source_kind || !nb->source || !nb->hostname || !nb->policy_digest || !nb->policy_source) {
+                vd_err_set(&err, VD_E_NOMEM, "out of memory");
+                rc = cli_fail(&err);
+                goto out;
+        }
+        if (vd_baseline_write(nb, out, &err) < 0) {
+                rc = cli_fail(&err);
+                goto out;
+        }
+        if (!quiet) {
+                printf("accepted %zu change%s (%zu changed, %zu added, %zu removed) of %zu into %s\n", accepted,
+                       accepted == 1 ? "" : "s", n_changed, n_added, n_removed, ev.n, out);
+                printf("  reason: %s\n  by %s on %s%s%s\n", reason, h.user, host, signer[0] ? ", signed with key " : "",
+                       signer);
+                if (accepted < ev.n)
+                        printf("  %zu change%s not matching --path stay drift\n", ev.n - accepted,
+                               ev.n - accepted == 1 ? "" : "s");
+        }
+out:
+        vd_buf_release(&paths);
+        vd_events_release(&ev);
+        vd_scan_release(&scan);
+        vd_baseline_free(old);
+        vd_baseline_free(nb);
+        vd_policy_free(pol);
+        vd_source_close(src);
+        return rc;
+}
