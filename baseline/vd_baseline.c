@@ -29,6 +29,8 @@ int vd_baseline_new(vd_baseline **ret, vd_err *err) {
         if (!b)
                 return vd_err_set(err, VD_E_NOMEM, "out of memory");
         vd_entries_init(&b->entries);
+        vd_entries_init(&b->removed);
+        vd_entries_init(&b->deltas);
         b->schema = VD_BASELINE_SCHEMA;
         b->hash_algo = VD_HASH_XXH3;
         int r = vd_random_bytes(b->seed, sizeof b->seed, err);
@@ -88,6 +90,9 @@ void vd_baseline_free(vd_baseline *b) {
         for (size_t i = 0; i < b->n_history; i++)
                 history_release(&b->history[i]);
         free(b->history);
+        free(b->template_path);
+        vd_entries_release(&b->removed);
+        vd_entries_release(&b->deltas);
         vd_facts_free(b->facts, b->n_facts);
         vd_packages_free(b->packages, b->n_packages);
         free(b->tool_version);
@@ -126,7 +131,7 @@ static int meta_to_kv(const vd_baseline *b, struct kv kv[N_META]) {
         char created[32], schema[16], count[32], warns[32];
         snprintf(created, sizeof created, "%lld", (long long)b->created_ns);
         snprintf(schema, sizeof schema, "%d", b->schema);
-        snprintf(count, sizeof count, "%zu", b->entries.n);
+        snprintf(count, sizeof count, "%zu", b->resolved ? b->deltas.n : b->entries.n);
         snprintf(warns, sizeof warns, "%llu", (unsigned long long)b->capture_warnings);
         /* Sorted by key: the digest walks them in this order. */
         const char *vals[N_META] = {created,
@@ -225,9 +230,10 @@ static int compute_digest(const vd_baseline *b, struct kv kv[N_META], char out[6
                 dg_bytes(c, kv[i].key, strlen(kv[i].key), true);
                 dg_bytes(c, kv[i].val, strlen(kv[i].val), true);
         }
-        dg_u64(c, b->entries.n);
-        for (size_t i = 0; i < b->entries.n; i++)
-                dg_entry(c, b->entries.v[i], &xb);
+        const vd_entries *stored = b->resolved ? &b->deltas : &b->entries;
+        dg_u64(c, stored->n);
+        for (size_t i = 0; i < stored->n; i++)
+                dg_entry(c, stored->v[i], &xb);
         if (b->schema >= 2) {
                 dg_u64(c, b->n_facts);
                 for (size_t i = 0; i < b->n_facts; i++) {
@@ -245,6 +251,12 @@ static int compute_digest(const vd_baseline *b, struct kv kv[N_META], char out[6
                 }
         }
         if (b->schema >= 3) {
+                const char *tp = b->template_path ? b->template_path : "";
+                dg_bytes(c, tp, strlen(tp), true);
+                dg_bytes(c, b->template_digest, strlen(b->template_digest), true);
+                dg_u64(c, b->removed.n);
+                for (size_t i = 0; i < b->removed.n; i++)
+                        dg_bytes(c, b->removed.v[i]->path, b->removed.v[i]->path_len, true);
                 dg_u64(c, b->n_history);
                 for (size_t i = 0; i < b->n_history; i++) {
                         const vd_history *h = &b->history[i];
@@ -281,7 +293,9 @@ static const char schema_sql[] =
         " release TEXT NOT NULL, epoch INTEGER NOT NULL);"
         "CREATE TABLE history(seq INTEGER PRIMARY KEY, time_ns INTEGER NOT NULL, user TEXT NOT NULL,"
         " host TEXT NOT NULL, reason TEXT NOT NULL, signer TEXT NOT NULL, prev_digest TEXT NOT NULL,"
-        " paths TEXT NOT NULL, n_changes INTEGER NOT NULL);";
+        " paths TEXT NOT NULL, n_changes INTEGER NOT NULL);"
+        "CREATE TABLE lineage(key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;"
+        "CREATE TABLE removed(path BLOB PRIMARY KEY NOT NULL) WITHOUT ROWID;";
 
 static int insert_inventory(sqlite3 *db, const vd_baseline *b) {
         sqlite3_stmt *st = NULL;
@@ -310,6 +324,28 @@ static int insert_inventory(sqlite3 *db, const vd_baseline *b) {
                 sqlite3_reset(st);
         }
         sqlite3_finalize(st);
+        if (rc == 0 && b->template_path) {
+                if (sqlite3_prepare_v2(db, "INSERT INTO lineage VALUES(?,?)", -1, &st, NULL) != SQLITE_OK)
+                        return -1;
+                const char *kv2[2][2] = {{"template", b->template_path}, {"template_digest", b->template_digest}};
+                for (int i = 0; i < 2 && rc == 0; i++) {
+                        sqlite3_bind_text(st, 1, kv2[i][0], -1, SQLITE_STATIC);
+                        sqlite3_bind_text(st, 2, kv2[i][1], -1, SQLITE_STATIC);
+                        if (sqlite3_step(st) != SQLITE_DONE)
+                                rc = -1;
+                        sqlite3_reset(st);
+                }
+                sqlite3_finalize(st);
+                if (rc == 0 && sqlite3_prepare_v2(db, "INSERT INTO removed VALUES(?)", -1, &st, NULL) != SQLITE_OK)
+                        return -1;
+                for (size_t i = 0; i < b->removed.n && rc == 0; i++) {
+                        sqlite3_bind_blob(st, 1, b->removed.v[i]->path, (int)b->removed.v[i]->path_len, SQLITE_STATIC);
+                        if (sqlite3_step(st) != SQLITE_DONE)
+                                rc = -1;
+                        sqlite3_reset(st);
+                }
+                sqlite3_finalize(st);
+        }
         if (rc < 0 || sqlite3_prepare_v2(db, "INSERT INTO history VALUES(?,?,?,?,?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK)
                 return -1;
         for (size_t i = 0; i < b->n_history && rc == 0; i++) {
@@ -469,7 +505,7 @@ int vd_baseline_write(vd_baseline *b, const char *path, vd_err *err) {
                 }
                 sqlite3_reset(st);
         }
-        if (insert_entries(db, &b->entries) < 0 || insert_inventory(db, b) < 0) {
+        if (insert_entries(db, b->resolved ? &b->deltas : &b->entries) < 0 || insert_inventory(db, b) < 0) {
                 r = sqlerr(err, db, "insert entries", path);
                 goto out;
         }
@@ -526,6 +562,88 @@ int vd_baseline_verify(const vd_baseline *b, const char *path, const char *pub, 
                                   "not verify with '%s' (key %s)",
                                   path, b->signer[0] ? b->signer : "?", pub, keyid);
         return r;
+}
+
+int vd_baseline_resolve(vd_baseline *b, const char *path, const char *verify_key, vd_err *err) {
+        if (!b->template_path || b->resolved)
+                return 0;
+        vd_baseline *t = NULL;
+        int r = vd_baseline_load(b->template_path, &t, err);
+        if (r == 0 && verify_key)
+                r = vd_baseline_verify(t, b->template_path, verify_key, err);
+        if (r < 0) {
+                vd_err_prefix(err, "template of '%s'", path);
+                vd_baseline_free(t);
+                return r;
+        }
+        if (t->template_path) {
+                vd_baseline_free(t);
+                return vd_err_set(err, VD_E_BASELINE, "template '%s' of '%s' is itself derived: not supported",
+                                  b->template_path, path);
+        }
+        if (t->hash_algo != b->hash_algo || memcmp(t->seed, b->seed, sizeof b->seed) != 0) {
+                vd_baseline_free(t);
+                return vd_err_set(err, VD_E_BASELINE,
+                                  "template '%s' of '%s' was rebuilt with another hash key: capture it with --key-from "
+                                  "its previous baseline so that derived baselines stay comparable",
+                                  b->template_path, path);
+        }
+        /* effective = template - removed, with deltas replacing or adding. */
+        vd_entries eff;
+        vd_entries_init(&eff);
+        const vd_entries *d = &b->entries;
+        size_t i = 0, j = 0;
+        while (r == 0 && (i < t->entries.n || j < d->n)) {
+                vd_entry *te = i < t->entries.n ? t->entries.v[i] : NULL;
+                const vd_entry *de = j < d->n ? d->v[j] : NULL;
+                int c = !te ? 1 : !de ? -1 : vd_path_cmp(te->path, te->path_len, de->path, de->path_len);
+                vd_entry *take = NULL;
+                if (c < 0) {
+                        i++;
+                        if (vd_entries_find(&b->removed, te->path, te->path_len))
+                                continue;
+                        take = te;
+                        t->entries.v[i - 1] = NULL; /* moved */
+                } else {
+                        if (c == 0)
+                                i++;
+                        j++;
+                        take = vd_entry_dup(de);
+                }
+                if (!take || vd_entries_push(&eff, take) < 0) {
+                        vd_entry_free(take);
+                        r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+                }
+        }
+        size_t k = 0; /* drop the moved-out slots before freeing the template */
+        for (size_t x = 0; x < t->entries.n; x++)
+                if (t->entries.v[x])
+                        t->entries.v[k++] = t->entries.v[x];
+        t->entries.n = k;
+        vd_baseline_free(t);
+        if (r < 0) {
+                vd_entries_release(&eff);
+                return r;
+        }
+        b->deltas = b->entries;
+        b->entries = eff;
+        b->resolved = true;
+        return 0;
+}
+
+int vd_baseline_open(const char *path, const char *verify_key, vd_baseline **ret, vd_err *err) {
+        vd_baseline *b = NULL;
+        int r = vd_baseline_load(path, &b, err);
+        if (r == 0 && verify_key)
+                r = vd_baseline_verify(b, path, verify_key, err);
+        if (r == 0)
+                r = vd_baseline_resolve(b, path, verify_key, err);
+        if (r < 0) {
+                vd_baseline_free(b);
+                return r;
+        }
+        *ret = b;
+        return 0;
 }
 
 /* ---- load ---- */
@@ -786,6 +904,44 @@ static int load_inventory(sqlite3 *db, vd_baseline *b, const char *path, vd_err 
         return r;
 }
 
+static int load_lineage(sqlite3 *db, vd_baseline *b, const char *path, vd_err *err) {
+        sqlite3_stmt *st = NULL;
+        int rc, r = 0;
+        if (sqlite3_prepare_v2(db, "SELECT key, value FROM lineage", -1, &st, NULL) != SQLITE_OK)
+                return bad(err, path, "cannot read lineage: %s", sqlite3_errmsg(db));
+        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                const char *k = col_text(st, 0, 64), *v = col_text(st, 1, META_VALUE_MAX);
+                if (!k || !v)
+                        r = bad(err, path, "malformed lineage");
+                else if (strcmp(k, "template") == 0 && v[0] == '/') {
+                        free(b->template_path);
+                        if (!(b->template_path = strdup(v)))
+                                r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+                } else if (strcmp(k, "template_digest") == 0 && strlen(v) == 64)
+                        memcpy(b->template_digest, v, 65);
+                else
+                        r = bad(err, path, "unknown or malformed lineage key '%s'", k);
+        }
+        sqlite3_finalize(st);
+        st = NULL;
+        if (r == 0 && sqlite3_prepare_v2(db, "SELECT path FROM removed ORDER BY path", -1, &st, NULL) != SQLITE_OK)
+                r = bad(err, path, "cannot read removed paths: %s", sqlite3_errmsg(db));
+        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                const void *p = sqlite3_column_blob(st, 0);
+                int n = sqlite3_column_bytes(st, 0);
+                vd_entry *e = vd_entry_new();
+                if (!p || n <= 0 || (size_t)n > VD_PATH_MAX || ((const char *)p)[0] != '/' || memchr(p, '\0', (size_t)n) ||
+                    !e || vd_entry_set_path(e, p, (size_t)n) < 0 || vd_entries_push(&b->removed, e) < 0) {
+                        vd_entry_free(e);
+                        r = bad(err, path, "malformed removed path");
+                }
+        }
+        sqlite3_finalize(st);
+        if (r == 0 && b->removed.n && !b->template_path)
+                r = bad(err, path, "removed paths without a template");
+        return r;
+}
+
 static int load_history(sqlite3 *db, vd_baseline *b, const char *path, vd_err *err) {
         sqlite3_stmt *st = NULL;
         int rc, r = 0;
@@ -831,6 +987,8 @@ int vd_baseline_load(const char *path, vd_baseline **ret, vd_err *err) {
         if (!b)
                 return vd_err_set(err, VD_E_NOMEM, "out of memory");
         vd_entries_init(&b->entries);
+        vd_entries_init(&b->removed);
+        vd_entries_init(&b->deltas);
         if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
                 r = bad(err, path, "cannot open: %s", db ? sqlite3_errmsg(db) : "out of memory");
                 goto out;
@@ -863,6 +1021,8 @@ int vd_baseline_load(const char *path, vd_baseline **ret, vd_err *err) {
         if (b->schema >= 2 && (r = load_inventory(db, b, path, err)) < 0)
                 goto out;
         if (b->schema >= 3 && (r = load_history(db, b, path, err)) < 0)
+                goto out;
+        if (b->schema >= 3 && (r = load_lineage(db, b, path, err)) < 0)
                 goto out;
         {
                 struct kv kv[N_META];

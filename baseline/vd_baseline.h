@@ -45,6 +45,14 @@ typedef struct vd_baseline {
         size_t n_packages;
         struct vd_history *history; /* oldest first */
         size_t n_history;
+        /* Lineage: a derived baseline stores only its deltas over a template
+         * baseline. After vd_baseline_resolve, entries is the effective list
+         * (template + deltas) and deltas holds the stored ones. */
+        char *template_path;      /* absolute path of the template baseline, or NULL */
+        char template_digest[65]; /* the template's content digest when derived */
+        vd_entries removed;       /* template paths the guest no longer has (path only) */
+        vd_entries deltas;
+        bool resolved;
 } vd_baseline;
 
 /* One accepted change set: who, when, why and what. */
@@ -80,6 +88,11 @@ int vd_baseline_load(const char *path, vd_baseline **ret, vd_err *err);
  * check against, a stripped signature is tampering. VD_E_BASELINE (exit 3)
  * if it does not verify; VD_E_INPUT if the key is unusable. */
 int vd_baseline_verify(const vd_baseline *b, const char *path, const char *pub, vd_err *err);
+
+/* Load, verify (when verify_key is not NULL) and, for a derived baseline,
+ * overlay its deltas on its template (verified with the same key). */
+int vd_baseline_open(const char *path, const char *verify_key, vd_baseline **ret, vd_err *err);
+int vd_baseline_resolve(vd_baseline *b, const char *path, const char *verify_key, vd_err *err);
 
 /* Write b as sorted ND-JSON (see vd_export.c); the hash key is never exported. */
 int vd_baseline_export(const vd_baseline *b, FILE *out, vd_err *err);

@@ -34,13 +34,16 @@ static const char accept_usage[] =
         "  -o, --output NEW     the baseline to write (never OLD itself)\n"
         "  --reason TEXT        why the change is legitimate (required; kept in the history)\n"
         "  --path GLOB          accept only changes at matching paths (repeatable)\n"
+        "  --derive             write NEW as deltas over OLD's template (OLD itself when it is\n"
+        "                       a template baseline): rebuilding the template in place (with\n"
+        "                       --key-from) then keeps this guest's accepted changes\n"
         "  --sign-key KEY       sign NEW\n"
         "  --verify-key PUB     refuse an OLD whose signature does not verify\n"
         "  -q, --quiet          print nothing but errors\n"
         "\n"
         "exit codes: 0 written, 2 usage error, 3 runtime error (nothing written)\n";
 
-enum { OPT_BASELINE = 256, OPT_REASON, OPT_PATH, OPT_SIGN_KEY, OPT_VERIFY_KEY };
+enum { OPT_BASELINE = 256, OPT_REASON, OPT_PATH, OPT_SIGN_KEY, OPT_VERIFY_KEY, OPT_DERIVE };
 
 static bool matches(const char *const *globs, size_t n, const char *path, size_t len) {
         if (n == 0)
@@ -72,6 +75,7 @@ int cmd_accept(int argc, char **argv) {
                                            {"path", required_argument, NULL, OPT_PATH},
                                            {"sign-key", required_argument, NULL, OPT_SIGN_KEY},
                                            {"verify-key", required_argument, NULL, OPT_VERIFY_KEY},
+                                           {"derive", no_argument, NULL, OPT_DERIVE},
                                            {"quiet", no_argument, NULL, 'q'},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
@@ -79,7 +83,7 @@ int cmd_accept(int argc, char **argv) {
         const char *old_path = NULL, *out = NULL, *reason = NULL, *sign_key = NULL, *verify_key = NULL;
         const char *globs[MAX_PATHS];
         size_t n_globs = 0;
-        bool quiet = false;
+        bool quiet = false, derive = false;
         int c;
         optind = 1;
         while ((c = getopt_long(argc, argv, "o:qh", lo, NULL)) != -1) {
@@ -102,6 +106,7 @@ int cmd_accept(int argc, char **argv) {
                 case OPT_SIGN_KEY: sign_key = optarg; break;
                 case OPT_VERIFY_KEY: verify_key = optarg; break;
                 case 'q': quiet = true; break;
+                case OPT_DERIVE: derive = true; break;
                 case 'h': fputs(accept_usage, stdout); return 0;
                 default: fputs(accept_usage, stderr); return EXIT_USAGE;
                 }
@@ -132,8 +137,7 @@ int cmd_accept(int argc, char **argv) {
         vd_buf_init(&paths, 0);
         int rc = 0;
         char signer[VD_KEYID_LEN + 1] = "";
-        if (vd_baseline_load(old_path, &old, &err) < 0 ||
-            (verify_key && vd_baseline_verify(old, old_path, verify_key, &err) < 0) ||
+        if (vd_baseline_open(old_path, verify_key, &old, &err) < 0 ||
             (sign_key && vd_key_id(sign_key, true, signer, &err) < 0) || vd_policy_new_default(&pol, &err) < 0 ||
             cli_open_source(&so, true, &src, &err) < 0) {
                 rc = cli_fail(&err);
@@ -189,6 +193,49 @@ int cmd_accept(int argc, char **argv) {
                 goto out;
         }
         vd_entries_sort(&nb->entries);
+        if (derive || old->template_path) {
+                /* Keep only what differs from the template. */
+                vd_baseline *t = NULL;
+                char *tpath = old->template_path ? strdup(old->template_path) : realpath(old_path, NULL);
+                if (!tpath || vd_baseline_load(tpath, &t, &err) < 0) {
+                        if (!tpath)
+                                vd_err_errno(&err, VD_E_IO, errno, "cannot resolve '%s'", old_path);
+                        free(tpath);
+                        rc = cli_fail(&err);
+                        goto out;
+                }
+                /* Removed: template paths absent from the new effective state. */
+                for (size_t i = 0; i < t->entries.n && ok; i++) {
+                        const vd_entry *te = t->entries.v[i];
+                        if (vd_entries_find(&nb->entries, te->path, te->path_len))
+                                continue;
+                        vd_entry *r = vd_entry_new();
+                        ok = r && vd_entry_set_path(r, te->path, te->path_len) == 0 && vd_entries_push(&nb->removed, r) == 0;
+                        if (!ok)
+                                vd_entry_free(r);
+                }
+                /* Deltas: entries of the new state that the template lacks or has otherwise. */
+                vd_entries deltas;
+                vd_entries_init(&deltas);
+                for (size_t i = 0; i < nb->entries.n; i++) {
+                        vd_entry *e = nb->entries.v[i];
+                        const vd_entry *te = vd_entries_find(&t->entries, e->path, e->path_len);
+                        if (!ok || (te && vd_entry_equal(te, e))) {
+                                vd_entry_free(e);
+                                continue;
+                        }
+                        if (vd_entries_push(&deltas, e) < 0) {
+                                vd_entry_free(e);
+                                ok = false;
+                        }
+                }
+                nb->entries.n = 0;
+                vd_entries_release(&nb->entries);
+                nb->entries = deltas;
+                nb->template_path = tpath;
+                memcpy(nb->template_digest, t->content_digest, sizeof nb->template_digest);
+                vd_baseline_free(t);
+        }
         memcpy(nb->seed, old->seed, sizeof nb->seed);
         nb->hash_algo = old->hash_algo;
         nb->sign_key = sign_key;

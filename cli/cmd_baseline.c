@@ -247,12 +247,8 @@ static int show(int argc, char **argv) {
         const char *path = argv[optind];
         vd_err err = VD_ERR_INIT;
         vd_baseline *b = NULL;
-        if (vd_baseline_load(path, &b, &err) < 0)
+        if (vd_baseline_open(path, verify_key, &b, &err) < 0)
                 return cli_fail(&err);
-        if (verify_key && vd_baseline_verify(b, path, verify_key, &err) < 0) {
-                vd_baseline_free(b);
-                return cli_fail(&err);
-        }
         size_t by_type[8] = {0}, problems = 0;
         uint64_t bytes = 0;
         for (size_t i = 0; i < b->entries.n; i++) {
@@ -290,6 +286,12 @@ static int show(int argc, char **argv) {
         }
         if (b->n_facts)
                 vd_buf_addf(&m, "packages:        %zu recorded\n", b->n_packages);
+        if (b->template_path) {
+                vd_buf_adds(&m, "derived from:    ");
+                vd_escape_display(&m, b->template_path, strlen(b->template_path));
+                vd_buf_addf(&m, " (%zu deltas, %zu removed; template digest then %.16s…)\n", b->deltas.n,
+                            b->removed.n, b->template_digest);
+        }
         for (size_t i = 0; i < b->n_history; i++) {
                 const vd_history *h = &b->history[i];
                 vd_buf_addf(&m, "accepted:        ");
@@ -331,12 +333,7 @@ static int show(int argc, char **argv) {
 }
 
 static int load_checked(const char *path, const char *verify_key, vd_baseline **ret, vd_err *err) {
-        int r = vd_baseline_load(path, ret, err);
-        if (r == 0 && verify_key && (r = vd_baseline_verify(*ret, path, verify_key, err)) < 0) {
-                vd_baseline_free(*ret);
-                *ret = NULL;
-        }
-        return r;
+        return vd_baseline_open(path, verify_key, ret, err);
 }
 
 static int export_cmd(int argc, char **argv) {

@@ -135,8 +135,7 @@ int cmd_scan(int argc, char **argv) {
                         rc = cli_fail(&err);
                         goto out;
                 }
-        if (vd_baseline_load(baseline_path, &b, &err) < 0 ||
-            (verify_key && vd_baseline_verify(b, baseline_path, verify_key, &err) < 0) ||
+        if (vd_baseline_open(baseline_path, verify_key, &b, &err) < 0 ||
             vd_policy_new_default(&pol, &err) < 0 ||
             cli_open_source(&so, true, &src, &err) < 0) {
                 rc = cli_fail(&err);

@@ -67,6 +67,24 @@ const vd_entry *vd_entries_find(const vd_entries *es, const char *path, size_t l
 
 vd_entry *vd_entry_new(void) { return calloc(1, sizeof(vd_entry)); }
 
+static bool opt_str_eq(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }
+
+bool vd_entry_equal(const vd_entry *a, const vd_entry *b) {
+        if (vd_path_cmp(a->path, a->path_len, b->path, b->path_len) || a->type != b->type || a->status != b->status ||
+            a->status_errno != b->status_errno || a->mode != b->mode || a->uid != b->uid || a->gid != b->gid ||
+            a->size != b->size || a->mtime_ns != b->mtime_ns || a->ctime_ns != b->ctime_ns || a->ino != b->ino ||
+            a->nlink != b->nlink || a->rdev != b->rdev || a->hash_algo != b->hash_algo || a->hash_len != b->hash_len ||
+            memcmp(a->hash, b->hash, a->hash_len) || !opt_str_eq(a->uname, b->uname) || !opt_str_eq(a->gname, b->gname) ||
+            a->target_len != b->target_len || (a->target_len && memcmp(a->target, b->target, a->target_len)) ||
+            (a->target == NULL) != (b->target == NULL) || a->n_xattrs != b->n_xattrs)
+                return false;
+        for (size_t i = 0; i < a->n_xattrs; i++)
+                if (strcmp(a->xattrs[i].name, b->xattrs[i].name) || a->xattrs[i].len != b->xattrs[i].len ||
+                    memcmp(a->xattrs[i].value, b->xattrs[i].value, a->xattrs[i].len))
+                        return false;
+        return true;
+}
+
 vd_entry *vd_entry_dup(const vd_entry *e) {
         vd_entry *d = vd_entry_new();
         if (!d)

@@ -90,6 +90,8 @@ void vd_entries_sort(vd_entries *es);
 const vd_entry *vd_entries_find(const vd_entries *es, const char *path, size_t len);
 
 vd_entry *vd_entry_new(void);
+/* Every recorded attribute equal (path included)? */
+bool vd_entry_equal(const vd_entry *a, const vd_entry *b);
 /* A deep copy, or NULL when out of memory. */
 vd_entry *vd_entry_dup(const vd_entry *e);
 void vd_entry_free(vd_entry *e);

@@ -466,3 +466,46 @@ Test(cli, kill_9_during_capture_or_accept_never_leaves_a_bad_baseline, .timeout 
         free(pub);
         free(acc);
 }
+
+Test(cli, a_template_rebuild_keeps_each_guests_accepted_changes) {
+        char *guest = th_join(work, "guest"), *gvdb = th_join(work, "guest.vdb");
+        th_run c = th_exec((const char *const[]){"cp", "-a", tmpl, guest, NULL});
+        th_run_free(&c);
+        th_write(guest, "etc/app.conf", "guest-only\n");
+        unlink(th_path(guest, "var/log/old.log"));
+        th_run r = th_vmdrift("baseline" A "accept" A "-q" A "--baseline" A "%s" A "--dir" A "%s" A "-o" A "%s" A "--derive" A
+                              "--reason" A "guest app config",
+                              vdb, guest, gvdb);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        th_run_free(&r);
+        r = th_vmdrift("baseline" A "show" A "%s", gvdb);
+        cr_assert(strstr(r.out, "derived from:"), "%s", r.out);
+        th_run_free(&r);
+
+        /* Rebuild the template in place with a patch (same key); the guest gets it too. */
+        th_write(tmpl, "usr/bin/patched", "v2\n");
+        th_write(guest, "usr/bin/patched", "v2\n");
+        r = th_vmdrift("baseline" A "capture" A "-q" A "--dir" A "%s" A "-o" A "%s" A "--key-from" A "%s", tmpl, vdb, vdb);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        th_run_free(&r);
+        r = th_vmdrift("scan" A "--baseline" A "%s" A "--dir" A "%s" A "--report" A "json" A "--ignore" A "ctime,inode", gvdb, guest);
+        cr_assert_eq(r.status, 0, "template v2 + the guest's deltas describe the guest exactly: %s", r.out);
+        th_run_free(&r);
+        /* The guest's accepted changes are still deltas: drift them and they show. */
+        th_write(guest, "etc/app.conf", "changed again\n");
+        r = th_vmdrift("scan" A "--baseline" A "%s" A "--dir" A "%s" A "--report" A "json" A "--ignore" A "ctime,inode", gvdb, guest);
+        cr_assert_eq(r.status, 1);
+        cr_assert_eq(th_lines_with(r.out, "\"event\":\"drift\"", NULL), 1, "%s", r.out);
+        cr_assert_eq(th_lines_with(r.out, "\"path\":\"/etc/app.conf\"", "\"hash\"", NULL), 1, "%s", r.out);
+        th_run_free(&r);
+
+        /* A rebuild with a fresh key would make every hash incomparable: refused, with advice. */
+        r = th_vmdrift("baseline" A "capture" A "-q" A "--dir" A "%s" A "-o" A "%s", tmpl, vdb);
+        th_run_free(&r);
+        r = th_vmdrift("scan" A "--baseline" A "%s" A "--dir" A "%s", gvdb, guest);
+        cr_assert_eq(r.status, 3);
+        cr_assert(strstr(r.err, "another hash key") && strstr(r.err, "--key-from"), "%s", r.err);
+        th_run_free(&r);
+        free(guest);
+        free(gvdb);
+}
