@@ -509,3 +509,26 @@ Test(cli, a_template_rebuild_keeps_each_guests_accepted_changes) {
         free(guest);
         free(gvdb);
 }
+
+Test(cli, selinux_labels_and_acls_are_recorded_and_reported) {
+        const char *f = th_path(tmpl, "etc/group");
+        th_run r = th_exec((const char *const[]){"setfattr", "-n", "security.selinux", "-v", "system_u:object_r:etc_t:s0", f, NULL});
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        th_run_free(&r);
+        char *v1 = th_join(work, "v1.vdb");
+        r = th_vmdrift("baseline" A "capture" A "-q" A "--dir" A "%s" A "-o" A "%s", tmpl, v1);
+        th_run_free(&r);
+        r = th_exec((const char *const[]){"setfattr", "-n", "security.selinux", "-v", "system_u:object_r:shadow_t:s0", f, NULL});
+        th_run_free(&r);
+        r = th_exec((const char *const[]){"setfacl", "-m", "u:1000:rw", f, NULL});
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        th_run_free(&r);
+        r = th_vmdrift("scan" A "--baseline" A "%s" A "--dir" A "%s" A "--report" A "json", v1, tmpl);
+        cr_assert_eq(r.status, 1);
+        cr_assert_eq(th_lines_with(r.out, "\"path\":\"/etc/group\"",
+                                   "\"xattr.security.selinux\":{\"old\":\"system_u:object_r:etc_t:s0\",\"new\":\"system_u:object_r:shadow_t:s0\"}",
+                                   "\"xattr.system.posix_acl_access\":{\"old\":null,\"new\":{\"b64\":", NULL),
+                     1, "%s", r.out);
+        th_run_free(&r);
+        free(v1);
+}
