@@ -513,7 +513,10 @@ Test(cli, a_template_rebuild_keeps_each_guests_accepted_changes) {
 Test(cli, selinux_labels_and_acls_are_recorded_and_reported) {
         const char *f = th_path(tmpl, "etc/group");
         th_run r = th_exec((const char *const[]){"setfattr", "-n", "security.selinux", "-v", "system_u:object_r:etc_t:s0", f, NULL});
-        cr_assert_eq(r.status, 0, "%s", r.err);
+        if (r.status != 0) {
+                th_run_free(&r);
+                cr_skip_test("this kernel does not let us set security.selinux");
+        }
         th_run_free(&r);
         char *v1 = th_join(work, "v1.vdb");
         r = th_vmdrift("baseline" A "capture" A "-q" A "--dir" A "%s" A "-o" A "%s", tmpl, v1);
