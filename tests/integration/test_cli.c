@@ -485,6 +485,11 @@ Test(cli, a_template_rebuild_keeps_each_guests_accepted_changes) {
         /* Rebuild the template in place with a patch (same key); the guest gets it too. */
         th_write(tmpl, "usr/bin/patched", "v2\n");
         th_write(guest, "usr/bin/patched", "v2\n");
+        /* Same package, same mtime: two writes a few ms apart may land in
+         * different ticks of the kernel's coarse clock. */
+        struct timespec pts[2] = {{0, UTIME_OMIT}, {1700000000, 0}};
+        utimensat(AT_FDCWD, th_path(tmpl, "usr/bin/patched"), pts, 0);
+        utimensat(AT_FDCWD, th_path(guest, "usr/bin/patched"), pts, 0);
         r = th_vmdrift("baseline" A "capture" A "-q" A "--dir" A "%s" A "-o" A "%s" A "--key-from" A "%s", tmpl, vdb, vdb);
         cr_assert_eq(r.status, 0, "%s", r.err);
         th_run_free(&r);
