@@ -110,8 +110,7 @@ int vd_digest_hex(const void *p, size_t n, char out[65]) {
         unsigned int len = 0;
         if (EVP_Digest(p, n, md, &len, EVP_sha256(), NULL) != 1)
                 return VD_E_INTERNAL;
-        for (int i = 0; i < 32; i++)
-                snprintf(out + 2 * i, 3, "%02x", md[i]);
+        vd_hex_to(out, md, 32);
         return 0;
 }
 
@@ -126,8 +125,7 @@ struct kv {
 
 static int meta_to_kv(const vd_baseline *b, struct kv kv[N_META]) {
         char seed[2 * VD_HASH_SEED_LEN + 1];
-        for (size_t i = 0; i < VD_HASH_SEED_LEN; i++)
-                snprintf(seed + 2 * i, 3, "%02x", b->seed[i]);
+        vd_hex_to(seed, b->seed, VD_HASH_SEED_LEN);
         char created[32], schema[16], count[32], warns[32];
         snprintf(created, sizeof created, "%lld", (long long)b->created_ns);
         snprintf(schema, sizeof schema, "%d", b->schema);
@@ -274,8 +272,7 @@ static int compute_digest(const vd_baseline *b, struct kv kv[N_META], char out[6
         vd_buf_release(&xb);
         if (!ok)
                 return VD_E_INTERNAL;
-        for (int i = 0; i < 32; i++)
-                snprintf(out + 2 * i, 3, "%02x", md[i]);
+        vd_hex_to(out, md, 32);
         return 0;
 }
 
@@ -731,18 +728,8 @@ static int load_meta(sqlite3 *db, vd_baseline *b, const char *path, char *stored
                                 r = bad(err, path, "unknown hash algorithm '%s'", v);
                         seen++;
                 } else if (strcmp(k, "hash_key") == 0) {
-                        if (strlen(v) != 2 * VD_HASH_SEED_LEN) {
-                                r = bad(err, path, "hash key has the wrong length");
-                                break;
-                        }
-                        for (size_t i = 0; i < VD_HASH_SEED_LEN; i++) {
-                                unsigned x;
-                                if (sscanf(v + 2 * i, "%2x", &x) != 1) {
-                                        r = bad(err, path, "hash key is not hex");
-                                        break;
-                                }
-                                b->seed[i] = (unsigned char)x;
-                        }
+                        if (!vd_unhex(v, b->seed, VD_HASH_SEED_LEN))
+                                r = bad(err, path, "hash key is not %d hex digits", 2 * VD_HASH_SEED_LEN);
                         seen++;
                 } else if (strcmp(k, "owners_resolved") == 0) {
                         b->owners_resolved = strcmp(v, "1") == 0;

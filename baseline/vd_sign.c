@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "vd_str.h"
+
 static const char sig_context[] = "vmdrift-baseline-signature-v1\n";
 
 static const char *ossl_err(void) {
@@ -42,8 +44,7 @@ static int keyid_of(EVP_PKEY *pk, char keyid[VD_KEYID_LEN + 1]) {
         if (EVP_PKEY_get_raw_public_key(pk, raw, &rl) != 1 ||
             EVP_Digest(raw, rl, md, &ml, EVP_sha256(), NULL) != 1)
                 return -1;
-        for (int i = 0; i < VD_KEYID_LEN / 2; i++)
-                snprintf(keyid + 2 * i, 3, "%02x", md[i]);
+        vd_hex_to(keyid, md, VD_KEYID_LEN / 2);
         return 0;
 }
 
@@ -166,8 +167,7 @@ int vd_sign_digest(const char *key_path, const char *digest_hex, char sig_hex[2 
         EVP_PKEY_free(pk);
         if (!ok)
                 return vd_err_set(err, VD_E_INTERNAL, "cannot sign with '%s': %s", key_path, ossl_err());
-        for (size_t i = 0; i < VD_SIG_LEN; i++)
-                snprintf(sig_hex + 2 * i, 3, "%02x", sig[i]);
+        vd_hex_to(sig_hex, sig, VD_SIG_LEN);
         return 0;
 }
 
@@ -179,12 +179,7 @@ int vd_verify_digest(const char *pub_path, const char *digest_hex, const char *s
         int r = 0;
         unsigned char sig[VD_SIG_LEN], msg[256];
         size_t ml = message(digest_hex, msg, sizeof msg);
-        bool hex_ok = strlen(sig_hex) == 2 * VD_SIG_LEN;
-        for (size_t i = 0; hex_ok && i < VD_SIG_LEN; i++) {
-                unsigned v;
-                hex_ok = sscanf(sig_hex + 2 * i, "%2x", &v) == 1;
-                sig[i] = (unsigned char)v;
-        }
+        bool hex_ok = vd_unhex(sig_hex, sig, VD_SIG_LEN);
         if (keyid_of(pk, keyid) < 0)
                 r = vd_err_set(err, VD_E_INTERNAL, "cannot read the public key '%s'", pub_path);
         EVP_MD_CTX *md = r == 0 ? EVP_MD_CTX_new() : NULL;

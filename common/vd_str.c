@@ -109,6 +109,39 @@ int vd_base64(vd_buf *out, const void *p, size_t n) {
         return r;
 }
 
+void vd_hex_to(char *out, const void *p, size_t n) {
+        static const char h[] = "0123456789abcdef";
+        const unsigned char *u = p;
+        for (size_t i = 0; i < n; i++) {
+                out[2 * i] = h[u[i] >> 4];
+                out[2 * i + 1] = h[u[i] & 15];
+        }
+        out[2 * n] = '\0';
+}
+
+static int hexval(char c) {
+        if (c >= '0' && c <= '9')
+                return c - '0';
+        if (c >= 'a' && c <= 'f')
+                return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+                return c - 'A' + 10;
+        return -1;
+}
+
+bool vd_unhex(const char *hex, void *out, size_t n) {
+        unsigned char *u = out;
+        if (strlen(hex) != 2 * n)
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+                if (hi < 0 || lo < 0)
+                        return false;
+                u[i] = (unsigned char)(hi << 4 | lo);
+        }
+        return true;
+}
+
 int vd_hex(vd_buf *out, const void *p, size_t n) {
         static const char h[] = "0123456789abcdef";
         const unsigned char *u = p;

@@ -25,6 +25,10 @@ int vd_escape_json(vd_buf *out, const char *p, size_t n);
 
 int vd_base64(vd_buf *out, const void *p, size_t n);
 int vd_hex(vd_buf *out, const void *p, size_t n);
+/* Lowercase hex of p[0..n) into out, which holds 2n+1 bytes (NUL-terminated). */
+void vd_hex_to(char *out, const void *p, size_t n);
+/* Exactly 2n hex digits (either case, nothing else) into out[0..n). */
+bool vd_unhex(const char *hex, void *out, size_t n);
 
 /* RFC 3339 UTC with nanoseconds: 2026-11-22T08:43:59.123456789Z. */
 int vd_time_rfc3339(vd_buf *out, int64_t ns);

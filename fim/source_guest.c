@@ -478,8 +478,7 @@ static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, 
         bool quick = o->reference != NULL;
         int algo = quick ? VD_HASH_NONE : o->hash_algo;
         char seed[2 * VD_HASH_SEED_LEN + 1], threads[16], depth[16];
-        for (size_t i = 0; i < VD_HASH_SEED_LEN; i++)
-                snprintf(seed + 2 * i, 3, "%02x", o->seed[i]);
+        vd_hex_to(seed, o->seed, VD_HASH_SEED_LEN);
         snprintf(threads, sizeof threads, "%u", o->threads);
         snprintf(depth, sizeof depth, "%u", o->max_depth);
         const char *argv[20];

@@ -27,18 +27,6 @@ static int die(const char *msg) {
         return 1;
 }
 
-static int parse_seed(const char *hex, unsigned char *seed) {
-        if (strlen(hex) != 2 * VD_HASH_SEED_LEN)
-                return -1;
-        for (size_t i = 0; i < VD_HASH_SEED_LEN; i++) {
-                unsigned v;
-                if (sscanf(hex + 2 * i, "%2x", &v) != 1)
-                        return -1;
-                seed[i] = (unsigned char)v;
-        }
-        return 0;
-}
-
 int main(int argc, char **argv) {
         const char *root = NULL, *out = NULL;
         vd_scan_opts o;
@@ -63,7 +51,7 @@ int main(int argc, char **argv) {
                         if (o.hash_algo == VD_HASH_NONE && strcmp(v, "none") != 0)
                                 return die("unknown --hash");
                 } else if (strcmp(a, "--seed") == 0) {
-                        if (parse_seed(v, o.seed) < 0)
+                        if (!vd_unhex(v, o.seed, VD_HASH_SEED_LEN))
                                 return die("--seed expects 64 hex digits");
                         have_seed = true;
                 } else if (strcmp(a, "--threads") == 0 && vd_parse_u64(v, &n) && n <= 64)

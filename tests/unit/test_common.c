@@ -124,3 +124,16 @@ Test(parse, u64_rejects_junk_and_overflow) {
         cr_assert_not(vd_parse_u64("", &v));
         cr_assert_not(vd_parse_u64("-1", &v));
 }
+
+Test(encode, hex_round_trip_and_strict_parsing) {
+        unsigned char in[3] = {0x00, 0xab, 0xff}, out[3];
+        char hex[7];
+        vd_hex_to(hex, in, 3);
+        cr_assert_str_eq(hex, "00abff");
+        cr_assert(vd_unhex("00ABff", out, 3));
+        cr_assert(memcmp(in, out, 3) == 0);
+        cr_assert_not(vd_unhex("00abf", out, 3), "too short");
+        cr_assert_not(vd_unhex("00abff0", out, 3), "too long");
+        cr_assert_not(vd_unhex(" fabff", out, 3), "sscanf would accept a space");
+        cr_assert_not(vd_unhex("+fabff", out, 3), "sscanf would accept a sign");
+}
