@@ -4,7 +4,9 @@
 
 #include <stdbool.h>
 
+#include "vd_baseline.h"
 #include "vd_err.h"
+#include "vd_report.h"
 #include "vd_source.h"
 
 #define EXIT_DRIFT 1
@@ -78,6 +80,22 @@ int cli_source_check(const cli_source_opts *o, const char *cmd);
 /* Open the source; for guests this launches the appliance. */
 int cli_open_source(const cli_source_opts *o, bool want_walker, vd_source **ret, vd_err *err);
 bool cli_parse_uint(const char *s, unsigned *ret);
+
+/* Scan options for a source, hashing as the baseline b does. */
+void cli_scan_opts(const cli_source_opts *so, const vd_baseline *b, vd_scan_opts *o);
+
+/* Open every --report sink before any long work; 0, or the exit code after
+ * reporting the error (sinks opened so far are closed). */
+int cli_open_sinks(const char *const *specs, size_t n, vd_sink **sinks);
+/* Close sinks left open on an error path (NULL entries are skipped). */
+void cli_close_sinks(vd_sink **sinks, size_t n);
+/* Set rep->exit_code from its events and fail_on, give every sink the report
+ * (each gets it even if an earlier one failed) and close them. Returns the
+ * exit code of the run: rep->exit_code, or 3 if a sink failed. */
+int cli_deliver(vd_sink **sinks, size_t n, vd_report *rep);
+
+/* How far b can be trusted, for reports: "verified (signer K)", ... */
+const char *cli_trust(const vd_baseline *b, bool verified, char buf[96]);
 void cli_print_warnings(const vd_scan *s);
 
 #endif

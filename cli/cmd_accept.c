@@ -144,12 +144,7 @@ int cmd_accept(int argc, char **argv) {
                 goto out;
         }
         vd_scan_opts o;
-        vd_scan_opts_init(&o);
-        o.hash_algo = old->hash_algo;
-        memcpy(o.seed, old->seed, sizeof o.seed);
-        o.one_file_system = so.one_file_system;
-        o.threads = so.threads;
-        o.max_depth = so.max_depth;
+        cli_scan_opts(&so, old, &o);
         if (vd_source_scan(src, &o, &scan, &err) < 0 || vd_compare(&old->entries, &scan.entries, pol, &ev, &err) < 0 ||
             vd_baseline_new(&nb, &err) < 0) {
                 rc = cli_fail(&err);

@@ -146,12 +146,7 @@ static int capture(int argc, char **argv) {
                 goto out;
         }
         vd_scan_opts o;
-        vd_scan_opts_init(&o);
-        o.hash_algo = algo;
-        memcpy(o.seed, b->seed, sizeof o.seed);
-        o.one_file_system = so.one_file_system;
-        o.threads = so.threads;
-        o.max_depth = so.max_depth;
+        cli_scan_opts(&so, b, &o);
         if (vd_source_scan(src, &o, &scan, &err) < 0) {
                 rc = cli_fail(&err);
                 goto out;
@@ -332,10 +327,6 @@ static int show(int argc, char **argv) {
         return 0;
 }
 
-static int load_checked(const char *path, const char *verify_key, vd_baseline **ret, vd_err *err) {
-        return vd_baseline_open(path, verify_key, ret, err);
-}
-
 static int export_cmd(int argc, char **argv) {
         static const struct option lo[] = {{"verify-key", required_argument, NULL, OPT_VERIFY_KEY},
                                            {"output", required_argument, NULL, 'o'},
@@ -356,7 +347,7 @@ static int export_cmd(int argc, char **argv) {
                 return cli_usage("baseline export", "expected exactly one baseline FILE");
         vd_err err = VD_ERR_INIT;
         vd_baseline *b = NULL;
-        if (load_checked(argv[optind], verify_key, &b, &err) < 0)
+        if (vd_baseline_open(argv[optind], verify_key, &b, &err) < 0)
                 return cli_fail(&err);
         FILE *f = out ? fopen(out, "we") : stdout;
         int rc = 0;
@@ -414,12 +405,9 @@ static int diff_cmd(int argc, char **argv) {
         vd_events ev;
         vd_events_init(&ev);
         int rc = 0;
-        for (size_t i = 0; i < n_reports; i++)
-                if (vd_sink_open(reports[i], &sinks[i], &err) < 0) {
-                        rc = cli_fail(&err);
-                        goto out;
-                }
-        if (load_checked(pa, verify_key, &a, &err) < 0 || load_checked(pb, verify_key, &b, &err) < 0 ||
+        if ((rc = cli_open_sinks(reports, n_reports, sinks)) != 0)
+                goto out;
+        if (vd_baseline_open(pa, verify_key, &a, &err) < 0 || vd_baseline_open(pb, verify_key, &b, &err) < 0 ||
             vd_policy_new_default(&pol, &err) < 0) {
                 rc = cli_fail(&err);
                 goto out;
@@ -444,7 +432,8 @@ static int diff_cmd(int argc, char **argv) {
         rep.baseline_source = a->source;
         rep.baseline_digest = a->content_digest;
         rep.baseline_created_ns = a->created_ns;
-        rep.baseline_trust = verify_key ? "verified" : "unverified (no --verify-key)";
+        char trust[96];
+        rep.baseline_trust = cli_trust(a, verify_key != NULL, trust);
         rep.baseline_verified = verify_key != NULL;
         rep.started_ns = b->created_ns;
         rep.events = &ev;
@@ -452,22 +441,9 @@ static int diff_cmd(int argc, char **argv) {
         rep.n_warnings = keys_differ ? 1 : 0;
         rep.entries_scanned = b->entries.n;
         rep.fail_on = fail_on;
-        for (size_t i = 0; i < ev.n; i++)
-                if (ev.v[i].severity >= fail_on)
-                        rep.exit_code = EXIT_DRIFT;
-        rc = rep.exit_code;
-        for (size_t i = 0; i < n_reports; i++) {
-                vd_err e2 = VD_ERR_INIT;
-                if (vd_sink_write(sinks[i], &rep, &e2) < 0 || vd_sink_close(sinks[i], &e2) < 0)
-                        rc = cli_fail(&e2);
-                sinks[i] = NULL;
-        }
+        rc = cli_deliver(sinks, n_reports, &rep);
 out:
-        for (size_t i = 0; i < n_reports; i++)
-                if (sinks[i]) {
-                        vd_err e2 = VD_ERR_INIT;
-                        vd_sink_close(sinks[i], &e2);
-                }
+        cli_close_sinks(sinks, n_reports);
         vd_events_release(&ev);
         vd_baseline_free(a);
         vd_baseline_free(b);

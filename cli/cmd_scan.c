@@ -130,11 +130,8 @@ int cmd_scan(int argc, char **argv) {
         int rc = 0;
 
         /* Open every sink first: a bad --report fails before minutes of scanning. */
-        for (size_t i = 0; i < n_reports; i++)
-                if (vd_sink_open(reports[i], &sinks[i], &err) < 0) {
-                        rc = cli_fail(&err);
-                        goto out;
-                }
+        if ((rc = cli_open_sinks(reports, n_reports, sinks)) != 0)
+                goto out;
         if (vd_baseline_open(baseline_path, verify_key, &b, &err) < 0 ||
             vd_policy_new_default(&pol, &err) < 0 ||
             cli_open_source(&so, true, &src, &err) < 0) {
@@ -143,12 +140,7 @@ int cmd_scan(int argc, char **argv) {
         }
         vd_policy_ignore(pol, ignore);
         vd_scan_opts o;
-        vd_scan_opts_init(&o);
-        o.hash_algo = b->hash_algo;
-        memcpy(o.seed, b->seed, sizeof o.seed);
-        o.one_file_system = so.one_file_system;
-        o.threads = so.threads;
-        o.max_depth = so.max_depth;
+        cli_scan_opts(&so, b, &o);
         if (quick)
                 o.reference = &b->entries;
         if (vd_source_scan(src, &o, &scan, &err) < 0 || vd_compare(&b->entries, &scan.entries, pol, &ev, &err) < 0) {
@@ -165,13 +157,7 @@ int cmd_scan(int argc, char **argv) {
         rep.baseline_digest = b->content_digest;
         rep.baseline_created_ns = b->created_ns;
         char trust[96];
-        if (verify_key)
-                snprintf(trust, sizeof trust, "verified (signer %s)", b->signer);
-        else if (b->signature[0])
-                snprintf(trust, sizeof trust, "unverified (signed by %s; no --verify-key)", b->signer);
-        else
-                snprintf(trust, sizeof trust, "unverified (unsigned)");
-        rep.baseline_trust = trust;
+        rep.baseline_trust = cli_trust(b, verify_key != NULL, trust);
         rep.baseline_verified = verify_key != NULL;
         rep.started_ns = scan.started_ns;
         rep.duration_ns = scan.duration_ns;
@@ -185,24 +171,9 @@ int cmd_scan(int argc, char **argv) {
         rep.guest_os = vd_scan_fact(&scan, "os.product");
         rep.guest_hostname = vd_scan_fact(&scan, "os.hostname");
         rep.fail_on = fail_on;
-        rep.exit_code = 0;
-        for (size_t i = 0; i < ev.n; i++)
-                if (ev.v[i].severity >= fail_on)
-                        rep.exit_code = EXIT_DRIFT;
-        rc = rep.exit_code;
-        /* Every sink gets the report even if an earlier one failed. */
-        for (size_t i = 0; i < n_reports; i++) {
-                vd_err e2 = VD_ERR_INIT;
-                if (vd_sink_write(sinks[i], &rep, &e2) < 0 || vd_sink_close(sinks[i], &e2) < 0)
-                        rc = cli_fail(&e2);
-                sinks[i] = NULL;
-        }
+        rc = cli_deliver(sinks, n_reports, &rep);
 out:
-        for (size_t i = 0; i < n_reports; i++)
-                if (sinks[i]) {
-                        vd_err e2 = VD_ERR_INIT;
-                        vd_sink_close(sinks[i], &e2);
-                }
+        cli_close_sinks(sinks, n_reports);
         vd_events_release(&ev);
         vd_scan_release(&scan);
         vd_baseline_free(b);

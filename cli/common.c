@@ -73,6 +73,61 @@ int cli_open_source(const cli_source_opts *o, bool want_walker, vd_source **ret,
         return vd_source_open_guest(&g, ret, err);
 }
 
+void cli_scan_opts(const cli_source_opts *so, const vd_baseline *b, vd_scan_opts *o) {
+        vd_scan_opts_init(o);
+        o->hash_algo = b->hash_algo;
+        memcpy(o->seed, b->seed, sizeof o->seed);
+        o->one_file_system = so->one_file_system;
+        o->threads = so->threads;
+        o->max_depth = so->max_depth;
+}
+
+void cli_close_sinks(vd_sink **sinks, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (sinks[i]) {
+                        vd_err e2 = VD_ERR_INIT;
+                        vd_sink_close(sinks[i], &e2);
+                        sinks[i] = NULL;
+                }
+}
+
+int cli_open_sinks(const char *const *specs, size_t n, vd_sink **sinks) {
+        for (size_t i = 0; i < n; i++) {
+                vd_err err = VD_ERR_INIT;
+                if (vd_sink_open(specs[i], &sinks[i], &err) < 0) {
+                        sinks[i] = NULL;
+                        cli_close_sinks(sinks, i);
+                        return cli_fail(&err);
+                }
+        }
+        return 0;
+}
+
+int cli_deliver(vd_sink **sinks, size_t n, vd_report *rep) {
+        rep->exit_code = 0;
+        for (size_t i = 0; i < rep->events->n; i++)
+                if (rep->events->v[i].severity >= rep->fail_on)
+                        rep->exit_code = EXIT_DRIFT;
+        int rc = rep->exit_code;
+        for (size_t i = 0; i < n; i++) {
+                vd_err e2 = VD_ERR_INIT;
+                if (vd_sink_write(sinks[i], rep, &e2) < 0 || vd_sink_close(sinks[i], &e2) < 0)
+                        rc = cli_fail(&e2);
+                sinks[i] = NULL;
+        }
+        return rc;
+}
+
+const char *cli_trust(const vd_baseline *b, bool verified, char buf[96]) {
+        if (verified)
+                snprintf(buf, 96, "verified (signer %s)", b->signer);
+        else if (b->signature[0])
+                snprintf(buf, 96, "unverified (signed by %s; no --verify-key)", b->signer);
+        else
+                snprintf(buf, 96, "unverified (unsigned)");
+        return buf;
+}
+
 void cli_print_warnings(const vd_scan *s) {
         vd_buf b;
         vd_buf_init(&b, 0);
