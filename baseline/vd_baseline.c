@@ -126,9 +126,8 @@ struct kv {
 static int meta_to_kv(const vd_baseline *b, struct kv kv[N_META]) {
         char seed[2 * VD_HASH_SEED_LEN + 1];
         vd_hex_to(seed, b->seed, VD_HASH_SEED_LEN);
-        char created[32], schema[16], count[32], warns[32];
+        char created[32], count[32], warns[32];
         snprintf(created, sizeof created, "%lld", (long long)b->created_ns);
-        snprintf(schema, sizeof schema, "%d", b->schema);
         snprintf(count, sizeof count, "%zu", b->resolved ? b->deltas.n : b->entries.n);
         snprintf(warns, sizeof warns, "%llu", (unsigned long long)b->capture_warnings);
         /* Sorted by key: the digest walks them in this order. */
@@ -157,7 +156,6 @@ static int meta_to_kv(const vd_baseline *b, struct kv kv[N_META]) {
                         return VD_E_NOMEM;
                 }
         }
-        (void)schema;
         return 0;
 }
 
@@ -488,14 +486,15 @@ int vd_baseline_write(vd_baseline *b, const char *path, vd_err *err) {
                 r = sqlerr(err, db, "prepare", path);
                 goto out;
         }
-        for (int i = 0; i < N_META + 3; i++) {
-                /* The digest, signature and signer are about the content, not in it. */
-                const char *k = i < N_META ? kv[i].key : i == N_META ? "content_digest" : i == N_META + 1 ? "signature" : "signer";
-                const char *v = i < N_META ? kv[i].val : i == N_META ? b->content_digest : i == N_META + 1 ? b->signature : b->signer;
-                if (i > N_META && !b->signature[0])
-                        break;
-                sqlite3_bind_text(st, 1, k, -1, SQLITE_STATIC);
-                sqlite3_bind_text(st, 2, v, -1, SQLITE_STATIC);
+        /* The digest, signature and signer are about the content, not in it. */
+        const struct kv about[3] = {{"content_digest", b->content_digest},
+                                    {"signature", b->signature},
+                                    {"signer", b->signer}};
+        size_t n_about = b->signature[0] ? 3 : 1;
+        for (size_t i = 0; i < N_META + n_about; i++) {
+                const struct kv *m = i < N_META ? &kv[i] : &about[i - N_META];
+                sqlite3_bind_text(st, 1, m->key, -1, SQLITE_STATIC);
+                sqlite3_bind_text(st, 2, m->val, -1, SQLITE_STATIC);
                 if (sqlite3_step(st) != SQLITE_DONE) {
                         r = sqlerr(err, db, "insert metadata", path);
                         goto out;

@@ -122,11 +122,6 @@ static void free_strv(char **v) {
         free(v);
 }
 
-/* mkdir -p inside the appliance (on the writable scratch file system). */
-static int mkdir_p(guestfs_h *g, const char *path) {
-        return guestfs_mkdir_p(g, path);
-}
-
 /* Inspect the guest and decide what to mount where (s->mnts). */
 static int find_mounts(struct guest_src *s, vd_err *err) {
         guestfs_h *g = s->g;
@@ -186,7 +181,7 @@ static int do_mounts(struct guest_src *s, vd_err *err) {
                         return vd_err_set(err, VD_E_NOMEM, "out of memory");
                 /* Without an OS, mountpoints are made on the scratch disk. */
                 if (!s->root)
-                        mkdir_p(g, at);
+                        guestfs_mkdir_p(g, at); /* on the writable scratch disk */
                 if (guestfs_mount_ro(g, s->mnts[i].dev, at) < 0)
                         vd_scan_warn(&s->pending, s->mnts[i].mp, strlen(s->mnts[i].mp), "cannot mount %s read-only: %s",
                                      s->mnts[i].dev, guestfs_last_error(g));
@@ -510,12 +505,10 @@ static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, 
         vd_debug("walker: %.200s", res);
         free(res);
 
-        char tmpl[] = "/tmp/vmdrift-manifest.XXXXXX";
         const char *td = getenv("TMPDIR");
         char *local;
         if (asprintf(&local, "%s/vmdrift-manifest.XXXXXX", td && *td ? td : "/tmp") < 0)
                 return vd_err_set(err, VD_E_NOMEM, "out of memory");
-        (void)tmpl;
         int fd = mkstemp(local);
         if (fd < 0) {
                 int e = errno;
