@@ -21,6 +21,9 @@ int cmd_accept(int argc, char **argv);
 
 /* Print "vmdrift: <msg>" to stderr and return the exit code for err. */
 int cli_fail(const vd_err *err);
+/* After getopt_long returned '?' for argv: name the bad option in one line,
+ * point at --help, return 2 (the full help would bury the error). */
+int cli_bad_option(const char *cmd, char **argv);
 /* Print a usage error with a hint and return 2. */
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

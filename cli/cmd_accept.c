@@ -108,7 +108,7 @@ int cmd_accept(int argc, char **argv) {
                 case 'q': quiet = true; break;
                 case OPT_DERIVE: derive = true; break;
                 case 'h': fputs(accept_usage, stdout); return 0;
-                default: fputs(accept_usage, stderr); return EXIT_USAGE;
+                default: return cli_bad_option("baseline accept", argv);
                 }
         }
         if (optind < argc)

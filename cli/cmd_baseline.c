@@ -105,7 +105,7 @@ static int capture(int argc, char **argv) {
                 case OPT_SIGN_KEY: sign_key = optarg; break;
                 case OPT_KEY_FROM: key_from = optarg; break;
                 case 'h': fputs(capture_usage, stdout); return 0;
-                default: fputs(capture_usage, stderr); return EXIT_USAGE;
+                default: return cli_bad_option("baseline capture", argv);
                 }
         }
         if (optind < argc)
@@ -234,7 +234,7 @@ static int show(int argc, char **argv) {
                 case OPT_ENTRIES: entries = true; break;
                 case OPT_VERIFY_KEY: verify_key = optarg; break;
                 case 'h': fputs(show_usage, stdout); return 0;
-                default: fputs(show_usage, stderr); return EXIT_USAGE;
+                default: return cli_bad_option("baseline show", argv);
                 }
         }
         if (optind != argc - 1)
@@ -340,7 +340,7 @@ static int export_cmd(int argc, char **argv) {
                 case OPT_VERIFY_KEY: verify_key = optarg; break;
                 case 'o': out = optarg; break;
                 case 'h': fputs(export_usage, stdout); return 0;
-                default: fputs(export_usage, stderr); return EXIT_USAGE;
+                default: return cli_bad_option("baseline export", argv);
                 }
         }
         if (optind != argc - 1)
@@ -390,7 +390,7 @@ static int diff_cmd(int argc, char **argv) {
                                 return cli_usage("baseline diff", "--fail-on expects info, low, medium, high or critical");
                         break;
                 case 'h': fputs(diff_usage, stdout); return 0;
-                default: fputs(diff_usage, stderr); return EXIT_USAGE;
+                default: return cli_bad_option("baseline diff", argv);
                 }
         }
         if (optind != argc - 2)

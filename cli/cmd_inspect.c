@@ -50,7 +50,7 @@ int cmd_inspect(int argc, char **argv) {
                 switch (c) {
                 case OPT_PACKAGES: packages = true; break;
                 case 'h': fputs(inspect_usage, stdout); return 0;
-                default: fputs(inspect_usage, stderr); return EXIT_USAGE;
+                default: return cli_bad_option("inspect", argv);
                 }
         }
         if (optind < argc)

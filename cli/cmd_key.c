@@ -33,7 +33,7 @@ int cmd_key(int argc, char **argv) {
                 switch (c) {
                 case 'o': out = optarg; break;
                 case 'h': fputs(key_usage, stdout); return 0;
-                default: fputs(key_usage, stderr); return EXIT_USAGE;
+                default: return cli_bad_option("key generate", argv + 1);
                 }
         }
         if (!out)

@@ -107,7 +107,7 @@ int cmd_scan(int argc, char **argv) {
                                                  optarg);
                         break;
                 case 'h': fputs(scan_usage, stdout); return 0;
-                default: fputs(scan_usage, stderr); return EXIT_USAGE;
+                default: return cli_bad_option("scan", argv);
                 }
         }
         if (optind < argc)

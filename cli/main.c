@@ -1,3 +1,4 @@
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +17,9 @@ static const char usage[] =
         "commands:\n"
         "  baseline capture   record a baseline of a template\n"
         "  baseline show      print what a baseline holds\n"
+        "  baseline accept    take legitimate changes into a new baseline, with the reason\n"
+        "  baseline diff      what changed between two baselines\n"
+        "  baseline export    a baseline as sorted ND-JSON\n"
         "  scan               compare a source against a baseline and report drift\n"
         "  inspect            say what a guest image is (OS, version, file systems, packages)\n"
         "  key generate       make an Ed25519 key pair for signing baselines\n"
@@ -58,7 +62,14 @@ int cli_usage(const char *cmd, const char *fmt, ...) {
         return EXIT_USAGE;
 }
 
+int cli_bad_option(const char *cmd, char **argv) {
+        if (optopt > 0 && optopt < 128)
+                return cli_usage(cmd, "option '-%c' is unknown or needs a value", optopt);
+        return cli_usage(cmd, "option '%s' is unknown or needs a value", optind > 0 ? argv[optind - 1] : "?");
+}
+
 int main(int argc, char **argv) {
+        opterr = 0; /* commands report bad options themselves, naming the command */
         if (argc < 2) {
                 fputs(usage, stderr);
                 return EXIT_USAGE;

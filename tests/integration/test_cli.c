@@ -238,6 +238,12 @@ Test(cli, usage_errors_exit_2) {
         r = th_vmdrift("frobnicate");
         cr_assert_eq(r.status, 2);
         th_run_free(&r);
+        r = th_vmdrift("scan" A "--baseline" A "%s" A "--imgae" A "x.qcow2", vdb);
+        cr_assert_eq(r.status, 2);
+        cr_assert(strstr(r.err, "vmdrift scan: option '--imgae' is unknown") && strstr(r.err, "Try 'vmdrift scan --help'"),
+                  "%s", r.err);
+        cr_assert_lt(strlen(r.err), 200, "one line and a hint, not the whole help: %s", r.err);
+        th_run_free(&r);
         r = th_vmdrift("baseline" A "capture" A "--dir" A "%s", tmpl);
         cr_assert_eq(r.status, 2);
         cr_assert(strstr(r.err, "-o FILE"), "%s", r.err);
