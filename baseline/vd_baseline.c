@@ -95,6 +95,7 @@ void vd_baseline_free(vd_baseline *b) {
         vd_entries_release(&b->deltas);
         vd_facts_free(b->facts, b->n_facts);
         vd_packages_free(b->packages, b->n_packages);
+        vd_confsets_release(&b->config);
         free(b->tool_version);
         free(b->source_kind);
         free(b->source);
@@ -263,6 +264,24 @@ static int compute_digest(const vd_baseline *b, struct kv kv[N_META], char out[6
                                 dg_bytes(c, f[k], strlen(f[k]), true);
                 }
         }
+        if (b->schema >= 4) {
+                dg_u64(c, b->config.n);
+                for (size_t i = 0; i < b->config.n; i++) {
+                        const vd_confset *cs = &b->config.v[i];
+                        const char *fmt = vd_conf_format_name(cs->format);
+                        dg_bytes(c, cs->path, strlen(cs->path), true);
+                        dg_bytes(c, fmt, strlen(fmt), true);
+                        dg_u64(c, cs->s.n);
+                        for (size_t k = 0; k < cs->s.n; k++) {
+                                const vd_setting *st = &cs->s.v[k];
+                                dg_bytes(c, st->key, strlen(st->key), true);
+                                dg_bytes(c, st->value, st->value_len, true);
+                                dg_bytes(c, st->file, strlen(st->file), true);
+                                dg_u32(c, st->line);
+                                dg_u32(c, st->secret);
+                        }
+                }
+        }
         unsigned char md[32];
         unsigned int len = 0;
         int ok = EVP_DigestFinal_ex(c, md, &len) == 1;
@@ -290,7 +309,47 @@ static const char schema_sql[] =
         " host TEXT NOT NULL, reason TEXT NOT NULL, signer TEXT NOT NULL, prev_digest TEXT NOT NULL,"
         " paths TEXT NOT NULL, n_changes INTEGER NOT NULL);"
         "CREATE TABLE lineage(key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;"
-        "CREATE TABLE removed(path BLOB PRIMARY KEY NOT NULL) WITHOUT ROWID;";
+        "CREATE TABLE removed(path BLOB PRIMARY KEY NOT NULL) WITHOUT ROWID;"
+        "CREATE TABLE config(path BLOB NOT NULL, format TEXT NOT NULL, key BLOB NOT NULL, value BLOB NOT NULL,"
+        " file BLOB NOT NULL, line INTEGER NOT NULL, secret INTEGER NOT NULL, PRIMARY KEY(path, key));";
+
+static int insert_config(sqlite3 *db, const vd_baseline *b) {
+        sqlite3_stmt *st = NULL;
+        int rc = 0;
+        if (sqlite3_prepare_v2(db, "INSERT INTO config VALUES(?,?,?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK)
+                return -1;
+        for (size_t i = 0; i < b->config.n && rc == 0; i++) {
+                const vd_confset *cs = &b->config.v[i];
+                if (cs->s.n == 0) {
+                        /* an empty file still counts: a key row of "" marks it */
+                        sqlite3_bind_blob(st, 1, cs->path, (int)strlen(cs->path), SQLITE_STATIC);
+                        sqlite3_bind_text(st, 2, vd_conf_format_name(cs->format), -1, SQLITE_STATIC);
+                        sqlite3_bind_blob(st, 3, "", 0, SQLITE_STATIC);
+                        sqlite3_bind_blob(st, 4, "", 0, SQLITE_STATIC);
+                        sqlite3_bind_blob(st, 5, "", 0, SQLITE_STATIC);
+                        sqlite3_bind_int(st, 6, 0);
+                        sqlite3_bind_int(st, 7, 0);
+                        if (sqlite3_step(st) != SQLITE_DONE)
+                                rc = -1;
+                        sqlite3_reset(st);
+                }
+                for (size_t k = 0; k < cs->s.n && rc == 0; k++) {
+                        const vd_setting *x = &cs->s.v[k];
+                        sqlite3_bind_blob(st, 1, cs->path, (int)strlen(cs->path), SQLITE_STATIC);
+                        sqlite3_bind_text(st, 2, vd_conf_format_name(cs->format), -1, SQLITE_STATIC);
+                        sqlite3_bind_blob(st, 3, x->key, (int)strlen(x->key), SQLITE_STATIC);
+                        sqlite3_bind_blob(st, 4, x->value, (int)x->value_len, SQLITE_STATIC);
+                        sqlite3_bind_blob(st, 5, x->file, (int)strlen(x->file), SQLITE_STATIC);
+                        sqlite3_bind_int64(st, 6, x->line);
+                        sqlite3_bind_int(st, 7, x->secret);
+                        if (sqlite3_step(st) != SQLITE_DONE)
+                                rc = -1;
+                        sqlite3_reset(st);
+                }
+        }
+        sqlite3_finalize(st);
+        return rc;
+}
 
 static int insert_inventory(sqlite3 *db, const vd_baseline *b) {
         sqlite3_stmt *st = NULL;
@@ -501,7 +560,8 @@ int vd_baseline_write(vd_baseline *b, const char *path, vd_err *err) {
                 }
                 sqlite3_reset(st);
         }
-        if (insert_entries(db, b->resolved ? &b->deltas : &b->entries) < 0 || insert_inventory(db, b) < 0) {
+        if (insert_entries(db, b->resolved ? &b->deltas : &b->entries) < 0 || insert_inventory(db, b) < 0 ||
+            (b->schema >= 4 && insert_config(db, b) < 0)) {
                 r = sqlerr(err, db, "insert entries", path);
                 goto out;
         }
@@ -890,6 +950,64 @@ static int load_inventory(sqlite3 *db, vd_baseline *b, const char *path, vd_err 
         return r;
 }
 
+/* A column as a bounded string without NUL bytes (config keys, paths). */
+static char *col_blob_str(sqlite3_stmt *st, int i, size_t max, size_t *len) {
+        const void *p = sqlite3_column_blob(st, i);
+        int n = sqlite3_column_bytes(st, i);
+        if (n < 0 || (size_t)n > max || (n > 0 && (!p || memchr(p, '\0', (size_t)n))))
+                return NULL;
+        char *s = malloc((size_t)n + 1);
+        if (!s)
+                return NULL;
+        if (n)
+                memcpy(s, p, (size_t)n);
+        s[n] = '\0';
+        if (len)
+                *len = (size_t)n;
+        return s;
+}
+
+static int load_config(sqlite3 *db, vd_baseline *b, const char *path, vd_err *err) {
+        sqlite3_stmt *st = NULL;
+        int rc, r = 0;
+        size_t rows = 0;
+        if (sqlite3_prepare_v2(db, "SELECT path, format, key, value, file, line, secret FROM config ORDER BY path, key",
+                               -1, &st, NULL) != SQLITE_OK)
+                return bad(err, path, "cannot read configuration values: %s", sqlite3_errmsg(db));
+        vd_confset *cur = NULL;
+        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                size_t vl = 0;
+                char *p = col_blob_str(st, 0, 32768, NULL), *k = col_blob_str(st, 2, VD_CONF_KEY_MAX, NULL);
+                char *v = col_blob_str(st, 3, VD_CONF_VALUE_MAX, &vl), *f = col_blob_str(st, 4, 32768, NULL);
+                const char *fmt = col_text(st, 1, 32);
+                int format = fmt ? vd_conf_format_from_name(fmt) : 0;
+                sqlite3_int64 line = sqlite3_column_int64(st, 5);
+                if (!p || !k || !v || !f || !format || line < 0 || line > UINT32_MAX || ++rows > 10000000)
+                        r = bad(err, path, "configuration value %zu is malformed", rows);
+                else {
+                        if (!cur || strcmp(cur->path, p) != 0) {
+                                cur = vd_confsets_add(&b->config, p, format);
+                                if (!cur)
+                                        r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+                        }
+                        if (r == 0 && k[0] &&
+                            vd_settings_put(&cur->s, k, strlen(k), v, vl, f, (uint32_t)line, false, false) < 0)
+                                r = bad(err, path, "configuration value %zu is malformed", rows);
+                        if (r == 0 && k[0])
+                                cur->s.v[cur->s.n - 1].secret = sqlite3_column_int(st, 6) != 0;
+                }
+                free(p);
+                free(k);
+                free(v);
+                free(f);
+        }
+        sqlite3_finalize(st);
+        for (size_t i = 0; i < b->config.n; i++)
+                vd_settings_sort(&b->config.v[i].s);
+        vd_confsets_sort(&b->config);
+        return r;
+}
+
 static int load_lineage(sqlite3 *db, vd_baseline *b, const char *path, vd_err *err) {
         sqlite3_stmt *st = NULL;
         int rc, r = 0;
@@ -1009,6 +1127,8 @@ int vd_baseline_load(const char *path, vd_baseline **ret, vd_err *err) {
         if (b->schema >= 3 && (r = load_history(db, b, path, err)) < 0)
                 goto out;
         if (b->schema >= 3 && (r = load_lineage(db, b, path, err)) < 0)
+                goto out;
+        if (b->schema >= 4 && (r = load_config(db, b, path, err)) < 0)
                 goto out;
         {
                 struct kv kv[N_META];

@@ -16,10 +16,11 @@
 #include "vd_entry.h"
 #include "vd_err.h"
 #include "vd_hash.h"
+#include "vd_config.h"
 #include "vd_source.h"
 
 #define VD_BASELINE_APP_ID 0x56444231 /* "VDB1" */
-#define VD_BASELINE_SCHEMA 3 /* 2: OS facts and packages; 3: accept history */
+#define VD_BASELINE_SCHEMA 4 /* 2: OS facts and packages; 3: accept history; 4: config values */
 
 typedef struct vd_baseline {
         int schema;
@@ -43,6 +44,7 @@ typedef struct vd_baseline {
         size_t n_facts;
         vd_package *packages;    /* sorted by name, arch */
         size_t n_packages;
+        vd_confsets config;      /* parsed configuration values, sorted by path (schema 4) */
         struct vd_history *history; /* oldest first */
         size_t n_history;
         /* Lineage: a derived baseline stores only its deltas over a template

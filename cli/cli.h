@@ -3,9 +3,11 @@
 #define VD_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "vd_baseline.h"
 #include "vd_err.h"
+#include "vd_policy.h"
 #include "vd_report.h"
 #include "vd_source.h"
 
@@ -18,6 +20,7 @@ int cmd_scan(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_accept(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
 
 /* Print "vmdrift: <msg>" to stderr and return the exit code for err. */
 int cli_fail(const vd_err *err);
@@ -98,6 +101,12 @@ void cli_close_sinks(vd_sink **sinks, size_t n);
 int cli_deliver(vd_sink **sinks, size_t n, vd_report *rep);
 
 /* How far b can be trusted, for reports: "verified (signer K)", ... */
+/* The policy file, or the built-in default when path is NULL. */
+int cli_load_policy(const char *path, vd_policy **ret, vd_err *err);
+int cli_policy_digest(const vd_policy *p, char out[65]);
+/* "vmdrift: policy violation (high): /etc/ssh/sshd_config: PermitRootLogin is "yes": expected "no" (...)" */
+void cli_print_violations(const vd_events *ev, FILE *fp);
+
 const char *cli_trust(const vd_baseline *b, bool verified, char buf[96]);
 void cli_print_warnings(const vd_scan *s);
 

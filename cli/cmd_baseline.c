@@ -10,6 +10,7 @@
 #include "vd_baseline.h"
 #include "vd_compare.h"
 #include "vd_report.h"
+#include "vd_confscan.h"
 #include "vd_policy.h"
 #include "vd_str.h"
 
@@ -31,6 +32,9 @@ static const char capture_usage[] =
         "\n"
         "options:\n"
         "  -o, --output FILE    the baseline to write\n"
+        "  --policy FILE        the YAML policy (docs/policy.md): which configuration files\n"
+        "                       are recorded as values and what they must say; its digest\n"
+        "                       is recorded (default: the built-in policy)\n"
         "  --hash ALGO          xxh3-128 (default, keyed with a per-baseline secret) or sha256\n"
         "  --sign-key KEY       sign the baseline with this Ed25519 private key (vmdrift key generate)\n"
         "  --key-from OLD       reuse OLD baseline's hash algorithm and key, so that the two\n"
@@ -38,7 +42,9 @@ static const char capture_usage[] =
         "  -q, --quiet          print nothing but errors\n"
         "  -h, --help           this help\n"
         "\n"
-        "exit codes: 0 written, 2 usage error, 3 runtime error (nothing written)\n";
+        "exit codes: 0 written, 1 written, but the template breaks its policy's desired state\n"
+        "            (each violation is printed), 2 usage or policy error, 3 runtime error\n"
+        "            (nothing written)\n";
 
 static const char show_usage[] =
         "usage: vmdrift baseline show FILE [--entries] [--verify-key PUB]\n"
@@ -71,7 +77,7 @@ static const char diff_usage[] =
         "and report the differences as drift events, like a scan: text[:FILE] or json[:FILE].\n"
         "exit codes: 0 no differences, 1 differences, 2 usage error, 3 bad baseline\n";
 
-enum { OPT_HASH = 256, OPT_ENTRIES, OPT_SIGN_KEY, OPT_VERIFY_KEY, OPT_KEY_FROM };
+enum { OPT_HASH = 256, OPT_ENTRIES, OPT_SIGN_KEY, OPT_VERIFY_KEY, OPT_KEY_FROM, OPT_POLICY };
 
 static int capture(int argc, char **argv) {
         static const struct option lo[] = {CLI_SOURCE_LONGOPTS,
@@ -79,12 +85,14 @@ static int capture(int argc, char **argv) {
                                            {"hash", required_argument, NULL, OPT_HASH},
                                            {"sign-key", required_argument, NULL, OPT_SIGN_KEY},
                                            {"key-from", required_argument, NULL, OPT_KEY_FROM},
+                                           {"policy", required_argument, NULL, OPT_POLICY},
                                            {"quiet", no_argument, NULL, 'q'},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
         cli_source_opts so = {0};
-        const char *out = NULL, *sign_key = NULL, *key_from = NULL;
+        const char *out = NULL, *sign_key = NULL, *key_from = NULL, *policy = NULL;
         int algo = VD_HASH_XXH3, c;
+        bool algo_given = false;
         bool quiet = false;
         optind = 1;
         while ((c = getopt_long(argc, argv, "o:qh", lo, NULL)) != -1) {
@@ -100,7 +108,9 @@ static int capture(int argc, char **argv) {
                         if (algo == VD_HASH_NONE)
                                 return cli_usage("baseline capture", "unknown hash '%s' (expected xxh3-128 or sha256)",
                                                  optarg);
+                        algo_given = true;
                         break;
+                case OPT_POLICY: policy = optarg; break;
                 case 'q': quiet = true; break;
                 case OPT_SIGN_KEY: sign_key = optarg; break;
                 case OPT_KEY_FROM: key_from = optarg; break;
@@ -120,13 +130,18 @@ static int capture(int argc, char **argv) {
         vd_baseline *b = NULL;
         vd_policy *pol = NULL;
         vd_scan scan;
+        vd_events viol;
         vd_scan_init(&scan);
+        vd_events_init(&viol);
         int rc = 0;
-        if (vd_baseline_new(&b, &err) < 0 || cli_open_source(&so, true, &src, &err) < 0 ||
-            vd_policy_new_default(&pol, &err) < 0) {
+        /* The policy first: a typo in it fails in a second, not after the scan. */
+        if (cli_load_policy(policy, &pol, &err) < 0 || vd_baseline_new(&b, &err) < 0 ||
+            cli_open_source(&so, true, &src, &err) < 0) {
                 rc = cli_fail(&err);
                 goto out;
         }
+        if (!algo_given && vd_policy_hash_algo(pol) == 2)
+                algo = VD_HASH_SHA256;
         b->hash_algo = algo;
         b->sign_key = sign_key;
         if (key_from) {
@@ -151,13 +166,13 @@ static int capture(int argc, char **argv) {
                 rc = cli_fail(&err);
                 goto out;
         }
+        if (vd_config_collect(src, &scan.entries, pol, b->seed, sizeof b->seed, &b->config, &viol, &scan, &err) < 0) {
+                rc = cli_fail(&err);
+                goto out;
+        }
         {
-                vd_buf pc;
-                vd_buf_init(&pc, 0);
                 char dg[65] = "";
-                vd_policy_canonical(pol, &pc);
-                vd_digest_hex(pc.buf, pc.len, dg);
-                vd_buf_release(&pc);
+                cli_policy_digest(pol, dg);
                 char host[256] = "";
                 gethostname(host, sizeof host - 1);
                 b->policy_digest = strdup(dg);
@@ -205,6 +220,13 @@ static int capture(int argc, char **argv) {
                             b->owners_resolved ? "resolved through the source's own etc/passwd and etc/group"
                                                : "numeric (no etc/passwd in the source)",
                             scan.n_warnings, scan.n_warnings == 1 ? "" : "s");
+                if (b->config.n) {
+                        size_t nk = 0;
+                        for (size_t i = 0; i < b->config.n; i++)
+                                nk += b->config.v[i].s.n;
+                        vd_buf_addf(&m, "  configuration: %zu values from %zu files (policy %s)\n", nk, b->config.n,
+                                    vd_policy_source(pol));
+                }
                 if (b->signature[0])
                         vd_buf_addf(&m, "  signed with key %s\n", b->signer);
                 else
@@ -212,7 +234,16 @@ static int capture(int argc, char **argv) {
                 fputs(m.buf, stdout);
                 vd_buf_release(&m);
         }
+        if (viol.n) {
+                /* Written, but the template itself breaks its policy: say
+                 * each violation and exit 1, so a build pipeline stops here. */
+                cli_print_violations(&viol, stderr);
+                fprintf(stderr, "vmdrift: the template breaks its policy (%zu file%s); the baseline was written\n",
+                        viol.n, viol.n == 1 ? "" : "s");
+                rc = EXIT_DRIFT;
+        }
 out:
+        vd_events_release(&viol);
         vd_scan_release(&scan);
         vd_baseline_free(b);
         vd_policy_free(pol);

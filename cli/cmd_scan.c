@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "vd_baseline.h"
 #include "vd_compare.h"
+#include "vd_confscan.h"
 #include "vd_policy.h"
 #include "vd_report.h"
 #include "vd_str.h"
@@ -23,6 +24,10 @@ static const char scan_usage[] =
         "\n"
         "options:\n"
         "  --baseline FILE      the baseline captured from the template\n"
+        "  --policy FILE        the YAML policy (docs/policy.md): rules, severities, per-clone\n"
+        "                       expectations, configuration values, detectors (default:\n"
+        "                       the built-in policy); a scan under another policy than the\n"
+        "                       capture's says so\n"
         "  --verify-key PUB     refuse a baseline whose Ed25519 signature does not verify\n"
         "                       (or that is unsigned); without it the report says unverified\n"
         "  --quick              trust size, mtime, ctime and inode: hash only files whose\n"
@@ -46,7 +51,7 @@ static const char scan_usage[] =
         "  2  usage error\n"
         "  3  runtime error: unreadable source, missing/damaged/foreign baseline, failed report\n";
 
-enum { OPT_BASELINE = 256, OPT_REPORT, OPT_IGNORE, OPT_FAILON, OPT_QUICK, OPT_VERIFY_KEY };
+enum { OPT_BASELINE = 256, OPT_REPORT, OPT_IGNORE, OPT_FAILON, OPT_QUICK, OPT_VERIFY_KEY, OPT_POLICY };
 
 static void make_scan_id(char out[37]) {
         unsigned char u[16];
@@ -66,10 +71,11 @@ int cmd_scan(int argc, char **argv) {
                                            {"fail-on", required_argument, NULL, OPT_FAILON},
                                            {"quick", no_argument, NULL, OPT_QUICK},
                                            {"verify-key", required_argument, NULL, OPT_VERIFY_KEY},
+                                           {"policy", required_argument, NULL, OPT_POLICY},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
         bool quick = false;
-        const char *verify_key = NULL;
+        const char *verify_key = NULL, *policy = NULL;
         cli_source_opts so = {0};
         const char *baseline_path = NULL;
         const char *reports[MAX_SINKS];
@@ -88,6 +94,7 @@ int cmd_scan(int argc, char **argv) {
                 case OPT_BASELINE: baseline_path = optarg; break;
                 case OPT_QUICK: quick = true; break;
                 case OPT_VERIFY_KEY: verify_key = optarg; break;
+                case OPT_POLICY: policy = optarg; break;
                 case OPT_REPORT:
                         if (n_reports == MAX_SINKS)
                                 return cli_usage("scan", "at most %d --report options", MAX_SINKS);
@@ -125,15 +132,16 @@ int cmd_scan(int argc, char **argv) {
         vd_policy *pol = NULL;
         vd_scan scan;
         vd_events ev;
+        vd_confsets conf;
         vd_scan_init(&scan);
         vd_events_init(&ev);
+        vd_confsets_init(&conf);
         int rc = 0;
 
         /* Open every sink first: a bad --report fails before minutes of scanning. */
         if ((rc = cli_open_sinks(reports, n_reports, sinks)) != 0)
                 goto out;
-        if (vd_baseline_open(baseline_path, verify_key, &b, &err) < 0 ||
-            vd_policy_new_default(&pol, &err) < 0 ||
+        if (cli_load_policy(policy, &pol, &err) < 0 || vd_baseline_open(baseline_path, verify_key, &b, &err) < 0 ||
             cli_open_source(&so, true, &src, &err) < 0) {
                 rc = cli_fail(&err);
                 goto out;
@@ -143,9 +151,25 @@ int cmd_scan(int argc, char **argv) {
         cli_scan_opts(&so, b, &o);
         if (quick)
                 o.reference = &b->entries;
-        if (vd_source_scan(src, &o, &scan, &err) < 0 || vd_compare(&b->entries, &scan.entries, pol, &ev, &err) < 0) {
+        if (vd_source_scan(src, &o, &scan, &err) < 0 || vd_compare(&b->entries, &scan.entries, pol, &ev, &err) < 0 ||
+            vd_config_collect(src, &scan.entries, pol, b->seed, sizeof b->seed, &conf, &ev, &scan, &err) < 0 ||
+            vd_config_compare(&b->config, &b->entries, &conf, pol, &ev, &scan, &err) < 0) {
                 rc = cli_fail(&err);
                 goto out;
+        }
+        {
+                char dg[65] = "";
+                cli_policy_digest(pol, dg);
+                if (b->policy_digest && strcmp(dg, b->policy_digest) != 0 &&
+                    vd_scan_warn(&scan, NULL, 0,
+                                 "scanning under policy %s (sha256 %.12s), but the baseline was captured under %s "
+                                 "(sha256 %.12s): configuration files only one of them names are not compared",
+                                 vd_policy_source(pol), dg, b->policy_source ? b->policy_source : "?",
+                                 b->policy_digest) < 0) {
+                        vd_err_set(&err, VD_E_NOMEM, "out of memory");
+                        rc = cli_fail(&err);
+                        goto out;
+                }
         }
         vd_report rep;
         memset(&rep, 0, sizeof rep);
@@ -175,6 +199,7 @@ int cmd_scan(int argc, char **argv) {
 out:
         cli_close_sinks(sinks, n_reports);
         vd_events_release(&ev);
+        vd_confsets_release(&conf);
         vd_scan_release(&scan);
         vd_baseline_free(b);
         vd_policy_free(pol);

@@ -143,3 +143,44 @@ void cli_print_warnings(const vd_scan *s) {
         }
         vd_buf_release(&b);
 }
+
+int cli_load_policy(const char *path, vd_policy **ret, vd_err *err) {
+        return path ? vd_policy_load(path, ret, err) : vd_policy_new_default(ret, err);
+}
+
+int cli_policy_digest(const vd_policy *p, char out[65]) {
+        vd_buf pc;
+        vd_buf_init(&pc, 0);
+        int r = vd_policy_canonical(p, &pc);
+        if (r == 0)
+                r = vd_digest_hex(pc.buf, pc.len, out);
+        vd_buf_release(&pc);
+        return r;
+}
+
+void cli_print_violations(const vd_events *ev, FILE *fp) {
+        for (size_t i = 0; i < ev->n; i++) {
+                const vd_event *e = &ev->v[i];
+                for (size_t k = 0; k < e->n_ch; k++) {
+                        const vd_attr_change *c = &e->ch[k];
+                        vd_buf m;
+                        vd_buf_init(&m, 0);
+                        vd_buf_addf(&m, "vmdrift: policy violation (%s): ", vd_severity_name(e->severity));
+                        vd_escape_display(&m, e->path, e->path_len);
+                        vd_buf_adds(&m, ": ");
+                        vd_escape_display(&m, c->attr, strlen(c->attr));
+                        if (c->new_v.s) {
+                                vd_buf_adds(&m, " is \"");
+                                vd_escape_display(&m, c->new_v.s, c->new_v.len);
+                                vd_buf_adds(&m, "\"");
+                        }
+                        if (c->note) {
+                                vd_buf_adds(&m, ": ");
+                                vd_escape_display(&m, c->note, strlen(c->note));
+                        }
+                        vd_buf_addc(&m, '\n');
+                        fputs(m.buf, fp);
+                        vd_buf_release(&m);
+                }
+        }
+}

@@ -23,6 +23,7 @@ static const char usage[] =
         "  scan               compare a source against a baseline and report drift\n"
         "  inspect            say what a guest image is (OS, version, file systems, packages)\n"
         "  key generate       make an Ed25519 key pair for signing baselines\n"
+        "  policy check       validate a YAML policy; say which rule decides for a path\n"
         "\n"
         "Sources: --dir PATH, --image FILE (repeatable: every disk of one guest), --domain NAME.\n"
         "Guest disks are always opened read-only, through libguestfs.\n"
@@ -45,6 +46,7 @@ static const struct cmd cmds[] = {
         {"scan", cmd_scan},
         {"inspect", cmd_inspect},
         {"key", cmd_key},
+        {"policy", cmd_policy},
 };
 
 int cli_fail(const vd_err *err) {

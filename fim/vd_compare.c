@@ -13,12 +13,13 @@ void vd_events_init(vd_events *ev) {
         ev->n = ev->alloc = 0;
 }
 
-static void event_release(vd_event *e) {
+void vd_event_release(vd_event *e) {
         free(e->path);
         for (size_t i = 0; i < e->n_ch; i++) {
                 free(e->ch[i].attr);
                 free(e->ch[i].old_v.s);
                 free(e->ch[i].new_v.s);
+                free(e->ch[i].note);
         }
         free(e->ch);
 }
@@ -27,7 +28,7 @@ void vd_events_release(vd_events *ev) {
         if (!ev)
                 return;
         for (size_t i = 0; i < ev->n; i++)
-                event_release(&ev->v[i]);
+                vd_event_release(&ev->v[i]);
         free(ev->v);
         vd_events_init(ev);
 }
@@ -37,6 +38,7 @@ const char *vd_change_kind_name(int k) {
         case VD_CH_ADDED: return "added";
         case VD_CH_REMOVED: return "removed";
         case VD_CH_CHANGED: return "changed";
+        case VD_CH_VIOLATION: return "violation";
         default: return "unknown";
         }
 }
@@ -146,6 +148,7 @@ static int add_change(builder *b, const char *attr, size_t attr_len, vd_val o, v
         }
         c->old_v = o;
         c->new_v = n;
+        c->note = NULL;
         b->ev.n_ch++;
         if (sev > b->sev)
                 b->sev = sev;
@@ -307,9 +310,7 @@ static int diff_entries(builder *b, const vd_entry *o, const vd_entry *n, uint32
         return r;
 }
 
-static int emit(vd_events *out, builder *b, int kind, const vd_entry *e, const vd_rule *rule) {
-        if (b->ev.n_ch == 0 && kind == VD_CH_CHANGED)
-                return 0;
+int vd_events_push(vd_events *out, vd_event *ev) {
         if (out->n == out->alloc) {
                 size_t na = out->alloc ? out->alloc * 2 : 64;
                 vd_event *nv = realloc(out->v, na * sizeof *nv);
@@ -318,6 +319,14 @@ static int emit(vd_events *out, builder *b, int kind, const vd_entry *e, const v
                 out->v = nv;
                 out->alloc = na;
         }
+        out->v[out->n++] = *ev;
+        memset(ev, 0, sizeof *ev);
+        return 0;
+}
+
+static int emit(vd_events *out, builder *b, int kind, const vd_entry *e, const vd_rule *rule, int det, int det_sev) {
+        if (b->ev.n_ch == 0 && kind == VD_CH_CHANGED && det < 0)
+                return 0;
         b->ev.kind = kind;
         b->ev.path = strndup(e->path, e->path_len);
         if (!b->ev.path)
@@ -327,7 +336,14 @@ static int emit(vd_events *out, builder *b, int kind, const vd_entry *e, const v
         b->ev.ftype = e->type;
         b->ev.rule = rule->name;
         b->ev.severity = rule->severity >= 0 ? rule->severity : b->sev;
-        out->v[out->n++] = b->ev;
+        if (det >= 0) {
+                b->ev.detector = vd_detector_name(det);
+                if (det_sev > b->ev.severity)
+                        b->ev.severity = det_sev;
+        }
+        int r = vd_events_push(out, &b->ev);
+        if (r < 0)
+                return r;
         memset(b, 0, sizeof *b);
         return 0;
 }
@@ -351,39 +367,217 @@ static bool under_unknown_dir(const vd_entries *scan, const char *path, size_t l
         return false;
 }
 
+/* ---- detectors on file events ---- */
+
+static const char *const persistence_globs[] = {
+        "/etc/crontab",         "/etc/cron.d/**",        "/etc/cron.hourly/**",    "/etc/cron.daily/**",
+        "/etc/cron.weekly/**",  "/etc/cron.monthly/**",  "/var/spool/cron/**",     "/etc/anacrontab",
+        "/etc/systemd/system/**", "/etc/systemd/user/**", "/lib/systemd/system/**", "/usr/lib/systemd/system/**",
+        "/usr/lib/systemd/user/**", "/etc/init.d/**",    "/etc/rc.local",          "/etc/ld.so.preload",
+        "/etc/profile.d/**",    "/etc/update-motd.d/**", "/etc/xdg/autostart/**",  NULL};
+
+bool vd_persistence_path(const char *path, size_t len) {
+        for (size_t i = 0; persistence_globs[i]; i++)
+                if (vd_glob_match(persistence_globs[i], path, len))
+                        return true;
+        return false;
+}
+
+static const vd_xattr *find_xattr(const vd_entry *e, const char *name) {
+        for (size_t i = 0; e && i < e->n_xattrs; i++)
+                if (strcmp(e->xattrs[i].name, name) == 0)
+                        return &e->xattrs[i];
+        return NULL;
+}
+
+static bool parent_sticky(const vd_entries *scan, const char *path, size_t len) {
+        size_t k = len;
+        while (k > 0 && path[k - 1] != '/')
+                k--;
+        if (k == 0)
+                return false;
+        size_t pl = k > 1 ? k - 1 : 1;
+        const vd_entry *p = vd_entries_find(scan, path, pl);
+        return p && p->type == VD_T_DIR && (p->mode & 01000);
+}
+
+typedef struct det_hit {
+        int det, sev;
+} det_hit;
+
+static void hit(det_hit *h, const vd_policy *p, int d, const char *path, size_t len) {
+        if (!vd_policy_detector_on(p, d, path, len))
+                return;
+        int sev = vd_policy_detector_severity(p, d);
+        if (h->det < 0 || sev > h->sev) {
+                h->det = d;
+                h->sev = sev;
+        }
+}
+
+/* What the file detectors say about old -> new (either may be NULL). */
+static det_hit file_detectors(const vd_policy *p, const vd_entries *scan, const vd_entry *o, const vd_entry *n) {
+        det_hit h = {-1, -1};
+        if (!n)
+                return h;
+        const char *path = n->path;
+        size_t len = n->path_len;
+        if (n->type == VD_T_REG && (n->mode & 06000) & ~(o && o->type == VD_T_REG ? o->mode & 06000 : 0))
+                hit(&h, p, VD_D_SETUID, path, len);
+        bool ww = n->type != VD_T_LNK && (n->mode & 0002) && !(n->type == VD_T_DIR && (n->mode & 01000));
+        bool was_ww = o && o->type != VD_T_LNK && (o->mode & 0002);
+        if (ww && !was_ww && !parent_sticky(scan, path, len))
+                hit(&h, p, VD_D_WORLD_WRITABLE, path, len);
+        const vd_xattr *nc = find_xattr(n, "security.capability"), *oc = find_xattr(o, "security.capability");
+        if (nc && (!oc || oc->len != nc->len || memcmp(oc->value, nc->value, nc->len) != 0))
+                hit(&h, p, VD_D_FILE_CAP, path, len);
+        if (n->type != VD_T_DIR && vd_persistence_path(path, len)) {
+                bool changed = !o || o->type != n->type || o->mode != n->mode || o->uid != n->uid ||
+                               o->target_len != n->target_len ||
+                               (o->target && n->target && memcmp(o->target, n->target, n->target_len)) ||
+                               (hash_known(o) && hash_known(n) &&
+                                (o->hash_len != n->hash_len || memcmp(o->hash, n->hash, n->hash_len)));
+                if (changed)
+                        hit(&h, p, VD_D_PERSISTENCE, path, len);
+        }
+        return h;
+}
+
+/* per-clone: compare owner and mode with the rule's expectations (or, where
+ * the rule names none, with the template's). Returns 0 and adds changes. */
+static int per_clone_check(builder *b, const vd_rule *ru, const vd_entry *o, const vd_entry *n) {
+        int r = 0;
+        if (ru->has_mode ? (n->mode & 07777) != ru->mode : (o && o->mode != n->mode)) {
+                vd_val ov = {0}, nv = {0};
+                char m[16];
+                snprintf(m, sizeof m, "%04o", ru->has_mode ? ru->mode : (o ? o->mode : 0));
+                if (val_bytes(&ov, m, strlen(m), false) < 0)
+                        return VD_E_NOMEM;
+                snprintf(m, sizeof m, "%04o", n->mode);
+                if (val_bytes(&nv, m, strlen(m), false) < 0) {
+                        free(ov.s);
+                        return VD_E_NOMEM;
+                }
+                r = add_change(b, "mode", 4, ov, nv, mode_severity(o ? o->mode : ru->mode, n->mode, n->type));
+        }
+        for (int u = 0; !r && u < 2; u++) {
+                bool has = u == 0 ? ru->has_uid : ru->has_gid;
+                const char *want_name = u == 0 ? ru->user : ru->group;
+                uint32_t want = u == 0 ? ru->uid : ru->gid, got = u == 0 ? n->uid : n->gid;
+                const char *got_name = u == 0 ? n->uname : n->gname;
+                bool bad;
+                char ob[300];
+                if (has) {
+                        bad = got != want;
+                        snprintf(ob, sizeof ob, "%u", want);
+                } else if (want_name) {
+                        bad = !got_name || strcmp(got_name, want_name) != 0;
+                        snprintf(ob, sizeof ob, "%s", want_name);
+                } else if (o) {
+                        uint32_t ow = u == 0 ? o->uid : o->gid;
+                        bad = ow != got;
+                        snprintf(ob, sizeof ob, "%u", ow);
+                } else {
+                        continue;
+                }
+                if (!bad)
+                        continue;
+                vd_val ov = {0}, nv = {0};
+                char nb[300];
+                if (want_name && !has)
+                        snprintf(nb, sizeof nb, "%s", got_name ? got_name : "?");
+                else
+                        snprintf(nb, sizeof nb, "%u", got);
+                bool num = !(want_name && !has);
+                if (val_bytes(&ov, ob, strlen(ob), num) < 0)
+                        return VD_E_NOMEM;
+                if (val_bytes(&nv, nb, strlen(nb), num) < 0) {
+                        free(ov.s);
+                        return VD_E_NOMEM;
+                }
+                const char *an = u == 0 ? (num ? "uid" : "user") : (num ? "gid" : "group");
+                r = add_change(b, an, strlen(an), ov, nv, VD_SEV_HIGH);
+        }
+        if (!r && o && (ru->attrs & VD_A_TYPE) && o->type != n->type)
+                r = add_attr(b, "type", V_TYPE, o, o->type, NULL, 0, n, n->type, NULL, 0, VD_SEV_HIGH);
+        if (!r && o && (ru->attrs & VD_A_XATTRS))
+                r = diff_xattrs(b, o, n);
+        return r;
+}
+
 int vd_compare(const vd_entries *base, const vd_entries *scan, const vd_policy *policy, vd_events *out,
                vd_err *err) {
         size_t i = 0, j = 0;
         int r = 0;
         builder b;
         memset(&b, 0, sizeof b);
+        vd_rule watch_all;
         while (r == 0 && (i < base->n || j < scan->n)) {
                 const vd_entry *o = i < base->n ? base->v[i] : NULL, *n = j < scan->n ? scan->v[j] : NULL;
                 int c = !o ? 1 : !n ? -1 : vd_path_cmp(o->path, o->path_len, n->path, n->path_len);
                 const vd_entry *e = c <= 0 ? o : n;
                 const vd_rule *rule = vd_policy_match(policy, e->path, e->path_len, e->type);
-                if (c < 0) {
+                if (c < 0)
                         i++;
+                else if (c > 0)
+                        j++;
+                else
+                        i++, j++;
+                const vd_entry *old = c <= 0 ? o : NULL, *now = c >= 0 ? n : NULL;
+                det_hit dh = file_detectors(policy, scan, old, now);
+                if (rule->kind == VD_K_IGNORE) {
+                        /* Detectors look everywhere: an ignored /tmp still
+                         * reports a new setuid file, in full. */
+                        if (dh.det < 0)
+                                continue;
+                        watch_all = *rule;
+                        watch_all.kind = VD_K_WATCH;
+                        watch_all.attrs = VD_A_ALL & ~(VD_A_MTIME | VD_A_CTIME | VD_A_INODE | VD_A_NLINK);
+                        watch_all.dir_attrs = watch_all.attrs & ~VD_A_DIR_OFF;
+                        rule = &watch_all;
+                }
+                if (c < 0) {
                         if (under_unknown_dir(scan, o->path, o->path_len))
                                 continue;
                         r = describe(&b, o, false);
                         if (!r)
-                                r = emit(out, &b, VD_CH_REMOVED, o, rule);
+                                r = emit(out, &b, VD_CH_REMOVED, o, rule, -1, -1);
                 } else if (c > 0) {
-                        j++;
-                        r = describe(&b, n, true);
-                        if (!r)
-                                r = emit(out, &b, VD_CH_ADDED, n, rule);
+                        if (rule->kind == VD_K_PER_CLONE) {
+                                /* Expected to be new on a clone: only a wrong
+                                 * owner or mode counts. */
+                                r = per_clone_check(&b, rule, NULL, n);
+                                if (!r && (b.ev.n_ch || dh.det >= 0)) {
+                                        vd_event_release(&b.ev);
+                                        memset(&b, 0, sizeof b);
+                                        r = describe(&b, n, true);
+                                        if (!r)
+                                                r = emit(out, &b, VD_CH_ADDED, n, rule, dh.det, dh.sev);
+                                } else if (!r) {
+                                        vd_event_release(&b.ev);
+                                        memset(&b, 0, sizeof b);
+                                }
+                        } else {
+                                r = describe(&b, n, true);
+                                if (!r)
+                                        r = emit(out, &b, VD_CH_ADDED, n, rule, dh.det, dh.sev);
+                        }
                 } else {
-                        i++;
-                        j++;
                         uint32_t m = (o->type == VD_T_DIR && n->type == VD_T_DIR) ? rule->dir_attrs : rule->attrs;
-                        r = diff_entries(&b, o, n, m);
+                        if (rule->kind == VD_K_PER_CLONE) {
+                                r = per_clone_check(&b, rule, o, n);
+                        } else {
+                                r = diff_entries(&b, o, n, m);
+                                if (!r && rule->kind == VD_K_GROWING && o->type == VD_T_REG && n->type == VD_T_REG &&
+                                    n->size < o->size)
+                                        r = add_attr(&b, "size", V_U64, o, o->size, NULL, 0, n, n->size, NULL, 0,
+                                                     VD_SEV_MEDIUM);
+                        }
                         if (!r)
-                                r = emit(out, &b, VD_CH_CHANGED, n, rule);
+                                r = emit(out, &b, VD_CH_CHANGED, n, rule, dh.det, dh.sev);
                 }
                 if (r < 0) {
-                        event_release(&b.ev);
+                        vd_event_release(&b.ev);
                         memset(&b, 0, sizeof b);
                 }
         }

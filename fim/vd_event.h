@@ -7,7 +7,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-enum vd_change_kind { VD_CH_ADDED = 1, VD_CH_REMOVED = 2, VD_CH_CHANGED = 3 };
+/* VIOLATION: a configuration value breaks the policy's desired state
+ * (expect, forbid, match), whether or not it changed. */
+enum vd_change_kind { VD_CH_ADDED = 1, VD_CH_REMOVED = 2, VD_CH_CHANGED = 3, VD_CH_VIOLATION = 4 };
 
 /* A value as reported: s == NULL is null; num says it prints as a number.
  * s holds raw bytes (a link target may be anything) and is NUL-terminated. */
@@ -18,8 +20,9 @@ typedef struct vd_val {
 } vd_val;
 
 typedef struct vd_attr_change {
-        char *attr; /* "mode", "hash", "xattr.security.selinux", ... */
+        char *attr; /* "mode", "hash", "xattr.security.selinux", a config key ... */
         vd_val old_v, new_v;
+        char *note; /* config: where the value is set, or why it violates; or NULL */
 } vd_attr_change;
 
 typedef struct vd_event {
@@ -28,7 +31,9 @@ typedef struct vd_event {
         size_t path_len;
         int ftype;     /* the type now (for removed: the type it had) */
         int severity;  /* enum vd_severity */
-        const char *rule;
+        const char *rule;     /* the policy rule (or "config") */
+        const char *detector; /* the detector that raised it, or NULL */
+        const char *config;   /* config events: the format ("sshd", ...); NULL for file events */
         vd_attr_change *ch;
         size_t n_ch;
 } vd_event;
@@ -40,7 +45,11 @@ typedef struct vd_events {
 
 void vd_events_init(vd_events *ev);
 void vd_events_release(vd_events *ev);
-const char *vd_change_kind_name(int k); /* "added", "removed", "changed" */
+const char *vd_change_kind_name(int k); /* "added", "removed", "changed", "violation" */
+/* Free what one event owns (not the event itself). */
+void vd_event_release(vd_event *e);
+/* Append a copy of ev (taking ownership of its strings and changes). */
+int vd_events_push(vd_events *out, vd_event *ev);
 
 /* The change of attr in ev, or NULL. */
 const vd_attr_change *vd_event_find(const vd_event *ev, const char *attr);

@@ -1,16 +1,21 @@
-/* Policy: which attributes count for a path, and how severe drift there is.
+/* Policy: which paths count, which of their attributes, how severe drift
+ * there is, which configuration files are read as values and what they must
+ * say, and which detectors run.
  *
- * Today a policy is the built-in default rule plus command-line attribute
- * switches; the YAML loader builds the same structure from a file.
+ * A policy is the built-in default or a YAML file (docs/policy.md). Rules are
+ * tried in file order and the FIRST rule whose paths match and whose excludes
+ * do not wins; a path no rule matches falls to the `default` section.
  */
 #ifndef VD_POLICY_H
 #define VD_POLICY_H
 
+#include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "vd_buf.h"
+#include "vd_config.h"
 #include "vd_err.h"
 
 enum vd_attr {
@@ -50,17 +55,77 @@ int vd_attrs_parse(const char *list, uint32_t *ret, vd_err *err);
 /* The attribute names, for help texts. */
 const char *vd_attr_names(void);
 
+enum vd_rule_kind {
+        VD_K_WATCH = 0,     /* every attribute of the rule counts */
+        VD_K_IGNORE = 1,    /* nothing is reported */
+        VD_K_VOLATILE = 2,  /* content, size and times may change */
+        VD_K_PER_CLONE = 3, /* differs per clone: must exist with owner and mode; content ignored */
+        VD_K_GROWING = 4,   /* size may only grow; content and times may change */
+};
+const char *vd_rule_kind_name(int k);
+
 typedef struct vd_rule {
-        const char *name;  /* reported as the event's "rule" */
-        uint32_t attrs;    /* attributes that count for files */
-        uint32_t dir_attrs;/* attributes that count for directories */
-        int severity;      /* fixed severity, or -1: derived from the change */
+        const char *name;   /* reported as the event's "rule" */
+        int kind;           /* enum vd_rule_kind */
+        uint32_t attrs;     /* attributes that count for files */
+        uint32_t dir_attrs; /* attributes that count for directories */
+        int severity;       /* fixed severity, or -1: derived from the change */
+        /* per-clone: expected owner and mode (has_* false: the baseline's) */
+        bool has_uid, has_gid, has_mode;
+        uint32_t uid, gid, mode;
+        const char *user, *group; /* expected by name when not numeric */
 } vd_rule;
+
+enum vd_detector {
+        VD_D_SETUID = 0,
+        VD_D_WORLD_WRITABLE,
+        VD_D_FILE_CAP,
+        VD_D_UID0,
+        VD_D_AUTH_KEYS,
+        VD_D_PERSISTENCE,
+        VD_D_SUDO,
+        VD_D_COUNT
+};
+const char *vd_detector_name(int d); /* "setuid", "world-writable", ... */
+int vd_detector_default_severity(int d);
+
+/* Desired state of one configuration key. */
+enum vd_check_op { VD_CHK_EXPECT = 1, VD_CHK_FORBID, VD_CHK_MATCH };
+
+typedef struct vd_check {
+        int op;
+        char *key;
+        char *value; /* expected / forbidden value ("" with FORBID: any value), or the regex */
+        regex_t re;  /* VD_CHK_MATCH */
+        uint32_t line, col;
+} vd_check;
+
+typedef struct vd_conf_item {
+        char *name;    /* the event path: the first of paths */
+        char **paths;  /* globs, in order */
+        size_t n_paths;
+        int format;    /* enum vd_conf_format */
+        bool merge;    /* all matching files make one set (sysctl.d) */
+        int severity;  /* of key-level drift */
+        int detector;  /* -1, or the detector that asked for it (built-in items) */
+        char **secret; /* key globs whose values are kept only as keyed hashes */
+        size_t n_secret;
+        vd_check *checks;
+        size_t n_checks;
+        uint32_t line;
+} vd_conf_item;
 
 typedef struct vd_policy vd_policy;
 
+/* The built-in default: every attribute, derived severities, every detector. */
 int vd_policy_new_default(vd_policy **ret, vd_err *err);
+/* Load a YAML policy. Errors (VD_E_INPUT) name file:line:column and what was
+ * expected; an unknown key is an error. */
+int vd_policy_load(const char *path, vd_policy **ret, vd_err *err);
+/* The same from memory (file names the text in messages). */
+int vd_policy_parse(const char *file, const char *text, size_t len, vd_policy **ret, vd_err *err);
 void vd_policy_free(vd_policy *p);
+
 /* Stop counting attrs (mask) for every rule. */
 void vd_policy_ignore(vd_policy *p, uint32_t attrs);
 /* The rule for a path (never NULL). */
@@ -69,5 +134,24 @@ const vd_rule *vd_policy_match(const vd_policy *p, const char *path, size_t len,
  * baselines so a scan can tell it runs under another policy). */
 int vd_policy_canonical(const vd_policy *p, vd_buf *out);
 const char *vd_policy_source(const vd_policy *p); /* "built-in default" or a file name */
+int vd_policy_hash_algo(const vd_policy *p);      /* 0 = not set; 1 xxh3, 2 sha256 */
+size_t vd_policy_n_rules(const vd_policy *p);
+
+bool vd_policy_detector_on(const vd_policy *p, int d, const char *path, size_t len);
+int vd_policy_detector_severity(const vd_policy *p, int d);
+
+size_t vd_policy_conf_items(const vd_policy *p, const vd_conf_item **ret);
+bool vd_conf_item_secret(const vd_conf_item *it, const char *key);
+
+/* Check settings against the item's desired state: call fn once per failed
+ * check with a message ("expected \"no\"", "forbidden", "does not match /re/"),
+ * the setting (NULL when absent) and the check. */
+typedef int (*vd_violation_fn)(void *ctx, const vd_conf_item *it, const vd_check *c, const vd_setting *s,
+                               const char *msg);
+int vd_conf_check(const vd_conf_item *it, const vd_settings *set, vd_violation_fn fn, void *ctx);
+
+/* Glob matching as rules do it: '*', '?', '[...]' within one component,
+ * '**' as a whole component for any number of components (zero included). */
+bool vd_glob_match(const char *pattern, const char *path, size_t len);
 
 #endif

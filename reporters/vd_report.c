@@ -30,6 +30,8 @@ void vd_report_count(const vd_report *r, vd_counts *c) {
                         c->added++;
                 else if (e->kind == VD_CH_REMOVED)
                         c->removed++;
+                else if (e->kind == VD_CH_VIOLATION)
+                        c->violations++;
                 else
                         c->changed++;
                 if (e->severity >= 0 && e->severity <= VD_SEV_CRITICAL)
@@ -107,6 +109,16 @@ int vd_json_event(vd_buf *b, const vd_report *r, const vd_event *ev) {
                                  vd_change_kind_name(ev->kind), vd_ftype_name(ev->ftype), vd_severity_name(ev->severity));
         if (!rc)
                 rc = js_cstr(b, ev->rule);
+        if (!rc && ev->detector) {
+                rc = vd_buf_adds(b, ",\"detector\":");
+                if (!rc)
+                        rc = js_cstr(b, ev->detector);
+        }
+        if (!rc && ev->config) {
+                rc = vd_buf_adds(b, ",\"config\":");
+                if (!rc)
+                        rc = js_cstr(b, ev->config);
+        }
         if (!rc)
                 rc = vd_buf_adds(b, ",\"source\":");
         if (!rc)
@@ -127,6 +139,11 @@ int vd_json_event(vd_buf *b, const vd_report *r, const vd_event *ev) {
                         rc = vd_buf_adds(b, ",\"new\":");
                 if (!rc)
                         rc = js_val(b, &c->new_v);
+                if (!rc && c->note) {
+                        rc = vd_buf_adds(b, ev->kind == VD_CH_VIOLATION ? ",\"violation\":" : ",\"where\":");
+                        if (!rc)
+                                rc = js_cstr(b, c->note);
+                }
                 if (!rc)
                         rc = vd_buf_addc(b, '}');
         }
@@ -209,12 +226,12 @@ static int json_write(vd_sink *s, const vd_report *r, vd_err *err) {
                         rc = vd_time_rfc3339(&b, r->started_ns);
                 if (!rc)
                         rc = vd_buf_addf(&b,
-                                         "\",\"total\":%zu,\"added\":%zu,\"removed\":%zu,\"changed\":%zu,"
+                                         "\",\"total\":%zu,\"added\":%zu,\"removed\":%zu,\"changed\":%zu,\"violations\":%zu,"
                                          "\"severity\":{\"critical\":%zu,\"high\":%zu,\"medium\":%zu,\"low\":%zu,"
                                          "\"info\":%zu},\"warnings\":%zu,\"entries_scanned\":%llu,"
                                          "\"files_hashed\":%llu,\"bytes_hashed\":%llu,\"duration_ms\":%lld,"
                                          "\"may_be_inconsistent\":%s,\"fail_on\":\"%s\",\"exit_code\":%d}\n",
-                                         c.total, c.added, c.removed, c.changed, c.by_sev[VD_SEV_CRITICAL],
+                                         c.total, c.added, c.removed, c.changed, c.violations, c.by_sev[VD_SEV_CRITICAL],
                                          c.by_sev[VD_SEV_HIGH], c.by_sev[VD_SEV_MEDIUM], c.by_sev[VD_SEV_LOW],
                                          c.by_sev[VD_SEV_INFO], r->n_warnings, (unsigned long long)r->entries_scanned,
                                          (unsigned long long)r->files_hashed, (unsigned long long)r->bytes_hashed,
@@ -325,6 +342,94 @@ static int cmp_sev_path(const void *x, const void *y) {
         return vd_path_cmp(a->path, a->path_len, b->path, b->path_len);
 }
 
+/* "  [rule ssh, detector setuid]" when it says more than the default. */
+static int tx_why(vd_buf *b, const vd_event *e) {
+        bool rule = e->rule && strcmp(e->rule, "default") != 0 && strcmp(e->rule, "config") != 0;
+        if (!rule && !e->detector)
+                return 0;
+        int r = vd_buf_adds(b, "  [");
+        if (!r && rule)
+                r = vd_buf_addf(b, "rule %s", e->rule);
+        if (!r && e->detector)
+                r = vd_buf_addf(b, "%sdetector %s", rule ? ", " : "", e->detector);
+        if (!r)
+                r = vd_buf_addc(b, ']');
+        return r;
+}
+
+static int tx_quoted(vd_buf *b, const vd_val *v) {
+        if (!v->s)
+                return vd_buf_adds(b, "(not set)");
+        size_t n = v->len > 200 ? 200 : v->len;
+        int r = vd_buf_addc(b, '"');
+        if (!r)
+                r = vd_escape_display(b, v->s, n);
+        if (!r)
+                r = vd_buf_addc(b, '"');
+        if (!r && n < v->len)
+                r = vd_buf_addf(b, "… (%zu bytes)", v->len);
+        return r;
+}
+
+/* Configuration drift and policy violations, one line per key:
+ *   high      /etc/ssh/sshd_config: PermitRootLogin: "no" -> "yes"  (set in ...:12) */
+static int tx_config(vd_sink *s, const vd_report *r, vd_buf *b, const vd_event **sorted) {
+        int rc = 0;
+        for (int g = 0; g < 2 && !rc; g++) {
+                size_t n = 0, lines = 0;
+                for (size_t i = 0; i < r->events->n; i++) {
+                        const vd_event *e = &r->events->v[i];
+                        if (e->config && (e->kind == VD_CH_VIOLATION) == (g == 0)) {
+                                sorted[n++] = e;
+                                lines += e->n_ch;
+                        }
+                }
+                if (!n)
+                        continue;
+                qsort(sorted, n, sizeof *sorted, cmp_sev_path);
+                rc = vd_buf_addf(b, "\n%s (%zu)\n", g == 0 ? "Policy violations" : "Configuration", lines);
+                for (size_t i = 0; i < n && !rc; i++) {
+                        const vd_event *e = sorted[i];
+                        for (size_t k = 0; k < e->n_ch && !rc; k++) {
+                                const vd_attr_change *ch = &e->ch[k];
+                                rc = vd_buf_addf(b, "  %s%-8s%s  ", sev_color(s, e->severity),
+                                                 vd_severity_name(e->severity), reset(s));
+                                if (!rc)
+                                        rc = vd_escape_display(b, e->path, e->path_len);
+                                if (!rc)
+                                        rc = vd_buf_adds(b, ": ");
+                                if (!rc)
+                                        rc = vd_escape_display(b, ch->attr, strlen(ch->attr));
+                                if (!rc && g == 0) {
+                                        rc = vd_buf_adds(b, " is ");
+                                        if (!rc)
+                                                rc = tx_quoted(b, &ch->new_v);
+                                } else if (!rc) {
+                                        rc = vd_buf_adds(b, ": ");
+                                        if (!rc)
+                                                rc = tx_quoted(b, &ch->old_v);
+                                        if (!rc)
+                                                rc = vd_buf_adds(b, " -> ");
+                                        if (!rc)
+                                                rc = tx_quoted(b, &ch->new_v);
+                                }
+                                if (!rc && ch->note) {
+                                        rc = vd_buf_adds(b, g == 0 ? ": " : "  (");
+                                        if (!rc)
+                                                rc = vd_escape_display(b, ch->note, strlen(ch->note));
+                                        if (!rc && g != 0)
+                                                rc = vd_buf_addc(b, ')');
+                                }
+                                if (!rc && e->detector)
+                                        rc = vd_buf_addf(b, "  [detector %s]", e->detector);
+                                if (!rc)
+                                        rc = vd_buf_addc(b, '\n');
+                        }
+                }
+        }
+        return rc;
+}
+
 static int human_bytes(vd_buf *b, uint64_t n) {
         static const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
         double d = (double)n;
@@ -376,12 +481,14 @@ static int text_render(vd_sink *s, const vd_report *r, vd_buf *b) {
         const vd_event **sorted = calloc(r->events->n ? r->events->n : 1, sizeof *sorted);
         if (!sorted)
                 return VD_E_NOMEM;
+        if (!rc)
+                rc = tx_config(s, r, b, sorted);
         static const int order[] = {VD_CH_CHANGED, VD_CH_ADDED, VD_CH_REMOVED};
         static const char *const title[] = {"Changed", "Added", "Removed"};
         for (int g = 0; g < 3 && !rc; g++) {
                 size_t n = 0;
                 for (size_t i = 0; i < r->events->n; i++)
-                        if (r->events->v[i].kind == order[g])
+                        if (r->events->v[i].kind == order[g] && !r->events->v[i].config)
                                 sorted[n++] = &r->events->v[i];
                 if (!n)
                         continue;
@@ -393,6 +500,8 @@ static int text_render(vd_sink *s, const vd_report *r, vd_buf *b) {
                                          reset(s));
                         if (!rc)
                                 rc = vd_escape_display(b, e->path, e->path_len);
+                        if (!rc)
+                                rc = tx_why(b, e);
                         if (!rc && order[g] != VD_CH_CHANGED) {
                                 rc = vd_buf_adds(b, "\n                ");
                                 if (!rc)
@@ -437,9 +546,10 @@ static int text_render(vd_sink *s, const vd_report *r, vd_buf *b) {
                         rc = vd_buf_adds(b, "\nNo drift.\n");
                 else
                         rc = vd_buf_addf(b,
-                                         "\nSummary: %zu drift event%s: %zu changed, %zu added, %zu removed\n"
+                                         "\nSummary: %zu drift event%s: %zu changed, %zu added, %zu removed, %zu policy violation%s\n"
                                          "  by severity: %zu critical, %zu high, %zu medium, %zu low, %zu info\n",
                                          c.total, c.total == 1 ? "" : "s", c.changed, c.added, c.removed,
+                                         c.violations, c.violations == 1 ? "" : "s",
                                          c.by_sev[VD_SEV_CRITICAL], c.by_sev[VD_SEV_HIGH], c.by_sev[VD_SEV_MEDIUM],
                                          c.by_sev[VD_SEV_LOW], c.by_sev[VD_SEV_INFO]);
         }

@@ -34,7 +34,7 @@ typedef struct vd_report {
 
 /* Counts derived from the events. */
 typedef struct vd_counts {
-        size_t added, removed, changed, total;
+        size_t added, removed, changed, violations, total;
         size_t by_sev[5];
 } vd_counts;
 void vd_report_count(const vd_report *r, vd_counts *c);

@@ -1,0 +1,551 @@
+#define _GNU_SOURCE
+#include "vd_confscan.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vd_compare.h"
+#include "vd_str.h"
+
+#define MAX_LINKS 8
+
+typedef struct cctx {
+        vd_source *src;
+        const vd_entries *entries;
+        vd_scan *scan;
+        vd_err *err;
+} cctx;
+
+/* Resolve path (symlinks included) inside the source's tree to a regular
+ * file entry, or NULL. Never consults the host's file system. */
+static const vd_entry *resolve(const vd_entries *es, const char *path, size_t len, char *buf, size_t bufsz) {
+        char cur[4096];
+        if (len >= sizeof cur)
+                return NULL;
+        memcpy(cur, path, len);
+        cur[len] = '\0';
+        for (int hop = 0; hop <= MAX_LINKS; hop++) {
+                const vd_entry *e = vd_entries_find(es, cur, strlen(cur));
+                if (!e)
+                        return NULL;
+                if (e->type == VD_T_REG) {
+                        snprintf(buf, bufsz, "%s", cur);
+                        return e->status == VD_ST_OK || e->status == VD_ST_CHANGING ? e : NULL;
+                }
+                if (e->type != VD_T_LNK || !e->target || e->target_len == 0 || e->target_len >= sizeof cur ||
+                    memchr(e->target, '\0', e->target_len))
+                        return NULL;
+                char joined[8192];
+                if (e->target[0] == '/')
+                        snprintf(joined, sizeof joined, "%.*s", (int)e->target_len, e->target);
+                else {
+                        char *slash = strrchr(cur, '/');
+                        size_t dl = slash ? (size_t)(slash - cur) : 0;
+                        snprintf(joined, sizeof joined, "%.*s/%.*s", (int)dl, cur, (int)e->target_len, e->target);
+                }
+                /* Normalise ".", ".." and "//" lexically; ".." at the root
+                 * stays at the root, as the kernel does in a chroot. */
+                char out[4096];
+                size_t ol = 0;
+                const char *p = joined;
+                while (*p) {
+                        while (*p == '/')
+                                p++;
+                        const char *q = p;
+                        while (*q && *q != '/')
+                                q++;
+                        size_t cl = (size_t)(q - p);
+                        if (cl == 0)
+                                break;
+                        if (cl == 1 && p[0] == '.') {
+                        } else if (cl == 2 && p[0] == '.' && p[1] == '.') {
+                                while (ol > 0 && out[ol - 1] != '/')
+                                        ol--;
+                                if (ol > 0)
+                                        ol--;
+                        } else {
+                                if (ol + 1 + cl >= sizeof out)
+                                        return NULL;
+                                out[ol++] = '/';
+                                memcpy(out + ol, p, cl);
+                                ol += cl;
+                        }
+                        p = q;
+                }
+                if (ol == 0)
+                        out[ol++] = '/';
+                out[ol] = '\0';
+                memcpy(cur, out, ol + 1);
+        }
+        return NULL;
+}
+
+/* The regular files (after symlinks) matching pattern, in path order. */
+typedef int (*file_fn)(cctx *c, const char *file, void *ctx);
+
+static int each_match(cctx *c, const char *pattern, file_fn fn, void *ctx) {
+        size_t lit = strcspn(pattern, "*?[\\");
+        char real[4096];
+        if (pattern[lit] == '\0') {
+                if (!resolve(c->entries, pattern, lit, real, sizeof real))
+                        return 0;
+                return fn(c, real, ctx);
+        }
+        while (lit > 0 && pattern[lit - 1] != '/')
+                lit--;
+        /* Entries are sorted by bytes: those starting with the literal
+         * directory prefix are contiguous. */
+        const vd_entries *es = c->entries;
+        size_t lo = 0, hi = es->n;
+        while (lo < hi) {
+                size_t mid = (lo + hi) / 2;
+                const vd_entry *e = es->v[mid];
+                size_t m = e->path_len < lit ? e->path_len : lit;
+                int cmp = memcmp(e->path, pattern, m);
+                if (cmp < 0 || (cmp == 0 && e->path_len < lit))
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        for (size_t i = lo; i < es->n; i++) {
+                const vd_entry *e = es->v[i];
+                if (e->path_len < lit || memcmp(e->path, pattern, lit) != 0)
+                        break;
+                if (e->type != VD_T_REG && e->type != VD_T_LNK)
+                        continue;
+                if (memchr(e->path, '\n', e->path_len) || !vd_glob_match(pattern, e->path, e->path_len))
+                        continue;
+                if (!resolve(es, e->path, e->path_len, real, sizeof real))
+                        continue;
+                int r = fn(c, e->path, ctx);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int read_source(cctx *c, const char *file, vd_buf *b) {
+        char real[4096];
+        if (!resolve(c->entries, file, strlen(file), real, sizeof real))
+                return 1;
+        vd_err e2 = VD_ERR_INIT;
+        if (c->src->ops->read_file(c->src, real, VD_CONF_FILE_MAX, b, &e2) < 0) {
+                if (vd_scan_warn(c->scan, file, strlen(file), "configuration not read: %s", e2.msg) < 0)
+                        return vd_err_set(c->err, VD_E_NOMEM, "out of memory");
+                return 1;
+        }
+        return 0;
+}
+
+/* Includes (sshd Include, sudoers @include): expand in the source's tree. */
+typedef struct inc_ctx {
+        vd_conf_each_fn each;
+        void *ctx2;
+} inc_ctx;
+
+static int inc_file(cctx *c, const char *file, void *ctx) {
+        inc_ctx *ic = ctx;
+        vd_buf b;
+        vd_buf_init(&b, VD_CONF_FILE_MAX + 1);
+        int r = read_source(c, file, &b);
+        if (r == 0)
+                r = ic->each(file, b.buf ? b.buf : "", b.len, ic->ctx2);
+        vd_buf_release(&b);
+        return r < 0 ? r : 0;
+}
+
+static int include_cb(void *ctx, const char *pattern, vd_conf_each_fn each, void *ctx2, vd_err *err) {
+        cctx *c = ctx;
+        inc_ctx ic = {each, ctx2};
+        return each_match(c, pattern, inc_file, &ic);
+}
+
+static int keyed(const unsigned char *key, size_t key_len, const char *v, size_t n, char out[72]) {
+        unsigned char mac[EVP_MAX_MD_SIZE];
+        unsigned int ml = 0;
+        if (!HMAC(EVP_sha256(), key, (int)key_len, (const unsigned char *)v, n, mac, &ml) || ml != 32)
+                return VD_E_INTERNAL;
+        memcpy(out, "keyed:", 6);
+        vd_hex_to(out + 6, mac, 32);
+        out[6 + 64] = '\0';
+        return 0;
+}
+
+typedef struct viol_ctx {
+        vd_events *out;
+        const vd_confset *set;
+        vd_event ev;
+        size_t alloc;
+        int sev;
+} viol_ctx;
+
+static int dup_val(vd_val *v, const char *s, size_t n) {
+        v->s = malloc(n + 1);
+        if (!v->s)
+                return VD_E_NOMEM;
+        memcpy(v->s, s, n);
+        v->s[n] = '\0';
+        v->len = n;
+        v->num = false;
+        return 0;
+}
+
+static int push_change(vd_event *ev, size_t *alloc, const char *attr, const char *ov, size_t ol, const char *nv,
+                       size_t nl, const char *note) {
+        if (ev->n_ch == *alloc) {
+                size_t na = *alloc ? *alloc * 2 : 4;
+                vd_attr_change *nc = realloc(ev->ch, na * sizeof *nc);
+                if (!nc)
+                        return VD_E_NOMEM;
+                ev->ch = nc;
+                *alloc = na;
+        }
+        vd_attr_change *c = &ev->ch[ev->n_ch];
+        memset(c, 0, sizeof *c);
+        c->attr = strdup(attr);
+        if (!c->attr)
+                return VD_E_NOMEM;
+        ev->n_ch++;
+        if ((ov && dup_val(&c->old_v, ov, ol) < 0) || (nv && dup_val(&c->new_v, nv, nl) < 0))
+                return VD_E_NOMEM;
+        if (note && !(c->note = strdup(note)))
+                return VD_E_NOMEM;
+        return 0;
+}
+
+static void event_free(vd_event *ev) {
+        vd_event_release(ev);
+        memset(ev, 0, sizeof *ev);
+}
+
+static int on_violation(void *ctx, const vd_conf_item *it, const vd_check *c, const vd_setting *s, const char *msg) {
+        viol_ctx *vc = ctx;
+        char note[VD_CONF_VALUE_MAX + 128];
+        if (s)
+                snprintf(note, sizeof note, "%s (%s:%u)", msg, s->file, s->line);
+        else
+                snprintf(note, sizeof note, "%s", msg);
+        bool secret = s && vd_conf_item_secret(it, s->key);
+        const char *nv = s ? (secret ? "(secret)" : s->value) : NULL;
+        if (push_change(&vc->ev, &vc->alloc, c->key, NULL, 0, nv, nv ? strlen(nv) : 0, note) < 0)
+                return VD_E_NOMEM;
+        if (it->severity > vc->sev)
+                vc->sev = it->severity;
+        return 0;
+}
+
+typedef struct item_run {
+        const vd_conf_item *it;
+        vd_confset *merged; /* merge: the one set */
+        const unsigned char *key;
+        size_t key_len;
+        vd_confsets *out;
+        vd_events *violations;
+} item_run;
+
+static int finish_set(cctx *c, item_run *ir, vd_confset *set) {
+        const vd_conf_item *it = ir->it;
+        vd_settings_sort(&set->s);
+        /* Desired state on the clear values, then hash the secrets. */
+        viol_ctx vc = {.out = ir->violations, .set = set, .sev = -1};
+        int r = vd_conf_check(it, &set->s, on_violation, &vc);
+        if (r == 0 && vc.ev.n_ch) {
+                vc.ev.kind = VD_CH_VIOLATION;
+                vc.ev.path = strdup(set->path);
+                vc.ev.path_len = strlen(set->path);
+                vc.ev.ftype = VD_T_REG;
+                vc.ev.severity = vc.sev;
+                vc.ev.rule = "config";
+                vc.ev.config = vd_conf_format_name(it->format);
+                r = vc.ev.path ? vd_events_push(ir->violations, &vc.ev) : VD_E_NOMEM;
+        }
+        if (r < 0)
+                event_free(&vc.ev);
+        for (size_t i = 0; r == 0 && i < set->s.n; i++) {
+                vd_setting *s = &set->s.v[i];
+                if (!vd_conf_item_secret(it, s->key))
+                        continue;
+                char h[72];
+                r = keyed(ir->key, ir->key_len, s->value, s->value_len, h);
+                if (r == 0) {
+                        free(s->value);
+                        s->value = strdup(h);
+                        s->value_len = strlen(h);
+                        s->secret = true;
+                        if (!s->value)
+                                r = VD_E_NOMEM;
+                }
+        }
+        if (r < 0)
+                return vd_err_set(c->err, r == VD_E_NOMEM ? VD_E_NOMEM : VD_E_INTERNAL,
+                                  "cannot record the configuration of %s", set->path);
+        return 0;
+}
+
+static int parse_into(cctx *c, item_run *ir, const char *file, vd_settings *s) {
+        vd_buf b;
+        vd_buf_init(&b, VD_CONF_FILE_MAX + 1);
+        int r = read_source(c, file, &b);
+        if (r == 0) {
+                vd_err e2 = VD_ERR_INIT;
+                r = vd_conf_parse(ir->it->format, file, b.buf ? b.buf : "", b.len, include_cb, c, s, &e2);
+                if (r < 0) {
+                        /* A hostile file may be too big or include too much:
+                         * say so and keep going with what was parsed. */
+                        r = vd_scan_warn(c->scan, file, strlen(file), "configuration only partly read: %s", e2.msg);
+                        if (r < 0)
+                                r = vd_err_set(c->err, VD_E_NOMEM, "out of memory");
+                }
+        }
+        vd_buf_release(&b);
+        return r < 0 ? r : 0;
+}
+
+static int item_file(cctx *c, const char *file, void *ctx) {
+        item_run *ir = ctx;
+        if (ir->merged)
+                return parse_into(c, ir, file, &ir->merged->s);
+        /* an earlier item already read it */
+        for (size_t i = 0; i < ir->out->n; i++)
+                if (strcmp(ir->out->v[i].path, file) == 0)
+                        return 0;
+        vd_confset *set = vd_confsets_add(ir->out, file, ir->it->format);
+        if (!set)
+                return vd_err_set(c->err, VD_E_NOMEM, "out of memory");
+        int r = parse_into(c, ir, file, &set->s);
+        return r < 0 ? r : finish_set(c, ir, set);
+}
+
+/* sysctl.d semantics: files ordered by name across the directories, a name
+ * in a later directory replacing the same name in an earlier one. */
+typedef struct namelist {
+        char **v;
+        size_t n;
+} namelist;
+
+static int collect_name(cctx *c, const char *file, void *ctx) {
+        namelist *nl = ctx;
+        const char *base = strrchr(file, '/');
+        base = base ? base + 1 : file;
+        for (size_t i = 0; i < nl->n; i++) {
+                const char *ob = strrchr(nl->v[i], '/');
+                if (strcmp(ob ? ob + 1 : nl->v[i], base) == 0 && strcmp(base, "sysctl.conf") != 0) {
+                        char *d = strdup(file);
+                        if (!d)
+                                return vd_err_set(c->err, VD_E_NOMEM, "out of memory");
+                        free(nl->v[i]);
+                        nl->v[i] = d;
+                        return 0;
+                }
+        }
+        char **nv = realloc(nl->v, (nl->n + 1) * sizeof *nv);
+        if (!nv || !(nv[nl->n] = strdup(file)))
+                return vd_err_set(c->err, VD_E_NOMEM, "out of memory");
+        nl->v = nv;
+        nl->n++;
+        return 0;
+}
+
+static int by_base(const void *a, const void *b) {
+        const char *x = *(char *const *)a, *y = *(char *const *)b;
+        const char *bx = strrchr(x, '/'), *by = strrchr(y, '/');
+        bx = bx ? bx + 1 : x;
+        by = by ? by + 1 : y;
+        /* /etc/sysctl.conf is read last, as systemd-sysctl and procps do. */
+        bool cx = strcmp(x, "/etc/sysctl.conf") == 0, cy = strcmp(y, "/etc/sysctl.conf") == 0;
+        if (cx != cy)
+                return cx ? 1 : -1;
+        return strcmp(bx, by);
+}
+
+int vd_config_collect(vd_source *src, const vd_entries *entries, const vd_policy *p, const unsigned char *key,
+                      size_t key_len, vd_confsets *out, vd_events *violations, vd_scan *scan, vd_err *err) {
+        cctx c = {src, entries, scan, err};
+        const vd_conf_item *items;
+        size_t n = vd_policy_conf_items(p, &items);
+        int r = 0;
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                const vd_conf_item *it = &items[i];
+                item_run ir = {it, NULL, key, key_len, out, violations};
+                if (!it->merge) {
+                        for (size_t j = 0; r == 0 && j < it->n_paths; j++)
+                                r = each_match(&c, it->paths[j], item_file, &ir);
+                        /* A desired state on a file that is not there is a
+                         * violation too (expect on an absent sshd_config). */
+                        if (r == 0 && it->n_checks && it->n_paths == 1 && !strpbrk(it->paths[0], "*?[")) {
+                                bool found = false;
+                                for (size_t k = 0; k < out->n; k++)
+                                        found |= strcmp(out->v[k].path, it->paths[0]) == 0;
+                                if (!found) {
+                                        vd_confset *set = vd_confsets_add(out, it->paths[0], it->format);
+                                        r = set ? finish_set(&c, &ir, set) : vd_err_set(err, VD_E_NOMEM, "out of memory");
+                                        /* keep no values for an absent file */
+                                        if (r == 0) {
+                                                vd_settings_release(&out->v[out->n - 1].s);
+                                                free(out->v[out->n - 1].path);
+                                                out->n--;
+                                        }
+                                }
+                        }
+                        vd_confsets_sort(out);
+                        continue;
+                }
+                namelist nl = {0};
+                for (size_t j = 0; r == 0 && j < it->n_paths; j++)
+                        r = each_match(&c, it->paths[j], collect_name, &nl);
+                if (r == 0 && it->format == VD_CF_SYSCTL && nl.n > 1)
+                        qsort(nl.v, nl.n, sizeof *nl.v, by_base);
+                if (r == 0) {
+                        ir.merged = vd_confsets_add(out, it->name, it->format);
+                        if (!ir.merged)
+                                r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+                }
+                for (size_t j = 0; r == 0 && j < nl.n; j++) {
+                        vd_settings tmp;
+                        vd_settings_init(&tmp);
+                        r = parse_into(&c, &ir, nl.v[j], &tmp);
+                        /* later files override earlier ones, key by key */
+                        for (size_t k = 0; r == 0 && k < tmp.n; k++) {
+                                const vd_setting *s = &tmp.v[k];
+                                if (vd_settings_put(&ir.merged->s, s->key, strlen(s->key), s->value, s->value_len,
+                                                    s->file, s->line, true, false) < 0)
+                                        r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+                        }
+                        vd_settings_release(&tmp);
+                }
+                if (r == 0)
+                        r = finish_set(&c, &ir, ir.merged);
+                for (size_t j = 0; j < nl.n; j++)
+                        free(nl.v[j]);
+                free(nl.v);
+                vd_confsets_sort(out);
+        }
+        return r;
+}
+
+/* ---------------- compare ---------------- */
+
+static const vd_conf_item *item_for(const vd_policy *p, const vd_confset *set) {
+        const vd_conf_item *items;
+        size_t n = vd_policy_conf_items(p, &items);
+        for (size_t i = 0; i < n; i++) {
+                if (items[i].format != set->format)
+                        continue;
+                if (strcmp(items[i].name, set->path) == 0)
+                        return &items[i];
+                for (size_t j = 0; !items[i].merge && j < items[i].n_paths; j++)
+                        if (vd_glob_match(items[i].paths[j], set->path, strlen(set->path)))
+                                return &items[i];
+        }
+        return NULL;
+}
+
+static bool auth_keys_path(const char *path) {
+        const char *b = strrchr(path, '/');
+        return b && strncmp(b + 1, "authorized_keys", 15) == 0;
+}
+
+/* The detector a key-level change trips, or -1. */
+static int config_detector(const vd_policy *p, const vd_confset *set, const char *key, const vd_setting *o,
+                           const vd_setting *n) {
+        size_t pl = strlen(set->path);
+        int d = -1;
+        if (set->format == VD_CF_PASSWD) {
+                size_t kl = strlen(key);
+                bool uid = kl > 4 && strcmp(key + kl - 4, ".uid") == 0;
+                if (uid && n && (!o || strcmp(o->value, n->value) != 0) && (o || strcmp(n->value, "0") == 0))
+                        d = VD_D_UID0; /* a new uid-0 account, or any changed uid */
+        } else if (set->format == VD_CF_SUDOERS) {
+                if (n && !o)
+                        d = VD_D_SUDO;
+        } else if (set->format == VD_CF_LINES && n && !o) {
+                if (auth_keys_path(set->path))
+                        d = VD_D_AUTH_KEYS;
+                else if (vd_persistence_path(set->path, pl))
+                        d = VD_D_PERSISTENCE;
+        }
+        return d >= 0 && vd_policy_detector_on(p, d, set->path, pl) ? d : -1;
+}
+
+static int diff_set(const vd_policy *p, const vd_confset *o, const vd_confset *n, vd_events *out, int kind) {
+        const vd_confset *any = n ? n : o;
+        const vd_conf_item *it = item_for(p, any);
+        vd_event ev;
+        memset(&ev, 0, sizeof ev);
+        size_t alloc = 0;
+        int sev = it ? it->severity : VD_SEV_MEDIUM, det = -1, det_sev = -1;
+        size_t i = 0, j = 0;
+        const vd_settings *os = o ? &o->s : NULL, *ns = n ? &n->s : NULL;
+        size_t on = os ? os->n : 0, nn = ns ? ns->n : 0;
+        int r = 0;
+        while (r == 0 && (i < on || j < nn)) {
+                const vd_setting *a = i < on ? &os->v[i] : NULL, *b = j < nn ? &ns->v[j] : NULL;
+                int c = !a ? 1 : !b ? -1 : strcmp(a->key, b->key);
+                const vd_setting *x = c <= 0 ? a : NULL, *y = c >= 0 ? b : NULL;
+                if (c <= 0)
+                        i++;
+                if (c >= 0)
+                        j++;
+                if (x && y && x->value_len == y->value_len && memcmp(x->value, y->value, x->value_len) == 0)
+                        continue;
+                char note[4200];
+                const vd_setting *w = y ? y : x;
+                snprintf(note, sizeof note, "%s %s:%u", y ? "set in" : "was set in", w->file, w->line);
+                bool secret = (x && x->secret) || (y && y->secret);
+                r = push_change(&ev, &alloc, w->key, x ? (secret ? "(secret)" : x->value) : NULL,
+                                x ? (secret ? 8 : x->value_len) : 0,
+                                y ? (secret ? (x ? "(secret, changed)" : "(secret)") : y->value) : NULL,
+                                y ? (secret ? strlen(x ? "(secret, changed)" : "(secret)") : y->value_len) : 0, note);
+                int d = config_detector(p, any, w->key, x, y);
+                if (d >= 0 && vd_policy_detector_severity(p, d) > det_sev) {
+                        det = d;
+                        det_sev = vd_policy_detector_severity(p, d);
+                }
+        }
+        if (r == 0 && ev.n_ch) {
+                ev.kind = kind;
+                ev.path = strdup(any->path);
+                ev.path_len = strlen(any->path);
+                ev.ftype = VD_T_REG;
+                ev.rule = "config";
+                ev.config = vd_conf_format_name(any->format);
+                ev.severity = sev;
+                if (det >= 0) {
+                        ev.detector = vd_detector_name(det);
+                        if (det_sev > ev.severity)
+                                ev.severity = det_sev;
+                }
+                r = ev.path ? vd_events_push(out, &ev) : VD_E_NOMEM;
+        }
+        if (r < 0)
+                event_free(&ev);
+        return r;
+}
+
+int vd_config_compare(const vd_confsets *base, const vd_entries *base_entries, const vd_confsets *now,
+                      const vd_policy *p, vd_events *out, vd_scan *scan, vd_err *err) {
+        int r = 0;
+        for (size_t i = 0; r == 0 && i < now->n; i++) {
+                const vd_confset *n = &now->v[i];
+                const vd_confset *o = vd_confsets_find(base, n->path);
+                if (!o && vd_entries_find(base_entries, n->path, strlen(n->path))) {
+                        r = vd_scan_warn(scan, n->path, strlen(n->path),
+                                         "the baseline holds no configuration values for this file (captured under "
+                                         "another policy?): key-level drift not checked");
+                        continue;
+                }
+                r = diff_set(p, o, n, out, o ? VD_CH_CHANGED : VD_CH_ADDED);
+        }
+        /* Files parsed at capture and gone now: their keys are removed. */
+        for (size_t i = 0; r == 0 && i < base->n; i++) {
+                const vd_confset *o = &base->v[i];
+                if (!vd_confsets_find(now, o->path) && item_for(p, o))
+                        r = diff_set(p, o, NULL, out, VD_CH_REMOVED);
+        }
+        if (r < 0)
+                return vd_err_set(err, VD_E_NOMEM, "out of memory comparing configuration");
+        return 0;
+}

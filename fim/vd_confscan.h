@@ -1,0 +1,29 @@
+/* Configuration values of a source: read the files a policy names (through
+ * the source, after its walk), parse them, check the desired state, and
+ * compare key by key with a baseline's values.
+ */
+#ifndef VD_CONFSCAN_H
+#define VD_CONFSCAN_H
+
+#include "vd_config.h"
+#include "vd_event.h"
+#include "vd_policy.h"
+#include "vd_source.h"
+
+/* Read and parse every configuration file p names that exists in entries
+ * (regular files; symlinks are resolved inside the source's own tree, never
+ * the host's). Values of secret keys are replaced by "keyed:<hex>", an
+ * HMAC-SHA256 under key (the baseline's hash key). Desired-state violations
+ * go to violations (events of kind VD_CH_VIOLATION); files that cannot be
+ * read become warnings of scan. */
+int vd_config_collect(vd_source *src, const vd_entries *entries, const vd_policy *p, const unsigned char *key,
+                      size_t key_len, vd_confsets *out, vd_events *violations, vd_scan *scan, vd_err *err);
+
+/* Key-level drift between baseline and scan values, with the detectors that
+ * read configuration (uid0, sudo, authorized-keys, persistence). base_entries
+ * tells a file the baseline never parsed (another policy) from a new one:
+ * the former becomes a warning in scan, not a flood of "added" keys. */
+int vd_config_compare(const vd_confsets *base, const vd_entries *base_entries, const vd_confsets *now,
+                      const vd_policy *p, vd_events *out, vd_scan *scan, vd_err *err);
+
+#endif
