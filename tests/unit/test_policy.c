@@ -1,4 +1,5 @@
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "vd_policy.h"
@@ -46,4 +47,193 @@ Test(policy, canonical_form_changes_with_ignored_attributes) {
         vd_buf_release(&a);
         vd_buf_release(&b);
         vd_policy_free(p);
+}
+
+/* ---- YAML policies ---- */
+
+static vd_policy *load(const char *y) {
+        vd_policy *p = NULL;
+        vd_err e = VD_ERR_INIT;
+        cr_assert_eq(vd_policy_parse("p.yaml", y, strlen(y), &p, &e), 0, "%s", e.msg);
+        return p;
+}
+
+static const char *load_err(const char *y) {
+        static vd_err e;
+        vd_err_clear(&e);
+        vd_policy *p = NULL;
+        cr_assert_eq(vd_policy_parse("p.yaml", y, strlen(y), &p, &e), VD_E_INPUT, "accepted:\n%s", y);
+        cr_assert_null(p);
+        return e.msg;
+}
+
+Test(policy_yaml, every_error_names_line_column_and_what_was_expected) {
+        cr_assert_str_eq(load_err("version: 1\nrules:\n  - name: a\n    paths: /etc/**\n    sevrity: high\n"),
+                         "p.yaml:5:5: unknown key 'sevrity' in a rule (expected one of: name, paths, exclude, kind, "
+                         "attrs, severity, owner, group, mode)");
+        cr_assert(strstr(load_err("rules:\n  - name: a\n    paths: [/etc]\n    severity: urgent\n"),
+                         "p.yaml:4:15: expected a severity (info, low, medium, high, critical), got 'urgent'"));
+        cr_assert(strstr(load_err("rules:\n  - name: a\n    paths: [etc/x]\n"), "p.yaml:3:13: expected an absolute path"));
+        cr_assert(strstr(load_err("rules:\n  - name: a\n    paths: [/x]\n    attrs: perms+sha1\n"),
+                         "p.yaml:4:12: unknown attribute or group 'sha1'"));
+        cr_assert(strstr(load_err("rules: [\n"), "p.yaml:2:1:"));
+        cr_assert(strstr(load_err("colour: red\n"), "p.yaml:1:1: unknown key 'colour' in the policy"));
+        cr_assert(strstr(load_err("version: 2\n"), "p.yaml:1:10: expected version 1"));
+        cr_assert(strstr(load_err("rules:\n  - paths: [/x]\n"), "p.yaml:2:5: expected a 'name'"));
+        cr_assert(strstr(load_err("rules:\n  - {name: a, paths: [/x]}\n  - {name: a, paths: [/y]}\n"),
+                         "a second rule named 'a' (the first is on line 2)"));
+        cr_assert(strstr(load_err("config:\n  - path: /etc/x\n    format: toml\n"), "p.yaml:3:13: expected a format"));
+        cr_assert(strstr(load_err("config:\n  - path: /etc/x\n    format: sshd\n    match: {A: \"(\"}\n"),
+                         "p.yaml:4:13: expected a POSIX extended regular expression for 'A'"));
+        cr_assert(strstr(load_err("detectors:\n  setuid: maybe\n"), "p.yaml:2:11: expected a detector switch"));
+        cr_assert(strstr(load_err("detectors:\n  rootkit: true\n"), "unknown key 'rootkit' in detectors"));
+        cr_assert(strstr(load_err("rules:\n  - {name: a, paths: [/x], mode: \"0644\"}\n"), "need kind: per-clone"));
+        cr_assert(strstr(load_err("rules:\n  - {name: a, paths: [/x/**y]}\n"), "whole path component"));
+        cr_assert(strstr(load_err("version: 1\nversion: 1\n"), "p.yaml:2:1: duplicate key 'version'"));
+        cr_assert(strstr(load_err(""), "p.yaml:1:1: expected a policy"));
+        cr_assert(strstr(load_err("- a\n"), "expected the policy (a mapping), got a list"));
+        cr_assert(strstr(load_err("a: 1\n---\nb: 2\n"), "more than one"));
+}
+
+Test(policy_yaml, aliases_are_refused_so_no_billion_laughs) {
+        cr_assert(strstr(load_err("groups:\n  a: &x perms\n  b: *x\n"), "aliases"));
+        cr_assert(strstr(load_err("rules:\n  - &r {name: a, paths: [/x]}\n  - *r\n"), "aliases"));
+}
+
+Test(policy_yaml, first_matching_rule_wins_and_excludes_fall_through) {
+        vd_policy *p = load("rules:\n"
+                            "  - {name: keys, paths: [/etc/ssh/ssh_host_*_key], kind: per-clone, severity: high}\n"
+                            "  - {name: ssh, paths: [/etc/ssh/**], exclude: [/etc/ssh/moduli], severity: high}\n"
+                            "  - {name: etc, paths: [/etc/**], severity: medium}\n");
+        cr_assert_str_eq(vd_policy_match(p, "/etc/ssh/ssh_host_rsa_key", 25, 1)->name, "keys");
+        cr_assert_str_eq(vd_policy_match(p, "/etc/ssh/ssh_host_rsa_key.pub", 29, 1)->name, "ssh");
+        cr_assert_str_eq(vd_policy_match(p, "/etc/ssh", 8, 2)->name, "ssh", "** matches zero components");
+        cr_assert_str_eq(vd_policy_match(p, "/etc/ssh/moduli", 15, 1)->name, "etc");
+        cr_assert_str_eq(vd_policy_match(p, "/etcetera", 9, 1)->name, "default");
+        cr_assert_str_eq(vd_policy_match(p, "/", 1, 2)->name, "default");
+        cr_assert_eq(vd_policy_match(p, "/etc/passwd", 11, 1)->severity, VD_SEV_MEDIUM);
+        vd_policy_free(p);
+}
+
+Test(policy_yaml, globs) {
+        cr_assert(vd_glob_match("/var/**/x", "/var/x", 6));
+        cr_assert(vd_glob_match("/var/**/x", "/var/a/b/x", 10));
+        cr_assert_not(vd_glob_match("/var/**/x", "/var/a/b/xy", 11));
+        cr_assert(vd_glob_match("/home/*/.ssh/authorized_keys", "/home/bob/.ssh/authorized_keys", 30));
+        cr_assert_not(vd_glob_match("/home/*/.ssh/authorized_keys", "/home/a/b/.ssh/authorized_keys", 30));
+        cr_assert(vd_glob_match("/etc/cron.[dh]*/**", "/etc/cron.daily/x", 17));
+        cr_assert_not(vd_glob_match("/etc/[!c]*", "/etc/cron", 9));
+        cr_assert(vd_glob_match("/a\\*b", "/a*b", 4));
+        cr_assert_not(vd_glob_match("/a\\*b", "/axb", 4));
+        cr_assert(vd_glob_match("/x/[", "/x/[", 4), "an unclosed class is a literal '['");
+        cr_assert(vd_glob_match("/**", "/", 1));
+        /* raw bytes and newlines in a path are just bytes */
+        cr_assert(vd_glob_match("/tmp/*", "/tmp/a\nb\xff", 9));
+}
+
+Test(policy_yaml, kinds_shape_the_attributes) {
+        vd_policy *p = load("groups:\n  mine: perms+content-xattrs\n"
+                            "default: {attrs: all-inode-ctime}\n"
+                            "rules:\n"
+                            "  - {name: v, paths: [/var/log/**], kind: volatile}\n"
+                            "  - {name: g, paths: [/h], kind: growing}\n"
+                            "  - {name: c, paths: [/k], kind: per-clone, owner: root, group: 0, mode: \"0600\"}\n"
+                            "  - {name: m, paths: [/m], attrs: [mine, +mtime]}\n");
+        const vd_rule *v = vd_policy_match(p, "/var/log/syslog", 15, 1);
+        cr_assert_eq(v->kind, VD_K_VOLATILE);
+        cr_assert_not(v->attrs & (VD_A_HASH | VD_A_SIZE | VD_A_MTIME | VD_A_CTIME));
+        cr_assert(v->attrs & VD_A_MODE);
+        cr_assert(v->attrs & VD_A_UID);
+        const vd_rule *g = vd_policy_match(p, "/h", 2, 1);
+        cr_assert_eq(g->kind, VD_K_GROWING);
+        const vd_rule *c = vd_policy_match(p, "/k", 2, 1);
+        cr_assert_eq(c->kind, VD_K_PER_CLONE);
+        cr_assert(c->has_mode && c->mode == 0600);
+        cr_assert_str_eq(c->user, "root");
+        cr_assert(c->has_gid && c->gid == 0);
+        const vd_rule *m = vd_policy_match(p, "/m", 2, 1);
+        cr_assert_eq(m->attrs, (VD_A_TYPE | VD_A_MODE | VD_A_UID | VD_A_GID | VD_A_TARGET | VD_A_RDEV | VD_A_HASH |
+                                VD_A_SIZE | VD_A_MTIME));
+        const vd_rule *d = vd_policy_match(p, "/other", 6, 1);
+        cr_assert_not(d->attrs & (VD_A_INODE | VD_A_CTIME));
+        vd_policy_free(p);
+}
+
+Test(policy_yaml, the_digest_follows_meaning_not_formatting) {
+        vd_policy *a = load("rules:\n  - name: a\n    paths: [/x]\n    severity: high\n");
+        vd_policy *b = load("# comment\nrules: [{name: a, paths: /x, severity: high}]\n");
+        vd_policy *c = load("rules: [{name: a, paths: /x, severity: low}]\n");
+        vd_buf x, y, z;
+        vd_buf_init(&x, 0);
+        vd_buf_init(&y, 0);
+        vd_buf_init(&z, 0);
+        vd_policy_canonical(a, &x);
+        vd_policy_canonical(b, &y);
+        vd_policy_canonical(c, &z);
+        cr_assert_eq(x.len, y.len);
+        cr_assert_eq(memcmp(x.buf, y.buf, x.len), 0);
+        cr_assert(x.len != z.len || memcmp(x.buf, z.buf, x.len) != 0);
+        vd_buf_release(&x);
+        vd_buf_release(&y);
+        vd_buf_release(&z);
+        vd_policy_free(a);
+        vd_policy_free(b);
+        vd_policy_free(c);
+}
+
+static int count_violation(void *ctx, const vd_conf_item *it, const vd_check *c, const vd_setting *s,
+                           const char *msg) {
+        vd_buf *b = ctx;
+        return vd_buf_addf(b, "%s:%s;", c->key, msg);
+}
+
+Test(policy_yaml, desired_state_checks) {
+        vd_policy *p = load("config:\n  - path: /etc/ssh/sshd_config\n    format: sshd\n"
+                            "    expect: {PermitRootLogin: \"no\", UsePAM: \"yes\"}\n"
+                            "    forbid: {PermitEmptyPasswords: \"yes\"}\n"
+                            "    match: {Ciphers: \"^aes\"}\n"
+                            "  - path: /etc/x\n    format: shell\n    forbid: [DEBUG]\n    secret: [TOKEN*]\n"
+                            "detectors:\n  setuid: false\n  sudo: {severity: critical, exclude: [/etc/sudoers]}\n");
+        const vd_conf_item *items;
+        size_t n = vd_policy_conf_items(p, &items);
+        cr_assert_geq(n, 2);
+        vd_settings s;
+        vd_settings_init(&s);
+        vd_settings_put(&s, "permitrootlogin", 15, "No", 2, "/f", 1, false, true);
+        vd_settings_put(&s, "PermitEmptyPasswords", 20, "yes", 3, "/f", 2, false, true);
+        vd_settings_put(&s, "Ciphers", 7, "chacha20", 8, "/f", 3, false, true);
+        vd_settings_sort(&s);
+        vd_buf out;
+        vd_buf_init(&out, 0);
+        cr_assert_eq(vd_conf_check(&items[0], &s, count_violation, &out), 0);
+        cr_assert_str_eq(out.buf, "UsePAM:not set; expected \"yes\";PermitEmptyPasswords:forbidden value;"
+                                  "Ciphers:does not match /^aes/;");
+        vd_settings_release(&s);
+        vd_settings_init(&s);
+        vd_settings_put(&s, "DEBUG", 5, "0", 1, "/f", 1, false, false);
+        vd_buf_reset(&out);
+        cr_assert_eq(vd_conf_check(&items[1], &s, count_violation, &out), 0);
+        cr_assert_str_eq(out.buf, "DEBUG:forbidden setting;");
+        cr_assert(vd_conf_item_secret(&items[1], "TOKEN_A"));
+        cr_assert_not(vd_conf_item_secret(&items[1], "DEBUG"));
+        vd_settings_release(&s);
+        vd_buf_release(&out);
+        cr_assert_not(vd_policy_detector_on(p, VD_D_SETUID, "/x", 2));
+        cr_assert(vd_policy_detector_on(p, VD_D_SUDO, "/etc/sudoers.d/x", 16));
+        cr_assert_not(vd_policy_detector_on(p, VD_D_SUDO, "/etc/sudoers", 12));
+        cr_assert_eq(vd_policy_detector_severity(p, VD_D_SUDO), VD_SEV_CRITICAL);
+        vd_policy_free(p);
+}
+
+Test(policy_yaml, the_example_policies_load) {
+        const char *names[] = {"debian.yaml", "rhel.yaml", "strict.yaml"};
+        for (size_t i = 0; i < 3; i++) {
+                char path[512];
+                snprintf(path, sizeof path, "%s/%s", VD_EXAMPLES "/policies", names[i]);
+                vd_policy *p = NULL;
+                vd_err e = VD_ERR_INIT;
+                cr_assert_eq(vd_policy_load(path, &p, &e), 0, "%s", e.msg);
+                cr_assert_gt(vd_policy_n_rules(p), 5);
+                vd_policy_free(p);
+        }
 }

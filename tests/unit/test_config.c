@@ -1,0 +1,198 @@
+/* Configuration parsers: normal files, and what a hostile guest may write. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vd_config.h"
+
+static vd_settings parse(int fmt, const char *text) {
+        vd_settings s;
+        vd_settings_init(&s);
+        vd_err e = VD_ERR_INIT;
+        cr_assert_eq(vd_conf_parse(fmt, "/f", text, strlen(text), NULL, NULL, &s, &e), 0, "%s", e.msg);
+        vd_settings_sort(&s);
+        return s;
+}
+
+static const char *val(const vd_settings *s, const char *k) {
+        const vd_setting *x = vd_settings_find(s, k);
+        return x ? x->value : NULL;
+}
+
+Test(config, sshd_first_value_wins_and_match_blocks_are_scoped) {
+        vd_settings s = parse(VD_CF_SSHD, "# comment\n  PermitRootLogin no\npermitrootlogin yes\n"
+                                          "Port 22\nPort 2222\nPasswordAuthentication=no\n"
+                                          "Match User bob Address 10.0.0.*\n\tPasswordAuthentication yes\n"
+                                          "Match all\nX11Forwarding no\n");
+        cr_assert_str_eq(val(&s, "PermitRootLogin"), "no");
+        cr_assert_str_eq(val(&s, "Port"), "22, 2222");
+        cr_assert_str_eq(val(&s, "PasswordAuthentication"), "no");
+        cr_assert_str_eq(val(&s, "Match User bob Address 10.0.0.*/PasswordAuthentication"), "yes");
+        cr_assert_str_eq(val(&s, "X11Forwarding"), "no");
+        const vd_setting *x = vd_settings_find(&s, "PermitRootLogin");
+        cr_assert_eq(x->line, 2);
+        vd_settings_release(&s);
+}
+
+typedef struct inc_files {
+        const char *name[4], *text[4];
+        int calls;
+} inc_files;
+
+static int inc(void *ctx, const char *pattern, vd_conf_each_fn each, void *ctx2, vd_err *err) {
+        inc_files *f = ctx;
+        f->calls++;
+        for (int i = 0; i < 4 && f->name[i]; i++)
+                if (strncmp(pattern, f->name[i], strlen(pattern) - 1) == 0 || strcmp(pattern, f->name[i]) == 0) {
+                        int r = each(f->name[i], f->text[i], strlen(f->text[i]), ctx2);
+                        if (r < 0)
+                                return r;
+                }
+        return 0;
+}
+
+Test(config, sshd_include_is_read_in_place_and_relative_to_etc_ssh) {
+        inc_files f = {{"/etc/ssh/sshd_config.d/x.conf"}, {"PermitRootLogin prohibit-password\n"}, 0};
+        const char *t = "Include sshd_config.d/*\nPermitRootLogin no\n";
+        vd_settings s;
+        vd_settings_init(&s);
+        vd_err e = VD_ERR_INIT;
+        cr_assert_eq(vd_conf_parse(VD_CF_SSHD, "/etc/ssh/sshd_config", t, strlen(t), inc, &f, &s, &e), 0);
+        vd_settings_sort(&s);
+        cr_assert_eq(f.calls, 1);
+        const vd_setting *x = vd_settings_find(&s, "PermitRootLogin");
+        cr_assert_str_eq(x->value, "prohibit-password");
+        cr_assert_str_eq(x->file, "/etc/ssh/sshd_config.d/x.conf");
+        vd_settings_release(&s);
+}
+
+static int self_include(void *ctx, const char *pattern, vd_conf_each_fn each, void *ctx2, vd_err *err) {
+        const char *t = "Include /etc/ssh/loop\n";
+        return each("/etc/ssh/loop", t, strlen(t), ctx2);
+}
+
+Test(config, an_include_loop_is_cut_with_an_error_not_a_crash) {
+        const char *t = "Include /etc/ssh/loop\n";
+        vd_settings s;
+        vd_settings_init(&s);
+        vd_err e = VD_ERR_INIT;
+        cr_assert_eq(vd_conf_parse(VD_CF_SSHD, "/etc/ssh/sshd_config", t, strlen(t), self_include, NULL, &s, &e),
+                     VD_E_LIMIT);
+        cr_assert(strstr(e.msg, "nested deeper"), "%s", e.msg);
+        vd_settings_release(&s);
+}
+
+Test(config, sysctl_later_wins_slashes_are_dots_and_junk_is_skipped) {
+        vd_settings s = parse(VD_CF_SYSCTL, "; c\nnet.ipv4.ip_forward = 0\nnet/ipv4/ip_forward=1\n"
+                                            "-kernel.kptr_restrict = 2\nno equals sign here\n = empty\n");
+        cr_assert_str_eq(val(&s, "net.ipv4.ip_forward"), "1");
+        cr_assert_str_eq(val(&s, "kernel.kptr_restrict"), "2");
+        cr_assert_eq(s.n, 2);
+        vd_settings_release(&s);
+}
+
+Test(config, shell_and_login_defs_styles) {
+        vd_settings s = parse(VD_CF_SHELL, "export A=1\nB=\"two words\" # c\nC='x\"y'\nD=a\\ b\n"
+                                           "PASS_MAX_DAYS\t99999\nbad line without value\nE=\"esc \\\" q\"\n");
+        cr_assert_str_eq(val(&s, "A"), "1");
+        cr_assert_str_eq(val(&s, "B"), "two words");
+        cr_assert_str_eq(val(&s, "C"), "x\"y");
+        cr_assert_str_eq(val(&s, "D"), "a b");
+        cr_assert_str_eq(val(&s, "PASS_MAX_DAYS"), "99999");
+        cr_assert_str_eq(val(&s, "E"), "esc \" q");
+        vd_settings_release(&s);
+}
+
+Test(config, ini_sections_prefix_keys) {
+        vd_settings s = parse(VD_CF_INI, "top = 1\n[main]\ngpgcheck=1\nname: \"x\"\n[repo two]\nenabled = 0\n");
+        cr_assert_str_eq(val(&s, "top"), "1");
+        cr_assert_str_eq(val(&s, "main.gpgcheck"), "1");
+        cr_assert_str_eq(val(&s, "main.name"), "x");
+        cr_assert_str_eq(val(&s, "repo two.enabled"), "0");
+        vd_settings_release(&s);
+}
+
+Test(config, colon_files_never_keep_a_password_hash) {
+        vd_settings s = parse(VD_CF_SHADOW, "root:$6$salt$verysecrethash:19000:0:99999:7:::\nbob:!$6$x$y:1::\n"
+                                            "nopw::1::\nsvc:*:1::\n");
+        cr_assert_str_eq(val(&s, "root.password"), "set");
+        cr_assert_str_eq(val(&s, "bob.password"), "locked");
+        cr_assert_str_eq(val(&s, "nopw.password"), "empty");
+        cr_assert_str_eq(val(&s, "svc.password"), "locked");
+        for (size_t i = 0; i < s.n; i++)
+                cr_assert_null(strstr(s.v[i].value, "secret"));
+        vd_settings_release(&s);
+        s = parse(VD_CF_PASSWD, "root:x:0:0:root:/root:/bin/bash\nold:$1$hash:5:5::/:/bin/sh\nshort:x:1\n");
+        cr_assert_str_eq(val(&s, "root.uid"), "0");
+        cr_assert_str_eq(val(&s, "root.shell"), "/bin/bash");
+        cr_assert_null(val(&s, "root.password"));
+        cr_assert_str_eq(val(&s, "old.password"), "set");
+        cr_assert_null(val(&s, "short.uid"));
+        vd_settings_release(&s);
+        s = parse(VD_CF_GROUP, "sudo:x:27:alice,bob\n");
+        cr_assert_str_eq(val(&s, "sudo.members"), "alice,bob");
+        vd_settings_release(&s);
+}
+
+Test(config, sudoers_lines_continuations_and_includedir) {
+        inc_files f = {{"/etc/sudoers.d/bob", "/etc/sudoers.d/README.txt"}, {"bob ALL=(ALL) NOPASSWD: ALL\n", "x y\n"}, 0};
+        const char *t = "Defaults env_reset\n# comment\nroot\tALL=(ALL:ALL) \\\n   ALL\n#includedir /etc/sudoers.d\n";
+        vd_settings s;
+        vd_settings_init(&s);
+        vd_err e = VD_ERR_INIT;
+        cr_assert_eq(vd_conf_parse(VD_CF_SUDOERS, "/etc/sudoers", t, strlen(t), inc, &f, &s, &e), 0, "%s", e.msg);
+        vd_settings_sort(&s);
+        cr_assert_not_null(vd_settings_find(&s, "root ALL=(ALL:ALL) ALL"));
+        cr_assert_eq(vd_settings_find(&s, "root ALL=(ALL:ALL) ALL")->line, 3);
+        cr_assert_not_null(vd_settings_find(&s, "Defaults env_reset"));
+        cr_assert_not_null(vd_settings_find(&s, "bob ALL=(ALL) NOPASSWD: ALL"));
+        cr_assert_null(vd_settings_find(&s, "x y"), "sudo skips names with a dot");
+        cr_assert_eq(s.n, 3);
+        vd_settings_release(&s);
+}
+
+Test(config, hostile_bytes_lines_and_sizes) {
+        /* NUL bytes, invalid UTF-8, a very long key and value, CRLF, no final newline. */
+        char big[40000];
+        memset(big, 'A', sizeof big);
+        memcpy(big, "K", 1);
+        big[20000] = '=';
+        big[sizeof big - 1] = '\0';
+        vd_settings s = parse(VD_CF_SHELL, big);
+        cr_assert_leq(s.n, 1);
+        vd_settings_release(&s);
+        const char nul[] = "A=1\nB=\0x\nC=\xff\xfe\r\n";
+        vd_settings_init(&s);
+        vd_err e = VD_ERR_INIT;
+        cr_assert_eq(vd_conf_parse(VD_CF_SHELL, "/f", nul, sizeof nul - 1, NULL, NULL, &s, &e), 0);
+        vd_settings_sort(&s);
+        cr_assert_str_eq(val(&s, "A"), "1");
+        cr_assert_null(val(&s, "B"), "a line with NUL is no setting");
+        cr_assert_str_eq(val(&s, "C"), "\xff\xfe");
+        vd_settings_release(&s);
+}
+
+Test(config, too_many_settings_is_an_error_that_keeps_what_was_read) {
+        size_t n = VD_CONF_MAX_SETTINGS + 10;
+        char *t = malloc(n * 16);
+        size_t off = 0;
+        for (size_t i = 0; i < n; i++)
+                off += (size_t)sprintf(t + off, "k%zu=v\n", i);
+        vd_settings s;
+        vd_settings_init(&s);
+        vd_err e = VD_ERR_INIT;
+        cr_assert_eq(vd_conf_parse(VD_CF_SYSCTL, "/f", t, off, NULL, NULL, &s, &e), VD_E_LIMIT);
+        cr_assert(strstr(e.msg, "more than"), "%s", e.msg);
+        cr_assert_eq(s.n, VD_CONF_MAX_SETTINGS);
+        vd_settings_release(&s);
+        free(t);
+}
+
+Test(config, lines_format_normalises_whitespace) {
+        vd_settings s = parse(VD_CF_LINES, "# m h dom mon dow\n*/5  *\t* * *  root  /usr/bin/x\n\nssh-ed25519 AAAA c\n");
+        cr_assert_not_null(vd_settings_find(&s, "*/5 * * * * root /usr/bin/x"));
+        cr_assert_not_null(vd_settings_find(&s, "ssh-ed25519 AAAA c"));
+        cr_assert_eq(s.n, 2);
+        vd_settings_release(&s);
+}
