@@ -217,3 +217,125 @@ Test(compare, events_come_out_in_path_order) {
         cr_assert_str_eq(ev.v[0].path, "/a");
         cr_assert_str_eq(ev.v[2].path, "/c");
 }
+
+/* ---- policy kinds and detectors ---- */
+
+static void use_policy(const char *y) {
+        vd_policy_free(pol);
+        pol = NULL;
+        vd_err e = VD_ERR_INIT;
+        cr_assert_eq(vd_policy_parse("t.yaml", y, strlen(y), &pol, &e), 0, "%s", e.msg);
+}
+
+Test(compare, ignore_volatile_growing_and_the_rule_is_named) {
+        use_policy("rules:\n"
+                   "  - {name: tmp, paths: [/tmp/**], exclude: [/tmp], kind: ignore}\n"
+                   "  - {name: logs, paths: [/var/log/**], kind: volatile, severity: low}\n"
+                   "  - {name: hist, paths: [/root/h], kind: growing, severity: medium}\n"
+                   "  - {name: etc, paths: [/etc/**], severity: high}\n");
+        both("/tmp", VD_T_DIR);
+        both("/tmp/a", VD_T_REG)->size = 99;          /* ignored */
+        vd_entries_push(&scan, mk("/tmp/new", VD_T_REG)); /* ignored */
+        vd_entry *l = both("/var/log/syslog", VD_T_REG);
+        l->size = 500;
+        l->hash[0] = 1;
+        l->mtime_ns = 5; /* volatile: content, size and times may change */
+        vd_entry *lm = both("/var/log/auth.log", VD_T_REG);
+        lm->mode = 0640; /* ... but not the mode */
+        vd_entry *h1 = both("/root/h", VD_T_REG);
+        h1->size = 20; /* grew: fine */
+        h1->hash[0] = 2;
+        vd_entry *e = both("/etc/motd", VD_T_REG);
+        e->hash[0] = 3;
+        run();
+        cr_assert_eq(ev.n, 2, "got %zu events", ev.n);
+        const vd_event *x = find("/var/log/auth.log");
+        cr_assert_str_eq(x->rule, "logs");
+        cr_assert_eq(x->severity, VD_SEV_LOW);
+        cr_assert_not_null(vd_event_find(x, "mode"));
+        x = find("/etc/motd");
+        cr_assert_str_eq(x->rule, "etc");
+        cr_assert_eq(x->severity, VD_SEV_HIGH);
+}
+
+Test(compare, growing_files_may_not_shrink) {
+        use_policy("rules:\n  - {name: hist, paths: [/root/h], kind: growing, severity: medium}\n");
+        both("/root/h", VD_T_REG)->size = 3;
+        run();
+        cr_assert_eq(ev.n, 1);
+        const vd_attr_change *c = vd_event_find(&ev.v[0], "size");
+        cr_assert_not_null(c);
+        cr_assert_str_eq(c->old_v.s, "10");
+        cr_assert_str_eq(c->new_v.s, "3");
+}
+
+Test(compare, per_clone_files_must_exist_with_their_owner_and_mode) {
+        use_policy("rules:\n  - {name: keys, paths: [/k/*], kind: per-clone, owner: 0, mode: \"0600\", severity: high}\n");
+        both("/k", VD_T_DIR);
+        vd_entry *a = both("/k/rsa", VD_T_REG);
+        a->mode = 0600;
+        a->hash[0] = 9; /* new key on the clone: expected */
+        base.v[1]->mode = 0600;
+        vd_entry *b = mk("/k/new_ok", VD_T_REG);
+        b->mode = 0600;
+        vd_entries_push(&scan, b); /* new and right: quiet */
+        vd_entry *c = mk("/k/new_bad", VD_T_REG);
+        c->mode = 0644;
+        vd_entries_push(&scan, c); /* new but world-readable: reported */
+        vd_entries_push(&base, mk("/k/gone", VD_T_REG)); /* must exist */
+        run();
+        cr_assert_eq(ev.n, 2, "got %zu events", ev.n);
+        const vd_event *x = find("/k/new_bad");
+        cr_assert_eq(x->kind, VD_CH_ADDED);
+        cr_assert_eq(x->severity, VD_SEV_HIGH);
+        x = find("/k/gone");
+        cr_assert_eq(x->kind, VD_CH_REMOVED);
+}
+
+Test(compare, detectors_fire_even_under_ignore_and_name_themselves) {
+        use_policy("rules:\n  - {name: tmp, paths: [/tmp/**, /srv/**], kind: ignore}\n"
+                   "detectors:\n  world-writable: {exclude: [/srv/ok]}\n");
+        both("/tmp", VD_T_DIR)->mode = 01777;
+        base.v[0]->mode = 01777;
+        vd_entry *s = mk("/tmp/suid", VD_T_REG);
+        s->mode = 04755;
+        vd_entries_push(&scan, s);
+        vd_entry *w = mk("/tmp/ww", VD_T_REG); /* world-writable in a sticky dir: fine */
+        w->mode = 0666;
+        vd_entries_push(&scan, w);
+        both("/srv", VD_T_DIR);
+        vd_entry *w2 = mk("/srv/ww", VD_T_REG);
+        w2->mode = 0666;
+        vd_entries_push(&scan, w2);
+        vd_entry *w3 = mk("/srv/ok", VD_T_REG);
+        w3->mode = 0666;
+        vd_entries_push(&scan, w3);
+        vd_entry *cap = both("/srv/ping", VD_T_REG);
+        vd_entry_add_xattr(cap, "security.capability", "\x01\x00\x00\x02", 4);
+        run();
+        cr_assert_eq(ev.n, 3, "got %zu events", ev.n);
+        cr_assert_str_eq(find("/tmp/suid")->detector, "setuid");
+        cr_assert_eq(find("/tmp/suid")->severity, VD_SEV_HIGH);
+        cr_assert_str_eq(find("/srv/ww")->detector, "world-writable");
+        cr_assert_str_eq(find("/srv/ping")->detector, "file-capability");
+        cr_assert_null(find("/tmp/ww"));
+        cr_assert_null(find("/srv/ok"));
+}
+
+Test(compare, persistence_detector_on_units_and_cron) {
+        both("/etc", VD_T_DIR);
+        vd_entries_push(&scan, mk("/etc/cron.d/job", VD_T_REG));
+        vd_entry *u = both("/etc/systemd/system/x.service", VD_T_REG);
+        u->hash[0] = 7;
+        vd_entry *l = mk("/etc/systemd/system/multi-user.target.wants/x.service", VD_T_LNK);
+        l->target = strdup("/etc/systemd/system/x.service");
+        l->target_len = strlen(l->target);
+        vd_entries_push(&scan, l);
+        vd_entry *m = both("/etc/motd", VD_T_REG);
+        m->hash[0] = 7;
+        run();
+        cr_assert_str_eq(find("/etc/cron.d/job")->detector, "persistence");
+        cr_assert_str_eq(find("/etc/systemd/system/x.service")->detector, "persistence");
+        cr_assert_str_eq(find("/etc/systemd/system/multi-user.target.wants/x.service")->detector, "persistence");
+        cr_assert_null(find("/etc/motd")->detector);
+}
