@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "vd_baseline.h"
 #include "vd_compare.h"
+#include "vd_confscan.h"
 #include "vd_policy.h"
 #include "vd_sign.h"
 #include "vd_str.h"
@@ -37,13 +38,15 @@ static const char accept_usage[] =
         "  --derive             write NEW as deltas over OLD's template (OLD itself when it is\n"
         "                       a template baseline): rebuilding the template in place (with\n"
         "                       --key-from) then keeps this guest's accepted changes\n"
+        "  --policy FILE        the policy whose configuration files are recorded as values\n"
+        "                       (as at capture; default: the built-in policy)\n"
         "  --sign-key KEY       sign NEW\n"
         "  --verify-key PUB     refuse an OLD whose signature does not verify\n"
         "  -q, --quiet          print nothing but errors\n"
         "\n"
         "exit codes: 0 written, 2 usage error, 3 runtime error (nothing written)\n";
 
-enum { OPT_BASELINE = 256, OPT_REASON, OPT_PATH, OPT_SIGN_KEY, OPT_VERIFY_KEY, OPT_DERIVE };
+enum { OPT_BASELINE = 256, OPT_REASON, OPT_PATH, OPT_SIGN_KEY, OPT_VERIFY_KEY, OPT_DERIVE, OPT_POLICY };
 
 static bool matches(const char *const *globs, size_t n, const char *path, size_t len) {
         if (n == 0)
@@ -76,11 +79,13 @@ int cmd_accept(int argc, char **argv) {
                                            {"sign-key", required_argument, NULL, OPT_SIGN_KEY},
                                            {"verify-key", required_argument, NULL, OPT_VERIFY_KEY},
                                            {"derive", no_argument, NULL, OPT_DERIVE},
+                                           {"policy", required_argument, NULL, OPT_POLICY},
                                            {"quiet", no_argument, NULL, 'q'},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
         cli_source_opts so = {0};
-        const char *old_path = NULL, *out = NULL, *reason = NULL, *sign_key = NULL, *verify_key = NULL;
+        const char *old_path = NULL, *out = NULL, *reason = NULL, *sign_key = NULL, *verify_key = NULL,
+                   *policy = NULL;
         const char *globs[MAX_PATHS];
         size_t n_globs = 0;
         bool quiet = false, derive = false;
@@ -107,6 +112,7 @@ int cmd_accept(int argc, char **argv) {
                 case OPT_VERIFY_KEY: verify_key = optarg; break;
                 case 'q': quiet = true; break;
                 case OPT_DERIVE: derive = true; break;
+                case OPT_POLICY: policy = optarg; break;
                 case 'h': fputs(accept_usage, stdout); return 0;
                 default: return cli_bad_option("baseline accept", argv);
                 }
@@ -130,15 +136,18 @@ int cmd_accept(int argc, char **argv) {
         vd_source *src = NULL;
         vd_policy *pol = NULL;
         vd_scan scan;
-        vd_events ev;
+        vd_events ev, viol;
+        vd_confsets conf;
         vd_scan_init(&scan);
         vd_events_init(&ev);
+        vd_events_init(&viol);
+        vd_confsets_init(&conf);
         vd_buf paths;
         vd_buf_init(&paths, 0);
         int rc = 0;
         char signer[VD_KEYID_LEN + 1] = "";
         if (vd_baseline_open(old_path, verify_key, &old, &err) < 0 ||
-            (sign_key && vd_key_id(sign_key, true, signer, &err) < 0) || vd_policy_new_default(&pol, &err) < 0 ||
+            (sign_key && vd_key_id(sign_key, true, signer, &err) < 0) || cli_load_policy(policy, &pol, &err) < 0 ||
             cli_open_source(&so, true, &src, &err) < 0) {
                 rc = cli_fail(&err);
                 goto out;
@@ -146,6 +155,7 @@ int cmd_accept(int argc, char **argv) {
         vd_scan_opts o;
         cli_scan_opts(&so, old, &o);
         if (vd_source_scan(src, &o, &scan, &err) < 0 || vd_compare(&old->entries, &scan.entries, pol, &ev, &err) < 0 ||
+            vd_config_collect(src, &scan.entries, pol, old->seed, sizeof old->seed, &conf, &viol, &scan, &err) < 0 ||
             vd_baseline_new(&nb, &err) < 0) {
                 rc = cli_fail(&err);
                 goto out;
@@ -182,6 +192,21 @@ int cmd_accept(int argc, char **argv) {
                 ok = vd_buf_addf(&paths, "%s ", vd_change_kind_name(x->kind)) == 0 &&
                      vd_escape_display(&paths, x->path, x->path_len) == 0 && vd_buf_addc(&paths, '\n') == 0;
         }
+        /* Configuration values: the current ones where accepted, OLD's elsewhere. */
+        for (size_t i = 0; i < old->config.n && ok; i++) {
+                const vd_confset *oc = &old->config.v[i];
+                bool take = matches(globs, n_globs, oc->path, strlen(oc->path));
+                const vd_confset *nc = vd_confsets_find(&conf, oc->path);
+                if (!take)
+                        ok = vd_confsets_copy_set(&nb->config, oc) == 0;
+                else if (nc)
+                        ok = vd_confsets_copy_set(&nb->config, nc) == 0;
+        }
+        for (size_t i = 0; i < conf.n && ok; i++)
+                if (!vd_confsets_find(&old->config, conf.v[i].path) &&
+                    matches(globs, n_globs, conf.v[i].path, strlen(conf.v[i].path)))
+                        ok = vd_confsets_copy_set(&nb->config, &conf.v[i]) == 0;
+        vd_confsets_sort(&nb->config);
         if (!ok) {
                 vd_err_set(&err, VD_E_NOMEM, "out of memory");
                 rc = cli_fail(&err);
@@ -241,8 +266,15 @@ int cmd_accept(int argc, char **argv) {
         nb->source_kind = strdup(old->source_kind);
         nb->source = strdup(old->source);
         nb->hostname = strdup(host);
-        nb->policy_digest = strdup(old->policy_digest);
-        nb->policy_source = strdup(old->policy_source);
+        if (policy) {
+                char dg[65] = "";
+                cli_policy_digest(pol, dg);
+                nb->policy_digest = strdup(dg);
+                nb->policy_source = strdup(vd_policy_source(pol));
+        } else {
+                nb->policy_digest = strdup(old->policy_digest);
+                nb->policy_source = strdup(old->policy_source);
+        }
         if (n_globs == 0)
                 vd_baseline_take_inventory(nb, &scan); /* the whole current state */
         else { /* only some paths: the OS facts and packages stay OLD's */
@@ -290,6 +322,8 @@ int cmd_accept(int argc, char **argv) {
 out:
         vd_buf_release(&paths);
         vd_events_release(&ev);
+        vd_events_release(&viol);
+        vd_confsets_release(&conf);
         vd_scan_release(&scan);
         vd_baseline_free(old);
         vd_baseline_free(nb);

@@ -142,6 +142,21 @@ vd_confset *vd_confsets_add(vd_confsets *c, const char *path, int format) {
         return s;
 }
 
+int vd_confsets_copy_set(vd_confsets *c, const vd_confset *from) {
+        vd_confset *s = vd_confsets_add(c, from->path, from->format);
+        if (!s)
+                return VD_E_NOMEM;
+        for (size_t i = 0; i < from->s.n; i++) {
+                const vd_setting *x = &from->s.v[i];
+                if (vd_settings_put(&s->s, x->key, strlen(x->key), x->value, x->value_len, x->file, x->line, false,
+                                    false) < 0)
+                        return VD_E_NOMEM;
+                s->s.v[s->s.n - 1].secret = x->secret;
+        }
+        vd_settings_sort(&s->s);
+        return 0;
+}
+
 static int confset_cmp(const void *a, const void *b) {
         return strcmp(((const vd_confset *)a)->path, ((const vd_confset *)b)->path);
 }

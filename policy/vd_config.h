@@ -79,6 +79,7 @@ typedef struct vd_confsets {
 void vd_confsets_init(vd_confsets *c);
 void vd_confsets_release(vd_confsets *c);
 vd_confset *vd_confsets_add(vd_confsets *c, const char *path, int format); /* NULL: out of memory */
+int vd_confsets_copy_set(vd_confsets *c, const vd_confset *from);        /* a deep copy appended */
 void vd_confsets_sort(vd_confsets *c);                                     /* by path */
 const vd_confset *vd_confsets_find(const vd_confsets *c, const char *path);
 

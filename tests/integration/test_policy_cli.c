@@ -270,3 +270,27 @@ Test(policy_cli, policy_check_and_a_scan_under_another_policy) {
         cr_assert(strstr(r.out, "scanning under policy built-in default"), "%s", r.out);
         th_run_free(&r);
 }
+
+Test(policy_cli, accept_takes_in_configuration_values_too) {
+        th_write(clone_, "etc/login.defs", "PASS_MAX_DAYS 90\nUMASK 027\n");
+        char *b2 = th_join(dir, "accepted.vdb");
+        th_run r = th_vmdrift("baseline" A "accept" A "--baseline" A "%s" A "--dir" A "%s" A "--policy" A POLICY A
+                              "-o" A "%s" A "--reason" A "CIS 5.4.1" A "--path" A "/etc/login.defs" A "-q",
+                              vdb, clone_, b2);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        th_run_free(&r);
+        r = th_vmdrift("scan" A "--baseline" A "%s" A "--dir" A "%s" A "--policy" A POLICY A "--ignore" A
+                       "ctime,inode" A "--report" A "json",
+                       b2, clone_);
+        cr_assert_eq(r.status, 0, "%s", r.out);
+        th_run_free(&r);
+        th_write(clone_, "etc/login.defs", "PASS_MAX_DAYS 99999\nUMASK 027\n");
+        r = th_vmdrift("scan" A "--baseline" A "%s" A "--dir" A "%s" A "--policy" A POLICY A "--ignore" A
+                       "ctime,inode" A "--report" A "json",
+                       b2, clone_);
+        cr_assert_eq(th_lines_with(r.out, "\"path\":\"/etc/login.defs\"", "\"config\":\"shell\"",
+                                   "\"PASS_MAX_DAYS\":{\"old\":\"90\",\"new\":\"99999\"", NULL),
+                     1, "%s", r.out);
+        th_run_free(&r);
+        free(b2);
+}
