@@ -377,6 +377,12 @@ static const char *const persistence_globs[] = {
         "/etc/profile.d/**",    "/etc/update-motd.d/**", "/etc/xdg/autostart/**",  NULL};
 
 bool vd_persistence_path(const char *path, size_t len) {
+        static const char *const roots[] = {"/etc/", "/var/spool/cron", "/lib/systemd/", "/usr/lib/systemd/"};
+        bool any = false;
+        for (size_t i = 0; i < 4 && !any; i++)
+                any = len >= strlen(roots[i]) && memcmp(path, roots[i], strlen(roots[i])) == 0;
+        if (!any)
+                return false;
         for (size_t i = 0; persistence_globs[i]; i++)
                 if (vd_glob_match(persistence_globs[i], path, len))
                         return true;

@@ -204,7 +204,9 @@ bool vd_glob_match(const char *pattern, const char *path, size_t len) {
 
 typedef struct pat {
         char *text;
-        size_t prefix_len; /* literal bytes before the first wildcard */
+        size_t len;
+        size_t prefix_len; /* literal bytes every match starts with */
+        size_t suffix_len; /* literal bytes every match ends with */
         bool literal;
 } pat;
 
@@ -222,15 +224,27 @@ static int pat_init(pat *pt, const char *s) {
                         pt->prefix_len--;
         if (pt->prefix_len > 1)
                 pt->prefix_len--;
+        /* The bytes after the last wildcard end every match (".bak" for a
+         * pattern ending in "*.bak"): most paths are turned away by two memcmp calls. */
+        pt->len = strlen(s);
+        pt->suffix_len = 0;
+        if (!pt->literal && !strchr(s, '\\')) {
+                size_t i = pt->len;
+                while (i > 0 && !strchr("*?[]", s[i - 1]))
+                        i--;
+                pt->suffix_len = pt->len - i;
+        }
         return 0;
 }
 
 static bool pat_match(const pat *pt, const char *path, size_t len) {
-        if (pt->literal) {
-                size_t tl = strlen(pt->text);
-                return tl == len && memcmp(pt->text, path, len) == 0;
-        }
+        if (pt->literal)
+                return pt->len == len && memcmp(pt->text, path, len) == 0;
         if (len < pt->prefix_len || memcmp(pt->text, path, pt->prefix_len) != 0)
+                return false;
+        if (pt->suffix_len &&
+            (len < pt->suffix_len || memcmp(pt->text + pt->len - pt->suffix_len, path + len - pt->suffix_len,
+                                            pt->suffix_len) != 0))
                 return false;
         return vd_glob_match(pt->text, path, len);
 }

@@ -12,6 +12,7 @@
 #include "helpers.h"
 
 #define A "\x1f"
+#define POLICY VD_EXAMPLES "/policies/debian.yaml"
 
 #ifndef MKIMAGE
 #define MKIMAGE "tests/guest/mkimage.sh"
@@ -91,8 +92,12 @@ Test(guest, template_capture_records_os_packages_and_mounts_and_a_rescan_is_clea
 
 Test(guest, a_linked_clone_reports_every_planted_change_and_quick_agrees) {
         sh("bash \"$1\" \"$0/t.img\" && qemu-img create -q -f qcow2 -b t.img -F raw \"$0/c.qcow2\"");
-        th_run r = th_vmdrift("baseline" A "capture" A "--image" A "%s/t.img" A "-o" A "%s/t.vdb" A "-q", work, work);
-        cr_assert_eq(r.status, 0, "%s", r.err);
+        /* Under the example Debian policy: the configuration values are read
+         * inside the image (through the appliance) at capture and scan. */
+        th_run r = th_vmdrift("baseline" A "capture" A "--image" A "%s/t.img" A "-o" A "%s/t.vdb" A "--policy" A POLICY,
+                              work, work);
+        cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+        cr_assert(strstr(r.out, "configuration: "), "%s", r.out);
         th_run_free(&r);
         /* Drift the clone through the appliance, as a running guest would. */
         sh("cd \"$0\" && guestfish -a c.qcow2 <<'GF'\n"
@@ -113,9 +118,17 @@ Test(guest, a_linked_clone_reports_every_planted_change_and_quick_agrees) {
            "GF");
         char *tmpl_before = sha("t.img"), *clone_before = sha("c.qcow2");
 
-        r = th_vmdrift("scan" A "--baseline" A "%s/t.vdb" A "--image" A "%s/c.qcow2" A "--report" A "json", work, work);
+        r = th_vmdrift("scan" A "--baseline" A "%s/t.vdb" A "--image" A "%s/c.qcow2" A "--report" A "json" A "--policy" A
+                       POLICY,
+                       work, work);
         cr_assert_eq(r.status, 1, "%s", r.err);
         const char *o = r.out;
+        cr_assert_eq(th_lines_with(o, "\"/etc/ssh/sshd_config\"", "\"config\":\"sshd\"",
+                                   "\"PermitRootLogin\":{\"old\":\"no\",\"new\":\"yes\"", "\"severity\":\"high\"", NULL),
+                     1, "%s", o);
+        cr_assert_eq(th_lines_with(o, "\"/etc/ssh/sshd_config\"", "\"change\":\"violation\"", NULL), 1, "%s", o);
+        cr_assert_eq(th_lines_with(o, "\"/usr/sbin/.hidden\"", "\"detector\":\"setuid\"", "\"rule\":\"binaries\"", NULL),
+                     1, "%s", o);
         cr_assert_eq(th_lines_with(o, "\"/etc/ssh/sshd_config\"", "\"hash\":{\"old\":\"xxh3-128:", NULL), 1, "%s", o);
         cr_assert_eq(th_lines_with(o, "\"/bin/cat\"", "\"mode\":{\"old\":\"0755\",\"new\":\"4755\"}", "\"high\"", NULL), 1, "%s", o);
         cr_assert_eq(th_lines_with(o, "\"/etc/hosts\"", "\"uid\":{\"old\":0,\"new\":1000}", "\"user\":{\"old\":\"root\",\"new\":\"alice\"}", NULL), 1, "%s", o);
@@ -125,13 +138,16 @@ Test(guest, a_linked_clone_reports_every_planted_change_and_quick_agrees) {
         cr_assert_eq(th_lines_with(o, "\"/etc/hostname\"", "\"xattr.user.origin\":{\"old\":null,\"new\":\"tampered\"}", NULL), 1, "%s", o);
         cr_assert_eq(th_lines_with(o, "\"/usr/bin/dir\"", "\"target\":{\"old\":\"../../bin/ls\",\"new\":\"/tmp/evil\"}", NULL), 1, "%s", o);
         cr_assert_eq(th_lines_with(o, "\"/home/alice/new\\nline\"", "\"change\":\"added\"", NULL), 1, "%s", o);
-        cr_assert_eq(th_lines_with(o, "\"event\":\"drift\"", NULL), 9, "exactly the planted changes: %s", o);
+        cr_assert_eq(th_lines_with(o, "\"event\":\"drift\"", NULL), 11,
+                     "exactly the planted changes, the sshd key and its violation: %s", o);
         th_run_free(&r);
 
         /* --quick trusts unchanged metadata and must find the same drift. */
-        r = th_vmdrift("scan" A "--baseline" A "%s/t.vdb" A "--image" A "%s/c.qcow2" A "--report" A "json" A "--quick", work, work);
+        r = th_vmdrift("scan" A "--baseline" A "%s/t.vdb" A "--image" A "%s/c.qcow2" A "--report" A "json" A "--quick" A
+                       "--policy" A POLICY,
+                       work, work);
         cr_assert_eq(r.status, 1, "%s", r.err);
-        cr_assert_eq(th_lines_with(r.out, "\"event\":\"drift\"", NULL), 9, "%s", r.out);
+        cr_assert_eq(th_lines_with(r.out, "\"event\":\"drift\"", NULL), 11, "%s", r.out);
         cr_assert_eq(th_lines_with(r.out, "\"/etc/ssh/sshd_config\"", "\"hash\":{\"old\":\"xxh3-128:", NULL), 1, "%s", r.out);
         th_run_free(&r);
 
