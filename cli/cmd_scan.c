@@ -8,6 +8,7 @@
 #include "vd_baseline.h"
 #include "vd_compare.h"
 #include "vd_confscan.h"
+#include "vd_log.h"
 #include "vd_policy.h"
 #include "vd_report.h"
 #include "vd_str.h"
@@ -151,12 +152,23 @@ int cmd_scan(int argc, char **argv) {
         cli_scan_opts(&so, b, &o);
         if (quick)
                 o.reference = &b->entries;
-        if (vd_source_scan(src, &o, &scan, &err) < 0 || vd_compare(&b->entries, &scan.entries, pol, &ev, &err) < 0 ||
-            vd_config_collect(src, &scan.entries, pol, b->seed, sizeof b->seed, &conf, &ev, &scan, &err) < 0 ||
+        vd_debug("baseline and policy loaded: %zu entries, %zu rules", b->entries.n, vd_policy_n_rules(pol));
+        if (vd_source_scan(src, &o, &scan, &err) < 0) {
+                rc = cli_fail(&err);
+                goto out;
+        }
+        vd_debug("source walked: %zu entries", scan.entries.n);
+        if (vd_compare(&b->entries, &scan.entries, pol, &ev, &err) < 0) {
+                rc = cli_fail(&err);
+                goto out;
+        }
+        vd_debug("compared: %zu events", ev.n);
+        if (vd_config_collect(src, &scan.entries, pol, b->seed, sizeof b->seed, &conf, &ev, &scan, &err) < 0 ||
             vd_config_compare(&b->config, &b->entries, &conf, pol, &ev, &scan, &err) < 0) {
                 rc = cli_fail(&err);
                 goto out;
         }
+        vd_debug("configuration: %zu files; %zu events in all", conf.n, ev.n);
         {
                 char dg[65] = "";
                 cli_policy_digest(pol, dg);

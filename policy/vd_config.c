@@ -457,9 +457,9 @@ static int ini_line(pctx *c, const char *p, size_t n, uint32_t line) {
                 c->section = strndup(s, sl < VD_CONF_KEY_MAX / 2 ? sl : VD_CONF_KEY_MAX / 2);
                 return c->section ? 0 : vd_err_set(c->err, VD_E_NOMEM, "out of memory");
         }
-        size_t kl = strcspn(p, "=:");
-        if (kl >= n)
-                kl = n;
+        size_t kl = 0; /* p is a line inside the file: not NUL-terminated */
+        while (kl < n && p[kl] != '=' && p[kl] != ':')
+                kl++;
         const char *k = p, *v = p + kl + (kl < n);
         size_t vl = kl < n ? n - kl - 1 : 0;
         trim(&k, &kl);
@@ -640,7 +640,7 @@ static int parse_text(pctx *c, const char *text, size_t len) {
                 uint32_t at = cont.len ? cont_line : line;
                 trim(&p, &n);
                 bool comment = n == 0 || *p == '#' || (*p == ';' && c->format != VD_CF_SUDOERS);
-                if (comment && !(c->format == VD_CF_SUDOERS && n > 1 && *p == '#' &&
+                if (comment && !(c->format == VD_CF_SUDOERS && n > 8 && *p == '#' &&
                                  (strncmp(p + 1, "include", 7) == 0))) {
                         vd_buf_reset(&cont);
                         continue;

@@ -18,14 +18,16 @@ bash tests/guest/mkimage.sh "$demo/template.img"
 $vd inspect --image "$demo/template.img"
 
 echo
-echo "== 2. its baseline"
-$vd baseline capture --image "$demo/template.img" -o "$demo/template.vdb"
+echo "== 2. its baseline, under the example Debian policy (examples/policies/debian.yaml)"
+$vd policy check examples/policies/debian.yaml
+$vd baseline capture --image "$demo/template.img" -o "$demo/template.vdb" --policy examples/policies/debian.yaml
 
 echo
 echo "== 3. a linked clone (qcow2 on the template) that drifts while it runs"
 qemu-img create -q -f qcow2 -b "$demo/template.img" -F raw "$demo/web-042.qcow2"
 guestfish -a "$demo/web-042.qcow2" -i <<'GF'
 write /etc/ssh/sshd_config "Port 22\nPermitRootLogin yes\nPasswordAuthentication no\n"
+write /etc/hostname "web-042\n"
 write-append /etc/passwd "toor:x:0:0::/root:/bin/bash\n"
 upload /bin/cat /usr/sbin/.hidden
 chmod 04755 /usr/sbin/.hidden
@@ -42,7 +44,8 @@ sha256sum "$demo/template.img" "$demo/web-042.qcow2" >"$demo/before.sha256"
 echo
 echo "== 4. the drift report (read-only scan of the clone against the template's baseline)"
 set +e
-$vd scan --baseline "$demo/template.vdb" --image "$demo/web-042.qcow2" --report text --report json:"$demo/drift.json"
+$vd scan --baseline "$demo/template.vdb" --image "$demo/web-042.qcow2" --policy examples/policies/debian.yaml \
+    --report text --report json:"$demo/drift.json"
 rc=$?
 set -e
 echo

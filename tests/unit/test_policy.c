@@ -237,3 +237,46 @@ Test(policy_yaml, the_example_policies_load) {
                 vd_policy_free(p);
         }
 }
+
+Test(policy_yaml, the_rule_index_decides_exactly_as_a_linear_walk) {
+        /* Rules rooted at "/", at ancestors, at the path itself, literal and
+         * glob, with excludes: the indexed lookup must pick the first rule in
+         * file order that a linear walk over vd_glob_match would pick. */
+        static const struct {
+                const char *inc, *exc;
+        } rules[] = {
+                {"/usr/share/doc/*/changelog*", NULL}, {"/**/*.pyc", "/usr/lib/python3/x.pyc"},
+                {"/usr/lib/**", "/usr/lib/debug/**"}, {"/usr/**/doc/**", NULL},
+                {"/etc/passwd", NULL},                 {"/etc/*", "/etc/shadow"},
+                {"/**", "/tmp/**"},
+        };
+        vd_buf y;
+        vd_buf_init(&y, 0);
+        vd_buf_adds(&y, "rules:\n");
+        for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
+                vd_buf_addf(&y, "  - {name: r%zu, paths: [\"%s\"]", i, rules[i].inc);
+                if (rules[i].exc)
+                        vd_buf_addf(&y, ", exclude: [\"%s\"]", rules[i].exc);
+                vd_buf_adds(&y, "}\n");
+        }
+        vd_policy *p = load(y.buf);
+        static const char *const paths[] = {
+                "/", "/usr", "/usr/share/doc/bash/changelog.gz", "/usr/share/doc/bash/copyright", "/usr/lib/python3/x.pyc",
+                "/usr/lib/python3/y.pyc", "/usr/lib/debug/a", "/usr/lib/debug", "/usr/local/doc", "/usr/local/doc/x",
+                "/etc/passwd", "/etc/shadow", "/etc/passwd/x", "/etc", "/tmp/a.pyc", "/tmp/b", "/x.pyc", "/usr/lib",
+                "/usr/libx/a", "/etc/passwdx"};
+        for (size_t k = 0; k < sizeof paths / sizeof paths[0]; k++) {
+                const char *path = paths[k];
+                size_t len = strlen(path);
+                char want[16] = "default";
+                for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++)
+                        if (vd_glob_match(rules[i].inc, path, len) &&
+                            !(rules[i].exc && vd_glob_match(rules[i].exc, path, len))) {
+                                snprintf(want, sizeof want, "r%zu", i);
+                                break;
+                        }
+                cr_assert_str_eq(vd_policy_match(p, path, len, 1)->name, want, "%s", path);
+        }
+        vd_policy_free(p);
+        vd_buf_release(&y);
+}
