@@ -1,5 +1,6 @@
 /* Export a baseline as ND-JSON: a "baseline" line with the metadata, one
- * "entry" line per entry in path order, then "fact" and "package" lines.
+ * "entry" line per entry in path order, then "fact", "package" and "config"
+ * lines (configuration values by path and key).
  * Stable across runs: same baseline, same bytes. The hash key is never
  * exported (it would let a guest craft collisions). */
 #include <stdio.h>
@@ -125,6 +126,29 @@ int vd_baseline_export(const vd_baseline *b, FILE *out, vd_err *err) {
                         r = vd_buf_adds(&l, "}\n");
                 if (!r && fwrite(l.buf, 1, l.len, out) != l.len)
                         r = VD_E_IO;
+        }
+        /* Configuration values (secrets are keyed hashes already). */
+        for (size_t i = 0; i < b->config.n && !r; i++) {
+                const vd_confset *cs = &b->config.v[i];
+                for (size_t k = 0; k < cs->s.n && !r; k++) {
+                        const vd_setting *x = &cs->s.v[k];
+                        vd_buf_reset(&l);
+                        r = vd_buf_adds(&l, "{\"record\":\"config\"");
+                        if (!r)
+                                r = jbytes(&l, "path", cs->path, strlen(cs->path));
+                        if (!r)
+                                r = vd_buf_addf(&l, ",\"format\":\"%s\"", vd_conf_format_name(cs->format));
+                        if (!r)
+                                r = jbytes(&l, "key", x->key, strlen(x->key));
+                        if (!r)
+                                r = jbytes(&l, "value", x->value, x->value_len);
+                        if (!r)
+                                r = jbytes(&l, "file", x->file, strlen(x->file));
+                        if (!r)
+                                r = vd_buf_addf(&l, ",\"line\":%u,\"secret\":%s}\n", x->line, x->secret ? "true" : "false");
+                        if (!r && fwrite(l.buf, 1, l.len, out) != l.len)
+                                r = VD_E_IO;
+                }
         }
         vd_buf_release(&l);
         if (r == VD_E_IO || fflush(out) != 0)

@@ -312,6 +312,12 @@ static int show(int argc, char **argv) {
         }
         if (b->n_facts)
                 vd_buf_addf(&m, "packages:        %zu recorded\n", b->n_packages);
+        {
+                size_t nk = 0;
+                for (size_t i = 0; i < b->config.n; i++)
+                        nk += b->config.v[i].s.n;
+                vd_buf_addf(&m, "configuration:   %zu values from %zu files\n", nk, b->config.n);
+        }
         if (b->template_path) {
                 vd_buf_adds(&m, "derived from:    ");
                 vd_escape_display(&m, b->template_path, strlen(b->template_path));
