@@ -92,7 +92,46 @@ void cli_scan_opts(const cli_source_opts *so, const vd_baseline *b, vd_scan_opts
 
 /* Open every --report sink before any long work; 0, or the exit code after
  * reporting the error (sinks opened so far are closed). */
-int cli_open_sinks(const char *const *specs, size_t n, vd_sink **sinks);
+int cli_open_sinks(const char *const *specs, size_t n, const vd_sink_opts *o, vd_sink **sinks);
+
+/* Report options shared by scan and baseline diff. */
+enum {
+        CLI_OPT_SYSLOG_CA = 1100,
+        CLI_OPT_SYSLOG_FACILITY,
+        CLI_OPT_SYSLOG_ENTERPRISE,
+        CLI_OPT_SYSLOG_FORMAT,
+        CLI_OPT_SYSLOG_ATTEMPTS,
+        CLI_OPT_MAX_EVENTS,
+        CLI_OPT_STATE_DIR,
+};
+#define CLI_REPORT_LONGOPTS                                                                                            \
+        {"syslog-ca", required_argument, NULL, CLI_OPT_SYSLOG_CA},                                                     \
+                {"syslog-facility", required_argument, NULL, CLI_OPT_SYSLOG_FACILITY},                                 \
+                {"syslog-enterprise", required_argument, NULL, CLI_OPT_SYSLOG_ENTERPRISE},                             \
+                {"syslog-format", required_argument, NULL, CLI_OPT_SYSLOG_FORMAT},                                     \
+                {"syslog-attempts", required_argument, NULL, CLI_OPT_SYSLOG_ATTEMPTS},                                 \
+                {"max-events", required_argument, NULL, CLI_OPT_MAX_EVENTS},                                           \
+                {"state-dir", required_argument, NULL, CLI_OPT_STATE_DIR}
+
+#define CLI_REPORT_HELP                                                                                                \
+        "  --report SPEC        where the report goes; repeatable, several at once:\n"                               \
+        "                         text[:FILE]    a report for a person (default, stdout)\n"                          \
+        "                         json[:FILE]    ND-JSON: one object per event, then a summary\n"                    \
+        "                         syslog[:URL]   RFC 5424 to unix:/dev/log (default), udp://HOST:PORT,\n"            \
+        "                                        tcp://HOST:PORT (octet counting) or tls://HOST:PORT\n"              \
+        "                         journal        the systemd journal (MESSAGE_ID per event kind)\n"                  \
+        "  --syslog-ca FILE     tls://: the CA the collector's certificate must chain to\n"                          \
+        "  --syslog-facility F  daemon, auth, authpriv, local0..local7, audit (default) or 0-23\n"                   \
+        "  --syslog-enterprise N  SD-ID vmdrift@N (default 32473, the documentation number)\n"                       \
+        "  --syslog-format F    rfc5424 (structured data, default), cee (@cee: JSON) or cef\n"                       \
+        "  --syslog-attempts N  connection attempts, with doubling backoff, before spooling (4)\n"                   \
+        "  --max-events N       syslog and journal get the N most severe drift events, then one\n"                   \
+        "                       held-back notice and the summary (default 1000; 0: all)\n"                          \
+        "  --state-dir DIR      undelivered syslog messages are spooled in DIR/spool and sent\n"                     \
+        "                       first by the next run (default $STATE_DIRECTORY or /var/lib/vmdrift)\n"
+
+/* Handle one report option; 1 if it was one, 0 if not, 2 (usage) on a bad value. */
+int cli_report_opt(vd_sink_opts *o, int c, const char *arg, const char *cmd);
 /* Close sinks left open on an error path (NULL entries are skipped). */
 void cli_close_sinks(vd_sink **sinks, size_t n);
 /* Set rep->exit_code from its events and fail_on, give every sink the report

@@ -74,7 +74,8 @@ static const char diff_usage[] =
         "usage: vmdrift baseline diff A B [--verify-key PUB] [--report SPEC]... [--fail-on SEVERITY]\n"
         "\n"
         "Compare baseline B against baseline A (for example template v2 against v1)\n"
-        "and report the differences as drift events, like a scan: text[:FILE] or json[:FILE].\n"
+        "and report the differences as drift events, like a scan (the --report and\n"
+        "syslog options of vmdrift scan apply).\n"
         "exit codes: 0 no differences, 1 differences, 2 usage error, 3 bad baseline\n";
 
 enum { OPT_HASH = 256, OPT_ENTRIES, OPT_SIGN_KEY, OPT_VERIFY_KEY, OPT_KEY_FROM, OPT_POLICY };
@@ -408,13 +409,22 @@ static int diff_cmd(int argc, char **argv) {
         static const struct option lo[] = {{"verify-key", required_argument, NULL, OPT_VERIFY_KEY},
                                            {"report", required_argument, NULL, OPT_REPORT},
                                            {"fail-on", required_argument, NULL, OPT_FAILON},
+                                           CLI_REPORT_LONGOPTS,
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
         const char *verify_key = NULL, *reports[16];
         size_t n_reports = 0;
         int fail_on = VD_SEV_INFO, c;
+        vd_sink_opts sinko;
+        vd_sink_opts_init(&sinko);
+        sinko.state_dir = getenv("STATE_DIRECTORY");
         optind = 1;
         while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+                int rr = cli_report_opt(&sinko, c, optarg, "baseline diff");
+                if (rr == 1)
+                        continue;
+                if (rr == EXIT_USAGE)
+                        return EXIT_USAGE;
                 switch (c) {
                 case OPT_VERIFY_KEY: verify_key = optarg; break;
                 case OPT_REPORT:
@@ -442,7 +452,7 @@ static int diff_cmd(int argc, char **argv) {
         vd_events ev;
         vd_events_init(&ev);
         int rc = 0;
-        if ((rc = cli_open_sinks(reports, n_reports, sinks)) != 0)
+        if ((rc = cli_open_sinks(reports, n_reports, &sinko, sinks)) != 0)
                 goto out;
         if (vd_baseline_open(pa, verify_key, &a, &err) < 0 || vd_baseline_open(pb, verify_key, &b, &err) < 0 ||
             vd_policy_new_default(&pol, &err) < 0) {

@@ -33,9 +33,7 @@ static const char scan_usage[] =
         "                       (or that is unsigned); without it the report says unverified\n"
         "  --quick              trust size, mtime, ctime and inode: hash only files whose\n"
         "                       metadata differ from the baseline\n"
-        "  --report SPEC        where the report goes; repeatable:\n"
-        "                         text[:FILE]  a report for a person (default, stdout)\n"
-        "                         json[:FILE]  ND-JSON: one object per drift event, then a summary\n"
+        CLI_REPORT_HELP
         "  --ignore ATTRS       attributes that do not count, comma-separated, from:\n"
         "                         type mode uid gid owner size mtime ctime times inode nlink\n"
         "                         rdev target xattrs hash content\n"
@@ -66,6 +64,7 @@ static void make_scan_id(char out[37]) {
 
 int cmd_scan(int argc, char **argv) {
         static const struct option lo[] = {CLI_SOURCE_LONGOPTS,
+                                           CLI_REPORT_LONGOPTS,
                                            {"baseline", required_argument, NULL, OPT_BASELINE},
                                            {"report", required_argument, NULL, OPT_REPORT},
                                            {"ignore", required_argument, NULL, OPT_IGNORE},
@@ -78,6 +77,9 @@ int cmd_scan(int argc, char **argv) {
         bool quick = false;
         const char *verify_key = NULL, *policy = NULL;
         cli_source_opts so = {0};
+        vd_sink_opts sinko;
+        vd_sink_opts_init(&sinko);
+        sinko.state_dir = getenv("STATE_DIRECTORY");
         const char *baseline_path = NULL;
         const char *reports[MAX_SINKS];
         size_t n_reports = 0;
@@ -87,6 +89,8 @@ int cmd_scan(int argc, char **argv) {
         optind = 1;
         while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
                 int sr = cli_source_opt(&so, c, optarg, "scan");
+                if (sr == 0)
+                        sr = cli_report_opt(&sinko, c, optarg, "scan");
                 if (sr == 1)
                         continue;
                 if (sr == EXIT_USAGE)
@@ -140,13 +144,17 @@ int cmd_scan(int argc, char **argv) {
         int rc = 0;
 
         /* Open every sink first: a bad --report fails before minutes of scanning. */
-        if ((rc = cli_open_sinks(reports, n_reports, sinks)) != 0)
+        if ((rc = cli_open_sinks(reports, n_reports, &sinko, sinks)) != 0)
                 goto out;
         if (cli_load_policy(policy, &pol, &err) < 0 || vd_baseline_open(baseline_path, verify_key, &b, &err) < 0 ||
             cli_open_source(&so, true, &src, &err) < 0) {
                 rc = cli_fail(&err);
                 goto out;
         }
+        /* The digest of the policy as written: --ignore is this run's choice,
+         * not another policy. */
+        char dg[65] = "";
+        cli_policy_digest(pol, dg);
         vd_policy_ignore(pol, ignore);
         vd_scan_opts o;
         cli_scan_opts(&so, b, &o);
@@ -170,8 +178,6 @@ int cmd_scan(int argc, char **argv) {
         }
         vd_debug("configuration: %zu files; %zu events in all", conf.n, ev.n);
         {
-                char dg[65] = "";
-                cli_policy_digest(pol, dg);
                 if (b->policy_digest && strcmp(dg, b->policy_digest) != 0 &&
                     vd_scan_warn(&scan, NULL, 0,
                                  "scanning under policy %s (sha256 %.12s), but the baseline was captured under %s "

@@ -91,10 +91,50 @@ void cli_close_sinks(vd_sink **sinks, size_t n) {
                 }
 }
 
-int cli_open_sinks(const char *const *specs, size_t n, vd_sink **sinks) {
+int cli_report_opt(vd_sink_opts *o, int c, const char *arg, const char *cmd) {
+        unsigned u;
+        switch (c) {
+        case CLI_OPT_SYSLOG_CA: o->syslog_ca = arg; return 1;
+        case CLI_OPT_STATE_DIR: o->state_dir = arg; return 1;
+        case CLI_OPT_SYSLOG_FACILITY:
+                o->facility = vd_facility_from_name(arg);
+                if (o->facility < 0)
+                        return cli_usage(cmd, "--syslog-facility expects a name (daemon, auth, local0...) or 0-23, not '%s'",
+                                         arg);
+                return 1;
+        case CLI_OPT_SYSLOG_ENTERPRISE:
+                if (!cli_parse_uint(arg, &u) || u == 0)
+                        return cli_usage(cmd, "--syslog-enterprise expects an IANA enterprise number, not '%s'", arg);
+                o->enterprise = u;
+                return 1;
+        case CLI_OPT_SYSLOG_FORMAT:
+                if (strcmp(arg, "rfc5424") == 0)
+                        o->format = VD_SYSLOG_RFC5424;
+                else if (strcmp(arg, "cee") == 0)
+                        o->format = VD_SYSLOG_CEE;
+                else if (strcmp(arg, "cef") == 0)
+                        o->format = VD_SYSLOG_CEF;
+                else
+                        return cli_usage(cmd, "--syslog-format expects rfc5424, cee or cef, not '%s'", arg);
+                return 1;
+        case CLI_OPT_MAX_EVENTS:
+                if (!cli_parse_uint(arg, &u))
+                        return cli_usage(cmd, "--max-events expects a number (0: no limit), not '%s'", arg);
+                o->max_events = u;
+                return 1;
+        case CLI_OPT_SYSLOG_ATTEMPTS:
+                if (!cli_parse_uint(arg, &u) || u == 0 || u > 100)
+                        return cli_usage(cmd, "--syslog-attempts expects 1-100, not '%s'", arg);
+                o->attempts = u;
+                return 1;
+        default: return 0;
+        }
+}
+
+int cli_open_sinks(const char *const *specs, size_t n, const vd_sink_opts *o, vd_sink **sinks) {
         for (size_t i = 0; i < n; i++) {
                 vd_err err = VD_ERR_INIT;
-                if (vd_sink_open(specs[i], &sinks[i], &err) < 0) {
+                if (vd_sink_open(specs[i], o, &sinks[i], &err) < 0) {
                         sinks[i] = NULL;
                         cli_close_sinks(sinks, i);
                         return cli_fail(&err);
@@ -111,7 +151,10 @@ int cli_deliver(vd_sink **sinks, size_t n, vd_report *rep) {
         int rc = rep->exit_code;
         for (size_t i = 0; i < n; i++) {
                 vd_err e2 = VD_ERR_INIT;
-                if (vd_sink_write(sinks[i], rep, &e2) < 0 || vd_sink_close(sinks[i], &e2) < 0)
+                if (vd_sink_write(sinks[i], rep, &e2) < 0)
+                        rc = cli_fail(&e2);
+                vd_err_clear(&e2);
+                if (vd_sink_close(sinks[i], &e2) < 0)
                         rc = cli_fail(&e2);
                 sinks[i] = NULL;
         }

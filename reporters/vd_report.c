@@ -10,17 +10,7 @@
 #include "vd_policy.h"
 #include "vd_str.h"
 
-struct vd_sink_ops {
-        const char *name;
-        int (*write)(vd_sink *s, const vd_report *r, vd_err *err);
-};
-
-struct vd_sink {
-        const struct vd_sink_ops *ops;
-        FILE *fp;
-        char *path; /* NULL: stdout */
-        bool color;
-};
+#include "vd_sink_int.h"
 
 void vd_report_count(const vd_report *r, vd_counts *c) {
         memset(c, 0, sizeof *c);
@@ -124,7 +114,16 @@ int vd_json_event(vd_buf *b, const vd_report *r, const vd_event *ev) {
         if (!rc)
                 rc = js_cstr(b, r->source);
         if (!rc)
-                rc = vd_buf_adds(b, ",\"changes\":{");
+                rc = vd_buf_adds(b, ",\"changes\":");
+        if (!rc)
+                rc = vd_json_changes(b, ev);
+        if (!rc)
+                rc = vd_buf_addc(b, '}');
+        return rc;
+}
+
+int vd_json_changes(vd_buf *b, const vd_event *ev) {
+        int rc = vd_buf_addc(b, '{');
         for (size_t i = 0; i < ev->n_ch && !rc; i++) {
                 const vd_attr_change *c = &ev->ch[i];
                 if (i)
@@ -148,7 +147,7 @@ int vd_json_event(vd_buf *b, const vd_report *r, const vd_event *ev) {
                         rc = vd_buf_addc(b, '}');
         }
         if (!rc)
-                rc = vd_buf_adds(b, "}}");
+                rc = vd_buf_addc(b, '}');
         return rc;
 }
 
@@ -578,10 +577,39 @@ static int text_write(vd_sink *s, const vd_report *r, vd_err *err) {
         return 0;
 }
 
-static const struct vd_sink_ops text_ops = {"text", text_write};
-static const struct vd_sink_ops json_ops = {"json", json_write};
+static const struct vd_sink_ops text_ops = {"text", text_write, NULL};
+static const struct vd_sink_ops json_ops = {"json", json_write, NULL};
 
-int vd_sink_open(const char *spec, vd_sink **ret, vd_err *err) {
+int vd_facility_from_name(const char *s) {
+        static const char *const names[] = {"kern",   "user",   "mail",   "daemon", "auth",   "syslog",
+                                            "lpr",    "news",   "uucp",   "cron",   "authpriv", "ftp",
+                                            "ntp",    "audit",  "alert",  "clock",  "local0", "local1",
+                                            "local2", "local3", "local4", "local5", "local6", "local7"};
+        for (int i = 0; i < 24; i++)
+                if (strcmp(s, names[i]) == 0)
+                        return i;
+        uint64_t v;
+        if (vd_parse_u64(s, &v) && v < 24)
+                return (int)v;
+        return -1;
+}
+
+void vd_sink_opts_init(vd_sink_opts *o) {
+        memset(o, 0, sizeof *o);
+        o->facility = 13; /* log audit */
+        o->enterprise = VD_DEFAULT_ENTERPRISE;
+        o->format = VD_SYSLOG_RFC5424;
+        o->max_events = VD_DEFAULT_MAX_EVENTS;
+        o->attempts = 4;
+        o->backoff_ms = 250;
+}
+
+int vd_sink_open(const char *spec, const vd_sink_opts *o, vd_sink **ret, vd_err *err) {
+        vd_sink_opts defaults;
+        if (!o) {
+                vd_sink_opts_init(&defaults);
+                o = &defaults;
+        }
         const char *colon = strchr(spec, ':');
         size_t kl = colon ? (size_t)(colon - spec) : strlen(spec);
         const struct vd_sink_ops *ops = NULL;
@@ -589,8 +617,15 @@ int vd_sink_open(const char *spec, vd_sink **ret, vd_err *err) {
                 ops = &text_ops;
         else if (kl == 4 && strncmp(spec, "json", 4) == 0)
                 ops = &json_ops;
-        else
-                return vd_err_set(err, VD_E_USAGE, "unknown report '%.*s' (expected text[:FILE] or json[:FILE])",
+        else if (kl == 6 && strncmp(spec, "syslog", 6) == 0)
+                return vd_syslog_open(colon ? colon + 1 : "unix:/dev/log", o, ret, err);
+        else if (kl == 7 && strncmp(spec, "journal", 7) == 0) {
+                if (colon)
+                        return vd_err_set(err, VD_E_USAGE, "report 'journal' takes no argument");
+                return vd_journal_open(o, ret, err);
+        } else
+                return vd_err_set(err, VD_E_USAGE,
+                                  "unknown report '%.*s' (expected text[:FILE], json[:FILE], syslog[:URL] or journal)",
                                   (int)kl, spec);
         if (colon && !colon[1])
                 return vd_err_set(err, VD_E_USAGE, "report '%s': empty file name", spec);
@@ -623,6 +658,8 @@ const char *vd_sink_name(const vd_sink *s) { return s->ops->name; }
 int vd_sink_close(vd_sink *s, vd_err *err) {
         if (!s)
                 return 0;
+        if (s->ops->close)
+                return s->ops->close(s, err);
         int rc = 0;
         if (s->path) {
                 if (fclose(s->fp) != 0)

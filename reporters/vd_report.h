@@ -41,9 +41,36 @@ void vd_report_count(const vd_report *r, vd_counts *c);
 
 typedef struct vd_sink vd_sink;
 
-/* Open a sink from a --report spec: "text", "text:FILE", "json", "json:FILE".
- * Unknown kind -> VD_E_USAGE; a FILE that cannot be created -> VD_E_IO. */
-int vd_sink_open(const char *spec, vd_sink **ret, vd_err *err);
+enum vd_syslog_format {
+        VD_SYSLOG_RFC5424 = 0, /* structured data [vmdrift@PEN ...], readable MSG */
+        VD_SYSLOG_CEE = 1,     /* MSG is "@cee: {json}" (rsyslog mmjsonparse, syslog-ng) */
+        VD_SYSLOG_CEF = 2,     /* MSG is ArcSight CEF:0|vmdrift|... */
+};
+
+/* Settings of the remote sinks (syslog, journal). */
+typedef struct vd_sink_opts {
+        const char *syslog_ca; /* tls://: CA bundle that must verify the collector */
+        int facility;          /* 0..23, default 13 (log audit)... see vd_sink_opts_init */
+        unsigned enterprise;   /* SD-ID "vmdrift@<enterprise>" */
+        int format;            /* enum vd_syslog_format */
+        size_t max_events;     /* flood control: drift events per scan and sink; 0: no limit */
+        const char *state_dir; /* the spool lives in <state_dir>/spool */
+        unsigned attempts;     /* connection attempts before spooling */
+        unsigned backoff_ms;   /* first retry delay, doubled each time */
+        const char *hostname;  /* HOSTNAME field; NULL: this host's name */
+} vd_sink_opts;
+
+#define VD_DEFAULT_ENTERPRISE 32473u /* RFC 5612's example PEN: set your own */
+#define VD_DEFAULT_MAX_EVENTS 1000
+void vd_sink_opts_init(vd_sink_opts *o);
+int vd_facility_from_name(const char *s); /* "daemon", "local3", "13", ...; -1 if unknown */
+
+/* Open a sink from a --report spec: "text[:FILE]", "json[:FILE]",
+ * "syslog[:URL]" (unix:/dev/log, udp://h:p, tcp://h:p, tls://h:p) or
+ * "journal". o may be NULL (defaults). Unknown kind or a bad URL ->
+ * VD_E_USAGE; a FILE that cannot be created -> VD_E_IO. Remote sinks do not
+ * connect here: delivery (with retries, then the spool) happens in write. */
+int vd_sink_open(const char *spec, const vd_sink_opts *o, vd_sink **ret, vd_err *err);
 int vd_sink_write(vd_sink *s, const vd_report *r, vd_err *err);
 /* Flush and close; reports a failed final write (disk full) as VD_E_IO. */
 int vd_sink_close(vd_sink *s, vd_err *err);
@@ -51,5 +78,7 @@ const char *vd_sink_name(const vd_sink *s);
 
 /* For tests and tools: write one event as a JSON object (no newline). */
 int vd_json_event(vd_buf *b, const vd_report *r, const vd_event *ev);
+/* The "changes" object of an event: {"mode":{"old":"0644","new":"4755"},...} */
+int vd_json_changes(vd_buf *b, const vd_event *ev);
 
 #endif

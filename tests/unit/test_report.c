@@ -61,7 +61,7 @@ static char *render(const char *kind) {
         asprintf(&spec, "%s:%s", kind, file);
         vd_sink *s;
         vd_err err = VD_ERR_INIT;
-        cr_assert_eq(vd_sink_open(spec, &s, &err), 0, "%s", err.msg);
+        cr_assert_eq(vd_sink_open(spec, NULL, &s, &err), 0, "%s", err.msg);
         cr_assert_eq(vd_sink_write(s, &rep, &err), 0, "%s", err.msg);
         cr_assert_eq(vd_sink_close(s, &err), 0);
         th_run r = th_exec((const char *const[]){"cat", file, NULL});
@@ -108,18 +108,18 @@ Test(report, text_is_grouped_counted_and_escaped) {
 Test(report, unknown_sink_and_unwritable_file_are_errors) {
         vd_sink *s;
         vd_err err = VD_ERR_INIT;
-        cr_assert_eq(vd_sink_open("xml", &s, &err), VD_E_USAGE);
+        cr_assert_eq(vd_sink_open("xml", NULL, &s, &err), VD_E_USAGE);
         cr_assert(strstr(err.msg, "unknown report 'xml'"), "%s", err.msg);
-        cr_assert_eq(vd_sink_open("json:/nonexistent/dir/out.json", &s, &err), VD_E_IO);
+        cr_assert_eq(vd_sink_open("json:/nonexistent/dir/out.json", NULL, &s, &err), VD_E_IO);
         cr_assert(strstr(err.msg, "/nonexistent/dir/out.json"), "%s", err.msg);
-        cr_assert_eq(vd_sink_open("json:", &s, &err), VD_E_USAGE);
+        cr_assert_eq(vd_sink_open("json:", NULL, &s, &err), VD_E_USAGE);
 }
 
 Test(report, a_full_disk_is_reported) {
         vd_sink *s;
         vd_err err = VD_ERR_INIT;
         add_event("/x", 2, VD_CH_ADDED, "type", NULL, 0, "file", 4);
-        cr_assert_eq(vd_sink_open("json:/dev/full", &s, &err), 0);
+        cr_assert_eq(vd_sink_open("json:/dev/full", NULL, &s, &err), 0);
         int w = vd_sink_write(s, &rep, &err);
         int c = vd_sink_close(s, &err);
         cr_assert(w < 0 || c < 0, "writing to /dev/full must fail");

@@ -1,0 +1,137 @@
+/* The journal sink: one sd_journal_sendv per event, with a fixed MESSAGE_ID
+ * per event kind (reporters/vmdrift.catalog explains each for journalctl -x),
+ * PRIORITY, SYSLOG_IDENTIFIER and VMDRIFT_* fields. Field values are sent as
+ * bytes: a path with a newline or invalid UTF-8 arrives exactly. */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <systemd/sd-journal.h>
+
+#include "vd_policy.h"
+#include "vd_remote.h"
+#include "vd_sink_int.h"
+
+typedef struct journal_sink {
+        vd_sink_opts o;
+} journal_sink;
+
+static int send_one(const journal_sink *j, const vd_rmsg *m, const vd_event *ev) {
+        struct iovec iov[VD_RF_MAX + 8];
+        char *own[VD_RF_MAX + 8];
+        size_t n = 0, no = 0;
+        int r = 0;
+#define PUSHF(...)                                                                                                     \
+        do {                                                                                                           \
+                char *x_ = NULL;                                                                                       \
+                int l_ = asprintf(&x_, __VA_ARGS__);                                                                   \
+                if (l_ < 0) {                                                                                          \
+                        r = -ENOMEM;                                                                                   \
+                        goto out;                                                                                      \
+                }                                                                                                      \
+                own[no++] = x_;                                                                                        \
+                iov[n].iov_base = x_;                                                                                  \
+                iov[n++].iov_len = (size_t)l_;                                                                         \
+        } while (0)
+        PUSHF("MESSAGE=%.*s", (int)m->text_len, m->text);
+        PUSHF("MESSAGE_ID=%s", vd_rkind_message_id(m->kind));
+        PUSHF("PRIORITY=%d", vd_syslog_severity(m));
+        PUSHF("SYSLOG_IDENTIFIER=vmdrift");
+        PUSHF("SYSLOG_FACILITY=%d", j->o.facility);
+        for (size_t i = 0; i < m->nf; i++) {
+                const vd_rfield *f = &m->f[i];
+                char name[64];
+                size_t k = (size_t)snprintf(name, sizeof name, "VMDRIFT_");
+                for (const char *p = f->name; *p && k + 1 < sizeof name; p++)
+                        name[k++] = (char)toupper((unsigned char)*p);
+                name[k] = '\0';
+                /* the exact path bytes, not the display form */
+                const char *v = f->v;
+                size_t vl = f->n;
+                if (ev && strcmp(f->name, "path") == 0) {
+                        v = ev->path;
+                        vl = ev->path_len;
+                }
+                char *x = malloc(k + 1 + vl);
+                if (!x) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                memcpy(x, name, k);
+                x[k] = '=';
+                memcpy(x + k + 1, v, vl);
+                own[no++] = x;
+                iov[n].iov_base = x;
+                iov[n++].iov_len = k + 1 + vl;
+        }
+        r = sd_journal_sendv(iov, (int)n);
+out:
+        for (size_t i = 0; i < no; i++)
+                free(own[i]);
+        return r;
+#undef PUSHF
+}
+
+static int journal_write(vd_sink *sink, const vd_report *r, vd_err *err) {
+        journal_sink *j = sink->priv;
+        const vd_event **ev = NULL;
+        size_t held = 0, n = vd_remote_order(r, j->o.max_events, &ev, &held);
+        if (!ev)
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        size_t n_warn = r->n_warnings < 100 ? r->n_warnings : 100;
+        int rc = 0, fails = 0, first_errno = 0;
+        for (size_t i = 0; rc == 0 && i < n + n_warn + 2; i++) {
+                vd_rmsg m;
+                const vd_event *e = NULL;
+                if (i < n)
+                        rc = vd_rmsg_event(&m, r, e = ev[i]);
+                else if (i == n) {
+                        if (!held)
+                                continue;
+                        rc = vd_rmsg_held(&m, r, held, j->o.max_events);
+                } else if (i < n + 1 + n_warn)
+                        rc = vd_rmsg_warning(&m, r, &r->warnings[i - n - 1]);
+                else
+                        rc = vd_rmsg_summary(&m, r, held);
+                if (rc == 0) {
+                        int s = send_one(j, &m, e);
+                        if (s < 0 && !fails++)
+                                first_errno = -s;
+                }
+                vd_rmsg_release(&m);
+        }
+        free(ev);
+        if (rc < 0)
+                return vd_err_set(err, rc, "journal: cannot format the events");
+        if (fails)
+                return vd_err_errno(err, VD_E_IO, first_errno,
+                                    "journal: %d of the messages could not be sent (is systemd-journald running?)",
+                                    fails);
+        return 0;
+}
+
+static int journal_close(vd_sink *sink, vd_err *err) {
+        free(sink->priv);
+        free(sink);
+        return 0;
+}
+
+static const struct vd_sink_ops journal_ops = {"journal", journal_write, journal_close};
+
+int vd_journal_open(const vd_sink_opts *o, vd_sink **ret, vd_err *err) {
+        vd_sink *s = calloc(1, sizeof *s);
+        journal_sink *j = calloc(1, sizeof *j);
+        if (!s || !j) {
+                free(s);
+                free(j);
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        }
+        j->o = *o;
+        s->ops = &journal_ops;
+        s->priv = j;
+        *ret = s;
+        return 0;
+}

@@ -1,0 +1,338 @@
+#include "vd_remote.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vd_policy.h"
+#include "vd_sink_int.h"
+#include "vd_str.h"
+
+/* Stable identifiers: never change one, only add (docs/events.md and
+ * reporters/vmdrift.catalog carry the same). */
+static const struct {
+        const char *msgid, *message_id;
+} kinds[] = {
+        [VD_RK_ADDED] = {"added", "26a667cb043e41acbb91ca0d51b21bac"},
+        [VD_RK_REMOVED] = {"removed", "ca76508f1ddf41a9a426620338044fa1"},
+        [VD_RK_CHANGED] = {"changed", "ce99aed8075a446aaba26d0365a282bd"},
+        [VD_RK_VIOLATION] = {"violation", "3b01638b527a425ca7b2c980dbec6e7d"},
+        [VD_RK_SUMMARY] = {"summary", "fffe402d67e14ac2939abe5c2d096658"},
+        [VD_RK_WARNING] = {"warning", "be37d48779684dbaaa4f60a11489e25a"},
+        [VD_RK_HELD] = {"held-back", "15d9b57bcddf43389a57dfab00b78e45"},
+};
+
+const char *vd_rkind_msgid(int k) { return kinds[k].msgid; }
+const char *vd_rkind_message_id(int k) { return kinds[k].message_id; }
+
+int vd_syslog_severity(const vd_rmsg *m) {
+        static const int map[] = {6, 5, 4, 3, 2}; /* info notice warning err crit */
+        if (m->kind == VD_RK_WARNING || m->kind == VD_RK_HELD)
+                return 4;
+        if (m->severity < 0 || m->severity > VD_SEV_CRITICAL)
+                return 6;
+        return map[m->severity];
+}
+
+void vd_rmsg_release(vd_rmsg *m) {
+        for (size_t i = 0; i < m->nf; i++)
+                free(m->f[i].v);
+        free(m->text);
+        memset(m, 0, sizeof *m);
+}
+
+static bool clean(const char *p, size_t n) {
+        for (size_t i = 0; i < n; i++) {
+                unsigned char c = (unsigned char)p[i];
+                if (c < 0x20 || c == 0x7f)
+                        return false;
+        }
+        return vd_utf8_valid(p, n);
+}
+
+/* Add a field; a value that is not clean UTF-8 is display-escaped. */
+static int add(vd_rmsg *m, const char *name, const char *v, size_t n) {
+        if (m->nf == VD_RF_MAX)
+                return VD_E_INTERNAL;
+        vd_buf b;
+        vd_buf_init(&b, 0);
+        int r = clean(v, n) ? vd_buf_add(&b, v, n) : vd_escape_display(&b, v, n);
+        if (r == 0 && b.len == 0)
+                r = vd_buf_adds(&b, ""); /* detach needs an allocation */
+        if (r < 0) {
+                vd_buf_release(&b);
+                return r;
+        }
+        vd_rfield *f = &m->f[m->nf++];
+        f->name = name;
+        f->v = vd_buf_detach(&b, &f->n);
+        f->json = false;
+        return f->v ? 0 : VD_E_NOMEM;
+}
+
+static int adds(vd_rmsg *m, const char *name, const char *v) { return v ? add(m, name, v, strlen(v)) : 0; }
+
+static int addf(vd_rmsg *m, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int addf(vd_rmsg *m, const char *name, const char *fmt, ...) {
+        char v[512];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(v, sizeof v, fmt, ap);
+        va_end(ap);
+        return add(m, name, v, strlen(v));
+}
+
+static int common(vd_rmsg *m, const vd_report *r) {
+        int rc = adds(m, "scan_id", r->scan_id);
+        if (!rc)
+                rc = adds(m, "source_kind", r->source_kind);
+        if (!rc)
+                rc = adds(m, "source", r->source);
+        if (!rc)
+                rc = adds(m, "guest_hostname", r->guest_hostname);
+        if (!rc)
+                rc = adds(m, "baseline", r->baseline_digest);
+        if (!rc)
+                rc = adds(m, "template", r->baseline_source);
+        return rc;
+}
+
+static int set_text(vd_rmsg *m, vd_buf *t) {
+        if (vd_buf_adds(t, "") < 0)
+                return VD_E_NOMEM;
+        m->text = vd_buf_detach(t, &m->text_len);
+        return m->text ? 0 : VD_E_NOMEM;
+}
+
+/* One attribute change for a person, bounded. */
+static int text_change(vd_buf *t, const vd_attr_change *c) {
+        int r = vd_escape_display(t, c->attr, strlen(c->attr));
+        for (int side = 0; side < 2 && !r; side++) {
+                const vd_val *v = side ? &c->new_v : &c->old_v;
+                r = vd_buf_adds(t, side ? " -> " : " ");
+                if (!r && !v->s)
+                        r = vd_buf_adds(t, "(none)");
+                else if (!r && (v->num || clean(v->s, v->len)) && v->len <= 80)
+                        r = vd_buf_addf(t, v->num ? "%.*s" : "\"%.*s\"", (int)v->len, v->s);
+                else if (!r)
+                        r = vd_buf_addf(t, "(%zu bytes)", v->len);
+        }
+        return r;
+}
+
+int vd_rmsg_event(vd_rmsg *m, const vd_report *r, const vd_event *ev) {
+        memset(m, 0, sizeof *m);
+        m->kind = ev->kind == VD_CH_ADDED     ? VD_RK_ADDED
+                  : ev->kind == VD_CH_REMOVED ? VD_RK_REMOVED
+                  : ev->kind == VD_CH_VIOLATION ? VD_RK_VIOLATION
+                                                : VD_RK_CHANGED;
+        m->severity = ev->severity;
+        int rc = common(m, r);
+        if (!rc)
+                rc = add(m, "path", ev->path, ev->path_len);
+        if (!rc && !clean(ev->path, ev->path_len)) {
+                vd_buf b;
+                vd_buf_init(&b, 0);
+                rc = vd_base64(&b, ev->path, ev->path_len);
+                if (!rc)
+                        rc = add(m, "path_b64", b.buf ? b.buf : "", b.len);
+                vd_buf_release(&b);
+        }
+        if (!rc)
+                rc = adds(m, "change", vd_change_kind_name(ev->kind));
+        if (!rc)
+                rc = adds(m, "type", vd_ftype_name(ev->ftype));
+        if (!rc)
+                rc = adds(m, "severity", vd_severity_name(ev->severity));
+        if (!rc)
+                rc = adds(m, "rule", ev->rule);
+        if (!rc)
+                rc = adds(m, "detector", ev->detector);
+        if (!rc)
+                rc = adds(m, "config", ev->config);
+        if (!rc) {
+                vd_buf b;
+                vd_buf_init(&b, 0);
+                rc = vd_json_changes(&b, ev);
+                if (!rc)
+                        rc = add(m, "changes", b.buf, b.len);
+                if (!rc)
+                        m->f[m->nf - 1].json = true;
+                vd_buf_release(&b);
+        }
+        vd_buf t;
+        vd_buf_init(&t, 4096);
+        if (!rc)
+                rc = vd_buf_addf(&t, "%s ", vd_change_kind_name(ev->kind));
+        if (!rc)
+                rc = vd_escape_display(&t, ev->path, ev->path_len);
+        if (!rc)
+                rc = vd_buf_addf(&t, " (%s, %s%s%s%s%s)", vd_severity_name(ev->severity), ev->config ? "config " : "rule ",
+                                 ev->config ? ev->config : ev->rule, ev->detector ? ", detector " : "",
+                                 ev->detector ? ev->detector : "", "");
+        for (size_t i = 0; !rc && i < ev->n_ch && t.len < 1500; i++) {
+                rc = vd_buf_adds(&t, i ? "; " : ": ");
+                if (!rc)
+                        rc = text_change(&t, &ev->ch[i]);
+        }
+        if (rc == VD_E_LIMIT)
+                rc = 0;
+        if (!rc)
+                rc = set_text(m, &t);
+        vd_buf_release(&t);
+        return rc;
+}
+
+int vd_rmsg_warning(vd_rmsg *m, const vd_report *r, const vd_warning *w) {
+        memset(m, 0, sizeof *m);
+        m->kind = VD_RK_WARNING;
+        m->severity = VD_SEV_MEDIUM;
+        int rc = common(m, r);
+        if (!rc && w->path)
+                rc = add(m, "path", w->path, w->path_len);
+        if (!rc)
+                rc = adds(m, "message", w->msg);
+        vd_buf t;
+        vd_buf_init(&t, 4096);
+        if (!rc)
+                rc = vd_buf_adds(&t, "not fully checked: ");
+        if (!rc && w->path) {
+                rc = vd_escape_display(&t, w->path, w->path_len);
+                if (!rc)
+                        rc = vd_buf_adds(&t, ": ");
+        }
+        if (!rc)
+                rc = vd_escape_display(&t, w->msg, strlen(w->msg));
+        if (rc == VD_E_LIMIT)
+                rc = 0;
+        if (!rc)
+                rc = set_text(m, &t);
+        vd_buf_release(&t);
+        return rc;
+}
+
+int vd_rmsg_held(vd_rmsg *m, const vd_report *r, size_t held, size_t max) {
+        memset(m, 0, sizeof *m);
+        m->kind = VD_RK_HELD;
+        m->severity = VD_SEV_MEDIUM;
+        int rc = common(m, r);
+        if (!rc)
+                rc = addf(m, "held_back", "%zu", held);
+        if (!rc)
+                rc = addf(m, "max_events", "%zu", max);
+        vd_buf t;
+        vd_buf_init(&t, 0);
+        if (!rc)
+                rc = vd_buf_addf(&t,
+                                 "%zu more drift events held back (flood control: at most %zu per scan, most severe "
+                                 "first); the JSON report has them all",
+                                 held, max);
+        if (!rc)
+                rc = set_text(m, &t);
+        vd_buf_release(&t);
+        return rc;
+}
+
+int vd_rmsg_summary(vd_rmsg *m, const vd_report *r, size_t held) {
+        memset(m, 0, sizeof *m);
+        vd_counts c;
+        vd_report_count(r, &c);
+        m->kind = VD_RK_SUMMARY;
+        m->severity = VD_SEV_INFO;
+        for (int s = VD_SEV_CRITICAL; s >= 0; s--)
+                if (c.by_sev[s]) {
+                        m->severity = s > VD_SEV_LOW ? VD_SEV_LOW : s; /* notice at most: the events carry the rest */
+                        break;
+                }
+        int rc = common(m, r);
+        if (!rc)
+                rc = addf(m, "total", "%zu", c.total);
+        if (!rc)
+                rc = addf(m, "added", "%zu", c.added);
+        if (!rc)
+                rc = addf(m, "removed", "%zu", c.removed);
+        if (!rc)
+                rc = addf(m, "changed", "%zu", c.changed);
+        if (!rc)
+                rc = addf(m, "violations", "%zu", c.violations);
+        static const char *const sn[] = {"info", "low", "medium", "high", "critical"};
+        for (int s = VD_SEV_CRITICAL; !rc && s >= 0; s--)
+                rc = addf(m, sn[s], "%zu", c.by_sev[s]);
+        if (!rc)
+                rc = addf(m, "warnings", "%zu", r->n_warnings);
+        if (!rc)
+                rc = addf(m, "entries_scanned", "%llu", (unsigned long long)r->entries_scanned);
+        if (!rc)
+                rc = addf(m, "files_hashed", "%llu", (unsigned long long)r->files_hashed);
+        if (!rc)
+                rc = addf(m, "bytes_hashed", "%llu", (unsigned long long)r->bytes_hashed);
+        if (!rc)
+                rc = addf(m, "duration_ms", "%lld", (long long)(r->duration_ns / 1000000));
+        if (!rc)
+                rc = addf(m, "held_back", "%zu", held);
+        if (!rc)
+                rc = adds(m, "may_be_inconsistent", r->may_be_inconsistent ? "true" : "false");
+        if (!rc)
+                rc = adds(m, "baseline_verified", r->baseline_verified ? "true" : "false");
+        if (!rc)
+                rc = addf(m, "exit_code", "%d", r->exit_code);
+        vd_buf t;
+        vd_buf_init(&t, 4096);
+        if (!rc)
+                rc = vd_buf_adds(&t, "scan of ");
+        if (!rc)
+                rc = vd_escape_display(&t, r->source, strlen(r->source));
+        if (!rc)
+                rc = vd_buf_addf(&t,
+                                 ": %zu drift events (%zu critical, %zu high, %zu medium, %zu low, %zu info), %zu "
+                                 "warnings, %llu entries in %.1f s%s",
+                                 c.total, c.by_sev[4], c.by_sev[3], c.by_sev[2], c.by_sev[1], c.by_sev[0],
+                                 r->n_warnings, (unsigned long long)r->entries_scanned,
+                                 (double)r->duration_ns / 1e9, held ? " (some held back)" : "");
+        if (rc == VD_E_LIMIT)
+                rc = 0;
+        if (!rc)
+                rc = set_text(m, &t);
+        vd_buf_release(&t);
+        return rc;
+}
+
+void vd_rmsg_drop_changes(vd_rmsg *m) {
+        for (size_t i = 0; i < m->nf; i++)
+                if (strcmp(m->f[i].name, "changes") == 0) {
+                        free(m->f[i].v);
+                        m->f[i].v = strdup("{\"truncated\":true}");
+                        m->f[i].n = m->f[i].v ? strlen(m->f[i].v) : 0;
+                        if (!m->f[i].v) {
+                                m->f[i] = m->f[--m->nf];
+                        }
+                        return;
+                }
+}
+
+/* ---- which events a remote sink gets ---- */
+
+static int by_severity(const void *a, const void *b) {
+        const vd_event *x = *(const vd_event *const *)a, *y = *(const vd_event *const *)b;
+        if (x->severity != y->severity)
+                return y->severity - x->severity;
+        return x < y ? -1 : x > y; /* stable: the compare order */
+}
+
+size_t vd_remote_order(const vd_report *r, size_t max_events, const vd_event ***ret, size_t *held) {
+        size_t n = r->events->n;
+        const vd_event **v = calloc(n ? n : 1, sizeof *v);
+        *ret = v;
+        *held = 0;
+        if (!v)
+                return 0;
+        for (size_t i = 0; i < n; i++)
+                v[i] = &r->events->v[i];
+        qsort(v, n, sizeof *v, by_severity);
+        if (max_events && n > max_events) {
+                *held = n - max_events;
+                n = max_events;
+        }
+        return n;
+}

@@ -1,0 +1,30 @@
+/* Inside reporters/: what every sink is made of. */
+#ifndef VD_SINK_INT_H
+#define VD_SINK_INT_H
+
+#include <stdio.h>
+
+#include "vd_report.h"
+
+struct vd_sink_ops {
+        const char *name;
+        int (*write)(vd_sink *s, const vd_report *r, vd_err *err);
+        int (*close)(vd_sink *s, vd_err *err); /* NULL: the file sinks' close */
+};
+
+struct vd_sink {
+        const struct vd_sink_ops *ops;
+        FILE *fp;
+        char *path; /* NULL: stdout */
+        bool color;
+        void *priv; /* remote sinks */
+};
+
+int vd_syslog_open(const char *url, const vd_sink_opts *o, vd_sink **ret, vd_err *err);
+int vd_journal_open(const vd_sink_opts *o, vd_sink **ret, vd_err *err);
+
+/* The events a remote sink sends, most severe first, and how many are held
+ * back by flood control. Caller frees *ret. */
+size_t vd_remote_order(const vd_report *r, size_t max_events, const vd_event ***ret, size_t *held);
+
+#endif
