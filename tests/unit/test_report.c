@@ -125,3 +125,129 @@ Test(report, a_full_disk_is_reported) {
         cr_assert(w < 0 || c < 0, "writing to /dev/full must fail");
         cr_assert_eq(err.code, VD_E_IO);
 }
+
+/* ---- syslog messages, over a real unix datagram socket ---- */
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "collectors.h"
+
+typedef struct dgrams {
+        char *v[64];
+        size_t n;
+} dgrams;
+
+/* Open a syslog sink to a socket of our own, write rep, collect the datagrams. */
+static dgrams send_syslog(const vd_sink_opts *o) {
+        char *dir = th_mkdtemp();
+        char *sock = th_join(dir, "log.sock");
+        int fd = socket(AF_UNIX, SOCK_DGRAM, 0);
+        struct sockaddr_un a = {.sun_family = AF_UNIX};
+        snprintf(a.sun_path, sizeof a.sun_path, "%s", sock);
+        cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+        int big = 1 << 20;
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+        char spec[400];
+        snprintf(spec, sizeof spec, "syslog:unix:%s", sock);
+        vd_sink_opts oo = *o;
+        oo.state_dir = dir;
+        vd_sink *s;
+        vd_err err = VD_ERR_INIT;
+        cr_assert_eq(vd_sink_open(spec, &oo, &s, &err), 0, "%s", err.msg);
+        cr_assert_eq(vd_sink_write(s, &rep, &err), 0, "%s", err.msg);
+        cr_assert_eq(vd_sink_close(s, &err), 0);
+        dgrams d = {.n = 0};
+        char buf[70000];
+        ssize_t k;
+        while (d.n < 64 && (k = recv(fd, buf, sizeof buf, MSG_DONTWAIT)) > 0)
+                d.v[d.n++] = strndup(buf, (size_t)k);
+        close(fd);
+        th_rmtree(dir);
+        free(sock);
+        free(dir);
+        return d;
+}
+
+static void dgrams_free(dgrams *d) {
+        for (size_t i = 0; i < d->n; i++)
+                free(d->v[i]);
+}
+
+Test(report, syslog_structured_data_escapes_and_keeps_exact_bytes) {
+        const char p[] = "/tmp/a\"b]c\\d\ne\xff";
+        add_event(p, sizeof p - 1, VD_CH_ADDED, "mode", NULL, 0, "0644", 4);
+        vd_sink_opts o;
+        vd_sink_opts_init(&o);
+        o.hostname = "hv01";
+        dgrams d = send_syslog(&o);
+        cr_assert_eq(d.n, 2, "the event and the summary");
+        rfc5424 m;
+        const char *e = rfc5424_parse(d.v[0], &m);
+        cr_assert_null(e, "%s: %s", e, d.v[0]);
+        cr_assert_eq(m.pri, 13 * 8 + 3, "log audit, high -> err");
+        cr_assert_str_eq(m.hostname, "hv01");
+        cr_assert_str_eq(m.msgid, "added");
+        cr_assert_str_eq(m.sd_id, "vmdrift@32473");
+        cr_assert_str_eq(rfc5424_param(&m, "path"), "/tmp/a\"b]c\\\\d\\ne\\xff");
+        cr_assert_str_eq(rfc5424_param(&m, "path_b64"), "L3RtcC9hImJdY1xkCmX/");
+        cr_assert_str_eq(rfc5424_param(&m, "changes"), "{\"mode\":{\"old\":null,\"new\":\"0644\"}}");
+        cr_assert_str_eq(rfc5424_param(&m, "severity"), "high");
+        cr_assert_null(strchr(d.v[0], '\n'), "no raw newline anywhere in the message");
+        rfc5424_free(&m);
+        cr_assert_null(rfc5424_parse(d.v[1], &m));
+        cr_assert_str_eq(m.msgid, "summary");
+        cr_assert_str_eq(rfc5424_param(&m, "total"), "1");
+        cr_assert_str_eq(rfc5424_param(&m, "high"), "1");
+        rfc5424_free(&m);
+        dgrams_free(&d);
+}
+
+Test(report, a_message_over_8000_bytes_drops_its_change_detail_not_the_event) {
+        char big[9000];
+        memset(big, 'x', sizeof big);
+        add_event("/etc/big", 8, VD_CH_CHANGED, "xattr.user.a", big, sizeof big, "y", 1);
+        vd_sink_opts o;
+        vd_sink_opts_init(&o);
+        dgrams d = send_syslog(&o);
+        cr_assert_eq(d.n, 2);
+        cr_assert_leq(strlen(d.v[0]), 8000);
+        rfc5424 m;
+        cr_assert_null(rfc5424_parse(d.v[0], &m));
+        cr_assert_str_eq(rfc5424_param(&m, "changes"), "{\"truncated\":true}");
+        cr_assert_str_eq(rfc5424_param(&m, "path"), "/etc/big");
+        rfc5424_free(&m);
+        dgrams_free(&d);
+}
+
+Test(report, flood_control_keeps_the_most_severe) {
+        for (int i = 0; i < 5; i++) {
+                char p[16];
+                snprintf(p, sizeof p, "/f%d", i);
+                add_event(p, strlen(p), VD_CH_ADDED, "mode", NULL, 0, "0644", 4);
+                ev.v[ev.n - 1].severity = i == 3 ? VD_SEV_CRITICAL : VD_SEV_LOW;
+        }
+        vd_sink_opts o;
+        vd_sink_opts_init(&o);
+        o.max_events = 2;
+        dgrams d = send_syslog(&o);
+        cr_assert_eq(d.n, 4, "2 events, held-back, summary");
+        cr_assert(strstr(d.v[0], "path=\"/f3\""), "%s", d.v[0]);
+        cr_assert(strstr(d.v[1], "path=\"/f0\""), "then the compare order: %s", d.v[1]);
+        cr_assert(strstr(d.v[2], " held-back [") && strstr(d.v[2], "held_back=\"3\""), "%s", d.v[2]);
+        cr_assert(strstr(d.v[3], "held_back=\"3\""), "%s", d.v[3]);
+        dgrams_free(&d);
+}
+
+Test(report, cef_escapes_its_separators) {
+        const char p[] = "/a=b|c\\d";
+        add_event(p, sizeof p - 1, VD_CH_REMOVED, "mode", "0644", 4, NULL, 0);
+        vd_sink_opts o;
+        vd_sink_opts_init(&o);
+        o.format = VD_SYSLOG_CEF;
+        dgrams d = send_syslog(&o);
+        cr_assert(strstr(d.v[0], "CEF:0|vmdrift|vmdrift|"), "%s", d.v[0]);
+        cr_assert(strstr(d.v[0], "|removed|drift|8|filePath=/a\\=b|c\\\\d act=removed"), "%s", d.v[0]);
+        dgrams_free(&d);
+}
