@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "collectors.h"
 #include "helpers.h"
 
 #define A "\x1f"
@@ -143,11 +145,55 @@ Test(guest, a_linked_clone_reports_every_planted_change_and_quick_agrees) {
         th_run_free(&r);
 
         /* --quick trusts unchanged metadata and must find the same drift. */
+        /* ... and, in the same run, every event lands in a real rsyslogd over
+         * TCP (valid RFC 5424), in the journal with its fields, and in the JSON. */
+        coll_rsyslog rs;
+        char rsdir[600];
+        snprintf(rsdir, sizeof rsdir, "%s/rsyslog", work);
+        mkdir(rsdir, 0700);
+        coll_rsyslog_start(&rs, rsdir);
+        pid_t jd = coll_journald_ensure();
         r = th_vmdrift("scan" A "--baseline" A "%s/t.vdb" A "--image" A "%s/c.qcow2" A "--report" A "json" A "--quick" A
-                       "--policy" A POLICY,
-                       work, work);
+                       "--policy" A POLICY A "--report" A "syslog:tcp://127.0.0.1:%d" A "--report" A "journal" A
+                       "--state-dir" A "%s/state",
+                       work, work, rs.tcp, work);
         cr_assert_eq(r.status, 1, "%s", r.err);
         cr_assert_eq(th_lines_with(r.out, "\"event\":\"drift\"", NULL), 11, "%s", r.out);
+        size_t per = 11 + (size_t)th_lines_with(r.out, "\"event\":\"warning\"", NULL) + 1;
+        char *got = coll_rsyslog_wait(&rs, per);
+        coll_line *lines;
+        size_t nl = coll_lines(got, &lines);
+        cr_assert_eq(nl, per, "%s", got);
+        for (size_t i = 0; i < nl; i++) {
+                rfc5424 m;
+                const char *e = rfc5424_parse(lines[i].raw, &m);
+                cr_assert_null(e, "%s: %s", e, lines[i].raw);
+                cr_assert_str_eq(lines[i].sd, m.sd_raw);
+                rfc5424_free(&m);
+        }
+        cr_assert_eq(th_lines_with(got, "path=\"/etc/ssh/sshd_config\"", "change=\"changed\"", "config=\"sshd\"",
+                                   "PermitRootLogin", NULL),
+                     1,
+                     "%s", got);
+        coll_lines_free(lines, nl);
+        free(got);
+        const char *sid = strstr(r.out, "\"scan_id\":\"");
+        char filter[80];
+        snprintf(filter, sizeof filter, "VMDRIFT_SCAN_ID=%.36s", sid + 11);
+        const char *jc[] = {"journalctl", "--no-pager", "-o", "json", filter, NULL};
+        th_run q = th_exec(jc);
+        for (int i = 0; i < 50 && (size_t)th_lines_with(q.out, "\"SYSLOG_IDENTIFIER\":\"vmdrift\"", NULL) < per; i++) {
+                th_run_free(&q);
+                usleep(100000);
+                q = th_exec(jc);
+        }
+        cr_assert_eq((size_t)th_lines_with(q.out, "\"SYSLOG_IDENTIFIER\":\"vmdrift\"", NULL), per, "%s", q.out);
+        cr_assert_eq(th_lines_with(q.out, "\"VMDRIFT_PATH\":\"/usr/sbin/.hidden\"", "\"VMDRIFT_DETECTOR\":\"setuid\"",
+                                   "\"PRIORITY\":\"3\"", NULL),
+                     1, "%s", q.out);
+        th_run_free(&q);
+        coll_journald_stop(jd);
+        coll_rsyslog_stop(&rs);
         cr_assert_eq(th_lines_with(r.out, "\"/etc/ssh/sshd_config\"", "\"hash\":{\"old\":\"xxh3-128:", NULL), 1, "%s", r.out);
         th_run_free(&r);
 
