@@ -75,41 +75,29 @@ out:
 #undef PUSHF
 }
 
+typedef struct send_ctx {
+        const journal_sink *j;
+        int fails, first_errno;
+} send_ctx;
+
+static int send_cb(void *ctx, vd_rmsg *m, const vd_event *ev) {
+        send_ctx *c = ctx;
+        int s = send_one(c->j, m, ev);
+        if (s < 0 && !c->fails++)
+                c->first_errno = -s;
+        return 0; /* keep sending the others */
+}
+
 static int journal_write(vd_sink *sink, const vd_report *r, vd_err *err) {
         journal_sink *j = sink->priv;
-        const vd_event **ev = NULL;
-        size_t held = 0, n = vd_remote_order(r, j->o.max_events, &ev, &held);
-        if (!ev)
-                return vd_err_set(err, VD_E_NOMEM, "out of memory");
-        size_t n_warn = r->n_warnings < 100 ? r->n_warnings : 100;
-        int rc = 0, fails = 0, first_errno = 0;
-        for (size_t i = 0; rc == 0 && i < n + n_warn + 2; i++) {
-                vd_rmsg m;
-                const vd_event *e = NULL;
-                if (i < n)
-                        rc = vd_rmsg_event(&m, r, e = ev[i]);
-                else if (i == n) {
-                        if (!held)
-                                continue;
-                        rc = vd_rmsg_held(&m, r, held, j->o.max_events);
-                } else if (i < n + 1 + n_warn)
-                        rc = vd_rmsg_warning(&m, r, &r->warnings[i - n - 1]);
-                else
-                        rc = vd_rmsg_summary(&m, r, held);
-                if (rc == 0) {
-                        int s = send_one(j, &m, e);
-                        if (s < 0 && !fails++)
-                                first_errno = -s;
-                }
-                vd_rmsg_release(&m);
-        }
-        free(ev);
+        send_ctx c = {j, 0, 0};
+        int rc = vd_remote_each(r, j->o.max_events, send_cb, &c);
         if (rc < 0)
                 return vd_err_set(err, rc, "journal: cannot format the events");
-        if (fails)
-                return vd_err_errno(err, VD_E_IO, first_errno,
+        if (c.fails)
+                return vd_err_errno(err, VD_E_IO, c.first_errno,
                                     "journal: %d of the messages could not be sent (is systemd-journald running?)",
-                                    fails);
+                                    c.fails);
         return 0;
 }
 

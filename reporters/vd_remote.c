@@ -311,7 +311,7 @@ void vd_rmsg_drop_changes(vd_rmsg *m) {
                 }
 }
 
-/* ---- which events a remote sink gets ---- */
+/* ---- which events a remote sink gets, in which order ---- */
 
 static int by_severity(const void *a, const void *b) {
         const vd_event *x = *(const vd_event *const *)a, *y = *(const vd_event *const *)b;
@@ -320,7 +320,7 @@ static int by_severity(const void *a, const void *b) {
         return x < y ? -1 : x > y; /* stable: the compare order */
 }
 
-size_t vd_remote_order(const vd_report *r, size_t max_events, const vd_event ***ret, size_t *held) {
+static size_t remote_order(const vd_report *r, size_t max_events, const vd_event ***ret, size_t *held) {
         size_t n = r->events->n;
         const vd_event **v = calloc(n ? n : 1, sizeof *v);
         *ret = v;
@@ -335,4 +335,32 @@ size_t vd_remote_order(const vd_report *r, size_t max_events, const vd_event ***
                 n = max_events;
         }
         return n;
+}
+
+int vd_remote_each(const vd_report *r, size_t max_events, vd_rmsg_fn fn, void *ctx) {
+        const vd_event **ev = NULL;
+        size_t held = 0, n = remote_order(r, max_events, &ev, &held);
+        if (!ev)
+                return VD_E_NOMEM;
+        size_t n_warn = r->n_warnings < VD_REMOTE_WARNINGS_MAX ? r->n_warnings : VD_REMOTE_WARNINGS_MAX;
+        int rc = 0;
+        for (size_t i = 0; rc == 0 && i < n + n_warn + 2; i++) {
+                vd_rmsg m;
+                const vd_event *e = NULL;
+                if (i == n && !held)
+                        continue;
+                if (i < n)
+                        rc = vd_rmsg_event(&m, r, e = ev[i]);
+                else if (i == n)
+                        rc = vd_rmsg_held(&m, r, held, max_events);
+                else if (i < n + 1 + n_warn)
+                        rc = vd_rmsg_warning(&m, r, &r->warnings[i - n - 1]);
+                else
+                        rc = vd_rmsg_summary(&m, r, held);
+                if (rc == 0)
+                        rc = fn(ctx, &m, e);
+                vd_rmsg_release(&m);
+        }
+        free(ev);
+        return rc;
 }

@@ -42,4 +42,12 @@ void vd_rmsg_release(vd_rmsg *m);
 /* Drop the largest field (changes) when a message must be shorter. */
 void vd_rmsg_drop_changes(vd_rmsg *m);
 
+/* What a remote sink sends, in order: the drift events, most severe first
+ * and at most max_events (0: all); a held-back notice if some were; the
+ * warnings (at most VD_REMOTE_WARNINGS_MAX); the summary. fn gets each
+ * message (and its event, or NULL); its error stops the walk. */
+#define VD_REMOTE_WARNINGS_MAX 100
+typedef int (*vd_rmsg_fn)(void *ctx, vd_rmsg *m, const vd_event *ev);
+int vd_remote_each(const vd_report *r, size_t max_events, vd_rmsg_fn fn, void *ctx);
+
 #endif

@@ -23,8 +23,4 @@ struct vd_sink {
 int vd_syslog_open(const char *url, const vd_sink_opts *o, vd_sink **ret, vd_err *err);
 int vd_journal_open(const vd_sink_opts *o, vd_sink **ret, vd_err *err);
 
-/* The events a remote sink sends, most severe first, and how many are held
- * back by flood control. Caller frees *ret. */
-size_t vd_remote_order(const vd_report *r, size_t max_events, const vd_event ***ret, size_t *held);
-
 #endif

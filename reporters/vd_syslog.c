@@ -493,6 +493,28 @@ static int spool_write(syslog_sink *s, const vd_report *r, const msglist *l, siz
 
 /* ---- the sink ---- */
 
+typedef struct render_ctx {
+        const syslog_sink *s;
+        msglist *l;
+} render_ctx;
+
+static int add_rendered(void *ctx, vd_rmsg *m, const vd_event *ev) {
+        render_ctx *rc = ctx;
+        (void)ev;
+        vd_buf b;
+        vd_buf_init(&b, MSG_MAX + 1);
+        int r = render(rc->s, m, &b);
+        if (r == 0) {
+                size_t len;
+                char *p = vd_buf_detach(&b, &len);
+                r = p ? ml_push(rc->l, p, len) : VD_E_NOMEM;
+                if (r)
+                        free(p);
+        }
+        vd_buf_release(&b);
+        return r;
+}
+
 static int syslog_write(vd_sink *sink, const vd_report *r, vd_err *err) {
         syslog_sink *s = sink->priv;
         msglist l = {0};
@@ -502,39 +524,8 @@ static int syslog_write(vd_sink *sink, const vd_report *r, vd_err *err) {
         for (size_t i = 0; i < n_old; i++)
                 spool_read(old[i], &l);
         size_t n_spooled = l.count;
-        /* this run: the events (most severe first, flood control), a
-         * held-back notice, the warnings, the summary */
-        const vd_event **ev = NULL;
-        size_t held = 0, n = vd_remote_order(r, s->o.max_events, &ev, &held);
-        int rc = ev ? 0 : VD_E_NOMEM;
-        size_t n_warn = r->n_warnings < 100 ? r->n_warnings : 100;
-        for (size_t i = 0; rc == 0 && i < n + n_warn + 2; i++) {
-                vd_rmsg m;
-                if (i < n)
-                        rc = vd_rmsg_event(&m, r, ev[i]);
-                else if (i == n) {
-                        if (!held)
-                                continue;
-                        rc = vd_rmsg_held(&m, r, held, s->o.max_events);
-                } else if (i < n + 1 + n_warn)
-                        rc = vd_rmsg_warning(&m, r, &r->warnings[i - n - 1]);
-                else
-                        rc = vd_rmsg_summary(&m, r, held);
-                vd_buf b;
-                vd_buf_init(&b, MSG_MAX + 1);
-                if (rc == 0)
-                        rc = render(s, &m, &b);
-                vd_rmsg_release(&m);
-                if (rc == 0) {
-                        size_t len;
-                        char *p = vd_buf_detach(&b, &len);
-                        rc = p ? ml_push(&l, p, len) : VD_E_NOMEM;
-                        if (rc)
-                                free(p);
-                }
-                vd_buf_release(&b);
-        }
-        free(ev);
+        /* this run's messages after them */
+        int rc = vd_remote_each(r, s->o.max_events, add_rendered, &(render_ctx){s, &l});
         if (rc < 0) {
                 ml_free(&l);
                 for (size_t i = 0; i < n_old; i++)
