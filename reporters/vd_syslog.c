@@ -578,9 +578,9 @@ static int syslog_write(vd_sink *sink, const vd_report *r, vd_err *err) {
                         for (size_t i = 0; i < n_old; i++)
                                 unlink(old[i]);
                         result = vd_err_set(err, VD_E_IO,
-                                            "syslog %s: %s (%u attempts); %zu messages kept in %s, sent first by "
+                                            "syslog %s: %s (%u attempt%s); %zu messages kept in %s, sent first by "
                                             "the next run",
-                                            s->url, s->why, s->o.attempts, left, spool);
+                                            s->url, s->why, s->o.attempts, s->o.attempts == 1 ? "" : "s", left, spool);
                 }
         } else {
                 for (size_t i = 0; i < n_old; i++)
