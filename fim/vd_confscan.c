@@ -244,7 +244,12 @@ typedef struct item_run {
         size_t key_len;
         vd_confsets *out;
         vd_events *violations;
+        size_t files; /* read for this item */
 } item_run;
+
+/* A guest with a hundred thousand home directories would otherwise make
+ * /home/STAR/.ssh/authorized_keys a hundred thousand reads. */
+#define ITEM_FILES_MAX 1000
 
 static int finish_set(cctx *c, item_run *ir, vd_confset *set) {
         const vd_conf_item *it = ir->it;
@@ -306,6 +311,14 @@ static int parse_into(cctx *c, item_run *ir, const char *file, vd_settings *s) {
 
 static int item_file(cctx *c, const char *file, void *ctx) {
         item_run *ir = ctx;
+        if (++ir->files > ITEM_FILES_MAX) {
+                if (ir->files == ITEM_FILES_MAX + 1 &&
+                    vd_scan_warn(c->scan, file, strlen(file),
+                                 "configuration not read: more than %d files match %s; the rest are not parsed",
+                                 ITEM_FILES_MAX, ir->it->name) < 0)
+                        return vd_err_set(c->err, VD_E_NOMEM, "out of memory");
+                return 0;
+        }
         if (ir->merged)
                 return parse_into(c, ir, file, &ir->merged->s);
         /* an earlier item already read it */
@@ -324,6 +337,7 @@ static int item_file(cctx *c, const char *file, void *ctx) {
 typedef struct namelist {
         char **v;
         size_t n;
+        bool full; /* ITEM_FILES_MAX reached (said once) */
 } namelist;
 
 static int collect_name(cctx *c, const char *file, void *ctx) {
@@ -340,6 +354,15 @@ static int collect_name(cctx *c, const char *file, void *ctx) {
                         nl->v[i] = d;
                         return 0;
                 }
+        }
+        if (nl->n >= ITEM_FILES_MAX) {
+                if (!nl->full &&
+                    vd_scan_warn(c->scan, file, strlen(file),
+                                 "configuration not read: more than %d files to merge; the rest are not parsed",
+                                 ITEM_FILES_MAX) < 0)
+                        return vd_err_set(c->err, VD_E_NOMEM, "out of memory");
+                nl->full = true;
+                return 0;
         }
         char **nv = realloc(nl->v, (nl->n + 1) * sizeof *nv);
         if (!nv || !(nv[nl->n] = strdup(file)))
@@ -369,7 +392,7 @@ int vd_config_collect(vd_source *src, const vd_entries *entries, const vd_policy
         int r = 0;
         for (size_t i = 0; r == 0 && i < n; i++) {
                 const vd_conf_item *it = &items[i];
-                item_run ir = {it, NULL, key, key_len, out, violations};
+                item_run ir = {it, NULL, key, key_len, out, violations, 0};
                 if (!it->merge) {
                         for (size_t j = 0; r == 0 && j < it->n_paths; j++)
                                 r = each_match(&c, it->paths[j], item_file, &ir);
@@ -410,8 +433,17 @@ int vd_config_collect(vd_source *src, const vd_entries *entries, const vd_policy
                         /* later files override earlier ones, key by key */
                         for (size_t k = 0; r == 0 && k < tmp.n; k++) {
                                 const vd_setting *s = &tmp.v[k];
-                                if (vd_settings_put(&ir.merged->s, s->key, strlen(s->key), s->value, s->value_len,
-                                                    s->file, s->line, true, false) < 0)
+                                int pr = vd_settings_put(&ir.merged->s, s->key, strlen(s->key), s->value, s->value_len,
+                                                         s->file, s->line, true, false);
+                                if (pr == VD_E_LIMIT) {
+                                        /* a hostile pile of files: keep what fits, say so */
+                                        if (vd_scan_warn(scan, nl.v[j], strlen(nl.v[j]),
+                                                         "configuration only partly read: more than %d settings in %s",
+                                                         VD_CONF_MAX_REPLACED, it->name) < 0)
+                                                r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+                                        break;
+                                }
+                                if (pr < 0)
                                         r = vd_err_set(err, VD_E_NOMEM, "out of memory");
                         }
                         vd_settings_release(&tmp);

@@ -67,7 +67,9 @@ int vd_settings_put(vd_settings *s, const char *key, size_t klen, const char *va
                 t->value = NULL;
                 t->file = NULL;
         } else {
-                if (s->n >= VD_CONF_MAX_SETTINGS)
+                /* Formats where a later line overrides look every key up;
+                 * keep that quadratic walk short against a hostile file. */
+                if (s->n >= VD_CONF_MAX_SETTINGS || (replace && s->n >= VD_CONF_MAX_REPLACED))
                         return VD_E_LIMIT;
                 if (s->n == s->alloc) {
                         size_t na = s->alloc ? s->alloc * 2 : 16;
@@ -79,6 +81,7 @@ int vd_settings_put(vd_settings *s, const char *key, size_t klen, const char *va
                 }
                 t = &s->v[s->n];
                 memset(t, 0, sizeof *t);
+                t->seq = (uint32_t)s->n;
                 t->key = strndup(key, klen);
                 if (!t->key)
                         return VD_E_NOMEM;
@@ -100,9 +103,27 @@ static int setting_cmp(const void *a, const void *b) {
         return strcmp(((const vd_setting *)a)->key, ((const vd_setting *)b)->key);
 }
 
+static int setting_seq_cmp(const void *a, const void *b) {
+        const vd_setting *x = a, *y = b;
+        int c = strcmp(x->key, y->key);
+        return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
 void vd_settings_sort(vd_settings *s) {
-        if (s->n > 1)
-                qsort(s->v, s->n, sizeof *s->v, setting_cmp);
+        if (s->n < 2)
+                return;
+        qsort(s->v, s->n, sizeof *s->v, setting_seq_cmp);
+        size_t k = 1;
+        for (size_t i = 1; i < s->n; i++) {
+                if (strcmp(s->v[i].key, s->v[k - 1].key) == 0) {
+                        free(s->v[i].key);
+                        free(s->v[i].value);
+                        free(s->v[i].file);
+                        continue;
+                }
+                s->v[k++] = s->v[i];
+        }
+        s->n = k;
 }
 
 const vd_setting *vd_settings_find(const vd_settings *s, const char *key) {
@@ -218,7 +239,8 @@ static int put(pctx *c, const char *k, size_t kl, const char *v, size_t vl, uint
                bool icase) {
         int r = vd_settings_put(c->out, k, kl, v, vl, c->file, line, replace, icase);
         if (r == VD_E_LIMIT)
-                return vd_err_set(c->err, VD_E_LIMIT, "%s: more than %d settings", c->file, VD_CONF_MAX_SETTINGS);
+                return vd_err_set(c->err, VD_E_LIMIT, "%s: more than %d settings", c->file,
+                                  replace ? VD_CONF_MAX_REPLACED : VD_CONF_MAX_SETTINGS);
         if (r < 0)
                 return vd_err_set(c->err, VD_E_NOMEM, "out of memory");
         return 0;
@@ -473,10 +495,14 @@ static int ini_line(pctx *c, const char *p, size_t n, uint32_t line) {
                 r = vd_buf_addf(&key, "%s.", c->section);
         if (!r)
                 r = vd_buf_add(&key, k, kl);
+        if (r == VD_E_LIMIT) { /* a key longer than any real one: not a setting */
+                vd_buf_release(&key);
+                return 0;
+        }
         if (!r)
                 r = put(c, key.buf, key.len, v, vl, line, true, false);
         vd_buf_release(&key);
-        return r == VD_E_LIMIT ? 0 : r;
+        return r;
 }
 
 /* Split a colon line into at most max fields. */
@@ -556,6 +582,8 @@ static int colon_line(pctx *c, const char *p, size_t n, uint32_t line) {
         return r;
 }
 
+static int lines_line(pctx *c, const char *p, size_t n, uint32_t line);
+
 static int sudoers_line(pctx *c, const char *p, size_t n, uint32_t line) {
         /* @include / #include, @includedir / #includedir (sudoers(5)). */
         const char *d = p;
@@ -585,23 +613,20 @@ static int sudoers_line(pctx *c, const char *p, size_t n, uint32_t line) {
                 if (*p == '#')
                         return 0; /* a comment */
         }
-        vd_buf k;
-        vd_buf_init(&k, VD_CONF_KEY_MAX);
-        int r = norm_ws(&k, p, n);
-        if (r == 0)
-                r = put(c, k.buf, k.len, "present", 7, line, false, false);
-        vd_buf_release(&k);
-        return r == VD_E_LIMIT ? 0 : r;
+        return lines_line(c, p, n, line);
 }
 
+/* One key per line, whitespace normalised; a line longer than a key may be
+ * is recorded by its first VD_CONF_KEY_MAX bytes. */
 static int lines_line(pctx *c, const char *p, size_t n, uint32_t line) {
         vd_buf k;
         vd_buf_init(&k, VD_CONF_KEY_MAX);
         int r = norm_ws(&k, p, n);
-        if (r == 0)
+        r = r == VD_E_LIMIT ? 0 : r;
+        if (r == 0 && k.len)
                 r = put(c, k.buf, k.len, "present", 7, line, false, false);
         vd_buf_release(&k);
-        return r == VD_E_LIMIT ? 0 : r;
+        return r;
 }
 
 static int parse_text(pctx *c, const char *text, size_t len) {

@@ -17,7 +17,8 @@
 #include "vd_buf.h"
 #include "vd_err.h"
 
-#define VD_CONF_MAX_SETTINGS 20000
+#define VD_CONF_MAX_SETTINGS 20000 /* passwd of a big host, long crontabs */
+#define VD_CONF_MAX_REPLACED 4096  /* sysctl, shell, ini: later lines override earlier ones */
 #define VD_CONF_KEY_MAX 1024
 #define VD_CONF_VALUE_MAX 8192
 #define VD_CONF_FILE_MAX ((size_t)4 << 20)
@@ -46,7 +47,8 @@ typedef struct vd_setting {
         size_t value_len;
         char *file;  /* the file the value came from (Include, sysctl.d) */
         uint32_t line;
-        bool secret; /* value is "keyed:<hex>", never the clear value */
+        uint32_t seq; /* order of first appearance */
+        bool secret;  /* value is "keyed:<hex>", never the clear value */
 } vd_setting;
 
 typedef struct vd_settings {
@@ -59,7 +61,8 @@ void vd_settings_release(vd_settings *s);
 /* Add or (replace=true) overwrite a setting; keys compare as the format says. */
 int vd_settings_put(vd_settings *s, const char *key, size_t klen, const char *val, size_t vlen, const char *file,
                     uint32_t line, bool replace, bool icase);
-/* Sort by key (byte order) and drop nothing: keys are unique after parsing. */
+/* Sort by key (byte order); of settings with the same key (a huge file whose
+ * repeats were not looked up one by one) the first to appear is kept. */
 void vd_settings_sort(vd_settings *s);
 const vd_setting *vd_settings_find(const vd_settings *s, const char *key);
 

@@ -294,3 +294,19 @@ Test(policy_cli, accept_takes_in_configuration_values_too) {
         th_run_free(&r);
         free(b2);
 }
+
+Test(policy_cli, a_guest_with_too_many_matching_files_is_read_up_to_a_bound_and_says_so) {
+        for (int i = 0; i < 1005; i++) {
+                char p[64];
+                snprintf(p, sizeof p, "home/u%04d/.ssh/authorized_keys", i);
+                th_write(clone_, p, "ssh-ed25519 AAAA x\n");
+        }
+        th_run r = th_vmdrift("scan" A "--baseline" A "%s" A "--dir" A "%s" A "--policy" A POLICY A "--ignore" A
+                              "ctime,inode" A "--report" A "json",
+                              vdb, clone_);
+        cr_assert_eq(r.status, 1, "%s", r.err);
+        cr_assert_eq(th_lines_with(r.out, "\"event\":\"warning\"", "more than 1000 files match", NULL), 1, "%s", r.err);
+        /* 1000 files for the item, /root/.ssh/authorized_keys (unchanged) among them */
+        cr_assert_eq(th_lines_with(r.out, "\"detector\":\"authorized-keys\"", "\"config\":\"lines\"", NULL), 999);
+        th_run_free(&r);
+}

@@ -173,8 +173,8 @@ Test(config, hostile_bytes_lines_and_sizes) {
         vd_settings_release(&s);
 }
 
-Test(config, too_many_settings_is_an_error_that_keeps_what_was_read) {
-        size_t n = VD_CONF_MAX_SETTINGS + 10;
+static void too_many(int fmt, size_t limit) {
+        size_t n = limit + 10;
         char *t = malloc(n * 16);
         size_t off = 0;
         for (size_t i = 0; i < n; i++)
@@ -182,11 +182,18 @@ Test(config, too_many_settings_is_an_error_that_keeps_what_was_read) {
         vd_settings s;
         vd_settings_init(&s);
         vd_err e = VD_ERR_INIT;
-        cr_assert_eq(vd_conf_parse(VD_CF_SYSCTL, "/f", t, off, NULL, NULL, &s, &e), VD_E_LIMIT);
+        cr_assert_eq(vd_conf_parse(fmt, "/f", t, off, NULL, NULL, &s, &e), VD_E_LIMIT);
         cr_assert(strstr(e.msg, "more than"), "%s", e.msg);
-        cr_assert_eq(s.n, VD_CONF_MAX_SETTINGS);
+        cr_assert_eq(s.n, limit);
         vd_settings_release(&s);
         free(t);
+}
+
+Test(config, too_many_settings_is_an_error_that_keeps_what_was_read) {
+        too_many(VD_CF_LINES, VD_CONF_MAX_SETTINGS);
+        /* overriding formats look each key up: a lower bound keeps that cheap */
+        too_many(VD_CF_SYSCTL, VD_CONF_MAX_REPLACED);
+        too_many(VD_CF_SHELL, VD_CONF_MAX_REPLACED);
 }
 
 Test(config, lines_format_normalises_whitespace) {
@@ -195,4 +202,25 @@ Test(config, lines_format_normalises_whitespace) {
         cr_assert_not_null(vd_settings_find(&s, "ssh-ed25519 AAAA c"));
         cr_assert_eq(s.n, 2);
         vd_settings_release(&s);
+}
+
+Test(config, repeated_lines_in_a_huge_file_leave_one_setting_each) {
+        /* Past 4096 settings repeats are no longer looked up one by one; the
+         * sort must still leave unique keys (the baseline's primary key). */
+        size_t n = 6000;
+        char *t = malloc(n * 32);
+        size_t off = 0;
+        for (size_t i = 0; i < n; i++)
+                off += (size_t)sprintf(t + off, "line %zu\n", i % 5000);
+        vd_settings s;
+        vd_settings_init(&s);
+        vd_err e = VD_ERR_INIT;
+        cr_assert_eq(vd_conf_parse(VD_CF_LINES, "/f", t, off, NULL, NULL, &s, &e), 0, "%s", e.msg);
+        vd_settings_sort(&s);
+        cr_assert_eq(s.n, 5000);
+        for (size_t i = 1; i < s.n; i++)
+                cr_assert_lt(strcmp(s.v[i - 1].key, s.v[i].key), 0);
+        cr_assert_eq(vd_settings_find(&s, "line 10")->line, 11, "the first appearance is kept");
+        vd_settings_release(&s);
+        free(t);
 }
