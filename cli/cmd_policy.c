@@ -22,6 +22,14 @@ static const char policy_usage[] =
         "\n"
         "exit codes: 0 valid, 2 invalid policy or usage error\n";
 
+static void shadow_warn(void *ctx, const char *rule, uint32_t line, const char *by, uint32_t by_line) {
+        const char *file = ctx;
+        fprintf(stderr,
+                "%s:%u: warning: rule '%s' never decides: rule '%s' (line %u) comes first and takes every path it "
+                "names (the first matching rule wins; move it up)\n",
+                file, line, rule, by, by_line);
+}
+
 static void print_rule(const char *path, const vd_rule *r) {
         vd_buf b;
         vd_buf_init(&b, 0);
@@ -83,6 +91,7 @@ int cmd_policy(int argc, char **argv) {
                                ? (d == VD_D_COUNT - 1 ? "" : ",")
                                : (d == VD_D_COUNT - 1 ? " (off)" : " (off),"));
         printf("\n");
+        vd_policy_shadowed(p, shadow_warn, argv[optind]);
         for (size_t i = 0; i < n_paths; i++)
                 print_rule(paths[i], vd_policy_match(p, paths[i], strlen(paths[i]), 0));
         vd_policy_free(p);

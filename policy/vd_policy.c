@@ -589,6 +589,45 @@ const char *vd_policy_source(const vd_policy *p) { return p->source; }
 int vd_policy_hash_algo(const vd_policy *p) { return p->hash_algo; }
 size_t vd_policy_n_rules(const vd_policy *p) { return p->n_rules; }
 
+/* Does every path b can match also match a? Sound, not complete: a is b
+ * itself, or "D/" + "**" with D literal and b rooted at or under D. */
+static bool pat_covers(const pat *a, const pat *b) {
+        if (strcmp(a->text, b->text) == 0)
+                return true;
+        size_t al = a->len;
+        if (al < 3 || strcmp(a->text + al - 3, "/**") != 0)
+                return false;
+        size_t dl = al - 3;
+        if (strcspn(a->text, "*?[\\") < dl)
+                return false; /* D itself has wildcards */
+        if (dl == 0)
+                return true; /* "/" + "**": everything */
+        size_t bl = strcspn(b->text, "*?[\\");
+        return bl >= dl && memcmp(b->text, a->text, dl) == 0 && (b->text[dl] == '/' || b->text[dl] == '\0');
+}
+
+void vd_policy_shadowed(const vd_policy *p, vd_shadow_fn fn, void *ctx) {
+        for (size_t j = 1; j < p->n_rules; j++) {
+                const prule *b = &p->rules[j];
+                for (size_t i = 0; i < j; i++) {
+                        const prule *a = &p->rules[i];
+                        if (a->n_exc)
+                                continue;
+                        bool all = true;
+                        for (size_t k = 0; all && k < b->n_inc; k++) {
+                                bool one = false;
+                                for (size_t m = 0; !one && m < a->n_inc; m++)
+                                        one = pat_covers(&a->inc[m], &b->inc[k]);
+                                all = one;
+                        }
+                        if (all) {
+                                fn(ctx, b->name, b->line, a->name, a->line);
+                                break;
+                        }
+                }
+        }
+}
+
 bool vd_policy_detector_on(const vd_policy *p, int d, const char *path, size_t len) {
         if (d < 0 || d >= VD_D_COUNT || !p->det[d].on)
                 return false;

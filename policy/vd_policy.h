@@ -137,6 +137,12 @@ const char *vd_policy_source(const vd_policy *p); /* "built-in default" or a fil
 int vd_policy_hash_algo(const vd_policy *p);      /* 0 = not set; 1 xxh3, 2 sha256 */
 size_t vd_policy_n_rules(const vd_policy *p);
 
+/* Rules that can never decide because an earlier rule (without excludes)
+ * takes every path they name ("journal" for everything under /var/log/journal
+ * after "logs" for everything under /var/log). Sound, not complete. */
+typedef void (*vd_shadow_fn)(void *ctx, const char *rule, uint32_t line, const char *by, uint32_t by_line);
+void vd_policy_shadowed(const vd_policy *p, vd_shadow_fn fn, void *ctx);
+
 bool vd_policy_detector_on(const vd_policy *p, int d, const char *path, size_t len);
 int vd_policy_detector_severity(const vd_policy *p, int d);
 

@@ -261,6 +261,14 @@ Test(policy_cli, policy_check_and_a_scan_under_another_policy) {
         cr_assert(strstr(r.out, "/etc/ssh/ssh_host_rsa_key: rule ssh-host-keys (per-clone, severity high)"), "%s", r.out);
         cr_assert(strstr(r.out, "/srv/x: rule default"), "%s", r.out);
         th_run_free(&r);
+        /* a rule that can never decide is pointed out, with its line */
+        th_write(dir, "shadow.yaml", "rules:\n  - {name: logs, paths: [/var/log/**]}\n"
+                                     "  - {name: journal, paths: [/var/log/journal/**], kind: ignore}\n");
+        r = th_vmdrift("policy" A "check" A "%s", th_path(dir, "shadow.yaml"));
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        cr_assert(strstr(r.err, "shadow.yaml:3: warning: rule 'journal' never decides: rule 'logs' (line 2) comes first"),
+                  "%s", r.err);
+        th_run_free(&r);
         /* a broken policy fails a scan in a second, before any work */
         r = th_vmdrift("scan" A "--baseline" A "%s" A "--dir" A "%s" A "--policy" A "%s", vdb, clone_,
                        th_path(dir, "broken.yaml"));

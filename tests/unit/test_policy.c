@@ -280,3 +280,39 @@ Test(policy_yaml, the_rule_index_decides_exactly_as_a_linear_walk) {
         vd_policy_free(p);
         vd_buf_release(&y);
 }
+
+static void count_shadow(void *ctx, const char *rule, uint32_t line, const char *by, uint32_t by_line) {
+        vd_buf *b = ctx;
+        vd_buf_addf(b, "%s@%u<%s@%u;", rule, line, by, by_line);
+}
+
+Test(policy_yaml, rules_an_earlier_rule_hides_are_named) {
+        vd_policy *p = load("rules:\n"
+                            "  - {name: logs, paths: [/var/log/**]}\n"
+                            "  - {name: journal, paths: [/var/log/journal/**], kind: ignore}\n"
+                            "  - {name: wtmp, paths: [/var/log/wtmp]}\n"
+                            "  - {name: tmp, paths: [/tmp/**], exclude: [/tmp/keep]}\n"
+                            "  - {name: tmpx, paths: [/tmp/x/**]}\n"
+                            "  - {name: ok, paths: [/var/lib/**, /var/log/x]}\n"
+                            "  - {name: etc, paths: [/etc/*]}\n"
+                            "  - {name: etcssh, paths: [/etc/ssh/**]}\n");
+        vd_buf b;
+        vd_buf_init(&b, 0);
+        vd_policy_shadowed(p, count_shadow, &b);
+        cr_assert_str_eq(b.buf, "journal@3<logs@2;wtmp@4<logs@2;", "an exclude or a partial overlap is not shadowing");
+        vd_buf_release(&b);
+        vd_policy_free(p);
+        /* and the examples have none */
+        const char *names[] = {"debian.yaml", "rhel.yaml", "strict.yaml"};
+        for (size_t i = 0; i < 3; i++) {
+                char path[512];
+                snprintf(path, sizeof path, "%s/%s", VD_EXAMPLES "/policies", names[i]);
+                vd_err e = VD_ERR_INIT;
+                cr_assert_eq(vd_policy_load(path, &p, &e), 0, "%s", e.msg);
+                vd_buf_init(&b, 0);
+                vd_policy_shadowed(p, count_shadow, &b);
+                cr_assert_eq(b.len, 0, "%s: %s", names[i], b.buf);
+                vd_buf_release(&b);
+                vd_policy_free(p);
+        }
+}
