@@ -109,3 +109,20 @@ int vd_buf_add_u64(vd_buf *b, uint64_t v) {
                 x[i] = (unsigned char)(v >> (8 * i));
         return vd_buf_add(b, x, 8);
 }
+
+int vd_array_grow(void *pv, size_t *alloc, size_t n, size_t elem, size_t first) {
+        if (n < *alloc)
+                return 0;
+        size_t na = *alloc ? *alloc * 2 : first;
+        if (na <= n)
+                na = n + 1;
+        if (na > SIZE_MAX / elem)
+                return VD_E_NOMEM;
+        void **slot = pv;
+        void *nv = realloc(*slot, na * elem);
+        if (!nv)
+                return VD_E_NOMEM;
+        *slot = nv;
+        *alloc = na;
+        return 0;
+}

@@ -36,4 +36,9 @@ int vd_buf_vaddf(vd_buf *b, const char *fmt, va_list ap) __attribute__((format(p
 int vd_buf_add_u32(vd_buf *b, uint32_t v); /* little-endian */
 int vd_buf_add_u64(vd_buf *b, uint64_t v); /* little-endian */
 
+/* Growable arrays: make room for element n of the array at *(T **)pv, which
+ * has room for *alloc elements of elem bytes; doubles from first. 0, or
+ * VD_E_NOMEM (the array is left as it was). */
+int vd_array_grow(void *pv, size_t *alloc, size_t n, size_t elem, size_t first);
+
 #endif

@@ -471,14 +471,8 @@ static void frame_release(struct frame *f) {
 }
 
 static int push_frame(struct walk *w, int fd, char **names, size_t n, size_t plen) {
-        if (w->depth == w->st_alloc) {
-                size_t na = w->st_alloc ? w->st_alloc * 2 : 64;
-                struct frame *ns = realloc(w->st, na * sizeof *ns);
-                if (!ns)
-                        return VD_E_NOMEM;
-                w->st = ns;
-                w->st_alloc = na;
-        }
+        if (vd_array_grow(&w->st, &w->st_alloc, w->depth, sizeof *w->st, 64) < 0)
+                return VD_E_NOMEM;
         w->st[w->depth++] = (struct frame){fd, names, n, 0, plen};
         return 0;
 }

@@ -127,32 +127,24 @@ typedef struct builder {
         int sev;
 } builder;
 
-static int add_change(builder *b, const char *attr, size_t attr_len, vd_val o, vd_val n, int sev) {
-        if (b->ev.n_ch == b->alloc) {
-                size_t na = b->alloc ? b->alloc * 2 : 8;
-                vd_attr_change *nc = realloc(b->ev.ch, na * sizeof *nc);
-                if (!nc) {
-                        free(o.s);
-                        free(n.s);
-                        return VD_E_NOMEM;
-                }
-                b->ev.ch = nc;
-                b->alloc = na;
-        }
-        vd_attr_change *c = &b->ev.ch[b->ev.n_ch];
-        c->attr = strndup(attr, attr_len);
-        if (!c->attr) {
+int vd_event_add_change(vd_event *ev, size_t *alloc, const char *attr, size_t attr_len, vd_val o, vd_val n,
+                        char *note) {
+        char *a = NULL;
+        if (vd_array_grow(&ev->ch, alloc, ev->n_ch, sizeof *ev->ch, 8) < 0 || !(a = strndup(attr, attr_len))) {
                 free(o.s);
                 free(n.s);
+                free(note);
                 return VD_E_NOMEM;
         }
-        c->old_v = o;
-        c->new_v = n;
-        c->note = NULL;
-        b->ev.n_ch++;
-        if (sev > b->sev)
-                b->sev = sev;
+        ev->ch[ev->n_ch++] = (vd_attr_change){a, o, n, note};
         return 0;
+}
+
+static int add_change(builder *b, const char *attr, size_t attr_len, vd_val o, vd_val n, int sev) {
+        int r = vd_event_add_change(&b->ev, &b->alloc, attr, attr_len, o, n, NULL);
+        if (r == 0 && sev > b->sev)
+                b->sev = sev;
+        return r;
 }
 
 /* Add a change for attribute k of old/new (either may be NULL). */
@@ -311,14 +303,8 @@ static int diff_entries(builder *b, const vd_entry *o, const vd_entry *n, uint32
 }
 
 int vd_events_push(vd_events *out, vd_event *ev) {
-        if (out->n == out->alloc) {
-                size_t na = out->alloc ? out->alloc * 2 : 64;
-                vd_event *nv = realloc(out->v, na * sizeof *nv);
-                if (!nv)
-                        return VD_E_NOMEM;
-                out->v = nv;
-                out->alloc = na;
-        }
+        if (vd_array_grow(&out->v, &out->alloc, out->n, sizeof *out->v, 64) < 0)
+                return VD_E_NOMEM;
         out->v[out->n++] = *ev;
         memset(ev, 0, sizeof *ev);
         return 0;

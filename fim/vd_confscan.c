@@ -195,25 +195,15 @@ static int dup_val(vd_val *v, const char *s, size_t n) {
 
 static int push_change(vd_event *ev, size_t *alloc, const char *attr, const char *ov, size_t ol, const char *nv,
                        size_t nl, const char *note) {
-        if (ev->n_ch == *alloc) {
-                size_t na = *alloc ? *alloc * 2 : 4;
-                vd_attr_change *nc = realloc(ev->ch, na * sizeof *nc);
-                if (!nc)
-                        return VD_E_NOMEM;
-                ev->ch = nc;
-                *alloc = na;
+        vd_val o = {0}, n = {0};
+        char *nt = note ? strdup(note) : NULL;
+        if ((ov && dup_val(&o, ov, ol) < 0) || (nv && dup_val(&n, nv, nl) < 0) || (note && !nt)) {
+                free(o.s);
+                free(n.s);
+                free(nt);
+                return VD_E_NOMEM;
         }
-        vd_attr_change *c = &ev->ch[ev->n_ch];
-        memset(c, 0, sizeof *c);
-        c->attr = strdup(attr);
-        if (!c->attr)
-                return VD_E_NOMEM;
-        ev->n_ch++;
-        if ((ov && dup_val(&c->old_v, ov, ol) < 0) || (nv && dup_val(&c->new_v, nv, nl) < 0))
-                return VD_E_NOMEM;
-        if (note && !(c->note = strdup(note)))
-                return VD_E_NOMEM;
-        return 0;
+        return vd_event_add_change(ev, alloc, attr, strlen(attr), o, n, nt);
 }
 
 static void event_free(vd_event *ev) {

@@ -20,14 +20,8 @@ void vd_entries_release(vd_entries *es) {
 }
 
 int vd_entries_push(vd_entries *es, vd_entry *e) {
-        if (es->n == es->alloc) {
-                size_t na = es->alloc ? es->alloc * 2 : 1024;
-                vd_entry **nv = realloc(es->v, na * sizeof *nv);
-                if (!nv)
-                        return VD_E_NOMEM;
-                es->v = nv;
-                es->alloc = na;
-        }
+        if (vd_array_grow(&es->v, &es->alloc, es->n, sizeof *es->v, 1024) < 0)
+                return VD_E_NOMEM;
         es->v[es->n++] = e;
         return 0;
 }

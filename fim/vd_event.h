@@ -46,6 +46,10 @@ typedef struct vd_events {
 void vd_events_init(vd_events *ev);
 void vd_events_release(vd_events *ev);
 const char *vd_change_kind_name(int k); /* "added", "removed", "changed", "violation" */
+/* Append a change to ev (room for *alloc changes), taking ownership of the
+ * values and note (freed on failure too). */
+int vd_event_add_change(vd_event *ev, size_t *alloc, const char *attr, size_t attr_len, vd_val o, vd_val n,
+                        char *note);
 /* Free what one event owns (not the event itself). */
 void vd_event_release(vd_event *e);
 /* Append a copy of ev (taking ownership of its strings and changes). */

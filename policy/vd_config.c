@@ -71,14 +71,8 @@ int vd_settings_put(vd_settings *s, const char *key, size_t klen, const char *va
                  * keep that quadratic walk short against a hostile file. */
                 if (s->n >= VD_CONF_MAX_SETTINGS || (replace && s->n >= VD_CONF_MAX_REPLACED))
                         return VD_E_LIMIT;
-                if (s->n == s->alloc) {
-                        size_t na = s->alloc ? s->alloc * 2 : 16;
-                        vd_setting *nv = realloc(s->v, na * sizeof *nv);
-                        if (!nv)
-                                return VD_E_NOMEM;
-                        s->v = nv;
-                        s->alloc = na;
-                }
+                if (vd_array_grow(&s->v, &s->alloc, s->n, sizeof *s->v, 16) < 0)
+                        return VD_E_NOMEM;
                 t = &s->v[s->n];
                 memset(t, 0, sizeof *t);
                 t->seq = (uint32_t)s->n;
@@ -145,14 +139,8 @@ void vd_confsets_release(vd_confsets *c) {
 }
 
 vd_confset *vd_confsets_add(vd_confsets *c, const char *path, int format) {
-        if (c->n == c->alloc) {
-                size_t na = c->alloc ? c->alloc * 2 : 8;
-                vd_confset *nv = realloc(c->v, na * sizeof *nv);
-                if (!nv)
-                        return NULL;
-                c->v = nv;
-                c->alloc = na;
-        }
+        if (vd_array_grow(&c->v, &c->alloc, c->n, sizeof *c->v, 8) < 0)
+                return NULL;
         vd_confset *s = &c->v[c->n];
         memset(s, 0, sizeof *s);
         s->path = strdup(path);

@@ -341,14 +341,8 @@ static int idx_build(vd_policy *p) {
                         }
                         if (e->n && e->rules[e->n - 1] == (uint32_t)i)
                                 continue;
-                        if (e->n == e->alloc) {
-                                size_t na = e->alloc ? e->alloc * 2 : 4;
-                                uint32_t *nr = realloc(e->rules, na * sizeof *nr);
-                                if (!nr)
-                                        return VD_E_NOMEM;
-                                e->rules = nr;
-                                e->alloc = na;
-                        }
+                        if (vd_array_grow(&e->rules, &e->alloc, e->n, sizeof *e->rules, 4) < 0)
+                                return VD_E_NOMEM;
                         e->rules[e->n++] = (uint32_t)i;
                 }
         return 0;
