@@ -19,6 +19,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export LIBGUESTFS_BACKEND=${LIBGUESTFS_BACKEND:-direct}
+# a host whose KVM aborts qemu: everything here (vmdrift and guestfish alike) under emulation
+eval "$(bash tests/guest/guestfish.sh --env)"
 BENCH_DIR=${BENCH_DIR:-/var/tmp/vmdrift-bench-guest}
 VD=${VD:-$PWD/build/cli/vmdrift}
 [ -x "$VD" ] || { echo "bench: build vmdrift first" >&2; exit 2; }

@@ -21,12 +21,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <guestfs.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "vd_accel.h"
 #include "vd_log.h"
 #include "vd_manifest.h"
 #include "vd_source.h"
@@ -49,6 +53,14 @@ struct mnt {
         char *mp, *dev; /* mountpoint inside the guest tree, device */
 };
 
+/* The tail of what qemu and the appliance printed, kept to explain a failed
+ * launch ("failed to set MSR 0x10a"). */
+#define CONSOLE_TAIL 8192
+struct console {
+        char buf[CONSOLE_TAIL];
+        size_t len;
+};
+
 struct guest_src {
         guestfs_h *g;
         char *root; /* inspected OS root device, NULL if none */
@@ -60,6 +72,8 @@ struct guest_src {
         char *walker;
         vd_scan pending; /* warnings gathered while mounting */
         vd_scan inv;     /* OS facts and packages, read with the guest mounted at / */
+        vd_scan launch_notes; /* how the appliance was started (KVM fallback) */
+        struct console con;   /* the handle's event callback writes here for its whole life */
         bool have_inv;
 };
 
@@ -69,7 +83,7 @@ static int gerr(vd_err *err, guestfs_h *g, const char *what) {
         const char *m = g ? guestfs_last_error(g) : NULL;
         if (!m)
                 m = "unknown libguestfs error";
-        const char *cut = strstr(m, "\nTo see full error messages");
+        const char *cut = strchr(m, '\n');
         int n = cut ? (int)(cut - m) : (int)strlen(m);
         return vd_err_set(err, VD_E_SOURCE, "%s: %.*s%s", what, n, m,
                           cut ? " (LIBGUESTFS_DEBUG=1 LIBGUESTFS_TRACE=1 show more)" : "");
@@ -295,6 +309,7 @@ static void guest_close(vd_source *src) {
                 free(s->walker);
                 vd_scan_release(&s->pending);
                 vd_scan_release(&s->inv);
+                vd_scan_release(&s->launch_notes);
                 free(s);
         }
         free(src->desc);
@@ -759,6 +774,8 @@ static int run_walker_or_api(struct guest_src *s, const vd_scan_opts *o, vd_scan
 
 static int guest_scan(vd_source *src, const vd_scan_opts *o, vd_scan *out, vd_err *err) {
         struct guest_src *s = src->priv;
+        for (size_t i = 0; i < s->launch_notes.n_warnings; i++)
+                vd_scan_warn(out, NULL, 0, "%s", s->launch_notes.warnings[i].msg);
         for (size_t i = 0; i < s->pending.n_warnings; i++)
                 vd_scan_warn(out, s->pending.warnings[i].path, s->pending.warnings[i].path_len, "%s",
                              s->pending.warnings[i].msg);
@@ -797,6 +814,282 @@ static int guest_read_file(vd_source *src, const char *path, size_t max, vd_buf 
 static const struct vd_source_ops image_ops = {"image", guest_scan, guest_read_file, guest_close};
 static const struct vd_source_ops domain_ops = {"domain", guest_scan, guest_read_file, guest_close};
 
+/* ---- opening: libvirt, the handle, the launch (with the KVM fallback) ---- */
+
+static void quiet_libvirt(void *ud, virErrorPtr e) {
+        (void)ud;
+        (void)e; /* errors are read with virGetLastErrorMessage and said once */
+}
+
+/* Ask libvirt about the domain before libguestfs does: one clear line for a
+ * URI that cannot be reached or a domain that is not there, and whether the
+ * guest is running (only then may its disks change under us). */
+static int domain_state(const vd_guest_opts *o, bool *ret_running, vd_err *err) {
+        const char *uri = o->connect ? o->connect : "the default libvirt URI";
+        virSetErrorFunc(NULL, quiet_libvirt);
+        virConnectPtr c = virConnectOpenReadOnly(o->connect);
+        if (!c)
+                return vd_err_set(err, VD_E_SOURCE, "cannot connect to libvirt at %s: %s", uri,
+                                  virGetLastErrorMessage());
+        int r = 0;
+        virDomainPtr d = virDomainLookupByName(c, o->domain);
+        if (!d) {
+                r = vd_err_set(err, VD_E_SOURCE, "no libvirt domain '%s' at %s", o->domain, uri);
+        } else {
+                int state = 0, reason = 0;
+                if (virDomainGetState(d, &state, &reason, 0) < 0)
+                        r = vd_err_set(err, VD_E_SOURCE, "libvirt domain '%s': cannot read its state: %s", o->domain,
+                                       virGetLastErrorMessage());
+                else
+                        *ret_running = state != VIR_DOMAIN_SHUTOFF && state != VIR_DOMAIN_CRASHED &&
+                                       state != VIR_DOMAIN_NOSTATE;
+                vd_debug("libvirt domain %s: state %d", o->domain, state);
+                virDomainFree(d);
+        }
+        virConnectClose(c);
+        return r;
+}
+
+
+static void on_console(guestfs_h *g, void *ud, uint64_t event, int eh, int flags, const char *buf, size_t len,
+                       const uint64_t *array, size_t array_len) {
+        struct console *c = ud;
+        if (len >= CONSOLE_TAIL) {
+                buf += len - CONSOLE_TAIL;
+                len = CONSOLE_TAIL;
+        }
+        if (c->len + len > CONSOLE_TAIL) {
+                size_t drop = c->len + len - CONSOLE_TAIL;
+                memmove(c->buf, c->buf + drop, c->len - drop);
+                c->len -= drop;
+        }
+        memcpy(c->buf + c->len, buf, len);
+        c->len += len;
+}
+
+/* The line of qemu's output that says why it died, if one does: into out. */
+static void console_reason(const struct console *c, char *out, size_t n) {
+        static const char *const marks[] = {"failed to set MSR", "Assertion", "kvm", "KVM", "qemu-system"};
+        out[0] = '\0';
+        for (size_t m = 0; m < sizeof marks / sizeof *marks; m++) {
+                const char *hit = memmem(c->buf, c->len, marks[m], strlen(marks[m]));
+                if (!hit)
+                        continue;
+                const char *b = hit, *e = hit, *end = c->buf + c->len;
+                while (b > c->buf && b[-1] != '\n')
+                        b--;
+                while (e < end && *e != '\n' && *e != '\r')
+                        e++;
+                vd_buf t;
+                vd_buf_init(&t, 0);
+                vd_escape_display(&t, b, (size_t)(e - b) > 300 ? 300 : (size_t)(e - b));
+                snprintf(out, n, "%.*s", (int)t.len, t.buf ? t.buf : "");
+                vd_buf_release(&t);
+                return;
+        }
+}
+
+enum { ACCEL_DEFAULT, ACCEL_FORCE_TCG, ACCEL_FORCE_KVM };
+
+/* A new handle with every drive added, not launched. */
+static int make_handle(struct guest_src *s, const vd_guest_opts *o, int force, struct console *con, vd_err *err) {
+        s->g = guestfs_create();
+        if (!s->g)
+                return vd_err_set(err, VD_E_SOURCE, "cannot create a libguestfs handle");
+        guestfs_set_error_handler(s->g, NULL, NULL);
+        if (con) {
+                con->len = 0;
+                guestfs_set_event_callback(s->g, on_console, GUESTFS_EVENT_APPLIANCE, 0, con);
+        }
+        /* The direct backend needs no daemon; a domain's disks are found
+         * through libvirt all the same. */
+        if (!getenv("LIBGUESTFS_BACKEND"))
+                guestfs_set_backend(s->g, "direct");
+        if (force != ACCEL_DEFAULT &&
+            guestfs_set_backend_setting(s->g, force == ACCEL_FORCE_TCG ? "force_tcg" : "force_kvm", "1") < 0)
+                return gerr(err, s->g, "cannot set the accelerator");
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        guestfs_set_smp(s->g, cpus > 1 ? (int)(cpus > 8 ? 8 : cpus) : 1);
+        for (size_t i = 0; i < o->n_images; i++) {
+                int ar = o->format ? guestfs_add_drive_opts(s->g, o->images[i], GUESTFS_ADD_DRIVE_OPTS_READONLY, 1,
+                                                            GUESTFS_ADD_DRIVE_OPTS_FORMAT, o->format, -1)
+                                   : guestfs_add_drive_opts(s->g, o->images[i], GUESTFS_ADD_DRIVE_OPTS_READONLY, 1, -1);
+                if (ar < 0)
+                        return gerr(err, s->g, "cannot add image");
+        }
+        if (o->domain) {
+                int ar = o->connect ? guestfs_add_domain(s->g, o->domain, GUESTFS_ADD_DOMAIN_READONLY, 1,
+                                                         GUESTFS_ADD_DOMAIN_LIBVIRTURI, o->connect, -1)
+                                    : guestfs_add_domain(s->g, o->domain, GUESTFS_ADD_DOMAIN_READONLY, 1, -1);
+                if (ar < 0)
+                        return gerr(err, s->g, "cannot add libvirt domain");
+        }
+        if (o->want_walker && o->strategy == VD_GUEST_WALKER && guestfs_add_drive_scratch(s->g, SCRATCH_SIZE, -1) < 0)
+                return gerr(err, s->g, "cannot add a scratch disk");
+        return 0;
+}
+
+static void drop_handle(struct guest_src *s) {
+        if (s->g) {
+                guestfs_close(s->g);
+                s->g = NULL;
+        }
+}
+
+static void notice(const vd_guest_opts *o, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void notice(const vd_guest_opts *o, int level, const char *fmt, ...) {
+        if (!o->notice)
+                return;
+        char m[VD_ERR_MSG_MAX];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(m, sizeof m, fmt, ap);
+        va_end(ap);
+        o->notice(o->notice_ud, level, m);
+}
+
+/* The first launch on a host builds the appliance (supermin): say so. */
+static void notice_first_run(struct guest_src *s, const vd_guest_opts *o) {
+        char *cache = guestfs_get_cachedir(s->g);
+        if (!cache)
+                return;
+        char p[4096];
+        snprintf(p, sizeof p, "%s/.guestfs-%u/appliance.d/root", cache, (unsigned)geteuid());
+        free(cache);
+        if (access(p, R_OK) != 0)
+                notice(o, VD_NOTICE_PROGRESS,
+                       "first run on this host: building the libguestfs appliance (about a minute without KVM, "
+                       "once)");
+}
+
+/* A backend setting the user gave (LIBGUESTFS_BACKEND_SETTINGS). */
+static bool has_setting(guestfs_h *g, const char *name) {
+        char *v = guestfs_get_backend_setting(g, name);
+        if (!v)
+                return false;
+        free(v);
+        return true;
+}
+
+static char *hv_path(guestfs_h *g) {
+        char *hv = guestfs_get_hv(g);
+        return hv ? hv : strdup("qemu");
+}
+
+/* Launch, falling back from KVM to emulation when KVM makes qemu abort.
+ * Decides: the user's own force_tcg/force_kvm settings are kept; --accel tcg
+ * forces emulation; --accel kvm forces KVM and never falls back; auto uses
+ * what this host remembers, else tries KVM and then, once, emulation. */
+static int launch(struct guest_src *s, const vd_guest_opts *o, vd_err *err) {
+        struct console *con = &s->con;
+        int r = make_handle(s, o, ACCEL_DEFAULT, con, err);
+        if (r < 0)
+                return r;
+        bool user_tcg = has_setting(s->g, "force_tcg"), user_kvm = has_setting(s->g, "force_kvm");
+        char *hv = hv_path(s->g);
+        if (!hv)
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        int force = ACCEL_DEFAULT;
+        bool may_fall_back = false;
+        if (o->accel == VD_ACCEL_KVM) {
+                if (user_tcg) {
+                        r = vd_err_set(err, VD_E_USAGE,
+                                       "--accel kvm, but LIBGUESTFS_BACKEND_SETTINGS forces emulation (force_tcg)");
+                        goto out;
+                }
+                if (!vd_accel_kvm_openable()) {
+                        r = vd_err_errno(err, VD_E_SOURCE, errno, "--accel kvm: cannot use /dev/kvm");
+                        goto out;
+                }
+                force = ACCEL_FORCE_KVM;
+        } else if (o->accel == VD_ACCEL_TCG) {
+                if (user_kvm) {
+                        r = vd_err_set(err, VD_E_USAGE,
+                                       "--accel tcg, but LIBGUESTFS_BACKEND_SETTINGS forces KVM (force_kvm)");
+                        goto out;
+                }
+                force = user_tcg ? ACCEL_DEFAULT : ACCEL_FORCE_TCG;
+        } else if (!user_tcg && !user_kvm && vd_accel_kvm_openable()) {
+                int64_t since = 0;
+                if (o->state_dir && vd_accel_recall(o->state_dir, hv, vd_now_ns() / 1000000000, &since)) {
+                        force = ACCEL_FORCE_TCG;
+                        vd_buf t;
+                        vd_buf_init(&t, 0);
+                        vd_time_rfc3339(&t, since * 1000000000);
+                        vd_scan_warn(&s->launch_notes, NULL, 0,
+                                     "KVM made qemu abort on this host at %s: using software emulation (slower; "
+                                     "remembered in %s/" VD_ACCEL_FILE " for a day; --accel kvm to insist)",
+                                     t.buf ? t.buf : "?", o->state_dir);
+                        vd_buf_release(&t);
+                        vd_debug("accel: KVM remembered as failing since %lld: emulation", (long long)since);
+                } else
+                        may_fall_back = true;
+        }
+        if (force != ACCEL_DEFAULT) {
+                drop_handle(s);
+                if ((r = make_handle(s, o, force, con, err)) < 0)
+                        goto out;
+        }
+        notice_first_run(s, o);
+        vd_debug("launching the appliance (%s)", force == ACCEL_FORCE_TCG   ? "emulation forced"
+                                                 : force == ACCEL_FORCE_KVM ? "KVM forced"
+                                                                            : "KVM if available");
+        if (guestfs_launch(s->g) == 0) {
+                if (may_fall_back && o->state_dir)
+                        vd_accel_forget(o->state_dir);
+                goto out;
+        }
+        char why[400];
+        console_reason(con, why, sizeof why);
+        const char *head = force == ACCEL_FORCE_KVM ? "cannot start the libguestfs appliance with --accel kvm (no "
+                                                      "fallback to emulation)"
+                                                    : "cannot start the libguestfs appliance";
+        if (why[0])
+                r = vd_err_set(err, VD_E_SOURCE, "%s: %s", head, why);
+        else {
+                char h[200];
+                snprintf(h, sizeof h, "%s (is the image readable and a disk image?)", head);
+                r = gerr(err, s->g, h);
+        }
+        if (force == ACCEL_FORCE_KVM)
+                goto out;
+        if (!may_fall_back)
+                goto out;
+        /* KVM may be what failed: once more, emulated. */
+        vd_debug("launch failed (%s): once more under software emulation", err->msg);
+        vd_err first = *err;
+        drop_handle(s);
+        if ((r = make_handle(s, o, ACCEL_FORCE_TCG, con, err)) < 0)
+                goto out;
+        if (guestfs_launch(s->g) < 0) {
+                vd_err second = VD_ERR_INIT;
+                gerr(&second, s->g, "emulated");
+                r = vd_err_set(err, first.code, "%s (and under software emulation: %s)", first.msg, second.msg);
+                goto out;
+        }
+        r = 0;
+        vd_err_clear(err);
+        vd_err rem = VD_ERR_INIT;
+        bool kept = o->state_dir && vd_accel_remember(o->state_dir, hv, vd_now_ns() / 1000000000, &rem) == 0;
+        if (!kept)
+                vd_debug("accel: not remembered: %s", o->state_dir ? rem.msg : "no state directory");
+        char where[600];
+        if (kept)
+                snprintf(where, sizeof where, "remembered in %s/" VD_ACCEL_FILE " for a day", o->state_dir);
+        else
+                snprintf(where, sizeof where, "not remembered: %.500s", o->state_dir ? rem.msg : "no state directory");
+        char msg[VD_ERR_MSG_MAX];
+        snprintf(msg, sizeof msg,
+                 "KVM failed to start the appliance%s%s%s; using software emulation (slower; %s; --accel tcg skips "
+                 "the KVM attempt)",
+                 why[0] ? " (" : "", why, why[0] ? ")" : "", where);
+        vd_scan_warn(&s->launch_notes, NULL, 0, "%s", msg);
+        notice(o, VD_NOTICE_WARNING, "%s", msg);
+out:
+        free(hv);
+        return r;
+}
+
 int vd_source_open_guest(const vd_guest_opts *o, vd_source **ret, vd_err *err) {
         if (!o->domain && o->n_images == 0)
                 return vd_err_set(err, VD_E_USAGE, "no image or domain given");
@@ -809,6 +1102,12 @@ int vd_source_open_guest(const vd_guest_opts *o, vd_source **ret, vd_err *err) {
                 if (access(o->images[i], R_OK) < 0)
                         return vd_err_errno(err, VD_E_SOURCE, errno, "cannot read image '%s'", o->images[i]);
         }
+        bool running = false;
+        if (o->domain) {
+                int dr = domain_state(o, &running, err);
+                if (dr < 0)
+                        return dr;
+        }
         vd_source *src = calloc(1, sizeof *src);
         struct guest_src *s = calloc(1, sizeof *s);
         if (!src || !s) {
@@ -820,6 +1119,7 @@ int vd_source_open_guest(const vd_guest_opts *o, vd_source **ret, vd_err *err) {
         src->priv = s;
         vd_scan_init(&s->pending);
         vd_scan_init(&s->inv);
+        vd_scan_init(&s->launch_notes);
         s->strategy = o->strategy;
         s->prefix = strdup(o->want_walker && o->strategy == VD_GUEST_WALKER ? "/guest" : "");
         s->walker = strdup(o->walker ? o->walker : default_walker());
@@ -840,49 +1140,14 @@ int vd_source_open_guest(const vd_guest_opts *o, vd_source **ret, vd_err *err) {
                 r = vd_err_set(err, VD_E_NOMEM, "out of memory");
                 goto fail;
         }
-        s->g = guestfs_create();
-        if (!s->g) {
-                r = vd_err_set(err, VD_E_SOURCE, "cannot create a libguestfs handle");
-                goto fail;
-        }
-        guestfs_set_error_handler(s->g, NULL, NULL);
-        /* The libvirt backend needs a running libvirtd; the direct one needs nothing. */
-        if (!getenv("LIBGUESTFS_BACKEND") && !o->domain)
-                guestfs_set_backend(s->g, "direct");
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        guestfs_set_smp(s->g, cpus > 1 ? (int)(cpus > 8 ? 8 : cpus) : 1);
-        for (size_t i = 0; i < o->n_images; i++) {
-                int ar = o->format ? guestfs_add_drive_opts(s->g, o->images[i], GUESTFS_ADD_DRIVE_OPTS_READONLY, 1,
-                                                            GUESTFS_ADD_DRIVE_OPTS_FORMAT, o->format, -1)
-                                   : guestfs_add_drive_opts(s->g, o->images[i], GUESTFS_ADD_DRIVE_OPTS_READONLY, 1, -1);
-                if (ar < 0) {
-                        r = gerr(err, s->g, "cannot add image");
-                        goto fail;
-                }
+        /* A running guest's disks may change while we read them; a stopped
+         * domain's are as still as an image nobody has open. */
+        s->in_use = running;
+        for (size_t i = 0; i < o->n_images; i++)
                 if (image_in_use(o->images[i]))
                         s->in_use = true;
-        }
-        if (o->domain) {
-                int ar = o->connect ? guestfs_add_domain(s->g, o->domain, GUESTFS_ADD_DOMAIN_READONLY, 1,
-                                                         GUESTFS_ADD_DOMAIN_LIBVIRTURI, o->connect, -1)
-                                    : guestfs_add_domain(s->g, o->domain, GUESTFS_ADD_DOMAIN_READONLY, 1, -1);
-                if (ar < 0) {
-                        r = gerr(err, s->g, "cannot add libvirt domain");
-                        goto fail;
-                }
-                /* A domain's disks may be in use by the running guest. */
-                s->in_use = true;
-        }
-        if (o->want_walker && o->strategy == VD_GUEST_WALKER &&
-            guestfs_add_drive_scratch(s->g, SCRATCH_SIZE, -1) < 0) {
-                r = gerr(err, s->g, "cannot add a scratch disk");
+        if ((r = launch(s, o, err)) < 0)
                 goto fail;
-        }
-        vd_debug("launching the appliance");
-        if (guestfs_launch(s->g) < 0) {
-                r = gerr(err, s->g, "cannot start the libguestfs appliance (is the image readable and a disk image?)");
-                goto fail;
-        }
         vd_debug("appliance up");
         if ((r = mount_guest_prepare(s, o, err)) < 0)
                 goto fail;
@@ -890,7 +1155,7 @@ int vd_source_open_guest(const vd_guest_opts *o, vd_source **ret, vd_err *err) {
         *ret = src;
         return 0;
 fail:
-        if (r == VD_E_SOURCE && src->desc)
+        if ((r == VD_E_SOURCE || r == VD_E_USAGE) && src->desc)
                 vd_err_prefix(err, "%s", src->desc);
         guest_close(src);
         return r;

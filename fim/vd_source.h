@@ -113,7 +113,17 @@ typedef struct vd_guest_opts {
         int strategy;
         const char *walker; /* path of vmdrift-walker; NULL: the built-in default */
         bool want_walker;   /* false for inspect: no scratch disk needed */
+        int accel;          /* enum vd_accel (vd_accel.h): auto, kvm or tcg */
+        const char *state_dir; /* where the host's KVM outcome is remembered; NULL: not remembered */
+        /* Things a person waiting at a terminal should hear while the source
+         * opens (the library never prints): level VD_NOTICE_PROGRESS ("building
+         * the appliance, about a minute") or VD_NOTICE_WARNING (KVM failed,
+         * emulation used; also in the scan's warnings). May be NULL. */
+        void (*notice)(void *ud, int level, const char *msg);
+        void *notice_ud;
 } vd_guest_opts;
+
+enum { VD_NOTICE_PROGRESS = 0, VD_NOTICE_WARNING = 1 };
 
 int vd_source_open_guest(const vd_guest_opts *o, vd_source **ret, vd_err *err);
 /* OS facts and packages of an opened guest (for `vmdrift inspect`). */

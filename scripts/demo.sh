@@ -25,7 +25,7 @@ $vd baseline capture --image "$demo/template.img" -o "$demo/template.vdb" --poli
 echo
 echo "== 3. a linked clone (qcow2 on the template) that drifts while it runs"
 qemu-img create -q -f qcow2 -b "$demo/template.img" -F raw "$demo/web-042.qcow2"
-guestfish -a "$demo/web-042.qcow2" -i <<'GF'
+bash tests/guest/guestfish.sh -a "$demo/web-042.qcow2" -i <<'GF'
 write /etc/ssh/sshd_config "Port 22\nPermitRootLogin yes\nPasswordAuthentication no\n"
 write /etc/hostname "web-042\n"
 write-append /etc/passwd "toor:x:0:0::/root:/bin/bash\n"

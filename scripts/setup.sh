@@ -6,6 +6,7 @@ set -euo pipefail
 PKGS=(
   build-essential cmake pkg-config git
   libguestfs-dev libguestfs-tools linux-image-amd64 qemu-utils
+  libvirt-dev libvirt-daemon-system libvirt-clients
   libxxhash-dev libyaml-dev libsystemd-dev libcriterion-dev
   libsqlite3-dev sqlite3 libssl-dev openssl
   e2fsprogs fdisk

@@ -118,7 +118,8 @@ static char *slurp_two(int fa, int fb, char **ret_b) {
 th_run th_exec(const char *const argv[]) {
         int po[2], pe[2];
         th_run r = {0};
-        if (pipe(po) < 0 || pipe(pe) < 0)
+        /* close-on-exec: a daemon started by the command must not hold our pipes open */
+        if (pipe2(po, O_CLOEXEC) < 0 || pipe2(pe, O_CLOEXEC) < 0)
                 abort();
         pid_t pid = fork();
         if (pid == 0) {

@@ -19,6 +19,9 @@
 #ifndef MKIMAGE
 #define MKIMAGE "tests/guest/mkimage.sh"
 #endif
+#ifndef GUESTFISH
+#define GUESTFISH "tests/guest/guestfish.sh"
+#endif
 
 static char *work;
 
@@ -33,7 +36,7 @@ static void teardown(void) {
 TestSuite(guest, .init = setup, .fini = teardown, .timeout = 900);
 
 static void sh(const char *script) {
-        th_run r = th_exec((const char *const[]){"bash", "-ec", script, work, MKIMAGE, NULL});
+        th_run r = th_exec((const char *const[]){"bash", "-ec", script, work, MKIMAGE, GUESTFISH, NULL});
         cr_assert_eq(r.status, 0, "%s failed: %s%s", script, r.out, r.err);
         th_run_free(&r);
 }
@@ -102,7 +105,7 @@ Test(guest, a_linked_clone_reports_every_planted_change_and_quick_agrees) {
         cr_assert(strstr(r.out, "configuration: "), "%s", r.out);
         th_run_free(&r);
         /* Drift the clone through the appliance, as a running guest would. */
-        sh("cd \"$0\" && guestfish -a c.qcow2 <<'GF'\n"
+        sh("cd \"$0\" && \"$2\" -a c.qcow2 <<'GF'\n"
            "run\n"
            "mount /dev/sda2 /\n"
            "mount /dev/sda1 /boot\n"
@@ -276,7 +279,7 @@ Test(guest, bad_images_fail_with_a_clear_error_and_exit_3) {
 
 Test(guest, lvm_volumes_are_mounted_as_one_tree) {
         /* Build the disk through the appliance: root and /var on separate LVs. */
-        sh("cd \"$0\" && bash \"$1\" t.img 10 && tar -C t.img.root -cf root.tar . && guestfish <<'GF'\n"
+        sh("cd \"$0\" && bash \"$1\" t.img 10 && tar -C t.img.root -cf root.tar . && \"$2\" <<'GF'\n"
            "sparse lvm.img 200M\n"
            "run\n"
            "part-disk /dev/sda mbr\n"
