@@ -36,6 +36,40 @@ static size_t utf8_seq(const unsigned char *p, size_t n) {
         return len;
 }
 
+static uint32_t utf8_cp(const unsigned char *p, size_t len) {
+        if (len == 1)
+                return p[0];
+        uint32_t cp = p[0] & (len == 2 ? 0x1f : len == 3 ? 0x0f : 0x07);
+        for (size_t i = 1; i < len; i++)
+                cp = (cp << 6) | (p[i] & 0x3f);
+        return cp;
+}
+
+/* Code points that change how a terminal or an editor shows the text around
+ * them without being visible: C1 controls, bidirectional overrides and
+ * isolates, line and paragraph separators, zero-width and other format
+ * characters, tags. "/etc/\u202Egnp.exe" must not read as "exe.png". */
+static bool deceptive_cp(uint32_t cp) {
+        return (cp >= 0x80 && cp <= 0x9f) || cp == 0xad || cp == 0x61c || cp == 0x180e ||
+               (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x2064) ||
+               (cp >= 0x2066 && cp <= 0x206f) || cp == 0xfeff || (cp >= 0xfff9 && cp <= 0xfffb) ||
+               (cp >= 0xe0000 && cp <= 0xe007f);
+}
+
+bool vd_text_clean(const char *p, size_t n) {
+        const unsigned char *u = (const unsigned char *)p;
+        size_t i = 0;
+        while (i < n) {
+                if (u[i] < 0x20 || u[i] == 0x7f)
+                        return false;
+                size_t l = utf8_seq(u + i, n - i);
+                if (!l || (l > 1 && deceptive_cp(utf8_cp(u + i, l))))
+                        return false;
+                i += l;
+        }
+        return true;
+}
+
 bool vd_utf8_valid(const char *p, size_t n) {
         const unsigned char *u = (const unsigned char *)p;
         size_t i = 0;
@@ -73,10 +107,19 @@ static int escape(vd_buf *out, const char *p, size_t n, enum esc_mode m) {
                         r = vd_buf_addc(out, (char)c);
                 else {
                         l = utf8_seq(u + i, n - i);
-                        /* C1 controls (U+0080..U+009F) can drive terminals too. */
-                        if (m == ESC_DISPLAY && l == 2 && c == 0xc2 && u[i + 1] < 0xa0)
-                                l = 0;
-                        if (l)
+                        uint32_t cp = l ? utf8_cp(u + i, l) : 0;
+                        if (l && deceptive_cp(cp)) {
+                                /* shown, never obeyed: each byte as \xNN in
+                                 * text, the code point as \uXXXX in JSON */
+                                if (m == ESC_JSON && cp < 0x10000)
+                                        r = vd_buf_addf(out, "\\u%04x", cp);
+                                else if (m == ESC_JSON)
+                                        r = vd_buf_addf(out, "\\u%04x\\u%04x", 0xd800 + ((cp - 0x10000) >> 10),
+                                                        0xdc00 + ((cp - 0x10000) & 0x3ff));
+                                else
+                                        for (size_t k = 0; k < l && r == 0; k++)
+                                                r = vd_buf_addf(out, "\\x%02x", u[i + k]);
+                        } else if (l)
                                 r = vd_buf_add(out, p + i, l);
                         else {
                                 r = m == ESC_JSON ? vd_buf_add(out, "\\ufffd", 6) : vd_buf_addf(out, "\\x%02x", c);
@@ -194,4 +237,33 @@ bool vd_parse_u64(const char *s, uint64_t *ret) {
         }
         *ret = v;
         return true;
+}
+
+size_t vd_path_normalize(char *path, size_t len) {
+        size_t ol = 0, i = 0;
+        /* the output never outruns the input: write in place */
+        while (i < len) {
+                while (i < len && path[i] == '/')
+                        i++;
+                size_t st = i;
+                while (i < len && path[i] != '/')
+                        i++;
+                size_t cl = i - st;
+                if (cl == 0 || (cl == 1 && path[st] == '.'))
+                        continue;
+                if (cl == 2 && path[st] == '.' && path[st + 1] == '.') {
+                        while (ol > 0 && path[ol - 1] != '/')
+                                ol--;
+                        if (ol > 0)
+                                ol--;
+                        continue;
+                }
+                path[ol++] = '/';
+                memmove(path + ol, path + st, cl);
+                ol += cl;
+        }
+        if (ol == 0)
+                path[ol++] = '/';
+        path[ol] = '\0';
+        return ol;
 }

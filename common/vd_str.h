@@ -14,9 +14,14 @@
 /* True if p[0..n) is well-formed UTF-8 (no overlongs, no surrogates). */
 bool vd_utf8_valid(const char *p, size_t n);
 
+/* True if p[0..n) is valid UTF-8 with no control character and none of the
+ * invisible characters that reorder or hide text (C1, bidi overrides and
+ * isolates, U+2028/2029, zero-width and format characters, tags). */
+bool vd_text_clean(const char *p, size_t n);
 /* Append a form of p safe for a terminal: printable ASCII and valid UTF-8 as
  * is; backslash as "\\"; \n \t \r as such; every other control byte and every
- * byte of invalid UTF-8 as "\xNN". Unambiguous: it can be decoded back. */
+ * byte of invalid UTF-8 as "\xNN", and so are the bytes of the invisible
+ * characters vd_text_clean refuses. Unambiguous: it can be decoded back. */
 int vd_escape_display(vd_buf *out, const char *p, size_t n);
 
 /* Append p as the body of a JSON string (without quotes). Invalid UTF-8 bytes
@@ -36,6 +41,11 @@ int vd_time_rfc3339(vd_buf *out, int64_t ns);
 /* Now, in ns since the epoch (CLOCK_REALTIME) and monotonic. */
 int64_t vd_now_ns(void);
 int64_t vd_mono_ns(void);
+
+/* Normalise an absolute path lexically in place: "//" and "." dropped, ".."
+ * removes the previous component and stays at "/" at the root (as the
+ * kernel resolves it inside a chroot). Returns the new length (>= 1). */
+size_t vd_path_normalize(char *path, size_t len);
 
 /* Parse a decimal non-negative integer fully; false on junk or overflow. */
 bool vd_parse_u64(const char *s, uint64_t *ret);

@@ -42,14 +42,7 @@ void vd_rmsg_release(vd_rmsg *m) {
         memset(m, 0, sizeof *m);
 }
 
-static bool clean(const char *p, size_t n) {
-        for (size_t i = 0; i < n; i++) {
-                unsigned char c = (unsigned char)p[i];
-                if (c < 0x20 || c == 0x7f)
-                        return false;
-        }
-        return vd_utf8_valid(p, n);
-}
+static bool clean(const char *p, size_t n) { return vd_text_clean(p, n); }
 
 /* Add a field; a value that is not clean UTF-8 is display-escaped. */
 static int add(vd_rmsg *m, const char *name, const char *v, size_t n) {

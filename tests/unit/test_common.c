@@ -137,3 +137,26 @@ Test(encode, hex_round_trip_and_strict_parsing) {
         cr_assert_not(vd_unhex(" fabff", out, 3), "sscanf would accept a space");
         cr_assert_not(vd_unhex("+fabff", out, 3), "sscanf would accept a sign");
 }
+
+Test(escape, invisible_characters_that_reorder_or_hide_text_are_shown_not_obeyed) {
+        /* U+202E right-to-left override, U+2028 line separator, U+200B zero width space */
+        char *s = esc_display("/tmp/\xe2\x80\xaegnp.exe", 15);
+        cr_assert_str_eq(s, "/tmp/\\xe2\\x80\\xaegnp.exe");
+        free(s);
+        s = esc_display("a\xe2\x80\xa8" "b\xe2\x80\x8b" "c", 9);
+        cr_assert_str_eq(s, "a\\xe2\\x80\\xa8b\\xe2\\x80\\x8bc");
+        free(s);
+        s = esc_json("\xe2\x80\xae" "x\xf3\xa0\x80\x81", 8);
+        cr_assert_str_eq(s, "\\u202ex\\udb40\\udc01", "JSON keeps the code points, escaped");
+        free(s);
+        s = esc_display("\xe2\x82\xac \xe4\xb8\xad", 7);
+        cr_assert_str_eq(s, "\xe2\x82\xac \xe4\xb8\xad", "ordinary non-ASCII text stays readable");
+        free(s);
+        cr_assert(vd_text_clean("caf\xc3\xa9 \xe4\xb8\xad", 9));
+        cr_assert_not(vd_text_clean("\xc2\x9b", 2), "C1");
+        cr_assert_not(vd_text_clean("\xe2\x80\xae", 3), "bidi override");
+        cr_assert_not(vd_text_clean("\xe2\x81\xa6", 3), "bidi isolate");
+        cr_assert_not(vd_text_clean("\xef\xbb\xbf", 3), "BOM / zero width no-break space");
+        cr_assert_not(vd_text_clean("a\nb", 3), "C0");
+        cr_assert_not(vd_text_clean("\xff", 1), "invalid UTF-8");
+}
