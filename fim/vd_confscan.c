@@ -17,6 +17,7 @@ typedef struct cctx {
         const vd_entries *entries;
         vd_scan *scan;
         vd_err *err;
+        bool including; /* expanding an Include/@includedir: sudo reads names with newlines too */
 } cctx;
 
 /* Resolve path (symlinks included) inside the source's tree to a regular
@@ -116,7 +117,8 @@ static int each_match(cctx *c, const char *pattern, file_fn fn, void *ctx) {
                         break;
                 if (e->type != VD_T_REG && e->type != VD_T_LNK)
                         continue;
-                if (memchr(e->path, '\n', e->path_len) || !vd_glob_match(pattern, e->path, e->path_len))
+                if ((!c->including && memchr(e->path, '\n', e->path_len)) ||
+                    !vd_glob_match(pattern, e->path, e->path_len))
                         continue;
                 if (!resolve(es, e->path, e->path_len, real, sizeof real))
                         continue;
@@ -127,12 +129,19 @@ static int each_match(cctx *c, const char *pattern, file_fn fn, void *ctx) {
         return 0;
 }
 
-static int read_source(cctx *c, const char *file, vd_buf *b) {
+/* 0: read; 1: absent or unreadable (said as a warning); 2: over a limit
+ * (said in *limit, for a finding). */
+static int read_source(cctx *c, const char *file, vd_buf *b, vd_err *limit) {
         char real[4096];
         if (!resolve(c->entries, file, strlen(file), real, sizeof real))
                 return 1;
         vd_err e2 = VD_ERR_INIT;
-        if (c->src->ops->read_file(c->src, real, VD_CONF_FILE_MAX, b, &e2) < 0) {
+        int r = c->src->ops->read_file(c->src, real, VD_CONF_FILE_MAX, b, &e2);
+        if (r == VD_E_LIMIT && limit) {
+                *limit = e2;
+                return 2;
+        }
+        if (r < 0) {
                 if (vd_scan_warn(c->scan, file, strlen(file), "configuration not read: %s", e2.msg) < 0)
                         return vd_err_set(c->err, VD_E_NOMEM, "out of memory");
                 return 1;
@@ -150,9 +159,12 @@ static int inc_file(cctx *c, const char *file, void *ctx) {
         inc_ctx *ic = ctx;
         vd_buf b;
         vd_buf_init(&b, VD_CONF_FILE_MAX + 1);
-        int r = read_source(c, file, &b);
+        vd_err limit = VD_ERR_INIT;
+        int r = read_source(c, file, &b, &limit);
         if (r == 0)
                 r = ic->each(file, b.buf ? b.buf : "", b.len, ic->ctx2);
+        else if (r == 2) /* an included file over a limit: the includer is only partly read */
+                r = vd_err_set(c->err, VD_E_LIMIT, "%s", limit.msg);
         vd_buf_release(&b);
         return r < 0 ? r : 0;
 }
@@ -160,7 +172,11 @@ static int inc_file(cctx *c, const char *file, void *ctx) {
 static int include_cb(void *ctx, const char *pattern, vd_conf_each_fn each, void *ctx2, vd_err *err) {
         cctx *c = ctx;
         inc_ctx ic = {each, ctx2};
-        return each_match(c, pattern, inc_file, &ic);
+        bool was = c->including;
+        c->including = true;
+        int r = each_match(c, pattern, inc_file, &ic);
+        c->including = was;
+        return r;
 }
 
 static int keyed(const unsigned char *key, size_t key_len, const char *v, size_t n, char out[72]) {
@@ -280,20 +296,61 @@ static int finish_set(cctx *c, item_run *ir, vd_confset *set) {
         return 0;
 }
 
+/* A configuration file that reached one of our limits was only partly read
+ * (or not at all). A real one rarely does and a hostile guest pads files to
+ * get there, so it is a finding of its own, at least high: a scan that could
+ * not read a sudoers file must not pass --fail-on high. */
+static int limit_finding(cctx *c, item_run *ir, const char *file, const char *why) {
+        if (vd_scan_warn(c->scan, file, strlen(file), "configuration only partly read: %s", why) < 0)
+                return vd_err_set(c->err, VD_E_NOMEM, "out of memory");
+        vd_event ev;
+        memset(&ev, 0, sizeof ev);
+        size_t alloc = 0;
+        int r = push_change(&ev, &alloc, "limits", NULL, 0, why, strlen(why),
+                            "only partly read: settings past the limit are not compared; a file this large is "
+                            "suspicious");
+        if (r == 0) {
+                ev.kind = VD_CH_VIOLATION;
+                ev.path = strdup(file);
+                ev.path_len = strlen(file);
+                ev.ftype = VD_T_REG;
+                ev.severity = ir->it->severity > VD_SEV_HIGH ? ir->it->severity : VD_SEV_HIGH;
+                ev.rule = "config";
+                ev.config = vd_conf_format_name(ir->it->format);
+                r = ev.path ? vd_events_push(ir->violations, &ev) : VD_E_NOMEM;
+        }
+        if (r < 0) {
+                event_free(&ev);
+                return vd_err_set(c->err, VD_E_NOMEM, "out of memory");
+        }
+        return 0;
+}
+
 static int parse_into(cctx *c, item_run *ir, const char *file, vd_settings *s) {
         vd_buf b;
         vd_buf_init(&b, VD_CONF_FILE_MAX + 1);
-        int r = read_source(c, file, &b);
-        if (r == 0) {
+        vd_err limit = VD_ERR_INIT;
+        int r = read_source(c, file, &b, &limit);
+        if (r == 2) {
+                s->partial = true;
+                r = limit_finding(c, ir, file, limit.msg);
+        } else if (r == 0) {
                 vd_err e2 = VD_ERR_INIT;
                 r = vd_conf_parse(ir->it->format, file, b.buf ? b.buf : "", b.len, include_cb, c, s, &e2);
-                if (r < 0) {
-                        /* A hostile file may be too big or include too much:
-                         * say so and keep going with what was parsed. */
-                        r = vd_scan_warn(c->scan, file, strlen(file), "configuration only partly read: %s", e2.msg);
-                        if (r < 0)
-                                r = vd_err_set(c->err, VD_E_NOMEM, "out of memory");
-                }
+                if (r < 0 && r != VD_E_NOMEM) {
+                        /* Too big, too many settings or includes: keep what was
+                         * parsed (the lines detectors need come first). */
+                        s->partial = true;
+                        r = limit_finding(c, ir, file, e2.msg);
+                } else if (r == 0 && s->dropped) {
+                        char why[512];
+                        snprintf(why, sizeof why,
+                                 "%s: more than %d settings: %zu past the limit not kept (uid-0 accounts, key, "
+                                 "grant and cron lines are)",
+                                 file, VD_CONF_MAX_SETTINGS, s->dropped);
+                        r = limit_finding(c, ir, file, why);
+                } else if (r < 0)
+                        r = vd_err_set(c->err, r, "%s", e2.msg);
         }
         vd_buf_release(&b);
         return r < 0 ? r : 0;
@@ -302,11 +359,12 @@ static int parse_into(cctx *c, item_run *ir, const char *file, vd_settings *s) {
 static int item_file(cctx *c, const char *file, void *ctx) {
         item_run *ir = ctx;
         if (++ir->files > ITEM_FILES_MAX) {
-                if (ir->files == ITEM_FILES_MAX + 1 &&
-                    vd_scan_warn(c->scan, file, strlen(file),
-                                 "configuration not read: more than %d files match %s; the rest are not parsed",
-                                 ITEM_FILES_MAX, ir->it->name) < 0)
-                        return vd_err_set(c->err, VD_E_NOMEM, "out of memory");
+                if (ir->files == ITEM_FILES_MAX + 1) {
+                        char why[512];
+                        snprintf(why, sizeof why, "more than %d files match %s; the rest are not parsed",
+                                 ITEM_FILES_MAX, ir->it->name);
+                        return limit_finding(c, ir, file, why);
+                }
                 return 0;
         }
         if (ir->merged)
@@ -376,7 +434,7 @@ static int by_base(const void *a, const void *b) {
 
 int vd_config_collect(vd_source *src, const vd_entries *entries, const vd_policy *p, const unsigned char *key,
                       size_t key_len, vd_confsets *out, vd_events *violations, vd_scan *scan, vd_err *err) {
-        cctx c = {src, entries, scan, err};
+        cctx c = {src, entries, scan, err, false};
         const vd_conf_item *items;
         size_t n = vd_policy_conf_items(p, &items);
         int r = 0;
@@ -420,6 +478,8 @@ int vd_config_collect(vd_source *src, const vd_entries *entries, const vd_policy
                         vd_settings tmp;
                         vd_settings_init(&tmp);
                         r = parse_into(&c, &ir, nl.v[j], &tmp);
+                        if (tmp.partial)
+                                ir.merged->s.partial = true;
                         /* later files override earlier ones, key by key */
                         for (size_t k = 0; r == 0 && k < tmp.n; k++) {
                                 const vd_setting *s = &tmp.v[k];
@@ -478,7 +538,8 @@ static int config_detector(const vd_policy *p, const vd_confset *set, const char
         if (set->format == VD_CF_PASSWD) {
                 size_t kl = strlen(key);
                 bool uid = kl > 4 && strcmp(key + kl - 4, ".uid") == 0;
-                if (uid && n && (!o || strcmp(o->value, n->value) != 0) && (o || strcmp(n->value, "0") == 0))
+                if (uid && n && (!o || strcmp(o->value, n->value) != 0) &&
+                    (o || vd_conf_id_is_zero(n->value, n->value_len)))
                         d = VD_D_UID0; /* a new uid-0 account, or any changed uid */
         } else if (set->format == VD_CF_SUDOERS) {
                 if (n && !o)
@@ -512,6 +573,10 @@ static int diff_set(const vd_policy *p, const vd_confset *o, const vd_confset *n
                 if (c >= 0)
                         j++;
                 if (x && y && x->value_len == y->value_len && memcmp(x->value, y->value, x->value_len) == 0)
+                        continue;
+                /* a partly read file says nothing of the keys it lacks (the
+                 * limits finding says it was partly read) */
+                if (x && !y && ns && ns->partial)
                         continue;
                 char note[4200];
                 const vd_setting *w = y ? y : x;

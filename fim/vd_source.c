@@ -263,7 +263,7 @@ void vd_idmap_free(vd_idmap *m) {
 }
 
 /* Read etc/passwd or etc/group of the source; NULL map if it has none. */
-static int load_idmap(vd_source *src, const char *path, vd_idmap **ret, vd_err *err) {
+static int load_idmap(vd_source *src, const char *path, vd_scan *s, vd_idmap **ret, vd_err *err) {
         vd_buf b;
         vd_buf_init(&b, VD_READ_FILE_MAX);
         vd_err e2 = VD_ERR_INIT;
@@ -274,7 +274,18 @@ static int load_idmap(vd_source *src, const char *path, vd_idmap **ret, vd_err *
                 /* Not a root file system (or no such file): owners stay numeric. */
                 if (r == VD_E_IO)
                         return 0;
-                return vd_err_set(err, r, "%s", e2.msg);
+                if (r == VD_E_NOMEM)
+                        return vd_err_set(err, r, "%s", e2.msg);
+                /* Too large (a guest can pad it): owners stay numeric, and
+                 * everything else is still reported. */
+                const char *why = e2.msg;
+                size_t pl = strlen(path);
+                if (strncmp(why, path, pl) == 0 && why[pl] == ':' && why[pl + 1] == ' ')
+                        why += pl + 2;
+                if (vd_scan_warn(s, path, pl, "%s: owners shown as numbers only (a file this large is suspicious)",
+                                 why) < 0)
+                        return vd_err_set(err, VD_E_NOMEM, "out of memory");
+                return 0;
         }
         r = vd_idmap_parse(b.buf ? b.buf : "", b.len, ret);
         vd_buf_release(&b);
@@ -285,10 +296,10 @@ static int load_idmap(vd_source *src, const char *path, vd_idmap **ret, vd_err *
 
 static int resolve_owners(vd_source *src, vd_scan *s, vd_err *err) {
         vd_idmap *users = NULL, *groups = NULL;
-        int ru = load_idmap(src, "/etc/passwd", &users, err);
+        int ru = load_idmap(src, "/etc/passwd", s, &users, err);
         if (ru < 0)
                 return ru;
-        int rg = load_idmap(src, "/etc/group", &groups, err);
+        int rg = load_idmap(src, "/etc/group", s, &groups, err);
         if (rg < 0) {
                 vd_idmap_free(users);
                 return rg;

@@ -7,6 +7,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/sha.h>
+
+#include "vd_str.h"
+
 static const char *const fmt_names[] = {NULL,     "sshd",   "sysctl", "shell",   "ini",
                                         "passwd", "group",  "shadow", "sudoers", "lines"};
 #define N_FMT (sizeof fmt_names / sizeof fmt_names[0])
@@ -69,7 +73,7 @@ int vd_settings_put(vd_settings *s, const char *key, size_t klen, const char *va
         } else {
                 /* Formats where a later line overrides look every key up;
                  * keep that quadratic walk short against a hostile file. */
-                if (s->n >= VD_CONF_MAX_SETTINGS || (replace && s->n >= VD_CONF_MAX_REPLACED))
+                if (s->n >= VD_CONF_MAX_KEPT || (replace && s->n >= VD_CONF_MAX_REPLACED))
                         return VD_E_LIMIT;
                 if (vd_array_grow(&s->v, &s->alloc, s->n, sizeof *s->v, 16) < 0)
                         return VD_E_NOMEM;
@@ -214,21 +218,59 @@ static int norm_ws(vd_buf *b, const char *p, size_t n) {
                         sp = true;
                         continue;
                 }
-                if (sp && b->len && vd_buf_addc(b, ' ') < 0)
-                        return VD_E_NOMEM;
+                int r = sp && b->len ? vd_buf_addc(b, ' ') : 0;
                 sp = false;
-                if (vd_buf_addc(b, p[i]) < 0)
-                        return VD_E_NOMEM;
+                if (r == 0)
+                        r = vd_buf_addc(b, p[i]);
+                if (r < 0)
+                        return r; /* VD_E_LIMIT when b is capped */
         }
         return 0;
 }
 
+/* A key for a normalised line: the line itself, or, when longer than a key
+ * may be, its first bytes and the SHA-256 of all of it, so that two long
+ * lines that share a beginning stay two keys (a long line must neither stop
+ * the parse nor hide the line after it). */
+static int line_key(vd_buf *key, const char *p, size_t n) {
+        vd_buf_reset(key);
+        vd_buf full;
+        vd_buf_init(&full, VD_CONF_FILE_MAX);
+        int r = norm_ws(&full, p, n);
+        if (r == 0 && full.len <= VD_CONF_KEY_MAX)
+                r = vd_buf_add(key, full.buf ? full.buf : "", full.len);
+        else if (r == 0) {
+                unsigned char md[SHA256_DIGEST_LENGTH];
+                char hex[2 * SHA256_DIGEST_LENGTH + 1];
+                SHA256((const unsigned char *)full.buf, full.len, md);
+                vd_hex_to(hex, md, sizeof md);
+                size_t keep = VD_CONF_KEY_MAX - 128;
+                /* do not cut a UTF-8 sequence in two */
+                while (keep > 0 && ((unsigned char)full.buf[keep] & 0xC0) == 0x80)
+                        keep--;
+                r = vd_buf_add(key, full.buf, keep);
+                if (r == 0)
+                        r = vd_buf_addf(key, " ...[%zu bytes, sha256 %s]", full.len, hex);
+        }
+        vd_buf_release(&full);
+        return r;
+}
+
+/* important: a detector needs this setting (a uid-0 account, a key or
+ * grant line); past VD_CONF_MAX_SETTINGS only such settings are kept. */
 static int put(pctx *c, const char *k, size_t kl, const char *v, size_t vl, uint32_t line, bool replace,
-               bool icase) {
+               bool icase, bool important) {
+        if (!replace && c->out->n >= VD_CONF_MAX_SETTINGS && !important) {
+                c->out->dropped++;
+                c->out->partial = true;
+                return 0;
+        }
         int r = vd_settings_put(c->out, k, kl, v, vl, c->file, line, replace, icase);
-        if (r == VD_E_LIMIT)
+        if (r == VD_E_LIMIT) {
+                c->out->partial = true;
                 return vd_err_set(c->err, VD_E_LIMIT, "%s: more than %d settings", c->file,
-                                  replace ? VD_CONF_MAX_REPLACED : VD_CONF_MAX_SETTINGS);
+                                  replace ? VD_CONF_MAX_REPLACED : VD_CONF_MAX_KEPT);
+        }
         if (r < 0)
                 return vd_err_set(c->err, VD_E_NOMEM, "out of memory");
         return 0;
@@ -281,6 +323,9 @@ static int do_include(pctx *c, const char *pat, size_t pl, const char *base_dir,
                 vd_buf_release(&p);
                 return vd_err_set(c->err, VD_E_LIMIT, "%s:%u: include path too long", c->file, line);
         }
+        /* sshd and sudo open "/etc/ssh/../../var/tmp/x.conf" as the kernel
+         * resolves it: inside the guest's root, ".." at the root stays there. */
+        p.len = vd_path_normalize(p.buf, p.len);
         r = c->include(c->include_ctx, p.buf, include_each, c, c->err);
         vd_buf_release(&p);
         return r;
@@ -318,11 +363,18 @@ static int sshd_line(pctx *c, const char *p, size_t n, uint32_t line) {
                 free(c->match);
                 c->match = NULL;
                 if (vl && !(vl == 3 && strncasecmp(v, "all", 3) == 0)) {
-                        vd_buf m;
-                        vd_buf_init(&m, VD_CONF_KEY_MAX);
-                        if (vd_buf_adds(&m, "Match ") < 0 || norm_ws(&m, v, vl) < 0) {
+                        vd_buf m, crit;
+                        vd_buf_init(&m, VD_CONF_KEY_MAX + 16);
+                        vd_buf_init(&crit, VD_CONF_KEY_MAX);
+                        int mr = line_key(&crit, v, vl);
+                        if (mr == 0)
+                                mr = vd_buf_adds(&m, "Match ");
+                        if (mr == 0)
+                                mr = vd_buf_add(&m, crit.buf ? crit.buf : "", crit.len);
+                        vd_buf_release(&crit);
+                        if (mr < 0) {
                                 vd_buf_release(&m);
-                                return vd_err_set(c->err, VD_E_LIMIT, "%s:%u: Match line too long", c->file, line);
+                                return vd_err_set(c->err, VD_E_NOMEM, "out of memory");
                         }
                         c->match = vd_buf_detach(&m, NULL);
                 }
@@ -361,13 +413,13 @@ static int sshd_line(pctx *c, const char *p, size_t n, uint32_t line) {
                         vd_buf_init(&nv, VD_CONF_VALUE_MAX);
                         if (vd_buf_add(&nv, s->value, s->value_len) == 0 && vd_buf_adds(&nv, ", ") == 0 &&
                             vd_buf_add(&nv, v, vl) == 0)
-                                r = put(c, k.buf, k.len, nv.buf, nv.len, s->line, true, true);
+                                r = put(c, k.buf, k.len, nv.buf, nv.len, s->line, true, true, true);
                         vd_buf_release(&nv);
                         vd_buf_release(&k);
                         return r;
                 }
         }
-        r = put(c, k.buf, k.len, v, vl, line, false, true);
+        r = put(c, k.buf, k.len, v, vl, line, false, true, true);
         vd_buf_release(&k);
         return r;
 }
@@ -387,7 +439,7 @@ static int sysctl_line(pctx *c, const char *p, size_t n, uint32_t line) {
                 return 0;
         for (size_t i = 0; i < kl; i++)
                 key[i] = k[i] == '/' ? '.' : k[i];
-        return put(c, key, kl, v, vl, line, true, false);
+        return put(c, key, kl, v, vl, line, true, false, false);
 }
 
 /* Strip one level of shell quoting: 'x', "x" (with \" \\ \$ \`), bare words. */
@@ -449,7 +501,7 @@ static int shell_line(pctx *c, const char *p, size_t n, uint32_t line) {
                 const char *bv = b.buf ? b.buf : "";
                 size_t bl = b.len;
                 trim(&bv, &bl);
-                r = put(c, p, kl, bv, bl, line, true, false);
+                r = put(c, p, kl, bv, bl, line, true, false, false);
         }
         vd_buf_release(&b);
         return r < 0 ? r : 0;
@@ -488,7 +540,7 @@ static int ini_line(pctx *c, const char *p, size_t n, uint32_t line) {
                 return 0;
         }
         if (!r)
-                r = put(c, key.buf, key.len, v, vl, line, true, false);
+                r = put(c, key.buf, key.len, v, vl, line, true, false, false);
         vd_buf_release(&key);
         return r;
 }
@@ -516,12 +568,12 @@ static bool name_ok(const char *s, size_t n) {
 }
 
 static int put_field(pctx *c, const char *name, size_t nl, const char *what, const char *v, size_t vl,
-                     uint32_t line) {
+                     uint32_t line, bool important) {
         char key[VD_CONF_KEY_MAX];
         int kl = snprintf(key, sizeof key, "%.*s.%s", (int)nl, name, what);
         if (kl < 0 || (size_t)kl >= sizeof key)
                 return 0;
-        return put(c, key, (size_t)kl, v, vl, line, false, false);
+        return put(c, key, (size_t)kl, v, vl, line, false, false, important);
 }
 
 /* What a password field says, never the hash itself. */
@@ -546,26 +598,28 @@ static int colon_line(pctx *c, const char *p, size_t n, uint32_t line) {
                 if (k < 7)
                         return 0;
                 const char *st = pw_state(f[1], fl[1], true);
-                r = put_field(c, f[0], fl[0], "uid", f[2], fl[2], line);
+                bool root = vd_conf_id_is_zero(f[2], fl[2]); /* the uid0 detector's lines */
+                r = put_field(c, f[0], fl[0], "uid", f[2], fl[2], line, root);
                 if (!r)
-                        r = put_field(c, f[0], fl[0], "gid", f[3], fl[3], line);
+                        r = put_field(c, f[0], fl[0], "gid", f[3], fl[3], line, root);
                 if (!r)
-                        r = put_field(c, f[0], fl[0], "home", f[5], fl[5], line);
+                        r = put_field(c, f[0], fl[0], "home", f[5], fl[5], line, root);
                 if (!r)
-                        r = put_field(c, f[0], fl[0], "shell", f[6], fl[6], line);
+                        r = put_field(c, f[0], fl[0], "shell", f[6], fl[6], line, root);
                 if (!r && st)
-                        r = put_field(c, f[0], fl[0], "password", st, strlen(st), line);
+                        r = put_field(c, f[0], fl[0], "password", st, strlen(st), line, root);
         } else if (c->format == VD_CF_GROUP) {
                 if (k < 4)
                         return 0;
-                r = put_field(c, f[0], fl[0], "gid", f[2], fl[2], line);
+                bool root = vd_conf_id_is_zero(f[2], fl[2]);
+                r = put_field(c, f[0], fl[0], "gid", f[2], fl[2], line, root);
                 if (!r)
-                        r = put_field(c, f[0], fl[0], "members", f[3], fl[3], line);
+                        r = put_field(c, f[0], fl[0], "members", f[3], fl[3], line, root);
         } else {
                 if (k < 2)
                         return 0;
                 const char *st = pw_state(f[1], fl[1], false);
-                r = put_field(c, f[0], fl[0], "password", st, strlen(st), line);
+                r = put_field(c, f[0], fl[0], "password", st, strlen(st), line, false);
         }
         return r;
 }
@@ -604,17 +658,33 @@ static int sudoers_line(pctx *c, const char *p, size_t n, uint32_t line) {
         return lines_line(c, p, n, line);
 }
 
-/* One key per line, whitespace normalised; a line longer than a key may be
- * is recorded by its first VD_CONF_KEY_MAX bytes. */
+/* One key per line, whitespace normalised (see line_key for long lines).
+ * Every line is one a detector may need (a key, a grant, a cron job). */
 static int lines_line(pctx *c, const char *p, size_t n, uint32_t line) {
         vd_buf k;
-        vd_buf_init(&k, VD_CONF_KEY_MAX);
-        int r = norm_ws(&k, p, n);
-        r = r == VD_E_LIMIT ? 0 : r;
-        if (r == 0 && k.len)
-                r = put(c, k.buf, k.len, "present", 7, line, false, false);
+        vd_buf_init(&k, VD_CONF_KEY_MAX + 128);
+        int r = line_key(&k, p, n);
+        if (r < 0)
+                r = vd_err_set(c->err, VD_E_NOMEM, "out of memory");
+        else if (k.len)
+                r = put(c, k.buf, k.len, "present", 7, line, false, false, true);
         vd_buf_release(&k);
         return r;
+}
+
+bool vd_conf_id_is_zero(const char *p, size_t n) {
+        /* as strtoul reads a passwd field: leading blanks and '+' allowed */
+        size_t i = 0;
+        while (i < n && (p[i] == ' ' || p[i] == '\t'))
+                i++;
+        if (i < n && p[i] == '+')
+                i++;
+        if (i == n)
+                return false;
+        for (; i < n; i++)
+                if (p[i] != '0')
+                        return false;
+        return true;
 }
 
 static int parse_text(pctx *c, const char *text, size_t len) {

@@ -3,7 +3,11 @@
  *
  * Every parser takes untrusted bytes (the guest wrote them) and yields a list
  * of settings: key, value, and where it came from (file:line). Keys and values
- * are bounded; a file with more settings than VD_CONF_MAX_SETTINGS is refused.
+ * are bounded. Past VD_CONF_MAX_SETTINGS only the settings a detector needs
+ * are kept (uid-0 accounts, every line of the line formats, sshd and sudoers),
+ * up to VD_CONF_MAX_KEPT; the settings say they are partial, and callers
+ * report that as a finding: padding a file to reach a limit never hides the
+ * line that matters.
  * Parsers never store a password hash: colon files record only whether a
  * password is set, empty or locked.
  */
@@ -17,12 +21,13 @@
 #include "vd_buf.h"
 #include "vd_err.h"
 
-#define VD_CONF_MAX_SETTINGS 20000 /* passwd of a big host, long crontabs */
+#define VD_CONF_MAX_SETTINGS 20000 /* passwd of a big host, long crontabs; then only what detectors need */
+#define VD_CONF_MAX_KEPT 200000    /* settings a detector needs, kept past VD_CONF_MAX_SETTINGS */
 #define VD_CONF_MAX_REPLACED 4096  /* sysctl, shell, ini: later lines override earlier ones */
 #define VD_CONF_KEY_MAX 1024
 #define VD_CONF_VALUE_MAX 8192
 #define VD_CONF_FILE_MAX ((size_t)4 << 20)
-#define VD_CONF_INCLUDE_DEPTH 8
+#define VD_CONF_INCLUDE_DEPTH 16 /* sshd's own limit (READCONF_MAX_DEPTH) */
 #define VD_CONF_INCLUDE_FILES 256
 
 enum vd_conf_format {
@@ -38,6 +43,8 @@ enum vd_conf_format {
 };
 
 const char *vd_conf_format_name(int f);
+/* A uid/gid field that reads as 0 (as strtoul reads it: "0", "00", "+0"). */
+bool vd_conf_id_is_zero(const char *p, size_t n);
 int vd_conf_format_from_name(const char *s); /* 0 if unknown */
 const char *vd_conf_format_names(void);
 
@@ -54,6 +61,8 @@ typedef struct vd_setting {
 typedef struct vd_settings {
         vd_setting *v;
         size_t n, alloc;
+        size_t dropped; /* settings past VD_CONF_MAX_SETTINGS not kept (no detector needs them) */
+        bool partial;   /* not every setting of the file is here: absent keys mean nothing */
 } vd_settings;
 
 void vd_settings_init(vd_settings *s);

@@ -1373,10 +1373,46 @@ static int top_pass(ld *l, const yaml_node_t *root, bool first) {
         return 0;
 }
 
+/* A policy is a few levels deep. libyaml's document loader is not linear
+ * in the nesting of flow collections (a 200 KB "[[[[..." took 44 s), so
+ * the events are read once first and anything deeper is refused before a
+ * document is built. */
+#define POLICY_DEPTH_MAX 64
+
+static int check_depth(const char *file, const char *text, size_t len, vd_err *err) {
+        yaml_parser_t parser;
+        if (!yaml_parser_initialize(&parser))
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+        int depth = 0, r = 0;
+        for (;;) {
+                yaml_event_t ev;
+                if (!yaml_parser_parse(&parser, &ev))
+                        break; /* the loader says what is wrong, with its position */
+                yaml_event_type_t t = ev.type;
+                if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) {
+                        if (++depth > POLICY_DEPTH_MAX)
+                                r = vd_err_set(err, VD_E_INPUT,
+                                               "%s:%zu:%zu: nested deeper than %d levels (a policy needs a few)",
+                                               file, ev.start_mark.line + 1, ev.start_mark.column + 1,
+                                               POLICY_DEPTH_MAX);
+                } else if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT)
+                        depth--;
+                yaml_event_delete(&ev);
+                if (r < 0 || t == YAML_STREAM_END_EVENT)
+                        break;
+        }
+        yaml_parser_delete(&parser);
+        return r;
+}
+
 int vd_policy_parse(const char *file, const char *text, size_t len, vd_policy **ret, vd_err *err) {
         *ret = NULL;
         if (len > POLICY_FILE_MAX)
                 return vd_err_set(err, VD_E_INPUT, "%s: larger than %zu bytes", file, POLICY_FILE_MAX);
+        int dr = check_depth(file, text, len, err);
+        if (dr < 0)
+                return dr;
         yaml_parser_t parser;
         if (!yaml_parser_initialize(&parser))
                 return vd_err_set(err, VD_E_NOMEM, "out of memory");

@@ -318,3 +318,111 @@ Test(policy_cli, a_guest_with_too_many_matching_files_is_read_up_to_a_bound_and_
         cr_assert_eq(th_lines_with(r.out, "\"detector\":\"authorized-keys\"", "\"config\":\"lines\"", NULL), 999);
         th_run_free(&r);
 }
+
+/* Padding crafted to reach a limit, and paths sshd and sudo follow, must not
+ * hide what a detector looks for; a limit reached is a finding of its own. */
+Test(policy_cli, padding_and_odd_includes_do_not_blind_the_detectors) {
+        benign(clone_);
+        /* authorized_keys: a line over 1 KiB, the admin key, a new key */
+        char *longline = malloc(1200);
+        memset(longline, 'A', 1100);
+        memcpy(longline, "ssh-rsa ", 8);
+        longline[1100] = '\0';
+        char *ak;
+        cr_assert(asprintf(&ak, "%s\nssh-ed25519 AAAAC3admin admin@corp\nssh-rsa AAAAB3evil x\n", longline) > 0);
+        th_write(clone_, "root/.ssh/authorized_keys", ak);
+        /* passwd: 5,000 padding users, then a second root */
+        size_t cap = 5200 * 64, off = 0;
+        char *pw = malloc(cap);
+        off += (size_t)snprintf(pw + off, cap - off,
+                                "root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/bash\n");
+        for (int i = 0; i < 5000; i++)
+                off += (size_t)snprintf(pw + off, cap - off, "pad%d:x:%d:%d::/nonexistent:/usr/sbin/nologin\n", i,
+                                        2000 + i, 2000 + i);
+        off += (size_t)snprintf(pw + off, cap - off, "evil:x:00:0::/root:/bin/bash\n");
+        th_write(clone_, "etc/passwd", pw);
+        /* sshd_config: a relative Include that climbs out of /etc/ssh, and
+         * nine nested Includes (sshd follows sixteen) */
+        th_write(clone_, "etc/ssh/sshd_config",
+                 "Include ../../var/tmp/x.conf\nInclude /etc/ssh/sshd_config.d/*.conf\nPermitRootLogin no\n"
+                 "PasswordAuthentication no\nX11Forwarding no\n");
+        th_write(clone_, "var/tmp/x.conf", "PermitRootLogin yes\n");
+        for (int i = 1; i <= 9; i++) {
+                char rel[64], text[128];
+                snprintf(rel, sizeof rel, "etc/ssh/n%d", i);
+                if (i < 9)
+                        snprintf(text, sizeof text, "Include /etc/ssh/n%d\n", i + 1);
+                else
+                        snprintf(text, sizeof text, "X11Forwarding yes\n");
+                th_write(clone_, rel, text);
+        }
+        th_write(clone_, "etc/ssh/sshd_config.d/00.conf", "Include /etc/ssh/n1\n");
+        /* sudoers: @includedir through "..", and a sudoers.d name with a newline */
+        th_write(clone_, "etc/sudoers", "root ALL=(ALL:ALL) ALL\n@includedir /etc/sudoers.d\n"
+                                        "@includedir ../../../opt/x\n");
+        th_write(clone_, "opt/x/grant", "mallory ALL=(ALL) NOPASSWD: ALL\n");
+        th_write(clone_, "etc/sudoers.d/a\nb", "trudy ALL=(ALL) NOPASSWD: ALL\n");
+
+        th_run r = th_vmdrift("scan" A "--baseline" A "%s" A "--dir" A "%s" A "--policy" A POLICY A "--ignore" A
+                              "ctime,inode" A "--fail-on" A "high" A "--report" A "json",
+                              vdb, clone_);
+        cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+        const char *o = r.out;
+        cr_assert_eq(th_lines_with(o, "\"path\":\"/root/.ssh/authorized_keys\"", "\"detector\":\"authorized-keys\"",
+                                   "\"ssh-rsa AAAAB3evil x\":{\"old\":null,\"new\":\"present\"", NULL),
+                     1, "%s", o);
+        cr_assert_eq(th_lines_with(o, "\"ssh-ed25519 AAAAC3admin admin@corp\":", NULL), 0,
+                     "the admin key is unchanged, not '(not set)': %s", o);
+        cr_assert_eq(th_lines_with(o, "\"path\":\"/etc/passwd\"", "\"detector\":\"uid0\"",
+                                   "\"evil.uid\":{\"old\":null,\"new\":\"00\"", "\"severity\":\"critical\"", NULL),
+                     1, "%s", o);
+        cr_assert_eq(th_lines_with(o, "\"path\":\"/etc/passwd\"", "\"change\":\"violation\"", "\"limits\"",
+                                   "\"severity\":\"high\"", "more than 20000 settings", NULL),
+                     1, "the padding itself is a finding: %s", o);
+        cr_assert_eq(th_lines_with(o, "\"alice.", "\"new\":null", NULL), 0, "no existing account shown as gone: %s", o);
+        cr_assert_eq(th_lines_with(o, "\"path\":\"/etc/ssh/sshd_config\"",
+                                   "\"PermitRootLogin\":{\"old\":\"no\",\"new\":\"yes\"", "/var/tmp/x.conf:1", NULL),
+                     1, "%s", o);
+        cr_assert_eq(th_lines_with(o, "\"path\":\"/etc/ssh/sshd_config\"",
+                                   "\"X11Forwarding\":{\"old\":\"no\",\"new\":\"yes\"", "/etc/ssh/n9:1", NULL),
+                     1, "%s", o);
+        cr_assert_eq(th_lines_with(o, "\"path\":\"/etc/sudoers\"", "\"detector\":\"sudo\"",
+                                   "\"mallory ALL=(ALL) NOPASSWD: ALL\":{\"old\":null,\"new\":\"present\"", NULL),
+                     1, "%s", o);
+        cr_assert_eq(th_lines_with(o, "\"path\":\"/etc/sudoers\"", "\"detector\":\"sudo\"",
+                                   "\"trudy ALL=(ALL) NOPASSWD: ALL\":{\"old\":null,\"new\":\"present\"", NULL),
+                     1, "%s", o);
+        th_run_free(&r);
+        free(pw);
+        free(ak);
+        free(longline);
+}
+
+/* A file over the size bound cannot be read at all: that is a high finding,
+ * and the rest of the scan still reports (numeric owners for a huge passwd). */
+Test(policy_cli, an_oversized_passwd_is_a_finding_and_everything_else_is_still_reported) {
+        benign(clone_);
+        FILE *f = fopen(th_path(clone_, "etc/passwd"), "w");
+        cr_assert_not_null(f);
+        fputs("root:x:0:0:root:/root:/bin/bash\n", f);
+        for (int i = 0; i < 17 * 1024; i++) {
+                char pad[1024];
+                memset(pad, '#', sizeof pad - 1);
+                pad[sizeof pad - 1] = '\n';
+                fwrite(pad, 1, sizeof pad, f);
+        }
+        fclose(f);
+        th_write(clone_, "usr/bin/tool", "#!/bin/sh\necho replaced\n");
+        th_run r = th_vmdrift("scan" A "--baseline" A "%s" A "--dir" A "%s" A "--policy" A POLICY A "--ignore" A
+                              "ctime,inode" A "--fail-on" A "high" A "--report" A "json",
+                              vdb, clone_);
+        cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+        cr_assert_eq(th_lines_with(r.out, "\"event\":\"warning\"", "owners shown as numbers only", NULL), 1, "%s",
+                     r.out);
+        cr_assert_eq(th_lines_with(r.out, "\"path\":\"/etc/passwd\"", "\"change\":\"violation\"", "\"limits\"",
+                                   "\"severity\":\"high\"", NULL),
+                     1, "%s", r.out);
+        cr_assert_eq(th_lines_with(r.out, "\"path\":\"/usr/bin/tool\"", "\"change\":\"changed\"", NULL), 1, "%s",
+                     r.out);
+        th_run_free(&r);
+}

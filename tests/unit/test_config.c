@@ -190,7 +190,9 @@ static void too_many(int fmt, size_t limit) {
 }
 
 Test(config, too_many_settings_is_an_error_that_keeps_what_was_read) {
-        too_many(VD_CF_LINES, VD_CONF_MAX_SETTINGS);
+        /* every line of a line format is one a detector may need: kept up to
+         * the hard bound */
+        too_many(VD_CF_LINES, VD_CONF_MAX_KEPT);
         /* overriding formats look each key up: a lower bound keeps that cheap */
         too_many(VD_CF_SYSCTL, VD_CONF_MAX_REPLACED);
         too_many(VD_CF_SHELL, VD_CONF_MAX_REPLACED);
@@ -223,4 +225,75 @@ Test(config, repeated_lines_in_a_huge_file_leave_one_setting_each) {
         cr_assert_eq(vd_settings_find(&s, "line 10")->line, 11, "the first appearance is kept");
         vd_settings_release(&s);
         free(t);
+}
+
+Test(config, a_long_line_is_kept_under_a_unique_key_and_the_lines_after_it_too) {
+        char *t = malloc(8192);
+        memset(t, 'A', 3000);
+        memcpy(t, "ssh-rsa ", 8);
+        strcpy(t + 3000, " one\n");
+        size_t n = strlen(t);
+        memcpy(t + n, t, n); /* the same 3000 bytes, another ending */
+        strcpy(t + 2 * n - 5, " two\nssh-ed25519 AAAAC3admin admin@corp\n");
+        vd_settings s = parse(VD_CF_LINES, t);
+        cr_assert_eq(s.n, 3, "two long lines that share 3000 bytes stay two keys");
+        cr_assert_not_null(vd_settings_find(&s, "ssh-ed25519 AAAAC3admin admin@corp"));
+        for (size_t i = 0; i < s.n; i++)
+                cr_assert_leq(strlen(s.v[i].key), VD_CONF_KEY_MAX + 128);
+        vd_settings_release(&s);
+        free(t);
+}
+
+Test(config, past_the_settings_limit_uid0_accounts_are_still_kept) {
+        size_t cap = 30000 * 48, off = 0;
+        char *t = malloc(cap);
+        for (int i = 0; i < 30000; i++)
+                off += (size_t)snprintf(t + off, cap - off, "u%d:x:%d:%d::/:/bin/sh\n", i, 1000 + i, 1000 + i);
+        off += (size_t)snprintf(t + off, cap - off, "evil:x:+0:0::/root:/bin/bash\n");
+        vd_settings s;
+        vd_settings_init(&s);
+        vd_err e = VD_ERR_INIT;
+        cr_assert_eq(vd_conf_parse(VD_CF_PASSWD, "/etc/passwd", t, off, NULL, NULL, &s, &e), 0, "%s", e.msg);
+        cr_assert(s.partial);
+        cr_assert_gt(s.dropped, 0);
+        vd_settings_sort(&s);
+        cr_assert_str_eq(vd_settings_find(&s, "evil.uid")->value, "+0");
+        cr_assert_not_null(vd_settings_find(&s, "evil.shell"));
+        cr_assert_not_null(vd_settings_find(&s, "u0.uid"), "what fits is kept");
+        cr_assert_null(vd_settings_find(&s, "u29999.uid"), "what does not fit and matters to no detector is not");
+        vd_settings_release(&s);
+        free(t);
+}
+
+Test(config, ids_that_read_as_zero) {
+        cr_assert(vd_conf_id_is_zero("0", 1));
+        cr_assert(vd_conf_id_is_zero("000", 3));
+        cr_assert(vd_conf_id_is_zero("+0", 2));
+        cr_assert(vd_conf_id_is_zero(" 0", 2));
+        cr_assert_not(vd_conf_id_is_zero("", 0));
+        cr_assert_not(vd_conf_id_is_zero("+", 1));
+        cr_assert_not(vd_conf_id_is_zero("01", 2));
+        cr_assert_not(vd_conf_id_is_zero("0x0", 3));
+}
+
+static int record_pattern(void *ctx, const char *pattern, vd_conf_each_fn each, void *ctx2, vd_err *err) {
+        snprintf(ctx, 256, "%s", pattern);
+        return 0;
+}
+
+Test(config, include_paths_are_resolved_inside_the_guest_root) {
+        char got[256] = "";
+        vd_settings s;
+        vd_settings_init(&s);
+        vd_err e = VD_ERR_INIT;
+        const char *t = "Include ../../var/tmp/x.conf\n";
+        cr_assert_eq(vd_conf_parse(VD_CF_SSHD, "/etc/ssh/sshd_config", t, strlen(t), record_pattern, got, &s, &e), 0);
+        cr_assert_str_eq(got, "/var/tmp/x.conf");
+        t = "Include ../../../../../../etc/./ssh//y.conf\n";
+        cr_assert_eq(vd_conf_parse(VD_CF_SSHD, "/etc/ssh/sshd_config", t, strlen(t), record_pattern, got, &s, &e), 0);
+        cr_assert_str_eq(got, "/etc/ssh/y.conf", "'..' at the root stays at the root");
+        t = "@includedir /etc/../opt/x\n";
+        cr_assert_eq(vd_conf_parse(VD_CF_SUDOERS, "/etc/sudoers", t, strlen(t), record_pattern, got, &s, &e), 0);
+        cr_assert_str_eq(got, "/opt/x/*");
+        vd_settings_release(&s);
 }

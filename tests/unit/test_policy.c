@@ -1,5 +1,6 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vd_policy.h"
@@ -315,4 +316,19 @@ Test(policy_yaml, rules_an_earlier_rule_hides_are_named) {
                 vd_buf_release(&b);
                 vd_policy_free(p);
         }
+}
+
+Test(policy, deep_nesting_is_refused_quickly_with_its_position) {
+        size_t n = 100000;
+        char *t = malloc(2 * n + 32);
+        size_t off = (size_t)sprintf(t, "rules: ");
+        memset(t + off, '[', n);
+        memset(t + off + n, ']', n);
+        t[off + 2 * n] = '\n';
+        vd_policy *p = NULL;
+        vd_err e = VD_ERR_INIT;
+        cr_assert_eq(vd_policy_parse("deep.yaml", t, off + 2 * n + 1, &p, &e), VD_E_INPUT);
+        cr_assert(strstr(e.msg, "deep.yaml:1:71: nested deeper than 64 levels"), "%s", e.msg);
+        cr_assert_null(p);
+        free(t);
 }
