@@ -1072,15 +1072,118 @@ static int load_history(sqlite3 *db, vd_baseline *b, const char *path, vd_err *e
         return r;
 }
 
+/* What a baseline may hold: these tables (and SQLite's own indexes for
+ * their keys), nothing else. A view or a trigger in a file we only read
+ * would run code of the file's author before the signature is checked (a
+ * recursive view in place of "entries" ran forever). */
+static const struct {
+        const char *table;
+        const char *columns; /* "name:class" ... ; class: integer, text, blob; '?' allows NULL */
+} allowed[] = {
+        {"meta", "key:text value:text"},
+        {"entries", "path:blob type:integer status:integer status_errno:integer mode:integer uid:integer "
+                    "gid:integer uname:blob? gname:blob? size:integer mtime_ns:integer ctime_ns:integer "
+                    "ino:integer nlink:integer rdev:integer target:blob? xattrs:blob? hash_algo:integer hash:blob?"},
+        {"facts", "key:text value:text"},
+        {"packages", "name:text arch:text version:text release:text epoch:integer"},
+        {"history", "seq:integer time_ns:integer user:text host:text reason:text signer:text prev_digest:text "
+                    "paths:text n_changes:integer"},
+        {"lineage", "key:text value:text"},
+        {"removed", "path:blob"},
+        {"config", "path:blob format:text key:blob value:blob file:blob line:integer secret:integer"},
+};
+
+static int check_schema(sqlite3 *db, const char *path, vd_err *err) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(db, "SELECT type, name, tbl_name FROM sqlite_master", -1, &st, NULL) != SQLITE_OK)
+                return bad(err, path, "damaged: %s", sqlite3_errmsg(db));
+        int rc, r = 0;
+        unsigned present = 0;
+        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                const char *type = (const char *)sqlite3_column_text(st, 0);
+                const char *name = (const char *)sqlite3_column_text(st, 1);
+                if (!type || !name) {
+                        r = bad(err, path, "damaged schema");
+                        break;
+                }
+                if (strcmp(type, "index") == 0 && strncmp(name, "sqlite_autoindex_", 17) == 0)
+                        continue;
+                size_t i = 0;
+                while (i < sizeof allowed / sizeof *allowed && strcmp(allowed[i].table, name) != 0)
+                        i++;
+                if (strcmp(type, "table") != 0 || i == sizeof allowed / sizeof *allowed)
+                        r = bad(err, path, "holds a %s '%.64s' that no vmdrift baseline has: modified, refused before "
+                                           "reading it",
+                                type, name);
+                else
+                        present |= 1u << i;
+        }
+        if (r == 0 && rc != SQLITE_DONE)
+                r = bad(err, path, "damaged: %s", sqlite3_errmsg(db));
+        sqlite3_finalize(st);
+        /* Every value of the kind the writer stores: an INTEGER column
+         * edited to the text "3x" would otherwise read as 3 and verify. */
+        for (size_t i = 0; r == 0 && i < sizeof allowed / sizeof *allowed; i++) {
+                if (!(present & (1u << i)))
+                        continue;
+                char cols[512], sql[2048];
+                snprintf(cols, sizeof cols, "%s", allowed[i].columns);
+                size_t ol = (size_t)snprintf(sql, sizeof sql, "SELECT 0");
+                char *save = NULL;
+                const char *names[24];
+                size_t n = 0;
+                for (char *tok = strtok_r(cols, " ", &save); tok && n < 24; tok = strtok_r(NULL, " ", &save)) {
+                        char *colon = strchr(tok, ':');
+                        *colon = '\0';
+                        const char *cls = colon + 1;
+                        size_t cl = strlen(cls);
+                        bool null_ok = cls[cl - 1] == '?';
+                        ol += (size_t)snprintf(sql + ol, sizeof sql - ol, ", sum(typeof(%s) NOT IN ('%.*s'%s))", tok,
+                                               (int)(null_ok ? cl - 1 : cl), cls, null_ok ? ",'null'" : "");
+                        names[n++] = tok;
+                }
+                snprintf(sql + ol, sizeof sql - ol, " FROM %s", allowed[i].table);
+                if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+                        r = bad(err, path, "table '%s' is not as vmdrift writes it: %s", allowed[i].table,
+                                sqlite3_errmsg(db));
+                        break;
+                }
+                if (sqlite3_step(st) != SQLITE_ROW)
+                        r = bad(err, path, "damaged: %s", sqlite3_errmsg(db));
+                for (size_t k = 0; r == 0 && k < n; k++)
+                        if (sqlite3_column_int64(st, (int)k + 1) != 0)
+                                r = bad(err, path,
+                                        "column %s.%s holds values of another kind than vmdrift writes: modified",
+                                        allowed[i].table, names[k]);
+                sqlite3_finalize(st);
+        }
+        return r;
+}
+
+/* A bound on the work SQLite may do for us, whatever the file says. */
+static int progress_budget(void *ctx) {
+        uint64_t *left = ctx;
+        if (*left == 0)
+                return 1;
+        (*left)--;
+        return 0;
+}
+
 int vd_baseline_load(const char *path, vd_baseline **ret, vd_err *err) {
         vd_baseline *b = NULL;
         sqlite3 *db = NULL;
         int r = 0;
         char stored[65];
 
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        /* O_NONBLOCK: a FIFO given as the baseline must not hang us */
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
         if (fd < 0)
                 return vd_err_errno(err, VD_E_BASELINE, errno, "cannot open baseline '%s'", path);
+        struct stat fst;
+        if (fstat(fd, &fst) < 0 || !S_ISREG(fst.st_mode)) {
+                close(fd);
+                return bad(err, path, "not a regular file");
+        }
         char head[16] = {0};
         ssize_t hn = read(fd, head, sizeof head);
         close(fd);
@@ -1117,6 +1220,11 @@ int vd_baseline_load(const char *path, vd_baseline **ret, vd_err *err) {
                 r = bad(err, path, "has no schema version: damaged or not a baseline");
                 goto out;
         }
+        /* every 1000 VM instructions; generous for any real file of this size */
+        uint64_t budget = 100000 + (uint64_t)fst.st_size / 4;
+        sqlite3_progress_handler(db, 1000, progress_budget, &budget);
+        if ((r = check_schema(db, path, err)) < 0)
+                goto out;
         b->schema = ver;
         if ((r = load_meta(db, b, path, stored, err)) < 0)
                 goto out;

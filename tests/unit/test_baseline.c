@@ -227,3 +227,48 @@ Test(baseline, hostile_rows_are_refused_not_trusted) {
         cr_assert_eq(vd_baseline_load(p, &b, &err), VD_E_BASELINE);
         free(p);
 }
+
+/* The loader is bounded before trust: what the file holds is checked
+ * against what vmdrift writes before any row is read. */
+Test(baseline, a_view_in_place_of_a_table_is_refused_before_it_runs) {
+        char *p = write_sample("v.vdb");
+        cr_assert_eq(sql(p, "DROP TABLE entries; CREATE VIEW entries AS WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL "
+                            "SELECT x + 1 FROM r) SELECT x AS path, 0 AS type FROM r;"),
+                     SQLITE_OK);
+        vd_baseline *b = NULL;
+        vd_err err = VD_ERR_INIT;
+        cr_assert_eq(vd_baseline_load(p, &b, &err), VD_E_BASELINE);
+        cr_assert(strstr(err.msg, "holds a view 'entries' that no vmdrift baseline has"), "%s", err.msg);
+        free(p);
+}
+
+Test(baseline, a_trigger_is_refused) {
+        char *p = write_sample("t.vdb");
+        cr_assert_eq(sql(p, "CREATE TRIGGER t AFTER INSERT ON meta BEGIN SELECT 1; END;"), SQLITE_OK);
+        vd_baseline *b = NULL;
+        vd_err err = VD_ERR_INIT;
+        cr_assert_eq(vd_baseline_load(p, &b, &err), VD_E_BASELINE);
+        cr_assert(strstr(err.msg, "holds a trigger 't'"), "%s", err.msg);
+        free(p);
+}
+
+Test(baseline, a_value_of_another_storage_class_is_a_modification) {
+        char *p = write_sample("c.vdb");
+        cr_assert_eq(sql(p, "UPDATE entries SET mode = '420x' WHERE path = CAST('/link' AS BLOB)"), SQLITE_OK);
+        vd_baseline *b = NULL;
+        vd_err err = VD_ERR_INIT;
+        cr_assert_eq(vd_baseline_load(p, &b, &err), VD_E_BASELINE);
+        cr_assert(strstr(err.msg, "column entries.mode holds values of another kind than vmdrift writes"), "%s",
+                  err.msg);
+        free(p);
+}
+
+Test(baseline, a_fifo_is_refused_without_waiting_for_a_writer, .timeout = 10) {
+        char *p = th_join(dir, "fifo.vdb");
+        cr_assert_eq(mkfifo(p, 0600), 0);
+        vd_baseline *b = NULL;
+        vd_err err = VD_ERR_INIT;
+        cr_assert_eq(vd_baseline_load(p, &b, &err), VD_E_BASELINE);
+        cr_assert(strstr(err.msg, "not a regular file"), "%s", err.msg);
+        free(p);
+}
