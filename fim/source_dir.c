@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -32,6 +33,7 @@
 
 struct dir_src {
         char *root;
+        int rootfd; /* held from open to close: swapping the root for a symlink mid-run changes nothing */
 };
 
 /* ---------- hashing pool ---------- */
@@ -62,6 +64,27 @@ static bool same_version(const struct stat *a, const struct stat *b) {
                ts_ns(&a->st_ctim) == ts_ns(&b->st_ctim) && a->st_ino == b->st_ino;
 }
 
+/* The pseudo file systems whose "files" are the running kernel's state:
+ * never walked (reading /proc/kmsg consumes the kernel's messages). */
+static const char *pseudo_fs(int fd) {
+        static const struct {
+                unsigned long magic;
+                const char *name;
+        } fs[] = {{0x9fa0, "proc"},          {0x62656572, "sysfs"},     {0x1cd1, "devpts"},
+                  {0x64626720, "debugfs"},    {0x74726163, "tracefs"},   {0x27e0eb, "cgroup"},
+                  {0x63677270, "cgroup2"},    {0x73636673, "securityfs"}, {0x6165676c, "pstore"},
+                  {0xcafe4a11, "bpf"},        {0x62656570, "configfs"},  {0x65735543, "fusectl"},
+                  {0xde5e81e4, "efivarfs"},   {0x42494e4d, "binfmt_misc"}, {0x19800202, "mqueue"},
+                  {0x6e736673, "nsfs"}};
+        struct statfs sf;
+        if (fstatfs(fd, &sf) < 0)
+                return NULL;
+        for (size_t i = 0; i < sizeof fs / sizeof *fs; i++)
+                if ((unsigned long)sf.f_type == fs[i].magic)
+                        return fs[i].name;
+        return NULL;
+}
+
 static int open_magic(int fd, int flags) {
         char p[48];
         snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
@@ -71,9 +94,10 @@ static int open_magic(int fd, int flags) {
 /* Hash one file; retries when it changes under us, then marks it CHANGING. */
 static void hash_file(struct pool *pl, vd_hasher *h, unsigned char *buf, vd_entry *e, int fd) {
         for (int attempt = 0; attempt < HASH_TRIES; attempt++) {
-                int rfd = open_magic(fd, O_RDONLY | O_NOATIME);
+                /* O_NONBLOCK: a file such as /proc/kmsg must not hang us */
+                int rfd = open_magic(fd, O_RDONLY | O_NOATIME | O_NONBLOCK);
                 if (rfd < 0 && errno == EPERM)
-                        rfd = open_magic(fd, O_RDONLY);
+                        rfd = open_magic(fd, O_RDONLY | O_NONBLOCK);
                 if (rfd < 0) {
                         e->status = VD_ST_UNREADABLE;
                         e->status_errno = errno;
@@ -557,6 +581,13 @@ static int visit(struct walk *w, int fd, vd_err *err) {
                         close(fd);
                         return 0;
                 }
+                const char *pfs = st.st_dev != w->root_dev ? pseudo_fs(fd) : NULL;
+                if (pfs) {
+                        e->status = VD_ST_NOT_DESCENDED;
+                        close(fd);
+                        return vd_scan_warn(w->out, e->path, e->path_len,
+                                            "a %s file system (the kernel's, not files): not descended", pfs);
+                }
                 if (w->depth >= w->max_depth || w->path_len + 1 + VD_NAME_MAX > VD_PATH_MAX) {
                         e->status = VD_ST_NOT_DESCENDED;
                         close(fd);
@@ -615,9 +646,16 @@ static int dir_scan(vd_source *src, const vd_scan_opts *o, vd_scan *out, vd_err 
         w.max_depth = o->max_depth ? o->max_depth : VD_DEPTH_MAX_DEFAULT;
         raise_fd_limit();
 
-        int rootfd = open(d->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        int rootfd = fcntl(d->rootfd, F_DUPFD_CLOEXEC, 0);
         if (rootfd < 0)
                 return vd_err_errno(err, VD_E_SOURCE, errno, "cannot open directory '%s'", d->root);
+        const char *pfs = pseudo_fs(rootfd);
+        if (pfs) {
+                close(rootfd);
+                return vd_err_set(err, VD_E_SOURCE, "'%s' is a %s file system: its files are the kernel's, not a tree "
+                                                    "to baseline",
+                                  d->root, pfs);
+        }
         struct stat rst;
         if (fstat(rootfd, &rst) < 0) {
                 close(rootfd);
@@ -694,7 +732,7 @@ static int dir_scan(vd_source *src, const vd_scan_opts *o, vd_scan *out, vd_err 
  * symlink: a guest's etc/passwd that is a link to the host's is refused. */
 static int dir_read_file(vd_source *src, const char *path, size_t max, vd_buf *out, vd_err *err) {
         struct dir_src *d = src->priv;
-        int fd = open(d->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        int fd = fcntl(d->rootfd, F_DUPFD_CLOEXEC, 0);
         if (fd < 0)
                 return vd_err_errno(err, VD_E_SOURCE, errno, "cannot open directory '%s'", d->root);
         const char *p = path;
@@ -753,8 +791,11 @@ static int dir_read_file(vd_source *src, const char *path, size_t max, vd_buf *o
 
 static void dir_close(vd_source *src) {
         struct dir_src *d = src->priv;
-        if (d)
+        if (d) {
                 free(d->root);
+                if (d->rootfd >= 0)
+                        close(d->rootfd);
+        }
         free(d);
         free(src->desc);
         free(src);
@@ -785,8 +826,16 @@ int vd_source_open_dir(const char *path, vd_source **ret, vd_err *err) {
                 return vd_err_set(err, VD_E_NOMEM, "out of memory");
         }
         d->root = abs;
+        d->rootfd = -1;
         s->ops = &dir_ops;
         s->priv = d;
+        /* The root as it is now, never re-resolved by path later. */
+        d->rootfd = open(abs, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (d->rootfd < 0) {
+                int e = errno;
+                dir_close(s);
+                return vd_err_errno(err, VD_E_SOURCE, e, "cannot open directory '%s'", path);
+        }
         s->desc = strdup(abs);
         if (!s->desc) {
                 dir_close(s);

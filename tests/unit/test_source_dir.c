@@ -365,3 +365,64 @@ Test(source_dir, quick_reuses_hashes_only_when_metadata_match) {
         vd_scan_release(&s);
         vd_scan_release(&ref);
 }
+
+/* The root is held from open to close: swapping it for a symlink to the
+ * host's / mid-run must not put the host's files in a baseline. */
+Test(source_dir, the_root_swapped_for_a_symlink_mid_run_changes_nothing) {
+        char *tree = th_join(root, "tree"), *moved = th_join(root, "moved");
+        th_write(tree, "etc/passwd", "guest:x:0:0::/:/bin/sh\n");
+        vd_source *src = NULL;
+        vd_err err = VD_ERR_INIT;
+        cr_assert_eq(vd_source_open_dir(tree, &src, &err), 0, "%s", err.msg);
+        cr_assert_eq(rename(tree, moved), 0);
+        cr_assert_eq(symlink("/", tree), 0);
+        vd_buf b;
+        vd_buf_init(&b, 1 << 20);
+        cr_assert_eq(src->ops->read_file(src, "/etc/passwd", 1 << 20, &b, &err), 0, "%s", err.msg);
+        cr_assert_eq(b.len, strlen("guest:x:0:0::/:/bin/sh\n"));
+        cr_assert(memcmp(b.buf, "guest:x:0:0::/:/bin/sh\n", b.len) == 0, "the guest's passwd, not the host's");
+        vd_buf_release(&b);
+        vd_scan s;
+        vd_scan_opts o;
+        vd_scan_opts_init(&o);
+        o.hash_algo = VD_HASH_XXH3;
+        cr_assert_eq(vd_source_scan(src, &o, &s, &err), 0, "%s", err.msg);
+        cr_assert_eq(s.entries.n, 3, "/, /etc, /etc/passwd of the tree");
+        vd_scan_release(&s);
+        vd_source_close(src);
+        free(tree);
+        free(moved);
+}
+
+/* Pseudo file systems hold the kernel's state: not walked, said, and
+ * /proc/kmsg (which blocks and consumes messages) is never read. */
+Test(source_dir, a_proc_mount_inside_the_tree_is_not_descended, .timeout = 30) {
+        th_write(root, "etc/hostname", "x\n");
+        mkdir(th_path(root, "proc"), 0555);
+        if (mount("proc", th_path(root, "proc"), "proc", 0, NULL) != 0)
+                cr_skip_test("cannot mount proc here (%s): needs root", strerror(errno));
+        vd_source *src = NULL;
+        vd_err err = VD_ERR_INIT;
+        cr_assert_eq(vd_source_open_dir(root, &src, &err), 0, "%s", err.msg);
+        vd_scan s;
+        vd_scan_opts o;
+        vd_scan_opts_init(&o);
+        o.hash_algo = VD_HASH_XXH3;
+        int r = vd_source_scan(src, &o, &s, &err);
+        umount(th_path(root, "proc"));
+        cr_assert_eq(r, 0, "%s", err.msg);
+        bool said = false;
+        for (size_t i = 0; i < s.n_warnings; i++)
+                said |= s.warnings[i].path && strcmp(s.warnings[i].path, "/proc") == 0 &&
+                        strstr(s.warnings[i].msg, "a proc file system") != NULL;
+        cr_assert(said, "the skip is said");
+        for (size_t i = 0; i < s.entries.n; i++)
+                cr_assert(strncmp(s.entries.v[i]->path, "/proc/", 6) != 0, "%s", s.entries.v[i]->path);
+        vd_scan_release(&s);
+        vd_source_close(src);
+        err.msg[0] = '\0';
+        cr_assert_eq(vd_source_open_dir("/proc", &src, &err), 0);
+        cr_assert_eq(vd_source_scan(src, &o, &s, &err), VD_E_SOURCE);
+        cr_assert(strstr(err.msg, "'/proc' is a proc file system"), "%s", err.msg);
+        vd_source_close(src);
+}
