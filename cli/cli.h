@@ -43,6 +43,8 @@ typedef struct cli_source_opts {
         bool one_file_system;
         unsigned threads;
         unsigned max_depth;
+        int accel;             /* enum vd_accel */
+        const char *state_dir; /* --state-dir; NULL: $STATE_DIRECTORY or the default */
 } cli_source_opts;
 
 /* Source options shared by capture, scan and inspect (getopt_long values). */
@@ -56,6 +58,7 @@ enum {
         CLI_OPT_ONEFS,
         CLI_OPT_THREADS,
         CLI_OPT_DEPTH,
+        CLI_OPT_ACCEL,
 };
 #define CLI_SOURCE_LONGOPTS                                                                                            \
         {"dir", required_argument, NULL, CLI_OPT_DIR}, {"image", required_argument, NULL, CLI_OPT_IMAGE},             \
@@ -65,7 +68,9 @@ enum {
                 {"strategy", required_argument, NULL, CLI_OPT_STRATEGY},                                               \
                 {"one-file-system", no_argument, NULL, CLI_OPT_ONEFS},                                                 \
                 {"threads", required_argument, NULL, CLI_OPT_THREADS},                                                 \
-                {"max-depth", required_argument, NULL, CLI_OPT_DEPTH}
+                {"max-depth", required_argument, NULL, CLI_OPT_DEPTH},                                                 \
+                {"accel", required_argument, NULL, CLI_OPT_ACCEL},                                                     \
+                {"state-dir", required_argument, NULL, CLI_OPT_STATE_DIR}
 
 #define CLI_SOURCE_HELP                                                                                                \
         "source (exactly one kind):\n"                                                                                \
@@ -77,7 +82,12 @@ enum {
         "  --strategy S         guest scan strategy: walker (default) or api\n"                                       \
         "  --one-file-system    --dir: do not descend into other file systems\n"                                      \
         "  --threads N          hashing threads (default: one per CPU)\n"                                             \
-        "  --max-depth N        directory levels to descend (default 4096)\n"
+        "  --max-depth N        directory levels to descend (default 4096)\n"                                     \
+        "  --accel MODE         appliance acceleration: auto (default: KVM if it works, else\n"                      \
+        "                       software emulation, remembered per host), kvm (never falls\n"                       \
+        "                       back), tcg (emulation)\n"                                                            \
+        "  --state-dir DIR      what vmdrift remembers on this host (KVM outcome, syslog spool);\n"                 \
+        "                       default $STATE_DIRECTORY or /var/lib/vmdrift\n"
 
 /* Handle one source option; 1 if it was one, 0 if not, 2 (usage) on a bad value. */
 int cli_source_opt(cli_source_opts *o, int c, const char *arg, const char *cmd);
@@ -110,8 +120,7 @@ enum {
                 {"syslog-enterprise", required_argument, NULL, CLI_OPT_SYSLOG_ENTERPRISE},                             \
                 {"syslog-format", required_argument, NULL, CLI_OPT_SYSLOG_FORMAT},                                     \
                 {"syslog-attempts", required_argument, NULL, CLI_OPT_SYSLOG_ATTEMPTS},                                 \
-                {"max-events", required_argument, NULL, CLI_OPT_MAX_EVENTS},                                           \
-                {"state-dir", required_argument, NULL, CLI_OPT_STATE_DIR}
+                {"max-events", required_argument, NULL, CLI_OPT_MAX_EVENTS}
 
 #define CLI_REPORT_HELP                                                                                                \
         "  --report SPEC        where the report goes; repeatable, several at once:\n"                               \
@@ -127,8 +136,8 @@ enum {
         "  --syslog-attempts N  connection attempts, with doubling backoff, before spooling (4)\n"                   \
         "  --max-events N       syslog and journal get the N most severe drift events, then one\n"                   \
         "                       held-back notice and the summary (default 1000; 0: all)\n"                          \
-        "  --state-dir DIR      undelivered syslog messages are spooled in DIR/spool and sent\n"                     \
-        "                       first by the next run (default $STATE_DIRECTORY or /var/lib/vmdrift)\n"
+        "                       undelivered syslog messages wait in the state directory's spool\n"                 \
+        "                       (--state-dir) and are sent first by the next run\n"
 
 /* Handle one report option; 1 if it was one, 0 if not, 2 (usage) on a bad value. */
 int cli_report_opt(vd_sink_opts *o, int c, const char *arg, const char *cmd);
@@ -138,6 +147,22 @@ void cli_close_sinks(vd_sink **sinks, size_t n);
  * (each gets it even if an earlier one failed) and close them. Returns the
  * exit code of the run: rep->exit_code, or 3 if a sink failed. */
 int cli_deliver(vd_sink **sinks, size_t n, vd_report *rep);
+
+/* An input of this run, for cli_refuse_overwrite: what it is and its path
+ * (NULL paths are skipped). */
+typedef struct cli_input {
+        const char *what, *path;
+} cli_input;
+#define CLI_MAX_INPUTS (CLI_MAX_IMAGES + 8)
+
+/* Refuse an output that is one of this run's inputs: the same file (device
+ * and inode, symlinks followed) or the same path. 0, or 2 after saying which
+ * output would have replaced which input. */
+int cli_refuse_overwrite(const char *cmd, const char *what, const char *out, const cli_input *in, size_t n);
+/* Add the source's files (images; the directory) to in[*n]. */
+void cli_source_inputs(const cli_source_opts *so, cli_input *in, size_t *n);
+/* The file a report spec writes ("text:F", "json:F"), or NULL. */
+const char *cli_report_file(const char *spec);
 
 /* How far b can be trusted, for reports: "verified (signer K)", ... */
 /* The policy file, or the built-in default when path is NULL. */

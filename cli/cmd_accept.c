@@ -146,8 +146,24 @@ int cmd_accept(int argc, char **argv) {
         vd_buf_init(&paths, 0);
         int rc = 0;
         char signer[VD_KEYID_LEN + 1] = "";
-        if (vd_baseline_open(old_path, verify_key, &old, &err) < 0 ||
-            (sign_key && vd_key_id(sign_key, true, signer, &err) < 0) || cli_load_policy(policy, &pol, &err) < 0 ||
+        if (vd_baseline_open(old_path, verify_key, &old, &err) < 0) {
+                rc = cli_fail(&err);
+                goto out;
+        }
+        {
+                /* NEW replaces none of this run's inputs, the template of a
+                 * derived OLD included (its deltas would lose their base). */
+                cli_input in[CLI_MAX_INPUTS] = {{"baseline", old_path},
+                                                {"template baseline", old->template_path},
+                                                {"policy", policy},
+                                                {"signing key", sign_key},
+                                                {"verify key", verify_key}};
+                size_t nin = 5;
+                cli_source_inputs(&so, in, &nin);
+                if ((rc = cli_refuse_overwrite("baseline accept", "NEW", out, in, nin)) != 0)
+                        goto out;
+        }
+        if ((sign_key && vd_key_id(sign_key, true, signer, &err) < 0) || cli_load_policy(policy, &pol, &err) < 0 ||
             cli_open_source(&so, true, &src, &err) < 0) {
                 rc = cli_fail(&err);
                 goto out;

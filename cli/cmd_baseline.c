@@ -1,9 +1,11 @@
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -12,6 +14,7 @@
 #include "vd_report.h"
 #include "vd_confscan.h"
 #include "vd_policy.h"
+#include "vd_state.h"
 #include "vd_str.h"
 
 #ifndef VD_VERSION
@@ -125,6 +128,15 @@ static int capture(int argc, char **argv) {
                 return EXIT_USAGE;
         if (!out)
                 return cli_usage("baseline capture", "no output given: use -o FILE");
+        {
+                /* -o may be the --key-from baseline: a rebuild in place, written
+                 * to a temporary file and renamed once complete. */
+                cli_input in[CLI_MAX_INPUTS] = {{"policy", policy}, {"signing key", sign_key}};
+                size_t nin = 2;
+                cli_source_inputs(&so, in, &nin);
+                if (cli_refuse_overwrite("baseline capture", "output", out, in, nin))
+                        return EXIT_USAGE;
+        }
 
         vd_err err = VD_ERR_INIT;
         vd_source *src = NULL;
@@ -383,23 +395,50 @@ static int export_cmd(int argc, char **argv) {
         }
         if (optind != argc - 1)
                 return cli_usage("baseline export", "expected exactly one baseline FILE");
+        if (out) {
+                cli_input in[] = {{"baseline", argv[optind]}, {"verify key", verify_key}};
+                if (cli_refuse_overwrite("baseline export", "output", out, in, 2))
+                        return EXIT_USAGE;
+        }
         vd_err err = VD_ERR_INIT;
         vd_baseline *b = NULL;
         if (vd_baseline_open(argv[optind], verify_key, &b, &err) < 0)
                 return cli_fail(&err);
-        FILE *f = out ? fopen(out, "we") : stdout;
+        /* Written beside its place and renamed when complete. */
+        char *tmp = NULL;
+        int fd = -1;
+        struct stat ost;
+        if (out && stat(out, &ost) == 0 && !S_ISREG(ost.st_mode))
+                fd = open(out, O_WRONLY | O_CLOEXEC | O_NOCTTY); /* a pipe, a terminal: as it is */
+        else if (out && asprintf(&tmp, "%s.tmp.XXXXXX", out) >= 0)
+                fd = mkostemp(tmp, O_CLOEXEC);
+        FILE *f = out ? (fd >= 0 ? fdopen(fd, "w") : NULL) : stdout;
         int rc = 0;
         if (!f) {
-                vd_err_errno(&err, VD_E_IO, errno, "cannot create '%s'", out);
+                vd_err_errno(&err, VD_E_IO, errno, "cannot create '%s'", out ? out : "stdout");
                 rc = cli_fail(&err);
+                if (fd >= 0) {
+                        close(fd);
+                        if (tmp)
+                                unlink(tmp);
+                }
         } else {
                 if (vd_baseline_export(b, f, &err) < 0)
                         rc = cli_fail(&err);
-                if (out && fclose(f) != 0 && rc == 0) {
-                        vd_err_errno(&err, VD_E_IO, errno, "cannot write '%s'", out);
-                        rc = cli_fail(&err);
+                if (out) {
+                        if ((fflush(f) != 0 || (tmp && fsync(fileno(f)) != 0) || fclose(f) != 0) && rc == 0) {
+                                vd_err_errno(&err, VD_E_IO, errno, "cannot write '%s'", out);
+                                rc = cli_fail(&err);
+                        }
+                        if (rc == 0 && tmp && rename(tmp, out) != 0) {
+                                vd_err_errno(&err, VD_E_IO, errno, "cannot write '%s': rename", out);
+                                rc = cli_fail(&err);
+                        }
+                        if (rc != 0 && tmp)
+                                unlink(tmp);
                 }
         }
+        free(tmp);
         vd_baseline_free(b);
         return rc;
 }
@@ -410,6 +449,7 @@ static int diff_cmd(int argc, char **argv) {
                                            {"report", required_argument, NULL, OPT_REPORT},
                                            {"fail-on", required_argument, NULL, OPT_FAILON},
                                            CLI_REPORT_LONGOPTS,
+                                           {"state-dir", required_argument, NULL, CLI_OPT_STATE_DIR},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
         const char *verify_key = NULL, *reports[16];
@@ -417,7 +457,6 @@ static int diff_cmd(int argc, char **argv) {
         int fail_on = VD_SEV_INFO, c;
         vd_sink_opts sinko;
         vd_sink_opts_init(&sinko);
-        sinko.state_dir = getenv("STATE_DIRECTORY");
         optind = 1;
         while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
                 int rr = cli_report_opt(&sinko, c, optarg, "baseline diff");
@@ -445,6 +484,16 @@ static int diff_cmd(int argc, char **argv) {
         if (n_reports == 0)
                 reports[n_reports++] = "text";
         const char *pa = argv[optind], *pb = argv[optind + 1];
+        {
+                cli_input in[] = {{"baseline", pa}, {"baseline", pb}, {"verify key", verify_key},
+                                  {"syslog CA", sinko.syslog_ca}};
+                for (size_t i = 0; i < n_reports; i++) {
+                        const char *f = cli_report_file(reports[i]);
+                        if (f && cli_refuse_overwrite("baseline diff", "report file", f, in, 4))
+                                return EXIT_USAGE;
+                }
+        }
+        sinko.state_dir = vd_state_dir(sinko.state_dir);
         vd_err err = VD_ERR_INIT;
         vd_baseline *a = NULL, *b = NULL;
         vd_policy *pol = NULL;

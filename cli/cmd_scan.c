@@ -11,6 +11,8 @@
 #include "vd_log.h"
 #include "vd_policy.h"
 #include "vd_report.h"
+#include "vd_rollback.h"
+#include "vd_state.h"
 #include "vd_str.h"
 
 #define MAX_SINKS 16
@@ -31,6 +33,9 @@ static const char scan_usage[] =
         "                       capture's says so\n"
         "  --verify-key PUB     refuse a baseline whose Ed25519 signature does not verify\n"
         "                       (or that is unsigned); without it the report says unverified\n"
+        "  --allow-rollback     accept a baseline older than one seen before at the same path\n"
+        "                       (by default refused: an old signed baseline copied over the\n"
+        "                       current one; remembered in the state directory)\n"
         "  --quick              trust size, mtime, ctime and inode: hash only files whose\n"
         "                       metadata differ from the baseline\n"
         CLI_REPORT_HELP
@@ -50,7 +55,7 @@ static const char scan_usage[] =
         "  2  usage error\n"
         "  3  runtime error: unreadable source, missing/damaged/foreign baseline, failed report\n";
 
-enum { OPT_BASELINE = 256, OPT_REPORT, OPT_IGNORE, OPT_FAILON, OPT_QUICK, OPT_VERIFY_KEY, OPT_POLICY };
+enum { OPT_BASELINE = 256, OPT_REPORT, OPT_IGNORE, OPT_FAILON, OPT_QUICK, OPT_VERIFY_KEY, OPT_POLICY, OPT_ROLLBACK };
 
 static void make_scan_id(char out[37]) {
         unsigned char u[16];
@@ -72,14 +77,14 @@ int cmd_scan(int argc, char **argv) {
                                            {"quick", no_argument, NULL, OPT_QUICK},
                                            {"verify-key", required_argument, NULL, OPT_VERIFY_KEY},
                                            {"policy", required_argument, NULL, OPT_POLICY},
+                                           {"allow-rollback", no_argument, NULL, OPT_ROLLBACK},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
-        bool quick = false;
+        bool quick = false, allow_rollback = false;
         const char *verify_key = NULL, *policy = NULL;
         cli_source_opts so = {0};
         vd_sink_opts sinko;
         vd_sink_opts_init(&sinko);
-        sinko.state_dir = getenv("STATE_DIRECTORY");
         const char *baseline_path = NULL;
         const char *reports[MAX_SINKS];
         size_t n_reports = 0;
@@ -98,6 +103,7 @@ int cmd_scan(int argc, char **argv) {
                 switch (c) {
                 case OPT_BASELINE: baseline_path = optarg; break;
                 case OPT_QUICK: quick = true; break;
+                case OPT_ROLLBACK: allow_rollback = true; break;
                 case OPT_VERIFY_KEY: verify_key = optarg; break;
                 case OPT_POLICY: policy = optarg; break;
                 case OPT_REPORT:
@@ -130,6 +136,20 @@ int cmd_scan(int argc, char **argv) {
                 return EXIT_USAGE;
         if (n_reports == 0)
                 reports[n_reports++] = "text";
+        sinko.state_dir = so.state_dir = vd_state_dir(so.state_dir);
+        {
+                cli_input in[CLI_MAX_INPUTS] = {{"baseline", baseline_path},
+                                                {"policy", policy},
+                                                {"verify key", verify_key},
+                                                {"syslog CA", sinko.syslog_ca}};
+                size_t nin = 4;
+                cli_source_inputs(&so, in, &nin);
+                for (size_t i = 0; i < n_reports; i++) {
+                        const char *f = cli_report_file(reports[i]);
+                        if (f && cli_refuse_overwrite("scan", "report file", f, in, nin))
+                                return EXIT_USAGE;
+                }
+        }
 
         vd_sink *sinks[MAX_SINKS] = {0};
         vd_baseline *b = NULL;
@@ -146,7 +166,9 @@ int cmd_scan(int argc, char **argv) {
         /* Open every sink first: a bad --report fails before minutes of scanning. */
         if ((rc = cli_open_sinks(reports, n_reports, &sinko, sinks)) != 0)
                 goto out;
+        const char *rollback_warning = NULL;
         if (cli_load_policy(policy, &pol, &err) < 0 || vd_baseline_open(baseline_path, verify_key, &b, &err) < 0 ||
+            vd_rollback_check(b, baseline_path, so.state_dir, allow_rollback, &rollback_warning, &err) < 0 ||
             cli_open_source(&so, true, &src, &err) < 0) {
                 rc = cli_fail(&err);
                 goto out;
@@ -166,6 +188,11 @@ int cmd_scan(int argc, char **argv) {
                 goto out;
         }
         vd_debug("source walked: %zu entries", scan.entries.n);
+        if (rollback_warning && vd_scan_warn(&scan, NULL, 0, "%s", rollback_warning) < 0) {
+                vd_err_set(&err, VD_E_NOMEM, "out of memory");
+                rc = cli_fail(&err);
+                goto out;
+        }
         if (vd_compare(&b->entries, &scan.entries, pol, &ev, &err) < 0) {
                 rc = cli_fail(&err);
                 goto out;

@@ -1,9 +1,13 @@
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "vd_accel.h"
+#include "vd_state.h"
 #include "vd_str.h"
+#include <unistd.h>
 
 bool cli_parse_uint(const char *s, unsigned *ret) {
         uint64_t v;
@@ -37,6 +41,11 @@ int cli_source_opt(cli_source_opts *o, int c, const char *arg, const char *cmd) 
                 if (!cli_parse_uint(arg, &o->threads) || o->threads == 0 || o->threads > 64)
                         return cli_usage(cmd, "--threads expects 1 to 64, not '%s'", arg);
                 return 1;
+        case CLI_OPT_ACCEL:
+                if ((o->accel = vd_accel_from_name(arg)) < 0)
+                        return cli_usage(cmd, "--accel expects auto, kvm or tcg, not '%s'", arg);
+                return 1;
+        case CLI_OPT_STATE_DIR: o->state_dir = arg; return 1;
         case CLI_OPT_DEPTH:
                 if (!cli_parse_uint(arg, &o->max_depth) || o->max_depth == 0)
                         return cli_usage(cmd, "--max-depth expects a positive number, not '%s'", arg);
@@ -53,9 +62,26 @@ int cli_source_check(const cli_source_opts *o, const char *cmd) {
                 return cli_usage(cmd, "give one kind of source: --dir, --image or --domain");
         if (o->connect && !o->domain)
                 return cli_usage(cmd, "--connect goes with --domain");
+        if (o->accel && o->dir)
+                return cli_usage(cmd, "--accel goes with --image or --domain");
         if (o->image_format && o->n_images == 0)
                 return cli_usage(cmd, "--image-format goes with --image");
         return 0;
+}
+
+/* The warning a source printed while it opened: also among the scan's
+ * warnings, which capture prints again. */
+static char printed_notice[VD_ERR_MSG_MAX];
+
+/* Progress only where a person is waiting; warnings always (cron mails them). */
+static void print_notice(void *ud, int level, const char *msg) {
+        (void)ud;
+        if (level == VD_NOTICE_WARNING) {
+                fprintf(stderr, "vmdrift: warning: %s\n", msg);
+                snprintf(printed_notice, sizeof printed_notice, "%s", msg);
+        }
+        else if (isatty(STDERR_FILENO))
+                fprintf(stderr, "vmdrift: %s...\n", msg);
 }
 
 int cli_open_source(const cli_source_opts *o, bool want_walker, vd_source **ret, vd_err *err) {
@@ -69,6 +95,9 @@ int cli_open_source(const cli_source_opts *o, bool want_walker, vd_source **ret,
                 .connect = o->connect,
                 .strategy = o->strategy,
                 .want_walker = want_walker,
+                .accel = o->accel,
+                .state_dir = vd_state_dir(o->state_dir),
+                .notice = print_notice,
         };
         return vd_source_open_guest(&g, ret, err);
 }
@@ -175,6 +204,8 @@ void cli_print_warnings(const vd_scan *s) {
         vd_buf b;
         vd_buf_init(&b, 0);
         for (size_t i = 0; i < s->n_warnings; i++) {
+                if (!s->warnings[i].path && printed_notice[0] && strcmp(s->warnings[i].msg, printed_notice) == 0)
+                        continue; /* said once already, as the source opened */
                 vd_buf_reset(&b);
                 vd_buf_adds(&b, "vmdrift: warning: ");
                 if (s->warnings[i].path) {
@@ -226,4 +257,31 @@ void cli_print_violations(const vd_events *ev, FILE *fp) {
                         vd_buf_release(&m);
                 }
         }
+}
+
+int cli_refuse_overwrite(const char *cmd, const char *what, const char *out, const cli_input *in, size_t n) {
+        struct stat so;
+        bool have = stat(out, &so) == 0;
+        for (size_t i = 0; i < n; i++) {
+                if (!in[i].path)
+                        continue;
+                struct stat si;
+                bool same = strcmp(in[i].path, out) == 0 ||
+                            (have && stat(in[i].path, &si) == 0 && si.st_dev == so.st_dev && si.st_ino == so.st_ino);
+                if (same)
+                        return cli_usage(cmd, "%s '%s' is the %s '%s', an input of this run: refusing to overwrite it",
+                                         what, out, in[i].what, in[i].path);
+        }
+        return 0;
+}
+
+void cli_source_inputs(const cli_source_opts *so, cli_input *in, size_t *n) {
+        for (size_t i = 0; i < so->n_images && *n < CLI_MAX_INPUTS; i++)
+                in[(*n)++] = (cli_input){"image", so->images[i]};
+}
+
+const char *cli_report_file(const char *spec) {
+        if ((strncmp(spec, "text:", 5) == 0 || strncmp(spec, "json:", 5) == 0) && spec[5] && strcmp(spec + 5, "-") != 0)
+                return spec + 5;
+        return NULL;
 }

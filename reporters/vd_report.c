@@ -2,6 +2,9 @@
 #include "vd_report.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -604,6 +607,12 @@ void vd_sink_opts_init(vd_sink_opts *o) {
         o->backoff_ms = 250;
 }
 
+static mode_t current_umask(void) {
+        mode_t m = umask(0);
+        umask(m);
+        return m;
+}
+
 int vd_sink_open(const char *spec, const vd_sink_opts *o, vd_sink **ret, vd_err *err) {
         vd_sink_opts defaults;
         if (!o) {
@@ -634,14 +643,36 @@ int vd_sink_open(const char *spec, const vd_sink_opts *o, vd_sink **ret, vd_err 
                 return vd_err_set(err, VD_E_NOMEM, "out of memory");
         s->ops = ops;
         if (colon && strcmp(colon + 1, "-") != 0) {
+                /* A regular file (or a new one) is written beside its place
+                 * and renamed at close: a run that fails leaves the previous
+                 * report, never a truncated one. Anything else (a terminal,
+                 * a pipe, /dev/stdout) is written to as it is. */
                 s->path = strdup(colon + 1);
-                s->fp = s->path ? fopen(s->path, "we") : NULL;
+                struct stat st;
+                bool direct = s->path && stat(s->path, &st) == 0 && !S_ISREG(st.st_mode);
+                int fd = -1;
+                s->tmp = NULL;
+                if (direct)
+                        fd = open(s->path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+                else if (s->path && asprintf(&s->tmp, "%s.tmp.XXXXXX", s->path) >= 0)
+                        fd = mkostemp(s->tmp, O_CLOEXEC);
+                else
+                        s->tmp = NULL;
+                s->fp = fd >= 0 ? fdopen(fd, "w") : NULL;
                 if (!s->fp) {
                         int e = errno;
+                        if (fd >= 0) {
+                                close(fd);
+                                if (s->tmp)
+                                        unlink(s->tmp);
+                        }
+                        free(s->tmp);
                         free(s->path);
                         free(s);
                         return vd_err_errno(err, VD_E_IO, e, "cannot open report file '%s'", colon + 1);
                 }
+                if (s->tmp)
+                        fchmod(fd, 0666 & ~current_umask());
         } else {
                 s->fp = stdout;
                 const char *nc = getenv("NO_COLOR");
@@ -651,7 +682,12 @@ int vd_sink_open(const char *spec, const vd_sink_opts *o, vd_sink **ret, vd_err 
         return 0;
 }
 
-int vd_sink_write(vd_sink *s, const vd_report *r, vd_err *err) { return s->ops->write(s, r, err); }
+int vd_sink_write(vd_sink *s, const vd_report *r, vd_err *err) {
+        int rc = s->ops->write(s, r, err);
+        if (rc == 0)
+                s->written = true;
+        return rc;
+}
 
 const char *vd_sink_name(const vd_sink *s) { return s->ops->name; }
 
@@ -661,9 +697,19 @@ int vd_sink_close(vd_sink *s, vd_err *err) {
         if (s->ops->close)
                 return s->ops->close(s, err);
         int rc = 0;
-        if (s->path) {
+        if (s->path && !s->tmp) {
                 if (fclose(s->fp) != 0)
                         rc = vd_err_errno(err, VD_E_IO, errno, "cannot write report file '%s'", s->path);
+        } else if (s->path) {
+                if ((fflush(s->fp) != 0 || fsync(fileno(s->fp)) != 0) && s->written)
+                        rc = vd_err_errno(err, VD_E_IO, errno, "cannot write report file '%s'", s->path);
+                if (fclose(s->fp) != 0 && rc == 0 && s->written)
+                        rc = vd_err_errno(err, VD_E_IO, errno, "cannot write report file '%s'", s->path);
+                if (rc == 0 && s->written && rename(s->tmp, s->path) != 0)
+                        rc = vd_err_errno(err, VD_E_IO, errno, "cannot write report file '%s': rename", s->path);
+                if (rc < 0 || !s->written)
+                        unlink(s->tmp);
+                free(s->tmp);
         } else if (fflush(s->fp) != 0)
                 rc = vd_err_errno(err, VD_E_IO, errno, "cannot write report to stdout");
         free(s->path);

@@ -16,6 +16,8 @@ struct vd_sink {
         const struct vd_sink_ops *ops;
         FILE *fp;
         char *path; /* NULL: stdout */
+        char *tmp;  /* the file being written beside path; renamed onto it at close */
+        bool written; /* a whole report went in: only then does close replace path */
         bool color;
         void *priv; /* remote sinks */
 };

@@ -31,6 +31,7 @@
 #include "vd_policy.h"
 #include "vd_remote.h"
 #include "vd_sink_int.h"
+#include "vd_state.h"
 #include "vd_str.h"
 
 #define MSG_MAX 8000            /* rsyslog's default maxMessageSize is 8k */
@@ -430,9 +431,13 @@ static size_t spool_list(const syslog_sink *s, char ***ret, size_t *total_bytes)
                 v = nv;
                 if (asprintf(&v[n], "%s/%s", s->spool_dir, de->d_name) < 0)
                         break;
+                /* only what we spooled: our own regular files nobody else can write */
                 struct stat st;
-                if (stat(v[n], &st) == 0)
-                        *total_bytes += (size_t)st.st_size;
+                if (lstat(v[n], &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)) {
+                        free(v[n]);
+                        continue;
+                }
+                *total_bytes += (size_t)st.st_size;
                 n++;
         }
         closedir(d);
@@ -697,13 +702,23 @@ int vd_syslog_open(const char *url, const vd_sink_opts *o, vd_sink **ret, vd_err
                 }
         }
         if (r == 0) {
-                const char *state = o->state_dir ? o->state_dir : "/var/lib/vmdrift";
+                const char *state = vd_state_dir(o->state_dir);
                 vd_buf slug;
                 vd_buf_init(&slug, 0);
                 vd_buf_addf(&slug, "%s/spool/", state);
                 for (const char *p = url; *p; p++)
                         vd_buf_addc(&slug, (isalnum((unsigned char)*p) || *p == '.' || *p == '-') ? *p : '_');
                 s->spool_dir = vd_buf_detach(&slug, NULL);
+                /* Messages found in the spool are sent as ours: refuse a
+                 * state directory another user could have written them into. */
+                char sp[4200];
+                snprintf(sp, sizeof sp, "%s/spool", state);
+                const char *dirs[] = {state, sp, s->spool_dir};
+                for (size_t i = 0; i < 3 && r == 0 && s->spool_dir; i++) {
+                        struct stat st;
+                        if (lstat(dirs[i], &st) == 0)
+                                r = vd_state_dir_check(dirs[i], false, err);
+                }
                 if (o->hostname)
                         snprintf(s->hostname, sizeof s->hostname, "%s", o->hostname);
                 else if (gethostname(s->hostname, sizeof s->hostname - 1) < 0 || !s->hostname[0])

@@ -546,3 +546,142 @@ Test(cli, selinux_labels_and_acls_are_recorded_and_reported) {
         th_run_free(&r);
         free(v1);
 }
+
+static char *sha_of(const char *path) {
+        th_run r = th_exec((const char *const[]){"sha256sum", path, NULL});
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        free(r.err);
+        return r.out;
+}
+
+/* A typo must not destroy a baseline: any output that is an input of the
+ * same run is refused before anything is written, and a report file is only
+ * replaced by a complete report. */
+Test(cli, no_command_overwrites_its_own_inputs) {
+        char *before = sha_of(vdb), *b2 = th_join(work, "b2.vdb"), *lnk = th_join(work, "link.vdb");
+        th_run c = th_exec((const char *const[]){"cp", vdb, b2, NULL});
+        th_run_free(&c);
+        cr_assert_eq(symlink(vdb, lnk), 0);
+        struct {
+                const char *fmt;
+                const char *want;
+        } cases[] = {
+                {"scan" A "--baseline" A "%1$s" A "--dir" A "%3$s" A "--report" A "json:%1$s",
+                 "report file '%1$s' is the baseline '%1$s', an input of this run: refusing to overwrite it"},
+                {"scan" A "--baseline" A "%1$s" A "--dir" A "%3$s" A "--report" A "text:%4$s", "is the baseline"},
+                {"baseline" A "diff" A "%1$s" A "%2$s" A "--report" A "json:%1$s", "is the baseline"},
+                {"baseline" A "export" A "%1$s" A "-o" A "%1$s", "output '%1$s' is the baseline"},
+                {"baseline" A "export" A "%1$s" A "-o" A "%4$s", "is the baseline"},
+                {"baseline" A "accept" A "--baseline" A "%1$s" A "--dir" A "%3$s" A "-o" A "%4$s" A "--reason" A "x",
+                 "NEW must not be OLD"},
+        };
+        for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+                char *args, *want;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+                cr_assert(asprintf(&args, cases[i].fmt, vdb, b2, tmpl, lnk) > 0);
+                cr_assert(asprintf(&want, cases[i].want, vdb) > 0);
+#pragma GCC diagnostic pop
+                th_run r = th_vmdrift("%s", args);
+                cr_assert_eq(r.status, 2, "%s: %s%s", args, r.out, r.err);
+                cr_assert(strstr(r.err, want), "%s: %s", args, r.err);
+                th_run_free(&r);
+                char *after = sha_of(vdb);
+                cr_assert_str_eq(before, after, "%s changed the baseline", args);
+                free(after);
+                free(args);
+                free(want);
+        }
+        /* accept -o onto the template of the derived baseline it reads */
+        char *guest = th_join(work, "guest"), *gvdb = th_join(work, "guest.vdb"), *g2 = th_join(work, "g2.vdb");
+        c = th_exec((const char *const[]){"cp", "-a", tmpl, guest, NULL});
+        th_run_free(&c);
+        th_write(guest, "etc/app.conf", "guest-only\n");
+        th_run r = th_vmdrift("baseline" A "accept" A "-q" A "--baseline" A "%s" A "--dir" A "%s" A "-o" A "%s" A
+                              "--derive" A "--reason" A "app",
+                              vdb, guest, gvdb);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        th_run_free(&r);
+        r = th_vmdrift("baseline" A "accept" A "-q" A "--baseline" A "%s" A "--dir" A "%s" A "-o" A "%s" A "--reason" A
+                       "again",
+                       gvdb, guest, vdb);
+        cr_assert_eq(r.status, 2, "%s%s", r.out, r.err);
+        cr_assert(strstr(r.err, "is the template baseline"), "%s", r.err);
+        th_run_free(&r);
+        char *after = sha_of(vdb);
+        cr_assert_str_eq(before, after);
+        free(after);
+
+        /* A run that fails leaves the previous report, not a truncated one. */
+        th_write(work, "r.txt", "the previous report\n");
+        r = th_vmdrift("scan" A "--baseline" A "%s/missing.vdb" A "--dir" A "%s" A "--report" A "text:%s/r.txt", work,
+                       tmpl, work);
+        cr_assert_eq(r.status, 3);
+        th_run_free(&r);
+        th_run cat = th_exec((const char *const[]){"cat", th_path(work, "r.txt"), NULL});
+        cr_assert_str_eq(cat.out, "the previous report\n");
+        th_run_free(&cat);
+        th_run ls = th_exec((const char *const[]){"sh", "-c", "ls \"$0\" | grep -c '[.]tmp[.]' || true", work, NULL});
+        cr_assert_str_eq(ls.out, "0\n", "no temporary report left behind");
+        th_run_free(&ls);
+        /* ... and a device is written as it is, never replaced */
+        r = th_vmdrift("scan" A "--baseline" A "%s" A "--dir" A "%s" A "--report" A "json:/dev/null", vdb, tmpl);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        th_run_free(&r);
+        struct stat st;
+        cr_assert_eq(stat("/dev/null", &st), 0);
+        cr_assert(S_ISCHR(st.st_mode), "/dev/null is still a device");
+        free(before);
+        free(b2);
+        free(lnk);
+        free(guest);
+        free(gvdb);
+        free(g2);
+}
+
+/* Another user who can write the state directory could plant a spool that
+ * we would send to the SIEM as ours, or a KVM memory: refused. */
+Test(cli, a_state_directory_others_can_write_is_refused) {
+        char *st = th_join(work, "state");
+        cr_assert_eq(mkdir(st, 0777), 0);
+        cr_assert_eq(chmod(st, 0777), 0);
+        th_run r = th_vmdrift("scan" A "--baseline" A "%s" A "--dir" A "%s" A "--report" A "syslog:udp://127.0.0.1:9" A
+                              "--state-dir" A "%s",
+                              vdb, tmpl, st);
+        cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+        cr_assert(strstr(r.err, "is writable by everyone (mode 0777): refusing to trust it"), "%s", r.err);
+        th_run_free(&r);
+        free(st);
+}
+
+/* An older baseline copied over the current one is refused: the state
+ * directory remembers the newest capture seen at each path, per signer. */
+Test(cli, an_older_baseline_copied_over_the_current_one_is_refused) {
+        char *st = th_join(work, "state"), *old = th_join(work, "old.vdb"), *cur = th_join(work, "cur.vdb");
+        th_run c = th_exec((const char *const[]){"cp", vdb, old, NULL});
+        th_run_free(&c);
+        th_run r = th_vmdrift("baseline" A "capture" A "-q" A "--dir" A "%s" A "-o" A "%s", tmpl, cur);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        th_run_free(&r);
+        r = th_vmdrift("scan" A "--baseline" A "%s" A "--dir" A "%s" A "--state-dir" A "%s", cur, tmpl, st);
+        cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+        th_run_free(&r);
+        c = th_exec((const char *const[]){"cp", old, cur, NULL});
+        th_run_free(&c);
+        r = th_vmdrift("scan" A "--baseline" A "%s" A "--dir" A "%s" A "--state-dir" A "%s", cur, tmpl, st);
+        cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+        cr_assert(strstr(r.err, "is older than the one seen before at this path"), "%s", r.err);
+        cr_assert(strstr(r.err, "--allow-rollback"), "%s", r.err);
+        th_run_free(&r);
+        r = th_vmdrift("scan" A "--baseline" A "%s" A "--dir" A "%s" A "--state-dir" A "%s" A "--allow-rollback", cur,
+                       tmpl, st);
+        cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+        th_run_free(&r);
+        /* the same older file at another path is another baseline */
+        r = th_vmdrift("scan" A "--baseline" A "%s" A "--dir" A "%s" A "--state-dir" A "%s", old, tmpl, st);
+        cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+        th_run_free(&r);
+        free(st);
+        free(old);
+        free(cur);
+}
