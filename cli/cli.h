@@ -44,6 +44,8 @@ typedef struct cli_source_opts {
         unsigned threads;
         unsigned max_depth;
         int accel;             /* enum vd_accel */
+        const char *allow_backing[CLI_MAX_IMAGES + 8]; /* --allow-backing, then the baseline's template images */
+        size_t n_allow_backing;
         const char *state_dir; /* --state-dir; NULL: $STATE_DIRECTORY or the default */
 } cli_source_opts;
 
@@ -59,6 +61,7 @@ enum {
         CLI_OPT_THREADS,
         CLI_OPT_DEPTH,
         CLI_OPT_ACCEL,
+        CLI_OPT_ALLOW_BACKING,
 };
 #define CLI_SOURCE_LONGOPTS                                                                                            \
         {"dir", required_argument, NULL, CLI_OPT_DIR}, {"image", required_argument, NULL, CLI_OPT_IMAGE},             \
@@ -70,6 +73,7 @@ enum {
                 {"threads", required_argument, NULL, CLI_OPT_THREADS},                                                 \
                 {"max-depth", required_argument, NULL, CLI_OPT_DEPTH},                                                 \
                 {"accel", required_argument, NULL, CLI_OPT_ACCEL},                                                     \
+                {"allow-backing", required_argument, NULL, CLI_OPT_ALLOW_BACKING},                                     \
                 {"state-dir", required_argument, NULL, CLI_OPT_STATE_DIR}
 
 #define CLI_SOURCE_HELP                                                                                                \
@@ -86,6 +90,8 @@ enum {
         "  --accel MODE         appliance acceleration: auto (default: KVM if it works, else\n"                      \
         "                       software emulation, remembered per host), kvm (never falls\n"                       \
         "                       back), tcg (emulation)\n"                                                            \
+        "  --allow-backing P    a backing file (or directory of them) an image's header may name\n"                \
+        "                       besides its own directory and the baseline's template (repeatable)\n"              \
         "  --state-dir DIR      what vmdrift remembers on this host (KVM outcome, syslog spool);\n"                 \
         "                       default $STATE_DIRECTORY or /var/lib/vmdrift\n"
 
@@ -96,6 +102,10 @@ int cli_source_check(const cli_source_opts *o, const char *cmd);
 /* Open the source; for guests this launches the appliance. */
 int cli_open_source(const cli_source_opts *o, bool want_walker, vd_source **ret, vd_err *err);
 bool cli_parse_uint(const char *s, unsigned *ret);
+
+/* Allow the backing files the baseline b was captured from (its template
+ * images) in so's image chains. */
+void cli_allow_template_images(cli_source_opts *so, const vd_baseline *b);
 
 /* Scan options for a source, hashing as the baseline b does. */
 void cli_scan_opts(const cli_source_opts *so, const vd_baseline *b, vd_scan_opts *o);

@@ -163,6 +163,7 @@ int cmd_accept(int argc, char **argv) {
                 if ((rc = cli_refuse_overwrite("baseline accept", "NEW", out, in, nin)) != 0)
                         goto out;
         }
+        cli_allow_template_images(&so, old);
         if ((sign_key && vd_key_id(sign_key, true, signer, &err) < 0) || cli_load_policy(policy, &pol, &err) < 0 ||
             cli_open_source(&so, true, &src, &err) < 0) {
                 rc = cli_fail(&err);

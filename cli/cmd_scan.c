@@ -169,7 +169,7 @@ int cmd_scan(int argc, char **argv) {
         const char *rollback_warning = NULL;
         if (cli_load_policy(policy, &pol, &err) < 0 || vd_baseline_open(baseline_path, verify_key, &b, &err) < 0 ||
             vd_rollback_check(b, baseline_path, so.state_dir, allow_rollback, &rollback_warning, &err) < 0 ||
-            cli_open_source(&so, true, &src, &err) < 0) {
+            (cli_allow_template_images(&so, b), cli_open_source(&so, true, &src, &err) < 0)) {
                 rc = cli_fail(&err);
                 goto out;
         }

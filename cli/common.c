@@ -46,6 +46,11 @@ int cli_source_opt(cli_source_opts *o, int c, const char *arg, const char *cmd) 
                         return cli_usage(cmd, "--accel expects auto, kvm or tcg, not '%s'", arg);
                 return 1;
         case CLI_OPT_STATE_DIR: o->state_dir = arg; return 1;
+        case CLI_OPT_ALLOW_BACKING:
+                if (o->n_allow_backing == 8)
+                        return cli_usage(cmd, "at most 8 --allow-backing options");
+                o->allow_backing[o->n_allow_backing++] = arg;
+                return 1;
         case CLI_OPT_DEPTH:
                 if (!cli_parse_uint(arg, &o->max_depth) || o->max_depth == 0)
                         return cli_usage(cmd, "--max-depth expects a positive number, not '%s'", arg);
@@ -96,10 +101,23 @@ int cli_open_source(const cli_source_opts *o, bool want_walker, vd_source **ret,
                 .strategy = o->strategy,
                 .want_walker = want_walker,
                 .accel = o->accel,
+                .allow_backing = o->allow_backing,
+                .n_allow_backing = o->n_allow_backing,
                 .state_dir = vd_state_dir(o->state_dir),
                 .notice = print_notice,
         };
         return vd_source_open_guest(&g, ret, err);
+}
+
+void cli_allow_template_images(cli_source_opts *so, const vd_baseline *b) {
+        static char list[8192];
+        if (!b->source_kind || strcmp(b->source_kind, "image") != 0 || !b->source)
+                return;
+        snprintf(list, sizeof list, "%s", b->source);
+        char *save = NULL;
+        for (char *t = strtok_r(list, ",", &save); t && so->n_allow_backing < CLI_MAX_IMAGES + 8;
+             t = strtok_r(NULL, ",", &save))
+                so->allow_backing[so->n_allow_backing++] = t;
 }
 
 void cli_scan_opts(const cli_source_opts *so, const vd_baseline *b, vd_scan_opts *o) {

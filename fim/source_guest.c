@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "vd_accel.h"
+#include "vd_imageinfo.h"
 #include "vd_log.h"
 #include "vd_manifest.h"
 #include "vd_source.h"
@@ -74,6 +75,8 @@ struct guest_src {
         vd_scan inv;     /* OS facts and packages, read with the guest mounted at / */
         vd_scan launch_notes; /* how the appliance was started (KVM fallback) */
         struct console con;   /* the handle's event callback writes here for its whole life */
+        size_t n_images;
+        char (*formats)[32];  /* each image's format, from its header, checked (vd_image_check_chain) */
         bool have_inv;
 };
 
@@ -310,6 +313,7 @@ static void guest_close(vd_source *src) {
                 vd_scan_release(&s->pending);
                 vd_scan_release(&s->inv);
                 vd_scan_release(&s->launch_notes);
+                free(s->formats);
                 free(s);
         }
         free(src->desc);
@@ -352,6 +356,11 @@ static int collect_inventory(struct guest_src *s, vd_err *err) {
                 }
                 if (!r)
                         r = vd_scan_add_fact(out, "os.root", root);
+        }
+        for (size_t i = 0; s->formats && i < s->n_images && !r; i++) {
+                char key[64];
+                snprintf(key, sizeof key, "image.%zu.format", i);
+                r = vd_scan_add_fact(out, key, s->formats[i]);
         }
         for (size_t i = 0; i < s->n_mnts && !r; i++) {
                 char key[512];
@@ -911,10 +920,9 @@ static int make_handle(struct guest_src *s, const vd_guest_opts *o, int force, s
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         guestfs_set_smp(s->g, cpus > 1 ? (int)(cpus > 8 ? 8 : cpus) : 1);
         for (size_t i = 0; i < o->n_images; i++) {
-                int ar = o->format ? guestfs_add_drive_opts(s->g, o->images[i], GUESTFS_ADD_DRIVE_OPTS_READONLY, 1,
-                                                            GUESTFS_ADD_DRIVE_OPTS_FORMAT, o->format, -1)
-                                   : guestfs_add_drive_opts(s->g, o->images[i], GUESTFS_ADD_DRIVE_OPTS_READONLY, 1, -1);
-                if (ar < 0)
+                /* the format checked with its backing chain: never probed again */
+                if (guestfs_add_drive_opts(s->g, o->images[i], GUESTFS_ADD_DRIVE_OPTS_READONLY, 1,
+                                           GUESTFS_ADD_DRIVE_OPTS_FORMAT, s->formats[i], -1) < 0)
                         return gerr(err, s->g, "cannot add image");
         }
         if (o->domain) {
@@ -1140,6 +1148,22 @@ int vd_source_open_guest(const vd_guest_opts *o, vd_source **ret, vd_err *err) {
                 r = vd_err_set(err, VD_E_NOMEM, "out of memory");
                 goto fail;
         }
+        /* Each image's header, read by qemu-img as untrusted input: its
+         * format, and a backing chain that stays where the operator allows
+         * (a raw disk whose guest wrote a qcow2 header naming a host file
+         * would otherwise make the appliance read that file). */
+        s->n_images = o->n_images;
+        s->formats = calloc(o->n_images ? o->n_images : 1, sizeof *s->formats);
+        if (!s->formats) {
+                r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+                goto fail;
+        }
+        for (size_t i = 0; i < o->n_images; i++)
+                if ((r = vd_image_check_chain(o->images[i], o->format, o->allow_backing, o->n_allow_backing,
+                                              s->formats[i], err)) < 0) {
+                        guest_close(src);
+                        return r;
+                }
         /* A running guest's disks may change while we read them; a stopped
          * domain's are as still as an image nobody has open. */
         s->in_use = running;

@@ -114,6 +114,11 @@ typedef struct vd_guest_opts {
         const char *walker; /* path of vmdrift-walker; NULL: the built-in default */
         bool want_walker;   /* false for inspect: no scratch disk needed */
         int accel;          /* enum vd_accel (vd_accel.h): auto, kvm or tcg */
+        /* Backing files an image's header may name besides those in the
+         * image's own directory (files or directories: the template image
+         * recorded in the baseline, --allow-backing). */
+        const char *const *allow_backing;
+        size_t n_allow_backing;
         const char *state_dir; /* where the host's KVM outcome is remembered; NULL: not remembered */
         /* Things a person waiting at a terminal should hear while the source
          * opens (the library never prints): level VD_NOTICE_PROGRESS ("building

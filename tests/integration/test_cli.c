@@ -685,3 +685,29 @@ Test(cli, an_older_baseline_copied_over_the_current_one_is_refused) {
         free(old);
         free(cur);
 }
+
+/* A raw guest disk whose guest wrote a qcow2 header naming a host file as
+ * its backing file: qemu would probe it as qcow2 and the appliance would
+ * read the host file. Refused before any launch; --image-format raw reads
+ * it as what it is. */
+Test(cli, an_image_whose_header_names_a_host_file_is_refused) {
+        th_run r = th_exec((const char *const[]){
+                "sh", "-ec",
+                "cd \"$0\" && truncate -s 64M disk.raw && qemu-img create -q -f qcow2 -b /etc/shadow -F raw h.qcow2 "
+                "64M && dd if=h.qcow2 of=disk.raw bs=65536 count=1 conv=notrunc status=none && rm h.qcow2",
+                work, NULL});
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        th_run_free(&r);
+        r = th_vmdrift("baseline" A "capture" A "--image" A "%s/disk.raw" A "-o" A "%s/x.vdb", work, work);
+        cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+        cr_assert(strstr(r.err, "(qcow2, by its header) names the backing file '/etc/shadow', outside the image's "
+                                "own directory"),
+                  "%s", r.err);
+        cr_assert_eq(access(th_path(work, "x.vdb"), F_OK), -1, "nothing written");
+        th_run_free(&r);
+        r = th_vmdrift("scan" A "--baseline" A "%s" A "--image" A "%s/disk.raw" A "--allow-backing" A "/etc/nonexistent",
+                       vdb, work);
+        cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+        cr_assert(strstr(r.err, "names the backing file '/etc/shadow'"), "%s", r.err);
+        th_run_free(&r);
+}

@@ -122,3 +122,44 @@ Test(state, the_state_directory_comes_from_the_option_then_systemd_then_the_defa
         unsetenv("STATE_DIRECTORY");
         cr_assert_str_eq(vd_state_dir(NULL), "/var/lib/vmdrift");
 }
+
+/* qemu-img's JSON, as untrusted input (the header it describes is the
+ * guest's). */
+#include "vd_imageinfo.h"
+
+Test(imageinfo, format_and_backing_file_are_read_exactly) {
+        const char *j = "{\"backing-filename-format\": \"raw\", \"virtual-size\": 1, \"filename\": \"x\","
+                        " \"format\": \"qcow2\", \"format-specific\": {\"type\": \"qcow2\", \"data\": {\"a\": [1, "
+                        "true, null]}}, \"full-backing-filename\": \"/srv/a\\\"b\\u00e9\", \"backing-filename\": "
+                        "\"a\", \"dirty-flag\": false}";
+        vd_image_info i;
+        vd_err e = VD_ERR_INIT;
+        cr_assert_eq(vd_image_info_parse(j, strlen(j), &i, &e), 0, "%s", e.msg);
+        cr_assert_str_eq(i.format, "qcow2");
+        cr_assert_str_eq(i.backing_format, "raw");
+        cr_assert_str_eq(i.backing, "/srv/a\"b\xc3\xa9");
+        vd_image_info_release(&i);
+        j = "{\"format\": \"raw\", \"filename\": \"x\"}";
+        cr_assert_eq(vd_image_info_parse(j, strlen(j), &i, &e), 0, "%s", e.msg);
+        cr_assert_null(i.backing);
+        vd_image_info_release(&i);
+}
+
+Test(imageinfo, hostile_json_is_refused_not_misread) {
+        const char *bad[] = {
+                "",
+                "[]",
+                "{\"format\": \"qcow2\", \"full-backing-filename\": \"/etc/shadow\\u0000.img\"}",
+                "{\"format\": \"qcow2\"",
+                "{\"format\": \"qcow2\", \"x\": [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
+                "{\"format\": \"qcow2\", \"full-backing-filename\": \"a\nb\"}",
+                "{\"filename\": \"x\"}",
+                "{\"format\": \"qcow2qcow2qcow2qcow2qcow2qcow2qcow2\"}",
+        };
+        for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+                vd_image_info i;
+                vd_err e = VD_ERR_INIT;
+                cr_assert_lt(vd_image_info_parse(bad[k], strlen(bad[k]), &i, &e), 0, "accepted: %s", bad[k]);
+                vd_image_info_release(&i);
+        }
+}

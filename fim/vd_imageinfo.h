@@ -1,0 +1,38 @@
+/* What qemu says an image file is, read as untrusted input: the file's
+ * header was written by whoever controls the image (a guest can write a
+ * qcow2 header into the first sector of its raw disk, naming a host file as
+ * its "backing file").
+ */
+#ifndef VD_IMAGEINFO_H
+#define VD_IMAGEINFO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "vd_err.h"
+
+#define VD_IMAGE_CHAIN_MAX 16
+
+typedef struct vd_image_info {
+        char format[32];         /* "raw", "qcow2", ... */
+        char *backing;           /* the backing file qemu would open (absolute), or NULL */
+        char backing_format[32]; /* as the header names it, or "" */
+} vd_image_info;
+
+void vd_image_info_release(vd_image_info *i);
+
+/* Parse the JSON of `qemu-img info --output=json` (one image): bounded,
+ * strict where it matters (format, backing file), the rest skipped. */
+int vd_image_info_parse(const char *json, size_t len, vd_image_info *out, vd_err *err);
+
+/* Run qemu-img info on path (format NULL: probed) and parse it. */
+int vd_image_probe(const char *path, const char *format, vd_image_info *out, vd_err *err);
+
+/* Walk the backing chain of path, refusing any backing file that is not in
+ * the image's own directory, nor one of allow[] (files or directories);
+ * ret_format: the top image's format (to pass to libguestfs, so that
+ * nothing is probed twice). */
+int vd_image_check_chain(const char *path, const char *format, const char *const *allow, size_t n_allow,
+                         char ret_format[32], vd_err *err);
+
+#endif
