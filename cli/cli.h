@@ -47,6 +47,8 @@ typedef struct cli_source_opts {
         const char *allow_backing[CLI_MAX_IMAGES + 8]; /* --allow-backing, then the baseline's template images */
         size_t n_allow_backing;
         const char *state_dir; /* --state-dir; NULL: $STATE_DIRECTORY or the default */
+        const char *expect_formats[CLI_MAX_IMAGES]; /* the baseline's image.N.format where captured from the same image */
+        bool have_expect;
 } cli_source_opts;
 
 /* Source options shared by capture, scan and inspect (getopt_long values). */

@@ -102,6 +102,7 @@ int cli_open_source(const cli_source_opts *o, bool want_walker, vd_source **ret,
                 .want_walker = want_walker,
                 .accel = o->accel,
                 .allow_backing = o->allow_backing,
+                .expect_formats = o->have_expect ? o->expect_formats : NULL,
                 .n_allow_backing = o->n_allow_backing,
                 .state_dir = vd_state_dir(o->state_dir),
                 .notice = print_notice,
@@ -115,9 +116,28 @@ void cli_allow_template_images(cli_source_opts *so, const vd_baseline *b) {
                 return;
         snprintf(list, sizeof list, "%s", b->source);
         char *save = NULL;
+        size_t k = 0;
         for (char *t = strtok_r(list, ",", &save); t && so->n_allow_backing < CLI_MAX_IMAGES + 8;
-             t = strtok_r(NULL, ",", &save))
+             t = strtok_r(NULL, ",", &save), k++) {
                 so->allow_backing[so->n_allow_backing++] = t;
+                /* the same image as at capture (a template checked for
+                 * tampering): its format must not have changed */
+                char key[64];
+                snprintf(key, sizeof key, "image.%zu.format", k);
+                const char *fmt = NULL;
+                for (size_t f = 0; f < b->n_facts && !fmt; f++)
+                        if (strcmp(b->facts[f].key, key) == 0)
+                                fmt = b->facts[f].value;
+                if (!fmt || k >= so->n_images)
+                        continue;
+                char *a = realpath(t, NULL), *c = realpath(so->images[k], NULL);
+                if (a && c && strcmp(a, c) == 0) {
+                        so->expect_formats[k] = fmt;
+                        so->have_expect = true;
+                }
+                free(a);
+                free(c);
+        }
 }
 
 void cli_scan_opts(const cli_source_opts *so, const vd_baseline *b, vd_scan_opts *o) {

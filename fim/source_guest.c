@@ -1158,12 +1158,23 @@ int vd_source_open_guest(const vd_guest_opts *o, vd_source **ret, vd_err *err) {
                 r = vd_err_set(err, VD_E_NOMEM, "out of memory");
                 goto fail;
         }
-        for (size_t i = 0; i < o->n_images; i++)
+        for (size_t i = 0; i < o->n_images; i++) {
                 if ((r = vd_image_check_chain(o->images[i], o->format, o->allow_backing, o->n_allow_backing,
                                               s->formats[i], err)) < 0) {
                         guest_close(src);
                         return r;
                 }
+                const char *want = o->expect_formats ? o->expect_formats[i] : NULL;
+                if (want && !o->format && strcmp(want, s->formats[i]) != 0) {
+                        r = vd_err_set(err, VD_E_SOURCE,
+                                       "image '%s' reads as %s by its header, but was %s when the baseline was "
+                                       "captured from it: a header written since? refused (--image-format %s to "
+                                       "read it as before)",
+                                       o->images[i], s->formats[i], want, want);
+                        guest_close(src);
+                        return r;
+                }
+        }
         /* A running guest's disks may change while we read them; a stopped
          * domain's are as still as an image nobody has open. */
         s->in_use = running;

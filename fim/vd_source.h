@@ -119,6 +119,10 @@ typedef struct vd_guest_opts {
          * recorded in the baseline, --allow-backing). */
         const char *const *allow_backing;
         size_t n_allow_backing;
+        /* Per image (n_images entries, NULL where unknown): the format it had
+         * when the baseline was captured from it; another format now is
+         * refused (a header written since). NULL array: no expectation. */
+        const char *const *expect_formats;
         const char *state_dir; /* where the host's KVM outcome is remembered; NULL: not remembered */
         /* Things a person waiting at a terminal should hear while the source
          * opens (the library never prints): level VD_NOTICE_PROGRESS ("building

@@ -711,3 +711,34 @@ Test(cli, an_image_whose_header_names_a_host_file_is_refused) {
         cr_assert(strstr(r.err, "names the backing file '/etc/shadow'"), "%s", r.err);
         th_run_free(&r);
 }
+
+/* A derived baseline is read over its template: an older template copied
+ * into the template's place is refused; a template rebuilt since is not. */
+Test(cli, an_older_template_under_a_derived_baseline_is_refused) {
+        char *guest = th_join(work, "guest"), *gvdb = th_join(work, "guest.vdb"), *old = th_join(work, "old.vdb");
+        th_run c = th_exec((const char *const[]){"cp", "-a", tmpl, guest, NULL});
+        th_run_free(&c);
+        c = th_exec((const char *const[]){"cp", vdb, old, NULL});
+        th_run_free(&c);
+        /* the template as the guest is derived from: recaptured after old */
+        th_run r = th_vmdrift("baseline" A "capture" A "-q" A "--dir" A "%s" A "-o" A "%s" A "--key-from" A "%s", tmpl, vdb,
+                              vdb);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        th_run_free(&r);
+        th_write(guest, "etc/app.conf", "guest-only\n");
+        r = th_vmdrift("baseline" A "accept" A "-q" A "--baseline" A "%s" A "--dir" A "%s" A "-o" A "%s" A "--derive" A
+                       "--reason" A "app",
+                       vdb, guest, gvdb);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        th_run_free(&r);
+        c = th_exec((const char *const[]){"cp", old, vdb, NULL});
+        th_run_free(&c);
+        r = th_vmdrift("scan" A "--baseline" A "%s" A "--dir" A "%s" A "--ignore" A "ctime,inode", gvdb, guest);
+        cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+        cr_assert(strstr(r.err, "is not the one it was derived from") && strstr(r.err, "not rebuilt since"), "%s",
+                  r.err);
+        th_run_free(&r);
+        free(guest);
+        free(gvdb);
+        free(old);
+}

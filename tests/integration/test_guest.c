@@ -15,6 +15,9 @@
 
 #define A "\x1f"
 #define POLICY VD_EXAMPLES "/policies/debian.yaml"
+/* the drifted clone's events: 11 planted changes and violations, plus the
+ * new authorized_keys (file and keys) and /var/tmp/x.conf */
+#define N_DRIFT 14
 
 #ifndef MKIMAGE
 #define MKIMAGE "tests/guest/mkimage.sh"
@@ -93,6 +96,17 @@ Test(guest, template_capture_records_os_packages_and_mounts_and_a_rescan_is_clea
         cr_assert_str_eq(before, after, "the image's bytes are unchanged by capture and scan");
         free(before);
         free(after);
+
+        /* The template's raw disk now starts with a qcow2 header (a guest
+         * can write one): its format changed since capture, refused before
+         * any launch. */
+        sh("cd \"$0\" && qemu-img create -q -f qcow2 h.qcow2 16M && "
+           "dd if=h.qcow2 of=t.img bs=65536 count=1 conv=notrunc status=none");
+        r = th_vmdrift("scan" A "--baseline" A "%s/t.vdb" A "--image" A "%s/t.img", work, work);
+        cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+        cr_assert(strstr(r.err, "reads as qcow2 by its header, but was raw when the baseline was captured"), "%s",
+                  r.err);
+        th_run_free(&r);
 }
 
 Test(guest, a_linked_clone_reports_every_planted_change_and_quick_agrees) {
@@ -105,11 +119,18 @@ Test(guest, a_linked_clone_reports_every_planted_change_and_quick_agrees) {
         cr_assert(strstr(r.out, "configuration: "), "%s", r.out);
         th_run_free(&r);
         /* Drift the clone through the appliance, as a running guest would. */
-        sh("cd \"$0\" && \"$2\" -a c.qcow2 <<'GF'\n"
+        /* Hostile padding too: a key line over 1 KiB before a new key, and an
+         * sshd Include that climbs out of /etc/ssh (both used to blind). */
+        sh("cd \"$0\" && { printf 'ssh-rsa '; head -c 1100 /dev/zero | tr '\\0' A; "
+           "printf '\\nssh-rsa AAAAB3evil x\\n'; } >ak && \"$2\" -a c.qcow2 <<'GF'\n"
            "run\n"
            "mount /dev/sda2 /\n"
            "mount /dev/sda1 /boot\n"
-           "write /etc/ssh/sshd_config \"Port 22\\nPermitRootLogin yes\\nPasswordAuthentication no\\n\"\n"
+           "mkdir-p /root/.ssh\n"
+           "upload ak /root/.ssh/authorized_keys\n"
+           "mkdir-p /var/tmp\n"
+           "write /var/tmp/x.conf \"X11Forwarding yes\\n\"\n"
+           "write /etc/ssh/sshd_config \"Include ../../var/tmp/x.conf\\nPort 22\\nPermitRootLogin yes\\nPasswordAuthentication no\\n\"\n"
            "chmod 04755 /bin/cat\n"
            "chown 1000 1000 /etc/hosts\n"
            "upload /bin/true /usr/sbin/.hidden\n"
@@ -143,7 +164,13 @@ Test(guest, a_linked_clone_reports_every_planted_change_and_quick_agrees) {
         cr_assert_eq(th_lines_with(o, "\"/etc/hostname\"", "\"xattr.user.origin\":{\"old\":null,\"new\":\"tampered\"}", NULL), 1, "%s", o);
         cr_assert_eq(th_lines_with(o, "\"/usr/bin/dir\"", "\"target\":{\"old\":\"../../bin/ls\",\"new\":\"/tmp/evil\"}", NULL), 1, "%s", o);
         cr_assert_eq(th_lines_with(o, "\"/home/alice/new\\nline\"", "\"change\":\"added\"", NULL), 1, "%s", o);
-        cr_assert_eq(th_lines_with(o, "\"event\":\"drift\"", NULL), 11,
+        cr_assert_eq(th_lines_with(o, "\"/root/.ssh/authorized_keys\"", "\"detector\":\"authorized-keys\"",
+                                   "\"ssh-rsa AAAAB3evil x\":{\"old\":null,\"new\":\"present\"", NULL),
+                     1, "a long line does not hide the key after it: %s", o);
+        cr_assert_eq(th_lines_with(o, "\"/etc/ssh/sshd_config\"", "\"X11Forwarding\":{\"old\":null,\"new\":\"yes\"",
+                                   "/var/tmp/x.conf:1", NULL),
+                     1, "the relative Include is followed inside the guest: %s", o);
+        cr_assert_eq(th_lines_with(o, "\"event\":\"drift\"", NULL), N_DRIFT,
                      "exactly the planted changes, the sshd key and its violation: %s", o);
         th_run_free(&r);
 
@@ -161,8 +188,8 @@ Test(guest, a_linked_clone_reports_every_planted_change_and_quick_agrees) {
                        "--state-dir" A "%s/state",
                        work, work, rs.tcp, work);
         cr_assert_eq(r.status, 1, "%s", r.err);
-        cr_assert_eq(th_lines_with(r.out, "\"event\":\"drift\"", NULL), 11, "%s", r.out);
-        size_t per = 11 + (size_t)th_lines_with(r.out, "\"event\":\"warning\"", NULL) + 1;
+        cr_assert_eq(th_lines_with(r.out, "\"event\":\"drift\"", NULL), N_DRIFT, "%s", r.out);
+        size_t per = N_DRIFT + (size_t)th_lines_with(r.out, "\"event\":\"warning\"", NULL) + 1;
         char *got = coll_rsyslog_wait(&rs, per);
         coll_line *lines;
         size_t nl = coll_lines(got, &lines);
