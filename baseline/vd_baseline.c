@@ -1136,6 +1136,17 @@ static int check_schema(sqlite3 *db, const char *path, vd_err *err) {
         for (size_t i = 0; r == 0 && i < sizeof allowed / sizeof *allowed; i++) {
                 if (!(present & (1u << i)))
                         continue;
+                /* exactly the columns vmdrift writes, no more */
+                char q[128];
+                snprintf(q, sizeof q, "SELECT count(*) FROM pragma_table_info('%s')", allowed[i].table);
+                int ncol = -1, want = 1;
+                for (const char *c = allowed[i].columns; *c; c++)
+                        want += *c == ' ';
+                if (pragma_int(db, q, &ncol) != SQLITE_OK || ncol != want) {
+                        r = bad(err, path, "table '%s' has %d columns, not the %d vmdrift writes: modified",
+                                allowed[i].table, ncol, want);
+                        break;
+                }
                 char cols[512], sql[2048];
                 snprintf(cols, sizeof cols, "%s", allowed[i].columns);
                 size_t ol = (size_t)snprintf(sql, sizeof sql, "SELECT 0");

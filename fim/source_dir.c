@@ -64,6 +64,25 @@ static bool same_version(const struct stat *a, const struct stat *b) {
                ts_ns(&a->st_ctim) == ts_ns(&b->st_ctim) && a->st_ino == b->st_ino;
 }
 
+/* Whether the mount with device number dev is a devtmpfs
+ * (/proc/self/mountinfo: "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS ... - FSTYPE SOURCE ..."). */
+static bool is_devtmpfs(dev_t dev) {
+        FILE *f = fopen("/proc/self/mountinfo", "re");
+        if (!f)
+                return false;
+        char line[4096];
+        bool yes = false;
+        while (!yes && fgets(line, sizeof line, f)) {
+                unsigned maj, min;
+                if (sscanf(line, "%*u %*u %u:%u", &maj, &min) != 2 || maj != major(dev) || min != minor(dev))
+                        continue;
+                const char *sep = strstr(line, " - ");
+                yes = sep && strncmp(sep + 3, "devtmpfs ", 9) == 0;
+        }
+        fclose(f);
+        return yes;
+}
+
 /* The pseudo file systems whose "files" are the running kernel's state:
  * never walked (reading /proc/kmsg consumes the kernel's messages). */
 static const char *pseudo_fs(int fd) {
@@ -82,6 +101,10 @@ static const char *pseudo_fs(int fd) {
         for (size_t i = 0; i < sizeof fs / sizeof *fs; i++)
                 if ((unsigned long)sf.f_type == fs[i].magic)
                         return fs[i].name;
+        /* devtmpfs has tmpfs's magic: ask the mount table what this device is */
+        struct stat st;
+        if ((unsigned long)sf.f_type == 0x01021994 && fstat(fd, &st) == 0 && is_devtmpfs(st.st_dev))
+                return "devtmpfs";
         return NULL;
 }
 

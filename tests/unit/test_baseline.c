@@ -272,3 +272,13 @@ Test(baseline, a_fifo_is_refused_without_waiting_for_a_writer, .timeout = 10) {
         cr_assert(strstr(err.msg, "not a regular file"), "%s", err.msg);
         free(p);
 }
+
+Test(baseline, an_extra_column_is_a_modification) {
+        char *p = write_sample("x.vdb");
+        cr_assert_eq(sql(p, "ALTER TABLE entries ADD COLUMN extra TEXT"), SQLITE_OK);
+        vd_baseline *b = NULL;
+        vd_err err = VD_ERR_INIT;
+        cr_assert_eq(vd_baseline_load(p, &b, &err), VD_E_BASELINE);
+        cr_assert(strstr(err.msg, "table 'entries' has 20 columns, not the 19 vmdrift writes"), "%s", err.msg);
+        free(p);
+}
