@@ -11,7 +11,7 @@ PKGS=(
   libsqlite3-dev sqlite3 libssl-dev openssl
   e2fsprogs fdisk
   aide rsyslog rsyslog-gnutls systemd
-  attr acl libcap2-bin time python3
+  attr acl libcap2-bin time python3 python3-rpm
   clang libclang-rt-14-dev
 )
 
