@@ -389,7 +389,9 @@ static int tx_config(vd_sink *s, const vd_report *r, vd_buf *b, const vd_event *
                 if (!n)
                         continue;
                 qsort(sorted, n, sizeof *sorted, cmp_sev_path);
-                rc = vd_buf_addf(b, "\n%s (%zu)\n", g == 0 ? "Policy violations" : "Configuration", lines);
+                /* one line per key: the header counts both, as the summary does */
+                rc = vd_buf_addf(b, "\n%s (%zu file%s, %zu %s%s)\n", g == 0 ? "Policy violations" : "Configuration", n,
+                                 n == 1 ? "" : "s", lines, g == 0 ? "check" : "key", lines == 1 ? "" : "s");
                 for (size_t i = 0; i < n && !rc; i++) {
                         const vd_event *e = sorted[i];
                         for (size_t k = 0; k < e->n_ch && !rc; k++) {
@@ -544,16 +546,33 @@ static int text_render(vd_sink *s, const vd_report *r, vd_buf *b) {
                 }
         }
         if (!rc) {
+                /* The summary adds up to the sections above: files by change,
+                 * configuration files with their keys, violations with their
+                 * checks (one event per file, one line per key). */
+                size_t f[3] = {0}, cfg = 0, cfg_keys = 0, vio = 0, vio_keys = 0;
+                for (size_t i = 0; i < r->events->n; i++) {
+                        const vd_event *e = &r->events->v[i];
+                        if (e->kind == VD_CH_VIOLATION) {
+                                vio++;
+                                vio_keys += e->n_ch;
+                        } else if (e->config) {
+                                cfg++;
+                                cfg_keys += e->n_ch;
+                        } else
+                                f[e->kind == VD_CH_ADDED ? 1 : e->kind == VD_CH_REMOVED ? 2 : 0]++;
+                }
                 if (c.total == 0)
                         rc = vd_buf_adds(b, "\nNo drift.\n");
                 else
                         rc = vd_buf_addf(b,
-                                         "\nSummary: %zu drift event%s: %zu changed, %zu added, %zu removed, %zu policy violation%s\n"
+                                         "\nSummary: %zu drift event%s: %zu on files (%zu changed, %zu added, %zu "
+                                         "removed), %zu on configuration files (%zu key%s), %zu policy violation%s "
+                                         "(%zu check%s)\n"
                                          "  by severity: %zu critical, %zu high, %zu medium, %zu low, %zu info\n",
-                                         c.total, c.total == 1 ? "" : "s", c.changed, c.added, c.removed,
-                                         c.violations, c.violations == 1 ? "" : "s",
-                                         c.by_sev[VD_SEV_CRITICAL], c.by_sev[VD_SEV_HIGH], c.by_sev[VD_SEV_MEDIUM],
-                                         c.by_sev[VD_SEV_LOW], c.by_sev[VD_SEV_INFO]);
+                                         c.total, c.total == 1 ? "" : "s", f[0] + f[1] + f[2], f[0], f[1], f[2], cfg,
+                                         cfg_keys, cfg_keys == 1 ? "" : "s", vio, vio == 1 ? "" : "s", vio_keys,
+                                         vio_keys == 1 ? "" : "s", c.by_sev[VD_SEV_CRITICAL], c.by_sev[VD_SEV_HIGH],
+                                         c.by_sev[VD_SEV_MEDIUM], c.by_sev[VD_SEV_LOW], c.by_sev[VD_SEV_INFO]);
         }
         if (!rc)
                 rc = vd_buf_addf(b, "Scanned %llu entries, hashed %llu files (", (unsigned long long)r->entries_scanned,

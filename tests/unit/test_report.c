@@ -101,7 +101,9 @@ Test(report, text_is_grouped_counted_and_escaped) {
         cr_assert(strstr(out, "mode       0644 -> 0666"), "%s", out);
         cr_assert(strstr(out, "/evil\\n\\x1b[2J"), "%s", out);
         cr_assert_null(strchr(out, '\x1b'), "no raw escape sequence reaches the terminal");
-        cr_assert(strstr(out, "Summary: 2 drift events: 1 changed, 1 added, 0 removed"), "%s", out);
+        cr_assert(strstr(out, "Summary: 2 drift events: 2 on files (1 changed, 1 added, 0 removed), 0 on "
+                              "configuration files (0 keys), 0 policy violations (0 checks)"),
+                  "%s", out);
         free(out);
 }
 
@@ -250,4 +252,29 @@ Test(report, cef_escapes_its_separators) {
         cr_assert(strstr(d.v[0], "CEF:0|vmdrift|vmdrift|"), "%s", d.v[0]);
         cr_assert(strstr(d.v[0], "|removed|drift|8|filePath=/a\\=b|c\\\\d act=removed"), "%s", d.v[0]);
         dgrams_free(&d);
+}
+
+/* The text summary adds up to its sections: one event per file, one line
+ * per configuration key or failed check. */
+Test(report, text_summary_adds_up_to_the_sections) {
+        add_event("/etc/x", 6, VD_CH_CHANGED, "mode", "0644", 4, "0666", 4);
+        add_event("/etc/y", 6, VD_CH_ADDED, "type", NULL, 0, "file", 4);
+        add_event("/etc/ssh/sshd_config", 20, VD_CH_CHANGED, "PermitRootLogin", "no", 2, "yes", 3);
+        vd_event *cf = &ev.v[ev.n - 1];
+        cf->config = "sshd";
+        cf->ch = realloc(cf->ch, 2 * sizeof *cf->ch);
+        memset(&cf->ch[1], 0, sizeof cf->ch[1]);
+        cf->ch[1].attr = strdup("X11Forwarding");
+        cf->n_ch = 2;
+        add_event("/etc/ssh/sshd_config", 20, VD_CH_VIOLATION, "PermitRootLogin", NULL, 0, "yes", 3);
+        ev.v[ev.n - 1].config = "sshd";
+        char *out = render("text");
+        cr_assert(strstr(out, "\nConfiguration (1 file, 2 keys)\n"), "%s", out);
+        cr_assert(strstr(out, "\nPolicy violations (1 file, 1 check)\n"), "%s", out);
+        cr_assert(strstr(out, "\nChanged (1)\n"), "%s", out);
+        cr_assert(strstr(out, "\nAdded (1)\n"), "%s", out);
+        cr_assert(strstr(out, "Summary: 4 drift events: 2 on files (1 changed, 1 added, 0 removed), 1 on "
+                              "configuration files (2 keys), 1 policy violation (1 check)"),
+                  "%s", out);
+        free(out);
 }
