@@ -150,16 +150,25 @@ static char *slurp(const char *path) {
         return b;
 }
 
+/* Wait for n lines, then for quiet: the file must stay the same for half a
+ * second, so that a duplicate or an extra message arriving after the n-th
+ * is seen by the caller's exact count, not missed. */
 char *coll_rsyslog_wait(const coll_rsyslog *rs, size_t n) {
         char *s = NULL;
+        size_t last = (size_t)-1;
+        int quiet = 0;
         for (int i = 0; i < 400; i++) {
                 free(s);
                 s = slurp(rs->out);
                 size_t lines = 0;
                 for (const char *p = s; (p = strchr(p, '\n')); p++)
                         lines++;
-                if (lines >= n)
-                        return s;
+                if (lines >= n) {
+                        quiet = lines == last ? quiet + 1 : 0;
+                        if (quiet >= 10)
+                                return s;
+                }
+                last = lines;
                 msleep(50);
         }
         return s;
