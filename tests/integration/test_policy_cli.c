@@ -190,7 +190,7 @@ Test(policy_cli, a_tampered_clone_shows_each_change_with_severity_rule_and_keys)
 
         r = scan("text");
         cr_assert(strstr(r.out, "/etc/ssh/sshd_config: PermitRootLogin: \"no\" -> \"yes\""), "%s", r.out);
-        cr_assert(strstr(r.out, "Policy violations (1)"), "%s", r.out);
+        cr_assert(strstr(r.out, "Policy violations (1 file, 1 check)"), "%s", r.out);
         cr_assert(strstr(r.out, "[rule binaries, detector setuid]"), "%s", r.out);
         th_run_free(&r);
 
