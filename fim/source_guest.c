@@ -1083,13 +1083,13 @@ static int launch(struct guest_src *s, const vd_guest_opts *o, vd_err *err) {
                 vd_debug("accel: not remembered: %s", o->state_dir ? rem.msg : "no state directory");
         char where[600];
         if (kept)
-                snprintf(where, sizeof where, "remembered in %s/" VD_ACCEL_FILE " for a day", o->state_dir);
+                snprintf(where, sizeof where, "remembered in %.450s/" VD_ACCEL_FILE " for a day", o->state_dir);
         else
                 snprintf(where, sizeof where, "not remembered: %.500s", o->state_dir ? rem.msg : "no state directory");
         char msg[VD_ERR_MSG_MAX];
         snprintf(msg, sizeof msg,
-                 "KVM failed to start the appliance%s%s%s; using software emulation (slower; %s; --accel tcg skips "
-                 "the KVM attempt)",
+                 "KVM failed to start the appliance%s%.300s%s; using software emulation (slower; %.500s; --accel tcg "
+                 "skips the KVM attempt)",
                  why[0] ? " (" : "", why, why[0] ? ")" : "", where);
         vd_scan_warn(&s->launch_notes, NULL, 0, "%s", msg);
         notice(o, VD_NOTICE_WARNING, "%s", msg);
