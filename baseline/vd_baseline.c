@@ -641,11 +641,12 @@ int vd_baseline_resolve(vd_baseline *b, const char *path, const char *verify_key
          * the derived baseline): an older template copied into its place
          * would silently change what the guest is compared with. */
         if (strcmp(t->content_digest, b->template_digest) != 0 && t->created_ns <= b->created_ns) {
+                r = vd_err_set(err, VD_E_BASELINE,
+                               "template '%s' of '%s' is not the one it was derived from (digest %.12s, not "
+                               "%.12s) and not rebuilt since: an older template put in its place? refused",
+                               b->template_path, path, t->content_digest, b->template_digest);
                 vd_baseline_free(t);
-                return vd_err_set(err, VD_E_BASELINE,
-                                  "template '%s' of '%s' is not the one it was derived from (digest %.12s, not "
-                                  "%.12s) and not rebuilt since: an older template put in its place? refused",
-                                  b->template_path, path, t->content_digest, b->template_digest);
+                return r;
         }
         if (t->hash_algo != b->hash_algo || memcmp(t->seed, b->seed, sizeof b->seed) != 0) {
                 vd_baseline_free(t);
