@@ -10,8 +10,9 @@
 # LIBGUESTFS_BACKEND_SETTINGS is left alone.
 if [ -z "${LIBGUESTFS_BACKEND_SETTINGS:-}" ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
   hv=${LIBGUESTFS_HV:-$(command -v qemu-system-x86_64)}
-  timeout 2 "$hv" -machine accel=kvm -cpu max -display none -nodefaults -no-user-config -m 16 \
-    </dev/null >/dev/null 2>&1
+  # in a shell of its own, whose "Aborted" report goes nowhere
+  bash -c 'timeout 2 "$0" -machine accel=kvm -cpu max -display none -nodefaults -no-user-config -m 16 \
+    </dev/null >/dev/null 2>&1' "$hv" 2>/dev/null
   if [ $? -ne 124 ]; then
     export LIBGUESTFS_BACKEND_SETTINGS=force_tcg
   fi

@@ -130,7 +130,7 @@ Test(kvm, a_kvm_that_aborts_falls_back_to_emulation_once_remembered_and_never_un
         free(state);
 }
 
-Test(kvm, accel_is_checked_before_any_launch, .timeout = 60) {
+Test(kvm, accel_is_checked_before_any_launch) {
         th_run r = th_vmdrift("inspect" A "--image" A "/nonexistent.img" A "--accel" A "kvmm");
         cr_assert_eq(r.status, 2);
         cr_assert(strstr(r.err, "--accel expects auto, kvm or tcg, not 'kvmm'"), "%s", r.err);
