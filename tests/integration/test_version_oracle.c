@@ -90,6 +90,40 @@ static void make_pairs(bool rpm) {
         }
 }
 
+/* Compare cmp's answer with the oracle's (one -1/0/1 per line of out) for
+ * every pair in the file's text; at least min pairs, no difference, and
+ * each outcome well represented (else it is not a test of order). */
+static void check_against(const char *pairs, const char *out, int (*cmp)(const char *, const char *),
+                          const char *oracle, int min) {
+        const char *p = pairs, *o = out;
+        int n = 0, bad = 0, seen[3] = {0};
+        char first_bad[640] = "";
+        while (p && *p && o && *o) {
+                char x[256], y[256];
+                int want;
+                if (sscanf(p, "%255s %255s", x, y) != 2 || sscanf(o, "%d", &want) != 1)
+                        break;
+                int got = cmp(x, y);
+                got = (got > 0) - (got < 0);
+                if (got != want && bad++ == 0)
+                        snprintf(first_bad, sizeof first_bad, "%.200s vs %.200s: %s %d, ours %d", x, y, oracle, want,
+                                 got);
+                if (want >= -1 && want <= 1)
+                        seen[want + 1]++;
+                n++;
+                p = strchr(p, '\n');
+                o = strchr(o, '\n');
+                if (p)
+                        p++;
+                if (o)
+                        o++;
+        }
+        cr_assert_geq(n, min, "only %d pairs compared", n);
+        cr_assert_eq(bad, 0, "%d of %d pairs differ from %s; first: %s", bad, n, oracle, first_bad);
+        cr_assert(seen[0] > 500 && seen[1] > 100 && seen[2] > 500, "older %d, equal %d, newer %d: not a test of order",
+                  seen[0], seen[1], seen[2]);
+}
+
 Test(version_oracle, debian_order_is_dpkgs_on_10000_pairs_and_real_versions) {
         make_pairs(false);
         char *dir = th_mkdtemp(), *in = th_join(dir, "pairs");
@@ -113,32 +147,7 @@ Test(version_oracle, debian_order_is_dpkgs_on_10000_pairs_and_real_versions) {
                 in, NULL});
         cr_assert_eq(r.status, 0, "%s", r.err);
         th_run pairs = th_exec((const char *const[]){"cat", in, NULL});
-        const char *p = pairs.out, *o = r.out;
-        int n = 0, bad = 0, seen[3] = {0};
-        char first_bad[640] = "";
-        while (p && *p && o && *o) {
-                char x[256], y[256];
-                int want;
-                if (sscanf(p, "%255s %255s", x, y) != 2 || sscanf(o, "%d", &want) != 1)
-                        break;
-                int got = vd_version_cmp_deb(x, y);
-                got = (got > 0) - (got < 0);
-                if (got != want && bad++ == 0)
-                        snprintf(first_bad, sizeof first_bad, "%.200s vs %.200s: dpkg %d, ours %d", x, y, want, got);
-                if (want >= -1 && want <= 1)
-                        seen[want + 1]++;
-                n++;
-                p = strchr(p, '\n');
-                o = strchr(o, '\n');
-                if (p)
-                        p++;
-                if (o)
-                        o++;
-        }
-        cr_assert_geq(n, PAIRS, "only %d pairs compared", n);
-        cr_assert_eq(bad, 0, "%d of %d pairs differ from dpkg; first: %s", bad, n, first_bad);
-        cr_assert(seen[0] > 500 && seen[1] > 100 && seen[2] > 500, "older %d, equal %d, newer %d: not a test of order",
-                  seen[0], seen[1], seen[2]);
+        check_against(pairs.out, r.out, vd_version_cmp_deb, "dpkg", PAIRS);
         th_run_free(&r);
         th_run_free(&pairs);
         th_rmtree(dir);
@@ -170,32 +179,7 @@ Test(version_oracle, rpm_order_is_rpms_on_10000_pairs) {
                 in, NULL});
         cr_assert_eq(r.status, 0, "python3-rpm: %s", r.err);
         th_run pairs = th_exec((const char *const[]){"cat", in, NULL});
-        const char *p = pairs.out, *o = r.out;
-        int n = 0, bad = 0, seen[3] = {0};
-        char first_bad[640] = "";
-        while (p && *p && o && *o) {
-                char x[256], y[256];
-                int want;
-                if (sscanf(p, "%255s %255s", x, y) != 2 || sscanf(o, "%d", &want) != 1)
-                        break;
-                int got = vd_version_cmp_rpm(x, y);
-                got = (got > 0) - (got < 0);
-                if (got != want && bad++ == 0)
-                        snprintf(first_bad, sizeof first_bad, "%.200s vs %.200s: rpm %d, ours %d", x, y, want, got);
-                if (want >= -1 && want <= 1)
-                        seen[want + 1]++;
-                n++;
-                p = strchr(p, '\n');
-                o = strchr(o, '\n');
-                if (p)
-                        p++;
-                if (o)
-                        o++;
-        }
-        cr_assert_eq(n, PAIRS, "only %d pairs compared", n);
-        cr_assert_eq(bad, 0, "%d of %d pairs differ from rpm; first: %s", bad, n, first_bad);
-        cr_assert(seen[0] > 500 && seen[1] > 100 && seen[2] > 500, "older %d, equal %d, newer %d: not a test of order",
-                  seen[0], seen[1], seen[2]);
+        check_against(pairs.out, r.out, vd_version_cmp_rpm, "rpm", PAIRS);
         th_run_free(&r);
         th_run_free(&pairs);
         th_rmtree(dir);
