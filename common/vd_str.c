@@ -267,3 +267,11 @@ size_t vd_path_normalize(char *path, size_t len) {
         path[ol] = '\0';
         return ol;
 }
+
+int vd_path_cmp(const char *a, size_t alen, const char *b, size_t blen) {
+        size_t m = alen < blen ? alen : blen;
+        int c = m ? memcmp(a, b, m) : 0;
+        if (c)
+                return c;
+        return alen < blen ? -1 : alen > blen ? 1 : 0;
+}

@@ -46,6 +46,8 @@ int64_t vd_mono_ns(void);
  * removes the previous component and stays at "/" at the root (as the
  * kernel resolves it inside a chroot). Returns the new length (>= 1). */
 size_t vd_path_normalize(char *path, size_t len);
+/* The order of paths everywhere (entries, baselines, reports): bytewise. */
+int vd_path_cmp(const char *a, size_t alen, const char *b, size_t blen);
 
 /* Parse a decimal non-negative integer fully; false on junk or overflow. */
 bool vd_parse_u64(const char *s, uint64_t *ret);

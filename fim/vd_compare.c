@@ -8,48 +8,6 @@
 #include "vd_buf.h"
 #include "vd_str.h"
 
-void vd_events_init(vd_events *ev) {
-        ev->v = NULL;
-        ev->n = ev->alloc = 0;
-}
-
-void vd_event_release(vd_event *e) {
-        free(e->path);
-        for (size_t i = 0; i < e->n_ch; i++) {
-                free(e->ch[i].attr);
-                free(e->ch[i].old_v.s);
-                free(e->ch[i].new_v.s);
-                free(e->ch[i].note);
-        }
-        free(e->ch);
-}
-
-void vd_events_release(vd_events *ev) {
-        if (!ev)
-                return;
-        for (size_t i = 0; i < ev->n; i++)
-                vd_event_release(&ev->v[i]);
-        free(ev->v);
-        vd_events_init(ev);
-}
-
-const char *vd_change_kind_name(int k) {
-        switch (k) {
-        case VD_CH_ADDED: return "added";
-        case VD_CH_REMOVED: return "removed";
-        case VD_CH_CHANGED: return "changed";
-        case VD_CH_VIOLATION: return "violation";
-        default: return "unknown";
-        }
-}
-
-const vd_attr_change *vd_event_find(const vd_event *ev, const char *attr) {
-        for (size_t i = 0; i < ev->n_ch; i++)
-                if (strcmp(ev->ch[i].attr, attr) == 0)
-                        return &ev->ch[i];
-        return NULL;
-}
-
 /* ---- building values ---- */
 
 static int val_bytes(vd_val *v, const void *p, size_t n, bool num) {
@@ -126,19 +84,6 @@ typedef struct builder {
         size_t alloc;
         int sev;
 } builder;
-
-int vd_event_add_change(vd_event *ev, size_t *alloc, const char *attr, size_t attr_len, vd_val o, vd_val n,
-                        char *note) {
-        char *a = NULL;
-        if (vd_array_grow(&ev->ch, alloc, ev->n_ch, sizeof *ev->ch, 8) < 0 || !(a = strndup(attr, attr_len))) {
-                free(o.s);
-                free(n.s);
-                free(note);
-                return VD_E_NOMEM;
-        }
-        ev->ch[ev->n_ch++] = (vd_attr_change){a, o, n, note};
-        return 0;
-}
 
 static int add_change(builder *b, const char *attr, size_t attr_len, vd_val o, vd_val n, int sev) {
         int r = vd_event_add_change(&b->ev, &b->alloc, attr, attr_len, o, n, NULL);
@@ -300,14 +245,6 @@ static int diff_entries(builder *b, const vd_entry *o, const vd_entry *n, uint32
         ATTR(VD_A_NLINK, "nlink", V_U64, o->nlink, n->nlink, VD_SEV_LOW)
 #undef ATTR
         return r;
-}
-
-int vd_events_push(vd_events *out, vd_event *ev) {
-        if (vd_array_grow(&out->v, &out->alloc, out->n, sizeof *out->v, 64) < 0)
-                return VD_E_NOMEM;
-        out->v[out->n++] = *ev;
-        memset(ev, 0, sizeof *ev);
-        return 0;
 }
 
 static int emit(vd_events *out, builder *b, int kind, const vd_entry *e, const vd_rule *rule, int det, int det_sev) {

@@ -1,4 +1,5 @@
 #include "vd_entry.h"
+#include "vd_str.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -24,14 +25,6 @@ int vd_entries_push(vd_entries *es, vd_entry *e) {
                 return VD_E_NOMEM;
         es->v[es->n++] = e;
         return 0;
-}
-
-int vd_path_cmp(const char *a, size_t alen, const char *b, size_t blen) {
-        size_t m = alen < blen ? alen : blen;
-        int c = m ? memcmp(a, b, m) : 0;
-        if (c)
-                return c;
-        return alen < blen ? -1 : alen > blen ? 1 : 0;
 }
 
 static int cmp_entry(const void *x, const void *y) {
@@ -162,22 +155,6 @@ static int cmp_xattr(const void *x, const void *y) {
 void vd_entry_sort_xattrs(vd_entry *e) {
         if (e->n_xattrs > 1)
                 qsort(e->xattrs, e->n_xattrs, sizeof *e->xattrs, cmp_xattr);
-}
-
-static const char *const ftype_names[] = {"unknown", "file", "directory", "symlink", "char-device",
-                                          "block-device", "fifo", "socket"};
-
-const char *vd_ftype_name(int t) {
-        if (t < 0 || t > VD_T_SOCK)
-                return "unknown";
-        return ftype_names[t];
-}
-
-int vd_ftype_from_name(const char *s) {
-        for (int i = 1; i <= VD_T_SOCK; i++)
-                if (strcmp(s, ftype_names[i]) == 0)
-                        return i;
-        return VD_T_UNKNOWN;
 }
 
 const char *vd_hash_algo_name(int a) {

@@ -13,6 +13,7 @@
 
 #include "vd_buf.h"
 #include "vd_err.h"
+#include "vd_event.h"
 
 /* Bounds on what a source or a baseline may hand us. */
 #define VD_PATH_MAX ((size_t)32768)        /* whole path, bytes */
@@ -23,17 +24,6 @@
 #define VD_XATTR_COUNT_MAX ((size_t)1024)
 #define VD_OWNER_NAME_MAX ((size_t)256)
 #define VD_HASH_MAX 32
-
-enum vd_ftype {
-        VD_T_UNKNOWN = 0,
-        VD_T_REG = 1,
-        VD_T_DIR = 2,
-        VD_T_LNK = 3,
-        VD_T_CHR = 4,
-        VD_T_BLK = 5,
-        VD_T_FIFO = 6,
-        VD_T_SOCK = 7,
-};
 
 enum vd_hash_algo {
         VD_HASH_NONE = 0,
@@ -99,10 +89,6 @@ int vd_entry_set_path(vd_entry *e, const char *p, size_t n);
 int vd_entry_add_xattr(vd_entry *e, const char *name, const void *value, size_t len);
 void vd_entry_sort_xattrs(vd_entry *e);
 
-int vd_path_cmp(const char *a, size_t alen, const char *b, size_t blen);
-
-const char *vd_ftype_name(int t);      /* "file", "directory", "symlink", ... */
-int vd_ftype_from_name(const char *s); /* VD_T_UNKNOWN if none */
 const char *vd_hash_algo_name(int a);  /* "xxh3-128", "sha256" */
 int vd_hash_algo_from_name(const char *s);
 int vd_hash_algo_len(int a);

@@ -1,4 +1,5 @@
 #include "vd_manifest.h"
+#include "vd_str.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -13,12 +13,6 @@
 #include "vd_err.h"
 #include "vd_hash.h"
 
-typedef struct vd_warning {
-        char *path; /* raw bytes, may be NULL */
-        size_t path_len;
-        char *msg;
-} vd_warning;
-
 /* A fact about the source: OS type, distro, hostname, mountpoints... */
 typedef struct vd_fact {
         char *key, *value;

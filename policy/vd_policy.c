@@ -20,21 +20,6 @@
 #define MAX_PATTERNS 1000
 #define MAX_DOUBLE_STAR 4
 
-static const char *const sev_names[] = {"info", "low", "medium", "high", "critical"};
-
-const char *vd_severity_name(int s) {
-        if (s < VD_SEV_INFO || s > VD_SEV_CRITICAL)
-                return "unknown";
-        return sev_names[s];
-}
-
-int vd_severity_from_name(const char *s) {
-        for (int i = 0; i <= VD_SEV_CRITICAL; i++)
-                if (strcmp(s, sev_names[i]) == 0)
-                        return i;
-        return -1;
-}
-
 static const char *const kind_names[] = {"watch", "ignore", "volatile", "per-clone", "growing"};
 
 const char *vd_rule_kind_name(int k) { return k >= 0 && k <= VD_K_GROWING ? kind_names[k] : "unknown"; }
@@ -829,7 +814,7 @@ static int scalar(ld *l, const yaml_node_t *n, const char *what, const char **re
 }
 
 static int boolean(ld *l, const yaml_node_t *n, const char *what, bool *ret) {
-        const char *s;
+        const char *s = NULL;
         int r = scalar(l, n, what, &s);
         if (r < 0)
                 return r;
@@ -843,7 +828,7 @@ static int boolean(ld *l, const yaml_node_t *n, const char *what, bool *ret) {
 }
 
 static int severity(ld *l, const yaml_node_t *n, int *ret) {
-        const char *s;
+        const char *s = NULL;
         int r = scalar(l, n, "a severity", &s);
         if (r < 0)
                 return r;
@@ -1027,7 +1012,7 @@ static int pat_cb(ld *l, const yaml_node_t *n, const char *s, void *ctx) {
 }
 
 static int owner_value(ld *l, const yaml_node_t *vn, bool *has, uint32_t *id, char **name) {
-        const char *s;
+        const char *s = NULL;
         int r = scalar(l, vn, "a user or group (name or number)", &s);
         if (r < 0)
                 return r;

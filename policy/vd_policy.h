@@ -17,6 +17,7 @@
 #include "vd_buf.h"
 #include "vd_config.h"
 #include "vd_err.h"
+#include "vd_event.h"
 
 enum vd_attr {
         VD_A_TYPE = 1u << 0,
@@ -38,17 +39,6 @@ enum vd_attr {
 /* Directories: mtime, ctime, nlink and size change whenever an entry is added
  * or removed; the entry itself is reported, so these would only be noise. */
 #define VD_A_DIR_OFF (VD_A_MTIME | VD_A_CTIME | VD_A_NLINK | VD_A_SIZE)
-
-enum vd_severity {
-        VD_SEV_INFO = 0,
-        VD_SEV_LOW = 1,
-        VD_SEV_MEDIUM = 2,
-        VD_SEV_HIGH = 3,
-        VD_SEV_CRITICAL = 4,
-};
-
-const char *vd_severity_name(int s);
-int vd_severity_from_name(const char *s); /* -1 if unknown */
 
 /* Parse "ctime,inode" into a mask; unknown name -> VD_E_USAGE naming it. */
 int vd_attrs_parse(const char *list, uint32_t *ret, vd_err *err);

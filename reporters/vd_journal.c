@@ -11,7 +11,6 @@
 #include <sys/uio.h>
 #include <systemd/sd-journal.h>
 
-#include "vd_policy.h"
 #include "vd_remote.h"
 #include "vd_sink_int.h"
 

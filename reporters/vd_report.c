@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include "vd_buf.h"
-#include "vd_policy.h"
 #include "vd_str.h"
 
 #include "vd_sink_int.h"

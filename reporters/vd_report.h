@@ -10,9 +10,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "vd_buf.h"
 #include "vd_err.h"
 #include "vd_event.h"
-#include "vd_source.h"
 
 typedef struct vd_report {
         char scan_id[37];

@@ -28,7 +28,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vd_policy.h"
 #include "vd_remote.h"
 #include "vd_sink_int.h"
 #include "vd_state.h"

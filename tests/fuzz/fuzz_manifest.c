@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 #include "vd_manifest.h"
+#include "vd_str.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

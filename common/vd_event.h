@@ -1,11 +1,50 @@
-/* Drift events: what the compare engine produces and reporters consume.
- * A vd_events owns its events and everything in them.
+/* The event model: drift events, their severity, the file types they name
+ * and the warnings of a run. The analysers (fim/analyse) produce events; the
+ * reporters consume them and depend on this header alone.
+ *
+ * Ownership. A vd_events owns its array of events. Each event owns its path
+ * and its changes (attr, both values, note). The three name fields are
+ * BORROWED: `detector` and `config` point to static names, and `rule` points
+ * to the name of a policy rule (or the static "config"), so the policy an
+ * event came from must outlive the event. A vd_warning owns its strings.
  */
 #ifndef VD_EVENT_H
 #define VD_EVENT_H
 
 #include <stdbool.h>
 #include <stddef.h>
+
+enum vd_severity {
+        VD_SEV_INFO = 0,
+        VD_SEV_LOW = 1,
+        VD_SEV_MEDIUM = 2,
+        VD_SEV_HIGH = 3,
+        VD_SEV_CRITICAL = 4,
+};
+const char *vd_severity_name(int s);       /* "info" ... "critical"; "unknown" */
+int vd_severity_from_name(const char *s); /* -1 if unknown */
+
+/* File types, as entries record them and events report them. */
+enum vd_ftype {
+        VD_T_UNKNOWN = 0,
+        VD_T_REG = 1,
+        VD_T_DIR = 2,
+        VD_T_LNK = 3,
+        VD_T_CHR = 4,
+        VD_T_BLK = 5,
+        VD_T_FIFO = 6,
+        VD_T_SOCK = 7,
+};
+const char *vd_ftype_name(int t);      /* "file", "directory", "symlink", ... */
+int vd_ftype_from_name(const char *s); /* VD_T_UNKNOWN if none */
+
+/* Something a run could not do or wants the reader to know (an unreadable
+ * directory, a limit reached); reported beside the events. */
+typedef struct vd_warning {
+        char *path; /* raw bytes, may be NULL */
+        size_t path_len;
+        char *msg;
+} vd_warning;
 
 /* VIOLATION: a configuration value breaks the policy's desired state
  * (expect, forbid, match), whether or not it changed. */
@@ -31,9 +70,9 @@ typedef struct vd_event {
         size_t path_len;
         int ftype;     /* the type now (for removed: the type it had) */
         int severity;  /* enum vd_severity */
-        const char *rule;     /* the policy rule (or "config") */
-        const char *detector; /* the detector that raised it, or NULL */
-        const char *config;   /* config events: the format ("sshd", ...); NULL for file events */
+        const char *rule;     /* borrowed: the policy rule's name, or "config" */
+        const char *detector; /* borrowed, static: the detector that raised it, or NULL */
+        const char *config;   /* borrowed, static: config events' format ("sshd", ...); NULL for files */
         vd_attr_change *ch;
         size_t n_ch;
 } vd_event;
