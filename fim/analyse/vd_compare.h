@@ -14,8 +14,4 @@
 int vd_compare(const vd_entries *base, const vd_entries *scan, const vd_policy *policy, vd_events *out,
                vd_err *err);
 
-/* Is path where persistence lives (cron, systemd units, init scripts,
- * ld.so.preload, rc.local, profile.d)? */
-bool vd_persistence_path(const char *path, size_t len);
-
 #endif

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "vd_confscan.h"
+#include "vd_detect.h"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -525,34 +526,6 @@ static const vd_conf_item *item_for(const vd_policy *p, const vd_confset *set) {
         return NULL;
 }
 
-static bool auth_keys_path(const char *path) {
-        const char *b = strrchr(path, '/');
-        return b && strncmp(b + 1, "authorized_keys", 15) == 0;
-}
-
-/* The detector a key-level change trips, or -1. */
-static int config_detector(const vd_policy *p, const vd_confset *set, const char *key, const vd_setting *o,
-                           const vd_setting *n) {
-        size_t pl = strlen(set->path);
-        int d = -1;
-        if (set->format == VD_CF_PASSWD) {
-                size_t kl = strlen(key);
-                bool uid = kl > 4 && strcmp(key + kl - 4, ".uid") == 0;
-                if (uid && n && (!o || strcmp(o->value, n->value) != 0) &&
-                    (o || vd_conf_id_is_zero(n->value, n->value_len)))
-                        d = VD_D_UID0; /* a new uid-0 account, or any changed uid */
-        } else if (set->format == VD_CF_SUDOERS) {
-                if (n && !o)
-                        d = VD_D_SUDO;
-        } else if (set->format == VD_CF_LINES && n && !o) {
-                if (auth_keys_path(set->path))
-                        d = VD_D_AUTH_KEYS;
-                else if (vd_persistence_path(set->path, pl))
-                        d = VD_D_PERSISTENCE;
-        }
-        return d >= 0 && vd_policy_detector_on(p, d, set->path, pl) ? d : -1;
-}
-
 static int diff_set(const vd_policy *p, const vd_confset *o, const vd_confset *n, vd_events *out, int kind) {
         const vd_confset *any = n ? n : o;
         const vd_conf_item *it = item_for(p, any);
@@ -586,7 +559,7 @@ static int diff_set(const vd_policy *p, const vd_confset *o, const vd_confset *n
                                 x ? (secret ? 8 : x->value_len) : 0,
                                 y ? (secret ? (x ? "(secret, changed)" : "(secret)") : y->value) : NULL,
                                 y ? (secret ? strlen(x ? "(secret, changed)" : "(secret)") : y->value_len) : 0, note);
-                int d = config_detector(p, any, w->key, x, y);
+                int d = vd_detect_config(p, any, w->key, x, y);
                 if (d >= 0 && vd_policy_detector_severity(p, d) > det_sev) {
                         det = d;
                         det_sev = vd_policy_detector_severity(p, d);

@@ -85,6 +85,8 @@ bool vd_entry_equal(const vd_entry *a, const vd_entry *b);
 /* A deep copy, or NULL when out of memory. */
 vd_entry *vd_entry_dup(const vd_entry *e);
 void vd_entry_free(vd_entry *e);
+/* Was the content read and hashed? */
+static inline bool vd_entry_hash_known(const vd_entry *e) { return e->status == VD_ST_OK && e->hash_len > 0; }
 int vd_entry_set_path(vd_entry *e, const char *p, size_t n);
 int vd_entry_add_xattr(vd_entry *e, const char *name, const void *value, size_t len);
 void vd_entry_sort_xattrs(vd_entry *e);

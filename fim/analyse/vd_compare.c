@@ -1,4 +1,5 @@
 #include "vd_compare.h"
+#include "vd_detect.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,7 +108,6 @@ static int add_attr(builder *b, const char *attr, enum vkind k, const vd_entry *
         return add_change(b, attr, strlen(attr), ov, nv, sev);
 }
 
-static bool hash_known(const vd_entry *e) { return e->status == VD_ST_OK && e->hash_len > 0; }
 
 static int mode_severity(uint32_t om, uint32_t nm, int ftype) {
         if ((nm & 06000) & ~(om & 06000))
@@ -185,7 +185,7 @@ static int describe(builder *b, const vd_entry *e, bool added) {
         if (!r && e->type == VD_T_LNK && e->target)
                 r = add_attr(b, "target", V_BYTES, o, 0, e->target, e->target_len, n, 0, e->target, e->target_len,
                              VD_SEV_INFO);
-        if (!r && hash_known(e))
+        if (!r && vd_entry_hash_known(e))
                 r = add_attr(b, "hash", V_HASH, o, 0, NULL, 0, n, 0, NULL, 0, VD_SEV_INFO);
         if (!r && e->status != VD_ST_OK)
                 r = add_attr(b, "status", V_STATUS, o, 0, NULL, 0, n, 0, NULL, 0, VD_SEV_INFO);
@@ -232,7 +232,7 @@ static int diff_entries(builder *b, const vd_entry *o, const vd_entry *n, uint32
                              VD_SEV_MEDIUM);
         if (!r && (m & VD_A_HASH) && content_known && (o->type == VD_T_REG || n->type == VD_T_REG) &&
             (o->hash_len != n->hash_len || o->hash_algo != n->hash_algo || memcmp(o->hash, n->hash, o->hash_len)))
-                r = add_attr(b, "hash", V_HASH, hash_known(o) ? o : NULL, 0, NULL, 0, hash_known(n) ? n : NULL, 0,
+                r = add_attr(b, "hash", V_HASH, vd_entry_hash_known(o) ? o : NULL, 0, NULL, 0, vd_entry_hash_known(n) ? n : NULL, 0,
                              NULL, 0, VD_SEV_MEDIUM);
         if (!r && o->status != n->status)
                 r = add_attr(b, "status", V_STATUS, o, 0, NULL, 0, n, 0, NULL, 0, VD_SEV_MEDIUM);
@@ -288,88 +288,6 @@ static bool under_unknown_dir(const vd_entries *scan, const char *path, size_t l
                         return p->type == VD_T_DIR && p->status != VD_ST_OK;
         }
         return false;
-}
-
-/* ---- detectors on file events ---- */
-
-static const char *const persistence_globs[] = {
-        "/etc/crontab",         "/etc/cron.d/**",        "/etc/cron.hourly/**",    "/etc/cron.daily/**",
-        "/etc/cron.weekly/**",  "/etc/cron.monthly/**",  "/var/spool/cron/**",     "/etc/anacrontab",
-        "/etc/systemd/system/**", "/etc/systemd/user/**", "/lib/systemd/system/**", "/usr/lib/systemd/system/**",
-        "/usr/lib/systemd/user/**", "/etc/init.d/**",    "/etc/rc.local",          "/etc/ld.so.preload",
-        "/etc/profile.d/**",    "/etc/update-motd.d/**", "/etc/xdg/autostart/**",  NULL};
-
-bool vd_persistence_path(const char *path, size_t len) {
-        static const char *const roots[] = {"/etc/", "/var/spool/cron", "/lib/systemd/", "/usr/lib/systemd/"};
-        bool any = false;
-        for (size_t i = 0; i < 4 && !any; i++)
-                any = len >= strlen(roots[i]) && memcmp(path, roots[i], strlen(roots[i])) == 0;
-        if (!any)
-                return false;
-        for (size_t i = 0; persistence_globs[i]; i++)
-                if (vd_glob_match(persistence_globs[i], path, len))
-                        return true;
-        return false;
-}
-
-static const vd_xattr *find_xattr(const vd_entry *e, const char *name) {
-        for (size_t i = 0; e && i < e->n_xattrs; i++)
-                if (strcmp(e->xattrs[i].name, name) == 0)
-                        return &e->xattrs[i];
-        return NULL;
-}
-
-static bool parent_sticky(const vd_entries *scan, const char *path, size_t len) {
-        size_t k = len;
-        while (k > 0 && path[k - 1] != '/')
-                k--;
-        if (k == 0)
-                return false;
-        size_t pl = k > 1 ? k - 1 : 1;
-        const vd_entry *p = vd_entries_find(scan, path, pl);
-        return p && p->type == VD_T_DIR && (p->mode & 01000);
-}
-
-typedef struct det_hit {
-        int det, sev;
-} det_hit;
-
-static void hit(det_hit *h, const vd_policy *p, int d, const char *path, size_t len) {
-        if (!vd_policy_detector_on(p, d, path, len))
-                return;
-        int sev = vd_policy_detector_severity(p, d);
-        if (h->det < 0 || sev > h->sev) {
-                h->det = d;
-                h->sev = sev;
-        }
-}
-
-/* What the file detectors say about old -> new (either may be NULL). */
-static det_hit file_detectors(const vd_policy *p, const vd_entries *scan, const vd_entry *o, const vd_entry *n) {
-        det_hit h = {-1, -1};
-        if (!n)
-                return h;
-        const char *path = n->path;
-        size_t len = n->path_len;
-        if (n->type == VD_T_REG && (n->mode & 06000) & ~(o && o->type == VD_T_REG ? o->mode & 06000 : 0))
-                hit(&h, p, VD_D_SETUID, path, len);
-        bool ww = n->type != VD_T_LNK && (n->mode & 0002) && !(n->type == VD_T_DIR && (n->mode & 01000));
-        bool was_ww = o && o->type != VD_T_LNK && (o->mode & 0002);
-        if (ww && !was_ww && !parent_sticky(scan, path, len))
-                hit(&h, p, VD_D_WORLD_WRITABLE, path, len);
-        const vd_xattr *nc = find_xattr(n, "security.capability"), *oc = find_xattr(o, "security.capability");
-        if (nc && (!oc || oc->len != nc->len || memcmp(oc->value, nc->value, nc->len) != 0))
-                hit(&h, p, VD_D_FILE_CAP, path, len);
-        if (n->type != VD_T_DIR && vd_persistence_path(path, len)) {
-                bool changed = !o || o->type != n->type || o->mode != n->mode || o->uid != n->uid ||
-                               o->target_len != n->target_len ||
-                               (o->target && n->target && memcmp(o->target, n->target, n->target_len)) ||
-                               (hash_known(o) && hash_known(n) &&
-                                (o->hash_len != n->hash_len || memcmp(o->hash, n->hash, n->hash_len)));
-                if (changed)
-                        hit(&h, p, VD_D_PERSISTENCE, path, len);
-        }
-        return h;
 }
 
 /* per-clone: compare owner and mode with the rule's expectations (or, where
@@ -453,7 +371,7 @@ int vd_compare(const vd_entries *base, const vd_entries *scan, const vd_policy *
                 else
                         i++, j++;
                 const vd_entry *old = c <= 0 ? o : NULL, *now = c >= 0 ? n : NULL;
-                det_hit dh = file_detectors(policy, scan, old, now);
+                vd_det_hit dh = vd_detect_file(policy, scan, old, now);
                 if (rule->kind == VD_K_IGNORE) {
                         /* Detectors look everywhere: an ignored /tmp still
                          * reports a new setuid file, in full. */

@@ -1,0 +1,38 @@
+/* Detectors: drift that is suspicious whatever the rules say (a new setuid
+ * binary, a world-writable file, a file capability, a new uid-0 account, a
+ * new sudo rule or authorized key, a change where persistence lives). The
+ * compare engine asks them about every file change, the configuration diff
+ * about every changed key; the policy switches each on or off per path and
+ * sets its severity. A detector raises an event's severity, never lowers it.
+ */
+#ifndef VD_DETECT_H
+#define VD_DETECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "vd_config.h"
+#include "vd_entry.h"
+#include "vd_policy.h"
+
+/* The detector that fired and its severity; det -1: none. */
+typedef struct vd_det_hit {
+        int det, sev;
+} vd_det_hit;
+
+/* What the file detectors say about old -> new (old may be NULL: added;
+ * new NULL: removed, never a hit). scan gives the parent directories (the
+ * sticky bit excuses a world-writable entry). The most severe hit wins. */
+vd_det_hit vd_detect_file(const vd_policy *p, const vd_entries *scan, const vd_entry *o, const vd_entry *n);
+
+/* The detector a key-level change of a configuration file trips (uid0 in
+ * passwd, sudo in sudoers, authorized-keys and persistence in line files),
+ * or -1. o or n is NULL for an added or removed key. */
+int vd_detect_config(const vd_policy *p, const vd_confset *set, const char *key, const vd_setting *o,
+                     const vd_setting *n);
+
+/* Is path where persistence lives (cron, systemd units, init scripts,
+ * ld.so.preload, rc.local, profile.d)? */
+bool vd_persistence_path(const char *path, size_t len);
+
+#endif
