@@ -18,6 +18,7 @@
 #include "vd_config.h"
 #include "vd_err.h"
 #include "vd_event.h"
+#include "vd_glob.h"
 
 enum vd_attr {
         VD_A_TYPE = 1u << 0,
@@ -145,9 +146,5 @@ bool vd_conf_item_secret(const vd_conf_item *it, const char *key);
 typedef int (*vd_violation_fn)(void *ctx, const vd_conf_item *it, const vd_check *c, const vd_setting *s,
                                const char *msg);
 int vd_conf_check(const vd_conf_item *it, const vd_settings *set, vd_violation_fn fn, void *ctx);
-
-/* Glob matching as rules do it: '*', '?', '[...]' within one component,
- * '**' as a whole component for any number of components (zero included). */
-bool vd_glob_match(const char *pattern, const char *path, size_t len);
 
 #endif

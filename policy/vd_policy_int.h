@@ -1,0 +1,69 @@
+/* Inside policy/: the policy object as its parts (model, rules index,
+ * detectors, canonical form, YAML loader) share it. Nothing outside policy/
+ * includes this. */
+#ifndef VD_POLICY_INT_H
+#define VD_POLICY_INT_H
+
+#include "vd_glob.h"
+#include "vd_policy.h"
+
+typedef struct prule {
+        vd_rule r;
+        char *name, *user, *group;
+        vd_pat *inc, *exc;
+        size_t n_inc, n_exc;
+        uint32_t line;
+} prule;
+
+typedef struct det_conf {
+        bool on;
+        int sev;
+        vd_pat *exc;
+        size_t n_exc;
+} det_conf;
+
+typedef struct group_def {
+        char *name;
+        uint32_t bits;
+} group_def;
+
+struct vd_policy {
+        char *source;
+        vd_rule def;
+        prule *rules;
+        size_t n_rules;
+        vd_conf_item *items;
+        size_t n_items;
+        det_conf det[VD_D_COUNT];
+        int hash_algo;
+        group_def *groups;
+        size_t n_groups;
+        char *description;
+        /* Rule index: the literal prefix of every include pattern (a
+         * directory path, or a whole literal path) -> the rules that have a
+         * pattern there, ascending. A path looks up each of its ancestors. */
+        struct pidx *idx;
+        size_t idx_cap; /* power of two; 0: no index */
+};
+
+typedef struct pidx {
+        uint64_t h;
+        const char *key; /* points into a pattern's text */
+        size_t klen;
+        uint32_t *rules;
+        size_t n, alloc;
+} pidx;
+
+/* vd_policy.c: the object */
+vd_policy *vd_policy_alloc(const char *source);
+vd_conf_item *vd_policy_item_push(vd_policy *p);
+bool vd_attr_lookup(const char *name, size_t n, uint32_t *bits);
+int vd_strv_push(char ***v, size_t *n, const char *s);
+void vd_strv_free(char **v, size_t n);
+/* vd_detectors.c: add the configuration files the detectors read */
+int vd_policy_add_detector_items(vd_policy *p);
+/* vd_rules.c: the rule index (built once all rules are in) */
+int vd_policy_index(vd_policy *p);
+void vd_policy_index_free(vd_policy *p);
+
+#endif
