@@ -1290,3 +1290,13 @@ out:
         *ret = b;
         return 0;
 }
+
+const char *vd_baseline_trust(const vd_baseline *b, bool verified, char buf[96]) {
+        if (verified)
+                snprintf(buf, 96, "verified (signer %s)", b->signer);
+        else if (b->signature[0])
+                snprintf(buf, 96, "unverified (signed by %s; no --verify-key)", b->signer);
+        else
+                snprintf(buf, 96, "unverified (unsigned)");
+        return buf;
+}

@@ -99,6 +99,10 @@ int vd_baseline_resolve(vd_baseline *b, const char *path, const char *verify_key
 /* Write b as sorted ND-JSON (see vd_export.c); the hash key is never exported. */
 int vd_baseline_export(const vd_baseline *b, FILE *out, vd_err *err);
 
+/* "verified (signer K)", "unverified (signed by K; no --verify-key)" or
+ * "unverified (unsigned)", in buf. */
+const char *vd_baseline_trust(const vd_baseline *b, bool verified, char buf[96]);
+
 /* Hex SHA-256 of policy text (for policy_digest). */
 int vd_digest_hex(const void *p, size_t n, char out[65]);
 

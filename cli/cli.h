@@ -109,8 +109,8 @@ bool cli_parse_uint(const char *s, unsigned *ret);
  * images) in so's image chains. */
 void cli_allow_template_images(cli_source_opts *so, const vd_baseline *b);
 
-/* Scan options for a source, hashing as the baseline b does. */
-void cli_scan_opts(const cli_source_opts *so, const vd_baseline *b, vd_scan_opts *o);
+/* The walk options the source options set (the pipeline adds the hash key). */
+void cli_scan_opts(const cli_source_opts *so, vd_scan_opts *o);
 
 /* Open every --report sink before any long work; 0, or the exit code after
  * reporting the error (sinks opened so far are closed). */
@@ -176,14 +176,11 @@ void cli_source_inputs(const cli_source_opts *so, cli_input *in, size_t *n);
 /* The file a report spec writes ("text:F", "json:F"), or NULL. */
 const char *cli_report_file(const char *spec);
 
-/* How far b can be trusted, for reports: "verified (signer K)", ... */
 /* The policy file, or the built-in default when path is NULL. */
 int cli_load_policy(const char *path, vd_policy **ret, vd_err *err);
-int cli_policy_digest(const vd_policy *p, char out[65]);
 /* "vmdrift: policy violation (high): /etc/ssh/sshd_config: PermitRootLogin is "yes": expected "no" (...)" */
 void cli_print_violations(const vd_events *ev, FILE *fp);
 
-const char *cli_trust(const vd_baseline *b, bool verified, char buf[96]);
 void cli_print_warnings(const vd_scan *s);
 
 #endif

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "vd_baseline.h"
 #include "vd_compare.h"
+#include "vd_pipeline.h"
 #include "vd_report.h"
 #include "vd_confscan.h"
 #include "vd_policy.h"
@@ -142,10 +143,8 @@ static int capture(int argc, char **argv) {
         vd_source *src = NULL;
         vd_baseline *b = NULL;
         vd_policy *pol = NULL;
-        vd_scan scan;
-        vd_events viol;
-        vd_scan_init(&scan);
-        vd_events_init(&viol);
+        vd_run_out res;
+        vd_run_out_init(&res);
         int rc = 0;
         /* The policy first: a typo in it fails in a second, not after the scan. */
         if (cli_load_policy(policy, &pol, &err) < 0 || vd_baseline_new(&b, &err) < 0 ||
@@ -173,19 +172,21 @@ static int capture(int argc, char **argv) {
                 rc = cli_fail(&err);
                 goto out;
         }
-        vd_scan_opts o;
-        cli_scan_opts(&so, b, &o);
-        if (vd_source_scan(src, &o, &scan, &err) < 0) {
+        vd_run run;
+        vd_run_init(&run, VD_RUN_CAPTURE);
+        run.src = src;
+        run.base = b;
+        run.policy = pol;
+        cli_scan_opts(&so, &run.opts);
+        if (vd_run_exec(&run, &res, &err) < 0) {
                 rc = cli_fail(&err);
                 goto out;
         }
-        if (vd_config_collect(src, &scan.entries, pol, b->seed, sizeof b->seed, &b->config, &viol, &scan, &err) < 0) {
-                rc = cli_fail(&err);
-                goto out;
-        }
+        b->config = res.conf; /* transferred */
+        vd_confsets_init(&res.conf);
         {
                 char dg[65] = "";
-                cli_policy_digest(pol, dg);
+                vd_policy_digest(pol, dg);
                 char host[256] = "";
                 gethostname(host, sizeof host - 1);
                 b->policy_digest = strdup(dg);
@@ -201,14 +202,14 @@ static int capture(int argc, char **argv) {
                         goto out;
                 }
         }
-        b->created_ns = scan.started_ns;
-        b->owners_resolved = scan.owners_resolved;
-        b->capture_warnings = scan.n_warnings;
-        vd_baseline_take_inventory(b, &scan);
-        b->entries = scan.entries; /* transferred */
-        vd_entries_init(&scan.entries);
+        b->created_ns = res.scan.started_ns;
+        b->owners_resolved = res.scan.owners_resolved;
+        b->capture_warnings = res.scan.n_warnings;
+        vd_baseline_take_inventory(b, &res.scan);
+        b->entries = res.scan.entries; /* transferred */
+        vd_entries_init(&res.scan.entries);
         if (!quiet)
-                cli_print_warnings(&scan);
+                cli_print_warnings(&res.scan);
         if (vd_baseline_write(b, out, &err) < 0) {
                 rc = cli_fail(&err);
                 goto out;
@@ -228,11 +229,11 @@ static int capture(int argc, char **argv) {
                         vd_buf_addf(&m, "\n  guest: %s, %zu packages", f ? f->value : "no OS found", b->n_packages);
                 }
                 vd_buf_addf(&m, "\n  %llu files hashed (%s, %.1f MiB) in %.2f s; owners %s; %zu warning%s\n",
-                            (unsigned long long)scan.files_hashed, vd_hash_algo_name(algo),
-                            (double)scan.bytes_hashed / 1048576.0, (double)scan.duration_ns / 1e9,
+                            (unsigned long long)res.scan.files_hashed, vd_hash_algo_name(algo),
+                            (double)res.scan.bytes_hashed / 1048576.0, (double)res.scan.duration_ns / 1e9,
                             b->owners_resolved ? "resolved through the source's own etc/passwd and etc/group"
                                                : "numeric (no etc/passwd in the source)",
-                            scan.n_warnings, scan.n_warnings == 1 ? "" : "s");
+                            res.scan.n_warnings, res.scan.n_warnings == 1 ? "" : "s");
                 if (b->config.n) {
                         size_t nk = 0;
                         for (size_t i = 0; i < b->config.n; i++)
@@ -247,17 +248,16 @@ static int capture(int argc, char **argv) {
                 fputs(m.buf, stdout);
                 vd_buf_release(&m);
         }
-        if (viol.n) {
+        if (res.violations.n) {
                 /* Written, but the template itself breaks its policy: say
                  * each violation and exit 1, so a build pipeline stops here. */
-                cli_print_violations(&viol, stderr);
+                cli_print_violations(&res.violations, stderr);
                 fprintf(stderr, "vmdrift: the template breaks its policy (%zu file%s); the baseline was written\n",
-                        viol.n, viol.n == 1 ? "" : "s");
+                        res.violations.n, res.violations.n == 1 ? "" : "s");
                 rc = EXIT_DRIFT;
         }
 out:
-        vd_events_release(&viol);
-        vd_scan_release(&scan);
+        vd_run_out_release(&res);
         vd_baseline_free(b);
         vd_policy_free(pol);
         vd_source_close(src);
@@ -529,7 +529,7 @@ static int diff_cmd(int argc, char **argv) {
         rep.baseline_digest = a->content_digest;
         rep.baseline_created_ns = a->created_ns;
         char trust[96];
-        rep.baseline_trust = cli_trust(a, verify_key != NULL, trust);
+        rep.baseline_trust = vd_baseline_trust(a, verify_key != NULL, trust);
         rep.baseline_verified = verify_key != NULL;
         rep.started_ns = b->created_ns;
         rep.events = &ev;

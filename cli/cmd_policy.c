@@ -75,7 +75,7 @@ int cmd_policy(int argc, char **argv) {
         if (vd_policy_load(argv[optind], &p, &err) < 0)
                 return cli_fail(&err);
         char dg[65] = "";
-        cli_policy_digest(p, dg);
+        vd_policy_digest(p, dg);
         const vd_conf_item *items;
         size_t n_items = vd_policy_conf_items(p, &items), n_checks = 0, n_user = 0;
         for (size_t i = 0; i < n_items; i++) {

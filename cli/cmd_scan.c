@@ -6,9 +6,7 @@
 
 #include "cli.h"
 #include "vd_baseline.h"
-#include "vd_compare.h"
-#include "vd_confscan.h"
-#include "vd_log.h"
+#include "vd_pipeline.h"
 #include "vd_policy.h"
 #include "vd_report.h"
 #include "vd_rollback.h"
@@ -56,16 +54,6 @@ static const char scan_usage[] =
         "  3  runtime error: unreadable source, missing/damaged/foreign baseline, failed report\n";
 
 enum { OPT_BASELINE = 256, OPT_REPORT, OPT_IGNORE, OPT_FAILON, OPT_QUICK, OPT_VERIFY_KEY, OPT_POLICY, OPT_ROLLBACK };
-
-static void make_scan_id(char out[37]) {
-        unsigned char u[16];
-        if (vd_random_bytes(u, sizeof u, NULL) < 0)
-                memset(u, 0, sizeof u);
-        u[6] = (unsigned char)((u[6] & 0x0f) | 0x40);
-        u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);
-        snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2],
-                 u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
-}
 
 int cmd_scan(int argc, char **argv) {
         static const struct option lo[] = {CLI_SOURCE_LONGOPTS,
@@ -155,12 +143,8 @@ int cmd_scan(int argc, char **argv) {
         vd_baseline *b = NULL;
         vd_source *src = NULL;
         vd_policy *pol = NULL;
-        vd_scan scan;
-        vd_events ev;
-        vd_confsets conf;
-        vd_scan_init(&scan);
-        vd_events_init(&ev);
-        vd_confsets_init(&conf);
+        vd_run_out out;
+        vd_run_out_init(&out);
         int rc = 0;
 
         /* Open every sink first: a bad --report fails before minutes of scanning. */
@@ -176,76 +160,28 @@ int cmd_scan(int argc, char **argv) {
         /* The digest of the policy as written: --ignore is this run's choice,
          * not another policy. */
         char dg[65] = "";
-        cli_policy_digest(pol, dg);
+        vd_policy_digest(pol, dg);
         vd_policy_ignore(pol, ignore);
-        vd_scan_opts o;
-        cli_scan_opts(&so, b, &o);
-        if (quick)
-                o.reference = &b->entries;
-        vd_debug("baseline and policy loaded: %zu entries, %zu rules", b->entries.n, vd_policy_n_rules(pol));
-        if (vd_source_scan(src, &o, &scan, &err) < 0) {
+        vd_run run;
+        vd_run_init(&run, VD_RUN_SCAN);
+        run.src = src;
+        run.base = b;
+        run.policy = pol;
+        run.policy_digest = dg;
+        run.quick = quick;
+        run.warning = rollback_warning;
+        cli_scan_opts(&so, &run.opts);
+        if (vd_run_exec(&run, &out, &err) < 0) {
                 rc = cli_fail(&err);
                 goto out;
-        }
-        vd_debug("source walked: %zu entries", scan.entries.n);
-        if (rollback_warning && vd_scan_warn(&scan, NULL, 0, "%s", rollback_warning) < 0) {
-                vd_err_set(&err, VD_E_NOMEM, "out of memory");
-                rc = cli_fail(&err);
-                goto out;
-        }
-        if (vd_compare(&b->entries, &scan.entries, pol, &ev, &err) < 0) {
-                rc = cli_fail(&err);
-                goto out;
-        }
-        vd_debug("compared: %zu events", ev.n);
-        if (vd_config_collect(src, &scan.entries, pol, b->seed, sizeof b->seed, &conf, &ev, &scan, &err) < 0 ||
-            vd_config_compare(&b->config, &b->entries, &conf, pol, &ev, &scan, &err) < 0) {
-                rc = cli_fail(&err);
-                goto out;
-        }
-        vd_debug("configuration: %zu files; %zu events in all", conf.n, ev.n);
-        {
-                if (b->policy_digest && strcmp(dg, b->policy_digest) != 0 &&
-                    vd_scan_warn(&scan, NULL, 0,
-                                 "scanning under policy %s (sha256 %.12s), but the baseline was captured under %s "
-                                 "(sha256 %.12s): configuration files only one of them names are not compared",
-                                 vd_policy_source(pol), dg, b->policy_source ? b->policy_source : "?",
-                                 b->policy_digest) < 0) {
-                        vd_err_set(&err, VD_E_NOMEM, "out of memory");
-                        rc = cli_fail(&err);
-                        goto out;
-                }
         }
         vd_report rep;
-        memset(&rep, 0, sizeof rep);
-        make_scan_id(rep.scan_id);
-        rep.source_kind = src->ops->kind;
-        rep.source = src->desc;
-        rep.baseline_path = baseline_path;
-        rep.baseline_source = b->source;
-        rep.baseline_digest = b->content_digest;
-        rep.baseline_created_ns = b->created_ns;
         char trust[96];
-        rep.baseline_trust = cli_trust(b, verify_key != NULL, trust);
-        rep.baseline_verified = verify_key != NULL;
-        rep.started_ns = scan.started_ns;
-        rep.duration_ns = scan.duration_ns;
-        rep.events = &ev;
-        rep.warnings = scan.warnings;
-        rep.n_warnings = scan.n_warnings;
-        rep.entries_scanned = scan.entries.n;
-        rep.files_hashed = scan.files_hashed;
-        rep.bytes_hashed = scan.bytes_hashed;
-        rep.may_be_inconsistent = scan.may_be_inconsistent;
-        rep.guest_os = vd_scan_fact(&scan, "os.product");
-        rep.guest_hostname = vd_scan_fact(&scan, "os.hostname");
-        rep.fail_on = fail_on;
+        vd_run_report(&run, &out, baseline_path, verify_key != NULL, fail_on, trust, &rep);
         rc = cli_deliver(sinks, n_reports, &rep);
 out:
         cli_close_sinks(sinks, n_reports);
-        vd_events_release(&ev);
-        vd_confsets_release(&conf);
-        vd_scan_release(&scan);
+        vd_run_out_release(&out);
         vd_baseline_free(b);
         vd_policy_free(pol);
         vd_source_close(src);

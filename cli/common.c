@@ -140,10 +140,8 @@ void cli_allow_template_images(cli_source_opts *so, const vd_baseline *b) {
         }
 }
 
-void cli_scan_opts(const cli_source_opts *so, const vd_baseline *b, vd_scan_opts *o) {
+void cli_scan_opts(const cli_source_opts *so, vd_scan_opts *o) {
         vd_scan_opts_init(o);
-        o->hash_algo = b->hash_algo;
-        memcpy(o->seed, b->seed, sizeof o->seed);
         o->one_file_system = so->one_file_system;
         o->threads = so->threads;
         o->max_depth = so->max_depth;
@@ -228,16 +226,6 @@ int cli_deliver(vd_sink **sinks, size_t n, vd_report *rep) {
         return rc;
 }
 
-const char *cli_trust(const vd_baseline *b, bool verified, char buf[96]) {
-        if (verified)
-                snprintf(buf, 96, "verified (signer %s)", b->signer);
-        else if (b->signature[0])
-                snprintf(buf, 96, "unverified (signed by %s; no --verify-key)", b->signer);
-        else
-                snprintf(buf, 96, "unverified (unsigned)");
-        return buf;
-}
-
 void cli_print_warnings(const vd_scan *s) {
         vd_buf b;
         vd_buf_init(&b, 0);
@@ -258,16 +246,6 @@ void cli_print_warnings(const vd_scan *s) {
 
 int cli_load_policy(const char *path, vd_policy **ret, vd_err *err) {
         return path ? vd_policy_load(path, ret, err) : vd_policy_new_default(ret, err);
-}
-
-int cli_policy_digest(const vd_policy *p, char out[65]) {
-        vd_buf pc;
-        vd_buf_init(&pc, 0);
-        int r = vd_policy_canonical(p, &pc);
-        if (r == 0)
-                r = vd_digest_hex(pc.buf, pc.len, out);
-        vd_buf_release(&pc);
-        return r;
 }
 
 void cli_print_violations(const vd_events *ev, FILE *fp) {

@@ -1,6 +1,9 @@
 /* The policy's canonical form: stable text whose digest baselines record. */
 
+#include <stdio.h>
 #include <string.h>
+
+#include <openssl/sha.h>
 
 #include "vd_buf.h"
 #include "vd_policy_int.h"
@@ -80,5 +83,20 @@ int vd_policy_canonical(const vd_policy *p, vd_buf *out) {
                 if (!r)
                         r = vd_buf_addc(out, '\n');
         }
+        return r;
+}
+
+int vd_policy_digest(const vd_policy *p, char out[65]) {
+        vd_buf pc;
+        vd_buf_init(&pc, 0);
+        int r = vd_policy_canonical(p, &pc);
+        out[0] = '\0';
+        if (r == 0) {
+                unsigned char md[SHA256_DIGEST_LENGTH];
+                SHA256((const unsigned char *)(pc.buf ? pc.buf : ""), pc.len, md);
+                for (size_t i = 0; i < sizeof md; i++)
+                        snprintf(out + 2 * i, 3, "%02x", md[i]);
+        }
+        vd_buf_release(&pc);
         return r;
 }

@@ -124,6 +124,8 @@ const vd_rule *vd_policy_match(const vd_policy *p, const char *path, size_t len,
 /* Append the policy's canonical form (stable text; its digest is recorded in
  * baselines so a scan can tell it runs under another policy). */
 int vd_policy_canonical(const vd_policy *p, vd_buf *out);
+/* Hex SHA-256 of the canonical form ("" and VD_E_NOMEM if it cannot be made). */
+int vd_policy_digest(const vd_policy *p, char out[65]);
 const char *vd_policy_source(const vd_policy *p); /* "built-in default" or a file name */
 int vd_policy_hash_algo(const vd_policy *p);      /* 0 = not set; 1 xxh3, 2 sha256 */
 size_t vd_policy_n_rules(const vd_policy *p);

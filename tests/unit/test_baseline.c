@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
+#include "vd_accept.h"
 #include "vd_baseline.h"
 
 static char *dir;
@@ -281,4 +282,22 @@ Test(baseline, an_extra_column_is_a_modification) {
         cr_assert_eq(vd_baseline_load(p, &b, &err), VD_E_BASELINE);
         cr_assert(strstr(err.msg, "table 'entries' has 20 columns, not the 19 vmdrift writes"), "%s", err.msg);
         free(p);
+}
+
+/* accept --path speaks the policies' glob dialect: '*' stays in one component. */
+Test(baseline, accept_globs_are_the_policy_dialect) {
+        const char *star[] = {"/etc/*"};
+        const char *dstar[] = {"/etc/**"}, *sub[] = {"/etc/ssh"};
+        const char *cls[] = {"/home/*/.ssh/*"};
+#define M(g, p) vd_accept_matches(g, 1, p, strlen(p))
+        cr_assert(M(star, "/etc/passwd"));
+        cr_assert(!M(star, "/etc/ssh/sshd_config"), "'*' must not cross '/' (fnmatch without FNM_PATHNAME did)");
+        cr_assert(M(dstar, "/etc/ssh/sshd_config"));
+        cr_assert(M(dstar, "/etc"));
+        cr_assert(M(sub, "/etc/ssh/sshd_config"), "a directory takes in its subtree");
+        cr_assert(!M(sub, "/etc/sshd"));
+        cr_assert(M(cls, "/home/ann/.ssh/authorized_keys"));
+        cr_assert(!M(cls, "/home/ann/x/.ssh/authorized_keys"));
+        cr_assert(vd_accept_matches(NULL, 0, "/anything", 9), "no --path: every change");
+#undef M
 }

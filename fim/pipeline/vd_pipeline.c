@@ -1,0 +1,107 @@
+/* The scan pipeline. */
+#include "vd_pipeline.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "vd_compare.h"
+#include "vd_confscan.h"
+#include "vd_hash.h"
+#include "vd_log.h"
+
+void vd_run_init(vd_run *run, int mode) {
+        memset(run, 0, sizeof *run);
+        run->mode = mode;
+        vd_scan_opts_init(&run->opts);
+}
+
+void vd_run_out_init(vd_run_out *out) {
+        vd_scan_init(&out->scan);
+        vd_events_init(&out->events);
+        vd_events_init(&out->violations);
+        vd_confsets_init(&out->conf);
+}
+
+void vd_run_out_release(vd_run_out *out) {
+        vd_events_release(&out->events);
+        vd_events_release(&out->violations);
+        vd_confsets_release(&out->conf);
+        vd_scan_release(&out->scan);
+}
+
+int vd_run_exec(const vd_run *run, vd_run_out *out, vd_err *err) {
+        const vd_baseline *b = run->base;
+        vd_scan_opts o = run->opts;
+        o.hash_algo = b->hash_algo;
+        memcpy(o.seed, b->seed, sizeof o.seed);
+        if (run->mode == VD_RUN_SCAN && run->quick)
+                o.reference = &b->entries;
+        if (run->mode != VD_RUN_CAPTURE)
+                vd_debug("baseline and policy loaded: %zu entries, %zu rules", b->entries.n,
+                         vd_policy_n_rules(run->policy));
+        if (vd_source_scan(run->src, &o, &out->scan, err) < 0)
+                return err->code;
+        vd_debug("source walked: %zu entries", out->scan.entries.n);
+        if (run->mode == VD_RUN_SCAN && run->warning && vd_scan_warn(&out->scan, NULL, 0, "%s", run->warning) < 0)
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        if (run->mode != VD_RUN_CAPTURE) {
+                if (vd_compare(&b->entries, &out->scan.entries, run->policy, &out->events, err) < 0)
+                        return err->code;
+                vd_debug("compared: %zu events", out->events.n);
+        }
+        vd_events *viol = run->mode == VD_RUN_SCAN ? &out->events : &out->violations;
+        if (vd_config_collect(run->src, &out->scan.entries, run->policy, b->seed, sizeof b->seed, &out->conf, viol,
+                              &out->scan, err) < 0)
+                return err->code;
+        if (run->mode != VD_RUN_SCAN)
+                return 0;
+        if (vd_config_compare(&b->config, &b->entries, &out->conf, run->policy, &out->events, &out->scan, err) < 0)
+                return err->code;
+        vd_debug("configuration: %zu files; %zu events in all", out->conf.n, out->events.n);
+        const char *dg = run->policy_digest;
+        if (dg && b->policy_digest && strcmp(dg, b->policy_digest) != 0 &&
+            vd_scan_warn(&out->scan, NULL, 0,
+                         "scanning under policy %s (sha256 %.12s), but the baseline was captured under %s "
+                         "(sha256 %.12s): configuration files only one of them names are not compared",
+                         vd_policy_source(run->policy), dg, b->policy_source ? b->policy_source : "?",
+                         b->policy_digest) < 0)
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        return 0;
+}
+
+void vd_scan_id(char out[37]) {
+        unsigned char u[16];
+        if (vd_random_bytes(u, sizeof u, NULL) < 0)
+                memset(u, 0, sizeof u);
+        u[6] = (unsigned char)((u[6] & 0x0f) | 0x40);
+        u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);
+        snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2],
+                 u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+}
+
+void vd_run_report(const vd_run *run, const vd_run_out *out, const char *baseline_path, bool verified,
+                   int fail_on, char trust[96], vd_report *rep) {
+        const vd_baseline *b = run->base;
+        memset(rep, 0, sizeof *rep);
+        vd_scan_id(rep->scan_id);
+        rep->source_kind = run->src->ops->kind;
+        rep->source = run->src->desc;
+        rep->baseline_path = baseline_path;
+        rep->baseline_source = b->source;
+        rep->baseline_digest = b->content_digest;
+        rep->baseline_created_ns = b->created_ns;
+        rep->baseline_trust = vd_baseline_trust(b, verified, trust);
+        rep->baseline_verified = verified;
+        rep->started_ns = out->scan.started_ns;
+        rep->duration_ns = out->scan.duration_ns;
+        rep->events = &out->events;
+        rep->warnings = out->scan.warnings;
+        rep->n_warnings = out->scan.n_warnings;
+        rep->entries_scanned = out->scan.entries.n;
+        rep->files_hashed = out->scan.files_hashed;
+        rep->bytes_hashed = out->scan.bytes_hashed;
+        rep->may_be_inconsistent = out->scan.may_be_inconsistent;
+        rep->guest_os = vd_scan_fact(&out->scan, "os.product");
+        rep->guest_hostname = vd_scan_fact(&out->scan, "os.hostname");
+        rep->fail_on = fail_on;
+}

@@ -1,0 +1,60 @@
+/* The scan pipeline: source -> entries -> compare -> configuration values
+ * -> events -> report. Every command that looks at a guest (capture, scan,
+ * accept; the fleet next) runs it through here and only adds its own
+ * options around it and its own output after it.
+ */
+#ifndef VD_PIPELINE_H
+#define VD_PIPELINE_H
+
+#include <stdbool.h>
+
+#include "vd_baseline.h"
+#include "vd_config.h"
+#include "vd_event.h"
+#include "vd_policy.h"
+#include "vd_report.h"
+#include "vd_source.h"
+
+enum vd_run_mode {
+        VD_RUN_CAPTURE = 1, /* walk, collect configuration values (and check their desired state) */
+        VD_RUN_ACCEPT = 2,  /* walk, file drift against the baseline, collect configuration values */
+        VD_RUN_SCAN = 3,    /* walk, file drift, desired state, configuration drift */
+};
+
+typedef struct vd_run {
+        int mode;                  /* enum vd_run_mode */
+        vd_source *src;            /* opened; borrowed */
+        const vd_baseline *base;   /* resolved; its hash key and algorithm key the walk */
+        const vd_policy *policy;   /* with this run's --ignore applied */
+        const char *policy_digest; /* SCAN: of the policy as written; a baseline captured
+                                    * under another policy gets a warning */
+        vd_scan_opts opts;         /* threads, depth, one file system; key and algorithm come from base */
+        bool quick;                /* SCAN: files whose metadata match base keep its hashes unread */
+        const char *warning;       /* SCAN: one more warning for the report (a rollback notice), or NULL */
+} vd_run;
+
+/* What a run produced; owns everything in it. */
+typedef struct vd_run_out {
+        vd_scan scan;         /* entries, warnings, facts, packages, counters */
+        vd_events events;     /* SCAN: file drift, then desired-state violations, then configuration
+                               * drift; ACCEPT: file drift */
+        vd_events violations; /* CAPTURE and ACCEPT: desired-state violations */
+        vd_confsets conf;     /* the configuration values read now */
+} vd_run_out;
+
+void vd_run_init(vd_run *run, int mode);
+void vd_run_out_init(vd_run_out *out);
+void vd_run_out_release(vd_run_out *out);
+
+int vd_run_exec(const vd_run *run, vd_run_out *out, vd_err *err);
+
+/* A random (version 4) UUID for a scan. */
+void vd_scan_id(char out[37]);
+
+/* Fill rep for a SCAN run: identity of the baseline (trust says whether its
+ * signature was verified), the guest, the events, the warnings, counters.
+ * rep borrows from run, out, baseline_path and trust (96 bytes). */
+void vd_run_report(const vd_run *run, const vd_run_out *out, const char *baseline_path, bool verified,
+                   int fail_on, char trust[96], vd_report *rep);
+
+#endif
