@@ -196,10 +196,18 @@ int cli_report_opt(vd_sink_opts *o, int c, const char *arg, const char *cmd) {
         }
 }
 
+static void sink_notice(void *ctx, const char *msg) {
+        (void)ctx;
+        fprintf(stderr, "vmdrift: %s\n", msg);
+}
+
 int cli_open_sinks(const char *const *specs, size_t n, const vd_sink_opts *o, vd_sink **sinks) {
+        vd_sink_opts so = *o;
+        if (!so.notice)
+                so.notice = sink_notice;
         for (size_t i = 0; i < n; i++) {
                 vd_err err = VD_ERR_INIT;
-                if (vd_sink_open(specs[i], o, &sinks[i], &err) < 0) {
+                if (vd_sink_open(specs[i], &so, &sinks[i], &err) < 0) {
                         sinks[i] = NULL;
                         cli_close_sinks(sinks, i);
                         return cli_fail(&err);

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vd_sink_int.h"
 #include "vd_str.h"
 
 /* Stable identifiers: never change one, only add (docs/events.md and

@@ -58,6 +58,10 @@ typedef struct vd_sink_opts {
         unsigned attempts;     /* connection attempts before spooling */
         unsigned backoff_ms;   /* first retry delay, doubled each time */
         const char *hostname;  /* HOSTNAME field; NULL: this host's name */
+        /* Something the operator should hear that is not an error (a spool
+         * from an earlier run delivered): the sinks never print; NULL: dropped. */
+        void (*notice)(void *ctx, const char *msg);
+        void *notice_ctx;
 } vd_sink_opts;
 
 #define VD_DEFAULT_ENTERPRISE 32473u /* RFC 5612's example PEN: set your own */

@@ -22,6 +22,8 @@ struct vd_sink {
         void *priv; /* remote sinks */
 };
 
+/* The sinks the factory (vd_sink.c) knows. */
+extern const struct vd_sink_ops vd_text_ops, vd_json_ops;
 int vd_syslog_open(const char *url, const vd_sink_opts *o, vd_sink **ret, vd_err *err);
 int vd_journal_open(const vd_sink_opts *o, vd_sink **ret, vd_err *err);
 

@@ -1,0 +1,230 @@
+/* The ND-JSON sink: one object per event, per warning, then the summary
+ * (docs/events.md). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vd_buf.h"
+#include "vd_sink_int.h"
+#include "vd_str.h"
+
+static int js_str(vd_buf *b, const char *p, size_t n) {
+        int r = vd_buf_addc(b, '"');
+        if (!r)
+                r = vd_escape_json(b, p, n);
+        if (!r)
+                r = vd_buf_addc(b, '"');
+        return r;
+}
+
+static int js_cstr(vd_buf *b, const char *s) { return s ? js_str(b, s, strlen(s)) : vd_buf_adds(b, "null"); }
+
+/* Text: valid UTF-8 without control bytes but tab and newline. One trailing
+ * NUL (SELinux labels carry one) is allowed and not shown. */
+static size_t text_len(const char *s, size_t n) {
+        if (n > 0 && s[n - 1] == '\0')
+                n--;
+        for (size_t i = 0; i < n; i++) {
+                unsigned char c = (unsigned char)s[i];
+                if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f)
+                        return SIZE_MAX;
+        }
+        return vd_utf8_valid(s, n) ? n : SIZE_MAX;
+}
+
+/* A value: null, a number, a string, or {"b64": ...} for binary bytes
+ * (file capabilities, ACLs) and bytes that are not UTF-8. */
+static int js_val(vd_buf *b, const vd_val *v) {
+        if (!v->s)
+                return vd_buf_adds(b, "null");
+        if (v->num)
+                return vd_buf_add(b, v->s, v->len);
+        size_t tl = text_len(v->s, v->len);
+        if (tl != SIZE_MAX)
+                return js_str(b, v->s, tl);
+        int r = vd_buf_adds(b, "{\"b64\":\"");
+        if (!r)
+                r = vd_base64(b, v->s, v->len);
+        if (!r)
+                r = vd_buf_adds(b, "\"}");
+        return r;
+}
+
+/* "path" is always a string (invalid bytes as U+FFFD); "path_b64" carries
+ * the exact bytes when the path is not valid UTF-8. */
+static int js_path(vd_buf *b, const char *key, const char *p, size_t n) {
+        int r = vd_buf_addf(b, "\"%s\":", key);
+        if (!r)
+                r = js_str(b, p, n);
+        if (!r && !vd_utf8_valid(p, n)) {
+                r = vd_buf_addf(b, ",\"%s_b64\":\"", key);
+                if (!r)
+                        r = vd_base64(b, p, n);
+                if (!r)
+                        r = vd_buf_addc(b, '"');
+        }
+        return r;
+}
+
+int vd_json_event(vd_buf *b, const vd_report *r, const vd_event *ev) {
+        int rc = vd_buf_addf(b, "{\"event\":\"drift\",\"scan_id\":\"%s\",", r->scan_id);
+        if (!rc)
+                rc = js_path(b, "path", ev->path, ev->path_len);
+        if (!rc)
+                rc = vd_buf_addf(b, ",\"change\":\"%s\",\"type\":\"%s\",\"severity\":\"%s\",\"rule\":",
+                                 vd_change_kind_name(ev->kind), vd_ftype_name(ev->ftype), vd_severity_name(ev->severity));
+        if (!rc)
+                rc = js_cstr(b, ev->rule);
+        if (!rc && ev->detector) {
+                rc = vd_buf_adds(b, ",\"detector\":");
+                if (!rc)
+                        rc = js_cstr(b, ev->detector);
+        }
+        if (!rc && ev->config) {
+                rc = vd_buf_adds(b, ",\"config\":");
+                if (!rc)
+                        rc = js_cstr(b, ev->config);
+        }
+        if (!rc)
+                rc = vd_buf_adds(b, ",\"source\":");
+        if (!rc)
+                rc = js_cstr(b, r->source);
+        if (!rc)
+                rc = vd_buf_adds(b, ",\"changes\":");
+        if (!rc)
+                rc = vd_json_changes(b, ev);
+        if (!rc)
+                rc = vd_buf_addc(b, '}');
+        return rc;
+}
+
+int vd_json_changes(vd_buf *b, const vd_event *ev) {
+        int rc = vd_buf_addc(b, '{');
+        for (size_t i = 0; i < ev->n_ch && !rc; i++) {
+                const vd_attr_change *c = &ev->ch[i];
+                if (i)
+                        rc = vd_buf_addc(b, ',');
+                if (!rc)
+                        rc = js_str(b, c->attr, strlen(c->attr));
+                if (!rc)
+                        rc = vd_buf_adds(b, ":{\"old\":");
+                if (!rc)
+                        rc = js_val(b, &c->old_v);
+                if (!rc)
+                        rc = vd_buf_adds(b, ",\"new\":");
+                if (!rc)
+                        rc = js_val(b, &c->new_v);
+                if (!rc && c->note) {
+                        rc = vd_buf_adds(b, ev->kind == VD_CH_VIOLATION ? ",\"violation\":" : ",\"where\":");
+                        if (!rc)
+                                rc = js_cstr(b, c->note);
+                }
+                if (!rc)
+                        rc = vd_buf_addc(b, '}');
+        }
+        if (!rc)
+                rc = vd_buf_addc(b, '}');
+        return rc;
+}
+
+static int json_write(vd_sink *s, const vd_report *r, vd_err *err) {
+        vd_buf b;
+        vd_buf_init(&b, 0);
+        int rc = 0;
+        for (size_t i = 0; i < r->events->n && !rc; i++) {
+                vd_buf_reset(&b);
+                rc = vd_json_event(&b, r, &r->events->v[i]);
+                if (!rc)
+                        rc = vd_buf_addc(&b, '\n');
+                if (!rc && fwrite(b.buf, 1, b.len, s->fp) != b.len)
+                        rc = VD_E_IO;
+        }
+        for (size_t i = 0; i < r->n_warnings && !rc; i++) {
+                const vd_warning *w = &r->warnings[i];
+                vd_buf_reset(&b);
+                rc = vd_buf_addf(&b, "{\"event\":\"warning\",\"scan_id\":\"%s\",", r->scan_id);
+                if (!rc && w->path) {
+                        rc = js_path(&b, "path", w->path, w->path_len);
+                        if (!rc)
+                                rc = vd_buf_addc(&b, ',');
+                }
+                if (!rc)
+                        rc = vd_buf_adds(&b, "\"message\":");
+                if (!rc)
+                        rc = js_cstr(&b, w->msg);
+                if (!rc)
+                        rc = vd_buf_adds(&b, "}\n");
+                if (!rc && fwrite(b.buf, 1, b.len, s->fp) != b.len)
+                        rc = VD_E_IO;
+        }
+        if (!rc) {
+                vd_counts c;
+                vd_report_count(r, &c);
+                vd_buf_reset(&b);
+                rc = vd_buf_addf(&b, "{\"event\":\"summary\",\"scan_id\":\"%s\",\"source_kind\":", r->scan_id);
+                if (!rc)
+                        rc = js_cstr(&b, r->source_kind);
+                if (!rc)
+                        rc = vd_buf_adds(&b, ",\"source\":");
+                if (!rc)
+                        rc = js_cstr(&b, r->source);
+                if (!rc && r->guest_os) {
+                        rc = vd_buf_adds(&b, ",\"guest_os\":");
+                        if (!rc)
+                                rc = js_cstr(&b, r->guest_os);
+                }
+                if (!rc && r->guest_hostname) {
+                        rc = vd_buf_adds(&b, ",\"guest_hostname\":");
+                        if (!rc)
+                                rc = js_cstr(&b, r->guest_hostname);
+                }
+                if (!rc)
+                        rc = vd_buf_adds(&b, ",\"baseline\":");
+                if (!rc)
+                        rc = js_cstr(&b, r->baseline_path);
+                if (!rc)
+                        rc = vd_buf_addf(&b, ",\"baseline_verified\":%s,\"baseline_trust\":",
+                                         r->baseline_verified ? "true" : "false");
+                if (!rc)
+                        rc = js_cstr(&b, r->baseline_trust);
+                if (!rc)
+                        rc = vd_buf_adds(&b, ",\"baseline_source\":");
+                if (!rc)
+                        rc = js_cstr(&b, r->baseline_source);
+                if (!rc)
+                        rc = vd_buf_adds(&b, ",\"baseline_digest\":");
+                if (!rc)
+                        rc = js_cstr(&b, r->baseline_digest);
+                if (!rc)
+                        rc = vd_buf_adds(&b, ",\"started\":\"");
+                if (!rc)
+                        rc = vd_time_rfc3339(&b, r->started_ns);
+                if (!rc)
+                        rc = vd_buf_addf(&b,
+                                         "\",\"total\":%zu,\"added\":%zu,\"removed\":%zu,\"changed\":%zu,\"violations\":%zu,"
+                                         "\"severity\":{\"critical\":%zu,\"high\":%zu,\"medium\":%zu,\"low\":%zu,"
+                                         "\"info\":%zu},\"warnings\":%zu,\"entries_scanned\":%llu,"
+                                         "\"files_hashed\":%llu,\"bytes_hashed\":%llu,\"duration_ms\":%lld,"
+                                         "\"may_be_inconsistent\":%s,\"fail_on\":\"%s\",\"exit_code\":%d}\n",
+                                         c.total, c.added, c.removed, c.changed, c.violations, c.by_sev[VD_SEV_CRITICAL],
+                                         c.by_sev[VD_SEV_HIGH], c.by_sev[VD_SEV_MEDIUM], c.by_sev[VD_SEV_LOW],
+                                         c.by_sev[VD_SEV_INFO], r->n_warnings, (unsigned long long)r->entries_scanned,
+                                         (unsigned long long)r->files_hashed, (unsigned long long)r->bytes_hashed,
+                                         (long long)(r->duration_ns / 1000000),
+                                         r->may_be_inconsistent ? "true" : "false", vd_severity_name(r->fail_on),
+                                         r->exit_code);
+                if (!rc && fwrite(b.buf, 1, b.len, s->fp) != b.len)
+                        rc = VD_E_IO;
+        }
+        vd_buf_release(&b);
+        if (rc == VD_E_IO)
+                return vd_err_errno(err, VD_E_IO, errno, "cannot write JSON report to %s", s->path ? s->path : "stdout");
+        if (rc < 0)
+                return vd_err_set(err, rc, "cannot format JSON report");
+        return 0;
+}
+
+const struct vd_sink_ops vd_json_ops = {"json", json_write, NULL};

@@ -1,0 +1,359 @@
+/* The text sink: a report for a person, most severe first, in sections. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vd_buf.h"
+#include "vd_sink_int.h"
+#include "vd_str.h"
+
+static const char *sev_color(const vd_sink *s, int sev) {
+        if (!s->color)
+                return "";
+        switch (sev) {
+        case VD_SEV_CRITICAL: return "\033[1;35m";
+        case VD_SEV_HIGH: return "\033[1;31m";
+        case VD_SEV_MEDIUM: return "\033[33m";
+        case VD_SEV_LOW: return "\033[36m";
+        default: return "\033[2m";
+        }
+}
+
+static const char *reset(const vd_sink *s) { return s->color ? "\033[0m" : ""; }
+
+/* A value for a person: escaped, hashes shortened, long values cut. */
+static int tx_val(vd_buf *b, const char *attr, const vd_val *v) {
+        if (!v->s)
+                return vd_buf_adds(b, "(none)");
+        if (strcmp(attr, "hash") == 0) {
+                const char *colon = memchr(v->s, ':', v->len);
+                size_t keep = colon ? (size_t)(colon - v->s) + 1 + 16 : 16;
+                if (keep < v->len)
+                        return vd_buf_addf(b, "%.*s…", (int)keep, v->s);
+                return vd_buf_add(b, v->s, v->len);
+        }
+        bool quote = strcmp(attr, "target") == 0 || strncmp(attr, "xattr.", 6) == 0 || strcmp(attr, "user") == 0 ||
+                     strcmp(attr, "group") == 0;
+        size_t n = v->len;
+        bool cut = n > 96;
+        if (cut)
+                n = 96;
+        int r = quote ? vd_buf_addc(b, '"') : 0;
+        if (!r)
+                r = vd_escape_display(b, v->s, n);
+        if (!r && quote)
+                r = vd_buf_addc(b, '"');
+        if (!r && cut)
+                r = vd_buf_addf(b, "… (%zu bytes)", v->len);
+        return r;
+}
+
+static const char *chval(const vd_event *e, const char *attr, bool added) {
+        const vd_attr_change *c = vd_event_find(e, attr);
+        if (!c)
+                return NULL;
+        return added ? c->new_v.s : c->old_v.s;
+}
+
+/* One line for an added or removed entry: type mode owner size [-> target]. */
+static int tx_describe(vd_buf *b, const vd_event *e) {
+        bool added = e->kind == VD_CH_ADDED;
+        const char *mode = chval(e, "mode", added), *uid = chval(e, "uid", added), *gid = chval(e, "gid", added),
+                   *user = chval(e, "user", added), *group = chval(e, "group", added), *size = chval(e, "size", added);
+        int r = vd_buf_addf(b, "%s %s ", vd_ftype_name(e->ftype), mode ? mode : "?");
+        if (!r && user)
+                r = vd_escape_display(b, user, strlen(user));
+        else if (!r)
+                r = vd_buf_adds(b, uid ? uid : "?");
+        if (!r)
+                r = vd_buf_addc(b, ':');
+        if (!r && group)
+                r = vd_escape_display(b, group, strlen(group));
+        else if (!r)
+                r = vd_buf_adds(b, gid ? gid : "?");
+        if (!r && size)
+                r = vd_buf_addf(b, " %s bytes", size);
+        const vd_attr_change *t = vd_event_find(e, "target");
+        if (!r && t) {
+                const vd_val *v = added ? &t->new_v : &t->old_v;
+                r = vd_buf_adds(b, " -> ");
+                if (!r)
+                        r = tx_val(b, "target", v);
+        }
+        for (size_t i = 0; !r && i < e->n_ch; i++)
+                if (strncmp(e->ch[i].attr, "xattr.", 6) == 0 || strcmp(e->ch[i].attr, "status") == 0) {
+                        r = vd_buf_adds(b, "\n                ");
+                        if (!r)
+                                r = vd_buf_addf(b, "%-10s ", e->ch[i].attr);
+                        if (!r)
+                                r = tx_val(b, e->ch[i].attr, added ? &e->ch[i].new_v : &e->ch[i].old_v);
+                }
+        return r;
+}
+
+static int cmp_sev_path(const void *x, const void *y) {
+        const vd_event *a = *(const vd_event *const *)x, *b = *(const vd_event *const *)y;
+        if (a->severity != b->severity)
+                return b->severity - a->severity;
+        return vd_path_cmp(a->path, a->path_len, b->path, b->path_len);
+}
+
+/* "  [rule ssh, detector setuid]" when it says more than the default. */
+static int tx_why(vd_buf *b, const vd_event *e) {
+        bool rule = e->rule && strcmp(e->rule, "default") != 0 && strcmp(e->rule, "config") != 0;
+        if (!rule && !e->detector)
+                return 0;
+        int r = vd_buf_adds(b, "  [");
+        if (!r && rule)
+                r = vd_buf_addf(b, "rule %s", e->rule);
+        if (!r && e->detector)
+                r = vd_buf_addf(b, "%sdetector %s", rule ? ", " : "", e->detector);
+        if (!r)
+                r = vd_buf_addc(b, ']');
+        return r;
+}
+
+static int tx_quoted(vd_buf *b, const vd_val *v) {
+        if (!v->s)
+                return vd_buf_adds(b, "(not set)");
+        size_t n = v->len > 200 ? 200 : v->len;
+        int r = vd_buf_addc(b, '"');
+        if (!r)
+                r = vd_escape_display(b, v->s, n);
+        if (!r)
+                r = vd_buf_addc(b, '"');
+        if (!r && n < v->len)
+                r = vd_buf_addf(b, "… (%zu bytes)", v->len);
+        return r;
+}
+
+/* Configuration drift and policy violations, one line per key:
+ *   high      /etc/ssh/sshd_config: PermitRootLogin: "no" -> "yes"  (set in ...:12) */
+static int tx_config(vd_sink *s, const vd_report *r, vd_buf *b, const vd_event **sorted) {
+        int rc = 0;
+        for (int g = 0; g < 2 && !rc; g++) {
+                size_t n = 0, lines = 0;
+                for (size_t i = 0; i < r->events->n; i++) {
+                        const vd_event *e = &r->events->v[i];
+                        if (e->config && (e->kind == VD_CH_VIOLATION) == (g == 0)) {
+                                sorted[n++] = e;
+                                lines += e->n_ch;
+                        }
+                }
+                if (!n)
+                        continue;
+                qsort(sorted, n, sizeof *sorted, cmp_sev_path);
+                /* one line per key: the header counts both, as the summary does */
+                rc = vd_buf_addf(b, "\n%s (%zu file%s, %zu %s%s)\n", g == 0 ? "Policy violations" : "Configuration", n,
+                                 n == 1 ? "" : "s", lines, g == 0 ? "check" : "key", lines == 1 ? "" : "s");
+                for (size_t i = 0; i < n && !rc; i++) {
+                        const vd_event *e = sorted[i];
+                        for (size_t k = 0; k < e->n_ch && !rc; k++) {
+                                const vd_attr_change *ch = &e->ch[k];
+                                rc = vd_buf_addf(b, "  %s%-8s%s  ", sev_color(s, e->severity),
+                                                 vd_severity_name(e->severity), reset(s));
+                                if (!rc)
+                                        rc = vd_escape_display(b, e->path, e->path_len);
+                                if (!rc)
+                                        rc = vd_buf_adds(b, ": ");
+                                if (!rc)
+                                        rc = vd_escape_display(b, ch->attr, strlen(ch->attr));
+                                if (!rc && g == 0) {
+                                        rc = vd_buf_adds(b, " is ");
+                                        if (!rc)
+                                                rc = tx_quoted(b, &ch->new_v);
+                                } else if (!rc) {
+                                        rc = vd_buf_adds(b, ": ");
+                                        if (!rc)
+                                                rc = tx_quoted(b, &ch->old_v);
+                                        if (!rc)
+                                                rc = vd_buf_adds(b, " -> ");
+                                        if (!rc)
+                                                rc = tx_quoted(b, &ch->new_v);
+                                }
+                                if (!rc && ch->note) {
+                                        rc = vd_buf_adds(b, g == 0 ? ": " : "  (");
+                                        if (!rc)
+                                                rc = vd_escape_display(b, ch->note, strlen(ch->note));
+                                        if (!rc && g != 0)
+                                                rc = vd_buf_addc(b, ')');
+                                }
+                                if (!rc && e->detector)
+                                        rc = vd_buf_addf(b, "  [detector %s]", e->detector);
+                                if (!rc)
+                                        rc = vd_buf_addc(b, '\n');
+                        }
+                }
+        }
+        return rc;
+}
+
+static int human_bytes(vd_buf *b, uint64_t n) {
+        static const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+        double d = (double)n;
+        int i = 0;
+        while (d >= 1024 && i < 4) {
+                d /= 1024;
+                i++;
+        }
+        return i ? vd_buf_addf(b, "%.1f %s", d, u[i]) : vd_buf_addf(b, "%llu B", (unsigned long long)n);
+}
+
+static int text_render(vd_sink *s, const vd_report *r, vd_buf *b) {
+        vd_counts c;
+        vd_report_count(r, &c);
+        int rc = vd_buf_adds(b, "vmdrift scan of ");
+        if (!rc)
+                rc = vd_escape_display(b, r->source, strlen(r->source));
+        if (!rc)
+                rc = vd_buf_addf(b, " (%s)\n  baseline ", r->source_kind);
+        if (!rc)
+                rc = vd_escape_display(b, r->baseline_path, strlen(r->baseline_path));
+        if (!rc)
+                rc = vd_buf_adds(b, ", captured ");
+        if (!rc)
+                rc = vd_time_rfc3339(b, r->baseline_created_ns);
+        if (!rc)
+                rc = vd_buf_adds(b, " from ");
+        if (!rc)
+                rc = vd_escape_display(b, r->baseline_source ? r->baseline_source : "?",
+                                       strlen(r->baseline_source ? r->baseline_source : "?"));
+        if (!rc && (r->guest_os || r->guest_hostname)) {
+                rc = vd_buf_adds(b, "\n  guest ");
+                if (!rc)
+                        rc = vd_escape_display(b, r->guest_os ? r->guest_os : "?", strlen(r->guest_os ? r->guest_os : "?"));
+                if (!rc)
+                        rc = vd_buf_adds(b, ", hostname ");
+                if (!rc)
+                        rc = vd_escape_display(b, r->guest_hostname ? r->guest_hostname : "?",
+                                               strlen(r->guest_hostname ? r->guest_hostname : "?"));
+        }
+        if (!rc && r->baseline_trust)
+                rc = vd_buf_addf(b, "\n  baseline signature %s%s", r->baseline_trust,
+                                 r->baseline_verified ? "" : ": a modified baseline would go unnoticed");
+        if (!rc)
+                rc = vd_buf_addf(b, "\n  scan id %s\n", r->scan_id);
+        if (!rc && r->may_be_inconsistent)
+                rc = vd_buf_adds(b, "  NOTE: the source was in use during the scan (a running guest?); the result may be inconsistent\n");
+
+        const vd_event **sorted = calloc(r->events->n ? r->events->n : 1, sizeof *sorted);
+        if (!sorted)
+                return VD_E_NOMEM;
+        if (!rc)
+                rc = tx_config(s, r, b, sorted);
+        static const int order[] = {VD_CH_CHANGED, VD_CH_ADDED, VD_CH_REMOVED};
+        static const char *const title[] = {"Changed", "Added", "Removed"};
+        for (int g = 0; g < 3 && !rc; g++) {
+                size_t n = 0;
+                for (size_t i = 0; i < r->events->n; i++)
+                        if (r->events->v[i].kind == order[g] && !r->events->v[i].config)
+                                sorted[n++] = &r->events->v[i];
+                if (!n)
+                        continue;
+                qsort(sorted, n, sizeof *sorted, cmp_sev_path);
+                rc = vd_buf_addf(b, "\n%s (%zu)\n", title[g], n);
+                for (size_t i = 0; i < n && !rc; i++) {
+                        const vd_event *e = sorted[i];
+                        rc = vd_buf_addf(b, "  %s%-8s%s  ", sev_color(s, e->severity), vd_severity_name(e->severity),
+                                         reset(s));
+                        if (!rc)
+                                rc = vd_escape_display(b, e->path, e->path_len);
+                        if (!rc)
+                                rc = tx_why(b, e);
+                        if (!rc && order[g] != VD_CH_CHANGED) {
+                                rc = vd_buf_adds(b, "\n                ");
+                                if (!rc)
+                                        rc = tx_describe(b, e);
+                                if (!rc)
+                                        rc = vd_buf_addc(b, '\n');
+                                continue;
+                        }
+                        if (!rc)
+                                rc = vd_buf_addc(b, '\n');
+                        for (size_t k = 0; k < e->n_ch && !rc; k++) {
+                                const vd_attr_change *ch = &e->ch[k];
+                                rc = vd_buf_addf(b, "                %-10s ", ch->attr);
+                                if (!rc)
+                                        rc = tx_val(b, ch->attr, &ch->old_v);
+                                if (!rc)
+                                        rc = vd_buf_adds(b, " -> ");
+                                if (!rc)
+                                        rc = tx_val(b, ch->attr, &ch->new_v);
+                                if (!rc)
+                                        rc = vd_buf_addc(b, '\n');
+                        }
+                }
+        }
+        free(sorted);
+        if (!rc && r->n_warnings) {
+                rc = vd_buf_addf(b, "\nWarnings (%zu): these parts of the source could not be fully checked\n",
+                                 r->n_warnings);
+                for (size_t i = 0; i < r->n_warnings && !rc; i++) {
+                        rc = vd_buf_adds(b, "  ");
+                        if (!rc && r->warnings[i].path) {
+                                rc = vd_escape_display(b, r->warnings[i].path, r->warnings[i].path_len);
+                                if (!rc)
+                                        rc = vd_buf_adds(b, ": ");
+                        }
+                        if (!rc)
+                                rc = vd_buf_addf(b, "%s\n", r->warnings[i].msg);
+                }
+        }
+        if (!rc) {
+                /* The summary adds up to the sections above: files by change,
+                 * configuration files with their keys, violations with their
+                 * checks (one event per file, one line per key). */
+                size_t f[3] = {0}, cfg = 0, cfg_keys = 0, vio = 0, vio_keys = 0;
+                for (size_t i = 0; i < r->events->n; i++) {
+                        const vd_event *e = &r->events->v[i];
+                        if (e->kind == VD_CH_VIOLATION) {
+                                vio++;
+                                vio_keys += e->n_ch;
+                        } else if (e->config) {
+                                cfg++;
+                                cfg_keys += e->n_ch;
+                        } else
+                                f[e->kind == VD_CH_ADDED ? 1 : e->kind == VD_CH_REMOVED ? 2 : 0]++;
+                }
+                if (c.total == 0)
+                        rc = vd_buf_adds(b, "\nNo drift.\n");
+                else
+                        rc = vd_buf_addf(b,
+                                         "\nSummary: %zu drift event%s: %zu on files (%zu changed, %zu added, %zu "
+                                         "removed), %zu on configuration files (%zu key%s), %zu policy violation%s "
+                                         "(%zu check%s)\n"
+                                         "  by severity: %zu critical, %zu high, %zu medium, %zu low, %zu info\n",
+                                         c.total, c.total == 1 ? "" : "s", f[0] + f[1] + f[2], f[0], f[1], f[2], cfg,
+                                         cfg_keys, cfg_keys == 1 ? "" : "s", vio, vio == 1 ? "" : "s", vio_keys,
+                                         vio_keys == 1 ? "" : "s", c.by_sev[VD_SEV_CRITICAL], c.by_sev[VD_SEV_HIGH],
+                                         c.by_sev[VD_SEV_MEDIUM], c.by_sev[VD_SEV_LOW], c.by_sev[VD_SEV_INFO]);
+        }
+        if (!rc)
+                rc = vd_buf_addf(b, "Scanned %llu entries, hashed %llu files (", (unsigned long long)r->entries_scanned,
+                                 (unsigned long long)r->files_hashed);
+        if (!rc)
+                rc = human_bytes(b, r->bytes_hashed);
+        if (!rc)
+                rc = vd_buf_addf(b, ") in %.2f s; exit %d (fail-on: %s)\n", (double)r->duration_ns / 1e9, r->exit_code,
+                                 vd_severity_name(r->fail_on));
+        return rc;
+}
+
+static int text_write(vd_sink *s, const vd_report *r, vd_err *err) {
+        vd_buf b;
+        vd_buf_init(&b, 0);
+        int rc = text_render(s, r, &b);
+        if (!rc && fwrite(b.buf, 1, b.len, s->fp) != b.len)
+                rc = VD_E_IO;
+        vd_buf_release(&b);
+        if (rc == VD_E_IO)
+                return vd_err_errno(err, VD_E_IO, errno, "cannot write text report to %s", s->path ? s->path : "stdout");
+        if (rc < 0)
+                return vd_err_set(err, rc, "cannot format text report");
+        return 0;
+}
+
+const struct vd_sink_ops vd_text_ops = {"text", text_write, NULL};
