@@ -48,9 +48,9 @@ void vd_baseline_take_inventory(vd_baseline *b, vd_scan *s) {
         b->packages = s->packages;
         b->n_packages = s->n_packages;
         s->facts = NULL;
-        s->n_facts = 0;
+        s->n_facts = s->facts_alloc = 0;
         s->packages = NULL;
-        s->n_packages = 0;
+        s->n_packages = s->packages_alloc = 0;
 }
 
 static void history_release(vd_history *h) {
@@ -63,11 +63,9 @@ static void history_release(vd_history *h) {
 }
 
 int vd_baseline_add_history(vd_baseline *b, const vd_history *h) {
-        vd_history *nh = realloc(b->history, (b->n_history + 1) * sizeof *nh);
-        if (!nh)
+        if (vd_array_grow(&b->history, &b->history_alloc, b->n_history, sizeof *b->history, 8) < 0)
                 return VD_E_NOMEM;
-        b->history = nh;
-        vd_history *d = &nh[b->n_history];
+        vd_history *d = &b->history[b->n_history];
         d->time_ns = h->time_ns;
         d->n_changes = h->n_changes;
         d->user = strdup(h->user ? h->user : "");

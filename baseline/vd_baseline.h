@@ -46,7 +46,7 @@ typedef struct vd_baseline {
         size_t n_packages;
         vd_confsets config;      /* parsed configuration values, sorted by path (schema 4) */
         struct vd_history *history; /* oldest first */
-        size_t n_history;
+        size_t n_history, history_alloc;
         /* Lineage: a derived baseline stores only its deltas over a template
          * baseline. After vd_baseline_resolve, entries is the effective list
          * (template + deltas) and deltas holds the stored ones. */

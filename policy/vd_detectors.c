@@ -60,7 +60,7 @@ int vd_policy_add_detector_items(vd_policy *p) {
                 it->merge = det_items[i].merge;
                 it->severity = VD_SEV_LOW; /* raised by the detector where it matters */
                 for (size_t j = 0; j < 6 && det_items[i].paths[j]; j++)
-                        if (vd_strv_push(&it->paths, &it->n_paths, det_items[i].paths[j]) < 0)
+                        if (vd_strv_push(&it->paths, &it->n_paths, &it->paths_alloc, det_items[i].paths[j]) < 0)
                                 return VD_E_NOMEM;
                 it->name = strdup(it->paths[0]);
                 if (!it->name)

@@ -123,24 +123,20 @@ vd_policy *vd_policy_alloc(const char *source) {
         return p;
 }
 
-int vd_strv_push(char ***v, size_t *n, const char *s) {
-        char **nv = realloc(*v, (*n + 1) * sizeof *nv);
-        if (!nv)
+int vd_strv_push(char ***v, size_t *n, size_t *alloc, const char *s) {
+        if (vd_array_grow(v, alloc, *n, sizeof **v, 4) < 0)
                 return VD_E_NOMEM;
-        *v = nv;
-        nv[*n] = strdup(s);
-        if (!nv[*n])
+        (*v)[*n] = strdup(s);
+        if (!(*v)[*n])
                 return VD_E_NOMEM;
         (*n)++;
         return 0;
 }
 
 vd_conf_item *vd_policy_item_push(vd_policy *p) {
-        vd_conf_item *ni = realloc(p->items, (p->n_items + 1) * sizeof *ni);
-        if (!ni)
+        if (vd_array_grow(&p->items, &p->items_alloc, p->n_items, sizeof *p->items, 16) < 0)
                 return NULL;
-        p->items = ni;
-        vd_conf_item *it = &ni[p->n_items++];
+        vd_conf_item *it = &p->items[p->n_items++];
         memset(it, 0, sizeof *it);
         it->severity = VD_SEV_MEDIUM;
         it->detector = -1;

@@ -94,15 +94,15 @@ typedef struct vd_check {
 typedef struct vd_conf_item {
         char *name;    /* the event path: the first of paths */
         char **paths;  /* globs, in order */
-        size_t n_paths;
+        size_t n_paths, paths_alloc;
         int format;    /* enum vd_conf_format */
         bool merge;    /* all matching files make one set (sysctl.d) */
         int severity;  /* of key-level drift */
         int detector;  /* -1, or the detector that asked for it (built-in items) */
         char **secret; /* key globs whose values are kept only as keyed hashes */
-        size_t n_secret;
+        size_t n_secret, secret_alloc;
         vd_check *checks;
-        size_t n_checks;
+        size_t n_checks, checks_alloc;
         uint32_t line;
 } vd_conf_item;
 

@@ -11,7 +11,7 @@ typedef struct prule {
         vd_rule r;
         char *name, *user, *group;
         vd_pat *inc, *exc;
-        size_t n_inc, n_exc;
+        size_t n_inc, n_exc, inc_alloc, exc_alloc;
         uint32_t line;
 } prule;
 
@@ -19,7 +19,7 @@ typedef struct det_conf {
         bool on;
         int sev;
         vd_pat *exc;
-        size_t n_exc;
+        size_t n_exc, exc_alloc;
 } det_conf;
 
 typedef struct group_def {
@@ -31,13 +31,13 @@ struct vd_policy {
         char *source;
         vd_rule def;
         prule *rules;
-        size_t n_rules;
+        size_t n_rules, rules_alloc;
         vd_conf_item *items;
-        size_t n_items;
+        size_t n_items, items_alloc;
         det_conf det[VD_D_COUNT];
         int hash_algo;
         group_def *groups;
-        size_t n_groups;
+        size_t n_groups, groups_alloc;
         char *description;
         /* Rule index: the literal prefix of every include pattern (a
          * directory path, or a whole literal path) -> the rules that have a
@@ -58,7 +58,7 @@ typedef struct pidx {
 vd_policy *vd_policy_alloc(const char *source);
 vd_conf_item *vd_policy_item_push(vd_policy *p);
 bool vd_attr_lookup(const char *name, size_t n, uint32_t *bits);
-int vd_strv_push(char ***v, size_t *n, const char *s);
+int vd_strv_push(char ***v, size_t *n, size_t *alloc, const char *s);
 void vd_strv_free(char **v, size_t n);
 /* vd_detectors.c: add the configuration files the detectors read */
 int vd_policy_add_detector_items(vd_policy *p);

@@ -224,10 +224,9 @@ static int group_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_node
         int r = attrs_node(l, vn, &bits);
         if (r < 0)
                 return r;
-        group_def *ng = realloc(l->p->groups, (l->p->n_groups + 1) * sizeof *ng);
-        if (!ng)
+        if (vd_array_grow(&l->p->groups, &l->p->groups_alloc, l->p->n_groups, sizeof *l->p->groups, 8) < 0)
                 return vd_err_set(l->err, VD_E_NOMEM, "out of memory");
-        l->p->groups = ng;
+        group_def *ng = l->p->groups;
         ng[l->p->n_groups].name = strdup(k);
         ng[l->p->n_groups].bits = bits;
         if (!ng[l->p->n_groups].name)
@@ -250,7 +249,7 @@ static int default_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_no
 
 typedef struct pats_ctx {
         vd_pat **v;
-        size_t *n;
+        size_t *n, *alloc;
 } pats_ctx;
 
 static int pat_cb(ld *l, const yaml_node_t *n, const char *s, void *ctx) {
@@ -267,11 +266,9 @@ static int pat_cb(ld *l, const yaml_node_t *n, const char *s, void *ctx) {
                         return fail(l, n, "'**' must be a whole path component (as in /var/**/x), in '%s'", s);
         if (*pc->n >= MAX_PATTERNS)
                 return fail(l, n, "more than %d patterns", MAX_PATTERNS);
-        vd_pat *nv = realloc(*pc->v, (*pc->n + 1) * sizeof *nv);
-        if (!nv)
+        if (vd_array_grow(pc->v, pc->alloc, *pc->n, sizeof **pc->v, 4) < 0)
                 return vd_err_set(l->err, VD_E_NOMEM, "out of memory");
-        *pc->v = nv;
-        if (vd_pat_init(&nv[*pc->n], s) < 0)
+        if (vd_pat_init(&(*pc->v)[*pc->n], s) < 0)
                 return vd_err_set(l->err, VD_E_NOMEM, "out of memory");
         (*pc->n)++;
         return 0;
@@ -317,9 +314,9 @@ static int rule_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_node_
                 return r->name ? 0 : vd_err_set(l->err, VD_E_NOMEM, "out of memory");
         }
         if (!strcmp(k, "paths") || !strcmp(k, "path"))
-                return strings(l, vn, "a path pattern", pat_cb, &(pats_ctx){&r->inc, &r->n_inc});
+                return strings(l, vn, "a path pattern", pat_cb, &(pats_ctx){&r->inc, &r->n_inc, &r->inc_alloc});
         if (!strcmp(k, "exclude"))
-                return strings(l, vn, "a path pattern", pat_cb, &(pats_ctx){&r->exc, &r->n_exc});
+                return strings(l, vn, "a path pattern", pat_cb, &(pats_ctx){&r->exc, &r->n_exc, &r->exc_alloc});
         if (!strcmp(k, "kind")) {
                 if ((x = scalar(l, vn, "a rule kind", &s)) < 0)
                         return x;
@@ -364,11 +361,9 @@ static int rules_node(ld *l, const yaml_node_t *n) {
                         return VD_E_INPUT;
                 if (l->p->n_rules >= MAX_RULES)
                         return fail(l, c, "more than %d rules", MAX_RULES);
-                prule *nr = realloc(l->p->rules, (l->p->n_rules + 1) * sizeof *nr);
-                if (!nr)
+                if (vd_array_grow(&l->p->rules, &l->p->rules_alloc, l->p->n_rules, sizeof *l->p->rules, 16) < 0)
                         return vd_err_set(l->err, VD_E_NOMEM, "out of memory");
-                l->p->rules = nr;
-                prule *r = &nr[l->p->n_rules++];
+                prule *r = &l->p->rules[l->p->n_rules++];
                 memset(r, 0, sizeof *r);
                 r->r.severity = -1;
                 r->line = (uint32_t)c->start_mark.line + 1;
@@ -418,22 +413,20 @@ static int path_str_cb(ld *l, const yaml_node_t *n, const char *s, void *ctx) {
                 return fail(l, n, "expected an absolute path (or glob), got '%s'", s);
         if (it->n_paths >= 64)
                 return fail(l, n, "more than 64 paths in one config item");
-        return vd_strv_push(&it->paths, &it->n_paths, s) < 0 ? vd_err_set(l->err, VD_E_NOMEM, "out of memory") : 0;
+        return vd_strv_push(&it->paths, &it->n_paths, &it->paths_alloc, s) < 0 ? vd_err_set(l->err, VD_E_NOMEM, "out of memory") : 0;
 }
 
 static int secret_cb(ld *l, const yaml_node_t *n, const char *s, void *ctx) {
         vd_conf_item *it = ctx;
-        return vd_strv_push(&it->secret, &it->n_secret, s) < 0 ? vd_err_set(l->err, VD_E_NOMEM, "out of memory") : 0;
+        return vd_strv_push(&it->secret, &it->n_secret, &it->secret_alloc, s) < 0 ? vd_err_set(l->err, VD_E_NOMEM, "out of memory") : 0;
 }
 
 static int add_check(ld *l, vd_conf_item *it, int op, const yaml_node_t *kn, const char *key, const char *value) {
         if (it->n_checks >= 1000)
                 return fail(l, kn, "more than 1000 checks in one config item");
-        vd_check *nc = realloc(it->checks, (it->n_checks + 1) * sizeof *nc);
-        if (!nc)
+        if (vd_array_grow(&it->checks, &it->checks_alloc, it->n_checks, sizeof *it->checks, 8) < 0)
                 return vd_err_set(l->err, VD_E_NOMEM, "out of memory");
-        it->checks = nc;
-        vd_check *c = &nc[it->n_checks];
+        vd_check *c = &it->checks[it->n_checks];
         memset(c, 0, sizeof *c);
         c->op = op;
         c->line = (uint32_t)kn->start_mark.line + 1;
@@ -550,7 +543,7 @@ static int det_field_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_
         if (!strcmp(k, "severity"))
                 return severity(l, vn, &d->sev);
         if (!strcmp(k, "exclude"))
-                return strings(l, vn, "a path pattern", pat_cb, &(pats_ctx){&d->exc, &d->n_exc});
+                return strings(l, vn, "a path pattern", pat_cb, &(pats_ctx){&d->exc, &d->n_exc, &d->exc_alloc});
         return unknown(l, kn, k, "a detector", "enabled, severity, exclude");
 }
 

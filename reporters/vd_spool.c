@@ -48,17 +48,15 @@ size_t vd_spool_list(const char *dir, char ***ret, size_t *total_bytes) {
         DIR *d = opendir(dir);
         if (!d)
                 return 0;
-        size_t n = 0;
+        size_t n = 0, alloc = 0;
         char **v = NULL;
         struct dirent *de;
         while ((de = readdir(d))) {
                 size_t l = strlen(de->d_name);
                 if (l < 7 || strcmp(de->d_name + l - 6, ".spool") != 0)
                         continue;
-                char **nv = realloc(v, (n + 1) * sizeof *nv);
-                if (!nv)
+                if (vd_array_grow(&v, &alloc, n, sizeof *v, 16) < 0)
                         break;
-                v = nv;
                 if (asprintf(&v[n], "%s/%s", dir, de->d_name) < 0)
                         break;
                 /* only what we spooled: our own regular files nobody else can write */

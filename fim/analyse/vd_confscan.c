@@ -385,7 +385,7 @@ static int item_file(cctx *c, const char *file, void *ctx) {
  * in a later directory replacing the same name in an earlier one. */
 typedef struct namelist {
         char **v;
-        size_t n;
+        size_t n, alloc;
         bool full; /* ITEM_FILES_MAX reached (said once) */
 } namelist;
 
@@ -413,10 +413,8 @@ static int collect_name(cctx *c, const char *file, void *ctx) {
                 nl->full = true;
                 return 0;
         }
-        char **nv = realloc(nl->v, (nl->n + 1) * sizeof *nv);
-        if (!nv || !(nv[nl->n] = strdup(file)))
+        if (vd_array_grow(&nl->v, &nl->alloc, nl->n, sizeof *nl->v, 16) < 0 || !(nl->v[nl->n] = strdup(file)))
                 return vd_err_set(c->err, VD_E_NOMEM, "out of memory");
-        nl->v = nv;
         nl->n++;
         return 0;
 }

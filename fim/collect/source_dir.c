@@ -454,33 +454,33 @@ static int cmp_name(const void *a, const void *b) {
         return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* List a directory's names. Returns 0, or a positive errno if unreadable. */
-static int list_dir(int fd, char ***ret_names, size_t *ret_n) {
+/* List a directory's names, sorted. Returns 0; VD_E_NOMEM; or VD_E_IO when
+ * the directory cannot be read, with the reason in *sys_errno (recorded in
+ * the entry's status). */
+static int list_dir(int fd, char ***ret_names, size_t *ret_n, int *sys_errno) {
         int rfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (rfd < 0)
-                return errno;
+        if (rfd < 0) {
+                *sys_errno = errno;
+                return VD_E_IO;
+        }
         DIR *d = fdopendir(rfd);
         if (!d) {
-                int e = errno;
+                *sys_errno = errno;
                 close(rfd);
-                return e;
+                return VD_E_IO;
         }
         char **names = NULL;
         size_t n = 0, alloc = 0;
+        *sys_errno = 0;
         int result = 0;
         struct dirent *de;
         errno = 0;
         while ((de = readdir(d))) {
                 if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
                         continue;
-                if (n == alloc) {
-                        alloc = alloc ? alloc * 2 : 32;
-                        char **nn = realloc(names, alloc * sizeof *nn);
-                        if (!nn) {
-                                result = ENOMEM;
-                                break;
-                        }
-                        names = nn;
+                if (vd_array_grow(&names, &alloc, n, sizeof *names, 32) < 0) {
+                        result = ENOMEM;
+                        break;
                 }
                 if (!(names[n] = strdup(de->d_name))) {
                         result = ENOMEM;
@@ -496,7 +496,8 @@ static int list_dir(int fd, char ***ret_names, size_t *ret_n) {
                 for (size_t i = 0; i < n; i++)
                         free(names[i]);
                 free(names);
-                return result;
+                *sys_errno = result;
+                return result == ENOMEM ? VD_E_NOMEM : VD_E_IO;
         }
         /* Sorted order keeps the walk (and warnings) deterministic. */
         if (n > 1)
@@ -621,12 +622,12 @@ static int visit(struct walk *w, int fd, vd_err *err) {
                 }
                 char **names = NULL;
                 size_t n = 0;
-                int le = list_dir(fd, &names, &n);
-                if (le == ENOMEM) {
+                int le = 0, lr = list_dir(fd, &names, &n, &le);
+                if (lr == VD_E_NOMEM) {
                         close(fd);
-                        return vd_err_set(err, VD_E_NOMEM, "out of memory");
+                        return vd_err_set(err, VD_E_NOMEM, "out of memory listing a directory");
                 }
-                if (le) {
+                if (lr < 0) {
                         e->status = VD_ST_UNREADABLE;
                         e->status_errno = le;
                         close(fd);

@@ -66,7 +66,7 @@ struct guest_src {
         guestfs_h *g;
         char *root; /* inspected OS root device, NULL if none */
         struct mnt *mnts;
-        size_t n_mnts;
+        size_t n_mnts, mnts_alloc;
         char *prefix; /* where the guest tree is mounted in the appliance: "/guest" or "" */
         bool in_use;
         int strategy;
@@ -119,10 +119,9 @@ static char *join(const char *a, const char *b) {
 }
 
 static int add_mnt(struct guest_src *s, const char *mp, const char *dev) {
-        struct mnt *n = realloc(s->mnts, (s->n_mnts + 1) * sizeof *n);
-        if (!n)
+        if (vd_array_grow(&s->mnts, &s->mnts_alloc, s->n_mnts, sizeof *s->mnts, 8) < 0)
                 return VD_E_NOMEM;
-        s->mnts = n;
+        struct mnt *n = s->mnts;
         n[s->n_mnts].mp = strdup(mp);
         n[s->n_mnts].dev = strdup(dev);
         if (!n[s->n_mnts].mp || !n[s->n_mnts].dev)
@@ -487,7 +486,9 @@ static int fill_hashes(struct guest_src *s, const vd_scan_opts *o, vd_scan *out,
 
 /* ---- strategy: walker ---- */
 
-static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, vd_err *err) {
+/* *bad_manifest: the walker ran, and what came back is not a manifest (a guest
+ * that took over the appliance could cause that; never a reason to fall back). */
+static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, bool *bad_manifest, vd_err *err) {
         guestfs_h *g = s->g;
         if (access(s->walker, R_OK) < 0)
                 return vd_err_errno(err, VD_E_SOURCE, errno, "cannot find vmdrift-walker at '%s' (set VMDRIFT_WALKER)",
@@ -566,8 +567,10 @@ static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, 
         vd_debug("manifest downloaded: %lld bytes", (long long)st.st_size);
         r = vd_manifest_decode(data, (size_t)st.st_size, out, err);
         vd_debug("manifest decoded: %zu entries", out->entries.n);
-        if (r < 0)
+        if (r < 0) {
+                *bad_manifest = true;
                 vd_err_prefix(err, "the appliance returned a bad manifest");
+        }
 out:
         free(data);
         close(fd);
@@ -616,6 +619,8 @@ static int api_children(struct guest_src *s, const char *gpath, char **names, un
                         vd_scan *out, vd_err *err) {
         guestfs_h *g = s->g;
         char *apath = join(s->prefix, gpath);
+        if (!apath)
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
         size_t n = 0;
         while (names[n])
                 n++;
@@ -713,6 +718,8 @@ static int api_dir(struct guest_src *s, const char *gpath, unsigned depth, const
 static int run_api(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, vd_err *err) {
         guestfs_h *g = s->g;
         char *apath = join(s->prefix, "/");
+        if (!apath)
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
         struct guestfs_statns *st = guestfs_lstatns(g, apath);
         free(apath);
         if (!st)
@@ -765,10 +772,11 @@ static int run_api(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, vd_
  * says so. */
 static int run_walker_or_api(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, vd_err *err) {
         vd_err werr = VD_ERR_INIT;
-        int r = run_walker(s, o, out, &werr);
+        bool bad_manifest = false;
+        int r = run_walker(s, o, out, &bad_manifest, &werr);
         if (r == 0)
                 return 0;
-        if (r == VD_E_NOMEM || r == VD_E_LIMIT || strstr(werr.msg, "bad manifest")) {
+        if (r == VD_E_NOMEM || r == VD_E_LIMIT || bad_manifest) {
                 /* A hostile or broken manifest is not a reason to look away. */
                 return vd_err_set(err, r, "%s", werr.msg);
         }

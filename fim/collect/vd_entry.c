@@ -79,7 +79,7 @@ vd_entry *vd_entry_dup(const vd_entry *e) {
         *d = *e;
         d->path = d->uname = d->gname = d->target = NULL;
         d->xattrs = NULL;
-        d->n_xattrs = 0;
+        d->n_xattrs = d->xattrs_alloc = 0;
         bool ok = vd_entry_set_path(d, e->path, e->path_len) == 0;
         if (ok && e->uname)
                 ok = (d->uname = strdup(e->uname)) != NULL;
@@ -129,11 +129,9 @@ int vd_entry_set_path(vd_entry *e, const char *p, size_t n) {
 int vd_entry_add_xattr(vd_entry *e, const char *name, const void *value, size_t len) {
         if (e->n_xattrs >= VD_XATTR_COUNT_MAX || len > VD_XATTR_VALUE_MAX || strlen(name) > VD_XATTR_NAME_MAX)
                 return VD_E_LIMIT;
-        vd_xattr *nx = realloc(e->xattrs, (e->n_xattrs + 1) * sizeof *nx);
-        if (!nx)
+        if (vd_array_grow(&e->xattrs, &e->xattrs_alloc, e->n_xattrs, sizeof *e->xattrs, 4) < 0)
                 return VD_E_NOMEM;
-        e->xattrs = nx;
-        vd_xattr *x = &nx[e->n_xattrs];
+        vd_xattr *x = &e->xattrs[e->n_xattrs];
         x->name = strdup(name);
         x->value = malloc(len ? len : 1);
         if (!x->name || !x->value) {

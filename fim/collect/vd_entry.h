@@ -62,7 +62,7 @@ typedef struct vd_entry {
         char *target; /* symlink target, raw bytes, or NULL */
         size_t target_len;
         vd_xattr *xattrs; /* sorted by name */
-        size_t n_xattrs;
+        size_t n_xattrs, xattrs_alloc;
         unsigned char hash[VD_HASH_MAX];
 } vd_entry;
 

@@ -56,28 +56,28 @@ static int put_utf8(vd_buf *b, unsigned cp) {
 /* A string into out (bounded by out's cap); NUL (\u0000) refused. */
 static int jstr(jr *j, vd_buf *out) {
         if (j->p >= j->end || *j->p != '"')
-                return -1;
+                return VD_E_SOURCE;
         j->p++;
         while (j->p < j->end && *j->p != '"') {
                 char c = *j->p++;
                 if ((unsigned char)c < 0x20)
-                        return -1;
+                        return VD_E_SOURCE;
                 if (c != '\\') {
                         if (vd_buf_addc(out, c) < 0)
-                                return -1;
+                                return VD_E_SOURCE;
                         continue;
                 }
                 if (j->p >= j->end)
-                        return -1;
+                        return VD_E_SOURCE;
                 c = *j->p++;
                 const char *simple = "\"\\/bfnrt", *to = "\"\\/\b\f\n\r\t";
                 const char *k = strchr(simple, c);
                 if (k && c) {
                         if (vd_buf_addc(out, to[k - simple]) < 0)
-                                return -1;
+                                return VD_E_SOURCE;
                 } else if (c == 'u') {
                         if (j->end - j->p < 4)
-                                return -1;
+                                return VD_E_SOURCE;
                         unsigned cp = 0;
                         for (int i = 0; i < 4; i++) {
                                 char h = *j->p++;
@@ -89,15 +89,15 @@ static int jstr(jr *j, vd_buf *out) {
                                 else if (h >= 'A' && h <= 'F')
                                         cp |= (unsigned)(h - 'A' + 10);
                                 else
-                                        return -1;
+                                        return VD_E_SOURCE;
                         }
                         if (cp == 0 || put_utf8(out, cp) < 0)
-                                return -1; /* a NUL would cut the path short */
+                                return VD_E_SOURCE; /* a NUL would cut the path short */
                 } else
-                        return -1;
+                        return VD_E_SOURCE;
         }
         if (j->p >= j->end)
-                return -1;
+                return VD_E_SOURCE;
         j->p++;
         return 0;
 }
@@ -106,7 +106,7 @@ static int skip_value(jr *j);
 
 static int skip_container(jr *j, char open, char close) {
         if (++j->depth > 32)
-                return -1;
+                return VD_E_SOURCE;
         j->p++;
         ws(j);
         if (j->p < j->end && *j->p == close) {
@@ -123,20 +123,20 @@ static int skip_container(jr *j, char open, char close) {
                         vd_buf_release(&k);
                         ws(j);
                         if (r < 0 || j->p >= j->end || *j->p != ':')
-                                return -1;
+                                return VD_E_SOURCE;
                         j->p++;
                 }
                 if (skip_value(j) < 0)
-                        return -1;
+                        return VD_E_SOURCE;
                 ws(j);
                 if (j->p >= j->end)
-                        return -1;
+                        return VD_E_SOURCE;
                 if (*j->p == ',') {
                         j->p++;
                         continue;
                 }
                 if (*j->p != close)
-                        return -1;
+                        return VD_E_SOURCE;
                 j->p++;
                 j->depth--;
                 return 0;
@@ -146,7 +146,7 @@ static int skip_container(jr *j, char open, char close) {
 static int skip_value(jr *j) {
         ws(j);
         if (j->p >= j->end)
-                return -1;
+                return VD_E_SOURCE;
         char c = *j->p;
         if (c == '{')
                 return skip_container(j, '{', '}');
@@ -163,7 +163,7 @@ static int skip_value(jr *j) {
         const char *s = j->p;
         while (j->p < j->end && strchr("0123456789+-.eEtruefalsn", *j->p))
                 j->p++;
-        return j->p > s ? 0 : -1;
+        return j->p > s ? 0 : VD_E_SOURCE;
 }
 
 int vd_image_info_parse(const char *json, size_t len, vd_image_info *out, vd_err *err) {
@@ -189,7 +189,7 @@ int vd_image_info_parse(const char *json, size_t len, vd_image_info *out, vd_err
                 ws(&j);
                 if (r < 0 || j.p >= j.end || *j.p != ':') {
                         vd_buf_release(&k);
-                        r = -1;
+                        r = VD_E_SOURCE;
                         break;
                 }
                 j.p++;
@@ -228,7 +228,7 @@ int vd_image_info_parse(const char *json, size_t len, vd_image_info *out, vd_err
                         j.p++;
                         break;
                 }
-                r = -1;
+                r = VD_E_SOURCE;
                 break;
         }
         if (r < 0)

@@ -81,7 +81,7 @@ typedef struct rd {
 
 static int get(rd *r, void *dst, size_t n) {
         if ((size_t)(r->end - r->p) < n)
-                return -1;
+                return VD_E_SOURCE;
         memcpy(dst, r->p, n);
         r->p += n;
         return 0;
@@ -90,7 +90,7 @@ static int get(rd *r, void *dst, size_t n) {
 static int get_u32(rd *r, uint32_t *v) {
         unsigned char x[4];
         if (get(r, x, 4) < 0)
-                return -1;
+                return VD_E_SOURCE;
         *v = (uint32_t)x[0] | (uint32_t)x[1] << 8 | (uint32_t)x[2] << 16 | (uint32_t)x[3] << 24;
         return 0;
 }
@@ -98,7 +98,7 @@ static int get_u32(rd *r, uint32_t *v) {
 static int get_u64(rd *r, uint64_t *v) {
         uint32_t lo, hi;
         if (get_u32(r, &lo) < 0 || get_u32(r, &hi) < 0)
-                return -1;
+                return VD_E_SOURCE;
         *v = (uint64_t)hi << 32 | lo;
         return 0;
 }
@@ -111,14 +111,14 @@ static int get_str(rd *r, size_t max, char **out, size_t *len, bool allow_absent
         if (len)
                 *len = 0;
         if (get_u32(r, &n) < 0)
-                return -1;
+                return VD_E_SOURCE;
         if (n == 0xffffffffu)
-                return allow_absent ? 0 : -1;
+                return allow_absent ? 0 : VD_E_SOURCE;
         if (n > max || (size_t)(r->end - r->p) < n || memchr(r->p, '\0', n))
-                return -1;
+                return VD_E_SOURCE;
         char *s = malloc((size_t)n + 1);
         if (!s)
-                return -2;
+                return VD_E_NOMEM;
         memcpy(s, r->p, n);
         s[n] = '\0';
         r->p += n;
@@ -133,47 +133,50 @@ static int decode_entry(rd *r, vd_entry *e) {
         uint32_t u;
         uint64_t v;
         size_t pl;
-        if (get_str(r, VD_PATH_MAX, &e->path, &pl, false) < 0 || pl == 0 || e->path[0] != '/')
-                return -1;
+        int rc = get_str(r, VD_PATH_MAX, &e->path, &pl, false);
+        if (rc < 0)
+                return rc;
+        if (pl == 0 || e->path[0] != '/')
+                return VD_E_SOURCE;
         e->path_len = pl;
         if (get(r, f, 4) < 0 || f[0] > VD_T_SOCK || f[1] > VD_ST_NOT_DESCENDED || f[2] > VD_HASH_SHA256)
-                return -1;
+                return VD_E_SOURCE;
         e->type = f[0];
         e->status = f[1];
         e->hash_algo = f[2];
         e->hash_len = f[3];
         if (e->hash_len != 0 && e->hash_len != vd_hash_algo_len(e->hash_algo))
-                return -1;
+                return VD_E_SOURCE;
         if (get_u32(r, &u) < 0)
-                return -1;
+                return VD_E_SOURCE;
         e->status_errno = (int32_t)u;
         if (get_u32(r, &e->mode) < 0 || e->mode > 07777 || get_u32(r, &e->uid) < 0 || get_u32(r, &e->gid) < 0)
-                return -1;
-        if (get_str(r, VD_OWNER_NAME_MAX, &e->uname, NULL, true) < 0 ||
-            get_str(r, VD_OWNER_NAME_MAX, &e->gname, NULL, true) < 0)
-                return -1;
+                return VD_E_SOURCE;
+        if ((rc = get_str(r, VD_OWNER_NAME_MAX, &e->uname, NULL, true)) < 0 ||
+            (rc = get_str(r, VD_OWNER_NAME_MAX, &e->gname, NULL, true)) < 0)
+                return rc;
         if (get_u64(r, &e->size) < 0 || get_u64(r, &v) < 0)
-                return -1;
+                return VD_E_SOURCE;
         e->mtime_ns = (int64_t)v;
         if (get_u64(r, &v) < 0)
-                return -1;
+                return VD_E_SOURCE;
         e->ctime_ns = (int64_t)v;
         if (get_u64(r, &e->ino) < 0 || get_u64(r, &e->nlink) < 0 || get_u64(r, &e->rdev) < 0)
-                return -1;
+                return VD_E_SOURCE;
         /* A link target may not hold NUL either; get_str checks. */
-        if (get_str(r, VD_TARGET_MAX, &e->target, &e->target_len, true) < 0)
-                return -1;
+        if ((rc = get_str(r, VD_TARGET_MAX, &e->target, &e->target_len, true)) < 0)
+                return rc;
         uint32_t xl;
         if (get_u32(r, &xl) < 0 || xl > (uint32_t)(4u << 20) || (size_t)(r->end - r->p) < xl)
-                return -1;
+                return VD_E_SOURCE;
         if (xl) {
                 vd_err xe = VD_ERR_INIT;
-                if (vd_xattrs_decode(e, r->p, xl, &xe) < 0)
-                        return -1;
+                if ((rc = vd_xattrs_decode(e, r->p, xl, &xe)) < 0)
+                        return rc == VD_E_NOMEM ? rc : VD_E_SOURCE;
                 r->p += xl;
         }
         if (get(r, e->hash, e->hash_len) < 0)
-                return -1;
+                return VD_E_SOURCE;
         return 0;
 }
 
@@ -199,16 +202,27 @@ int vd_manifest_decode(const void *p, size_t n, vd_scan *out, vd_err *err) {
                 if (!e)
                         return vd_err_set(err, VD_E_NOMEM, "out of memory");
                 int rc = decode_entry(&r, e);
-                if (rc < 0 || vd_entries_push(&out->entries, e) < 0) {
+                if (rc == 0)
+                        rc = vd_entries_push(&out->entries, e);
+                if (rc < 0) {
                         vd_entry_free(e);
+                        if (rc == VD_E_NOMEM)
+                                return vd_err_set(err, VD_E_NOMEM, "out of memory decoding manifest entry %llu",
+                                                  (unsigned long long)i);
                         return vd_err_set(err, VD_E_SOURCE, "manifest: entry %llu is malformed", (unsigned long long)i);
                 }
         }
         for (uint64_t i = 0; i < nw; i++) {
                 char *path = NULL, *msg = NULL;
                 size_t pl = 0;
-                if (get_str(&r, VD_PATH_MAX, &path, &pl, true) < 0 || get_str(&r, 4096, &msg, NULL, false) < 0) {
+                int gr = get_str(&r, VD_PATH_MAX, &path, &pl, true);
+                if (gr == 0)
+                        gr = get_str(&r, 4096, &msg, NULL, false);
+                if (gr < 0) {
                         free(path);
+                        if (gr == VD_E_NOMEM)
+                                return vd_err_set(err, VD_E_NOMEM, "out of memory decoding manifest warning %llu",
+                                                  (unsigned long long)i);
                         return vd_err_set(err, VD_E_SOURCE, "manifest: warning %llu is malformed",
                                           (unsigned long long)i);
                 }

@@ -45,11 +45,9 @@ void vd_scan_release(vd_scan *s) {
 }
 
 int vd_scan_warn(vd_scan *s, const char *path, size_t path_len, const char *fmt, ...) {
-        vd_warning *nw = realloc(s->warnings, (s->n_warnings + 1) * sizeof *nw);
-        if (!nw)
+        if (vd_array_grow(&s->warnings, &s->warnings_alloc, s->n_warnings, sizeof *s->warnings, 8) < 0)
                 return VD_E_NOMEM;
-        s->warnings = nw;
-        vd_warning *w = &nw[s->n_warnings];
+        vd_warning *w = &s->warnings[s->n_warnings];
         memset(w, 0, sizeof *w);
         char msg[1024];
         va_list ap;
@@ -75,10 +73,9 @@ int vd_scan_warn(vd_scan *s, const char *path, size_t path_len, const char *fmt,
 }
 
 int vd_scan_add_fact(vd_scan *s, const char *key, const char *value) {
-        vd_fact *nf = realloc(s->facts, (s->n_facts + 1) * sizeof *nf);
-        if (!nf)
+        if (vd_array_grow(&s->facts, &s->facts_alloc, s->n_facts, sizeof *s->facts, 16) < 0)
                 return VD_E_NOMEM;
-        s->facts = nf;
+        vd_fact *nf = s->facts;
         nf[s->n_facts].key = strdup(key);
         nf[s->n_facts].value = strndup(value ? value : "", 4096);
         if (!nf[s->n_facts].key || !nf[s->n_facts].value) {
@@ -92,11 +89,9 @@ int vd_scan_add_fact(vd_scan *s, const char *key, const char *value) {
 
 int vd_scan_add_package(vd_scan *s, const char *name, int32_t epoch, const char *version, const char *release,
                         const char *arch) {
-        vd_package *np = realloc(s->packages, (s->n_packages + 1) * sizeof *np);
-        if (!np)
+        if (vd_array_grow(&s->packages, &s->packages_alloc, s->n_packages, sizeof *s->packages, 256) < 0)
                 return VD_E_NOMEM;
-        s->packages = np;
-        vd_package *p = &np[s->n_packages];
+        vd_package *p = &s->packages[s->n_packages];
         p->name = strndup(name ? name : "", 1024);
         p->version = strndup(version ? version : "", 1024);
         p->release = strndup(release ? release : "", 1024);

@@ -28,16 +28,16 @@ typedef struct vd_package {
 typedef struct vd_scan {
         vd_entries entries; /* sorted by path */
         vd_warning *warnings;
-        size_t n_warnings;
+        size_t n_warnings, warnings_alloc;
         uint64_t files_hashed, bytes_hashed;
         int64_t started_ns, duration_ns;
         int hash_algo;
         bool owners_resolved; /* the source had its own etc/passwd */
         bool may_be_inconsistent;
         vd_fact *facts; /* sorted by key */
-        size_t n_facts;
+        size_t n_facts, facts_alloc;
         vd_package *packages; /* sorted by name, arch */
-        size_t n_packages;
+        size_t n_packages, packages_alloc;
         uint64_t quick_reused; /* --quick: hashes taken from the reference */
 } vd_scan;
 
