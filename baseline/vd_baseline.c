@@ -16,6 +16,7 @@
 #include "vd_buf.h"
 #include "vd_sign.h"
 #include "vd_str.h"
+#include "vd_testpoint.h"
 
 #ifndef VD_VERSION
 #define VD_VERSION "0.0.0"
@@ -525,6 +526,7 @@ int vd_baseline_write(vd_baseline *b, const char *path, vd_err *err) {
         }
         close(fd);
         tmp_made = true;
+        vd_test_point("baseline-write:temp");
         if (sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
                 r = sqlerr(err, db, "open", path);
                 goto out;
@@ -563,6 +565,7 @@ int vd_baseline_write(vd_baseline *b, const char *path, vd_err *err) {
                 r = sqlerr(err, db, "insert entries", path);
                 goto out;
         }
+        vd_test_point("baseline-write:rows");
         if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
                 r = sqlerr(err, db, "commit", path);
                 goto out;
@@ -575,6 +578,7 @@ int vd_baseline_write(vd_baseline *b, const char *path, vd_err *err) {
                 goto out;
         }
         db = NULL;
+        vd_test_point("baseline-write:closed");
         if (fsync_path(tmp, O_RDONLY) < 0) {
                 r = vd_err_errno(err, VD_E_IO, errno, "cannot write baseline '%s': fsync", path);
                 goto out;
@@ -584,6 +588,7 @@ int vd_baseline_write(vd_baseline *b, const char *path, vd_err *err) {
                 goto out;
         }
         tmp_made = false;
+        vd_test_point("baseline-write:renamed");
         {
                 char *dcopy = strdup(path);
                 if (dcopy) {

@@ -114,6 +114,8 @@ static int open_magic(int fd, int flags) {
         return open(p, flags | O_CLOEXEC);
 }
 
+void (*vd_dir_read_hook)(const char *path, int attempt, uint64_t offset);
+
 /* Hash one file; retries when it changes under us, then marks it CHANGING. */
 static void hash_file(struct pool *pl, vd_hasher *h, unsigned char *buf, vd_entry *e, int fd) {
         for (int attempt = 0; attempt < HASH_TRIES; attempt++) {
@@ -148,6 +150,8 @@ static void hash_file(struct pool *pl, vd_hasher *h, unsigned char *buf, vd_entr
                                 break;
                         vd_hasher_update(h, buf, (size_t)k);
                         total += (uint64_t)k;
+                        if (vd_dir_read_hook)
+                                vd_dir_read_hook(e->path, attempt, total);
                 }
                 int serr = fstat(rfd, &b) < 0 ? errno : 0;
                 close(rfd);

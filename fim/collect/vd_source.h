@@ -90,6 +90,12 @@ struct vd_source {
 /* Open a directory tree read-only. path must name a directory. */
 int vd_source_open_dir(const char *path, vd_source **ret, vd_err *err);
 
+/* Test seam: when set, the directory source calls it after every chunk it
+ * reads while hashing a file (path inside the source, which attempt from 0,
+ * bytes read so far in this attempt), from a hashing thread. Tests use it to
+ * change a file at a chosen byte; nothing else sets it. */
+extern void (*vd_dir_read_hook)(const char *path, int attempt, uint64_t offset);
+
 /* A guest: disk images (all disks of one guest) or a libvirt domain, opened
  * read-only through libguestfs. Opening launches the appliance, inspects the
  * guest and mounts its file systems read-only. */

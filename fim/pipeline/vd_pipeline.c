@@ -8,6 +8,7 @@
 #include "vd_confscan.h"
 #include "vd_hash.h"
 #include "vd_log.h"
+#include "vd_testpoint.h"
 
 void vd_run_init(vd_run *run, int mode) {
         memset(run, 0, sizeof *run);
@@ -42,6 +43,7 @@ int vd_run_exec(const vd_run *run, vd_run_out *out, vd_err *err) {
         if (vd_source_scan(run->src, &o, &out->scan, err) < 0)
                 return err->code;
         vd_debug("source walked: %zu entries", out->scan.entries.n);
+        vd_test_point("scan:walked");
         if (run->mode == VD_RUN_SCAN && run->warning && vd_scan_warn(&out->scan, NULL, 0, "%s", run->warning) < 0)
                 return vd_err_set(err, VD_E_NOMEM, "out of memory");
         if (run->mode != VD_RUN_CAPTURE) {

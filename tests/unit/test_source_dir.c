@@ -178,39 +178,43 @@ Test(source_dir, unreadable_files_and_directories_are_reported_not_hidden) {
         vd_scan_release(&s);
 }
 
-static atomic_int stop_writer;
+/* The file grows at a chosen byte of chosen read attempts: after the first
+ * 1 MiB chunk, on attempts below grow_attempts. No thread, no timing. */
+static const char *grow_path;
+static int grow_attempts;
+static atomic_int grow_calls;
 
-static void *grow(void *arg) {
-        int fd = open(arg, O_WRONLY | O_APPEND);
-        char buf[4096];
-        memset(buf, 'g', sizeof buf);
-        for (int i = 0; i < 65536 && !atomic_load(&stop_writer); i++) {
-                if (write(fd, buf, sizeof buf) < 0)
-                        break;
-                usleep(50);
-        }
+static void grow_at_first_chunk(const char *path, int attempt, uint64_t offset) {
+        if (strcmp(path, "/growing.log") != 0 || offset != (1u << 20) || attempt >= grow_attempts)
+                return;
+        atomic_fetch_add(&grow_calls, 1);
+        int fd = open(grow_path, O_WRONLY | O_APPEND);
+        cr_assert_geq(fd, 0);
+        cr_assert_eq(write(fd, "g", 1), 1);
         close(fd);
-        return NULL;
 }
 
-Test(source_dir, a_file_growing_while_read_is_flagged_not_hashed) {
-        /* 32 MiB so that every read attempt overlaps the writer's appends. */
+static void make_growing(void) {
         const char *p = th_path(root, "growing.log");
         int fd = open(p, O_WRONLY | O_CREAT, 0644);
         char *chunk = calloc(1, 1 << 20);
-        for (int i = 0; i < 32; i++)
+        for (int i = 0; i < 4; i++)
                 cr_assert_eq(write(fd, chunk, 1 << 20), 1 << 20);
         close(fd);
         free(chunk);
+        grow_path = p;
         th_write(root, "stable", "s");
-        pthread_t t;
-        atomic_store(&stop_writer, 0);
-        pthread_create(&t, NULL, grow, (void *)p);
-        usleep(20000);
+}
+
+Test(source_dir, a_file_growing_on_every_read_is_flagged_not_hashed) {
+        make_growing();
+        grow_attempts = 1000;
+        atomic_store(&grow_calls, 0);
+        vd_dir_read_hook = grow_at_first_chunk;
         vd_scan s;
         scan(&s);
-        atomic_store(&stop_writer, 1);
-        pthread_join(t, NULL);
+        vd_dir_read_hook = NULL;
+        cr_assert_eq(atomic_load(&grow_calls), 3, "every one of the 3 attempts saw the file grow");
         const vd_entry *e = get(&s, "/growing.log");
         cr_assert_eq(e->status, VD_ST_CHANGING);
         cr_assert_eq(e->hash_len, 0, "no half-old hash is recorded");
@@ -220,6 +224,31 @@ Test(source_dir, a_file_growing_while_read_is_flagged_not_hashed) {
                 warned |= s.warnings[i].path && strcmp(s.warnings[i].path, "/growing.log") == 0 &&
                           strstr(s.warnings[i].msg, "changed while it was read");
         cr_assert(warned);
+        vd_scan_release(&s);
+}
+
+Test(source_dir, a_file_that_grew_once_is_reread_and_hashed_whole) {
+        make_growing();
+        grow_attempts = 1;
+        atomic_store(&grow_calls, 0);
+        vd_dir_read_hook = grow_at_first_chunk;
+        vd_scan s;
+        scan(&s);
+        vd_dir_read_hook = NULL;
+        cr_assert_eq(atomic_load(&grow_calls), 1);
+        const vd_entry *e = get(&s, "/growing.log");
+        cr_assert_eq(e->status, VD_ST_OK, "the second attempt read a stable file");
+        cr_assert_eq(e->size, (4u << 20) + 1, "the size of the version hashed, not the walk's stat");
+        /* the hash is of the grown file: hashing it again without the hook agrees */
+        unsigned char first[VD_HASH_MAX];
+        memcpy(first, e->hash, e->hash_len);
+        size_t fl = e->hash_len;
+        vd_scan s2;
+        scan(&s2);
+        const vd_entry *e2 = get(&s2, "/growing.log");
+        cr_assert_eq(e2->hash_len, fl);
+        cr_assert(memcmp(e2->hash, first, fl) == 0);
+        vd_scan_release(&s2);
         vd_scan_release(&s);
 }
 
