@@ -1303,3 +1303,29 @@ const char *vd_baseline_trust(const vd_baseline *b, bool verified, char buf[96])
                 snprintf(buf, 96, "unverified (unsigned)");
         return buf;
 }
+
+size_t vd_baseline_template_images(const vd_baseline *b, char *buf, size_t bufsz, const char **allow, size_t max,
+                                   const char *const *images, size_t n_images, const char **expect) {
+        if (!b->source_kind || strcmp(b->source_kind, "image") != 0 || !b->source || bufsz == 0)
+                return 0;
+        snprintf(buf, bufsz, "%s", b->source);
+        char *save = NULL;
+        size_t n = 0, k = 0;
+        for (char *t = strtok_r(buf, ",", &save); t && n < max; t = strtok_r(NULL, ",", &save), k++) {
+                allow[n++] = t;
+                char key[64];
+                snprintf(key, sizeof key, "image.%zu.format", k);
+                const char *fmt = NULL;
+                for (size_t f = 0; f < b->n_facts && !fmt; f++)
+                        if (strcmp(b->facts[f].key, key) == 0)
+                                fmt = b->facts[f].value;
+                if (!fmt || k >= n_images)
+                        continue;
+                char *x = realpath(t, NULL), *y = realpath(images[k], NULL);
+                if (x && y && strcmp(x, y) == 0)
+                        expect[k] = fmt;
+                free(x);
+                free(y);
+        }
+        return n;
+}

@@ -99,6 +99,15 @@ int vd_baseline_resolve(vd_baseline *b, const char *path, const char *verify_key
 /* Write b as sorted ND-JSON (see vd_export.c); the hash key is never exported. */
 int vd_baseline_export(const vd_baseline *b, FILE *out, vd_err *err);
 
+/* The images b was captured from (a source of kind "image": its
+ * comma-separated list), split in buf, appended to allow (at most max); and
+ * for each of images[] that is the same file as b's k-th image, the format b
+ * recorded for it (fact image.k.format) in expect[k] (others untouched).
+ * Returns how many paths went to allow. A template's images may back a
+ * linked clone; a template scanned against itself must keep its format. */
+size_t vd_baseline_template_images(const vd_baseline *b, char *buf, size_t bufsz, const char **allow, size_t max,
+                                   const char *const *images, size_t n_images, const char **expect);
+
 /* "verified (signer K)", "unverified (signed by K; no --verify-key)" or
  * "unverified (unsigned)", in buf. */
 const char *vd_baseline_trust(const vd_baseline *b, bool verified, char buf[96]);

@@ -10,10 +10,8 @@
 
 #include "cli.h"
 #include "vd_baseline.h"
-#include "vd_compare.h"
 #include "vd_pipeline.h"
 #include "vd_report.h"
-#include "vd_confscan.h"
 #include "vd_policy.h"
 #include "vd_state.h"
 #include "vd_str.h"
@@ -178,36 +176,10 @@ static int capture(int argc, char **argv) {
         run.base = b;
         run.policy = pol;
         cli_scan_opts(&so, &run.opts);
-        if (vd_run_exec(&run, &res, &err) < 0) {
+        if (vd_run_exec(&run, &res, &err) < 0 || vd_run_capture(&run, &res, b, &err) < 0) {
                 rc = cli_fail(&err);
                 goto out;
         }
-        b->config = res.conf; /* transferred */
-        vd_confsets_init(&res.conf);
-        {
-                char dg[65] = "";
-                vd_policy_digest(pol, dg);
-                char host[256] = "";
-                gethostname(host, sizeof host - 1);
-                b->policy_digest = strdup(dg);
-                b->policy_source = strdup(vd_policy_source(pol));
-                b->source_kind = strdup(src->ops->kind);
-                b->source = strdup(src->desc);
-                b->hostname = strdup(host);
-                b->tool_version = strdup(VD_VERSION);
-                if (!b->policy_digest || !b->policy_source || !b->source_kind || !b->source || !b->hostname ||
-                    !b->tool_version) {
-                        vd_err_set(&err, VD_E_NOMEM, "out of memory");
-                        rc = cli_fail(&err);
-                        goto out;
-                }
-        }
-        b->created_ns = res.scan.started_ns;
-        b->owners_resolved = res.scan.owners_resolved;
-        b->capture_warnings = res.scan.n_warnings;
-        vd_baseline_take_inventory(b, &res.scan);
-        b->entries = res.scan.entries; /* transferred */
-        vd_entries_init(&res.scan.entries);
         if (!quiet)
                 cli_print_warnings(&res.scan);
         if (vd_baseline_write(b, out, &err) < 0) {
@@ -498,49 +470,23 @@ static int diff_cmd(int argc, char **argv) {
         vd_baseline *a = NULL, *b = NULL;
         vd_policy *pol = NULL;
         vd_sink *sinks[16] = {0};
-        vd_events ev;
-        vd_events_init(&ev);
+        vd_diff_out d;
+        vd_diff_out_init(&d);
         int rc = 0;
         if ((rc = cli_open_sinks(reports, n_reports, &sinko, sinks)) != 0)
                 goto out;
         if (vd_baseline_open(pa, verify_key, &a, &err) < 0 || vd_baseline_open(pb, verify_key, &b, &err) < 0 ||
-            vd_policy_new_default(&pol, &err) < 0) {
-                rc = cli_fail(&err);
-                goto out;
-        }
-        /* Content hashes compare only under the same algorithm and key. */
-        vd_warning keyw = {NULL, 0, (char *)"the baselines use different hash keys or algorithms: content is "
-                                            "compared by size only (capture B with --key-from A)"};
-        bool keys_differ = a->hash_algo != b->hash_algo ||
-                           (a->hash_algo == VD_HASH_XXH3 && memcmp(a->seed, b->seed, sizeof a->seed) != 0);
-        if (keys_differ)
-                vd_policy_ignore(pol, VD_A_HASH);
-        if (vd_compare(&a->entries, &b->entries, pol, &ev, &err) < 0) {
+            vd_policy_new_default(&pol, &err) < 0 || vd_diff_exec(a, b, pol, &d, &err) < 0) {
                 rc = cli_fail(&err);
                 goto out;
         }
         vd_report rep;
-        memset(&rep, 0, sizeof rep);
-        snprintf(rep.scan_id, sizeof rep.scan_id, "diff-%.15s-%.15s", a->content_digest, b->content_digest);
-        rep.source_kind = "baseline";
-        rep.source = pb;
-        rep.baseline_path = pa;
-        rep.baseline_source = a->source;
-        rep.baseline_digest = a->content_digest;
-        rep.baseline_created_ns = a->created_ns;
         char trust[96];
-        rep.baseline_trust = vd_baseline_trust(a, verify_key != NULL, trust);
-        rep.baseline_verified = verify_key != NULL;
-        rep.started_ns = b->created_ns;
-        rep.events = &ev;
-        rep.warnings = keys_differ ? &keyw : NULL;
-        rep.n_warnings = keys_differ ? 1 : 0;
-        rep.entries_scanned = b->entries.n;
-        rep.fail_on = fail_on;
+        vd_diff_report(a, b, pa, pb, &d, verify_key != NULL, fail_on, trust, &rep);
         rc = cli_deliver(sinks, n_reports, &rep);
 out:
         cli_close_sinks(sinks, n_reports);
-        vd_events_release(&ev);
+        vd_diff_out_release(&d);
         vd_baseline_free(a);
         vd_baseline_free(b);
         vd_policy_free(pol);

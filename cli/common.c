@@ -112,32 +112,11 @@ int cli_open_source(const cli_source_opts *o, bool want_walker, vd_source **ret,
 
 void cli_allow_template_images(cli_source_opts *so, const vd_baseline *b) {
         static char list[8192];
-        if (!b->source_kind || strcmp(b->source_kind, "image") != 0 || !b->source)
-                return;
-        snprintf(list, sizeof list, "%s", b->source);
-        char *save = NULL;
-        size_t k = 0;
-        for (char *t = strtok_r(list, ",", &save); t && so->n_allow_backing < CLI_MAX_IMAGES + 8;
-             t = strtok_r(NULL, ",", &save), k++) {
-                so->allow_backing[so->n_allow_backing++] = t;
-                /* the same image as at capture (a template checked for
-                 * tampering): its format must not have changed */
-                char key[64];
-                snprintf(key, sizeof key, "image.%zu.format", k);
-                const char *fmt = NULL;
-                for (size_t f = 0; f < b->n_facts && !fmt; f++)
-                        if (strcmp(b->facts[f].key, key) == 0)
-                                fmt = b->facts[f].value;
-                if (!fmt || k >= so->n_images)
-                        continue;
-                char *a = realpath(t, NULL), *c = realpath(so->images[k], NULL);
-                if (a && c && strcmp(a, c) == 0) {
-                        so->expect_formats[k] = fmt;
-                        so->have_expect = true;
-                }
-                free(a);
-                free(c);
-        }
+        size_t room = sizeof so->allow_backing / sizeof so->allow_backing[0] - so->n_allow_backing;
+        so->n_allow_backing += vd_baseline_template_images(b, list, sizeof list, so->allow_backing + so->n_allow_backing,
+                                                           room, so->images, so->n_images, so->expect_formats);
+        for (size_t k = 0; k < so->n_images; k++)
+                so->have_expect |= so->expect_formats[k] != NULL;
 }
 
 void cli_scan_opts(const cli_source_opts *so, vd_scan_opts *o) {

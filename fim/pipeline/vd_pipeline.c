@@ -2,6 +2,8 @@
 #include "vd_pipeline.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "vd_compare.h"
@@ -105,5 +107,71 @@ void vd_run_report(const vd_run *run, const vd_run_out *out, const char *baselin
         rep->may_be_inconsistent = out->scan.may_be_inconsistent;
         rep->guest_os = vd_scan_fact(&out->scan, "os.product");
         rep->guest_hostname = vd_scan_fact(&out->scan, "os.hostname");
+        rep->fail_on = fail_on;
+}
+
+int vd_run_capture(const vd_run *run, vd_run_out *out, vd_baseline *b, vd_err *err) {
+        char dg[65] = "", host[256] = "";
+        vd_policy_digest(run->policy, dg);
+        gethostname(host, sizeof host - 1);
+        b->policy_digest = strdup(dg);
+        b->policy_source = strdup(vd_policy_source(run->policy));
+        b->source_kind = strdup(run->src->ops->kind);
+        b->source = strdup(run->src->desc);
+        b->hostname = strdup(host);
+        b->tool_version = strdup(VD_VERSION);
+        if (!b->policy_digest || !b->policy_source || !b->source_kind || !b->source || !b->hostname ||
+            !b->tool_version)
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        vd_confsets_release(&b->config);
+        b->config = out->conf; /* transferred */
+        vd_confsets_init(&out->conf);
+        b->created_ns = out->scan.started_ns;
+        b->owners_resolved = out->scan.owners_resolved;
+        b->capture_warnings = out->scan.n_warnings;
+        vd_baseline_take_inventory(b, &out->scan);
+        vd_entries_release(&b->entries);
+        b->entries = out->scan.entries; /* transferred */
+        vd_entries_init(&out->scan.entries);
+        return 0;
+}
+
+void vd_diff_out_init(vd_diff_out *d) {
+        memset(d, 0, sizeof *d);
+        vd_events_init(&d->events);
+}
+
+void vd_diff_out_release(vd_diff_out *d) { vd_events_release(&d->events); }
+
+int vd_diff_exec(const vd_baseline *a, const vd_baseline *b, vd_policy *policy, vd_diff_out *out, vd_err *err) {
+        out->keys_differ = a->hash_algo != b->hash_algo ||
+                           (a->hash_algo == VD_HASH_XXH3 && memcmp(a->seed, b->seed, sizeof a->seed) != 0);
+        if (out->keys_differ) {
+                out->keys_warning = (vd_warning){NULL, 0,
+                                                 (char *)"the baselines use different hash keys or algorithms: "
+                                                         "content is compared by size only (capture B with "
+                                                         "--key-from A)"};
+                vd_policy_ignore(policy, VD_A_HASH);
+        }
+        return vd_compare(&a->entries, &b->entries, policy, &out->events, err);
+}
+
+void vd_diff_report(const vd_baseline *a, const vd_baseline *b, const char *path_a, const char *path_b,
+                    const vd_diff_out *d, bool verified, int fail_on, char trust[96], vd_report *rep) {
+        memset(rep, 0, sizeof *rep);
+        snprintf(rep->scan_id, sizeof rep->scan_id, "diff-%.15s-%.15s", a->content_digest, b->content_digest);
+        rep->source_kind = "baseline";
+        rep->source = path_b;
+        rep->baseline_path = path_a;
+        rep->baseline_source = a->source;
+        rep->baseline_digest = a->content_digest;
+        rep->baseline_created_ns = a->created_ns;
+        rep->baseline_trust = vd_baseline_trust(a, verified, trust);
+        rep->baseline_verified = verified;
+        rep->started_ns = b->created_ns;
+        rep->events = &d->events;
+        rep->warnings = d->keys_differ ? &d->keys_warning : NULL;
+        rep->n_warnings = d->keys_differ ? 1 : 0;
+        rep->entries_scanned = b->entries.n;
         rep->fail_on = fail_on;
 }

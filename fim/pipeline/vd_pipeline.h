@@ -57,4 +57,23 @@ void vd_scan_id(char out[37]);
 void vd_run_report(const vd_run *run, const vd_run_out *out, const char *baseline_path, bool verified,
                    int fail_on, char trust[96], vd_report *rep);
 
+/* CAPTURE: move what the run found into b (entries, configuration values,
+ * facts, packages) and record where and under what it was taken (source,
+ * policy digest, host, tool version, time). out keeps its warnings. */
+int vd_run_capture(const vd_run *run, vd_run_out *out, vd_baseline *b, vd_err *err);
+
+/* Drift between two baselines (template v1 -> v2) under policy. Content is
+ * compared only when both hash with the same algorithm and key; otherwise
+ * by size, and the report says so (policy loses VD_A_HASH). */
+typedef struct vd_diff_out {
+        vd_events events;
+        bool keys_differ;
+        vd_warning keys_warning; /* static text, when keys_differ */
+} vd_diff_out;
+void vd_diff_out_init(vd_diff_out *d);
+void vd_diff_out_release(vd_diff_out *d);
+int vd_diff_exec(const vd_baseline *a, const vd_baseline *b, vd_policy *policy, vd_diff_out *out, vd_err *err);
+void vd_diff_report(const vd_baseline *a, const vd_baseline *b, const char *path_a, const char *path_b,
+                    const vd_diff_out *d, bool verified, int fail_on, char trust[96], vd_report *rep);
+
 #endif
