@@ -49,6 +49,8 @@ typedef struct cli_source_opts {
         const char *state_dir; /* --state-dir; NULL: $STATE_DIRECTORY or the default */
         const char *expect_formats[CLI_MAX_IMAGES]; /* the baseline's image.N.format where captured from the same image */
         bool have_expect;
+        bool full_inspection;         /* --full-inspection: never mount from the baseline's layout */
+        const vd_baseline *layout;    /* the baseline whose layout, facts and packages may be reused */
 } cli_source_opts;
 
 /* Source options shared by capture, scan and inspect (getopt_long values). */
@@ -64,6 +66,7 @@ enum {
         CLI_OPT_DEPTH,
         CLI_OPT_ACCEL,
         CLI_OPT_ALLOW_BACKING,
+        CLI_OPT_FULL_INSPECTION,
 };
 #define CLI_SOURCE_LONGOPTS                                                                                            \
         {"dir", required_argument, NULL, CLI_OPT_DIR}, {"image", required_argument, NULL, CLI_OPT_IMAGE},             \
@@ -76,6 +79,7 @@ enum {
                 {"max-depth", required_argument, NULL, CLI_OPT_DEPTH},                                                 \
                 {"accel", required_argument, NULL, CLI_OPT_ACCEL},                                                     \
                 {"allow-backing", required_argument, NULL, CLI_OPT_ALLOW_BACKING},                                     \
+                {"full-inspection", no_argument, NULL, CLI_OPT_FULL_INSPECTION},                                       \
                 {"state-dir", required_argument, NULL, CLI_OPT_STATE_DIR}
 
 #define CLI_SOURCE_HELP                                                                                                \
@@ -95,7 +99,9 @@ enum {
         "  --allow-backing P    a backing file (or directory of them) an image's header may name\n"                \
         "                       besides its own directory and the baseline's template (repeatable)\n"              \
         "  --state-dir DIR      what vmdrift remembers on this host (KVM outcome, syslog spool);\n"                 \
-        "                       default $STATE_DIRECTORY or /var/lib/vmdrift\n"
+        "                       default $STATE_DIRECTORY or /var/lib/vmdrift\n"                                    \
+        "  --full-inspection    scan, accept: inspect the guest even when the baseline's file\n"                   \
+        "                       system layout (UUIDs, /etc/fstab, package database) still fits\n"
 
 /* Handle one source option; 1 if it was one, 0 if not, 2 (usage) on a bad value. */
 int cli_source_opt(cli_source_opts *o, int c, const char *arg, const char *cmd);
@@ -108,6 +114,8 @@ bool cli_parse_uint(const char *s, unsigned *ret);
 /* Allow the backing files the baseline b was captured from (its template
  * images) in so's image chains. */
 void cli_allow_template_images(cli_source_opts *so, const vd_baseline *b);
+/* Let a guest be mounted from b's recorded layout (unless --full-inspection). */
+void cli_use_baseline_layout(cli_source_opts *so, const vd_baseline *b);
 
 /* The walk options the source options set (the pipeline adds the hash key). */
 void cli_scan_opts(const cli_source_opts *so, vd_scan_opts *o);

@@ -149,6 +149,7 @@ int cmd_accept(int argc, char **argv) {
                 goto out;
         }
         cli_allow_template_images(&so, old);
+        cli_use_baseline_layout(&so, old);
         if ((sign_key && vd_key_id(sign_key, true, signer, &err) < 0) || cli_load_policy(policy, &pol, &err) < 0 ||
             cli_open_source(&so, true, &src, &err) < 0) {
                 rc = cli_fail(&err);

@@ -56,6 +56,7 @@ static const char scan_usage[] =
 enum { OPT_BASELINE = 256, OPT_REPORT, OPT_IGNORE, OPT_FAILON, OPT_QUICK, OPT_VERIFY_KEY, OPT_POLICY, OPT_ROLLBACK };
 
 int cmd_scan(int argc, char **argv) {
+        int64_t t_start = vd_now_ns();
         static const struct option lo[] = {CLI_SOURCE_LONGOPTS,
                                            CLI_REPORT_LONGOPTS,
                                            {"baseline", required_argument, NULL, OPT_BASELINE},
@@ -153,7 +154,7 @@ int cmd_scan(int argc, char **argv) {
         const char *rollback_warning = NULL;
         if (cli_load_policy(policy, &pol, &err) < 0 || vd_baseline_open(baseline_path, verify_key, &b, &err) < 0 ||
             vd_rollback_check(b, baseline_path, so.state_dir, allow_rollback, &rollback_warning, &err) < 0 ||
-            (cli_allow_template_images(&so, b), cli_open_source(&so, true, &src, &err) < 0)) {
+            (cli_allow_template_images(&so, b), cli_use_baseline_layout(&so, b), cli_open_source(&so, true, &src, &err) < 0)) {
                 rc = cli_fail(&err);
                 goto out;
         }
@@ -170,6 +171,7 @@ int cmd_scan(int argc, char **argv) {
         run.policy_digest = dg;
         run.quick = quick;
         run.warning = rollback_warning;
+        run.started_ns = t_start;
         cli_scan_opts(&so, &run.opts);
         if (vd_run_exec(&run, &out, &err) < 0) {
                 rc = cli_fail(&err);

@@ -46,6 +46,7 @@ int cli_source_opt(cli_source_opts *o, int c, const char *arg, const char *cmd) 
                         return cli_usage(cmd, "--accel expects auto, kvm or tcg, not '%s'", arg);
                 return 1;
         case CLI_OPT_STATE_DIR: o->state_dir = arg; return 1;
+        case CLI_OPT_FULL_INSPECTION: o->full_inspection = true; return 1;
         case CLI_OPT_ALLOW_BACKING:
                 if (o->n_allow_backing == 8)
                         return cli_usage(cmd, "at most 8 --allow-backing options");
@@ -106,7 +107,14 @@ int cli_open_source(const cli_source_opts *o, bool want_walker, vd_source **ret,
                 .n_allow_backing = o->n_allow_backing,
                 .state_dir = vd_state_dir(o->state_dir),
                 .notice = print_notice,
+                .inspect_always = o->full_inspection,
         };
+        if (o->layout) {
+                g.layout_facts = o->layout->facts;
+                g.n_layout_facts = o->layout->n_facts;
+                g.layout_packages = o->layout->packages;
+                g.n_layout_packages = o->layout->n_packages;
+        }
         return vd_source_open_guest(&g, ret, err);
 }
 
@@ -118,6 +126,8 @@ void cli_allow_template_images(cli_source_opts *so, const vd_baseline *b) {
         for (size_t k = 0; k < so->n_images; k++)
                 so->have_expect |= so->expect_formats[k] != NULL;
 }
+
+void cli_use_baseline_layout(cli_source_opts *so, const vd_baseline *b) { so->layout = b; }
 
 void cli_scan_opts(const cli_source_opts *so, vd_scan_opts *o) {
         vd_scan_opts_init(o);

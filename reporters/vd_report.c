@@ -20,3 +20,8 @@ void vd_report_count(const vd_report *r, vd_counts *c) {
                 c->total++;
         }
 }
+
+const char *vd_phase_name(int p) {
+        static const char *const names[VD_PH_COUNT] = {"launch", "mount", "walk", "config", "compare"};
+        return p >= 0 && p < VD_PH_COUNT ? names[p] : "unknown";
+}

@@ -14,6 +14,11 @@
 #include "vd_err.h"
 #include "vd_event.h"
 
+/* Where a run's time went: the whole run is their sum (plus loading the
+ * baseline and policy, which is small). */
+enum vd_phase { VD_PH_LAUNCH, VD_PH_MOUNT, VD_PH_WALK, VD_PH_CONFIG, VD_PH_COMPARE, VD_PH_COUNT };
+const char *vd_phase_name(int p); /* "launch", "mount", "walk", "config", "compare" */
+
 typedef struct vd_report {
         char scan_id[37];
         const char *source_kind, *source;
@@ -21,7 +26,9 @@ typedef struct vd_report {
         int64_t baseline_created_ns;
         const char *baseline_trust; /* "verified (signer ...)", "unverified (...)" */
         bool baseline_verified;
-        int64_t started_ns, duration_ns;
+        int64_t started_ns, duration_ns; /* the whole run, from the command's start */
+        int64_t phase_ns[VD_PH_COUNT];
+        const char *inspection; /* guests: "full" or "baseline layout"; NULL otherwise */
         const vd_events *events; /* in compare order (by path) */
         const vd_warning *warnings;
         size_t n_warnings;

@@ -216,6 +216,24 @@ static int json_write(vd_sink *s, const vd_report *r, vd_err *err) {
                                          (long long)(r->duration_ns / 1000000),
                                          r->may_be_inconsistent ? "true" : "false", vd_severity_name(r->fail_on),
                                          r->exit_code);
+                /* the phases and how the guest was mounted, inside the object */
+                if (!rc && b.len >= 2) {
+                        b.len -= 2;
+                        b.buf[b.len] = '\0';
+                        rc = vd_buf_adds(&b, ",\"phases_ms\":{");
+                        for (int p = 0; !rc && p < VD_PH_COUNT; p++)
+                                rc = vd_buf_addf(&b, "%s\"%s\":%lld", p ? "," : "", vd_phase_name(p),
+                                                 (long long)(r->phase_ns[p] / 1000000));
+                        if (!rc)
+                                rc = vd_buf_addc(&b, '}');
+                        if (!rc && r->inspection) {
+                                rc = vd_buf_adds(&b, ",\"inspection\":");
+                                if (!rc)
+                                        rc = js_cstr(&b, r->inspection);
+                        }
+                        if (!rc)
+                                rc = vd_buf_adds(&b, "}\n");
+                }
                 if (!rc && fwrite(b.buf, 1, b.len, s->fp) != b.len)
                         rc = VD_E_IO;
         }

@@ -231,6 +231,8 @@ static int text_render(vd_sink *s, const vd_report *r, vd_buf *b) {
                         rc = vd_escape_display(b, r->guest_hostname ? r->guest_hostname : "?",
                                                strlen(r->guest_hostname ? r->guest_hostname : "?"));
         }
+        if (!rc && r->inspection && strcmp(r->inspection, "full") != 0)
+                rc = vd_buf_addf(b, " (mounted from the %s, not inspected)", r->inspection);
         if (!rc && r->baseline_trust)
                 rc = vd_buf_addf(b, "\n  baseline signature %s%s", r->baseline_trust,
                                  r->baseline_verified ? "" : ": a modified baseline would go unnoticed");
@@ -337,8 +339,17 @@ static int text_render(vd_sink *s, const vd_report *r, vd_buf *b) {
         if (!rc)
                 rc = human_bytes(b, r->bytes_hashed);
         if (!rc)
-                rc = vd_buf_addf(b, ") in %.2f s; exit %d (fail-on: %s)\n", (double)r->duration_ns / 1e9, r->exit_code,
-                                 vd_severity_name(r->fail_on));
+                rc = vd_buf_addf(b, ") in %.2f s", (double)r->duration_ns / 1e9);
+        bool any = false;
+        for (int p = 0; p < VD_PH_COUNT; p++)
+                any |= r->phase_ns[p] >= 5000000;
+        for (int p = 0, n = 0; !rc && any && p < VD_PH_COUNT; p++)
+                if (r->phase_ns[p] >= 5000000)
+                        rc = vd_buf_addf(b, "%s%s %.1f", n++ ? ", " : " (", vd_phase_name(p), (double)r->phase_ns[p] / 1e9);
+        if (!rc && any)
+                rc = vd_buf_addc(b, ')');
+        if (!rc)
+                rc = vd_buf_addf(b, "; exit %d (fail-on: %s)\n", r->exit_code, vd_severity_name(r->fail_on));
         return rc;
 }
 

@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "vd_confscan.h"
+#include "vd_catfile.h"
 #include "vd_detect.h"
 
 #include <openssl/evp.h>
@@ -431,12 +432,54 @@ static int by_base(const void *a, const void *b) {
         return strcmp(bx, by);
 }
 
+/* Every file the items name (after symlinks), once: what the source is
+ * asked to read in one batch before the items are parsed one by one. */
+static int want_file(cctx *c, const char *file, void *ctx) {
+        namelist *nl = ctx;
+        char real[4096];
+        if (!resolve(c->entries, file, strlen(file), real, sizeof real))
+                return 0;
+        for (size_t i = 0; i < nl->n; i++)
+                if (strcmp(nl->v[i], real) == 0)
+                        return 0;
+        if (nl->n >= VD_CAT_FILES_MAX)
+                return 0;
+        if (vd_array_grow(&nl->v, &nl->alloc, nl->n, sizeof *nl->v, 16) < 0 || !(nl->v[nl->n] = strdup(real)))
+                return vd_err_set(c->err, VD_E_NOMEM, "out of memory");
+        nl->n++;
+        return 0;
+}
+
+static int prefetch(cctx *c, const vd_conf_item *items, size_t n) {
+        namelist want = {0};
+        int r = 0;
+        for (size_t i = 0; r == 0 && i < n; i++)
+                for (size_t j = 0; r == 0 && j < items[i].n_paths; j++)
+                        r = each_match(c, items[i].paths[j], want_file, &want);
+        if (r == 0 && want.n) {
+                vd_err e2 = VD_ERR_INIT;
+                if (vd_source_prefetch(c->src, (const char *const *)want.v, want.n, VD_CONF_FILE_MAX, &e2) < 0) {
+                        if (e2.code == VD_E_NOMEM)
+                                r = vd_err_set(c->err, VD_E_NOMEM, "%s", e2.msg);
+                        else if (vd_scan_warn(c->scan, NULL, 0,
+                                              "configuration files read one by one (slower): the batch read "
+                                              "failed: %s",
+                                              e2.msg) < 0)
+                                r = vd_err_set(c->err, VD_E_NOMEM, "out of memory");
+                }
+        }
+        for (size_t i = 0; i < want.n; i++)
+                free(want.v[i]);
+        free(want.v);
+        return r;
+}
+
 int vd_config_collect(vd_source *src, const vd_entries *entries, const vd_policy *p, const unsigned char *key,
                       size_t key_len, vd_confsets *out, vd_events *violations, vd_scan *scan, vd_err *err) {
         cctx c = {src, entries, scan, err, false};
         const vd_conf_item *items;
         size_t n = vd_policy_conf_items(p, &items);
-        int r = 0;
+        int r = prefetch(&c, items, n);
         for (size_t i = 0; r == 0 && i < n; i++) {
                 const vd_conf_item *it = &items[i];
                 item_run ir = {it, NULL, key, key_len, out, violations, 0};

@@ -339,3 +339,7 @@ void vd_source_close(vd_source *src) {
                 return;
         src->ops->close(src);
 }
+
+int vd_source_prefetch(vd_source *src, const char *const *paths, size_t n, size_t max, vd_err *err) {
+        return src->ops->prefetch ? src->ops->prefetch(src, paths, n, max, err) : 0;
+}

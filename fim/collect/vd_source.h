@@ -39,6 +39,9 @@ typedef struct vd_scan {
         vd_package *packages; /* sorted by name, arch */
         size_t n_packages, packages_alloc;
         uint64_t quick_reused; /* --quick: hashes taken from the reference */
+        bool layout_reused;    /* a guest mounted from the baseline's layout, not inspected */
+        bool is_guest;         /* from a guest (launch and mount mean something) */
+        int64_t launch_ns, mount_ns; /* guests: appliance start; inspection or layout check, and mounts */
 } vd_scan;
 
 void vd_scan_init(vd_scan *s);
@@ -79,6 +82,10 @@ struct vd_source_ops {
          * at most max bytes; VD_E_IO with errno ENOENT text if it is absent. */
         int (*read_file)(vd_source *src, const char *path, size_t max, vd_buf *out, vd_err *err);
         void (*close)(vd_source *src);
+        /* Optional: the caller is about to read these files (max bytes
+         * each); a source where each read costs a round trip reads them in
+         * one go, and read_file answers from that batch. */
+        int (*prefetch)(vd_source *src, const char *const *paths, size_t n, size_t max, vd_err *err);
 };
 
 struct vd_source {
@@ -130,6 +137,18 @@ typedef struct vd_guest_opts {
          * emulation used; also in the scan's warnings). May be NULL. */
         void (*notice)(void *ud, int level, const char *msg);
         void *notice_ud;
+        /* The baseline's facts and packages. When its recorded layout still
+         * describes the guest (every file system found by its UUID, /etc/fstab
+         * and the package database unchanged), the guest is mounted from it
+         * and inspection (guestfs_inspect_os, tens of seconds under
+         * emulation) is skipped; the facts and packages are the baseline's,
+         * the hostname is read. Otherwise, or with inspect_always, full
+         * inspection, and a warning says why the layout was not used. */
+        const vd_fact *layout_facts;
+        size_t n_layout_facts;
+        const vd_package *layout_packages;
+        size_t n_layout_packages;
+        bool inspect_always;
 } vd_guest_opts;
 
 enum { VD_NOTICE_PROGRESS = 0, VD_NOTICE_WARNING = 1 };
@@ -143,6 +162,8 @@ int vd_source_inventory(vd_source *src, vd_scan *out, vd_err *err);
 int vd_source_scan(vd_source *src, const vd_scan_opts *o, vd_scan *out, vd_err *err);
 
 void vd_source_close(vd_source *src);
+/* See vd_source_ops.prefetch; 0 for a source that has none. */
+int vd_source_prefetch(vd_source *src, const char *const *paths, size_t n, size_t max, vd_err *err);
 
 /* Fill uname/gname from passwd/group text (exposed for tests and fuzzing). */
 typedef struct vd_idmap vd_idmap;

@@ -10,6 +10,7 @@
 #include "vd_confscan.h"
 #include "vd_hash.h"
 #include "vd_log.h"
+#include "vd_str.h"
 #include "vd_testpoint.h"
 
 void vd_run_init(vd_run *run, int mode) {
@@ -48,19 +49,25 @@ int vd_run_exec(const vd_run *run, vd_run_out *out, vd_err *err) {
         vd_test_point("scan:walked");
         if (run->mode == VD_RUN_SCAN && run->warning && vd_scan_warn(&out->scan, NULL, 0, "%s", run->warning) < 0)
                 return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        int64_t t = vd_now_ns();
         if (run->mode != VD_RUN_CAPTURE) {
                 if (vd_compare(&b->entries, &out->scan.entries, run->policy, &out->events, err) < 0)
                         return err->code;
                 vd_debug("compared: %zu events", out->events.n);
         }
+        int64_t t2 = vd_now_ns();
+        out->compare_ns = t2 - t;
         vd_events *viol = run->mode == VD_RUN_SCAN ? &out->events : &out->violations;
         if (vd_config_collect(run->src, &out->scan.entries, run->policy, b->seed, sizeof b->seed, &out->conf, viol,
                               &out->scan, err) < 0)
                 return err->code;
+        out->config_ns = vd_now_ns() - t2;
         if (run->mode != VD_RUN_SCAN)
                 return 0;
+        t = vd_now_ns();
         if (vd_config_compare(&b->config, &b->entries, &out->conf, run->policy, &out->events, &out->scan, err) < 0)
                 return err->code;
+        out->config_ns += vd_now_ns() - t;
         vd_debug("configuration: %zu files; %zu events in all", out->conf.n, out->events.n);
         const char *dg = run->policy_digest;
         if (dg && b->policy_digest && strcmp(dg, b->policy_digest) != 0 &&
@@ -96,8 +103,15 @@ void vd_run_report(const vd_run *run, const vd_run_out *out, const char *baselin
         rep->baseline_created_ns = b->created_ns;
         rep->baseline_trust = vd_baseline_trust(b, verified, trust);
         rep->baseline_verified = verified;
-        rep->started_ns = out->scan.started_ns;
-        rep->duration_ns = out->scan.duration_ns;
+        const vd_scan *sc = &out->scan;
+        rep->phase_ns[VD_PH_LAUNCH] = sc->launch_ns;
+        rep->phase_ns[VD_PH_MOUNT] = sc->mount_ns;
+        rep->phase_ns[VD_PH_WALK] = sc->duration_ns;
+        rep->phase_ns[VD_PH_CONFIG] = out->config_ns;
+        rep->phase_ns[VD_PH_COMPARE] = out->compare_ns;
+        rep->started_ns = run->started_ns ? run->started_ns : sc->started_ns - sc->launch_ns - sc->mount_ns;
+        rep->duration_ns = vd_now_ns() - rep->started_ns;
+        rep->inspection = sc->is_guest ? (sc->layout_reused ? "baseline layout" : "full") : NULL;
         rep->events = &out->events;
         rep->warnings = out->scan.warnings;
         rep->n_warnings = out->scan.n_warnings;

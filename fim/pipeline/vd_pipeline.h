@@ -31,6 +31,7 @@ typedef struct vd_run {
         vd_scan_opts opts;         /* threads, depth, one file system; key and algorithm come from base */
         bool quick;                /* SCAN: files whose metadata match base keep its hashes unread */
         const char *warning;       /* SCAN: one more warning for the report (a rollback notice), or NULL */
+        int64_t started_ns;        /* when the command started (the report's duration); 0: the walk's start */
 } vd_run;
 
 /* What a run produced; owns everything in it. */
@@ -40,6 +41,7 @@ typedef struct vd_run_out {
                                * drift; ACCEPT: file drift */
         vd_events violations; /* CAPTURE and ACCEPT: desired-state violations */
         vd_confsets conf;     /* the configuration values read now */
+        int64_t config_ns, compare_ns;
 } vd_run_out;
 
 void vd_run_init(vd_run *run, int mode);

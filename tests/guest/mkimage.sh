@@ -73,6 +73,8 @@ printf 'menuentry debian\n' >"$boot/grub.cfg"
 boot_uuid=7e0a5b8e-6c2d-4b8e-9d35-2f1b0e6a0b01
 root_uuid=3c1f7d52-95b4-4e0e-8c7a-0d2f5e9b7a11
 printf 'UUID=%s / ext4 errors=remount-ro 0 1\nUUID=%s /boot ext4 defaults 0 2\n' "$root_uuid" "$boot_uuid" >"$root/etc/fstab"
+# the same disks with one more fstab line: a guest whose layout changed
+[ -z "${VD_FSTAB_EXTRA:-}" ] || printf '%s\n' "$VD_FSTAB_EXTRA" >>"$root/etc/fstab"
 
 # 1 MiB gap, 32 MiB /boot, the rest root.
 size_mb=$((64 + extra / 100))

@@ -45,6 +45,39 @@ static void sh(const char *script) {
         th_run_free(&r);
 }
 
+static int strcmp_ptr(const char *const *a, const char *const *b) { return strcmp(*a, *b); }
+
+/* The drift events of a JSON report, scan ids removed, sorted. */
+static char *drift_lines(const char *out) {
+        char *copy = strdup(out), *save = NULL, *res = NULL;
+        size_t n = 0, cap = 0;
+        char **v = NULL;
+        for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                if (!strstr(l, "\"event\":\"drift\""))
+                        continue;
+                char *id = strstr(l, "\"scan_id\":\"");
+                if (id)
+                        memset(id + 11, 'x', 36);
+                if (n == cap) {
+                        cap = cap ? cap * 2 : 32;
+                        v = realloc(v, cap * sizeof *v);
+                }
+                v[n++] = l;
+        }
+        qsort(v, n, sizeof *v, (int (*)(const void *, const void *))strcmp_ptr);
+        size_t len = 1;
+        for (size_t i = 0; i < n; i++)
+                len += strlen(v[i]) + 1;
+        res = calloc(1, len);
+        for (size_t i = 0; i < n; i++) {
+                strcat(res, v[i]);
+                strcat(res, "\n");
+        }
+        free(v);
+        free(copy);
+        return res;
+}
+
 static char *sha(const char *rel) {
         th_run r = th_exec((const char *const[]){"sha256sum", th_path(work, rel), NULL});
         cr_assert_eq(r.status, 0);
@@ -87,10 +120,32 @@ Test(guest, template_capture_records_os_packages_and_mounts_and_a_rescan_is_clea
         cr_assert_eq(th_lines_with(r.out, "\"event\":\"summary\"", "\"source_kind\":\"image\"",
                                    "\"may_be_inconsistent\":true", NULL),
                      1, "%s", r.out);
+        /* the template's own layout fits: mounted from it, not inspected */
+        cr_assert_eq(th_lines_with(r.out, "\"event\":\"summary\"", "\"inspection\":\"baseline layout\"",
+                                   "\"phases_ms\":{\"launch\":", NULL),
+                     1, "%s", r.out);
         th_run_free(&r);
         r = th_exec((const char *const[]){"cat", th_path(work, "t.txt"), NULL});
         cr_assert(strstr(r.out, "the result may be inconsistent"), "%s", r.out);
-        cr_assert(strstr(r.out, "guest 12.8, hostname template"), "%s", r.out);
+        cr_assert(strstr(r.out, "guest 12.8, hostname template (mounted from the baseline layout, not inspected)"),
+                  "%s", r.out);
+        th_run_free(&r);
+
+        /* The same disks (same UUIDs), but /etc/fstab gained a line: the
+         * recorded layout no longer proves where things are mounted, so the
+         * guest is inspected in full, and the report says why. */
+        sh("VD_HOSTILE=1 VD_FSTAB_EXTRA='tmpfs /tmp tmpfs defaults 0 0' bash \"$1\" \"$0/f.img\"");
+        r = th_vmdrift("scan" A "--baseline" A "%s/t.vdb" A "--image" A "%s/f.img" A "--report" A "json", work, work);
+        cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+        cr_assert_eq(th_lines_with(r.out, "\"event\":\"warning\"",
+                                   "file system layout does not match the guest (/etc/fstab changed since the "
+                                   "baseline): inspected it in full",
+                                   NULL),
+                     1, "%s", r.out);
+        cr_assert_eq(th_lines_with(r.out, "\"event\":\"summary\"", "\"inspection\":\"full\"", NULL), 1, "%s",
+                     r.out);
+        cr_assert_eq(th_lines_with(r.out, "\"path\":\"/etc/fstab\"", "\"change\":\"changed\"", "\"hash\":{", NULL),
+                     1, "%s", r.out);
         th_run_free(&r);
 
         char *after = sha("t.img");
@@ -173,6 +228,24 @@ Test(guest, a_linked_clone_reports_every_planted_change_and_quick_agrees) {
                      1, "the relative Include is followed inside the guest: %s", o);
         cr_assert_eq(th_lines_with(o, "\"event\":\"drift\"", NULL), N_DRIFT,
                      "exactly the planted changes, the sshd key and its violation: %s", o);
+        cr_assert_eq(th_lines_with(o, "\"event\":\"summary\"", "\"inspection\":\"baseline layout\"", NULL), 1,
+                     "the clone kept the template's layout and packages: %s", o);
+
+        /* The shortcuts proven by difference: full inspection, per-file
+         * reads and host-side hashing (--strategy api) find the same events,
+         * word for word (scan ids aside), as the reused layout and the
+         * walker's batch read of the configuration files did. */
+        th_run full = th_vmdrift("scan" A "--baseline" A "%s/t.vdb" A "--image" A "%s/c.qcow2" A "--report" A "json" A
+                                 "--policy" A POLICY A "--full-inspection" A "--strategy" A "api",
+                                 work, work);
+        cr_assert_eq(full.status, 1, "%s", full.err);
+        cr_assert_eq(th_lines_with(full.out, "\"event\":\"summary\"", "\"inspection\":\"full\"", NULL), 1, "%s",
+                     full.out);
+        char *a = drift_lines(o), *b = drift_lines(full.out);
+        cr_assert_str_eq(a, b, "events differ between the reused layout and full inspection");
+        free(a);
+        free(b);
+        th_run_free(&full);
         th_run_free(&r);
 
         /* --quick trusts unchanged metadata and must find the same drift. */
