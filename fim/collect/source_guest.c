@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "vd_accel.h"
@@ -81,6 +82,7 @@ struct guest_src {
         bool have_inv;
         bool layout_reused; /* mounted from the baseline's layout, not inspected */
         int64_t launch_ns, mount_ns;
+        char *scratch_file; /* the scratch disk, formatted on the host; NULL: made in the appliance */
         char **cache_paths; /* files read in one batch (guest_prefetch), and their contents */
         vd_catitem *cache;
         size_t n_cache;
@@ -168,22 +170,45 @@ static int find_mounts(struct guest_src *s, vd_err *err) {
                         }
                 free_strv(mps);
         } else {
-                /* No OS: every file system under its device name. */
+                /* No OS: every file system under its device name, except
+                 * our own scratch disk (the last device; formatted on the
+                 * host, it has a file system before the guest is mounted). */
                 char **fss = guestfs_list_filesystems(g);
                 if (!fss) {
                         free_strv(roots);
                         return gerr(err, g, "cannot list file systems");
                 }
+                char *scratch = NULL;
+                if (s->scratch_file) {
+                        char **devs = guestfs_list_devices(g);
+                        size_t nd = 0;
+                        while (devs && devs[nd])
+                                nd++;
+                        if (nd)
+                                scratch = strdup(devs[nd - 1]);
+                        free_strv(devs);
+                        if (!scratch) {
+                                free_strv(fss);
+                                free_strv(roots);
+                                return gerr(err, g, "cannot list devices");
+                        }
+                }
                 for (size_t i = 0; fss[i] && fss[i + 1]; i += 2) {
                         const char *t = fss[i + 1];
                         if (strcmp(t, "swap") == 0 || strcmp(t, "unknown") == 0 || !*t)
                                 continue;
+                        size_t sl = scratch ? strlen(scratch) : 0;
+                        if (scratch && strncmp(fss[i], scratch, sl) == 0 &&
+                            (fss[i][sl] == '\0' || (fss[i][sl] >= '0' && fss[i][sl] <= '9')))
+                                continue;
                         if (add_mnt(s, fss[i], fss[i]) < 0) {
+                                free(scratch);
                                 free_strv(fss);
                                 free_strv(roots);
                                 return vd_err_set(err, VD_E_NOMEM, "out of memory");
                         }
                 }
+                free(scratch);
                 free_strv(fss);
         }
         free_strv(roots);
@@ -216,6 +241,62 @@ static int do_mounts(struct guest_src *s, vd_err *err) {
         return 0;
 }
 
+/* The scratch disk formatted on the host: mke2fs on a sparse file takes
+ * milliseconds, mkfs inside the emulated appliance about two seconds. It is
+ * our own file system, never the guest's. NULL (and the appliance formats a
+ * blank scratch disk) when mke2fs cannot run here. */
+static char *host_scratch(void) {
+        const char *td = getenv("TMPDIR");
+        char *path;
+        if (asprintf(&path, "%s/vmdrift-scratch.XXXXXX", td && *td ? td : "/tmp") < 0)
+                return NULL;
+        int fd = mkstemp(path);
+        if (fd < 0 || ftruncate(fd, SCRATCH_SIZE) < 0) {
+                if (fd >= 0) {
+                        close(fd);
+                        unlink(path);
+                }
+                free(path);
+                return NULL;
+        }
+        close(fd);
+        /* with the directories the walker's mounts need already in it */
+        char tree[4200];
+        snprintf(tree, sizeof tree, "%s.d", path);
+        static const char *const dirs[] = {"guest", "proc", "sys", "dev", "tmp"};
+        bool made = mkdir(tree, 0700) == 0;
+        for (size_t i = 0; made && i < sizeof dirs / sizeof *dirs; i++) {
+                char d[4300];
+                snprintf(d, sizeof d, "%s/%s", tree, dirs[i]);
+                made = mkdir(d, 0755) == 0;
+        }
+        pid_t pid = made ? fork() : -1;
+        if (pid == 0) {
+                int dn = open("/dev/null", O_RDWR);
+                dup2(dn, 0);
+                dup2(dn, 1);
+                dup2(dn, 2);
+                execlp("mke2fs", "mke2fs", "-q", "-F", "-t", "ext4", "-O", "^has_journal", "-E",
+                       "lazy_itable_init=1,lazy_journal_init=1", "-d", tree, path, (char *)NULL);
+                _exit(127);
+        }
+        int st = 0;
+        bool ok = pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+        for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
+                char d[4300];
+                snprintf(d, sizeof d, "%s/%s", tree, dirs[i]);
+                rmdir(d);
+        }
+        rmdir(tree);
+        if (!ok) {
+                vd_debug("mke2fs on the host failed: the appliance formats the scratch disk");
+                unlink(path);
+                free(path);
+                return NULL;
+        }
+        return path;
+}
+
 /* The scratch disk is the last device: the walker and its manifest live there,
  * and the guest is mounted read-only beneath it at /guest. */
 static int prepare_scratch(struct guest_src *s, vd_err *err) {
@@ -235,10 +316,11 @@ static int prepare_scratch(struct guest_src *s, vd_err *err) {
         int r = 0;
         /* ext4 without a journal and with lazy inode tables: mkfs writes almost
          * nothing, which matters under emulation (ext2 zeroes its tables). */
-        if (guestfs_mkfs_opts(g, "ext4", scratch, GUESTFS_MKFS_OPTS_FEATURES, "^has_journal", -1) < 0 ||
+        if ((!s->scratch_file &&
+             guestfs_mkfs_opts(g, "ext4", scratch, GUESTFS_MKFS_OPTS_FEATURES, "^has_journal", -1) < 0) ||
             guestfs_mount(g, scratch, "/") < 0 ||
-            guestfs_mkdir(g, "/guest") < 0 || guestfs_mkdir(g, "/proc") < 0 || guestfs_mkdir(g, "/sys") < 0 ||
-            guestfs_mkdir(g, "/dev") < 0 || guestfs_mkdir(g, "/tmp") < 0)
+            (!s->scratch_file && (guestfs_mkdir(g, "/guest") < 0 || guestfs_mkdir(g, "/proc") < 0 || guestfs_mkdir(g, "/sys") < 0 ||
+            guestfs_mkdir(g, "/dev") < 0 || guestfs_mkdir(g, "/tmp") < 0)))
                 r = gerr(err, g, "cannot prepare the scratch disk");
         free(scratch);
         return r;
@@ -293,16 +375,20 @@ static void forget_mounts(struct guest_src *s) {
 /* Mount the guest from the layout the baseline recorded, and take the
  * baseline's OS facts and packages, when that layout still describes it:
  * every file system found by its UUID with its type, /etc/fstab and the
- * package database unchanged. Returns 1 if so (mounted at /, s->inv
- * filled); 0 with why set if not (nothing left mounted); or an error. */
+ * package database unchanged. Returns 1 if so (mounted beneath s->prefix,
+ * s->inv filled); 0 with why set if not (nothing left mounted, the scratch
+ * disk included); or an error. */
 static int reuse_layout(struct guest_src *s, const vd_guest_opts *o, char *why, size_t whylen, vd_err *err) {
         guestfs_h *g = s->g;
+        char fstab_path[64], hostname_path[64];
+        snprintf(fstab_path, sizeof fstab_path, "%s/etc/fstab", s->prefix);
+        snprintf(hostname_path, sizeof hostname_path, "%s/etc/hostname", s->prefix);
         const char *fstab = fact_of(o, "layout.fstab"), *root = fact_of(o, "os.root");
         if (!fstab || !root) {
                 /* captured before layouts were recorded, or no OS: nothing to
                  * check against, and nothing the operator must act on */
                 vd_debug("the baseline recorded no file system layout: full inspection");
-                return 0;
+                goto no;
         }
         for (size_t i = 0; i < o->n_layout_facts; i++) {
                 const char *k = o->layout_facts[i].key, *v = o->layout_facts[i].value;
@@ -337,16 +423,13 @@ static int reuse_layout(struct guest_src *s, const vd_guest_opts *o, char *why, 
                 goto no;
         }
         qsort(s->mnts, s->n_mnts, sizeof *s->mnts, cmp_mnt);
-        char *prefix = s->prefix;
-        s->prefix = (char *)"";
         vd_err merr = VD_ERR_INIT;
         int mr = do_mounts(s, &merr);
-        s->prefix = prefix;
         if (mr < 0 || s->pending.n_warnings) {
                 snprintf(why, whylen, "%.500s", mr < 0 ? merr.msg : s->pending.warnings[0].msg);
                 goto no;
         }
-        char *f = file_sha256(g, "/etc/fstab");
+        char *f = file_sha256(g, fstab_path);
         bool same = strcmp(f ? f : "none", fstab) == 0;
         free(f);
         if (!same) {
@@ -355,10 +438,12 @@ static int reuse_layout(struct guest_src *s, const vd_guest_opts *o, char *why, 
         }
         const char *pkgdb = fact_of(o, "layout.pkgdb");
         if (pkgdb) {
-                char path[512], h[128];
+                char path[512], h[128], at[600];
                 char *now = NULL;
-                if (sscanf(pkgdb, "%511s %127s", path, h) == 2)
-                        now = file_sha256(g, path);
+                if (sscanf(pkgdb, "%511s %127s", path, h) == 2 && path[0] == '/') {
+                        snprintf(at, sizeof at, "%s%s", s->prefix, path);
+                        now = file_sha256(g, at);
+                }
                 same = now && strcmp(now, h) == 0;
                 free(now);
                 if (!same) {
@@ -378,9 +463,9 @@ static int reuse_layout(struct guest_src *s, const vd_guest_opts *o, char *why, 
                 vd_buf_init(&hn, 4096);
                 char *c = NULL;
                 size_t len = 0;
-                struct guestfs_statns *st = guestfs_lstatns(g, "/etc/hostname");
+                struct guestfs_statns *st = guestfs_lstatns(g, hostname_path);
                 if (st && (st->st_mode & 0170000) == 0100000 && st->st_size <= 4096 &&
-                    (c = guestfs_read_file(g, "/etc/hostname", &len)) != NULL) {
+                    (c = guestfs_read_file(g, hostname_path, &len)) != NULL) {
                         size_t n = 0;
                         while (n < len && c[n] != '\n' && c[n] != '\r' && c[n] != '\0')
                                 n++;
@@ -416,7 +501,12 @@ static int mount_guest_prepare(struct guest_src *s, const vd_guest_opts *o, vd_e
         bool walker = o->want_walker && o->strategy == VD_GUEST_WALKER;
         char *prefix = s->prefix;
         int r = 0, reused = 0;
-        if (o->layout_facts && !o->inspect_always) {
+        if (o->layout_facts && !o->inspect_always && fact_of(o, "layout.fstab") && fact_of(o, "os.root")) {
+                /* with the walker: straight beneath the scratch disk, no
+                 * mount at / to undo (a failed check unmounts it again:
+                 * inspection must never see our scratch disk mounted) */
+                if (walker && (r = prepare_scratch(s, err)) < 0)
+                        return r;
                 char why[600] = "";
                 reused = reuse_layout(s, o, why, sizeof why, err);
                 if (reused < 0)
@@ -447,7 +537,7 @@ static int mount_guest_prepare(struct guest_src *s, const vd_guest_opts *o, vd_e
                         r = collect_inventory(s, err);
         }
         vd_debug("inventory: %zu facts, %zu packages", s->inv.n_facts, s->inv.n_packages);
-        if (r == 0 && walker) {
+        if (r == 0 && walker && !reused) {
                 if (s->root) {
                         clear_warnings(&s->pending); /* the second pass says them again */
                         if (guestfs_umount_all(s->g) < 0)
@@ -495,6 +585,9 @@ static void guest_close(vd_source *src) {
                 vd_scan_release(&s->inv);
                 vd_scan_release(&s->launch_notes);
                 free(s->formats);
+                if (s->scratch_file)
+                        unlink(s->scratch_file);
+                free(s->scratch_file);
                 drop_cache(s);
                 free(s);
         }
@@ -1252,8 +1345,15 @@ static int make_handle(struct guest_src *s, const vd_guest_opts *o, int force, s
                 if (ar < 0)
                         return gerr(err, s->g, "cannot add libvirt domain");
         }
-        if (o->want_walker && o->strategy == VD_GUEST_WALKER && guestfs_add_drive_scratch(s->g, SCRATCH_SIZE, -1) < 0)
-                return gerr(err, s->g, "cannot add a scratch disk");
+        if (o->want_walker && o->strategy == VD_GUEST_WALKER) {
+                if (!s->scratch_file)
+                        s->scratch_file = host_scratch();
+                int ar = s->scratch_file ? guestfs_add_drive_opts(s->g, s->scratch_file, GUESTFS_ADD_DRIVE_OPTS_FORMAT,
+                                                                  "raw", -1)
+                                         : guestfs_add_drive_scratch(s->g, SCRATCH_SIZE, -1);
+                if (ar < 0)
+                        return gerr(err, s->g, "cannot add a scratch disk");
+        }
         return 0;
 }
 
@@ -1506,6 +1606,8 @@ int vd_source_open_guest(const vd_guest_opts *o, vd_source **ret, vd_err *err) {
                 goto fail;
         int64_t t1 = vd_now_ns();
         s->launch_ns = t1 - t0;
+        if (s->scratch_file)
+                unlink(s->scratch_file); /* qemu holds it open; nothing is left behind if we are killed */
         vd_debug("appliance up");
         if ((r = mount_guest_prepare(s, o, err)) < 0)
                 goto fail;
