@@ -223,6 +223,14 @@ static int do_mounts(struct guest_src *s, vd_err *err) {
         guestfs_h *g = s->g;
         size_t mounted = 0;
         for (size_t i = 0; i < s->n_mnts; i++) {
+                /* A mountpoint is the guest's word (its fstab): one that
+                 * leaves the tree is refused, and said. */
+                if (s->root && !vd_mountpoint_ok(s->mnts[i].mp)) {
+                        vd_scan_warn(&s->pending, s->mnts[i].mp, strlen(s->mnts[i].mp),
+                                     "mountpoint refused: %s would be mounted outside the guest's tree",
+                                     s->mnts[i].dev);
+                        continue;
+                }
                 char *at = join(s->prefix, s->mnts[i].mp);
                 if (!at)
                         return vd_err_set(err, VD_E_NOMEM, "out of memory");

@@ -343,3 +343,23 @@ void vd_source_close(vd_source *src) {
 int vd_source_prefetch(vd_source *src, const char *const *paths, size_t n, size_t max, vd_err *err) {
         return src->ops->prefetch ? src->ops->prefetch(src, paths, n, max, err) : 0;
 }
+
+bool vd_mountpoint_ok(const char *mp) {
+        size_t n = strlen(mp);
+        if (n == 0 || n > 1024 || mp[0] != '/')
+                return false;
+        if (n == 1)
+                return true;
+        for (const char *p = mp + 1;;) {
+                const char *e = strchr(p, '/');
+                size_t cl = e ? (size_t)(e - p) : strlen(p);
+                if ((cl == 1 && p[0] == '.') || (cl == 2 && p[0] == '.' && p[1] == '.'))
+                        return false;
+                for (size_t i = 0; i < cl; i++)
+                        if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
+                                return false;
+                if (!e)
+                        return true;
+                p = e + 1;
+        }
+}

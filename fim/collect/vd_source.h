@@ -162,6 +162,13 @@ int vd_source_inventory(vd_source *src, vd_scan *out, vd_err *err);
 int vd_source_scan(vd_source *src, const vd_scan_opts *o, vd_scan *out, vd_err *err);
 
 void vd_source_close(vd_source *src);
+/* May a guest file system be mounted at mp (from the guest's own fstab,
+ * through inspection, or from a baseline's layout)? Absolute, at most
+ * 1024 bytes, no "." or ".." component, no control character (extra
+ * slashes are harmless): anything else could put a guest file system outside the tree
+ * being scanned (over the scratch disk that holds the walker). */
+bool vd_mountpoint_ok(const char *mp);
+
 /* See vd_source_ops.prefetch; 0 for a source that has none. */
 int vd_source_prefetch(vd_source *src, const char *const *paths, size_t n, size_t max, vd_err *err);
 

@@ -465,3 +465,18 @@ Test(source_dir, a_proc_mount_inside_the_tree_is_not_descended, .timeout = 30) {
         cr_assert(strstr(err.msg, "'/proc' is a proc file system"), "%s", err.msg);
         vd_source_close(src);
 }
+
+/* Mountpoints come from the guest's fstab: only plain absolute paths. */
+Test(source_dir, mountpoints_that_leave_the_tree_are_refused) {
+        const char *good[] = {"/", "/boot", "/var/lib/docker", "/home/a b", "/srv/", "//x", "/a..b", "/.hidden"};
+        const char *bad[] = {"", "boot", "/..", "/../boot", "/var/../..", "/./x", "/x/.", "/a\nb", "/a\x7f"};
+        for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+                cr_assert(vd_mountpoint_ok(good[i]), "%s", good[i]);
+        for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+                cr_assert(!vd_mountpoint_ok(bad[i]), "'%s' must be refused", bad[i]);
+        char longmp[1100];
+        memset(longmp, 'a', sizeof longmp - 1);
+        longmp[0] = '/';
+        longmp[sizeof longmp - 1] = '\0';
+        cr_assert(!vd_mountpoint_ok(longmp));
+}
