@@ -208,7 +208,7 @@ static int json_write(vd_sink *s, const vd_report *r, vd_err *err) {
                                          "\"severity\":{\"critical\":%zu,\"high\":%zu,\"medium\":%zu,\"low\":%zu,"
                                          "\"info\":%zu},\"warnings\":%zu,\"entries_scanned\":%llu,"
                                          "\"files_hashed\":%llu,\"bytes_hashed\":%llu,\"duration_ms\":%lld,"
-                                         "\"may_be_inconsistent\":%s,\"fail_on\":\"%s\",\"exit_code\":%d}\n",
+                                         "\"may_be_inconsistent\":%s,\"fail_on\":\"%s\",\"exit_code\":%d",
                                          c.total, c.added, c.removed, c.changed, c.violations, c.by_sev[VD_SEV_CRITICAL],
                                          c.by_sev[VD_SEV_HIGH], c.by_sev[VD_SEV_MEDIUM], c.by_sev[VD_SEV_LOW],
                                          c.by_sev[VD_SEV_INFO], r->n_warnings, (unsigned long long)r->entries_scanned,
@@ -216,24 +216,21 @@ static int json_write(vd_sink *s, const vd_report *r, vd_err *err) {
                                          (long long)(r->duration_ns / 1000000),
                                          r->may_be_inconsistent ? "true" : "false", vd_severity_name(r->fail_on),
                                          r->exit_code);
-                /* the phases and how the guest was mounted, inside the object */
-                if (!rc && b.len >= 2) {
-                        b.len -= 2;
-                        b.buf[b.len] = '\0';
+                /* then the phases and how the guest was mounted, and the object closes */
+                if (!rc)
                         rc = vd_buf_adds(&b, ",\"phases_ms\":{");
-                        for (int p = 0; !rc && p < VD_PH_COUNT; p++)
-                                rc = vd_buf_addf(&b, "%s\"%s\":%lld", p ? "," : "", vd_phase_name(p),
-                                                 (long long)(r->phase_ns[p] / 1000000));
+                for (int p = 0; !rc && p < VD_PH_COUNT; p++)
+                        rc = vd_buf_addf(&b, "%s\"%s\":%lld", p ? "," : "", vd_phase_name(p),
+                                         (long long)(r->phase_ns[p] / 1000000));
+                if (!rc)
+                        rc = vd_buf_addc(&b, '}');
+                if (!rc && r->inspection) {
+                        rc = vd_buf_adds(&b, ",\"inspection\":");
                         if (!rc)
-                                rc = vd_buf_addc(&b, '}');
-                        if (!rc && r->inspection) {
-                                rc = vd_buf_adds(&b, ",\"inspection\":");
-                                if (!rc)
-                                        rc = js_cstr(&b, r->inspection);
-                        }
-                        if (!rc)
-                                rc = vd_buf_adds(&b, "}\n");
+                                rc = js_cstr(&b, r->inspection);
                 }
+                if (!rc)
+                        rc = vd_buf_adds(&b, "}\n");
                 if (!rc && fwrite(b.buf, 1, b.len, s->fp) != b.len)
                         rc = VD_E_IO;
         }
