@@ -50,6 +50,7 @@ typedef struct cli_source_opts {
         const char *expect_formats[CLI_MAX_IMAGES]; /* the baseline's image.N.format where captured from the same image */
         bool have_expect;
         bool full_inspection;         /* --full-inspection: never mount from the baseline's layout */
+        int hash_in;                  /* --hash-in: VD_HASH_IN_HOST (default) or VD_HASH_IN_APPLIANCE */
         const vd_baseline *layout;    /* the baseline whose layout, facts and packages may be reused */
 } cli_source_opts;
 
@@ -67,6 +68,7 @@ enum {
         CLI_OPT_ACCEL,
         CLI_OPT_ALLOW_BACKING,
         CLI_OPT_FULL_INSPECTION,
+        CLI_OPT_HASH_IN,
 };
 #define CLI_SOURCE_LONGOPTS                                                                                            \
         {"dir", required_argument, NULL, CLI_OPT_DIR}, {"image", required_argument, NULL, CLI_OPT_IMAGE},             \
@@ -80,6 +82,7 @@ enum {
                 {"accel", required_argument, NULL, CLI_OPT_ACCEL},                                                     \
                 {"allow-backing", required_argument, NULL, CLI_OPT_ALLOW_BACKING},                                     \
                 {"full-inspection", no_argument, NULL, CLI_OPT_FULL_INSPECTION},                                       \
+                {"hash-in", required_argument, NULL, CLI_OPT_HASH_IN},                                                 \
                 {"state-dir", required_argument, NULL, CLI_OPT_STATE_DIR}
 
 #define CLI_SOURCE_HELP                                                                                                \
@@ -101,7 +104,10 @@ enum {
         "  --state-dir DIR      what vmdrift remembers on this host (KVM outcome, syslog spool);\n"                 \
         "                       default $STATE_DIRECTORY or /var/lib/vmdrift\n"                                    \
         "  --full-inspection    scan, accept: inspect the guest even when the baseline's file\n"                   \
-        "                       system layout (UUIDs, /etc/fstab, package database) still fits\n"
+        "                       system layout (UUIDs, /etc/fstab, package database) still fits\n"             \
+        "  --hash-in WHERE      guests: host (default: large files' blocks read from the image on\n"                 \
+        "                       the host, where the appliance says they are; the rest in the\n"                     \
+        "                       appliance) or appliance (every file hashed inside it)\n"
 
 /* Handle one source option; 1 if it was one, 0 if not, 2 (usage) on a bad value. */
 int cli_source_opt(cli_source_opts *o, int c, const char *arg, const char *cmd);

@@ -47,6 +47,14 @@ int cli_source_opt(cli_source_opts *o, int c, const char *arg, const char *cmd) 
                 return 1;
         case CLI_OPT_STATE_DIR: o->state_dir = arg; return 1;
         case CLI_OPT_FULL_INSPECTION: o->full_inspection = true; return 1;
+        case CLI_OPT_HASH_IN:
+                if (strcmp(arg, "host") == 0)
+                        o->hash_in = VD_HASH_IN_HOST;
+                else if (strcmp(arg, "appliance") == 0)
+                        o->hash_in = VD_HASH_IN_APPLIANCE;
+                else
+                        return cli_usage(cmd, "--hash-in expects host or appliance, not '%s'", arg);
+                return 1;
         case CLI_OPT_ALLOW_BACKING:
                 if (o->n_allow_backing == 8)
                         return cli_usage(cmd, "at most 8 --allow-backing options");
@@ -108,7 +116,12 @@ int cli_open_source(const cli_source_opts *o, bool want_walker, vd_source **ret,
                 .state_dir = vd_state_dir(o->state_dir),
                 .notice = print_notice,
                 .inspect_always = o->full_inspection,
+                .hash_in = o->hash_in,
         };
+        const char *hm = getenv("VMDRIFT_HOST_HASH_MIN"); /* tuning knob for bench/ */
+        uint64_t hmv;
+        if (hm && vd_parse_u64(hm, &hmv) && hmv > 0)
+                g.host_hash_min = hmv;
         if (o->layout) {
                 g.layout_facts = o->layout->facts;
                 g.n_layout_facts = o->layout->n_facts;

@@ -22,6 +22,6 @@ void vd_report_count(const vd_report *r, vd_counts *c) {
 }
 
 const char *vd_phase_name(int p) {
-        static const char *const names[VD_PH_COUNT] = {"launch", "mount", "walk", "config", "compare"};
+        static const char *const names[VD_PH_COUNT] = {"launch", "mount", "walk", "hash", "config", "compare"};
         return p >= 0 && p < VD_PH_COUNT ? names[p] : "unknown";
 }

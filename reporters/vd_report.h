@@ -16,8 +16,21 @@
 
 /* Where a run's time went: the whole run is their sum (plus loading the
  * baseline and policy, which is small). */
-enum vd_phase { VD_PH_LAUNCH, VD_PH_MOUNT, VD_PH_WALK, VD_PH_CONFIG, VD_PH_COMPARE, VD_PH_COUNT };
-const char *vd_phase_name(int p); /* "launch", "mount", "walk", "config", "compare" */
+enum vd_phase { VD_PH_LAUNCH, VD_PH_MOUNT, VD_PH_WALK, VD_PH_HASH, VD_PH_CONFIG, VD_PH_COMPARE, VD_PH_COUNT };
+const char *vd_phase_name(int p); /* "launch", "mount", "walk", "hash", "config", "compare" */
+
+/* Guests: where file content was hashed. */
+#define VD_REPORT_FALLBACKS_MAX 16
+typedef struct vd_report_hashing {
+        bool present;    /* a guest scanned with the walker */
+        bool host;       /* host-side hashing was on */
+        const char *off; /* when off although wanted: why; NULL or "" otherwise */
+        uint64_t host_files, host_bytes_read, appliance_files;
+        /* files hashed in the appliance, by reason (only non-zero ones) */
+        const char *fallback_name[VD_REPORT_FALLBACKS_MAX];
+        uint64_t fallback_count[VD_REPORT_FALLBACKS_MAX];
+        size_t n_fallback;
+} vd_report_hashing;
 
 typedef struct vd_report {
         char scan_id[37];
@@ -33,6 +46,7 @@ typedef struct vd_report {
         const vd_warning *warnings;
         size_t n_warnings;
         uint64_t entries_scanned, files_hashed, bytes_hashed;
+        vd_report_hashing hashing;
         bool may_be_inconsistent;
         const char *guest_os, *guest_hostname; /* from inspection, or NULL */
         int fail_on;   /* severity threshold for exit 1 */

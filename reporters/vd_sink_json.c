@@ -229,6 +229,27 @@ static int json_write(vd_sink *s, const vd_report *r, vd_err *err) {
                         if (!rc)
                                 rc = js_cstr(&b, r->inspection);
                 }
+                const vd_report_hashing *hs = &r->hashing;
+                if (!rc && hs->present) {
+                        rc = vd_buf_addf(&b,
+                                         ",\"hashing\":{\"host\":%s,\"host_files\":%llu,\"host_bytes_read\":%llu,"
+                                         "\"appliance_files\":%llu,\"appliance_reasons\":{",
+                                         hs->host ? "true" : "false", (unsigned long long)hs->host_files,
+                                         (unsigned long long)hs->host_bytes_read,
+                                         (unsigned long long)hs->appliance_files);
+                        for (size_t i = 0; !rc && i < hs->n_fallback; i++)
+                                rc = vd_buf_addf(&b, "%s\"%s\":%llu", i ? "," : "", hs->fallback_name[i],
+                                                 (unsigned long long)hs->fallback_count[i]);
+                        if (!rc)
+                                rc = vd_buf_addc(&b, '}');
+                        if (!rc && hs->off && hs->off[0]) {
+                                rc = vd_buf_adds(&b, ",\"host_off\":");
+                                if (!rc)
+                                        rc = js_cstr(&b, hs->off);
+                        }
+                        if (!rc)
+                                rc = vd_buf_addc(&b, '}');
+                }
                 if (!rc)
                         rc = vd_buf_adds(&b, "}\n");
                 if (!rc && fwrite(b.buf, 1, b.len, s->fp) != b.len)

@@ -350,6 +350,27 @@ static int text_render(vd_sink *s, const vd_report *r, vd_buf *b) {
                 rc = vd_buf_addc(b, ')');
         if (!rc)
                 rc = vd_buf_addf(b, "; exit %d (fail-on: %s)\n", r->exit_code, vd_severity_name(r->fail_on));
+        const vd_report_hashing *hs = &r->hashing;
+        if (!rc && hs->present) {
+                if (hs->host) {
+                        rc = vd_buf_addf(b, "Hashed on the host: %llu files (", (unsigned long long)hs->host_files);
+                        if (!rc)
+                                rc = human_bytes(b, hs->host_bytes_read);
+                        if (!rc)
+                                rc = vd_buf_addf(b, " read from the image); in the appliance: %llu",
+                                                 (unsigned long long)hs->appliance_files);
+                } else
+                        rc = vd_buf_addf(b, "Hashed in the appliance: %llu files; on the host: none%s%s%s",
+                                         (unsigned long long)hs->appliance_files, hs->off && hs->off[0] ? " (" : "",
+                                         hs->off && hs->off[0] ? hs->off : "", hs->off && hs->off[0] ? ")" : "");
+                for (size_t i = 0; !rc && hs->host && i < hs->n_fallback; i++)
+                        rc = vd_buf_addf(b, "%s%s %llu", i ? ", " : " (", hs->fallback_name[i],
+                                         (unsigned long long)hs->fallback_count[i]);
+                if (!rc && hs->host && hs->n_fallback)
+                        rc = vd_buf_addc(b, ')');
+                if (!rc)
+                        rc = vd_buf_addc(b, '\n');
+        }
         return rc;
 }
 

@@ -24,6 +24,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "vd_extents.h"
 #include "vd_source.h"
 #include "vd_str.h"
 
@@ -52,6 +53,8 @@ struct pool {
         int algo;
         const unsigned char *seed;
         atomic_uint_fast64_t files, bytes;
+        uint64_t extents_min; /* files this large are mapped for the host, not hashed (0: off) */
+        atomic_uint_fast64_t mapped, fallback[VD_FB_N];
         atomic_int failed; /* a worker could not allocate: the scan fails */
         pthread_t *th;
         unsigned n_th;
@@ -134,6 +137,27 @@ static void hash_file(struct pool *pl, vd_hasher *h, unsigned char *buf, vd_entr
                         e->status_errno = errno;
                         close(rfd);
                         return;
+                }
+                if (attempt == 0 && pl->extents_min && S_ISREG(a.st_mode)) {
+                        vd_extent_map *m = NULL;
+                        int reason = VD_FB_SMALL;
+                        int mr = (uint64_t)a.st_size < pl->extents_min ? 1 : vd_extents_map(rfd, &a, &m, &reason);
+                        if (mr == 0) {
+                                /* the host reads and hashes it; the version mapped is the one recorded */
+                                e->extents = m;
+                                e->size = (uint64_t)a.st_size;
+                                e->mtime_ns = ts_ns(&a.st_mtim);
+                                e->ctime_ns = ts_ns(&a.st_ctim);
+                                e->status = VD_ST_OK;
+                                e->hash_len = 0;
+                                atomic_fetch_add(&pl->mapped, 1);
+                                close(rfd);
+                                return;
+                        }
+                        if (mr < 0)
+                                atomic_store(&pl->failed, 1);
+                        else
+                                atomic_fetch_add(&pl->fallback[reason], 1);
                 }
                 vd_hasher_reset(h);
                 uint64_t total = 0;
@@ -227,6 +251,7 @@ static int pool_start(struct pool *pl, const vd_scan_opts *o, vd_err *err) {
                 return 0; /* no threads: nothing will be queued */
         pl->algo = o->hash_algo;
         pl->seed = o->seed;
+        pl->extents_min = o->extents_min;
         unsigned n = o->threads;
         if (n == 0) {
                 long c = sysconf(_SC_NPROCESSORS_ONLN);
@@ -739,9 +764,19 @@ static int dir_scan(vd_source *src, const vd_scan_opts *o, vd_scan *out, vd_err 
                 e->size = f->size;
                 e->mtime_ns = f->mtime_ns;
                 e->ctime_ns = f->ctime_ns;
+                if (f->extents) {
+                        size_t sz = sizeof *f->extents + (size_t)f->extents->n * sizeof(vd_extent);
+                        if (!(e->extents = malloc(sz)))
+                                r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+                        else
+                                memcpy(e->extents, f->extents, sz);
+                }
         }
         out->files_hashed = atomic_load(&w.pool.files);
         out->bytes_hashed = atomic_load(&w.pool.bytes);
+        out->files_mapped = atomic_load(&w.pool.mapped);
+        for (int i = 0; i < VD_FB_N; i++)
+                out->hash_fallback[i] += atomic_load(&w.pool.fallback[i]);
         for (size_t i = 0; i < out->entries.n && r == 0; i++) {
                 vd_entry *e = out->entries.v[i];
                 if (e->status == VD_ST_CHANGING)

@@ -33,6 +33,7 @@
 
 #include "vd_accel.h"
 #include "vd_catfile.h"
+#include "vd_hosthash.h"
 #include "vd_imageinfo.h"
 #include "vd_log.h"
 #include "vd_manifest.h"
@@ -86,6 +87,13 @@ struct guest_src {
         char **cache_paths; /* files read in one batch (guest_prefetch), and their contents */
         vd_catitem *cache;
         size_t n_cache;
+        /* Host-side hashing: the appliance runs on qcow2 overlays of ours
+         * (the images are their read-only backing files), which qemu-nbd
+         * exports to the host with exactly the blocks the appliance sees. */
+        char *ovl_dir;
+        char **overlays; /* n_images, or NULL: host hashing off */
+        char host_off[160]; /* why it is off, when it was wanted */
+        uint64_t host_hash_min;
 };
 
 /* libguestfs appends a paragraph of debugging advice to some errors: keep the
@@ -571,6 +579,54 @@ static const char *default_walker(void) {
 
 static void drop_cache(struct guest_src *s);
 
+static void drop_overlays(struct guest_src *s) {
+        for (size_t i = 0; s->overlays && i < s->n_images; i++) {
+                if (s->overlays[i])
+                        unlink(s->overlays[i]);
+                free(s->overlays[i]);
+        }
+        free(s->overlays);
+        s->overlays = NULL;
+        if (s->ovl_dir)
+                rmdir(s->ovl_dir);
+        free(s->ovl_dir);
+        s->ovl_dir = NULL;
+}
+
+/* One qcow2 overlay per image, its backing file the image (opened read-only
+ * by qemu, as libguestfs's own readonly=1 overlays do): the appliance writes
+ * nothing but the overlay, and the host can export the same overlay. */
+static int make_overlays(struct guest_src *s, const vd_guest_opts *o, vd_err *err) {
+        const char *td = getenv("TMPDIR");
+        guestfs_h *t = guestfs_create();
+        if (!t)
+                return vd_err_set(err, VD_E_SOURCE, "cannot create a libguestfs handle");
+        guestfs_set_error_handler(t, NULL, NULL);
+        int r = 0;
+        if (!(s->overlays = calloc(s->n_images, sizeof *s->overlays)) ||
+            asprintf(&s->ovl_dir, "%s/vmdrift-ovl.XXXXXX", td && *td ? td : "/tmp") < 0)
+                r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+        else if (!mkdtemp(s->ovl_dir)) {
+                r = vd_err_errno(err, VD_E_IO, errno, "cannot create a directory for the overlays");
+                free(s->ovl_dir);
+                s->ovl_dir = NULL;
+        }
+        for (size_t i = 0; i < s->n_images && r == 0; i++) {
+                char *abs = realpath(o->images[i], NULL);
+                if (!abs || asprintf(&s->overlays[i], "%s/disk%zu.qcow2", s->ovl_dir, i) < 0)
+                        r = vd_err_errno(err, VD_E_IO, abs ? ENOMEM : errno, "cannot resolve '%s'", o->images[i]);
+                else if (guestfs_disk_create(t, s->overlays[i], "qcow2", -1, GUESTFS_DISK_CREATE_BACKINGFILE, abs,
+                                             GUESTFS_DISK_CREATE_BACKINGFORMAT, s->formats[i], -1) < 0)
+                        r = vd_err_set(err, VD_E_SOURCE, "cannot create an overlay of '%s': %s", o->images[i],
+                                       guestfs_last_error(t));
+                free(abs);
+        }
+        guestfs_close(t);
+        if (r < 0)
+                drop_overlays(s);
+        return r;
+}
+
 static void guest_close(vd_source *src) {
         struct guest_src *s = src->priv;
         if (s) {
@@ -593,6 +649,7 @@ static void guest_close(vd_source *src) {
                 vd_scan_release(&s->inv);
                 vd_scan_release(&s->launch_notes);
                 free(s->formats);
+                drop_overlays(s);
                 if (s->scratch_file)
                         unlink(s->scratch_file);
                 free(s->scratch_file);
@@ -841,6 +898,50 @@ static int download_bounded(struct guest_src *s, const char *remote, const char 
         return 0;
 }
 
+/* The walker left the files it mapped for the host: hash them there; a
+ * file the host cannot read is hashed through the appliance instead. */
+static int host_hashes(struct guest_src *s, vd_hosthash *hh, const vd_scan_opts *o, vd_scan *out, vd_err *err) {
+        size_t *failed = NULL, nf = 0;
+        int64_t t0 = vd_now_ns();
+        int r = vd_hosthash_run(hh, o, out, &failed, &nf, err);
+        vd_hasher *h = nf ? vd_hasher_new(o->hash_algo, o->seed) : NULL;
+        if (r == 0 && nf && !h)
+                r = vd_err_set(err, VD_E_NOMEM, "cannot create a hasher");
+        for (size_t i = 0; r == 0 && i < nf; i++) {
+                vd_entry *e = out->entries.v[failed[i]];
+                free(e->extents);
+                e->extents = NULL;
+                e->hash_algo = (uint8_t)o->hash_algo;
+                char *ap = join(s->prefix, e->path);
+                if (!ap || hash_by_pread(s, h, e, ap, out) < 0)
+                        r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+                free(ap);
+                out->hash_fallback[VD_FB_HOST]++;
+        }
+        vd_hasher_free(h);
+        free(failed);
+        out->hash_ns = vd_now_ns() - t0;
+        return r;
+}
+
+/* A manifest with extents the host never asked for: nothing may be left
+ * looking hashed when it was not. */
+static int no_extents_left(vd_scan *out, vd_err *err) {
+        for (size_t i = 0; i < out->entries.n; i++) {
+                vd_entry *e = out->entries.v[i];
+                if (!e->extents)
+                        continue;
+                free(e->extents);
+                e->extents = NULL;
+                e->status = VD_ST_UNREADABLE;
+                e->status_errno = EIO;
+                if (vd_scan_warn(out, e->path, e->path_len, "the appliance mapped it for a host read nobody asked "
+                                 "for: not hashed") < 0)
+                        return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        }
+        return 0;
+}
+
 /* *bad_manifest: the walker ran, and what came back is not a manifest (a guest
  * that took over the appliance could cause that; never a reason to fall back). */
 static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, bool *bad_manifest, vd_err *err) {
@@ -852,7 +953,31 @@ static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, 
                 return gerr(err, g, "cannot upload the walker");
         bool quick = o->reference != NULL;
         int algo = quick ? VD_HASH_NONE : o->hash_algo;
-        char seed[2 * VD_HASH_SEED_LEN + 1], threads[16], depth[16];
+        vd_hosthash *hh = NULL;
+        if (s->overlays && !quick && algo != VD_HASH_NONE) {
+                /* Everything the appliance wrote (a journal replayed at
+                 * mount) reaches the overlay before qemu-nbd opens it. */
+                vd_err he = VD_ERR_INIT;
+                const char **fmts = calloc(s->n_images, sizeof *fmts);
+                if (!fmts)
+                        return vd_err_set(err, VD_E_NOMEM, "out of memory");
+                for (size_t i = 0; i < s->n_images; i++)
+                        fmts[i] = "qcow2";
+                if (guestfs_sync(g) < 0)
+                        vd_err_set(&he, VD_E_SOURCE, "cannot sync the appliance: %s", guestfs_last_error(g));
+                else
+                        vd_hosthash_open((const char *const *)s->overlays, fmts, s->n_images, o->threads, &hh, &he);
+                free(fmts);
+                if (!hh) {
+                        snprintf(s->host_off, sizeof s->host_off, "%.150s", he.msg);
+                        if (vd_scan_warn(out, NULL, 0, "host-side hashing unavailable (%s): every file hashed in "
+                                         "the appliance, slower", he.msg) < 0)
+                                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+                }
+        }
+        out->host_hashing = hh != NULL;
+        snprintf(out->host_hashing_off, sizeof out->host_hashing_off, "%s", s->host_off);
+        char seed[2 * VD_HASH_SEED_LEN + 1], threads[16], depth[16], xmin[24];
         vd_hex_to(seed, o->seed, VD_HASH_SEED_LEN);
         snprintf(threads, sizeof threads, "%u", o->threads);
         snprintf(depth, sizeof depth, "%u", o->max_depth);
@@ -877,11 +1002,18 @@ static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, 
                 argv[n++] = "--max-depth";
                 argv[n++] = depth;
         }
+        if (hh) {
+                snprintf(xmin, sizeof xmin, "%llu", (unsigned long long)s->host_hash_min);
+                argv[n++] = "--extents";
+                argv[n++] = xmin;
+        }
         argv[n] = NULL;
         vd_debug("walker uploaded; running it (hash %s)", argv[6]);
         char *res = guestfs_command(g, (char *const *)argv);
-        if (!res)
+        if (!res) {
+                vd_hosthash_close(hh);
                 return gerr(err, g, "the walker failed in the appliance");
+        }
         vd_debug("walker: %.200s", res);
         free(res);
 
@@ -898,6 +1030,11 @@ static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, 
                 }
         }
         free(data);
+        if (r == 0 && hh)
+                r = host_hashes(s, hh, o, out, err);
+        else if (r == 0)
+                r = no_extents_left(out, err);
+        vd_hosthash_close(hh);
         if (r == 0 && quick) {
                 r = fill_hashes(s, o, out, err);
                 vd_debug("quick: %llu hashes reused, %llu files read", (unsigned long long)out->quick_reused,
@@ -1342,8 +1479,11 @@ static int make_handle(struct guest_src *s, const vd_guest_opts *o, int force, s
         guestfs_set_smp(s->g, cpus > 1 ? (int)(cpus > 8 ? 8 : cpus) : 1);
         for (size_t i = 0; i < o->n_images; i++) {
                 /* the format checked with its backing chain: never probed again */
-                if (guestfs_add_drive_opts(s->g, o->images[i], GUESTFS_ADD_DRIVE_OPTS_READONLY, 1,
-                                           GUESTFS_ADD_DRIVE_OPTS_FORMAT, s->formats[i], -1) < 0)
+                int ar = s->overlays ? guestfs_add_drive_opts(s->g, s->overlays[i], GUESTFS_ADD_DRIVE_OPTS_READONLY, 0,
+                                                              GUESTFS_ADD_DRIVE_OPTS_FORMAT, "qcow2", -1)
+                                     : guestfs_add_drive_opts(s->g, o->images[i], GUESTFS_ADD_DRIVE_OPTS_READONLY, 1,
+                                                              GUESTFS_ADD_DRIVE_OPTS_FORMAT, s->formats[i], -1);
+                if (ar < 0)
                         return gerr(err, s->g, "cannot add image");
         }
         if (o->domain) {
@@ -1609,6 +1749,19 @@ int vd_source_open_guest(const vd_guest_opts *o, vd_source **ret, vd_err *err) {
         for (size_t i = 0; i < o->n_images; i++)
                 if (image_in_use(o->images[i]))
                         s->in_use = true;
+        s->host_hash_min = o->host_hash_min ? o->host_hash_min : VD_HOST_HASH_MIN_DEFAULT;
+        if (o->hash_in == VD_HASH_IN_HOST && o->want_walker && o->strategy == VD_GUEST_WALKER) {
+                vd_err oe = VD_ERR_INIT;
+                if (o->domain)
+                        snprintf(s->host_off, sizeof s->host_off, "a libvirt domain: libguestfs adds its disks");
+                else if (s->in_use)
+                        snprintf(s->host_off, sizeof s->host_off, "an image is in use by a running VM");
+                else if (make_overlays(s, o, &oe) < 0)
+                        snprintf(s->host_off, sizeof s->host_off, "%.150s", oe.msg);
+                if (s->host_off[0])
+                        vd_debug("host-side hashing off: %s", s->host_off);
+        } else if (o->hash_in == VD_HASH_IN_APPLIANCE && o->want_walker && o->strategy == VD_GUEST_WALKER)
+                snprintf(s->host_off, sizeof s->host_off, "--hash-in appliance");
         int64_t t0 = vd_now_ns();
         if ((r = launch(s, o, err)) < 0)
                 goto fail;

@@ -80,6 +80,7 @@ vd_entry *vd_entry_dup(const vd_entry *e) {
         d->path = d->uname = d->gname = d->target = NULL;
         d->xattrs = NULL;
         d->n_xattrs = d->xattrs_alloc = 0;
+        d->extents = NULL;
         bool ok = vd_entry_set_path(d, e->path, e->path_len) == 0;
         if (ok && e->uname)
                 ok = (d->uname = strdup(e->uname)) != NULL;
@@ -111,6 +112,7 @@ void vd_entry_free(vd_entry *e) {
                 free(e->xattrs[i].value);
         }
         free(e->xattrs);
+        free(e->extents);
         free(e);
 }
 

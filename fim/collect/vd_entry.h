@@ -45,6 +45,21 @@ typedef struct vd_xattr {
         uint32_t len;
 } vd_xattr;
 
+/* Where a regular file's bytes lie on a disk of the guest (the walker maps
+ * them with FIEMAP so the host can hash them; see vd_extents.h). Transient:
+ * never stored in a baseline. */
+typedef struct vd_extent {
+        uint64_t logical, physical, length; /* bytes; physical: offset on the disk */
+        uint32_t disk;                      /* the appliance's device index (sda = 0) */
+        uint32_t flags;                     /* VD_EXTENT_ZERO: allocated, reads as zeros */
+} vd_extent;
+#define VD_EXTENT_ZERO 1u
+
+typedef struct vd_extent_map {
+        uint32_t n;
+        vd_extent v[]; /* sorted by logical, not overlapping */
+} vd_extent_map;
+
 typedef struct vd_entry {
         char *path;
         size_t path_len;
@@ -64,6 +79,9 @@ typedef struct vd_entry {
         vd_xattr *xattrs; /* sorted by name */
         size_t n_xattrs, xattrs_alloc;
         unsigned char hash[VD_HASH_MAX];
+        /* A regular file left for the host to hash (status OK, hash_len 0):
+         * its extents. Owned; not copied by vd_entry_dup. */
+        vd_extent_map *extents;
 } vd_entry;
 
 typedef struct vd_entries {

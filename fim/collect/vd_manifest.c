@@ -23,6 +23,10 @@ int vd_manifest_encode(const vd_scan *s, vd_buf *b) {
                 r = vd_buf_add_u64(b, s->files_hashed);
         if (!r)
                 r = vd_buf_add_u64(b, s->bytes_hashed);
+        if (!r)
+                r = vd_buf_add_u64(b, s->files_mapped);
+        for (int i = 0; i < VD_FB_N && !r; i++)
+                r = vd_buf_add_u64(b, s->hash_fallback[i]);
         vd_buf xb;
         vd_buf_init(&xb, 0);
         for (size_t i = 0; i < s->entries.n && !r; i++) {
@@ -64,6 +68,14 @@ int vd_manifest_encode(const vd_scan *s, vd_buf *b) {
                         r = put_bytes(b, xb.buf, xb.len, 1);
                 if (!r)
                         r = vd_buf_add(b, e->hash, e->hash_len);
+                if (!r)
+                        r = vd_buf_add_u32(b, e->extents ? e->extents->n : 0xffffffffu);
+                for (uint32_t k = 0; !r && e->extents && k < e->extents->n; k++) {
+                        const vd_extent *x = &e->extents->v[k];
+                        if (!(r = vd_buf_add_u64(b, x->logical)) && !(r = vd_buf_add_u64(b, x->physical)) &&
+                            !(r = vd_buf_add_u64(b, x->length)) && !(r = vd_buf_add_u32(b, x->disk)))
+                                r = vd_buf_add_u32(b, x->flags);
+                }
         }
         vd_buf_release(&xb);
         for (size_t i = 0; i < s->n_warnings && !r; i++) {
@@ -177,6 +189,32 @@ static int decode_entry(rd *r, vd_entry *e) {
         }
         if (get(r, e->hash, e->hash_len) < 0)
                 return VD_E_SOURCE;
+        /* Extents: only for a regular file left for the host to hash; in
+         * order, not overlapping, within the file's size; each piece on a
+         * disk the host will bound by that disk's size. */
+        uint32_t nx;
+        if (get_u32(r, &nx) < 0)
+                return VD_E_SOURCE;
+        if (nx == 0xffffffffu)
+                return 0;
+        if (nx > VD_EXTENTS_MAX || e->type != VD_T_REG || e->status != VD_ST_OK || e->hash_len != 0 ||
+            (size_t)(r->end - r->p) / 32 < nx)
+                return VD_E_SOURCE;
+        e->extents = malloc(sizeof *e->extents + (size_t)nx * sizeof(vd_extent));
+        if (!e->extents)
+                return VD_E_NOMEM;
+        e->extents->n = nx;
+        uint64_t next = 0;
+        for (uint32_t k = 0; k < nx; k++) {
+                vd_extent *x = &e->extents->v[k];
+                if (get_u64(r, &x->logical) < 0 || get_u64(r, &x->physical) < 0 || get_u64(r, &x->length) < 0 ||
+                    get_u32(r, &x->disk) < 0 || get_u32(r, &x->flags) < 0)
+                        return VD_E_SOURCE;
+                if (x->logical < next || x->length == 0 || x->length > e->size || x->logical > e->size - x->length ||
+                    x->physical > UINT64_MAX - x->length || x->disk >= VD_DISKS_MAX || (x->flags & ~VD_EXTENT_ZERO))
+                        return VD_E_SOURCE;
+                next = x->logical + x->length;
+        }
         return 0;
 }
 
@@ -184,12 +222,17 @@ int vd_manifest_decode(const void *p, size_t n, vd_scan *out, vd_err *err) {
         rd r = {p, (const unsigned char *)p + n};
         char magic[8];
         uint32_t flags;
-        uint64_t ne, nw, fh, bh;
+        uint64_t ne, nw, fh, bh, fm, fb[VD_FB_N];
         if (get(&r, magic, 8) < 0 || memcmp(magic, VD_MANIFEST_MAGIC, 8) != 0)
                 return vd_err_set(err, VD_E_SOURCE, "manifest: bad magic");
         if (get_u32(&r, &flags) < 0 || flags > 1 || get_u64(&r, &ne) < 0 || get_u64(&r, &nw) < 0 ||
-            get_u64(&r, &fh) < 0 || get_u64(&r, &bh) < 0)
+            get_u64(&r, &fh) < 0 || get_u64(&r, &bh) < 0 || get_u64(&r, &fm) < 0)
                 return vd_err_set(err, VD_E_SOURCE, "manifest: truncated header");
+        for (int i = 0; i < VD_FB_N; i++)
+                if (get_u64(&r, &fb[i]) < 0 || fb[i] > ne)
+                        return vd_err_set(err, VD_E_SOURCE, "manifest: bad hashing counts");
+        if (fm > ne || fh > ne)
+                return vd_err_set(err, VD_E_SOURCE, "manifest: bad hashing counts");
         if (ne > VD_MANIFEST_ENTRIES_MAX || nw > VD_MANIFEST_WARNINGS_MAX)
                 return vd_err_set(err, VD_E_LIMIT, "manifest: %llu entries / %llu warnings is over the limit",
                                   (unsigned long long)ne, (unsigned long long)nw);
@@ -243,5 +286,8 @@ int vd_manifest_decode(const void *p, size_t n, vd_scan *out, vd_err *err) {
         out->owners_resolved = flags & 1;
         out->files_hashed += fh;
         out->bytes_hashed += bh;
+        out->files_mapped += fm;
+        for (int i = 0; i < VD_FB_N; i++)
+                out->hash_fallback[i] += fb[i];
         return 0;
 }

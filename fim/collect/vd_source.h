@@ -11,6 +11,7 @@
 #include "vd_buf.h"
 #include "vd_entry.h"
 #include "vd_err.h"
+#include "vd_extents.h"
 #include "vd_hash.h"
 
 /* A fact about the source: OS type, distro, hostname, mountpoints... */
@@ -29,7 +30,14 @@ typedef struct vd_scan {
         vd_entries entries; /* sorted by path */
         vd_warning *warnings;
         size_t n_warnings, warnings_alloc;
-        uint64_t files_hashed, bytes_hashed;
+        uint64_t files_hashed, bytes_hashed; /* by us (both places), and read for that */
+        /* Host-side hashing: files the walker mapped for the host; of
+         * those, hashed on the host and the bytes the host read; files
+         * hashed in the appliance instead, by reason (vd_extents.h). */
+        uint64_t files_mapped, host_files, host_bytes;
+        uint64_t hash_fallback[VD_FB_N];
+        bool host_hashing;         /* was on for this scan */
+        char host_hashing_off[160]; /* or why not ("" when asked for --hash-in appliance) */
         int64_t started_ns, duration_ns;
         int hash_algo;
         bool owners_resolved; /* the source had its own etc/passwd */
@@ -42,6 +50,7 @@ typedef struct vd_scan {
         bool layout_reused;    /* a guest mounted from the baseline's layout, not inspected */
         bool is_guest;         /* from a guest (launch and mount mean something) */
         int64_t launch_ns, mount_ns; /* guests: appliance start; inspection or layout check, and mounts */
+        int64_t hash_ns;             /* guests: hashing on the host after the walk (part of the walk) */
 } vd_scan;
 
 void vd_scan_init(vd_scan *s);
@@ -63,6 +72,9 @@ typedef struct vd_scan_opts {
         bool one_file_system;
         unsigned threads;   /* hashing threads; 0 = one per online CPU */
         unsigned max_depth; /* directory levels; 0 = VD_DEPTH_MAX_DEFAULT */
+        /* The walker: regular files of at least this many bytes whose
+         * extents map to disks get extents instead of a hash (0: off). */
+        uint64_t extents_min;
         /* --quick: trust size, mtime, ctime and inode; files whose metadata
          * match an entry of reference (sorted) take its hash unread. */
         const vd_entries *reference;
@@ -149,7 +161,16 @@ typedef struct vd_guest_opts {
         const vd_package *layout_packages;
         size_t n_layout_packages;
         bool inspect_always;
+        /* Where file content is hashed (walker strategy): VD_HASH_IN_HOST
+         * (default) maps large files' extents in the appliance and reads
+         * them from the image on the host (vd_hosthash.h), falling back per
+         * file; VD_HASH_IN_APPLIANCE hashes everything in the appliance. */
+        int hash_in;
+        uint64_t host_hash_min; /* bytes; 0: VD_HOST_HASH_MIN_DEFAULT */
 } vd_guest_opts;
+
+enum { VD_HASH_IN_HOST = 0, VD_HASH_IN_APPLIANCE = 1 };
+#define VD_HOST_HASH_MIN_DEFAULT ((uint64_t)4096)
 
 enum { VD_NOTICE_PROGRESS = 0, VD_NOTICE_WARNING = 1 };
 

@@ -106,7 +106,8 @@ void vd_run_report(const vd_run *run, const vd_run_out *out, const char *baselin
         const vd_scan *sc = &out->scan;
         rep->phase_ns[VD_PH_LAUNCH] = sc->launch_ns;
         rep->phase_ns[VD_PH_MOUNT] = sc->mount_ns;
-        rep->phase_ns[VD_PH_WALK] = sc->duration_ns;
+        rep->phase_ns[VD_PH_WALK] = sc->duration_ns - sc->hash_ns;
+        rep->phase_ns[VD_PH_HASH] = sc->hash_ns;
         rep->phase_ns[VD_PH_CONFIG] = out->config_ns;
         rep->phase_ns[VD_PH_COMPARE] = out->compare_ns;
         rep->started_ns = run->started_ns ? run->started_ns : sc->started_ns - sc->launch_ns - sc->mount_ns;
@@ -117,6 +118,20 @@ void vd_run_report(const vd_run *run, const vd_run_out *out, const char *baselin
         rep->n_warnings = out->scan.n_warnings;
         rep->entries_scanned = out->scan.entries.n;
         rep->files_hashed = out->scan.files_hashed;
+        if (sc->is_guest && (sc->files_mapped || sc->host_hashing || sc->host_hashing_off[0])) {
+                vd_report_hashing *hs = &rep->hashing;
+                hs->present = true;
+                hs->host = sc->host_hashing;
+                hs->off = sc->host_hashing_off;
+                hs->host_files = sc->host_files;
+                hs->host_bytes_read = sc->host_bytes;
+                hs->appliance_files = sc->files_hashed - sc->host_files;
+                for (int i = 0; i < VD_FB_N && hs->n_fallback < VD_REPORT_FALLBACKS_MAX; i++)
+                        if (sc->hash_fallback[i]) {
+                                hs->fallback_name[hs->n_fallback] = vd_hash_fallback_name(i);
+                                hs->fallback_count[hs->n_fallback++] = sc->hash_fallback[i];
+                        }
+        }
         rep->bytes_hashed = out->scan.bytes_hashed;
         rep->may_be_inconsistent = out->scan.may_be_inconsistent;
         rep->guest_os = vd_scan_fact(&out->scan, "os.product");

@@ -21,6 +21,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         if (i && vd_path_cmp(s.entries.v[i - 1]->path, s.entries.v[i - 1]->path_len, e->path,
                                              e->path_len) >= 0)
                                 __builtin_trap();
+                        /* extents: a regular file's, in order, inside it, on a disk we could have */
+                        const vd_extent_map *m = e->extents;
+                        for (uint32_t k = 0; m && k < m->n; k++) {
+                                const vd_extent *x = &m->v[k];
+                                if (e->type != VD_T_REG || e->hash_len || x->length == 0 ||
+                                    x->logical + x->length > e->size || x->disk >= VD_DISKS_MAX ||
+                                    (k && x->logical < m->v[k - 1].logical + m->v[k - 1].length))
+                                        __builtin_trap();
+                        }
                 }
         }
         vd_scan_release(&s);

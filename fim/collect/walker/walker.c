@@ -9,7 +9,10 @@
  *
  * usage: vmdrift-walker --root DIR --out FILE [--hash xxh3-128|sha256|none]
  *                       [--seed HEX64] [--threads N] [--max-depth N]
- *                       [--one-file-system]
+ *                       [--one-file-system] [--extents MIN]
+ *        --extents MIN: regular files of MIN bytes or more whose extents map
+ *                       to whole disks (vd_extents.h) get those extents in
+ *                       the manifest instead of a hash: the host hashes them
  *        vmdrift-walker --root DIR --cat LIST --max BYTES --out FILE
  *                       read the regular files named in LIST (NUL-separated
  *                       paths inside DIR, never through a symlink) into one
@@ -127,6 +130,8 @@ int main(int argc, char **argv) {
                         o.threads = (unsigned)n;
                 else if (strcmp(a, "--max-depth") == 0 && vd_parse_u64(v, &n) && n <= 1000000)
                         o.max_depth = (unsigned)n;
+                else if (strcmp(a, "--extents") == 0 && vd_parse_u64(v, &n) && n >= 1)
+                        o.extents_min = n;
                 else
                         return die("unknown option or bad value");
         }
@@ -160,9 +165,9 @@ int main(int argc, char **argv) {
         }
         if (close(fd) < 0)
                 return die("cannot write the manifest file");
-        printf("%zu entries, %llu files hashed, %llu bytes, %zu warnings, %.2f s\n", s.entries.n,
-               (unsigned long long)s.files_hashed, (unsigned long long)s.bytes_hashed, s.n_warnings,
-               (double)s.duration_ns / 1e9);
+        printf("%zu entries, %llu files hashed, %llu bytes, %llu files mapped for the host, %zu warnings, %.2f s\n",
+               s.entries.n, (unsigned long long)s.files_hashed, (unsigned long long)s.bytes_hashed,
+               (unsigned long long)s.files_mapped, s.n_warnings, (double)s.duration_ns / 1e9);
         vd_buf_release(&b);
         vd_scan_release(&s);
         return 0;

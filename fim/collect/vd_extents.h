@@ -1,0 +1,48 @@
+/* Host-side hashing, walker half: where a regular file's bytes lie on the
+ * guest's disks.
+ *
+ * Inside the appliance the walker asks the kernel for a file's extents
+ * (FIEMAP) and maps each one from its file system's device to a whole disk
+ * (a partition's start, or the segments of a linear device-mapper volume),
+ * so the host can read exactly those byte ranges from the image and hash
+ * them natively. The host parses no file system: it reads ranges the
+ * appliance named. Whatever cannot be named that way is hashed in the
+ * appliance, file by file, and counted under one of the reasons below.
+ */
+#ifndef VD_EXTENTS_H
+#define VD_EXTENTS_H
+
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "vd_entry.h"
+
+/* Why a file was hashed in the appliance rather than on the host. */
+enum vd_hash_fallback {
+        VD_FB_SMALL = 0,   /* under the size where a host read pays off */
+        VD_FB_FSTYPE,      /* a file system whose extents are not disk offsets (btrfs...) */
+        VD_FB_DEVICE,      /* a device we cannot map to a disk (md, LUKS, non-linear LVM...) */
+        VD_FB_INLINE,      /* data inline in the inode or a tail block */
+        VD_FB_ENCODED,     /* encoded, compressed, encrypted, unknown or delayed extents */
+        VD_FB_JOURNAL,     /* data journalling: the newest bytes may be in the journal */
+        VD_FB_EXTENTS,     /* more extents than VD_EXTENTS_MAX */
+        VD_FB_FIEMAP,      /* the kernel would not say (FIEMAP failed) */
+        VD_FB_HOST,        /* the host could not read the disk (see the scan's warnings) */
+        VD_FB_N
+};
+
+/* Short names for reports: "small", "file-system", ... */
+const char *vd_hash_fallback_name(int reason);
+
+#define VD_EXTENTS_MAX 65536u /* per file */
+#define VD_DISKS_MAX 256u
+
+/* Map the regular file open at fd (st: its fstat) to disk extents. Returns 0
+ * with *ret (malloc'ed, owned by the caller), 1 with *reason when it must be
+ * hashed in the appliance, or VD_E_NOMEM. Linux only; thread-safe. */
+int vd_extents_map(int fd, const struct stat *st, vd_extent_map **ret, int *reason);
+
+/* "sda" -> 0, "sdb" -> 1, "sdaa" -> 26 (also vd*, hd*, xvd*); -1 if not a disk name. */
+int vd_disk_index(const char *name);
+
+#endif

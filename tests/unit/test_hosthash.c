@@ -1,0 +1,271 @@
+/* Host-side hashing without an appliance: the real qemu-nbd exports real
+ * qcow2 images whose bytes the test wrote itself, and extents chosen by the
+ * test (data, holes, unwritten ranges, several disks) must hash exactly as
+ * the bytes they describe. Extents that lie outside a disk, or a read budget
+ * spent, leave the file to the caller, never a wrong hash. Also: the
+ * manifest carries extents through and rejects malformed ones.
+ */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "helpers.h"
+#include "vd_extents.h"
+#include "vd_hosthash.h"
+#include "vd_manifest.h"
+#include "vd_source.h"
+
+static char *dir;
+static void setup(void) { dir = th_mkdtemp(); }
+static void teardown(void) {
+        th_rmtree(dir);
+        free(dir);
+}
+TestSuite(hosthash, .init = setup, .fini = teardown);
+
+#define DISK (4u << 20)
+
+/* A raw disk of pseudo-random bytes, converted to qcow2 (which is what the
+ * appliance's overlays are). */
+static char *make_disk(const char *name, unsigned seed, unsigned char **bytes) {
+        unsigned char *b = malloc(DISK);
+        cr_assert_not_null(b);
+        srand(seed);
+        for (size_t i = 0; i < DISK; i++)
+                b[i] = (unsigned char)rand();
+        char raw[64];
+        snprintf(raw, sizeof raw, "%s.raw", name);
+        th_writen(dir, raw, b, DISK);
+        char *rawp = th_join(dir, raw), *q = th_join(dir, name);
+        const char *argv[] = {"qemu-img", "convert", "-f", "raw", "-O", "qcow2", rawp, q, NULL};
+        th_run r = th_exec(argv);
+        cr_assert_eq(r.status, 0, "qemu-img convert: %s", r.err);
+        th_run_free(&r);
+        free(rawp);
+        *bytes = b;
+        return q;
+}
+
+static vd_entry *reg(const char *path, uint64_t size, const vd_extent *x, uint32_t n) {
+        vd_entry *e = vd_entry_new();
+        cr_assert_not_null(e);
+        vd_entry_set_path(e, path, strlen(path));
+        e->type = VD_T_REG;
+        e->size = size;
+        e->extents = malloc(sizeof *e->extents + n * sizeof *x);
+        e->extents->n = n;
+        memcpy(e->extents->v, x, n * sizeof *x);
+        return e;
+}
+
+/* The file the extents describe, from the disks' bytes. */
+static void expect_hash(const vd_scan_opts *o, unsigned char *const *disks, const vd_entry *e, const vd_extent *x,
+                        uint32_t n, unsigned char out[VD_HASH_MAX]) {
+        unsigned char *file = calloc(1, e->size + 1);
+        for (uint32_t k = 0; k < n; k++)
+                if (!(x[k].flags & VD_EXTENT_ZERO))
+                        memcpy(file + x[k].logical, disks[x[k].disk] + x[k].physical, x[k].length);
+        vd_hasher *h = vd_hasher_new(o->hash_algo, o->seed);
+        vd_hasher_update(h, file, e->size);
+        vd_hasher_final(h, out);
+        vd_hasher_free(h);
+        free(file);
+}
+
+Test(hosthash, extents_hash_as_the_bytes_they_name) {
+        unsigned char *b0, *b1;
+        char *d0 = make_disk("d0.qcow2", 1, &b0), *d1 = make_disk("d1.qcow2", 2, &b1);
+        unsigned char *disks[2] = {b0, b1};
+        const char *paths[] = {d0, d1}, *fmts[] = {"qcow2", "qcow2"};
+        vd_scan_opts o;
+        vd_scan_opts_init(&o);
+        o.hash_algo = VD_HASH_SHA256;
+        for (int algo = 0; algo < 2; algo++) {
+                if (algo) {
+                        o.hash_algo = VD_HASH_XXH3;
+                        memset(o.seed, 7, sizeof o.seed);
+                }
+                vd_hosthash *hh = NULL;
+                vd_err err = VD_ERR_INIT;
+                cr_assert_eq(vd_hosthash_open(paths, fmts, 2, 2, &hh, &err), 0, "%s", err.msg);
+                vd_scan s;
+                vd_scan_init(&s);
+                /* a: data, a hole, an unwritten range, data on the other disk, a hole at the end */
+                vd_extent a[] = {{0, 4096, 8192, 0, 0},
+                                 {16384, 0, 4096, 0, VD_EXTENT_ZERO},
+                                 {20480, 100000, 5000, 1, 0}};
+                /* b: one large extent read in several chunks (over 4 MiB would not fit a disk, so 3 MiB) */
+                vd_extent bx[] = {{0, 512, 3u << 20, 1, 0}};
+                /* c: nothing allocated at all (a sparse file) */
+                vd_extent_map *none = malloc(sizeof *none);
+                none->n = 0;
+                vd_entry *ea = reg("/a", 30000, a, 3), *eb = reg("/b", 3u << 20, bx, 1), *ec = vd_entry_new();
+                vd_entry_set_path(ec, "/c", 2);
+                ec->type = VD_T_REG;
+                ec->size = 12345;
+                ec->extents = none;
+                vd_entries_push(&s.entries, ea);
+                vd_entries_push(&s.entries, eb);
+                vd_entries_push(&s.entries, ec);
+                size_t *failed = NULL, nf = 9;
+                cr_assert_eq(vd_hosthash_run(hh, &o, &s, &failed, &nf, &err), 0, "%s", err.msg);
+                cr_assert_eq(nf, 0);
+                unsigned char want[VD_HASH_MAX];
+                expect_hash(&o, disks, ea, a, 3, want);
+                cr_assert_eq(ea->hash_len, vd_hash_algo_len(o.hash_algo));
+                cr_assert_arr_eq(ea->hash, want, ea->hash_len, "file with a hole, unwritten range and two disks");
+                expect_hash(&o, disks, eb, bx, 1, want);
+                cr_assert_arr_eq(eb->hash, want, eb->hash_len, "one extent larger than a read chunk");
+                expect_hash(&o, disks, ec, NULL, 0, want);
+                cr_assert_arr_eq(ec->hash, want, ec->hash_len, "all holes");
+                cr_assert_null(ea->extents, "extents are dropped once hashed");
+                cr_assert_eq(s.host_files, 3);
+                cr_assert_eq(s.host_bytes, 8192 + 5000 + (3u << 20), "only allocated data is read");
+                cr_assert_eq(s.files_hashed, 3);
+                free(failed);
+                vd_scan_release(&s);
+                vd_hosthash_close(hh);
+        }
+        free(b0);
+        free(b1);
+        free(d0);
+        free(d1);
+}
+
+Test(hosthash, extents_off_the_disk_are_left_to_the_caller) {
+        unsigned char *b0;
+        char *d0 = make_disk("d0.qcow2", 3, &b0);
+        const char *paths[] = {d0}, *fmts[] = {"qcow2"};
+        vd_scan_opts o;
+        vd_scan_opts_init(&o);
+        o.hash_algo = VD_HASH_SHA256;
+        vd_hosthash *hh = NULL;
+        vd_err err = VD_ERR_INIT;
+        cr_assert_eq(vd_hosthash_open(paths, fmts, 1, 1, &hh, &err), 0, "%s", err.msg);
+        vd_scan s;
+        vd_scan_init(&s);
+        vd_extent past[] = {{0, DISK - 100, 4096, 0, 0}}, other[] = {{0, 0, 4096, 5, 0}}, ok[] = {{0, 0, 4096, 0, 0}};
+        vd_entries_push(&s.entries, reg("/past-the-end", 4096, past, 1));
+        vd_entries_push(&s.entries, reg("/no-such-disk", 4096, other, 1));
+        vd_entries_push(&s.entries, reg("/fine", 4096, ok, 1));
+        /* the same 4 MiB named again and again: more than 4 times the disk */
+        vd_extent whole[] = {{0, 0, DISK, 0, 0}};
+        char name[32];
+        for (int i = 0; i < 6; i++) {
+                snprintf(name, sizeof name, "/again%d", i);
+                vd_entries_push(&s.entries, reg(name, DISK, whole, 1));
+        }
+        size_t *failed = NULL, nf = 0;
+        cr_assert_eq(vd_hosthash_run(hh, &o, &s, &failed, &nf, &err), 0, "%s", err.msg);
+        /* budget: 4 x 4 MiB; /fine and three of the six fit */
+        cr_assert_eq(nf, 5, "two off the disk, three over the read budget (got %zu)", nf);
+        for (size_t i = 0; i < nf; i++) {
+                const vd_entry *e = s.entries.v[failed[i]];
+                cr_assert_eq(e->hash_len, 0, "%s: no hash invented", e->path);
+                cr_assert_not_null(e->extents, "%s: left for the caller", e->path);
+        }
+        cr_assert_eq(s.host_files, 4);
+        cr_assert_eq(s.n_warnings, 5);
+        cr_assert(strstr(s.warnings[0].msg, "outside the disks") || strstr(s.warnings[0].msg, "read budget"), "%s",
+                  s.warnings[0].msg);
+        free(failed);
+        vd_scan_release(&s);
+        vd_hosthash_close(hh);
+        free(b0);
+        free(d0);
+}
+
+Test(hosthash, a_disk_that_cannot_be_exported_is_named) {
+        char *missing = th_join(dir, "missing.qcow2");
+        const char *paths[] = {missing}, *fmts[] = {"qcow2"};
+        vd_hosthash *hh = NULL;
+        vd_err err = VD_ERR_INIT;
+        cr_assert_lt(vd_hosthash_open(paths, fmts, 1, 1, &hh, &err), 0);
+        cr_assert_null(hh);
+        cr_assert(strstr(err.msg, "missing.qcow2") && strstr(err.msg, "qemu-nbd"), "%s", err.msg);
+        free(missing);
+}
+
+Test(hosthash, disk_names) {
+        cr_assert_eq(vd_disk_index("sda"), 0);
+        cr_assert_eq(vd_disk_index("sdb"), 1);
+        cr_assert_eq(vd_disk_index("sdz"), 25);
+        cr_assert_eq(vd_disk_index("sdaa"), 26);
+        cr_assert_eq(vd_disk_index("vdc"), 2);
+        cr_assert_eq(vd_disk_index("xvda"), 0);
+        cr_assert_eq(vd_disk_index("sda1"), -1);
+        cr_assert_eq(vd_disk_index("md0"), -1);
+        cr_assert_eq(vd_disk_index("loop0"), -1);
+        cr_assert_eq(vd_disk_index("sd"), -1);
+        cr_assert_eq(vd_disk_index("dm-0"), -1);
+}
+
+/* ---- the manifest carries extents ---- */
+
+static void encode(vd_scan *s, vd_buf *b) {
+        vd_buf_init(b, 0);
+        cr_assert_eq(vd_manifest_encode(s, b), 0);
+}
+
+Test(hosthash, manifest_round_trip_with_extents) {
+        vd_scan s, d;
+        vd_scan_init(&s);
+        vd_scan_init(&d);
+        vd_extent x[] = {{0, 1 << 20, 4096, 1, 0}, {8192, 4096, 4000, 0, VD_EXTENT_ZERO}};
+        vd_entries_push(&s.entries, reg("/f", 12200, x, 2));
+        s.files_mapped = 1;
+        s.hash_fallback[VD_FB_INLINE] = 1;
+        vd_buf b;
+        encode(&s, &b);
+        vd_err err = VD_ERR_INIT;
+        cr_assert_eq(vd_manifest_decode(b.buf, b.len, &d, &err), 0, "%s", err.msg);
+        cr_assert_eq(d.entries.n, 1);
+        const vd_extent_map *m = d.entries.v[0]->extents;
+        cr_assert_not_null(m);
+        cr_assert_eq(m->n, 2);
+        cr_assert_arr_eq(m->v, x, sizeof x);
+        cr_assert_eq(d.files_mapped, 1);
+        cr_assert_eq(d.hash_fallback[VD_FB_INLINE], 1);
+        vd_buf_release(&b);
+        vd_scan_release(&s);
+        vd_scan_release(&d);
+}
+
+/* Each malformed map, encoded by our own encoder, must be refused. */
+Test(hosthash, manifest_rejects_malformed_extents) {
+        struct {
+                const char *why;
+                uint64_t size;
+                vd_extent x[2];
+                uint32_t n;
+                int type;
+        } bad[] = {
+                {"overlapping", 20000, {{0, 0, 8192, 0, 0}, {4096, 0, 4096, 0, 0}}, 2, VD_T_REG},
+                {"out of order", 20000, {{8192, 0, 4096, 0, 0}, {0, 0, 4096, 0, 0}}, 2, VD_T_REG},
+                {"past the file's size", 4000, {{0, 0, 4096, 0, 0}}, 1, VD_T_REG},
+                {"empty extent", 4096, {{0, 0, 0, 0, 0}}, 1, VD_T_REG},
+                {"disk out of range", 4096, {{0, 0, 4096, VD_DISKS_MAX, 0}}, 1, VD_T_REG},
+                {"unknown flag", 4096, {{0, 0, 4096, 0, 2}}, 1, VD_T_REG},
+                {"physical offset wraps", 4096, {{0, UINT64_MAX - 10, 4096, 0, 0}}, 1, VD_T_REG},
+                {"on a directory", 4096, {{0, 0, 4096, 0, 0}}, 1, VD_T_DIR},
+        };
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+                vd_scan s, d;
+                vd_scan_init(&s);
+                vd_scan_init(&d);
+                vd_entry *e = reg("/f", bad[i].size, bad[i].x, bad[i].n);
+                e->type = (uint8_t)bad[i].type;
+                vd_entries_push(&s.entries, e);
+                vd_buf b;
+                encode(&s, &b);
+                vd_err err = VD_ERR_INIT;
+                cr_assert_lt(vd_manifest_decode(b.buf, b.len, &d, &err), 0, "%s accepted", bad[i].why);
+                cr_assert(strstr(err.msg, "malformed"), "%s: %s", bad[i].why, err.msg);
+                vd_buf_release(&b);
+                vd_scan_release(&s);
+                vd_scan_release(&d);
+        }
+}
