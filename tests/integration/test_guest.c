@@ -406,3 +406,47 @@ Test(guest, lvm_volumes_are_mounted_as_one_tree) {
         cr_assert(strstr(r.out, " /etc/ssh/sshd_config\n"), "%s", r.out);
         th_run_free(&r);
 }
+
+/* Host-side hashing against in-appliance hashing, file for file, on every
+ * kind of extent the image set holds (tests/guest/mkextents.sh): inline data,
+ * holes, unwritten ranges, a file over many block groups, a linear LV of two
+ * segments with a file across the boundary, data journalling, XFS on a
+ * whole second disk. The baseline is hashed wholly in the appliance; the
+ * scan maps every file of one byte or more for the host: no event may
+ * differ, each fallback is counted under its reason, and neither image is
+ * written. */
+Test(guest, host_hashing_equals_appliance_hashing_on_every_extent_kind) {
+        sh("bash \"$(dirname \"$1\")/mkextents.sh\" \"$0\" \"$2\"");
+        char *disk_before = sha("disk.img"), *xfs_before = sha("xfs.img");
+        th_run r = th_vmdrift("baseline" A "capture" A "--image" A "%s/disk.img" A "--image" A "%s/xfs.img" A
+                              "--hash-in" A "appliance" A "-o" A "%s/e.vdb",
+                              work, work, work);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        cr_assert(strstr(r.out, "60 files hashed"), "%s", r.out);
+        th_run_free(&r);
+
+        setenv("VMDRIFT_HOST_HASH_MIN", "1", 1);
+        r = th_vmdrift("scan" A "--baseline" A "%s/e.vdb" A "--image" A "%s/disk.img" A "--image" A "%s/xfs.img" A
+                       "--report" A "json",
+                       work, work, work);
+        unsetenv("VMDRIFT_HOST_HASH_MIN");
+        cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+        cr_assert_eq(th_lines_with(r.out, "\"event\":\"drift\"", NULL), 0, "same hashes, file for file: %s", r.out);
+        /* 20 medium and 2 large files on p1, 4 on the LV, 3 on XFS: on the host; the 30 inline files and the
+         * journalled one in the appliance; no file lost to an unmapped device or a failed FIEMAP */
+        cr_assert_eq(th_lines_with(r.out, "\"hashing\":{\"host\":true,\"host_files\":29,", NULL), 1, "%s", r.out);
+        cr_assert_eq(th_lines_with(r.out, "\"appliance_files\":31,\"appliance_reasons\":{\"inline-data\":30,"
+                                          "\"data-journal\":1}}",
+                                   NULL),
+                     1, "%s", r.out);
+        cr_assert_eq(th_lines_with(r.out, "\"phases_ms\":{", "\"hash\":", NULL), 1, "%s", r.out);
+        th_run_free(&r);
+
+        char *disk_after = sha("disk.img"), *xfs_after = sha("xfs.img");
+        cr_assert_str_eq(disk_before, disk_after, "the image was written");
+        cr_assert_str_eq(xfs_before, xfs_after, "the image was written");
+        free(disk_before);
+        free(disk_after);
+        free(xfs_before);
+        free(xfs_after);
+}

@@ -278,3 +278,31 @@ Test(report, text_summary_adds_up_to_the_sections) {
                   "%s", out);
         free(out);
 }
+
+Test(report, says_where_file_content_was_hashed) {
+        rep.hashing = (vd_report_hashing){.present = true, .host = true, .host_files = 29, .host_bytes_read = 3 << 20,
+                                          .appliance_files = 31, .n_fallback = 2};
+        rep.hashing.fallback_name[0] = "inline-data";
+        rep.hashing.fallback_count[0] = 30;
+        rep.hashing.fallback_name[1] = "data-journal";
+        rep.hashing.fallback_count[1] = 1;
+        char *out = render("text");
+        cr_assert(strstr(out, "\nHashed on the host: 29 files (3.0 MiB read from the image); in the appliance: 31 "
+                              "(inline-data 30, data-journal 1)\n"),
+                  "%s", out);
+        free(out);
+        out = render("json");
+        cr_assert(strstr(out, ",\"hashing\":{\"host\":true,\"host_files\":29,\"host_bytes_read\":3145728,"
+                              "\"appliance_files\":31,\"appliance_reasons\":{\"inline-data\":30,\"data-journal\":1}}}"),
+                  "%s", out);
+        free(out);
+        /* off: why, in both */
+        rep.hashing = (vd_report_hashing){.present = true, .off = "--hash-in appliance", .appliance_files = 60};
+        out = render("text");
+        cr_assert(strstr(out, "\nHashed in the appliance: 60 files; on the host: none (--hash-in appliance)\n"), "%s",
+                  out);
+        free(out);
+        out = render("json");
+        cr_assert(strstr(out, "\"appliance_reasons\":{},\"host_off\":\"--hash-in appliance\"}"), "%s", out);
+        free(out);
+}
