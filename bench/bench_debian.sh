@@ -9,7 +9,9 @@
 #   checksums-out    guestfish --ro -a clone -i checksums-out sha256 /   (inspects, then hashes: nothing more)
 #   checksums-out-m  the same with the file systems named (-m), no inspection: the stricter reference
 #   capture          vmdrift baseline capture of the template
-#   scan             vmdrift scan of the clone (default: mounted from the baseline's layout)
+#   scan             vmdrift scan of the clone (default: mounted from the baseline's layout, content
+#                    of files of 4 KiB or more hashed on the host)
+#   scan-appl        vmdrift scan --hash-in appliance (every file hashed in the appliance: before)
 #   scan-full        vmdrift scan --full-inspection
 # and, from the scan's own JSON summary, where its time went (phases_ms).
 #
@@ -82,13 +84,24 @@ t checksums-out  guestfish --ro -a clone.qcow2 -i checksums-out sha256 / /dev/nu
 t checksums-out-m guestfish --ro -a clone.qcow2 -m /dev/sda2 -m /dev/sda1:/boot checksums-out sha256 / /dev/null
 t capture        "$VD" baseline capture -q --image tmpl.qcow2 -o tmpl.vdb --policy "$SRC/examples/policies/debian.yaml"
 t scan           "$VD" scan --baseline tmpl.vdb --image clone.qcow2 --policy "$SRC/examples/policies/debian.yaml" --report json:scan.json
+t scan-appl      "$VD" scan --baseline tmpl.vdb --image clone.qcow2 --policy "$SRC/examples/policies/debian.yaml" --report json:appl.json --hash-in appliance
 t scan-full      "$VD" scan --baseline tmpl.vdb --image clone.qcow2 --policy "$SRC/examples/policies/debian.yaml" --report json:full.json --full-inspection
 phases() { grep '"event":"summary"' "$1" | sed 's/.*"phases_ms":\({[^}]*}\).*"inspection":"\([^"]*\)".*/\1 inspection: \2/'; }
 echo "phases (ms): scan      $(phases scan.json)"
+echo "             scan-appl $(phases appl.json)"
 echo "             scan-full $(phases full.json)"
-echo "drift found: scan $(grep -c '"event":"drift"' scan.json), full $(grep -c '"event":"drift"' full.json)"
+echo "drift found: scan $(grep -c '"event":"drift"' scan.json), appl $(grep -c '"event":"drift"' appl.json), full $(grep -c '"event":"drift"' full.json)"
+hashing() { grep '"event":"summary"' "$1" | sed 's/.*"hashing":\({.*}\)}$/\1/'; }
+echo "hashing: scan      $(hashing scan.json)"
+# What the host should read: the data of the files it hashed, nothing else
+# (files of 4 KiB or more in the template tree: apparent sizes less holes).
+want=$(find root boot.tree -xdev -type f -size +4095c -printf '%s %b\n' | awk '{ a = $1; b = $2 * 512; s += (b < a ? b : a) } END { print s }')
+got=$(grep '"event":"summary"' scan.json | sed 's/.*"host_bytes_read":\([0-9]*\).*/\1/')
+printf 'host bytes read: %s; data of the files of 4 KiB or more in the template tree: %s; image (allocated): %s\n' \
+  "$got" "$want" "$(qemu-img info --output=json tmpl.qcow2 | sed -n 's/.*"actual-size": \([0-9]*\).*/\1/p')"
 r() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", (b > 0 ? a / b : 0) }'; }
 echo "ratios:"
 printf '  checksums-out / scan      : %s (target >= 1.5x)\n' "$(r "${T[checksums-out]}" "${T[scan]}")"
 printf '  checksums-out-m / scan    : %s (no inspection in the reference either)\n' "$(r "${T[checksums-out-m]}" "${T[scan]}")"
 printf '  scan-full / scan          : %s (what reusing the layout saves)\n' "$(r "${T[scan-full]}" "${T[scan]}")"
+printf '  scan-appl / scan          : %s (what hashing on the host saves)\n' "$(r "${T[scan-appl]}" "${T[scan]}")"

@@ -204,6 +204,7 @@ void vd_hosthash_close(vd_hosthash *hh) {
 
 struct job {
         vd_hosthash *hh;
+        size_t *same; /* per idx: the idx position of an identical map hashed instead (hard links), or SIZE_MAX */
         const vd_scan_opts *o;
         vd_scan *s;
         const size_t *idx; /* entries with extents */
@@ -312,6 +313,8 @@ static void *worker(void *arg) {
                 size_t i = atomic_fetch_add(&j->next, 1);
                 if (i >= j->n || atomic_load(&j->nomem))
                         break;
+                if (j->same[i] != SIZE_MAX)
+                        continue; /* the same bytes as another file: its hash is copied afterwards */
                 vd_entry *e = j->s->entries.v[j->idx[i]];
                 char *why = NULL;
                 if (hash_one(j, hs, h, buf, e, &why) < 0) {
@@ -327,6 +330,44 @@ static void *worker(void *arg) {
         vd_hasher_free(h);
         free(buf);
         return NULL;
+}
+
+/* Hard links carry the same extents: read them once. Identical maps and
+ * sizes name identical bytes, so copying the hash is exact. */
+static const vd_scan *cmp_scan;
+static const size_t *cmp_idx;
+static int cmp_maps(const void *pa, const void *pb) {
+        const vd_entry *a = cmp_scan->entries.v[cmp_idx[*(const size_t *)pa]],
+                       *b = cmp_scan->entries.v[cmp_idx[*(const size_t *)pb]];
+        if (a->size != b->size)
+                return a->size < b->size ? -1 : 1;
+        if (a->extents->n != b->extents->n)
+                return a->extents->n < b->extents->n ? -1 : 1;
+        int c = memcmp(a->extents->v, b->extents->v, a->extents->n * sizeof(vd_extent));
+        if (c)
+                return c;
+        return *(const size_t *)pa < *(const size_t *)pb ? -1 : 1;
+}
+
+static int find_same(struct job *j) {
+        size_t *order = malloc(j->n * sizeof *order);
+        if (!order)
+                return VD_E_NOMEM;
+        for (size_t i = 0; i < j->n; i++) {
+                order[i] = i;
+                j->same[i] = SIZE_MAX;
+        }
+        cmp_scan = j->s; /* qsort has no context argument; the run is single-threaded here */
+        cmp_idx = j->idx;
+        qsort(order, j->n, sizeof *order, cmp_maps);
+        for (size_t k = 1; k < j->n; k++) {
+                const vd_entry *a = j->s->entries.v[j->idx[order[k - 1]]], *b = j->s->entries.v[j->idx[order[k]]];
+                if (a->size == b->size && a->extents->n == b->extents->n && a->extents->n > 0 &&
+                    memcmp(a->extents->v, b->extents->v, a->extents->n * sizeof(vd_extent)) == 0)
+                        j->same[order[k]] = j->same[order[k - 1]] == SIZE_MAX ? order[k - 1] : j->same[order[k - 1]];
+        }
+        free(order);
+        return 0;
 }
 
 int vd_hosthash_run(vd_hosthash *hh, const vd_scan_opts *o, vd_scan *s, size_t **failed, size_t *n_failed,
@@ -351,16 +392,25 @@ int vd_hosthash_run(vd_hosthash *hh, const vd_scan_opts *o, vd_scan *s, size_t *
         size_t *idx = malloc(n * sizeof *idx);
         j.bad = calloc(n, 1);
         j.why = calloc(n, sizeof *j.why);
-        if (!idx || !j.bad || !j.why) {
+        j.same = malloc(n * sizeof *j.same);
+        if (!idx || !j.bad || !j.why || !j.same) {
                 free(idx);
                 free(j.bad);
                 free(j.why);
+                free(j.same);
                 return vd_err_set(err, VD_E_NOMEM, "out of memory");
         }
         for (size_t i = 0, k = 0; i < s->entries.n; i++)
                 if (s->entries.v[i]->extents)
                         idx[k++] = i;
         j.idx = idx;
+        if (find_same(&j) < 0) {
+                free(idx);
+                free(j.bad);
+                free(j.why);
+                free(j.same);
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        }
         unsigned nt = hh->threads < n ? hh->threads : (unsigned)n;
         pthread_t th[THREADS_MAX];
         unsigned started = 0;
@@ -374,6 +424,21 @@ int vd_hosthash_run(vd_hosthash *hh, const vd_scan_opts *o, vd_scan *s, size_t *
         int r = 0;
         if (atomic_load(&j.nomem))
                 r = vd_err_set(err, VD_E_NOMEM, "out of memory in a host hashing thread");
+        size_t shared = 0;
+        for (size_t i = 0; i < n; i++) {
+                if (j.same[i] == SIZE_MAX)
+                        continue;
+                vd_entry *e = s->entries.v[idx[i]], *f = s->entries.v[idx[j.same[i]]];
+                j.bad[i] = j.bad[j.same[i]];
+                if (!j.bad[i] && f->hash_len) {
+                        memcpy(e->hash, f->hash, f->hash_len);
+                        e->hash_len = f->hash_len;
+                        e->hash_algo = f->hash_algo;
+                        atomic_fetch_add(&j.files, 1);
+                        shared++;
+                } else if (j.why[j.same[i]])
+                        j.why[i] = strdup(j.why[j.same[i]]); /* NULL: the warning says out of memory */
+        }
         size_t nf = 0;
         for (size_t i = 0; i < n; i++)
                 nf += j.bad[i] || (r < 0 && s->entries.v[idx[i]]->hash_len == 0);
@@ -401,9 +466,11 @@ int vd_hosthash_run(vd_hosthash *hh, const vd_scan_opts *o, vd_scan *s, size_t *
         }
         s->host_files += atomic_load(&j.files);
         s->host_bytes += atomic_load(&j.read);
-        vd_debug("host hashing: %llu files, %llu bytes read, %zu left to the appliance, %u threads",
-                 (unsigned long long)atomic_load(&j.files), (unsigned long long)atomic_load(&j.read), k, nt);
+        vd_debug("host hashing: %llu files (%zu sharing another's blocks), %llu bytes read, %zu left to the "
+                 "appliance, %u threads",
+                 (unsigned long long)atomic_load(&j.files), shared, (unsigned long long)atomic_load(&j.read), k, nt);
         free(idx);
+        free(j.same);
         free(j.bad);
         free(j.why);
         if (r < 0) {
