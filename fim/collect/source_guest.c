@@ -84,6 +84,7 @@ struct guest_src {
         bool layout_reused; /* mounted from the baseline's layout, not inspected */
         int64_t launch_ns, mount_ns;
         char *scratch_file; /* the scratch disk, formatted on the host; NULL: made in the appliance */
+        char scratch_uuid[37]; /* its file system's UUID: found by it, not by a device name */
         char **cache_paths; /* files read in one batch (guest_prefetch), and their contents */
         vd_catitem *cache;
         size_t n_cache;
@@ -179,27 +180,18 @@ static int find_mounts(struct guest_src *s, vd_err *err) {
                 free_strv(mps);
         } else {
                 /* No OS: every file system under its device name, except
-                 * our own scratch disk (the last device; formatted on the
-                 * host, it has a file system before the guest is mounted). */
+                 * our own scratch disk (formatted on the host with a random
+                 * UUID, it has a file system before the guest is mounted). */
                 char **fss = guestfs_list_filesystems(g);
                 if (!fss) {
                         free_strv(roots);
                         return gerr(err, g, "cannot list file systems");
                 }
                 char *scratch = NULL;
-                if (s->scratch_file) {
-                        char **devs = guestfs_list_devices(g);
-                        size_t nd = 0;
-                        while (devs && devs[nd])
-                                nd++;
-                        if (nd)
-                                scratch = strdup(devs[nd - 1]);
-                        free_strv(devs);
-                        if (!scratch) {
-                                free_strv(fss);
-                                free_strv(roots);
-                                return gerr(err, g, "cannot list devices");
-                        }
+                if (s->scratch_file && !(scratch = guestfs_findfs_uuid(g, s->scratch_uuid))) {
+                        free_strv(fss);
+                        free_strv(roots);
+                        return gerr(err, g, "cannot find the scratch disk by its UUID");
                 }
                 for (size_t i = 0; fss[i] && fss[i + 1]; i += 2) {
                         const char *t = fss[i + 1];
@@ -261,8 +253,15 @@ static int do_mounts(struct guest_src *s, vd_err *err) {
  * milliseconds, mkfs inside the emulated appliance about two seconds. It is
  * our own file system, never the guest's. NULL (and the appliance formats a
  * blank scratch disk) when mke2fs cannot run here. */
-static char *host_scratch(void) {
+static char *host_scratch(char uuid[37]) {
         const char *td = getenv("TMPDIR");
+        unsigned char u[16];
+        if (vd_random_bytes(u, sizeof u, NULL) < 0)
+                return NULL;
+        u[6] = (unsigned char)((u[6] & 0x0f) | 0x40);
+        u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);
+        snprintf(uuid, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2],
+                 u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
         char *path;
         if (asprintf(&path, "%s/vmdrift-scratch.XXXXXX", td && *td ? td : "/tmp") < 0)
                 return NULL;
@@ -293,7 +292,7 @@ static char *host_scratch(void) {
                 dup2(dn, 1);
                 dup2(dn, 2);
                 execlp("mke2fs", "mke2fs", "-q", "-F", "-t", "ext4", "-O", "^has_journal", "-E",
-                       "lazy_itable_init=1,lazy_journal_init=1", "-d", tree, path, (char *)NULL);
+                       "lazy_itable_init=1,lazy_journal_init=1", "-U", uuid, "-d", tree, path, (char *)NULL);
                 _exit(127);
         }
         int st = 0;
@@ -325,8 +324,12 @@ static int prepare_scratch(struct guest_src *s, vd_err *err) {
         size_t n = 0;
         while (devs[n])
                 n++;
-        char *scratch = strdup(devs[n - 1]);
+        /* Ours by its UUID when we formatted it; else the last drive added
+         * (the kernel's names need not follow the order drives were added) */
+        char *scratch = s->scratch_file ? guestfs_findfs_uuid(g, s->scratch_uuid) : strdup(devs[n - 1]);
         free_strv(devs);
+        if (!scratch && s->scratch_file)
+                return gerr(err, g, "cannot find the scratch disk by its UUID");
         if (!scratch)
                 return vd_err_set(err, VD_E_NOMEM, "out of memory");
         int r = 0;
@@ -1495,7 +1498,7 @@ static int make_handle(struct guest_src *s, const vd_guest_opts *o, int force, s
         }
         if (o->want_walker && o->strategy == VD_GUEST_WALKER) {
                 if (!s->scratch_file)
-                        s->scratch_file = host_scratch();
+                        s->scratch_file = host_scratch(s->scratch_uuid);
                 int ar = s->scratch_file ? guestfs_add_drive_opts(s->g, s->scratch_file, GUESTFS_ADD_DRIVE_OPTS_FORMAT,
                                                                   "raw", -1)
                                          : guestfs_add_drive_scratch(s->g, SCRATCH_SIZE, -1);

@@ -93,6 +93,25 @@ static bool read_u64_file(const char *path, uint64_t *v) {
         return true;
 }
 
+/* Which drive the host added: a SCSI disk's target number (qemu numbers the
+ * scsi-hd devices in the order libguestfs adds the drives, while the
+ * kernel's sdX names follow the order the disks were probed in, which is
+ * not always the same); other disks (virtio-blk vdX) by name. */
+static int disk_number(const char *name) {
+        char p[96], real[PATH_MAX];
+        if (strlen(name) > 32)
+                return -1;
+        snprintf(p, sizeof p, "/sys/block/%s/device", name);
+        if (strncmp(name, "sd", 2) == 0) {
+                unsigned h, c, t, l;
+                const char *b = realpath(p, real) ? strrchr(real, '/') : NULL;
+                if (!b || sscanf(b + 1, "%u:%u:%u:%u", &h, &c, &t, &l) != 4 || l != 0 || t >= VD_DISKS_MAX)
+                        return -1;
+                return (int)t;
+        }
+        return vd_disk_index(name);
+}
+
 /* A partition or a whole disk: the disk and the byte offset of dev on it. */
 static bool block_to_disk(unsigned maj, unsigned min, uint32_t *disk, uint64_t *off, uint64_t *size) {
         char p[96], real[PATH_MAX];
@@ -120,7 +139,7 @@ static bool block_to_disk(unsigned maj, unsigned min, uint32_t *disk, uint64_t *
                 *off = start * 512;
         } else
                 *off = 0;
-        int idx = vd_disk_index(base + 1);
+        int idx = disk_number(base + 1);
         if (idx < 0 || (unsigned)idx >= VD_DISKS_MAX)
                 return false;
         *disk = (uint32_t)idx;

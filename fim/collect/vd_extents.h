@@ -42,7 +42,8 @@ const char *vd_hash_fallback_name(int reason);
  * hashed in the appliance, or VD_E_NOMEM. Linux only; thread-safe. */
 int vd_extents_map(int fd, const struct stat *st, vd_extent_map **ret, int *reason);
 
-/* "sda" -> 0, "sdb" -> 1, "sdaa" -> 26 (also vd*, hd*, xvd*); -1 if not a disk name. */
+/* "sda" -> 0, "sdb" -> 1, "sdaa" -> 26 (also vd*, hd*, xvd*); -1 if not a disk name.
+ * (For SCSI disks the walker uses the target number instead: see vd_extents.c.) */
 int vd_disk_index(const char *name);
 
 #endif
