@@ -8,7 +8,8 @@
 # Timed (wall seconds, one run each: every command launches its own appliance):
 #   launch      guestfish --ro -i exit           appliance launch + inspection + mounts
 #   capture     vmdrift baseline capture          (walker strategy, default)
-#   scan        vmdrift scan                      (walker)
+#   scan        vmdrift scan                      (walker; files of 4 KiB or more hashed on the host)
+#   scan-appl   vmdrift scan --hash-in appliance  (every file hashed in the appliance: the scan before host hashing)
 #   scan-quick  vmdrift scan --quick
 #   scan-api    vmdrift scan --strategy api       (lstatnslist/lxattrlist/readlinklist + pread, host hashing)
 #   tar-out     guestfish -i tar-out / - | wc -c  (strategy b's floor: the stream alone, no parse, no hash)
@@ -73,6 +74,7 @@ echo "timing (one run each):"
 t launch            guestfish --ro -a big.img -i exit
 t capture           "$VD" baseline capture -q --image big.img -o big.vdb
 t scan              "$VD" scan --baseline big.vdb --image big-clone.qcow2 --report json:scan.json
+t scan-appl         "$VD" scan --baseline big.vdb --image big-clone.qcow2 --report json:appl.json --hash-in appliance
 t scan-quick        "$VD" scan --baseline big.vdb --image big-clone.qcow2 --quick --report json:quick.json
 t checksums         guestfish --ro -a big.img -i checksums-out sha256 / /dev/null
 if [ -z "${SKIP_SLOW:-}" ]; then
@@ -84,9 +86,17 @@ if [ -z "${SKIP_SLOW:-}" ]; then
 fi
 r() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1fx", (b > 0 ? a / b : 0) }'; }
 echo
-echo "drift found: scan $(grep -c '"event":"drift"' scan.json), quick $(grep -c '"event":"drift"' quick.json)"
+echo "drift found: scan $(grep -c '"event":"drift"' scan.json), appl $(grep -c '"event":"drift"' appl.json), quick $(grep -c '"event":"drift"' quick.json)"
+phases() { grep '"event":"summary"' "$1" | sed 's/.*"phases_ms":\({[^}]*}\).*/\1/'; }
+echo "phases (ms): scan      $(phases scan.json)"
+echo "             scan-appl $(phases appl.json)"
+echo "hashing: $(grep '"event":"summary"' scan.json | sed 's/.*"hashing":\({.*}\)}$/\1/')"
+want=$(find big.img.root big.img.boot -xdev -type f -size +4095c -printf '%s %b\n' | awk '{ a = $1; b = $2 * 512; s += (b < a ? b : a) } END { print s }')
+printf 'host bytes read: %s; data of the files of 4 KiB or more: %s\n' \
+  "$(grep '"event":"summary"' scan.json | sed 's/.*"host_bytes_read":\([0-9]*\).*/\1/')" "$want"
 echo "ratios:"
 printf '  scan vs checksums-out      : %s faster (target >= 1.5x)\n' "$(r "${T[checksums]}" "${T[scan]}")"
+printf '  scan vs scan-appl          : %s faster (host hashing; target >= 2x over the full scan before it)\n' "$(r "${T[scan-appl]}" "${T[scan]}")"
 printf '  scan-quick / launch+inspect: %s (target <= 1.3x)\n' "$(r "${T[scan-quick]}" "${T[launch]}")"
 if [ -z "${SKIP_SLOW:-}" ]; then
   printf '  small scan vs virt-diff    : %s faster (target >= 3x)\n' "$(r "${T[virt-diff]}" "${T[small-scan]}")"
