@@ -19,7 +19,9 @@ static const char scan_usage[] =
         "usage: vmdrift scan --baseline FILE (--dir PATH | --image FILE... | --domain NAME) [options]\n"
         "\n"
         "Compare a source with its template's baseline and report drift: entries\n"
-        "added, removed or changed, each changed attribute old -> new.\n"
+        "added, removed or changed, each changed attribute old -> new; configuration\n"
+        "values; and, for guests, installed packages added, removed, behind (older than\n"
+        "the baseline's: a missing update) or ahead (policy section packages:).\n"
         "\n"
         CLI_SOURCE_HELP
         "\n"
@@ -36,6 +38,9 @@ static const char scan_usage[] =
         "                       current one; remembered in the state directory)\n"
         "  --quick              trust size, mtime, ctime and inode: hash only files whose\n"
         "                       metadata differ from the baseline\n"
+        "  --packages-from FILE compare the guest's installed packages with this baseline's\n"
+        "                       (the rebuilt, patched template's) instead of --baseline's:\n"
+        "                       a guest cloned from template v1 is reported behind v2\n"
         CLI_REPORT_HELP
         "  --ignore ATTRS       attributes that do not count, comma-separated, from:\n"
         "                         type mode uid gid owner size mtime ctime times inode nlink\n"
@@ -53,7 +58,17 @@ static const char scan_usage[] =
         "  2  usage error\n"
         "  3  runtime error: unreadable source, missing/damaged/foreign baseline, failed report\n";
 
-enum { OPT_BASELINE = 256, OPT_REPORT, OPT_IGNORE, OPT_FAILON, OPT_QUICK, OPT_VERIFY_KEY, OPT_POLICY, OPT_ROLLBACK };
+enum {
+        OPT_BASELINE = 256,
+        OPT_REPORT,
+        OPT_IGNORE,
+        OPT_FAILON,
+        OPT_QUICK,
+        OPT_VERIFY_KEY,
+        OPT_POLICY,
+        OPT_ROLLBACK,
+        OPT_PACKAGES_FROM,
+};
 
 int cmd_scan(int argc, char **argv) {
         int64_t t_start = vd_now_ns();
@@ -67,10 +82,11 @@ int cmd_scan(int argc, char **argv) {
                                            {"verify-key", required_argument, NULL, OPT_VERIFY_KEY},
                                            {"policy", required_argument, NULL, OPT_POLICY},
                                            {"allow-rollback", no_argument, NULL, OPT_ROLLBACK},
+                                           {"packages-from", required_argument, NULL, OPT_PACKAGES_FROM},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
         bool quick = false, allow_rollback = false;
-        const char *verify_key = NULL, *policy = NULL;
+        const char *verify_key = NULL, *policy = NULL, *packages_from = NULL;
         cli_source_opts so = {0};
         vd_sink_opts sinko;
         vd_sink_opts_init(&sinko);
@@ -95,6 +111,7 @@ int cmd_scan(int argc, char **argv) {
                 case OPT_ROLLBACK: allow_rollback = true; break;
                 case OPT_VERIFY_KEY: verify_key = optarg; break;
                 case OPT_POLICY: policy = optarg; break;
+                case OPT_PACKAGES_FROM: packages_from = optarg; break;
                 case OPT_REPORT:
                         if (n_reports == MAX_SINKS)
                                 return cli_usage("scan", "at most %d --report options", MAX_SINKS);
@@ -130,8 +147,9 @@ int cmd_scan(int argc, char **argv) {
                 cli_input in[CLI_MAX_INPUTS] = {{"baseline", baseline_path},
                                                 {"policy", policy},
                                                 {"verify key", verify_key},
-                                                {"syslog CA", sinko.syslog_ca}};
-                size_t nin = 4;
+                                                {"syslog CA", sinko.syslog_ca},
+                                                {"packages baseline", packages_from}};
+                size_t nin = 5;
                 cli_source_inputs(&so, in, &nin);
                 for (size_t i = 0; i < n_reports; i++) {
                         const char *f = cli_report_file(reports[i]);
@@ -141,7 +159,7 @@ int cmd_scan(int argc, char **argv) {
         }
 
         vd_sink *sinks[MAX_SINKS] = {0};
-        vd_baseline *b = NULL;
+        vd_baseline *b = NULL, *pkgb = NULL;
         vd_source *src = NULL;
         vd_policy *pol = NULL;
         vd_run_out out;
@@ -153,6 +171,7 @@ int cmd_scan(int argc, char **argv) {
                 goto out;
         const char *rollback_warning = NULL;
         if (cli_load_policy(policy, &pol, &err) < 0 || vd_baseline_open(baseline_path, verify_key, &b, &err) < 0 ||
+            (packages_from && vd_baseline_open(packages_from, verify_key, &pkgb, &err) < 0) ||
             vd_rollback_check(b, baseline_path, so.state_dir, allow_rollback, &rollback_warning, &err) < 0 ||
             (cli_allow_template_images(&so, b), cli_use_baseline_layout(&so, b), cli_open_source(&so, true, &src, &err) < 0)) {
                 rc = cli_fail(&err);
@@ -172,6 +191,7 @@ int cmd_scan(int argc, char **argv) {
         run.quick = quick;
         run.warning = rollback_warning;
         run.started_ns = t_start;
+        run.packages_from = pkgb;
         cli_scan_opts(&so, &run.opts);
         if (vd_run_exec(&run, &out, &err) < 0) {
                 rc = cli_fail(&err);
@@ -185,6 +205,7 @@ out:
         cli_close_sinks(sinks, n_reports);
         vd_run_out_release(&out);
         vd_baseline_free(b);
+        vd_baseline_free(pkgb);
         vd_policy_free(pol);
         vd_source_close(src);
         return rc;

@@ -47,6 +47,7 @@ void vd_events_init(vd_events *ev) {
 
 void vd_event_release(vd_event *e) {
         free(e->path);
+        free(e->arch);
         for (size_t i = 0; i < e->n_ch; i++) {
                 free(e->ch[i].attr);
                 free(e->ch[i].old_v.s);
@@ -71,6 +72,8 @@ const char *vd_change_kind_name(int k) {
         case VD_CH_REMOVED: return "removed";
         case VD_CH_CHANGED: return "changed";
         case VD_CH_VIOLATION: return "violation";
+        case VD_CH_BEHIND: return "behind";
+        case VD_CH_AHEAD: return "ahead";
         default: return "unknown";
         }
 }

@@ -48,7 +48,15 @@ typedef struct vd_warning {
 
 /* VIOLATION: a configuration value breaks the policy's desired state
  * (expect, forbid, match), whether or not it changed. */
-enum vd_change_kind { VD_CH_ADDED = 1, VD_CH_REMOVED = 2, VD_CH_CHANGED = 3, VD_CH_VIOLATION = 4 };
+/* BEHIND / AHEAD: an installed package older / newer than the baseline's. */
+enum vd_change_kind {
+        VD_CH_ADDED = 1,
+        VD_CH_REMOVED = 2,
+        VD_CH_CHANGED = 3,
+        VD_CH_VIOLATION = 4,
+        VD_CH_BEHIND = 5,
+        VD_CH_AHEAD = 6,
+};
 
 /* A value as reported: s == NULL is null; num says it prints as a number.
  * s holds raw bytes (a link target may be anything) and is NUL-terminated. */
@@ -66,8 +74,10 @@ typedef struct vd_attr_change {
 
 typedef struct vd_event {
         int kind; /* enum vd_change_kind */
-        char *path;
+        char *path; /* a package event: the package's name */
         size_t path_len;
+        bool package; /* a package event (path is its name, arch its architecture) */
+        char *arch;   /* owned; package events only, may be NULL */
         int ftype;     /* the type now (for removed: the type it had) */
         int severity;  /* enum vd_severity */
         const char *rule;     /* borrowed: the policy rule's name, or "config" */
@@ -84,7 +94,7 @@ typedef struct vd_events {
 
 void vd_events_init(vd_events *ev);
 void vd_events_release(vd_events *ev);
-const char *vd_change_kind_name(int k); /* "added", "removed", "changed", "violation" */
+const char *vd_change_kind_name(int k); /* "added", "removed", "changed", "violation", "behind", "ahead" */
 /* Append a change to ev (room for *alloc changes), taking ownership of the
  * values and note (freed on failure too). */
 int vd_event_add_change(vd_event *ev, size_t *alloc, const char *attr, size_t attr_len, vd_val o, vd_val n,

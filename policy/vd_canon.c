@@ -83,6 +83,8 @@ int vd_policy_canonical(const vd_policy *p, vd_buf *out) {
                 if (!r)
                         r = vd_buf_addc(out, '\n');
         }
+        if (!r && p->pkg.set)
+                r = vd_pkg_conf_canonical(&p->pkg, out);
         return r;
 }
 

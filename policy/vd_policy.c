@@ -97,6 +97,7 @@ void vd_policy_free(vd_policy *p) {
                 free(p->groups[i].name);
         free(p->groups);
         vd_policy_index_free(p);
+        vd_pkg_conf_release(&p->pkg);
         free(p->source);
         free(p->description);
         free(p);
@@ -116,6 +117,7 @@ vd_policy *vd_policy_alloc(const char *source) {
         p->def.attrs = VD_A_ALL;
         p->def.dir_attrs = VD_A_ALL & ~VD_A_DIR_OFF;
         p->def.severity = -1;
+        vd_pkg_conf_init(&p->pkg);
         for (int d = 0; d < VD_D_COUNT; d++) {
                 p->det[d].on = true;
                 p->det[d].sev = vd_detector_default_severity(d);

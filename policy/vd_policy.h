@@ -136,6 +136,12 @@ size_t vd_policy_n_rules(const vd_policy *p);
 typedef void (*vd_shadow_fn)(void *ctx, const char *rule, uint32_t line, const char *by, uint32_t by_line);
 void vd_policy_shadowed(const vd_policy *p, vd_shadow_fn fn, void *ctx);
 
+/* Package drift: the severity of a change of kind k (VD_CH_ADDED, _REMOVED,
+ * _BEHIND, _AHEAD, _CHANGED) to package name, or -1 when the policy does not
+ * report it (ignored package or kind). *rule: what decided ("packages", or
+ * the matching glob of the packages section's behind list); borrowed. */
+int vd_policy_package_severity(const vd_policy *p, const char *name, int kind, const char **rule);
+
 bool vd_policy_detector_on(const vd_policy *p, int d, const char *path, size_t len);
 int vd_policy_detector_severity(const vd_policy *p, int d);
 

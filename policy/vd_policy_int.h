@@ -27,8 +27,26 @@ typedef struct group_def {
         uint32_t bits;
 } group_def;
 
+typedef struct pkg_rule {
+        char *glob;
+        int sev;
+        uint32_t line;
+} pkg_rule;
+
+/* The packages section (vd_pkgpolicy.c). Severities are -1 when that kind
+ * of change is not reported. */
+typedef struct pkg_conf {
+        bool set; /* the policy has a packages section (it enters the canonical form) */
+        int behind, ahead, added, removed, changed;
+        pkg_rule *rules; /* behind: first matching glob decides */
+        size_t n_rules, rules_alloc;
+        char **ignore;
+        size_t n_ignore, ignore_alloc;
+} pkg_conf;
+
 struct vd_policy {
         char *source;
+        pkg_conf pkg;
         vd_rule def;
         prule *rules;
         size_t n_rules, rules_alloc;
@@ -62,6 +80,10 @@ int vd_strv_push(char ***v, size_t *n, size_t *alloc, const char *s);
 void vd_strv_free(char **v, size_t n);
 /* vd_detectors.c: add the configuration files the detectors read */
 int vd_policy_add_detector_items(vd_policy *p);
+/* vd_pkgpolicy.c: defaults, free, canonical form */
+void vd_pkg_conf_init(pkg_conf *c);
+void vd_pkg_conf_release(pkg_conf *c);
+int vd_pkg_conf_canonical(const pkg_conf *c, vd_buf *out);
 /* vd_rules.c: the rule index (built once all rules are in) */
 int vd_policy_index(vd_policy *p);
 void vd_policy_index_free(vd_policy *p);

@@ -558,6 +558,84 @@ static int detectors_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_
                        "setuid, world-writable, file-capability, uid0, authorized-keys, persistence, sudo");
 }
 
+/* ---- packages ---- */
+
+#define MAX_PKG_GLOBS 10000
+
+/* A severity, or "ignore" (-1): not reported. */
+static int severity_or_ignore(ld *l, const yaml_node_t *n, int *ret) {
+        if (n->type == YAML_SCALAR_NODE && !strcmp((const char *)n->data.scalar.value, "ignore")) {
+                *ret = -1;
+                return 0;
+        }
+        int r = severity(l, n, ret);
+        if (r < 0)
+                return fail(l, n, "expected a severity (info, low, medium, high, critical) or ignore, got '%s'",
+                            n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : node_kind(n));
+        return 0;
+}
+
+static int pkg_glob_ok(ld *l, const yaml_node_t *n, const char *s) {
+        if (!*s || strlen(s) > 256)
+                return fail(l, n, "expected a package name or glob (1 to 256 bytes), got '%.40s'", s);
+        return 0;
+}
+
+static int behind_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_node_t *vn, void *ctx) {
+        (void)ctx;
+        pkg_conf *c = &l->p->pkg;
+        if (!strcmp(k, "default"))
+                return severity_or_ignore(l, vn, &c->behind);
+        int r = pkg_glob_ok(l, kn, k);
+        if (r < 0)
+                return r;
+        if (c->n_rules >= MAX_PKG_GLOBS)
+                return fail(l, kn, "more than %d package globs", MAX_PKG_GLOBS);
+        int sev;
+        if ((r = severity_or_ignore(l, vn, &sev)) < 0)
+                return r;
+        if (vd_array_grow(&c->rules, &c->rules_alloc, c->n_rules, sizeof *c->rules, 8) < 0 ||
+            !(c->rules[c->n_rules].glob = strdup(k)))
+                return vd_err_set(l->err, VD_E_NOMEM, "out of memory");
+        c->rules[c->n_rules].sev = sev;
+        c->rules[c->n_rules++].line = (uint32_t)kn->start_mark.line + 1;
+        return 0;
+}
+
+static int pkg_ignore_cb(ld *l, const yaml_node_t *n, const char *s, void *ctx) {
+        (void)ctx;
+        pkg_conf *c = &l->p->pkg;
+        int r = pkg_glob_ok(l, n, s);
+        if (r < 0)
+                return r;
+        if (c->n_ignore >= MAX_PKG_GLOBS)
+                return fail(l, n, "more than %d package globs", MAX_PKG_GLOBS);
+        if (vd_strv_push(&c->ignore, &c->n_ignore, &c->ignore_alloc, s) < 0)
+                return vd_err_set(l->err, VD_E_NOMEM, "out of memory");
+        return 0;
+}
+
+static int packages_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_node_t *vn, void *ctx) {
+        (void)ctx;
+        pkg_conf *c = &l->p->pkg;
+        if (!strcmp(k, "behind")) {
+                if (vn->type == YAML_MAPPING_NODE)
+                        return mapping(l, vn, "packages.behind (package glob: severity)", behind_cb, NULL);
+                return severity_or_ignore(l, vn, &c->behind);
+        }
+        if (!strcmp(k, "ahead"))
+                return severity_or_ignore(l, vn, &c->ahead);
+        if (!strcmp(k, "added"))
+                return severity_or_ignore(l, vn, &c->added);
+        if (!strcmp(k, "removed"))
+                return severity_or_ignore(l, vn, &c->removed);
+        if (!strcmp(k, "changed"))
+                return severity_or_ignore(l, vn, &c->changed);
+        if (!strcmp(k, "ignore"))
+                return strings(l, vn, "a package name or glob", pkg_ignore_cb, NULL);
+        return unknown(l, kn, k, "packages", "behind, ahead, added, removed, changed, ignore");
+}
+
 static int top_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_node_t *vn, void *ctx) {
         const char *s;
         int x;
@@ -596,7 +674,12 @@ static int top_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_node_t
                 return config_node(l, vn);
         if (!strcmp(k, "detectors"))
                 return mapping(l, vn, "detectors", detectors_cb, NULL);
-        return unknown(l, kn, k, "the policy", "version, description, hash, groups, default, rules, config, detectors");
+        if (!strcmp(k, "packages")) {
+                l->p->pkg.set = true;
+                return mapping(l, vn, "packages", packages_cb, NULL);
+        }
+        return unknown(l, kn, k, "the policy",
+                       "version, description, hash, groups, default, rules, config, detectors, packages");
 }
 
 /* Keys whose order matters: groups before rules that use them, default

@@ -19,6 +19,7 @@ static const struct {
         [VD_RK_SUMMARY] = {"summary", "fffe402d67e14ac2939abe5c2d096658"},
         [VD_RK_WARNING] = {"warning", "be37d48779684dbaaa4f60a11489e25a"},
         [VD_RK_HELD] = {"held-back", "15d9b57bcddf43389a57dfab00b78e45"},
+        [VD_RK_PACKAGE] = {"package", "6f3c2a9e8b41487d9e0c5b7a21d4f608"},
 };
 
 const char *vd_rkind_msgid(int k) { return kinds[k].msgid; }
@@ -112,8 +113,64 @@ static int text_change(vd_buf *t, const vd_attr_change *c) {
         return r;
 }
 
+static int package_event(vd_rmsg *m, const vd_report *r, const vd_event *ev) {
+        m->kind = VD_RK_PACKAGE;
+        m->severity = ev->severity;
+        int rc = common(m, r);
+        if (!rc)
+                rc = add(m, "package", ev->path, ev->path_len);
+        if (!rc)
+                rc = adds(m, "arch", ev->arch);
+        if (!rc)
+                rc = adds(m, "change", vd_change_kind_name(ev->kind));
+        if (!rc)
+                rc = adds(m, "severity", vd_severity_name(ev->severity));
+        if (!rc)
+                rc = adds(m, "rule", ev->rule);
+        const vd_attr_change *v = vd_event_find(ev, "version");
+        if (!rc) {
+                vd_buf b;
+                vd_buf_init(&b, 0);
+                rc = vd_json_changes(&b, ev);
+                if (!rc)
+                        rc = add(m, "changes", b.buf, b.len);
+                if (!rc)
+                        m->f[m->nf - 1].json = true;
+                vd_buf_release(&b);
+        }
+        /* "behind openssh-server (amd64): 1:9.2p1-2+deb12u3, baseline 1:9.2p1-2+deb12u10 (high, rule ...)" */
+        vd_buf t;
+        vd_buf_init(&t, 4096);
+        if (!rc)
+                rc = vd_buf_addf(&t, "package %s ", vd_change_kind_name(ev->kind));
+        if (!rc)
+                rc = vd_escape_display(&t, ev->path, ev->path_len);
+        if (!rc && ev->arch)
+                rc = vd_buf_addf(&t, " (%s)", ev->arch);
+        if (!rc && v && v->new_v.s) {
+                rc = vd_buf_adds(&t, ": ");
+                if (!rc)
+                        rc = vd_escape_display(&t, v->new_v.s, v->new_v.len);
+        }
+        if (!rc && v && v->old_v.s) {
+                rc = vd_buf_adds(&t, v->new_v.s ? ", baseline " : ": was ");
+                if (!rc)
+                        rc = vd_escape_display(&t, v->old_v.s, v->old_v.len);
+        }
+        if (!rc)
+                rc = vd_buf_addf(&t, " (%s, rule %s)", vd_severity_name(ev->severity), ev->rule ? ev->rule : "packages");
+        if (rc == VD_E_LIMIT)
+                rc = 0;
+        if (!rc)
+                rc = set_text(m, &t);
+        vd_buf_release(&t);
+        return rc;
+}
+
 int vd_rmsg_event(vd_rmsg *m, const vd_report *r, const vd_event *ev) {
         memset(m, 0, sizeof *m);
+        if (ev->package)
+                return package_event(m, r, ev);
         m->kind = ev->kind == VD_CH_ADDED     ? VD_RK_ADDED
                   : ev->kind == VD_CH_REMOVED ? VD_RK_REMOVED
                   : ev->kind == VD_CH_VIOLATION ? VD_RK_VIOLATION
@@ -247,6 +304,8 @@ int vd_rmsg_summary(vd_rmsg *m, const vd_report *r, size_t held) {
                 rc = addf(m, "changed", "%zu", c.changed);
         if (!rc)
                 rc = addf(m, "violations", "%zu", c.violations);
+        if (!rc)
+                rc = addf(m, "packages", "%zu", c.packages);
         static const char *const sn[] = {"info", "low", "medium", "high", "critical"};
         for (int s = VD_SEV_CRITICAL; !rc && s >= 0; s--)
                 rc = addf(m, sn[s], "%zu", c.by_sev[s]);

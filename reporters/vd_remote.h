@@ -12,7 +12,16 @@
 
 #define VD_RF_MAX 40
 
-enum vd_rkind { VD_RK_ADDED, VD_RK_REMOVED, VD_RK_CHANGED, VD_RK_VIOLATION, VD_RK_SUMMARY, VD_RK_WARNING, VD_RK_HELD };
+enum vd_rkind {
+        VD_RK_ADDED,
+        VD_RK_REMOVED,
+        VD_RK_CHANGED,
+        VD_RK_VIOLATION,
+        VD_RK_SUMMARY,
+        VD_RK_WARNING,
+        VD_RK_HELD,
+        VD_RK_PACKAGE, /* any package event: added, removed, behind, ahead, changed */
+};
 
 typedef struct vd_rfield {
         const char *name; /* static */

@@ -7,7 +7,9 @@ void vd_report_count(const vd_report *r, vd_counts *c) {
         memset(c, 0, sizeof *c);
         for (size_t i = 0; i < r->events->n; i++) {
                 const vd_event *e = &r->events->v[i];
-                if (e->kind == VD_CH_ADDED)
+                if (e->package)
+                        c->packages++;
+                else if (e->kind == VD_CH_ADDED)
                         c->added++;
                 else if (e->kind == VD_CH_REMOVED)
                         c->removed++;

@@ -55,7 +55,8 @@ typedef struct vd_report {
 
 /* Counts derived from the events. */
 typedef struct vd_counts {
-        size_t added, removed, changed, violations, total;
+        size_t added, removed, changed, violations, total; /* files and configuration */
+        size_t packages;                                   /* package events (not in the four above) */
         size_t by_sev[5];
 } vd_counts;
 void vd_report_count(const vd_report *r, vd_counts *c);

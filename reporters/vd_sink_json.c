@@ -72,8 +72,15 @@ static int js_path(vd_buf *b, const char *key, const char *p, size_t n) {
 int vd_json_event(vd_buf *b, const vd_report *r, const vd_event *ev) {
         int rc = vd_buf_addf(b, "{\"event\":\"drift\",\"scan_id\":\"%s\",", r->scan_id);
         if (!rc)
-                rc = js_path(b, "path", ev->path, ev->path_len);
-        if (!rc)
+                rc = js_path(b, ev->package ? "package" : "path", ev->path, ev->path_len);
+        if (!rc && ev->package) {
+                rc = vd_buf_adds(b, ",\"arch\":");
+                if (!rc)
+                        rc = js_cstr(b, ev->arch);
+                if (!rc)
+                        rc = vd_buf_addf(b, ",\"change\":\"%s\",\"severity\":\"%s\",\"rule\":",
+                                         vd_change_kind_name(ev->kind), vd_severity_name(ev->severity));
+        } else if (!rc)
                 rc = vd_buf_addf(b, ",\"change\":\"%s\",\"type\":\"%s\",\"severity\":\"%s\",\"rule\":",
                                  vd_change_kind_name(ev->kind), vd_ftype_name(ev->ftype), vd_severity_name(ev->severity));
         if (!rc)
@@ -204,12 +211,12 @@ static int json_write(vd_sink *s, const vd_report *r, vd_err *err) {
                         rc = vd_time_rfc3339(&b, r->started_ns);
                 if (!rc)
                         rc = vd_buf_addf(&b,
-                                         "\",\"total\":%zu,\"added\":%zu,\"removed\":%zu,\"changed\":%zu,\"violations\":%zu,"
+                                         "\",\"total\":%zu,\"added\":%zu,\"removed\":%zu,\"changed\":%zu,\"violations\":%zu,\"packages\":%zu,"
                                          "\"severity\":{\"critical\":%zu,\"high\":%zu,\"medium\":%zu,\"low\":%zu,"
                                          "\"info\":%zu},\"warnings\":%zu,\"entries_scanned\":%llu,"
                                          "\"files_hashed\":%llu,\"bytes_hashed\":%llu,\"duration_ms\":%lld,"
                                          "\"may_be_inconsistent\":%s,\"fail_on\":\"%s\",\"exit_code\":%d",
-                                         c.total, c.added, c.removed, c.changed, c.violations, c.by_sev[VD_SEV_CRITICAL],
+                                         c.total, c.added, c.removed, c.changed, c.violations, c.packages, c.by_sev[VD_SEV_CRITICAL],
                                          c.by_sev[VD_SEV_HIGH], c.by_sev[VD_SEV_MEDIUM], c.by_sev[VD_SEV_LOW],
                                          c.by_sev[VD_SEV_INFO], r->n_warnings, (unsigned long long)r->entries_scanned,
                                          (unsigned long long)r->files_hashed, (unsigned long long)r->bytes_hashed,

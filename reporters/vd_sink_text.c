@@ -191,6 +191,54 @@ static int tx_config(vd_sink *s, const vd_report *r, vd_buf *b, const vd_event *
         return rc;
 }
 
+/* Packages, most severe first:
+ *   high      openssh-server (amd64)  behind: 1:9.2p1-2+deb12u3 -> baseline 1:9.2p1-2+deb12u10
+ *   low       netcat (amd64)  added: 1.10-47 */
+static int tx_packages(vd_sink *s, const vd_report *r, vd_buf *b, const vd_event **sorted) {
+        size_t n = 0;
+        for (size_t i = 0; i < r->events->n; i++)
+                if (r->events->v[i].package)
+                        sorted[n++] = &r->events->v[i];
+        if (!n)
+                return 0;
+        qsort(sorted, n, sizeof *sorted, cmp_sev_path);
+        int rc = vd_buf_addf(b, "\nPackages (%zu)\n", n);
+        for (size_t i = 0; i < n && !rc; i++) {
+                const vd_event *e = sorted[i];
+                const vd_attr_change *v = vd_event_find(e, "version");
+                rc = vd_buf_addf(b, "  %s%-8s%s  ", sev_color(s, e->severity), vd_severity_name(e->severity), reset(s));
+                if (!rc)
+                        rc = vd_escape_display(b, e->path, e->path_len);
+                if (!rc && e->arch) {
+                        rc = vd_buf_adds(b, " (");
+                        if (!rc)
+                                rc = vd_escape_display(b, e->arch, strlen(e->arch));
+                        if (!rc)
+                                rc = vd_buf_addc(b, ')');
+                }
+                if (!rc)
+                        rc = vd_buf_addf(b, "  %s: ", vd_change_kind_name(e->kind));
+                const vd_val *now = v ? &v->new_v : NULL, *then = v ? &v->old_v : NULL;
+                if (!rc && now && now->s)
+                        rc = vd_escape_display(b, now->s, now->len);
+                if (!rc && then && then->s) {
+                        rc = vd_buf_adds(b, now && now->s ? " -> baseline " : "was ");
+                        if (!rc)
+                                rc = vd_escape_display(b, then->s, then->len);
+                }
+                if (!rc && e->rule && strcmp(e->rule, "packages") != 0) {
+                        rc = vd_buf_adds(b, "  [rule ");
+                        if (!rc)
+                                rc = vd_escape_display(b, e->rule, strlen(e->rule));
+                        if (!rc)
+                                rc = vd_buf_addc(b, ']');
+                }
+                if (!rc)
+                        rc = vd_buf_addc(b, '\n');
+        }
+        return rc;
+}
+
 static int human_bytes(vd_buf *b, uint64_t n) {
         static const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
         double d = (double)n;
@@ -251,7 +299,7 @@ static int text_render(vd_sink *s, const vd_report *r, vd_buf *b) {
         for (int g = 0; g < 3 && !rc; g++) {
                 size_t n = 0;
                 for (size_t i = 0; i < r->events->n; i++)
-                        if (r->events->v[i].kind == order[g] && !r->events->v[i].config)
+                        if (r->events->v[i].kind == order[g] && !r->events->v[i].config && !r->events->v[i].package)
                                 sorted[n++] = &r->events->v[i];
                 if (!n)
                         continue;
@@ -289,6 +337,8 @@ static int text_render(vd_sink *s, const vd_report *r, vd_buf *b) {
                         }
                 }
         }
+        if (!rc)
+                rc = tx_packages(s, r, b, sorted);
         free(sorted);
         if (!rc && r->n_warnings) {
                 rc = vd_buf_addf(b, "\nWarnings (%zu): these parts of the source could not be fully checked\n",
@@ -311,6 +361,8 @@ static int text_render(vd_sink *s, const vd_report *r, vd_buf *b) {
                 size_t f[3] = {0}, cfg = 0, cfg_keys = 0, vio = 0, vio_keys = 0;
                 for (size_t i = 0; i < r->events->n; i++) {
                         const vd_event *e = &r->events->v[i];
+                        if (e->package)
+                                continue; /* c.packages */
                         if (e->kind == VD_CH_VIOLATION) {
                                 vio++;
                                 vio_keys += e->n_ch;
@@ -320,17 +372,21 @@ static int text_render(vd_sink *s, const vd_report *r, vd_buf *b) {
                         } else
                                 f[e->kind == VD_CH_ADDED ? 1 : e->kind == VD_CH_REMOVED ? 2 : 0]++;
                 }
+                char pk[48] = "";
+                if (c.packages)
+                        snprintf(pk, sizeof pk, ", %zu on packages", c.packages);
                 if (c.total == 0)
                         rc = vd_buf_adds(b, "\nNo drift.\n");
                 else
                         rc = vd_buf_addf(b,
                                          "\nSummary: %zu drift event%s: %zu on files (%zu changed, %zu added, %zu "
                                          "removed), %zu on configuration files (%zu key%s), %zu policy violation%s "
-                                         "(%zu check%s)\n"
+                                         "(%zu check%s)%s\n"
                                          "  by severity: %zu critical, %zu high, %zu medium, %zu low, %zu info\n",
                                          c.total, c.total == 1 ? "" : "s", f[0] + f[1] + f[2], f[0], f[1], f[2], cfg,
                                          cfg_keys, cfg_keys == 1 ? "" : "s", vio, vio == 1 ? "" : "s", vio_keys,
-                                         vio_keys == 1 ? "" : "s", c.by_sev[VD_SEV_CRITICAL], c.by_sev[VD_SEV_HIGH],
+                                         vio_keys == 1 ? "" : "s", pk,
+                                         c.by_sev[VD_SEV_CRITICAL], c.by_sev[VD_SEV_HIGH],
                                          c.by_sev[VD_SEV_MEDIUM], c.by_sev[VD_SEV_LOW], c.by_sev[VD_SEV_INFO]);
         }
         if (!rc)

@@ -500,6 +500,7 @@ static int reuse_layout(struct guest_src *s, const vd_guest_opts *o, char *why, 
                         r = vd_scan_add_fact(out, "os.hostname", hn.buf);
                 vd_buf_release(&hn);
         }
+        out->packages_known = true; /* the package database's hash is the baseline's */
         for (size_t i = 0; i < o->n_layout_packages && !r; i++) {
                 const vd_package *p = &o->layout_packages[i];
                 r = vd_scan_add_package(out, p->name, p->epoch, p->version, p->release, p->arch);
@@ -753,6 +754,7 @@ static int collect_inventory(struct guest_src *s, vd_err *err) {
                                                         a->app2_release, a->app2_arch);
                         }
                         guestfs_free_application2_list(apps);
+                        out->packages_known = true;
                 }
         }
         if (!r) {
@@ -780,6 +782,7 @@ int vd_source_inventory(vd_source *src, vd_scan *out, vd_err *err) {
         for (size_t i = 0; i < s->inv.n_warnings && r == 0; i++)
                 r = vd_scan_warn(out, s->inv.warnings[i].path, s->inv.warnings[i].path_len, "%s",
                                  s->inv.warnings[i].msg);
+        out->packages_known = s->inv.packages_known;
         vd_scan_sort_inventory(out);
         if (r < 0)
                 return vd_err_set(err, r, "out of memory");

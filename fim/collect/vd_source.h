@@ -46,6 +46,7 @@ typedef struct vd_scan {
         size_t n_facts, facts_alloc;
         vd_package *packages; /* sorted by name, arch */
         size_t n_packages, packages_alloc;
+        bool packages_known; /* the package database was read (or is the baseline's, unchanged) */
         uint64_t quick_reused; /* --quick: hashes taken from the reference */
         bool layout_reused;    /* a guest mounted from the baseline's layout, not inspected */
         bool is_guest;         /* from a guest (launch and mount mean something) */

@@ -9,7 +9,9 @@
 #include "vd_compare.h"
 #include "vd_confscan.h"
 #include "vd_hash.h"
+#include "vd_dpkg.h"
 #include "vd_log.h"
+#include "vd_packages.h"
 #include "vd_str.h"
 #include "vd_testpoint.h"
 
@@ -33,6 +35,38 @@ void vd_run_out_release(vd_run_out *out) {
         vd_scan_release(&out->scan);
 }
 
+/* A directory tree's installed packages, from its dpkg status file (a
+ * template rootfs, a mounted Debian guest). No such file: none known. */
+static int dir_packages(vd_source *src, vd_scan *sc, vd_err *err) {
+        vd_buf b;
+        vd_buf_init(&b, VD_READ_FILE_MAX + 1);
+        vd_err e = VD_ERR_INIT;
+        int r = src->ops->read_file(src, "/var/lib/dpkg/status", VD_READ_FILE_MAX, &b, &e);
+        if (r < 0) {
+                vd_buf_release(&b);
+                if (r == VD_E_NOMEM)
+                        return vd_err_set(err, r, "out of memory");
+                if (!strstr(e.msg, "No such file") && vd_scan_warn(sc, NULL, 0, "/var/lib/dpkg/status: %s: installed "
+                                                                   "packages not known", e.msg) < 0)
+                        return vd_err_set(err, VD_E_NOMEM, "out of memory");
+                return 0;
+        }
+        size_t skipped = 0;
+        r = vd_dpkg_parse(b.buf ? b.buf : "", b.len, sc, &skipped);
+        vd_buf_release(&b);
+        if (r == 0 && skipped)
+                r = vd_scan_warn(sc, "/var/lib/dpkg/status", 20, "%zu package stanzas are malformed or over the "
+                                 "limit (%d packages): not recorded", skipped, VD_DPKG_PACKAGES_MAX);
+        if (r == 0 && !vd_scan_fact(sc, "os.package_format"))
+                r = vd_scan_add_fact(sc, "os.package_format", "deb");
+        if (r < 0)
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        sc->packages_known = true;
+        vd_scan_sort_inventory(sc);
+        vd_debug("dpkg status: %zu packages", sc->n_packages);
+        return 0;
+}
+
 int vd_run_exec(const vd_run *run, vd_run_out *out, vd_err *err) {
         const vd_baseline *b = run->base;
         vd_scan_opts o = run->opts;
@@ -46,6 +80,8 @@ int vd_run_exec(const vd_run *run, vd_run_out *out, vd_err *err) {
         if (vd_source_scan(run->src, &o, &out->scan, err) < 0)
                 return err->code;
         vd_debug("source walked: %zu entries", out->scan.entries.n);
+        if (!strcmp(run->src->ops->kind, "dir") && dir_packages(run->src, &out->scan, err) < 0)
+                return err->code;
         vd_test_point("scan:walked");
         if (run->mode == VD_RUN_SCAN && run->warning && vd_scan_warn(&out->scan, NULL, 0, "%s", run->warning) < 0)
                 return vd_err_set(err, VD_E_NOMEM, "out of memory");
@@ -69,6 +105,24 @@ int vd_run_exec(const vd_run *run, vd_run_out *out, vd_err *err) {
                 return err->code;
         out->config_ns += vd_now_ns() - t;
         vd_debug("configuration: %zu files; %zu events in all", out->conf.n, out->events.n);
+        /* Packages: when the guest's database was read (a directory tree
+         * or a guest without one has nothing to compare) */
+        const vd_baseline *pb = run->packages_from ? run->packages_from : b;
+        if (out->scan.packages_known) {
+                const char *fmt = vd_scan_fact(&out->scan, "os.package_format");
+                for (size_t i = 0; !fmt && i < pb->n_facts; i++)
+                        if (!strcmp(pb->facts[i].key, "os.package_format"))
+                                fmt = pb->facts[i].value;
+                size_t before = out->events.n;
+                if (vd_packages_compare(pb->packages, pb->n_packages, out->scan.packages, out->scan.n_packages,
+                                        vd_pkg_format_of(fmt), run->policy, &out->events, err) < 0)
+                        return err->code;
+                vd_debug("packages: %zu against %zu of the %s baseline: %zu events", out->scan.n_packages,
+                         pb->n_packages, run->packages_from ? "--packages-from" : "scan's", out->events.n - before);
+        } else if (run->packages_from &&
+                   vd_scan_warn(&out->scan, NULL, 0, "--packages-from: the guest's packages are not known (no "
+                                "package database was read), nothing compared") < 0)
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
         const char *dg = run->policy_digest;
         if (dg && b->policy_digest && strcmp(dg, b->policy_digest) != 0 &&
             vd_scan_warn(&out->scan, NULL, 0,

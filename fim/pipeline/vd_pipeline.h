@@ -32,13 +32,16 @@ typedef struct vd_run {
         bool quick;                /* SCAN: files whose metadata match base keep its hashes unread */
         const char *warning;       /* SCAN: one more warning for the report (a rollback notice), or NULL */
         int64_t started_ns;        /* when the command started (the report's duration); 0: the walk's start */
+        /* SCAN: compare the guest's packages with this baseline's (a newer
+         * template's: --packages-from) instead of base's; NULL: base. */
+        const vd_baseline *packages_from;
 } vd_run;
 
 /* What a run produced; owns everything in it. */
 typedef struct vd_run_out {
         vd_scan scan;         /* entries, warnings, facts, packages, counters */
         vd_events events;     /* SCAN: file drift, then desired-state violations, then configuration
-                               * drift; ACCEPT: file drift */
+                               * drift, then package drift; ACCEPT: file drift */
         vd_events violations; /* CAPTURE and ACCEPT: desired-state violations */
         vd_confsets conf;     /* the configuration values read now */
         int64_t config_ns, compare_ns;

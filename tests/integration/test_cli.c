@@ -758,3 +758,70 @@ Test(cli, an_older_template_under_a_derived_baseline_is_refused) {
         free(gvdb);
         free(old);
 }
+
+/* Packages of a directory tree (its dpkg status): drift against the
+ * baseline's, under the example policy's packages section, in text and
+ * JSON; and --packages-from a newer template's baseline, which a guest
+ * cloned from the old template is behind. */
+Test(cli, package_drift_against_the_baseline_and_a_newer_template) {
+        static const char *v1 = "Package: openssh-server\nStatus: install ok installed\nArchitecture: amd64\n"
+                                "Version: 1:9.2p1-2+deb12u3\n\nPackage: bash\nStatus: install ok installed\n"
+                                "Architecture: amd64\nVersion: 5.2.15-2+b7\n";
+        static const char *v2 = "Package: openssh-server\nStatus: install ok installed\nArchitecture: amd64\n"
+                                "Version: 1:9.2p1-2+deb12u10\n\nPackage: bash\nStatus: install ok installed\n"
+                                "Architecture: amd64\nVersion: 5.2.15-2+b7\n\nPackage: sudo\nStatus: install ok "
+                                "installed\nArchitecture: amd64\nVersion: 1.9.13p3-1+deb12u1\n";
+        char *t1 = th_join(work, "v1"), *t2 = th_join(work, "v2");
+        mkdir(t1, 0755);
+        mkdir(t2, 0755);
+        th_write(t1, "var/lib/dpkg/status", v1);
+        th_write(t2, "var/lib/dpkg/status", v2);
+        th_run r = th_vmdrift("baseline" A "capture" A "--dir" A "%s" A "-o" A "%s/v1.vdb", t1, work);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        cr_assert(strstr(r.out, "2 packages"), "%s", r.out);
+        th_run_free(&r);
+        r = th_vmdrift("baseline" A "capture" A "--dir" A "%s" A "-o" A "%s/v2.vdb", t2, work);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        th_run_free(&r);
+
+        /* the clone of v1, unchanged: nothing against its own baseline... */
+        r = th_vmdrift("scan" A "--dir" A "%s" A "--baseline" A "%s/v1.vdb" A "--ignore" A "ctime,inode", t1, work);
+        cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+        th_run_free(&r);
+        /* ...but behind the rebuilt template v2, under the example policy: openssh-server is high */
+        r = th_vmdrift("scan" A "--dir" A "%s" A "--baseline" A "%s/v1.vdb" A "--packages-from" A "%s/v2.vdb" A
+                       "--policy" A VD_EXAMPLES "/policies/debian.yaml" A "--ignore" A "ctime,inode",
+                       t1, work, work);
+        cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+        cr_assert(strstr(r.out, "\nPackages (2)\n"), "%s", r.out);
+        cr_assert(strstr(r.out, "  high      openssh-server (amd64)  behind: 1:9.2p1-2+deb12u3 -> baseline "
+                                "1:9.2p1-2+deb12u10  [rule openssh-server]\n"),
+                  "%s", r.out);
+        cr_assert(strstr(r.out, "  low       sudo (amd64)  removed: was 1.9.13p3-1+deb12u1\n"), "%s", r.out);
+        cr_assert(strstr(r.out, ", 2 on packages\n"), "%s", r.out);
+        th_run_free(&r);
+        r = th_vmdrift("scan" A "--dir" A "%s" A "--baseline" A "%s/v1.vdb" A "--packages-from" A "%s/v2.vdb" A
+                       "--report" A "json" A "--ignore" A "ctime,inode",
+                       t1, work, work);
+        cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+        cr_assert_eq(th_lines_with(r.out, "\"package\":\"openssh-server\",\"arch\":\"amd64\",\"change\":\"behind\","
+                                          "\"severity\":\"medium\",\"rule\":\"packages\"",
+                                   "\"changes\":{\"version\":{\"old\":\"1:9.2p1-2+deb12u10\",\"new\":\"1:9.2p1-2+deb12u3\"}}",
+                                   NULL),
+                     1, "%s", r.out);
+        cr_assert_eq(th_lines_with(r.out, "\"event\":\"summary\"", "\"packages\":2,", NULL), 1, "%s", r.out);
+        th_run_free(&r);
+
+        /* a tree without a package database has no package drift, even against one that has */
+        r = th_vmdrift("scan" A "--dir" A "%s" A "--baseline" A "%s/v1.vdb" A "--report" A "json", tmpl, work);
+        cr_assert_eq(th_lines_with(r.out, "\"package\":", NULL), 0, "%s", r.out);
+        th_run_free(&r);
+        /* --packages-from that is not a baseline: exit 3, named */
+        r = th_vmdrift("scan" A "--dir" A "%s" A "--baseline" A "%s/v1.vdb" A "--packages-from" A "%s/v1/var/lib/dpkg/status",
+                       t1, work, work);
+        cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+        cr_assert(strstr(r.err, "status"), "%s", r.err);
+        th_run_free(&r);
+        free(t1);
+        free(t2);
+}

@@ -306,3 +306,52 @@ Test(report, says_where_file_content_was_hashed) {
         cr_assert(strstr(out, "\"appliance_reasons\":{},\"host_off\":\"--hash-in appliance\"}"), "%s", out);
         free(out);
 }
+
+Test(report, package_events_have_their_own_fields_msgid_and_section) {
+        vd_event e;
+        memset(&e, 0, sizeof e);
+        e.kind = VD_CH_BEHIND;
+        e.package = true;
+        e.path = strdup("openssh-server");
+        e.path_len = strlen(e.path);
+        e.arch = strdup("amd64");
+        e.severity = VD_SEV_HIGH;
+        e.rule = "openssh-server";
+        size_t alloc = 0;
+        vd_event_add_change(&e, &alloc, "version", 7, (vd_val){strdup("1:9.2p1-2+deb12u10"), 18, false},
+                            (vd_val){strdup("1:9.2p1-2+deb12u3"), 17, false}, NULL);
+        vd_events_push(&ev, &e);
+        char *out = render("text");
+        cr_assert(strstr(out, "\nPackages (1)\n  high      openssh-server (amd64)  behind: 1:9.2p1-2+deb12u3 -> "
+                              "baseline 1:9.2p1-2+deb12u10  [rule openssh-server]\n"),
+                  "%s", out);
+        cr_assert(strstr(out, "0 policy violations (0 checks), 1 on packages\n"), "%s", out);
+        cr_assert_null(strstr(out, "\nChanged"), "not a file: %s", out);
+        free(out);
+        out = render("json");
+        cr_assert(strstr(out, "\"package\":\"openssh-server\",\"arch\":\"amd64\",\"change\":\"behind\",\"severity\":"
+                              "\"high\",\"rule\":\"openssh-server\""),
+                  "%s", out);
+        cr_assert_null(strstr(out, "\"path\""), "%s", out);
+        cr_assert(strstr(out, "\"changed\":0,\"violations\":0,\"packages\":1,"), "%s", out);
+        free(out);
+        vd_sink_opts o;
+        vd_sink_opts_init(&o);
+        o.hostname = "hv01";
+        dgrams d = send_syslog(&o);
+        cr_assert_eq(d.n, 2);
+        rfc5424 m;
+        cr_assert_null(rfc5424_parse(d.v[0], &m), "%s", d.v[0]);
+        cr_assert_str_eq(m.msgid, "package");
+        cr_assert_str_eq(rfc5424_param(&m, "package"), "openssh-server");
+        cr_assert_str_eq(rfc5424_param(&m, "arch"), "amd64");
+        cr_assert_str_eq(rfc5424_param(&m, "change"), "behind");
+        cr_assert(strstr(d.v[0], "package behind openssh-server (amd64): 1:9.2p1-2+deb12u3, baseline "
+                                 "1:9.2p1-2+deb12u10 (high, rule openssh-server)"),
+                  "%s", d.v[0]);
+        rfc5424_free(&m);
+        cr_assert_null(rfc5424_parse(d.v[1], &m));
+        cr_assert_str_eq(rfc5424_param(&m, "packages"), "1");
+        rfc5424_free(&m);
+        dgrams_free(&d);
+}

@@ -1,0 +1,78 @@
+/* The packages section of a policy: how severe package drift is.
+ *
+ *   packages:
+ *     behind: medium          # default severity of a missing update
+ *     ahead: info             # newer than the baseline
+ *     added: low              # or "ignore"
+ *     removed: low
+ *     ignore: ["linux-headers-*"]
+ *     critical: [...]         # see docs/policy.md: per-package severities when behind
+ *
+ * In the loaded form: severities per kind (-1: not reported), an ordered
+ * list of name globs with the severity a missing update of a matching package
+ * has, and globs of packages never reported.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "vd_buf.h"
+#include "vd_policy_int.h"
+#include "vd_str.h"
+
+void vd_pkg_conf_init(pkg_conf *c) {
+        memset(c, 0, sizeof *c);
+        c->behind = VD_SEV_MEDIUM;
+        c->ahead = VD_SEV_INFO;
+        c->added = VD_SEV_LOW;
+        c->removed = VD_SEV_LOW;
+        c->changed = VD_SEV_LOW;
+}
+
+void vd_pkg_conf_release(pkg_conf *c) {
+        for (size_t i = 0; i < c->n_rules; i++)
+                free(c->rules[i].glob);
+        free(c->rules);
+        vd_strv_free(c->ignore, c->n_ignore);
+        memset(c, 0, sizeof *c);
+}
+
+int vd_pkg_conf_canonical(const pkg_conf *c, vd_buf *out) {
+        int r = vd_buf_addf(out, "packages %d %d %d %d %d\n", c->behind, c->ahead, c->added, c->removed, c->changed);
+        for (size_t i = 0; !r && i < c->n_rules; i++) {
+                r = vd_buf_addf(out, "package-behind %d \"", c->rules[i].sev);
+                if (!r)
+                        r = vd_escape_json(out, c->rules[i].glob, strlen(c->rules[i].glob));
+                if (!r)
+                        r = vd_buf_adds(out, "\"\n");
+        }
+        for (size_t i = 0; !r && i < c->n_ignore; i++) {
+                r = vd_buf_adds(out, "package-ignore \"");
+                if (!r)
+                        r = vd_escape_json(out, c->ignore[i], strlen(c->ignore[i]));
+                if (!r)
+                        r = vd_buf_adds(out, "\"\n");
+        }
+        return r;
+}
+
+int vd_policy_package_severity(const vd_policy *p, const char *name, int kind, const char **rule) {
+        const pkg_conf *c = &p->pkg;
+        *rule = "packages";
+        size_t n = strlen(name);
+        for (size_t i = 0; i < c->n_ignore; i++)
+                if (vd_glob_match(c->ignore[i], name, n))
+                        return -1;
+        switch (kind) {
+        case VD_CH_BEHIND:
+                for (size_t i = 0; i < c->n_rules; i++)
+                        if (vd_glob_match(c->rules[i].glob, name, n)) {
+                                *rule = c->rules[i].glob;
+                                return c->rules[i].sev;
+                        }
+                return c->behind;
+        case VD_CH_AHEAD: return c->ahead;
+        case VD_CH_ADDED: return c->added;
+        case VD_CH_REMOVED: return c->removed;
+        default: return c->changed;
+        }
+}
