@@ -4,6 +4,8 @@
 # file system by mke2fs -d at its partition's offset in one raw disk.
 #
 #   mkimage.sh OUT.img [FILES]   FILES: how many extra files under /usr/share/data (default 200)
+#   VD_HOSTILE=1: hostile names and trees; VD_FSTAB_EXTRA=LINE: one more fstab
+#   line; VD_DPKG_OLD=1: packages drifted from the template's
 # Prints nothing; the trees are left beside the image as OUT.img.root/ and OUT.img.boot/.
 set -euo pipefail
 out=$1
@@ -66,6 +68,14 @@ line"
   d="$root/tmp/deep"
   for _ in $(seq 1 60); do d="$d/dddddddddddddddddddddddddddddddddddddddddddddddddddddddd"; done
   mkdir -p "$d" && printf 'deep' >"$d/leaf"
+fi
+# a guest whose packages drifted: openssh-server one update behind, bash
+# removed, netcat-openbsd added
+if [ -n "${VD_DPKG_OLD:-}" ]; then
+  sed -i 's/^Version: 1:9.2p1-2+deb12u3$/Version: 1:9.2p1-2+deb12u1/' "$root/var/lib/dpkg/status"
+  sed -i '/^Package: bash$/,/^$/d' "$root/var/lib/dpkg/status"
+  printf '\nPackage: netcat-openbsd\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.219-1\n' \
+    >>"$root/var/lib/dpkg/status"
 fi
 printf 'kernel image\n' >"$boot/vmlinuz-6.1.0-template"
 printf 'menuentry debian\n' >"$boot/grub.cfg"

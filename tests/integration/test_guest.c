@@ -134,7 +134,7 @@ Test(guest, template_capture_records_os_packages_and_mounts_and_a_rescan_is_clea
         /* The same disks (same UUIDs), but /etc/fstab gained a line: the
          * recorded layout no longer proves where things are mounted, so the
          * guest is inspected in full, and the report says why. */
-        sh("VD_HOSTILE=1 VD_FSTAB_EXTRA='tmpfs /tmp tmpfs defaults 0 0' bash \"$1\" \"$0/f.img\"");
+        sh("VD_HOSTILE=1 VD_DPKG_OLD=1 VD_FSTAB_EXTRA='tmpfs /tmp tmpfs defaults 0 0' bash \"$1\" \"$0/f.img\"");
         r = th_vmdrift("scan" A "--baseline" A "%s/t.vdb" A "--image" A "%s/f.img" A "--report" A "json", work, work);
         cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
         cr_assert_eq(th_lines_with(r.out, "\"event\":\"warning\"",
@@ -146,6 +146,15 @@ Test(guest, template_capture_records_os_packages_and_mounts_and_a_rescan_is_clea
                      r.out);
         cr_assert_eq(th_lines_with(r.out, "\"path\":\"/etc/fstab\"", "\"change\":\"changed\"", "\"hash\":{", NULL),
                      1, "%s", r.out);
+        /* its packages, read by inspection, drifted from the template's: in dpkg's order */
+        cr_assert_eq(th_lines_with(r.out, "\"package\":\"openssh-server\",\"arch\":\"amd64\",\"change\":\"behind\"",
+                                   "\"version\":{\"old\":\"1:9.2p1-2+deb12u3\",\"new\":\"1:9.2p1-2+deb12u1\"}", NULL),
+                     1, "%s", r.out);
+        cr_assert_eq(th_lines_with(r.out, "\"package\":\"bash\"", "\"change\":\"removed\"", NULL), 1, "%s", r.out);
+        cr_assert_eq(th_lines_with(r.out, "\"package\":\"netcat-openbsd\"", "\"change\":\"added\"",
+                                   "\"new\":\"1.219-1\"", NULL),
+                     1, "%s", r.out);
+        cr_assert_eq(th_lines_with(r.out, "\"event\":\"summary\"", "\"packages\":3,", NULL), 1, "%s", r.out);
         th_run_free(&r);
 
         char *after = sha("t.img");
