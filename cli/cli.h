@@ -18,6 +18,7 @@
 int cmd_baseline(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_inventory(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_accept(int argc, char **argv);
 int cmd_policy(int argc, char **argv);

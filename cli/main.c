@@ -22,6 +22,7 @@ static const char usage[] =
         "  baseline export    a baseline as sorted ND-JSON\n"
         "  scan               compare a source against a baseline and report drift\n"
         "  inspect            say what a guest image is (OS, version, file systems, packages)\n"
+        "  inventory          a guest's OS and packages as an SBOM (CycloneDX, SPDX)\n"
         "  key generate       make an Ed25519 key pair for signing baselines\n"
         "  policy check       validate a YAML policy; say which rule decides for a path\n"
         "\n"
@@ -45,6 +46,7 @@ static const struct cmd cmds[] = {
         {"baseline", cmd_baseline},
         {"scan", cmd_scan},
         {"inspect", cmd_inspect},
+        {"inventory", cmd_inventory},
         {"key", cmd_key},
         {"policy", cmd_policy},
 };

@@ -37,7 +37,52 @@ void vd_run_out_release(vd_run_out *out) {
 
 /* A directory tree's installed packages, from its dpkg status file (a
  * template rootfs, a mounted Debian guest). No such file: none known. */
-static int dir_packages(vd_source *src, vd_scan *sc, vd_err *err) {
+/* os-release: ID, VERSION_ID and PRETTY_NAME as inspection names them
+ * (os.distro, os.version, os.product). Values may be quoted; anything odd is
+ * left out. */
+static int dir_os_release(vd_source *src, vd_scan *sc) {
+        vd_buf b;
+        vd_buf_init(&b, 65537);
+        vd_err e = VD_ERR_INIT;
+        int r = src->ops->read_file(src, "/etc/os-release", 65536, &b, &e);
+        if (r < 0) {
+                vd_buf_release(&b);
+                return r == VD_E_NOMEM ? r : 0;
+        }
+        static const char *const keys[][2] = {{"ID", "os.distro"}, {"VERSION_ID", "os.version"},
+                                              {"PRETTY_NAME", "os.product"}};
+        r = 0;
+        for (size_t off = 0; off < b.len && r == 0;) {
+                const char *l = b.buf + off, *nl = memchr(l, '\n', b.len - off);
+                size_t n = nl ? (size_t)(nl - l) : b.len - off;
+                off += n + 1;
+                const char *eq = memchr(l, '=', n);
+                if (!eq)
+                        continue;
+                size_t kl = (size_t)(eq - l), vl = n - kl - 1;
+                const char *v = eq + 1;
+                if (vl >= 2 && (v[0] == '"' || v[0] == '\'') && v[vl - 1] == v[0]) {
+                        v++;
+                        vl -= 2;
+                }
+                if (vl == 0 || vl > 200 || !vd_text_clean(v, vl) || memchr(v, '"', vl) || memchr(v, '\\', vl))
+                        continue;
+                for (size_t k = 0; k < 3; k++)
+                        if (strlen(keys[k][0]) == kl && !memcmp(l, keys[k][0], kl) && !vd_scan_fact(sc, keys[k][1])) {
+                                char val[201];
+                                memcpy(val, v, vl);
+                                val[vl] = '\0';
+                                r = vd_scan_add_fact(sc, keys[k][1], val);
+                        }
+        }
+        vd_buf_release(&b);
+        return r;
+}
+
+int vd_dir_packages(vd_source *src, vd_scan *sc, vd_err *err) {
+        if (dir_os_release(src, sc) < 0)
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        vd_scan_sort_inventory(sc);
         vd_buf b;
         vd_buf_init(&b, VD_READ_FILE_MAX + 1);
         vd_err e = VD_ERR_INIT;
@@ -80,7 +125,7 @@ int vd_run_exec(const vd_run *run, vd_run_out *out, vd_err *err) {
         if (vd_source_scan(run->src, &o, &out->scan, err) < 0)
                 return err->code;
         vd_debug("source walked: %zu entries", out->scan.entries.n);
-        if (!strcmp(run->src->ops->kind, "dir") && dir_packages(run->src, &out->scan, err) < 0)
+        if (!strcmp(run->src->ops->kind, "dir") && vd_dir_packages(run->src, &out->scan, err) < 0)
                 return err->code;
         vd_test_point("scan:walked");
         if (run->mode == VD_RUN_SCAN && run->warning && vd_scan_warn(&out->scan, NULL, 0, "%s", run->warning) < 0)

@@ -53,6 +53,10 @@ void vd_run_out_release(vd_run_out *out);
 
 int vd_run_exec(const vd_run *run, vd_run_out *out, vd_err *err);
 
+/* A directory tree's installed packages (its /var/lib/dpkg/status) into sc;
+ * none (and packages_known false) when it has no such file. */
+int vd_dir_packages(vd_source *src, vd_scan *sc, vd_err *err);
+
 /* A random (version 4) UUID for a scan. */
 void vd_scan_id(char out[37]);
 

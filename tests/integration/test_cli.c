@@ -825,3 +825,52 @@ Test(cli, package_drift_against_the_baseline_and_a_newer_template) {
         free(t1);
         free(t2);
 }
+
+/* An SBOM of a tree (its os-release and dpkg status, names that need
+ * escaping included) and of a baseline, in both formats, valid against the
+ * official CycloneDX 1.5 and SPDX 2.3 schemas (tests/sbom/validate.py). */
+Test(cli, inventory_is_a_valid_cyclonedx_and_spdx_document) {
+        char *t = th_join(work, "sb");
+        mkdir(t, 0755);
+        th_write(t, "etc/os-release", "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n");
+        th_write(t, "var/lib/dpkg/status",
+                 "Package: libstdc++6\nStatus: install ok installed\nArchitecture: amd64\nVersion: 12.2.0-14\n\n"
+                 "Package: openssh-server\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1:9.2p1-2+deb12u3\n\n"
+                 "Package: we\"ird\\name\nStatus: install ok installed\nArchitecture: all\nVersion: 1.0~rc1\n");
+        th_run r = th_vmdrift("baseline" A "capture" A "--dir" A "%s" A "-o" A "%s/sb.vdb", t, work);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        th_run_free(&r);
+        static const char *const fmts[] = {"cyclonedx", "spdx"};
+        for (int i = 0; i < 2; i++)
+                for (int from_baseline = 0; from_baseline < 2; from_baseline++) {
+                        char out[64];
+                        snprintf(out, sizeof out, "%s-%d.json", fmts[i], from_baseline);
+                        r = from_baseline ? th_vmdrift("inventory" A "--baseline" A "%s/sb.vdb" A "--format" A "%s" A
+                                                       "-o" A "%s/%s",
+                                                       work, fmts[i], work, out)
+                                          : th_vmdrift("inventory" A "--dir" A "%s" A "--format" A "%s" A "-o" A "%s/%s",
+                                                       t, fmts[i], work, out);
+                        cr_assert_eq(r.status, 0, "%s", r.err);
+                        th_run_free(&r);
+                        th_run v = th_exec((const char *const[]){"python3", VD_SBOM "/validate.py", fmts[i],
+                                                                 th_path(work, out), NULL});
+                        cr_assert_eq(v.status, 0, "%s %s is not valid:\n%s%s", fmts[i], out, v.out, v.err);
+                        th_run_free(&v);
+                        r = th_exec((const char *const[]){"cat", th_path(work, out), NULL});
+                        cr_assert(strstr(r.out, "pkg:deb/debian/openssh-server@1:9.2p1-2%2Bdeb12u3?arch=amd64&"
+                                                "distro=debian-12"),
+                                  "%s", r.out);
+                        cr_assert(strstr(r.out, "pkg:deb/debian/libstdc%2B%2B6@12.2.0-14"), "%s", r.out);
+                        cr_assert(strstr(r.out, "\"we\\\"ird\\\\name\""), "escaped as JSON: %s", r.out);
+                        th_run_free(&r);
+                }
+        /* the output may not replace an input */
+        r = th_vmdrift("inventory" A "--baseline" A "%s/sb.vdb" A "-o" A "%s/sb.vdb", work, work);
+        cr_assert_eq(r.status, 2, "%s", r.err);
+        th_run_free(&r);
+        r = th_vmdrift("inventory" A "--baseline" A "%s/sb.vdb" A "--format" A "xml", work);
+        cr_assert_eq(r.status, 2, "%s", r.err);
+        cr_assert(strstr(r.err, "--format expects cyclonedx, spdx or json"), "%s", r.err);
+        th_run_free(&r);
+        free(t);
+}

@@ -12,6 +12,7 @@
 #include "vd_dpkg.h"
 #include "vd_packages.h"
 #include "vd_policy.h"
+#include "vd_sbom.h"
 
 static vd_package P(const char *name, int epoch, const char *v, const char *rel, const char *arch) {
         return (vd_package){(char *)name, (char *)v, (char *)rel, (char *)arch, epoch};
@@ -191,4 +192,27 @@ Test(packages, dpkg_status_is_parsed_as_untrusted_input) {
         cr_assert_eq(s.n_packages, 0);
         cr_assert_eq(skipped, 1);
         vd_scan_release(&s);
+}
+
+Test(packages, purls_follow_the_spec) {
+        char k1[] = "os.distro", k2[] = "os.package_format", k3[] = "os.version", k4[] = "os.type";
+        char debian[] = "debian", debf[] = "deb", d12[] = "12.8", rocky[] = "rocky", rpmf[] = "rpm", r9[] = "9.4",
+             linux[] = "linux";
+        vd_fact deb[] = {{k1, debian}, {k2, debf}, {k3, d12}};
+        vd_fact rpm[] = {{k1, rocky}, {k2, rpmf}, {k3, r9}};
+        vd_fact none[] = {{k4, linux}};
+        vd_package ssh = P("openssh-server", 1, "9.2p1", "2+deb12u3", "amd64"), cxx = P("libstdc++6", 0, "12.2.0", "14", "amd64"),
+                   ossl = P("openssl", 1, "3.0.7", "27.el9", "x86_64");
+        char *u = vd_purl(&ssh, deb, 3);
+        cr_assert_str_eq(u, "pkg:deb/debian/openssh-server@1:9.2p1-2%2Bdeb12u3?arch=amd64&distro=debian-12");
+        free(u);
+        u = vd_purl(&cxx, deb, 3);
+        cr_assert_str_eq(u, "pkg:deb/debian/libstdc%2B%2B6@12.2.0-14?arch=amd64&distro=debian-12");
+        free(u);
+        u = vd_purl(&ossl, rpm, 3);
+        cr_assert_str_eq(u, "pkg:rpm/rocky/openssl@3.0.7-27.el9?arch=x86_64&epoch=1&distro=rocky-9");
+        free(u);
+        u = vd_purl(&ossl, none, 1);
+        cr_assert_str_eq(u, "pkg:generic/openssl@1:3.0.7-27.el9?arch=x86_64");
+        free(u);
 }

@@ -1,0 +1,364 @@
+#define _GNU_SOURCE
+#include "vd_sbom.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "vd_hash.h"
+#include "vd_packages.h"
+#include "vd_str.h"
+
+int vd_sbom_format_from_name(const char *s) {
+        if (!strcmp(s, "cyclonedx"))
+                return VD_SBOM_CYCLONEDX;
+        if (!strcmp(s, "spdx"))
+                return VD_SBOM_SPDX;
+        if (!strcmp(s, "json"))
+                return VD_SBOM_JSON;
+        return -1;
+}
+
+static const char *fact(const vd_fact *f, size_t n, const char *key) {
+        for (size_t i = 0; i < n; i++)
+                if (!strcmp(f[i].key, key))
+                        return f[i].value;
+        return NULL;
+}
+
+/* purl percent-encoding: everything but unreserved characters (and ':' in
+ * versions, as the purl examples keep epochs readable). */
+static int pct(vd_buf *b, const char *s, bool keep_colon) {
+        int r = 0;
+        for (const unsigned char *p = (const unsigned char *)s; *p && !r; p++) {
+                bool ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                          *p == '.' || *p == '-' || *p == '_' || *p == '~' || (keep_colon && *p == ':');
+                r = ok ? vd_buf_addc(b, (char)*p) : vd_buf_addf(b, "%%%02X", *p);
+        }
+        return r;
+}
+
+/* "debian" and "12" from os.distro and os.version ("12.8" -> "12"). */
+static void distro(const vd_fact *f, size_t n, char ns[64], char q[80]) {
+        const char *d = fact(f, n, "os.distro"), *v = fact(f, n, "os.version");
+        snprintf(ns, 64, "%s", d && *d && strcmp(d, "unknown") ? d : "");
+        for (char *c = ns; *c; c++)
+                if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-' || *c == '.'))
+                        *c = '-';
+        size_t vl = v ? strcspn(v, ".") : 0;
+        if (ns[0] && vl && vl < 10)
+                snprintf(q, 80, "%s-%.*s", ns, (int)vl, v);
+        else
+                snprintf(q, 80, "%s", ns);
+}
+
+char *vd_purl(const vd_package *p, const vd_fact *f, size_t n) {
+        int fmt = vd_pkg_format_of(fact(f, n, "os.package_format"));
+        char ns[64], q[80];
+        distro(f, n, ns, q);
+        vd_buf b;
+        vd_buf_init(&b, 0);
+        int r = vd_buf_adds(&b, fmt == VD_PKG_DEB ? "pkg:deb/" : fmt == VD_PKG_RPM ? "pkg:rpm/" : "pkg:generic/");
+        if (!r && fmt != VD_PKG_OTHER && ns[0]) {
+                r = pct(&b, ns, false);
+                if (!r)
+                        r = vd_buf_addc(&b, '/');
+        }
+        if (!r)
+                r = pct(&b, p->name, false);
+        if (!r)
+                r = vd_buf_addc(&b, '@');
+        if (fmt == VD_PKG_RPM) { /* the epoch is a qualifier for rpm */
+                vd_package np = *p;
+                np.epoch = 0;
+                char *l = vd_package_label(&np);
+                r = r ? r : l ? pct(&b, l, true) : VD_E_NOMEM;
+                free(l);
+        } else {
+                char *l = vd_package_label(p);
+                r = r ? r : l ? pct(&b, l, true) : VD_E_NOMEM;
+                free(l);
+        }
+        char sep = '?';
+        if (!r && p->arch && *p->arch) {
+                r = vd_buf_addf(&b, "%carch=", sep);
+                sep = '&';
+                if (!r)
+                        r = pct(&b, p->arch, false);
+        }
+        if (!r && fmt == VD_PKG_RPM && p->epoch > 0) {
+                r = vd_buf_addf(&b, "%cepoch=%d", sep, (int)p->epoch);
+                sep = '&';
+        }
+        if (!r && fmt != VD_PKG_OTHER && q[0]) {
+                r = vd_buf_addf(&b, "%cdistro=", sep);
+                if (!r)
+                        r = pct(&b, q, false);
+        }
+        if (r) {
+                vd_buf_release(&b);
+                return NULL;
+        }
+        return vd_buf_detach(&b, NULL);
+}
+
+static int jstr(vd_buf *b, const char *s) {
+        int r = vd_buf_addc(b, '"');
+        if (!r)
+                r = vd_escape_json(b, s ? s : "", s ? strlen(s) : 0);
+        if (!r)
+                r = vd_buf_addc(b, '"');
+        return r;
+}
+
+static void uuid4(char out[37]) {
+        unsigned char u[16];
+        if (vd_random_bytes(u, sizeof u, NULL) < 0)
+                memset(u, 0, sizeof u);
+        u[6] = (unsigned char)((u[6] & 0x0f) | 0x40);
+        u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);
+        snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2],
+                 u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+}
+
+/* 2026-11-26T21:37:00Z: what both formats accept */
+static void stamp(int64_t ns, char out[32]) {
+        time_t t = (time_t)(ns / 1000000000);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Identical entries (name, arch, version) once. */
+static bool dup_of_previous(const vd_sbom_in *in, size_t i) {
+        if (i == 0)
+                return false;
+        const vd_package *a = &in->packages[i - 1], *b = &in->packages[i];
+        return !strcmp(a->name, b->name) && !strcmp(a->arch, b->arch) && !strcmp(a->version, b->version) &&
+               !strcmp(a->release, b->release) && a->epoch == b->epoch;
+}
+
+static const char *os_name(const vd_sbom_in *in) {
+        const char *d = fact(in->facts, in->n_facts, "os.distro");
+        if (d && *d && strcmp(d, "unknown"))
+                return d;
+        d = fact(in->facts, in->n_facts, "os.type");
+        return d && *d ? d : "unknown";
+}
+
+static int cyclonedx(const vd_sbom_in *in, vd_buf *b) {
+        char id[37], ts[32];
+        uuid4(id);
+        stamp(in->now_ns, ts);
+        const char *ver = fact(in->facts, in->n_facts, "os.version"),
+                   *prod = fact(in->facts, in->n_facts, "os.product");
+        int r = vd_buf_addf(b,
+                            "{\"bomFormat\":\"CycloneDX\",\"specVersion\":\"1.5\",\"serialNumber\":\"urn:uuid:%s\","
+                            "\"version\":1,\"metadata\":{\"timestamp\":\"%s\",\"tools\":{\"components\":[{\"type\":"
+                            "\"application\",\"name\":\"vmdrift\",\"version\":\"%s\"}]},\"component\":{\"type\":"
+                            "\"operating-system\",\"bom-ref\":\"os\",\"name\":",
+                            id, ts, VD_VERSION);
+        if (!r)
+                r = jstr(b, os_name(in));
+        if (!r && ver) {
+                r = vd_buf_adds(b, ",\"version\":");
+                if (!r)
+                        r = jstr(b, ver);
+        }
+        if (!r && prod) {
+                r = vd_buf_adds(b, ",\"description\":");
+                if (!r)
+                        r = jstr(b, prod);
+        }
+        if (!r) {
+                r = vd_buf_adds(b, ",\"properties\":[{\"name\":\"vmdrift:source\",\"value\":");
+                if (!r)
+                        r = jstr(b, in->source);
+                if (!r)
+                        r = vd_buf_adds(b, "}]}},\"components\":[");
+        }
+        bool first = true;
+        for (size_t i = 0; i < in->n_packages && !r; i++) {
+                if (dup_of_previous(in, i))
+                        continue;
+                const vd_package *p = &in->packages[i];
+                char *purl = vd_purl(p, in->facts, in->n_facts), *label = vd_package_label(p);
+                if (!purl || !label) {
+                        free(purl);
+                        free(label);
+                        return VD_E_NOMEM;
+                }
+                r = vd_buf_adds(b, first ? "{\"type\":\"library\",\"bom-ref\":" : ",{\"type\":\"library\",\"bom-ref\":");
+                first = false;
+                if (!r)
+                        r = jstr(b, purl);
+                if (!r)
+                        r = vd_buf_adds(b, ",\"name\":");
+                if (!r)
+                        r = jstr(b, p->name);
+                if (!r)
+                        r = vd_buf_adds(b, ",\"version\":");
+                if (!r)
+                        r = jstr(b, label);
+                if (!r)
+                        r = vd_buf_adds(b, ",\"purl\":");
+                if (!r)
+                        r = jstr(b, purl);
+                if (!r)
+                        r = vd_buf_addc(b, '}');
+                free(purl);
+                free(label);
+        }
+        if (!r)
+                r = vd_buf_adds(b, "],\"dependencies\":[{\"ref\":\"os\",\"dependsOn\":[");
+        first = true;
+        for (size_t i = 0; i < in->n_packages && !r; i++) {
+                if (dup_of_previous(in, i))
+                        continue;
+                char *purl = vd_purl(&in->packages[i], in->facts, in->n_facts);
+                if (!purl)
+                        return VD_E_NOMEM;
+                if (!first)
+                        r = vd_buf_addc(b, ',');
+                first = false;
+                if (!r)
+                        r = jstr(b, purl);
+                free(purl);
+        }
+        if (!r)
+                r = vd_buf_adds(b, "]}]}\n");
+        return r;
+}
+
+static int spdx(const vd_sbom_in *in, vd_buf *b) {
+        char id[37], ts[32];
+        uuid4(id);
+        stamp(in->now_ns, ts);
+        const char *ver = fact(in->facts, in->n_facts, "os.version");
+        int r = vd_buf_adds(b, "{\"spdxVersion\":\"SPDX-2.3\",\"dataLicense\":\"CC0-1.0\",\"SPDXID\":\"SPDXRef-DOCUMENT\","
+                               "\"name\":");
+        if (!r)
+                r = jstr(b, in->source);
+        if (!r)
+                r = vd_buf_addf(b,
+                                ",\"documentNamespace\":\"https://vmdrift.invalid/spdx/%s\",\"creationInfo\":{"
+                                "\"created\":\"%s\",\"creators\":[\"Tool: vmdrift-%s\"]},\"packages\":[{\"name\":",
+                                id, ts, VD_VERSION);
+        if (!r)
+                r = jstr(b, os_name(in));
+        if (!r && ver) {
+                r = vd_buf_adds(b, ",\"versionInfo\":");
+                if (!r)
+                        r = jstr(b, ver);
+        }
+        if (!r)
+                r = vd_buf_adds(b, ",\"SPDXID\":\"SPDXRef-OperatingSystem\",\"downloadLocation\":\"NOASSERTION\","
+                                   "\"filesAnalyzed\":false,\"primaryPackagePurpose\":\"OPERATING_SYSTEM\"}");
+        size_t k = 0;
+        for (size_t i = 0; i < in->n_packages && !r; i++) {
+                if (dup_of_previous(in, i))
+                        continue;
+                const vd_package *p = &in->packages[i];
+                char *purl = vd_purl(p, in->facts, in->n_facts), *label = vd_package_label(p);
+                if (!purl || !label) {
+                        free(purl);
+                        free(label);
+                        return VD_E_NOMEM;
+                }
+                r = vd_buf_adds(b, ",{\"name\":");
+                if (!r)
+                        r = jstr(b, p->name);
+                if (!r)
+                        r = vd_buf_addf(b, ",\"SPDXID\":\"SPDXRef-Package-%zu\",\"versionInfo\":", ++k);
+                if (!r)
+                        r = jstr(b, label);
+                if (!r)
+                        r = vd_buf_adds(b, ",\"downloadLocation\":\"NOASSERTION\",\"filesAnalyzed\":false,"
+                                           "\"primaryPackagePurpose\":\"LIBRARY\",\"externalRefs\":[{"
+                                           "\"referenceCategory\":\"PACKAGE-MANAGER\",\"referenceType\":\"purl\","
+                                           "\"referenceLocator\":");
+                if (!r)
+                        r = jstr(b, purl);
+                if (!r)
+                        r = vd_buf_adds(b, "}]}");
+                free(purl);
+                free(label);
+        }
+        if (!r)
+                r = vd_buf_adds(b, "],\"relationships\":[{\"spdxElementId\":\"SPDXRef-DOCUMENT\",\"relationshipType\":"
+                                   "\"DESCRIBES\",\"relatedSpdxElement\":\"SPDXRef-OperatingSystem\"}");
+        for (size_t i = 1; i <= k && !r; i++)
+                r = vd_buf_addf(b, ",{\"spdxElementId\":\"SPDXRef-OperatingSystem\",\"relationshipType\":\"CONTAINS\","
+                                   "\"relatedSpdxElement\":\"SPDXRef-Package-%zu\"}",
+                                i);
+        if (!r)
+                r = vd_buf_adds(b, "]}\n");
+        return r;
+}
+
+static int plain(const vd_sbom_in *in, vd_buf *b) {
+        int r = vd_buf_adds(b, "{\"source\":");
+        if (!r)
+                r = jstr(b, in->source);
+        if (!r)
+                r = vd_buf_adds(b, ",\"facts\":{");
+        for (size_t i = 0; i < in->n_facts && !r; i++) {
+                if (i)
+                        r = vd_buf_addc(b, ',');
+                if (!r)
+                        r = jstr(b, in->facts[i].key);
+                if (!r)
+                        r = vd_buf_addc(b, ':');
+                if (!r)
+                        r = jstr(b, in->facts[i].value);
+        }
+        if (!r)
+                r = vd_buf_adds(b, "},\"packages\":[");
+        for (size_t i = 0; i < in->n_packages && !r; i++) {
+                const vd_package *p = &in->packages[i];
+                char *purl = vd_purl(p, in->facts, in->n_facts), *label = vd_package_label(p);
+                if (!purl || !label) {
+                        free(purl);
+                        free(label);
+                        return VD_E_NOMEM;
+                }
+                r = vd_buf_adds(b, i ? ",{\"name\":" : "{\"name\":");
+                if (!r)
+                        r = jstr(b, p->name);
+                if (!r)
+                        r = vd_buf_adds(b, ",\"arch\":");
+                if (!r)
+                        r = jstr(b, p->arch);
+                if (!r)
+                        r = vd_buf_addf(b, ",\"epoch\":%d,\"version\":", (int)p->epoch);
+                if (!r)
+                        r = jstr(b, p->version);
+                if (!r)
+                        r = vd_buf_adds(b, ",\"release\":");
+                if (!r)
+                        r = jstr(b, p->release);
+                if (!r)
+                        r = vd_buf_adds(b, ",\"label\":");
+                if (!r)
+                        r = jstr(b, label);
+                if (!r)
+                        r = vd_buf_adds(b, ",\"purl\":");
+                if (!r)
+                        r = jstr(b, purl);
+                if (!r)
+                        r = vd_buf_addc(b, '}');
+                free(purl);
+                free(label);
+        }
+        if (!r)
+                r = vd_buf_adds(b, "]}\n");
+        return r;
+}
+
+int vd_sbom_render(int format, const vd_sbom_in *in, vd_buf *out, vd_err *err) {
+        int r = format == VD_SBOM_CYCLONEDX ? cyclonedx(in, out) : format == VD_SBOM_SPDX ? spdx(in, out) : plain(in, out);
+        if (r < 0)
+                return vd_err_set(err, r, "cannot render the inventory");
+        return 0;
+}
