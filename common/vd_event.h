@@ -56,6 +56,7 @@ enum vd_change_kind {
         VD_CH_VIOLATION = 4,
         VD_CH_BEHIND = 5,
         VD_CH_AHEAD = 6,
+        VD_CH_DORMANT = 7, /* the guest's newest sign of life is older than the policy's dormant_after */
 };
 
 /* A value as reported: s == NULL is null; num says it prints as a number.

@@ -85,6 +85,8 @@ int vd_policy_canonical(const vd_policy *p, vd_buf *out) {
         }
         if (!r && p->pkg.set)
                 r = vd_pkg_conf_canonical(&p->pkg, out);
+        if (!r && p->dormant_after_s)
+                r = vd_buf_addf(out, "dormant %lld %d\n", (long long)p->dormant_after_s, p->dormant_sev);
         return r;
 }
 

@@ -55,6 +55,11 @@ int vd_pkg_conf_canonical(const pkg_conf *c, vd_buf *out) {
         return r;
 }
 
+int64_t vd_policy_dormant_after(const vd_policy *p, int *severity) {
+        *severity = p->dormant_sev;
+        return p->dormant_after_s;
+}
+
 int vd_policy_package_severity(const vd_policy *p, const char *name, int kind, const char **rule) {
         const pkg_conf *c = &p->pkg;
         *rule = "packages";

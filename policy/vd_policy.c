@@ -118,6 +118,7 @@ vd_policy *vd_policy_alloc(const char *source) {
         p->def.dir_attrs = VD_A_ALL & ~VD_A_DIR_OFF;
         p->def.severity = -1;
         vd_pkg_conf_init(&p->pkg);
+        p->dormant_sev = VD_SEV_MEDIUM;
         for (int d = 0; d < VD_D_COUNT; d++) {
                 p->det[d].on = true;
                 p->det[d].sev = vd_detector_default_severity(d);

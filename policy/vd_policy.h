@@ -142,6 +142,11 @@ void vd_policy_shadowed(const vd_policy *p, vd_shadow_fn fn, void *ctx);
  * the matching glob of the packages section's behind list); borrowed. */
 int vd_policy_package_severity(const vd_policy *p, const char *name, int kind, const char **rule);
 
+/* dormant_after: a guest whose newest sign of life (files under /var/log) is
+ * older than this many seconds gets a dormant event of *severity; 0 when
+ * the policy sets no such limit. */
+int64_t vd_policy_dormant_after(const vd_policy *p, int *severity);
+
 bool vd_policy_detector_on(const vd_policy *p, int d, const char *path, size_t len);
 int vd_policy_detector_severity(const vd_policy *p, int d);
 

@@ -57,6 +57,8 @@ struct vd_policy {
         group_def *groups;
         size_t n_groups, groups_alloc;
         char *description;
+        int64_t dormant_after_s; /* 0: no dormant finding */
+        int dormant_sev;
         /* Rule index: the literal prefix of every include pattern (a
          * directory path, or a whole literal path) -> the rules that have a
          * pattern there, ascending. A path looks up each of its ancestors. */

@@ -636,6 +636,23 @@ static int packages_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_n
         return unknown(l, kn, k, "packages", "behind, ahead, added, removed, changed, ignore");
 }
 
+/* "90d", "12w", "36h", "1800s": at most ten years */
+static int duration(ld *l, const yaml_node_t *n, int64_t *ret) {
+        const char *s;
+        int r = scalar(l, n, "a duration", &s);
+        if (r < 0)
+                return r;
+        char *end;
+        errno = 0;
+        long long v = strtoll(s, &end, 10);
+        int64_t unit = !strcmp(end, "s") ? 1 : !strcmp(end, "h") ? 3600 : !strcmp(end, "d") ? 86400
+                     : !strcmp(end, "w") ? 7 * 86400 : 0;
+        if (errno || end == s || v <= 0 || !unit || v > 3650LL * 86400 / unit)
+                return fail(l, n, "expected a duration such as 90d, 12w, 36h (at most ten years), got '%s'", s);
+        *ret = (int64_t)v * unit;
+        return 0;
+}
+
 static int top_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_node_t *vn, void *ctx) {
         const char *s;
         int x;
@@ -674,12 +691,17 @@ static int top_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_node_t
                 return config_node(l, vn);
         if (!strcmp(k, "detectors"))
                 return mapping(l, vn, "detectors", detectors_cb, NULL);
+        if (!strcmp(k, "dormant_after"))
+                return duration(l, vn, &l->p->dormant_after_s);
+        if (!strcmp(k, "dormant_severity"))
+                return severity(l, vn, &l->p->dormant_sev);
         if (!strcmp(k, "packages")) {
                 l->p->pkg.set = true;
                 return mapping(l, vn, "packages", packages_cb, NULL);
         }
         return unknown(l, kn, k, "the policy",
-                       "version, description, hash, groups, default, rules, config, detectors, packages");
+                       "version, description, hash, groups, default, rules, config, detectors, packages, "
+                       "dormant_after, dormant_severity");
 }
 
 /* Keys whose order matters: groups before rules that use them, default

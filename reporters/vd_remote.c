@@ -20,6 +20,7 @@ static const struct {
         [VD_RK_WARNING] = {"warning", "be37d48779684dbaaa4f60a11489e25a"},
         [VD_RK_HELD] = {"held-back", "15d9b57bcddf43389a57dfab00b78e45"},
         [VD_RK_PACKAGE] = {"package", "6f3c2a9e8b41487d9e0c5b7a21d4f608"},
+        [VD_RK_DORMANT] = {"dormant", "a84d1f0c3e5b4c2f9d7e6b5a4c3d2e1f"},
 };
 
 const char *vd_rkind_msgid(int k) { return kinds[k].msgid; }
@@ -174,6 +175,7 @@ int vd_rmsg_event(vd_rmsg *m, const vd_report *r, const vd_event *ev) {
         m->kind = ev->kind == VD_CH_ADDED     ? VD_RK_ADDED
                   : ev->kind == VD_CH_REMOVED ? VD_RK_REMOVED
                   : ev->kind == VD_CH_VIOLATION ? VD_RK_VIOLATION
+                  : ev->kind == VD_CH_DORMANT   ? VD_RK_DORMANT
                                                 : VD_RK_CHANGED;
         m->severity = ev->severity;
         int rc = common(m, r);

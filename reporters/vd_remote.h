@@ -21,6 +21,7 @@ enum vd_rkind {
         VD_RK_WARNING,
         VD_RK_HELD,
         VD_RK_PACKAGE, /* any package event: added, removed, behind, ahead, changed */
+        VD_RK_DORMANT, /* the guest showed no sign of life for longer than dormant_after */
 };
 
 typedef struct vd_rfield {

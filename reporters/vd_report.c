@@ -9,6 +9,8 @@ void vd_report_count(const vd_report *r, vd_counts *c) {
                 const vd_event *e = &r->events->v[i];
                 if (e->package)
                         c->packages++;
+                else if (e->kind == VD_CH_DORMANT)
+                        c->dormant++;
                 else if (e->kind == VD_CH_ADDED)
                         c->added++;
                 else if (e->kind == VD_CH_REMOVED)

@@ -47,6 +47,9 @@ typedef struct vd_report {
         size_t n_warnings;
         uint64_t entries_scanned, files_hashed, bytes_hashed;
         vd_report_hashing hashing;
+        int64_t last_activity_ns; /* the guest's newest sign of life (0: none); its file: */
+        const char *last_activity_path;
+        size_t last_activity_path_len;
         bool may_be_inconsistent;
         const char *guest_os, *guest_hostname; /* from inspection, or NULL */
         int fail_on;   /* severity threshold for exit 1 */
@@ -57,6 +60,7 @@ typedef struct vd_report {
 typedef struct vd_counts {
         size_t added, removed, changed, violations, total; /* files and configuration */
         size_t packages;                                   /* package events (not in the four above) */
+        size_t dormant;                                    /* the dormant finding (0 or 1; nor there) */
         size_t by_sev[5];
 } vd_counts;
 void vd_report_count(const vd_report *r, vd_counts *c);

@@ -339,6 +339,30 @@ static int text_render(vd_sink *s, const vd_report *r, vd_buf *b) {
         }
         if (!rc)
                 rc = tx_packages(s, r, b, sorted);
+        for (size_t i = 0; i < r->events->n && !rc; i++) {
+                const vd_event *e = &r->events->v[i];
+                const vd_attr_change *d = vd_event_find(e, "days_idle");
+                if (e->kind != VD_CH_DORMANT)
+                        continue;
+                rc = vd_buf_addf(b, "\nDormant\n  %s%-8s%s  no sign of life for %.*s days (dormant_after): newest ",
+                                 sev_color(s, e->severity), vd_severity_name(e->severity), reset(s),
+                                 d && d->new_v.s ? (int)d->new_v.len : 1, d && d->new_v.s ? d->new_v.s : "?");
+                if (!rc)
+                        rc = vd_escape_display(b, e->path, e->path_len);
+                if (!rc)
+                        rc = vd_buf_addc(b, '\n');
+        }
+        if (!rc && r->last_activity_ns) {
+                rc = vd_buf_adds(b, "\nLast sign of life: ");
+                if (!rc)
+                        rc = vd_time_rfc3339(b, r->last_activity_ns);
+                if (!rc)
+                        rc = vd_buf_adds(b, " (");
+                if (!rc)
+                        rc = vd_escape_display(b, r->last_activity_path, r->last_activity_path_len);
+                if (!rc)
+                        rc = vd_buf_adds(b, ")\n");
+        }
         free(sorted);
         if (!rc && r->n_warnings) {
                 rc = vd_buf_addf(b, "\nWarnings (%zu): these parts of the source could not be fully checked\n",
@@ -361,8 +385,8 @@ static int text_render(vd_sink *s, const vd_report *r, vd_buf *b) {
                 size_t f[3] = {0}, cfg = 0, cfg_keys = 0, vio = 0, vio_keys = 0;
                 for (size_t i = 0; i < r->events->n; i++) {
                         const vd_event *e = &r->events->v[i];
-                        if (e->package)
-                                continue; /* c.packages */
+                        if (e->package || e->kind == VD_CH_DORMANT)
+                                continue; /* c.packages, c.dormant */
                         if (e->kind == VD_CH_VIOLATION) {
                                 vio++;
                                 vio_keys += e->n_ch;
@@ -372,9 +396,10 @@ static int text_render(vd_sink *s, const vd_report *r, vd_buf *b) {
                         } else
                                 f[e->kind == VD_CH_ADDED ? 1 : e->kind == VD_CH_REMOVED ? 2 : 0]++;
                 }
-                char pk[48] = "";
-                if (c.packages)
-                        snprintf(pk, sizeof pk, ", %zu on packages", c.packages);
+                char pk[64] = "";
+                if (c.packages || c.dormant)
+                        snprintf(pk, sizeof pk, "%s%.0zu%s%s", c.packages ? ", " : "", c.packages,
+                                 c.packages ? " on packages" : "", c.dormant ? ", dormant" : "");
                 if (c.total == 0)
                         rc = vd_buf_adds(b, "\nNo drift.\n");
                 else

@@ -1,4 +1,5 @@
 /* The scan pipeline. */
+#define _GNU_SOURCE
 #include "vd_pipeline.h"
 
 #include <stdio.h>
@@ -112,6 +113,86 @@ int vd_dir_packages(vd_source *src, vd_scan *sc, vd_err *err) {
         return 0;
 }
 
+/* The newest file under /var/log: the guest's own last sign of life. Times
+ * more than a day ahead of this host's clock are not evidence (a guest can
+ * set any mtime; one in the future would hide dormancy for ever). */
+static int last_activity(vd_run_out *out, int64_t now_ns) {
+        size_t future = 0;
+        const vd_entries *es = &out->scan.entries;
+        for (size_t i = 0; i < es->n; i++) {
+                const vd_entry *e = es->v[i];
+                if (e->type != VD_T_REG || e->path_len < 10 || memcmp(e->path, "/var/log/", 9) != 0)
+                        continue;
+                if (e->mtime_ns > now_ns + (int64_t)86400 * 1000000000) {
+                        future++;
+                        continue;
+                }
+                if (e->mtime_ns > out->last_activity_ns) {
+                        out->last_activity_ns = e->mtime_ns;
+                        out->last_activity_path = e->path;
+                        out->last_activity_path_len = e->path_len;
+                }
+        }
+        if (future && vd_scan_warn(&out->scan, "/var/log", 8, "%zu files have modification times more than a day "
+                                   "ahead of this host's clock: not taken as signs of life", future) < 0)
+                return VD_E_NOMEM;
+        return 0;
+}
+
+static int dormant(const vd_run *run, vd_run_out *out, int64_t now_ns, vd_err *err) {
+        int sev;
+        int64_t after = vd_policy_dormant_after(run->policy, &sev);
+        if (!after)
+                return 0;
+        if (!out->last_activity_ns) {
+                if (vd_scan_warn(&out->scan, NULL, 0, "no file under /var/log: the guest's last sign of life is "
+                                 "unknown, dormant_after not judged") < 0)
+                        return vd_err_set(err, VD_E_NOMEM, "out of memory");
+                return 0;
+        }
+        if (now_ns - out->last_activity_ns <= after * 1000000000)
+                return 0;
+        vd_event ev;
+        memset(&ev, 0, sizeof ev);
+        ev.kind = VD_CH_DORMANT;
+        ev.ftype = VD_T_REG;
+        ev.severity = sev;
+        ev.rule = "dormant_after";
+        size_t alloc = 0;
+        vd_buf t;
+        vd_buf_init(&t, 64);
+        char *days = NULL;
+        if (vd_time_rfc3339(&t, out->last_activity_ns) < 0 ||
+            asprintf(&days, "%lld", (long long)((now_ns - out->last_activity_ns) / 1000000000 / 86400)) < 0)
+                days = NULL;
+        char *when = vd_buf_detach(&t, NULL);
+        ev.path = malloc(out->last_activity_path_len + 1);
+        if (ev.path) {
+                memcpy(ev.path, out->last_activity_path, out->last_activity_path_len);
+                ev.path[out->last_activity_path_len] = '\0';
+                ev.path_len = out->last_activity_path_len;
+        }
+        int r = !ev.path || !when || !days ? VD_E_NOMEM : 0;
+        if (r == 0)
+                r = vd_event_add_change(&ev, &alloc, "last_activity", 13, (vd_val){NULL, 0, false},
+                                        (vd_val){when, strlen(when), false}, NULL);
+        else
+                free(when);
+        when = NULL;
+        if (r == 0)
+                r = vd_event_add_change(&ev, &alloc, "days_idle", 9, (vd_val){NULL, 0, false},
+                                        (vd_val){days, strlen(days), true}, NULL);
+        else
+                free(days);
+        if (r == 0)
+                r = vd_events_push(&out->events, &ev);
+        if (r < 0) {
+                vd_event_release(&ev);
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        }
+        return 0;
+}
+
 int vd_run_exec(const vd_run *run, vd_run_out *out, vd_err *err) {
         const vd_baseline *b = run->base;
         vd_scan_opts o = run->opts;
@@ -168,6 +249,11 @@ int vd_run_exec(const vd_run *run, vd_run_out *out, vd_err *err) {
                    vd_scan_warn(&out->scan, NULL, 0, "--packages-from: the guest's packages are not known (no "
                                 "package database was read), nothing compared") < 0)
                 return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        int64_t now = vd_now_ns();
+        if (last_activity(out, now) < 0)
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        if (dormant(run, out, now, err) < 0)
+                return err->code;
         const char *dg = run->policy_digest;
         if (dg && b->policy_digest && strcmp(dg, b->policy_digest) != 0 &&
             vd_scan_warn(&out->scan, NULL, 0,
@@ -217,6 +303,9 @@ void vd_run_report(const vd_run *run, const vd_run_out *out, const char *baselin
         rep->n_warnings = out->scan.n_warnings;
         rep->entries_scanned = out->scan.entries.n;
         rep->files_hashed = out->scan.files_hashed;
+        rep->last_activity_ns = out->last_activity_ns;
+        rep->last_activity_path = out->last_activity_path;
+        rep->last_activity_path_len = out->last_activity_path_len;
         if (sc->is_guest && (sc->files_mapped || sc->host_hashing || sc->host_hashing_off[0])) {
                 vd_report_hashing *hs = &rep->hashing;
                 hs->present = true;

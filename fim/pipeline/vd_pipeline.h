@@ -45,6 +45,12 @@ typedef struct vd_run_out {
         vd_events violations; /* CAPTURE and ACCEPT: desired-state violations */
         vd_confsets conf;     /* the configuration values read now */
         int64_t config_ns, compare_ns;
+        /* SCAN: the guest's newest sign of life (the newest mtime of a file
+         * under /var/log: logs, wtmp, lastlog, the journal), not in the
+         * future; 0 when there is none. The path points into scan. */
+        int64_t last_activity_ns;
+        const char *last_activity_path;
+        size_t last_activity_path_len;
 } vd_run_out;
 
 void vd_run_init(vd_run *run, int mode);

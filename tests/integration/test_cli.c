@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "helpers.h"
@@ -871,6 +872,56 @@ Test(cli, inventory_is_a_valid_cyclonedx_and_spdx_document) {
         r = th_vmdrift("inventory" A "--baseline" A "%s/sb.vdb" A "--format" A "xml", work);
         cr_assert_eq(r.status, 2, "%s", r.err);
         cr_assert(strstr(r.err, "--format expects cyclonedx, spdx or json"), "%s", r.err);
+        th_run_free(&r);
+        free(t);
+}
+
+/* The guest's last sign of life is its newest file under /var/log; a policy's
+ * dormant_after turns an old one into a dormant event; a time in the future
+ * is not evidence (it would hide dormancy for ever). */
+Test(cli, a_guest_silent_for_longer_than_dormant_after_is_dormant) {
+        char *t = th_join(work, "dm");
+        mkdir(t, 0755);
+        th_write(t, "var/log/syslog", "old\n");
+        th_write(t, "var/log/wtmp", "w\n");
+        th_write(t, "var/log/forged", "f\n");
+        th_run r = th_vmdrift("baseline" A "capture" A "--dir" A "%s" A "-o" A "%s/dm.vdb", t, work);
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        th_run_free(&r);
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        struct timespec old[2] = {{now.tv_sec - 200 * 86400, 0}, {now.tv_sec - 200 * 86400, 0}},
+                        newer[2] = {{now.tv_sec - 120 * 86400, 0}, {now.tv_sec - 120 * 86400, 0}},
+                        future[2] = {{now.tv_sec + 30 * 86400, 0}, {now.tv_sec + 30 * 86400, 0}};
+        cr_assert_eq(utimensat(AT_FDCWD, th_path(t, "var/log/syslog"), old, 0), 0);
+        cr_assert_eq(utimensat(AT_FDCWD, th_path(t, "var/log/wtmp"), newer, 0), 0);
+        cr_assert_eq(utimensat(AT_FDCWD, th_path(t, "var/log/forged"), future, 0), 0);
+        th_write(work, "dm.yaml", "version: 1\ndormant_after: 90d\ndormant_severity: high\n");
+        r = th_vmdrift("scan" A "--dir" A "%s" A "--baseline" A "%s/dm.vdb" A "--policy" A "%s/dm.yaml" A "--report" A
+                       "json" A "--ignore" A "mtime,ctime",
+                       t, work, work);
+        cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+        cr_assert_eq(th_lines_with(r.out, "\"path\":\"/var/log/wtmp\",\"change\":\"dormant\"", "\"severity\":\"high\"",
+                                   "\"days_idle\":{\"old\":null,\"new\":120}", NULL),
+                     1, "%s", r.out);
+        cr_assert_eq(th_lines_with(r.out, "\"event\":\"warning\"", "1 files have modification times more than a day "
+                                   "ahead", NULL),
+                     1, "%s", r.out);
+        cr_assert_eq(th_lines_with(r.out, "\"event\":\"summary\"", "\"dormant\":1,", "\"last_activity\":{\"time\":",
+                                   "\"path\":\"/var/log/wtmp\"}", NULL),
+                     1, "%s", r.out);
+        th_run_free(&r);
+        /* 150 days is not dormant under 180d; the policy must say which units it takes */
+        th_write(work, "dm.yaml", "version: 1\ndormant_after: 26w\n");
+        r = th_vmdrift("scan" A "--dir" A "%s" A "--baseline" A "%s/dm.vdb" A "--policy" A "%s/dm.yaml" A "--report" A
+                       "json" A "--ignore" A "mtime,ctime",
+                       t, work, work);
+        cr_assert_eq(th_lines_with(r.out, "\"change\":\"dormant\"", NULL), 0, "%s", r.out);
+        th_run_free(&r);
+        th_write(work, "dm.yaml", "version: 1\ndormant_after: 3 months\n");
+        r = th_vmdrift("policy" A "check" A "%s/dm.yaml", work);
+        cr_assert_eq(r.status, 2, "%s%s", r.out, r.err);
+        cr_assert(strstr(r.err, "dm.yaml:2:16: expected a duration such as 90d"), "%s", r.err);
         th_run_free(&r);
         free(t);
 }
