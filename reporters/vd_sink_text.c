@@ -396,10 +396,11 @@ static int text_render(vd_sink *s, const vd_report *r, vd_buf *b) {
                         } else
                                 f[e->kind == VD_CH_ADDED ? 1 : e->kind == VD_CH_REMOVED ? 2 : 0]++;
                 }
-                char pk[64] = "";
-                if (c.packages || c.dormant)
-                        snprintf(pk, sizeof pk, "%s%.0zu%s%s", c.packages ? ", " : "", c.packages,
-                                 c.packages ? " on packages" : "", c.dormant ? ", dormant" : "");
+                char pk[64] = "", *pe = pk;
+                if (c.packages)
+                        pe += snprintf(pk, sizeof pk, ", %zu on packages", c.packages);
+                if (c.dormant)
+                        snprintf(pe, sizeof pk - (size_t)(pe - pk), ", dormant");
                 if (c.total == 0)
                         rc = vd_buf_adds(b, "\nNo drift.\n");
                 else
