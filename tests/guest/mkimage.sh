@@ -70,11 +70,12 @@ line"
   mkdir -p "$d" && printf 'deep' >"$d/leaf"
 fi
 # a guest whose packages drifted: openssh-server one update behind, bash
-# removed, netcat-openbsd added
+# removed, netcat-openbsd added (dpkg ends every stanza with a blank line;
+# inspection drops a last one without)
 if [ -n "${VD_DPKG_OLD:-}" ]; then
   sed -i 's/^Version: 1:9.2p1-2+deb12u3$/Version: 1:9.2p1-2+deb12u1/' "$root/var/lib/dpkg/status"
   sed -i '/^Package: bash$/,/^$/d' "$root/var/lib/dpkg/status"
-  printf '\nPackage: netcat-openbsd\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.219-1\n' \
+  printf '\nPackage: netcat-openbsd\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.219-1\n\n' \
     >>"$root/var/lib/dpkg/status"
 fi
 printf 'kernel image\n' >"$boot/vmlinuz-6.1.0-template"
