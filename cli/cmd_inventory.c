@@ -12,6 +12,7 @@
 #include "vd_baseline.h"
 #include "vd_pipeline.h"
 #include "vd_sbom.h"
+#include "vd_state.h"
 #include "vd_str.h"
 
 static const char inventory_usage[] =
@@ -36,38 +37,6 @@ static const char inventory_usage[] =
         "output written\n";
 
 enum { OPT_BASELINE = 256, OPT_FORMAT, OPT_VERIFY_KEY };
-
-static int write_atomic(const char *path, const vd_buf *b, vd_err *err) {
-        char *tmp;
-        if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
-                return vd_err_set(err, VD_E_NOMEM, "out of memory");
-        int fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0) {
-                int e = errno;
-                free(tmp);
-                return vd_err_errno(err, VD_E_IO, e, "cannot create a file beside '%s'", path);
-        }
-        int r = 0;
-        for (size_t off = 0; off < b->len && r == 0;) {
-                ssize_t k = write(fd, b->buf + off, b->len - off);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k <= 0)
-                        r = vd_err_errno(err, VD_E_IO, k < 0 ? errno : EIO, "cannot write '%s'", tmp);
-                else
-                        off += (size_t)k;
-        }
-        if (r == 0 && (fchmod(fd, 0644) < 0 || fsync(fd) < 0))
-                r = vd_err_errno(err, VD_E_IO, errno, "cannot write '%s'", tmp);
-        if (close(fd) < 0 && r == 0)
-                r = vd_err_errno(err, VD_E_IO, errno, "cannot write '%s'", tmp);
-        if (r == 0 && rename(tmp, path) < 0)
-                r = vd_err_errno(err, VD_E_IO, errno, "cannot rename into '%s'", path);
-        if (r < 0)
-                unlink(tmp);
-        free(tmp);
-        return r;
-}
 
 int cmd_inventory(int argc, char **argv) {
         static const struct option lo[] = {CLI_SOURCE_LONGOPTS,
@@ -157,7 +126,7 @@ int cmd_inventory(int argc, char **argv) {
                 goto done;
         }
         if (output) {
-                if (write_atomic(output, &out, &err) < 0)
+                if (vd_write_atomic(output, out.buf, out.len, 0644, &err) < 0)
                         rc = cli_fail(&err);
         } else if (fwrite(out.buf, 1, out.len, stdout) != out.len || fflush(stdout) != 0) {
                 vd_err_errno(&err, VD_E_IO, errno, "cannot write the inventory to standard output");

@@ -113,14 +113,13 @@ int vd_state_read(const char *dir, const char *name, size_t max, vd_buf *out, bo
         return r;
 }
 
-int vd_state_write(const char *dir, const char *name, const void *data, size_t n, vd_err *err) {
-        char path[4096], tmp[4096 + 16];
-        if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
-                return vd_err_set(err, VD_E_IO, "state file path too long");
-        snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path);
+int vd_write_atomic(const char *path, const void *data, size_t n, unsigned mode, vd_err *err) {
+        char tmp[4096 + 16];
+        if (snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof tmp)
+                return vd_err_set(err, VD_E_IO, "path too long: '%.200s'", path);
         int fd = mkostemp(tmp, O_CLOEXEC);
         if (fd < 0)
-                return vd_err_errno(err, VD_E_IO, errno, "cannot create a file in '%s'", dir);
+                return vd_err_errno(err, VD_E_IO, errno, "cannot create a file beside '%s'", path);
         int r = 0;
         const char *p = data;
         for (size_t off = 0; off < n && r == 0;) {
@@ -132,7 +131,7 @@ int vd_state_write(const char *dir, const char *name, const void *data, size_t n
                 else
                         off += (size_t)k;
         }
-        if (r == 0 && (fchmod(fd, 0600) < 0 || fsync(fd) < 0))
+        if (r == 0 && (fchmod(fd, (mode_t)mode) < 0 || fsync(fd) < 0))
                 r = vd_err_errno(err, VD_E_IO, errno, "cannot write '%s'", tmp);
         if (close(fd) < 0 && r == 0)
                 r = vd_err_errno(err, VD_E_IO, errno, "cannot write '%s'", tmp);
@@ -141,6 +140,13 @@ int vd_state_write(const char *dir, const char *name, const void *data, size_t n
         if (r < 0)
                 unlink(tmp);
         return r;
+}
+
+int vd_state_write(const char *dir, const char *name, const void *data, size_t n, vd_err *err) {
+        char path[4096];
+        if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
+                return vd_err_set(err, VD_E_IO, "state file path too long");
+        return vd_write_atomic(path, data, n, 0600, err);
 }
 
 int vd_state_remove(const char *dir, const char *name, vd_err *err) {

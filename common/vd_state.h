@@ -29,6 +29,10 @@ int vd_state_dir_check(const char *dir, bool create, vd_err *err);
  * ret_absent (may be NULL) says so without parsing. */
 int vd_state_read(const char *dir, const char *name, size_t max, vd_buf *out, bool *ret_absent, vd_err *err);
 
+/* Write data to path atomically: a temp file beside it with this mode,
+ * fsync, rename (a failure leaves path as it was). */
+int vd_write_atomic(const char *path, const void *data, size_t n, unsigned mode, vd_err *err);
+
 /* Write data to dir/name atomically (a 0600 temp file, fsync, rename). */
 int vd_state_write(const char *dir, const char *name, const void *data, size_t n, vd_err *err);
 

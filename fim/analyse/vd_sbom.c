@@ -112,15 +112,6 @@ static int jstr(vd_buf *b, const char *s) {
         return r;
 }
 
-static void uuid4(char out[37]) {
-        unsigned char u[16];
-        if (vd_random_bytes(u, sizeof u, NULL) < 0)
-                memset(u, 0, sizeof u);
-        u[6] = (unsigned char)((u[6] & 0x0f) | 0x40);
-        u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);
-        snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2],
-                 u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
-}
 
 /* 2026-11-26T21:37:00Z: what both formats accept */
 static void stamp(int64_t ns, char out[32]) {
@@ -149,7 +140,7 @@ static const char *os_name(const vd_sbom_in *in) {
 
 static int cyclonedx(const vd_sbom_in *in, vd_buf *b) {
         char id[37], ts[32];
-        uuid4(id);
+        vd_uuid4(id);
         stamp(in->now_ns, ts);
         const char *ver = fact(in->facts, in->n_facts, "os.version"),
                    *prod = fact(in->facts, in->n_facts, "os.product");
@@ -233,7 +224,7 @@ static int cyclonedx(const vd_sbom_in *in, vd_buf *b) {
 
 static int spdx(const vd_sbom_in *in, vd_buf *b) {
         char id[37], ts[32];
-        uuid4(id);
+        vd_uuid4(id);
         stamp(in->now_ns, ts);
         const char *ver = fact(in->facts, in->n_facts, "os.version");
         int r = vd_buf_adds(b, "{\"spdxVersion\":\"SPDX-2.3\",\"dataLicense\":\"CC0-1.0\",\"SPDXID\":\"SPDXRef-DOCUMENT\","

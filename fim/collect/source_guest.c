@@ -255,13 +255,9 @@ static int do_mounts(struct guest_src *s, vd_err *err) {
  * blank scratch disk) when mke2fs cannot run here. */
 static char *host_scratch(char uuid[37]) {
         const char *td = getenv("TMPDIR");
-        unsigned char u[16];
-        if (vd_random_bytes(u, sizeof u, NULL) < 0)
-                return NULL;
-        u[6] = (unsigned char)((u[6] & 0x0f) | 0x40);
-        u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);
-        snprintf(uuid, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2],
-                 u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+        vd_uuid4(uuid);
+        if (!strcmp(uuid, "00000000-0000-4000-8000-000000000000"))
+                return NULL; /* no randomness: the appliance formats the scratch disk */
         char *path;
         if (asprintf(&path, "%s/vmdrift-scratch.XXXXXX", td && *td ? td : "/tmp") < 0)
                 return NULL;

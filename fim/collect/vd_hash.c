@@ -96,3 +96,13 @@ int vd_sha256(const void *p, size_t n, unsigned char out[32]) {
         unsigned int len = 0;
         return EVP_Digest(p, n, out, &len, EVP_sha256(), NULL) == 1 && len == 32 ? 0 : VD_E_INTERNAL;
 }
+
+void vd_uuid4(char out[37]) {
+        unsigned char u[16];
+        if (vd_random_bytes(u, sizeof u, NULL) < 0)
+                memset(u, 0, sizeof u);
+        u[6] = (unsigned char)((u[6] & 0x0f) | 0x40);
+        u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);
+        snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2],
+                 u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+}

@@ -27,6 +27,10 @@ int vd_hasher_final(vd_hasher *h, unsigned char out[VD_HASH_MAX]);
 /* Fill buf with n bytes from the OS random source. */
 int vd_random_bytes(void *buf, size_t n, vd_err *err);
 
+/* A random (version 4) UUID, lower-case hex with hyphens (all zeros if the
+ * OS random source fails). */
+void vd_uuid4(char out[37]);
+
 /* One-shot SHA-256. */
 int vd_sha256(const void *p, size_t n, unsigned char out[32]);
 

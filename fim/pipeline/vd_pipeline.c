@@ -23,6 +23,7 @@ void vd_run_init(vd_run *run, int mode) {
 }
 
 void vd_run_out_init(vd_run_out *out) {
+        memset(out, 0, sizeof *out);
         vd_scan_init(&out->scan);
         vd_events_init(&out->events);
         vd_events_init(&out->violations);
@@ -265,15 +266,7 @@ int vd_run_exec(const vd_run *run, vd_run_out *out, vd_err *err) {
         return 0;
 }
 
-void vd_scan_id(char out[37]) {
-        unsigned char u[16];
-        if (vd_random_bytes(u, sizeof u, NULL) < 0)
-                memset(u, 0, sizeof u);
-        u[6] = (unsigned char)((u[6] & 0x0f) | 0x40);
-        u[8] = (unsigned char)((u[8] & 0x3f) | 0x80);
-        snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2],
-                 u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
-}
+void vd_scan_id(char out[37]) { vd_uuid4(out); }
 
 void vd_run_report(const vd_run *run, const vd_run_out *out, const char *baseline_path, bool verified,
                    int fail_on, char trust[96], vd_report *rep) {
