@@ -74,6 +74,9 @@ int cmd_inventory(int argc, char **argv) {
         bool source = so.dir || so.n_images || so.domain;
         if (baseline && source)
                 return cli_usage("inventory", "give a source or --baseline, not both");
+        if (!baseline && !source)
+                return cli_usage("inventory", "nothing to inventory: use --image FILE, --domain NAME, --dir PATH or "
+                                              "--baseline FILE");
         if (!baseline && cli_source_check(&so, "inventory"))
                 return EXIT_USAGE;
         if (verify_key && !baseline)
