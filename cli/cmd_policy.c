@@ -91,6 +91,15 @@ int cmd_policy(int argc, char **argv) {
                                ? (d == VD_D_COUNT - 1 ? "" : ",")
                                : (d == VD_D_COUNT - 1 ? " (off)" : " (off),"));
         printf("\n");
+        vd_buf pk;
+        vd_buf_init(&pk, 0);
+        if (vd_policy_packages_summary(p, &pk) == 0 && pk.buf)
+                printf("  packages: %s\n", pk.buf);
+        vd_buf_release(&pk);
+        int dsev;
+        int64_t dormant = vd_policy_dormant_after(p, &dsev);
+        if (dormant)
+                printf("  dormant after: %lld days (%s)\n", (long long)(dormant / 86400), vd_severity_name(dsev));
         vd_policy_shadowed(p, shadow_warn, argv[optind]);
         for (size_t i = 0; i < n_paths; i++)
                 print_rule(paths[i], vd_policy_match(p, paths[i], strlen(paths[i]), 0));

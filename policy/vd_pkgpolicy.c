@@ -81,3 +81,18 @@ int vd_policy_package_severity(const vd_policy *p, const char *name, int kind, c
         default: return c->changed;
         }
 }
+
+static const char *sev_or_ignore(int s) { return s < 0 ? "ignored" : vd_severity_name(s); }
+
+int vd_policy_packages_summary(const vd_policy *p, vd_buf *out) {
+        const pkg_conf *c = &p->pkg;
+        int r = vd_buf_addf(out, "behind %s", sev_or_ignore(c->behind));
+        if (!r && c->n_rules)
+                r = vd_buf_addf(out, " (%zu name glob%s)", c->n_rules, c->n_rules == 1 ? "" : "s");
+        if (!r)
+                r = vd_buf_addf(out, ", ahead %s, added %s, removed %s, changed %s", sev_or_ignore(c->ahead),
+                                sev_or_ignore(c->added), sev_or_ignore(c->removed), sev_or_ignore(c->changed));
+        if (!r && c->n_ignore)
+                r = vd_buf_addf(out, "; %zu ignored", c->n_ignore);
+        return r;
+}

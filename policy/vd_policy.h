@@ -146,6 +146,9 @@ int vd_policy_package_severity(const vd_policy *p, const char *name, int kind, c
  * older than this many seconds gets a dormant event of *severity; 0 when
  * the policy sets no such limit. */
 int64_t vd_policy_dormant_after(const vd_policy *p, int *severity);
+/* One line for people: "behind medium (9 name globs), ahead info, added low,
+ * removed low, changed low; 1 ignored". */
+int vd_policy_packages_summary(const vd_policy *p, vd_buf *out);
 
 bool vd_policy_detector_on(const vd_policy *p, int d, const char *path, size_t len);
 int vd_policy_detector_severity(const vd_policy *p, int d);
