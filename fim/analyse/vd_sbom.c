@@ -121,13 +121,18 @@ static void stamp(int64_t ns, char out[32]) {
         strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* Identical entries (name, arch, version) once. */
-static bool dup_of_previous(const vd_sbom_in *in, size_t i) {
-        if (i == 0)
-                return false;
-        const vd_package *a = &in->packages[i - 1], *b = &in->packages[i];
-        return !strcmp(a->name, b->name) && !strcmp(a->arch, b->arch) && !strcmp(a->version, b->version) &&
-               !strcmp(a->release, b->release) && a->epoch == b->epoch;
+/* Each package with its purl and label, made once for the whole document;
+ * dup: identical to the one before (name, arch, version), listed once. */
+typedef struct pkgref {
+        const vd_package *p;
+        char *purl, *label;
+        bool dup;
+} pkgref;
+
+/* ,"key":"value" (prefix holds the punctuation and the key) */
+static int jkv(vd_buf *b, const char *prefix, const char *v) {
+        int r = vd_buf_adds(b, prefix);
+        return r ? r : jstr(b, v);
 }
 
 static const char *os_name(const vd_sbom_in *in) {
@@ -138,7 +143,7 @@ static const char *os_name(const vd_sbom_in *in) {
         return d && *d ? d : "unknown";
 }
 
-static int cyclonedx(const vd_sbom_in *in, vd_buf *b) {
+static int cyclonedx(const vd_sbom_in *in, const pkgref *refs, vd_buf *b) {
         char id[37], ts[32];
         vd_uuid4(id);
         stamp(in->now_ns, ts);
@@ -148,133 +153,86 @@ static int cyclonedx(const vd_sbom_in *in, vd_buf *b) {
                             "{\"bomFormat\":\"CycloneDX\",\"specVersion\":\"1.5\",\"serialNumber\":\"urn:uuid:%s\","
                             "\"version\":1,\"metadata\":{\"timestamp\":\"%s\",\"tools\":{\"components\":[{\"type\":"
                             "\"application\",\"name\":\"vmdrift\",\"version\":\"%s\"}]},\"component\":{\"type\":"
-                            "\"operating-system\",\"bom-ref\":\"os\",\"name\":",
+                            "\"operating-system\",\"bom-ref\":\"os\"",
                             id, ts, VD_VERSION);
         if (!r)
-                r = jstr(b, os_name(in));
-        if (!r && ver) {
-                r = vd_buf_adds(b, ",\"version\":");
-                if (!r)
-                        r = jstr(b, ver);
-        }
-        if (!r && prod) {
-                r = vd_buf_adds(b, ",\"description\":");
-                if (!r)
-                        r = jstr(b, prod);
-        }
-        if (!r) {
-                r = vd_buf_adds(b, ",\"properties\":[{\"name\":\"vmdrift:source\",\"value\":");
-                if (!r)
-                        r = jstr(b, in->source);
-                if (!r)
-                        r = vd_buf_adds(b, "}]}},\"components\":[");
-        }
-        bool first = true;
+                r = jkv(b, ",\"name\":", os_name(in));
+        if (!r && ver)
+                r = jkv(b, ",\"version\":", ver);
+        if (!r && prod)
+                r = jkv(b, ",\"description\":", prod);
+        if (!r)
+                r = jkv(b, ",\"properties\":[{\"name\":\"vmdrift:source\",\"value\":", in->source);
+        if (!r)
+                r = vd_buf_adds(b, "}]}},\"components\":[");
+        const char *sep = "";
         for (size_t i = 0; i < in->n_packages && !r; i++) {
-                if (dup_of_previous(in, i))
+                const pkgref *f = &refs[i];
+                if (f->dup)
                         continue;
-                const vd_package *p = &in->packages[i];
-                char *purl = vd_purl(p, in->facts, in->n_facts), *label = vd_package_label(p);
-                if (!purl || !label) {
-                        free(purl);
-                        free(label);
-                        return VD_E_NOMEM;
-                }
-                r = vd_buf_adds(b, first ? "{\"type\":\"library\",\"bom-ref\":" : ",{\"type\":\"library\",\"bom-ref\":");
-                first = false;
+                r = vd_buf_addf(b, "%s{\"type\":\"library\"", sep);
+                sep = ",";
                 if (!r)
-                        r = jstr(b, purl);
+                        r = jkv(b, ",\"bom-ref\":", f->purl);
                 if (!r)
-                        r = vd_buf_adds(b, ",\"name\":");
+                        r = jkv(b, ",\"name\":", f->p->name);
                 if (!r)
-                        r = jstr(b, p->name);
+                        r = jkv(b, ",\"version\":", f->label);
                 if (!r)
-                        r = vd_buf_adds(b, ",\"version\":");
-                if (!r)
-                        r = jstr(b, label);
-                if (!r)
-                        r = vd_buf_adds(b, ",\"purl\":");
-                if (!r)
-                        r = jstr(b, purl);
+                        r = jkv(b, ",\"purl\":", f->purl);
                 if (!r)
                         r = vd_buf_addc(b, '}');
-                free(purl);
-                free(label);
         }
         if (!r)
                 r = vd_buf_adds(b, "],\"dependencies\":[{\"ref\":\"os\",\"dependsOn\":[");
-        first = true;
-        for (size_t i = 0; i < in->n_packages && !r; i++) {
-                if (dup_of_previous(in, i))
-                        continue;
-                char *purl = vd_purl(&in->packages[i], in->facts, in->n_facts);
-                if (!purl)
-                        return VD_E_NOMEM;
-                if (!first)
-                        r = vd_buf_addc(b, ',');
-                first = false;
-                if (!r)
-                        r = jstr(b, purl);
-                free(purl);
-        }
+        sep = "";
+        for (size_t i = 0; i < in->n_packages && !r; i++)
+                if (!refs[i].dup) {
+                        r = jkv(b, sep, refs[i].purl);
+                        sep = ",";
+                }
         if (!r)
                 r = vd_buf_adds(b, "]}]}\n");
         return r;
 }
 
-static int spdx(const vd_sbom_in *in, vd_buf *b) {
+static int spdx(const vd_sbom_in *in, const pkgref *refs, vd_buf *b) {
         char id[37], ts[32];
         vd_uuid4(id);
         stamp(in->now_ns, ts);
         const char *ver = fact(in->facts, in->n_facts, "os.version");
-        int r = vd_buf_adds(b, "{\"spdxVersion\":\"SPDX-2.3\",\"dataLicense\":\"CC0-1.0\",\"SPDXID\":\"SPDXRef-DOCUMENT\","
-                               "\"name\":");
-        if (!r)
-                r = jstr(b, in->source);
+        int r = jkv(b, "{\"spdxVersion\":\"SPDX-2.3\",\"dataLicense\":\"CC0-1.0\",\"SPDXID\":\"SPDXRef-DOCUMENT\",\"name\":",
+                    in->source);
         if (!r)
                 r = vd_buf_addf(b,
                                 ",\"documentNamespace\":\"https://vmdrift.invalid/spdx/%s\",\"creationInfo\":{"
-                                "\"created\":\"%s\",\"creators\":[\"Tool: vmdrift-%s\"]},\"packages\":[{\"name\":",
+                                "\"created\":\"%s\",\"creators\":[\"Tool: vmdrift-%s\"]},\"packages\":[",
                                 id, ts, VD_VERSION);
         if (!r)
-                r = jstr(b, os_name(in));
-        if (!r && ver) {
-                r = vd_buf_adds(b, ",\"versionInfo\":");
-                if (!r)
-                        r = jstr(b, ver);
-        }
+                r = jkv(b, "{\"name\":", os_name(in));
+        if (!r && ver)
+                r = jkv(b, ",\"versionInfo\":", ver);
         if (!r)
                 r = vd_buf_adds(b, ",\"SPDXID\":\"SPDXRef-OperatingSystem\",\"downloadLocation\":\"NOASSERTION\","
                                    "\"filesAnalyzed\":false,\"primaryPackagePurpose\":\"OPERATING_SYSTEM\"}");
         size_t k = 0;
         for (size_t i = 0; i < in->n_packages && !r; i++) {
-                if (dup_of_previous(in, i))
+                const pkgref *f = &refs[i];
+                if (f->dup)
                         continue;
-                const vd_package *p = &in->packages[i];
-                char *purl = vd_purl(p, in->facts, in->n_facts), *label = vd_package_label(p);
-                if (!purl || !label) {
-                        free(purl);
-                        free(label);
-                        return VD_E_NOMEM;
-                }
-                r = vd_buf_adds(b, ",{\"name\":");
+                r = jkv(b, ",{\"name\":", f->p->name);
                 if (!r)
-                        r = jstr(b, p->name);
+                        r = vd_buf_addf(b, ",\"SPDXID\":\"SPDXRef-Package-%zu\"", ++k);
                 if (!r)
-                        r = vd_buf_addf(b, ",\"SPDXID\":\"SPDXRef-Package-%zu\",\"versionInfo\":", ++k);
+                        r = jkv(b, ",\"versionInfo\":", f->label);
                 if (!r)
-                        r = jstr(b, label);
-                if (!r)
-                        r = vd_buf_adds(b, ",\"downloadLocation\":\"NOASSERTION\",\"filesAnalyzed\":false,"
-                                           "\"primaryPackagePurpose\":\"LIBRARY\",\"externalRefs\":[{"
-                                           "\"referenceCategory\":\"PACKAGE-MANAGER\",\"referenceType\":\"purl\","
-                                           "\"referenceLocator\":");
-                if (!r)
-                        r = jstr(b, purl);
+                        r = jkv(b, ",\"downloadLocation\":\"NOASSERTION\",\"filesAnalyzed\":false,"
+                                   "\"primaryPackagePurpose\":\"LIBRARY\",\"externalRefs\":[{"
+                                   "\"referenceCategory\":\"PACKAGE-MANAGER\",\"referenceType\":\"purl\","
+                                   "\"referenceLocator\":",
+                                f->purl);
                 if (!r)
                         r = vd_buf_adds(b, "}]}");
-                free(purl);
-                free(label);
         }
         if (!r)
                 r = vd_buf_adds(b, "],\"relationships\":[{\"spdxElementId\":\"SPDXRef-DOCUMENT\",\"relationshipType\":"
@@ -288,59 +246,34 @@ static int spdx(const vd_sbom_in *in, vd_buf *b) {
         return r;
 }
 
-static int plain(const vd_sbom_in *in, vd_buf *b) {
-        int r = vd_buf_adds(b, "{\"source\":");
-        if (!r)
-                r = jstr(b, in->source);
+static int plain(const vd_sbom_in *in, const pkgref *refs, vd_buf *b) {
+        int r = jkv(b, "{\"source\":", in->source);
         if (!r)
                 r = vd_buf_adds(b, ",\"facts\":{");
         for (size_t i = 0; i < in->n_facts && !r; i++) {
-                if (i)
-                        r = vd_buf_addc(b, ',');
+                r = jkv(b, i ? "," : "", in->facts[i].key);
                 if (!r)
-                        r = jstr(b, in->facts[i].key);
-                if (!r)
-                        r = vd_buf_addc(b, ':');
-                if (!r)
-                        r = jstr(b, in->facts[i].value);
+                        r = jkv(b, ":", in->facts[i].value);
         }
         if (!r)
                 r = vd_buf_adds(b, "},\"packages\":[");
         for (size_t i = 0; i < in->n_packages && !r; i++) {
-                const vd_package *p = &in->packages[i];
-                char *purl = vd_purl(p, in->facts, in->n_facts), *label = vd_package_label(p);
-                if (!purl || !label) {
-                        free(purl);
-                        free(label);
-                        return VD_E_NOMEM;
-                }
-                r = vd_buf_adds(b, i ? ",{\"name\":" : "{\"name\":");
+                const pkgref *f = &refs[i];
+                r = jkv(b, i ? ",{\"name\":" : "{\"name\":", f->p->name);
                 if (!r)
-                        r = jstr(b, p->name);
+                        r = jkv(b, ",\"arch\":", f->p->arch);
                 if (!r)
-                        r = vd_buf_adds(b, ",\"arch\":");
+                        r = vd_buf_addf(b, ",\"epoch\":%d", (int)f->p->epoch);
                 if (!r)
-                        r = jstr(b, p->arch);
+                        r = jkv(b, ",\"version\":", f->p->version);
                 if (!r)
-                        r = vd_buf_addf(b, ",\"epoch\":%d,\"version\":", (int)p->epoch);
+                        r = jkv(b, ",\"release\":", f->p->release);
                 if (!r)
-                        r = jstr(b, p->version);
+                        r = jkv(b, ",\"label\":", f->label);
                 if (!r)
-                        r = vd_buf_adds(b, ",\"release\":");
-                if (!r)
-                        r = jstr(b, p->release);
-                if (!r)
-                        r = vd_buf_adds(b, ",\"label\":");
-                if (!r)
-                        r = jstr(b, label);
-                if (!r)
-                        r = vd_buf_adds(b, ",\"purl\":");
-                if (!r)
-                        r = jstr(b, purl);
+                        r = jkv(b, ",\"purl\":", f->purl);
                 if (!r)
                         r = vd_buf_addc(b, '}');
-                free(purl);
-                free(label);
         }
         if (!r)
                 r = vd_buf_adds(b, "]}\n");
@@ -348,7 +281,27 @@ static int plain(const vd_sbom_in *in, vd_buf *b) {
 }
 
 int vd_sbom_render(int format, const vd_sbom_in *in, vd_buf *out, vd_err *err) {
-        int r = format == VD_SBOM_CYCLONEDX ? cyclonedx(in, out) : format == VD_SBOM_SPDX ? spdx(in, out) : plain(in, out);
+        pkgref *refs = calloc(in->n_packages ? in->n_packages : 1, sizeof *refs);
+        int r = refs ? 0 : VD_E_NOMEM;
+        for (size_t i = 0; i < in->n_packages && r == 0; i++) {
+                const vd_package *p = &in->packages[i], *q = i ? &in->packages[i - 1] : NULL;
+                refs[i].p = p;
+                refs[i].dup = q && !strcmp(q->name, p->name) && !strcmp(q->arch, p->arch) &&
+                              !strcmp(q->version, p->version) && !strcmp(q->release, p->release) && q->epoch == p->epoch;
+                refs[i].purl = vd_purl(p, in->facts, in->n_facts);
+                refs[i].label = vd_package_label(p);
+                if (!refs[i].purl || !refs[i].label)
+                        r = VD_E_NOMEM;
+        }
+        if (r == 0)
+                r = format == VD_SBOM_CYCLONEDX ? cyclonedx(in, refs, out)
+                    : format == VD_SBOM_SPDX    ? spdx(in, refs, out)
+                                                : plain(in, refs, out);
+        for (size_t i = 0; refs && i < in->n_packages; i++) {
+                free(refs[i].purl);
+                free(refs[i].label);
+        }
+        free(refs);
         if (r < 0)
                 return vd_err_set(err, r, "cannot render the inventory");
         return 0;
