@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "vd_buf.h"
+#include "vd_json.h"
 
 #define INFO_MAX (64 * 1024)
 #define VALUE_MAX 4096
@@ -22,218 +23,46 @@ void vd_image_info_release(vd_image_info *i) {
         memset(i, 0, sizeof *i);
 }
 
-/* ---- a small JSON reader: enough for qemu-img's one object ---- */
-
-typedef struct jr {
-        const char *p, *end;
-        int depth;
-} jr;
-
-static void ws(jr *j) {
-        while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
-                j->p++;
-}
-
-static int put_utf8(vd_buf *b, unsigned cp) {
-        char u[4];
-        size_t n;
-        if (cp < 0x80) {
-                u[0] = (char)cp;
-                n = 1;
-        } else if (cp < 0x800) {
-                u[0] = (char)(0xc0 | (cp >> 6));
-                u[1] = (char)(0x80 | (cp & 0x3f));
-                n = 2;
-        } else {
-                u[0] = (char)(0xe0 | (cp >> 12));
-                u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-                u[2] = (char)(0x80 | (cp & 0x3f));
-                n = 3;
-        }
-        return vd_buf_add(b, u, n);
-}
-
-/* A string into out (bounded by out's cap); NUL (\u0000) refused. */
-static int jstr(jr *j, vd_buf *out) {
-        if (j->p >= j->end || *j->p != '"')
-                return VD_E_SOURCE;
-        j->p++;
-        while (j->p < j->end && *j->p != '"') {
-                char c = *j->p++;
-                if ((unsigned char)c < 0x20)
-                        return VD_E_SOURCE;
-                if (c != '\\') {
-                        if (vd_buf_addc(out, c) < 0)
-                                return VD_E_SOURCE;
-                        continue;
-                }
-                if (j->p >= j->end)
-                        return VD_E_SOURCE;
-                c = *j->p++;
-                const char *simple = "\"\\/bfnrt", *to = "\"\\/\b\f\n\r\t";
-                const char *k = strchr(simple, c);
-                if (k && c) {
-                        if (vd_buf_addc(out, to[k - simple]) < 0)
-                                return VD_E_SOURCE;
-                } else if (c == 'u') {
-                        if (j->end - j->p < 4)
-                                return VD_E_SOURCE;
-                        unsigned cp = 0;
-                        for (int i = 0; i < 4; i++) {
-                                char h = *j->p++;
-                                cp <<= 4;
-                                if (h >= '0' && h <= '9')
-                                        cp |= (unsigned)(h - '0');
-                                else if (h >= 'a' && h <= 'f')
-                                        cp |= (unsigned)(h - 'a' + 10);
-                                else if (h >= 'A' && h <= 'F')
-                                        cp |= (unsigned)(h - 'A' + 10);
-                                else
-                                        return VD_E_SOURCE;
-                        }
-                        if (cp == 0 || put_utf8(out, cp) < 0)
-                                return VD_E_SOURCE; /* a NUL would cut the path short */
-                } else
-                        return VD_E_SOURCE;
-        }
-        if (j->p >= j->end)
-                return VD_E_SOURCE;
-        j->p++;
+/* Copy string member key of o into dst (cap bytes with the NUL); absent: "".
+ * A value that does not fit is refused, never cut short (it names a file). */
+static int copy_member(const vd_json *o, const char *key, char *dst, size_t cap, vd_err *err) {
+        const vd_json *v = vd_json_get(o, key);
+        dst[0] = '\0';
+        if (!v || v->type == VD_JSON_NULL)
+                return 0;
+        if (v->type != VD_JSON_STRING)
+                return vd_err_set(err, VD_E_SOURCE, "qemu-img info: \"%s\" is not a string", key);
+        if (v->n >= cap)
+                return vd_err_set(err, VD_E_SOURCE, "qemu-img info: \"%s\" is longer than %zu bytes", key, cap - 1);
+        memcpy(dst, v->s, (size_t)v->n + 1);
         return 0;
-}
-
-static int skip_value(jr *j);
-
-static int skip_container(jr *j, char open, char close) {
-        if (++j->depth > 32)
-                return VD_E_SOURCE;
-        j->p++;
-        ws(j);
-        if (j->p < j->end && *j->p == close) {
-                j->p++;
-                j->depth--;
-                return 0;
-        }
-        for (;;) {
-                ws(j);
-                if (open == '{') {
-                        vd_buf k;
-                        vd_buf_init(&k, VALUE_MAX);
-                        int r = jstr(j, &k);
-                        vd_buf_release(&k);
-                        ws(j);
-                        if (r < 0 || j->p >= j->end || *j->p != ':')
-                                return VD_E_SOURCE;
-                        j->p++;
-                }
-                if (skip_value(j) < 0)
-                        return VD_E_SOURCE;
-                ws(j);
-                if (j->p >= j->end)
-                        return VD_E_SOURCE;
-                if (*j->p == ',') {
-                        j->p++;
-                        continue;
-                }
-                if (*j->p != close)
-                        return VD_E_SOURCE;
-                j->p++;
-                j->depth--;
-                return 0;
-        }
-}
-
-static int skip_value(jr *j) {
-        ws(j);
-        if (j->p >= j->end)
-                return VD_E_SOURCE;
-        char c = *j->p;
-        if (c == '{')
-                return skip_container(j, '{', '}');
-        if (c == '[')
-                return skip_container(j, '[', ']');
-        if (c == '"') {
-                vd_buf s;
-                vd_buf_init(&s, VALUE_MAX);
-                int r = jstr(j, &s);
-                vd_buf_release(&s);
-                return r;
-        }
-        /* number, true, false, null */
-        const char *s = j->p;
-        while (j->p < j->end && strchr("0123456789+-.eEtruefalsn", *j->p))
-                j->p++;
-        return j->p > s ? 0 : VD_E_SOURCE;
 }
 
 int vd_image_info_parse(const char *json, size_t len, vd_image_info *out, vd_err *err) {
         memset(out, 0, sizeof *out);
         if (len > INFO_MAX)
                 return vd_err_set(err, VD_E_LIMIT, "qemu-img info: more than %d bytes", INFO_MAX);
-        jr j = {json, json + len, 0};
-        char full[VALUE_MAX + 1] = "", rel[VALUE_MAX + 1] = "";
-        ws(&j);
-        if (j.p >= j.end || *j.p != '{')
-                return vd_err_set(err, VD_E_SOURCE, "qemu-img info: not a JSON object");
-        j.p++;
+        vd_json_doc doc;
+        vd_json_limits lim = {INFO_MAX, 32, 0, VALUE_MAX};
+        vd_err jerr = VD_ERR_INIT;
+        if (vd_json_parse(json, len, "qemu-img info", &lim, &doc, &jerr) < 0)
+                return vd_err_set(err, VD_E_SOURCE, "%s (not as qemu writes it)", jerr.msg);
+        char full[VALUE_MAX + 1], rel[VALUE_MAX + 1];
         int r = 0;
-        for (bool first = true;; first = false) {
-                ws(&j);
-                if (j.p < j.end && *j.p == '}' && first) {
-                        j.p++;
-                        break;
-                }
-                vd_buf k;
-                vd_buf_init(&k, VALUE_MAX);
-                r = jstr(&j, &k);
-                ws(&j);
-                if (r < 0 || j.p >= j.end || *j.p != ':') {
-                        vd_buf_release(&k);
-                        r = VD_E_SOURCE;
-                        break;
-                }
-                j.p++;
-                ws(&j);
-                const char *key = k.buf ? k.buf : "";
-                char *dst = NULL;
-                size_t cap = 0;
-                if (strcmp(key, "format") == 0)
-                        dst = out->format, cap = sizeof out->format;
-                else if (strcmp(key, "backing-filename-format") == 0)
-                        dst = out->backing_format, cap = sizeof out->backing_format;
-                else if (strcmp(key, "full-backing-filename") == 0)
-                        dst = full, cap = sizeof full;
-                else if (strcmp(key, "backing-filename") == 0)
-                        dst = rel, cap = sizeof rel;
-                vd_buf_release(&k);
-                if (dst) {
-                        vd_buf v;
-                        vd_buf_init(&v, cap - 1);
-                        r = jstr(&j, &v);
-                        if (r == 0 && v.len)
-                                memcpy(dst, v.buf, v.len);
-                        if (r == 0)
-                                dst[v.len] = '\0';
-                        vd_buf_release(&v);
-                } else
-                        r = skip_value(&j);
-                if (r < 0)
-                        break;
-                ws(&j);
-                if (j.p < j.end && *j.p == ',') {
-                        j.p++;
-                        continue;
-                }
-                if (j.p < j.end && *j.p == '}') {
-                        j.p++;
-                        break;
-                }
-                r = VD_E_SOURCE;
-                break;
-        }
+        if (doc.root->type != VD_JSON_OBJECT)
+                r = vd_err_set(err, VD_E_SOURCE, "qemu-img info: not a JSON object");
+        if (!r)
+                r = copy_member(doc.root, "format", out->format, sizeof out->format, err);
+        if (!r)
+                r = copy_member(doc.root, "backing-filename-format", out->backing_format, sizeof out->backing_format,
+                                err);
+        if (!r)
+                r = copy_member(doc.root, "full-backing-filename", full, sizeof full, err);
+        if (!r)
+                r = copy_member(doc.root, "backing-filename", rel, sizeof rel, err);
+        vd_json_doc_release(&doc);
         if (r < 0)
-                return vd_err_set(err, VD_E_SOURCE, "qemu-img info: malformed JSON (a value too long or not as qemu "
-                                                    "writes it)");
+                return r;
         if (!out->format[0])
                 return vd_err_set(err, VD_E_SOURCE, "qemu-img info: no format");
         const char *b = full[0] ? full : rel[0] ? rel : NULL;

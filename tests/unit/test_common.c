@@ -160,3 +160,91 @@ Test(escape, invisible_characters_that_reorder_or_hide_text_are_shown_not_obeyed
         cr_assert_not(vd_text_clean("a\nb", 3), "C0");
         cr_assert_not(vd_text_clean("\xff", 1), "invalid UTF-8");
 }
+
+/* ---- vd_json: strict and bounded ---- */
+#include "vd_json.h"
+
+Test(json, values_members_and_escapes_are_read_exactly) {
+        const char *t = "\xef\xbb\xbf {\"id\": \"DSA-1\", \"n\": -12, \"f\": 1.5e3, \"ok\": true, \"no\": false,"
+                        " \"z\": null, \"a\": [1, \"x\\u00e9\\ud83d\\ude00\\n\", {}], \"id\": \"second\"}";
+        vd_json_doc d;
+        vd_err e = VD_ERR_INIT;
+        cr_assert_eq(vd_json_parse(t, strlen(t), "t.json", NULL, &d, &e), 0, "%s", e.msg);
+        cr_assert_eq(d.root->type, VD_JSON_OBJECT);
+        cr_assert_eq(d.root->n, 8);
+        cr_assert_str_eq(vd_json_get_str(d.root, "id"), "DSA-1"); /* the first of a duplicate */
+        int64_t n = 0;
+        cr_assert(vd_json_int(vd_json_get(d.root, "n"), &n));
+        cr_assert_eq(n, -12);
+        cr_assert_not(vd_json_int(vd_json_get(d.root, "f"), &n));
+        cr_assert_str_eq(vd_json_get(d.root, "f")->s, "1.5e3");
+        cr_assert(vd_json_get(d.root, "ok")->b);
+        cr_assert_not(vd_json_get(d.root, "no")->b);
+        cr_assert_eq(vd_json_get(d.root, "z")->type, VD_JSON_NULL);
+        const vd_json *a = vd_json_get_array(d.root, "a");
+        cr_assert_not_null(a);
+        cr_assert_eq(a->n, 3);
+        cr_assert_str_eq(vd_json_str(a->child->next), "x\xc3\xa9\xf0\x9f\x98\x80\n");
+        cr_assert_eq(a->child->next->n, 8);
+        cr_assert_eq(a->child->next->next->type, VD_JSON_OBJECT);
+        cr_assert_null(vd_json_get(d.root, "missing"));
+        cr_assert_null(vd_json_get_str(d.root, "n"));
+        vd_json_doc_release(&d);
+}
+
+Test(json, malformed_text_is_refused_with_line_and_column) {
+        const struct {
+                const char *text, *msg;
+        } bad[] = {
+                {"", "t.json:1:1: expected a value, found the end"},
+                {"{\"a\": 1,\n  \"b\" 2}", "t.json:2:7: expected ':' after a member name"},
+                {"{\"a\": 1 \"b\": 2}", "t.json:1:9: expected ',' or '}' in an object"},
+                {"[1, 2", "t.json:1:6: expected ',' or ']' in an array"},
+                {"[01]", "t.json:1:3: expected ',' or ']' in an array"},
+                {"[1.]", "t.json:1:4: expected a digit after '.'"},
+                {"[tru]", "t.json:1:2: expected a value"},
+                {"\"a\\u0000b\"", "t.json:1:3: \\u0000 in a string (not accepted)"},
+                {"\"\\ud800x\"", "high surrogate without its low half"},
+                {"\"\\udc00\"", "lone low surrogate"},
+                {"\"a\tb\"", "control character in a string"},
+                {"\"\xff\"", "not UTF-8"},
+                {"\"abc", "without its closing quote"},
+                {"{} {}", "t.json:1:4: text after the end of the JSON value"},
+                {"{1: 2}", "expected a member name (a string) in an object"},
+                {"\"\\q\"", "unknown escape"},
+        };
+        for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+                vd_json_doc d;
+                vd_err e = VD_ERR_INIT;
+                cr_assert_eq(vd_json_parse(bad[k].text, strlen(bad[k].text), "t.json", NULL, &d, &e), VD_E_SOURCE,
+                             "accepted: %s", bad[k].text);
+                cr_assert(strstr(e.msg, bad[k].msg), "%s: got '%s', want '%s'", bad[k].text, e.msg, bad[k].msg);
+                cr_assert_null(d.root);
+        }
+}
+
+Test(json, limits_bound_depth_nodes_strings_and_size) {
+        char deep[200];
+        memset(deep, '[', 100);
+        memset(deep + 100, ']', 100);
+        vd_json_doc d;
+        vd_err e = VD_ERR_INIT;
+        cr_assert_eq(vd_json_parse(deep, 200, "d", NULL, &d, &e), VD_E_LIMIT);
+        cr_assert(strstr(e.msg, "nested deeper"), "%s", e.msg);
+        vd_json_limits lim = {0, 100, 0, 0};
+        cr_assert_eq(vd_json_parse(deep, 200, "d", &lim, &d, &e), 0, "%s", e.msg);
+        vd_json_doc_release(&d);
+        const char *many = "[0,0,0,0,0,0,0,0,0,0]";
+        vd_json_limits few = {0, 0, 10, 0};
+        cr_assert_eq(vd_json_parse(many, strlen(many), "m", &few, &d, &e), VD_E_LIMIT);
+        few.max_nodes = 11;
+        cr_assert_eq(vd_json_parse(many, strlen(many), "m", &few, &d, &e), 0, "%s", e.msg);
+        vd_json_doc_release(&d);
+        vd_json_limits shortstr = {0, 0, 0, 3};
+        cr_assert_eq(vd_json_parse("\"abcd\"", 6, "s", &shortstr, &d, &e), VD_E_LIMIT);
+        cr_assert_eq(vd_json_parse("\"abc\"", 5, "s", &shortstr, &d, &e), 0);
+        vd_json_doc_release(&d);
+        vd_json_limits small = {4, 0, 0, 0};
+        cr_assert_eq(vd_json_parse("12345", 5, "s", &small, &d, &e), VD_E_LIMIT);
+        cr_assert(strstr(e.msg, "s: 5 bytes, more than the limit of 4"), "%s", e.msg);
+}
