@@ -130,7 +130,7 @@ static bool merge_inventory(vd_baseline *nb, const vd_baseline *old, vd_scan *sc
                 ok = vd_scan_add_fact(&keep, old->facts[i].key, old->facts[i].value) == 0;
         for (size_t i = 0; i < old->n_packages && ok; i++) {
                 const vd_package *p = &old->packages[i];
-                ok = vd_scan_add_package(&keep, p->name, p->epoch, p->version, p->release, p->arch) == 0;
+                ok = vd_scan_copy_package(&keep, p) == 0;
         }
         vd_baseline_take_inventory(nb, &keep);
         vd_scan_release(&keep);

@@ -244,6 +244,11 @@ static int compute_digest(const vd_baseline *b, struct kv kv[N_META], char out[6
                         dg_bytes(c, p->version, strlen(p->version), true);
                         dg_bytes(c, p->release, strlen(p->release), true);
                         dg_bytes(c, p->arch, strlen(p->arch), true);
+                        if (b->schema >= 5) {
+                                const char *sn = p->source ? p->source : "", *sv = p->source_version ? p->source_version : "";
+                                dg_bytes(c, sn, strlen(sn), true);
+                                dg_bytes(c, sv, strlen(sv), true);
+                        }
                 }
         }
         if (b->schema >= 3) {
@@ -302,8 +307,6 @@ static const char schema_sql[] =
         " ino INTEGER NOT NULL, nlink INTEGER NOT NULL, rdev INTEGER NOT NULL, target BLOB, xattrs BLOB,"
         " hash_algo INTEGER NOT NULL, hash BLOB) WITHOUT ROWID;"
         "CREATE TABLE facts(key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;"
-        "CREATE TABLE packages(name TEXT NOT NULL, arch TEXT NOT NULL, version TEXT NOT NULL,"
-        " release TEXT NOT NULL, epoch INTEGER NOT NULL);"
         "CREATE TABLE history(seq INTEGER PRIMARY KEY, time_ns INTEGER NOT NULL, user TEXT NOT NULL,"
         " host TEXT NOT NULL, reason TEXT NOT NULL, signer TEXT NOT NULL, prev_digest TEXT NOT NULL,"
         " paths TEXT NOT NULL, n_changes INTEGER NOT NULL);"
@@ -311,6 +314,14 @@ static const char schema_sql[] =
         "CREATE TABLE removed(path BLOB PRIMARY KEY NOT NULL) WITHOUT ROWID;"
         "CREATE TABLE config(path BLOB NOT NULL, format TEXT NOT NULL, key BLOB NOT NULL, value BLOB NOT NULL,"
         " file BLOB NOT NULL, line INTEGER NOT NULL, secret INTEGER NOT NULL, PRIMARY KEY(path, key));";
+
+/* Schema 5 added the source package to each package row; a baseline of an
+ * older schema is rewritten (accept) in its own. */
+static const char packages_sql_4[] = "CREATE TABLE packages(name TEXT NOT NULL, arch TEXT NOT NULL, version TEXT "
+                                     "NOT NULL, release TEXT NOT NULL, epoch INTEGER NOT NULL);";
+static const char packages_sql_5[] = "CREATE TABLE packages(name TEXT NOT NULL, arch TEXT NOT NULL, version TEXT "
+                                     "NOT NULL, release TEXT NOT NULL, epoch INTEGER NOT NULL, source TEXT NOT NULL,"
+                                     " source_version TEXT NOT NULL);";
 
 static int insert_config(sqlite3 *db, const vd_baseline *b) {
         sqlite3_stmt *st = NULL;
@@ -363,7 +374,9 @@ static int insert_inventory(sqlite3 *db, const vd_baseline *b) {
                 sqlite3_reset(st);
         }
         sqlite3_finalize(st);
-        if (rc < 0 || sqlite3_prepare_v2(db, "INSERT INTO packages VALUES(?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK)
+        if (rc < 0 || sqlite3_prepare_v2(db, b->schema >= 5 ? "INSERT INTO packages VALUES(?,?,?,?,?,?,?)"
+                                                            : "INSERT INTO packages VALUES(?,?,?,?,?)",
+                                         -1, &st, NULL) != SQLITE_OK)
                 return -1;
         for (size_t i = 0; i < b->n_packages && rc == 0; i++) {
                 const vd_package *p = &b->packages[i];
@@ -372,6 +385,10 @@ static int insert_inventory(sqlite3 *db, const vd_baseline *b) {
                 sqlite3_bind_text(st, 3, p->version, -1, SQLITE_STATIC);
                 sqlite3_bind_text(st, 4, p->release, -1, SQLITE_STATIC);
                 sqlite3_bind_int(st, 5, p->epoch);
+                if (b->schema >= 5) {
+                        sqlite3_bind_text(st, 6, p->source ? p->source : "", -1, SQLITE_STATIC);
+                        sqlite3_bind_text(st, 7, p->source_version ? p->source_version : "", -1, SQLITE_STATIC);
+                }
                 if (sqlite3_step(st) != SQLITE_DONE)
                         rc = -1;
                 sqlite3_reset(st);
@@ -537,7 +554,8 @@ int vd_baseline_write(vd_baseline *b, const char *path, vd_err *err) {
                  VD_BASELINE_APP_ID, b->schema);
         if (sqlite3_exec(db, pragmas, NULL, NULL, NULL) != SQLITE_OK ||
             sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
-            sqlite3_exec(db, schema_sql, NULL, NULL, NULL) != SQLITE_OK) {
+            sqlite3_exec(db, schema_sql, NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_exec(db, b->schema >= 5 ? packages_sql_5 : packages_sql_4, NULL, NULL, NULL) != SQLITE_OK) {
                 r = sqlerr(err, db, "create tables", path);
                 goto out;
         }
@@ -946,8 +964,12 @@ static int load_inventory(sqlite3 *db, vd_baseline *b, const char *path, vd_err 
         }
         sqlite3_finalize(st);
         st = NULL;
-        if (r == 0 && sqlite3_prepare_v2(db, "SELECT name, arch, version, release, epoch FROM packages", -1, &st,
-                                         NULL) != SQLITE_OK)
+        if (r == 0 && sqlite3_prepare_v2(db,
+                                         b->schema >= 5
+                                                 ? "SELECT name, arch, version, release, epoch, source, source_version "
+                                                   "FROM packages"
+                                                 : "SELECT name, arch, version, release, epoch FROM packages",
+                                         -1, &st, NULL) != SQLITE_OK)
                 r = bad(err, path, "cannot read packages: %s", sqlite3_errmsg(db));
         while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
                 const char *n = col_text(st, 0, 1024), *a = col_text(st, 1, 64), *v = col_text(st, 2, 1024),
@@ -956,6 +978,13 @@ static int load_inventory(sqlite3 *db, vd_baseline *b, const char *path, vd_err 
                         r = bad(err, path, "package %zu is malformed", tmp.n_packages + 1);
                 else if (vd_scan_add_package(&tmp, n, sqlite3_column_int(st, 4), v, rl, a) < 0)
                         r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+                else if (b->schema >= 5) {
+                        const char *sn = col_text(st, 5, 1024), *sv = col_text(st, 6, 1024);
+                        if (!sn || !sv)
+                                r = bad(err, path, "package %zu is malformed", tmp.n_packages);
+                        else if (vd_scan_set_package_source(&tmp, sn, sv) < 0)
+                                r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+                }
         }
         sqlite3_finalize(st);
         vd_scan_sort_inventory(&tmp);
@@ -1099,7 +1128,7 @@ static const struct {
                     "gid:integer uname:blob? gname:blob? size:integer mtime_ns:integer ctime_ns:integer "
                     "ino:integer nlink:integer rdev:integer target:blob? xattrs:blob? hash_algo:integer hash:blob?"},
         {"facts", "key:text value:text"},
-        {"packages", "name:text arch:text version:text release:text epoch:integer"},
+        {"packages", "name:text arch:text version:text release:text epoch:integer"}, /* schema 5: below */
         {"history", "seq:integer time_ns:integer user:text host:text reason:text signer:text prev_digest:text "
                     "paths:text n_changes:integer"},
         {"lineage", "key:text value:text"},
@@ -1107,7 +1136,10 @@ static const struct {
         {"config", "path:blob format:text key:blob value:blob file:blob line:integer secret:integer"},
 };
 
-static int check_schema(sqlite3 *db, const char *path, vd_err *err) {
+static const char packages_cols_5[] =
+        "name:text arch:text version:text release:text epoch:integer source:text source_version:text";
+
+static int check_schema(sqlite3 *db, int ver, const char *path, vd_err *err) {
         sqlite3_stmt *st = NULL;
         if (sqlite3_prepare_v2(db, "SELECT type, name, tbl_name FROM sqlite_master", -1, &st, NULL) != SQLITE_OK)
                 return bad(err, path, "damaged: %s", sqlite3_errmsg(db));
@@ -1144,7 +1176,9 @@ static int check_schema(sqlite3 *db, const char *path, vd_err *err) {
                 char q[128];
                 snprintf(q, sizeof q, "SELECT count(*) FROM pragma_table_info('%s')", allowed[i].table);
                 int ncol = -1, want = 1;
-                for (const char *c = allowed[i].columns; *c; c++)
+                const char *columns =
+                        ver >= 5 && strcmp(allowed[i].table, "packages") == 0 ? packages_cols_5 : allowed[i].columns;
+                for (const char *c = columns; *c; c++)
                         want += *c == ' ';
                 if (pragma_int(db, q, &ncol) != SQLITE_OK || ncol != want) {
                         r = bad(err, path, "table '%s' has %d columns, not the %d vmdrift writes: modified",
@@ -1152,7 +1186,7 @@ static int check_schema(sqlite3 *db, const char *path, vd_err *err) {
                         break;
                 }
                 char cols[512], sql[2048];
-                snprintf(cols, sizeof cols, "%s", allowed[i].columns);
+                snprintf(cols, sizeof cols, "%s", columns);
                 size_t ol = (size_t)snprintf(sql, sizeof sql, "SELECT 0");
                 char *save = NULL;
                 const char *names[24];
@@ -1248,7 +1282,7 @@ int vd_baseline_load(const char *path, vd_baseline **ret, vd_err *err) {
         /* every 1000 VM instructions; generous for any real file of this size */
         uint64_t budget = 100000 + (uint64_t)fst.st_size / 4;
         sqlite3_progress_handler(db, 1000, progress_budget, &budget);
-        if ((r = check_schema(db, path, err)) < 0)
+        if ((r = check_schema(db, ver, path, err)) < 0)
                 goto out;
         b->schema = ver;
         if ((r = load_meta(db, b, path, stored, err)) < 0)

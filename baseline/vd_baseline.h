@@ -20,7 +20,8 @@
 #include "vd_source.h"
 
 #define VD_BASELINE_APP_ID 0x56444231 /* "VDB1" */
-#define VD_BASELINE_SCHEMA 4 /* 2: OS facts and packages; 3: accept history; 4: config values */
+#define VD_BASELINE_SCHEMA 5 /* 2: OS facts and packages; 3: accept history; 4: config values;
+                              * 5: packages' source packages */
 
 typedef struct vd_baseline {
         int schema;

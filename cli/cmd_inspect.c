@@ -89,6 +89,15 @@ int cmd_inspect(int argc, char **argv) {
                         }
                         vd_buf_addc(&b, ' ');
                         vd_escape_display(&b, p->arch, strlen(p->arch));
+                        if (p->source) {
+                                vd_buf_adds(&b, " (source ");
+                                vd_escape_display(&b, p->source, strlen(p->source));
+                                if (p->source_version) {
+                                        vd_buf_addc(&b, ' ');
+                                        vd_escape_display(&b, p->source_version, strlen(p->source_version));
+                                }
+                                vd_buf_addc(&b, ')');
+                        }
                         vd_buf_addc(&b, '\n');
                         fputs(b.buf, stdout);
                         vd_buf_release(&b);

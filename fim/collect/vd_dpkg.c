@@ -7,7 +7,7 @@
 #define FIELD_MAX 512
 
 struct stanza {
-        char pkg[FIELD_MAX], ver[FIELD_MAX], arch[FIELD_MAX], status[FIELD_MAX];
+        char pkg[FIELD_MAX], ver[FIELD_MAX], arch[FIELD_MAX], status[FIELD_MAX], source[FIELD_MAX];
         bool bad;
 };
 
@@ -69,6 +69,22 @@ static int flush(struct stanza *z, vd_scan *s, size_t *skipped) {
                 goto out;
         }
         r = vd_scan_add_package(s, z->pkg, (int32_t)epoch, v, rel, z->arch);
+        if (r == 0 && z->source[0]) {
+                /* "name" or "name (version)": the source's version differs
+                 * from the binary's (a binNMU "+b1", a separately versioned
+                 * binary) */
+                char *sv = NULL, *sp = strchr(z->source, ' ');
+                if (sp) {
+                        *sp = '\0';
+                        char *open = strchr(sp + 1, '('), *close = open ? strchr(open, ')') : NULL;
+                        if (open && close && close > open + 1) {
+                                *close = '\0';
+                                sv = open + 1;
+                        }
+                }
+                if (strcmp(z->source, z->pkg) != 0 || sv)
+                        r = vd_scan_set_package_source(s, z->source, sv);
+        }
 out:
         memset(z, 0, sizeof *z);
         return r;
@@ -101,6 +117,8 @@ int vd_dpkg_parse(const char *text, size_t len, vd_scan *s, size_t *skipped) {
                         set(z.arch, c + 1, vl, &z.bad);
                 else if (kl == 6 && !strncasecmp(l, "Status", 6))
                         set(z.status, c + 1, vl, &z.bad);
+                else if (kl == 6 && !strncasecmp(l, "Source", 6))
+                        set(z.source, c + 1, vl, &z.bad);
         }
         if (r == 0)
                 r = flush(&z, s, skipped);

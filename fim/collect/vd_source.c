@@ -26,6 +26,8 @@ void vd_packages_free(vd_package *p, size_t n) {
                 free(p[i].version);
                 free(p[i].release);
                 free(p[i].arch);
+                free(p[i].source);
+                free(p[i].source_version);
         }
         free(p);
 }
@@ -97,6 +99,7 @@ int vd_scan_add_package(vd_scan *s, const char *name, int32_t epoch, const char 
         p->release = strndup(release ? release : "", 1024);
         p->arch = strndup(arch ? arch : "", 64);
         p->epoch = epoch;
+        p->source = p->source_version = NULL;
         if (!p->name || !p->version || !p->release || !p->arch) {
                 free(p->name);
                 free(p->version);
@@ -106,6 +109,31 @@ int vd_scan_add_package(vd_scan *s, const char *name, int32_t epoch, const char 
         }
         s->n_packages++;
         return 0;
+}
+
+int vd_scan_set_package_source(vd_scan *s, const char *source, const char *source_version) {
+        if (!s->n_packages)
+                return VD_E_INTERNAL;
+        vd_package *p = &s->packages[s->n_packages - 1];
+        char *a = source && *source ? strndup(source, 1024) : NULL;
+        char *b = source_version && *source_version ? strndup(source_version, 1024) : NULL;
+        if ((source && *source && !a) || (source_version && *source_version && !b)) {
+                free(a);
+                free(b);
+                return VD_E_NOMEM;
+        }
+        free(p->source);
+        free(p->source_version);
+        p->source = a;
+        p->source_version = b;
+        return 0;
+}
+
+int vd_scan_copy_package(vd_scan *s, const vd_package *p) {
+        int r = vd_scan_add_package(s, p->name, p->epoch, p->version, p->release, p->arch);
+        if (r == 0 && (p->source || p->source_version))
+                r = vd_scan_set_package_source(s, p->source, p->source_version);
+        return r;
 }
 
 static int cmp_fact(const void *a, const void *b) {

@@ -23,6 +23,11 @@ typedef struct vd_fact {
 typedef struct vd_package {
         char *name, *version, *release, *arch;
         int32_t epoch;
+        /* The source package it was built from and that source's version,
+         * where the database says and they differ from the binary's (dpkg's
+         * "Source: glibc", "Source: openssl (3.0.11-1~deb12u2)"); else NULL.
+         * Advisories name source packages. */
+        char *source, *source_version;
 } vd_package;
 
 /* What one walk of a source produced. Owns everything it points to. */
@@ -61,6 +66,10 @@ int vd_scan_warn(vd_scan *s, const char *path, size_t path_len, const char *fmt,
 int vd_scan_add_fact(vd_scan *s, const char *key, const char *value);
 int vd_scan_add_package(vd_scan *s, const char *name, int32_t epoch, const char *version, const char *release,
                         const char *arch);
+/* Record the source package of the package added last (either may be NULL). */
+int vd_scan_set_package_source(vd_scan *s, const char *source, const char *source_version);
+/* Append a copy of p, source included. */
+int vd_scan_copy_package(vd_scan *s, const vd_package *p);
 /* Sort facts and packages (sources call this once they are done). */
 void vd_scan_sort_inventory(vd_scan *s);
 const char *vd_scan_fact(const vd_scan *s, const char *key);

@@ -44,6 +44,7 @@ Version: 12.4+deb12u8
 Package: openssh-server
 Status: install ok installed
 Architecture: amd64
+Source: openssh
 Version: 1:9.2p1-2+deb12u3
 
 Package: bash

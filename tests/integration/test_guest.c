@@ -348,7 +348,7 @@ Test(guest, inspect_says_what_the_guest_is) {
         const char *want[] = {"os.type              linux", "os.distro            debian", "os.version           12.8",
                               "os.hostname          template", "os.arch              x86_64",
                               "mount./boot          /dev/sda1 ext4", "packages.count       3",
-                              "openssh-server 1:9.2p1-2+deb12u3 amd64"};
+                              "openssh-server 1:9.2p1-2+deb12u3 amd64 (source openssh)\n"};
         for (size_t i = 0; i < sizeof want / sizeof *want; i++)
                 cr_assert(strstr(r.out, want[i]), "missing '%s' in:\n%s", want[i], r.out);
         th_run_free(&r);

@@ -301,3 +301,48 @@ Test(baseline, accept_globs_are_the_policy_dialect) {
         cr_assert(vd_accept_matches(NULL, 0, "/anything", 9), "no --path: every change");
 #undef M
 }
+
+/* Schema 5 keeps each package's source package (advisories name those),
+ * inside the signed digest; a schema 4 file still loads, without them. */
+Test(baseline, packages_keep_their_source_package_under_the_digest) {
+        for (int schema = 4; schema <= 5; schema++) {
+                char name[32];
+                snprintf(name, sizeof name, "src%d.vdb", schema);
+                char *p = th_join(dir, name);
+                vd_baseline *b = sample(), *l = NULL;
+                b->schema = schema;
+                vd_scan sc;
+                vd_scan_init(&sc);
+                cr_assert_eq(vd_scan_add_package(&sc, "libc6", 0, "2.36", "9+deb12u4", "amd64"), 0);
+                cr_assert_eq(vd_scan_set_package_source(&sc, "glibc", NULL), 0);
+                cr_assert_eq(vd_scan_add_package(&sc, "libssl3", 0, "3.0.11", "1~deb12u2+b1", "amd64"), 0);
+                cr_assert_eq(vd_scan_set_package_source(&sc, "openssl", "3.0.11-1~deb12u2"), 0);
+                cr_assert_eq(vd_scan_add_package(&sc, "sudo", 0, "1.9.13p3", "1+deb12u1", "amd64"), 0);
+                vd_scan_sort_inventory(&sc);
+                vd_baseline_take_inventory(b, &sc);
+                vd_scan_release(&sc);
+                vd_err err = VD_ERR_INIT;
+                cr_assert_eq(vd_baseline_write(b, p, &err), 0, "%s", err.msg);
+                vd_baseline_free(b);
+                cr_assert_eq(vd_baseline_load(p, &l, &err), 0, "schema %d: %s", schema, err.msg);
+                cr_assert_eq(l->n_packages, 3);
+                const vd_package *c = &l->packages[0], *s = &l->packages[1], *u = &l->packages[2];
+                cr_assert_str_eq(s->name, "libssl3");
+                if (schema == 5) {
+                        cr_assert_str_eq(c->source, "glibc");
+                        cr_assert_null(c->source_version);
+                        cr_assert_str_eq(s->source, "openssl");
+                        cr_assert_str_eq(s->source_version, "3.0.11-1~deb12u2");
+                } else
+                        cr_assert_null(s->source, "schema 4 has no sources");
+                cr_assert_null(u->source);
+                vd_baseline_free(l);
+                if (schema == 5) {
+                        cr_assert_eq(sql(p, "UPDATE packages SET source = 'openssl-fixed' WHERE name = 'libssl3'"),
+                                     SQLITE_OK);
+                        cr_assert_eq(vd_baseline_load(p, &l, &err), VD_E_BASELINE);
+                        cr_assert(strstr(err.msg, "digest"), "%s", err.msg);
+                }
+                free(p);
+        }
+}

@@ -15,7 +15,7 @@
 #include "vd_sbom.h"
 
 static vd_package P(const char *name, int epoch, const char *v, const char *rel, const char *arch) {
-        return (vd_package){(char *)name, (char *)v, (char *)rel, (char *)arch, epoch};
+        return (vd_package){(char *)name, (char *)v, (char *)rel, (char *)arch, epoch, NULL, NULL};
 }
 
 static vd_policy *policy(const char *yaml) {
@@ -215,4 +215,29 @@ Test(packages, purls_follow_the_spec) {
         u = vd_purl(&ossl, none, 1);
         cr_assert_str_eq(u, "pkg:generic/openssl@1:3.0.7-27.el9?arch=x86_64");
         free(u);
+}
+
+/* Advisories name source packages: dpkg's Source field, with the source's
+ * own version when it differs (a binNMU). */
+Test(packages, dpkg_source_packages_are_kept) {
+        const char *t = "Package: libc6\nStatus: install ok installed\nArchitecture: amd64\nSource: glibc\n"
+                        "Version: 2.36-9+deb12u4\n\n"
+                        "Package: libssl3\nStatus: install ok installed\nArchitecture: amd64\n"
+                        "Source: openssl (3.0.11-1~deb12u2)\nVersion: 3.0.11-1~deb12u2+b1\n\n"
+                        "Package: sudo\nStatus: install ok installed\nArchitecture: amd64\nSource: sudo\n"
+                        "Version: 1.9.13p3-1+deb12u1\n\n"
+                        "Package: odd\nStatus: install ok installed\nArchitecture: amd64\nSource: odd (\n"
+                        "Version: 1\n";
+        vd_scan s;
+        vd_scan_init(&s);
+        size_t skipped = 0;
+        cr_assert_eq(vd_dpkg_parse(t, strlen(t), &s, &skipped), 0);
+        cr_assert_eq(s.n_packages, 4);
+        cr_assert_str_eq(s.packages[0].source, "glibc");
+        cr_assert_null(s.packages[0].source_version);
+        cr_assert_str_eq(s.packages[1].source, "openssl");
+        cr_assert_str_eq(s.packages[1].source_version, "3.0.11-1~deb12u2");
+        cr_assert_null(s.packages[2].source, "the same name as the binary");
+        cr_assert_null(s.packages[3].source, "a malformed version part is ignored");
+        vd_scan_release(&s);
 }
