@@ -1,8 +1,10 @@
 #define _GNU_SOURCE
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "vd_baseline.h"
@@ -41,6 +43,11 @@ static const char scan_usage[] =
         "  --packages-from FILE compare the guest's installed packages with this baseline's\n"
         "                       (the rebuilt, patched template's) instead of --baseline's:\n"
         "                       a guest cloned from template v1 is reported behind v2\n"
+        "  --advisories PATH    match the guest's packages against offline OSV advisory\n"
+        "                       records: one JSON file or a directory of them (e.g. an\n"
+        "                       unpacked Debian all.zip); each hit is a \"vulnerable\" event\n"
+        "  --ecosystem NAME     the OSV ecosystem to match (default: the guest's own, e.g.\n"
+        "                       Debian:12, Ubuntu:22.04, AlmaLinux:9, Rocky Linux:9)\n"
         CLI_REPORT_HELP
         "  --ignore ATTRS       attributes that do not count, comma-separated, from:\n"
         "                         type mode uid gid owner size mtime ctime times inode nlink\n"
@@ -68,6 +75,8 @@ enum {
         OPT_POLICY,
         OPT_ROLLBACK,
         OPT_PACKAGES_FROM,
+        OPT_ADVISORIES,
+        OPT_ECOSYSTEM,
 };
 
 int cmd_scan(int argc, char **argv) {
@@ -83,10 +92,12 @@ int cmd_scan(int argc, char **argv) {
                                            {"policy", required_argument, NULL, OPT_POLICY},
                                            {"allow-rollback", no_argument, NULL, OPT_ROLLBACK},
                                            {"packages-from", required_argument, NULL, OPT_PACKAGES_FROM},
+                                           {"advisories", required_argument, NULL, OPT_ADVISORIES},
+                                           {"ecosystem", required_argument, NULL, OPT_ECOSYSTEM},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
         bool quick = false, allow_rollback = false;
-        const char *verify_key = NULL, *policy = NULL, *packages_from = NULL;
+        const char *verify_key = NULL, *policy = NULL, *packages_from = NULL, *advisories = NULL, *ecosystem = NULL;
         cli_source_opts so = {0};
         vd_sink_opts sinko;
         vd_sink_opts_init(&sinko);
@@ -112,6 +123,12 @@ int cmd_scan(int argc, char **argv) {
                 case OPT_VERIFY_KEY: verify_key = optarg; break;
                 case OPT_POLICY: policy = optarg; break;
                 case OPT_PACKAGES_FROM: packages_from = optarg; break;
+                case OPT_ADVISORIES: advisories = optarg; break;
+                case OPT_ECOSYSTEM:
+                        if (!*optarg || strlen(optarg) >= 64)
+                                return cli_usage("scan", "--ecosystem expects an OSV ecosystem such as Debian:12");
+                        ecosystem = optarg;
+                        break;
                 case OPT_REPORT:
                         if (n_reports == MAX_SINKS)
                                 return cli_usage("scan", "at most %d --report options", MAX_SINKS);
@@ -140,6 +157,10 @@ int cmd_scan(int argc, char **argv) {
                 return cli_usage("scan", "no baseline given: use --baseline FILE");
         if (cli_source_check(&so, "scan"))
                 return EXIT_USAGE;
+        if (ecosystem && !advisories)
+                return cli_usage("scan", "--ecosystem needs --advisories");
+        if (advisories && access(advisories, R_OK) < 0)
+                return cli_usage("scan", "--advisories '%s': %s", advisories, strerror(errno));
         if (n_reports == 0)
                 reports[n_reports++] = "text";
         sinko.state_dir = so.state_dir = vd_state_dir(so.state_dir);
@@ -148,8 +169,9 @@ int cmd_scan(int argc, char **argv) {
                                                 {"policy", policy},
                                                 {"verify key", verify_key},
                                                 {"syslog CA", sinko.syslog_ca},
-                                                {"packages baseline", packages_from}};
-                size_t nin = 5;
+                                                {"packages baseline", packages_from},
+                                                {"advisories", advisories}};
+                size_t nin = 6;
                 cli_source_inputs(&so, in, &nin);
                 for (size_t i = 0; i < n_reports; i++) {
                         const char *f = cli_report_file(reports[i]);
@@ -192,6 +214,8 @@ int cmd_scan(int argc, char **argv) {
         run.warning = rollback_warning;
         run.started_ns = t_start;
         run.packages_from = pkgb;
+        run.advisories = advisories;
+        run.ecosystem = ecosystem;
         cli_scan_opts(&so, &run.opts);
         if (vd_run_exec(&run, &out, &err) < 0) {
                 rc = cli_fail(&err);

@@ -75,6 +75,7 @@ const char *vd_change_kind_name(int k) {
         case VD_CH_BEHIND: return "behind";
         case VD_CH_AHEAD: return "ahead";
         case VD_CH_DORMANT: return "dormant";
+        case VD_CH_VULNERABLE: return "vulnerable";
         default: return "unknown";
         }
 }

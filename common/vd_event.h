@@ -57,6 +57,7 @@ enum vd_change_kind {
         VD_CH_BEHIND = 5,
         VD_CH_AHEAD = 6,
         VD_CH_DORMANT = 7, /* the guest's newest sign of life is older than the policy's dormant_after */
+        VD_CH_VULNERABLE = 8, /* an installed package's version is affected by a known advisory */
 };
 
 /* A value as reported: s == NULL is null; num says it prints as a number.

@@ -26,6 +26,7 @@ void vd_pkg_conf_init(pkg_conf *c) {
         c->added = VD_SEV_LOW;
         c->removed = VD_SEV_LOW;
         c->changed = VD_SEV_LOW;
+        c->vulnerable = VD_SEV_MEDIUM;
 }
 
 void vd_pkg_conf_release(pkg_conf *c) {
@@ -38,6 +39,9 @@ void vd_pkg_conf_release(pkg_conf *c) {
 
 int vd_pkg_conf_canonical(const pkg_conf *c, vd_buf *out) {
         int r = vd_buf_addf(out, "packages %d %d %d %d %d\n", c->behind, c->ahead, c->added, c->removed, c->changed);
+        /* only when not the default: policies written before it keep their digest */
+        if (!r && c->vulnerable != VD_SEV_MEDIUM)
+                r = vd_buf_addf(out, "package-vulnerable %d\n", c->vulnerable);
         for (size_t i = 0; !r && i < c->n_rules; i++) {
                 r = vd_buf_addf(out, "package-behind %d \"", c->rules[i].sev);
                 if (!r)
@@ -78,6 +82,7 @@ int vd_policy_package_severity(const vd_policy *p, const char *name, int kind, c
         case VD_CH_AHEAD: return c->ahead;
         case VD_CH_ADDED: return c->added;
         case VD_CH_REMOVED: return c->removed;
+        case VD_CH_VULNERABLE: *rule = "advisories"; return c->vulnerable;
         default: return c->changed;
         }
 }
@@ -92,6 +97,8 @@ int vd_policy_packages_summary(const vd_policy *p, vd_buf *out) {
         if (!r)
                 r = vd_buf_addf(out, ", ahead %s, added %s, removed %s, changed %s", sev_or_ignore(c->ahead),
                                 sev_or_ignore(c->added), sev_or_ignore(c->removed), sev_or_ignore(c->changed));
+        if (!r)
+                r = vd_buf_addf(out, ", vulnerable %s when the advisory gives no severity", sev_or_ignore(c->vulnerable));
         if (!r && c->n_ignore)
                 r = vd_buf_addf(out, "; %zu ignored", c->n_ignore);
         return r;

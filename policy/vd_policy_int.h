@@ -38,6 +38,7 @@ typedef struct pkg_rule {
 typedef struct pkg_conf {
         bool set; /* the policy has a packages section (it enters the canonical form) */
         int behind, ahead, added, removed, changed;
+        int vulnerable; /* an advisory hit whose record gives no severity */
         pkg_rule *rules; /* behind: first matching glob decides */
         size_t n_rules, rules_alloc;
         char **ignore;

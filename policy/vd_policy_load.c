@@ -631,9 +631,11 @@ static int packages_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_n
                 return severity_or_ignore(l, vn, &c->removed);
         if (!strcmp(k, "changed"))
                 return severity_or_ignore(l, vn, &c->changed);
+        if (!strcmp(k, "vulnerable"))
+                return severity_or_ignore(l, vn, &c->vulnerable);
         if (!strcmp(k, "ignore"))
                 return strings(l, vn, "a package name or glob", pkg_ignore_cb, NULL);
-        return unknown(l, kn, k, "packages", "behind, ahead, added, removed, changed, ignore");
+        return unknown(l, kn, k, "packages", "behind, ahead, added, removed, changed, vulnerable, ignore");
 }
 
 /* "90d", "12w", "36h", "1800s": at most ten years */

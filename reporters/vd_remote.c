@@ -21,6 +21,7 @@ static const struct {
         [VD_RK_HELD] = {"held-back", "15d9b57bcddf43389a57dfab00b78e45"},
         [VD_RK_PACKAGE] = {"package", "6f3c2a9e8b41487d9e0c5b7a21d4f608"},
         [VD_RK_DORMANT] = {"dormant", "a84d1f0c3e5b4c2f9d7e6b5a4c3d2e1f"},
+        [VD_RK_VULNERABLE] = {"vulnerable", "0c9e4b7a2d6f4e13a5b8c1d7e2f90a64"},
 };
 
 const char *vd_rkind_msgid(int k) { return kinds[k].msgid; }
@@ -115,7 +116,8 @@ static int text_change(vd_buf *t, const vd_attr_change *c) {
 }
 
 static int package_event(vd_rmsg *m, const vd_report *r, const vd_event *ev) {
-        m->kind = VD_RK_PACKAGE;
+        bool vuln = ev->kind == VD_CH_VULNERABLE;
+        m->kind = vuln ? VD_RK_VULNERABLE : VD_RK_PACKAGE;
         m->severity = ev->severity;
         int rc = common(m, r);
         if (!rc)
@@ -129,6 +131,14 @@ static int package_event(vd_rmsg *m, const vd_report *r, const vd_event *ev) {
         if (!rc)
                 rc = adds(m, "rule", ev->rule);
         const vd_attr_change *v = vd_event_find(ev, "version");
+        const vd_attr_change *adv = vd_event_find(ev, "advisory"), *al = vd_event_find(ev, "aliases"),
+                             *fx = vd_event_find(ev, "fixed");
+        if (!rc && adv && adv->new_v.s)
+                rc = add(m, "advisory", adv->new_v.s, adv->new_v.len);
+        if (!rc && al && al->new_v.s)
+                rc = add(m, "aliases", al->new_v.s, al->new_v.len);
+        if (!rc && fx && fx->new_v.s)
+                rc = add(m, "fixed", fx->new_v.s, fx->new_v.len);
         if (!rc) {
                 vd_buf b;
                 vd_buf_init(&b, 0);
@@ -157,6 +167,23 @@ static int package_event(vd_rmsg *m, const vd_report *r, const vd_event *ev) {
                 rc = vd_buf_adds(&t, v->new_v.s ? ", baseline " : ": was ");
                 if (!rc)
                         rc = vd_escape_display(&t, v->old_v.s, v->old_v.len);
+        }
+        /* "vulnerable libssl3 (amd64): 3.0.11-1~deb12u1, DSA-5532-1 (CVE-2023-5363), fixed in 3.0.11-1~deb12u2" */
+        if (!rc && adv && adv->new_v.s) {
+                rc = vd_buf_adds(&t, ", ");
+                if (!rc)
+                        rc = vd_escape_display(&t, adv->new_v.s, adv->new_v.len);
+                if (!rc && al && al->new_v.s) {
+                        rc = vd_buf_adds(&t, " (");
+                        if (!rc)
+                                rc = vd_escape_display(&t, al->new_v.s, al->new_v.len);
+                        if (!rc)
+                                rc = vd_buf_addc(&t, ')');
+                }
+                if (!rc)
+                        rc = fx && fx->new_v.s ? vd_buf_adds(&t, ", fixed in ") : vd_buf_adds(&t, ", no fix yet");
+                if (!rc && fx && fx->new_v.s)
+                        rc = vd_escape_display(&t, fx->new_v.s, fx->new_v.len);
         }
         if (!rc)
                 rc = vd_buf_addf(&t, " (%s, rule %s)", vd_severity_name(ev->severity), ev->rule ? ev->rule : "packages");
@@ -308,6 +335,8 @@ int vd_rmsg_summary(vd_rmsg *m, const vd_report *r, size_t held) {
                 rc = addf(m, "violations", "%zu", c.violations);
         if (!rc)
                 rc = addf(m, "packages", "%zu", c.packages);
+        if (!rc)
+                rc = addf(m, "vulnerable", "%zu", c.vulnerable);
         static const char *const sn[] = {"info", "low", "medium", "high", "critical"};
         for (int s = VD_SEV_CRITICAL; !rc && s >= 0; s--)
                 rc = addf(m, sn[s], "%zu", c.by_sev[s]);

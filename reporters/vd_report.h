@@ -50,6 +50,10 @@ typedef struct vd_report {
         int64_t last_activity_ns; /* the guest's newest sign of life (0: none); its file: */
         const char *last_activity_path;
         size_t last_activity_path_len;
+        /* --advisories: the ecosystem matched (NULL: no advisories given)
+         * and what the feed held for it */
+        const char *advisories_ecosystem;
+        size_t advisories_records, advisories_files;
         bool may_be_inconsistent;
         const char *guest_os, *guest_hostname; /* from inspection, or NULL */
         int fail_on;   /* severity threshold for exit 1 */
@@ -59,8 +63,9 @@ typedef struct vd_report {
 /* Counts derived from the events. */
 typedef struct vd_counts {
         size_t added, removed, changed, violations, total; /* files and configuration */
-        size_t packages;                                   /* package events (not in the four above) */
+        size_t packages;                                   /* package drift events (not in the four above) */
         size_t dormant;                                    /* the dormant finding (0 or 1; nor there) */
+        size_t vulnerable;                                 /* advisory hits (package events, not in packages) */
         size_t by_sev[5];
 } vd_counts;
 void vd_report_count(const vd_report *r, vd_counts *c);

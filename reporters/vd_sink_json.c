@@ -211,12 +211,12 @@ static int json_write(vd_sink *s, const vd_report *r, vd_err *err) {
                         rc = vd_time_rfc3339(&b, r->started_ns);
                 if (!rc)
                         rc = vd_buf_addf(&b,
-                                         "\",\"total\":%zu,\"added\":%zu,\"removed\":%zu,\"changed\":%zu,\"violations\":%zu,\"packages\":%zu,\"dormant\":%zu,"
+                                         "\",\"total\":%zu,\"added\":%zu,\"removed\":%zu,\"changed\":%zu,\"violations\":%zu,\"packages\":%zu,\"dormant\":%zu,\"vulnerable\":%zu,"
                                          "\"severity\":{\"critical\":%zu,\"high\":%zu,\"medium\":%zu,\"low\":%zu,"
                                          "\"info\":%zu},\"warnings\":%zu,\"entries_scanned\":%llu,"
                                          "\"files_hashed\":%llu,\"bytes_hashed\":%llu,\"duration_ms\":%lld,"
                                          "\"may_be_inconsistent\":%s,\"fail_on\":\"%s\",\"exit_code\":%d",
-                                         c.total, c.added, c.removed, c.changed, c.violations, c.packages, c.dormant, c.by_sev[VD_SEV_CRITICAL],
+                                         c.total, c.added, c.removed, c.changed, c.violations, c.packages, c.dormant, c.vulnerable, c.by_sev[VD_SEV_CRITICAL],
                                          c.by_sev[VD_SEV_HIGH], c.by_sev[VD_SEV_MEDIUM], c.by_sev[VD_SEV_LOW],
                                          c.by_sev[VD_SEV_INFO], r->n_warnings, (unsigned long long)r->entries_scanned,
                                          (unsigned long long)r->files_hashed, (unsigned long long)r->bytes_hashed,
@@ -235,6 +235,14 @@ static int json_write(vd_sink *s, const vd_report *r, vd_err *err) {
                         rc = vd_buf_adds(&b, ",\"inspection\":");
                         if (!rc)
                                 rc = js_cstr(&b, r->inspection);
+                }
+                if (!rc && r->advisories_ecosystem) {
+                        rc = vd_buf_adds(&b, ",\"advisories\":{\"ecosystem\":");
+                        if (!rc)
+                                rc = js_cstr(&b, r->advisories_ecosystem);
+                        if (!rc)
+                                rc = vd_buf_addf(&b, ",\"records\":%zu,\"files\":%zu}", r->advisories_records,
+                                                 r->advisories_files);
                 }
                 if (!rc && r->last_activity_ns) {
                         rc = vd_buf_adds(&b, ",\"last_activity\":{\"time\":\"");

@@ -197,7 +197,7 @@ static int tx_config(vd_sink *s, const vd_report *r, vd_buf *b, const vd_event *
 static int tx_packages(vd_sink *s, const vd_report *r, vd_buf *b, const vd_event **sorted) {
         size_t n = 0;
         for (size_t i = 0; i < r->events->n; i++)
-                if (r->events->v[i].package)
+                if (r->events->v[i].package && r->events->v[i].kind != VD_CH_VULNERABLE)
                         sorted[n++] = &r->events->v[i];
         if (!n)
                 return 0;
@@ -233,6 +233,59 @@ static int tx_packages(vd_sink *s, const vd_report *r, vd_buf *b, const vd_event
                         if (!rc)
                                 rc = vd_buf_addc(b, ']');
                 }
+                if (!rc)
+                        rc = vd_buf_addc(b, '\n');
+        }
+        return rc;
+}
+
+static int tx_escaped_change(vd_buf *b, const vd_event *e, const char *attr, const char *before) {
+        const vd_attr_change *c = vd_event_find(e, attr);
+        if (!c || !c->new_v.s)
+                return 0;
+        int rc = vd_buf_adds(b, before);
+        return rc ? rc : vd_escape_display(b, c->new_v.s, c->new_v.len);
+}
+
+/* Advisory hits, most severe first:
+ *   high      libssl3 (amd64)  3.0.11-1~deb12u1  DSA-5532-1 (CVE-2023-5363)  fixed in 3.0.11-1~deb12u2 */
+static int tx_vulnerable(vd_sink *s, const vd_report *r, vd_buf *b, const vd_event **sorted) {
+        size_t n = 0;
+        for (size_t i = 0; i < r->events->n; i++)
+                if (r->events->v[i].kind == VD_CH_VULNERABLE)
+                        sorted[n++] = &r->events->v[i];
+        int rc = 0;
+        if (r->advisories_ecosystem)
+                rc = vd_buf_addf(b, "\nAdvisories: %zu records for %s (from %zu files)%s\n", r->advisories_records,
+                                 r->advisories_ecosystem, r->advisories_files, n ? "" : "; no installed package affected");
+        if (!n || rc)
+                return rc;
+        qsort(sorted, n, sizeof *sorted, cmp_sev_path);
+        rc = vd_buf_addf(b, "Vulnerable packages (%zu)\n", n);
+        for (size_t i = 0; i < n && !rc; i++) {
+                const vd_event *e = sorted[i];
+                rc = vd_buf_addf(b, "  %s%-8s%s  ", sev_color(s, e->severity), vd_severity_name(e->severity), reset(s));
+                if (!rc)
+                        rc = vd_escape_display(b, e->path, e->path_len);
+                if (!rc && e->arch) {
+                        rc = vd_buf_adds(b, " (");
+                        if (!rc)
+                                rc = vd_escape_display(b, e->arch, strlen(e->arch));
+                        if (!rc)
+                                rc = vd_buf_addc(b, ')');
+                }
+                if (!rc)
+                        rc = tx_escaped_change(b, e, "version", "  ");
+                if (!rc)
+                        rc = tx_escaped_change(b, e, "advisory", "  ");
+                if (!rc && vd_event_find(e, "aliases")) {
+                        rc = tx_escaped_change(b, e, "aliases", " (");
+                        if (!rc)
+                                rc = vd_buf_addc(b, ')');
+                }
+                if (!rc)
+                        rc = vd_event_find(e, "fixed") ? tx_escaped_change(b, e, "fixed", "  fixed in ")
+                                                        : vd_buf_adds(b, "  no fix yet");
                 if (!rc)
                         rc = vd_buf_addc(b, '\n');
         }
@@ -339,6 +392,8 @@ static int text_render(vd_sink *s, const vd_report *r, vd_buf *b) {
         }
         if (!rc)
                 rc = tx_packages(s, r, b, sorted);
+        if (!rc)
+                rc = tx_vulnerable(s, r, b, sorted);
         for (size_t i = 0; i < r->events->n && !rc; i++) {
                 const vd_event *e = &r->events->v[i];
                 const vd_attr_change *d = vd_event_find(e, "days_idle");
@@ -396,9 +451,11 @@ static int text_render(vd_sink *s, const vd_report *r, vd_buf *b) {
                         } else
                                 f[e->kind == VD_CH_ADDED ? 1 : e->kind == VD_CH_REMOVED ? 2 : 0]++;
                 }
-                char pk[64] = "", *pe = pk;
+                char pk[96] = "", *pe = pk;
                 if (c.packages)
                         pe += snprintf(pk, sizeof pk, ", %zu on packages", c.packages);
+                if (c.vulnerable)
+                        pe += snprintf(pe, sizeof pk - (size_t)(pe - pk), ", %zu vulnerable", c.vulnerable);
                 if (c.dormant)
                         snprintf(pe, sizeof pk - (size_t)(pe - pk), ", dormant");
                 if (c.total == 0)

@@ -12,6 +12,7 @@
 #include "vd_hash.h"
 #include "vd_dpkg.h"
 #include "vd_log.h"
+#include "vd_osv.h"
 #include "vd_packages.h"
 #include "vd_str.h"
 #include "vd_testpoint.h"
@@ -140,6 +141,56 @@ static int last_activity(vd_run_out *out, int64_t now_ns) {
         return 0;
 }
 
+/* The guest's packages against an offline OSV feed. The feed's problems are
+ * warnings: the scan still reports everything else. */
+static int advisories(const vd_run *run, const vd_baseline *pb, vd_run_out *out, vd_err *err) {
+        int64_t t = vd_now_ns();
+        const char *eco = run->ecosystem;
+        if (!eco) {
+                const char *distro = vd_scan_fact(&out->scan, "os.distro"), *ver = vd_scan_fact(&out->scan, "os.version");
+                for (size_t i = 0; i < pb->n_facts; i++) { /* a guest whose inventory was reused */
+                        if (!distro && !strcmp(pb->facts[i].key, "os.distro"))
+                                distro = pb->facts[i].value;
+                        if (!ver && !strcmp(pb->facts[i].key, "os.version"))
+                                ver = pb->facts[i].value;
+                }
+                eco = vd_osv_ecosystem(distro, ver, out->ecosystem);
+                if (!eco)
+                        return vd_scan_warn(&out->scan, NULL, 0,
+                                            "--advisories: the guest's OSV ecosystem is not known (distribution "
+                                            "'%s', version '%s'): give --ecosystem, e.g. Debian:12; nothing matched",
+                                            distro ? distro : "?", ver ? ver : "?") < 0
+                                       ? vd_err_set(err, VD_E_NOMEM, "out of memory")
+                                       : 0;
+        }
+        if (eco != out->ecosystem)
+                snprintf(out->ecosystem, sizeof out->ecosystem, "%s", eco);
+        if (!out->scan.packages_known)
+                return vd_scan_warn(&out->scan, NULL, 0, "--advisories: the guest's packages are not known (no "
+                                    "package database was read), nothing matched") < 0
+                               ? vd_err_set(err, VD_E_NOMEM, "out of memory")
+                               : 0;
+        vd_advisories *adv = NULL;
+        if (vd_advisories_load(run->advisories, eco, &adv, err) < 0)
+                return err->code;
+        size_t nw = 0, entries = 0;
+        const char *const *w = vd_advisories_warnings(adv, &nw);
+        int r = 0;
+        for (size_t i = 0; i < nw && r == 0; i++)
+                if (vd_scan_warn(&out->scan, NULL, 0, "advisories: %s", w[i]) < 0)
+                        r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+        vd_advisories_counts(adv, &out->advisory_files, &out->advisory_records, &entries);
+        size_t before = out->events.n;
+        if (r == 0)
+                r = vd_advisories_match(adv, out->scan.packages, out->scan.n_packages, run->policy, &out->events, err);
+        vd_advisories_free(adv);
+        out->advisories_ns = vd_now_ns() - t;
+        vd_debug("advisories: %zu records (%zu entries) of %s from %zu files: %zu hits in %lld ms",
+                 out->advisory_records, entries, eco, out->advisory_files, out->events.n - before,
+                 (long long)(out->advisories_ns / 1000000));
+        return r;
+}
+
 static int dormant(const vd_run *run, vd_run_out *out, int64_t now_ns, vd_err *err) {
         int sev;
         int64_t after = vd_policy_dormant_after(run->policy, &sev);
@@ -250,6 +301,8 @@ int vd_run_exec(const vd_run *run, vd_run_out *out, vd_err *err) {
                    vd_scan_warn(&out->scan, NULL, 0, "--packages-from: the guest's packages are not known (no "
                                 "package database was read), nothing compared") < 0)
                 return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        if (run->advisories && advisories(run, pb, out, err) < 0)
+                return err->code;
         int64_t now = vd_now_ns();
         if (last_activity(out, now) < 0)
                 return vd_err_set(err, VD_E_NOMEM, "out of memory");
@@ -315,6 +368,11 @@ void vd_run_report(const vd_run *run, const vd_run_out *out, const char *baselin
         }
         rep->bytes_hashed = out->scan.bytes_hashed;
         rep->may_be_inconsistent = out->scan.may_be_inconsistent;
+        if (run->advisories && out->ecosystem[0]) {
+                rep->advisories_ecosystem = out->ecosystem;
+                rep->advisories_records = out->advisory_records;
+                rep->advisories_files = out->advisory_files;
+        }
         rep->guest_os = vd_scan_fact(&out->scan, "os.product");
         rep->guest_hostname = vd_scan_fact(&out->scan, "os.hostname");
         rep->fail_on = fail_on;

@@ -35,6 +35,11 @@ typedef struct vd_run {
         /* SCAN: compare the guest's packages with this baseline's (a newer
          * template's: --packages-from) instead of base's; NULL: base. */
         const vd_baseline *packages_from;
+        /* SCAN: OSV advisory records (a file or directory) to match the
+         * guest's packages against, and the ecosystem to take from them
+         * (NULL: the guest's own, from its OS facts). */
+        const char *advisories;
+        const char *ecosystem;
 } vd_run;
 
 /* What a run produced; owns everything in it. */
@@ -51,6 +56,11 @@ typedef struct vd_run_out {
         int64_t last_activity_ns;
         const char *last_activity_path;
         size_t last_activity_path_len;
+        /* SCAN with advisories: the ecosystem matched ("" when none could
+         * be told) and what the feed held for it */
+        char ecosystem[64];
+        size_t advisory_records, advisory_files;
+        int64_t advisories_ns;
 } vd_run_out;
 
 void vd_run_init(vd_run *run, int mode);
