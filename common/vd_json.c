@@ -126,7 +126,39 @@ static size_t put_utf8(char *o, unsigned cp) {
 /* A string at ps->p (the opening quote) into the arena. Decoded text is
  * never longer than its source, so the source's length sizes the copy. */
 static int string(parser *ps, const char **ret, uint32_t *ret_len) {
-        const char *q = ++ps->p;
+        ps->p++;
+        /* the common case first: no escape before the closing quote, so the
+         * value is the bytes themselves (checked for control characters and,
+         * where a byte is not ASCII, for UTF-8) */
+        const char *close = memchr(ps->p, '"', (size_t)(ps->end - ps->p));
+        if (close && !memchr(ps->p, '\\', (size_t)(close - ps->p))) {
+                size_t n = (size_t)(close - ps->p);
+                if (n > ps->lim.max_string)
+                        return fail(ps, VD_E_LIMIT, "a string longer than the limit");
+                unsigned char low = 0, high = 0;
+                for (size_t i = 0; i < n; i++) {
+                        unsigned char c = (unsigned char)ps->p[i];
+                        low |= c < 0x20;
+                        high |= c;
+                }
+                if (low) {
+                        while ((unsigned char)*ps->p >= 0x20)
+                                ps->p++;
+                        return fail(ps, VD_E_SOURCE, "a control character in a string (must be escaped)");
+                }
+                if ((high & 0x80) && !vd_utf8_valid(ps->p, n))
+                        return fail(ps, VD_E_SOURCE, "a string that is not UTF-8");
+                char *o = arena(ps, n + 1);
+                if (!o)
+                        return vd_err_set(ps->err, VD_E_NOMEM, "out of memory");
+                memcpy(o, ps->p, n);
+                o[n] = '\0';
+                ps->p = close + 1;
+                *ret = o;
+                *ret_len = (uint32_t)n;
+                return 0;
+        }
+        const char *q = ps->p;
         while (q < ps->end && *q != '"')
                 q += *q == '\\' ? 2 : 1;
         if (q >= ps->end)
@@ -343,11 +375,11 @@ static void free_chunks(struct vd_json_chunk *c) {
         }
 }
 
-int vd_json_parse(const char *text, size_t len, const char *name, const vd_json_limits *lim, vd_json_doc *doc,
-                  vd_err *err) {
+static int parse(const char *text, size_t len, const char *name, const vd_json_limits *lim, vd_json_doc *doc,
+                 struct vd_json_chunk *reuse, vd_err *err) {
         doc->root = NULL;
         doc->chunks = NULL;
-        parser ps = {text, text, text + len, name ? name : "JSON", {0, 0, 0, 0}, 0, 0, NULL, err};
+        parser ps = {text, text, text + len, name ? name : "JSON", {0, 0, 0, 0}, 0, 0, reuse, err};
         if (lim)
                 ps.lim = *lim;
         if (!ps.lim.max_bytes)
@@ -372,12 +404,41 @@ int vd_json_parse(const char *text, size_t len, const char *name, const vd_json_
                         r = fail(&ps, VD_E_SOURCE, "text after the end of the JSON value");
         }
         if (r < 0) {
-                free_chunks(ps.chunks);
+                if (reuse) /* kept for the next parse */
+                        doc->chunks = ps.chunks;
+                else
+                        free_chunks(ps.chunks);
                 return r;
         }
         doc->root = root;
         doc->chunks = ps.chunks;
         return 0;
+}
+
+int vd_json_parse(const char *text, size_t len, const char *name, const vd_json_limits *lim, vd_json_doc *doc,
+                  vd_err *err) {
+        return parse(text, len, name, lim, doc, NULL, err);
+}
+
+int vd_json_parse_again(const char *text, size_t len, const char *name, const vd_json_limits *lim, vd_json_doc *doc,
+                        vd_err *err) {
+        /* keep the largest chunk, emptied; a tree of the same size again
+         * then costs no allocation */
+        struct vd_json_chunk *keep = NULL, *c = doc->chunks;
+        while (c) {
+                struct vd_json_chunk *n = c->next;
+                if (!keep || c->cap > keep->cap) {
+                        free(keep);
+                        keep = c;
+                } else
+                        free(c);
+                c = n;
+        }
+        if (keep) {
+                keep->next = NULL;
+                keep->used = 0;
+        }
+        return parse(text, len, name, lim, doc, keep, err);
 }
 
 void vd_json_doc_release(vd_json_doc *doc) {

@@ -58,6 +58,12 @@ typedef struct vd_json_doc {
 int vd_json_parse(const char *text, size_t len, const char *name, const vd_json_limits *lim, vd_json_doc *doc,
                   vd_err *err);
 void vd_json_doc_release(vd_json_doc *doc);
+/* Like vd_json_parse, reusing the memory of doc's previous tree (gone
+ * after this call): for many documents in a row. doc must be zeroed or hold
+ * the result of an earlier parse (failed or not); release it once at the
+ * end. On failure doc->root is NULL and doc keeps its memory. */
+int vd_json_parse_again(const char *text, size_t len, const char *name, const vd_json_limits *lim, vd_json_doc *doc,
+                        vd_err *err);
 
 /* The first member of object o named key; NULL if o is not an object or has
  * none. */

@@ -60,6 +60,9 @@ struct vd_advisories {
         char **warn;
         size_t n_warn, warn_alloc, warn_dropped;
         size_t files;
+        vd_json_doc doc; /* loading: the tree of the file being read, its memory reused */
+        char *rbuf;      /* loading: the file being read */
+        size_t rbuf_alloc;
 };
 
 /* ---- severities ---- */
@@ -368,17 +371,16 @@ static void take_record(vd_advisories *a, const vd_json *r, const char *file) {
 }
 
 static void add_text(vd_advisories *a, const char *text, size_t len, const char *shown) {
-        vd_json_doc doc;
+        vd_json_doc *doc = &a->doc;
         vd_json_limits lim = {VD_OSV_FILE_MAX, 64, 0, 0};
         vd_err e = VD_ERR_INIT;
-        if (vd_json_parse(text, len, shown, &lim, &doc, &e) < 0)
+        if (vd_json_parse_again(text, len, shown, &lim, doc, &e) < 0)
                 warn(a, "%s: skipped", e.msg);
-        else if (doc.root->type == VD_JSON_ARRAY)
-                for (const vd_json *r = doc.root->child; r; r = r->next)
+        else if (doc->root->type == VD_JSON_ARRAY)
+                for (const vd_json *r = doc->root->child; r; r = r->next)
                         take_record(a, r, shown);
         else
-                take_record(a, doc.root, shown);
-        vd_json_doc_release(&doc);
+                take_record(a, doc->root, shown);
 }
 
 static void load_file(vd_advisories *a, int dirfd, const char *name, const char *shown) {
@@ -396,22 +398,30 @@ static void load_file(vd_advisories *a, int dirfd, const char *name, const char 
                 return;
         }
         size_t len = (size_t)st.st_size, off = 0;
-        char *text = malloc(len + 1);
-        while (text && off < len) {
+        if (len + 1 > a->rbuf_alloc) { /* one buffer for every file of the load */
+                char *nb = realloc(a->rbuf, len + 1);
+                if (!nb) {
+                        close(fd);
+                        warn(a, "%s: out of memory: skipped", shown);
+                        return;
+                }
+                a->rbuf = nb;
+                a->rbuf_alloc = len + 1;
+        }
+        char *text = a->rbuf;
+        while (off < len) {
                 ssize_t k = read(fd, text + off, len - off);
                 if (k <= 0)
                         break;
                 off += (size_t)k;
         }
         close(fd);
-        if (!text || off != len) {
-                warn(a, "%s: cannot read it whole: skipped", shown);
-                free(text);
+        if (off != len) {
+                warn(a, "%s: cannot read it whole (changed while read?): skipped", shown);
                 return;
         }
         a->files++;
         add_text(a, text, len, shown);
-        free(text);
 }
 
 static int load_dir(vd_advisories *a, int fd, const char *shown, unsigned depth, vd_err *err) {
@@ -534,6 +544,8 @@ void vd_advisories_free(vd_advisories *a) {
         for (size_t i = 0; i < a->n_warn; i++)
                 free(a->warn[i]);
         free(a->warn);
+        free(a->rbuf);
+        vd_json_doc_release(&a->doc);
         free(a);
 }
 

@@ -248,3 +248,21 @@ Test(json, limits_bound_depth_nodes_strings_and_size) {
         cr_assert_eq(vd_json_parse("12345", 5, "s", &small, &d, &e), VD_E_LIMIT);
         cr_assert(strstr(e.msg, "s: 5 bytes, more than the limit of 4"), "%s", e.msg);
 }
+
+Test(json, parse_again_reuses_memory_across_documents_and_failures) {
+        vd_json_doc d = {0};
+        vd_err e = VD_ERR_INIT;
+        char big[20000];
+        memset(big, 'a', sizeof big);
+        big[0] = '"';
+        big[sizeof big - 1] = '"';
+        cr_assert_eq(vd_json_parse_again(big, sizeof big, "b", NULL, &d, &e), 0, "%s", e.msg);
+        cr_assert_eq(d.root->n, sizeof big - 2);
+        cr_assert_eq(vd_json_parse_again("[1,", 3, "bad", NULL, &d, &e), VD_E_SOURCE);
+        cr_assert_null(d.root);
+        cr_assert(strstr(e.msg, "bad:1:4:"), "%s", e.msg);
+        cr_assert_eq(vd_json_parse_again("{\"k\":\"v\"}", 9, "ok", NULL, &d, &e), 0, "%s", e.msg);
+        cr_assert_str_eq(vd_json_get_str(d.root, "k"), "v");
+        vd_json_doc_release(&d);
+        vd_json_doc_release(&d); /* twice is harmless */
+}
