@@ -135,7 +135,21 @@ Test(guest, template_capture_records_os_packages_and_mounts_and_a_rescan_is_clea
          * recorded layout no longer proves where things are mounted, so the
          * guest is inspected in full, and the report says why. */
         sh("VD_HOSTILE=1 VD_DPKG_OLD=1 VD_FSTAB_EXTRA='tmpfs /tmp tmpfs defaults 0 0' bash \"$1\" \"$0/f.img\"");
-        r = th_vmdrift("scan" A "--baseline" A "%s/t.vdb" A "--image" A "%s/f.img" A "--report" A "json", work, work);
+        /* An offline OSV feed: one advisory the clone's openssh (by its
+         * source package) is inside, one base-files is past, one record
+         * malformed. */
+        sh("mkdir -p \"$0/adv\" && cd \"$0/adv\" && "
+           "printf '%s' '{\"id\":\"DSA-5724-1\",\"aliases\":[\"CVE-2024-6387\"],\"affected\":[{\"package\":"
+           "{\"ecosystem\":\"Debian:12\",\"name\":\"openssh\"},\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":"
+           "[{\"introduced\":\"0\"},{\"fixed\":\"1:9.2p1-2+deb12u3\"}]}]}],\"severity\":[{\"type\":\"CVSS_V3\","
+           "\"score\":\"CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:H/A:H\"}]}' >DSA-5724-1.json && "
+           "printf '%s' '{\"id\":\"DSA-1-1\",\"affected\":[{\"package\":{\"ecosystem\":\"Debian:12\",\"name\":"
+           "\"base-files\"},\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},"
+           "{\"fixed\":\"12.4+deb12u1\"}]}]}]}' >DSA-1-1.json && "
+           "printf '{\"id\": \"BAD\",\n \"affected\": [,]}' >bad.json");
+        r = th_vmdrift("scan" A "--baseline" A "%s/t.vdb" A "--image" A "%s/f.img" A "--report" A "json" A
+                       "--advisories" A "%s/adv",
+                       work, work, work);
         cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
         cr_assert_eq(th_lines_with(r.out, "\"event\":\"warning\"",
                                    "file system layout does not match the guest (/etc/fstab changed since the "
@@ -154,7 +168,19 @@ Test(guest, template_capture_records_os_packages_and_mounts_and_a_rescan_is_clea
         cr_assert_eq(th_lines_with(r.out, "\"package\":\"netcat-openbsd\"", "\"change\":\"added\"",
                                    "\"new\":\"1.219-1\"", NULL),
                      1, "%s", r.out);
-        cr_assert_eq(th_lines_with(r.out, "\"event\":\"summary\"", "\"packages\":3,", NULL), 1, "%s", r.out);
+        cr_assert_eq(th_lines_with(r.out, "\"event\":\"summary\"", "\"packages\":3,", "\"vulnerable\":1,",
+                                   "\"advisories\":{\"ecosystem\":\"Debian:12\",\"records\":2,\"files\":3}", NULL),
+                     1, "%s", r.out);
+        /* the advisory hit, matched by source package, severity from its CVSS vector (8.1) */
+        cr_assert_eq(th_lines_with(r.out, "\"package\":\"openssh-server\",\"arch\":\"amd64\",\"change\":\"vulnerable\"",
+                                   "\"severity\":\"high\",\"rule\":\"advisories\"", "\"advisory\":{\"old\":null,\"new\":\"DSA-5724-1\"}",
+                                   "\"aliases\":{\"old\":null,\"new\":\"CVE-2024-6387\"}",
+                                   "\"fixed\":{\"old\":null,\"new\":\"1:9.2p1-2+deb12u3\"}", "\"source\":{\"old\":null,\"new\":\"openssh\"}",
+                                   NULL),
+                     1, "%s", r.out);
+        cr_assert_eq(th_lines_with(r.out, "DSA-1-1", NULL), 0, "base-files is past the fix: %s", r.out);
+        cr_assert_eq(th_lines_with(r.out, "\"event\":\"warning\"", "adv/bad.json:2:15: expected a value", NULL), 1,
+                     "the malformed record is named, the rest still reported: %s", r.out);
         th_run_free(&r);
 
         char *after = sha("t.img");
