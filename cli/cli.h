@@ -198,4 +198,8 @@ void cli_print_violations(const vd_events *ev, FILE *fp);
 
 void cli_print_warnings(const vd_scan *s);
 
+/* A guest's name as fleets and --guest give it: 1-128 bytes of UTF-8,
+ * no '/', no control characters (it names files: --report json:DIR/{guest}.json). */
+bool cli_guest_name_ok(const char *name);
+
 #endif

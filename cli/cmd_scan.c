@@ -48,6 +48,9 @@ static const char scan_usage[] =
         "                       unpacked Debian all.zip); each hit is a \"vulnerable\" event\n"
         "  --ecosystem NAME     the OSV ecosystem to match (default: the guest's own, e.g.\n"
         "                       Debian:12, Ubuntu:22.04, AlmaLinux:9, Rocky Linux:9)\n"
+        "  --guest NAME         label every event with this name (\"guest\" in JSON, syslog\n"
+        "                       and the journal); vmdrift fleet passes the inventory's\n"
+        "                       name\n"
         CLI_REPORT_HELP
         "  --ignore ATTRS       attributes that do not count, comma-separated, from:\n"
         "                         type mode uid gid owner size mtime ctime times inode nlink\n"
@@ -77,6 +80,7 @@ enum {
         OPT_PACKAGES_FROM,
         OPT_ADVISORIES,
         OPT_ECOSYSTEM,
+        OPT_GUEST,
 };
 
 int cmd_scan(int argc, char **argv) {
@@ -94,10 +98,12 @@ int cmd_scan(int argc, char **argv) {
                                            {"packages-from", required_argument, NULL, OPT_PACKAGES_FROM},
                                            {"advisories", required_argument, NULL, OPT_ADVISORIES},
                                            {"ecosystem", required_argument, NULL, OPT_ECOSYSTEM},
+                                           {"guest", required_argument, NULL, OPT_GUEST},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
         bool quick = false, allow_rollback = false;
-        const char *verify_key = NULL, *policy = NULL, *packages_from = NULL, *advisories = NULL, *ecosystem = NULL;
+        const char *verify_key = NULL, *policy = NULL, *packages_from = NULL, *advisories = NULL, *ecosystem = NULL,
+                   *guest = NULL;
         cli_source_opts so = {0};
         vd_sink_opts sinko;
         vd_sink_opts_init(&sinko);
@@ -124,6 +130,13 @@ int cmd_scan(int argc, char **argv) {
                 case OPT_POLICY: policy = optarg; break;
                 case OPT_PACKAGES_FROM: packages_from = optarg; break;
                 case OPT_ADVISORIES: advisories = optarg; break;
+                case OPT_GUEST:
+                        if (!cli_guest_name_ok(optarg))
+                                return cli_usage("scan", "--guest expects a name (at most 128 UTF-8 characters, no "
+                                                 "'/' or control characters), not '%s'",
+                                                 optarg);
+                        guest = optarg;
+                        break;
                 case OPT_ECOSYSTEM:
                         if (!*optarg || strlen(optarg) >= 64)
                                 return cli_usage("scan", "--ecosystem expects an OSV ecosystem such as Debian:12");
@@ -224,6 +237,7 @@ int cmd_scan(int argc, char **argv) {
         vd_report rep;
         char trust[96];
         vd_run_report(&run, &out, baseline_path, verify_key != NULL, fail_on, trust, &rep);
+        rep.guest = guest;
         rc = cli_deliver(sinks, n_reports, &rep);
 out:
         cli_close_sinks(sinks, n_reports);

@@ -80,6 +80,8 @@ static int addf(vd_rmsg *m, const char *name, const char *fmt, ...) {
 static int common(vd_rmsg *m, const vd_report *r) {
         int rc = adds(m, "scan_id", r->scan_id);
         if (!rc)
+                rc = adds(m, "guest", r->guest);
+        if (!rc)
                 rc = adds(m, "source_kind", r->source_kind);
         if (!rc)
                 rc = adds(m, "source", r->source);

@@ -34,6 +34,7 @@ typedef struct vd_report_hashing {
 
 typedef struct vd_report {
         char scan_id[37];
+        const char *guest; /* vmdrift fleet: the inventory's name for the guest; NULL otherwise */
         const char *source_kind, *source;
         const char *baseline_path, *baseline_source, *baseline_digest;
         int64_t baseline_created_ns;

@@ -69,8 +69,21 @@ static int js_path(vd_buf *b, const char *key, const char *p, size_t n) {
         return r;
 }
 
+/* {"event":"KIND","scan_id":"...",("guest":"...",) */
+static int js_head(vd_buf *b, const vd_report *r, const char *kind) {
+        int rc = vd_buf_addf(b, "{\"event\":\"%s\",\"scan_id\":\"%s\",", kind, r->scan_id);
+        if (!rc && r->guest) {
+                rc = vd_buf_adds(b, "\"guest\":");
+                if (!rc)
+                        rc = js_cstr(b, r->guest);
+                if (!rc)
+                        rc = vd_buf_addc(b, ',');
+        }
+        return rc;
+}
+
 int vd_json_event(vd_buf *b, const vd_report *r, const vd_event *ev) {
-        int rc = vd_buf_addf(b, "{\"event\":\"drift\",\"scan_id\":\"%s\",", r->scan_id);
+        int rc = js_head(b, r, "drift");
         if (!rc)
                 rc = js_path(b, ev->package ? "package" : "path", ev->path, ev->path_len);
         if (!rc && ev->package) {
@@ -152,7 +165,7 @@ static int json_write(vd_sink *s, const vd_report *r, vd_err *err) {
         for (size_t i = 0; i < r->n_warnings && !rc; i++) {
                 const vd_warning *w = &r->warnings[i];
                 vd_buf_reset(&b);
-                rc = vd_buf_addf(&b, "{\"event\":\"warning\",\"scan_id\":\"%s\",", r->scan_id);
+                rc = js_head(&b, r, "warning");
                 if (!rc && w->path) {
                         rc = js_path(&b, "path", w->path, w->path_len);
                         if (!rc)
@@ -171,7 +184,9 @@ static int json_write(vd_sink *s, const vd_report *r, vd_err *err) {
                 vd_counts c;
                 vd_report_count(r, &c);
                 vd_buf_reset(&b);
-                rc = vd_buf_addf(&b, "{\"event\":\"summary\",\"scan_id\":\"%s\",\"source_kind\":", r->scan_id);
+                rc = js_head(&b, r, "summary");
+                if (!rc)
+                        rc = vd_buf_adds(&b, "\"source_kind\":");
                 if (!rc)
                         rc = js_cstr(&b, r->source_kind);
                 if (!rc)

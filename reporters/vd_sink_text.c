@@ -307,6 +307,13 @@ static int text_render(vd_sink *s, const vd_report *r, vd_buf *b) {
         vd_counts c;
         vd_report_count(r, &c);
         int rc = vd_buf_adds(b, "vmdrift scan of ");
+        if (!rc && r->guest) {
+                rc = vd_buf_adds(b, "guest ");
+                if (!rc)
+                        rc = vd_escape_display(b, r->guest, strlen(r->guest));
+                if (!rc)
+                        rc = vd_buf_adds(b, ": ");
+        }
         if (!rc)
                 rc = vd_escape_display(b, r->source, strlen(r->source));
         if (!rc)

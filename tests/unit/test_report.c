@@ -355,3 +355,64 @@ Test(report, package_events_have_their_own_fields_msgid_and_section) {
         rfc5424_free(&m);
         dgrams_free(&d);
 }
+
+Test(report, vulnerable_events_and_the_guest_name_reach_every_sink) {
+        vd_event e;
+        memset(&e, 0, sizeof e);
+        e.kind = VD_CH_VULNERABLE;
+        e.package = true;
+        e.path = strdup("libssl3");
+        e.path_len = 7;
+        e.arch = strdup("amd64");
+        e.severity = VD_SEV_HIGH;
+        e.rule = "advisories";
+        size_t alloc = 0;
+        vd_val none = {NULL, 0, false};
+        vd_event_add_change(&e, &alloc, "version", 7, none, (vd_val){strdup("3.0.11-1~deb12u1"), 16, false}, NULL);
+        vd_event_add_change(&e, &alloc, "advisory", 8, none, (vd_val){strdup("DSA-5532-1"), 10, false}, NULL);
+        vd_event_add_change(&e, &alloc, "aliases", 7, none, (vd_val){strdup("CVE-2023-5363"), 13, false}, NULL);
+        vd_event_add_change(&e, &alloc, "fixed", 5, none, (vd_val){strdup("3.0.11-1~deb12u2"), 16, false}, NULL);
+        vd_events_push(&ev, &e);
+        rep.guest = "web-01";
+        rep.advisories_ecosystem = "Debian:12";
+        rep.advisories_records = 50000;
+        rep.advisories_files = 49000;
+        char *out = render("text");
+        cr_assert(strstr(out, "vmdrift scan of guest web-01: /srv/clone (dir)"), "%s", out);
+        cr_assert(strstr(out, "\nAdvisories: 50000 records for Debian:12 (from 49000 files)\nVulnerable packages (1)\n"
+                              "  high      libssl3 (amd64)  3.0.11-1~deb12u1  DSA-5532-1 (CVE-2023-5363)  fixed in "
+                              "3.0.11-1~deb12u2\n"),
+                  "%s", out);
+        cr_assert_null(strstr(out, "\nPackages ("), "not package drift: %s", out);
+        cr_assert(strstr(out, "(0 checks), 1 vulnerable\n"), "%s", out);
+        free(out);
+        out = render("json");
+        cr_assert(strstr(out, "{\"event\":\"drift\",\"scan_id\":\"00000000-0000-4000-8000-000000000000\",\"guest\":"
+                              "\"web-01\",\"package\":\"libssl3\",\"arch\":\"amd64\",\"change\":\"vulnerable\""),
+                  "%s", out);
+        cr_assert(strstr(out, "\"packages\":0,\"dormant\":0,\"vulnerable\":1,"), "%s", out);
+        cr_assert(strstr(out, "\"advisories\":{\"ecosystem\":\"Debian:12\",\"records\":50000,\"files\":49000}"), "%s",
+                  out);
+        free(out);
+        vd_sink_opts o;
+        vd_sink_opts_init(&o);
+        o.hostname = "hv01";
+        dgrams d = send_syslog(&o);
+        cr_assert_eq(d.n, 2);
+        rfc5424 m;
+        cr_assert_null(rfc5424_parse(d.v[0], &m), "%s", d.v[0]);
+        cr_assert_str_eq(m.msgid, "vulnerable");
+        cr_assert_str_eq(rfc5424_param(&m, "guest"), "web-01");
+        cr_assert_str_eq(rfc5424_param(&m, "advisory"), "DSA-5532-1");
+        cr_assert_str_eq(rfc5424_param(&m, "aliases"), "CVE-2023-5363");
+        cr_assert_str_eq(rfc5424_param(&m, "fixed"), "3.0.11-1~deb12u2");
+        cr_assert(strstr(d.v[0], "package vulnerable libssl3 (amd64): 3.0.11-1~deb12u1, DSA-5532-1 (CVE-2023-5363), "
+                                 "fixed in 3.0.11-1~deb12u2 (high, rule advisories)"),
+                  "%s", d.v[0]);
+        rfc5424_free(&m);
+        cr_assert_null(rfc5424_parse(d.v[1], &m));
+        cr_assert_str_eq(rfc5424_param(&m, "vulnerable"), "1");
+        cr_assert_str_eq(rfc5424_param(&m, "guest"), "web-01");
+        rfc5424_free(&m);
+        dgrams_free(&d);
+}
