@@ -15,155 +15,12 @@
 #include "vd_buf.h"
 #include "vd_policy_int.h"
 #include "vd_str.h"
+#include "vd_yaml_int.h"
 
 #define POLICY_FILE_MAX ((size_t)1 << 20)
 #define MAX_RULES 10000
 #define MAX_PATTERNS 1000
 #define MAX_DOUBLE_STAR 4
-
-typedef struct ld {
-        const char *file;
-        yaml_document_t doc;
-        vd_err *err;
-        vd_policy *p;
-        unsigned char *seen;
-        size_t n_nodes;
-} ld;
-
-static int fail(ld *l, const yaml_node_t *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(ld *l, const yaml_node_t *n, const char *fmt, ...) {
-        char msg[1024];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof msg, fmt, ap);
-        va_end(ap);
-        return vd_err_set(l->err, VD_E_INPUT, "%s:%zu:%zu: %s", l->file, n ? n->start_mark.line + 1 : 1,
-                          n ? n->start_mark.column + 1 : 1, msg);
-}
-
-static const char *node_kind(const yaml_node_t *n) {
-        switch (n->type) {
-        case YAML_SCALAR_NODE: return "a scalar";
-        case YAML_SEQUENCE_NODE: return "a list";
-        case YAML_MAPPING_NODE: return "a mapping";
-        default: return "nothing";
-        }
-}
-
-/* Every node is visited once: a second visit is an alias, which we refuse
- * (no billion laughs, and no surprises about what a rule shares). */
-static yaml_node_t *get(ld *l, int id, const yaml_node_t *parent) {
-        yaml_node_t *n = yaml_document_get_node(&l->doc, id);
-        if (!n) {
-                fail(l, parent, "damaged document");
-                return NULL;
-        }
-        size_t i = (size_t)(id - 1);
-        if (i < l->n_nodes) {
-                if (l->seen[i]) {
-                        fail(l, n, "aliases (*name) are not supported in a policy");
-                        return NULL;
-                }
-                l->seen[i] = 1;
-        }
-        return n;
-}
-
-static int scalar(ld *l, const yaml_node_t *n, const char *what, const char **ret) {
-        if (n->type != YAML_SCALAR_NODE)
-                return fail(l, n, "expected %s (a scalar), got %s", what, node_kind(n));
-        const char *s = (const char *)n->data.scalar.value;
-        if (strlen(s) != n->data.scalar.length)
-                return fail(l, n, "expected %s, got a value with a NUL byte", what);
-        *ret = s;
-        return 0;
-}
-
-static int boolean(ld *l, const yaml_node_t *n, const char *what, bool *ret) {
-        const char *s = NULL;
-        int r = scalar(l, n, what, &s);
-        if (r < 0)
-                return r;
-        if (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on"))
-                *ret = true;
-        else if (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "off"))
-                *ret = false;
-        else
-                return fail(l, n, "expected %s: true or false, got '%s'", what, s);
-        return 0;
-}
-
-static int severity(ld *l, const yaml_node_t *n, int *ret) {
-        const char *s = NULL;
-        int r = scalar(l, n, "a severity", &s);
-        if (r < 0)
-                return r;
-        *ret = vd_severity_from_name(s);
-        if (*ret < 0)
-                return fail(l, n, "expected a severity (info, low, medium, high, critical), got '%s'", s);
-        return 0;
-}
-
-/* A string or a list of strings. */
-typedef int (*str_fn)(ld *l, const yaml_node_t *n, const char *s, void *ctx);
-
-static int strings(ld *l, const yaml_node_t *n, const char *what, str_fn fn, void *ctx) {
-        const char *s;
-        if (n->type == YAML_SCALAR_NODE) {
-                int r = scalar(l, n, what, &s);
-                return r < 0 ? r : fn(l, n, s, ctx);
-        }
-        if (n->type != YAML_SEQUENCE_NODE)
-                return fail(l, n, "expected %s or a list of them, got %s", what, node_kind(n));
-        for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
-                yaml_node_t *c = get(l, *it, n);
-                if (!c)
-                        return VD_E_INPUT;
-                int r = scalar(l, c, what, &s);
-                if (r == 0)
-                        r = fn(l, c, s, ctx);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
-/* Iterate a mapping: fn(key string, key node, value node). */
-typedef int (*map_fn)(ld *l, const char *k, const yaml_node_t *kn, const yaml_node_t *vn, void *ctx);
-
-static int mapping_range(ld *l, const yaml_node_t *n, yaml_node_pair_t *from, yaml_node_pair_t *to,
-                         const char *what, map_fn fn, void *ctx) {
-        for (yaml_node_pair_t *pr = from; pr < to; pr++) {
-                yaml_node_t *kn = get(l, pr->key, n), *vn = kn ? get(l, pr->value, n) : NULL;
-                if (!kn || !vn)
-                        return VD_E_INPUT;
-                const char *k;
-                int r = scalar(l, kn, "a key", &k);
-                if (r == 0)
-                        for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < pr; q++) {
-                                yaml_node_t *pk = yaml_document_get_node(&l->doc, q->key);
-                                if (pk && pk->type == YAML_SCALAR_NODE && !strcmp((char *)pk->data.scalar.value, k)) {
-                                        r = fail(l, kn, "duplicate key '%s' in %s", k, what);
-                                        break;
-                                }
-                        }
-                if (r == 0)
-                        r = fn(l, k, kn, vn, ctx);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
-}
-
-static int mapping(ld *l, const yaml_node_t *n, const char *what, map_fn fn, void *ctx) {
-        if (n->type != YAML_MAPPING_NODE)
-                return fail(l, n, "expected %s (a mapping), got %s", what, node_kind(n));
-        return mapping_range(l, n, n->data.mapping.pairs.start, n->data.mapping.pairs.top, what, fn, ctx);
-}
-
-static int unknown(ld *l, const yaml_node_t *kn, const char *k, const char *where, const char *expected) {
-        return fail(l, kn, "unknown key '%s' in %s (expected one of: %s)", k, where, expected);
-}
 
 /* Attribute expression: "perms+content-mtime", "hash,size", or a list of
  * such terms; groups defined in `groups` may be used by name. */
@@ -178,13 +35,13 @@ static int attr_term(ld *l, const yaml_node_t *n, const char *s, uint32_t *m) {
                         op = *p == '-' ? '-' : '+';
                         p++;
                 } else if (!first) {
-                        return fail(l, n, "expected '+' or '-' between attributes in '%s'", s);
+                        return yl_fail(l, n, "expected '+' or '-' between attributes in '%s'", s);
                 }
                 while (*p == ' ')
                         p++;
                 size_t k = strcspn(p, "+-, ");
                 if (k == 0)
-                        return fail(l, n, "expected an attribute name in '%s'", s);
+                        return yl_fail(l, n, "expected an attribute name in '%s'", s);
                 uint32_t bits = 0;
                 bool found = vd_attr_lookup(p, k, &bits);
                 for (size_t g = 0; !found && g < l->p->n_groups; g++)
@@ -193,7 +50,7 @@ static int attr_term(ld *l, const yaml_node_t *n, const char *s, uint32_t *m) {
                                 found = true;
                         }
                 if (!found)
-                        return fail(l, n, "unknown attribute or group '%.*s' (expected one of: %s, or a name from groups)",
+                        return yl_fail(l, n, "unknown attribute or group '%.*s' (expected one of: %s, or a name from groups)",
                                     (int)k, p, vd_attr_names());
                 if (op == '-')
                         *m &= ~bits;
@@ -211,7 +68,7 @@ static int attr_cb(ld *l, const yaml_node_t *n, const char *s, void *ctx) { retu
 
 static int attrs_node(ld *l, const yaml_node_t *n, uint32_t *ret) {
         uint32_t m = 0;
-        int r = strings(l, n, "an attribute expression", attr_cb, &m);
+        int r = yl_strings(l, n, "an attribute expression", attr_cb, &m);
         if (r == 0)
                 *ret = m;
         return r;
@@ -220,7 +77,7 @@ static int attrs_node(ld *l, const yaml_node_t *n, uint32_t *ret) {
 static int group_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_node_t *vn, void *ctx) {
         uint32_t bits;
         if (vd_attr_lookup(k, strlen(k), &bits))
-                return fail(l, kn, "group '%s' would shadow the attribute of that name", k);
+                return yl_fail(l, kn, "group '%s' would shadow the attribute of that name", k);
         int r = attrs_node(l, vn, &bits);
         if (r < 0)
                 return r;
@@ -243,8 +100,8 @@ static int default_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_no
                 return r;
         }
         if (!strcmp(k, "severity"))
-                return severity(l, vn, &d->severity);
-        return unknown(l, kn, k, "default", "attrs, severity");
+                return yl_severity(l, vn, &d->severity);
+        return yl_unknown(l, kn, k, "default", "attrs, severity");
 }
 
 typedef struct pats_ctx {
@@ -255,17 +112,17 @@ typedef struct pats_ctx {
 static int pat_cb(ld *l, const yaml_node_t *n, const char *s, void *ctx) {
         pats_ctx *pc = ctx;
         if (s[0] != '/')
-                return fail(l, n, "expected an absolute path pattern (starting with '/'), got '%s'", s);
+                return yl_fail(l, n, "expected an absolute path pattern (starting with '/'), got '%s'", s);
         size_t ds = 0;
         for (const char *q = s; (q = strstr(q, "**")); q += 2)
                 ds++;
         if (ds > MAX_DOUBLE_STAR)
-                return fail(l, n, "at most %d '**' in one pattern", MAX_DOUBLE_STAR);
+                return yl_fail(l, n, "at most %d '**' in one pattern", MAX_DOUBLE_STAR);
         for (const char *q = s; (q = strstr(q, "**")); q += 2)
                 if ((q != s && q[-1] != '/') || (q[2] && q[2] != '/'))
-                        return fail(l, n, "'**' must be a whole path component (as in /var/**/x), in '%s'", s);
+                        return yl_fail(l, n, "'**' must be a whole path component (as in /var/**/x), in '%s'", s);
         if (*pc->n >= MAX_PATTERNS)
-                return fail(l, n, "more than %d patterns", MAX_PATTERNS);
+                return yl_fail(l, n, "more than %d patterns", MAX_PATTERNS);
         if (vd_array_grow(pc->v, pc->alloc, *pc->n, sizeof **pc->v, 4) < 0)
                 return vd_err_set(l->err, VD_E_NOMEM, "out of memory");
         if (vd_pat_init(&(*pc->v)[*pc->n], s) < 0)
@@ -276,19 +133,19 @@ static int pat_cb(ld *l, const yaml_node_t *n, const char *s, void *ctx) {
 
 static int owner_value(ld *l, const yaml_node_t *vn, bool *has, uint32_t *id, char **name) {
         const char *s = NULL;
-        int r = scalar(l, vn, "a user or group (name or number)", &s);
+        int r = yl_scalar(l, vn, "a user or group (name or number)", &s);
         if (r < 0)
                 return r;
         uint64_t u;
         if (vd_parse_u64(s, &u)) {
                 if (u > UINT32_MAX)
-                        return fail(l, vn, "expected an id below 2^32, got '%s'", s);
+                        return yl_fail(l, vn, "expected an id below 2^32, got '%s'", s);
                 *id = (uint32_t)u;
                 *has = true;
                 return 0;
         }
         if (!s[0] || strpbrk(s, ":/ \t\n"))
-                return fail(l, vn, "expected a user or group name or number, got '%s'", s);
+                return yl_fail(l, vn, "expected a user or group name or number, got '%s'", s);
         free(*name);
         *name = strdup(s);
         return *name ? 0 : vd_err_set(l->err, VD_E_NOMEM, "out of memory");
@@ -305,62 +162,62 @@ static int rule_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_node_
         const char *s;
         int x;
         if (!strcmp(k, "name")) {
-                if ((x = scalar(l, vn, "a rule name", &s)) < 0)
+                if ((x = yl_scalar(l, vn, "a rule name", &s)) < 0)
                         return x;
                 if (!s[0] || strpbrk(s, "\n\r\"\\]"))
-                        return fail(l, vn, "expected a rule name without quotes, backslashes, ']' or newlines");
+                        return yl_fail(l, vn, "expected a rule name without quotes, backslashes, ']' or newlines");
                 free(r->name);
                 r->name = strdup(s);
                 return r->name ? 0 : vd_err_set(l->err, VD_E_NOMEM, "out of memory");
         }
         if (!strcmp(k, "paths") || !strcmp(k, "path"))
-                return strings(l, vn, "a path pattern", pat_cb, &(pats_ctx){&r->inc, &r->n_inc, &r->inc_alloc});
+                return yl_strings(l, vn, "a path pattern", pat_cb, &(pats_ctx){&r->inc, &r->n_inc, &r->inc_alloc});
         if (!strcmp(k, "exclude"))
-                return strings(l, vn, "a path pattern", pat_cb, &(pats_ctx){&r->exc, &r->n_exc, &r->exc_alloc});
+                return yl_strings(l, vn, "a path pattern", pat_cb, &(pats_ctx){&r->exc, &r->n_exc, &r->exc_alloc});
         if (!strcmp(k, "kind")) {
-                if ((x = scalar(l, vn, "a rule kind", &s)) < 0)
+                if ((x = yl_scalar(l, vn, "a rule kind", &s)) < 0)
                         return x;
                 for (int i = 0; i <= VD_K_GROWING; i++)
                         if (!strcmp(s, vd_rule_kind_name(i))) {
                                 r->r.kind = i;
                                 return 0;
                         }
-                return fail(l, vn, "expected a rule kind (watch, ignore, volatile, per-clone, growing), got '%s'", s);
+                return yl_fail(l, vn, "expected a rule kind (watch, ignore, volatile, per-clone, growing), got '%s'", s);
         }
         if (!strcmp(k, "attrs")) {
                 rc->has_attrs = true;
                 return attrs_node(l, vn, &r->r.attrs);
         }
         if (!strcmp(k, "severity"))
-                return severity(l, vn, &r->r.severity);
+                return yl_severity(l, vn, &r->r.severity);
         if (!strcmp(k, "owner"))
                 return owner_value(l, vn, &r->r.has_uid, &r->r.uid, &r->user);
         if (!strcmp(k, "group"))
                 return owner_value(l, vn, &r->r.has_gid, &r->r.gid, &r->group);
         if (!strcmp(k, "mode")) {
-                if ((x = scalar(l, vn, "an octal mode", &s)) < 0)
+                if ((x = yl_scalar(l, vn, "an octal mode", &s)) < 0)
                         return x;
                 char *end;
                 errno = 0;
                 unsigned long m = strtoul(s, &end, 8);
                 if (!s[0] || *end || errno || m > 07777)
-                        return fail(l, vn, "expected an octal mode such as \"0600\", got '%s'", s);
+                        return yl_fail(l, vn, "expected an octal mode such as \"0600\", got '%s'", s);
                 r->r.mode = (uint32_t)m;
                 r->r.has_mode = true;
                 return 0;
         }
-        return unknown(l, kn, k, "a rule", "name, paths, exclude, kind, attrs, severity, owner, group, mode");
+        return yl_unknown(l, kn, k, "a rule", "name, paths, exclude, kind, attrs, severity, owner, group, mode");
 }
 
 static int rules_node(ld *l, const yaml_node_t *n) {
         if (n->type != YAML_SEQUENCE_NODE)
-                return fail(l, n, "expected the rules (a list), got %s", node_kind(n));
+                return yl_fail(l, n, "expected the rules (a list), got %s", yl_kind(n));
         for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
-                yaml_node_t *c = get(l, *it, n);
+                yaml_node_t *c = yl_get(l, *it, n);
                 if (!c)
                         return VD_E_INPUT;
                 if (l->p->n_rules >= MAX_RULES)
-                        return fail(l, c, "more than %d rules", MAX_RULES);
+                        return yl_fail(l, c, "more than %d rules", MAX_RULES);
                 if (vd_array_grow(&l->p->rules, &l->p->rules_alloc, l->p->n_rules, sizeof *l->p->rules, 16) < 0)
                         return vd_err_set(l->err, VD_E_NOMEM, "out of memory");
                 prule *r = &l->p->rules[l->p->n_rules++];
@@ -368,26 +225,26 @@ static int rules_node(ld *l, const yaml_node_t *n) {
                 r->r.severity = -1;
                 r->line = (uint32_t)c->start_mark.line + 1;
                 rule_ctx rc = {r, false};
-                int x = mapping(l, c, "a rule", rule_cb, &rc);
+                int x = yl_mapping(l, c, "a rule", rule_cb, &rc);
                 if (x < 0)
                         return x;
                 if (!r->name)
-                        return fail(l, c, "expected a 'name' in this rule (events carry it)");
+                        return yl_fail(l, c, "expected a 'name' in this rule (events carry it)");
                 r->r.name = r->name;
                 r->r.user = r->user;
                 r->r.group = r->group;
                 for (size_t j = 0; j + 1 < l->p->n_rules; j++)
                         if (!strcmp(l->p->rules[j].name, r->name))
-                                return fail(l, c, "a second rule named '%s' (the first is on line %u)", r->name,
+                                return yl_fail(l, c, "a second rule named '%s' (the first is on line %u)", r->name,
                                             l->p->rules[j].line);
                 if (r->n_inc == 0)
-                        return fail(l, c, "expected 'paths' in rule '%s'", r->name);
+                        return yl_fail(l, c, "expected 'paths' in rule '%s'", r->name);
                 if (!rc.has_attrs)
                         r->r.attrs = r->r.kind == VD_K_PER_CLONE ? VD_A_TYPE | VD_A_MODE | VD_A_UID | VD_A_GID
                                                                  : l->p->def.attrs;
                 if ((r->user || r->group || r->r.has_uid || r->r.has_gid || r->r.has_mode) &&
                     r->r.kind != VD_K_PER_CLONE)
-                        return fail(l, c, "owner, group and mode expectations need kind: per-clone (rule '%s')",
+                        return yl_fail(l, c, "owner, group and mode expectations need kind: per-clone (rule '%s')",
                                     r->name);
                 if (r->r.kind == VD_K_VOLATILE)
                         r->r.attrs &= ~(VD_A_HASH | VD_A_SIZE | VD_A_MTIME | VD_A_CTIME | VD_A_INODE);
@@ -410,9 +267,9 @@ typedef struct item_ctx {
 static int path_str_cb(ld *l, const yaml_node_t *n, const char *s, void *ctx) {
         vd_conf_item *it = ctx;
         if (s[0] != '/')
-                return fail(l, n, "expected an absolute path (or glob), got '%s'", s);
+                return yl_fail(l, n, "expected an absolute path (or glob), got '%s'", s);
         if (it->n_paths >= 64)
-                return fail(l, n, "more than 64 paths in one config item");
+                return yl_fail(l, n, "more than 64 paths in one config item");
         return vd_strv_push(&it->paths, &it->n_paths, &it->paths_alloc, s) < 0 ? vd_err_set(l->err, VD_E_NOMEM, "out of memory") : 0;
 }
 
@@ -423,7 +280,7 @@ static int secret_cb(ld *l, const yaml_node_t *n, const char *s, void *ctx) {
 
 static int add_check(ld *l, vd_conf_item *it, int op, const yaml_node_t *kn, const char *key, const char *value) {
         if (it->n_checks >= 1000)
-                return fail(l, kn, "more than 1000 checks in one config item");
+                return yl_fail(l, kn, "more than 1000 checks in one config item");
         if (vd_array_grow(&it->checks, &it->checks_alloc, it->n_checks, sizeof *it->checks, 8) < 0)
                 return vd_err_set(l->err, VD_E_NOMEM, "out of memory");
         vd_check *c = &it->checks[it->n_checks];
@@ -436,7 +293,7 @@ static int add_check(ld *l, vd_conf_item *it, int op, const yaml_node_t *kn, con
                 if (rr != 0) {
                         char eb[256];
                         regerror(rr, &c->re, eb, sizeof eb);
-                        return fail(l, kn, "expected a POSIX extended regular expression for '%s': %s", key, eb);
+                        return yl_fail(l, kn, "expected a POSIX extended regular expression for '%s': %s", key, eb);
                 }
         }
         c->key = strdup(key);
@@ -455,7 +312,7 @@ typedef struct chk_ctx {
 static int check_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_node_t *vn, void *ctx) {
         chk_ctx *cc = ctx;
         const char *v = NULL;
-        int r = scalar(l, vn, cc->op == VD_CHK_MATCH ? "a regular expression" : "a value", &v);
+        int r = yl_scalar(l, vn, cc->op == VD_CHK_MATCH ? "a regular expression" : "a value", &v);
         return r < 0 ? r : add_check(l, cc->it, cc->op, kn, k, v);
 }
 
@@ -469,62 +326,62 @@ static int item_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_node_
         const char *s;
         int x;
         if (!strcmp(k, "path") || !strcmp(k, "paths"))
-                return strings(l, vn, "a path", path_str_cb, it);
+                return yl_strings(l, vn, "a path", path_str_cb, it);
         if (!strcmp(k, "name")) {
-                if ((x = scalar(l, vn, "a name (the path events carry)", &s)) < 0)
+                if ((x = yl_scalar(l, vn, "a name (the path events carry)", &s)) < 0)
                         return x;
                 if (s[0] != '/')
-                        return fail(l, vn, "expected an absolute path as the name, got '%s'", s);
+                        return yl_fail(l, vn, "expected an absolute path as the name, got '%s'", s);
                 free(it->name);
                 it->name = strdup(s);
                 return it->name ? 0 : vd_err_set(l->err, VD_E_NOMEM, "out of memory");
         }
         if (!strcmp(k, "format")) {
-                if ((x = scalar(l, vn, "a format", &s)) < 0)
+                if ((x = yl_scalar(l, vn, "a format", &s)) < 0)
                         return x;
                 it->format = vd_conf_format_from_name(s);
                 if (!it->format)
-                        return fail(l, vn, "expected a format (%s), got '%s'", vd_conf_format_names(), s);
+                        return yl_fail(l, vn, "expected a format (%s), got '%s'", vd_conf_format_names(), s);
                 return 0;
         }
         if (!strcmp(k, "merge"))
-                return boolean(l, vn, "merge", &it->merge);
+                return yl_boolean(l, vn, "merge", &it->merge);
         if (!strcmp(k, "severity"))
-                return severity(l, vn, &it->severity);
+                return yl_severity(l, vn, &it->severity);
         if (!strcmp(k, "secret"))
-                return strings(l, vn, "a key or key glob", secret_cb, it);
+                return yl_strings(l, vn, "a key or key glob", secret_cb, it);
         if (!strcmp(k, "expect"))
-                return mapping(l, vn, "expect (key: value)", check_cb, &(chk_ctx){it, VD_CHK_EXPECT});
+                return yl_mapping(l, vn, "expect (key: value)", check_cb, &(chk_ctx){it, VD_CHK_EXPECT});
         if (!strcmp(k, "match"))
-                return mapping(l, vn, "match (key: regular expression)", check_cb, &(chk_ctx){it, VD_CHK_MATCH});
+                return yl_mapping(l, vn, "match (key: regular expression)", check_cb, &(chk_ctx){it, VD_CHK_MATCH});
         if (!strcmp(k, "forbid")) {
                 if (vn->type == YAML_MAPPING_NODE)
-                        return mapping(l, vn, "forbid (key: value)", check_cb, &(chk_ctx){it, VD_CHK_FORBID});
-                return strings(l, vn, "a key", forbid_key_cb, it);
+                        return yl_mapping(l, vn, "forbid (key: value)", check_cb, &(chk_ctx){it, VD_CHK_FORBID});
+                return yl_strings(l, vn, "a key", forbid_key_cb, it);
         }
-        return unknown(l, kn, k, "a config item", "path, name, format, merge, severity, secret, expect, forbid, match");
+        return yl_unknown(l, kn, k, "a config item", "path, name, format, merge, severity, secret, expect, forbid, match");
 }
 
 static int config_node(ld *l, const yaml_node_t *n) {
         if (n->type != YAML_SEQUENCE_NODE)
-                return fail(l, n, "expected the config items (a list), got %s", node_kind(n));
+                return yl_fail(l, n, "expected the config items (a list), got %s", yl_kind(n));
         for (yaml_node_item_t *i = n->data.sequence.items.start; i < n->data.sequence.items.top; i++) {
-                yaml_node_t *c = get(l, *i, n);
+                yaml_node_t *c = yl_get(l, *i, n);
                 if (!c)
                         return VD_E_INPUT;
                 if (l->p->n_items >= 1000)
-                        return fail(l, c, "more than 1000 config items");
+                        return yl_fail(l, c, "more than 1000 config items");
                 vd_conf_item *it = vd_policy_item_push(l->p);
                 if (!it)
                         return vd_err_set(l->err, VD_E_NOMEM, "out of memory");
                 it->line = (uint32_t)c->start_mark.line + 1;
-                int x = mapping(l, c, "a config item", item_cb, &(item_ctx){it, NULL});
+                int x = yl_mapping(l, c, "a config item", item_cb, &(item_ctx){it, NULL});
                 if (x < 0)
                         return x;
                 if (it->n_paths == 0)
-                        return fail(l, c, "expected 'path' in this config item");
+                        return yl_fail(l, c, "expected 'path' in this config item");
                 if (!it->format)
-                        return fail(l, c, "expected 'format' (%s) in the config item for %s", vd_conf_format_names(),
+                        return yl_fail(l, c, "expected 'format' (%s) in the config item for %s", vd_conf_format_names(),
                                     it->paths[0]);
                 if (!it->name && !(it->name = strdup(it->paths[0])))
                         return vd_err_set(l->err, VD_E_NOMEM, "out of memory");
@@ -539,22 +396,22 @@ typedef struct det_ctx {
 static int det_field_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_node_t *vn, void *ctx) {
         det_conf *d = ctx;
         if (!strcmp(k, "enabled"))
-                return boolean(l, vn, "enabled", &d->on);
+                return yl_boolean(l, vn, "enabled", &d->on);
         if (!strcmp(k, "severity"))
-                return severity(l, vn, &d->sev);
+                return yl_severity(l, vn, &d->sev);
         if (!strcmp(k, "exclude"))
-                return strings(l, vn, "a path pattern", pat_cb, &(pats_ctx){&d->exc, &d->n_exc, &d->exc_alloc});
-        return unknown(l, kn, k, "a detector", "enabled, severity, exclude");
+                return yl_strings(l, vn, "a path pattern", pat_cb, &(pats_ctx){&d->exc, &d->n_exc, &d->exc_alloc});
+        return yl_unknown(l, kn, k, "a detector", "enabled, severity, exclude");
 }
 
 static int detectors_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_node_t *vn, void *ctx) {
         for (int d = 0; d < VD_D_COUNT; d++)
                 if (!strcmp(k, vd_detector_name(d))) {
                         if (vn->type == YAML_SCALAR_NODE)
-                                return boolean(l, vn, "a detector switch", &l->p->det[d].on);
-                        return mapping(l, vn, "a detector", det_field_cb, &l->p->det[d]);
+                                return yl_boolean(l, vn, "a detector switch", &l->p->det[d].on);
+                        return yl_mapping(l, vn, "a detector", det_field_cb, &l->p->det[d]);
                 }
-        return unknown(l, kn, k, "detectors",
+        return yl_unknown(l, kn, k, "detectors",
                        "setuid, world-writable, file-capability, uid0, authorized-keys, persistence, sudo");
 }
 
@@ -568,16 +425,16 @@ static int severity_or_ignore(ld *l, const yaml_node_t *n, int *ret) {
                 *ret = -1;
                 return 0;
         }
-        int r = severity(l, n, ret);
+        int r = yl_severity(l, n, ret);
         if (r < 0)
-                return fail(l, n, "expected a severity (info, low, medium, high, critical) or ignore, got '%s'",
-                            n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : node_kind(n));
+                return yl_fail(l, n, "expected a severity (info, low, medium, high, critical) or ignore, got '%s'",
+                            n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : yl_kind(n));
         return 0;
 }
 
 static int pkg_glob_ok(ld *l, const yaml_node_t *n, const char *s) {
         if (!*s || strlen(s) > 256)
-                return fail(l, n, "expected a package name or glob (1 to 256 bytes), got '%.40s'", s);
+                return yl_fail(l, n, "expected a package name or glob (1 to 256 bytes), got '%.40s'", s);
         return 0;
 }
 
@@ -590,7 +447,7 @@ static int behind_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_nod
         if (r < 0)
                 return r;
         if (c->n_rules >= MAX_PKG_GLOBS)
-                return fail(l, kn, "more than %d package globs", MAX_PKG_GLOBS);
+                return yl_fail(l, kn, "more than %d package globs", MAX_PKG_GLOBS);
         int sev;
         if ((r = severity_or_ignore(l, vn, &sev)) < 0)
                 return r;
@@ -609,7 +466,7 @@ static int pkg_ignore_cb(ld *l, const yaml_node_t *n, const char *s, void *ctx) 
         if (r < 0)
                 return r;
         if (c->n_ignore >= MAX_PKG_GLOBS)
-                return fail(l, n, "more than %d package globs", MAX_PKG_GLOBS);
+                return yl_fail(l, n, "more than %d package globs", MAX_PKG_GLOBS);
         if (vd_strv_push(&c->ignore, &c->n_ignore, &c->ignore_alloc, s) < 0)
                 return vd_err_set(l->err, VD_E_NOMEM, "out of memory");
         return 0;
@@ -620,7 +477,7 @@ static int packages_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_n
         pkg_conf *c = &l->p->pkg;
         if (!strcmp(k, "behind")) {
                 if (vn->type == YAML_MAPPING_NODE)
-                        return mapping(l, vn, "packages.behind (package glob: severity)", behind_cb, NULL);
+                        return yl_mapping(l, vn, "packages.behind (package glob: severity)", behind_cb, NULL);
                 return severity_or_ignore(l, vn, &c->behind);
         }
         if (!strcmp(k, "ahead"))
@@ -634,74 +491,57 @@ static int packages_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_n
         if (!strcmp(k, "vulnerable"))
                 return severity_or_ignore(l, vn, &c->vulnerable);
         if (!strcmp(k, "ignore"))
-                return strings(l, vn, "a package name or glob", pkg_ignore_cb, NULL);
-        return unknown(l, kn, k, "packages", "behind, ahead, added, removed, changed, vulnerable, ignore");
-}
-
-/* "90d", "12w", "36h", "1800s": at most ten years */
-static int duration(ld *l, const yaml_node_t *n, int64_t *ret) {
-        const char *s;
-        int r = scalar(l, n, "a duration", &s);
-        if (r < 0)
-                return r;
-        char *end;
-        errno = 0;
-        long long v = strtoll(s, &end, 10);
-        int64_t unit = !strcmp(end, "s") ? 1 : !strcmp(end, "h") ? 3600 : !strcmp(end, "d") ? 86400
-                     : !strcmp(end, "w") ? 7 * 86400 : 0;
-        if (errno || end == s || v <= 0 || !unit || v > 3650LL * 86400 / unit)
-                return fail(l, n, "expected a duration such as 90d, 12w, 36h (at most ten years), got '%s'", s);
-        *ret = (int64_t)v * unit;
-        return 0;
+                return yl_strings(l, vn, "a package name or glob", pkg_ignore_cb, NULL);
+        return yl_unknown(l, kn, k, "packages", "behind, ahead, added, removed, changed, vulnerable, ignore");
 }
 
 static int top_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_node_t *vn, void *ctx) {
         const char *s;
         int x;
         if (!strcmp(k, "version")) {
-                if ((x = scalar(l, vn, "the policy version", &s)) < 0)
+                if ((x = yl_scalar(l, vn, "the policy version", &s)) < 0)
                         return x;
                 if (strcmp(s, "1") != 0)
-                        return fail(l, vn, "expected version 1, got '%s' (a newer vmdrift wrote this policy?)", s);
+                        return yl_fail(l, vn, "expected version 1, got '%s' (a newer vmdrift wrote this policy?)", s);
                 return 0;
         }
         if (!strcmp(k, "description")) {
-                if ((x = scalar(l, vn, "a description", &s)) < 0)
+                if ((x = yl_scalar(l, vn, "a description", &s)) < 0)
                         return x;
                 free(l->p->description);
                 l->p->description = strdup(s);
                 return 0;
         }
         if (!strcmp(k, "hash")) {
-                if ((x = scalar(l, vn, "a hash algorithm", &s)) < 0)
+                if ((x = yl_scalar(l, vn, "a hash algorithm", &s)) < 0)
                         return x;
                 if (!strcmp(s, "xxh3"))
                         l->p->hash_algo = 1;
                 else if (!strcmp(s, "sha256"))
                         l->p->hash_algo = 2;
                 else
-                        return fail(l, vn, "expected a hash algorithm (xxh3, sha256), got '%s'", s);
+                        return yl_fail(l, vn, "expected a hash algorithm (xxh3, sha256), got '%s'", s);
                 return 0;
         }
         if (!strcmp(k, "groups"))
-                return mapping(l, vn, "groups (name: attributes)", group_cb, NULL);
+                return yl_mapping(l, vn, "groups (name: attributes)", group_cb, NULL);
         if (!strcmp(k, "default"))
-                return mapping(l, vn, "default", default_cb, NULL);
+                return yl_mapping(l, vn, "default", default_cb, NULL);
         if (!strcmp(k, "rules"))
                 return rules_node(l, vn);
         if (!strcmp(k, "config"))
                 return config_node(l, vn);
         if (!strcmp(k, "detectors"))
-                return mapping(l, vn, "detectors", detectors_cb, NULL);
+                return yl_mapping(l, vn, "detectors", detectors_cb, NULL);
         if (!strcmp(k, "dormant_after"))
-                return duration(l, vn, &l->p->dormant_after_s);
+                return yl_duration(l, vn, &l->p->dormant_after_s);
         if (!strcmp(k, "dormant_severity"))
-                return severity(l, vn, &l->p->dormant_sev);
+                return yl_severity(l, vn, &l->p->dormant_sev);
         if (!strcmp(k, "packages")) {
                 l->p->pkg.set = true;
-                return mapping(l, vn, "packages", packages_cb, NULL);
+                return yl_mapping(l, vn, "packages", packages_cb, NULL);
         }
-        return unknown(l, kn, k, "the policy",
+        return yl_unknown(l, kn, k, "the policy",
                        "version, description, hash, groups, default, rules, config, detectors, packages, "
                        "dormant_after, dormant_severity");
 }
@@ -717,108 +557,27 @@ static int top_pass(ld *l, const yaml_node_t *root, bool first) {
                 bool early = !strcmp(k, "groups") || !strcmp(k, "default");
                 if (early != first)
                         continue;
-                int r = mapping_range(l, root, pr, pr + 1, "the policy", top_cb, NULL);
+                int r = yl_mapping_range(l, root, pr, pr + 1, "the policy", top_cb, NULL);
                 if (r < 0)
                         return r;
         }
         return 0;
 }
 
-/* A policy is a few levels deep. libyaml's document loader is not linear
- * in the nesting of flow collections (a 200 KB "[[[[..." took 44 s), so
- * the events are read once first and anything deeper is refused before a
- * document is built. */
-#define POLICY_DEPTH_MAX 64
-
-static int check_depth(const char *file, const char *text, size_t len, vd_err *err) {
-        yaml_parser_t parser;
-        if (!yaml_parser_initialize(&parser))
-                return vd_err_set(err, VD_E_NOMEM, "out of memory");
-        yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-        int depth = 0, r = 0;
-        for (;;) {
-                yaml_event_t ev;
-                if (!yaml_parser_parse(&parser, &ev))
-                        break; /* the loader says what is wrong, with its position */
-                yaml_event_type_t t = ev.type;
-                if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) {
-                        if (++depth > POLICY_DEPTH_MAX)
-                                r = vd_err_set(err, VD_E_INPUT,
-                                               "%s:%zu:%zu: nested deeper than %d levels (a policy needs a few)",
-                                               file, ev.start_mark.line + 1, ev.start_mark.column + 1,
-                                               POLICY_DEPTH_MAX);
-                } else if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT)
-                        depth--;
-                yaml_event_delete(&ev);
-                if (r < 0 || t == YAML_STREAM_END_EVENT)
-                        break;
-        }
-        yaml_parser_delete(&parser);
-        return r;
-}
-
 int vd_policy_parse(const char *file, const char *text, size_t len, vd_policy **ret, vd_err *err) {
         *ret = NULL;
-        if (len > POLICY_FILE_MAX)
-                return vd_err_set(err, VD_E_INPUT, "%s: larger than %zu bytes", file, POLICY_FILE_MAX);
-        int dr = check_depth(file, text, len, err);
-        if (dr < 0)
-                return dr;
-        yaml_parser_t parser;
-        if (!yaml_parser_initialize(&parser))
-                return vd_err_set(err, VD_E_NOMEM, "out of memory");
-        yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
         ld l = {.file = file, .err = err};
-        if (!yaml_parser_load(&parser, &l.doc)) {
-                int r = vd_err_set(err, VD_E_INPUT, "%s:%zu:%zu: %s%s%s", file, parser.problem_mark.line + 1,
-                                   parser.problem_mark.column + 1, parser.problem ? parser.problem : "invalid YAML",
-                                   parser.context ? " " : "", parser.context ? parser.context : "");
-                yaml_parser_delete(&parser);
-                return r;
-        }
-        /* A second document is a mistake (a stray '---'), not a policy. */
-        yaml_document_t extra;
-        bool more = false;
-        if (yaml_parser_load(&parser, &extra)) {
-                more = yaml_document_get_root_node(&extra) != NULL;
-                yaml_document_delete(&extra);
-        }
-        yaml_parser_delete(&parser);
-        int r = 0;
-        yaml_node_t *root = yaml_document_get_root_node(&l.doc);
-        l.n_nodes = (size_t)(l.doc.nodes.top - l.doc.nodes.start);
-        l.seen = calloc(l.n_nodes + 1, 1);
-        l.p = vd_policy_alloc(file);
-        if (!l.seen || !l.p)
+        yaml_node_t *root = NULL;
+        int r = yl_open(&l, text, len, POLICY_FILE_MAX, "policy", &root);
+        if (r == 0 && !(l.p = vd_policy_alloc(file)))
                 r = vd_err_set(err, VD_E_NOMEM, "out of memory");
-        else if (more)
-                r = vd_err_set(err, VD_E_INPUT, "%s: expected one YAML document, found more than one", file);
-        else if (!root)
-                r = vd_err_set(err, VD_E_INPUT, "%s:1:1: expected a policy (a mapping with 'rules'), got an empty file",
-                               file);
-        else if (root->type != YAML_MAPPING_NODE)
-                r = fail(&l, root, "expected the policy (a mapping), got %s", node_kind(root));
-        else {
-                l.seen[0] = 1;
-                for (yaml_node_pair_t *a = root->data.mapping.pairs.start; r == 0 && a < root->data.mapping.pairs.top;
-                     a++)
-                        for (yaml_node_pair_t *b2 = root->data.mapping.pairs.start; r == 0 && b2 < a; b2++) {
-                                yaml_node_t *ka = yaml_document_get_node(&l.doc, a->key);
-                                yaml_node_t *kb = yaml_document_get_node(&l.doc, b2->key);
-                                if (ka && kb && ka->type == YAML_SCALAR_NODE && kb->type == YAML_SCALAR_NODE &&
-                                    !strcmp((char *)ka->data.scalar.value, (char *)kb->data.scalar.value))
-                                        r = fail(&l, ka, "duplicate key '%s' in the policy",
-                                                 (char *)ka->data.scalar.value);
-                        }
-                if (r == 0)
-                        r = top_pass(&l, root, true);
-                if (r == 0)
-                        r = top_pass(&l, root, false);
-        }
+        if (r == 0)
+                r = top_pass(&l, root, true);
+        if (r == 0)
+                r = top_pass(&l, root, false);
         if (r == 0 && (vd_policy_add_detector_items(l.p) < 0 || vd_policy_index(l.p) < 0))
                 r = vd_err_set(err, VD_E_NOMEM, "out of memory");
-        free(l.seen);
-        yaml_document_delete(&l.doc);
+        yl_close(&l);
         if (r < 0) {
                 vd_policy_free(l.p);
                 return r;
@@ -828,29 +587,8 @@ int vd_policy_parse(const char *file, const char *text, size_t len, vd_policy **
 }
 
 int vd_policy_load(const char *path, vd_policy **ret, vd_err *err) {
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return vd_err_errno(err, VD_E_INPUT, errno, "cannot open policy '%s'", path);
         vd_buf b;
-        vd_buf_init(&b, POLICY_FILE_MAX + 1);
-        char chunk[65536];
-        int r = 0;
-        for (;;) {
-                ssize_t n = read(fd, chunk, sizeof chunk);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        r = vd_err_errno(err, VD_E_INPUT, errno, "cannot read policy '%s'", path);
-                        break;
-                }
-                if (n == 0)
-                        break;
-                if (vd_buf_add(&b, chunk, (size_t)n) < 0) {
-                        r = vd_err_set(err, VD_E_INPUT, "%s: larger than %zu bytes", path, POLICY_FILE_MAX);
-                        break;
-                }
-        }
-        close(fd);
+        int r = yl_read_file(path, POLICY_FILE_MAX, "policy", &b, err);
         if (r == 0)
                 r = vd_policy_parse(path, b.buf ? b.buf : "", b.len, ret, err);
         vd_buf_release(&b);
