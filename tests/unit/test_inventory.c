@@ -1,0 +1,121 @@
+/* The fleet inventory: defaults, relative paths, images_glob expansion, and
+ * every error with file:line:column and what was expected. */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vd_inventory.h"
+
+static vd_inventory *ok(const char *file, const char *y) {
+        vd_inventory *inv = NULL;
+        vd_err e = VD_ERR_INIT;
+        cr_assert_eq(vd_inventory_parse(file, y, strlen(y), &inv, &e), 0, "%s", e.msg);
+        return inv;
+}
+
+static const char *bad(const char *y) {
+        static vd_err e;
+        vd_inventory *inv = NULL;
+        memset(&e, 0, sizeof e);
+        cr_assert_eq(vd_inventory_parse("/etc/vmdrift/f.yaml", y, strlen(y), &inv, &e), VD_E_INPUT, "accepted: %s", y);
+        cr_assert_null(inv);
+        return e.msg;
+}
+
+Test(inventory, defaults_apply_and_relative_paths_are_the_inventory_s) {
+        vd_inventory *inv = ok("/etc/vmdrift/fleet.yaml",
+                               "guests:\n"
+                               "  - name: web-01\n    images: [web-01.qcow2, /srv/web-01-data.qcow2]\n"
+                               "  - name: db-01\n    domain: db-01\n    policy: /etc/vmdrift/db.yaml\n"
+                               "  - name: host\n    dir: /\n    baseline: host.vdb\n"
+                               "defaults:\n  baseline: /var/lib/vmdrift/debian12.vdb\n  policy: debian.yaml\n"
+                               "  connect: qemu:///system\n  verify_key: keys/signing.pub\n"
+                               "storage: [/var/lib/libvirt/images]\nlibvirt: qemu:///system\n"
+                               "templates: [tmpl.qcow2]\nstale_after: 3d\n");
+        cr_assert_eq(inv->n_guests, 3);
+        const vd_inv_guest *w = &inv->guests[0], *d = &inv->guests[1], *h = &inv->guests[2];
+        cr_assert_str_eq(w->name, "web-01");
+        cr_assert_eq(w->n_images, 2);
+        cr_assert_str_eq(w->images[0], "/etc/vmdrift/web-01.qcow2");
+        cr_assert_str_eq(w->images[1], "/srv/web-01-data.qcow2");
+        cr_assert_str_eq(w->baseline, "/var/lib/vmdrift/debian12.vdb");
+        cr_assert_str_eq(w->policy, "/etc/vmdrift/debian.yaml");
+        cr_assert_str_eq(w->verify_key, "/etc/vmdrift/keys/signing.pub");
+        cr_assert_null(w->connect, "connect is for domains");
+        cr_assert_str_eq(d->domain, "db-01");
+        cr_assert_str_eq(d->connect, "qemu:///system");
+        cr_assert_str_eq(d->policy, "/etc/vmdrift/db.yaml", "a guest's own value wins");
+        cr_assert_str_eq(h->dir, "/");
+        cr_assert_str_eq(h->baseline, "/etc/vmdrift/host.vdb");
+        cr_assert_eq(inv->n_storage, 1);
+        cr_assert_str_eq(inv->libvirt[0], "qemu:///system");
+        cr_assert_str_eq(inv->templates[0], "/etc/vmdrift/tmpl.qcow2");
+        cr_assert_eq(inv->stale_after_s, 3 * 86400);
+        vd_inventory_free(inv);
+}
+
+Test(inventory, images_glob_gives_one_guest_per_image_sorted) {
+        char dir[] = "/tmp/vd-inv-XXXXXX", y[1024];
+        cr_assert_not_null(mkdtemp(dir));
+        char cmd[512];
+        snprintf(cmd, sizeof cmd, "cd %s && touch lab-b.qcow2 lab-a.qcow2 other.img", dir);
+        cr_assert_eq(system(cmd), 0);
+        snprintf(y, sizeof y,
+                 "defaults: {baseline: t.vdb}\nguests:\n  - name: lab-*-vm\n    images_glob: %s/lab-*.qcow2\n"
+                 "  - name: none-*\n    images_glob: %s/none-*.qcow2\n",
+                 dir, dir);
+        vd_inventory *inv = ok("f.yaml", y);
+        cr_assert_eq(inv->n_guests, 2);
+        cr_assert_str_eq(inv->guests[0].name, "lab-lab-a-vm");
+        cr_assert_str_eq(inv->guests[1].name, "lab-lab-b-vm");
+        cr_assert(inv->guests[1].from_glob);
+        cr_assert(strstr(inv->guests[1].images[0], "/lab-b.qcow2"));
+        cr_assert_str_eq(inv->guests[0].baseline, "t.vdb", "no directory in the file name: as written");
+        cr_assert_eq(inv->n_notes, 1);
+        cr_assert(strstr(inv->notes[0], "f.yaml:5: guest 'none-*': images_glob") &&
+                          strstr(inv->notes[0], "matches no image now"),
+                  "%s", inv->notes[0]);
+        vd_inventory_free(inv);
+        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+        system(cmd);
+}
+
+Test(inventory, every_error_names_line_column_and_what_was_expected) {
+        cr_assert(strstr(bad(""), "f.yaml:1:1: expected a inventory (a mapping), got an empty file") ||
+                          strstr(bad(""), "f.yaml:1:1: expected"),
+                  "%s", bad(""));
+        cr_assert(strstr(bad("guests: []\ncolour: red\n"), "f.yaml:2:1: unknown key 'colour' in the inventory"),
+                  "%s", bad("guests: []\ncolour: red\n"));
+        const char *m = bad("guests:\n  - name: a\n    images: [a.img]\n    baseline: t.vdb\n    image: x\n");
+        cr_assert(strstr(m, "f.yaml:5:5: unknown key 'image' in a guest (expected one of: name, images"), "%s", m);
+        m = bad("guests:\n  - name: a\n    images: [a.img]\n");
+        cr_assert(strstr(m, "f.yaml:2:5: guest 'a' has no baseline"), "%s", m);
+        m = bad("defaults: {baseline: t}\nguests:\n  - name: a\n    images: [a.img]\n    domain: a\n");
+        cr_assert(strstr(m, "f.yaml:3:5: guest 'a': expected exactly one of images, images_glob, domain, dir"), "%s", m);
+        m = bad("defaults: {baseline: t}\nguests:\n  - {name: a, dir: /}\n  - {name: a, dir: /srv}\n");
+        cr_assert(strstr(m, "f.yaml:4:1: guest name 'a' is already used at line 3"), "%s", m);
+        m = bad("defaults: {baseline: t}\nguests:\n  - {name: lab, images_glob: /srv/*.qcow2}\n");
+        cr_assert(strstr(m, "f.yaml:3:12: guest 'lab': a guest with images_glob needs one '*' in its name"), "%s", m);
+        m = bad("defaults: {baseline: t}\nguests:\n  - {name: a/b, dir: /}\n");
+        cr_assert(strstr(m, "f.yaml:3:12: 'a/b' is not a guest name"), "%s", m);
+        m = bad("defaults: {baseline: t}\nguests:\n  - {name: a, domain: a, connect: x}\n  - {name: b, dir: /, "
+                "connect: x}\n");
+        cr_assert(strstr(m, "f.yaml:4:5: guest 'b': connect is for a domain"), "%s", m);
+        m = bad("defaults: {baseline: t}\nguests:\n  - {name: a, dir: /}\nstale_after: soon\n");
+        cr_assert(strstr(m, "f.yaml:4:14: expected a duration such as 90d"), "%s", m);
+        m = bad("defaults: {baseline: t}\nguests:\n  - {name: a, images: []}\n");
+        cr_assert(strstr(m, "f.yaml:3:23: expected at least one image"), "%s", m);
+        m = bad("defaults: &d {baseline: t}\nguests:\n  - {name: a, dir: /}\nx: *d\n");
+        cr_assert(strstr(m, "alias") || strstr(m, "unknown key 'x'"), "%s", m);
+        m = bad("guests:\n  - {name: a, dir: /, baseline: t}\nguests: []\n");
+        cr_assert(strstr(m, "f.yaml:3:1: duplicate key 'guests' in the inventory"), "%s", m);
+        m = bad("defaults: {baseline: t}\n");
+        cr_assert(strstr(m, "expected guests (a list of at least one guest)"), "%s", m);
+        cr_assert(vd_guest_name_ok("web-01.example"));
+        cr_assert_not(vd_guest_name_ok(".."));
+        cr_assert_not(vd_guest_name_ok("a\nb"));
+        cr_assert_not(vd_guest_name_ok("bad\xff"));
+}
