@@ -14,6 +14,7 @@
 #define EXIT_DRIFT 1
 #define EXIT_USAGE 2
 #define EXIT_RUNTIME 3
+#define EXIT_LOCKED 4 /* vmdrift fleet: another fleet run holds the lock */
 
 int cmd_baseline(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
@@ -22,6 +23,7 @@ int cmd_inventory(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_accept(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
+int cmd_fleet(int argc, char **argv);
 
 /* Print "vmdrift: <msg>" to stderr and return the exit code for err. */
 int cli_fail(const vd_err *err);
@@ -197,9 +199,5 @@ int cli_load_policy(const char *path, vd_policy **ret, vd_err *err);
 void cli_print_violations(const vd_events *ev, FILE *fp);
 
 void cli_print_warnings(const vd_scan *s);
-
-/* A guest's name as fleets and --guest give it: 1-128 bytes of UTF-8,
- * no '/', no control characters (it names files: --report json:DIR/{guest}.json). */
-bool cli_guest_name_ok(const char *name);
 
 #endif

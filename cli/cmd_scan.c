@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "vd_baseline.h"
+#include "vd_inventory.h"
 #include "vd_pipeline.h"
 #include "vd_policy.h"
 #include "vd_report.h"
@@ -131,7 +132,7 @@ int cmd_scan(int argc, char **argv) {
                 case OPT_PACKAGES_FROM: packages_from = optarg; break;
                 case OPT_ADVISORIES: advisories = optarg; break;
                 case OPT_GUEST:
-                        if (!cli_guest_name_ok(optarg))
+                        if (!vd_guest_name_ok(optarg))
                                 return cli_usage("scan", "--guest expects a name (at most 128 UTF-8 characters, no "
                                                  "'/' or control characters), not '%s'",
                                                  optarg);

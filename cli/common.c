@@ -311,13 +311,3 @@ const char *cli_report_file(const char *spec) {
                 return spec + 5;
         return NULL;
 }
-
-bool cli_guest_name_ok(const char *name) {
-        size_t n = strlen(name);
-        if (n == 0 || n > 128 || !vd_utf8_valid(name, n) || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-                return false;
-        for (size_t i = 0; i < n; i++)
-                if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f || name[i] == '/')
-                        return false;
-        return true;
-}

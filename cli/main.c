@@ -25,6 +25,9 @@ static const char usage[] =
         "  inventory          a guest's OS and packages as an SBOM (CycloneDX, SPDX)\n"
         "  key generate       make an Ed25519 key pair for signing baselines\n"
         "  policy check       validate a YAML policy; say which rule decides for a path\n"
+        "  fleet              scan every guest of an inventory; sprawl and staleness findings\n"
+        "  fleet check        validate a fleet inventory\n"
+        "  fleet status       each guest's last result\n"
         "\n"
         "Sources: --dir PATH, --image FILE (repeatable: every disk of one guest), --domain NAME.\n"
         "Guest disks are always opened read-only, through libguestfs.\n"
@@ -35,7 +38,8 @@ static const char usage[] =
         "  0  no drift (at or above --fail-on)\n"
         "  1  drift at or above --fail-on\n"
         "  2  usage or input error (bad option, bad policy)\n"
-        "  3  runtime error (unreadable source, missing or damaged baseline, failed report)\n";
+        "  3  runtime error (unreadable source, missing or damaged baseline, failed report)\n"
+        "  4  vmdrift fleet: another fleet run holds the lock\n";
 
 struct cmd {
         const char *name;
@@ -49,6 +53,7 @@ static const struct cmd cmds[] = {
         {"inventory", cmd_inventory},
         {"key", cmd_key},
         {"policy", cmd_policy},
+        {"fleet", cmd_fleet},
 };
 
 int cli_fail(const vd_err *err) {

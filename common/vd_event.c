@@ -76,6 +76,10 @@ const char *vd_change_kind_name(int k) {
         case VD_CH_AHEAD: return "ahead";
         case VD_CH_DORMANT: return "dormant";
         case VD_CH_VULNERABLE: return "vulnerable";
+        case VD_CH_UNMANAGED: return "unmanaged";
+        case VD_CH_STALE: return "stale";
+        case VD_CH_ORPHAN: return "orphan";
+        case VD_CH_UNREACHABLE: return "unreachable";
         default: return "unknown";
         }
 }

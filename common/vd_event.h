@@ -58,6 +58,11 @@ enum vd_change_kind {
         VD_CH_AHEAD = 6,
         VD_CH_DORMANT = 7, /* the guest's newest sign of life is older than the policy's dormant_after */
         VD_CH_VULNERABLE = 8, /* an installed package's version is affected by a known advisory */
+        /* vmdrift fleet's findings about the host's guests */
+        VD_CH_UNMANAGED = 9,   /* an image in storage or a libvirt domain no inventory guest covers (sprawl) */
+        VD_CH_STALE = 10,      /* a guest not scanned successfully for longer than stale_after */
+        VD_CH_ORPHAN = 11,     /* a linked clone whose backing chain ends in none of the template images */
+        VD_CH_UNREACHABLE = 12, /* a listed image or domain that is gone */
 };
 
 /* A value as reported: s == NULL is null; num says it prints as a number.
@@ -79,6 +84,8 @@ typedef struct vd_event {
         char *path; /* a package event: the package's name */
         size_t path_len;
         bool package; /* a package event (path is its name, arch its architecture) */
+        bool fleet;   /* a fleet finding (path: an image, a domain or the guest's name) */
+        const char *guest; /* borrowed: the guest a fleet finding is about, or NULL (the report's) */
         char *arch;   /* owned; package events only, may be NULL */
         int ftype;     /* the type now (for removed: the type it had) */
         int severity;  /* enum vd_severity */

@@ -17,7 +17,7 @@
 
 bool vd_guest_name_ok(const char *name) {
         size_t n = name ? strlen(name) : 0;
-        if (n == 0 || n > 128 || !vd_utf8_valid(name, n) || !strcmp(name, ".") || !strcmp(name, ".."))
+        if (n == 0 || n > 128 || !vd_utf8_valid(name, n) || name[0] == '.' || name[0] == '_')
                 return false;
         for (size_t i = 0; i < n; i++)
                 if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f || name[i] == '/')
@@ -358,8 +358,12 @@ int vd_inventory_parse(const char *file, const char *text, size_t len, vd_invent
                 r = vd_err_set(err, VD_E_NOMEM, "out of memory");
         else {
                 c.inv->stale_after_s = 7 * 86400;
-                if (strchr(fdup, '/'))
-                        c.dir = strdup(dirname(fdup));
+                /* relative paths are the inventory's directory's, whatever
+                 * the current one is when a timer runs us */
+                const char *d = dirname(fdup);
+                c.dir = realpath(d, NULL);
+                if (!c.dir)
+                        c.dir = strdup(d);
         }
         yaml_node_t *root = NULL;
         if (r == 0)

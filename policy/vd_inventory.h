@@ -55,7 +55,8 @@ typedef struct vd_inventory {
 } vd_inventory;
 
 /* A guest's name: 1-128 bytes of UTF-8, no '/', no control characters, not
- * "." or ".." (it names files: state, --report json:DIR/{guest}.json). */
+ * starting with '.' or '_' (it names files: state, --report
+ * json:DIR/{guest}.json, where "_fleet" holds the fleet's own findings). */
 bool vd_guest_name_ok(const char *name);
 
 /* Parse text (file names it in errors and anchors relative paths); guests

@@ -22,6 +22,7 @@ static const struct {
         [VD_RK_PACKAGE] = {"package", "6f3c2a9e8b41487d9e0c5b7a21d4f608"},
         [VD_RK_DORMANT] = {"dormant", "a84d1f0c3e5b4c2f9d7e6b5a4c3d2e1f"},
         [VD_RK_VULNERABLE] = {"vulnerable", "0c9e4b7a2d6f4e13a5b8c1d7e2f90a64"},
+        [VD_RK_FLEET] = {"fleet", "5d2e8c41f7a94b06b3e1c9d8a7f60b25"},
 };
 
 const char *vd_rkind_msgid(int k) { return kinds[k].msgid; }
@@ -77,10 +78,10 @@ static int addf(vd_rmsg *m, const char *name, const char *fmt, ...) {
         return add(m, name, v, strlen(v));
 }
 
-static int common(vd_rmsg *m, const vd_report *r) {
+static int common(vd_rmsg *m, const vd_report *r, const char *guest) {
         int rc = adds(m, "scan_id", r->scan_id);
         if (!rc)
-                rc = adds(m, "guest", r->guest);
+                rc = adds(m, "guest", guest ? guest : r->guest);
         if (!rc)
                 rc = adds(m, "source_kind", r->source_kind);
         if (!rc)
@@ -121,7 +122,7 @@ static int package_event(vd_rmsg *m, const vd_report *r, const vd_event *ev) {
         bool vuln = ev->kind == VD_CH_VULNERABLE;
         m->kind = vuln ? VD_RK_VULNERABLE : VD_RK_PACKAGE;
         m->severity = ev->severity;
-        int rc = common(m, r);
+        int rc = common(m, r, NULL);
         if (!rc)
                 rc = add(m, "package", ev->path, ev->path_len);
         if (!rc)
@@ -206,8 +207,10 @@ int vd_rmsg_event(vd_rmsg *m, const vd_report *r, const vd_event *ev) {
                   : ev->kind == VD_CH_VIOLATION ? VD_RK_VIOLATION
                   : ev->kind == VD_CH_DORMANT   ? VD_RK_DORMANT
                                                 : VD_RK_CHANGED;
+        if (ev->fleet)
+                m->kind = VD_RK_FLEET;
         m->severity = ev->severity;
-        int rc = common(m, r);
+        int rc = common(m, r, ev->guest);
         if (!rc)
                 rc = add(m, "path", ev->path, ev->path_len);
         if (!rc && !clean(ev->path, ev->path_len)) {
@@ -220,7 +223,7 @@ int vd_rmsg_event(vd_rmsg *m, const vd_report *r, const vd_event *ev) {
         }
         if (!rc)
                 rc = adds(m, "change", vd_change_kind_name(ev->kind));
-        if (!rc)
+        if (!rc && !ev->fleet)
                 rc = adds(m, "type", vd_ftype_name(ev->ftype));
         if (!rc)
                 rc = adds(m, "severity", vd_severity_name(ev->severity));
@@ -267,7 +270,7 @@ int vd_rmsg_warning(vd_rmsg *m, const vd_report *r, const vd_warning *w) {
         memset(m, 0, sizeof *m);
         m->kind = VD_RK_WARNING;
         m->severity = VD_SEV_MEDIUM;
-        int rc = common(m, r);
+        int rc = common(m, r, NULL);
         if (!rc && w->path)
                 rc = add(m, "path", w->path, w->path_len);
         if (!rc)
@@ -295,7 +298,7 @@ int vd_rmsg_held(vd_rmsg *m, const vd_report *r, size_t held, size_t max) {
         memset(m, 0, sizeof *m);
         m->kind = VD_RK_HELD;
         m->severity = VD_SEV_MEDIUM;
-        int rc = common(m, r);
+        int rc = common(m, r, NULL);
         if (!rc)
                 rc = addf(m, "held_back", "%zu", held);
         if (!rc)
@@ -324,7 +327,7 @@ int vd_rmsg_summary(vd_rmsg *m, const vd_report *r, size_t held) {
                         m->severity = s > VD_SEV_LOW ? VD_SEV_LOW : s; /* notice at most: the events carry the rest */
                         break;
                 }
-        int rc = common(m, r);
+        int rc = common(m, r, NULL);
         if (!rc)
                 rc = addf(m, "total", "%zu", c.total);
         if (!rc)
@@ -339,6 +342,8 @@ int vd_rmsg_summary(vd_rmsg *m, const vd_report *r, size_t held) {
                 rc = addf(m, "packages", "%zu", c.packages);
         if (!rc)
                 rc = addf(m, "vulnerable", "%zu", c.vulnerable);
+        if (!rc && c.fleet)
+                rc = addf(m, "fleet", "%zu", c.fleet);
         static const char *const sn[] = {"info", "low", "medium", "high", "critical"};
         for (int s = VD_SEV_CRITICAL; !rc && s >= 0; s--)
                 rc = addf(m, sn[s], "%zu", c.by_sev[s]);

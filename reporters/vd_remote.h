@@ -23,6 +23,7 @@ enum vd_rkind {
         VD_RK_PACKAGE, /* any package event: added, removed, behind, ahead, changed */
         VD_RK_DORMANT, /* the guest showed no sign of life for longer than dormant_after */
         VD_RK_VULNERABLE, /* an installed package is affected by a known advisory */
+        VD_RK_FLEET,      /* a fleet finding: unmanaged, stale, orphan, unreachable */
 };
 
 typedef struct vd_rfield {

@@ -7,7 +7,9 @@ void vd_report_count(const vd_report *r, vd_counts *c) {
         memset(c, 0, sizeof *c);
         for (size_t i = 0; i < r->events->n; i++) {
                 const vd_event *e = &r->events->v[i];
-                if (e->kind == VD_CH_VULNERABLE)
+                if (e->fleet)
+                        c->fleet++;
+                else if (e->kind == VD_CH_VULNERABLE)
                         c->vulnerable++;
                 else if (e->package)
                         c->packages++;

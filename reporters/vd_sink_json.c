@@ -70,12 +70,14 @@ static int js_path(vd_buf *b, const char *key, const char *p, size_t n) {
 }
 
 /* {"event":"KIND","scan_id":"...",("guest":"...",) */
-static int js_head(vd_buf *b, const vd_report *r, const char *kind) {
+static int js_head(vd_buf *b, const vd_report *r, const char *kind, const char *guest) {
         int rc = vd_buf_addf(b, "{\"event\":\"%s\",\"scan_id\":\"%s\",", kind, r->scan_id);
-        if (!rc && r->guest) {
+        if (!guest)
+                guest = r->guest;
+        if (!rc && guest) {
                 rc = vd_buf_adds(b, "\"guest\":");
                 if (!rc)
-                        rc = js_cstr(b, r->guest);
+                        rc = js_cstr(b, guest);
                 if (!rc)
                         rc = vd_buf_addc(b, ',');
         }
@@ -83,10 +85,13 @@ static int js_head(vd_buf *b, const vd_report *r, const char *kind) {
 }
 
 int vd_json_event(vd_buf *b, const vd_report *r, const vd_event *ev) {
-        int rc = js_head(b, r, "drift");
+        int rc = js_head(b, r, "drift", ev->guest);
         if (!rc)
                 rc = js_path(b, ev->package ? "package" : "path", ev->path, ev->path_len);
-        if (!rc && ev->package) {
+        if (!rc && ev->fleet)
+                rc = vd_buf_addf(b, ",\"change\":\"%s\",\"severity\":\"%s\",\"rule\":", vd_change_kind_name(ev->kind),
+                                 vd_severity_name(ev->severity));
+        else if (!rc && ev->package) {
                 rc = vd_buf_adds(b, ",\"arch\":");
                 if (!rc)
                         rc = js_cstr(b, ev->arch);
@@ -165,7 +170,7 @@ static int json_write(vd_sink *s, const vd_report *r, vd_err *err) {
         for (size_t i = 0; i < r->n_warnings && !rc; i++) {
                 const vd_warning *w = &r->warnings[i];
                 vd_buf_reset(&b);
-                rc = js_head(&b, r, "warning");
+                rc = js_head(&b, r, "warning", NULL);
                 if (!rc && w->path) {
                         rc = js_path(&b, "path", w->path, w->path_len);
                         if (!rc)
@@ -184,7 +189,7 @@ static int json_write(vd_sink *s, const vd_report *r, vd_err *err) {
                 vd_counts c;
                 vd_report_count(r, &c);
                 vd_buf_reset(&b);
-                rc = js_head(&b, r, "summary");
+                rc = js_head(&b, r, "summary", NULL);
                 if (!rc)
                         rc = vd_buf_adds(&b, "\"source_kind\":");
                 if (!rc)
@@ -226,12 +231,12 @@ static int json_write(vd_sink *s, const vd_report *r, vd_err *err) {
                         rc = vd_time_rfc3339(&b, r->started_ns);
                 if (!rc)
                         rc = vd_buf_addf(&b,
-                                         "\",\"total\":%zu,\"added\":%zu,\"removed\":%zu,\"changed\":%zu,\"violations\":%zu,\"packages\":%zu,\"dormant\":%zu,\"vulnerable\":%zu,"
+                                         "\",\"total\":%zu,\"added\":%zu,\"removed\":%zu,\"changed\":%zu,\"violations\":%zu,\"packages\":%zu,\"dormant\":%zu,\"vulnerable\":%zu,\"fleet\":%zu,"
                                          "\"severity\":{\"critical\":%zu,\"high\":%zu,\"medium\":%zu,\"low\":%zu,"
                                          "\"info\":%zu},\"warnings\":%zu,\"entries_scanned\":%llu,"
                                          "\"files_hashed\":%llu,\"bytes_hashed\":%llu,\"duration_ms\":%lld,"
                                          "\"may_be_inconsistent\":%s,\"fail_on\":\"%s\",\"exit_code\":%d",
-                                         c.total, c.added, c.removed, c.changed, c.violations, c.packages, c.dormant, c.vulnerable, c.by_sev[VD_SEV_CRITICAL],
+                                         c.total, c.added, c.removed, c.changed, c.violations, c.packages, c.dormant, c.vulnerable, c.fleet, c.by_sev[VD_SEV_CRITICAL],
                                          c.by_sev[VD_SEV_HIGH], c.by_sev[VD_SEV_MEDIUM], c.by_sev[VD_SEV_LOW],
                                          c.by_sev[VD_SEV_INFO], r->n_warnings, (unsigned long long)r->entries_scanned,
                                          (unsigned long long)r->files_hashed, (unsigned long long)r->bytes_hashed,

@@ -303,7 +303,61 @@ static int human_bytes(vd_buf *b, uint64_t n) {
         return i ? vd_buf_addf(b, "%.1f %s", d, u[i]) : vd_buf_addf(b, "%llu B", (unsigned long long)n);
 }
 
+/* vmdrift fleet's own findings, most severe first:
+ *   high      unreachable  web-03  /var/lib/libvirt/images/web-03.qcow2: gone (No such file or directory) */
+static int fleet_render(vd_sink *s, const vd_report *r, vd_buf *b) {
+        vd_counts c;
+        vd_report_count(r, &c);
+        int rc = vd_buf_adds(b, "vmdrift fleet findings for ");
+        if (!rc)
+                rc = vd_escape_display(b, r->source, strlen(r->source));
+        if (!rc)
+                rc = vd_buf_addf(b, "\n  run id %s\n", r->scan_id);
+        const vd_event **sorted = calloc(r->events->n ? r->events->n : 1, sizeof *sorted);
+        if (!sorted)
+                return VD_E_NOMEM;
+        size_t n = 0;
+        for (size_t i = 0; i < r->events->n; i++)
+                sorted[n++] = &r->events->v[i];
+        qsort(sorted, n, sizeof *sorted, cmp_sev_path);
+        if (!rc && n)
+                rc = vd_buf_addf(b, "\nFleet (%zu)\n", n);
+        for (size_t i = 0; i < n && !rc; i++) {
+                const vd_event *e = sorted[i];
+                rc = vd_buf_addf(b, "  %s%-8s%s  %-11s  ", sev_color(s, e->severity), vd_severity_name(e->severity),
+                                 reset(s), vd_change_kind_name(e->kind));
+                if (!rc && e->guest) {
+                        rc = vd_escape_display(b, e->guest, strlen(e->guest));
+                        if (!rc)
+                                rc = vd_buf_adds(b, "  ");
+                }
+                if (!rc)
+                        rc = vd_escape_display(b, e->path, e->path_len);
+                for (size_t k = 0; k < e->n_ch && !rc; k++) {
+                        const vd_attr_change *ch = &e->ch[k];
+                        if (!ch->new_v.s)
+                                continue;
+                        rc = vd_buf_addf(b, "%s%s ", k ? "; " : ": ", ch->attr);
+                        if (!rc)
+                                rc = vd_escape_display(b, ch->new_v.s, ch->new_v.len);
+                }
+                if (!rc)
+                        rc = vd_buf_addc(b, '\n');
+        }
+        free(sorted);
+        for (size_t i = 0; i < r->n_warnings && !rc; i++)
+                rc = vd_buf_addf(b, "%s  warning: %s\n", i ? "" : "\n", r->warnings[i].msg);
+        if (!rc)
+                rc = n ? vd_buf_addf(b, "\nSummary: %zu fleet finding%s: %zu critical, %zu high, %zu medium, %zu low, %zu info\n",
+                                     n, n == 1 ? "" : "s", c.by_sev[VD_SEV_CRITICAL], c.by_sev[VD_SEV_HIGH],
+                                     c.by_sev[VD_SEV_MEDIUM], c.by_sev[VD_SEV_LOW], c.by_sev[VD_SEV_INFO])
+                       : vd_buf_adds(b, "\nNo fleet findings: every image and domain is covered, reachable and fresh.\n");
+        return rc;
+}
+
 static int text_render(vd_sink *s, const vd_report *r, vd_buf *b) {
+        if (r->source_kind && strcmp(r->source_kind, "fleet") == 0)
+                return fleet_render(s, r, b);
         vd_counts c;
         vd_report_count(r, &c);
         int rc = vd_buf_adds(b, "vmdrift scan of ");

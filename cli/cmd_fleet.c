@@ -1,0 +1,960 @@
+#define _GNU_SOURCE
+/* vmdrift fleet: every guest of an inventory, one vmdrift scan each, a few at
+ * a time; then the fleet's own findings (docs/fleet.md). */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "vd_buf.h"
+#include "vd_fleet.h"
+#include "vd_inventory.h"
+#include "vd_log.h"
+#include "vd_pipeline.h"
+#include "vd_report.h"
+#include "vd_state.h"
+#include "vd_str.h"
+
+#define MAX_SINKS 8
+#define PASS_MAX 32
+#define OUTPUT_MAX ((size_t)1 << 30)
+
+static const char fleet_usage[] =
+        "usage: vmdrift fleet [run] --inventory FILE [options]\n"
+        "       vmdrift fleet check FILE\n"
+        "       vmdrift fleet status --inventory FILE [--json]\n"
+        "\n"
+        "Scan every guest of a fleet inventory (docs/fleet.md), each with vmdrift scan\n"
+        "against its baseline, at most --jobs at a time, at idle I/O priority; then\n"
+        "report the fleet's own findings: images and libvirt domains no guest covers\n"
+        "(unmanaged), guests not scanned successfully for longer than stale_after (stale),\n"
+        "linked clones of none of the templates (orphan), listed guests that are gone\n"
+        "(unreachable). Every event carries its guest's name.\n"
+        "\n"
+        "options:\n"
+        "  --inventory FILE     the fleet inventory (YAML)\n"
+        "  --report SPEC        as vmdrift scan's (repeatable); in a file name {guest} is\n"
+        "                       replaced by each guest's name (json:/var/log/vmdrift/{guest}.json;\n"
+        "                       the fleet's own findings go to {guest} = _fleet); files without it\n"
+        "                       and stdout get every guest's report, then the findings\n"
+        "  --jobs N             guests scanned at once (default: what the CPUs and memory allow,\n"
+        "                       one appliance needs about 1.5 GiB)\n"
+        "  --jitter DURATION    wait a random time up to this long first (300s, 5m... ), so\n"
+        "                       that hosts sharing storage do not all start at once\n"
+        "  --priority P         idle (default: nice 10 and the idle I/O class for every scan)\n"
+        "                       or normal\n"
+        "  --wait               if another fleet run holds the lock, wait for it (default:\n"
+        "                       exit 4 at once)\n"
+        "  --progress WHEN      auto (default: on a terminal), always, never\n"
+        "  --fail-on SEVERITY   as vmdrift scan's: exit 1 only for drift at or above it\n"
+        "  --state-dir DIR      the lock, each guest's last result (fleet/<guest>.json), and\n"
+        "                       what scans remember; default $STATE_DIRECTORY or /var/lib/vmdrift\n"
+        "  --accel MODE, --hash-in WHERE, --full-inspection, --threads N\n"
+        "                       passed to every scan\n"
+        "  --syslog-* , --max-events   as vmdrift scan's, for every scan and the findings\n"
+        "  --json               fleet status: JSON instead of a table\n"
+        "  -h, --help           this help\n"
+        "\n"
+        "exit codes (the worst of the run):\n"
+        "  0  every guest scanned, no drift and no finding at or above --fail-on\n"
+        "  1  drift or a fleet finding at or above --fail-on\n"
+        "  2  usage or inventory error\n"
+        "  3  a guest's scan failed or a guest is unreachable (the others were still scanned)\n"
+        "  4  another fleet run holds the lock (without --wait)\n";
+
+enum {
+        OPT_INVENTORY = 256,
+        OPT_REPORT,
+        OPT_JOBS,
+        OPT_JITTER,
+        OPT_PRIORITY,
+        OPT_WAIT,
+        OPT_PROGRESS,
+        OPT_FAILON,
+        OPT_JSON,
+        OPT_PASS_ARG,  /* passed to every scan with its argument */
+        OPT_PASS_FLAG, /* passed without one */
+};
+
+typedef struct fleet_opts {
+        const char *inventory;
+        const char *reports[MAX_SINKS];
+        size_t n_reports;
+        unsigned jobs;
+        int64_t jitter_s;
+        bool idle, wait, json;
+        int progress; /* -1 never, 0 auto, 1 always */
+        const char *fail_on;
+        const char *state_dir;
+        const char *pass[PASS_MAX]; /* option strings for every scan */
+        size_t n_pass;
+        vd_sink_opts sinko;
+} fleet_opts;
+
+/* "300", "300s", "5m", "2h" */
+static bool parse_duration(const char *s, int64_t *ret) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(s, &end, 10);
+        int64_t unit = !*end || !strcmp(end, "s") ? 1 : !strcmp(end, "m") ? 60 : !strcmp(end, "h") ? 3600 : 0;
+        if (errno || end == s || v < 0 || !unit || v > 86400 / unit)
+                return false;
+        *ret = v * unit;
+        return true;
+}
+
+/* The CPUs, and the memory one appliance needs (about 1.5 GiB with qemu). */
+static unsigned default_jobs(void) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        unsigned j = cpus > 0 ? (unsigned)cpus : 1;
+        FILE *f = fopen("/proc/meminfo", "re");
+        char line[256];
+        while (f && fgets(line, sizeof line, f)) {
+                unsigned long long kb;
+                if (sscanf(line, "MemAvailable: %llu kB", &kb) == 1) {
+                        unsigned long long m = kb / (1536ULL * 1024);
+                        if (m < j)
+                                j = m ? (unsigned)m : 1;
+                }
+        }
+        if (f)
+                fclose(f);
+        return j;
+}
+
+static void set_idle_priority(void) {
+        /* nice 10, and the idle I/O class (ioprio_set: IOPRIO_CLASS_IDLE = 3,
+         * IOPRIO_WHO_PROCESS = 1); inherited by every scan and its qemu */
+        if (setpriority(PRIO_PROCESS, 0, 10) < 0)
+                vd_debug("setpriority: %s", strerror(errno));
+#ifdef SYS_ioprio_set
+        if (syscall(SYS_ioprio_set, 1, 0, 3 << 13) < 0)
+                vd_debug("ioprio_set: %s", strerror(errno));
+#endif
+}
+
+/* ---- the lock ---- */
+
+static int take_lock(const char *state_dir, bool wait, int *ret_fd) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/fleet.lock", state_dir);
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0) {
+                fprintf(stderr, "vmdrift fleet: cannot open the lock '%s': %s\n", path, strerror(errno));
+                return EXIT_RUNTIME;
+        }
+        if (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
+                int e = errno;
+                char pid[32] = "";
+                ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+                pid[n > 0 ? n : 0] = '\0';
+                pid[strcspn(pid, "\n")] = '\0';
+                if (pid[0] && kill((pid_t)atoi(pid), 0) < 0 && errno == ESRCH)
+                        pid[0] = '\0'; /* an earlier run's: the holder did not say who it is */
+                close(fd);
+                if (e == EWOULDBLOCK) {
+                        fprintf(stderr,
+                                "vmdrift fleet: another fleet run%s%s%s holds %s: not started (--wait waits for it)\n",
+                                pid[0] ? " (pid " : "", pid, pid[0] ? ")" : "", path);
+                        return EXIT_LOCKED;
+                }
+                fprintf(stderr, "vmdrift fleet: cannot lock '%s': %s\n", path, strerror(e));
+                return EXIT_RUNTIME;
+        }
+        char pid[32];
+        int n = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
+        if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+                vd_debug("cannot write the pid into the lock");
+        *ret_fd = fd;
+        return 0;
+}
+
+/* ---- one guest's scan ---- */
+
+enum spec_kind { SPEC_STDOUT, SPEC_FILE, SPEC_GUEST_FILE, SPEC_DIRECT };
+
+static int spec_kind(const char *spec) {
+        const char *f = cli_report_file(spec);
+        if (f)
+                return strstr(f, "{guest}") ? SPEC_GUEST_FILE : SPEC_FILE;
+        if (!strcmp(spec, "text") || !strcmp(spec, "json") || !strcmp(spec, "text:-") || !strcmp(spec, "json:-"))
+                return SPEC_STDOUT;
+        return SPEC_DIRECT; /* syslog, journal: every process sends its own */
+}
+
+/* spec with {guest} replaced by name (malloc'ed). */
+static char *subst_guest(const char *spec, const char *name) {
+        vd_buf b;
+        vd_buf_init(&b, 8192);
+        for (const char *p = spec; *p;) {
+                const char *q = strstr(p, "{guest}");
+                if (!q) {
+                        vd_buf_adds(&b, p);
+                        break;
+                }
+                vd_buf_add(&b, p, (size_t)(q - p));
+                vd_buf_adds(&b, name);
+                p = q + 7;
+        }
+        vd_buf_adds(&b, "");
+        return vd_buf_detach(&b, NULL);
+}
+
+typedef struct job {
+        const vd_inv_guest *g;
+        size_t idx;
+        pid_t pid;
+        int64_t started_ns;
+        vd_guest_state st;
+        bool done, ran;
+} job;
+
+typedef struct argv_b {
+        char *v[256];
+        size_t n;
+        char *owned[64];
+        size_t n_owned;
+} argv_b;
+
+static void av(argv_b *a, const char *s) {
+        if (a->n < 255)
+                a->v[a->n++] = (char *)s;
+}
+
+static const char *own(argv_b *a, char *s) {
+        if (a->n_owned < 64)
+                a->owned[a->n_owned++] = s;
+        return s;
+}
+
+static char *priv_file(const char *priv, size_t idx, const char *what) {
+        char *p = NULL;
+        return asprintf(&p, "%s/%zu.%s", priv, idx, what) < 0 ? NULL : p;
+}
+
+static pid_t start_scan(const fleet_opts *o, const char *priv, job *j) {
+        const vd_inv_guest *g = j->g;
+        argv_b a = {0};
+        av(&a, "vmdrift");
+        av(&a, "scan");
+        av(&a, "--guest");
+        av(&a, g->name);
+        av(&a, "--baseline");
+        av(&a, g->baseline);
+        if (g->policy) {
+                av(&a, "--policy");
+                av(&a, g->policy);
+        }
+        if (g->verify_key) {
+                av(&a, "--verify-key");
+                av(&a, g->verify_key);
+        }
+        if (g->packages_from) {
+                av(&a, "--packages-from");
+                av(&a, g->packages_from);
+        }
+        if (g->advisories) {
+                av(&a, "--advisories");
+                av(&a, g->advisories);
+        }
+        for (size_t i = 0; i < g->n_images; i++) {
+                av(&a, "--image");
+                av(&a, g->images[i]);
+        }
+        if (g->domain) {
+                av(&a, "--domain");
+                av(&a, g->domain);
+                if (g->connect) {
+                        av(&a, "--connect");
+                        av(&a, g->connect);
+                }
+        }
+        if (g->dir) {
+                av(&a, "--dir");
+                av(&a, g->dir);
+        }
+        av(&a, "--state-dir");
+        av(&a, o->state_dir);
+        if (o->fail_on) {
+                av(&a, "--fail-on");
+                av(&a, o->fail_on);
+        }
+        for (size_t i = 0; i < o->n_pass; i++)
+                av(&a, o->pass[i]);
+        char *summary = priv_file(priv, j->idx, "summary.json"), *sspec = NULL;
+        if (summary && asprintf(&sspec, "json:%s", summary) < 0)
+                sspec = NULL;
+        free(summary);
+        av(&a, "--report");
+        av(&a, own(&a, sspec));
+        for (size_t i = 0; i < o->n_reports; i++) {
+                const char *spec = o->reports[i];
+                char *s = NULL;
+                switch (spec_kind(spec)) {
+                case SPEC_GUEST_FILE: s = subst_guest(spec, g->name); break;
+                case SPEC_DIRECT: s = strdup(spec); break;
+                default: {
+                        /* stdout and shared files: a private file, put together by the fleet */
+                        char what[32];
+                        snprintf(what, sizeof what, "out%zu", i);
+                        char *f = priv_file(priv, j->idx, what);
+                        const char *kind = strncmp(spec, "json", 4) == 0 ? "json" : "text";
+                        if (f && asprintf(&s, "%s:%s", kind, f) < 0)
+                                s = NULL;
+                        free(f);
+                }
+                }
+                av(&a, "--report");
+                av(&a, own(&a, s));
+        }
+        a.v[a.n] = NULL;
+        for (size_t i = 0; i < a.n; i++)
+                if (!a.v[i]) {
+                        for (size_t k = 0; k < a.n_owned; k++)
+                                free(a.owned[k]);
+                        return -1;
+                }
+        char *errf = priv_file(priv, j->idx, "stderr");
+        pid_t pid = errf ? fork() : -1;
+        if (pid == 0) {
+                int dn = open("/dev/null", O_RDWR);
+                int ef = open(errf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+                if (dn >= 0) {
+                        dup2(dn, 0);
+                        dup2(dn, 1);
+                }
+                if (ef >= 0)
+                        dup2(ef, 2);
+                execv("/proc/self/exe", a.v);
+                fprintf(stderr, "cannot run vmdrift scan: %s\n", strerror(errno));
+                _exit(EXIT_RUNTIME);
+        }
+        free(errf);
+        for (size_t k = 0; k < a.n_owned; k++)
+                free(a.owned[k]);
+        return pid;
+}
+
+static char *slurp(const char *path, size_t max, size_t *len) {
+        vd_buf b;
+        vd_buf_init(&b, max);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        char chunk[65536];
+        ssize_t n;
+        while (fd >= 0 && (n = read(fd, chunk, sizeof chunk)) > 0)
+                if (vd_buf_add(&b, chunk, (size_t)n) < 0)
+                        break;
+        if (fd >= 0)
+                close(fd);
+        vd_buf_adds(&b, "");
+        return vd_buf_detach(&b, len);
+}
+
+/* The last line of the scan's stderr: why it failed. */
+static void last_error(const char *priv, size_t idx, char *out, size_t n) {
+        char *f = priv_file(priv, idx, "stderr");
+        size_t len = 0;
+        char *t = f ? slurp(f, 1 << 20, &len) : NULL;
+        out[0] = '\0';
+        while (t && len && (t[len - 1] == '\n' || t[len - 1] == '\r'))
+                t[--len] = '\0';
+        const char *l = t ? strrchr(t, '\n') : NULL;
+        if (t)
+                snprintf(out, n, "%s", l ? l + 1 : t);
+        for (char *c = out; *c; c++)
+                if ((unsigned char)*c < 0x20)
+                        *c = ' ';
+        free(t);
+        free(f);
+}
+
+static void finish_job(const fleet_opts *o, const char *priv, job *j, int status, int64_t now_ns) {
+        (void)o;
+        vd_guest_state *st = &j->st;
+        int code = WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_RUNTIME;
+        char *sf = priv_file(priv, j->idx, "summary.json");
+        size_t len = 0;
+        char *s = sf ? slurp(sf, 64 << 20, &len) : NULL;
+        vd_err e = VD_ERR_INIT;
+        memset(st->by_sev, 0, sizeof st->by_sev);
+        st->total = 0;
+        st->error[0] = '\0';
+        if ((code == 0 || code == EXIT_DRIFT) && (!s || vd_fleet_parse_summary(s, len, st, &e) < 0)) {
+                code = EXIT_RUNTIME;
+                snprintf(st->error, sizeof st->error, "%.255s", e.msg[0] ? e.msg : "no report");
+        }
+        st->exit_code = code;
+        st->time_ns = j->started_ns;
+        st->duration_ms = (now_ns - j->started_ns) / 1000000;
+        if (code == 0 || code == EXIT_DRIFT) {
+                st->last_success_ns = j->started_ns;
+                snprintf(st->result, sizeof st->result, "%s", code ? "drift" : "clean");
+        } else {
+                snprintf(st->result, sizeof st->result, "error");
+                if (!st->error[0])
+                        last_error(priv, j->idx, st->error, sizeof st->error);
+                if (!WIFEXITED(status))
+                        snprintf(st->error, sizeof st->error, "the scan was killed by signal %d", WTERMSIG(status));
+        }
+        free(s);
+        free(sf);
+        j->done = true;
+}
+
+/* ---- progress ---- */
+
+static void progress(const fleet_opts *o, const job *jobs, size_t n, size_t done, int64_t t0, int64_t now) {
+        if (o->progress < 0 || (o->progress == 0 && !isatty(2)))
+                return;
+        char running[256] = "";
+        size_t rl = 0;
+        for (size_t i = 0; i < n && rl < sizeof running - 40; i++)
+                if (jobs[i].pid > 0 && !jobs[i].done)
+                        rl += (size_t)snprintf(running + rl, sizeof running - rl, "%s%s", rl ? ", " : "", jobs[i].g->name);
+        long el = (long)((now - t0) / 1000000000);
+        long eta = done ? (long)(el * (long)(n - done) / (long)done) : -1;
+        fprintf(stderr, "\r\033[K[%zu/%zu] %s%s %ldm%02lds elapsed", done, n, running[0] ? "scanning " : "", running,
+                el / 60, el % 60);
+        if (eta >= 0 && done < n)
+                fprintf(stderr, ", about %ldm%02lds left", eta / 60, eta % 60);
+        if (done == n)
+                fputc('\n', stderr);
+        fflush(stderr);
+}
+
+/* ---- outputs ---- */
+
+/* Append file to b (a guest's report for a shared output). */
+static void append_file(vd_buf *b, const char *path) {
+        size_t len = 0;
+        char *t = slurp(path, OUTPUT_MAX, &len);
+        if (t)
+                vd_buf_add(b, t, len);
+        free(t);
+}
+
+static int deliver_findings(const fleet_opts *o, const vd_inventory *inv, const char *priv, vd_events *ev,
+                            char **warn, size_t n_warn, int fail_on, const char *run_id) {
+        vd_warning *w = calloc(n_warn ? n_warn : 1, sizeof *w);
+        for (size_t i = 0; w && i < n_warn; i++)
+                w[i].msg = warn[i];
+        vd_report rep;
+        memset(&rep, 0, sizeof rep);
+        snprintf(rep.scan_id, sizeof rep.scan_id, "%s", run_id);
+        rep.source_kind = "fleet";
+        rep.source = inv->file;
+        rep.events = ev;
+        rep.warnings = w;
+        rep.n_warnings = w ? n_warn : 0;
+        rep.started_ns = vd_now_ns();
+        rep.fail_on = fail_on;
+        const char *specs[MAX_SINKS];
+        char *owned[MAX_SINKS] = {0};
+        for (size_t i = 0; i < o->n_reports; i++) {
+                const char *spec = o->reports[i];
+                int k = spec_kind(spec);
+                if (k == SPEC_GUEST_FILE)
+                        specs[i] = owned[i] = subst_guest(spec, "_fleet");
+                else if (k == SPEC_DIRECT)
+                        specs[i] = spec;
+                else {
+                        char what[32];
+                        snprintf(what, sizeof what, "out%zu", i);
+                        char *f = NULL;
+                        if (asprintf(&f, "%s/fleet.%s", priv, what) < 0 ||
+                            asprintf(&owned[i], "%s:%s", strncmp(spec, "json", 4) == 0 ? "json" : "text", f) < 0)
+                                owned[i] = NULL;
+                        free(f);
+                        specs[i] = owned[i] ? owned[i] : spec;
+                }
+        }
+        vd_sink *sinks[MAX_SINKS] = {0};
+        int rc = cli_open_sinks(specs, o->n_reports, &o->sinko, sinks);
+        if (rc == 0)
+                rc = cli_deliver(sinks, o->n_reports, &rep);
+        for (size_t i = 0; i < o->n_reports; i++)
+                free(owned[i]);
+        free(w);
+        return rc;
+}
+
+/* Stdout and files without {guest}: every guest's output in inventory
+ * order, then the findings; a file is replaced whole at the end. */
+static int put_together(const fleet_opts *o, const char *priv, const job *jobs, size_t n) {
+        int rc = 0;
+        for (size_t i = 0; i < o->n_reports; i++) {
+                int k = spec_kind(o->reports[i]);
+                if (k != SPEC_STDOUT && k != SPEC_FILE)
+                        continue;
+                vd_buf b;
+                vd_buf_init(&b, OUTPUT_MAX);
+                char what[32];
+                snprintf(what, sizeof what, "out%zu", i);
+                for (size_t g = 0; g < n; g++) {
+                        if (!jobs[g].ran)
+                                continue;
+                        char *f = priv_file(priv, jobs[g].idx, what);
+                        if (f)
+                                append_file(&b, f);
+                        free(f);
+                        if (k == SPEC_STDOUT && strncmp(o->reports[i], "text", 4) == 0)
+                                vd_buf_adds(&b, "\n");
+                }
+                char fl[4200];
+                snprintf(fl, sizeof fl, "%.4096s/fleet.%.31s", priv, what);
+                append_file(&b, fl);
+                if (k == SPEC_STDOUT) {
+                        if (b.len && fwrite(b.buf, 1, b.len, stdout) != b.len)
+                                rc = EXIT_RUNTIME;
+                        fflush(stdout);
+                } else {
+                        vd_err e = VD_ERR_INIT;
+                        if (vd_write_atomic(cli_report_file(o->reports[i]), b.buf ? b.buf : "", b.len, 0644, &e) < 0)
+                                rc = cli_fail(&e);
+                }
+                vd_buf_release(&b);
+        }
+        return rc;
+}
+
+static void rmtree_priv(const char *priv) {
+        char cmd[4200];
+        snprintf(cmd, sizeof cmd, "rm -rf -- '%s'", priv);
+        if (strchr(priv, '\'') == NULL && system(cmd) != 0)
+                vd_debug("cannot remove %s", priv);
+}
+
+/* ---- fleet run ---- */
+
+static int fleet_run(fleet_opts *o, const vd_inventory *inv) {
+        vd_err err = VD_ERR_INIT;
+        int fail_on = o->fail_on ? vd_severity_from_name(o->fail_on) : VD_SEV_INFO;
+        if (vd_state_dir_check(o->state_dir, true, &err) < 0)
+                return cli_fail(&err);
+        int lock_fd = -1;
+        int rc = take_lock(o->state_dir, o->wait, &lock_fd);
+        if (rc)
+                return rc;
+        if (o->idle)
+                set_idle_priority();
+        if (o->jitter_s > 0) {
+                unsigned seed = (unsigned)(vd_now_ns() ^ (int64_t)getpid());
+                int64_t d = (int64_t)(rand_r(&seed) % (int)(o->jitter_s * 1000));
+                if (isatty(2) && o->progress >= 0)
+                        fprintf(stderr, "vmdrift fleet: waiting %.1f s first (--jitter)\n", (double)d / 1000);
+                struct timespec ts = {d / 1000, (d % 1000) * 1000000};
+                nanosleep(&ts, NULL);
+        }
+        for (size_t i = 0; i < inv->n_notes; i++)
+                fprintf(stderr, "vmdrift fleet: note: %s\n", inv->notes[i]);
+        const char *td = getenv("TMPDIR");
+        char priv[4096];
+        snprintf(priv, sizeof priv, "%s/vmdrift-fleet.XXXXXX", td && *td ? td : "/tmp");
+        if (!mkdtemp(priv)) {
+                fprintf(stderr, "vmdrift fleet: cannot create a temporary directory: %s\n", strerror(errno));
+                close(lock_fd);
+                return EXIT_RUNTIME;
+        }
+        char run_id[37];
+        vd_scan_id(run_id);
+        size_t n = inv->n_guests;
+        job *jobs = calloc(n, sizeof *jobs);
+        vd_events findings;
+        vd_events_init(&findings);
+        char **warn = NULL;
+        size_t n_warn = 0;
+        int64_t t0 = vd_now_ns();
+        size_t done = 0, running = 0, next = 0;
+        for (size_t i = 0; jobs && i < n; i++) {
+                jobs[i].g = &inv->guests[i];
+                jobs[i].idx = i;
+                if (vd_fleet_state_read(o->state_dir, jobs[i].g->name, &jobs[i].st, &err) < 0) {
+                        fprintf(stderr, "vmdrift fleet: %s\n", err.msg);
+                        memset(&jobs[i].st, 0, sizeof jobs[i].st);
+                }
+                if (!jobs[i].st.first_seen_ns)
+                        jobs[i].st.first_seen_ns = t0;
+        }
+        progress(o, jobs, n, 0, t0, vd_now_ns());
+        while (jobs && done < n) {
+                /* start what may start */
+                while (next < n && running < o->jobs) {
+                        job *j = &jobs[next++];
+                        char why[1024];
+                        if (!vd_fleet_reachable(j->g, why, sizeof why)) {
+                                j->st.exit_code = -1;
+                                j->st.time_ns = vd_now_ns();
+                                snprintf(j->st.result, sizeof j->st.result, "unreachable");
+                                snprintf(j->st.error, sizeof j->st.error, "%.255s", why);
+                                j->done = true;
+                                done++;
+                                vd_fleet_event(&findings, VD_CH_UNREACHABLE, VD_FLEET_SEV_UNREACHABLE, j->g->name,
+                                               j->g->images ? j->g->images[0] : j->g->domain ? j->g->domain : j->g->dir,
+                                               &err, "why", why, NULL);
+                                continue;
+                        }
+                        j->started_ns = vd_now_ns();
+                        j->pid = start_scan(o, priv, j);
+                        if (j->pid < 0) {
+                                snprintf(j->st.result, sizeof j->st.result, "error");
+                                snprintf(j->st.error, sizeof j->st.error, "cannot start vmdrift scan: %s",
+                                         strerror(errno));
+                                j->st.exit_code = EXIT_RUNTIME;
+                                j->done = true;
+                                done++;
+                                continue;
+                        }
+                        j->ran = true;
+                        running++;
+                        vd_debug("fleet: started %s (pid %d)", j->g->name, (int)j->pid);
+                }
+                if (!running)
+                        continue;
+                int status = 0;
+                pid_t p = waitpid(-1, &status, 0);
+                if (p < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        break;
+                }
+                for (size_t i = 0; i < n; i++)
+                        if (jobs[i].pid == p && !jobs[i].done) {
+                                finish_job(o, priv, &jobs[i], status, vd_now_ns());
+                                running--;
+                                done++;
+                                vd_debug("fleet: %s: %s (%d)", jobs[i].g->name, jobs[i].st.result,
+                                         jobs[i].st.exit_code);
+                        }
+                progress(o, jobs, n, done, t0, vd_now_ns());
+        }
+        /* what is remembered, then the fleet's own findings */
+        int64_t now = vd_now_ns();
+        for (size_t i = 0; jobs && i < n; i++) {
+                if (vd_fleet_state_write(o->state_dir, jobs[i].g->name, &jobs[i].st, &err) < 0)
+                        fprintf(stderr, "vmdrift fleet: %s\n", err.msg);
+                if (vd_fleet_stale(inv, jobs[i].g, &jobs[i].st, now, &findings, &err) < 0)
+                        fprintf(stderr, "vmdrift fleet: %s\n", err.msg);
+        }
+        if (vd_fleet_unmanaged(inv, &findings, &warn, &n_warn, &err) < 0 ||
+            vd_fleet_orphans(inv, &findings, &warn, &n_warn, &err) < 0)
+                fprintf(stderr, "vmdrift fleet: %s\n", err.msg);
+        int drc = deliver_findings(o, inv, priv, &findings, warn, n_warn, fail_on, run_id);
+        int prc = put_together(o, priv, jobs, n);
+        /* the worst of the run */
+        int worst = 0;
+        for (size_t i = 0; jobs && i < n; i++) {
+                int c = jobs[i].st.exit_code;
+                if (c < 0 || c >= EXIT_USAGE)
+                        worst = EXIT_RUNTIME;
+                else if (c == EXIT_DRIFT && worst == 0)
+                        worst = EXIT_DRIFT;
+        }
+        for (size_t i = 0; i < findings.n && worst == 0; i++)
+                if (findings.v[i].severity >= fail_on)
+                        worst = EXIT_DRIFT;
+        if ((drc >= EXIT_USAGE || prc) && worst < EXIT_RUNTIME)
+                worst = EXIT_RUNTIME;
+        /* one line per guest for the log of whoever started it */
+        for (size_t i = 0; jobs && i < n; i++) {
+                const vd_guest_state *st = &jobs[i].st;
+                fprintf(stderr, "vmdrift fleet: %s: %s", jobs[i].g->name, st->result[0] ? st->result : "not run");
+                if (!strcmp(st->result, "drift") || !strcmp(st->result, "clean"))
+                        fprintf(stderr, " (%zu events: %zu critical, %zu high, %zu medium, %zu low, %zu info; %.1f s)",
+                                st->total, st->by_sev[4], st->by_sev[3], st->by_sev[2], st->by_sev[1], st->by_sev[0],
+                                (double)st->duration_ms / 1000);
+                else if (st->error[0])
+                        fprintf(stderr, ": %s", st->error);
+                fputc('\n', stderr);
+        }
+        fprintf(stderr, "vmdrift fleet: %zu guests in %.1f s, %zu fleet findings; exit %d\n", n,
+                (double)(vd_now_ns() - t0) / 1e9, findings.n, worst);
+        for (size_t i = 0; i < n_warn; i++)
+                free(warn[i]);
+        free(warn);
+        vd_events_release(&findings);
+        free(jobs);
+        rmtree_priv(priv);
+        close(lock_fd);
+        return jobs ? worst : EXIT_RUNTIME;
+}
+
+/* ---- fleet check and status ---- */
+
+static int fleet_check(const vd_inventory *inv) {
+        int missing = 0;
+        printf("%s: %zu guests\n", inv->file, inv->n_guests);
+        for (size_t i = 0; i < inv->n_guests; i++) {
+                const vd_inv_guest *g = &inv->guests[i];
+                printf("  %-24s ", g->name);
+                if (g->domain)
+                        printf("domain %s%s%s", g->domain, g->connect ? " at " : "", g->connect ? g->connect : "");
+                else if (g->dir)
+                        printf("dir %s", g->dir);
+                else
+                        printf("%zu image%s: %s%s", g->n_images, g->n_images == 1 ? "" : "s", g->images[0],
+                               g->n_images > 1 ? " ..." : "");
+                printf("\n  %-24s baseline %s%s%s\n", "", g->baseline, g->policy ? ", policy " : "",
+                       g->policy ? g->policy : "");
+                const char *files[] = {g->baseline, g->policy, g->verify_key, g->packages_from, g->advisories};
+                const char *what[] = {"baseline", "policy", "verify key", "packages baseline", "advisories"};
+                for (size_t k = 0; k < 5; k++)
+                        if (files[k] && access(files[k], R_OK) < 0) {
+                                fprintf(stderr, "vmdrift fleet check: guest %s: %s '%s': %s\n", g->name, what[k],
+                                        files[k], strerror(errno));
+                                missing++;
+                        }
+        }
+        for (size_t i = 0; i < inv->n_storage; i++)
+                printf("storage %s\n", inv->storage[i]);
+        for (size_t i = 0; i < inv->n_libvirt; i++)
+                printf("libvirt %s\n", inv->libvirt[i]);
+        for (size_t i = 0; i < inv->n_templates; i++)
+                printf("template %s\n", inv->templates[i]);
+        printf("stale after %lld days\n", (long long)(inv->stale_after_s / 86400));
+        for (size_t i = 0; i < inv->n_notes; i++)
+                printf("note: %s\n", inv->notes[i]);
+        if (missing) {
+                fprintf(stderr, "vmdrift fleet check: %d input file%s missing or unreadable\n", missing,
+                        missing == 1 ? "" : "s");
+                return EXIT_USAGE;
+        }
+        return 0;
+}
+
+static void age(char *out, size_t n, int64_t ns, int64_t now) {
+        if (!ns) {
+                snprintf(out, n, "-");
+                return;
+        }
+        long long s = (long long)((now - ns) / 1000000000);
+        if (s < 120)
+                snprintf(out, n, "%llds", s);
+        else if (s < 7200)
+                snprintf(out, n, "%lldm", s / 60);
+        else if (s < 172800)
+                snprintf(out, n, "%lldh", s / 3600);
+        else
+                snprintf(out, n, "%lldd", s / 86400);
+}
+
+static int fleet_status(const fleet_opts *o, const vd_inventory *inv) {
+        int64_t now = vd_now_ns();
+        vd_err err = VD_ERR_INIT;
+        int rc = 0;
+        if (o->json)
+                printf("[");
+        else
+                printf("%-24s %-21s %6s %-12s %s\n", "GUEST", "LAST SCAN", "AGE", "RESULT",
+                       "EVENTS (critical/high/medium/low/info)");
+        for (size_t i = 0; i < inv->n_guests; i++) {
+                const vd_inv_guest *g = &inv->guests[i];
+                vd_guest_state st;
+                if (vd_fleet_state_read(o->state_dir, g->name, &st, &err) < 0) {
+                        fprintf(stderr, "vmdrift fleet status: %s\n", err.msg);
+                        rc = EXIT_RUNTIME;
+                        continue;
+                }
+                bool stale = st.present && now - (st.last_success_ns ? st.last_success_ns : st.first_seen_ns) >
+                                                   inv->stale_after_s * 1000000000LL;
+                vd_buf t;
+                vd_buf_init(&t, 128);
+                if (st.present)
+                        vd_time_rfc3339(&t, st.time_ns);
+                if (o->json) {
+                        vd_buf j;
+                        vd_buf_init(&j, 8192);
+                        vd_buf_adds(&j, i ? ",\n{\"guest\":\"" : "\n{\"guest\":\"");
+                        vd_escape_json(&j, g->name, strlen(g->name));
+                        vd_buf_addf(&j, "\",\"scanned\":%s", st.present ? "true" : "false");
+                        if (st.present) {
+                                vd_buf_addf(&j, ",\"last_scan\":\"%s\",\"age_s\":%lld,\"result\":\"%s\",\"exit_code\":%d,"
+                                               "\"total\":%zu,\"severity\":{\"critical\":%zu,\"high\":%zu,\"medium\":%zu,"
+                                               "\"low\":%zu,\"info\":%zu},\"stale\":%s,\"scan_id\":\"%s\"",
+                                            t.buf, (long long)((now - st.time_ns) / 1000000000), st.result, st.exit_code,
+                                            st.total, st.by_sev[4], st.by_sev[3], st.by_sev[2], st.by_sev[1],
+                                            st.by_sev[0], stale ? "true" : "false", st.scan_id);
+                                if (st.error[0]) {
+                                        vd_buf_adds(&j, ",\"error\":\"");
+                                        vd_escape_json(&j, st.error, strlen(st.error));
+                                        vd_buf_adds(&j, "\"");
+                                }
+                        }
+                        vd_buf_adds(&j, "}");
+                        fputs(j.buf, stdout);
+                        vd_buf_release(&j);
+                } else {
+                        char a[32];
+                        age(a, sizeof a, st.present ? st.time_ns : 0, now);
+                        char res[32];
+                        snprintf(res, sizeof res, "%s%s", st.present ? st.result : "never", stale ? ",stale" : "");
+                        vd_buf name;
+                        vd_buf_init(&name, 1024);
+                        vd_escape_display(&name, g->name, strlen(g->name));
+                        printf("%-24s %-21.19s %6s %-12s", name.buf, st.present ? t.buf : "-", a, res);
+                        if (st.present && st.exit_code >= 0 && st.exit_code <= 1)
+                                printf(" %zu (%zu/%zu/%zu/%zu/%zu)", st.total, st.by_sev[4], st.by_sev[3],
+                                       st.by_sev[2], st.by_sev[1], st.by_sev[0]);
+                        else if (st.present && st.error[0])
+                                printf(" %s", st.error);
+                        putchar('\n');
+                        vd_buf_release(&name);
+                }
+                vd_buf_release(&t);
+        }
+        if (o->json)
+                printf("\n]\n");
+        return rc;
+}
+
+int cmd_fleet(int argc, char **argv) {
+        const char *sub = "run";
+        if (argc > 1 && argv[1][0] != '-') {
+                sub = argv[1];
+                argc--;
+                argv++;
+                if (strcmp(sub, "run") != 0 && strcmp(sub, "check") != 0 && strcmp(sub, "status") != 0)
+                        return cli_usage("fleet", "unknown subcommand '%s' (run, check, status)", sub);
+        }
+        static const struct option lo[] = {CLI_REPORT_LONGOPTS,
+                                           {"inventory", required_argument, NULL, OPT_INVENTORY},
+                                           {"report", required_argument, NULL, OPT_REPORT},
+                                           {"jobs", required_argument, NULL, OPT_JOBS},
+                                           {"jitter", required_argument, NULL, OPT_JITTER},
+                                           {"priority", required_argument, NULL, OPT_PRIORITY},
+                                           {"wait", no_argument, NULL, OPT_WAIT},
+                                           {"progress", required_argument, NULL, OPT_PROGRESS},
+                                           {"fail-on", required_argument, NULL, OPT_FAILON},
+                                           {"json", no_argument, NULL, OPT_JSON},
+                                           {"state-dir", required_argument, NULL, CLI_OPT_STATE_DIR},
+                                           {"accel", required_argument, NULL, OPT_PASS_ARG},
+                                           {"hash-in", required_argument, NULL, OPT_PASS_ARG},
+                                           {"threads", required_argument, NULL, OPT_PASS_ARG},
+                                           {"full-inspection", no_argument, NULL, OPT_PASS_FLAG},
+                                           {"help", no_argument, NULL, 'h'},
+                                           {NULL, 0, NULL, 0}};
+        fleet_opts o;
+        memset(&o, 0, sizeof o);
+        o.idle = true;
+        vd_sink_opts_init(&o.sinko);
+        int c, li = 0;
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "h", lo, &li)) != -1) {
+                /* report options go to every scan, and to the findings' sinks */
+                if (c >= CLI_OPT_SYSLOG_CA && c <= CLI_OPT_MAX_EVENTS && c != CLI_OPT_STATE_DIR) {
+                        if (cli_report_opt(&o.sinko, c, optarg, "fleet") == EXIT_USAGE)
+                                return EXIT_USAGE;
+                        c = OPT_PASS_ARG;
+                }
+                switch (c) {
+                case OPT_INVENTORY: o.inventory = optarg; break;
+                case CLI_OPT_STATE_DIR: o.state_dir = optarg; break;
+                case OPT_REPORT:
+                        if (o.n_reports == MAX_SINKS)
+                                return cli_usage("fleet", "at most %d --report options", MAX_SINKS);
+                        if (strstr(optarg, "{guest}") && spec_kind(optarg) != SPEC_GUEST_FILE)
+                                return cli_usage("fleet", "--report %s: {guest} belongs in a text: or json: file name",
+                                                 optarg);
+                        o.reports[o.n_reports++] = optarg;
+                        break;
+                case OPT_JOBS:
+                        if (!cli_parse_uint(optarg, &o.jobs) || o.jobs == 0 || o.jobs > 64)
+                                return cli_usage("fleet", "--jobs expects 1-64, not '%s'", optarg);
+                        break;
+                case OPT_JITTER:
+                        if (!parse_duration(optarg, &o.jitter_s))
+                                return cli_usage("fleet", "--jitter expects a duration such as 300s, 5m or 1h (at most "
+                                                 "a day), not '%s'",
+                                                 optarg);
+                        break;
+                case OPT_PRIORITY:
+                        if (strcmp(optarg, "idle") && strcmp(optarg, "normal"))
+                                return cli_usage("fleet", "--priority expects idle or normal, not '%s'", optarg);
+                        o.idle = strcmp(optarg, "idle") == 0;
+                        break;
+                case OPT_WAIT: o.wait = true; break;
+                case OPT_JSON: o.json = true; break;
+                case OPT_PROGRESS:
+                        o.progress = !strcmp(optarg, "always") ? 1 : !strcmp(optarg, "never") ? -1 : 0;
+                        if (strcmp(optarg, "always") && strcmp(optarg, "never") && strcmp(optarg, "auto"))
+                                return cli_usage("fleet", "--progress expects auto, always or never, not '%s'", optarg);
+                        break;
+                case OPT_FAILON:
+                        if (vd_severity_from_name(optarg) < 0)
+                                return cli_usage("fleet", "--fail-on expects info, low, medium, high or critical, not "
+                                                 "'%s'",
+                                                 optarg);
+                        o.fail_on = optarg;
+                        break;
+                case OPT_PASS_ARG:
+                case OPT_PASS_FLAG: {
+                        if (o.n_pass + 2 > PASS_MAX)
+                                return cli_usage("fleet", "too many options");
+                        char *opt = NULL;
+                        if (asprintf(&opt, "--%s", lo[li].name) < 0)
+                                return EXIT_RUNTIME;
+                        o.pass[o.n_pass++] = opt; /* lives until exit */
+                        if (c == OPT_PASS_ARG)
+                                o.pass[o.n_pass++] = optarg;
+                        break;
+                }
+                case 'h': fputs(fleet_usage, stdout); return 0;
+                default: return cli_bad_option("fleet", argv);
+                }
+        }
+        if (!strcmp(sub, "check") && !o.inventory && optind < argc)
+                o.inventory = argv[optind++];
+        if (optind < argc)
+                return cli_usage("fleet", "unexpected argument '%s'", argv[optind]);
+        if (!o.inventory)
+                return cli_usage("fleet", "no inventory given: use --inventory FILE");
+        o.state_dir = vd_state_dir(o.state_dir);
+        o.sinko.state_dir = o.state_dir;
+        if (!o.jobs)
+                o.jobs = default_jobs();
+        if (o.n_reports == 0)
+                o.reports[o.n_reports++] = "text";
+        vd_inventory *inv = NULL;
+        vd_err err = VD_ERR_INIT;
+        if (vd_inventory_load(o.inventory, &inv, &err) < 0)
+                return cli_fail(&err);
+        int rc;
+        if (!strcmp(sub, "check"))
+                rc = fleet_check(inv);
+        else if (!strcmp(sub, "status"))
+                rc = fleet_status(&o, inv);
+        else {
+                /* no report may replace an input: the inventory, a baseline, an image */
+                rc = 0;
+                for (size_t r = 0; r < o.n_reports && !rc; r++) {
+                        const char *f = cli_report_file(o.reports[r]);
+                        if (!f || strstr(f, "{guest}"))
+                                continue;
+                        cli_input in[CLI_MAX_INPUTS] = {{"inventory", inv->file}};
+                        size_t nin = 1;
+                        for (size_t g = 0; g < inv->n_guests && !rc; g++) {
+                                const vd_inv_guest *x = &inv->guests[g];
+                                nin = 1;
+                                in[nin++] = (cli_input){"baseline", x->baseline};
+                                in[nin++] = (cli_input){"policy", x->policy};
+                                for (size_t k = 0; k < x->n_images && nin < CLI_MAX_INPUTS; k++)
+                                        in[nin++] = (cli_input){"image", x->images[k]};
+                                rc = cli_refuse_overwrite("fleet", "report file", f, in, nin);
+                        }
+                }
+                if (!rc)
+                        rc = fleet_run(&o, inv);
+        }
+        vd_inventory_free(inv);
+        return rc;
+}

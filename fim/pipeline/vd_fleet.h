@@ -1,0 +1,74 @@
+/* vmdrift fleet: what it remembers about each guest, and its findings about
+ * the host's guests themselves (sprawl, staleness, orphans, reachability).
+ * The scans are vmdrift scan runs (cli/cmd_fleet.c starts them); this is
+ * the part that needs no process.
+ */
+#ifndef VD_FLEET_H
+#define VD_FLEET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vd_err.h"
+#include "vd_event.h"
+#include "vd_inventory.h"
+
+/* One guest's last result, kept as STATE/fleet/<guest>.json. */
+typedef struct vd_guest_state {
+        bool present;            /* read from the state directory */
+        int64_t time_ns;         /* the last scan's start */
+        int64_t last_success_ns; /* the last scan that ran to the end (exit 0 or 1); 0: never */
+        int64_t first_seen_ns;   /* the first fleet run that listed the guest */
+        int exit_code;           /* of its scan; -1: not run (unreachable) */
+        char result[16];         /* "clean", "drift", "error", "unreachable" */
+        size_t total, by_sev[5];
+        char baseline_digest[65];
+        char scan_id[37];
+        int64_t duration_ms;
+        char error[256]; /* the scan's last stderr line when it failed */
+} vd_guest_state;
+
+/* The state of guest (absent: st->present false, not an error). */
+int vd_fleet_state_read(const char *state_dir, const char *guest, vd_guest_state *st, vd_err *err);
+/* Write it (STATE/fleet/<guest>.json, atomically, 0644). */
+int vd_fleet_state_write(const char *state_dir, const char *guest, const vd_guest_state *st, vd_err *err);
+
+/* Fill counts, exit code, baseline digest, scan id and duration from the
+ * summary line of a scan's ND-JSON report (untrusted only in that it is a
+ * file: bounded, vd_json). */
+int vd_fleet_parse_summary(const char *ndjson, size_t len, vd_guest_state *st, vd_err *err);
+
+/* Severities of the findings (docs/fleet.md). */
+#define VD_FLEET_SEV_UNMANAGED VD_SEV_MEDIUM
+#define VD_FLEET_SEV_STALE VD_SEV_MEDIUM
+#define VD_FLEET_SEV_ORPHAN VD_SEV_MEDIUM
+#define VD_FLEET_SEV_UNREACHABLE VD_SEV_HIGH
+
+/* Is guest g's source there? false and why ("...: No such file or
+ * directory", "no libvirt domain 'x' at URI") if not. */
+bool vd_fleet_reachable(const vd_inv_guest *g, char *why, size_t whylen);
+
+/* Images under the inventory's storage directories (two levels deep, by
+ * extension: qcow2 img raw vmdk vdi vhd vhdx qed) and libvirt domains of
+ * its libvirt URIs that no guest covers: unmanaged events. Templates and
+ * files the inventory names (baselines) are covered. A storage directory
+ * or URI that cannot be read is a warning in *warn (malloc'ed lines). */
+int vd_fleet_unmanaged(const vd_inventory *inv, vd_events *out, char ***warn, size_t *n_warn, vd_err *err);
+
+/* Linked clones (among the guests' images and those under storage) whose
+ * backing chain ends in none of the inventory's templates: orphan events
+ * with the chain's base. Nothing when the inventory names no templates. */
+int vd_fleet_orphans(const vd_inventory *inv, vd_events *out, char ***warn, size_t *n_warn, vd_err *err);
+
+/* A stale event for g when its last success (or, never successful, its
+ * first sighting) is older than stale_after at now. */
+int vd_fleet_stale(const vd_inventory *inv, const vd_inv_guest *g, const vd_guest_state *st, int64_t now_ns,
+                   vd_events *out, vd_err *err);
+
+/* An event about g (or a path) with the given kind and changes
+ * ("attr", "value" pairs, NULL-terminated). */
+int vd_fleet_event(vd_events *out, int kind, int severity, const char *guest, const char *path, vd_err *err, ...)
+        __attribute__((sentinel));
+
+#endif
