@@ -193,6 +193,21 @@ static int spec_kind(const char *spec) {
         return SPEC_DIRECT; /* syslog, journal: every process sends its own */
 }
 
+/* The directories a {guest} report file goes in (json:/var/log/vmdrift/{guest}.json):
+ * made when missing, as a log directory would be. */
+static void make_parents(const char *spec) {
+        const char *f = cli_report_file(spec);
+        char *d = f ? strdup(f) : NULL;
+        for (char *p = d ? d + 1 : NULL; p && *p; p++)
+                if (*p == '/') {
+                        *p = '\0';
+                        if (mkdir(d, 0755) < 0 && errno != EEXIST)
+                                vd_debug("cannot create %s: %s", d, strerror(errno));
+                        *p = '/';
+                }
+        free(d);
+}
+
 /* spec with {guest} replaced by name (malloc'ed). */
 static char *subst_guest(const char *spec, const char *name) {
         vd_buf b;
@@ -302,7 +317,11 @@ static pid_t start_scan(const fleet_opts *o, const char *priv, job *j) {
                 const char *spec = o->reports[i];
                 char *s = NULL;
                 switch (spec_kind(spec)) {
-                case SPEC_GUEST_FILE: s = subst_guest(spec, g->name); break;
+                case SPEC_GUEST_FILE:
+                        s = subst_guest(spec, g->name);
+                        if (s)
+                                make_parents(s);
+                        break;
                 case SPEC_DIRECT: s = strdup(spec); break;
                 default: {
                         /* stdout and shared files: a private file, put together by the fleet */
@@ -464,8 +483,11 @@ static int deliver_findings(const fleet_opts *o, const vd_inventory *inv, const 
         for (size_t i = 0; i < o->n_reports; i++) {
                 const char *spec = o->reports[i];
                 int k = spec_kind(spec);
-                if (k == SPEC_GUEST_FILE)
+                if (k == SPEC_GUEST_FILE) {
                         specs[i] = owned[i] = subst_guest(spec, "_fleet");
+                        if (owned[i])
+                                make_parents(owned[i]);
+                }
                 else if (k == SPEC_DIRECT)
                         specs[i] = spec;
                 else {
