@@ -447,7 +447,8 @@ static int load_dir(vd_advisories *a, int fd, const char *shown, unsigned depth,
                 else
                         n++;
         }
-        qsort(names, n, sizeof *names, cmp_str);
+        if (n > 1)
+                qsort(names, n, sizeof *names, cmp_str);
         for (size_t i = 0; i < n && r == 0; i++) {
                 char *sub = NULL;
                 if (asprintf(&sub, "%s/%s", shown, names[i]) < 0) {
@@ -499,7 +500,8 @@ int vd_advisories_new(const char *ecosystem, vd_advisories **ret, vd_err *err) {
 
 void vd_advisories_add_json(vd_advisories *a, const char *text, size_t len, const char *name) {
         add_text(a, text, len, name);
-        qsort(a->ent, a->n_ent, sizeof *a->ent, cmp_entry);
+        if (a->n_ent > 1)
+                qsort(a->ent, a->n_ent, sizeof *a->ent, cmp_entry);
 }
 
 int vd_advisories_load(const char *path, const char *ecosystem, vd_advisories **ret, vd_err *err) {
@@ -525,7 +527,8 @@ int vd_advisories_load(const char *path, const char *ecosystem, vd_advisories **
         }
         if (a->warn_dropped)
                 warn(a, "advisories: %zu more malformed records not listed", a->warn_dropped);
-        qsort(a->ent, a->n_ent, sizeof *a->ent, cmp_entry);
+        if (a->n_ent > 1)
+                qsort(a->ent, a->n_ent, sizeof *a->ent, cmp_entry);
         *ret = a;
         return 0;
 }
