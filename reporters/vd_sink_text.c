@@ -191,6 +191,21 @@ static int tx_config(vd_sink *s, const vd_report *r, vd_buf *b, const vd_event *
         return rc;
 }
 
+/* "  high      openssh-server (amd64)": a package event's line, up to its name */
+static int tx_package_head(vd_sink *s, vd_buf *b, const vd_event *e) {
+        int rc = vd_buf_addf(b, "  %s%-8s%s  ", sev_color(s, e->severity), vd_severity_name(e->severity), reset(s));
+        if (!rc)
+                rc = vd_escape_display(b, e->path, e->path_len);
+        if (!rc && e->arch) {
+                rc = vd_buf_adds(b, " (");
+                if (!rc)
+                        rc = vd_escape_display(b, e->arch, strlen(e->arch));
+                if (!rc)
+                        rc = vd_buf_addc(b, ')');
+        }
+        return rc;
+}
+
 /* Packages, most severe first:
  *   high      openssh-server (amd64)  behind: 1:9.2p1-2+deb12u3 -> baseline 1:9.2p1-2+deb12u10
  *   low       netcat (amd64)  added: 1.10-47 */
@@ -206,16 +221,7 @@ static int tx_packages(vd_sink *s, const vd_report *r, vd_buf *b, const vd_event
         for (size_t i = 0; i < n && !rc; i++) {
                 const vd_event *e = sorted[i];
                 const vd_attr_change *v = vd_event_find(e, "version");
-                rc = vd_buf_addf(b, "  %s%-8s%s  ", sev_color(s, e->severity), vd_severity_name(e->severity), reset(s));
-                if (!rc)
-                        rc = vd_escape_display(b, e->path, e->path_len);
-                if (!rc && e->arch) {
-                        rc = vd_buf_adds(b, " (");
-                        if (!rc)
-                                rc = vd_escape_display(b, e->arch, strlen(e->arch));
-                        if (!rc)
-                                rc = vd_buf_addc(b, ')');
-                }
+                rc = tx_package_head(s, b, e);
                 if (!rc)
                         rc = vd_buf_addf(b, "  %s: ", vd_change_kind_name(e->kind));
                 const vd_val *now = v ? &v->new_v : NULL, *then = v ? &v->old_v : NULL;
@@ -264,16 +270,7 @@ static int tx_vulnerable(vd_sink *s, const vd_report *r, vd_buf *b, const vd_eve
         rc = vd_buf_addf(b, "Vulnerable packages (%zu)\n", n);
         for (size_t i = 0; i < n && !rc; i++) {
                 const vd_event *e = sorted[i];
-                rc = vd_buf_addf(b, "  %s%-8s%s  ", sev_color(s, e->severity), vd_severity_name(e->severity), reset(s));
-                if (!rc)
-                        rc = vd_escape_display(b, e->path, e->path_len);
-                if (!rc && e->arch) {
-                        rc = vd_buf_adds(b, " (");
-                        if (!rc)
-                                rc = vd_escape_display(b, e->arch, strlen(e->arch));
-                        if (!rc)
-                                rc = vd_buf_addc(b, ')');
-                }
+                rc = tx_package_head(s, b, e);
                 if (!rc)
                         rc = tx_escaped_change(b, e, "version", "  ");
                 if (!rc)

@@ -663,16 +663,10 @@ static bool affected(const vd_advisories *a, const osv_entry *e, const char *v, 
 static int emit(const vd_package *p, const char *installed, const osv_record *rec, int sev, const char *rule,
                 const char *fixed, vd_events *out, vd_err *err) {
         vd_event ev;
-        memset(&ev, 0, sizeof ev);
-        ev.kind = VD_CH_VULNERABLE;
-        ev.package = true;
-        ev.severity = sev;
-        ev.rule = rule;
         size_t alloc = 0;
-        ev.path = strdup(p->name);
-        ev.path_len = ev.path ? strlen(ev.path) : 0;
-        ev.arch = p->arch && *p->arch ? strdup(p->arch) : NULL;
-        bool ok = ev.path && (!p->arch || !*p->arch || ev.arch);
+        if (vd_package_event_begin(&ev, p, VD_CH_VULNERABLE, sev, rule) < 0)
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        bool ok = true;
         struct {
                 const char *attr, *v;
         } ch[] = {{"version", installed},     {"advisory", rec->id}, {"aliases", rec->aliases},

@@ -57,6 +57,22 @@ static char *group_newest(const vd_package *v, size_t n, size_t *i, int format, 
         return best;
 }
 
+int vd_package_event_begin(vd_event *ev, const vd_package *p, int kind, int severity, const char *rule) {
+        memset(ev, 0, sizeof *ev);
+        ev->kind = kind;
+        ev->package = true;
+        ev->severity = severity;
+        ev->rule = rule;
+        ev->path = strdup(p->name ? p->name : "");
+        ev->path_len = ev->path ? strlen(ev->path) : 0;
+        ev->arch = p->arch && *p->arch ? strdup(p->arch) : NULL;
+        if (!ev->path || (p->arch && *p->arch && !ev->arch)) {
+                vd_event_release(ev);
+                return VD_E_NOMEM;
+        }
+        return 0;
+}
+
 static int emit(const vd_package *p, int kind, char *old_l, char *new_l, const vd_policy *pol, vd_events *out,
                 vd_err *err) {
         const char *rule = NULL;
@@ -67,18 +83,14 @@ static int emit(const vd_package *p, int kind, char *old_l, char *new_l, const v
                 return 0;
         }
         vd_event ev;
-        memset(&ev, 0, sizeof ev);
-        ev.kind = kind;
-        ev.package = true;
-        ev.severity = sev;
-        ev.rule = rule;
         size_t alloc = 0;
-        ev.path = strdup(p->name ? p->name : "");
-        ev.path_len = ev.path ? strlen(ev.path) : 0;
-        ev.arch = p->arch && *p->arch ? strdup(p->arch) : NULL;
         vd_val o = {old_l, old_l ? strlen(old_l) : 0, false}, n = {new_l, new_l ? strlen(new_l) : 0, false};
-        if (!ev.path || (p->arch && *p->arch && !ev.arch) ||
-            vd_event_add_change(&ev, &alloc, "version", 7, o, n, NULL) < 0 || vd_events_push(out, &ev) < 0) {
+        if (vd_package_event_begin(&ev, p, kind, sev, rule) < 0) {
+                free(old_l);
+                free(new_l);
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        }
+        if (vd_event_add_change(&ev, &alloc, "version", 7, o, n, NULL) < 0 || vd_events_push(out, &ev) < 0) {
                 vd_event_release(&ev);
                 return vd_err_set(err, VD_E_NOMEM, "out of memory");
         }

@@ -28,6 +28,10 @@ int vd_pkg_format_of(const char *package_format);
  * 0, no "-" when the release is empty). Returns a malloc'ed string or NULL. */
 char *vd_package_label(const vd_package *p);
 
+/* Start a package event about p in ev (zeroed first): kind, severity, rule,
+ * the name as path and the architecture. VD_E_NOMEM (ev released). */
+int vd_package_event_begin(vd_event *ev, const vd_package *p, int kind, int severity, const char *rule);
+
 /* Compare cur (the guest) with base (both sorted by name, arch) and append
  * events to out. */
 int vd_packages_compare(const vd_package *base, size_t nb, const vd_package *cur, size_t nc, int format,

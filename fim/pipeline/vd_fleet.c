@@ -23,6 +23,28 @@
 
 /* ---- state ---- */
 
+/* exit_code, total, duration_ms, severity counts, baseline digest and scan
+ * id: what a state file and a scan's summary both hold */
+static void read_result(const vd_json *o, vd_guest_state *st) {
+        int64_t v;
+        if (vd_json_int(vd_json_get(o, "exit_code"), &v))
+                st->exit_code = (int)v;
+        if (vd_json_int(vd_json_get(o, "duration_ms"), &v))
+                st->duration_ms = v;
+        if (vd_json_int(vd_json_get(o, "total"), &v) && v >= 0)
+                st->total = (size_t)v;
+        static const char *const sn[] = {"info", "low", "medium", "high", "critical"};
+        const vd_json *sev = vd_json_get(o, "severity");
+        for (int i = 0; i < 5; i++)
+                if (vd_json_int(vd_json_get(sev, sn[i]), &v) && v >= 0)
+                        st->by_sev[i] = (size_t)v;
+        const char *s;
+        if ((s = vd_json_get_str(o, "baseline_digest")))
+                snprintf(st->baseline_digest, sizeof st->baseline_digest, "%s", s);
+        if ((s = vd_json_get_str(o, "scan_id")))
+                snprintf(st->scan_id, sizeof st->scan_id, "%s", s);
+}
+
 static int state_name(const char *guest, char *out, size_t n) {
         return snprintf(out, n, "fleet/%s.json", guest) < (int)n ? 0 : -1;
 }
@@ -58,24 +80,10 @@ int vd_fleet_state_read(const char *state_dir, const char *guest, vd_guest_state
                 st->last_success_ns = v;
         if (vd_json_int(vd_json_get(o, "first_seen_ns"), &v))
                 st->first_seen_ns = v;
-        if (vd_json_int(vd_json_get(o, "exit_code"), &v))
-                st->exit_code = (int)v;
-        if (vd_json_int(vd_json_get(o, "duration_ms"), &v))
-                st->duration_ms = v;
-        if (vd_json_int(vd_json_get(o, "total"), &v) && v >= 0)
-                st->total = (size_t)v;
-        static const char *const sn[] = {"info", "low", "medium", "high", "critical"};
-        const vd_json *sev = vd_json_get(o, "severity");
-        for (int i = 0; i < 5; i++)
-                if (vd_json_int(vd_json_get(sev, sn[i]), &v) && v >= 0)
-                        st->by_sev[i] = (size_t)v;
+        read_result(o, st);
         const char *s;
         if ((s = vd_json_get_str(o, "result")))
                 snprintf(st->result, sizeof st->result, "%s", s);
-        if ((s = vd_json_get_str(o, "baseline_digest")))
-                snprintf(st->baseline_digest, sizeof st->baseline_digest, "%s", s);
-        if ((s = vd_json_get_str(o, "scan_id")))
-                snprintf(st->scan_id, sizeof st->scan_id, "%s", s);
         if ((s = vd_json_get_str(o, "error")))
                 snprintf(st->error, sizeof st->error, "%s", s);
         st->present = true;
@@ -146,24 +154,7 @@ int vd_fleet_parse_summary(const char *nd, size_t len, vd_guest_state *st, vd_er
         vd_err je = VD_ERR_INIT;
         if (vd_json_parse(line, (size_t)((le ? le : end) - line), "the scan's summary", NULL, &d, &je) < 0)
                 return vd_err_set(err, VD_E_IO, "%s", je.msg);
-        const vd_json *o = d.root;
-        int64_t v;
-        if (vd_json_int(vd_json_get(o, "exit_code"), &v))
-                st->exit_code = (int)v;
-        if (vd_json_int(vd_json_get(o, "total"), &v) && v >= 0)
-                st->total = (size_t)v;
-        if (vd_json_int(vd_json_get(o, "duration_ms"), &v))
-                st->duration_ms = v;
-        static const char *const sn[] = {"info", "low", "medium", "high", "critical"};
-        const vd_json *sev = vd_json_get(o, "severity");
-        for (int i = 0; i < 5; i++)
-                if (vd_json_int(vd_json_get(sev, sn[i]), &v) && v >= 0)
-                        st->by_sev[i] = (size_t)v;
-        const char *s;
-        if ((s = vd_json_get_str(o, "baseline_digest")))
-                snprintf(st->baseline_digest, sizeof st->baseline_digest, "%s", s);
-        if ((s = vd_json_get_str(o, "scan_id")))
-                snprintf(st->scan_id, sizeof st->scan_id, "%s", s);
+        read_result(d.root, st);
         vd_json_doc_release(&d);
         return 0;
 }
