@@ -100,6 +100,7 @@ typedef struct fleet_opts {
         const char *pass[PASS_MAX]; /* option strings for every scan */
         size_t n_pass;
         vd_sink_opts sinko;
+        const vd_inventory *inv;
 } fleet_opts;
 
 /* "300", "300s", "5m", "2h" */
@@ -298,6 +299,11 @@ static pid_t start_scan(const fleet_opts *o, const char *priv, job *j) {
         if (g->dir) {
                 av(&a, "--dir");
                 av(&a, g->dir);
+        }
+        /* a linked clone's backing file may be any of the inventory's templates */
+        for (size_t i = 0; i < o->inv->n_templates && a.n < 200; i++) {
+                av(&a, "--allow-backing");
+                av(&a, o->inv->templates[i]);
         }
         av(&a, "--state-dir");
         av(&a, o->state_dir);
@@ -950,6 +956,7 @@ int cmd_fleet(int argc, char **argv) {
         vd_err err = VD_ERR_INIT;
         if (vd_inventory_load(o.inventory, &inv, &err) < 0)
                 return cli_fail(&err);
+        o.inv = inv;
         int rc;
         if (!strcmp(sub, "check"))
                 rc = fleet_check(inv);
