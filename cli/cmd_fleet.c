@@ -60,7 +60,7 @@ static const char fleet_usage[] =
         "  --fail-on SEVERITY   as vmdrift scan's: exit 1 only for drift at or above it\n"
         "  --state-dir DIR      the lock, each guest's last result (fleet/<guest>.json), and\n"
         "                       what scans remember; default $STATE_DIRECTORY or /var/lib/vmdrift\n"
-        "  --accel MODE, --hash-in WHERE, --full-inspection, --threads N\n"
+        "  --accel MODE, --hash-in WHERE, --full-inspection, --threads N, --full, --paranoid\n"
         "                       passed to every scan\n"
         "  --syslog-* , --max-events   as vmdrift scan's, for every scan and the findings\n"
         "  --json               fleet status: JSON instead of a table\n"
@@ -869,6 +869,8 @@ int cmd_fleet(int argc, char **argv) {
                                            {"hash-in", required_argument, NULL, OPT_PASS_ARG},
                                            {"threads", required_argument, NULL, OPT_PASS_ARG},
                                            {"full-inspection", no_argument, NULL, OPT_PASS_FLAG},
+                                           {"full", no_argument, NULL, OPT_PASS_FLAG},
+                                           {"paranoid", no_argument, NULL, OPT_PASS_FLAG},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
         fleet_opts o;

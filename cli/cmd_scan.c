@@ -9,7 +9,10 @@
 #include "cli.h"
 #include "vd_baseline.h"
 #include "vd_inventory.h"
+#include "vd_imageinfo.h"
+#include "vd_log.h"
 #include "vd_pipeline.h"
+#include "vd_reuse.h"
 #include "vd_policy.h"
 #include "vd_report.h"
 #include "vd_rollback.h"
@@ -49,6 +52,12 @@ static const char scan_usage[] =
         "                       unpacked Debian all.zip); each hit is a \"vulnerable\" event\n"
         "  --ecosystem NAME     the OSV ecosystem to match (default: the guest's own, e.g.\n"
         "                       Debian:12, Ubuntu:22.04, AlmaLinux:9, Rocky Linux:9)\n"
+        "  --full               images: scan even if nothing changed since the last scan (by\n"
+        "                       default an untouched guest's last report is given again, no\n"
+        "                       appliance started: the images' identity, the baseline and the\n"
+        "                       policy are as they were)\n"
+        "  --paranoid           images: prove \"untouched\" by hashing every image of the chain,\n"
+        "                       not only thin top overlays (reads the backing images)\n"
         "  --guest NAME         label every event with this name (\"guest\" in JSON, syslog\n"
         "                       and the journal); vmdrift fleet passes the inventory's\n"
         "                       name\n"
@@ -82,7 +91,36 @@ enum {
         OPT_ADVISORIES,
         OPT_ECOSYSTEM,
         OPT_GUEST,
+        OPT_FULL,
+        OPT_PARANOID,
 };
+
+/* The key under which an untouched guest's report is kept (vd_reuse.h):
+ * image sources only, none in use. */
+static bool reuse_key(const cli_source_opts *so, const vd_baseline *b, const vd_baseline *pkgb, const char *policy_dg,
+                      bool quick, uint32_t ignore, bool paranoid, vd_reuse_key *rk) {
+        if (!so->n_images)
+                return false;
+        for (size_t i = 0; i < so->n_images; i++)
+                if (vd_image_in_use(so->images[i]))
+                        return false;
+        /* everything that changes what a scan of the same bytes reports */
+        char opts[512];
+        snprintf(opts, sizeof opts, "strategy=%d hash_in=%d quick=%d ignore=%x full_inspection=%d onefs=%d depth=%u "
+                                    "format=%s packages_from=%s",
+                 so->strategy, so->hash_in, quick, ignore, so->full_inspection, so->one_file_system, so->max_depth,
+                 so->image_format ? so->image_format : "-", pkgb ? pkgb->content_digest : "-");
+        const char *fmts[CLI_MAX_IMAGES];
+        for (size_t i = 0; i < so->n_images; i++)
+                fmts[i] = so->image_format ? so->image_format : so->expect_formats[i];
+        char why[1024] = "";
+        vd_err e = VD_ERR_INIT;
+        int r = vd_reuse_key_make(so->images, so->n_images, fmts, so->allow_backing, so->n_allow_backing,
+                                  b->content_digest, policy_dg, opts, paranoid, rk, why, sizeof why, &e);
+        if (r != 0)
+                vd_debug("no reuse: %s", r < 0 ? e.msg : why);
+        return r == 0;
+}
 
 int cmd_scan(int argc, char **argv) {
         int64_t t_start = vd_now_ns();
@@ -100,9 +138,11 @@ int cmd_scan(int argc, char **argv) {
                                            {"advisories", required_argument, NULL, OPT_ADVISORIES},
                                            {"ecosystem", required_argument, NULL, OPT_ECOSYSTEM},
                                            {"guest", required_argument, NULL, OPT_GUEST},
+                                           {"full", no_argument, NULL, OPT_FULL},
+                                           {"paranoid", no_argument, NULL, OPT_PARANOID},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
-        bool quick = false, allow_rollback = false;
+        bool quick = false, allow_rollback = false, full = false, paranoid = false;
         const char *verify_key = NULL, *policy = NULL, *packages_from = NULL, *advisories = NULL, *ecosystem = NULL,
                    *guest = NULL;
         cli_source_opts so = {0};
@@ -131,6 +171,8 @@ int cmd_scan(int argc, char **argv) {
                 case OPT_POLICY: policy = optarg; break;
                 case OPT_PACKAGES_FROM: packages_from = optarg; break;
                 case OPT_ADVISORIES: advisories = optarg; break;
+                case OPT_FULL: full = true; break;
+                case OPT_PARANOID: paranoid = true; break;
                 case OPT_GUEST:
                         if (!vd_guest_name_ok(optarg))
                                 return cli_usage("scan", "--guest expects a name (at most 128 UTF-8 characters, no "
@@ -208,15 +250,45 @@ int cmd_scan(int argc, char **argv) {
         const char *rollback_warning = NULL;
         if (cli_load_policy(policy, &pol, &err) < 0 || vd_baseline_open(baseline_path, verify_key, &b, &err) < 0 ||
             (packages_from && vd_baseline_open(packages_from, verify_key, &pkgb, &err) < 0) ||
-            vd_rollback_check(b, baseline_path, so.state_dir, allow_rollback, &rollback_warning, &err) < 0 ||
-            (cli_allow_template_images(&so, b), cli_use_baseline_layout(&so, b), cli_open_source(&so, true, &src, &err) < 0)) {
+            vd_rollback_check(b, baseline_path, so.state_dir, allow_rollback, &rollback_warning, &err) < 0) {
                 rc = cli_fail(&err);
                 goto out;
         }
+        cli_allow_template_images(&so, b);
+        cli_use_baseline_layout(&so, b);
         /* The digest of the policy as written: --ignore is this run's choice,
          * not another policy. */
         char dg[65] = "";
         vd_policy_digest(pol, dg);
+        char trust[96];
+        /* An untouched guest: its last report again, nothing launched. */
+        vd_reuse_key rk;
+        bool have_key = !advisories && !rollback_warning &&
+                        reuse_key(&so, b, pkgb, dg, quick, ignore, paranoid, &rk);
+        if (have_key && !full) {
+                vd_reused *u = NULL;
+                int lr = vd_reuse_load(so.state_dir, &rk, &u, &err);
+                if (lr < 0)
+                        fprintf(stderr, "vmdrift: warning: %s\n", err.msg);
+                if (lr == 0) {
+                        vd_report rep;
+                        memset(&rep, 0, sizeof rep);
+                        vd_scan_id(rep.scan_id);
+                        vd_reused_report(u, &rep);
+                        vd_report_baseline(b, baseline_path, verify_key != NULL, trust, &rep);
+                        rep.guest = guest;
+                        rep.fail_on = fail_on;
+                        rep.started_ns = t_start;
+                        rep.duration_ns = vd_now_ns() - t_start;
+                        rc = cli_deliver(sinks, n_reports, &rep);
+                        vd_reused_free(u);
+                        goto out;
+                }
+        }
+        if (cli_open_source(&so, true, &src, &err) < 0) {
+                rc = cli_fail(&err);
+                goto out;
+        }
         vd_policy_ignore(pol, ignore);
         vd_run run;
         vd_run_init(&run, VD_RUN_SCAN);
@@ -236,10 +308,16 @@ int cmd_scan(int argc, char **argv) {
                 goto out;
         }
         vd_report rep;
-        char trust[96];
         vd_run_report(&run, &out, baseline_path, verify_key != NULL, fail_on, trust, &rep);
         rep.guest = guest;
         rc = cli_deliver(sinks, n_reports, &rep);
+        if (have_key && !out.scan.may_be_inconsistent) {
+                /* the images' identity was taken before the scan: a change
+                 * during it makes the next key differ */
+                vd_err se = VD_ERR_INIT;
+                if (vd_state_dir_check(so.state_dir, true, &se) < 0 || vd_reuse_save(so.state_dir, &rk, &rep, &se) < 0)
+                        fprintf(stderr, "vmdrift: warning: the report is not kept for the next scan: %s\n", se.msg);
+        }
 out:
         cli_close_sinks(sinks, n_reports);
         vd_run_out_release(&out);

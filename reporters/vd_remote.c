@@ -342,6 +342,8 @@ int vd_rmsg_summary(vd_rmsg *m, const vd_report *r, size_t held) {
                 rc = addf(m, "packages", "%zu", c.packages);
         if (!rc)
                 rc = addf(m, "vulnerable", "%zu", c.vulnerable);
+        if (!rc)
+                rc = adds(m, "unchanged_since", r->reused_scan_id);
         if (!rc && c.fleet)
                 rc = addf(m, "fleet", "%zu", c.fleet);
         static const char *const sn[] = {"info", "low", "medium", "high", "critical"};

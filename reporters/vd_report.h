@@ -43,6 +43,10 @@ typedef struct vd_report {
         int64_t started_ns, duration_ns; /* the whole run, from the command's start */
         int64_t phase_ns[VD_PH_COUNT];
         const char *inspection; /* guests: "full" or "baseline layout"; NULL otherwise */
+        /* an untouched guest: the scan whose report this repeats, and when it
+         * ran (NULL: this scan looked at the guest itself) */
+        const char *reused_scan_id;
+        int64_t reused_started_ns;
         const vd_events *events; /* in compare order (by path) */
         const vd_warning *warnings;
         size_t n_warnings;

@@ -251,6 +251,14 @@ static int json_write(vd_sink *s, const vd_report *r, vd_err *err) {
                                          (long long)(r->phase_ns[p] / 1000000));
                 if (!rc)
                         rc = vd_buf_addc(&b, '}');
+                if (!rc && r->reused_scan_id) {
+                        rc = vd_buf_addf(&b, ",\"unchanged_since\":{\"scan_id\":\"%s\",\"started\":\"",
+                                         r->reused_scan_id);
+                        if (!rc)
+                                rc = vd_time_rfc3339(&b, r->reused_started_ns);
+                        if (!rc)
+                                rc = vd_buf_adds(&b, "\"}");
+                }
                 if (!rc && r->inspection) {
                         rc = vd_buf_adds(&b, ",\"inspection\":");
                         if (!rc)

@@ -397,6 +397,14 @@ static int text_render(vd_sink *s, const vd_report *r, vd_buf *b) {
                                  r->baseline_verified ? "" : ": a modified baseline would go unnoticed");
         if (!rc)
                 rc = vd_buf_addf(b, "\n  scan id %s\n", r->scan_id);
+        if (!rc && r->reused_scan_id) {
+                rc = vd_buf_addf(b, "  unchanged since scan %s at ", r->reused_scan_id);
+                if (!rc)
+                        rc = vd_time_rfc3339(b, r->reused_started_ns);
+                if (!rc)
+                        rc = vd_buf_adds(b, ": the images, baseline and policy are as they were; its findings "
+                                            "again, no appliance started\n");
+        }
         if (!rc && r->may_be_inconsistent)
                 rc = vd_buf_adds(b, "  NOTE: the source was in use during the scan (a running guest?); the result may be inconsistent\n");
 

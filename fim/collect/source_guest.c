@@ -111,15 +111,6 @@ static int gerr(vd_err *err, guestfs_h *g, const char *what) {
 }
 
 /* qemu holds OFD locks on an image it has open: a running VM's disk is locked. */
-static bool image_in_use(const char *path) {
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return false;
-        struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
-        bool locked = fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
-        close(fd);
-        return locked;
-}
 
 static int cmp_mnt(const void *a, const void *b) {
         const struct mnt *x = a, *y = b;
@@ -1792,7 +1783,7 @@ int vd_source_open_guest(const vd_guest_opts *o, vd_source **ret, vd_err *err) {
          * domain's are as still as an image nobody has open. */
         s->in_use = running;
         for (size_t i = 0; i < o->n_images; i++)
-                if (image_in_use(o->images[i]))
+                if (vd_image_in_use(o->images[i]))
                         s->in_use = true;
         s->host_hash_min = o->host_hash_min ? o->host_hash_min : VD_HOST_HASH_MIN_DEFAULT;
         if (o->hash_in == VD_HASH_IN_HOST && o->want_walker && o->strategy == VD_GUEST_WALKER) {

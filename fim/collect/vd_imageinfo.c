@@ -138,8 +138,9 @@ static bool under(const char *path, const char *dir) {
         return strncmp(path, dir, dl) == 0 && (path[dl] == '/' || (dl == 1 && dir[0] == '/'));
 }
 
-int vd_image_check_chain(const char *path, const char *format, const char *const *allow, size_t n_allow,
-                         char ret_format[32], vd_err *err) {
+/* files: when not NULL, every image of the chain (real paths, top first). */
+static int walk_chain(const char *path, const char *format, const char *const *allow, size_t n_allow,
+                      char ret_format[32], char ***files, size_t *n_files, vd_err *err) {
         char *top = realpath(path, NULL);
         if (!top)
                 return vd_err_errno(err, VD_E_SOURCE, errno, "cannot open image '%s'", path);
@@ -164,6 +165,18 @@ int vd_image_check_chain(const char *path, const char *format, const char *const
                 r = vd_image_probe(cur, curfmt[0] ? curfmt : NULL, &info, err);
                 if (r < 0)
                         break;
+                if (files) {
+                        char **nv = realloc(*files, (*n_files + 1) * sizeof *nv);
+                        if (!nv || !(nv[*n_files] = strdup(cur))) {
+                                if (nv)
+                                        *files = nv;
+                                vd_image_info_release(&info);
+                                r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+                                break;
+                        }
+                        *files = nv;
+                        (*n_files)++;
+                }
                 if (depth == 0)
                         snprintf(ret_format, 32, "%s", info.format);
                 if (!info.backing) {
@@ -195,4 +208,35 @@ int vd_image_check_chain(const char *path, const char *format, const char *const
         free(top);
         free(topdir);
         return r;
+}
+
+int vd_image_check_chain(const char *path, const char *format, const char *const *allow, size_t n_allow,
+                         char ret_format[32], vd_err *err) {
+        return walk_chain(path, format, allow, n_allow, ret_format, NULL, NULL, err);
+}
+
+int vd_image_chain(const char *path, const char *format, const char *const *allow, size_t n_allow,
+                   char ***ret_files, size_t *ret_n, vd_err *err) {
+        char fmt[32];
+        *ret_files = NULL;
+        *ret_n = 0;
+        int r = walk_chain(path, format, allow, n_allow, fmt, ret_files, ret_n, err);
+        if (r < 0) {
+                for (size_t i = 0; i < *ret_n; i++)
+                        free((*ret_files)[i]);
+                free(*ret_files);
+                *ret_files = NULL;
+                *ret_n = 0;
+        }
+        return r;
+}
+
+bool vd_image_in_use(const char *path) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return false;
+        struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
+        bool locked = fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
+        close(fd);
+        return locked;
 }

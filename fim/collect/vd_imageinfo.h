@@ -35,4 +35,12 @@ int vd_image_probe(const char *path, const char *format, vd_image_info *out, vd_
 int vd_image_check_chain(const char *path, const char *format, const char *const *allow, size_t n_allow,
                          char ret_format[32], vd_err *err);
 
+/* A process (a running VM's qemu) holds a lock on the image. */
+bool vd_image_in_use(const char *path);
+
+/* As vd_image_check_chain, and every image of the chain, top first, as
+ * real paths (malloc'ed, each and the array). */
+int vd_image_chain(const char *path, const char *format, const char *const *allow, size_t n_allow,
+                   char ***ret_files, size_t *ret_n, vd_err *err);
+
 #endif

@@ -321,19 +321,23 @@ int vd_run_exec(const vd_run *run, vd_run_out *out, vd_err *err) {
 
 void vd_scan_id(char out[37]) { vd_uuid4(out); }
 
-void vd_run_report(const vd_run *run, const vd_run_out *out, const char *baseline_path, bool verified,
-                   int fail_on, char trust[96], vd_report *rep) {
-        const vd_baseline *b = run->base;
-        memset(rep, 0, sizeof *rep);
-        vd_scan_id(rep->scan_id);
-        rep->source_kind = run->src->ops->kind;
-        rep->source = run->src->desc;
+void vd_report_baseline(const vd_baseline *b, const char *baseline_path, bool verified, char trust[96],
+                        vd_report *rep) {
         rep->baseline_path = baseline_path;
         rep->baseline_source = b->source;
         rep->baseline_digest = b->content_digest;
         rep->baseline_created_ns = b->created_ns;
         rep->baseline_trust = vd_baseline_trust(b, verified, trust);
         rep->baseline_verified = verified;
+}
+
+void vd_run_report(const vd_run *run, const vd_run_out *out, const char *baseline_path, bool verified,
+                   int fail_on, char trust[96], vd_report *rep) {
+        memset(rep, 0, sizeof *rep);
+        vd_scan_id(rep->scan_id);
+        rep->source_kind = run->src->ops->kind;
+        rep->source = run->src->desc;
+        vd_report_baseline(run->base, baseline_path, verified, trust, rep);
         const vd_scan *sc = &out->scan;
         rep->phase_ns[VD_PH_LAUNCH] = sc->launch_ns;
         rep->phase_ns[VD_PH_MOUNT] = sc->mount_ns;

@@ -82,6 +82,10 @@ void vd_scan_id(char out[37]);
 void vd_run_report(const vd_run *run, const vd_run_out *out, const char *baseline_path, bool verified,
                    int fail_on, char trust[96], vd_report *rep);
 
+/* The baseline's part of a report: path, source, digest, time, trust. */
+void vd_report_baseline(const vd_baseline *b, const char *baseline_path, bool verified, char trust[96],
+                        vd_report *rep);
+
 /* CAPTURE: move what the run found into b (entries, configuration values,
  * facts, packages) and record where and under what it was taken (source,
  * policy digest, host, tool version, time). out keeps its warnings. */

@@ -485,3 +485,54 @@ Test(guest, host_hashing_equals_appliance_hashing_on_every_extent_kind) {
         free(xfs_before);
         free(xfs_after);
 }
+
+/* An untouched clone: its last report again, nothing launched (the same
+ * events, the summary naming the scan it repeats). A clone touched since,
+ * even where no file system is, is scanned in full again, and that full
+ * scan finds exactly the events of the first. */
+Test(guest, an_untouched_clone_is_not_scanned_again_and_a_touched_one_is) {
+        sh("bash \"$1\" \"$0/t.img\" 10 && qemu-img create -q -f qcow2 -b t.img -F raw \"$0/c.qcow2\"");
+        th_run r = th_vmdrift("baseline" A "capture" A "--image" A "%s/t.img" A "-o" A "%s/t.vdb" A "--state-dir" A
+                              "%s/state",
+                              work, work, work);
+        cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+        th_run_free(&r);
+        sh("cd \"$0\" && \"$2\" -a c.qcow2 <<'GF'\nrun\nmount /dev/sda2 /\nwrite /etc/motd \"changed\\n\"\n"
+           "chmod 04755 /bin/cat\nGF");
+        th_run first = th_vmdrift("scan" A "--baseline" A "%s/t.vdb" A "--image" A "%s/c.qcow2" A "--report" A "json" A
+                                  "--state-dir" A "%s/state",
+                                  work, work, work);
+        cr_assert_eq(first.status, 1, "%s%s", first.out, first.err);
+        cr_assert_eq(th_lines_with(first.out, "\"unchanged_since\"", NULL), 0, "%s", first.out);
+        const char *sid = strstr(first.out, "\"event\":\"summary\",\"scan_id\":\"");
+        cr_assert_not_null(sid);
+        char want[128];
+        snprintf(want, sizeof want, "\"unchanged_since\":{\"scan_id\":\"%.36s\"", sid + 29);
+        char *a = drift_lines(first.out);
+        cr_assert(strstr(a, "/bin/cat") && strstr(a, "/etc/motd"), "%s", a);
+
+        r = th_vmdrift("scan" A "--baseline" A "%s/t.vdb" A "--image" A "%s/c.qcow2" A "--report" A "json" A
+                       "--state-dir" A "%s/state",
+                       work, work, work);
+        cr_assert_eq(r.status, 1, "the same exit code: %s%s", r.out, r.err);
+        cr_assert_eq(th_lines_with(r.out, "\"event\":\"summary\"", want, "\"phases_ms\":{\"launch\":0,", NULL), 1,
+                     "%s", r.out);
+        char *b = drift_lines(r.out);
+        cr_assert_str_eq(a, b, "the repeated report has the first scan's events");
+        free(b);
+        th_run_free(&r);
+
+        /* a write into the overlay where no file system is: not untouched */
+        sh("cd \"$0\" && qemu-io -f qcow2 -c 'write -P 90 65536 512' c.qcow2 >/dev/null");
+        r = th_vmdrift("scan" A "--baseline" A "%s/t.vdb" A "--image" A "%s/c.qcow2" A "--report" A "json" A
+                       "--state-dir" A "%s/state",
+                       work, work, work);
+        cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+        cr_assert_eq(th_lines_with(r.out, "\"unchanged_since\"", NULL), 0, "scanned in full: %s", r.out);
+        b = drift_lines(r.out);
+        cr_assert_str_eq(a, b, "the full scan and the kept report agree, event for event");
+        free(b);
+        free(a);
+        th_run_free(&r);
+        th_run_free(&first);
+}
