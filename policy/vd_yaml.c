@@ -255,10 +255,10 @@ void yl_close(ld *l) {
 }
 
 int yl_read_file(const char *path, size_t max, const char *what, vd_buf *b, vd_err *err) {
+        vd_buf_init(b, max + 1); /* the caller releases it, on failure too */
         int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
         if (fd < 0)
                 return vd_err_errno(err, VD_E_INPUT, errno, "cannot open %s '%s'", what, path);
-        vd_buf_init(b, max + 1);
         char chunk[65536];
         int r = 0;
         for (;;) {

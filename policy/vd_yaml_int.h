@@ -53,7 +53,8 @@ int yl_unknown(ld *l, const yaml_node_t *kn, const char *k, const char *where, c
 int yl_open(ld *l, const char *text, size_t len, size_t max, const char *what, yaml_node_t **ret_root);
 void yl_close(ld *l);
 
-/* Read path (at most max bytes) into b; errors "cannot open WHAT 'path'". */
+/* Read path (at most max bytes) into b (initialised here: release it, on
+ * failure too); errors "cannot open WHAT 'path'". */
 int yl_read_file(const char *path, size_t max, const char *what, vd_buf *b, vd_err *err);
 
 #endif

@@ -180,6 +180,10 @@ Test(fleet, bad_inventories_and_options_fail_before_anything_runs) {
         cr_assert_eq(r.status, 2);
         cr_assert(strstr(r.err, "--jitter expects a duration"), "%s", r.err);
         th_run_free(&r);
+        r = th_vmdrift("fleet" A "--inventory" A "%s/none.yaml", dir);
+        cr_assert_eq(r.status, 2, "%s", r.err);
+        cr_assert(strstr(r.err, "cannot open inventory"), "%s", r.err);
+        th_run_free(&r);
         r = th_vmdrift("fleet" A "frobnicate");
         cr_assert_eq(r.status, 2);
         th_run_free(&r);

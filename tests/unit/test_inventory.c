@@ -122,3 +122,19 @@ Test(inventory, every_error_names_line_column_and_what_was_expected) {
         cr_assert_not(vd_guest_name_ok("a\nb"));
         cr_assert_not(vd_guest_name_ok("bad\xff"));
 }
+
+/* A file that is not there: an error naming it, for inventories and policies
+ * alike (they share the reader; it once released a buffer it never made). */
+#include "vd_policy.h"
+Test(inventory, a_missing_file_is_named_not_a_crash) {
+        vd_inventory *inv = NULL;
+        vd_err e = VD_ERR_INIT;
+        cr_assert_eq(vd_inventory_load("/nonexistent/fleet.yaml", &inv, &e), VD_E_INPUT);
+        cr_assert(strstr(e.msg, "cannot open inventory '/nonexistent/fleet.yaml': No such file"), "%s", e.msg);
+        cr_assert_null(inv);
+        vd_policy *p = NULL;
+        cr_assert_eq(vd_policy_load("/nonexistent/p.yaml", &p, &e), VD_E_INPUT);
+        cr_assert(strstr(e.msg, "cannot open policy '/nonexistent/p.yaml'"), "%s", e.msg);
+        cr_assert_eq(vd_inventory_load("/", &inv, &e), VD_E_INPUT, "a directory");
+        cr_assert(strstr(e.msg, "'/'"), "%s", e.msg);
+}
