@@ -947,7 +947,8 @@ int cmd_fleet(int argc, char **argv) {
         if (optind < argc)
                 return cli_usage("fleet", "unexpected argument '%s'", argv[optind]);
         if (!o.inventory)
-                return cli_usage("fleet", "no inventory given: use --inventory FILE");
+                return cli_usage("fleet", !strcmp(sub, "check") ? "no inventory given: vmdrift fleet check FILE"
+                                                                : "no inventory given: use --inventory FILE");
         o.state_dir = vd_state_dir(o.state_dir);
         o.sinko.state_dir = o.state_dir;
         if (!o.jobs)
