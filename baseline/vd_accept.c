@@ -126,8 +126,11 @@ static bool merge_inventory(vd_baseline *nb, const vd_baseline *old, vd_scan *sc
         bool ok = true;
         vd_scan keep;
         vd_scan_init(&keep);
+        /* capture.*: what the template was when captured; an accepted
+         * baseline is no longer its capture (a delta scan needs one) */
         for (size_t i = 0; i < old->n_facts && ok; i++)
-                ok = vd_scan_add_fact(&keep, old->facts[i].key, old->facts[i].value) == 0;
+                if (strncmp(old->facts[i].key, "capture.", 8) != 0)
+                        ok = vd_scan_add_fact(&keep, old->facts[i].key, old->facts[i].value) == 0;
         for (size_t i = 0; i < old->n_packages && ok; i++) {
                 const vd_package *p = &old->packages[i];
                 ok = vd_scan_copy_package(&keep, p) == 0;

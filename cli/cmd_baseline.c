@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,13 +171,35 @@ static int capture(int argc, char **argv) {
                 rc = cli_fail(&err);
                 goto out;
         }
+        /* What each image was when the capture began: a delta scan of a
+         * linked clone trusts the template only while it still is. */
+        char identity[CLI_MAX_IMAGES][PATH_MAX + 64];
+        for (size_t k = 0; k < so.n_images && k < CLI_MAX_IMAGES; k++) {
+                struct stat ist;
+                char *real = realpath(so.images[k], NULL);
+                identity[k][0] = '\0';
+                if (real && stat(real, &ist) == 0 && !strchr(real, '\n'))
+                        snprintf(identity[k], sizeof identity[k], "%llu %lld %lld %s",
+                                 (unsigned long long)ist.st_size,
+                                 (long long)ist.st_mtim.tv_sec * 1000000000 + ist.st_mtim.tv_nsec,
+                                 (long long)ist.st_ctim.tv_sec * 1000000000 + ist.st_ctim.tv_nsec, real);
+                free(real);
+        }
         vd_run run;
         vd_run_init(&run, VD_RUN_CAPTURE);
         run.src = src;
         run.base = b;
         run.policy = pol;
         cli_scan_opts(&so, &run.opts);
-        if (vd_run_exec(&run, &res, &err) < 0 || vd_run_capture(&run, &res, b, &err) < 0) {
+        int ir = vd_run_exec(&run, &res, &err);
+        for (size_t k = 0; ir == 0 && k < so.n_images && k < CLI_MAX_IMAGES; k++) {
+                char key[48];
+                snprintf(key, sizeof key, "capture.image.%zu", k);
+                if (identity[k][0] && vd_scan_add_fact(&res.scan, key, identity[k]) < 0)
+                        ir = vd_err_set(&err, VD_E_NOMEM, "out of memory");
+        }
+        vd_scan_sort_inventory(&res.scan);
+        if (ir < 0 || vd_run_capture(&run, &res, b, &err) < 0) {
                 rc = cli_fail(&err);
                 goto out;
         }

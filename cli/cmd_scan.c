@@ -297,6 +297,7 @@ int cmd_scan(int argc, char **argv) {
         run.policy = pol;
         run.policy_digest = dg;
         run.quick = quick;
+        run.delta = !full;
         run.warning = rollback_warning;
         run.started_ns = t_start;
         run.packages_from = pkgb;

@@ -32,6 +32,19 @@ typedef struct vd_report_hashing {
         size_t n_fallback;
 } vd_report_hashing;
 
+/* Guests: which scan ran. A delta scan hashed only what a linked clone's
+ * overlay could have changed (vd_delta.h); off: why a full scan ran instead. */
+typedef struct vd_report_delta {
+        bool present;    /* asked for (a scan without --full) */
+        bool on;         /* the delta scan ran */
+        const char *off; /* or why not */
+        uint64_t changed_bytes; /* held by the layers above the template */
+        uint64_t proved, reused; /* files proved unchanged; hashes taken from the baseline */
+        const char *why_name[8];  /* files not proved, by reason (non-zero only) */
+        uint64_t why_count[8];
+        size_t n_why;
+} vd_report_delta;
+
 typedef struct vd_report {
         char scan_id[37];
         const char *guest; /* vmdrift fleet: the inventory's name for the guest; NULL otherwise */
@@ -52,6 +65,7 @@ typedef struct vd_report {
         size_t n_warnings;
         uint64_t entries_scanned, files_hashed, bytes_hashed;
         vd_report_hashing hashing;
+        vd_report_delta delta;
         int64_t last_activity_ns; /* the guest's newest sign of life (0: none); its file: */
         const char *last_activity_path;
         size_t last_activity_path_len;

@@ -304,6 +304,23 @@ static int json_write(vd_sink *s, const vd_report *r, vd_err *err) {
                         if (!rc)
                                 rc = vd_buf_addc(&b, '}');
                 }
+                const vd_report_delta *dl = &r->delta;
+                if (!rc && dl->present && dl->on) {
+                        rc = vd_buf_addf(&b,
+                                         ",\"scan_mode\":\"delta\",\"delta\":{\"changed_bytes\":%llu,\"proved\":%llu,"
+                                         "\"reused\":%llu,\"not_proved\":{",
+                                         (unsigned long long)dl->changed_bytes, (unsigned long long)dl->proved,
+                                         (unsigned long long)dl->reused);
+                        for (size_t i = 0; !rc && i < dl->n_why; i++)
+                                rc = vd_buf_addf(&b, "%s\"%s\":%llu", i ? "," : "", dl->why_name[i],
+                                                 (unsigned long long)dl->why_count[i]);
+                        if (!rc)
+                                rc = vd_buf_adds(&b, "}}");
+                } else if (!rc && dl->present) {
+                        rc = vd_buf_adds(&b, ",\"scan_mode\":\"full\",\"full_because\":");
+                        if (!rc)
+                                rc = js_cstr(&b, dl->off ? dl->off : "");
+                }
                 if (!rc)
                         rc = vd_buf_adds(&b, "}\n");
                 if (!rc && fwrite(b.buf, 1, b.len, s->fp) != b.len)

@@ -576,6 +576,22 @@ static int text_render(vd_sink *s, const vd_report *r, vd_buf *b) {
                 if (!rc)
                         rc = vd_buf_addc(b, '\n');
         }
+        const vd_report_delta *dl = &r->delta;
+        if (!rc && dl->present && dl->on) {
+                rc = vd_buf_addf(b, "Delta scan: %llu files proved unchanged since the template (",
+                                 (unsigned long long)dl->proved);
+                if (!rc)
+                        rc = human_bytes(b, dl->changed_bytes);
+                if (!rc)
+                        rc = vd_buf_addf(b, " of the disk written since), %llu hashes from the baseline",
+                                         (unsigned long long)dl->reused);
+                for (size_t i = 0; !rc && i < dl->n_why; i++)
+                        rc = vd_buf_addf(b, "%s%s %llu", i ? ", " : "; not proved: ", dl->why_name[i],
+                                         (unsigned long long)dl->why_count[i]);
+                if (!rc)
+                        rc = vd_buf_addc(b, '\n');
+        } else if (!rc && dl->present && dl->off && dl->off[0])
+                rc = vd_buf_addf(b, "Full scan: %s\n", dl->off);
         return rc;
 }
 

@@ -55,6 +55,9 @@ struct pool {
         atomic_uint_fast64_t files, bytes;
         uint64_t extents_min; /* files this large are mapped for the host, not hashed (0: off) */
         atomic_uint_fast64_t mapped, fallback[VD_FB_N];
+        vd_delta *delta;
+        bool delta_verify;
+        atomic_uint_fast64_t proved, why[VD_DW_N];
         atomic_int failed; /* a worker could not allocate: the scan fails */
         pthread_t *th;
         unsigned n_th;
@@ -137,6 +140,25 @@ static void hash_file(struct pool *pl, vd_hasher *h, unsigned char *buf, vd_entr
                         e->status_errno = errno;
                         close(rfd);
                         return;
+                }
+                if (attempt == 0 && pl->delta && S_ISREG(a.st_mode)) {
+                        int why = VD_DW_FS;
+                        if (vd_delta_prove(pl->delta, rfd, &a, &why) == 1) {
+                                atomic_fetch_add(&pl->proved, 1);
+                                e->delta_proved = 1;
+                                if (!pl->delta_verify) {
+                                        /* the host takes the baseline's hash for this version */
+                                        e->size = (uint64_t)a.st_size;
+                                        e->mtime_ns = ts_ns(&a.st_mtim);
+                                        e->ctime_ns = ts_ns(&a.st_ctim);
+                                        e->ino = (uint64_t)a.st_ino;
+                                        e->status = VD_ST_OK;
+                                        e->hash_len = 0;
+                                        close(rfd);
+                                        return;
+                                }
+                        } else
+                                atomic_fetch_add(&pl->why[why], 1);
                 }
                 if (attempt == 0 && pl->extents_min && S_ISREG(a.st_mode)) {
                         vd_extent_map *m = NULL;
@@ -252,6 +274,8 @@ static int pool_start(struct pool *pl, const vd_scan_opts *o, vd_err *err) {
         pl->algo = o->hash_algo;
         pl->seed = o->seed;
         pl->extents_min = o->extents_min;
+        pl->delta = o->delta;
+        pl->delta_verify = o->delta_verify;
         unsigned n = o->threads;
         if (n == 0) {
                 long c = sysconf(_SC_NPROCESSORS_ONLN);
@@ -764,6 +788,7 @@ static int dir_scan(vd_source *src, const vd_scan_opts *o, vd_scan *out, vd_err 
                 e->size = f->size;
                 e->mtime_ns = f->mtime_ns;
                 e->ctime_ns = f->ctime_ns;
+                e->delta_proved = f->delta_proved;
                 if (f->extents) {
                         size_t sz = sizeof *f->extents + (size_t)f->extents->n * sizeof(vd_extent);
                         if (!(e->extents = malloc(sz)))
@@ -777,6 +802,9 @@ static int dir_scan(vd_source *src, const vd_scan_opts *o, vd_scan *out, vd_err 
         out->files_mapped = atomic_load(&w.pool.mapped);
         for (int i = 0; i < VD_FB_N; i++)
                 out->hash_fallback[i] += atomic_load(&w.pool.fallback[i]);
+        out->delta_proved += atomic_load(&w.pool.proved);
+        for (int i = 0; i < VD_DW_N; i++)
+                out->delta_why[i] += atomic_load(&w.pool.why[i]);
         for (size_t i = 0; i < out->entries.n && r == 0; i++) {
                 vd_entry *e = out->entries.v[i];
                 if (e->status == VD_ST_CHANGING)

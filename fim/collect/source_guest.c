@@ -96,6 +96,12 @@ struct guest_src {
         char **overlays; /* n_images, or NULL: host hashing off */
         char host_off[160]; /* why it is off, when it was wanted */
         uint64_t host_hash_min;
+        /* Delta scan (vd_delta.h): the depth of the template in our
+         * overlay's backing chain (0: no delta scan, delta_off says why),
+         * the geometry the baseline recorded ("geometry KEY VALUE\n"...). */
+        int64_t delta_below;
+        char delta_off[200];
+        char *delta_geometry;
 };
 
 /* libguestfs appends a paragraph of debugging advice to some errors: keep the
@@ -640,6 +646,7 @@ static void guest_close(vd_source *src) {
                 vd_scan_release(&s->inv);
                 vd_scan_release(&s->launch_notes);
                 free(s->formats);
+                free(s->delta_geometry);
                 drop_overlays(s);
                 if (s->scratch_file)
                         unlink(s->scratch_file);
@@ -978,6 +985,10 @@ static int no_extents_left(vd_scan *out, vd_err *err) {
         return 0;
 }
 
+static int delta_prepare(struct guest_src *s, vd_scan *out, bool *on, vd_err *err);
+static int geometry_facts(const char *res, vd_scan *out);
+static int delta_apply(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, bool verify, vd_err *err);
+
 /* *bad_manifest: the walker ran, and what came back is not a manifest (a guest
  * that took over the appliance could cause that; never a reason to fall back). */
 static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, bool *bad_manifest, vd_err *err) {
@@ -1013,11 +1024,25 @@ static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, 
         }
         out->host_hashing = hh != NULL;
         snprintf(out->host_hashing_off, sizeof out->host_hashing_off, "%s", s->host_off);
+        bool delta = false;
+        const char *dv = getenv("VMDRIFT_DELTA_VERIFY"); /* tests: prove and hash both, and compare */
+        bool verify = dv && strcmp(dv, "1") == 0;
+        if (o->delta_reference && !quick && algo != VD_HASH_NONE) {
+                if (!hh)
+                        snprintf(out->delta_off, sizeof out->delta_off, "host-side reads are off (%s)",
+                                 s->host_off[0] ? s->host_off : "unavailable");
+                else if (!s->delta_below)
+                        snprintf(out->delta_off, sizeof out->delta_off, "%s", s->delta_off);
+                else if (delta_prepare(s, out, &delta, err) < 0) {
+                        vd_hosthash_close(hh);
+                        return err->code;
+                }
+        }
         char seed[2 * VD_HASH_SEED_LEN + 1], threads[16], depth[16], xmin[24];
         vd_hex_to(seed, o->seed, VD_HASH_SEED_LEN);
         snprintf(threads, sizeof threads, "%u", o->threads);
         snprintf(depth, sizeof depth, "%u", o->max_depth);
-        const char *argv[20];
+        const char *argv[24];
         int n = 0;
         argv[n++] = "/vmdrift-walker";
         argv[n++] = "--root";
@@ -1043,6 +1068,13 @@ static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, 
                 argv[n++] = "--extents";
                 argv[n++] = xmin;
         }
+        argv[n++] = "--geometry";
+        if (delta) {
+                argv[n++] = "--delta";
+                argv[n++] = "/delta";
+                if (verify)
+                        argv[n++] = "--delta-verify";
+        }
         argv[n] = NULL;
         vd_debug("walker uploaded; running it (hash %s)", argv[6]);
         char *res = guestfs_command(g, (char *const *)argv);
@@ -1051,7 +1083,12 @@ static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, 
                 return gerr(err, g, "the walker failed in the appliance");
         }
         vd_debug("walker: %.200s", res);
+        int gr = geometry_facts(res, out);
         free(res);
+        if (gr < 0) {
+                vd_hosthash_close(hh);
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        }
 
         char *data = NULL;
         size_t len = 0;
@@ -1071,11 +1108,188 @@ static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, 
         else if (r == 0)
                 r = no_extents_left(out, err);
         vd_hosthash_close(hh);
+        if (r == 0 && delta) {
+                out->delta = true;
+                r = delta_apply(s, o, out, verify, err);
+                vd_debug("delta: %llu files proved unchanged, %llu hashes from the baseline",
+                         (unsigned long long)out->delta_proved, (unsigned long long)out->delta_reused);
+        }
         if (r == 0 && quick) {
                 r = fill_hashes(s, o, out, err);
                 vd_debug("quick: %llu hashes reused, %llu files read", (unsigned long long)out->quick_reused,
                          (unsigned long long)out->files_hashed);
         }
+        return r;
+}
+
+/* ---- delta scan (vd_delta.h): the host half ---- */
+
+/* Can this guest be scanned in delta mode against its baseline? The
+ * baseline was captured (fact capture.image.0: "SIZE MTIME_NS CTIME_NS
+ * PATH") from an image that has not changed since (same size, modification
+ * and change times), and that image is in the backing chain of the one
+ * disk scanned. Sets s->delta_below, or s->delta_off. */
+static void delta_check(struct guest_src *s, const vd_guest_opts *o) {
+        const char *cap = fact_of(o, "capture.image.0");
+        unsigned long long size;
+        long long mt, ct;
+        int pos = 0;
+        struct stat st;
+        char **files = NULL;
+        size_t nf = 0;
+        vd_err e = VD_ERR_INIT;
+        s->delta_below = 0;
+        if (o->n_images != 1)
+                snprintf(s->delta_off, sizeof s->delta_off, "the guest has %zu disks", o->n_images);
+        else if (!cap || sscanf(cap, "%llu %lld %lld %n", &size, &mt, &ct, &pos) != 3 || pos == 0 || cap[pos] != '/')
+                snprintf(s->delta_off, sizeof s->delta_off,
+                         "the baseline does not record the image it was captured from (capture it again)");
+        else if (stat(cap + pos, &st) < 0)
+                snprintf(s->delta_off, sizeof s->delta_off, "the template image %.120s is gone", cap + pos);
+        else if ((unsigned long long)st.st_size != size || (long long)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec != mt ||
+                 (long long)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec != ct)
+                snprintf(s->delta_off, sizeof s->delta_off,
+                         "the template image %.120s changed (or was copied) since the baseline was captured", cap + pos);
+        else if (vd_image_chain(o->images[0], s->formats[0], o->allow_backing, o->n_allow_backing, &files, &nf, &e) < 0)
+                snprintf(s->delta_off, sizeof s->delta_off, "%.190s", e.msg);
+        else {
+                for (size_t i = 0; i < nf && !s->delta_below; i++)
+                        if (strcmp(files[i], cap + pos) == 0)
+                                s->delta_below = (int64_t)i + 1; /* our overlay is depth 0 */
+                if (!s->delta_below)
+                        snprintf(s->delta_off, sizeof s->delta_off,
+                                 "the image's backing chain does not reach the template %.120s", cap + pos);
+        }
+        for (size_t i = 0; i < nf; i++)
+                free(files[i]);
+        free(files);
+        if (!s->delta_below)
+                return;
+        vd_buf g;
+        vd_buf_init(&g, 64 << 10);
+        for (size_t i = 0; i < o->n_layout_facts; i++)
+                if (strncmp(o->layout_facts[i].key, "fs.ext4.", 8) == 0 && !strchr(o->layout_facts[i].value, '\n') &&
+                    !strchr(o->layout_facts[i].key, ' ') && !strchr(o->layout_facts[i].key, '\n'))
+                        vd_buf_addf(&g, "geometry %s %s\n", o->layout_facts[i].key + 8, o->layout_facts[i].value);
+        s->delta_geometry = vd_buf_detach(&g, NULL);
+        if (!s->delta_geometry || !*s->delta_geometry) {
+                s->delta_below = 0;
+                snprintf(s->delta_off, sizeof s->delta_off,
+                         "the baseline records no ext4 file system geometry (capture it again)");
+        }
+}
+
+struct delta_ranges {
+        vd_buf *b;
+        uint64_t bytes, n;
+};
+
+static int add_range(void *ud, uint64_t start, uint64_t len) {
+        struct delta_ranges *d = ud;
+        d->bytes += len;
+        d->n++;
+        return vd_buf_addf(d->b, "range 0 %llu %llu\n", (unsigned long long)start, (unsigned long long)len) < 0
+                       ? VD_E_NOMEM
+                       : 0;
+}
+
+/* After the mounts (a journal replay is in our overlay by now): the ranges
+ * that differ from the template, with the expected geometry, as the
+ * walker's --delta file on the scratch disk. 0 and true in *on; 0 and
+ * false with out->delta_off when it cannot be done. */
+static int delta_prepare(struct guest_src *s, vd_scan *out, bool *on, vd_err *err) {
+        *on = false;
+        if (guestfs_sync(s->g) < 0) {
+                snprintf(out->delta_off, sizeof out->delta_off, "cannot sync the appliance");
+                return 0;
+        }
+        vd_buf b;
+        vd_buf_init(&b, VD_DELTA_FILE_MAX);
+        struct delta_ranges dr = {&b, 0, 0};
+        vd_err e = VD_ERR_INIT;
+        int r = vd_buf_adds(&b, "vmdrift-delta 1\n") < 0 ? VD_E_NOMEM : 0;
+        if (r == 0)
+                r = vd_image_map_changed(s->overlays[0], "qcow2", s->delta_below, UINT64_MAX, add_range, &dr, &e);
+        if (r == 0 && dr.n > VD_DELTA_RANGES_MAX)
+                r = vd_err_set(&e, VD_E_LIMIT, "%llu changed ranges, more than %u", (unsigned long long)dr.n,
+                               VD_DELTA_RANGES_MAX);
+        if (r == 0 && vd_buf_adds(&b, s->delta_geometry) < 0)
+                r = vd_err_set(&e, VD_E_LIMIT, "the delta file is too large");
+        if (r == 0 && guestfs_write(s->g, "/delta", b.buf, b.len) < 0)
+                r = vd_err_set(&e, VD_E_SOURCE, "cannot write the delta file: %s", guestfs_last_error(s->g));
+        vd_buf_release(&b);
+        if (r == VD_E_NOMEM)
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        if (r < 0) {
+                snprintf(out->delta_off, sizeof out->delta_off, "%.190s", e.msg);
+                return 0;
+        }
+        out->delta_changed_bytes = dr.bytes;
+        vd_debug("delta: %llu changed ranges, %llu bytes", (unsigned long long)dr.n, (unsigned long long)dr.bytes);
+        *on = true;
+        return 0;
+}
+
+/* The walker's geometry lines (after its summary line) as facts fs.ext4.KEY. */
+static int geometry_facts(const char *res, vd_scan *out) {
+        for (const char *l = strchr(res, '\n'); l && *l; l = strchr(l, '\n')) {
+                l++;
+                const char *end = strchr(l, '\n');
+                size_t n = end ? (size_t)(end - l) : strlen(l);
+                if (n < 10 || n > 300 || strncmp(l, "geometry ", 9) != 0)
+                        continue;
+                char line[301], key[64];
+                memcpy(line, l, n);
+                line[n] = '\0';
+                char *sp = strchr(line + 9, ' ');
+                if (!sp || sp - (line + 9) >= 48 || !vd_utf8_valid(line, n))
+                        continue;
+                snprintf(key, sizeof key, "fs.ext4.%.*s", (int)(sp - (line + 9)), line + 9);
+                if (vd_scan_add_fact(out, key, sp + 1) < 0)
+                        return VD_E_NOMEM;
+        }
+        return 0;
+}
+
+/* Proved files take the baseline's hash where it recorded the same inode
+ * of the same size at that path; the rest are hashed here. With verify,
+ * every proved file was hashed too: its hash must be the baseline's. */
+static int delta_apply(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, bool verify, vd_err *err) {
+        vd_hasher *h = NULL;
+        int r = 0;
+        for (size_t i = 0; i < out->entries.n && r == 0; i++) {
+                vd_entry *e = out->entries.v[i];
+                if (!e->delta_proved)
+                        continue;
+                const vd_entry *ref = vd_entries_find(o->delta_reference, e->path, e->path_len);
+                bool same = ref && ref->type == VD_T_REG && ref->status == VD_ST_OK && ref->hash_len &&
+                            ref->hash_algo == o->hash_algo && ref->ino == e->ino && ref->size == e->size;
+                if (verify) {
+                        if (same && e->status == VD_ST_OK && e->hash_len &&
+                            (e->hash_len != ref->hash_len || memcmp(e->hash, ref->hash, ref->hash_len) != 0))
+                                r = vd_err_set(err, VD_E_SOURCE, "delta verification: %.*s was proved unchanged but "
+                                               "its content differs from the baseline's",
+                                               (int)(e->path_len > 300 ? 300 : e->path_len), e->path);
+                        continue;
+                }
+                if (same) {
+                        memcpy(e->hash, ref->hash, ref->hash_len);
+                        e->hash_len = ref->hash_len;
+                        e->hash_algo = ref->hash_algo;
+                        out->delta_reused++;
+                        continue;
+                }
+                if (!h && !(h = vd_hasher_new(o->hash_algo, o->seed))) {
+                        r = vd_err_set(err, VD_E_NOMEM, "cannot create a hasher");
+                        break;
+                }
+                e->hash_algo = (uint8_t)o->hash_algo;
+                char *ap = join(s->prefix, e->path);
+                if (!ap || hash_by_pread(s, h, e, ap, out) < 0)
+                        r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+                free(ap);
+        }
+        vd_hasher_free(h);
         return r;
 }
 
@@ -1798,6 +2012,11 @@ int vd_source_open_guest(const vd_guest_opts *o, vd_source **ret, vd_err *err) {
                         vd_debug("host-side hashing off: %s", s->host_off);
         } else if (o->hash_in == VD_HASH_IN_APPLIANCE && o->want_walker && o->strategy == VD_GUEST_WALKER)
                 snprintf(s->host_off, sizeof s->host_off, "--hash-in appliance");
+        if (s->overlays)
+                delta_check(s, o);
+        else
+                snprintf(s->delta_off, sizeof s->delta_off, "host-side reads are off (%s)",
+                         s->host_off[0] ? s->host_off : "not the walker");
         int64_t t0 = vd_now_ns();
         if ((r = launch(s, o, err)) < 0)
                 goto fail;

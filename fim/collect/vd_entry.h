@@ -82,6 +82,9 @@ typedef struct vd_entry {
         /* A regular file left for the host to hash (status OK, hash_len 0):
          * its extents. Owned; not copied by vd_entry_dup. */
         vd_extent_map *extents;
+        /* Delta scan: the walker proved this regular file is block for block
+         * the template's inode of the same number (vd_delta.h). Transient. */
+        uint8_t delta_proved;
 } vd_entry;
 
 typedef struct vd_entries {

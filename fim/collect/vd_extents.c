@@ -400,3 +400,13 @@ int vd_extents_map(int fd, const struct stat *st, vd_extent_map **ret, int *reas
         *ret = m;
         return 0;
 }
+
+int vd_extents_device(int fd, dev_t dev, uint32_t *disk, uint64_t *start, uint64_t *size) {
+        const struct devmap *d = devmap_of(fd, dev);
+        if (!d || d->reason >= 0 || d->n != 1 || d->segs[0].start != 0)
+                return 1;
+        *disk = d->segs[0].disk;
+        *start = d->segs[0].disk_off;
+        *size = d->segs[0].len;
+        return 0;
+}

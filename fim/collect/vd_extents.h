@@ -42,6 +42,11 @@ const char *vd_hash_fallback_name(int reason);
  * hashed in the appliance, or VD_E_NOMEM. Linux only; thread-safe. */
 int vd_extents_map(int fd, const struct stat *st, vd_extent_map **ret, int *reason);
 
+/* The file system device dev (fd: a file on it) as one piece of one disk (a
+ * partition or a whole disk; ext2/3/4 or XFS, not data=journal): 0 with
+ * the disk, the device's byte offset on it and its size; 1 otherwise. */
+int vd_extents_device(int fd, dev_t dev, uint32_t *disk, uint64_t *start, uint64_t *size);
+
 /* "sda" -> 0, "sdb" -> 1, "sdaa" -> 26 (also vd*, hd*, xvd*); -1 if not a disk name.
  * (For SCSI disks the walker uses the target number instead: see vd_extents.c.) */
 int vd_disk_index(const char *name);

@@ -71,9 +71,11 @@ int vd_image_info_parse(const char *json, size_t len, vd_image_info *out, vd_err
         return 0;
 }
 
-int vd_image_probe(const char *path, const char *format, vd_image_info *out, vd_err *err) {
-        memset(out, 0, sizeof *out);
+/* Run qemu-img with argv (argv[0] "qemu-img"), its standard output in b (at
+ * most b's limit). *over: it said more; *status: its wait status. */
+static int run_qemu_img(const char *const *argv, vd_buf *b, bool *over, int *status, vd_err *err) {
         int p[2];
+        *over = false;
         if (pipe2(p, O_CLOEXEC) < 0)
                 return vd_err_errno(err, VD_E_SOURCE, errno, "cannot run qemu-img");
         pid_t pid = fork();
@@ -89,18 +91,10 @@ int vd_image_probe(const char *path, const char *format, vd_image_info *out, vd_
                         dup2(dn, 0);
                         dup2(dn, 2);
                 }
-                /* -U: a running guest holds a write lock; we only read the header */
-                if (format)
-                        execlp("qemu-img", "qemu-img", "info", "-U", "--output=json", "-f", format, "--", path,
-                               (char *)NULL);
-                else
-                        execlp("qemu-img", "qemu-img", "info", "-U", "--output=json", "--", path, (char *)NULL);
+                execvp("qemu-img", (char *const *)argv);
                 _exit(127);
         }
         close(p[1]);
-        vd_buf b;
-        vd_buf_init(&b, INFO_MAX);
-        bool over = false;
         for (;;) {
                 char chunk[4096];
                 ssize_t k = read(p[0], chunk, sizeof chunk);
@@ -108,13 +102,33 @@ int vd_image_probe(const char *path, const char *format, vd_image_info *out, vd_
                         continue;
                 if (k <= 0)
                         break;
-                if (!over && vd_buf_add(&b, chunk, (size_t)k) < 0)
-                        over = true; /* keep draining so qemu-img can exit */
+                if (!*over && vd_buf_add(b, chunk, (size_t)k) < 0)
+                        *over = true; /* keep draining so qemu-img can exit */
         }
         close(p[0]);
-        int st = 0;
-        while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        *status = 0;
+        while (waitpid(pid, status, 0) < 0 && errno == EINTR)
                 ;
+        return 0;
+}
+
+int vd_image_probe(const char *path, const char *format, vd_image_info *out, vd_err *err) {
+        memset(out, 0, sizeof *out);
+        /* -U: a running guest holds a write lock; we only read the header */
+        const char *argv[] = {"qemu-img", "info", "-U", "--output=json", "-f", format, "--", path, NULL};
+        if (!format) {
+                argv[4] = "--";
+                argv[5] = path;
+                argv[6] = NULL;
+        }
+        vd_buf b;
+        vd_buf_init(&b, INFO_MAX);
+        bool over = false;
+        int st = 0;
+        if (run_qemu_img(argv, &b, &over, &st, err) < 0) {
+                vd_buf_release(&b);
+                return err->code;
+        }
         int r = 0;
         if (over)
                 r = vd_err_set(err, VD_E_LIMIT, "image '%s': qemu-img info said more than %d bytes", path, INFO_MAX);
@@ -239,4 +253,51 @@ bool vd_image_in_use(const char *path) {
         bool locked = fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
         close(fd);
         return locked;
+}
+
+int vd_image_map_parse(const char *json, size_t len, int64_t below, uint64_t size_max,
+                       int (*fn)(void *ud, uint64_t start, uint64_t len), void *ud, vd_err *err) {
+        vd_json_doc doc = {0};
+        vd_json_limits lim = {.max_bytes = VD_IMAGE_MAP_MAX, .max_depth = 4, .max_nodes = 64u << 20};
+        if (vd_json_parse(json, len, "qemu-img map", &lim, &doc, err) < 0)
+                return err->code;
+        int r = 0;
+        uint64_t next = 0;
+        if (!doc.root || doc.root->type != VD_JSON_ARRAY)
+                r = vd_err_set(err, VD_E_SOURCE, "qemu-img map: expected an array");
+        for (const vd_json *e = doc.root ? doc.root->child : NULL; e && r == 0; e = e->next) {
+                int64_t start, n, depth;
+                const vd_json *pr = vd_json_get(e, "present");
+                if (!vd_json_int(vd_json_get(e, "start"), &start) || !vd_json_int(vd_json_get(e, "length"), &n) ||
+                    !vd_json_int(vd_json_get(e, "depth"), &depth) || !pr || pr->type != VD_JSON_BOOL || start < 0 ||
+                    n <= 0 || depth < 0 || (uint64_t)start != next || (uint64_t)n > size_max - (uint64_t)start) {
+                        r = vd_err_set(err, VD_E_SOURCE, "qemu-img map: an entry without start, length, depth and "
+                                                         "present in order within the image");
+                        break;
+                }
+                next = (uint64_t)start + (uint64_t)n;
+                /* held by a layer above the template: it may differ from it */
+                if (pr->b && depth < below)
+                        r = fn(ud, (uint64_t)start, (uint64_t)n);
+        }
+        vd_json_doc_release(&doc);
+        return r;
+}
+
+int vd_image_map_changed(const char *path, const char *format, int64_t below, uint64_t size_max,
+                         int (*fn)(void *ud, uint64_t start, uint64_t len), void *ud, vd_err *err) {
+        const char *argv[] = {"qemu-img", "map", "-U", "--output=json", "-f", format, "--", path, NULL};
+        vd_buf b;
+        vd_buf_init(&b, VD_IMAGE_MAP_MAX);
+        bool over = false;
+        int st = 0, r = run_qemu_img(argv, &b, &over, &st, err);
+        if (r == 0 && over)
+                r = vd_err_set(err, VD_E_LIMIT, "image '%s': qemu-img map said more than %zu bytes", path,
+                               (size_t)VD_IMAGE_MAP_MAX);
+        else if (r == 0 && (!WIFEXITED(st) || WEXITSTATUS(st) != 0))
+                r = vd_err_set(err, VD_E_SOURCE, "image '%s': qemu-img map failed", path);
+        else if (r == 0)
+                r = vd_image_map_parse(b.buf ? b.buf : "", b.len, below, size_max, fn, ud, err);
+        vd_buf_release(&b);
+        return r;
 }

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "vd_err.h"
 
@@ -42,5 +43,16 @@ bool vd_image_in_use(const char *path);
  * real paths (malloc'ed, each and the array). */
 int vd_image_chain(const char *path, const char *format, const char *const *allow, size_t n_allow,
                    char ***ret_files, size_t *ret_n, vd_err *err);
+
+/* The byte ranges of the image at path (format given) that a layer of
+ * depth below `below` holds (depth 0: the image itself, 1: its backing
+ * file...), from `qemu-img map --output=json`, read as untrusted input
+ * (entries in order, contiguous, within size_max): fn for each, in order.
+ * fn's negative return stops and is returned. */
+#define VD_IMAGE_MAP_MAX ((size_t)512 << 20)
+int vd_image_map_changed(const char *path, const char *format, int64_t below, uint64_t size_max,
+                         int (*fn)(void *ud, uint64_t start, uint64_t len), void *ud, vd_err *err);
+int vd_image_map_parse(const char *json, size_t len, int64_t below, uint64_t size_max,
+                       int (*fn)(void *ud, uint64_t start, uint64_t len), void *ud, vd_err *err);
 
 #endif

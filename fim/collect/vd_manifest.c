@@ -27,14 +27,18 @@ int vd_manifest_encode(const vd_scan *s, vd_buf *b) {
                 r = vd_buf_add_u64(b, s->files_mapped);
         for (int i = 0; i < VD_FB_N && !r; i++)
                 r = vd_buf_add_u64(b, s->hash_fallback[i]);
+        if (!r)
+                r = vd_buf_add_u64(b, s->delta_proved);
+        for (int i = 0; i < VD_DW_N && !r; i++)
+                r = vd_buf_add_u64(b, s->delta_why[i]);
         vd_buf xb;
         vd_buf_init(&xb, 0);
         for (size_t i = 0; i < s->entries.n && !r; i++) {
                 const vd_entry *e = s->entries.v[i];
-                unsigned char f[4] = {e->type, e->status, e->hash_algo, e->hash_len};
+                unsigned char f[5] = {e->type, e->status, e->hash_algo, e->hash_len, e->delta_proved ? 1 : 0};
                 r = put_bytes(b, e->path, e->path_len, 1);
                 if (!r)
-                        r = vd_buf_add(b, f, 4);
+                        r = vd_buf_add(b, f, 5);
                 if (!r)
                         r = vd_buf_add_u32(b, (uint32_t)e->status_errno);
                 if (!r)
@@ -141,7 +145,7 @@ static int get_str(rd *r, size_t max, char **out, size_t *len, bool allow_absent
 }
 
 static int decode_entry(rd *r, vd_entry *e) {
-        unsigned char f[4];
+        unsigned char f[5];
         uint32_t u;
         uint64_t v;
         size_t pl;
@@ -151,8 +155,10 @@ static int decode_entry(rd *r, vd_entry *e) {
         if (pl == 0 || e->path[0] != '/')
                 return VD_E_SOURCE;
         e->path_len = pl;
-        if (get(r, f, 4) < 0 || f[0] > VD_T_SOCK || f[1] > VD_ST_NOT_DESCENDED || f[2] > VD_HASH_SHA256)
+        if (get(r, f, 5) < 0 || f[0] > VD_T_SOCK || f[1] > VD_ST_NOT_DESCENDED || f[2] > VD_HASH_SHA256 || f[4] > 1 ||
+            (f[4] && (f[0] != VD_T_REG || f[1] != VD_ST_OK)))
                 return VD_E_SOURCE;
+        e->delta_proved = f[4];
         e->type = f[0];
         e->status = f[1];
         e->hash_algo = f[2];
@@ -222,7 +228,7 @@ int vd_manifest_decode(const void *p, size_t n, vd_scan *out, vd_err *err) {
         rd r = {p, (const unsigned char *)p + n};
         char magic[8];
         uint32_t flags;
-        uint64_t ne, nw, fh, bh, fm, fb[VD_FB_N];
+        uint64_t ne, nw, fh, bh, fm, fb[VD_FB_N], dp, dw[VD_DW_N];
         if (get(&r, magic, 8) < 0 || memcmp(magic, VD_MANIFEST_MAGIC, 8) != 0)
                 return vd_err_set(err, VD_E_SOURCE, "manifest: bad magic");
         if (get_u32(&r, &flags) < 0 || flags > 1 || get_u64(&r, &ne) < 0 || get_u64(&r, &nw) < 0 ||
@@ -231,6 +237,11 @@ int vd_manifest_decode(const void *p, size_t n, vd_scan *out, vd_err *err) {
         for (int i = 0; i < VD_FB_N; i++)
                 if (get_u64(&r, &fb[i]) < 0 || fb[i] > ne)
                         return vd_err_set(err, VD_E_SOURCE, "manifest: bad hashing counts");
+        if (get_u64(&r, &dp) < 0 || dp > ne)
+                return vd_err_set(err, VD_E_SOURCE, "manifest: bad delta counts");
+        for (int i = 0; i < VD_DW_N; i++)
+                if (get_u64(&r, &dw[i]) < 0 || dw[i] > ne)
+                        return vd_err_set(err, VD_E_SOURCE, "manifest: bad delta counts");
         if (fm > ne || fh > ne)
                 return vd_err_set(err, VD_E_SOURCE, "manifest: bad hashing counts");
         if (ne > VD_MANIFEST_ENTRIES_MAX || nw > VD_MANIFEST_WARNINGS_MAX)
@@ -289,5 +300,8 @@ int vd_manifest_decode(const void *p, size_t n, vd_scan *out, vd_err *err) {
         out->files_mapped += fm;
         for (int i = 0; i < VD_FB_N; i++)
                 out->hash_fallback[i] += fb[i];
+        out->delta_proved += dp;
+        for (int i = 0; i < VD_DW_N; i++)
+                out->delta_why[i] += dw[i];
         return 0;
 }

@@ -11,6 +11,7 @@
 #include "vd_buf.h"
 #include "vd_entry.h"
 #include "vd_err.h"
+#include "vd_delta.h"
 #include "vd_extents.h"
 #include "vd_hash.h"
 
@@ -53,6 +54,14 @@ typedef struct vd_scan {
         size_t n_packages, packages_alloc;
         bool packages_known; /* the package database was read (or is the baseline's, unchanged) */
         uint64_t quick_reused; /* --quick: hashes taken from the reference */
+        /* Delta scan (vd_delta.h): files the walker proved unchanged since
+         * the template; of those, hashes taken from the baseline; the rest
+         * by why they were not proved. delta: it ran; delta_off: or why not
+         * ("" when it was not asked for). */
+        bool delta;
+        char delta_off[200];
+        uint64_t delta_proved, delta_reused, delta_why[VD_DW_N];
+        uint64_t delta_changed_bytes; /* of the disks: what the layers above the template hold */
         bool layout_reused;    /* a guest mounted from the baseline's layout, not inspected */
         bool is_guest;         /* from a guest (launch and mount mean something) */
         int64_t launch_ns, mount_ns; /* guests: appliance start; inspection or layout check, and mounts */
@@ -88,6 +97,13 @@ typedef struct vd_scan_opts {
         /* --quick: trust size, mtime, ctime and inode; files whose metadata
          * match an entry of reference (sorted) take its hash unread. */
         const vd_entries *reference;
+        /* Walker, delta scan: prove regular files unchanged (vd_delta.h)
+         * instead of hashing them; delta_verify: prove and hash both. */
+        vd_delta *delta;
+        bool delta_verify;
+        /* Host, delta scan: the baseline's entries (sorted), whose hashes
+         * the proved files take; NULL: no delta scan. */
+        const vd_entries *delta_reference;
 } vd_scan_opts;
 
 #define VD_DEPTH_MAX_DEFAULT 4096u

@@ -252,6 +252,8 @@ int vd_run_exec(const vd_run *run, vd_run_out *out, vd_err *err) {
         memcpy(o.seed, b->seed, sizeof o.seed);
         if (run->mode == VD_RUN_SCAN && run->quick)
                 o.reference = &b->entries;
+        else if (run->mode == VD_RUN_SCAN && run->delta)
+                o.delta_reference = &b->entries;
         if (run->mode != VD_RUN_CAPTURE)
                 vd_debug("baseline and policy loaded: %zu entries, %zu rules", b->entries.n,
                          vd_policy_n_rules(run->policy));
@@ -368,6 +370,20 @@ void vd_run_report(const vd_run *run, const vd_run_out *out, const char *baselin
                         if (sc->hash_fallback[i]) {
                                 hs->fallback_name[hs->n_fallback] = vd_hash_fallback_name(i);
                                 hs->fallback_count[hs->n_fallback++] = sc->hash_fallback[i];
+                        }
+        }
+        if (sc->is_guest && (sc->delta || sc->delta_off[0])) {
+                vd_report_delta *dl = &rep->delta;
+                dl->present = true;
+                dl->on = sc->delta;
+                dl->off = sc->delta_off;
+                dl->changed_bytes = sc->delta_changed_bytes;
+                dl->proved = sc->delta_proved;
+                dl->reused = sc->delta_reused;
+                for (int i = 0; i < VD_DW_N && dl->n_why < 8; i++)
+                        if (sc->delta_why[i]) {
+                                dl->why_name[dl->n_why] = vd_delta_why_name(i);
+                                dl->why_count[dl->n_why++] = sc->delta_why[i];
                         }
         }
         rep->bytes_hashed = out->scan.bytes_hashed;

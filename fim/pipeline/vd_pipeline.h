@@ -30,6 +30,7 @@ typedef struct vd_run {
                                     * under another policy gets a warning */
         vd_scan_opts opts;         /* threads, depth, one file system; key and algorithm come from base */
         bool quick;                /* SCAN: files whose metadata match base keep its hashes unread */
+        bool delta;                /* SCAN: a linked clone's files proved unchanged since the template keep base's hashes */
         const char *warning;       /* SCAN: one more warning for the report (a rollback notice), or NULL */
         int64_t started_ns;        /* when the command started (the report's duration); 0: the walk's start */
         /* SCAN: compare the guest's packages with this baseline's (a newer

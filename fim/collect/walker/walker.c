@@ -13,6 +13,12 @@
  *        --extents MIN: regular files of MIN bytes or more whose extents map
  *                       to whole disks (vd_extents.h) get those extents in
  *                       the manifest instead of a hash: the host hashes them
+ *        --delta FILE:  prove regular files unchanged since the template
+ *                       (vd_delta.h: FILE holds the changed ranges and the
+ *                       expected geometry) instead of hashing them;
+ *                       --delta-verify: prove and hash both
+ *        --geometry:    after the summary line, one line per ext4 file
+ *                       system under DIR: "geometry KEY VALUE"
  *        vmdrift-walker --root DIR --cat LIST --max BYTES --out FILE
  *                       read the regular files named in LIST (NUL-separated
  *                       paths inside DIR, never through a symlink) into one
@@ -99,12 +105,21 @@ int main(int argc, char **argv) {
         uint64_t cat_max = 0;
         vd_scan_opts o;
         vd_scan_opts_init(&o);
-        bool have_seed = false;
+        bool have_seed = false, geometry = false;
+        const char *delta = NULL;
         for (int i = 1; i < argc; i++) {
                 const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
                 uint64_t n;
                 if (strcmp(a, "--one-file-system") == 0) {
                         o.one_file_system = true;
+                        continue;
+                }
+                if (strcmp(a, "--geometry") == 0) {
+                        geometry = true;
+                        continue;
+                }
+                if (strcmp(a, "--delta-verify") == 0) {
+                        o.delta_verify = true;
                         continue;
                 }
                 if (!v)
@@ -114,6 +129,8 @@ int main(int argc, char **argv) {
                         root = v;
                 else if (strcmp(a, "--out") == 0)
                         out = v;
+                else if (strcmp(a, "--delta") == 0)
+                        delta = v;
                 else if (strcmp(a, "--cat") == 0)
                         cat = v;
                 else if (strcmp(a, "--max") == 0 && vd_parse_u64(v, &n) && n <= ((uint64_t)256 << 20))
@@ -142,6 +159,16 @@ int main(int argc, char **argv) {
         if (o.hash_algo == VD_HASH_XXH3 && !have_seed)
                 return die("xxh3-128 needs --seed");
 
+        char why[256];
+        if (delta && vd_delta_load(delta, &o.delta, why, sizeof why) < 0)
+                return die(why);
+        if (!o.delta && geometry && !(o.delta = vd_delta_new()))
+                return die("out of memory");
+        if (!delta)
+                o.delta_verify = false;
+        vd_delta *dl = o.delta;
+        if (!delta)
+                o.delta = NULL; /* geometry only: prove nothing */
         vd_err err = VD_ERR_INIT;
         vd_source *src = NULL;
         vd_scan s;
@@ -168,6 +195,9 @@ int main(int argc, char **argv) {
         printf("%zu entries, %llu files hashed, %llu bytes, %llu files mapped for the host, %zu warnings, %.2f s\n",
                s.entries.n, (unsigned long long)s.files_hashed, (unsigned long long)s.bytes_hashed,
                (unsigned long long)s.files_mapped, s.n_warnings, (double)s.duration_ns / 1e9);
+        if (geometry)
+                vd_delta_print_geometry(dl, root, stdout);
+        vd_delta_free(dl);
         vd_buf_release(&b);
         vd_scan_release(&s);
         return 0;

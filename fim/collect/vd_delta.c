@@ -1,0 +1,580 @@
+/* Delta scan, walker half (see vd_delta.h). Reads ext4 metadata from the
+ * file system's own block device inside the appliance; everything it reads
+ * is the guest's and is bounded and checked before use. */
+#define _GNU_SOURCE
+#include "vd_delta.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "vd_extents.h"
+
+static const char *const why_names[VD_DW_N] = {"changed", "file-system", "geometry", "layout", "malformed"};
+
+const char *vd_delta_why_name(int why) { return why >= 0 && why < VD_DW_N ? why_names[why] : "?"; }
+
+struct range {
+        uint32_t disk;
+        uint64_t start, end; /* [start, end) */
+};
+
+struct expect {
+        char *key, *value;
+};
+
+/* One ext4 file system: where it lies and how it is laid out. */
+struct geo {
+        uint32_t bs, ipg, isz, desc, fdb, bpg, incompat;
+        uint64_t blocks, ngroups, *itable; /* per group: first block of its inode table */
+        char value[200];
+};
+
+#define DEVS_MAX 64
+struct dev {
+        dev_t dev;
+        int state; /* -1 usable, else enum vd_delta_why */
+        int fd;
+        vd_delta_reader rd; /* reads the device: pread on fd, or a test's image */
+        void *ud;
+        uint32_t disk;
+        uint64_t start, size;
+        char key[48];
+        struct geo g;
+};
+
+struct vd_delta {
+        struct range *r;
+        size_t n;
+        struct expect *x;
+        size_t nx;
+        pthread_mutex_t mu;
+        struct dev devs[DEVS_MAX];
+        unsigned n_devs;
+};
+
+/* ---- the host's instructions ---- */
+
+static int cmp_range(const void *a, const void *b) {
+        const struct range *x = a, *y = b;
+        if (x->disk != y->disk)
+                return x->disk < y->disk ? -1 : 1;
+        return x->start < y->start ? -1 : x->start > y->start;
+}
+
+vd_delta *vd_delta_new(void) {
+        vd_delta *d = calloc(1, sizeof *d);
+        if (d)
+                pthread_mutex_init(&d->mu, NULL);
+        return d;
+}
+
+void vd_delta_free(vd_delta *d) {
+        if (!d)
+                return;
+        free(d->r);
+        for (size_t i = 0; i < d->nx; i++) {
+                free(d->x[i].key);
+                free(d->x[i].value);
+        }
+        free(d->x);
+        for (unsigned i = 0; i < d->n_devs; i++) {
+                if (d->devs[i].fd >= 0)
+                        close(d->devs[i].fd);
+                free(d->devs[i].g.itable);
+        }
+        pthread_mutex_destroy(&d->mu);
+        free(d);
+}
+
+static bool parse_u64(const char *s, const char **end, uint64_t *v) {
+        if (*s < '0' || *s > '9')
+                return false;
+        uint64_t x = 0;
+        for (; *s >= '0' && *s <= '9'; s++) {
+                if (x > (UINT64_MAX - 9) / 10)
+                        return false;
+                x = x * 10 + (uint64_t)(*s - '0');
+        }
+        *end = s;
+        *v = x;
+        return true;
+}
+
+int vd_delta_parse(const char *text, size_t len, vd_delta **ret, char *why, size_t whylen) {
+        *ret = NULL;
+        if (len > VD_DELTA_FILE_MAX || memchr(text, '\0', len)) {
+                snprintf(why, whylen, "too large or holds a NUL byte");
+                return -1;
+        }
+        vd_delta *d = vd_delta_new();
+        char *buf = malloc(len + 1);
+        size_t cap = 0;
+        if (!d || !buf) {
+                vd_delta_free(d);
+                free(buf);
+                snprintf(why, whylen, "out of memory");
+                return -1;
+        }
+        memcpy(buf, text, len);
+        buf[len] = '\0';
+        int rc = 0;
+        size_t lineno = 0;
+        for (char *line = buf, *next; line && *line && rc == 0; line = next) {
+                lineno++;
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = '\0';
+                const char *p;
+                uint64_t disk, off, n;
+                if (lineno == 1) {
+                        if (strcmp(line, "vmdrift-delta 1") != 0) {
+                                snprintf(why, whylen, "line 1: expected 'vmdrift-delta 1'");
+                                rc = -1;
+                        }
+                } else if (strncmp(line, "range ", 6) == 0) {
+                        if (!parse_u64(line + 6, &p, &disk) || *p != ' ' || !parse_u64(p + 1, &p, &off) || *p != ' ' ||
+                            !parse_u64(p + 1, &p, &n) || *p || disk >= VD_DISKS_MAX || n == 0 || off > UINT64_MAX - n) {
+                                snprintf(why, whylen, "line %zu: expected 'range DISK OFFSET LENGTH'", lineno);
+                                rc = -1;
+                        } else if (d->n >= VD_DELTA_RANGES_MAX) {
+                                snprintf(why, whylen, "line %zu: more than %u ranges", lineno, VD_DELTA_RANGES_MAX);
+                                rc = -1;
+                        } else {
+                                if (d->n == cap) {
+                                        cap = cap ? cap * 2 : 256;
+                                        struct range *g = realloc(d->r, cap * sizeof *g);
+                                        if (!g) {
+                                                snprintf(why, whylen, "out of memory");
+                                                rc = -1;
+                                                break;
+                                        }
+                                        d->r = g;
+                                }
+                                d->r[d->n++] = (struct range){(uint32_t)disk, off, off + n};
+                        }
+                } else if (strncmp(line, "geometry ", 9) == 0) {
+                        char *k = line + 9, *sp = strchr(k, ' ');
+                        if (!sp || sp == k || !sp[1] || d->nx >= VD_DELTA_GEOMETRY_MAX || strlen(sp + 1) >= 200 ||
+                            sp - k >= 48) {
+                                snprintf(why, whylen, "line %zu: expected 'geometry KEY VALUE'", lineno);
+                                rc = -1;
+                        } else {
+                                struct expect *g = realloc(d->x, (d->nx + 1) * sizeof *g);
+                                if (!g) {
+                                        snprintf(why, whylen, "out of memory");
+                                        rc = -1;
+                                        break;
+                                }
+                                d->x = g;
+                                *sp = '\0';
+                                d->x[d->nx].key = strdup(k);
+                                d->x[d->nx].value = strdup(sp + 1);
+                                d->nx++;
+                                if (!d->x[d->nx - 1].key || !d->x[d->nx - 1].value) {
+                                        snprintf(why, whylen, "out of memory");
+                                        rc = -1;
+                                }
+                        }
+                } else {
+                        snprintf(why, whylen, "line %zu: expected 'range' or 'geometry'", lineno);
+                        rc = -1;
+                }
+        }
+        free(buf);
+        if (rc == 0 && lineno == 0) {
+                snprintf(why, whylen, "empty: expected 'vmdrift-delta 1'");
+                rc = -1;
+        }
+        if (rc < 0) {
+                vd_delta_free(d);
+                return -1;
+        }
+        /* sort and merge: changed() is a binary search over disjoint ranges */
+        if (d->n)
+                qsort(d->r, d->n, sizeof *d->r, cmp_range);
+        size_t w = 0;
+        for (size_t i = 0; i < d->n; i++) {
+                if (w && d->r[w - 1].disk == d->r[i].disk && d->r[i].start <= d->r[w - 1].end) {
+                        if (d->r[i].end > d->r[w - 1].end)
+                                d->r[w - 1].end = d->r[i].end;
+                } else
+                        d->r[w++] = d->r[i];
+        }
+        d->n = w;
+        *ret = d;
+        return 0;
+}
+
+int vd_delta_load(const char *path, vd_delta **ret, char *why, size_t whylen) {
+        *ret = NULL;
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > VD_DELTA_FILE_MAX) {
+                snprintf(why, whylen, "%s: cannot read it (%s)", path, fd < 0 ? strerror(errno) : "not a small file");
+                if (fd >= 0)
+                        close(fd);
+                return -1;
+        }
+        char *buf = malloc((size_t)st.st_size + 1);
+        size_t got = 0;
+        while (buf && got < (size_t)st.st_size) {
+                ssize_t k = read(fd, buf + got, (size_t)st.st_size - got);
+                if (k <= 0)
+                        break;
+                got += (size_t)k;
+        }
+        close(fd);
+        if (!buf || got != (size_t)st.st_size) {
+                free(buf);
+                snprintf(why, whylen, "%s: cannot read it", path);
+                return -1;
+        }
+        int r = vd_delta_parse(buf, got, ret, why, whylen);
+        free(buf);
+        return r;
+}
+
+size_t vd_delta_n_ranges(const vd_delta *d) { return d ? d->n : 0; }
+
+bool vd_delta_changed(const vd_delta *d, uint32_t disk, uint64_t off, uint64_t len) {
+        if (len == 0)
+                return false;
+        uint64_t end = off > UINT64_MAX - len ? UINT64_MAX : off + len;
+        /* the first range (disk order, then start) whose end lies past off */
+        size_t lo = 0, hi = d->n;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                const struct range *r = &d->r[mid];
+                if (r->disk < disk || (r->disk == disk && r->end <= off))
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo < d->n && d->r[lo].disk == disk && d->r[lo].start < end;
+}
+
+/* ---- ext4 ---- */
+
+static uint16_t le16(const unsigned char *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static uint32_t le32(const unsigned char *p) {
+        return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+#define INCOMPAT_RECOVER 0x4u
+#define INCOMPAT_JOURNAL_DEV 0x8u
+#define INCOMPAT_META_BG 0x10u
+#define INCOMPAT_64BIT 0x80u
+#define GROUPS_MAX ((uint64_t)1 << 22)
+
+static int geo_read(vd_delta_reader rd, void *ud, uint64_t dev_size, struct geo *g) {
+        unsigned char sb[1024];
+        memset(g, 0, sizeof *g);
+        if (rd(ud, sb, sizeof sb, 1024) < 0 || le16(sb + 0x38) != 0xEF53)
+                return -1;
+        uint32_t lbs = le32(sb + 0x18);
+        if (lbs > 6)
+                return -1;
+        g->bs = 1024u << lbs;
+        g->fdb = le32(sb + 0x14);
+        g->bpg = le32(sb + 0x20);
+        g->ipg = le32(sb + 0x28);
+        g->incompat = le32(sb + 0x60);
+        g->isz = le32(sb + 0x4C) == 0 ? 128 : le16(sb + 0x58);
+        g->desc = g->incompat & INCOMPAT_64BIT ? le16(sb + 0xFE) : 32;
+        g->blocks = le32(sb + 0x04) | (g->incompat & INCOMPAT_64BIT ? (uint64_t)le32(sb + 0x150) << 32 : 0);
+        if (g->incompat & (INCOMPAT_META_BG | INCOMPAT_JOURNAL_DEV))
+                return -1;
+        if (g->isz < 128 || g->isz > g->bs || (g->isz & (g->isz - 1)) || g->desc < 32 || g->desc > 1024 ||
+            (g->desc & (g->desc - 1)) || g->bpg == 0 || g->ipg == 0 || g->ipg > g->bs * 8u || g->fdb > 1 ||
+            g->blocks <= g->fdb || g->blocks > dev_size / g->bs)
+                return -1;
+        g->ngroups = (g->blocks - g->fdb + g->bpg - 1) / g->bpg;
+        uint64_t gdt = (uint64_t)(g->fdb + 1) * g->bs, gdt_len = g->ngroups * g->desc;
+        uint64_t table_blocks = ((uint64_t)g->ipg * g->isz + g->bs - 1) / g->bs;
+        if (g->ngroups == 0 || g->ngroups > GROUPS_MAX || gdt + gdt_len > dev_size)
+                return -1;
+        unsigned char *raw = malloc(gdt_len);
+        g->itable = malloc(g->ngroups * sizeof *g->itable);
+        if (!raw || !g->itable || rd(ud, raw, gdt_len, gdt) < 0) {
+                free(raw);
+                free(g->itable);
+                g->itable = NULL;
+                return -1;
+        }
+        for (uint64_t i = 0; i < g->ngroups; i++) {
+                const unsigned char *e = raw + i * g->desc;
+                uint64_t t = le32(e + 0x08) | (g->desc >= 64 ? (uint64_t)le32(e + 0x28) << 32 : 0);
+                if (t < g->fdb + 1 || t > g->blocks || table_blocks > g->blocks - t) {
+                        free(raw);
+                        free(g->itable);
+                        g->itable = NULL;
+                        return -1;
+                }
+                g->itable[i] = t;
+        }
+        free(raw);
+        uint64_t th = XXH3_64bits(g->itable, g->ngroups * sizeof *g->itable);
+        snprintf(g->value, sizeof g->value,
+                 "ext4 bs=%u ipg=%u isz=%u desc=%u fdb=%u bpg=%u blocks=%llu incompat=%#x tables=%016llx", g->bs,
+                 g->ipg, g->isz, g->desc, g->fdb, g->bpg, (unsigned long long)g->blocks,
+                 g->incompat & ~INCOMPAT_RECOVER, (unsigned long long)th);
+        return 0;
+}
+
+int vd_delta_geometry_of(vd_delta_reader rd, void *ud, uint64_t dev_size, char *value, size_t vlen) {
+        struct geo g;
+        if (geo_read(rd, ud, dev_size, &g) < 0)
+                return -1;
+        snprintf(value, vlen, "%s", g.value);
+        free(g.itable);
+        return 0;
+}
+
+static int pread_rd(void *ud, void *buf, size_t len, uint64_t off) {
+        int fd = *(int *)ud;
+        for (size_t got = 0; got < len;) {
+                ssize_t k = pread(fd, (char *)buf + got, len - got, (off_t)(off + got));
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        return -1;
+                got += (size_t)k;
+        }
+        return 0;
+}
+
+struct prove_ctx {
+        const vd_delta *d;
+        const struct dev *v;
+        unsigned budget;
+        unsigned char *blk;
+};
+
+static bool changed_blocks(const struct prove_ctx *c, uint64_t blk, uint64_t n) {
+        const struct geo *g = &c->v->g;
+        return vd_delta_changed(c->d, c->v->disk, c->v->start + blk * g->bs, n * g->bs);
+}
+
+/* One extent-tree node (the inode's root or a block): -1 proved so far, else why. */
+static int ext_node(struct prove_ctx *c, const unsigned char *node, size_t cap, int depth_expect) {
+        const struct geo *g = &c->v->g;
+        if (cap < 12 || le16(node) != 0xF30A)
+                return VD_DW_MALFORMED;
+        unsigned entries = le16(node + 2), max = le16(node + 4), depth = le16(node + 6);
+        if (depth > 5 || (depth_expect >= 0 && depth != (unsigned)depth_expect) || entries > max ||
+            12 + (size_t)max * 12 > cap)
+                return VD_DW_MALFORMED;
+        for (unsigned i = 0; i < entries; i++) {
+                const unsigned char *e = node + 12 + (size_t)i * 12;
+                if (depth == 0) {
+                        uint64_t len = le16(e + 4);
+                        if (len > 32768)
+                                len -= 32768; /* unwritten (preallocated) */
+                        uint64_t p = (uint64_t)le16(e + 6) << 32 | le32(e + 8);
+                        if (len == 0 || p >= g->blocks || len > g->blocks - p)
+                                return VD_DW_MALFORMED;
+                        if (changed_blocks(c, p, len))
+                                return VD_DW_CHANGED;
+                        continue;
+                }
+                uint64_t leaf = le32(e + 4) | (uint64_t)le16(e + 8) << 32;
+                if (leaf >= g->blocks || c->budget == 0)
+                        return VD_DW_MALFORMED;
+                c->budget--;
+                if (changed_blocks(c, leaf, 1))
+                        return VD_DW_CHANGED;
+                unsigned char *b = malloc(g->bs);
+                if (!b || c->v->rd(c->v->ud, b, g->bs, leaf * g->bs) < 0) {
+                        free(b);
+                        return VD_DW_MALFORMED;
+                }
+                int r = ext_node(c, b, g->bs, (int)depth - 1);
+                free(b);
+                if (r >= 0)
+                        return r;
+        }
+        return -1;
+}
+
+/* Is inode ino of v, and all it names, outside the changed ranges? -1 yes, else why. */
+static int prove_ino(const vd_delta *d, const struct dev *v, uint64_t ino) {
+        const struct geo *g = &v->g;
+        if (ino == 0 || ino > g->ngroups * g->ipg)
+                return VD_DW_MALFORMED;
+        uint64_t grp = (ino - 1) / g->ipg, idx = (ino - 1) % g->ipg;
+        uint64_t off = g->itable[grp] * g->bs + idx * g->isz;
+        if (vd_delta_changed(d, v->disk, v->start + off, g->isz))
+                return VD_DW_CHANGED;
+        unsigned char in[160];
+        if (v->rd(v->ud, in, sizeof in, off) < 0)
+                return VD_DW_MALFORMED;
+        uint32_t flags = le32(in + 0x20);
+        if ((le16(in) & 0xF000) != 0x8000 || (flags & 0x10000000u) /* inline data */ || !(flags & 0x80000u) /* extents */)
+                return VD_DW_LAYOUT;
+        struct prove_ctx c = {d, v, VD_DELTA_TREE_BLOCKS_MAX, NULL};
+        return ext_node(&c, in + 0x28, 60, -1);
+}
+
+static int open_dev(dev_t dev) {
+        char p[96], line[256], path[300];
+        unsigned maj = major(dev), min = minor(dev);
+        snprintf(p, sizeof p, "/sys/dev/block/%u:%u/uevent", maj, min);
+        FILE *f = fopen(p, "re");
+        int fd = -1;
+        struct stat st;
+        while (f && fgets(line, sizeof line, f)) {
+                if (strncmp(line, "DEVNAME=", 8) == 0) {
+                        line[strcspn(line, "\n")] = '\0';
+                        if (!strchr(line + 8, '/') && !strstr(line + 8, "..")) {
+                                snprintf(path, sizeof path, "/dev/%s", line + 8);
+                                fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+                        }
+                        break;
+                }
+        }
+        if (f)
+                fclose(f);
+        if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISBLK(st.st_mode) || st.st_rdev != dev)) {
+                close(fd);
+                fd = -1;
+        }
+        if (fd < 0) {
+                /* no /dev in this root: a node of our own */
+                snprintf(path, sizeof path, "/.vmdrift-blk-%u-%u", maj, min);
+                unlink(path);
+                if (mknod(path, S_IFBLK | 0400, dev) == 0) {
+                        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+                        unlink(path);
+                }
+        }
+        return fd;
+}
+
+/* The device of a file open at fd, set up once. */
+static const struct dev *dev_of(vd_delta *d, int fd, dev_t dev) {
+        pthread_mutex_lock(&d->mu);
+        struct dev *r = NULL;
+        for (unsigned i = 0; i < d->n_devs && !r; i++)
+                if (d->devs[i].dev == dev)
+                        r = &d->devs[i];
+        if (!r && d->n_devs < DEVS_MAX) {
+                r = &d->devs[d->n_devs++];
+                memset(r, 0, sizeof *r);
+                r->dev = dev;
+                r->fd = -1;
+                r->rd = pread_rd;
+                r->ud = &r->fd;
+                r->state = VD_DW_FS;
+                struct statfs sf;
+                if (fstatfs(fd, &sf) == 0 && sf.f_type == 0xEF53 &&
+                    vd_extents_device(fd, dev, &r->disk, &r->start, &r->size) == 0 && (r->fd = open_dev(dev)) >= 0 &&
+                    geo_read(pread_rd, &r->fd, r->size, &r->g) == 0) {
+                        snprintf(r->key, sizeof r->key, "%u:%llu", r->disk, (unsigned long long)r->start);
+                        r->state = VD_DW_GEOMETRY;
+                        for (size_t i = 0; i < d->nx; i++)
+                                if (strcmp(d->x[i].key, r->key) == 0 && strcmp(d->x[i].value, r->g.value) == 0)
+                                        r->state = -1;
+                }
+        }
+        pthread_mutex_unlock(&d->mu);
+        return r;
+}
+
+int vd_delta_prove(vd_delta *d, int fd, const struct stat *st, int *why) {
+        const struct dev *v = dev_of(d, fd, st->st_dev);
+        if (!v) {
+                *why = VD_DW_FS;
+                return 0;
+        }
+        if (v->state >= 0) {
+                *why = v->state;
+                return 0;
+        }
+        int r = prove_ino(d, v, (uint64_t)st->st_ino);
+        if (r >= 0) {
+                *why = r;
+                return 0;
+        }
+        return 1;
+}
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo */
+static void unescape(char *s) {
+        char *w = s;
+        for (char *p = s; *p; p++) {
+                if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' && p[3] >= '0' &&
+                    p[3] <= '7') {
+                        *w++ = (char)((p[1] - '0') << 6 | (p[2] - '0') << 3 | (p[3] - '0'));
+                        p += 3;
+                } else
+                        *w++ = *p;
+        }
+        *w = '\0';
+}
+
+int vd_delta_print_geometry(vd_delta *d, const char *root, void *out) {
+        FILE *f = fopen("/proc/self/mountinfo", "re"), *o = out;
+        if (!f)
+                return 0;
+        char *line = NULL;
+        size_t cap = 0, rl = strlen(root);
+        int n = 0;
+        char seen[DEVS_MAX][48];
+        while (getline(&line, &cap, f) > 0) {
+                char mp[4096], fstype[64];
+                if (sscanf(line, "%*u %*u %*u:%*u %*s %4095s", mp) != 1)
+                        continue;
+                const char *sep = strstr(line, " - ");
+                if (!sep || sscanf(sep + 3, "%63s", fstype) != 1 ||
+                    (strcmp(fstype, "ext4") && strcmp(fstype, "ext3") && strcmp(fstype, "ext2")))
+                        continue;
+                unescape(mp);
+                if (strncmp(mp, root, rl) != 0 || (mp[rl] != '\0' && mp[rl] != '/'))
+                        continue;
+                int fd = open(mp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                struct stat st;
+                if (fd < 0)
+                        continue;
+                const struct dev *v = fstat(fd, &st) == 0 ? dev_of(d, fd, st.st_dev) : NULL;
+                close(fd);
+                if (!v || !v->key[0])
+                        continue;
+                bool dup = false;
+                for (int i = 0; i < n && !dup; i++)
+                        dup = strcmp(seen[i], v->key) == 0;
+                if (dup || n >= DEVS_MAX)
+                        continue;
+                snprintf(seen[n++], sizeof seen[0], "%s", v->key);
+                fprintf(o, "geometry %s %s\n", v->key, v->g.value);
+        }
+        free(line);
+        fclose(f);
+        return n;
+}
+
+int vd_delta_prove_image(vd_delta *d, vd_delta_reader rd, void *ud, uint64_t dev_size, uint64_t ino, int *why) {
+        struct dev v = {.fd = -1, .rd = rd, .ud = ud, .disk = 0, .start = 0, .size = dev_size};
+        if (geo_read(rd, ud, dev_size, &v.g) < 0) {
+                *why = VD_DW_FS;
+                return 0;
+        }
+        int r = prove_ino(d, &v, ino);
+        free(v.g.itable);
+        if (r >= 0) {
+                *why = r;
+                return 0;
+        }
+        return 1;
+}

@@ -1,0 +1,84 @@
+/* Delta scan, walker half: which regular files of a linked clone are, block
+ * for block, the template's.
+ *
+ * The host gives the walker the byte ranges of each disk that differ from
+ * the template image (every cluster a layer above the template holds,
+ * including what the appliance itself wrote at mount: a journal replay), and
+ * the ext4 geometry recorded when the baseline was captured. Inside the
+ * appliance the walker reads each file system's superblock and group
+ * descriptors from its block device, and for a regular file proves that
+ *   - its inode's slot in the inode table,
+ *   - every block of its extent tree below the inode, and
+ *   - every data block its extents name
+ * lie outside those ranges. With the same geometry (block size, inodes per
+ * group, inode size, feature flags, the place of every group's inode table),
+ * that inode is byte for byte the template's inode of the same number, with
+ * the same content; the host then takes the hash the baseline recorded for
+ * that path if it recorded the same inode number there. Anything else is not
+ * proved and is hashed as usual: other file systems, inline data, block-mapped
+ * (ext2/3) files, a device that is not a partition or a whole disk, a geometry
+ * that differs, an extent tree that is malformed or too large.
+ *
+ * Geometry lines, one per mounted ext4 file system, are what a capture
+ * records (facts fs.ext4.DISK:OFFSET) and what a delta scan expects.
+ */
+#ifndef VD_DELTA_H
+#define VD_DELTA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#define VD_DELTA_RANGES_MAX 4000000u
+#define VD_DELTA_FILE_MAX ((size_t)256 << 20)
+#define VD_DELTA_GEOMETRY_MAX 64u
+#define VD_DELTA_TREE_BLOCKS_MAX 4096u /* extent-tree blocks read per file */
+
+/* Why a regular file was not proved (counted by the walker). */
+enum vd_delta_why {
+        VD_DW_CHANGED = 0, /* a block of it is in a changed range: the usual reason */
+        VD_DW_FS,          /* not ext4, or a device we cannot read or map */
+        VD_DW_GEOMETRY,    /* the file system's geometry is not the template's */
+        VD_DW_LAYOUT,      /* inline data, block-mapped, not a regular inode */
+        VD_DW_MALFORMED,   /* an inode or extent block that does not parse, or too many */
+        VD_DW_N
+};
+const char *vd_delta_why_name(int why);
+
+typedef struct vd_delta vd_delta;
+
+/* Parse the host's instructions:
+ *     vmdrift-delta 1
+ *     range DISK OFFSET LENGTH        (bytes; any order, may overlap)
+ *     geometry KEY VALUE              (VALUE: the rest of the line)
+ * 0, or -1 with why (line number and what was expected). */
+int vd_delta_parse(const char *text, size_t len, vd_delta **ret, char *why, size_t whylen);
+int vd_delta_load(const char *path, vd_delta **ret, char *why, size_t whylen);
+/* An empty delta (no ranges, no expectations): geometry only. */
+vd_delta *vd_delta_new(void);
+void vd_delta_free(vd_delta *d);
+
+/* Does [off, off+len) of disk intersect a changed range? */
+bool vd_delta_changed(const vd_delta *d, uint32_t disk, uint64_t off, uint64_t len);
+size_t vd_delta_n_ranges(const vd_delta *d);
+
+/* The regular file open at fd (st its fstat): 1 proved, 0 not (*why). Thread-safe. */
+int vd_delta_prove(vd_delta *d, int fd, const struct stat *st, int *why);
+
+/* Compute the geometry of every ext4 file system mounted at or below root
+ * (from /proc/self/mountinfo) and write one line "geometry KEY VALUE" each to
+ * out. Returns how many. */
+int vd_delta_print_geometry(vd_delta *d, const char *root, void *out /* FILE* */);
+
+/* The geometry line of an ext4 file system image's superblock and group
+ * descriptor table as read through rd (tests: the same computation on a
+ * host image). key: "DISK:OFFSET". 0 or -1 (not ext4 or unsupported). */
+typedef int (*vd_delta_reader)(void *ud, void *buf, size_t len, uint64_t off);
+int vd_delta_geometry_of(vd_delta_reader rd, void *ud, uint64_t dev_size, char *value, size_t vlen);
+
+/* Tests: prove inode ino of an ext4 file system read through rd as disk 0
+ * at offset 0 (no geometry expectation). 1 proved, 0 not (*why). */
+int vd_delta_prove_image(vd_delta *d, vd_delta_reader rd, void *ud, uint64_t dev_size, uint64_t ino, int *why);
+
+#endif
