@@ -102,6 +102,8 @@ struct guest_src {
         int64_t delta_below;
         char delta_off[200];
         char *delta_geometry;
+        char *delta_tmpl;          /* the template image (real path) */
+        char delta_tmpl_fmt[32];   /* its format when captured */
 };
 
 /* libguestfs appends a paragraph of debugging advice to some errors: keep the
@@ -647,6 +649,7 @@ static void guest_close(vd_source *src) {
                 vd_scan_release(&s->launch_notes);
                 free(s->formats);
                 free(s->delta_geometry);
+                free(s->delta_tmpl);
                 drop_overlays(s);
                 if (s->scratch_file)
                         unlink(s->scratch_file);
@@ -1163,8 +1166,14 @@ static void delta_check(struct guest_src *s, const vd_guest_opts *o) {
         for (size_t i = 0; i < nf; i++)
                 free(files[i]);
         free(files);
+        const char *tf = fact_of(o, "image.0.format");
+        if (s->delta_below && (!tf || strlen(tf) >= sizeof s->delta_tmpl_fmt || !(s->delta_tmpl = strdup(cap + pos)))) {
+                s->delta_below = 0;
+                snprintf(s->delta_off, sizeof s->delta_off, "the baseline does not record its image's format");
+        }
         if (!s->delta_below)
                 return;
+        snprintf(s->delta_tmpl_fmt, sizeof s->delta_tmpl_fmt, "%s", tf);
         vd_buf g;
         vd_buf_init(&g, 64 << 10);
         for (size_t i = 0; i < o->n_layout_facts; i++)
@@ -1179,18 +1188,63 @@ static void delta_check(struct guest_src *s, const vd_guest_opts *o) {
         }
 }
 
+/* Changed ranges: the clusters the layers above the template hold, then
+ * (refined) the 128-byte units of those that really differ from it. */
+#define DELTA_UNIT 128
+#define DELTA_REFINE_MAX ((uint64_t)512 << 20)
 struct delta_ranges {
-        vd_buf *b;
-        uint64_t bytes, n;
+        uint64_t (*v)[2];
+        size_t n, cap;
+        uint64_t bytes;
 };
 
 static int add_range(void *ud, uint64_t start, uint64_t len) {
         struct delta_ranges *d = ud;
-        d->bytes += len;
+        if (d->n >= VD_DELTA_RANGES_MAX)
+                return VD_E_LIMIT;
+        if (d->n == d->cap) {
+                size_t nc = d->cap ? d->cap * 2 : 256;
+                void *g = realloc(d->v, nc * sizeof *d->v);
+                if (!g)
+                        return VD_E_NOMEM;
+                d->v = g;
+                d->cap = nc;
+        }
+        d->v[d->n][0] = start;
+        d->v[d->n][1] = len;
         d->n++;
-        return vd_buf_addf(d->b, "range 0 %llu %llu\n", (unsigned long long)start, (unsigned long long)len) < 0
-                       ? VD_E_NOMEM
-                       : 0;
+        d->bytes += len;
+        return 0;
+}
+
+/* Compare the clusters with the template's bytes on the host (both read
+ * through qemu-nbd): a cluster that a write touched in one inode holds 255
+ * others that did not change. 0 and *fine (*refined), or 0 and not *refined when
+ * it cannot be done (the clusters are still a correct answer). */
+static int delta_refine(struct guest_src *s, const struct delta_ranges *coarse, struct delta_ranges *fine,
+                        bool *refined) {
+        *refined = false;
+        if (coarse->bytes > DELTA_REFINE_MAX) {
+                vd_debug("delta: %llu bytes written: not refined", (unsigned long long)coarse->bytes);
+                return 0;
+        }
+        const char *paths[2] = {s->overlays[0], s->delta_tmpl}, *fmts[2] = {"qcow2", s->delta_tmpl_fmt};
+        vd_hosthash *hh = NULL;
+        vd_err e = VD_ERR_INIT;
+        struct delta_ranges d = {0};
+        int r = vd_hosthash_open(paths, fmts, 2, 1, &hh, &e);
+        if (r == 0)
+                r = vd_hosthash_diff(hh, 0, 1, (const uint64_t(*)[2])coarse->v, coarse->n, DELTA_UNIT, add_range, &d,
+                                     &e);
+        vd_hosthash_close(hh);
+        if (r < 0) {
+                free(d.v);
+                vd_debug("delta: not refined: %s", e.msg);
+                return r == VD_E_NOMEM ? r : 0;
+        }
+        *fine = d;
+        *refined = true;
+        return 0;
 }
 
 /* After the mounts (a journal replay is in our overlay by now): the ranges
@@ -1205,14 +1259,28 @@ static int delta_prepare(struct guest_src *s, vd_scan *out, bool *on, vd_err *er
         }
         vd_buf b;
         vd_buf_init(&b, VD_DELTA_FILE_MAX);
-        struct delta_ranges dr = {&b, 0, 0};
+        struct delta_ranges dr = {0}, fine = {0};
+        bool refined = false;
         vd_err e = VD_ERR_INIT;
         int r = vd_buf_adds(&b, "vmdrift-delta 1\n") < 0 ? VD_E_NOMEM : 0;
         if (r == 0)
                 r = vd_image_map_changed(s->overlays[0], "qcow2", s->delta_below, UINT64_MAX, add_range, &dr, &e);
-        if (r == 0 && dr.n > VD_DELTA_RANGES_MAX)
-                r = vd_err_set(&e, VD_E_LIMIT, "%llu changed ranges, more than %u", (unsigned long long)dr.n,
-                               VD_DELTA_RANGES_MAX);
+        if (r == VD_E_LIMIT)
+                vd_err_set(&e, VD_E_LIMIT, "more than %u changed ranges", VD_DELTA_RANGES_MAX);
+        if (r == 0)
+                r = delta_refine(s, &dr, &fine, &refined);
+        const struct delta_ranges *use = refined ? &fine : &dr;
+        for (size_t i = 0; r == 0 && i < use->n; i++)
+                if (vd_buf_addf(&b, "range 0 %llu %llu\n", (unsigned long long)use->v[i][0],
+                                (unsigned long long)use->v[i][1]) < 0)
+                        r = vd_err_set(&e, VD_E_LIMIT, "the delta file is too large");
+        if (r == 0) {
+                out->delta_changed_bytes = use->bytes;
+                vd_debug("delta: %zu ranges, %llu bytes written; %zu ranges, %llu bytes differ", dr.n,
+                         (unsigned long long)dr.bytes, use->n, (unsigned long long)use->bytes);
+        }
+        free(dr.v);
+        free(fine.v);
         if (r == 0 && vd_buf_adds(&b, s->delta_geometry) < 0)
                 r = vd_err_set(&e, VD_E_LIMIT, "the delta file is too large");
         if (r == 0 && guestfs_write(s->g, "/delta", b.buf, b.len) < 0)
@@ -1224,8 +1292,6 @@ static int delta_prepare(struct guest_src *s, vd_scan *out, bool *on, vd_err *er
                 snprintf(out->delta_off, sizeof out->delta_off, "%.190s", e.msg);
                 return 0;
         }
-        out->delta_changed_bytes = dr.bytes;
-        vd_debug("delta: %llu changed ranges, %llu bytes", (unsigned long long)dr.n, (unsigned long long)dr.bytes);
         *on = true;
         return 0;
 }

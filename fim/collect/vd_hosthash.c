@@ -481,3 +481,57 @@ int vd_hosthash_run(vd_hosthash *hh, const vd_scan_opts *o, vd_scan *s, size_t *
         *n_failed = k;
         return 0;
 }
+
+int vd_hosthash_diff(vd_hosthash *hh, size_t a, size_t b, const uint64_t (*ranges)[2], size_t n, uint64_t unit,
+                     int (*fn)(void *ud, uint64_t start, uint64_t len), void *ud, vd_err *err) {
+        if (a >= hh->n || b >= hh->n || unit == 0 || CHUNK % unit != 0)
+                return vd_err_set(err, VD_E_USAGE, "vd_hosthash_diff: bad arguments");
+        struct nbd_handle *ha = nbd_create(), *hb = nbd_create();
+        unsigned char *ba = malloc(CHUNK), *bb = malloc(CHUNK);
+        int r = 0;
+        if (!ha || !hb || !ba || !bb)
+                r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+        else if (nbd_connect_unix(ha, hh->socks[a]) < 0 || nbd_connect_unix(hb, hh->socks[b]) < 0)
+                r = vd_err_set(err, VD_E_SOURCE, "cannot connect to the image exports: %s", nbd_get_error());
+        /* a differing run [run_start, run_end) is reported once it ends */
+        uint64_t run_start = 0, run_end = 0;
+        bool in_run = false;
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                uint64_t start = ranges[i][0] / unit * unit, end = ranges[i][0] + ranges[i][1];
+                if (end > hh->sizes[a])
+                        end = hh->sizes[a];
+                for (uint64_t off = start; r == 0 && off < end;) {
+                        size_t k = end - off < CHUNK ? (size_t)(end - off) : CHUNK;
+                        /* past the end of the other image: all of it differs */
+                        size_t kb = off >= hh->sizes[b] ? 0 : (hh->sizes[b] - off < k ? (size_t)(hh->sizes[b] - off) : k);
+                        if (nbd_pread(ha, ba, k, off, 0) < 0 || (kb && nbd_pread(hb, bb, kb, off, 0) < 0)) {
+                                r = vd_err_set(err, VD_E_SOURCE, "cannot read the images: %s", nbd_get_error());
+                                break;
+                        }
+                        for (size_t u = 0; u < k; u += unit) {
+                                size_t len = k - u < unit ? k - u : unit;
+                                bool differs = u + len > kb || memcmp(ba + u, bb + u, len) != 0;
+                                uint64_t at = off + u;
+                                if (differs && in_run && run_end == at)
+                                        run_end = at + len;
+                                else if (differs) {
+                                        if (in_run && (r = fn(ud, run_start, run_end - run_start)) < 0)
+                                                break;
+                                        in_run = true;
+                                        run_start = at;
+                                        run_end = at + len;
+                                }
+                        }
+                        off += k;
+                }
+        }
+        if (r == 0 && in_run)
+                r = fn(ud, run_start, run_end - run_start);
+        if (ha)
+                nbd_close(ha);
+        if (hb)
+                nbd_close(hb);
+        free(ba);
+        free(bb);
+        return r;
+}

@@ -14,6 +14,7 @@
 #define VD_HOSTHASH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "vd_err.h"
 #include "vd_source.h"
@@ -32,6 +33,13 @@ int vd_hosthash_open(const char *const *paths, const char *const *formats, size_
  * s->host_files, s->host_bytes, s->files_hashed and s->bytes_hashed. */
 int vd_hosthash_run(vd_hosthash *hh, const vd_scan_opts *o, vd_scan *s, size_t **failed, size_t *n_failed,
                     vd_err *err);
+
+/* Delta scan: for each of n byte ranges (start, length; sorted, disjoint)
+ * compare export a with export b in units of unit bytes (a divisor of 4
+ * MiB) and call fn for each maximal run of units that differ (a range past
+ * the end of b differs whole). fn's negative return stops and is returned. */
+int vd_hosthash_diff(vd_hosthash *hh, size_t a, size_t b, const uint64_t (*ranges)[2], size_t n, uint64_t unit,
+                     int (*fn)(void *ud, uint64_t start, uint64_t len), void *ud, vd_err *err);
 
 /* Stop the exports and remove the sockets. NULL is fine. */
 void vd_hosthash_close(vd_hosthash *hh);
