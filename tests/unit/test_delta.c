@@ -1,0 +1,306 @@
+/* The delta scan's proofs (fim/collect/vd_delta.c), on real ext4 images made
+ * by mke2fs, their inode and block numbers taken from debugfs and dumpe2fs;
+ * the host's instructions and qemu-img map's answers as input. */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vd_delta.h"
+#include "vd_imageinfo.h"
+
+static char dir[64];
+
+static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void sh(const char *fmt, ...) {
+        char cmd[4096];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(cmd, sizeof cmd, fmt, ap);
+        va_end(ap);
+        cr_assert_eq(system(cmd), 0, "%s", cmd);
+}
+
+/* The first number after needle in the output of cmd. */
+static unsigned long long num_after(const char *cmd, const char *needle) {
+        FILE *p = popen(cmd, "r");
+        cr_assert(p);
+        char buf[65536];
+        size_t n = fread(buf, 1, sizeof buf - 1, p);
+        buf[n] = '\0';
+        pclose(p);
+        const char *at = strstr(buf, needle);
+        cr_assert(at, "'%s' not in the output of %s:\n%s", needle, cmd, buf);
+        return strtoull(at + strlen(needle), NULL, 10);
+}
+
+static int file_rd(void *ud, void *buf, size_t len, uint64_t off) {
+        return pread(*(int *)ud, buf, len, (off_t)off) == (ssize_t)len ? 0 : -1;
+}
+
+/* small: 3 blocks in one extent; sparse: 20 extents under an extent-tree
+ * block; other: 3 blocks. */
+static void make_image(const char *features) {
+        snprintf(dir, sizeof dir, "/tmp/vd-delta.XXXXXX");
+        cr_assert(mkdtemp(dir));
+        sh("mkdir %s/t && head -c 10000 /dev/urandom > %s/t/small && head -c 10000 /dev/urandom > %s/t/other && "
+           "printf tiny > %s/t/tiny",
+           dir, dir, dir, dir);
+        sh("python3 -c \"import os\nf=open('%s/t/sparse','wb')\nfor i in range(20):\n  f.seek(i*65536); "
+           "f.write(os.urandom(4096))\"",
+           dir);
+        sh("mke2fs -q -F -t ext4 -b 4096 %s%s -d %s/t %s/img 64M >/dev/null 2>&1", features ? "-O " : "",
+           features ? features : "", dir, dir);
+}
+
+static void cleanup(void) {
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+        (void)!system(cmd);
+}
+
+static unsigned long long ino_of(const char *name) {
+        char cmd[256];
+        snprintf(cmd, sizeof cmd, "debugfs -R 'stat /%s' %s/img 2>/dev/null", name, dir);
+        return num_after(cmd, "Inode: ");
+}
+
+static unsigned long long block_of(const char *name, const char *needle) {
+        char cmd[256];
+        snprintf(cmd, sizeof cmd, "debugfs -R 'stat /%s' %s/img 2>/dev/null", name, dir);
+        return num_after(cmd, needle);
+}
+
+static vd_delta *delta_of(const char *text) {
+        vd_delta *d = NULL;
+        char why[256];
+        cr_assert_eq(vd_delta_parse(text, strlen(text), &d, why, sizeof why), 0, "%s", why);
+        return d;
+}
+
+/* prove ino with the given changed ranges: 1 proved, else 0 and why */
+static int prove(const char *ranges, unsigned long long ino, int *why) {
+        char text[4096];
+        snprintf(text, sizeof text, "vmdrift-delta 1\n%s", ranges);
+        vd_delta *d = delta_of(text);
+        char p[128];
+        snprintf(p, sizeof p, "%s/img", dir);
+        int fd = open(p, O_RDONLY);
+        cr_assert(fd >= 0);
+        struct stat st;
+        fstat(fd, &st);
+        *why = -1;
+        int r = vd_delta_prove_image(d, file_rd, &fd, (uint64_t)st.st_size, ino, why);
+        close(fd);
+        vd_delta_free(d);
+        return r;
+}
+
+Test(delta, instructions_parse_merge_and_answer_intersections) {
+        vd_delta *d = delta_of("vmdrift-delta 1\n"
+                               "range 0 8192 4096\n"
+                               "range 0 4096 4096\n" /* adjacent: merged */
+                               "range 0 100000 10\n"
+                               "range 1 0 512\n"
+                               "geometry 0:1048576 ext4 bs=4096\n");
+        cr_assert_eq(vd_delta_n_ranges(d), 3); /* [4096,12288) [100000,100010) disk 1 [0,512) */
+        cr_assert(vd_delta_changed(d, 0, 4096, 1));
+        cr_assert(vd_delta_changed(d, 0, 0, 4097));
+        cr_assert_not(vd_delta_changed(d, 0, 0, 4096)); /* ends where the range begins */
+        cr_assert(vd_delta_changed(d, 0, 12287, 1));
+        cr_assert_not(vd_delta_changed(d, 0, 12288, 80000));
+        cr_assert(vd_delta_changed(d, 0, 12288, 87713));
+        cr_assert_not(vd_delta_changed(d, 0, 100010, 1));
+        cr_assert(vd_delta_changed(d, 1, 511, 1));
+        cr_assert_not(vd_delta_changed(d, 2, 0, 1 << 20)); /* another disk */
+        cr_assert_not(vd_delta_changed(d, 0, 5000, 0));   /* nothing */
+        cr_assert(vd_delta_changed(d, 0, UINT64_MAX - 5, 100) == false);
+        vd_delta_free(d);
+
+        const char *bad[][2] = {
+                {"", "empty"},
+                {"vmdrift-delta 2\n", "line 1"},
+                {"vmdrift-delta 1\nrange 0 1\n", "line 2: expected 'range DISK OFFSET LENGTH'"},
+                {"vmdrift-delta 1\nrange 0 1 0\n", "line 2"},
+                {"vmdrift-delta 1\nrange 0 18446744073709551615 2\n", "line 2"},
+                {"vmdrift-delta 1\nrange 999 0 1\n", "line 2"},
+                {"vmdrift-delta 1\n\nrange 0 0 1\n", "line 2: expected 'range' or 'geometry'"},
+                {"vmdrift-delta 1\nrange 0 0 1\ngeometry nokeyvalue\n", "line 3: expected 'geometry KEY VALUE'"},
+                {"vmdrift-delta 1\nrm -rf /\n", "line 2"},
+        };
+        for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+                char why[256] = "";
+                vd_delta *x = NULL;
+                cr_assert_eq(vd_delta_parse(bad[i][0], strlen(bad[i][0]), &x, why, sizeof why), -1, "%zu", i);
+                cr_assert_null(x);
+                cr_assert(strstr(why, bad[i][1]), "%zu: %s", i, why);
+        }
+        char nul[] = "vmdrift-delta 1\nrange 0 0 1\n";
+        nul[5] = '\0';
+        char why[256];
+        vd_delta *x = NULL;
+        cr_assert_eq(vd_delta_parse(nul, sizeof nul - 1, &x, why, sizeof why), -1);
+}
+
+static int collect(void *ud, uint64_t start, uint64_t len) {
+        char *out = ud;
+        snprintf(out + strlen(out), 256, "%llu+%llu ", (unsigned long long)start, (unsigned long long)len);
+        return 0;
+}
+
+Test(delta, qemu_img_map_answers_give_what_the_layers_above_the_template_hold) {
+        /* depth 0: our overlay (the appliance's writes), 1: the clone, 2: the template */
+        const char *j = "[{ \"start\": 0, \"length\": 65536, \"depth\": 2, \"present\": true, \"zero\": false, \"data\": true},\n"
+                        "{ \"start\": 65536, \"length\": 65536, \"depth\": 1, \"present\": true, \"zero\": false, \"data\": true},\n"
+                        "{ \"start\": 131072, \"length\": 65536, \"depth\": 0, \"present\": true, \"zero\": true, \"data\": false},\n"
+                        "{ \"start\": 196608, \"length\": 65536, \"depth\": 3, \"present\": false, \"zero\": true, \"data\": false}]";
+        char out[1024] = "";
+        vd_err err = VD_ERR_INIT;
+        cr_assert_eq(vd_image_map_parse(j, strlen(j), 2, UINT64_MAX, collect, out, &err), 0, "%s", err.msg);
+        cr_assert_str_eq(out, "65536+65536 131072+65536 ");
+        out[0] = '\0';
+        cr_assert_eq(vd_image_map_parse(j, strlen(j), 1, UINT64_MAX, collect, out, &err), 0);
+        cr_assert_str_eq(out, "131072+65536 ");
+        /* out of order, overlapping, past the size, missing members: refused */
+        const char *bad[] = {
+                "[{\"start\": 65536, \"length\": 1, \"depth\": 0, \"present\": true}]",
+                "[{\"start\": 0, \"length\": 10, \"depth\": 0, \"present\": true},{\"start\": 5, \"length\": 10, \"depth\": 0, \"present\": true}]",
+                "[{\"start\": 0, \"length\": 10, \"depth\": 0}]",
+                "[{\"start\": 0, \"length\": 0, \"depth\": 0, \"present\": true}]",
+                "[{\"start\": 0, \"length\": -1, \"depth\": 0, \"present\": true}]",
+                "{\"start\": 0}",
+                "[{\"start\": 0, \"length\": 100, \"depth\": 0, \"present\": true}",
+        };
+        for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+                vd_err e = VD_ERR_INIT;
+                out[0] = '\0';
+                cr_assert_lt(vd_image_map_parse(bad[i], strlen(bad[i]), 2, 50, collect, out, &e), 0, "%zu", i);
+                cr_assert(e.msg[0]);
+        }
+}
+
+Test(delta, geometry_is_read_from_the_superblock_and_group_descriptors, .fini = cleanup) {
+        make_image(NULL);
+        char p[128], value[256];
+        snprintf(p, sizeof p, "%s/img", dir);
+        int fd = open(p, O_RDONLY);
+        struct stat st;
+        fstat(fd, &st);
+        cr_assert_eq(vd_delta_geometry_of(file_rd, &fd, (uint64_t)st.st_size, value, sizeof value), 0);
+        char cmd[256];
+        snprintf(cmd, sizeof cmd, "dumpe2fs -h %s 2>/dev/null", p);
+        char want[128];
+        snprintf(want, sizeof want, "ext4 bs=%llu ipg=%llu isz=%llu ", num_after(cmd, "Block size:"),
+                 num_after(cmd, "Inodes per group:"), num_after(cmd, "Inode size:"));
+        cr_assert(strncmp(value, want, strlen(want)) == 0, "%s vs %s", value, want);
+        /* the same image, the same answer; another mke2fs, other tables */
+        char again[256];
+        cr_assert_eq(vd_delta_geometry_of(file_rd, &fd, (uint64_t)st.st_size, again, sizeof again), 0);
+        cr_assert_str_eq(value, again);
+        close(fd);
+        sh("mke2fs -q -F -t ext4 -b 4096 -G 4 %s/other.img 64M >/dev/null 2>&1", dir);
+        snprintf(p, sizeof p, "%s/other.img", dir);
+        fd = open(p, O_RDONLY);
+        cr_assert_eq(vd_delta_geometry_of(file_rd, &fd, 64u << 20, again, sizeof again), 0);
+        cr_assert_str_neq(value, again);
+        close(fd);
+        /* not ext4 */
+        sh("head -c 1048576 /dev/zero > %s/zero.img", dir);
+        snprintf(p, sizeof p, "%s/zero.img", dir);
+        fd = open(p, O_RDONLY);
+        cr_assert_eq(vd_delta_geometry_of(file_rd, &fd, 1u << 20, again, sizeof again), -1);
+        close(fd);
+}
+
+Test(delta, a_file_is_proved_only_when_its_inode_tree_and_data_are_untouched, .fini = cleanup) {
+        make_image(NULL);
+        unsigned long long small = ino_of("small"), sparse = ino_of("sparse"), other = ino_of("other");
+        unsigned long long sdata = block_of("small", "(0-2):"), etb = block_of("sparse", "(ETB0):"),
+                           pdata = block_of("sparse", "(128):"), odata = block_of("other", "(0-2):");
+        char cmd[256];
+        snprintf(cmd, sizeof cmd, "dumpe2fs %s/img 2>/dev/null", dir);
+        unsigned long long itable = num_after(cmd, "Inode table at ");
+        int why;
+        char r[512];
+
+        cr_assert_eq(prove("", small, &why), 1);
+        cr_assert_eq(prove("", sparse, &why), 1);
+        /* its data */
+        snprintf(r, sizeof r, "range 0 %llu 4096\n", sdata * 4096 + 4096);
+        cr_assert_eq(prove(r, small, &why), 0);
+        cr_assert_eq(why, VD_DW_CHANGED);
+        /* one byte of its inode */
+        snprintf(r, sizeof r, "range 0 %llu 1\n", itable * 4096 + (small - 1) * 256 + 200);
+        cr_assert_eq(prove(r, small, &why), 0);
+        cr_assert_eq(why, VD_DW_CHANGED);
+        /* the inode next to it, another file's data, another disk: proved */
+        snprintf(r, sizeof r, "range 0 %llu 256\nrange 0 %llu 4096\nrange 1 %llu 4096\n",
+                 itable * 4096 + small * 256, odata * 4096, sdata * 4096);
+        cr_assert_eq(prove(r, small, &why), 1, "why %d", why);
+        /* the extent-tree block under the inode, and data it names */
+        snprintf(r, sizeof r, "range 0 %llu 4096\n", etb * 4096);
+        cr_assert_eq(prove(r, sparse, &why), 0);
+        cr_assert_eq(why, VD_DW_CHANGED);
+        snprintf(r, sizeof r, "range 0 %llu 1\n", pdata * 4096 + 4095);
+        cr_assert_eq(prove(r, sparse, &why), 0);
+        cr_assert_eq(why, VD_DW_CHANGED);
+        /* the hole between its extents is nobody's */
+        snprintf(r, sizeof r, "range 0 %llu 4096\n", odata * 4096);
+        cr_assert_eq(prove(r, sparse, &why), 1);
+        /* a directory is not a regular file; inode 0 or past the last: malformed */
+        cr_assert_eq(prove("", 2, &why), 0);
+        cr_assert_eq(why, VD_DW_LAYOUT);
+        cr_assert_eq(prove("", 0, &why), 0);
+        cr_assert_eq(why, VD_DW_MALFORMED);
+        cr_assert_eq(prove("", 1ull << 40, &why), 0);
+        cr_assert_eq(why, VD_DW_MALFORMED);
+        (void)other;
+}
+
+/* Overwrite bytes of the image at off. */
+static void poke(unsigned long long off, const void *bytes, size_t n) {
+        char p[128];
+        snprintf(p, sizeof p, "%s/img", dir);
+        int fd = open(p, O_WRONLY);
+        cr_assert(fd >= 0);
+        cr_assert_eq(pwrite(fd, bytes, n, (off_t)off), (ssize_t)n);
+        close(fd);
+}
+
+Test(delta, a_hostile_inode_or_extent_tree_is_not_proved_and_does_not_crash, .fini = cleanup) {
+        make_image(NULL);
+        unsigned long long small = ino_of("small"), sparse = ino_of("sparse"), etb = block_of("sparse", "(ETB0):");
+        char cmd[256];
+        snprintf(cmd, sizeof cmd, "dumpe2fs %s/img 2>/dev/null", dir);
+        unsigned long long itable = num_after(cmd, "Inode table at ");
+        int why;
+        /* a bad magic in the inode's extent header */
+        poke(itable * 4096 + (small - 1) * 256 + 0x28, "\x00\x00", 2);
+        cr_assert_eq(prove("", small, &why), 0);
+        cr_assert_eq(why, VD_DW_MALFORMED);
+        /* the tree block: more entries than fit */
+        poke(etb * 4096 + 2, "\xff\xff", 2);
+        cr_assert_eq(prove("", sparse, &why), 0);
+        cr_assert_eq(why, VD_DW_MALFORMED);
+        /* an index pointing past the file system, and one pointing at itself */
+        unsigned char idx[6] = {0xff, 0xff, 0xff, 0x7f, 0, 0};
+        poke(itable * 4096 + (sparse - 1) * 256 + 0x28 + 12 + 4, idx, 6);
+        cr_assert_eq(prove("", sparse, &why), 0);
+        cr_assert_eq(why, VD_DW_MALFORMED);
+        /* depth claimed 5 with a tree block that says depth 0 */
+        poke(itable * 4096 + (sparse - 1) * 256 + 0x28 + 6, "\x05\x00", 2);
+        cr_assert_eq(prove("", sparse, &why), 0);
+        cr_assert_eq(why, VD_DW_MALFORMED);
+}
+
+Test(delta, inline_data_is_not_proved, .fini = cleanup) {
+        make_image("inline_data");
+        int why;
+        cr_assert_eq(prove("", ino_of("tiny"), &why), 0);
+        cr_assert_eq(why, VD_DW_LAYOUT);
+        cr_assert_eq(prove("", ino_of("small"), &why), 1);
+}
