@@ -52,10 +52,13 @@ static const char scan_usage[] =
         "                       unpacked Debian all.zip); each hit is a \"vulnerable\" event\n"
         "  --ecosystem NAME     the OSV ecosystem to match (default: the guest's own, e.g.\n"
         "                       Debian:12, Ubuntu:22.04, AlmaLinux:9, Rocky Linux:9)\n"
-        "  --full               images: scan even if nothing changed since the last scan (by\n"
-        "                       default an untouched guest's last report is given again, no\n"
-        "                       appliance started: the images' identity, the baseline and the\n"
-        "                       policy are as they were)\n"
+        "  --full               images: scan everything. By default an untouched guest's last\n"
+        "                       report is given again, no appliance started (the images'\n"
+        "                       identity, the baseline and the policy are as they were), and a\n"
+        "                       linked clone of the unchanged template image the baseline was\n"
+        "                       captured from is scanned in delta mode: files proved to lie\n"
+        "                       outside everything the clone wrote keep the baseline's hash\n"
+        "                       (ext4; the report says which mode ran and why)\n"
         "  --paranoid           images: prove \"untouched\" by hashing every image of the chain,\n"
         "                       not only thin top overlays (reads the backing images)\n"
         "  --guest NAME         label every event with this name (\"guest\" in JSON, syslog\n"
@@ -263,7 +266,10 @@ int cmd_scan(int argc, char **argv) {
         char trust[96];
         /* An untouched guest: its last report again, nothing launched. */
         vd_reuse_key rk;
-        bool have_key = !advisories && !rollback_warning &&
+        /* VMDRIFT_DELTA_VERIFY=1 (tests): the delta scan proves and hashes
+         * both, so it must really scan */
+        const char *dv = getenv("VMDRIFT_DELTA_VERIFY");
+        bool have_key = !advisories && !rollback_warning && !(dv && strcmp(dv, "1") == 0) &&
                         reuse_key(&so, b, pkgb, dg, quick, ignore, paranoid, &rk);
         if (have_key && !full) {
                 vd_reused *u = NULL;

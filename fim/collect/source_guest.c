@@ -1323,10 +1323,12 @@ static int geometry_facts(const char *res, vd_scan *out) {
 static int delta_apply(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, bool verify, vd_err *err) {
         vd_hasher *h = NULL;
         int r = 0;
+        out->delta_proved = 0; /* the walker counted files; count paths (hard links) as the rest of the report does */
         for (size_t i = 0; i < out->entries.n && r == 0; i++) {
                 vd_entry *e = out->entries.v[i];
                 if (!e->delta_proved)
                         continue;
+                out->delta_proved++;
                 const vd_entry *ref = vd_entries_find(o->delta_reference, e->path, e->path_len);
                 bool same = ref && ref->type == VD_T_REG && ref->status == VD_ST_OK && ref->hash_len &&
                             ref->hash_algo == o->hash_algo && ref->ino == e->ino && ref->size == e->size;

@@ -4,7 +4,9 @@
 # file system by mke2fs -d at its partition's offset in one raw disk.
 #
 #   mkimage.sh OUT.img [FILES]   FILES: how many extra files under /usr/share/data (default 200)
-#   VD_HOSTILE=1: hostile names and trees; VD_FSTAB_EXTRA=LINE: one more fstab
+#   VD_HOSTILE=1: hostile names and trees; VD_DELTA_TREE=1: /srv with 40
+#   directories of files of many sizes, a file of 20 extents, a 4 MiB file,
+#   hard and symbolic links (the delta scan's differential test); VD_FSTAB_EXTRA=LINE: one more fstab
 #   line; VD_DPKG_OLD=1: packages drifted from the template's
 # Prints nothing; the trees are left beside the image as OUT.img.root/ and OUT.img.boot/.
 set -euo pipefail
@@ -79,6 +81,27 @@ if [ -n "${VD_DPKG_OLD:-}" ]; then
   printf '\nPackage: netcat-openbsd\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.219-1\n\n' \
     >>"$root/var/lib/dpkg/status"
 fi
+if [ -n "${VD_DELTA_TREE:-}" ]; then
+  python3 - "$root/srv" <<'PY'
+import os, random, sys
+r = random.Random(7)
+top = sys.argv[1]
+for d in range(40):
+    os.makedirs(f"{top}/d{d}")
+    for i in range(50):
+        with open(f"{top}/d{d}/f{i}", "wb") as f:
+            f.write(r.randbytes(r.choice([0, 13, 900, 4096, 5000, 20000, 70000])))
+with open(f"{top}/sparse", "wb") as f:
+    for i in range(20):
+        f.seek(i * 65536)
+        f.write(r.randbytes(4096))
+with open(f"{top}/big", "wb") as f:
+    f.write(r.randbytes(4 << 20))
+for i in range(5):
+    os.link(f"{top}/d1/f{i}", f"{top}/d2/hl{i}")
+    os.symlink(f"../d3/f{i}", f"{top}/d4/ln{i}")
+PY
+fi
 printf 'kernel image\n' >"$boot/vmlinuz-6.1.0-template"
 printf 'menuentry debian\n' >"$boot/grub.cfg"
 
@@ -90,6 +113,7 @@ printf 'UUID=%s / ext4 errors=remount-ro 0 1\nUUID=%s /boot ext4 defaults 0 2\n'
 
 # 1 MiB gap, 32 MiB /boot, the rest root.
 size_mb=$((64 + extra / 100))
+[ -z "${VD_DELTA_TREE:-}" ] || size_mb=$((size_mb + 80))
 rm -f "$out"
 truncate -s "$((1 + 32 + size_mb))M" "$out"
 printf 'label: dos\nstart=2048, size=65536, type=83\nstart=67584, type=83\n' | sfdisk -q "$out"

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# A linked clone of the real Debian template (bench_debian.sh's tmpl.qcow2)
+# with a few dozen changed files. Same run:
+#   0. the reference: an appliance launch plus inspection (guestfish --ro -i);
+#   1. a full scan (--full);
+#   2. the delta scan (the default for a linked clone of the baseline's template);
+#   3. the same scan again, nothing changed (the kept report: no appliance).
+# For each: wall time, bytes read from the image files, files hashed, and
+# the delta scan's own counts. The images live on a file system of their own
+# (a loop device), so its /proc/diskstats count is exactly what was read
+# from them, with the page cache dropped before each run; the appliance's
+# own kernel and root come from elsewhere and are not counted.
+#   bash bench/bench_delta.sh        (root; needs a built ./build and bench_debian.sh's images)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SRC=$PWD
+export LIBGUESTFS_BACKEND=${LIBGUESTFS_BACKEND:-direct}
+eval "$(bash tests/guest/guestfish.sh --env)"
+B=${BENCH_DIR:-/var/tmp/vmdrift-bench-debian}
+VD=${VD:-$PWD/build/cli/vmdrift}
+[ -x "$VD" ] || { echo "bench: build vmdrift first" >&2; exit 2; }
+[ -f "$B/tmpl.qcow2" ] || { echo "bench: run bench/bench_debian.sh first" >&2; exit 2; }
+[ "$(id -u)" = 0 ] || { echo "bench: needs root (a loop device, dropping the page cache)" >&2; exit 2; }
+
+W=$B/delta
+M=$W/mnt
+umount "$M" 2>/dev/null || true
+rm -rf "$W" && mkdir -p "$M"
+truncate -s 2G "$W/fs.img"
+mkfs.ext4 -q "$W/fs.img"
+LOOP=$(losetup -f --show "$W/fs.img")
+trap 'umount "$M" 2>/dev/null; losetup -d "$LOOP" 2>/dev/null' EXIT
+mount "$LOOP" "$M"
+dev=$(basename "$LOOP")
+cp "$B/tmpl.qcow2" "$M/tmpl.qcow2"
+cd "$M"
+
+echo "== capture the template's baseline (records its identity and ext4 geometry)"
+"$VD" baseline capture --image "$M/tmpl.qcow2" --out "$W/tmpl.vdb" 2>>"$W/err" | tail -2
+
+echo "== a linked clone with a few dozen changes"
+qemu-img create -q -f qcow2 -b "$M/tmpl.qcow2" -F qcow2 clone.qcow2
+{
+  echo run
+  echo "mount /dev/sda2 /"
+  for i in $(seq 1 12); do echo "write /etc/vmdrift-bench-$i.conf \"setting $i\\n\""; done
+  for f in motd hostname issue issue.net; do echo "write-append /etc/$f \"changed\\n\""; done
+  for b in env true false yes sleep; do echo "chmod 04755 /usr/bin/$b"; done
+  for i in $(seq 1 8); do echo "upload /bin/true /usr/local/bin/tool-$i"; done
+  echo "rm /etc/debian_version"
+  echo "copy-file-to-file /usr/bin/ls /usr/bin/dir"
+  echo "setxattr user.bench 1 1 /etc/passwd"
+  echo "umount /"
+} | bash "$SRC/tests/guest/guestfish.sh" -a clone.qcow2
+sync
+
+sectors() { awk -v d="$dev" '$3 == d { print $6 }' /proc/diskstats; }
+now() { date +%s%N; }
+drop() { sync; echo 3 >/proc/sys/vm/drop_caches; }
+run() { # name out.json state-dir command...
+  local name=$1 out=$2 st=$3
+  shift 3
+  drop
+  local s0 t0 t1 s1
+  s0=$(sectors)
+  t0=$(now)
+  "$@" >"$out" 2>>"$W/err" || true
+  t1=$(now)
+  s1=$(sectors)
+  local secs mb
+  secs=$(echo "scale=2; ($t1 - $t0) / 1000000000" | bc)
+  mb=$(echo "scale=2; ($s1 - $s0) * 512 / 1048576" | bc)
+  printf '%-28s %8s s %10s MiB read from the images   %s\n' "$name" "$secs" "$mb" \
+    "$(python3 - "$out" <<'PY'
+import json, sys
+s = [json.loads(l) for l in open(sys.argv[1]) if '"summary"' in l]
+if not s:
+    print("(no report)"); sys.exit()
+s = s[-1]
+d = s.get("delta") or {}
+print(f"events {s['total']}, files hashed {s['files_hashed']}, "
+      + (f"proved {d.get('proved')}, baseline hashes {d.get('reused')}, changed {d.get('changed_bytes')} B"
+         if d else ("unchanged since " + s["unchanged_since"]["scan_id"][:8] if "unchanged_since" in s
+                    else "mode " + s.get("scan_mode", "full"))))
+PY
+)"
+  eval "T_$name=\$secs; R_$name=\$mb"
+}
+
+echo "== same run, $(nproc) cores, LIBGUESTFS_BACKEND_SETTINGS=${LIBGUESTFS_BACKEND_SETTINGS:-}"
+mkdir -p st-full st-delta && chmod 700 st-full st-delta
+run reference_launch_inspect "$W/ref.out" - guestfish --ro -a clone.qcow2 -i exit
+run full "$W/full.json" st-full "$VD" scan --full --baseline "$W/tmpl.vdb" --image "$M/clone.qcow2" \
+  --state-dir "$M/st-full" --report json
+run delta "$W/delta.json" st-delta "$VD" scan --baseline "$W/tmpl.vdb" --image "$M/clone.qcow2" \
+  --state-dir "$M/st-delta" --report json
+run unchanged "$W/again.json" st-delta "$VD" scan --baseline "$W/tmpl.vdb" --image "$M/clone.qcow2" \
+  --state-dir "$M/st-delta" --report json
+
+ev() { grep '"event":"drift"' "$1" | sed 's/"scan_id":"[^"]*"//' | sort; }
+if cmp -s <(ev "$W/full.json") <(ev "$W/delta.json") && cmp -s <(ev "$W/full.json") <(ev "$W/again.json"); then
+  echo "events: the same $(ev "$W/full.json" | wc -l) drift events from all three"
+else
+  echo "events: DIFFER (see $W/*.json)"
+fi
+echo "ratios: delta/full time $(echo "scale=3; $T_delta / $T_full" | bc)," \
+  "delta/(launch+inspection) $(echo "scale=3; $T_delta / $T_reference_launch_inspect" | bc)," \
+  "delta/full bytes read $(echo "scale=4; $R_delta / $R_full" | bc)," \
+  "unchanged $T_unchanged s"
