@@ -19,6 +19,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "vd_err.h"
 #include "vd_extents.h"
 
 static const char *const why_names[VD_DW_N] = {"changed", "file-system", "geometry", "layout", "malformed"};
@@ -112,11 +113,10 @@ static bool parse_u64(const char *s, const char **end, uint64_t *v) {
         return true;
 }
 
-int vd_delta_parse(const char *text, size_t len, vd_delta **ret, char *why, size_t whylen) {
+int vd_delta_parse(const char *text, size_t len, vd_delta **ret, vd_err *err) {
         *ret = NULL;
         if (len > VD_DELTA_FILE_MAX || memchr(text, '\0', len)) {
-                snprintf(why, whylen, "too large or holds a NUL byte");
-                return -1;
+                return vd_err_set(err, VD_E_INPUT, "too large or holds a NUL byte");
         }
         vd_delta *d = vd_delta_new();
         char *buf = malloc(len + 1);
@@ -124,8 +124,7 @@ int vd_delta_parse(const char *text, size_t len, vd_delta **ret, char *why, size
         if (!d || !buf) {
                 vd_delta_free(d);
                 free(buf);
-                snprintf(why, whylen, "out of memory");
-                return -1;
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
         }
         memcpy(buf, text, len);
         buf[len] = '\0';
@@ -139,25 +138,20 @@ int vd_delta_parse(const char *text, size_t len, vd_delta **ret, char *why, size
                 const char *p;
                 uint64_t disk, off, n;
                 if (lineno == 1) {
-                        if (strcmp(line, "vmdrift-delta 1") != 0) {
-                                snprintf(why, whylen, "line 1: expected 'vmdrift-delta 1'");
-                                rc = -1;
-                        }
+                        if (strcmp(line, "vmdrift-delta 1") != 0)
+                                rc = vd_err_set(err, VD_E_INPUT, "line 1: expected 'vmdrift-delta 1'");
                 } else if (strncmp(line, "range ", 6) == 0) {
                         if (!parse_u64(line + 6, &p, &disk) || *p != ' ' || !parse_u64(p + 1, &p, &off) || *p != ' ' ||
                             !parse_u64(p + 1, &p, &n) || *p || disk >= VD_DISKS_MAX || n == 0 || off > UINT64_MAX - n) {
-                                snprintf(why, whylen, "line %zu: expected 'range DISK OFFSET LENGTH'", lineno);
-                                rc = -1;
+                                rc = vd_err_set(err, VD_E_INPUT, "line %zu: expected 'range DISK OFFSET LENGTH'", lineno);
                         } else if (d->n >= VD_DELTA_RANGES_MAX) {
-                                snprintf(why, whylen, "line %zu: more than %u ranges", lineno, VD_DELTA_RANGES_MAX);
-                                rc = -1;
+                                rc = vd_err_set(err, VD_E_INPUT, "line %zu: more than %u ranges", lineno, VD_DELTA_RANGES_MAX);
                         } else {
                                 if (d->n == cap) {
                                         cap = cap ? cap * 2 : 256;
                                         struct range *g = realloc(d->r, cap * sizeof *g);
                                         if (!g) {
-                                                snprintf(why, whylen, "out of memory");
-                                                rc = -1;
+                                                rc = vd_err_set(err, VD_E_NOMEM, "out of memory");
                                                 break;
                                         }
                                         d->r = g;
@@ -168,13 +162,11 @@ int vd_delta_parse(const char *text, size_t len, vd_delta **ret, char *why, size
                         char *k = line + 9, *sp = strchr(k, ' ');
                         if (!sp || sp == k || !sp[1] || d->nx >= VD_DELTA_GEOMETRY_MAX || strlen(sp + 1) >= 200 ||
                             sp - k >= 48) {
-                                snprintf(why, whylen, "line %zu: expected 'geometry KEY VALUE'", lineno);
-                                rc = -1;
+                                rc = vd_err_set(err, VD_E_INPUT, "line %zu: expected 'geometry KEY VALUE'", lineno);
                         } else {
                                 struct expect *g = realloc(d->x, (d->nx + 1) * sizeof *g);
                                 if (!g) {
-                                        snprintf(why, whylen, "out of memory");
-                                        rc = -1;
+                                        rc = vd_err_set(err, VD_E_NOMEM, "out of memory");
                                         break;
                                 }
                                 d->x = g;
@@ -182,24 +174,18 @@ int vd_delta_parse(const char *text, size_t len, vd_delta **ret, char *why, size
                                 d->x[d->nx].key = strdup(k);
                                 d->x[d->nx].value = strdup(sp + 1);
                                 d->nx++;
-                                if (!d->x[d->nx - 1].key || !d->x[d->nx - 1].value) {
-                                        snprintf(why, whylen, "out of memory");
-                                        rc = -1;
-                                }
+                                if (!d->x[d->nx - 1].key || !d->x[d->nx - 1].value)
+                                        rc = vd_err_set(err, VD_E_NOMEM, "out of memory");
                         }
-                } else {
-                        snprintf(why, whylen, "line %zu: expected 'range' or 'geometry'", lineno);
-                        rc = -1;
-                }
+                } else
+                        rc = vd_err_set(err, VD_E_INPUT, "line %zu: expected 'range' or 'geometry'", lineno);
         }
         free(buf);
-        if (rc == 0 && lineno == 0) {
-                snprintf(why, whylen, "empty: expected 'vmdrift-delta 1'");
-                rc = -1;
-        }
+        if (rc == 0 && lineno == 0)
+                rc = vd_err_set(err, VD_E_INPUT, "empty: expected 'vmdrift-delta 1'");
         if (rc < 0) {
                 vd_delta_free(d);
-                return -1;
+                return rc;
         }
         /* sort and merge: changed() is a binary search over disjoint ranges */
         if (d->n)
@@ -217,15 +203,17 @@ int vd_delta_parse(const char *text, size_t len, vd_delta **ret, char *why, size
         return 0;
 }
 
-int vd_delta_load(const char *path, vd_delta **ret, char *why, size_t whylen) {
+int vd_delta_load(const char *path, vd_delta **ret, vd_err *err) {
         *ret = NULL;
         int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         struct stat st;
         if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > VD_DELTA_FILE_MAX) {
-                snprintf(why, whylen, "%s: cannot read it (%s)", path, fd < 0 ? strerror(errno) : "not a small file");
+                int e = errno;
                 if (fd >= 0)
                         close(fd);
-                return -1;
+                return fd < 0 ? vd_err_errno(err, VD_E_IO, e, "cannot open '%s'", path)
+                              : vd_err_set(err, VD_E_INPUT, "'%s' is not a regular file of at most %zu bytes", path,
+                                           VD_DELTA_FILE_MAX);
         }
         char *buf = malloc((size_t)st.st_size + 1);
         size_t got = 0;
@@ -238,11 +226,12 @@ int vd_delta_load(const char *path, vd_delta **ret, char *why, size_t whylen) {
         close(fd);
         if (!buf || got != (size_t)st.st_size) {
                 free(buf);
-                snprintf(why, whylen, "%s: cannot read it", path);
-                return -1;
+                return vd_err_set(err, buf ? VD_E_IO : VD_E_NOMEM, "cannot read '%s'", path);
         }
-        int r = vd_delta_parse(buf, got, ret, why, whylen);
+        int r = vd_delta_parse(buf, got, ret, err);
         free(buf);
+        if (r < 0)
+                vd_err_prefix(err, "%s", path);
         return r;
 }
 

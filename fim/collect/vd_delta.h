@@ -30,6 +30,8 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+#include "vd_err.h"
+
 #define VD_DELTA_RANGES_MAX 4000000u
 #define VD_DELTA_FILE_MAX ((size_t)256 << 20)
 #define VD_DELTA_GEOMETRY_MAX 64u
@@ -52,9 +54,9 @@ typedef struct vd_delta vd_delta;
  *     vmdrift-delta 1
  *     range DISK OFFSET LENGTH        (bytes; any order, may overlap)
  *     geometry KEY VALUE              (VALUE: the rest of the line)
- * 0, or -1 with why (line number and what was expected). */
-int vd_delta_parse(const char *text, size_t len, vd_delta **ret, char *why, size_t whylen);
-int vd_delta_load(const char *path, vd_delta **ret, char *why, size_t whylen);
+ * 0, or VD_E_INPUT naming the line and what was expected (VD_E_NOMEM). */
+int vd_delta_parse(const char *text, size_t len, vd_delta **ret, vd_err *err);
+int vd_delta_load(const char *path, vd_delta **ret, vd_err *err);
 /* An empty delta (no ranges, no expectations): geometry only. */
 vd_delta *vd_delta_new(void);
 void vd_delta_free(vd_delta *d);

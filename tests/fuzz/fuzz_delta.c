@@ -49,9 +49,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 vd_delta_geometry_of(rd, &m, size, v, sizeof v);
                 vd_delta *none = vd_delta_new();
                 vd_delta *some = NULL;
-                char why[128];
+                vd_err err = VD_ERR_INIT;
                 const char *t = "vmdrift-delta 1\nrange 0 8192 4096\nrange 0 1048576 65536\n";
-                vd_delta_parse(t, strlen(t), &some, why, sizeof why);
+                vd_delta_parse(t, strlen(t), &some, &err);
                 for (uint64_t ino = 1; ino <= 16; ino++) {
                         int w = -1;
                         int r = vd_delta_prove_image(none, rd, &m, size, ino, &w);
@@ -68,12 +68,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 vd_delta_free(some);
         } else if (mode == 1) {
                 vd_delta *d = NULL;
-                char why[256];
-                if (vd_delta_parse((const char *)data, size, &d, why, sizeof why) == 0) {
+                vd_err err = VD_ERR_INIT;
+                if (vd_delta_parse((const char *)data, size, &d, &err) == 0) {
                         vd_delta_changed(d, 0, 0, UINT64_MAX);
                         vd_delta_changed(d, 1, 4096, 1);
                         vd_delta_free(d);
-                } else if (!why[0])
+                } else if (!err.msg[0] || d)
                         abort();
         } else {
                 uint64_t last = 0;

@@ -77,8 +77,8 @@ static unsigned long long block_of(const char *name, const char *needle) {
 
 static vd_delta *delta_of(const char *text) {
         vd_delta *d = NULL;
-        char why[256];
-        cr_assert_eq(vd_delta_parse(text, strlen(text), &d, why, sizeof why), 0, "%s", why);
+        vd_err err = VD_ERR_INIT;
+        cr_assert_eq(vd_delta_parse(text, strlen(text), &d, &err), 0, "%s", err.msg);
         return d;
 }
 
@@ -133,17 +133,17 @@ Test(delta, instructions_parse_merge_and_answer_intersections) {
                 {"vmdrift-delta 1\nrm -rf /\n", "line 2"},
         };
         for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-                char why[256] = "";
+                vd_err err = VD_ERR_INIT;
                 vd_delta *x = NULL;
-                cr_assert_eq(vd_delta_parse(bad[i][0], strlen(bad[i][0]), &x, why, sizeof why), -1, "%zu", i);
+                cr_assert_eq(vd_delta_parse(bad[i][0], strlen(bad[i][0]), &x, &err), VD_E_INPUT, "%zu", i);
                 cr_assert_null(x);
-                cr_assert(strstr(why, bad[i][1]), "%zu: %s", i, why);
+                cr_assert(strstr(err.msg, bad[i][1]), "%zu: %s", i, err.msg);
         }
         char nul[] = "vmdrift-delta 1\nrange 0 0 1\n";
         nul[5] = '\0';
-        char why[256];
+        vd_err err = VD_ERR_INIT;
         vd_delta *x = NULL;
-        cr_assert_eq(vd_delta_parse(nul, sizeof nul - 1, &x, why, sizeof why), -1);
+        cr_assert_eq(vd_delta_parse(nul, sizeof nul - 1, &x, &err), VD_E_INPUT);
 }
 
 static int collect(void *ud, uint64_t start, uint64_t len) {

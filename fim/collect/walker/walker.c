@@ -159,9 +159,9 @@ int main(int argc, char **argv) {
         if (o.hash_algo == VD_HASH_XXH3 && !have_seed)
                 return die("xxh3-128 needs --seed");
 
-        char why[256];
-        if (delta && vd_delta_load(delta, &o.delta, why, sizeof why) < 0)
-                return die(why);
+        vd_err derr = VD_ERR_INIT;
+        if (delta && vd_delta_load(delta, &o.delta, &derr) < 0)
+                return die(derr.msg);
         if (!o.delta && geometry && !(o.delta = vd_delta_new()))
                 return die("out of memory");
         if (!delta)
