@@ -10,7 +10,8 @@
 # (a loop device), so its /proc/diskstats count is exactly what was read
 # from them, with the page cache dropped before each run; the appliance's
 # own kernel and root come from elsewhere and are not counted.
-#   bash bench/bench_delta.sh        (root; needs a built ./build and bench_debian.sh's images)
+#   bash bench/bench_delta.sh                 (root; needs a built ./build and bench_debian.sh's images)
+#   BENCH_LOOP_RA=0 bash bench/bench_delta.sh (the same without the host's readahead)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SRC=$PWD
@@ -29,8 +30,11 @@ rm -rf "$W" && mkdir -p "$M"
 truncate -s 2G "$W/fs.img"
 mkfs.ext4 -q "$W/fs.img"
 LOOP=$(losetup -f --show "$W/fs.img")
-trap 'umount "$M" 2>/dev/null; losetup -d "$LOOP" 2>/dev/null' EXIT
+trap 'cd /; umount "$M" 2>/dev/null; losetup -d "$LOOP" 2>/dev/null; true' EXIT
 mount "$LOOP" "$M"
+# BENCH_LOOP_RA=0: no host readahead on the images' file system, so the count
+# is what qemu asked for; by default the host's readahead is in it, as on a real host
+[ -z "${BENCH_LOOP_RA:-}" ] || blockdev --setra "$BENCH_LOOP_RA" "$LOOP"
 dev=$(basename "$LOOP")
 cp "$B/tmpl.qcow2" "$M/tmpl.qcow2"
 cd "$M"
@@ -87,7 +91,7 @@ PY
   eval "T_$name=\$secs; R_$name=\$mb"
 }
 
-echo "== same run, $(nproc) cores, LIBGUESTFS_BACKEND_SETTINGS=${LIBGUESTFS_BACKEND_SETTINGS:-}"
+echo "== same run, $(nproc) cores, LIBGUESTFS_BACKEND_SETTINGS=${LIBGUESTFS_BACKEND_SETTINGS:-}, host readahead on the images $(blockdev --getra "$LOOP") sectors"
 mkdir -p st-full st-delta && chmod 700 st-full st-delta
 run reference_launch_inspect "$W/ref.out" - guestfish --ro -a clone.qcow2 -i exit
 run full "$W/full.json" st-full "$VD" scan --full --baseline "$W/tmpl.vdb" --image "$M/clone.qcow2" \

@@ -70,7 +70,8 @@ int vd_delta_prove(vd_delta *d, int fd, const struct stat *st, int *why);
 
 /* Compute the geometry of every ext4 file system mounted at or below root
  * (from /proc/self/mountinfo) and write one line "geometry KEY VALUE" each to
- * out. Returns how many. */
+ * out (NULL: only set the devices up, before a walk: a delta scan turns
+ * their readahead off). Returns how many. */
 int vd_delta_print_geometry(vd_delta *d, const char *root, void *out /* FILE* */);
 
 /* The geometry line of an ext4 file system image's superblock and group

@@ -169,6 +169,8 @@ int main(int argc, char **argv) {
         vd_delta *dl = o.delta;
         if (!delta)
                 o.delta = NULL; /* geometry only: prove nothing */
+        if (o.delta)
+                vd_delta_print_geometry(o.delta, root, NULL);
         vd_err err = VD_ERR_INIT;
         vd_source *src = NULL;
         vd_scan s;
