@@ -185,3 +185,32 @@ int th_lines_with(const char *s, ...) {
         }
         return count;
 }
+
+static int strcmp_ptr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+char *th_drift_lines(const char *out) {
+        char *copy = strdup(out), *save = NULL;
+        size_t n = 0, cap = 0, len = 1;
+        char **v = NULL;
+        for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+                if (!strstr(l, "\"event\":\"drift\""))
+                        continue;
+                char *id = strstr(l, "\"scan_id\":\"");
+                if (id && strlen(id + 11) >= 36)
+                        memset(id + 11, 'x', 36);
+                if (n == cap) {
+                        cap = cap ? cap * 2 : 64;
+                        v = realloc(v, cap * sizeof *v);
+                }
+                v[n++] = l;
+                len += strlen(l) + 1;
+        }
+        if (n)
+                qsort(v, n, sizeof *v, strcmp_ptr);
+        char *res = calloc(1, len), *w = res;
+        for (size_t i = 0; i < n; i++)
+                w += sprintf(w, "%s\n", v[i]);
+        free(v);
+        free(copy);
+        return res;
+}

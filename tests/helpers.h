@@ -29,4 +29,8 @@ th_run th_vmdrift(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Count lines of s containing every one of the NULL-terminated needles. */
 int th_lines_with(const char *s, ...);
 
+/* The drift events of a JSON report, one a line, scan ids blanked, sorted:
+ * two scans' findings compared event for event. Caller frees. */
+char *th_drift_lines(const char *json_out);
+
 #endif

@@ -51,36 +51,6 @@ static void sh(const char *script) {
         th_run_free(&r);
 }
 
-static int strcmp_ptr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-/* The drift events of a JSON report, scan ids blanked, sorted. */
-static char *drift_lines(const char *out) {
-        char *copy = strdup(out), *save = NULL;
-        size_t n = 0, cap = 0, len = 1;
-        char **v = NULL;
-        for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-                if (!strstr(l, "\"event\":\"drift\""))
-                        continue;
-                char *id = strstr(l, "\"scan_id\":\"");
-                if (id)
-                        memset(id + 11, 'x', 36);
-                if (n == cap) {
-                        cap = cap ? cap * 2 : 64;
-                        v = realloc(v, cap * sizeof *v);
-                }
-                v[n++] = l;
-                len += strlen(l) + 1;
-        }
-        qsort(v, n, sizeof *v, strcmp_ptr);
-        char *res = calloc(1, len);
-        for (size_t i = 0; i < n; i++) {
-                strcat(res, v[i]);
-                strcat(res, "\n");
-        }
-        free(v);
-        free(copy);
-        return res;
-}
 
 static unsigned long long summary_num(const char *out, const char *key) {
         const char *s = strstr(out, "\"event\":\"summary\"");
@@ -107,7 +77,7 @@ static th_run scan(const char *clone, const char *mode) {
 }
 
 static void same_events(const char *clone, const th_run *delta, const th_run *other, const char *what) {
-        char *a = drift_lines(delta->out), *b = drift_lines(other->out);
+        char *a = th_drift_lines(delta->out), *b = th_drift_lines(other->out);
         cr_assert_str_eq(a, b, "%s: the delta scan's events differ from the %s's", clone, what);
         cr_assert(strlen(a) > 0);
         free(a);
@@ -138,7 +108,7 @@ Test(delta, clones_drifted_every_way_give_the_full_scans_events_event_for_event)
         th_run f = scan("c1.qcow2", "--full");
         cr_assert(strstr(f.out, "\"hashing\"") && !strstr(f.out, "\"scan_mode\""), "%s", f.out);
         same_events("c1.qcow2", &d, &f, "full scan");
-        char *first = drift_lines(d.out);
+        char *first = th_drift_lines(d.out);
         th_run_free(&d);
         th_run_free(&f);
         /* c2, c3: one launch each, proving and hashing every file: a proved
@@ -157,7 +127,7 @@ Test(delta, clones_drifted_every_way_give_the_full_scans_events_event_for_event)
         d = scan("c1.qcow2", "");
         cr_assert(strstr(d.out, "\"scan_mode\":\"full\",\"full_because\":\"the template image "), "%s", d.out);
         cr_assert(strstr(d.out, "changed (or was copied) since the baseline was captured"), "%s", d.out);
-        char *again = drift_lines(d.out);
+        char *again = th_drift_lines(d.out);
         cr_assert_str_eq(first, again);
         free(first);
         free(again);

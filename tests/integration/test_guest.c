@@ -45,38 +45,6 @@ static void sh(const char *script) {
         th_run_free(&r);
 }
 
-static int strcmp_ptr(const char *const *a, const char *const *b) { return strcmp(*a, *b); }
-
-/* The drift events of a JSON report, scan ids removed, sorted. */
-static char *drift_lines(const char *out) {
-        char *copy = strdup(out), *save = NULL, *res = NULL;
-        size_t n = 0, cap = 0;
-        char **v = NULL;
-        for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-                if (!strstr(l, "\"event\":\"drift\""))
-                        continue;
-                char *id = strstr(l, "\"scan_id\":\"");
-                if (id)
-                        memset(id + 11, 'x', 36);
-                if (n == cap) {
-                        cap = cap ? cap * 2 : 32;
-                        v = realloc(v, cap * sizeof *v);
-                }
-                v[n++] = l;
-        }
-        qsort(v, n, sizeof *v, (int (*)(const void *, const void *))strcmp_ptr);
-        size_t len = 1;
-        for (size_t i = 0; i < n; i++)
-                len += strlen(v[i]) + 1;
-        res = calloc(1, len);
-        for (size_t i = 0; i < n; i++) {
-                strcat(res, v[i]);
-                strcat(res, "\n");
-        }
-        free(v);
-        free(copy);
-        return res;
-}
 
 static char *sha(const char *rel) {
         th_run r = th_exec((const char *const[]){"sha256sum", th_path(work, rel), NULL});
@@ -276,7 +244,7 @@ Test(guest, a_linked_clone_reports_every_planted_change_and_quick_agrees) {
         cr_assert_eq(full.status, 1, "%s", full.err);
         cr_assert_eq(th_lines_with(full.out, "\"event\":\"summary\"", "\"inspection\":\"full\"", NULL), 1, "%s",
                      full.out);
-        char *a = drift_lines(o), *b = drift_lines(full.out);
+        char *a = th_drift_lines(o), *b = th_drift_lines(full.out);
         cr_assert_str_eq(a, b, "events differ between the reused layout and full inspection");
         free(a);
         free(b);
@@ -508,7 +476,7 @@ Test(guest, an_untouched_clone_is_not_scanned_again_and_a_touched_one_is) {
         cr_assert_not_null(sid);
         char want[128];
         snprintf(want, sizeof want, "\"unchanged_since\":{\"scan_id\":\"%.36s\"", sid + 29);
-        char *a = drift_lines(first.out);
+        char *a = th_drift_lines(first.out);
         cr_assert(strstr(a, "/bin/cat") && strstr(a, "/etc/motd"), "%s", a);
 
         r = th_vmdrift("scan" A "--baseline" A "%s/t.vdb" A "--image" A "%s/c.qcow2" A "--report" A "json" A
@@ -517,7 +485,7 @@ Test(guest, an_untouched_clone_is_not_scanned_again_and_a_touched_one_is) {
         cr_assert_eq(r.status, 1, "the same exit code: %s%s", r.out, r.err);
         cr_assert_eq(th_lines_with(r.out, "\"event\":\"summary\"", want, "\"phases_ms\":{\"launch\":0,", NULL), 1,
                      "%s", r.out);
-        char *b = drift_lines(r.out);
+        char *b = th_drift_lines(r.out);
         cr_assert_str_eq(a, b, "the repeated report has the first scan's events");
         free(b);
         th_run_free(&r);
@@ -529,7 +497,7 @@ Test(guest, an_untouched_clone_is_not_scanned_again_and_a_touched_one_is) {
                        work, work, work);
         cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
         cr_assert_eq(th_lines_with(r.out, "\"unchanged_since\"", NULL), 0, "scanned in full: %s", r.out);
-        b = drift_lines(r.out);
+        b = th_drift_lines(r.out);
         cr_assert_str_eq(a, b, "the full scan and the kept report agree, event for event");
         free(b);
         free(a);
