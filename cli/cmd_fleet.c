@@ -449,8 +449,23 @@ static void progress(const fleet_opts *o, const job *jobs, size_t n, size_t done
                         rl += (size_t)snprintf(running + rl, sizeof running - rl, "%s%s", rl ? ", " : "", jobs[i].g->name);
         long el = (long)((now - t0) / 1000000000);
         long eta = done ? (long)(el * (long)(n - done) / (long)done) : -1;
+        /* what the finished scans did: files seen and hashed, bytes read, how */
+        uint64_t files = 0, hashed = 0, bytes = 0;
+        size_t kept = 0, delta = 0;
+        for (size_t i = 0; i < n; i++)
+                if (jobs[i].done) {
+                        files += jobs[i].st.entries;
+                        hashed += jobs[i].st.files_hashed;
+                        bytes += jobs[i].st.bytes_hashed;
+                        kept += !strcmp(jobs[i].st.mode, "kept");
+                        delta += !strcmp(jobs[i].st.mode, "delta");
+                }
         fprintf(stderr, "\r\033[K[%zu/%zu] %s%s %ldm%02lds elapsed", done, n, running[0] ? "scanning " : "", running,
                 el / 60, el % 60);
+        if (done)
+                fprintf(stderr, "; %llu files, %llu hashed (%.1f MiB, %.1f MiB/s); %zu untouched, %zu delta",
+                        (unsigned long long)files, (unsigned long long)hashed, (double)bytes / 1048576.0,
+                        el ? (double)bytes / 1048576.0 / (double)el : 0.0, kept, delta);
         if (eta >= 0 && done < n)
                 fprintf(stderr, ", about %ldm%02lds left", eta / 60, eta % 60);
         if (done == n)

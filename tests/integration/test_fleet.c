@@ -59,9 +59,14 @@ TestSuite(fleet, .init = setup, .fini = teardown, .timeout = 300);
 
 Test(fleet, one_run_reports_each_guest_by_name_and_the_fleet_s_own_findings) {
         th_run r = th_vmdrift("fleet" A "--inventory" A "%s/fleet.yaml" A "--state-dir" A "%s/state" A "--report" A
-                              "json" A "--report" A "json:%s/out/{guest}.json" A "--jobs" A "2",
+                              "json" A "--report" A "json:%s/out/{guest}.json" A "--jobs" A "2" A "--progress" A
+                              "always",
                               dir, dir, dir);
         cr_assert_eq(r.status, 3, "a guest is unreachable: exit 3\n%s%s", r.out, r.err);
+        /* progress: guests done, and what the finished scans read */
+        cr_assert(strstr(r.err, "[3/3] ") && strstr(r.err, "; 20 files, 8 hashed (") &&
+                      strstr(r.err, "0 untouched, 0 delta"),
+                  "%s", r.err);
         /* drift, tagged with the guest's name */
         cr_assert_eq(th_lines_with(r.out, "\"guest\":\"web-01\"", "\"path\":\"/usr/bin/tool\"", "\"change\":\"changed\"",
                                    NULL),
