@@ -1127,6 +1127,15 @@ static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, 
 
 /* ---- delta scan (vd_delta.h): the host half ---- */
 
+/* Printable ASCII, 1 to max bytes: what a geometry line may hold. */
+static bool printable(const char *s, size_t max) {
+        size_t n = 0;
+        for (; s[n]; n++)
+                if (n >= max || (unsigned char)s[n] < 0x20 || (unsigned char)s[n] > 0x7e)
+                        return false;
+        return n > 0;
+}
+
 /* Can this guest be scanned in delta mode against its baseline? The
  * baseline was captured (fact capture.image.0: "SIZE MTIME_NS CTIME_NS
  * PATH") from an image that has not changed since (same size, modification
@@ -1177,8 +1186,8 @@ static void delta_check(struct guest_src *s, const vd_guest_opts *o) {
         vd_buf g;
         vd_buf_init(&g, 64 << 10);
         for (size_t i = 0; i < o->n_layout_facts; i++)
-                if (strncmp(o->layout_facts[i].key, "fs.ext4.", 8) == 0 && !strchr(o->layout_facts[i].value, '\n') &&
-                    !strchr(o->layout_facts[i].key, ' ') && !strchr(o->layout_facts[i].key, '\n'))
+                if (strncmp(o->layout_facts[i].key, "fs.ext4.", 8) == 0 && printable(o->layout_facts[i].key, 55) &&
+                    !strchr(o->layout_facts[i].key, ' ') && printable(o->layout_facts[i].value, 199))
                         vd_buf_addf(&g, "geometry %s %s\n", o->layout_facts[i].key + 8, o->layout_facts[i].value);
         s->delta_geometry = vd_buf_detach(&g, NULL);
         if (!s->delta_geometry || !*s->delta_geometry) {
@@ -1308,7 +1317,7 @@ static int geometry_facts(const char *res, vd_scan *out) {
                 memcpy(line, l, n);
                 line[n] = '\0';
                 char *sp = strchr(line + 9, ' ');
-                if (!sp || sp - (line + 9) >= 48 || !vd_utf8_valid(line, n))
+                if (!sp || sp - (line + 9) >= 48 || !printable(line, 300))
                         continue;
                 snprintf(key, sizeof key, "fs.ext4.%.*s", (int)(sp - (line + 9)), line + 9);
                 if (vd_scan_add_fact(out, key, sp + 1) < 0)

@@ -288,7 +288,8 @@ static int geo_read(vd_delta_reader rd, void *ud, uint64_t dev_size, struct geo 
         if (g->incompat & (INCOMPAT_META_BG | INCOMPAT_JOURNAL_DEV))
                 return -1;
         if (g->isz < 128 || g->isz > g->bs || (g->isz & (g->isz - 1)) || g->desc < 32 || g->desc > 1024 ||
-            (g->desc & (g->desc - 1)) || g->bpg == 0 || g->ipg == 0 || g->ipg > g->bs * 8u || g->fdb > 1 ||
+            (g->desc & (g->desc - 1)) || g->bpg == 0 || g->bpg > g->bs * 8u /* bigalloc too: not proved */ ||
+            g->ipg == 0 || g->ipg > g->bs * 8u || g->fdb > 1 ||
             g->blocks <= g->fdb || g->blocks > dev_size / g->bs)
                 return -1;
         g->ngroups = (g->blocks - g->fdb + g->bpg - 1) / g->bpg;
@@ -408,7 +409,7 @@ static int prove_ino(const vd_delta *d, const struct dev *v, uint64_t ino) {
         uint64_t off = g->itable[grp] * g->bs + idx * g->isz;
         if (vd_delta_changed(d, v->disk, v->start + off, g->isz))
                 return VD_DW_CHANGED;
-        unsigned char in[160];
+        unsigned char in[128]; /* mode, flags, i_block: the first 100 bytes of the slot */
         if (v->rd(v->ud, in, sizeof in, off) < 0)
                 return VD_DW_MALFORMED;
         uint32_t flags = le32(in + 0x20);
