@@ -414,6 +414,8 @@ static void finish_job(const fleet_opts *o, const char *priv, job *j, int status
         vd_err e = VD_ERR_INIT;
         memset(st->by_sev, 0, sizeof st->by_sev);
         st->total = 0;
+        st->mode[0] = '\0';
+        st->entries = st->files_hashed = st->bytes_hashed = 0;
         st->error[0] = '\0';
         if ((code == 0 || code == EXIT_DRIFT) && (!s || vd_fleet_parse_summary(s, len, st, &e) < 0)) {
                 code = EXIT_RUNTIME;
@@ -798,7 +800,7 @@ static int fleet_status(const fleet_opts *o, const vd_inventory *inv) {
         if (o->json)
                 printf("[");
         else
-                printf("%-24s %-21s %6s %-12s %s\n", "GUEST", "LAST SCAN", "AGE", "RESULT",
+                printf("%-24s %-21s %6s %-12s %-5s %s\n", "GUEST", "LAST SCAN", "AGE", "RESULT", "SCAN",
                        "EVENTS (critical/high/medium/low/info)");
         for (size_t i = 0; i < inv->n_guests; i++) {
                 const vd_inv_guest *g = &inv->guests[i];
@@ -827,6 +829,8 @@ static int fleet_status(const fleet_opts *o, const vd_inventory *inv) {
                                             t.buf, (long long)((now - st.time_ns) / 1000000000), st.result, st.exit_code,
                                             st.total, st.by_sev[4], st.by_sev[3], st.by_sev[2], st.by_sev[1],
                                             st.by_sev[0], stale ? "true" : "false", st.scan_id);
+                                if (st.mode[0])
+                                        vd_buf_addf(&j, ",\"mode\":\"%s\"", st.mode);
                                 if (st.error[0]) {
                                         vd_buf_adds(&j, ",\"error\":\"");
                                         vd_escape_json(&j, st.error, strlen(st.error));
@@ -844,7 +848,8 @@ static int fleet_status(const fleet_opts *o, const vd_inventory *inv) {
                         vd_buf name;
                         vd_buf_init(&name, 1024);
                         vd_escape_display(&name, g->name, strlen(g->name));
-                        printf("%-24s %-21.19s %6s %-12s", name.buf, st.present ? t.buf : "-", a, res);
+                        printf("%-24s %-21.19s %6s %-12s %-5s", name.buf, st.present ? t.buf : "-", a, res,
+                               st.present && st.mode[0] ? st.mode : "-");
                         if (st.present && st.exit_code >= 0 && st.exit_code <= 1)
                                 printf(" %zu (%zu/%zu/%zu/%zu/%zu)", st.total, st.by_sev[4], st.by_sev[3],
                                        st.by_sev[2], st.by_sev[1], st.by_sev[0]);

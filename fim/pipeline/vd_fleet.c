@@ -50,6 +50,8 @@ static void read_result(const vd_json *o, vd_guest_state *st) {
         if (vd_json_int(vd_json_get(o, "bytes_hashed"), &v) && v >= 0)
                 st->bytes_hashed = (uint64_t)v;
         s = vd_json_get(o, "unchanged_since") ? "kept" : vd_json_get_str(o, "scan_mode");
+        if (!s)
+                s = vd_json_get_str(o, "mode"); /* the state file's */
         if (s && (!strcmp(s, "kept") || !strcmp(s, "delta") || !strcmp(s, "full")))
                 snprintf(st->mode, sizeof st->mode, "%s", s);
 }
@@ -133,6 +135,8 @@ int vd_fleet_state_write(const char *state_dir, const char *guest, const vd_gues
                 r = add_str(&b, "baseline_digest", st->baseline_digest, true);
         if (!r)
                 r = add_str(&b, "scan_id", st->scan_id, true);
+        if (!r && st->mode[0])
+                r = add_str(&b, "mode", st->mode, true);
         if (!r && st->error[0])
                 r = add_str(&b, "error", st->error, true);
         if (!r)

@@ -27,9 +27,11 @@ typedef struct vd_guest_state {
         char scan_id[37];
         int64_t duration_ms;
         char error[256]; /* the scan's last stderr line when it failed */
-        /* this run's scan, from its summary (not kept in the state file) */
+        /* the scan, from its summary: its counts (not kept in the state
+         * file) and how it ran (kept): "kept" (an untouched guest's kept
+         * report), "delta", "full", or "" (a directory tree, or not known) */
         uint64_t entries, files_hashed, bytes_hashed;
-        char mode[8]; /* "kept" (an untouched guest's kept report), "delta", "full", or "" */
+        char mode[8];
 } vd_guest_state;
 
 /* The state of guest (absent: st->present false, not an error). */

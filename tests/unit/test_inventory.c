@@ -138,3 +138,44 @@ Test(inventory, a_missing_file_is_named_not_a_crash) {
         cr_assert_eq(vd_inventory_load("/", &inv, &e), VD_E_INPUT, "a directory");
         cr_assert(strstr(e.msg, "'/'"), "%s", e.msg);
 }
+
+/* What a guest's scan said, as the fleet reads it from the scan's summary
+ * and keeps it: the counts for the progress line, the mode for status. */
+#include "vd_fleet.h"
+Test(inventory, a_scan_summary_gives_counts_and_mode_and_the_mode_is_kept) {
+        const char *nd = "{\"event\":\"drift\",\"path\":\"/x\"}\n"
+                         "{\"event\":\"summary\",\"scan_id\":\"11111111-2222-3333-4444-555555555555\",\"total\":3,"
+                         "\"severity\":{\"critical\":0,\"high\":1,\"medium\":2,\"low\":0,\"info\":0},"
+                         "\"entries_scanned\":9963,\"files_hashed\":32,\"bytes_hashed\":791512,\"exit_code\":1,"
+                         "\"scan_mode\":\"delta\",\"delta\":{\"proved\":7846}}\n";
+        vd_guest_state st;
+        memset(&st, 0, sizeof st);
+        vd_err e = VD_ERR_INIT;
+        cr_assert_eq(vd_fleet_parse_summary(nd, strlen(nd), &st, &e), 0, "%s", e.msg);
+        cr_assert_eq(st.entries, 9963);
+        cr_assert_eq(st.files_hashed, 32);
+        cr_assert_eq(st.bytes_hashed, 791512);
+        cr_assert_str_eq(st.mode, "delta");
+        cr_assert_eq(st.total, 3);
+        /* kept in the state directory, read back */
+        char dir[] = "/tmp/vd-fleetstate.XXXXXX";
+        cr_assert(mkdtemp(dir));
+        snprintf(st.result, sizeof st.result, "drift");
+        cr_assert_eq(vd_fleet_state_write(dir, "web-01", &st, &e), 0, "%s", e.msg);
+        vd_guest_state back;
+        cr_assert_eq(vd_fleet_state_read(dir, "web-01", &back, &e), 0, "%s", e.msg);
+        cr_assert(back.present);
+        cr_assert_str_eq(back.mode, "delta");
+        /* an untouched guest's kept report says so; a mode we do not know is not kept */
+        const char *kept = "{\"event\":\"summary\",\"unchanged_since\":{\"scan_id\":\"x\"},\"scan_mode\":\"delta\"}\n";
+        memset(&st, 0, sizeof st);
+        cr_assert_eq(vd_fleet_parse_summary(kept, strlen(kept), &st, &e), 0);
+        cr_assert_str_eq(st.mode, "kept");
+        const char *odd = "{\"event\":\"summary\",\"scan_mode\":\"\\u001b[2Jfast\"}\n";
+        memset(&st, 0, sizeof st);
+        cr_assert_eq(vd_fleet_parse_summary(odd, strlen(odd), &st, &e), 0);
+        cr_assert_str_eq(st.mode, "");
+        char cmd[64];
+        snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+        (void)!system(cmd);
+}
