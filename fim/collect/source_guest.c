@@ -96,14 +96,17 @@ struct guest_src {
         char **overlays; /* n_images, or NULL: host hashing off */
         char host_off[160]; /* why it is off, when it was wanted */
         uint64_t host_hash_min;
-        /* Delta scan (vd_delta.h): the depth of the template in our
-         * overlay's backing chain (0: no delta scan, delta_off says why),
-         * the geometry the baseline recorded ("geometry KEY VALUE\n"...). */
-        int64_t delta_below;
+        /* Delta scan (vd_delta.h): per disk, the depth of its template in
+         * our overlay's backing chain, the template (real path) and its
+         * format when captured; delta_on false: no delta scan, delta_off
+         * says why. The geometry the baseline recorded ("geometry KEY
+         * VALUE\n"...). */
+        bool delta_on;
+        int64_t *delta_below;
+        char **delta_tmpl;
+        char (*delta_tmpl_fmt)[32];
         char delta_off[200];
         char *delta_geometry;
-        char *delta_tmpl;          /* the template image (real path) */
-        char delta_tmpl_fmt[32];   /* its format when captured */
 };
 
 /* libguestfs appends a paragraph of debugging advice to some errors: keep the
@@ -649,7 +652,11 @@ static void guest_close(vd_source *src) {
                 vd_scan_release(&s->launch_notes);
                 free(s->formats);
                 free(s->delta_geometry);
+                for (size_t i = 0; s->delta_tmpl && i < s->n_images; i++)
+                        free(s->delta_tmpl[i]);
                 free(s->delta_tmpl);
+                free(s->delta_below);
+                free(s->delta_tmpl_fmt);
                 drop_overlays(s);
                 if (s->scratch_file)
                         unlink(s->scratch_file);
@@ -1034,8 +1041,10 @@ static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, 
                 if (!hh)
                         snprintf(out->delta_off, sizeof out->delta_off, "host-side reads are off (%s)",
                                  s->host_off[0] ? s->host_off : "unavailable");
-                else if (!s->delta_below)
+                else if (!s->delta_on)
                         snprintf(out->delta_off, sizeof out->delta_off, "%s", s->delta_off);
+                else if (s->n_images >= VD_DISKS_MAX)
+                        snprintf(out->delta_off, sizeof out->delta_off, "more than %u disks", VD_DISKS_MAX - 1);
                 else if (delta_prepare(s, out, &delta, err) < 0) {
                         vd_hosthash_close(hh);
                         return err->code;
@@ -1136,13 +1145,18 @@ static bool printable(const char *s, size_t max) {
         return n > 0;
 }
 
-/* Can this guest be scanned in delta mode against its baseline? The
- * baseline was captured (fact capture.image.0: "SIZE MTIME_NS CTIME_NS
- * PATH") from an image that has not changed since (same size, modification
- * and change times), and that image is in the backing chain of the one
- * disk scanned. Sets s->delta_below, or s->delta_off. */
-static void delta_check(struct guest_src *s, const vd_guest_opts *o) {
-        const char *cap = fact_of(o, "capture.image.0");
+/* Can disk k be scanned in delta mode against its baseline? It was
+ * captured (fact capture.image.K: "SIZE MTIME_NS CTIME_NS PATH") from an
+ * image that has not changed since (same size, modification and change
+ * times), that image is in the disk's backing chain, and its format is
+ * recorded. Sets delta_below[k], delta_tmpl[k], delta_tmpl_fmt[k]; false
+ * with s->delta_off otherwise. */
+static bool delta_check_disk(struct guest_src *s, const vd_guest_opts *o, size_t k) {
+        char key[48];
+        snprintf(key, sizeof key, "capture.image.%zu", k);
+        const char *cap = fact_of(o, key);
+        snprintf(key, sizeof key, "image.%zu.format", k);
+        const char *tf = fact_of(o, key);
         unsigned long long size;
         long long mt, ct;
         int pos = 0;
@@ -1150,39 +1164,51 @@ static void delta_check(struct guest_src *s, const vd_guest_opts *o) {
         char **files = NULL;
         size_t nf = 0;
         vd_err e = VD_ERR_INIT;
-        s->delta_below = 0;
-        if (o->n_images != 1)
-                snprintf(s->delta_off, sizeof s->delta_off, "the guest has %zu disks", o->n_images);
-        else if (!cap || sscanf(cap, "%llu %lld %lld %n", &size, &mt, &ct, &pos) != 3 || pos == 0 || cap[pos] != '/')
+        if (!cap || sscanf(cap, "%llu %lld %lld %n", &size, &mt, &ct, &pos) != 3 || pos == 0 || cap[pos] != '/')
                 snprintf(s->delta_off, sizeof s->delta_off,
-                         "the baseline does not record the image it was captured from (capture it again)");
+                         "the baseline does not record the image disk %zu was captured from (capture it again)", k);
+        else if (!tf || strlen(tf) >= sizeof s->delta_tmpl_fmt[k])
+                snprintf(s->delta_off, sizeof s->delta_off, "the baseline does not record disk %zu's format", k);
         else if (stat(cap + pos, &st) < 0)
                 snprintf(s->delta_off, sizeof s->delta_off, "the template image %.120s is gone", cap + pos);
-        else if ((unsigned long long)st.st_size != size || (long long)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec != mt ||
+        else if ((unsigned long long)st.st_size != size ||
+                 (long long)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec != mt ||
                  (long long)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec != ct)
                 snprintf(s->delta_off, sizeof s->delta_off,
                          "the template image %.120s changed (or was copied) since the baseline was captured", cap + pos);
-        else if (vd_image_chain(o->images[0], s->formats[0], o->allow_backing, o->n_allow_backing, &files, &nf, &e) < 0)
+        else if (vd_image_chain(o->images[k], s->formats[k], o->allow_backing, o->n_allow_backing, &files, &nf, &e) < 0)
                 snprintf(s->delta_off, sizeof s->delta_off, "%.190s", e.msg);
         else {
-                for (size_t i = 0; i < nf && !s->delta_below; i++)
+                for (size_t i = 0; i < nf && !s->delta_below[k]; i++)
                         if (strcmp(files[i], cap + pos) == 0)
-                                s->delta_below = (int64_t)i + 1; /* our overlay is depth 0 */
-                if (!s->delta_below)
+                                s->delta_below[k] = (int64_t)i + 1; /* our overlay is depth 0 */
+                if (!s->delta_below[k])
                         snprintf(s->delta_off, sizeof s->delta_off,
-                                 "the image's backing chain does not reach the template %.120s", cap + pos);
+                                 "the backing chain of disk %zu does not reach the template %.120s", k, cap + pos);
         }
         for (size_t i = 0; i < nf; i++)
                 free(files[i]);
         free(files);
-        const char *tf = fact_of(o, "image.0.format");
-        if (s->delta_below && (!tf || strlen(tf) >= sizeof s->delta_tmpl_fmt || !(s->delta_tmpl = strdup(cap + pos)))) {
-                s->delta_below = 0;
-                snprintf(s->delta_off, sizeof s->delta_off, "the baseline does not record its image's format");
-        }
-        if (!s->delta_below)
+        if (!s->delta_below[k])
+                return false;
+        snprintf(s->delta_tmpl_fmt[k], sizeof s->delta_tmpl_fmt[k], "%s", tf);
+        return (s->delta_tmpl[k] = strdup(cap + pos)) != NULL;
+}
+
+/* Can this guest be scanned in delta mode? Every disk (delta_check_disk),
+ * and the baseline records ext4 geometry. Sets s->delta_on, or s->delta_off. */
+static void delta_check(struct guest_src *s, const vd_guest_opts *o) {
+        s->delta_on = false;
+        s->delta_below = calloc(o->n_images, sizeof *s->delta_below);
+        s->delta_tmpl = calloc(o->n_images, sizeof *s->delta_tmpl);
+        s->delta_tmpl_fmt = calloc(o->n_images, sizeof *s->delta_tmpl_fmt);
+        if (!s->delta_below || !s->delta_tmpl || !s->delta_tmpl_fmt) {
+                snprintf(s->delta_off, sizeof s->delta_off, "out of memory");
                 return;
-        snprintf(s->delta_tmpl_fmt, sizeof s->delta_tmpl_fmt, "%s", tf);
+        }
+        for (size_t k = 0; k < o->n_images; k++)
+                if (!delta_check_disk(s, o, k))
+                        return;
         vd_buf g;
         vd_buf_init(&g, 64 << 10);
         for (size_t i = 0; i < o->n_layout_facts; i++)
@@ -1190,11 +1216,11 @@ static void delta_check(struct guest_src *s, const vd_guest_opts *o) {
                     !strchr(o->layout_facts[i].key, ' ') && printable(o->layout_facts[i].value, 199))
                         vd_buf_addf(&g, "geometry %s %s\n", o->layout_facts[i].key + 8, o->layout_facts[i].value);
         s->delta_geometry = vd_buf_detach(&g, NULL);
-        if (!s->delta_geometry || !*s->delta_geometry) {
-                s->delta_below = 0;
+        if (!s->delta_geometry || !*s->delta_geometry)
                 snprintf(s->delta_off, sizeof s->delta_off,
                          "the baseline records no ext4 file system geometry (capture it again)");
-        }
+        else
+                s->delta_on = true;
 }
 
 /* Changed ranges: the clusters the layers above the template hold, then
@@ -1230,14 +1256,14 @@ static int add_range(void *ud, uint64_t start, uint64_t len) {
  * through qemu-nbd): a cluster that a write touched in one inode holds 255
  * others that did not change. 0 and *fine (*refined), or 0 and not *refined when
  * it cannot be done (the clusters are still a correct answer). */
-static int delta_refine(struct guest_src *s, const struct delta_ranges *coarse, struct delta_ranges *fine,
+static int delta_refine(struct guest_src *s, size_t k, const struct delta_ranges *coarse, struct delta_ranges *fine,
                         bool *refined) {
         *refined = false;
         if (coarse->bytes > DELTA_REFINE_MAX) {
                 vd_debug("delta: %llu bytes written: not refined", (unsigned long long)coarse->bytes);
                 return 0;
         }
-        const char *paths[2] = {s->overlays[0], s->delta_tmpl}, *fmts[2] = {"qcow2", s->delta_tmpl_fmt};
+        const char *paths[2] = {s->overlays[k], s->delta_tmpl[k]}, *fmts[2] = {"qcow2", s->delta_tmpl_fmt[k]};
         vd_hosthash *hh = NULL;
         vd_err e = VD_ERR_INIT;
         struct delta_ranges d = {0};
@@ -1268,28 +1294,30 @@ static int delta_prepare(struct guest_src *s, vd_scan *out, bool *on, vd_err *er
         }
         vd_buf b;
         vd_buf_init(&b, VD_DELTA_FILE_MAX);
-        struct delta_ranges dr = {0}, fine = {0};
-        bool refined = false;
         vd_err e = VD_ERR_INIT;
         int r = vd_buf_adds(&b, "vmdrift-delta 1\n") < 0 ? VD_E_NOMEM : 0;
-        if (r == 0)
-                r = vd_image_map_changed(s->overlays[0], "qcow2", s->delta_below, UINT64_MAX, add_range, &dr, &e);
-        if (r == VD_E_LIMIT)
-                vd_err_set(&e, VD_E_LIMIT, "more than %u changed ranges", VD_DELTA_RANGES_MAX);
-        if (r == 0)
-                r = delta_refine(s, &dr, &fine, &refined);
-        const struct delta_ranges *use = refined ? &fine : &dr;
-        for (size_t i = 0; r == 0 && i < use->n; i++)
-                if (vd_buf_addf(&b, "range 0 %llu %llu\n", (unsigned long long)use->v[i][0],
-                                (unsigned long long)use->v[i][1]) < 0)
-                        r = vd_err_set(&e, VD_E_LIMIT, "the delta file is too large");
-        if (r == 0) {
-                out->delta_changed_bytes = use->bytes;
-                vd_debug("delta: %zu ranges, %llu bytes written; %zu ranges, %llu bytes differ", dr.n,
-                         (unsigned long long)dr.bytes, use->n, (unsigned long long)use->bytes);
+        out->delta_changed_bytes = 0;
+        for (size_t k = 0; r == 0 && k < s->n_images; k++) {
+                struct delta_ranges dr = {0}, fine = {0};
+                bool refined = false;
+                r = vd_image_map_changed(s->overlays[k], "qcow2", s->delta_below[k], UINT64_MAX, add_range, &dr, &e);
+                if (r == VD_E_LIMIT)
+                        vd_err_set(&e, VD_E_LIMIT, "more than %u changed ranges", VD_DELTA_RANGES_MAX);
+                if (r == 0)
+                        r = delta_refine(s, k, &dr, &fine, &refined);
+                const struct delta_ranges *use = refined ? &fine : &dr;
+                for (size_t i = 0; r == 0 && i < use->n; i++)
+                        if (vd_buf_addf(&b, "range %zu %llu %llu\n", k, (unsigned long long)use->v[i][0],
+                                        (unsigned long long)use->v[i][1]) < 0)
+                                r = vd_err_set(&e, VD_E_LIMIT, "the delta file is too large");
+                if (r == 0) {
+                        out->delta_changed_bytes += use->bytes;
+                        vd_debug("delta: disk %zu: %zu ranges, %llu bytes written; %zu ranges, %llu bytes differ", k,
+                                 dr.n, (unsigned long long)dr.bytes, use->n, (unsigned long long)use->bytes);
+                }
+                free(dr.v);
+                free(fine.v);
         }
-        free(dr.v);
-        free(fine.v);
         if (r == 0 && vd_buf_adds(&b, s->delta_geometry) < 0)
                 r = vd_err_set(&e, VD_E_LIMIT, "the delta file is too large");
         if (r == 0 && guestfs_write(s->g, "/delta", b.buf, b.len) < 0)

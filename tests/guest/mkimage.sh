@@ -82,6 +82,7 @@ if [ -n "${VD_DPKG_OLD:-}" ]; then
     >>"$root/var/lib/dpkg/status"
 fi
 if [ -n "${VD_DELTA_TREE:-}" ]; then
+  mkdir -p "$root/data" # a mountpoint for a second disk
   python3 - "$root/srv" <<'PY'
 import os, random, sys
 r = random.Random(7)

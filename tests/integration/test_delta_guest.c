@@ -76,6 +76,18 @@ static th_run scan(const char *clone, const char *mode) {
         return r;
 }
 
+/* the two-disk clone (c.qcow2 and cd.qcow2); mode "" or "--full" */
+static th_run scan_two(const char *mode) {
+        th_run r = *mode ? th_vmdrift("scan" A "%s" A "--baseline" A "%s/t.vdb" A "--image" A "%s/c.qcow2" A "--image" A
+                                      "%s/cd.qcow2" A "--report" A "json",
+                                      mode, work, work, work)
+                         : th_vmdrift("scan" A "--baseline" A "%s/t.vdb" A "--image" A "%s/c.qcow2" A "--image" A
+                                      "%s/cd.qcow2" A "--report" A "json",
+                                      work, work, work);
+        cr_assert_eq(r.status, 1, "two disks %s: exit %d\n%s", mode, r.status, r.err);
+        return r;
+}
+
 static void same_events(const char *clone, const th_run *delta, const th_run *other, const char *what) {
         char *a = th_drift_lines(delta->out), *b = th_drift_lines(other->out);
         cr_assert_str_eq(a, b, "%s: the delta scan's events differ from the %s's", clone, what);
@@ -134,33 +146,52 @@ Test(delta, clones_drifted_every_way_give_the_full_scans_events_event_for_event)
         th_run_free(&d);
 }
 
-Test(delta, a_clone_whose_guest_crashed_with_a_dirty_journal) {
-        sh("cd \"$0\" && VD_DELTA_TREE=1 bash \"$1\" t.img 20 && qemu-img create -q -f qcow2 -b t.img -F raw c.qcow2");
-        th_run r = th_vmdrift("baseline" A "capture" A "--image" A "%s/t.img" A "-o" A "%s/t.vdb", work, work);
+/* Two disks (/data on the second), and a guest killed with metadata still in
+ * both journals. */
+Test(delta, a_two_disk_clone_whose_guest_crashed_with_a_dirty_journal) {
+        sh("cd \"$0\" && VD_DELTA_TREE=1 VD_FSTAB_EXTRA='UUID=5a1d7e0c-2b4f-4c6e-8d9a-0b1c2d3e4f50 /data ext4 defaults 0 2' "
+           "bash \"$1\" t.img 20 && mkdir -p data/db && for i in $(seq 1 300); do head -c $((i * 97)) /dev/urandom "
+           ">data/db/r$i; done && mke2fs -q -F -t ext4 -b 4096 -U 5a1d7e0c-2b4f-4c6e-8d9a-0b1c2d3e4f50 -d data d.img 64M "
+           ">/dev/null && "
+           "qemu-img create -q -f qcow2 -b t.img -F raw c.qcow2 && qemu-img create -q -f qcow2 -b d.img -F raw cd.qcow2");
+        th_run r = th_vmdrift("baseline" A "capture" A "--image" A "%s/t.img" A "--image" A "%s/d.img" A "-o" A "%s/t.vdb",
+                              work, work, work);
         cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
         th_run_free(&r);
-        /* changes committed to the journal, then qemu killed: the metadata
-         * is in the journal and not yet in place */
-        sh("cd \"$0\" && { \"$2\" -a c.qcow2 <<'GF' || true\n"
+        /* changes committed to the journals, then qemu killed: the metadata
+         * is in the journals and not yet in place */
+        sh("cd \"$0\" && { \"$2\" -a c.qcow2 -a cd.qcow2 <<'GF' || true\n"
            "run\n"
            "mount /dev/sda2 /\n"
+           "mount /dev/sdb /data\n"
            "write /srv/d6/after_crash \"x\"\n"
            "rm /srv/d7/f1\n"
            "chmod 0700 /srv/d8/f2\n"
            "setxattr user.crash yes 3 /srv/d9/f3\n"
            "copy-file-to-file /srv/big /srv/d10/f4 size:300000 append:true\n"
+           "write /data/db/r7 \"rewritten\"\n"
+           "rm /data/db/r8\n"
+           "write /data/db/new \"n\"\n"
            "sync\n"
            "! pkill -9 -P $PPID\n"
            "GF\n"
            "} && qemu-img convert -O raw c.qcow2 c.raw && "
            "dumpe2fs -h \"c.raw?offset=" ROOT_OFFSET "\" 2>/dev/null | grep -q needs_recovery && rm c.raw");
-        th_run d = scan("c.qcow2", "");
+        th_run d = scan_two("");
         cr_assert(strstr(d.out, "\"scan_mode\":\"delta\""), "%s", d.out);
         cr_assert_eq(th_lines_with(d.out, "\"/srv/d6/after_crash\"", "\"added\"", NULL), 1, "%s", d.out);
         cr_assert_eq(th_lines_with(d.out, "\"/srv/d9/f3\"", "xattr.user.crash", NULL), 1, "%s", d.out);
         cr_assert_eq(th_lines_with(d.out, "\"/srv/d10/f4\"", "\"size\":{", NULL), 1, "%s", d.out);
-        th_run f = scan("c.qcow2", "--full");
-        same_events("c.qcow2", &d, &f, "full scan");
+        /* the second disk's changes, through its own journal */
+        cr_assert_eq(th_lines_with(d.out, "\"/data/db/r7\"", "\"hash\":{", NULL), 1, "%s", d.out);
+        cr_assert_eq(th_lines_with(d.out, "\"/data/db/r8\"", "\"removed\"", NULL), 1, "%s", d.out);
+        cr_assert_eq(th_lines_with(d.out, "\"/data/db/new\"", "\"added\"", NULL), 1, "%s", d.out);
+        cr_assert_gt(summary_num(d.out, "\"proved\":"), 2000, "%s", d.out);
+        /* both disks' file systems were recognised as the template's */
+        cr_assert(!strstr(d.out, "\"geometry\":") && !strstr(d.out, "\"file-system\":"), "%s", d.out);
+        cr_assert_geq(th_lines_with(d.out, "\"/data/db/r", "\"removed\"", NULL), 1);
+        th_run f = scan_two("--full");
+        same_events("c.qcow2 + cd.qcow2", &d, &f, "full scan");
         th_run_free(&d);
         th_run_free(&f);
 }
