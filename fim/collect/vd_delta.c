@@ -350,8 +350,7 @@ static int pread_rd(void *ud, void *buf, size_t len, uint64_t off) {
 struct prove_ctx {
         const vd_delta *d;
         const struct dev *v;
-        unsigned budget;
-        unsigned char *blk;
+        unsigned budget; /* extent-tree blocks this file may still read */
 };
 
 static bool changed_blocks(const struct prove_ctx *c, uint64_t blk, uint64_t n) {
@@ -415,7 +414,7 @@ static int prove_ino(const vd_delta *d, const struct dev *v, uint64_t ino) {
         uint32_t flags = le32(in + 0x20);
         if ((le16(in) & 0xF000) != 0x8000 || (flags & 0x10000000u) /* inline data */ || !(flags & 0x80000u) /* extents */)
                 return VD_DW_LAYOUT;
-        struct prove_ctx c = {d, v, VD_DELTA_TREE_BLOCKS_MAX, NULL};
+        struct prove_ctx c = {d, v, VD_DELTA_TREE_BLOCKS_MAX};
         return ext_node(&c, in + 0x28, 60, -1);
 }
 
