@@ -6,12 +6,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -26,7 +26,9 @@
 
 static const char *const why_names[VD_DW_N] = {"changed", "file-system", "geometry", "layout", "malformed"};
 
-const char *vd_delta_why_name(int why) { return why >= 0 && why < VD_DW_N ? why_names[why] : "?"; }
+const char *vd_delta_why_name(int why) {
+        return why >= 0 && why < VD_DW_N ? why_names[why] : "?";
+}
 
 struct range {
         uint32_t disk;
@@ -145,9 +147,11 @@ int vd_delta_parse(const char *text, size_t len, vd_delta **ret, vd_err *err) {
                 } else if (strncmp(line, "range ", 6) == 0) {
                         if (!parse_u64(line + 6, &p, &disk) || *p != ' ' || !parse_u64(p + 1, &p, &off) || *p != ' ' ||
                             !parse_u64(p + 1, &p, &n) || *p || disk >= VD_DISKS_MAX || n == 0 || off > UINT64_MAX - n) {
-                                rc = vd_err_set(err, VD_E_INPUT, "line %zu: expected 'range DISK OFFSET LENGTH'", lineno);
+                                rc = vd_err_set(err, VD_E_INPUT, "line %zu: expected 'range DISK OFFSET LENGTH'",
+                                                lineno);
                         } else if (d->n >= VD_DELTA_RANGES_MAX) {
-                                rc = vd_err_set(err, VD_E_INPUT, "line %zu: more than %u ranges", lineno, VD_DELTA_RANGES_MAX);
+                                rc = vd_err_set(err, VD_E_INPUT, "line %zu: more than %u ranges", lineno,
+                                                VD_DELTA_RANGES_MAX);
                         } else {
                                 if (d->n == cap) {
                                         cap = cap ? cap * 2 : 256;
@@ -237,7 +241,9 @@ int vd_delta_load(const char *path, vd_delta **ret, vd_err *err) {
         return r;
 }
 
-size_t vd_delta_n_ranges(const vd_delta *d) { return d ? d->n : 0; }
+size_t vd_delta_n_ranges(const vd_delta *d) {
+        return d ? d->n : 0;
+}
 
 bool vd_delta_changed(const vd_delta *d, uint32_t disk, uint64_t off, uint64_t len) {
         if (len == 0)
@@ -258,16 +264,18 @@ bool vd_delta_changed(const vd_delta *d, uint32_t disk, uint64_t off, uint64_t l
 
 /* ---- ext4 ---- */
 
-static uint16_t le16(const unsigned char *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static uint16_t le16(const unsigned char *p) {
+        return (uint16_t)(p[0] | p[1] << 8);
+}
 static uint32_t le32(const unsigned char *p) {
         return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-#define INCOMPAT_RECOVER 0x4u
+#define INCOMPAT_RECOVER     0x4u
 #define INCOMPAT_JOURNAL_DEV 0x8u
-#define INCOMPAT_META_BG 0x10u
-#define INCOMPAT_64BIT 0x80u
-#define GROUPS_MAX ((uint64_t)1 << 22)
+#define INCOMPAT_META_BG     0x10u
+#define INCOMPAT_64BIT       0x80u
+#define GROUPS_MAX           ((uint64_t)1 << 22)
 
 static int geo_read(vd_delta_reader rd, void *ud, uint64_t dev_size, struct geo *g) {
         unsigned char sb[1024];
@@ -289,8 +297,7 @@ static int geo_read(vd_delta_reader rd, void *ud, uint64_t dev_size, struct geo 
                 return -1;
         if (g->isz < 128 || g->isz > g->bs || (g->isz & (g->isz - 1)) || g->desc < 32 || g->desc > 1024 ||
             (g->desc & (g->desc - 1)) || g->bpg == 0 || g->bpg > g->bs * 8u /* bigalloc too: not proved */ ||
-            g->ipg == 0 || g->ipg > g->bs * 8u || g->fdb > 1 ||
-            g->blocks <= g->fdb || g->blocks > dev_size / g->bs)
+            g->ipg == 0 || g->ipg > g->bs * 8u || g->fdb > 1 || g->blocks <= g->fdb || g->blocks > dev_size / g->bs)
                 return -1;
         g->ngroups = (g->blocks - g->fdb + g->bpg - 1) / g->bpg;
         uint64_t gdt = (uint64_t)(g->fdb + 1) * g->bs, gdt_len = g->ngroups * g->desc;
@@ -412,7 +419,8 @@ static int prove_ino(const vd_delta *d, const struct dev *v, uint64_t ino) {
         if (v->rd(v->ud, in, sizeof in, off) < 0)
                 return VD_DW_MALFORMED;
         uint32_t flags = le32(in + 0x20);
-        if ((le16(in) & 0xF000) != 0x8000 || (flags & 0x10000000u) /* inline data */ || !(flags & 0x80000u) /* extents */)
+        if ((le16(in) & 0xF000) != 0x8000 || (flags & 0x10000000u) /* inline data */ ||
+            !(flags & 0x80000u) /* extents */)
                 return VD_DW_LAYOUT;
         struct prove_ctx c = {d, v, VD_DELTA_TREE_BLOCKS_MAX};
         return ext_node(&c, in + 0x28, 60, -1);
@@ -486,8 +494,8 @@ static const struct dev *dev_of(vd_delta *d, int fd, dev_t dev) {
                 r->state = VD_DW_FS;
                 struct statfs sf;
                 if (fstatfs(fd, &sf) == 0 && sf.f_type == 0xEF53 &&
-                    vd_extents_device(fd, dev, &r->disk, &r->start, &r->size) == 0 && (r->fd = open_dev(dev, d->n || d->nx)) >= 0 &&
-                    geo_read(pread_rd, &r->fd, r->size, &r->g) == 0) {
+                    vd_extents_device(fd, dev, &r->disk, &r->start, &r->size) == 0 &&
+                    (r->fd = open_dev(dev, d->n || d->nx)) >= 0 && geo_read(pread_rd, &r->fd, r->size, &r->g) == 0) {
                         snprintf(r->key, sizeof r->key, "%u:%llu", r->disk, (unsigned long long)r->start);
                         r->state = VD_DW_GEOMETRY;
                         for (size_t i = 0; i < d->nx; i++)

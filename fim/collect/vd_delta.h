@@ -32,9 +32,9 @@
 
 #include "vd_err.h"
 
-#define VD_DELTA_RANGES_MAX 4000000u
-#define VD_DELTA_FILE_MAX ((size_t)256 << 20)
-#define VD_DELTA_GEOMETRY_MAX 64u
+#define VD_DELTA_RANGES_MAX      4000000u
+#define VD_DELTA_FILE_MAX        ((size_t)256 << 20)
+#define VD_DELTA_GEOMETRY_MAX    64u
 #define VD_DELTA_TREE_BLOCKS_MAX 4096u /* extent-tree blocks read per file */
 
 /* Why a regular file was not proved (counted by the walker). */

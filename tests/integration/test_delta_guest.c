@@ -51,7 +51,6 @@ static void sh(const char *script) {
         th_run_free(&r);
 }
 
-
 static unsigned long long summary_num(const char *out, const char *key) {
         const char *s = strstr(out, "\"event\":\"summary\"");
         cr_assert(s, "no summary: %s", out);
@@ -65,12 +64,12 @@ static th_run scan(const char *clone, const char *mode) {
         bool verify = strcmp(mode, "verify") == 0;
         if (verify)
                 setenv("VMDRIFT_DELTA_VERIFY", "1", 1);
-        th_run r = *mode && !verify ? th_vmdrift("scan" A "%s" A "--baseline" A "%s/t.vdb" A "--image" A "%s/%s" A
-                                                 "--report" A "json",
-                                                 mode, work, work, clone)
-                                    : th_vmdrift("scan" A "--baseline" A "%s/t.vdb" A "--image" A "%s/%s" A "--report" A
-                                                 "json",
-                                                 work, work, clone);
+        th_run r =
+            *mode && !verify
+                ? th_vmdrift("scan" A "%s" A "--baseline" A "%s/t.vdb" A "--image" A "%s/%s" A "--report" A "json",
+                             mode, work, work, clone)
+                : th_vmdrift("scan" A "--baseline" A "%s/t.vdb" A "--image" A "%s/%s" A "--report" A "json", work, work,
+                             clone);
         unsetenv("VMDRIFT_DELTA_VERIFY");
         cr_assert_eq(r.status, 1, "%s %s: exit %d\n%s", clone, mode, r.status, r.err);
         return r;
@@ -149,13 +148,17 @@ Test(delta, clones_drifted_every_way_give_the_full_scans_events_event_for_event)
 /* Two disks (/data on the second), and a guest killed with metadata still in
  * both journals. */
 Test(delta, a_two_disk_clone_whose_guest_crashed_with_a_dirty_journal) {
-        sh("cd \"$0\" && VD_DELTA_TREE=1 VD_FSTAB_EXTRA='UUID=5a1d7e0c-2b4f-4c6e-8d9a-0b1c2d3e4f50 /data ext4 defaults 0 2' "
+        sh("cd \"$0\" && VD_DELTA_TREE=1 VD_FSTAB_EXTRA='UUID=5a1d7e0c-2b4f-4c6e-8d9a-0b1c2d3e4f50 /data ext4 defaults "
+           "0 2' "
            "bash \"$1\" t.img 20 && mkdir -p data/db && for i in $(seq 1 300); do head -c $((i * 97)) /dev/urandom "
-           ">data/db/r$i; done && mke2fs -q -F -t ext4 -b 4096 -U 5a1d7e0c-2b4f-4c6e-8d9a-0b1c2d3e4f50 -d data d.img 64M "
+           ">data/db/r$i; done && mke2fs -q -F -t ext4 -b 4096 -U 5a1d7e0c-2b4f-4c6e-8d9a-0b1c2d3e4f50 -d data d.img "
+           "64M "
            ">/dev/null && "
-           "qemu-img create -q -f qcow2 -b t.img -F raw c.qcow2 && qemu-img create -q -f qcow2 -b d.img -F raw cd.qcow2");
-        th_run r = th_vmdrift("baseline" A "capture" A "--image" A "%s/t.img" A "--image" A "%s/d.img" A "-o" A "%s/t.vdb",
-                              work, work, work);
+           "qemu-img create -q -f qcow2 -b t.img -F raw c.qcow2 && qemu-img create -q -f qcow2 -b d.img -F raw "
+           "cd.qcow2");
+        th_run r =
+            th_vmdrift("baseline" A "capture" A "--image" A "%s/t.img" A "--image" A "%s/d.img" A "-o" A "%s/t.vdb",
+                       work, work, work);
         cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
         th_run_free(&r);
         /* changes committed to the journals, then qemu killed: the metadata

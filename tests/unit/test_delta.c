@@ -117,20 +117,20 @@ Test(delta, instructions_parse_merge_and_answer_intersections) {
         cr_assert_not(vd_delta_changed(d, 0, 100010, 1));
         cr_assert(vd_delta_changed(d, 1, 511, 1));
         cr_assert_not(vd_delta_changed(d, 2, 0, 1 << 20)); /* another disk */
-        cr_assert_not(vd_delta_changed(d, 0, 5000, 0));   /* nothing */
+        cr_assert_not(vd_delta_changed(d, 0, 5000, 0));    /* nothing */
         cr_assert(vd_delta_changed(d, 0, UINT64_MAX - 5, 100) == false);
         vd_delta_free(d);
 
         const char *bad[][2] = {
-                {"", "empty"},
-                {"vmdrift-delta 2\n", "line 1"},
-                {"vmdrift-delta 1\nrange 0 1\n", "line 2: expected 'range DISK OFFSET LENGTH'"},
-                {"vmdrift-delta 1\nrange 0 1 0\n", "line 2"},
-                {"vmdrift-delta 1\nrange 0 18446744073709551615 2\n", "line 2"},
-                {"vmdrift-delta 1\nrange 999 0 1\n", "line 2"},
-                {"vmdrift-delta 1\n\nrange 0 0 1\n", "line 2: expected 'range' or 'geometry'"},
-                {"vmdrift-delta 1\nrange 0 0 1\ngeometry nokeyvalue\n", "line 3: expected 'geometry KEY VALUE'"},
-                {"vmdrift-delta 1\nrm -rf /\n", "line 2"},
+            {"", "empty"},
+            {"vmdrift-delta 2\n", "line 1"},
+            {"vmdrift-delta 1\nrange 0 1\n", "line 2: expected 'range DISK OFFSET LENGTH'"},
+            {"vmdrift-delta 1\nrange 0 1 0\n", "line 2"},
+            {"vmdrift-delta 1\nrange 0 18446744073709551615 2\n", "line 2"},
+            {"vmdrift-delta 1\nrange 999 0 1\n", "line 2"},
+            {"vmdrift-delta 1\n\nrange 0 0 1\n", "line 2: expected 'range' or 'geometry'"},
+            {"vmdrift-delta 1\nrange 0 0 1\ngeometry nokeyvalue\n", "line 3: expected 'geometry KEY VALUE'"},
+            {"vmdrift-delta 1\nrm -rf /\n", "line 2"},
         };
         for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
                 vd_err err = VD_ERR_INIT;
@@ -154,10 +154,14 @@ static int collect(void *ud, uint64_t start, uint64_t len) {
 
 Test(delta, qemu_img_map_answers_give_what_the_layers_above_the_template_hold) {
         /* depth 0: our overlay (the appliance's writes), 1: the clone, 2: the template */
-        const char *j = "[{ \"start\": 0, \"length\": 65536, \"depth\": 2, \"present\": true, \"zero\": false, \"data\": true},\n"
-                        "{ \"start\": 65536, \"length\": 65536, \"depth\": 1, \"present\": true, \"zero\": false, \"data\": true},\n"
-                        "{ \"start\": 131072, \"length\": 65536, \"depth\": 0, \"present\": true, \"zero\": true, \"data\": false},\n"
-                        "{ \"start\": 196608, \"length\": 65536, \"depth\": 3, \"present\": false, \"zero\": true, \"data\": false}]";
+        const char *j =
+            "[{ \"start\": 0, \"length\": 65536, \"depth\": 2, \"present\": true, \"zero\": false, \"data\": true},\n"
+            "{ \"start\": 65536, \"length\": 65536, \"depth\": 1, \"present\": true, \"zero\": false, \"data\": "
+            "true},\n"
+            "{ \"start\": 131072, \"length\": 65536, \"depth\": 0, \"present\": true, \"zero\": true, \"data\": "
+            "false},\n"
+            "{ \"start\": 196608, \"length\": 65536, \"depth\": 3, \"present\": false, \"zero\": true, \"data\": "
+            "false}]";
         char out[1024] = "";
         vd_err err = VD_ERR_INIT;
         cr_assert_eq(vd_image_map_parse(j, strlen(j), 2, UINT64_MAX, collect, out, &err), 0, "%s", err.msg);
@@ -167,13 +171,14 @@ Test(delta, qemu_img_map_answers_give_what_the_layers_above_the_template_hold) {
         cr_assert_str_eq(out, "131072+65536 ");
         /* out of order, overlapping, past the size, missing members: refused */
         const char *bad[] = {
-                "[{\"start\": 65536, \"length\": 1, \"depth\": 0, \"present\": true}]",
-                "[{\"start\": 0, \"length\": 10, \"depth\": 0, \"present\": true},{\"start\": 5, \"length\": 10, \"depth\": 0, \"present\": true}]",
-                "[{\"start\": 0, \"length\": 10, \"depth\": 0}]",
-                "[{\"start\": 0, \"length\": 0, \"depth\": 0, \"present\": true}]",
-                "[{\"start\": 0, \"length\": -1, \"depth\": 0, \"present\": true}]",
-                "{\"start\": 0}",
-                "[{\"start\": 0, \"length\": 100, \"depth\": 0, \"present\": true}",
+            "[{\"start\": 65536, \"length\": 1, \"depth\": 0, \"present\": true}]",
+            "[{\"start\": 0, \"length\": 10, \"depth\": 0, \"present\": true},{\"start\": 5, \"length\": 10, "
+            "\"depth\": 0, \"present\": true}]",
+            "[{\"start\": 0, \"length\": 10, \"depth\": 0}]",
+            "[{\"start\": 0, \"length\": 0, \"depth\": 0, \"present\": true}]",
+            "[{\"start\": 0, \"length\": -1, \"depth\": 0, \"present\": true}]",
+            "{\"start\": 0}",
+            "[{\"start\": 0, \"length\": 100, \"depth\": 0, \"present\": true}",
         };
         for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
                 vd_err e = VD_ERR_INIT;
@@ -238,8 +243,8 @@ Test(delta, a_file_is_proved_only_when_its_inode_tree_and_data_are_untouched, .f
         cr_assert_eq(prove(r, small, &why), 0);
         cr_assert_eq(why, VD_DW_CHANGED);
         /* the inode next to it, another file's data, another disk: proved */
-        snprintf(r, sizeof r, "range 0 %llu 256\nrange 0 %llu 4096\nrange 1 %llu 4096\n",
-                 itable * 4096 + small * 256, odata * 4096, sdata * 4096);
+        snprintf(r, sizeof r, "range 0 %llu 256\nrange 0 %llu 4096\nrange 1 %llu 4096\n", itable * 4096 + small * 256,
+                 odata * 4096, sdata * 4096);
         cr_assert_eq(prove(r, small, &why), 1, "why %d", why);
         /* the extent-tree block under the inode, and data it names */
         snprintf(r, sizeof r, "range 0 %llu 4096\n", etb * 4096);
