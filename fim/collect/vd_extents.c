@@ -97,7 +97,7 @@ static bool read_u64_file(const char *path, uint64_t *v) {
  * scsi-hd devices in the order libguestfs adds the drives, while the
  * kernel's sdX names follow the order the disks were probed in, which is
  * not always the same); other disks (virtio-blk vdX) by name. */
-static int disk_number(const char *name) {
+static int drive_number(const char *name) {
         char p[96], real[PATH_MAX];
         if (strlen(name) > 32)
                 return -1;
@@ -105,11 +105,29 @@ static int disk_number(const char *name) {
         if (strncmp(name, "sd", 2) == 0) {
                 unsigned h, c, t, l;
                 const char *b = realpath(p, real) ? strrchr(real, '/') : NULL;
-                if (!b || sscanf(b + 1, "%u:%u:%u:%u", &h, &c, &t, &l) != 4 || l != 0 || t >= VD_DISKS_MAX)
+                if (!b || sscanf(b + 1, "%u:%u:%u:%u", &h, &c, &t, &l) != 4 || l != 0 || t >= VD_DRIVES_MAX)
                         return -1;
                 return (int)t;
         }
         return vd_disk_index(name);
+}
+
+/* The guest's disks among the appliance's drives (vd_extents_set_disks). */
+static unsigned disk_first = 0, disk_count = VD_DISKS_MAX;
+
+void vd_extents_set_disks(unsigned first, unsigned count) {
+        disk_first = first;
+        disk_count = count;
+}
+
+/* The guest's disk number of a drive, or -1: a drive of another guest
+ * sharing the appliance is no disk of this one. */
+static int disk_number(const char *name) {
+        int t = drive_number(name);
+        if (t < 0 || (unsigned)t < disk_first || (unsigned)t - disk_first >= disk_count ||
+            (unsigned)t - disk_first >= VD_DISKS_MAX)
+                return -1;
+        return (int)((unsigned)t - disk_first);
 }
 
 /* A partition or a whole disk: the disk and the byte offset of dev on it. */

@@ -19,6 +19,10 @@
  *                       --delta-verify: prove and hash both
  *        --geometry:    after the summary line, one line per ext4 file
  *                       system under DIR: "geometry KEY VALUE"
+ *        --disks F:N:   the guest's disks are the appliance's drives F to
+ *                       F+N-1 (several guests share it): disk numbers in
+ *                       extents, ranges and geometry count from drive F, and
+ *                       other drives are no disks of this guest
  *        vmdrift-walker --root DIR --cat LIST --max BYTES --out FILE
  *                       read the regular files named in LIST (NUL-separated
  *                       paths inside DIR, never through a symlink) into one
@@ -33,6 +37,7 @@
 #include <unistd.h>
 
 #include "vd_catfile.h"
+#include "vd_extents.h"
 #include "vd_manifest.h"
 #include "vd_source.h"
 #include "vd_str.h"
@@ -149,6 +154,15 @@ int main(int argc, char **argv) {
                         o.max_depth = (unsigned)n;
                 else if (strcmp(a, "--extents") == 0 && vd_parse_u64(v, &n) && n >= 1)
                         o.extents_min = n;
+                else if (strcmp(a, "--disks") == 0) {
+                        /* FIRST:COUNT: the drives that are the guest's disks */
+                        unsigned long long f, c;
+                        int end = 0;
+                        if (sscanf(v, "%llu:%llu%n", &f, &c, &end) != 2 || v[end] || f >= VD_DRIVES_MAX || c == 0 ||
+                            c > VD_DISKS_MAX)
+                                return die("--disks expects FIRST:COUNT");
+                        vd_extents_set_disks((unsigned)f, (unsigned)c);
+                }
                 else
                         return die("unknown option or bad value");
         }
