@@ -56,6 +56,11 @@ typedef struct vd_report {
         int64_t started_ns, duration_ns; /* the whole run, from the command's start */
         int64_t phase_ns[VD_PH_COUNT];
         const char *inspection; /* guests: "full" or "baseline layout"; NULL otherwise */
+        /* guests: "launched" (for this scan) or "shared" (started for an
+         * earlier guest of the same vmdrift fleet run; appliance_guests: how
+         * many guests' disks it holds); NULL otherwise */
+        const char *appliance;
+        unsigned appliance_guests;
         /* an untouched guest: the scan whose report this repeats, and when it
          * ran (NULL: this scan looked at the guest itself) */
         const char *reused_scan_id;

@@ -264,6 +264,9 @@ static int json_write(vd_sink *s, const vd_report *r, vd_err *err) {
                         if (!rc)
                                 rc = js_cstr(&b, r->inspection);
                 }
+                if (!rc && r->appliance)
+                        rc = vd_buf_addf(&b, ",\"appliance\":{\"started\":\"%s\",\"guests\":%u}", r->appliance,
+                                         r->appliance_guests);
                 if (!rc && r->advisories_ecosystem) {
                         rc = vd_buf_adds(&b, ",\"advisories\":{\"ecosystem\":");
                         if (!rc)

@@ -392,6 +392,10 @@ static int text_render(vd_sink *s, const vd_report *r, vd_buf *b) {
         }
         if (!rc && r->inspection && strcmp(r->inspection, "full") != 0)
                 rc = vd_buf_addf(b, " (mounted from the %s, not inspected)", r->inspection);
+        if (!rc && r->appliance && r->appliance_guests > 1)
+                rc = vd_buf_addf(b, "\n  appliance %s, shared by %u guests of this fleet run",
+                                 strcmp(r->appliance, "shared") == 0 ? "started for an earlier guest" : "started here",
+                                 r->appliance_guests);
         if (!rc && r->baseline_trust)
                 rc = vd_buf_addf(b, "\n  baseline signature %s%s", r->baseline_trust,
                                  r->baseline_verified ? "" : ": a modified baseline would go unnoticed");

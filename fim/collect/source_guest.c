@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -107,7 +108,21 @@ struct guest_src {
         char (*delta_tmpl_fmt)[32];
         char delta_off[200];
         char *delta_geometry;
+        /* One appliance for several guests (vd_guest_share_begin): the
+         * handle and the overlays are the shared appliance's, borrowed; the
+         * guest's disks are its drives disk_first... */
+        bool shared;
+        size_t share_idx;
+        unsigned disk_first;
+        bool failed; /* a scan failed: the shared appliance is not used again */
+        char **own_dev;        /* its drives and their partitions, */
+        char (*own_uuid)[40];  /* each one's file system UUID ("" if none) */
+        size_t n_own;
 };
+
+static void share_detach(struct guest_src *s);
+static int share_own_devices(struct guest_src *s);
+static unsigned share_guests(void);
 
 /* libguestfs appends a paragraph of debugging advice to some errors: keep the
  * part that says what failed, and say how to get the rest. */
@@ -390,6 +405,40 @@ static void forget_mounts(struct guest_src *s) {
         clear_warnings(&s->pending);
 }
 
+/* The UUID of the ext2/3/4 or vfat file system that starts with these
+ * 2,048 bytes, as blkid spells it; "" if neither. Read from the device
+ * in-daemon: blkid is a process per device, half a second under emulation. */
+static void sb_uuid(const unsigned char *b, size_t n, char out[40]) {
+        out[0] = '\0';
+        if (n >= 2048 && b[1024 + 0x38] == 0x53 && b[1024 + 0x39] == 0xEF) {
+                const unsigned char *u = b + 1024 + 0x68;
+                snprintf(out, 40, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1],
+                         u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+                return;
+        }
+        if (n < 512 || b[510] != 0x55 || b[511] != 0xAA)
+                return;
+        const unsigned char *id = memcmp(b + 0x52, "FAT32   ", 8) == 0 ? b + 0x43
+                                  : memcmp(b + 0x36, "FAT", 3) == 0   ? b + 0x27
+                                                                      : NULL;
+        if (id)
+                snprintf(out, 40, "%02X%02X-%02X%02X", id[3], id[2], id[1], id[0]);
+}
+
+/* The file system with this UUID. In a shared appliance, only on the
+ * guest's own drives, partitions or whole disks: the clones of a template
+ * all carry its UUIDs, and the first found could be another guest's. */
+static char *find_uuid(struct guest_src *s, const char *uuid) {
+        if (!s->shared)
+                return guestfs_findfs_uuid(s->g, uuid);
+        if (!s->own_dev && share_own_devices(s) < 0)
+                return NULL;
+        for (size_t i = 0; i < s->n_own; i++)
+                if (s->own_uuid[i][0] && strcasecmp(s->own_uuid[i], uuid) == 0)
+                        return strdup(s->own_dev[i]);
+        return NULL;
+}
+
 /* Mount the guest from the layout the baseline recorded, and take the
  * baseline's OS facts and packages, when that layout still describes it:
  * every file system found by its UUID with its type, /etc/fstab and the
@@ -417,7 +466,7 @@ static int reuse_layout(struct guest_src *s, const vd_guest_opts *o, char *why, 
                         snprintf(why, whylen, "the baseline's layout entry for %s is malformed", k + 13);
                         goto no;
                 }
-                char *dev = guestfs_findfs_uuid(g, uuid);
+                char *dev = find_uuid(s, uuid);
                 char *t = dev ? guestfs_vfs_type(g, dev) : NULL;
                 bool ok = t && strcmp(t, type) == 0;
                 if (!dev)
@@ -441,8 +490,10 @@ static int reuse_layout(struct guest_src *s, const vd_guest_opts *o, char *why, 
                 goto no;
         }
         qsort(s->mnts, s->n_mnts, sizeof *s->mnts, cmp_mnt);
+        vd_debug("layout: %zu file systems found by UUID", s->n_mnts);
         vd_err merr = VD_ERR_INIT;
         int mr = do_mounts(s, &merr);
+        vd_debug("layout: mounted");
         if (mr < 0 || s->pending.n_warnings) {
                 snprintf(why, whylen, "%.500s", mr < 0 ? merr.msg : s->pending.warnings[0].msg);
                 goto no;
@@ -454,6 +505,7 @@ static int reuse_layout(struct guest_src *s, const vd_guest_opts *o, char *why, 
                 snprintf(why, whylen, "/etc/fstab changed since the baseline");
                 goto no;
         }
+        vd_debug("layout: /etc/fstab checked");
         const char *pkgdb = fact_of(o, "layout.pkgdb");
         if (pkgdb) {
                 char path[512], h[128], at[600];
@@ -632,6 +684,12 @@ static int make_overlays(struct guest_src *s, const vd_guest_opts *o, vd_err *er
 static void guest_close(vd_source *src) {
         struct guest_src *s = src->priv;
         if (s) {
+                if (s->shared)
+                        share_detach(s);
+                for (size_t i = 0; i < s->n_own; i++)
+                        free(s->own_dev[i]);
+                free(s->own_dev);
+                free(s->own_uuid);
                 if (s->g) {
                         vd_debug("shutting the appliance down");
                         guestfs_umount_all(s->g);
@@ -1081,6 +1139,13 @@ static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, 
                 argv[n++] = xmin;
         }
         argv[n++] = "--geometry";
+        char disks[48];
+        if (s->n_images) {
+                /* the guest's disks among the appliance's drives */
+                snprintf(disks, sizeof disks, "%u:%zu", s->disk_first, s->n_images);
+                argv[n++] = "--disks";
+                argv[n++] = disks;
+        }
         if (delta) {
                 argv[n++] = "--delta";
                 argv[n++] = "/delta";
@@ -1595,6 +1660,7 @@ static int run_walker_or_api(struct guest_src *s, const vd_scan_opts *o, vd_scan
                 return vd_err_set(err, r, "%s", werr.msg);
         }
         vd_debug("walker failed (%s): falling back to the api strategy", werr.msg);
+        s->failed = true; /* a shared appliance is not trusted with another guest */
         vd_entries_release(&out->entries);
         int wr = vd_scan_warn(out, NULL, 0, "the in-appliance walker could not run (%s); used the slower api strategy",
                               werr.msg);
@@ -1615,9 +1681,13 @@ static int guest_scan(vd_source *src, const vd_scan_opts *o, vd_scan *out, vd_er
         out->is_guest = true;
         out->launch_ns = s->launch_ns;
         out->mount_ns = s->mount_ns;
+        out->appliance_shared = s->shared && s->launch_ns == 0;
+        out->appliance_guests = s->shared ? share_guests() : 1;
         int r = s->strategy == VD_GUEST_API ? run_api(s, o, out, err) : run_walker_or_api(s, o, out, err);
-        if (r < 0)
+        if (r < 0) {
+                s->failed = true;
                 return r;
+        }
         drop_synthetic(s, out);
         return vd_source_inventory(src, out, err);
 }
@@ -1832,7 +1902,7 @@ static int make_handle(struct guest_src *s, const vd_guest_opts *o, int force, s
                 return gerr(err, s->g, "cannot set the accelerator");
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         guestfs_set_smp(s->g, cpus > 1 ? (int)(cpus > 8 ? 8 : cpus) : 1);
-        for (size_t i = 0; i < o->n_images; i++) {
+        for (size_t i = 0; i < s->n_images; i++) {
                 /* the format checked with its backing chain: never probed again */
                 int ar = s->overlays ? guestfs_add_drive_opts(s->g, s->overlays[i], GUESTFS_ADD_DRIVE_OPTS_READONLY, 0,
                                                               GUESTFS_ADD_DRIVE_OPTS_FORMAT, "qcow2", -1)
@@ -2021,6 +2091,423 @@ out:
         return r;
 }
 
+/* ---- one appliance, several guests (vmdrift fleet) ----
+ *
+ * libguestfs cannot add a drive to a running appliance, so the guests that
+ * share one are known before it starts: vd_guest_share_begin names them,
+ * in the order they will be opened. The first opened starts an appliance
+ * with the disks (our overlays) of up to per_appliance guests not yet
+ * scanned; each guest then mounts its own file systems from its baseline's
+ * layout (found by UUID on its own drives only: every clone of a template
+ * carries the template's UUIDs), is walked with the drives renumbered
+ * (walker --disks), and is unmounted again. A guest that cannot be mounted
+ * that way (no recorded layout, a layout that changed, LVM, a file system
+ * other than ext2/3/4 or vfat, an image in use) gets an appliance of its
+ * own, as a single scan would. A failed scan retires the shared appliance:
+ * the next guest starts a fresh one. */
+
+struct share_guest {
+        char **images; /* as given, and resolved */
+        char **real;
+        size_t n_images;
+        bool done;
+        bool in_app;          /* its disks are in the running appliance */
+        unsigned first;       /* its first drive there */
+        char (*formats)[32]; /* as added */
+};
+
+static struct share {
+        struct share_guest *gs;
+        size_t n;
+        unsigned per_app;
+        vd_source *app; /* the running appliance: handle, every guest's overlay, scratch disk */
+        unsigned served, in_app;
+        size_t launches;
+        char **devs, **parts; /* the appliance's, listed once (each list is a udev settle) */
+} *share;
+
+static void share_close_app(void) {
+        if (share && share->app) {
+                vd_debug("share: retiring the appliance after %u guests", share->served);
+                guest_close(share->app);
+                share->app = NULL;
+                for (size_t i = 0; i < share->n; i++)
+                        share->gs[i].in_app = false;
+                vd_image_in_use_except(NULL, 0);
+                free_strv(share->devs);
+                free_strv(share->parts);
+                share->devs = share->parts = NULL;
+        }
+}
+
+static void share_guest_free(struct share_guest *sg) {
+        for (size_t i = 0; i < sg->n_images; i++) {
+                free(sg->images[i]);
+                free(sg->real[i]);
+        }
+        free(sg->images);
+        free(sg->real);
+        free(sg->formats);
+}
+
+void vd_guest_share_end(void) {
+        if (!share)
+                return;
+        share_close_app();
+        for (size_t i = 0; i < share->n; i++)
+                share_guest_free(&share->gs[i]);
+        free(share->gs);
+        free(share);
+        share = NULL;
+}
+
+/* The guest's drives and their partitions, with the UUID each holds: the
+ * appliance's devices listed once, then one read per device of the guest.
+ * Drive k is the k-th device listed (guestfs_device_index). */
+static int share_own_devices(struct guest_src *s) {
+        guestfs_h *g = s->g;
+        if (!share->devs || !share->parts) {
+                free_strv(share->devs);
+                free_strv(share->parts);
+                share->devs = guestfs_list_devices(g);
+                share->parts = guestfs_list_partitions(g);
+                if (!share->devs || !share->parts)
+                        return -1;
+        }
+        size_t nd = 0, np = 0;
+        while (share->devs[nd])
+                nd++;
+        while (share->parts[np])
+                np++;
+        s->own_dev = calloc(nd + np + 1, sizeof *s->own_dev);
+        s->own_uuid = calloc(nd + np + 1, sizeof *s->own_uuid);
+        if (!s->own_dev || !s->own_uuid)
+                return -1;
+        for (size_t i = s->disk_first; i < nd && i - s->disk_first < s->n_images; i++) {
+                const char *d = share->devs[i];
+                size_t dl = strlen(d);
+                s->own_dev[s->n_own++] = strdup(d);
+                for (size_t k = 0; k < np; k++) {
+                        const char *p = share->parts[k];
+                        if (strncmp(p, d, dl) != 0 || !p[dl] || strspn(p + dl, "0123456789") != strlen(p + dl))
+                                continue;
+                        s->own_dev[s->n_own++] = strdup(p);
+                }
+        }
+        for (size_t i = 0; i < s->n_own; i++) {
+                size_t n = 0;
+                char *b = s->own_dev[i] ? guestfs_pread_device(g, s->own_dev[i], 2048, 0, &n) : NULL;
+                sb_uuid((const unsigned char *)b, b ? n : 0, s->own_uuid[i]);
+                free(b);
+        }
+        return 0;
+}
+
+static unsigned share_guests(void) {
+        return share ? share->in_app : 1;
+}
+
+size_t vd_guest_share_launches(void) {
+        return share ? share->launches : 0;
+}
+
+int vd_guest_share_begin(const vd_share_guest *gs, size_t n, unsigned per_appliance, vd_err *err) {
+        vd_guest_share_end();
+        if (per_appliance < 2 || n == 0)
+                return 0;
+        share = calloc(1, sizeof *share);
+        if (!share || !(share->gs = calloc(n, sizeof *share->gs)))
+                goto nomem;
+        share->n = n;
+        share->per_app = per_appliance;
+        for (size_t i = 0; i < n; i++) {
+                struct share_guest *sg = &share->gs[i];
+                sg->n_images = gs[i].n_images;
+                if (!(sg->images = calloc(gs[i].n_images + 1, sizeof *sg->images)) ||
+                    !(sg->real = calloc(gs[i].n_images + 1, sizeof *sg->real)) ||
+                    !(sg->formats = calloc(gs[i].n_images + 1, sizeof *sg->formats)))
+                        goto nomem;
+                for (size_t k = 0; k < gs[i].n_images; k++) {
+                        if (!(sg->images[k] = strdup(gs[i].images[k])))
+                                goto nomem;
+                        sg->real[k] = realpath(gs[i].images[k], NULL); /* NULL: never matched */
+                }
+        }
+        return 0;
+nomem:
+        vd_guest_share_end();
+        return vd_err_set(err, VD_E_NOMEM, "out of memory");
+}
+
+/* The planned guest o is, by its images' real paths; -1 if none. */
+static long share_find(const vd_guest_opts *o) {
+        if (!share || o->domain || o->n_images == 0)
+                return -1;
+        char *real[VD_DISKS_MAX];
+        if (o->n_images >= VD_DISKS_MAX)
+                return -1;
+        for (size_t i = 0; i < o->n_images; i++)
+                real[i] = realpath(o->images[i], NULL);
+        long found = -1;
+        for (size_t j = 0; j < share->n && found < 0; j++) {
+                struct share_guest *sg = &share->gs[j];
+                bool same = !sg->done && sg->n_images == o->n_images;
+                for (size_t i = 0; same && i < o->n_images; i++)
+                        same = real[i] && sg->real[i] && strcmp(real[i], sg->real[i]) == 0;
+                if (same)
+                        found = (long)j;
+        }
+        for (size_t i = 0; i < o->n_images; i++)
+                free(real[i]);
+        return found;
+}
+
+/* Only file systems whose clones the appliance's kernel tells apart by
+ * device: ext2/3/4 and vfat (btrfs registers devices by file system UUID,
+ * and LVM finds volume groups by name on every drive). why: if not. */
+static bool share_layout_ok(const vd_guest_opts *o, char *why, size_t whylen) {
+        if (o->inspect_always || !fact_of(o, "layout.fstab") || !fact_of(o, "os.root")) {
+                snprintf(why, whylen, "%s", o->inspect_always ? "full inspection asked for"
+                                                                : "the baseline records no file system layout");
+                return false;
+        }
+        for (size_t i = 0; i < o->n_layout_facts; i++) {
+                if (strncmp(o->layout_facts[i].key, "layout.mount.", 13) != 0)
+                        continue;
+                char uuid[128], type[64];
+                if (sscanf(o->layout_facts[i].value, "%127s %63s", uuid, type) != 2 ||
+                    (strcmp(type, "ext4") && strcmp(type, "ext3") && strcmp(type, "ext2") && strcmp(type, "vfat"))) {
+                        snprintf(why, whylen, "%.100s is %.40s, not ext2/3/4 or vfat", o->layout_facts[i].key + 13,
+                                 type);
+                        return false;
+                }
+        }
+        return true;
+}
+
+/* Start an appliance with guest j's disks and those of the next planned
+ * guests not yet scanned, up to per_app guests. o: guest j's options (the
+ * accelerator, the backing files allowed, the walker). */
+static int share_launch(const vd_guest_opts *o, size_t j, const char (*formats_j)[32], vd_err *err) {
+        vd_source *src = calloc(1, sizeof *src);
+        struct guest_src *a = calloc(1, sizeof *a);
+        if (!src || !a) {
+                free(src);
+                free(a);
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        }
+        src->ops = &image_ops;
+        src->priv = a;
+        vd_scan_init(&a->pending);
+        vd_scan_init(&a->inv);
+        vd_scan_init(&a->launch_notes);
+        a->strategy = VD_GUEST_WALKER;
+        a->prefix = strdup("/guest");
+        a->walker = strdup(o->walker ? o->walker : default_walker());
+        const char *td = getenv("TMPDIR");
+        size_t total = 0;
+        for (size_t p = j; p < share->n; p++)
+                total += share->gs[p].n_images;
+        int r = 0;
+        if (!a->prefix || !a->walker || !(a->overlays = calloc(total + 1, sizeof *a->overlays)) ||
+            !(a->formats = calloc(total + 1, sizeof *a->formats)) ||
+            asprintf(&a->ovl_dir, "%s/vmdrift-ovl.XXXXXX", td && *td ? td : "/tmp") < 0) {
+                a->ovl_dir = NULL;
+                r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+        } else if (!mkdtemp(a->ovl_dir)) {
+                r = vd_err_errno(err, VD_E_IO, errno, "cannot create a directory for the overlays");
+                free(a->ovl_dir);
+                a->ovl_dir = NULL;
+        }
+        guestfs_h *t = r == 0 ? guestfs_create() : NULL;
+        if (r == 0 && !t)
+                r = vd_err_set(err, VD_E_SOURCE, "cannot create a libguestfs handle");
+        if (t)
+                guestfs_set_error_handler(t, NULL, NULL);
+        unsigned guests = 0;
+        for (size_t p = j; r == 0 && p < share->n && guests < share->per_app; p++) {
+                struct share_guest *sg = &share->gs[p];
+                if (sg->done)
+                        continue;
+                /* another guest's images, checked as its own scan will
+                 * check them (with this guest's allowed backing files: a
+                 * fleet gives every guest the same) */
+                bool ok = true;
+                size_t k0 = a->n_images;
+                for (size_t i = 0; ok && i < sg->n_images; i++) {
+                        vd_err e = VD_ERR_INIT;
+                        if (p == j)
+                                memcpy(sg->formats[i], formats_j[i], sizeof sg->formats[i]);
+                        else if (!sg->real[i] || vd_image_in_use(sg->images[i]) ||
+                                 vd_image_check_chain(sg->images[i], o->format, o->allow_backing, o->n_allow_backing,
+                                                      sg->formats[i], &e) < 0)
+                                ok = false;
+                        size_t k = a->n_images;
+                        if (ok && asprintf(&a->overlays[k], "%s/disk%zu.qcow2", a->ovl_dir, k) < 0) {
+                                a->overlays[k] = NULL;
+                                r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+                                ok = false;
+                        }
+                        if (ok && guestfs_disk_create(t, a->overlays[k], "qcow2", -1, GUESTFS_DISK_CREATE_BACKINGFILE,
+                                                      sg->real[i], GUESTFS_DISK_CREATE_BACKINGFORMAT, sg->formats[i],
+                                                      -1) < 0) {
+                                if (p == j)
+                                        r = vd_err_set(err, VD_E_SOURCE, "cannot create an overlay of '%s': %s",
+                                                       sg->images[i], guestfs_last_error(t));
+                                ok = false;
+                        }
+                        if (a->overlays[k])
+                                snprintf(a->formats[k], sizeof a->formats[k], "qcow2");
+                        if (a->overlays[k])
+                                a->n_images++;
+                        if (!ok && e.msg[0])
+                                vd_debug("share: %s not added: %s", sg->images[i], e.msg);
+                }
+                if (!ok) {
+                        /* not this guest's drives after all */
+                        while (a->n_images > k0) {
+                                a->n_images--;
+                                unlink(a->overlays[a->n_images]);
+                                free(a->overlays[a->n_images]);
+                                a->overlays[a->n_images] = NULL;
+                        }
+                        if (p == j && r == 0)
+                                r = vd_err_set(err, VD_E_SOURCE, "cannot add guest's disks to the appliance");
+                        continue;
+                }
+                sg->in_app = true;
+                sg->first = (unsigned)k0;
+                guests++;
+        }
+        if (t)
+                guestfs_close(t);
+        if (r == 0 && a->n_images + 1 > VD_DRIVES_MAX)
+                r = vd_err_set(err, VD_E_LIMIT, "more than %u drives", VD_DRIVES_MAX - 1);
+        int64_t t0 = vd_now_ns();
+        if (r == 0)
+                r = launch(a, o, err);
+        if (r < 0) {
+                for (size_t p = 0; p < share->n; p++)
+                        share->gs[p].in_app = false;
+                guest_close(src);
+                return r;
+        }
+        a->launch_ns = vd_now_ns() - t0;
+        if (a->scratch_file)
+                unlink(a->scratch_file); /* qemu holds it open */
+        /* the images are ours now: not "in use" to the guests' own checks */
+        const char **held = calloc(a->n_images + 1, sizeof *held);
+        size_t nh = 0;
+        for (size_t p = 0; held && p < share->n; p++)
+                for (size_t i = 0; share->gs[p].in_app && i < share->gs[p].n_images; i++)
+                        held[nh++] = share->gs[p].real[i];
+        if (!held || vd_image_in_use_except(held, nh) < 0) {
+                free(held);
+                for (size_t p = 0; p < share->n; p++)
+                        share->gs[p].in_app = false;
+                guest_close(src);
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        }
+        free(held);
+        share->app = src;
+        share->served = 0;
+        share->in_app = guests;
+        share->launches++;
+        vd_debug("share: appliance up with %u guests, %zu drives", guests, a->n_images);
+        return 0;
+}
+
+/* Scan guest o (planned as j) in the shared appliance: 1 and s mounted, 0
+ * and why when it must have an appliance of its own, or an error. */
+static int share_attach(struct guest_src *s, const vd_guest_opts *o, size_t j, char *why, size_t whylen,
+                        vd_err *err) {
+        struct share_guest *sg = &share->gs[j];
+        if (!share_layout_ok(o, why, whylen))
+                return 0;
+        if (s->in_use) {
+                snprintf(why, whylen, "an image is in use by a running VM");
+                return 0;
+        }
+        if (o->hash_in != VD_HASH_IN_HOST || !o->want_walker || o->strategy != VD_GUEST_WALKER) {
+                snprintf(why, whylen, "not the walker with host-side reads");
+                return 0;
+        }
+        struct guest_src *a = share->app ? share->app->priv : NULL;
+        if (a && (!sg->in_app || share->served >= share->per_app || guestfs_is_ready(a->g) != 1))
+                share_close_app();
+        bool launched = false;
+        if (!share->app) {
+                int r = share_launch(o, j, (const char(*)[32])s->formats, err);
+                if (r < 0)
+                        return r;
+                launched = true;
+        }
+        a = share->app->priv;
+        if (!sg->in_app) {
+                snprintf(why, whylen, "its disks could not be added to a shared appliance");
+                return 0;
+        }
+        for (size_t i = 0; i < o->n_images; i++)
+                if (strcmp(s->formats[i], sg->formats[i]) != 0) {
+                        snprintf(why, whylen, "image %zu's format changed", i);
+                        return 0;
+                }
+        s->g = a->g;
+        s->shared = true;
+        s->share_idx = j;
+        s->disk_first = sg->first;
+        s->overlays = calloc(o->n_images, sizeof *s->overlays);
+        if (!s->overlays)
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        for (size_t i = 0; i < o->n_images; i++)
+                s->overlays[i] = a->overlays[sg->first + i];
+        if (launched) {
+                s->launch_ns = a->launch_ns;
+                for (size_t i = 0; i < a->launch_notes.n_warnings; i++)
+                        vd_scan_warn(&s->launch_notes, NULL, 0, "%s", a->launch_notes.warnings[i].msg);
+        }
+        int64_t t0 = vd_now_ns();
+        /* the scratch disk at /, nothing of the previous guest mounted */
+        int r = 0;
+        if (guestfs_umount_all(a->g) < 0)
+                r = gerr(err, a->g, "cannot unmount the previous guest");
+        if (r == 0)
+                r = prepare_scratch(a, err);
+        vd_debug("share: scratch disk mounted");
+        int reused = r == 0 ? reuse_layout(s, o, why, whylen, err) : r;
+        if (reused <= 0) {
+                free(s->overlays);
+                s->overlays = NULL;
+                s->g = NULL;
+                s->shared = false;
+                if (reused < 0)
+                        share_close_app();
+                return reused;
+        }
+        s->layout_reused = true;
+        s->mount_ns = vd_now_ns() - t0;
+        vd_debug("share: guest %zu mounted in the shared appliance (drives %u-%zu)", j, sg->first,
+                 sg->first + o->n_images - 1);
+        return 1;
+}
+
+/* The guest is done: leave the appliance clean for the next, or retire it. */
+static void share_detach(struct guest_src *s) {
+        guestfs_h *g = s->g;
+        guestfs_rm_f(g, "/manifest");
+        guestfs_rm_f(g, "/delta");
+        guestfs_rm_f(g, "/vmdrift-walker");
+        bool clean = guestfs_umount_all(g) == 0;
+        share->gs[s->share_idx].done = true;
+        share->served++;
+        if (s->failed || !clean)
+                share_close_app();
+        free(s->overlays);
+        s->overlays = NULL;
+        s->g = NULL;
+        s->shared = false;
+}
+
 int vd_source_open_guest(const vd_guest_opts *o, vd_source **ret, vd_err *err) {
         if (!o->domain && o->n_images == 0)
                 return vd_err_set(err, VD_E_USAGE, "no image or domain given");
@@ -2104,8 +2591,22 @@ int vd_source_open_guest(const vd_guest_opts *o, vd_source **ret, vd_err *err) {
         for (size_t i = 0; i < o->n_images; i++)
                 if (vd_image_in_use(o->images[i]))
                         s->in_use = true;
+        /* a guest of a fleet run: in the appliance it shares with others */
+        bool attached = false;
+        long sj = share_find(o);
+        if (sj >= 0) {
+                char why[300] = "";
+                int ar = share_attach(s, o, (size_t)sj, why, sizeof why, err);
+                if (ar < 0)
+                        goto fail;
+                attached = ar == 1;
+                if (!attached)
+                        vd_debug("share: %s: an appliance of its own: %s", src->desc, why);
+        }
         s->host_hash_min = o->host_hash_min ? o->host_hash_min : VD_HOST_HASH_MIN_DEFAULT;
-        if (o->hash_in == VD_HASH_IN_HOST && o->want_walker && o->strategy == VD_GUEST_WALKER) {
+        if (attached)
+                ; /* host-side reads through the shared appliance's overlays */
+        else if (o->hash_in == VD_HASH_IN_HOST && o->want_walker && o->strategy == VD_GUEST_WALKER) {
                 vd_err oe = VD_ERR_INIT;
                 if (o->domain)
                         snprintf(s->host_off, sizeof s->host_off, "a libvirt domain: libguestfs adds its disks");
@@ -2122,6 +2623,10 @@ int vd_source_open_guest(const vd_guest_opts *o, vd_source **ret, vd_err *err) {
         else
                 snprintf(s->delta_off, sizeof s->delta_off, "host-side reads are off (%s)",
                          s->host_off[0] ? s->host_off : "not the walker");
+        if (attached) {
+                *ret = src;
+                return 0;
+        }
         int64_t t0 = vd_now_ns();
         if ((r = launch(s, o, err)) < 0)
                 goto fail;

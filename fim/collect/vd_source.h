@@ -64,6 +64,11 @@ typedef struct vd_scan {
         uint64_t delta_changed_bytes; /* of the disks: what the layers above the template hold */
         bool layout_reused;    /* a guest mounted from the baseline's layout, not inspected */
         bool is_guest;         /* from a guest (launch and mount mean something) */
+        /* guests: the appliance was started for an earlier guest of this
+         * process (vd_guest_share_begin), not for this one; how many guests'
+         * disks it holds (1: its own) */
+        bool appliance_shared;
+        unsigned appliance_guests;
         int64_t launch_ns, mount_ns; /* guests: appliance start; inspection or layout check, and mounts */
         int64_t hash_ns;             /* guests: hashing on the host after the walk (part of the walk) */
 } vd_scan;
@@ -194,6 +199,24 @@ typedef struct vd_guest_opts {
         int hash_in;
         uint64_t host_hash_min; /* bytes; 0: VD_HOST_HASH_MIN_DEFAULT */
 } vd_guest_opts;
+
+/* One appliance for several guests (vmdrift fleet). Name the guests this
+ * process will open one after another (each its images). The first one
+ * opened starts an appliance holding the disks of up to per_appliance
+ * guests not yet scanned; the next ones are mounted in it, each from its
+ * baseline's layout and found on its own drives only, instead of launching
+ * their own. A guest that cannot be (no recorded layout or one that changed,
+ * LVM, btrfs, XFS, an image in use, a domain) gets an appliance of its own;
+ * a failed scan retires the shared appliance. per_appliance < 2: off. */
+typedef struct vd_share_guest {
+        const char *const *images;
+        size_t n_images;
+} vd_share_guest;
+int vd_guest_share_begin(const vd_share_guest *g, size_t n, unsigned per_appliance, vd_err *err);
+/* Shut the shared appliance down and forget the plan. */
+void vd_guest_share_end(void);
+/* Appliances started for the plan so far. */
+size_t vd_guest_share_launches(void);
 
 enum { VD_HASH_IN_HOST = 0, VD_HASH_IN_APPLIANCE = 1 };
 #define VD_HOST_HASH_MIN_DEFAULT ((uint64_t)4096)

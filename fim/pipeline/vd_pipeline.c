@@ -350,6 +350,8 @@ void vd_run_report(const vd_run *run, const vd_run_out *out, const char *baselin
         rep->started_ns = run->started_ns ? run->started_ns : sc->started_ns - sc->launch_ns - sc->mount_ns;
         rep->duration_ns = vd_now_ns() - rep->started_ns;
         rep->inspection = sc->is_guest ? (sc->layout_reused ? "baseline layout" : "full") : NULL;
+        rep->appliance = sc->is_guest ? (sc->appliance_shared ? "shared" : "launched") : NULL;
+        rep->appliance_guests = sc->appliance_guests ? sc->appliance_guests : 1;
         rep->events = &out->events;
         rep->warnings = out->scan.warnings;
         rep->n_warnings = out->scan.n_warnings;
