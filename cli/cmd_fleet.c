@@ -29,6 +29,9 @@
 #define MAX_SINKS 8
 #define PASS_MAX 32
 #define OUTPUT_MAX ((size_t)1 << 30)
+/* docs/fleet.md "One appliance, several guests": what a hostile guest that
+ * took over the appliance's kernel could lie about */
+#define PER_APPLIANCE_DEFAULT 8u
 
 static const char fleet_usage[] =
         "usage: vmdrift fleet [run] --inventory FILE [options]\n"
@@ -50,6 +53,11 @@ static const char fleet_usage[] =
         "                       and stdout get every guest's report, then the findings\n"
         "  --jobs N             guests scanned at once (default: what the CPUs and memory allow,\n"
         "                       one appliance needs about 1.5 GiB)\n"
+        "  --guests-per-appliance K\n"
+        "                       image guests scanned one after another in one appliance (default\n"
+        "                       8; 1: each its own vmdrift scan process and appliance); a guest\n"
+        "                       that cannot share (no recorded layout, LVM, btrfs, XFS, in use,\n"
+        "                       a domain) gets its own, a failed scan retires the shared one\n"
         "  --jitter DURATION    wait a random time up to this long first (300s, 5m... ), so\n"
         "                       that hosts sharing storage do not all start at once\n"
         "  --priority P         idle (default: nice 10 and the idle I/O class for every scan)\n"
@@ -77,6 +85,7 @@ enum {
         OPT_INVENTORY = 256,
         OPT_REPORT,
         OPT_JOBS,
+        OPT_PER_APPLIANCE,
         OPT_JITTER,
         OPT_PRIORITY,
         OPT_WAIT,
@@ -92,6 +101,7 @@ typedef struct fleet_opts {
         const char *reports[MAX_SINKS];
         size_t n_reports;
         unsigned jobs;
+        unsigned per_app; /* guests per shared appliance; 1: a vmdrift scan process each */
         int64_t jitter_s;
         bool idle, wait, json;
         int progress; /* -1 never, 0 auto, 1 always */
@@ -234,6 +244,7 @@ typedef struct job {
         int64_t started_ns;
         vd_guest_state st;
         bool done, ran;
+        int worker; /* 1-based: the worker process scanning it; 0: a process of its own */
 } job;
 
 typedef struct argv_b {
@@ -259,7 +270,15 @@ static char *priv_file(const char *priv, size_t idx, const char *what) {
         return asprintf(&p, "%s/%zu.%s", priv, idx, what) < 0 ? NULL : p;
 }
 
-static pid_t start_scan(const fleet_opts *o, const char *priv, job *j) {
+static void free_args(argv_b *a) {
+        for (size_t k = 0; k < a->n_owned; k++)
+                free(a->owned[k]);
+        a->n_owned = 0;
+}
+
+/* The vmdrift scan command line of job j (its reports in priv): 0, or -1
+ * out of memory. */
+static int scan_args(const fleet_opts *o, const char *priv, const job *j, argv_b *a_) {
         const vd_inv_guest *g = j->g;
         argv_b a = {0};
         av(&a, "vmdrift");
@@ -344,12 +363,19 @@ static pid_t start_scan(const fleet_opts *o, const char *priv, job *j) {
                 av(&a, own(&a, s));
         }
         a.v[a.n] = NULL;
+        *a_ = a;
         for (size_t i = 0; i < a.n; i++)
                 if (!a.v[i]) {
-                        for (size_t k = 0; k < a.n_owned; k++)
-                                free(a.owned[k]);
+                        free_args(a_);
                         return -1;
                 }
+        return 0;
+}
+
+static pid_t start_scan(const fleet_opts *o, const char *priv, job *j) {
+        argv_b a;
+        if (scan_args(o, priv, j, &a) < 0)
+                return -1;
         char *errf = priv_file(priv, j->idx, "stderr");
         pid_t pid = errf ? fork() : -1;
         if (pid == 0) {
@@ -366,8 +392,7 @@ static pid_t start_scan(const fleet_opts *o, const char *priv, job *j) {
                 _exit(EXIT_RUNTIME);
         }
         free(errf);
-        for (size_t k = 0; k < a.n_owned; k++)
-                free(a.owned[k]);
+        free_args(&a);
         return pid;
 }
 
@@ -414,6 +439,7 @@ static void finish_job(const fleet_opts *o, const char *priv, job *j, int status
         vd_err e = VD_ERR_INIT;
         memset(st->by_sev, 0, sizeof st->by_sev);
         st->total = 0;
+        st->launched = false;
         st->mode[0] = '\0';
         st->entries = st->files_hashed = st->bytes_hashed = 0;
         st->error[0] = '\0';
@@ -473,6 +499,230 @@ static void progress(const fleet_opts *o, const job *jobs, size_t n, size_t done
         if (done == n)
                 fputc('\n', stderr);
         fflush(stderr);
+}
+
+/* ---- several guests per process, sharing one appliance ---- */
+
+/* path holds text, whole or not at all (the fleet polls for it) */
+static void put_file(const char *path, const char *text) {
+        char tmp[4200];
+        snprintf(tmp, sizeof tmp, "%s.tmp", path);
+        int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return;
+        bool ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+        if (close(fd) == 0 && ok)
+                rename(tmp, path);
+        else
+                unlink(tmp);
+}
+
+/* A worker process: its guests one after another, each exactly as vmdrift
+ * scan would (cmd_scan, its stderr to its own file), the image guests in
+ * appliances they share (vd_guest_share_begin). For each guest N.start when
+ * it starts, N.rc ("CODE START_NS END_NS") when it is done. */
+static void run_worker(const fleet_opts *o, const char *priv, job *const *mine, size_t n) {
+        vd_share_guest *plan = calloc(n ? n : 1, sizeof *plan);
+        size_t np = 0;
+        for (size_t i = 0; plan && i < n; i++)
+                if (mine[i]->g->n_images && !mine[i]->g->domain && !mine[i]->g->dir)
+                        plan[np++] = (vd_share_guest){(const char *const *)mine[i]->g->images, mine[i]->g->n_images};
+        vd_err err = VD_ERR_INIT;
+        if (plan && vd_guest_share_begin(plan, np, o->per_app, &err) < 0)
+                fprintf(stderr, "vmdrift fleet: no shared appliance: %s\n", err.msg);
+        free(plan);
+        int dn = open("/dev/null", O_RDWR | O_CLOEXEC), out1 = dup(1), out2 = dup(2);
+        for (size_t i = 0; i < n; i++) {
+                const job *j = mine[i];
+                char *sf = priv_file(priv, j->idx, "start"), *rf = priv_file(priv, j->idx, "rc"),
+                     *ef = priv_file(priv, j->idx, "stderr");
+                if (!sf || !rf || !ef) {
+                        free(sf);
+                        free(rf);
+                        free(ef);
+                        continue; /* no rc: the fleet says the scan did not finish */
+                }
+                int64_t t0 = vd_now_ns();
+                put_file(sf, "");
+                int efd = open(ef, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), code = EXIT_RUNTIME;
+                fflush(stdout);
+                fflush(stderr);
+                if (dn >= 0)
+                        dup2(dn, 1);
+                if (efd >= 0)
+                        dup2(efd, 2);
+                argv_b a;
+                if (scan_args(o, priv, j, &a) == 0) {
+                        code = cmd_scan((int)a.n - 1, a.v + 1); /* as main() calls it */
+                        free_args(&a);
+                } else
+                        fprintf(stderr, "vmdrift fleet: out of memory\n");
+                fflush(stdout);
+                fflush(stderr);
+                if (out1 >= 0)
+                        dup2(out1, 1);
+                if (out2 >= 0)
+                        dup2(out2, 2);
+                if (efd >= 0)
+                        close(efd);
+                char line[96];
+                snprintf(line, sizeof line, "%d %lld %lld\n", code, (long long)t0, (long long)vd_now_ns());
+                put_file(rf, line);
+                free(sf);
+                free(rf);
+                free(ef);
+        }
+        vd_debug("fleet: worker done, %zu appliance launches", vd_guest_share_launches());
+        vd_guest_share_end();
+        if (dn >= 0)
+                close(dn);
+}
+
+/* A worker's guest that finished: its rc file. true if it did. */
+static bool worker_job_done(const fleet_opts *o, const char *priv, job *j) {
+        char *rf = priv_file(priv, j->idx, "rc");
+        size_t len = 0;
+        char *t = rf && access(rf, F_OK) == 0 ? slurp(rf, 256, &len) : NULL;
+        int code;
+        long long t0, t1;
+        bool done = t && sscanf(t, "%d %lld %lld", &code, &t0, &t1) == 3 && code >= 0 && code < 256;
+        if (done) {
+                j->started_ns = t0;
+                finish_job(o, priv, j, W_EXITCODE(code, 0), t1);
+        }
+        free(t);
+        free(rf);
+        return done;
+}
+
+static bool worker_job_started(const char *priv, const job *j) {
+        char *sf = priv_file(priv, j->idx, "start");
+        bool s = sf && access(sf, F_OK) == 0;
+        free(sf);
+        return s;
+}
+
+/* Every reachable guest in at most --jobs worker processes (round robin:
+ * changed guests that cluster in the inventory are spread); a guest whose
+ * worker died before starting it is scanned again on its own. */
+static void scan_in_workers(const fleet_opts *o, const char *priv, job *jobs, size_t n, vd_events *findings,
+                            int64_t t0) {
+        size_t done = 0, nt = 0;
+        job **todo = calloc(n ? n : 1, sizeof *todo), **single = calloc(n ? n : 1, sizeof *single);
+        if (!todo || !single) {
+                free(todo);
+                free(single);
+                return;
+        }
+        vd_err err = VD_ERR_INIT;
+        for (size_t i = 0; i < n; i++) {
+                job *j = &jobs[i];
+                char why[1024];
+                if (!vd_fleet_reachable(j->g, why, sizeof why)) {
+                        j->st.exit_code = -1;
+                        j->st.time_ns = vd_now_ns();
+                        snprintf(j->st.result, sizeof j->st.result, "unreachable");
+                        snprintf(j->st.error, sizeof j->st.error, "%.255s", why);
+                        j->done = true;
+                        done++;
+                        vd_fleet_event(findings, VD_CH_UNREACHABLE, VD_FLEET_SEV_UNREACHABLE, j->g->name,
+                                       j->g->images ? j->g->images[0] : j->g->domain ? j->g->domain : j->g->dir, &err,
+                                       "why", why, NULL);
+                } else
+                        todo[nt++] = j;
+        }
+        size_t nw = nt < o->jobs ? nt : o->jobs, workers = 0, ns = 0, si = 0, singles = 0;
+        pid_t wpid[64] = {0};
+        for (size_t w = 0; w < nw; w++) {
+                fflush(stdout);
+                fflush(stderr);
+                pid_t p = fork();
+                if (p == 0) {
+                        size_t m = 0;
+                        for (size_t k = w; k < nt; k += nw)
+                                todo[m++] = todo[k];
+                        run_worker(o, priv, todo, m);
+                        free(todo);
+                        free(single);
+                        exit(0);
+                }
+                wpid[w] = p;
+                for (size_t k = w; k < nt; k += nw) {
+                        todo[k]->worker = p > 0 ? (int)w + 1 : 0;
+                        todo[k]->ran = true;
+                        if (p < 0)
+                                single[ns++] = todo[k]; /* no worker: on its own */
+                }
+                if (p > 0)
+                        workers++;
+        }
+        progress(o, jobs, n, done, t0, vd_now_ns());
+        while (done < n) {
+                while (si < ns && workers + singles < o->jobs) {
+                        job *j = single[si++];
+                        j->worker = 0;
+                        j->started_ns = vd_now_ns();
+                        j->pid = start_scan(o, priv, j);
+                        if (j->pid < 0) {
+                                snprintf(j->st.result, sizeof j->st.result, "error");
+                                snprintf(j->st.error, sizeof j->st.error, "cannot start vmdrift scan: %s",
+                                         strerror(errno));
+                                j->st.exit_code = EXIT_RUNTIME;
+                                j->done = true;
+                                done++;
+                                continue;
+                        }
+                        singles++;
+                }
+                int status = 0;
+                pid_t p = waitpid(-1, &status, WNOHANG);
+                if (p < 0 && errno == EINTR)
+                        continue;
+                if (p < 0)
+                        break;
+                int dead = 0; /* the worker that ended, 1-based */
+                for (size_t w = 0; p > 0 && w < nw; w++)
+                        if (wpid[w] == p)
+                                dead = (int)w + 1;
+                for (size_t i = 0; i < nt; i++) {
+                        job *j = todo[i];
+                        if (j->done || !j->worker)
+                                continue;
+                        if (worker_job_done(o, priv, j))
+                                done++;
+                        else if (j->worker == dead) {
+                                if (worker_job_started(priv, j)) {
+                                        /* it was scanning this guest when it died */
+                                        finish_job(o, priv, j,
+                                                   WIFSIGNALED(status) ? status : W_EXITCODE(EXIT_RUNTIME, 0),
+                                                   vd_now_ns());
+                                        if (!j->st.error[0])
+                                                snprintf(j->st.error, sizeof j->st.error, "the scan did not finish");
+                                        done++;
+                                } else
+                                        single[ns++] = j;
+                        } else if (!j->pid && worker_job_started(priv, j)) {
+                                j->pid = wpid[j->worker - 1]; /* in progress */
+                                j->started_ns = vd_now_ns();
+                        }
+                }
+                if (dead)
+                        workers--;
+                else if (p > 0) {
+                        for (size_t i = 0; i < n; i++)
+                                if (jobs[i].pid == p && !jobs[i].done && !jobs[i].worker) {
+                                        finish_job(o, priv, &jobs[i], status, vd_now_ns());
+                                        singles--;
+                                        done++;
+                                }
+                } else {
+                        struct timespec ts = {0, 200 * 1000000};
+                        nanosleep(&ts, NULL);
+                }
+                progress(o, jobs, n, done, t0, vd_now_ns());
+        }
+        free(todo);
+        free(single);
 }
 
 /* ---- outputs ---- */
@@ -631,7 +881,12 @@ static int fleet_run(fleet_opts *o, const vd_inventory *inv) {
                 if (!jobs[i].st.first_seen_ns)
                         jobs[i].st.first_seen_ns = t0;
         }
-        progress(o, jobs, n, 0, t0, vd_now_ns());
+        if (jobs && o->per_app >= 2) {
+                scan_in_workers(o, priv, jobs, n, &findings, t0);
+                done = n;
+        }
+        if (o->per_app < 2)
+                progress(o, jobs, n, 0, t0, vd_now_ns());
         while (jobs && done < n) {
                 /* start what may start */
                 while (next < n && running < o->jobs) {
@@ -722,8 +977,11 @@ static int fleet_run(fleet_opts *o, const vd_inventory *inv) {
                         fprintf(stderr, ": %s", st->error);
                 fputc('\n', stderr);
         }
-        fprintf(stderr, "vmdrift fleet: %zu guests in %.1f s, %zu fleet findings; exit %d\n", n,
-                (double)(vd_now_ns() - t0) / 1e9, findings.n, worst);
+        size_t launches = 0;
+        for (size_t i = 0; jobs && i < n; i++)
+                launches += jobs[i].st.launched;
+        fprintf(stderr, "vmdrift fleet: %zu guests in %.1f s, %zu appliance launches, %zu fleet findings; exit %d\n",
+                n, (double)(vd_now_ns() - t0) / 1e9, launches, findings.n, worst);
         for (size_t i = 0; i < n_warn; i++)
                 free(warn[i]);
         free(warn);
@@ -878,6 +1136,7 @@ int cmd_fleet(int argc, char **argv) {
                                            {"inventory", required_argument, NULL, OPT_INVENTORY},
                                            {"report", required_argument, NULL, OPT_REPORT},
                                            {"jobs", required_argument, NULL, OPT_JOBS},
+                                           {"guests-per-appliance", required_argument, NULL, OPT_PER_APPLIANCE},
                                            {"jitter", required_argument, NULL, OPT_JITTER},
                                            {"priority", required_argument, NULL, OPT_PRIORITY},
                                            {"wait", no_argument, NULL, OPT_WAIT},
@@ -896,6 +1155,7 @@ int cmd_fleet(int argc, char **argv) {
         fleet_opts o;
         memset(&o, 0, sizeof o);
         o.idle = true;
+        o.per_app = PER_APPLIANCE_DEFAULT;
         vd_sink_opts_init(&o.sinko);
         int c, li = 0;
         optind = 1;
@@ -920,6 +1180,10 @@ int cmd_fleet(int argc, char **argv) {
                 case OPT_JOBS:
                         if (!cli_parse_uint(optarg, &o.jobs) || o.jobs == 0 || o.jobs > 64)
                                 return cli_usage("fleet", "--jobs expects 1-64, not '%s'", optarg);
+                        break;
+                case OPT_PER_APPLIANCE:
+                        if (!cli_parse_uint(optarg, &o.per_app) || o.per_app == 0 || o.per_app > 64)
+                                return cli_usage("fleet", "--guests-per-appliance expects 1-64, not '%s'", optarg);
                         break;
                 case OPT_JITTER:
                         if (!parse_duration(optarg, &o.jitter_s))

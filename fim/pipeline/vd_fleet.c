@@ -54,6 +54,8 @@ static void read_result(const vd_json *o, vd_guest_state *st) {
                 s = vd_json_get_str(o, "mode"); /* the state file's */
         if (s && (!strcmp(s, "kept") || !strcmp(s, "delta") || !strcmp(s, "full")))
                 snprintf(st->mode, sizeof st->mode, "%s", s);
+        s = vd_json_get_str(vd_json_get(o, "appliance"), "started");
+        st->launched = s && strcmp(s, "launched") == 0;
 }
 
 static int state_name(const char *guest, char *out, size_t n) {

@@ -32,6 +32,7 @@ typedef struct vd_guest_state {
          * report), "delta", "full", or "" (a directory tree, or not known) */
         uint64_t entries, files_hashed, bytes_hashed;
         char mode[8];
+        bool launched; /* its scan started an appliance (not kept in the state file) */
 } vd_guest_state;
 
 /* The state of guest (absent: st->present false, not an error). */
