@@ -95,6 +95,43 @@ static void same_events(const char *clone, const th_run *delta, const th_run *ot
         free(b);
 }
 
+/* One vmdrift fleet run (--jobs 1) over the guests of inventory lines
+ * (fleet.yaml's guests: section), reports in out/{guest}.json. */
+static th_run fleet(const char *guests) {
+        char yaml[2048];
+        snprintf(yaml, sizeof yaml, "defaults: {baseline: t.vdb}\nguests:\n%stemplates: [t.img]\n", guests);
+        th_write(work, "fleet.yaml", yaml);
+        sh("cd \"$0\" && rm -rf state out && mkdir -m 700 state");
+        th_run r = th_vmdrift("fleet" A "--inventory" A "%s/fleet.yaml" A "--state-dir" A "%s/state" A "--report" A
+                              "json:%s/out/{guest}.json" A "--jobs" A "1" A "--progress" A "never",
+                              work, work, work);
+        cr_assert_eq(r.status, 1, "fleet: exit %d\n%s", r.status, r.err);
+        return r;
+}
+
+/* guest's report from the fleet run, without its "guest" field (the scans
+ * it is compared with ran without --guest) */
+static char *fleet_report(const char *guest) {
+        char rel[64], tag[80];
+        snprintf(rel, sizeof rel, "out/%s.json", guest);
+        snprintf(tag, sizeof tag, "\"guest\":\"%s\",", guest);
+        FILE *f = fopen(th_path(work, rel), "r");
+        cr_assert(f, "no report for %s", guest);
+        char *buf = NULL;
+        size_t cap = 0;
+        FILE *m = open_memstream(&buf, &cap);
+        char line[65536];
+        while (fgets(line, sizeof line, f)) {
+                char *t = strstr(line, tag);
+                if (t)
+                        memmove(t, t + strlen(tag), strlen(t + strlen(tag)) + 1);
+                fputs(line, m);
+        }
+        fclose(f);
+        fclose(m);
+        return buf;
+}
+
 Test(delta, clones_drifted_every_way_give_the_full_scans_events_event_for_event) {
         sh("cd \"$0\" && VD_DELTA_TREE=1 bash \"$1\" t.img 100 && "
            "mkdir many && for i in $(seq 1 2000); do echo $i > many/n$i; done && tar cf many.tar -C many . && "
@@ -119,7 +156,7 @@ Test(delta, clones_drifted_every_way_give_the_full_scans_events_event_for_event)
         th_run f = scan("c1.qcow2", "--full");
         cr_assert(strstr(f.out, "\"hashing\"") && !strstr(f.out, "\"scan_mode\""), "%s", f.out);
         same_events("c1.qcow2", &d, &f, "full scan");
-        char *first = th_drift_lines(d.out);
+        char *first = th_drift_lines(d.out), *ev[4] = {NULL};
         th_run_free(&d);
         th_run_free(&f);
         /* c2, c3: one launch each, proving and hashing every file: a proved
@@ -131,8 +168,40 @@ Test(delta, clones_drifted_every_way_give_the_full_scans_events_event_for_event)
                 cr_assert(strstr(v.out, "\"scan_mode\":\"delta\""), "%s: %s", clone, v.out);
                 cr_assert_gt(summary_num(v.out, "\"proved\":"), 2000);
                 cr_assert_geq(th_lines_with(v.out, "\"change\":\"changed\"", "\"hash\":{\"old\":\"xxh3-128:", NULL), 1);
+                ev[k] = th_drift_lines(v.out);
                 th_run_free(&v);
         }
+        /* The same guests in one fleet run: c1, c2 and the template share one
+         * appliance (c2's disk is its second drive, the template's its
+         * third); c3, held open by another process, is "in use" and gets an
+         * appliance of its own. Each guest's events are its own scan's. */
+        sh("cd \"$0\" && { python3 -c 'import fcntl,time; f=open(\"c3.qcow2\",\"rb\"); "
+           "fcntl.lockf(f, fcntl.LOCK_SH); open(\"locked\",\"w\").close(); time.sleep(900)' "
+           ">/dev/null 2>&1 & echo $! >lock.pid; } && "
+           "for i in $(seq 100); do [ -e locked ] && break; sleep 0.1; done && [ -e locked ]");
+        th_run fl = fleet("  - {name: c1, images: [c1.qcow2]}\n  - {name: c2, images: [c2.qcow2]}\n"
+                          "  - {name: c3, images: [c3.qcow2]}\n  - {name: t, images: [t.img]}\n");
+        sh("cd \"$0\" && kill $(cat lock.pid)");
+        cr_assert(strstr(fl.err, "4 guests in ") && strstr(fl.err, ", 2 appliance launches,"), "%s", fl.err);
+        const char *names[] = {"c1", "c2", "c3", "t"};
+        for (int k = 0; k < 4; k++) {
+                char *rep = fleet_report(names[k]), *got = th_drift_lines(rep);
+                cr_assert_str_eq(got, k == 0 ? first : k == 3 ? "" : ev[k + 1],
+                                 "%s: the fleet's events differ from its own scan's", names[k]);
+                bool own = k == 2;
+                cr_assert(strstr(rep, own ? "\"appliance\":{\"started\":\"launched\",\"guests\":1}"
+                                        : k == 0 ? "\"appliance\":{\"started\":\"launched\",\"guests\":3}"
+                                                 : "\"appliance\":{\"started\":\"shared\",\"guests\":3}"),
+                          "%s: %s", names[k], rep);
+                cr_assert(own ? strstr(rep, "\"scan_mode\":\"full\"") != NULL
+                              : strstr(rep, "\"scan_mode\":\"delta\"") != NULL,
+                          "%s: %s", names[k], rep);
+                free(rep);
+                free(got);
+        }
+        th_run_free(&fl);
+        free(ev[2]);
+        free(ev[3]);
         /* the template written since the capture: no delta scan, and it says why */
         sh("cd \"$0\" && touch t.img");
         d = scan("c1.qcow2", "");
@@ -195,6 +264,26 @@ Test(delta, a_two_disk_clone_whose_guest_crashed_with_a_dirty_journal) {
         cr_assert_geq(th_lines_with(d.out, "\"/data/db/r", "\"removed\"", NULL), 1);
         th_run f = scan_two("--full");
         same_events("c.qcow2 + cd.qcow2", &d, &f, "full scan");
+        /* in a fleet, after the template: the clone's disks are the shared
+         * appliance's third and fourth drives, its events the same */
+        th_run fl = fleet("  - {name: tmpl, images: [t.img, d.img]}\n  - {name: clone, images: [c.qcow2, cd.qcow2]}\n");
+        cr_assert(strstr(fl.err, "2 guests in ") && strstr(fl.err, ", 1 appliance launches,"), "%s", fl.err);
+        char *rep = fleet_report("clone"), *got = th_drift_lines(rep), *want = th_drift_lines(d.out);
+        cr_assert_str_eq(got, want, "the clone's events in the fleet differ from its own scan's");
+        cr_assert(strstr(rep, "\"appliance\":{\"started\":\"shared\",\"guests\":2}") &&
+                      strstr(rep, "\"scan_mode\":\"delta\"") && !strstr(rep, "\"geometry\":") &&
+                      !strstr(rep, "\"file-system\":"),
+                  "%s", rep);
+        cr_assert_gt(summary_num(rep, "\"proved\":"), 2000, "%s", rep);
+        free(rep);
+        free(got);
+        free(want);
+        rep = fleet_report("tmpl");
+        got = th_drift_lines(rep);
+        cr_assert_str_eq(got, "", "the template has no drift: %s", rep);
+        free(rep);
+        free(got);
+        th_run_free(&fl);
         th_run_free(&d);
         th_run_free(&f);
 }
