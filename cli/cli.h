@@ -18,6 +18,10 @@
 
 int cmd_baseline(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
+/* vmdrift fleet: would this scan give the guest's kept report again (1:
+ * untouched, nothing to launch) or must it look (0)? Opens, writes and
+ * delivers nothing; usage errors print as cmd_scan's would. */
+int cmd_scan_probe(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_inventory(int argc, char **argv);
 int cmd_key(int argc, char **argv);

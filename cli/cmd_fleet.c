@@ -524,14 +524,32 @@ static void put_file(const char *path, const char *text) {
 static void run_worker(const fleet_opts *o, const char *priv, job *const *mine, size_t n) {
         vd_share_guest *plan = calloc(n ? n : 1, sizeof *plan);
         size_t np = 0;
-        for (size_t i = 0; plan && i < n; i++)
-                if (mine[i]->g->n_images && !mine[i]->g->domain && !mine[i]->g->dir)
-                        plan[np++] = (vd_share_guest){(const char *const *)mine[i]->g->images, mine[i]->g->n_images};
+        int dn = open("/dev/null", O_RDWR | O_CLOEXEC), out1 = dup(1), out2 = dup(2);
+        /* the image guests that will need an appliance: not those whose
+         * kept report will do (their disks would only take room) */
+        for (size_t i = 0; plan && i < n; i++) {
+                const vd_inv_guest *g = mine[i]->g;
+                if (!g->n_images || g->domain || g->dir)
+                        continue;
+                argv_b a;
+                int kept = 0;
+                if (scan_args(o, priv, mine[i], &a) == 0) {
+                        fflush(stderr);
+                        if (dn >= 0)
+                                dup2(dn, 2);
+                        kept = cmd_scan_probe((int)a.n - 1, a.v + 1);
+                        if (out2 >= 0)
+                                dup2(out2, 2);
+                        free_args(&a);
+                }
+                if (kept != 1)
+                        plan[np++] = (vd_share_guest){(const char *const *)g->images, g->n_images};
+        }
+        vd_debug("fleet: worker: %zu of %zu guests to scan in shared appliances", np, n);
         vd_err err = VD_ERR_INIT;
         if (plan && vd_guest_share_begin(plan, np, o->per_app, &err) < 0)
                 fprintf(stderr, "vmdrift fleet: no shared appliance: %s\n", err.msg);
         free(plan);
-        int dn = open("/dev/null", O_RDWR | O_CLOEXEC), out1 = dup(1), out2 = dup(2);
         for (size_t i = 0; i < n; i++) {
                 const job *j = mine[i];
                 char *sf = priv_file(priv, j->idx, "start"), *rf = priv_file(priv, j->idx, "rc"),

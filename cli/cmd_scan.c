@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -100,19 +101,93 @@ enum {
 
 /* The key under which an untouched guest's report is kept (vd_reuse.h):
  * image sources only, none in use. */
-static bool reuse_key(const cli_source_opts *so, const vd_baseline *b, const vd_baseline *pkgb, const char *policy_dg,
-                      bool quick, uint32_t ignore, bool paranoid, vd_reuse_key *rk) {
+/* Everything that changes what a scan of the same bytes reports. */
+static void opts_text(const cli_source_opts *so, const vd_baseline *pkgb, bool quick, uint32_t ignore, char *opts,
+                      size_t n) {
+        snprintf(opts, n, "strategy=%d hash_in=%d quick=%d ignore=%x full_inspection=%d onefs=%d depth=%u "
+                          "format=%s packages_from=%s",
+                 so->strategy, so->hash_in, quick, ignore, so->full_inspection, so->one_file_system, so->max_depth,
+                 so->image_format ? so->image_format : "-", pkgb ? pkgb->content_digest : "-");
+}
+
+static const char *base_fact(const vd_baseline *b, const char *key) {
+        for (size_t i = 0; i < b->n_facts; i++)
+                if (!strcmp(b->facts[i].key, key))
+                        return b->facts[i].value;
+        return NULL;
+}
+
+static int count_range(void *ud, uint64_t start, uint64_t len) {
+        (void)start;
+        (void)len;
+        ++*(size_t *)ud;
+        return 0;
+}
+
+/* A linked clone with nothing written above the template image its
+ * baseline was captured from, that template unchanged since (its size,
+ * modification and change times recorded at capture): byte for byte the
+ * template as captured, so any scan of it finds what a scan of any other
+ * such clone finds. Its key is the template's (the kept-report key of the
+ * template's images, marked "twin"); the guest's own identity does not
+ * enter it. */
+static bool twin_key(const cli_source_opts *so, const vd_baseline *b, const char *opts, const char *policy_dg,
+                     bool paranoid, vd_reuse_key *rk) {
+        const char *tmpl[CLI_MAX_IMAGES], *fmts[CLI_MAX_IMAGES];
+        bool ok = so->n_images > 0 && so->n_images <= CLI_MAX_IMAGES && !so->image_format;
+        for (size_t k = 0; ok && k < so->n_images; k++) {
+                char key[48], fmt[32];
+                unsigned long long size;
+                long long mt, ct;
+                int pos = 0;
+                struct stat st;
+                snprintf(key, sizeof key, "capture.image.%zu", k);
+                const char *cap = base_fact(b, key);
+                snprintf(key, sizeof key, "image.%zu.format", k);
+                fmts[k] = base_fact(b, key);
+                ok = cap && fmts[k] && sscanf(cap, "%llu %lld %lld %n", &size, &mt, &ct, &pos) == 3 && pos &&
+                     cap[pos] == '/' && stat(cap + pos, &st) == 0 && (unsigned long long)st.st_size == size &&
+                     (long long)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec == mt &&
+                     (long long)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec == ct;
+                tmpl[k] = ok ? cap + pos : NULL;
+                vd_err e = VD_ERR_INIT;
+                char **files = NULL;
+                size_t nf = 0, depth = 0, written = 0;
+                ok = ok && vd_image_check_chain(so->images[k], NULL, so->allow_backing, so->n_allow_backing, fmt, &e) == 0 &&
+                     vd_image_chain(so->images[k], fmt, so->allow_backing, so->n_allow_backing, &files, &nf, &e) == 0;
+                for (size_t i = 1; ok && i < nf && !depth; i++)
+                        if (!strcmp(files[i], tmpl[k]))
+                                depth = i;
+                ok = ok && depth && vd_image_map_changed(so->images[k], fmt, (int64_t)depth, UINT64_MAX, count_range,
+                                                         &written, &e) == 0 &&
+                     written == 0;
+                for (size_t i = 0; i < nf; i++)
+                        free(files[i]);
+                free(files);
+                if (!ok && e.msg[0])
+                        vd_debug("no twin: %s", e.msg);
+        }
+        if (!ok)
+                return false;
+        char topts[600], why[1024] = "";
+        snprintf(topts, sizeof topts, "%s twin=1", opts);
+        vd_err e = VD_ERR_INIT;
+        int r = vd_reuse_key_make(tmpl, so->n_images, fmts, so->allow_backing, so->n_allow_backing, b->content_digest,
+                                  policy_dg, topts, paranoid, rk, why, sizeof why, &e);
+        if (r != 0)
+                vd_debug("no twin key: %s", r < 0 ? e.msg : why);
+        else
+                vd_debug("identical to its template image: nothing written above it");
+        return r == 0;
+}
+
+static bool reuse_key(const cli_source_opts *so, const vd_baseline *b, const char *opts, const char *policy_dg,
+                      bool paranoid, vd_reuse_key *rk) {
         if (!so->n_images)
                 return false;
         for (size_t i = 0; i < so->n_images; i++)
                 if (vd_image_in_use(so->images[i]))
                         return false;
-        /* everything that changes what a scan of the same bytes reports */
-        char opts[512];
-        snprintf(opts, sizeof opts, "strategy=%d hash_in=%d quick=%d ignore=%x full_inspection=%d onefs=%d depth=%u "
-                                    "format=%s packages_from=%s",
-                 so->strategy, so->hash_in, quick, ignore, so->full_inspection, so->one_file_system, so->max_depth,
-                 so->image_format ? so->image_format : "-", pkgb ? pkgb->content_digest : "-");
         const char *fmts[CLI_MAX_IMAGES];
         for (size_t i = 0; i < so->n_images; i++)
                 fmts[i] = so->image_format ? so->image_format : so->expect_formats[i];
@@ -125,7 +200,19 @@ static bool reuse_key(const cli_source_opts *so, const vd_baseline *b, const vd_
         return r == 0;
 }
 
+static int scan_main(int argc, char **argv, bool probe);
+
 int cmd_scan(int argc, char **argv) {
+        return scan_main(argc, argv, false);
+}
+
+int cmd_scan_probe(int argc, char **argv) {
+        return scan_main(argc, argv, true);
+}
+
+/* probe: only say whether the guest's kept report would be given again
+ * (1) or it must be scanned (0): nothing opened, written or delivered. */
+static int scan_main(int argc, char **argv, bool probe) {
         int64_t t_start = vd_now_ns();
         static const struct option lo[] = {CLI_SOURCE_LONGOPTS,
                                            CLI_REPORT_LONGOPTS,
@@ -248,13 +335,13 @@ int cmd_scan(int argc, char **argv) {
         int rc = 0;
 
         /* Open every sink first: a bad --report fails before minutes of scanning. */
-        if ((rc = cli_open_sinks(reports, n_reports, &sinko, sinks)) != 0)
+        if (!probe && (rc = cli_open_sinks(reports, n_reports, &sinko, sinks)) != 0)
                 goto out;
         const char *rollback_warning = NULL;
         if (cli_load_policy(policy, &pol, &err) < 0 || vd_baseline_open(baseline_path, verify_key, &b, &err) < 0 ||
             (packages_from && vd_baseline_open(packages_from, verify_key, &pkgb, &err) < 0) ||
-            vd_rollback_check(b, baseline_path, so.state_dir, allow_rollback, &rollback_warning, &err) < 0) {
-                rc = cli_fail(&err);
+            (!probe && vd_rollback_check(b, baseline_path, so.state_dir, allow_rollback, &rollback_warning, &err) < 0)) {
+                rc = probe ? 0 : cli_fail(&err);
                 goto out;
         }
         cli_allow_template_images(&so, b);
@@ -269,28 +356,65 @@ int cmd_scan(int argc, char **argv) {
         /* VMDRIFT_DELTA_VERIFY=1 (tests): the delta scan proves and hashes
          * both, so it must really scan */
         const char *dv = getenv("VMDRIFT_DELTA_VERIFY");
+        char opts[512];
+        opts_text(&so, pkgb, quick, ignore, opts, sizeof opts);
         bool have_key = !advisories && !rollback_warning && !(dv && strcmp(dv, "1") == 0) &&
-                        reuse_key(&so, b, pkgb, dg, quick, ignore, paranoid, &rk);
+                        reuse_key(&so, b, opts, dg, paranoid, &rk);
+        /* a clone with nothing written above its template: another such
+         * clone's kept report will do */
+        vd_reuse_key tk;
+        bool have_twin = have_key && twin_key(&so, b, opts, dg, paranoid, &tk);
         if (have_key && !full) {
                 vd_reused *u = NULL;
                 int lr = vd_reuse_load(so.state_dir, &rk, &u, &err);
-                if (lr < 0)
+                if (lr < 0 && !probe)
                         fprintf(stderr, "vmdrift: warning: %s\n", err.msg);
+                bool twin = false;
+                if (lr != 0 && have_twin) {
+                        vd_err te = VD_ERR_INIT;
+                        lr = vd_reuse_load(so.state_dir, &tk, &u, &te);
+                        if (lr < 0 && !probe)
+                                fprintf(stderr, "vmdrift: warning: %s\n", te.msg);
+                        twin = lr == 0;
+                }
+                if (probe) {
+                        vd_reused_free(u);
+                        rc = lr == 0;
+                        goto out;
+                }
                 if (lr == 0) {
                         vd_report rep;
                         memset(&rep, 0, sizeof rep);
                         vd_scan_id(rep.scan_id);
                         vd_reused_report(u, &rep);
+                        char *desc = NULL;
+                        if (twin) {
+                                /* the findings are the twin's; the source is this guest */
+                                vd_buf d;
+                                vd_buf_init(&d, 0);
+                                for (size_t i = 0; i < so.n_images; i++) {
+                                        if (i)
+                                                vd_buf_addc(&d, ',');
+                                        vd_buf_adds(&d, so.images[i]);
+                                }
+                                desc = vd_buf_detach(&d, NULL);
+                                if (desc)
+                                        rep.source = desc;
+                                rep.reused_twin = true;
+                        }
                         vd_report_baseline(b, baseline_path, verify_key != NULL, trust, &rep);
                         rep.guest = guest;
                         rep.fail_on = fail_on;
                         rep.started_ns = t_start;
                         rep.duration_ns = vd_now_ns() - t_start;
                         rc = cli_deliver(sinks, n_reports, &rep);
+                        free(desc);
                         vd_reused_free(u);
                         goto out;
                 }
         }
+        if (probe)
+                goto out; /* rc 0: it must be scanned */
         if (cli_open_source(&so, true, &src, &err) < 0) {
                 rc = cli_fail(&err);
                 goto out;
@@ -322,7 +446,8 @@ int cmd_scan(int argc, char **argv) {
                 /* the images' identity was taken before the scan: a change
                  * during it makes the next key differ */
                 vd_err se = VD_ERR_INIT;
-                if (vd_state_dir_check(so.state_dir, true, &se) < 0 || vd_reuse_save(so.state_dir, &rk, &rep, &se) < 0)
+                if (vd_state_dir_check(so.state_dir, true, &se) < 0 || vd_reuse_save(so.state_dir, &rk, &rep, &se) < 0 ||
+                    (have_twin && vd_reuse_save(so.state_dir, &tk, &rep, &se) < 0))
                         fprintf(stderr, "vmdrift: warning: the report is not kept for the next scan: %s\n", se.msg);
         }
 out:

@@ -65,6 +65,9 @@ typedef struct vd_report {
          * ran (NULL: this scan looked at the guest itself) */
         const char *reused_scan_id;
         int64_t reused_started_ns;
+        /* ... kept for another guest: this one is a linked clone with nothing
+         * written above the template image its baseline was captured from */
+        bool reused_twin;
         const vd_events *events; /* in compare order (by path) */
         const vd_warning *warnings;
         size_t n_warnings;

@@ -257,7 +257,7 @@ static int json_write(vd_sink *s, const vd_report *r, vd_err *err) {
                         if (!rc)
                                 rc = vd_time_rfc3339(&b, r->reused_started_ns);
                         if (!rc)
-                                rc = vd_buf_adds(&b, "\"}");
+                                rc = vd_buf_adds(&b, r->reused_twin ? "\",\"identical_to_template\":true}" : "\"}");
                 }
                 if (!rc && r->inspection) {
                         rc = vd_buf_adds(&b, ",\"inspection\":");

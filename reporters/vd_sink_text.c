@@ -401,7 +401,15 @@ static int text_render(vd_sink *s, const vd_report *r, vd_buf *b) {
                                  r->baseline_verified ? "" : ": a modified baseline would go unnoticed");
         if (!rc)
                 rc = vd_buf_addf(b, "\n  scan id %s\n", r->scan_id);
-        if (!rc && r->reused_scan_id) {
+        if (!rc && r->reused_scan_id && r->reused_twin) {
+                rc = vd_buf_addf(b, "  identical to its template image (nothing written above it): the findings of "
+                                    "scan %s of another such clone at ",
+                                 r->reused_scan_id);
+                if (!rc)
+                        rc = vd_time_rfc3339(b, r->reused_started_ns);
+                if (!rc)
+                        rc = vd_buf_adds(b, " again, no appliance started\n");
+        } else if (!rc && r->reused_scan_id) {
                 rc = vd_buf_addf(b, "  unchanged since scan %s at ", r->reused_scan_id);
                 if (!rc)
                         rc = vd_time_rfc3339(b, r->reused_started_ns);

@@ -467,6 +467,41 @@ Test(guest, an_untouched_clone_is_not_scanned_again_and_a_touched_one_is) {
                               work, work, work);
         cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
         th_run_free(&r);
+        /* Two clones with nothing written above the template: the first is
+         * scanned, the second is its twin and gets its findings without a
+         * launch, under its own name; once written to, it is scanned (here a
+         * qemu that cannot start proves that it tries). */
+        sh("cd \"$0\" && for e in e1 e2; do qemu-img create -q -f qcow2 -b t.img -F raw $e.qcow2; done");
+        th_run e1 = th_vmdrift("scan" A "--baseline" A "%s/t.vdb" A "--image" A "%s/e1.qcow2" A "--report" A "json" A
+                               "--state-dir" A "%s/state",
+                               work, work, work);
+        cr_assert_eq(e1.status, 0, "%s%s", e1.out, e1.err);
+        cr_assert(!strstr(e1.out, "\"unchanged_since\"") && strstr(e1.out, "\"appliance\":{\"started\":\"launched\""),
+                  "%s", e1.out);
+        th_run e2 = th_vmdrift("scan" A "--baseline" A "%s/t.vdb" A "--image" A "%s/e2.qcow2" A "--report" A "json" A
+                               "--report" A "text" A "--state-dir" A "%s/state",
+                               work, work, work);
+        cr_assert_eq(e2.status, 0, "%s%s", e2.out, e2.err);
+        char src2[600];
+        snprintf(src2, sizeof src2, "\"source\":\"%s/e2.qcow2\"", work);
+        cr_assert_eq(th_lines_with(e2.out, "\"event\":\"summary\"", "\"identical_to_template\":true", src2,
+                                   "\"phases_ms\":{\"launch\":0,", NULL),
+                     1, "%s", e2.out);
+        cr_assert(strstr(e2.out, "identical to its template image (nothing written above it)"), "%s", e2.out);
+        const char *n1 = strstr(e1.out, "\"entries_scanned\":"), *n2 = strstr(e2.out, "\"entries_scanned\":");
+        cr_assert(n1 && n2 && strtoull(n1 + 18, NULL, 10) == strtoull(n2 + 18, NULL, 10) &&
+                      strtoull(n1 + 18, NULL, 10) > 100,
+                  "the twin's findings are the first clone's");
+        th_run_free(&e1);
+        th_run_free(&e2);
+        sh("cd \"$0\" && qemu-io -f qcow2 -c 'write -P 90 65536 512' e2.qcow2 >/dev/null");
+        setenv("LIBGUESTFS_HV", "/bin/false", 1);
+        e2 = th_vmdrift("scan" A "--baseline" A "%s/t.vdb" A "--image" A "%s/e2.qcow2" A "--report" A "json" A
+                        "--state-dir" A "%s/state",
+                        work, work, work);
+        unsetenv("LIBGUESTFS_HV");
+        cr_assert_eq(e2.status, 3, "written to: no twin any more, a launch (that fails here)\n%s%s", e2.out, e2.err);
+        th_run_free(&e2);
         sh("cd \"$0\" && \"$2\" -a c.qcow2 <<'GF'\nrun\nmount /dev/sda2 /\nwrite /etc/motd \"changed\\n\"\n"
            "chmod 04755 /bin/cat\nGF");
         th_run first = th_vmdrift("scan" A "--baseline" A "%s/t.vdb" A "--image" A "%s/c.qcow2" A "--report" A "json" A
