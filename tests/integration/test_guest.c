@@ -490,8 +490,8 @@ Test(guest, an_untouched_clone_is_not_scanned_again_and_a_touched_one_is) {
         cr_assert(strstr(e2.out, "identical to its template image (nothing written above it)"), "%s", e2.out);
         const char *n1 = strstr(e1.out, "\"entries_scanned\":"), *n2 = strstr(e2.out, "\"entries_scanned\":");
         cr_assert(n1 && n2 && strtoull(n1 + 18, NULL, 10) == strtoull(n2 + 18, NULL, 10) &&
-                      strtoull(n1 + 18, NULL, 10) > 100,
-                  "the twin's findings are the first clone's");
+                      strtoull(n1 + 18, NULL, 10) > 10,
+                  "the twin's findings are the first clone's: %s\n%s", e1.out, e2.out);
         th_run_free(&e1);
         th_run_free(&e2);
         sh("cd \"$0\" && qemu-io -f qcow2 -c 'write -P 90 65536 512' e2.qcow2 >/dev/null");
