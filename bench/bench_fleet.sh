@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # A fleet of eight guests: linked clones of the real Debian template
 # (bench_debian.sh's tmpl.qcow2, 7,859 files), each with its own drift.
-# Same run:
-#   1. eight `vmdrift scan --full`, one after another (the first audit);
-#   2. one `vmdrift fleet --full` over an inventory of the eight (--jobs default);
-#   3. `vmdrift fleet` again, nothing changed (each guest's kept report);
-#   4. `vmdrift fleet` after two of the eight were written to.
-# Prints wall times, ratios, and the appliance launches of each (a scan that
-# repeats a kept report launches none).
+# The template's baseline is captured again first (it records the template
+# image's identity, for delta scans). Same run:
+#   1. eight `vmdrift scan`, one after another (the first audit, by hand);
+#   2. `vmdrift fleet` over an inventory of the eight (the first audit:
+#      --jobs default, guests sharing appliances);
+#   3. the same with --guests-per-appliance 1 (an appliance per guest);
+#   4. `vmdrift fleet` again, nothing changed (each guest's kept report);
+#   5. `vmdrift fleet` after two of the eight were written to.
+# Prints wall times, ratios, and the appliance launches of each (from each
+# report's "appliance" field), and checks that the fleet's events are the
+# single scans' event for event.
 #   bash bench/bench_fleet.sh        (needs a built ./build and bench_debian.sh's images)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,38 +45,53 @@ done
     echo "umount /"
   done
 } | bash "$SRC/tests/guest/guestfish.sh" "${args[@]}"
+echo "== capture the template's baseline" >&2
+POL=$SRC/examples/policies/debian.yaml
+"$VD" baseline capture --image "$B/tmpl.qcow2" --policy "$POL" --out "$F/tmpl.vdb" >/dev/null 2>>fleet.err || [ $? -eq 1 ] # 1: the template breaks its policy
 {
-  echo "defaults: {baseline: $B/tmpl.vdb}"
+  echo "defaults: {baseline: $F/tmpl.vdb, policy: $POL}"
   echo "guests:"
   for i in $(seq 1 $N); do echo "  - {name: g$i, images: [$F/g$i.qcow2]}"; done
   echo "templates: [$B/tmpl.qcow2]"
 } >fleet.yaml
 now() { date +%s%N; }
-# appliance launches: scans that did not repeat a kept report
-launches() { grep '"event":"summary"' "$1" | grep '"guest":"g' | grep -vc '"unchanged_since"' || true; }
-fleet() { # out.json extra-options...
-  local out=$1; shift
-  "$VD" fleet --inventory fleet.yaml --state-dir "$F/state" --report json:"$out" --progress never "$@" 2>>fleet.err || true
+launches() { grep '"event":"summary"' "$1" | grep '"guest":"g' | grep -c '"appliance":{"started":"launched"' || true; }
+events() { grep '"event":"drift"' "$1" | sed 's/"scan_id":"[^"]*"//' | sort; }
+fleet() { # out.json state-dir extra-options...
+  local out=$1 st=$2; shift 2
+  mkdir -p -m 700 "$st"
+  "$VD" fleet --inventory fleet.yaml --state-dir "$st" --report json:"$out" --progress never "$@" 2>>fleet.err || true
+  tail -1 fleet.err >&2
 }
+echo "== 8 x vmdrift scan" >&2
 s=$(now)
 : >seq.json
 for i in $(seq 1 $N); do
-  "$VD" scan --full --baseline "$B/tmpl.vdb" --image "$F/g$i.qcow2" --allow-backing "$B/tmpl.qcow2" \
-    --state-dir "$F/state-seq" --guest "g$i" --report json >>seq.json || true
+  "$VD" scan --baseline "$F/tmpl.vdb" --policy "$POL" --image "$F/g$i.qcow2" --allow-backing "$B/tmpl.qcow2" \
+    --state-dir "$F/state-seq" --guest "g$i" --report json >>seq.json 2>>fleet.err || true
 done
 seq_ms=$((($(now) - s) / 1000000))
-s=$(now); fleet full.json --full; full_ms=$((($(now) - s) / 1000000))
-s=$(now); fleet same.json; same_ms=$((($(now) - s) / 1000000))
+echo "== fleet" >&2
+s=$(now); fleet first.json "$F/state"; first_ms=$((($(now) - s) / 1000000))
+echo "== fleet --guests-per-appliance 1" >&2
+s=$(now); fleet one.json "$F/state-one" --guests-per-appliance 1; one_ms=$((($(now) - s) / 1000000))
+echo "== fleet, unchanged" >&2
+s=$(now); fleet same.json "$F/state"; same_ms=$((($(now) - s) / 1000000))
 for i in 3 6; do qemu-io -f qcow2 -c "write -P 90 65536 512" "g$i.qcow2" >/dev/null; done
-s=$(now); fleet two.json; two_ms=$((($(now) - s) / 1000000))
+echo "== fleet, 2 written to" >&2
+s=$(now); fleet two.json "$F/state"; two_ms=$((($(now) - s) / 1000000))
 jobs=$(awk '/MemAvailable/ { m = int($2 / 1572864) } END { c = '"$(nproc)"'; print (m < c ? (m ? m : 1) : c) }' /proc/meminfo)
-row() { awk -v w="$1" -v ms="$2" -v n="$3" -v ref="$seq_ms" 'BEGIN { printf "  %-44s %7.1f s  %5.2fx  %d launches\n", w, ms / 1000, ref / ms, n }'; }
+row() { awk -v w="$1" -v ms="$2" -v n="$3" -v ref="$seq_ms" 'BEGIN { printf "  %-50s %7.1f s  %5.2fx  %d launches\n", w, ms / 1000, ref / ms, n }'; }
 echo "eight linked clones of the Debian template ($(nproc) CPUs, no KVM; fleet --jobs default = $jobs); ratio: the sequential scans' time over each"
-row "8 x vmdrift scan --full, one after another" "$seq_ms" "$(launches seq.json)"
-row "vmdrift fleet --full (first audit)" "$full_ms" "$(launches full.json)"
+row "8 x vmdrift scan, one after another" "$seq_ms" "$(launches seq.json)"
+row "vmdrift fleet (first audit)" "$first_ms" "$(launches first.json)"
+row "vmdrift fleet --guests-per-appliance 1 (first audit)" "$one_ms" "$(launches one.json)"
 row "vmdrift fleet, nothing changed" "$same_ms" "$(launches same.json)"
 row "vmdrift fleet, 2 of 8 written to" "$two_ms" "$(launches two.json)"
-cmp <(grep '"event":"drift"' full.json | sed 's/"scan_id":"[^"]*"//' | sort) \
-    <(grep '"event":"drift"' same.json | sed 's/"scan_id":"[^"]*"//' | sort) >/dev/null &&
-  echo "  the unchanged run's events are the full run's, event for event ($(grep -c '"event":"drift"' full.json) events)" ||
-  echo "  WARNING: the unchanged run's events differ from the full run's"
+echo "  scan modes (first audit): $(grep -o '"scan_mode":"[a-z]*"' first.json | sort | uniq -c | tr -s ' ' | tr '\n' ';')"
+n_ev=$(events seq.json | wc -l)
+for r in first one same; do
+  cmp <(events seq.json) <(events $r.json) >/dev/null &&
+    echo "  $r.json: the single scans' $n_ev events, event for event" ||
+    echo "  WARNING: $r.json's events differ from the single scans'"
+done
