@@ -9,7 +9,7 @@ PKGS=(
   libvirt-dev libvirt-daemon-system libvirt-clients
   libxxhash-dev libyaml-dev libsystemd-dev libcriterion-dev
   libsqlite3-dev sqlite3 libssl-dev openssl
-  e2fsprogs fdisk xfsprogs libguestfs-xfs libnbd-dev
+  e2fsprogs dosfstools fdisk xfsprogs libguestfs-xfs libnbd-dev
   aide rsyslog rsyslog-gnutls systemd
   attr acl libcap2-bin time python3 python3-rpm python3-jsonschema ansible-core
   clang libclang-rt-14-dev

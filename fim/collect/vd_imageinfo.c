@@ -331,3 +331,20 @@ int vd_image_map_changed(const char *path, const char *format, int64_t below, ui
         vd_buf_release(&b);
         return r;
 }
+
+void vd_fs_uuid(const unsigned char *b, size_t n, char out[40]) {
+        out[0] = '\0';
+        if (n >= 2048 && b[1024 + 0x38] == 0x53 && b[1024 + 0x39] == 0xEF) {
+                const unsigned char *u = b + 1024 + 0x68;
+                snprintf(out, 40, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1],
+                         u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+                return;
+        }
+        if (n < 512 || b[510] != 0x55 || b[511] != 0xAA)
+                return;
+        const unsigned char *id = memcmp(b + 0x52, "FAT32   ", 8) == 0 ? b + 0x43
+                                  : memcmp(b + 0x36, "FAT", 3) == 0   ? b + 0x27
+                                                                      : NULL;
+        if (id)
+                snprintf(out, 40, "%02X%02X-%02X%02X", id[3], id[2], id[1], id[0]);
+}

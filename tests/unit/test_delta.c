@@ -309,3 +309,37 @@ Test(delta, inline_data_is_not_proved, .fini = cleanup) {
         cr_assert_eq(why, VD_DW_LAYOUT);
         cr_assert_eq(prove("", ino_of("small"), &why), 1);
 }
+
+/* A shared appliance finds each guest's file systems by the UUID in their
+ * first blocks: as blkid reads it, for ext4, FAT16 and FAT32; nothing for
+ * anything else or a short read. */
+Test(delta, file_system_uuids_from_the_first_blocks_are_blkid_s, .fini = cleanup) {
+        snprintf(dir, sizeof dir, "/tmp/vd-delta.XXXXXX");
+        cr_assert(mkdtemp(dir));
+        sh("mke2fs -q -F -t ext4 -U 0fe1a2b3-c4d5-4e6f-8a9b-0c1d2e3f4a5b %s/ext4.img 8M >/dev/null 2>&1 && "
+           "mkfs.vfat -F 16 -i 1a2b3c4d -C %s/fat16.img 16384 >/dev/null && "
+           "mkfs.vfat -F 32 -i 0badcafe -C %s/fat32.img 40000 >/dev/null && head -c 4096 /dev/urandom >%s/noise.img",
+           dir, dir, dir, dir);
+        const char *imgs[] = {"ext4", "fat16", "fat32", "noise"};
+        for (size_t i = 0; i < 4; i++) {
+                char path[600], cmd[700], want[64] = "";
+                snprintf(path, sizeof path, "%s/%s.img", dir, imgs[i]);
+                snprintf(cmd, sizeof cmd, "blkid -s UUID -o value %s", path);
+                FILE *p = popen(cmd, "r");
+                cr_assert(p);
+                if (!fgets(want, sizeof want, p))
+                        want[0] = '\0';
+                pclose(p);
+                want[strcspn(want, "\n")] = '\0';
+                unsigned char b[2048];
+                int fd = open(path, O_RDONLY);
+                cr_assert(fd >= 0 && read(fd, b, sizeof b) == (ssize_t)sizeof b);
+                close(fd);
+                char got[40];
+                vd_fs_uuid(b, sizeof b, got);
+                cr_assert_str_eq(got, want, "%s", imgs[i]);
+                cr_assert(i == 3 || got[0], "%s: blkid found no UUID", imgs[i]);
+                vd_fs_uuid(b, 400, got);
+                cr_assert_str_eq(got, "", "a short read is no file system");
+        }
+}
