@@ -18,9 +18,13 @@
  * baseline.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <guestfs.h>
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 #include <stdarg.h>
@@ -122,6 +126,7 @@ struct guest_src {
 
 static void share_detach(struct guest_src *s);
 static int share_own_devices(struct guest_src *s);
+static bool share_walker(bool uploaded);
 static unsigned share_guests(void);
 
 /* libguestfs appends a paragraph of debugging advice to some errors: keep the
@@ -403,26 +408,6 @@ static void forget_mounts(struct guest_src *s) {
         free(s->root);
         s->root = NULL;
         clear_warnings(&s->pending);
-}
-
-/* The UUID of the ext2/3/4 or vfat file system that starts with these
- * 2,048 bytes, as blkid spells it; "" if neither. Read from the device
- * in-daemon: blkid is a process per device, half a second under emulation. */
-static void sb_uuid(const unsigned char *b, size_t n, char out[40]) {
-        out[0] = '\0';
-        if (n >= 2048 && b[1024 + 0x38] == 0x53 && b[1024 + 0x39] == 0xEF) {
-                const unsigned char *u = b + 1024 + 0x68;
-                snprintf(out, 40, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1],
-                         u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
-                return;
-        }
-        if (n < 512 || b[510] != 0x55 || b[511] != 0xAA)
-                return;
-        const unsigned char *id = memcmp(b + 0x52, "FAT32   ", 8) == 0 ? b + 0x43
-                                  : memcmp(b + 0x36, "FAT", 3) == 0   ? b + 0x27
-                                                                      : NULL;
-        if (id)
-                snprintf(out, 40, "%02X%02X-%02X%02X", id[3], id[2], id[1], id[0]);
 }
 
 /* The file system with this UUID. In a shared appliance, only on the
@@ -1064,8 +1049,12 @@ static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, 
         if (access(s->walker, R_OK) < 0)
                 return vd_err_errno(err, VD_E_SOURCE, errno, "cannot find vmdrift-walker at '%s' (set VMDRIFT_WALKER)",
                                     s->walker);
-        if (guestfs_upload(g, s->walker, "/vmdrift-walker") < 0 || guestfs_chmod(g, 0755, "/vmdrift-walker") < 0)
+        /* once per appliance: a shared one keeps it for the next guest */
+        if (!(s->shared && share_walker(false)) &&
+            (guestfs_upload(g, s->walker, "/vmdrift-walker") < 0 || guestfs_chmod(g, 0755, "/vmdrift-walker") < 0))
                 return gerr(err, g, "cannot upload the walker");
+        if (s->shared)
+                share_walker(true);
         bool quick = o->reference != NULL;
         int algo = quick ? VD_HASH_NONE : o->hash_algo;
         vd_hosthash *hh = NULL;
@@ -1972,6 +1961,132 @@ static bool has_setting(guestfs_h *g, const char *name) {
         return true;
 }
 
+/* ---- a launch that never finishes ----
+ * guestfs_launch has no timeout, and under emulation on an overloaded host
+ * qemu was seen spinning for good before the appliance answered. A
+ * watchdog thread kills what our process started during the launch (the
+ * hypervisor, whatever its name: LIBGUESTFS_HV may be a wrapper; not
+ * supermin building the appliance, which may take minutes the first time,
+ * and not our own forks) once it has run longer than VMDRIFT_LAUNCH_TIMEOUT
+ * seconds (default 600; a launch takes 12-40 s here); the launch then fails
+ * and says why. */
+#define LAUNCH_TIMEOUT_DEFAULT 600
+
+struct watchdog {
+        pthread_t t;
+        pthread_mutex_t mu;
+        pthread_cond_t cv;
+        bool done, started;
+        int fired; /* seconds it waited, when it killed qemu */
+        long timeout_s;
+        double since; /* the launch's start, seconds of uptime */
+};
+
+static long launch_timeout(void) {
+        const char *e = getenv("VMDRIFT_LAUNCH_TIMEOUT");
+        char *end;
+        long v = e && *e ? strtol(e, &end, 10) : 0;
+        return e && *e && !*end && v > 0 && v <= 86400 ? v : LAUNCH_TIMEOUT_DEFAULT;
+}
+
+static double uptime(void) {
+        double up = 0;
+        FILE *u = fopen("/proc/uptime", "re");
+        if (u && fscanf(u, "%lf", &up) != 1)
+                up = 0;
+        if (u)
+                fclose(u);
+        return up;
+}
+
+/* Our children started since `since` (seconds of uptime) and running longer
+ * than t seconds, but supermin and our own forks: killed (another
+ * appliance of ours, a fleet's shared one, is older). Returns how many. */
+static int kill_old_qemu(double since, long t) {
+        char self[64] = "";
+        FILE *c = fopen("/proc/self/comm", "re");
+        if (c && fgets(self, sizeof self, c))
+                self[strcspn(self, "\n")] = '\0';
+        if (c)
+                fclose(c);
+        DIR *d = opendir("/proc");
+        struct dirent *de;
+        double up = uptime();
+        if (!d || up <= 0) {
+                if (d)
+                        closedir(d);
+                return 0;
+        }
+        long tck = sysconf(_SC_CLK_TCK);
+        int killed = 0;
+        while ((de = readdir(d))) {
+                char p[300], buf[1024];
+                if (de->d_name[0] < '1' || de->d_name[0] > '9')
+                        continue;
+                snprintf(p, sizeof p, "/proc/%.20s/stat", de->d_name);
+                int fd = open(p, O_RDONLY | O_CLOEXEC);
+                ssize_t n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+                if (fd >= 0)
+                        close(fd);
+                if (n <= 0)
+                        continue;
+                buf[n] = '\0';
+                /* pid (comm) state ppid ... field 22: starttime */
+                char *l = strchr(buf, '('), *r = strrchr(buf, ')');
+                if (!l || !r || r < l || strncmp(l + 1, "supermin", 8) == 0 ||
+                    ((size_t)(r - l - 1) == strlen(self) && strncmp(l + 1, self, strlen(self)) == 0))
+                        continue;
+                int ppid = 0;
+                unsigned long long start = 0;
+                if (sscanf(r + 2, "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+                           &ppid, &start) != 2 ||
+                    ppid != getpid() || tck <= 0)
+                        continue;
+                double began = (double)start / (double)tck;
+                if (began >= since - 1.0 && up - began > (double)t && kill(atoi(de->d_name), SIGKILL) == 0)
+                        killed++;
+        }
+        closedir(d);
+        return killed;
+}
+
+static void *watch(void *p) {
+        struct watchdog *w = p;
+        pthread_mutex_lock(&w->mu);
+        while (!w->done) {
+                struct timespec ts;
+                clock_gettime(CLOCK_REALTIME, &ts);
+                ts.tv_sec += 1;
+                pthread_cond_timedwait(&w->cv, &w->mu, &ts);
+                if (!w->done && !w->fired && kill_old_qemu(w->since, w->timeout_s) > 0)
+                        w->fired = 1;
+        }
+        pthread_mutex_unlock(&w->mu);
+        return NULL;
+}
+
+/* guestfs_launch under the watchdog: -1 and *timed_out when it killed qemu */
+static int watched_launch(guestfs_h *g, bool *timed_out, long *timeout_s) {
+        struct watchdog w = {.timeout_s = launch_timeout(), .since = uptime()};
+        *timeout_s = w.timeout_s;
+        *timed_out = false;
+        pthread_mutex_init(&w.mu, NULL);
+        pthread_cond_init(&w.cv, NULL);
+        w.started = pthread_create(&w.t, NULL, watch, &w) == 0;
+        int r = guestfs_launch(g);
+        if (w.started) {
+                pthread_mutex_lock(&w.mu);
+                w.done = true;
+                pthread_cond_signal(&w.cv);
+                pthread_mutex_unlock(&w.mu);
+                pthread_join(w.t, NULL);
+        }
+        pthread_mutex_destroy(&w.mu);
+        pthread_cond_destroy(&w.cv);
+        *timed_out = r < 0 && w.fired;
+        return r;
+}
+
 static char *hv_path(guestfs_h *g) {
         char *hv = guestfs_get_hv(g);
         return hv ? hv : strdup("qemu");
@@ -2035,9 +2150,19 @@ static int launch(struct guest_src *s, const vd_guest_opts *o, vd_err *err) {
         vd_debug("launching the appliance (%s)", force == ACCEL_FORCE_TCG   ? "emulation forced"
                                                  : force == ACCEL_FORCE_KVM ? "KVM forced"
                                                                             : "KVM if available");
-        if (guestfs_launch(s->g) == 0) {
+        bool timed_out;
+        long tmo;
+        if (watched_launch(s->g, &timed_out, &tmo) == 0) {
                 if (may_fall_back && o->state_dir)
                         vd_accel_forget(o->state_dir);
+                goto out;
+        }
+        if (timed_out) {
+                /* not KVM's failure: no fallback to try */
+                r = vd_err_set(err, VD_E_SOURCE,
+                               "the libguestfs appliance did not start within %ld s: qemu killed (an overloaded "
+                               "host? VMDRIFT_LAUNCH_TIMEOUT=SECONDS allows more)",
+                               tmo);
                 goto out;
         }
         char why[400];
@@ -2062,9 +2187,12 @@ static int launch(struct guest_src *s, const vd_guest_opts *o, vd_err *err) {
         drop_handle(s);
         if ((r = make_handle(s, o, ACCEL_FORCE_TCG, con, err)) < 0)
                 goto out;
-        if (guestfs_launch(s->g) < 0) {
+        if (watched_launch(s->g, &timed_out, &tmo) < 0) {
                 vd_err second = VD_ERR_INIT;
-                gerr(&second, s->g, "emulated");
+                if (timed_out)
+                        vd_err_set(&second, VD_E_SOURCE, "emulated: did not start within %ld s, qemu killed", tmo);
+                else
+                        gerr(&second, s->g, "emulated");
                 r = vd_err_set(err, first.code, "%s (and under software emulation: %s)", first.msg, second.msg);
                 goto out;
         }
@@ -2124,7 +2252,16 @@ static struct share {
         unsigned served, in_app;
         size_t launches;
         char **devs, **parts; /* the appliance's, listed once (each list is a udev settle) */
+        bool walker_up;       /* the walker is on its scratch disk */
+        bool scratch_mounted; /* at /, nothing else mounted */
 } *share;
+
+/* Is the walker on the shared appliance's scratch disk? uploaded: it is now. */
+static bool share_walker(bool uploaded) {
+        if (share && uploaded)
+                share->walker_up = true;
+        return share && share->walker_up;
+}
 
 static void share_close_app(void) {
         if (share && share->app) {
@@ -2137,6 +2274,7 @@ static void share_close_app(void) {
                 free_strv(share->devs);
                 free_strv(share->parts);
                 share->devs = share->parts = NULL;
+                share->walker_up = share->scratch_mounted = false;
         }
 }
 
@@ -2197,7 +2335,7 @@ static int share_own_devices(struct guest_src *s) {
         for (size_t i = 0; i < s->n_own; i++) {
                 size_t n = 0;
                 char *b = s->own_dev[i] ? guestfs_pread_device(g, s->own_dev[i], 2048, 0, &n) : NULL;
-                sb_uuid((const unsigned char *)b, b ? n : 0, s->own_uuid[i]);
+                vd_fs_uuid((const unsigned char *)b, b ? n : 0, s->own_uuid[i]); /* blkid is a process a device */
                 free(b);
         }
         return 0;
@@ -2469,12 +2607,17 @@ static int share_attach(struct guest_src *s, const vd_guest_opts *o, size_t j, c
         int64_t t0 = vd_now_ns();
         /* the scratch disk at /, nothing of the previous guest mounted */
         int r = 0;
-        if (guestfs_umount_all(a->g) < 0)
-                r = gerr(err, a->g, "cannot unmount the previous guest");
-        if (r == 0)
-                r = prepare_scratch(a, err);
-        vd_debug("share: scratch disk mounted");
+        if (!share->scratch_mounted) {
+                if (guestfs_umount_all(a->g) < 0)
+                        r = gerr(err, a->g, "cannot unmount the previous guest");
+                if (r == 0)
+                        r = prepare_scratch(a, err);
+                share->scratch_mounted = r == 0;
+                vd_debug("share: scratch disk mounted");
+        }
         int reused = r == 0 ? reuse_layout(s, o, why, whylen, err) : r;
+        if (reused == 0)
+                share->scratch_mounted = false; /* reuse_layout unmounted everything */
         if (reused <= 0) {
                 free(s->overlays);
                 s->overlays = NULL;
@@ -2496,8 +2639,26 @@ static void share_detach(struct guest_src *s) {
         guestfs_h *g = s->g;
         guestfs_rm_f(g, "/manifest");
         guestfs_rm_f(g, "/delta");
-        guestfs_rm_f(g, "/vmdrift-walker");
-        bool clean = guestfs_umount_all(g) == 0;
+        guestfs_rm_f(g, "/catlist");
+        guestfs_rm_f(g, "/catout");
+        /* the guest's file systems, deepest first; the scratch disk stays */
+        bool clean = true;
+        char **m = guestfs_mountpoints(g); /* device, mountpoint, ... */
+        for (size_t i = s->n_mnts; i-- > 0 && clean && m;) {
+                char *at = join(s->prefix, s->mnts[i].mp);
+                bool mounted = false; /* a refused or failed mount is not in the table */
+                for (size_t k = 0; at && m[k] && m[k + 1]; k += 2)
+                        mounted |= strcmp(m[k + 1], at) == 0;
+                if (!at || (mounted && guestfs_umount_opts(g, at, GUESTFS_UMOUNT_OPTS_FORCE, 0, -1) < 0))
+                        clean = false;
+                free(at);
+        }
+        clean = clean && m;
+        free_strv(m);
+        if (!clean) {
+                clean = guestfs_umount_all(g) == 0;
+                share->scratch_mounted = false;
+        }
         share->gs[s->share_idx].done = true;
         share->served++;
         if (s->failed || !clean)

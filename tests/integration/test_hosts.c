@@ -130,6 +130,24 @@ Test(kvm, a_kvm_that_aborts_falls_back_to_emulation_once_remembered_and_never_un
         free(state);
 }
 
+/* An appliance that never boots (qemu spinning under emulation on an
+ * overloaded host) is stopped after VMDRIFT_LAUNCH_TIMEOUT seconds, and the
+ * error says so; no qemu is left behind. */
+Test(kvm, an_appliance_that_never_starts_is_stopped_and_said) {
+        sh("bash \"$1\" \"$0/t.img\" 10");
+        setenv("LIBGUESTFS_HV", QEMU_HANGS, 1);
+        setenv("VMDRIFT_LAUNCH_TIMEOUT", "5", 1);
+        th_run r = th_vmdrift("inspect" A "--image" A "%s/t.img" A "--accel" A "tcg", work);
+        unsetenv("LIBGUESTFS_HV");
+        unsetenv("VMDRIFT_LAUNCH_TIMEOUT");
+        cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+        cr_assert(strstr(r.err, "did not start within 5 s: qemu killed") &&
+                      strstr(r.err, "VMDRIFT_LAUNCH_TIMEOUT=SECONDS allows more"),
+                  "%s", r.err);
+        th_run_free(&r);
+        sh("sleep 2; ! pgrep -f 'qemu-hang[s].sh'");
+}
+
 Test(kvm, accel_is_checked_before_any_launch) {
         th_run r = th_vmdrift("inspect" A "--image" A "/nonexistent.img" A "--accel" A "kvmm");
         cr_assert_eq(r.status, 2);
