@@ -18,10 +18,11 @@
 
 int cmd_baseline(int argc, char **argv);
 int cmd_scan(int argc, char **argv);
-/* vmdrift fleet: would this scan give the guest's kept report again (1:
- * untouched, nothing to launch) or must it look (0)? Opens, writes and
- * delivers nothing; usage errors print as cmd_scan's would. */
-int cmd_scan_probe(int argc, char **argv);
+/* vmdrift fleet: when this scan would give the guest's kept report again
+ * (untouched, or a twin: nothing to launch), give it exactly as cmd_scan
+ * would and return the exit code; otherwise -1, having opened, printed and
+ * delivered nothing (usage errors are cmd_scan's codes, printed). */
+int cmd_scan_kept(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_inventory(int argc, char **argv);
 int cmd_key(int argc, char **argv);

@@ -517,52 +517,19 @@ static void put_file(const char *path, const char *text) {
                 unlink(tmp);
 }
 
-/* A worker process: its guests one after another, each exactly as vmdrift
- * scan would (cmd_scan, its stderr to its own file), the image guests in
- * appliances they share (vd_guest_share_begin). For each guest N.start when
- * it starts, N.rc ("CODE START_NS END_NS") when it is done. */
-static void run_worker(const fleet_opts *o, const char *priv, job *const *mine, size_t n) {
-        vd_share_guest *plan = calloc(n ? n : 1, sizeof *plan);
-        size_t np = 0;
-        int dn = open("/dev/null", O_RDWR | O_CLOEXEC), out1 = dup(1), out2 = dup(2);
-        /* the image guests that will need an appliance: not those whose
-         * kept report will do (their disks would only take room) */
-        for (size_t i = 0; plan && i < n; i++) {
-                const vd_inv_guest *g = mine[i]->g;
-                if (!g->n_images || g->domain || g->dir)
-                        continue;
-                argv_b a;
-                int kept = 0;
-                if (scan_args(o, priv, mine[i], &a) == 0) {
-                        fflush(stderr);
-                        if (dn >= 0)
-                                dup2(dn, 2);
-                        kept = cmd_scan_probe((int)a.n - 1, a.v + 1);
-                        if (out2 >= 0)
-                                dup2(out2, 2);
-                        free_args(&a);
-                }
-                if (kept != 1)
-                        plan[np++] = (vd_share_guest){(const char *const *)g->images, g->n_images};
-        }
-        vd_debug("fleet: worker: %zu of %zu guests to scan in shared appliances", np, n);
-        vd_err err = VD_ERR_INIT;
-        if (plan && vd_guest_share_begin(plan, np, o->per_app, &err) < 0)
-                fprintf(stderr, "vmdrift fleet: no shared appliance: %s\n", err.msg);
-        free(plan);
-        for (size_t i = 0; i < n; i++) {
-                const job *j = mine[i];
-                char *sf = priv_file(priv, j->idx, "start"), *rf = priv_file(priv, j->idx, "rc"),
-                     *ef = priv_file(priv, j->idx, "stderr");
-                if (!sf || !rf || !ef) {
-                        free(sf);
-                        free(rf);
-                        free(ef);
-                        continue; /* no rc: the fleet says the scan did not finish */
-                }
+/* One guest in this process: fn (cmd_scan or cmd_scan_kept) with its
+ * stdout to /dev/null and stderr to its own file; N.start before, N.rc
+ * ("CODE START_NS END_NS") after, unless fn returns -1 (kept_only: it must
+ * be scanned). */
+static int worker_scan(const fleet_opts *o, const char *priv, const job *j, int (*fn)(int, char **), int dn,
+                       int out1, int out2) {
+        char *sf = priv_file(priv, j->idx, "start"), *rf = priv_file(priv, j->idx, "rc"),
+             *ef = priv_file(priv, j->idx, "stderr");
+        int code = EXIT_RUNTIME;
+        if (sf && rf && ef) {
                 int64_t t0 = vd_now_ns();
                 put_file(sf, "");
-                int efd = open(ef, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600), code = EXIT_RUNTIME;
+                int efd = open(ef, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
                 fflush(stdout);
                 fflush(stderr);
                 if (dn >= 0)
@@ -571,7 +538,7 @@ static void run_worker(const fleet_opts *o, const char *priv, job *const *mine, 
                         dup2(efd, 2);
                 argv_b a;
                 if (scan_args(o, priv, j, &a) == 0) {
-                        code = cmd_scan((int)a.n - 1, a.v + 1); /* as main() calls it */
+                        code = fn((int)a.n - 1, a.v + 1); /* as main() calls it */
                         free_args(&a);
                 } else
                         fprintf(stderr, "vmdrift fleet: out of memory\n");
@@ -583,13 +550,44 @@ static void run_worker(const fleet_opts *o, const char *priv, job *const *mine, 
                         dup2(out2, 2);
                 if (efd >= 0)
                         close(efd);
-                char line[96];
-                snprintf(line, sizeof line, "%d %lld %lld\n", code, (long long)t0, (long long)vd_now_ns());
-                put_file(rf, line);
-                free(sf);
-                free(rf);
-                free(ef);
+                if (code >= 0) {
+                        char line[96];
+                        snprintf(line, sizeof line, "%d %lld %lld\n", code, (long long)t0, (long long)vd_now_ns());
+                        put_file(rf, line);
+                } else
+                        unlink(sf); /* not started after all: scanned later */
         }
+        free(sf);
+        free(rf);
+        free(ef);
+        return code;
+}
+
+/* A worker process: its guests, each exactly as vmdrift scan would scan it
+ * (cmd_scan), in this process. First every guest whose kept report (or a
+ * twin's) will do is given it; then the others are scanned, the image
+ * guests in appliances they share (vd_guest_share_begin). */
+static void run_worker(const fleet_opts *o, const char *priv, job *const *mine, size_t n) {
+        vd_share_guest *plan = calloc(n ? n : 1, sizeof *plan);
+        bool *left = calloc(n ? n : 1, sizeof *left);
+        size_t np = 0;
+        int dn = open("/dev/null", O_RDWR | O_CLOEXEC), out1 = dup(1), out2 = dup(2);
+        for (size_t i = 0; plan && left && i < n; i++) {
+                const vd_inv_guest *g = mine[i]->g;
+                bool images = g->n_images && !g->domain && !g->dir;
+                left[i] = !images || worker_scan(o, priv, mine[i], cmd_scan_kept, dn, out1, out2) < 0;
+                if (left[i] && images)
+                        plan[np++] = (vd_share_guest){(const char *const *)g->images, g->n_images};
+        }
+        vd_debug("fleet: worker: %zu of %zu guests to scan in shared appliances", np, n);
+        vd_err err = VD_ERR_INIT;
+        if (plan && vd_guest_share_begin(plan, np, o->per_app, &err) < 0)
+                fprintf(stderr, "vmdrift fleet: no shared appliance: %s\n", err.msg);
+        for (size_t i = 0; plan && left && i < n; i++)
+                if (left[i])
+                        worker_scan(o, priv, mine[i], cmd_scan, dn, out1, out2);
+        free(plan);
+        free(left);
         vd_debug("fleet: worker done, %zu appliance launches", vd_guest_share_launches());
         vd_guest_share_end();
         if (dn >= 0)

@@ -200,19 +200,20 @@ static bool reuse_key(const cli_source_opts *so, const vd_baseline *b, const cha
         return r == 0;
 }
 
-static int scan_main(int argc, char **argv, bool probe);
+static int scan_main(int argc, char **argv, bool kept_only);
 
 int cmd_scan(int argc, char **argv) {
         return scan_main(argc, argv, false);
 }
 
-int cmd_scan_probe(int argc, char **argv) {
+int cmd_scan_kept(int argc, char **argv) {
         return scan_main(argc, argv, true);
 }
 
-/* probe: only say whether the guest's kept report would be given again
- * (1) or it must be scanned (0): nothing opened, written or delivered. */
-static int scan_main(int argc, char **argv, bool probe) {
+/* kept_only: give the guest's kept report (or its twin's) as cmd_scan
+ * would, or return -1 having opened, printed and delivered nothing. */
+static int scan_main(int argc, char **argv, bool kept_only) {
+        bool probe = kept_only;
         int64_t t_start = vd_now_ns();
         static const struct option lo[] = {CLI_SOURCE_LONGOPTS,
                                            CLI_REPORT_LONGOPTS,
@@ -340,8 +341,8 @@ static int scan_main(int argc, char **argv, bool probe) {
         const char *rollback_warning = NULL;
         if (cli_load_policy(policy, &pol, &err) < 0 || vd_baseline_open(baseline_path, verify_key, &b, &err) < 0 ||
             (packages_from && vd_baseline_open(packages_from, verify_key, &pkgb, &err) < 0) ||
-            (!probe && vd_rollback_check(b, baseline_path, so.state_dir, allow_rollback, &rollback_warning, &err) < 0)) {
-                rc = probe ? 0 : cli_fail(&err);
+            vd_rollback_check(b, baseline_path, so.state_dir, allow_rollback, &rollback_warning, &err) < 0) {
+                rc = probe ? -1 : cli_fail(&err);
                 goto out;
         }
         cli_allow_template_images(&so, b);
@@ -377,9 +378,8 @@ static int scan_main(int argc, char **argv, bool probe) {
                                 fprintf(stderr, "vmdrift: warning: %s\n", te.msg);
                         twin = lr == 0;
                 }
-                if (probe) {
+                if (lr == 0 && probe && (rc = cli_open_sinks(reports, n_reports, &sinko, sinks)) != 0) {
                         vd_reused_free(u);
-                        rc = lr == 0;
                         goto out;
                 }
                 if (lr == 0) {
@@ -413,8 +413,10 @@ static int scan_main(int argc, char **argv, bool probe) {
                         goto out;
                 }
         }
-        if (probe)
-                goto out; /* rc 0: it must be scanned */
+        if (probe) {
+                rc = -1; /* it must be scanned */
+                goto out;
+        }
         if (cli_open_source(&so, true, &src, &err) < 0) {
                 rc = cli_fail(&err);
                 goto out;
