@@ -501,6 +501,37 @@ static void progress(const fleet_opts *o, const job *jobs, size_t n, size_t done
         fflush(stderr);
 }
 
+/* A guest whose source is gone: done, unreachable, and a finding. */
+static bool gone(job *j, vd_events *findings) {
+        char why[1024];
+        if (vd_fleet_reachable(j->g, why, sizeof why))
+                return false;
+        vd_err err = VD_ERR_INIT;
+        j->st.exit_code = -1;
+        j->st.time_ns = vd_now_ns();
+        snprintf(j->st.result, sizeof j->st.result, "unreachable");
+        snprintf(j->st.error, sizeof j->st.error, "%.255s", why);
+        j->done = true;
+        vd_fleet_event(findings, VD_CH_UNREACHABLE, VD_FLEET_SEV_UNREACHABLE, j->g->name,
+                       j->g->images ? j->g->images[0] : j->g->domain ? j->g->domain : j->g->dir, &err, "why", why,
+                       NULL);
+        return true;
+}
+
+/* Job j in a vmdrift scan process of its own: false (j done, an error) if
+ * it cannot start. */
+static bool start_single(const fleet_opts *o, const char *priv, job *j) {
+        j->started_ns = vd_now_ns();
+        j->pid = start_scan(o, priv, j);
+        if (j->pid > 0)
+                return true;
+        snprintf(j->st.result, sizeof j->st.result, "error");
+        snprintf(j->st.error, sizeof j->st.error, "cannot start vmdrift scan: %s", strerror(errno));
+        j->st.exit_code = EXIT_RUNTIME;
+        j->done = true;
+        return false;
+}
+
 /* ---- several guests per process, sharing one appliance ---- */
 
 /* path holds text, whole or not at all (the fleet polls for it) */
@@ -630,21 +661,11 @@ static void scan_in_workers(const fleet_opts *o, const char *priv, job *jobs, si
                 free(single);
                 return;
         }
-        vd_err err = VD_ERR_INIT;
         for (size_t i = 0; i < n; i++) {
                 job *j = &jobs[i];
-                char why[1024];
-                if (!vd_fleet_reachable(j->g, why, sizeof why)) {
-                        j->st.exit_code = -1;
-                        j->st.time_ns = vd_now_ns();
-                        snprintf(j->st.result, sizeof j->st.result, "unreachable");
-                        snprintf(j->st.error, sizeof j->st.error, "%.255s", why);
-                        j->done = true;
+                if (gone(j, findings))
                         done++;
-                        vd_fleet_event(findings, VD_CH_UNREACHABLE, VD_FLEET_SEV_UNREACHABLE, j->g->name,
-                                       j->g->images ? j->g->images[0] : j->g->domain ? j->g->domain : j->g->dir, &err,
-                                       "why", why, NULL);
-                } else
+                else
                         todo[nt++] = j;
         }
         size_t nw = nt < o->jobs ? nt : o->jobs, workers = 0, ns = 0, si = 0, singles = 0;
@@ -677,18 +698,10 @@ static void scan_in_workers(const fleet_opts *o, const char *priv, job *jobs, si
                 while (si < ns && workers + singles < o->jobs) {
                         job *j = single[si++];
                         j->worker = 0;
-                        j->started_ns = vd_now_ns();
-                        j->pid = start_scan(o, priv, j);
-                        if (j->pid < 0) {
-                                snprintf(j->st.result, sizeof j->st.result, "error");
-                                snprintf(j->st.error, sizeof j->st.error, "cannot start vmdrift scan: %s",
-                                         strerror(errno));
-                                j->st.exit_code = EXIT_RUNTIME;
-                                j->done = true;
+                        if (start_single(o, priv, j))
+                                singles++;
+                        else
                                 done++;
-                                continue;
-                        }
-                        singles++;
                 }
                 int status = 0;
                 pid_t p = waitpid(-1, &status, WNOHANG);
@@ -907,27 +920,7 @@ static int fleet_run(fleet_opts *o, const vd_inventory *inv) {
                 /* start what may start */
                 while (next < n && running < o->jobs) {
                         job *j = &jobs[next++];
-                        char why[1024];
-                        if (!vd_fleet_reachable(j->g, why, sizeof why)) {
-                                j->st.exit_code = -1;
-                                j->st.time_ns = vd_now_ns();
-                                snprintf(j->st.result, sizeof j->st.result, "unreachable");
-                                snprintf(j->st.error, sizeof j->st.error, "%.255s", why);
-                                j->done = true;
-                                done++;
-                                vd_fleet_event(&findings, VD_CH_UNREACHABLE, VD_FLEET_SEV_UNREACHABLE, j->g->name,
-                                               j->g->images ? j->g->images[0] : j->g->domain ? j->g->domain : j->g->dir,
-                                               &err, "why", why, NULL);
-                                continue;
-                        }
-                        j->started_ns = vd_now_ns();
-                        j->pid = start_scan(o, priv, j);
-                        if (j->pid < 0) {
-                                snprintf(j->st.result, sizeof j->st.result, "error");
-                                snprintf(j->st.error, sizeof j->st.error, "cannot start vmdrift scan: %s",
-                                         strerror(errno));
-                                j->st.exit_code = EXIT_RUNTIME;
-                                j->done = true;
+                        if (gone(j, &findings) || !start_single(o, priv, j)) {
                                 done++;
                                 continue;
                         }
