@@ -40,6 +40,9 @@ typedef struct vd_report_delta {
         const char *off; /* or why not */
         uint64_t changed_bytes; /* held by the layers above the template */
         uint64_t proved, reused; /* files proved unchanged; hashes taken from the baseline */
+        bool walk;               /* the candidate-only walk ran: */
+        uint64_t unvisited;      /* entries taken from the baseline unread */
+        const char *walk_off;    /* or why the whole tree was walked */
         const char *why_name[8];  /* files not proved, by reason (non-zero only) */
         uint64_t why_count[8];
         size_t n_why;

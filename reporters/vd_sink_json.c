@@ -318,7 +318,17 @@ static int json_write(vd_sink *s, const vd_report *r, vd_err *err) {
                                 rc = vd_buf_addf(&b, "%s\"%s\":%llu", i ? "," : "", dl->why_name[i],
                                                  (unsigned long long)dl->why_count[i]);
                         if (!rc)
-                                rc = vd_buf_adds(&b, "}}");
+                                rc = vd_buf_addc(&b, '}');
+                        if (!rc && dl->walk)
+                                rc = vd_buf_addf(&b, ",\"walk\":\"changed-only\",\"unvisited\":%llu",
+                                                 (unsigned long long)dl->unvisited);
+                        else if (!rc) {
+                                rc = vd_buf_adds(&b, ",\"walk\":\"whole\",\"walk_whole_because\":");
+                                if (!rc)
+                                        rc = js_cstr(&b, dl->walk_off && dl->walk_off[0] ? dl->walk_off : "?");
+                        }
+                        if (!rc)
+                                rc = vd_buf_addc(&b, '}');
                 } else if (!rc && dl->present) {
                         rc = vd_buf_adds(&b, ",\"scan_mode\":\"full\",\"full_because\":");
                         if (!rc)

@@ -600,6 +600,12 @@ static int text_render(vd_sink *s, const vd_report *r, vd_buf *b) {
                 for (size_t i = 0; !rc && i < dl->n_why; i++)
                         rc = vd_buf_addf(b, "%s%s %llu", i ? ", " : "; not proved: ", dl->why_name[i],
                                          (unsigned long long)dl->why_count[i]);
+                if (!rc && dl->walk)
+                        rc = vd_buf_addf(b, "\nWalked only what changed: %llu entries taken from the baseline unread",
+                                         (unsigned long long)dl->unvisited);
+                else if (!rc)
+                        rc = vd_buf_addf(b, "\nWalked the whole tree: %s",
+                                         dl->walk_off && dl->walk_off[0] ? dl->walk_off : "?");
                 if (!rc)
                         rc = vd_buf_addc(b, '\n');
         } else if (!rc && dl->present && dl->off && dl->off[0])

@@ -24,6 +24,10 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+
+#include "vd_delta.h"
 #include "vd_extents.h"
 #include "vd_source.h"
 #include "vd_str.h"
@@ -399,8 +403,10 @@ static void hl_release(struct hl_map *m) {
 struct frame {
         int fd; /* O_PATH fd of the directory, used as dirfd */
         char **names;
+        uint64_t *inos; /* each name's inode number, as the directory says (d_ino) */
         size_t n, i;
         size_t plen; /* length of this directory's path in the path buffer */
+        dev_t dev;
 };
 
 struct walk {
@@ -414,6 +420,12 @@ struct walk {
         size_t path_len, path_alloc;
         struct frame *st;
         size_t depth, st_alloc;
+        /* the candidate-only walk (o->walk_reference): each reference
+         * entry's first child and next sibling (SIZE_MAX: none), the root */
+        const vd_entries *ref;
+        size_t *ref_child, *ref_next;
+        int rootfd;
+        uint64_t taken;
 };
 
 static int path_set(struct walk *w, size_t plen, const char *name) {
@@ -503,14 +515,19 @@ static int read_xattrs(struct walk *w, vd_entry *e, int fd) {
         return r;
 }
 
-static int cmp_name(const void *a, const void *b) {
-        return strcmp(*(char *const *)a, *(char *const *)b);
+struct dent {
+        char *name;
+        uint64_t ino;
+};
+
+static int cmp_dent(const void *a, const void *b) {
+        return strcmp(((const struct dent *)a)->name, ((const struct dent *)b)->name);
 }
 
 /* List a directory's names, sorted. Returns 0; VD_E_NOMEM; or VD_E_IO when
  * the directory cannot be read, with the reason in *sys_errno (recorded in
  * the entry's status). */
-static int list_dir(int fd, char ***ret_names, size_t *ret_n, int *sys_errno) {
+static int list_dir(int fd, char ***ret_names, uint64_t **ret_inos, size_t *ret_n, int *sys_errno) {
         int rfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (rfd < 0) {
                 *sys_errno = errno;
@@ -522,7 +539,7 @@ static int list_dir(int fd, char ***ret_names, size_t *ret_n, int *sys_errno) {
                 close(rfd);
                 return VD_E_IO;
         }
-        char **names = NULL;
+        struct dent *ds = NULL;
         size_t n = 0, alloc = 0;
         *sys_errno = 0;
         int result = 0;
@@ -531,31 +548,42 @@ static int list_dir(int fd, char ***ret_names, size_t *ret_n, int *sys_errno) {
         while ((de = readdir(d))) {
                 if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
                         continue;
-                if (vd_array_grow(&names, &alloc, n, sizeof *names, 32) < 0) {
+                if (vd_array_grow(&ds, &alloc, n, sizeof *ds, 32) < 0) {
                         result = ENOMEM;
                         break;
                 }
-                if (!(names[n] = strdup(de->d_name))) {
+                if (!(ds[n].name = strdup(de->d_name))) {
                         result = ENOMEM;
                         break;
                 }
-                n++;
+                ds[n++].ino = de->d_ino;
                 errno = 0;
         }
         if (!result && errno)
                 result = errno;
         closedir(d);
+        char **names = NULL;
+        uint64_t *inos = NULL;
+        if (!result && n && (!(names = malloc(n * sizeof *names)) || !(inos = malloc(n * sizeof *inos))))
+                result = ENOMEM;
         if (result) {
                 for (size_t i = 0; i < n; i++)
-                        free(names[i]);
+                        free(ds[i].name);
+                free(ds);
                 free(names);
                 *sys_errno = result;
                 return result == ENOMEM ? VD_E_NOMEM : VD_E_IO;
         }
         /* Sorted order keeps the walk (and warnings) deterministic. */
         if (n > 1)
-                qsort(names, n, sizeof *names, cmp_name);
+                qsort(ds, n, sizeof *ds, cmp_dent);
+        for (size_t i = 0; i < n; i++) {
+                names[i] = ds[i].name;
+                inos[i] = ds[i].ino;
+        }
+        free(ds);
         *ret_names = names;
+        *ret_inos = inos;
         *ret_n = n;
         return 0;
 }
@@ -566,16 +594,27 @@ static void frame_release(struct frame *f) {
         for (size_t i = 0; i < f->n; i++)
                 free(f->names[i]);
         free(f->names);
+        free(f->inos);
         f->fd = -1;
         f->names = NULL;
+        f->inos = NULL;
         f->n = f->i = 0;
 }
 
-static int push_frame(struct walk *w, int fd, char **names, size_t n, size_t plen) {
+static int push_frame(struct walk *w, int fd, char **names, uint64_t *inos, size_t n, size_t plen, dev_t dev) {
         if (vd_array_grow(&w->st, &w->st_alloc, w->depth, sizeof *w->st, 64) < 0)
                 return VD_E_NOMEM;
-        w->st[w->depth++] = (struct frame){fd, names, n, 0, plen};
+        w->st[w->depth++] = (struct frame){fd, names, inos, n, 0, plen, dev};
         return 0;
+}
+
+/* Directory levels above path ("/": 0, "/a": 1, "/a/b": 2): the walk's
+ * depth, whether it got there by listing or from the reference. */
+static unsigned path_depth(const char *p, size_t n) {
+        unsigned k = 0;
+        for (size_t i = 0; i < n; i++)
+                k += p[i] == '/';
+        return k;
 }
 
 /* Record the object at w->path, opened as fd (O_PATH); consumes fd. */
@@ -665,17 +704,19 @@ static int visit(struct walk *w, int fd, vd_err *err) {
                         return vd_scan_warn(w->out, e->path, e->path_len,
                                             "a %s file system (the kernel's, not files): not descended", pfs);
                 }
-                if (w->depth >= w->max_depth || w->path_len + 1 + VD_NAME_MAX > VD_PATH_MAX) {
+                unsigned depth = path_depth(w->path, w->path_len);
+                if (depth >= w->max_depth || w->path_len + 1 + VD_NAME_MAX > VD_PATH_MAX) {
                         e->status = VD_ST_NOT_DESCENDED;
                         close(fd);
                         return vd_scan_warn(w->out, e->path, e->path_len,
-                                            w->depth >= w->max_depth ? "directory deeper than %u levels: not descended"
-                                                                     : "path longer than %u bytes: not descended",
-                                            w->depth >= w->max_depth ? w->max_depth : (unsigned)VD_PATH_MAX);
+                                            depth >= w->max_depth ? "directory deeper than %u levels: not descended"
+                                                                  : "path longer than %u bytes: not descended",
+                                            depth >= w->max_depth ? w->max_depth : (unsigned)VD_PATH_MAX);
                 }
                 char **names = NULL;
+                uint64_t *inos = NULL;
                 size_t n = 0;
-                int le = 0, lr = list_dir(fd, &names, &n, &le);
+                int le = 0, lr = list_dir(fd, &names, &inos, &n, &le);
                 if (lr == VD_E_NOMEM) {
                         close(fd);
                         return vd_err_set(err, VD_E_NOMEM, "out of memory listing a directory");
@@ -687,10 +728,13 @@ static int visit(struct walk *w, int fd, vd_err *err) {
                         return vd_scan_warn(w->out, e->path, e->path_len, "cannot list directory: %s",
                                             strerror(le));
                 }
-                if (push_frame(w, fd, names, n, w->path_len) < 0) {
+                if (w->ref)
+                        (void)vd_delta_same(w->o->delta, fd, st.st_dev, 0); /* sets the device up */
+                if (push_frame(w, fd, names, inos, n, w->path_len, st.st_dev) < 0) {
                         for (size_t i = 0; i < n; i++)
                                 free(names[i]);
                         free(names);
+                        free(inos);
                         close(fd);
                         return vd_err_set(err, VD_E_NOMEM, "out of memory");
                 }
@@ -704,6 +748,165 @@ fail:
         vd_entry_free(e);
         close(fd);
         return vd_err_set(err, r, "out of memory");
+}
+
+/* ---------- the candidate-only walk (vd_scan_opts.walk_reference) ---------- */
+
+static size_t ref_find(const vd_entries *es, const char *path, size_t len) {
+        size_t lo = 0, hi = es->n;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = vd_path_cmp(es->v[mid]->path, es->v[mid]->path_len, path, len);
+                if (c == 0)
+                        return mid;
+                if (c < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return SIZE_MAX;
+}
+
+/* Each reference entry's children, in path order. */
+static int ref_index(struct walk *w, const vd_entries *ref) {
+        size_t n = ref->n;
+        size_t *last = malloc((n ? n : 1) * sizeof *last);
+        w->ref_child = malloc((n ? n : 1) * sizeof *w->ref_child);
+        w->ref_next = malloc((n ? n : 1) * sizeof *w->ref_next);
+        if (!last || !w->ref_child || !w->ref_next) {
+                free(last);
+                return VD_E_NOMEM;
+        }
+        for (size_t i = 0; i < n; i++)
+                w->ref_child[i] = w->ref_next[i] = last[i] = SIZE_MAX;
+        for (size_t i = 0; i < n; i++) {
+                const vd_entry *e = ref->v[i];
+                if (e->path_len < 2 || e->path[0] != '/')
+                        continue; /* "/" has no parent */
+                size_t pl = e->path_len;
+                while (pl > 0 && e->path[pl - 1] != '/')
+                        pl--;
+                size_t p = ref_find(ref, pl > 1 ? e->path : "/", pl > 1 ? pl - 1 : 1);
+                if (p == SIZE_MAX || p == i || ref->v[p]->type != VD_T_DIR)
+                        continue; /* an orphan: never reached from the reference */
+                if (last[p] == SIZE_MAX)
+                        w->ref_child[p] = i;
+                else
+                        w->ref_next[last[p]] = i;
+                last[p] = i;
+        }
+        free(last);
+        w->ref = ref;
+        return 0;
+}
+
+/* May this reference entry stand for the object, its inode unchanged? Only
+ * what a walk would record exactly, without a warning: a complete entry, a
+ * regular file hashed with this scan's algorithm, a directory that was
+ * listed, not at the mount point of another file system (whose inode
+ * numbers are another file system's). */
+static bool ref_usable(const struct walk *w, const vd_entry *r) {
+        if (r->status != VD_ST_OK || r->type == VD_T_UNKNOWN || r->n_xattrs >= VD_XATTR_COUNT_MAX)
+                return false;
+        if (r->type == VD_T_REG && (!r->hash_len || r->hash_algo != w->o->hash_algo))
+                return false;
+        if (r->type == VD_T_DIR && (r->ino == 2 || vd_delta_is_mount(w->o->delta, r->path, r->path_len)))
+                return false; /* a mount point: visited for real */
+        return true;
+}
+
+static int visit_path(struct walk *w, const char *path, size_t len, vd_err *err);
+static int drain(struct walk *w, size_t base, vd_err *err);
+
+/* The reference entry ri stands for its object (inode unchanged), and so,
+ * if it is a directory, does its listing: each child is taken the same way
+ * or visited for real. */
+static int take_ref(struct walk *w, size_t ri, dev_t dev, vd_err *err) {
+        const vd_entry *ref = w->ref->v[ri];
+        vd_entry *e = vd_entry_dup(ref);
+        if (!e)
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        free(e->uname); /* owners are resolved afresh from this scan's passwd and group */
+        free(e->gname);
+        e->uname = e->gname = NULL;
+        e->delta_proved = 2;
+        if (vd_entries_push(&w->out->entries, e) < 0) {
+                vd_entry_free(e);
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        }
+        w->taken++;
+        if (ref->type != VD_T_DIR)
+                return 0;
+        int r = 0;
+        for (size_t c = w->ref_child[ri]; c != SIZE_MAX && r == 0; c = w->ref_next[c]) {
+                const vd_entry *ch = w->ref->v[c];
+                if (ref_usable(w, ch) && vd_delta_same(w->o->delta, -1, dev, ch->ino))
+                        r = take_ref(w, c, dev, err);
+                else
+                        r = visit_path(w, ch->path, ch->path_len, err);
+        }
+        return r;
+}
+
+/* Visit the object at path (below the root, every directory on the way
+ * unchanged) for real, and walk it if it is a directory. */
+static int visit_path(struct walk *w, const char *path, size_t len, vd_err *err) {
+        if (len < 2 || path[0] != '/')
+                return 0;
+        if (path_set(w, 0, path + 1) < 0)
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        w->path_len = len;
+        struct open_how how = {.flags = O_PATH | O_NOFOLLOW | O_CLOEXEC,
+                               .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH};
+        int fd = (int)syscall(SYS_openat2, w->rootfd, path + 1, &how, sizeof how);
+        if (fd < 0) {
+                int r = errno == ENOENT ? vd_scan_warn(w->out, w->path, w->path_len, "vanished during the scan")
+                                        : vd_scan_warn(w->out, w->path, w->path_len, "cannot open: %s", strerror(errno));
+                return r < 0 ? vd_err_set(err, r, "out of memory") : 0;
+        }
+        size_t base = w->depth;
+        int r = visit(w, fd, err);
+        return r < 0 ? r : drain(w, base, err);
+}
+
+/* Walk the directories on the stack down to base. */
+static int drain(struct walk *w, size_t base, vd_err *err) {
+        int r = 0;
+        while (r == 0 && w->depth > base) {
+                struct frame *f = &w->st[w->depth - 1];
+                if (f->i == f->n) {
+                        frame_release(f);
+                        w->depth--;
+                        continue;
+                }
+                size_t i = f->i++;
+                const char *name = f->names[i];
+                if ((r = path_set(w, f->plen, name)) < 0) {
+                        vd_err_set(err, r, "out of memory");
+                        break;
+                }
+                if (w->ref) {
+                        /* the same name for the same inode as in the template, unchanged */
+                        size_t ri = ref_find(w->ref, w->path, w->path_len);
+                        if (ri != SIZE_MAX && w->ref->v[ri]->ino == f->inos[i] && ref_usable(w, w->ref->v[ri]) &&
+                            vd_delta_same(w->o->delta, -1, f->dev, f->inos[i])) {
+                                r = take_ref(w, ri, f->dev, err);
+                                continue;
+                        }
+                }
+                int fd = openat(f->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0) {
+                        if (errno == ENOENT)
+                                r = vd_scan_warn(w->out, w->path, w->path_len, "vanished during the scan");
+                        else
+                                r = vd_scan_warn(w->out, w->path, w->path_len, "cannot open: %s", strerror(errno));
+                        if (r < 0)
+                                vd_err_set(err, r, "out of memory");
+                        continue;
+                }
+                r = visit(w, fd, err);
+        }
+        return r;
 }
 
 static void raise_fd_limit(void) {
@@ -739,6 +942,11 @@ static int dir_scan(vd_source *src, const vd_scan_opts *o, vd_scan *out, vd_err 
                 return vd_err_errno(err, VD_E_SOURCE, errno, "cannot stat '%s'", d->root);
         }
         w.root_dev = rst.st_dev;
+        w.rootfd = d->rootfd;
+        if (o->walk_reference && o->delta && ref_index(&w, o->walk_reference) < 0) {
+                close(rootfd);
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        }
         int r = pool_start(&w.pool, o, err);
         if (r < 0) {
                 close(rootfd);
@@ -749,30 +957,8 @@ static int dir_scan(vd_source *src, const vd_scan_opts *o, vd_scan *out, vd_err 
         if (r == 0 && w.depth == 0 && out->entries.n && out->entries.v[0]->status != VD_ST_OK)
                 r = vd_err_set(err, VD_E_SOURCE, "cannot read directory '%s': %s", d->root,
                                strerror(out->entries.v[0]->status_errno));
-        while (r == 0 && w.depth > 0) {
-                struct frame *f = &w.st[w.depth - 1];
-                if (f->i == f->n) {
-                        frame_release(f);
-                        w.depth--;
-                        continue;
-                }
-                const char *name = f->names[f->i++];
-                if ((r = path_set(&w, f->plen, name)) < 0) {
-                        vd_err_set(err, r, "out of memory");
-                        break;
-                }
-                int fd = openat(f->fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-                if (fd < 0) {
-                        if (errno == ENOENT)
-                                r = vd_scan_warn(out, w.path, w.path_len, "vanished during the scan");
-                        else
-                                r = vd_scan_warn(out, w.path, w.path_len, "cannot open: %s", strerror(errno));
-                        if (r < 0)
-                                vd_err_set(err, r, "out of memory");
-                        continue;
-                }
-                r = visit(&w, fd, err);
-        }
+        if (r == 0)
+                r = drain(&w, 0, err);
         while (w.depth > 0)
                 frame_release(&w.st[--w.depth]);
         pool_finish(&w.pool);
@@ -813,9 +999,12 @@ static int dir_scan(vd_source *src, const vd_scan_opts *o, vd_scan *out, vd_err 
                 else if (e->status == VD_ST_UNREADABLE && e->type == VD_T_REG)
                         r = vd_scan_warn(out, e->path, e->path_len, "cannot read: %s", strerror(e->status_errno));
         }
+        out->delta_unvisited += w.taken;
         hl_release(&w.hl);
         free(w.path);
         free(w.st);
+        free(w.ref_child);
+        free(w.ref_next);
         return r;
 }
 

@@ -38,6 +38,7 @@
 
 #include "vd_accel.h"
 #include "vd_catfile.h"
+#include "vd_delta.h"
 #include "vd_dpkg.h"
 #include "vd_hosthash.h"
 #include "vd_imageinfo.h"
@@ -1041,6 +1042,7 @@ static int no_extents_left(vd_scan *out, vd_err *err) {
 static int delta_prepare(struct guest_src *s, vd_scan *out, bool *on, vd_err *err);
 static int geometry_facts(const char *res, vd_scan *out);
 static int delta_apply(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, bool verify, vd_err *err);
+static int upload_reference(struct guest_src *s, const vd_entries *ref, vd_scan *out);
 
 /* *bad_manifest: the walker ran, and what came back is not a manifest (a guest
  * that took over the appliance could cause that; never a reason to fall back). */
@@ -1140,6 +1142,16 @@ static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, 
                 argv[n++] = "/delta";
                 if (verify)
                         argv[n++] = "--delta-verify";
+                const char *cw = getenv("VMDRIFT_CANDIDATE_WALK"); /* tests: 0 walks the whole tree */
+                if (cw && strcmp(cw, "0") == 0)
+                        snprintf(out->delta_walk_off, sizeof out->delta_walk_off,
+                                 "turned off (VMDRIFT_CANDIDATE_WALK=0)");
+                else if (verify)
+                        snprintf(out->delta_walk_off, sizeof out->delta_walk_off, "verifying (every file hashed)");
+                else if (upload_reference(s, o->delta_reference, out) == 0) {
+                        argv[n++] = "--reference";
+                        argv[n++] = "/reference";
+                }
         }
         argv[n] = NULL;
         vd_debug("walker uploaded; running it (hash %s)", argv[6]);
@@ -1269,6 +1281,9 @@ static void delta_check(struct guest_src *s, const vd_guest_opts *o) {
                 if (strncmp(o->layout_facts[i].key, "fs.ext4.", 8) == 0 && printable(o->layout_facts[i].key, 55) &&
                     !strchr(o->layout_facts[i].key, ' ') && printable(o->layout_facts[i].value, 199))
                         vd_buf_addf(&g, "geometry %s %s\n", o->layout_facts[i].key + 8, o->layout_facts[i].value);
+        const char *mounts = fact_of(o, "fs.mounts");
+        if (mounts && printable(mounts, VD_DELTA_MOUNTS_MAX) && g.len)
+                vd_buf_addf(&g, "mounts %s\n", mounts);
         s->delta_geometry = vd_buf_detach(&g, NULL);
         if (!s->delta_geometry || !*s->delta_geometry)
                 snprintf(s->delta_off, sizeof s->delta_off,
@@ -1387,12 +1402,34 @@ static int delta_prepare(struct guest_src *s, vd_scan *out, bool *on, vd_err *er
         return 0;
 }
 
-/* The walker's geometry lines (after its summary line) as facts fs.ext4.KEY. */
+/* The walker's lines after its summary: geometry as facts fs.ext4.KEY, the
+ * mounts as fact fs.mounts, and which walk ran. */
 static int geometry_facts(const char *res, vd_scan *out) {
         for (const char *l = strchr(res, '\n'); l && *l; l = strchr(l, '\n')) {
                 l++;
                 const char *end = strchr(l, '\n');
                 size_t n = end ? (size_t)(end - l) : strlen(l);
+                if (n > 7 && n <= 7 + VD_DELTA_MOUNTS_MAX && strncmp(l, "mounts ", 7) == 0) {
+                        char *v = strndup(l + 7, n - 7);
+                        int r = !v ? VD_E_NOMEM
+                                   : printable(v, VD_DELTA_MOUNTS_MAX) ? vd_scan_add_fact(out, "fs.mounts", v) : 0;
+                        free(v);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                if (n == 17 && strncmp(l, "walk changed-only", 17) == 0) {
+                        out->delta_walk = true;
+                        continue;
+                }
+                if (n > 12 && strncmp(l, "walk whole: ", 12) == 0) {
+                        snprintf(out->delta_walk_off, sizeof out->delta_walk_off, "%.*s",
+                                 (int)(n - 12 > 190 ? 190 : n - 12), l + 12);
+                        for (char *c = out->delta_walk_off; *c; c++)
+                                if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
+                                        *c = '?';
+                        continue;
+                }
                 if (n < 10 || n > 300 || strncmp(l, "geometry ", 9) != 0)
                         continue;
                 char line[301], key[64];
@@ -1408,6 +1445,53 @@ static int geometry_facts(const char *res, vd_scan *out) {
         return 0;
 }
 
+static int write_all_fd(int fd, const char *p, size_t n) {
+        while (n) {
+                ssize_t k = write(fd, p, n);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        return -1;
+                p += k;
+                n -= (size_t)k;
+        }
+        return 0;
+}
+
+/* The candidate-only walk's reference: the baseline's entries as a manifest
+ * on the scratch disk. 0, or -1 with out->delta_walk_off. */
+static int upload_reference(struct guest_src *s, const vd_entries *ref, vd_scan *out) {
+        vd_scan m;
+        vd_scan_init(&m);
+        m.entries = *ref; /* borrowed: encoded, never released */
+        vd_buf b;
+        vd_buf_init(&b, MANIFEST_MAX);
+        int r = vd_manifest_encode(&m, &b);
+        const char *td = getenv("TMPDIR");
+        char *local = NULL;
+        int fd = -1;
+        if (r < 0)
+                snprintf(out->delta_walk_off, sizeof out->delta_walk_off, "the baseline is too large to send");
+        else if (asprintf(&local, "%s/vmdrift-reference.XXXXXX", td && *td ? td : "/tmp") < 0 ||
+                 (fd = mkstemp(local)) < 0 || write_all_fd(fd, b.buf, b.len) < 0) {
+                snprintf(out->delta_walk_off, sizeof out->delta_walk_off, "cannot write the reference: %s",
+                         strerror(errno));
+                r = -1;
+        } else if (guestfs_upload(s->g, local, "/reference") < 0) {
+                snprintf(out->delta_walk_off, sizeof out->delta_walk_off, "cannot send the reference: %.150s",
+                         guestfs_last_error(s->g));
+                r = -1;
+        }
+        if (fd >= 0) {
+                close(fd);
+                unlink(local);
+        }
+        free(local);
+        vd_debug("delta: reference of %zu entries, %zu bytes", ref->n, b.len);
+        vd_buf_release(&b);
+        return r < 0 ? -1 : 0;
+}
+
 /* Proved files take the baseline's hash where it recorded the same inode
  * of the same size at that path; the rest are hashed here. With verify,
  * every proved file was hashed too: its hash must be the baseline's. */
@@ -1417,6 +1501,10 @@ static int delta_apply(struct guest_src *s, const vd_scan_opts *o, vd_scan *out,
         out->delta_proved = 0; /* the walker counted files; count paths (hard links) as the rest of the report does */
         for (size_t i = 0; i < out->entries.n && r == 0; i++) {
                 vd_entry *e = out->entries.v[i];
+                if (e->delta_proved == 2) {
+                        out->delta_unvisited++;
+                        continue;
+                }
                 if (!e->delta_proved)
                         continue;
                 out->delta_proved++;

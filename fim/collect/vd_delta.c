@@ -64,6 +64,9 @@ struct vd_delta {
         size_t n;
         struct expect *x;
         size_t nx;
+        char *mounts; /* expected: "mounts VALUE", or NULL */
+        char **mps;   /* its mount points, unescaped */
+        size_t n_mps;
         pthread_mutex_t mu;
         struct dev devs[DEVS_MAX];
         unsigned n_devs;
@@ -94,6 +97,10 @@ void vd_delta_free(vd_delta *d) {
                 free(d->x[i].value);
         }
         free(d->x);
+        free(d->mounts);
+        for (size_t i = 0; i < d->n_mps; i++)
+                free(d->mps[i]);
+        free(d->mps);
         for (unsigned i = 0; i < d->n_devs; i++) {
                 if (d->devs[i].fd >= 0)
                         close(d->devs[i].fd);
@@ -115,6 +122,38 @@ static bool parse_u64(const char *s, const char **end, uint64_t *v) {
         *end = s;
         *v = x;
         return true;
+}
+
+static void unescape(char *s);
+
+/* "KEY,FSTYPE,MOUNTPOINT ..." -> the mount points */
+static int split_mounts(vd_delta *d) {
+        size_t n = 1;
+        for (const char *p = d->mounts; *p; p++)
+                n += *p == ' ';
+        if (!(d->mps = calloc(n, sizeof *d->mps)))
+                return -1;
+        for (const char *p = d->mounts; *p;) {
+                const char *end = strchr(p, ' ');
+                size_t len = end ? (size_t)(end - p) : strlen(p);
+                const char *c1 = memchr(p, ',', len), *c2 = c1 ? memchr(c1 + 1, ',', len - (size_t)(c1 + 1 - p)) : NULL;
+                if (c2) {
+                        if (!(d->mps[d->n_mps] = strndup(c2 + 1, len - (size_t)(c2 + 1 - p))))
+                                return -1;
+                        unescape(d->mps[d->n_mps++]);
+                }
+                p += len;
+                while (*p == ' ')
+                        p++;
+        }
+        return 0;
+}
+
+bool vd_delta_is_mount(const vd_delta *d, const char *path, size_t len) {
+        for (size_t i = 0; d && i < d->n_mps; i++)
+                if (strlen(d->mps[i]) == len && memcmp(d->mps[i], path, len) == 0)
+                        return true;
+        return false;
 }
 
 int vd_delta_parse(const char *text, size_t len, vd_delta **ret, vd_err *err) {
@@ -183,8 +222,14 @@ int vd_delta_parse(const char *text, size_t len, vd_delta **ret, vd_err *err) {
                                 if (!d->x[d->nx - 1].key || !d->x[d->nx - 1].value)
                                         rc = vd_err_set(err, VD_E_NOMEM, "out of memory");
                         }
+                } else if (strncmp(line, "mounts ", 7) == 0) {
+                        if (d->mounts || strlen(line + 7) > VD_DELTA_MOUNTS_MAX) {
+                                rc = vd_err_set(err, VD_E_INPUT, "line %zu: expected one 'mounts VALUE' of at most %u "
+                                                "bytes", lineno, VD_DELTA_MOUNTS_MAX);
+                        } else if (!(d->mounts = strdup(line + 7)) || split_mounts(d) < 0)
+                                rc = vd_err_set(err, VD_E_NOMEM, "out of memory");
                 } else
-                        rc = vd_err_set(err, VD_E_INPUT, "line %zu: expected 'range' or 'geometry'", lineno);
+                        rc = vd_err_set(err, VD_E_INPUT, "line %zu: expected 'range', 'geometry' or 'mounts'", lineno);
         }
         free(buf);
         if (rc == 0 && lineno == 0)
@@ -426,6 +471,65 @@ static int prove_ino(const vd_delta *d, const struct dev *v, uint64_t ino) {
         return ext_node(&c, in + 0x28, 60, -1);
 }
 
+#define INCOMPAT_EA_INODE 0x400u
+#define FL_EXTENTS        0x80000u
+#define FL_EA_INODE       0x200000u
+#define FL_INLINE_DATA    0x10000000u
+
+/* Is inode ino of v, of any type, and everything it names outside the
+ * changed ranges? -1 yes, else why. */
+static int same_ino(const vd_delta *d, const struct dev *v, uint64_t ino) {
+        const struct geo *g = &v->g;
+        if (g->incompat & INCOMPAT_EA_INODE)
+                return VD_DW_LAYOUT; /* xattr values in inodes of their own: not followed */
+        if (ino == 0 || ino > g->ngroups * g->ipg)
+                return VD_DW_MALFORMED;
+        uint64_t grp = (ino - 1) / g->ipg, idx = (ino - 1) % g->ipg;
+        uint64_t off = g->itable[grp] * g->bs + idx * g->isz;
+        if (vd_delta_changed(d, v->disk, v->start + off, g->isz))
+                return VD_DW_CHANGED;
+        unsigned char in[128]; /* the classic inode: mode, size, flags, i_block, file_acl */
+        if (v->rd(v->ud, in, sizeof in, off) < 0)
+                return VD_DW_MALFORMED;
+        uint32_t flags = le32(in + 0x20);
+        uint64_t acl = le32(in + 0x68) | (uint64_t)le16(in + 0x76) << 32;
+        if (acl) {
+                struct prove_ctx c = {d, v, 0};
+                if (acl < g->fdb + 1 || acl >= g->blocks)
+                        return VD_DW_MALFORMED;
+                if (changed_blocks(&c, acl, 1))
+                        return VD_DW_CHANGED;
+        }
+        if (flags & FL_EA_INODE)
+                return VD_DW_LAYOUT;
+        if (flags & FL_INLINE_DATA)
+                return -1; /* all of it in the slot (and the xattr block) */
+        switch (le16(in) & 0xF000) {
+        case 0x8000: /* regular */
+        case 0x4000: /* directory */
+                break;
+        case 0xA000: /* symlink: fast (the target in i_block) unless it has extents */
+                if (!(flags & FL_EXTENTS))
+                        return le32(in + 0x04) < 60 && le32(in + 0x6C) == 0 ? -1 : VD_DW_LAYOUT;
+                break;
+        case 0x2000: case 0x6000: case 0x1000: case 0xC000: /* devices, fifo, socket: the slot */
+                return -1;
+        default:
+                return VD_DW_LAYOUT;
+        }
+        if (!(flags & FL_EXTENTS))
+                return VD_DW_LAYOUT; /* block-mapped: not followed */
+        struct prove_ctx c = {d, v, VD_DELTA_TREE_BLOCKS_MAX};
+        return ext_node(&c, in + 0x28, 60, -1);
+}
+
+static const struct dev *dev_of(vd_delta *d, int fd, dev_t dev);
+
+bool vd_delta_same(vd_delta *d, int fd, dev_t dev, uint64_t ino) {
+        const struct dev *v = dev_of(d, fd, dev);
+        return v && v->state < 0 && same_ino(d, v, ino) < 0;
+}
+
 /* A delta scan reads metadata it needs, not the kernel's guesses around it:
  * no readahead on the device (directories), none of ext4's inode-table
  * readahead (32 blocks a read by default). */
@@ -484,7 +588,7 @@ static const struct dev *dev_of(vd_delta *d, int fd, dev_t dev) {
         for (unsigned i = 0; i < d->n_devs && !r; i++)
                 if (d->devs[i].dev == dev)
                         r = &d->devs[i];
-        if (!r && d->n_devs < DEVS_MAX) {
+        if (!r && fd >= 0 && d->n_devs < DEVS_MAX) {
                 r = &d->devs[d->n_devs++];
                 memset(r, 0, sizeof *r);
                 r->dev = dev;
@@ -580,6 +684,75 @@ int vd_delta_print_geometry(vd_delta *d, const char *root, void *out) {
         return n;
 }
 
+static int cmp_str(const void *a, const void *b) {
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+const char *vd_delta_expected_mounts(const vd_delta *d) {
+        return d ? d->mounts : NULL;
+}
+
+int vd_delta_mounts(vd_delta *d, const char *root, char *out, size_t cap) {
+        (void)d;
+        FILE *f = fopen("/proc/self/mountinfo", "re");
+        if (!f || cap == 0)
+                return f ? (fclose(f), -1) : -1;
+        char *line = NULL, *items[DEVS_MAX];
+        size_t lcap = 0, rl = strlen(root), n = 0;
+        int rc = 0;
+        while (rc == 0 && getline(&line, &lcap, f) > 0) {
+                char mp[4096], esc[4096], fstype[64];
+                if (sscanf(line, "%*u %*u %*u:%*u %*s %4095s", esc) != 1)
+                        continue;
+                const char *sep = strstr(line, " - ");
+                if (!sep || sscanf(sep + 3, "%63s", fstype) != 1)
+                        continue;
+                snprintf(mp, sizeof mp, "%s", esc);
+                unescape(mp);
+                if (strncmp(mp, root, rl) != 0 || (mp[rl] != '\0' && mp[rl] != '/'))
+                        continue;
+                /* the same prefix, escaped: root holds no byte mountinfo escapes */
+                const char *rel = esc + rl;
+                char key[48] = "-";
+                int fd = open(mp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                struct stat st;
+                uint32_t disk;
+                uint64_t start, size;
+                if (fd >= 0 && fstat(fd, &st) == 0 && vd_extents_device(fd, st.st_dev, &disk, &start, &size) == 0)
+                        snprintf(key, sizeof key, "%u:%llu", disk, (unsigned long long)start);
+                if (fd >= 0)
+                        close(fd);
+                char item[4300];
+                int k = snprintf(item, sizeof item, "%s,%s,%s", key, fstype, *rel ? rel : "/");
+                for (int i = 0; i < k && rc == 0; i++)
+                        if ((unsigned char)item[i] <= 0x20 || (unsigned char)item[i] > 0x7e)
+                                rc = -1;
+                if (rc == 0 && n >= DEVS_MAX)
+                        rc = -1;
+                if (rc == 0 && !(items[n++] = strdup(item)))
+                        rc = -1;
+        }
+        free(line);
+        fclose(f);
+        if (n > 1)
+                qsort(items, n, sizeof *items, cmp_str);
+        size_t used = 0;
+        out[0] = '\0';
+        for (size_t i = 0; i < n; i++) {
+                size_t il = strlen(items[i]);
+                if (rc == 0 && (used + il + 1 >= cap || used + il + 1 > VD_DELTA_MOUNTS_MAX))
+                        rc = -1;
+                if (rc == 0) {
+                        if (used)
+                                out[used++] = ' ';
+                        memcpy(out + used, items[i], il + 1);
+                        used += il;
+                }
+                free(items[i]);
+        }
+        return n ? rc : -1;
+}
+
 int vd_delta_prove_image(vd_delta *d, vd_delta_reader rd, void *ud, uint64_t dev_size, uint64_t ino, int *why) {
         struct dev v = {.fd = -1, .rd = rd, .ud = ud, .disk = 0, .start = 0, .size = dev_size};
         if (geo_read(rd, ud, dev_size, &v.g) < 0) {
@@ -587,6 +760,21 @@ int vd_delta_prove_image(vd_delta *d, vd_delta_reader rd, void *ud, uint64_t dev
                 return 0;
         }
         int r = prove_ino(d, &v, ino);
+        free(v.g.itable);
+        if (r >= 0) {
+                *why = r;
+                return 0;
+        }
+        return 1;
+}
+
+int vd_delta_same_image(vd_delta *d, vd_delta_reader rd, void *ud, uint64_t dev_size, uint64_t ino, int *why) {
+        struct dev v = {.fd = -1, .rd = rd, .ud = ud, .disk = 0, .start = 0, .size = dev_size};
+        if (geo_read(rd, ud, dev_size, &v.g) < 0) {
+                *why = VD_DW_FS;
+                return 0;
+        }
+        int r = same_ino(d, &v, ino);
         free(v.g.itable);
         if (r >= 0) {
                 *why = r;

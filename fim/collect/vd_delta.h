@@ -54,6 +54,7 @@ typedef struct vd_delta vd_delta;
  *     vmdrift-delta 1
  *     range DISK OFFSET LENGTH        (bytes; any order, may overlap)
  *     geometry KEY VALUE              (VALUE: the rest of the line)
+ *     mounts VALUE                    (vd_delta_mounts at capture; optional)
  * 0, or VD_E_INPUT naming the line and what was expected (VD_E_NOMEM). */
 int vd_delta_parse(const char *text, size_t len, vd_delta **ret, vd_err *err);
 int vd_delta_load(const char *path, vd_delta **ret, vd_err *err);
@@ -67,6 +68,31 @@ size_t vd_delta_n_ranges(const vd_delta *d);
 
 /* The regular file open at fd (st its fstat): 1 proved, 0 not (*why). Thread-safe. */
 int vd_delta_prove(vd_delta *d, int fd, const struct stat *st, int *why);
+
+/* Candidate-only walk (the walker's --reference): is inode ino of the file
+ * system on dev, with everything it names (its extent tree and data or
+ * directory blocks, its external xattr block), outside the changed ranges,
+ * so byte for byte the template's inode of that number? Any type of inode:
+ * an unchanged directory lists exactly the template's names and inodes, an
+ * unchanged inode stats as the template's did. Only on an ext4 file system
+ * whose geometry is the template's, without the ea_inode feature (xattr
+ * values in inodes of their own). fd: any file of that file system open, to
+ * set the device up on first use, or -1 (then false unless it was). */
+bool vd_delta_same(vd_delta *d, int fd, dev_t dev, uint64_t ino);
+
+/* The guest's mounts under root, as one printable line (sorted, at most
+ * VD_DELTA_MOUNTS_MAX bytes): "DISK:OFFSET,FSTYPE,MOUNTPOINT ..." with the
+ * mount point relative to root as /proc/self/mountinfo escapes it ("-" for a
+ * device that is not on a disk). A capture records it (fact fs.mounts); the
+ * candidate walk runs only when the scan's is the same. 0, or -1 when it
+ * cannot be said (too long, unprintable). */
+#define VD_DELTA_MOUNTS_MAX 4000u
+int vd_delta_mounts(vd_delta *d, const char *root, char *out, size_t cap);
+/* The mounts line the host expects ("mounts VALUE" in the delta file), or NULL. */
+const char *vd_delta_expected_mounts(const vd_delta *d);
+/* Is path (relative to the walk's root, raw bytes) a mount point of the
+ * expected mounts? */
+bool vd_delta_is_mount(const vd_delta *d, const char *path, size_t len);
 
 /* Compute the geometry of every ext4 file system mounted at or below root
  * (from /proc/self/mountinfo) and write one line "geometry KEY VALUE" each to
@@ -83,5 +109,7 @@ int vd_delta_geometry_of(vd_delta_reader rd, void *ud, uint64_t dev_size, char *
 /* Tests: prove inode ino of an ext4 file system read through rd as disk 0
  * at offset 0 (no geometry expectation). 1 proved, 0 not (*why). */
 int vd_delta_prove_image(vd_delta *d, vd_delta_reader rd, void *ud, uint64_t dev_size, uint64_t ino, int *why);
+/* Tests: vd_delta_same for inode ino of such an image. 1 same, 0 not (*why). */
+int vd_delta_same_image(vd_delta *d, vd_delta_reader rd, void *ud, uint64_t dev_size, uint64_t ino, int *why);
 
 #endif

@@ -82,8 +82,10 @@ typedef struct vd_entry {
         /* A regular file left for the host to hash (status OK, hash_len 0):
          * its extents. Owned; not copied by vd_entry_dup. */
         vd_extent_map *extents;
-        /* Delta scan: the walker proved this regular file is block for block
-         * the template's inode of the same number (vd_delta.h). Transient. */
+        /* Delta scan: 1, the walker proved this regular file is block for
+         * block the template's inode of the same number (vd_delta.h); 2, the
+         * candidate-only walk took this entry from the baseline unread, its
+         * inode proved unchanged (any type). Transient. */
         uint8_t delta_proved;
 } vd_entry;
 

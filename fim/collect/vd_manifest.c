@@ -35,7 +35,7 @@ int vd_manifest_encode(const vd_scan *s, vd_buf *b) {
         vd_buf_init(&xb, 0);
         for (size_t i = 0; i < s->entries.n && !r; i++) {
                 const vd_entry *e = s->entries.v[i];
-                unsigned char f[5] = {e->type, e->status, e->hash_algo, e->hash_len, e->delta_proved ? 1 : 0};
+                unsigned char f[5] = {e->type, e->status, e->hash_algo, e->hash_len, e->delta_proved > 2 ? 1 : e->delta_proved};
                 r = put_bytes(b, e->path, e->path_len, 1);
                 if (!r)
                         r = vd_buf_add(b, f, 5);
@@ -155,8 +155,8 @@ static int decode_entry(rd *r, vd_entry *e) {
         if (pl == 0 || e->path[0] != '/')
                 return VD_E_SOURCE;
         e->path_len = pl;
-        if (get(r, f, 5) < 0 || f[0] > VD_T_SOCK || f[1] > VD_ST_NOT_DESCENDED || f[2] > VD_HASH_SHA256 || f[4] > 1 ||
-            (f[4] && (f[0] != VD_T_REG || f[1] != VD_ST_OK)))
+        if (get(r, f, 5) < 0 || f[0] > VD_T_SOCK || f[1] > VD_ST_NOT_DESCENDED || f[2] > VD_HASH_SHA256 || f[4] > 2 ||
+            (f[4] == 1 && f[0] != VD_T_REG) || (f[4] && f[1] != VD_ST_OK))
                 return VD_E_SOURCE;
         e->delta_proved = f[4];
         e->type = f[0];

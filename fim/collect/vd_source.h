@@ -62,6 +62,11 @@ typedef struct vd_scan {
         char delta_off[200];
         uint64_t delta_proved, delta_reused, delta_why[VD_DW_N];
         uint64_t delta_changed_bytes; /* of the disks: what the layers above the template hold */
+        /* the candidate-only walk: ran (entries taken from the baseline
+         * unread: delta_unvisited), or why the whole tree was walked */
+        bool delta_walk;
+        char delta_walk_off[200];
+        uint64_t delta_unvisited;
         bool layout_reused;    /* a guest mounted from the baseline's layout, not inspected */
         bool is_guest;         /* from a guest (launch and mount mean something) */
         /* guests: the appliance was started for an earlier guest of this
@@ -109,6 +114,12 @@ typedef struct vd_scan_opts {
         /* Host, delta scan: the baseline's entries (sorted), whose hashes
          * the proved files take; NULL: no delta scan. */
         const vd_entries *delta_reference;
+        /* Walker, delta scan, candidate-only walk: the baseline's entries
+         * (sorted). An entry whose inode (and every directory above it up to
+         * the nearest one listed for real) vd_delta_same proves unchanged is
+         * this entry, unread (delta_proved 2); only the rest is stat'ed and
+         * listed. Needs delta. */
+        const vd_entries *walk_reference;
 } vd_scan_opts;
 
 #define VD_DEPTH_MAX_DEFAULT 4096u

@@ -382,6 +382,9 @@ void vd_run_report(const vd_run *run, const vd_run_out *out, const char *baselin
                 dl->changed_bytes = sc->delta_changed_bytes;
                 dl->proved = sc->delta_proved;
                 dl->reused = sc->delta_reused;
+                dl->walk = sc->delta_walk;
+                dl->unvisited = sc->delta_unvisited;
+                dl->walk_off = sc->delta_walk_off;
                 for (int i = 0; i < VD_DW_N && dl->n_why < 8; i++)
                         if (sc->delta_why[i]) {
                                 dl->why_name[dl->n_why] = vd_delta_why_name(i);

@@ -128,7 +128,8 @@ Test(delta, instructions_parse_merge_and_answer_intersections) {
             {"vmdrift-delta 1\nrange 0 1 0\n", "line 2"},
             {"vmdrift-delta 1\nrange 0 18446744073709551615 2\n", "line 2"},
             {"vmdrift-delta 1\nrange 999 0 1\n", "line 2"},
-            {"vmdrift-delta 1\n\nrange 0 0 1\n", "line 2: expected 'range' or 'geometry'"},
+            {"vmdrift-delta 1\n\nrange 0 0 1\n", "line 2: expected 'range', 'geometry' or 'mounts'"},
+            {"vmdrift-delta 1\nmounts a\nmounts b\n", "line 3: expected one 'mounts VALUE'"},
             {"vmdrift-delta 1\nrange 0 0 1\ngeometry nokeyvalue\n", "line 3: expected 'geometry KEY VALUE'"},
             {"vmdrift-delta 1\nrm -rf /\n", "line 2"},
         };
@@ -313,6 +314,81 @@ Test(delta, inline_data_is_not_proved, .fini = cleanup) {
 /* A shared appliance finds each guest's file systems by the UUID in their
  * first blocks: as blkid reads it, for ext4, FAT16 and FAT32; nothing for
  * anything else or a short read. */
+/* vd_delta_same for ino with the given changed ranges: 1 same, else 0 and why */
+static int same(const char *ranges, unsigned long long ino, int *why) {
+        char text[4096];
+        snprintf(text, sizeof text, "vmdrift-delta 1\n%s", ranges);
+        vd_delta *d = delta_of(text);
+        char p[128];
+        snprintf(p, sizeof p, "%s/img", dir);
+        int fd = open(p, O_RDONLY);
+        cr_assert(fd >= 0);
+        struct stat st;
+        fstat(fd, &st);
+        *why = -1;
+        int r = vd_delta_same_image(d, file_rd, &fd, (uint64_t)st.st_size, ino, why);
+        close(fd);
+        vd_delta_free(d);
+        return r;
+}
+
+static char *range_of_block(unsigned long long blk) {
+        static char r[96];
+        snprintf(r, sizeof r, "range 0 %llu 4096\n", blk * 4096);
+        return r;
+}
+
+/* The candidate-only walk takes an entry from the baseline when its inode,
+ * of any type, is untouched with all it names: a directory's blocks (its
+ * names), a slow symlink's block, an external xattr block. */
+Test(delta, any_inode_is_the_templates_only_when_its_slot_and_all_it_names_are_untouched, .fini = cleanup) {
+        make_image(NULL);
+        /* a directory of its own, a fast and a slow symlink, a fifo, and a
+         * file whose large xattr lives in a block of its own */
+        sh("debugfs -w -R 'mkdir /d' %s/img >/dev/null 2>&1 && debugfs -w -R 'symlink /fast small' %s/img >/dev/null 2>&1 "
+           "&& debugfs -w -R 'symlink /slow %0200d' %s/img >/dev/null 2>&1 && "
+           "debugfs -w -R 'mknod fifo p' %s/img >/dev/null 2>&1 && head -c 3000 /dev/zero | tr '\\0' x > %s/val && "
+           "debugfs -w -R 'ea_set -f %s/val /other user.big' %s/img >/dev/null 2>&1",
+           dir, dir, 0, dir, dir, dir, dir, dir);
+        int why;
+        unsigned long long root = 2, d = ino_of("d"), fast = ino_of("fast"), slow = ino_of("slow"),
+                           fifo = ino_of("fifo"), other = ino_of("other"), small = ino_of("small");
+        /* nothing changed: every inode is the template's */
+        unsigned long long all[] = {root, d, fast, slow, fifo, other, small};
+        for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+                cr_assert_eq(same("", all[i], &why), 1, "inode %llu: %d", all[i], why);
+        /* a directory's block: the directory (its names), not what it names */
+        unsigned long long dblk = block_of("d", "(0):");
+        cr_assert_eq(same(range_of_block(dblk), d, &why), 0);
+        cr_assert_eq(why, VD_DW_CHANGED);
+        cr_assert_eq(same(range_of_block(dblk), small, &why), 1);
+        /* the root directory's block */
+        unsigned long long rblk = block_of("", "(0):");
+        cr_assert_eq(same(range_of_block(rblk), root, &why), 0);
+        cr_assert_eq(same(range_of_block(rblk), d, &why), 1);
+        /* the slow symlink's target block; the fast one has none */
+        unsigned long long sblk = block_of("slow", "(0):");
+        cr_assert_eq(same(range_of_block(sblk), slow, &why), 0);
+        cr_assert_eq(same(range_of_block(sblk), fast, &why), 1);
+        /* the external xattr block */
+        unsigned long long xblk = block_of("other", "File ACL: ");
+        cr_assert_gt(xblk, 0);
+        cr_assert_eq(same(range_of_block(xblk), other, &why), 0);
+        cr_assert_eq(why, VD_DW_CHANGED);
+        /* (the content proof, for a file visited for real, reads xattrs
+         * through the kernel and so does not need the xattr block) */
+        cr_assert_eq(prove(range_of_block(xblk), other, &why), 1);
+        /* an inode's own slot: that inode only, not the others in its block */
+        char cmd[256], slot[96];
+        snprintf(cmd, sizeof cmd, "dumpe2fs %s/img 2>/dev/null", dir);
+        unsigned long long itable = num_after(cmd, "Inode table at ");
+        snprintf(slot, sizeof slot, "range 0 %llu 256\n", itable * 4096 + (fifo - 1) * 256);
+        cr_assert_eq(same(slot, fifo, &why), 0);
+        cr_assert_eq(why, VD_DW_CHANGED);
+        cr_assert_eq(same(slot, small, &why), 1);
+        cr_assert_eq(same(slot, other, &why), 1);
+}
+
 Test(delta, file_system_uuids_from_the_first_blocks_are_blkid_s, .fini = cleanup) {
         snprintf(dir, sizeof dir, "/tmp/vd-delta.XXXXXX");
         cr_assert(mkdtemp(dir));

@@ -18,7 +18,13 @@
  *                       expected geometry) instead of hashing them;
  *                       --delta-verify: prove and hash both
  *        --geometry:    after the summary line, one line per ext4 file
- *                       system under DIR: "geometry KEY VALUE"
+ *                       system under DIR: "geometry KEY VALUE", and one
+ *                       "mounts VALUE" (vd_delta_mounts)
+ *        --reference FILE: with --delta, a manifest of the baseline's
+ *                       entries: walk only what changed (vd_scan_opts.
+ *                       walk_reference) when the mounts are the ones the
+ *                       delta file expects; a last line says which ran:
+ *                       "walk changed-only" or "walk whole: WHY"
  *        --disks F:N:   the guest's disks are the appliance's drives F to
  *                       F+N-1 (several guests share it): disk numbers in
  *                       extents, ranges and geometry count from drive F, and
@@ -30,13 +36,16 @@
  *                       in one round trip instead of two per file
  * Exit 0 with a one-line summary on stdout, or 1 with a message on stderr.
  */
+#include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "vd_catfile.h"
+#include "vd_delta.h"
 #include "vd_extents.h"
 #include "vd_manifest.h"
 #include "vd_source.h"
@@ -105,13 +114,40 @@ static int cat_files(const char *root, const char *list, uint64_t max, const cha
         return 0;
 }
 
+/* The whole of a regular file of at most 1 GiB. */
+static int read_all(const char *path, char **ret, size_t *len) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (1 << 30)) {
+                if (fd >= 0)
+                        close(fd);
+                return -1;
+        }
+        char *b = malloc((size_t)st.st_size + 1);
+        size_t got = 0;
+        while (b && got < (size_t)st.st_size) {
+                ssize_t k = read(fd, b + got, (size_t)st.st_size - got);
+                if (k <= 0)
+                        break;
+                got += (size_t)k;
+        }
+        close(fd);
+        if (!b || got != (size_t)st.st_size) {
+                free(b);
+                return -1;
+        }
+        *ret = b;
+        *len = got;
+        return 0;
+}
+
 int main(int argc, char **argv) {
         const char *root = NULL, *out = NULL, *cat = NULL;
         uint64_t cat_max = 0;
         vd_scan_opts o;
         vd_scan_opts_init(&o);
         bool have_seed = false, geometry = false;
-        const char *delta = NULL;
+        const char *delta = NULL, *reference = NULL;
         for (int i = 1; i < argc; i++) {
                 const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
                 uint64_t n;
@@ -136,6 +172,8 @@ int main(int argc, char **argv) {
                         out = v;
                 else if (strcmp(a, "--delta") == 0)
                         delta = v;
+                else if (strcmp(a, "--reference") == 0)
+                        reference = v;
                 else if (strcmp(a, "--cat") == 0)
                         cat = v;
                 else if (strcmp(a, "--max") == 0 && vd_parse_u64(v, &n) && n <= ((uint64_t)256 << 20))
@@ -185,6 +223,30 @@ int main(int argc, char **argv) {
                 o.delta = NULL; /* geometry only: prove nothing */
         if (o.delta)
                 vd_delta_print_geometry(o.delta, root, NULL);
+        vd_scan ref;
+        vd_scan_init(&ref);
+        char walk_line[300] = "";
+        if (reference && o.delta) {
+                char cur[VD_DELTA_MOUNTS_MAX + 1];
+                const char *want = vd_delta_expected_mounts(o.delta);
+                vd_err re = VD_ERR_INIT;
+                char *data = NULL;
+                size_t len = 0;
+                if (!want)
+                        snprintf(walk_line, sizeof walk_line, "walk whole: the baseline records no mounts (captured "
+                                 "by an older vmdrift)");
+                else if (vd_delta_mounts(o.delta, root, cur, sizeof cur) < 0 || strcmp(cur, want) != 0)
+                        snprintf(walk_line, sizeof walk_line, "walk whole: the guest's mounts are not the template's");
+                else if (read_all(reference, &data, &len) < 0 || vd_manifest_decode(data, len, &ref, &re) < 0)
+                        snprintf(walk_line, sizeof walk_line, "walk whole: cannot read the reference: %.200s",
+                                 re.msg[0] ? re.msg : strerror(errno));
+                else {
+                        vd_entries_sort(&ref.entries);
+                        o.walk_reference = &ref.entries;
+                        snprintf(walk_line, sizeof walk_line, "walk changed-only");
+                }
+                free(data);
+        }
         vd_err err = VD_ERR_INIT;
         vd_source *src = NULL;
         vd_scan s;
@@ -211,8 +273,15 @@ int main(int argc, char **argv) {
         printf("%zu entries, %llu files hashed, %llu bytes, %llu files mapped for the host, %zu warnings, %.2f s\n",
                s.entries.n, (unsigned long long)s.files_hashed, (unsigned long long)s.bytes_hashed,
                (unsigned long long)s.files_mapped, s.n_warnings, (double)s.duration_ns / 1e9);
-        if (geometry)
+        if (geometry) {
+                char mounts[VD_DELTA_MOUNTS_MAX + 1];
                 vd_delta_print_geometry(dl, root, stdout);
+                if (vd_delta_mounts(dl, root, mounts, sizeof mounts) == 0)
+                        printf("mounts %s\n", mounts);
+        }
+        if (walk_line[0])
+                printf("%s\n", walk_line);
+        vd_scan_release(&ref);
         vd_delta_free(dl);
         vd_buf_release(&b);
         vd_scan_release(&s);
