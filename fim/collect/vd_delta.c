@@ -43,6 +43,10 @@ struct expect {
 struct geo {
         uint32_t bs, ipg, isz, desc, fdb, bpg, incompat;
         uint64_t blocks, ngroups, *itable; /* per group: first block of its inode table */
+        /* what else in the superblock changes how the kernel reads inodes and
+         * directories: compat and ro_compat features, the directory hash
+         * seed and version, the flags, the filename encoding */
+        uint64_t sb_sig;
         char value[200];
 };
 
@@ -126,7 +130,7 @@ static bool parse_u64(const char *s, const char **end, uint64_t *v) {
 
 static void unescape(char *s);
 
-/* "KEY,FSTYPE,MOUNTPOINT ..." -> the mount points */
+/* "KEY,FSTYPE,SB,MOUNTPOINT ..." -> the mount points */
 static int split_mounts(vd_delta *d) {
         size_t n = 1;
         for (const char *p = d->mounts; *p; p++)
@@ -136,9 +140,13 @@ static int split_mounts(vd_delta *d) {
         for (const char *p = d->mounts; *p;) {
                 const char *end = strchr(p, ' ');
                 size_t len = end ? (size_t)(end - p) : strlen(p);
-                const char *c1 = memchr(p, ',', len), *c2 = c1 ? memchr(c1 + 1, ',', len - (size_t)(c1 + 1 - p)) : NULL;
-                if (c2) {
-                        if (!(d->mps[d->n_mps] = strndup(c2 + 1, len - (size_t)(c2 + 1 - p))))
+                const char *c = p, *e = p + len;
+                for (int k = 0; k < 3 && c; k++) {
+                        const char *m = memchr(c, ',', (size_t)(e - c));
+                        c = m ? m + 1 : NULL;
+                }
+                if (c) {
+                        if (!(d->mps[d->n_mps] = strndup(c, len - (size_t)(c - p))))
                                 return -1;
                         unescape(d->mps[d->n_mps++]);
                 }
@@ -344,6 +352,14 @@ static int geo_read(vd_delta_reader rd, void *ud, uint64_t dev_size, struct geo 
             (g->desc & (g->desc - 1)) || g->bpg == 0 || g->bpg > g->bs * 8u /* bigalloc too: not proved */ ||
             g->ipg == 0 || g->ipg > g->bs * 8u || g->fdb > 1 || g->blocks <= g->fdb || g->blocks > dev_size / g->bs)
                 return -1;
+        unsigned char sig[4 + 4 + 16 + 1 + 4 + 4];
+        memcpy(sig, sb + 0x5C, 4);
+        memcpy(sig + 4, sb + 0x64, 4);
+        memcpy(sig + 8, sb + 0xEC, 16);
+        sig[24] = sb[0xFC];
+        memcpy(sig + 25, sb + 0x160, 4);
+        memcpy(sig + 29, sb + 0x27C, 4);
+        g->sb_sig = XXH3_64bits(sig, sizeof sig);
         g->ngroups = (g->blocks - g->fdb + g->bpg - 1) / g->bpg;
         uint64_t gdt = (uint64_t)(g->fdb + 1) * g->bs, gdt_len = g->ngroups * g->desc;
         uint64_t table_blocks = ((uint64_t)g->ipg * g->isz + g->bs - 1) / g->bs;
@@ -693,7 +709,6 @@ const char *vd_delta_expected_mounts(const vd_delta *d) {
 }
 
 int vd_delta_mounts(vd_delta *d, const char *root, char *out, size_t cap) {
-        (void)d;
         FILE *f = fopen("/proc/self/mountinfo", "re");
         if (!f || cap == 0)
                 return f ? (fclose(f), -1) : -1;
@@ -713,17 +728,21 @@ int vd_delta_mounts(vd_delta *d, const char *root, char *out, size_t cap) {
                         continue;
                 /* the same prefix, escaped: root holds no byte mountinfo escapes */
                 const char *rel = esc + rl;
-                char key[48] = "-";
+                char key[48] = "-", sb[32] = "-";
                 int fd = open(mp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 struct stat st;
                 uint32_t disk;
                 uint64_t start, size;
-                if (fd >= 0 && fstat(fd, &st) == 0 && vd_extents_device(fd, st.st_dev, &disk, &start, &size) == 0)
+                if (fd >= 0 && fstat(fd, &st) == 0 && vd_extents_device(fd, st.st_dev, &disk, &start, &size) == 0) {
                         snprintf(key, sizeof key, "%u:%llu", disk, (unsigned long long)start);
+                        const struct dev *v = dev_of(d, fd, st.st_dev);
+                        if (v && v->g.bs)
+                                snprintf(sb, sizeof sb, "sb=%016llx", (unsigned long long)v->g.sb_sig);
+                }
                 if (fd >= 0)
                         close(fd);
                 char item[4300];
-                int k = snprintf(item, sizeof item, "%s,%s,%s", key, fstype, *rel ? rel : "/");
+                int k = snprintf(item, sizeof item, "%s,%s,%s,%s", key, fstype, sb, *rel ? rel : "/");
                 for (int i = 0; i < k && rc == 0; i++)
                         if ((unsigned char)item[i] <= 0x20 || (unsigned char)item[i] > 0x7e)
                                 rc = -1;

@@ -81,9 +81,12 @@ int vd_delta_prove(vd_delta *d, int fd, const struct stat *st, int *why);
 bool vd_delta_same(vd_delta *d, int fd, dev_t dev, uint64_t ino);
 
 /* The guest's mounts under root, as one printable line (sorted, at most
- * VD_DELTA_MOUNTS_MAX bytes): "DISK:OFFSET,FSTYPE,MOUNTPOINT ..." with the
+ * VD_DELTA_MOUNTS_MAX bytes): "DISK:OFFSET,FSTYPE,SB,MOUNTPOINT ..." with the
  * mount point relative to root as /proc/self/mountinfo escapes it ("-" for a
- * device that is not on a disk). A capture records it (fact fs.mounts); the
+ * device that is not on a disk); SB, for ext4, "sb=HASH" of the superblock
+ * fields other than the geometry that change how the kernel reads inodes and
+ * directories (compat and ro_compat features, directory hash seed and
+ * version, flags, filename encoding), else "-". A capture records it (fact fs.mounts); the
  * candidate walk runs only when the scan's is the same. 0, or -1 when it
  * cannot be said (too long, unprintable). */
 #define VD_DELTA_MOUNTS_MAX 4000u

@@ -1,8 +1,8 @@
 /* The delta scan's parsers on hostile input. The first byte chooses:
  *   0: an ext4 image (the walker reads the guest's superblock, group
  *      descriptors, inodes and extent trees inside the appliance): its
- *      geometry, then proofs of the first inodes, with and without a
- *      changed range; whatever the bytes, no crash, no endless walk;
+ *      geometry, then proofs of the first inodes (content, and any inode
+ *      type for the candidate walk), with and without a changed range; whatever the bytes, no crash, no endless walk;
  *   1: the host's instructions to the walker;
  *   2: qemu-img map's answer (ranges in order, within the image). */
 #include <stdint.h>
@@ -57,6 +57,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         int r = vd_delta_prove_image(none, rd, &m, size, ino, &w);
                         if (r != 1 && (w < 0 || w >= VD_DW_N))
                                 abort();
+                        w = -1; /* the candidate walk's check, any inode type */
+                        r = vd_delta_same_image(some ? some : none, rd, &m, size, ino, &w);
+                        if (r != 1 && (w < 0 || w >= VD_DW_N))
+                                abort();
                         if (some) {
                                 w = -1;
                                 r = vd_delta_prove_image(some, rd, &m, size, ino, &w);
@@ -70,6 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 vd_delta *d = NULL;
                 vd_err err = VD_ERR_INIT;
                 if (vd_delta_parse((const char *)data, size, &d, &err) == 0) {
+                        vd_delta_is_mount(d, "/boot", 5);
                         vd_delta_changed(d, 0, 0, UINT64_MAX);
                         vd_delta_changed(d, 1, 4096, 1);
                         vd_delta_free(d);

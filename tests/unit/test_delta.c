@@ -140,6 +140,18 @@ Test(delta, instructions_parse_merge_and_answer_intersections) {
                 cr_assert_null(x);
                 cr_assert(strstr(err.msg, bad[i][1]), "%zu: %s", i, err.msg);
         }
+        /* the mounts recorded at capture, and which paths are mount points */
+        vd_delta *m = delta_of("vmdrift-delta 1\nmounts 0:1048576,ext4,sb=00ff,/ 0:68157440,ext4,sb=0a0b,/a\\040b,c "
+                               "1:0,vfat,-,/boot/efi\n");
+        cr_assert_str_eq(vd_delta_expected_mounts(m),
+                         "0:1048576,ext4,sb=00ff,/ 0:68157440,ext4,sb=0a0b,/a\\040b,c 1:0,vfat,-,/boot/efi");
+        cr_assert(vd_delta_is_mount(m, "/", 1));
+        cr_assert(vd_delta_is_mount(m, "/a b,c", 6));
+        cr_assert(vd_delta_is_mount(m, "/boot/efi", 9));
+        cr_assert_not(vd_delta_is_mount(m, "/boot", 5));
+        cr_assert_not(vd_delta_is_mount(m, "/a\\040b,c", 9));
+        vd_delta_free(m);
+        cr_assert_null(vd_delta_expected_mounts(NULL));
         char nul[] = "vmdrift-delta 1\nrange 0 0 1\n";
         nul[5] = '\0';
         vd_err err = VD_ERR_INIT;

@@ -236,7 +236,8 @@ int main(int argc, char **argv) {
                         snprintf(walk_line, sizeof walk_line, "walk whole: the baseline records no mounts (captured "
                                  "by an older vmdrift)");
                 else if (vd_delta_mounts(o.delta, root, cur, sizeof cur) < 0 || strcmp(cur, want) != 0)
-                        snprintf(walk_line, sizeof walk_line, "walk whole: the guest's mounts are not the template's");
+                        snprintf(walk_line, sizeof walk_line, "walk whole: the guest's mounts or file-system features are "
+                                 "not the template's");
                 else if (read_all(reference, &data, &len) < 0 || vd_manifest_decode(data, len, &ref, &re) < 0)
                         snprintf(walk_line, sizeof walk_line, "walk whole: cannot read the reference: %.200s",
                                  re.msg[0] ? re.msg : strerror(errno));
