@@ -51,7 +51,7 @@ static const char fleet_usage[] =
         "                       replaced by each guest's name (json:/var/log/vmdrift/{guest}.json;\n"
         "                       the fleet's own findings go to {guest} = _fleet); files without it\n"
         "                       and stdout get every guest's report, then the findings\n"
-        "  --jobs N             worker processes, each scanning its share of the guests with one\n"
+        "  --jobs N             worker processes, taking guests as they go, each with one\n"
         "                       appliance at a time (default: what the CPUs and memory allow,\n"
         "                       one appliance needs about 1.5 GiB)\n"
         "  --guests-per-appliance K\n"
@@ -245,7 +245,7 @@ typedef struct job {
         int64_t started_ns;
         vd_guest_state st;
         bool done, ran;
-        int worker; /* 1-based: the worker process scanning it; 0: a process of its own */
+        int worker; /* -1: in the worker processes (whichever claims it); 0: a process of its own */
 } job;
 
 typedef struct argv_b {
@@ -595,32 +595,99 @@ static int worker_scan(const fleet_opts *o, const char *priv, const job *j, int 
         return code;
 }
 
-/* A worker process: its guests, each exactly as vmdrift scan would scan it
- * (cmd_scan), in this process. First every guest whose kept report (or a
- * twin's) will do is given it; then the others are scanned, the image
- * guests in appliances they share (vd_guest_share_begin). */
-static void run_worker(const fleet_opts *o, const char *priv, job *const *mine, size_t n) {
-        vd_share_guest *plan = calloc(n ? n : 1, sizeof *plan);
-        bool *left = calloc(n ? n : 1, sizeof *left);
-        size_t np = 0;
-        int dn = open("/dev/null", O_RDWR | O_CLOEXEC), out1 = dup(1), out2 = dup(2);
-        for (size_t i = 0; plan && left && i < n; i++) {
-                const vd_inv_guest *g = mine[i]->g;
-                bool images = g->n_images && !g->domain && !g->dir;
-                left[i] = !images || worker_scan(o, priv, mine[i], cmd_scan_kept, dn, out1, out2) < 0;
-                if (left[i] && images)
-                        plan[np++] = (vd_share_guest){(const char *const *)g->images, g->n_images};
+/* Guests are shared among the workers as they go, not dealt in advance (a
+ * fleet's changed guests can all fall to one worker otherwise): a worker
+ * takes a guest by creating its claim file first (O_EXCL), "claim" to give
+ * its kept report, "claim2" to scan it; "scan" marks a guest whose kept
+ * report will not do, for any worker to scan. Each holds the worker's
+ * number (1-based). */
+static bool claim(const char *priv, const job *j, const char *what, int w) {
+        char *f = priv_file(priv, j->idx, what);
+        int fd = f ? open(f, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600) : -1;
+        if (fd >= 0) {
+                dprintf(fd, "%d\n", w);
+                close(fd);
         }
-        vd_debug("fleet: worker: %zu of %zu guests to scan in shared appliances", np, n);
-        vd_err err = VD_ERR_INIT;
-        if (plan && vd_guest_share_begin(plan, np, o->per_app, &err) < 0)
-                fprintf(stderr, "vmdrift fleet: no shared appliance: %s\n", err.msg);
-        for (size_t i = 0; plan && left && i < n; i++)
-                if (left[i])
-                        worker_scan(o, priv, mine[i], cmd_scan, dn, out1, out2);
+        free(f);
+        return fd >= 0;
+}
+
+static bool has_file(const char *priv, const job *j, const char *what) {
+        char *f = priv_file(priv, j->idx, what);
+        bool r = f && access(f, F_OK) == 0;
+        free(f);
+        return r;
+}
+
+/* The worker that holds job j now (1-based), or 0: none (not claimed yet,
+ * or marked for any worker's scan pass). */
+static int holder(const char *priv, const job *j) {
+        const char *order[] = {"claim2", "scan", "claim"};
+        for (int k = 0; k < 3; k++) {
+                char *f = priv_file(priv, j->idx, order[k]);
+                size_t len = 0;
+                char *t = f && access(f, F_OK) == 0 ? slurp(f, 32, &len) : NULL;
+                free(f);
+                if (k == 1 && t) {
+                        free(t);
+                        return 0;
+                }
+                int w = t ? atoi(t) : 0;
+                free(t);
+                if (w > 0)
+                        return w;
+        }
+        return 0;
+}
+
+/* A worker process (number w of nw): the guests it claims, each exactly as
+ * vmdrift scan would scan it (cmd_scan), in this process. First every guest
+ * whose kept report (or a twin's) will do is given it; then the others,
+ * whoever marked them, are scanned in batches of --guests-per-appliance,
+ * the image guests of a batch in one shared appliance
+ * (vd_guest_share_begin). */
+static void run_worker(const fleet_opts *o, const char *priv, job *const *all, size_t n, int w, size_t nw) {
+        size_t per = o->per_app ? o->per_app : 1, first = n ? (size_t)(w - 1) * n / nw : 0;
+        vd_share_guest *plan = calloc(per, sizeof *plan);
+        job **batch = calloc(per, sizeof *batch);
+        int dn = open("/dev/null", O_RDWR | O_CLOEXEC), out1 = dup(1), out2 = dup(2);
+        size_t kept = 0, scanned = 0;
+        for (size_t k = 0; plan && batch && k < n; k++) {
+                job *j = all[(first + k) % n];
+                if (!claim(priv, j, "claim", w))
+                        continue;
+                const vd_inv_guest *g = j->g;
+                bool images = g->n_images && !g->domain && !g->dir;
+                if (!images || worker_scan(o, priv, j, cmd_scan_kept, dn, out1, out2) < 0)
+                        claim(priv, j, "scan", w);
+                else
+                        kept++;
+        }
+        for (;;) {
+                size_t nb = 0, np = 0;
+                for (size_t k = 0; plan && batch && k < n && nb < per; k++) {
+                        job *j = all[(first + k) % n];
+                        if (has_file(priv, j, "scan") && claim(priv, j, "claim2", w))
+                                batch[nb++] = j;
+                }
+                if (nb == 0)
+                        break;
+                for (size_t i = 0; i < nb; i++) {
+                        const vd_inv_guest *g = batch[i]->g;
+                        if (g->n_images && !g->domain && !g->dir)
+                                plan[np++] = (vd_share_guest){(const char *const *)g->images, g->n_images};
+                }
+                vd_err err = VD_ERR_INIT;
+                if (vd_guest_share_begin(plan, np, o->per_app, &err) < 0)
+                        fprintf(stderr, "vmdrift fleet: no shared appliance: %s\n", err.msg);
+                for (size_t i = 0; i < nb; i++)
+                        worker_scan(o, priv, batch[i], cmd_scan, dn, out1, out2);
+                scanned += nb;
+        }
         free(plan);
-        free(left);
-        vd_debug("fleet: worker done, %zu appliance launches", vd_guest_share_launches());
+        free(batch);
+        vd_debug("fleet: worker %d: %zu kept reports, %zu scanned, %zu appliance launches", w, kept, scanned,
+                 vd_guest_share_launches());
         vd_guest_share_end();
         if (dn >= 0)
                 close(dn);
@@ -650,9 +717,9 @@ static bool worker_job_started(const char *priv, const job *j) {
         return s;
 }
 
-/* Every reachable guest in at most --jobs worker processes (round robin:
- * changed guests that cluster in the inventory are spread); a guest whose
- * worker died before starting it is scanned again on its own. */
+/* Every reachable guest in at most --jobs worker processes, which share
+ * the guests out as they go (claim); a guest whose worker died before
+ * starting it is scanned again on its own. */
 static void scan_in_workers(const fleet_opts *o, const char *priv, job *jobs, size_t n, vd_events *findings,
                             int64_t t0) {
         size_t done = 0, nt = 0;
@@ -676,23 +743,20 @@ static void scan_in_workers(const fleet_opts *o, const char *priv, job *jobs, si
                 fflush(stderr);
                 pid_t p = fork();
                 if (p == 0) {
-                        size_t m = 0;
-                        for (size_t k = w; k < nt; k += nw)
-                                todo[m++] = todo[k];
-                        run_worker(o, priv, todo, m);
+                        run_worker(o, priv, todo, nt, (int)w + 1, nw);
                         free(todo);
                         free(single);
                         exit(0);
                 }
                 wpid[w] = p;
-                for (size_t k = w; k < nt; k += nw) {
-                        todo[k]->worker = p > 0 ? (int)w + 1 : 0;
-                        todo[k]->ran = true;
-                        if (p < 0)
-                                single[ns++] = todo[k]; /* no worker: on its own */
-                }
                 if (p > 0)
                         workers++;
+        }
+        for (size_t k = 0; k < nt; k++) {
+                todo[k]->worker = workers ? -1 : 0; /* whichever worker claims it */
+                todo[k]->ran = true;
+                if (!workers)
+                        single[ns++] = todo[k]; /* no worker: on its own */
         }
         progress(o, jobs, n, done, t0, vd_now_ns());
         while (done < n) {
@@ -714,13 +778,16 @@ static void scan_in_workers(const fleet_opts *o, const char *priv, job *jobs, si
                 for (size_t w = 0; p > 0 && w < nw; w++)
                         if (wpid[w] == p)
                                 dead = (int)w + 1;
+                if (dead)
+                        workers--;
                 for (size_t i = 0; i < nt; i++) {
                         job *j = todo[i];
                         if (j->done || !j->worker)
                                 continue;
                         if (worker_job_done(o, priv, j))
                                 done++;
-                        else if (j->worker == dead) {
+                        else if ((dead && holder(priv, j) == dead) || (workers == 0 && !holder(priv, j))) {
+                                /* its worker ended without it, or every worker did */
                                 if (worker_job_started(priv, j)) {
                                         /* it was scanning this guest when it died */
                                         finish_job(o, priv, j,
@@ -729,16 +796,17 @@ static void scan_in_workers(const fleet_opts *o, const char *priv, job *jobs, si
                                         if (!j->st.error[0])
                                                 snprintf(j->st.error, sizeof j->st.error, "the scan did not finish");
                                         done++;
-                                } else
+                                } else {
+                                        j->worker = 0;
                                         single[ns++] = j;
+                                }
                         } else if (!j->pid && worker_job_started(priv, j)) {
-                                j->pid = wpid[j->worker - 1]; /* in progress */
+                                int h = holder(priv, j);
+                                j->pid = wpid[h > 0 && (size_t)h <= nw ? h - 1 : 0]; /* in progress */
                                 j->started_ns = vd_now_ns();
                         }
                 }
-                if (dead)
-                        workers--;
-                else if (p > 0) {
+                if (!dead && p > 0) {
                         for (size_t i = 0; i < n; i++)
                                 if (jobs[i].pid == p && !jobs[i].done && !jobs[i].worker) {
                                         finish_job(o, priv, &jobs[i], status, vd_now_ns());
