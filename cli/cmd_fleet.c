@@ -561,6 +561,10 @@ static int worker_scan(const fleet_opts *o, const char *priv, const job *j, int 
         if (sf && rf && ef) {
                 int64_t t0 = vd_now_ns();
                 put_file(sf, "");
+                /* tests: the worker dies as it starts this guest's scan */
+                const char *die = getenv("VMDRIFT_TEST_WORKER_DIES");
+                if (die && fn == cmd_scan && strcmp(die, j->g->name) == 0)
+                        raise(SIGKILL);
                 int efd = open(ef, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
                 fflush(stdout);
                 fflush(stderr);

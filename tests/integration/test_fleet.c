@@ -195,3 +195,35 @@ Test(fleet, bad_inventories_and_options_fail_before_anything_runs) {
         cr_assert_eq(r.status, 2);
         th_run_free(&r);
 }
+
+/* A worker killed while it scans a guest ends that guest's scan only: the
+ * guest is an error, and every other guest, whichever worker had taken it,
+ * still gets its report. */
+Test(fleet, a_worker_that_dies_ends_only_the_scan_it_was_running) {
+        sh("cd \"$0\" && for i in 1 2 3 4 5 6; do cp -a tmpl g$i; done && echo evil >g4/usr/bin/tool");
+        th_write(dir, "six.yaml",
+                 "defaults:\n  baseline: t.vdb\n  policy: policy.yaml\nguests:\n"
+                 "  - {name: g1, dir: g1}\n  - {name: g2, dir: g2}\n  - {name: g3, dir: g3}\n"
+                 "  - {name: g4, dir: g4}\n  - {name: g5, dir: g5}\n  - {name: g6, dir: g6}\n");
+        setenv("VMDRIFT_TEST_WORKER_DIES", "g2", 1);
+        th_run r = th_vmdrift("fleet" A "--inventory" A "%s/six.yaml" A "--state-dir" A "%s/state" A "--report" A
+                              "json" A "--jobs" A "2" A "--progress" A "never",
+                              dir, dir);
+        unsetenv("VMDRIFT_TEST_WORKER_DIES");
+        cr_assert_eq(r.status, 3, "a scan failed: exit 3\n%s%s", r.out, r.err);
+        cr_assert(strstr(r.err, "vmdrift fleet: g2: error"), "%s", r.err);
+        const char *ok[] = {"g1", "g3", "g5", "g6"};
+        for (size_t i = 0; i < 4; i++) {
+                char tag[32];
+                snprintf(tag, sizeof tag, "\"guest\":\"%s\"", ok[i]);
+                cr_assert_eq(th_lines_with(r.out, "\"event\":\"summary\"", tag, "\"total\":0,", NULL), 1, "%s: %s%s",
+                             ok[i], r.out, r.err);
+        }
+        cr_assert_eq(th_lines_with(r.out, "\"guest\":\"g4\"", "\"path\":\"/usr/bin/tool\"", NULL), 1, "%s", r.out);
+        cr_assert_eq(th_lines_with(r.out, "\"event\":\"summary\"", "\"guest\":\"g2\"", NULL), 0, "%s", r.out);
+        th_run_free(&r);
+        r = th_vmdrift("fleet" A "status" A "--inventory" A "%s/six.yaml" A "--state-dir" A "%s/state", dir, dir);
+        cr_assert_eq(th_lines_with(r.out, "g2 ", " error ", NULL), 1, "%s", r.out);
+        cr_assert_eq(th_lines_with(r.out, " clean ", NULL), 5 - 1, "%s", r.out);
+        th_run_free(&r);
+}
