@@ -772,13 +772,15 @@ int vd_delta_mounts(vd_delta *d, const char *root, char *out, size_t cap) {
         return n ? rc : -1;
 }
 
-int vd_delta_prove_image(vd_delta *d, vd_delta_reader rd, void *ud, uint64_t dev_size, uint64_t ino, int *why) {
+/* Tests: check inode ino of an image read through rd as disk 0 at offset 0. */
+static int on_image(vd_delta *d, vd_delta_reader rd, void *ud, uint64_t dev_size, uint64_t ino, int *why,
+                    int (*check)(const vd_delta *, const struct dev *, uint64_t)) {
         struct dev v = {.fd = -1, .rd = rd, .ud = ud, .disk = 0, .start = 0, .size = dev_size};
         if (geo_read(rd, ud, dev_size, &v.g) < 0) {
                 *why = VD_DW_FS;
                 return 0;
         }
-        int r = prove_ino(d, &v, ino);
+        int r = check(d, &v, ino);
         free(v.g.itable);
         if (r >= 0) {
                 *why = r;
@@ -787,17 +789,10 @@ int vd_delta_prove_image(vd_delta *d, vd_delta_reader rd, void *ud, uint64_t dev
         return 1;
 }
 
+int vd_delta_prove_image(vd_delta *d, vd_delta_reader rd, void *ud, uint64_t dev_size, uint64_t ino, int *why) {
+        return on_image(d, rd, ud, dev_size, ino, why, prove_ino);
+}
+
 int vd_delta_same_image(vd_delta *d, vd_delta_reader rd, void *ud, uint64_t dev_size, uint64_t ino, int *why) {
-        struct dev v = {.fd = -1, .rd = rd, .ud = ud, .disk = 0, .start = 0, .size = dev_size};
-        if (geo_read(rd, ud, dev_size, &v.g) < 0) {
-                *why = VD_DW_FS;
-                return 0;
-        }
-        int r = same_ino(d, &v, ino);
-        free(v.g.itable);
-        if (r >= 0) {
-                *why = r;
-                return 0;
-        }
-        return 1;
+        return on_image(d, rd, ud, dev_size, ino, why, same_ino);
 }

@@ -82,8 +82,10 @@ static vd_delta *delta_of(const char *text) {
         return d;
 }
 
-/* prove ino with the given changed ranges: 1 proved, else 0 and why */
-static int prove(const char *ranges, unsigned long long ino, int *why) {
+/* check ino (vd_delta_prove_image or vd_delta_same_image) with the given
+ * changed ranges: 1 proved, else 0 and why */
+static int check(const char *ranges, unsigned long long ino, int *why,
+                 int (*fn)(vd_delta *, vd_delta_reader, void *, uint64_t, uint64_t, int *)) {
         char text[4096];
         snprintf(text, sizeof text, "vmdrift-delta 1\n%s", ranges);
         vd_delta *d = delta_of(text);
@@ -94,10 +96,14 @@ static int prove(const char *ranges, unsigned long long ino, int *why) {
         struct stat st;
         fstat(fd, &st);
         *why = -1;
-        int r = vd_delta_prove_image(d, file_rd, &fd, (uint64_t)st.st_size, ino, why);
+        int r = fn(d, file_rd, &fd, (uint64_t)st.st_size, ino, why);
         close(fd);
         vd_delta_free(d);
         return r;
+}
+
+static int prove(const char *ranges, unsigned long long ino, int *why) {
+        return check(ranges, ino, why, vd_delta_prove_image);
 }
 
 Test(delta, instructions_parse_merge_and_answer_intersections) {
@@ -328,20 +334,7 @@ Test(delta, inline_data_is_not_proved, .fini = cleanup) {
  * anything else or a short read. */
 /* vd_delta_same for ino with the given changed ranges: 1 same, else 0 and why */
 static int same(const char *ranges, unsigned long long ino, int *why) {
-        char text[4096];
-        snprintf(text, sizeof text, "vmdrift-delta 1\n%s", ranges);
-        vd_delta *d = delta_of(text);
-        char p[128];
-        snprintf(p, sizeof p, "%s/img", dir);
-        int fd = open(p, O_RDONLY);
-        cr_assert(fd >= 0);
-        struct stat st;
-        fstat(fd, &st);
-        *why = -1;
-        int r = vd_delta_same_image(d, file_rd, &fd, (uint64_t)st.st_size, ino, why);
-        close(fd);
-        vd_delta_free(d);
-        return r;
+        return check(ranges, ino, why, vd_delta_same_image);
 }
 
 static char *range_of_block(unsigned long long blk) {
