@@ -590,22 +590,22 @@ static int text_render(vd_sink *s, const vd_report *r, vd_buf *b) {
         }
         const vd_report_delta *dl = &r->delta;
         if (!rc && dl->present && dl->on) {
-                rc = vd_buf_addf(b, "Delta scan: %llu files proved unchanged since the template (",
-                                 (unsigned long long)dl->proved);
+                rc = vd_buf_adds(b, "Delta scan (");
                 if (!rc)
                         rc = human_bytes(b, dl->changed_bytes);
+                if (!rc && dl->walk)
+                        rc = vd_buf_addf(b, " of the disk written since the template): only what changed was walked, "
+                                         "%llu entries taken from the baseline unread; of the files visited, ",
+                                         (unsigned long long)dl->unvisited);
+                else if (!rc)
+                        rc = vd_buf_addf(b, " of the disk written since the template): the whole tree was walked (%s); ",
+                                         dl->walk_off && dl->walk_off[0] ? dl->walk_off : "?");
                 if (!rc)
-                        rc = vd_buf_addf(b, " of the disk written since), %llu hashes from the baseline",
-                                         (unsigned long long)dl->reused);
+                        rc = vd_buf_addf(b, "%llu proved unchanged, %llu hashes from the baseline",
+                                         (unsigned long long)dl->proved, (unsigned long long)dl->reused);
                 for (size_t i = 0; !rc && i < dl->n_why; i++)
                         rc = vd_buf_addf(b, "%s%s %llu", i ? ", " : "; not proved: ", dl->why_name[i],
                                          (unsigned long long)dl->why_count[i]);
-                if (!rc && dl->walk)
-                        rc = vd_buf_addf(b, "\nWalked only what changed: %llu entries taken from the baseline unread",
-                                         (unsigned long long)dl->unvisited);
-                else if (!rc)
-                        rc = vd_buf_addf(b, "\nWalked the whole tree: %s",
-                                         dl->walk_off && dl->walk_off[0] ? dl->walk_off : "?");
                 if (!rc)
                         rc = vd_buf_addc(b, '\n');
         } else if (!rc && dl->present && dl->off && dl->off[0])
