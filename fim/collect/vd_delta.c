@@ -467,8 +467,9 @@ static int ext_node(struct prove_ctx *c, const unsigned char *node, size_t cap, 
         return -1;
 }
 
-/* Is inode ino of v, and all it names, outside the changed ranges? -1 yes, else why. */
-static int prove_ino(const vd_delta *d, const struct dev *v, uint64_t ino) {
+/* The classic 128 bytes of inode ino's slot (mode, size, flags, i_block,
+ * file_acl) when the whole slot is outside the changed ranges: -1, else why. */
+static int read_slot(const vd_delta *d, const struct dev *v, uint64_t ino, unsigned char in[128]) {
         const struct geo *g = &v->g;
         if (ino == 0 || ino > g->ngroups * g->ipg)
                 return VD_DW_MALFORMED;
@@ -476,9 +477,15 @@ static int prove_ino(const vd_delta *d, const struct dev *v, uint64_t ino) {
         uint64_t off = g->itable[grp] * g->bs + idx * g->isz;
         if (vd_delta_changed(d, v->disk, v->start + off, g->isz))
                 return VD_DW_CHANGED;
-        unsigned char in[128]; /* mode, flags, i_block: the first 100 bytes of the slot */
-        if (v->rd(v->ud, in, sizeof in, off) < 0)
-                return VD_DW_MALFORMED;
+        return v->rd(v->ud, in, 128, off) < 0 ? VD_DW_MALFORMED : -1;
+}
+
+/* Is inode ino of v, and all it names, outside the changed ranges? -1 yes, else why. */
+static int prove_ino(const vd_delta *d, const struct dev *v, uint64_t ino) {
+        unsigned char in[128];
+        int r = read_slot(d, v, ino, in);
+        if (r >= 0)
+                return r;
         uint32_t flags = le32(in + 0x20);
         if ((le16(in) & 0xF000) != 0x8000 || (flags & 0x10000000u) /* inline data */ ||
             !(flags & 0x80000u) /* extents */)
@@ -498,15 +505,10 @@ static int same_ino(const vd_delta *d, const struct dev *v, uint64_t ino) {
         const struct geo *g = &v->g;
         if (g->incompat & INCOMPAT_EA_INODE)
                 return VD_DW_LAYOUT; /* xattr values in inodes of their own: not followed */
-        if (ino == 0 || ino > g->ngroups * g->ipg)
-                return VD_DW_MALFORMED;
-        uint64_t grp = (ino - 1) / g->ipg, idx = (ino - 1) % g->ipg;
-        uint64_t off = g->itable[grp] * g->bs + idx * g->isz;
-        if (vd_delta_changed(d, v->disk, v->start + off, g->isz))
-                return VD_DW_CHANGED;
-        unsigned char in[128]; /* the classic inode: mode, size, flags, i_block, file_acl */
-        if (v->rd(v->ud, in, sizeof in, off) < 0)
-                return VD_DW_MALFORMED;
+        unsigned char in[128];
+        int r = read_slot(d, v, ino, in);
+        if (r >= 0)
+                return r;
         uint32_t flags = le32(in + 0x20);
         uint64_t acl = le32(in + 0x68) | (uint64_t)le16(in + 0x76) << 32;
         if (acl) {
