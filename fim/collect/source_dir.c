@@ -752,21 +752,6 @@ fail:
 
 /* ---------- the candidate-only walk (vd_scan_opts.walk_reference) ---------- */
 
-static size_t ref_find(const vd_entries *es, const char *path, size_t len) {
-        size_t lo = 0, hi = es->n;
-        while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                int c = vd_path_cmp(es->v[mid]->path, es->v[mid]->path_len, path, len);
-                if (c == 0)
-                        return mid;
-                if (c < 0)
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
-        return SIZE_MAX;
-}
-
 /* Each reference entry's children, in path order. */
 static int ref_index(struct walk *w, const vd_entries *ref) {
         size_t n = ref->n;
@@ -786,7 +771,7 @@ static int ref_index(struct walk *w, const vd_entries *ref) {
                 size_t pl = e->path_len;
                 while (pl > 0 && e->path[pl - 1] != '/')
                         pl--;
-                size_t p = ref_find(ref, pl > 1 ? e->path : "/", pl > 1 ? pl - 1 : 1);
+                size_t p = vd_entries_index(ref, pl > 1 ? e->path : "/", pl > 1 ? pl - 1 : 1);
                 if (p == SIZE_MAX || p == i || ref->v[p]->type != VD_T_DIR)
                         continue; /* an orphan: never reached from the reference */
                 if (last[p] == SIZE_MAX)
@@ -887,7 +872,7 @@ static int drain(struct walk *w, size_t base, vd_err *err) {
                 }
                 if (w->ref) {
                         /* the same name for the same inode as in the template, unchanged */
-                        size_t ri = ref_find(w->ref, w->path, w->path_len);
+                        size_t ri = vd_entries_index(w->ref, w->path, w->path_len);
                         if (ri != SIZE_MAX && w->ref->v[ri]->ino == f->inos[i] && ref_usable(w, w->ref->v[ri]) &&
                             vd_delta_same(w->o->delta, -1, f->dev, f->inos[i])) {
                                 r = take_ref(w, ri, f->dev, err);

@@ -37,19 +37,24 @@ void vd_entries_sort(vd_entries *es) {
                 qsort(es->v, es->n, sizeof *es->v, cmp_entry);
 }
 
-const vd_entry *vd_entries_find(const vd_entries *es, const char *path, size_t len) {
+size_t vd_entries_index(const vd_entries *es, const char *path, size_t len) {
         size_t lo = 0, hi = es->n;
         while (lo < hi) {
                 size_t mid = lo + (hi - lo) / 2;
                 int c = vd_path_cmp(es->v[mid]->path, es->v[mid]->path_len, path, len);
                 if (c == 0)
-                        return es->v[mid];
+                        return mid;
                 if (c < 0)
                         lo = mid + 1;
                 else
                         hi = mid;
         }
-        return NULL;
+        return SIZE_MAX;
+}
+
+const vd_entry *vd_entries_find(const vd_entries *es, const char *path, size_t len) {
+        size_t i = vd_entries_index(es, path, len);
+        return i == SIZE_MAX ? NULL : es->v[i];
 }
 
 vd_entry *vd_entry_new(void) { return calloc(1, sizeof(vd_entry)); }

@@ -101,6 +101,8 @@ int vd_entries_push(vd_entries *es, vd_entry *e); /* takes ownership of e */
 void vd_entries_sort(vd_entries *es);
 /* Returns the entry or NULL. es must be sorted. */
 const vd_entry *vd_entries_find(const vd_entries *es, const char *path, size_t len);
+/* Its index, or SIZE_MAX. */
+size_t vd_entries_index(const vd_entries *es, const char *path, size_t len);
 
 vd_entry *vd_entry_new(void);
 /* Every recorded attribute equal (path included)? */
