@@ -1069,7 +1069,9 @@ static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, 
                         return vd_err_set(err, VD_E_NOMEM, "out of memory");
                 for (size_t i = 0; i < s->n_images; i++)
                         fmts[i] = "qcow2";
-                if (guestfs_sync(g) < 0)
+                int sr = guestfs_sync(g);
+                vd_debug("appliance synced");
+                if (sr < 0)
                         vd_err_set(&he, VD_E_SOURCE, "cannot sync the appliance: %s", guestfs_last_error(g));
                 else
                         vd_hosthash_open((const char *const *)s->overlays, fmts, s->n_images, o->threads, &hh, &he);
@@ -1351,16 +1353,16 @@ static int delta_refine(struct guest_src *s, size_t k, const struct delta_ranges
         return 0;
 }
 
-/* After the mounts (a journal replay is in our overlay by now): the ranges
+/* After the mounts and run_walker's sync (a journal replay is in our
+ * overlay by now, and qemu-nbd sees it): the ranges
  * that differ from the template, with the expected geometry, as the
  * walker's --delta file on the scratch disk. 0 and true in *on; 0 and
  * false with out->delta_off when it cannot be done. */
 static int delta_prepare(struct guest_src *s, vd_scan *out, bool *on, vd_err *err) {
         *on = false;
-        if (guestfs_sync(s->g) < 0) {
-                snprintf(out->delta_off, sizeof out->delta_off, "cannot sync the appliance");
-                return 0;
-        }
+        /* No guestfs_sync here: run_walker synced the appliance, after the
+         * mounts, before it opened host-side reads, which a delta scan needs
+         * (a sync costs about a second, every drive of a shared appliance) */
         vd_buf b;
         vd_buf_init(&b, VD_DELTA_FILE_MAX);
         vd_err e = VD_ERR_INIT;
@@ -1369,6 +1371,7 @@ static int delta_prepare(struct guest_src *s, vd_scan *out, bool *on, vd_err *er
         for (size_t k = 0; r == 0 && k < s->n_images; k++) {
                 struct delta_ranges dr = {0}, fine = {0};
                 bool refined = false;
+                vd_debug("delta: disk %zu: mapping", k);
                 r = vd_image_map_changed(s->overlays[k], "qcow2", s->delta_below[k], UINT64_MAX, add_range, &dr, &e);
                 if (r == VD_E_LIMIT)
                         vd_err_set(&e, VD_E_LIMIT, "more than %u changed ranges", VD_DELTA_RANGES_MAX);
@@ -2648,6 +2651,7 @@ static int share_launch(const vd_guest_opts *o, size_t j, const char (*formats_j
 static int share_attach(struct guest_src *s, const vd_guest_opts *o, size_t j, char *why, size_t whylen,
                         vd_err *err) {
         struct share_guest *sg = &share->gs[j];
+        vd_debug("share: attaching guest %zu", j);
         if (!share_layout_ok(o, why, whylen))
                 return 0;
         if (s->in_use) {
@@ -2747,6 +2751,7 @@ static void share_detach(struct guest_src *s) {
                 clean = guestfs_umount_all(g) == 0;
                 share->scratch_mounted = false;
         }
+        vd_debug("share: guest %zu detached", s->share_idx);
         share->gs[s->share_idx].done = true;
         share->served++;
         if (s->failed || !clean)
