@@ -450,12 +450,41 @@ static int want_file(cctx *c, const char *file, void *ctx) {
         return 0;
 }
 
-static int prefetch(cctx *c, const vd_conf_item *items, size_t n) {
-        namelist want = {0};
+static void free_names(namelist *nl) {
+        for (size_t i = 0; i < nl->n; i++)
+                free(nl->v[i]);
+        free(nl->v);
+}
+
+static int want_files(cctx *c, const vd_conf_item *items, size_t n, namelist *want) {
         int r = 0;
         for (size_t i = 0; r == 0 && i < n; i++)
                 for (size_t j = 0; r == 0 && j < items[i].n_paths; j++)
-                        r = each_match(c, items[i].paths[j], want_file, &want);
+                        r = each_match(c, items[i].paths[j], want_file, want);
+        return r;
+}
+
+int vd_config_files(const vd_entries *entries, const vd_policy *p, char ***paths, size_t *n, vd_err *err) {
+        vd_scan scratch;
+        vd_scan_init(&scratch);
+        cctx c = {NULL, entries, &scratch, err, false};
+        const vd_conf_item *items;
+        size_t ni = vd_policy_conf_items(p, &items);
+        namelist want = {0};
+        int r = want_files(&c, items, ni, &want);
+        vd_scan_release(&scratch);
+        if (r < 0) {
+                free_names(&want);
+                return r;
+        }
+        *paths = want.v;
+        *n = want.n;
+        return 0;
+}
+
+static int prefetch(cctx *c, const vd_conf_item *items, size_t n) {
+        namelist want = {0};
+        int r = want_files(c, items, n, &want);
         if (r == 0 && want.n) {
                 vd_err e2 = VD_ERR_INIT;
                 if (vd_source_prefetch(c->src, (const char *const *)want.v, want.n, VD_CONF_FILE_MAX, &e2) < 0) {
@@ -468,9 +497,7 @@ static int prefetch(cctx *c, const vd_conf_item *items, size_t n) {
                                 r = vd_err_set(c->err, VD_E_NOMEM, "out of memory");
                 }
         }
-        for (size_t i = 0; i < want.n; i++)
-                free(want.v[i]);
-        free(want.v);
+        free_names(&want);
         return r;
 }
 

@@ -19,6 +19,13 @@
 int vd_config_collect(vd_source *src, const vd_entries *entries, const vd_policy *p, const unsigned char *key,
                       size_t key_len, vd_confsets *out, vd_events *violations, vd_scan *scan, vd_err *err);
 
+/* The files vd_config_collect would ask the source for first (its batch),
+ * were entries the source's: given the baseline's entries before a scan, the
+ * guess a source reads in the same pass as its walk (vd_scan_opts.
+ * read_ahead). *paths (n of them, each and the array malloc'd) for the
+ * caller to free; 0 or an error. */
+int vd_config_files(const vd_entries *entries, const vd_policy *p, char ***paths, size_t *n, vd_err *err);
+
 /* Key-level drift between baseline and scan values, with the detectors that
  * read configuration (uid0, sudo, authorized-keys, persistence). base_entries
  * tells a file the baseline never parsed (another policy) from a new one:

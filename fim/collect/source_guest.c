@@ -1046,6 +1046,31 @@ static int upload_reference(struct guest_src *s, const vd_entries *ref, vd_scan 
 
 /* *bad_manifest: the walker ran, and what came back is not a manifest (a guest
  * that took over the appliance could cause that; never a reason to fall back). */
+static int write_catlist(struct guest_src *s, const char *const *paths, size_t *n);
+static int load_catout(struct guest_src *s, const char *const *paths, size_t n, size_t max, vd_err *err);
+
+/* The walker's "cat N" line: the read-ahead files it read, into the cache
+ * (vd_scan_opts.read_ahead). Anything less is no error: the configuration
+ * scan asks for what is missing (guest_prefetch). */
+static int take_read_ahead(struct guest_src *s, const vd_scan_opts *o, size_t n, const char *res) {
+        const char *l = strstr(res, "\ncat ");
+        unsigned long long got = 0;
+        int end = 0;
+        if (!l || sscanf(l + 5, "%llu%n", &got, &end) != 1 || (l[5 + end] != '\n' && l[5 + end] != '\0') ||
+            got != n) {
+                const char *f = strstr(res, "\ncat failed: ");
+                vd_debug("read-ahead: not taken (%.120s)", f ? f + 14 : "no answer");
+                return 0;
+        }
+        vd_err e = VD_ERR_INIT;
+        int r = load_catout(s, o->read_ahead, n, o->read_ahead_max, &e);
+        if (r < 0)
+                vd_debug("read-ahead: not taken (%s)", e.msg);
+        else
+                vd_debug("read-ahead: %zu files read in the walk's pass", n);
+        return r == VD_E_NOMEM ? r : 0;
+}
+
 static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, bool *bad_manifest, vd_err *err) {
         guestfs_h *g = s->g;
         if (access(s->walker, R_OK) < 0)
@@ -1101,11 +1126,19 @@ static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, 
                         return err->code;
                 }
         }
-        char seed[2 * VD_HASH_SEED_LEN + 1], threads[16], depth[16], xmin[24];
+        char seed[2 * VD_HASH_SEED_LEN + 1], threads[16], depth[16], xmin[24], ahead_max[24];
         vd_hex_to(seed, o->seed, VD_HASH_SEED_LEN);
         snprintf(threads, sizeof threads, "%u", o->threads);
         snprintf(depth, sizeof depth, "%u", o->max_depth);
-        const char *argv[24];
+        snprintf(ahead_max, sizeof ahead_max, "%zu", o->read_ahead_max);
+        size_t n_ahead = 0;
+        const char *ra = getenv("VMDRIFT_READ_AHEAD"); /* tests: 0 reads the configuration after the walk */
+        if (o->n_read_ahead && o->read_ahead_max && strcmp(s->prefix, "/guest") == 0 && !(ra && strcmp(ra, "0") == 0)) {
+                n_ahead = o->n_read_ahead;
+                if (write_catlist(s, o->read_ahead, &n_ahead) < 0)
+                        n_ahead = 0;
+        }
+        const char *argv[32];
         int n = 0;
         argv[n++] = "/vmdrift-walker";
         argv[n++] = "--root";
@@ -1155,6 +1188,14 @@ static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, 
                         argv[n++] = "/reference";
                 }
         }
+        if (n_ahead) {
+                argv[n++] = "--cat";
+                argv[n++] = "/catlist";
+                argv[n++] = "--max";
+                argv[n++] = ahead_max;
+                argv[n++] = "--cat-out";
+                argv[n++] = "/catout";
+        }
         argv[n] = NULL;
         vd_debug("walker uploaded; running it (hash %s)", argv[6]);
         char *res = guestfs_command(g, (char *const *)argv);
@@ -1163,7 +1204,12 @@ static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, 
                 return gerr(err, g, "the walker failed in the appliance");
         }
         vd_debug("walker: %.200s", res);
+        const char *times = strstr(res, "\ntimes: ");
+        if (times)
+                vd_debug("walker %.*s", (int)strcspn(times + 1, "\n"), times + 1);
         int gr = geometry_facts(res, out);
+        if (gr == 0 && n_ahead)
+                gr = take_read_ahead(s, o, n_ahead, res);
         free(res);
         if (gr < 0) {
                 vd_hosthash_close(hh);
@@ -1789,54 +1835,92 @@ static void drop_cache(struct guest_src *s) {
         s->n_cache = 0;
 }
 
-static int guest_prefetch(vd_source *src, const char *const *paths, size_t n, size_t max, vd_err *err) {
-        struct guest_src *s = src->priv;
-        if (strcmp(s->prefix, "/guest") != 0 || n == 0)
-                return 0;
-        if (n > VD_CAT_FILES_MAX)
-                n = VD_CAT_FILES_MAX;
+/* /catlist for the walker's --cat: paths, NUL-separated, as many as fit
+ * (*n in, how many out); 0 or -1. */
+static int write_catlist(struct guest_src *s, const char *const *paths, size_t *n) {
+        size_t want = *n > VD_CAT_FILES_MAX ? VD_CAT_FILES_MAX : *n, k = 0;
         vd_buf list;
         vd_buf_init(&list, PREFETCH_LIST_MAX);
-        size_t k = 0;
-        for (; k < n; k++)
+        for (; k < want; k++)
                 if (vd_buf_add(&list, paths[k], strlen(paths[k]) + 1) < 0)
                         break;
-        n = k; /* what fits; the rest is read file by file */
-        char maxs[32];
-        snprintf(maxs, sizeof maxs, "%zu", max);
-        const char *argv[] = {"/vmdrift-walker", "--root", "/guest", "--cat", "/catlist", "--max", maxs, "--out",
-                              "/catout", NULL};
-        int r = 0;
-        char *res = NULL, *data = NULL;
+        int r = guestfs_write(s->g, "/catlist", list.buf ? list.buf : "", list.len);
+        vd_buf_release(&list);
+        *n = k; /* what fits; the rest is read file by file */
+        return r < 0 ? -1 : 0;
+}
+
+/* /catout, the walker's answer for paths (n of them), into the cache
+ * beside what it holds already. */
+static int load_catout(struct guest_src *s, const char *const *paths, size_t n, size_t max, vd_err *err) {
+        char *data = NULL;
         size_t len = 0;
         vd_catitem *items = NULL;
-        if (guestfs_write(s->g, "/catlist", list.buf ? list.buf : "", list.len) < 0 ||
-            !(res = guestfs_command(s->g, (char *const *)argv)))
-                r = vd_err_set(err, VD_E_SOURCE, "the walker could not read the files: %s", guestfs_last_error(s->g));
-        vd_buf_release(&list);
-        free(res);
-        if (r == 0)
-                r = download_bounded(s, "/catout", "the file batch", PREFETCH_TOTAL_MAX, &data, &len, err);
+        int r = download_bounded(s, "/catout", "the file batch", PREFETCH_TOTAL_MAX, &data, &len, err);
         if (r == 0)
                 r = vd_catfile_decode(data, len, n, max, &items, err);
         free(data);
         if (r < 0)
                 return r;
-        drop_cache(s);
-        s->cache_paths = calloc(n ? n : 1, sizeof *s->cache_paths);
-        if (!s->cache_paths) {
-                vd_catitems_free(items, n);
-                return vd_err_set(err, VD_E_NOMEM, "out of memory");
-        }
-        s->cache = items;
-        s->n_cache = n;
-        for (size_t i = 0; i < n; i++)
-                if (!(s->cache_paths[i] = strdup(paths[i]))) {
-                        drop_cache(s);
-                        return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        char **cp = realloc(s->cache_paths, (s->n_cache + n) * sizeof *cp);
+        if (cp)
+                s->cache_paths = cp;
+        vd_catitem *ci = cp ? realloc(s->cache, (s->n_cache + n) * sizeof *ci) : NULL;
+        if (ci)
+                s->cache = ci;
+        bool oom = !ci;
+        for (size_t i = 0; !oom && i < n; i++) {
+                if (!(s->cache_paths[s->n_cache] = strdup(paths[i]))) {
+                        oom = true;
+                        break;
                 }
-        vd_debug("prefetched %zu files in one batch", n);
-        return 0;
+                s->cache[s->n_cache++] = items[i];
+                items[i] = (vd_catitem){0};
+        }
+        vd_catitems_free(items, n);
+        return oom ? vd_err_set(err, VD_E_NOMEM, "out of memory") : 0;
+}
+
+static bool in_cache(const struct guest_src *s, const char *path) {
+        for (size_t i = 0; i < s->n_cache; i++)
+                if (strcmp(s->cache_paths[i], path) == 0)
+                        return true;
+        return false;
+}
+
+static int guest_prefetch(vd_source *src, const char *const *paths, size_t n, size_t max, vd_err *err) {
+        struct guest_src *s = src->priv;
+        if (strcmp(s->prefix, "/guest") != 0 || n == 0)
+                return 0;
+        /* what the walk's pass (vd_scan_opts.read_ahead) did not read */
+        const char **miss = calloc(n, sizeof *miss);
+        if (!miss)
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        size_t nm = 0;
+        for (size_t i = 0; i < n; i++)
+                if (!in_cache(s, paths[i]))
+                        miss[nm++] = paths[i];
+        if (nm == 0) {
+                vd_debug("configuration: all %zu files read in the walk's pass", n);
+                free(miss);
+                return 0;
+        }
+        char maxs[32];
+        snprintf(maxs, sizeof maxs, "%zu", max);
+        const char *argv[] = {"/vmdrift-walker", "--root", "/guest", "--cat", "/catlist", "--max", maxs, "--out",
+                              "/catout", NULL};
+        int r = 0;
+        char *res = NULL;
+        size_t k = nm;
+        if (write_catlist(s, miss, &k) < 0 || !(res = guestfs_command(s->g, (char *const *)argv)))
+                r = vd_err_set(err, VD_E_SOURCE, "the walker could not read the files: %s", guestfs_last_error(s->g));
+        free(res);
+        if (r == 0)
+                r = load_catout(s, miss, k, max, err);
+        if (r == 0)
+                vd_debug("prefetched %zu files in one batch (%zu read in the walk's pass)", k, n - nm);
+        free(miss);
+        return r;
 }
 
 /* The batch's answer for path, as read_file would give it; 1 if not in it. */

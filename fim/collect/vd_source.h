@@ -120,6 +120,13 @@ typedef struct vd_scan_opts {
          * this entry, unread (delta_proved 2); only the rest is stat'ed and
          * listed. Needs delta. */
         const vd_entries *walk_reference;
+        /* Files the caller expects to read_file after the scan, at most
+         * read_ahead_max bytes each (a guess: the configuration files as the
+         * baseline had them). A source that can read them in its walk's
+         * pass keeps them for read_file and prefetch; others ignore it. */
+        const char *const *read_ahead;
+        size_t n_read_ahead;
+        size_t read_ahead_max;
 } vd_scan_opts;
 
 #define VD_DEPTH_MAX_DEFAULT 4096u

@@ -257,7 +257,20 @@ int vd_run_exec(const vd_run *run, vd_run_out *out, vd_err *err) {
         if (run->mode != VD_RUN_CAPTURE)
                 vd_debug("baseline and policy loaded: %zu entries, %zu rules", b->entries.n,
                          vd_policy_n_rules(run->policy));
-        if (vd_source_scan(run->src, &o, &out->scan, err) < 0)
+        /* The configuration files as the baseline has them: a guest reads
+         * them in its walk's pass (one appliance command, not two). */
+        char **ahead = NULL;
+        size_t n_ahead = 0;
+        if (vd_config_files(&b->entries, run->policy, &ahead, &n_ahead, err) < 0)
+                return err->code;
+        o.read_ahead = (const char *const *)ahead;
+        o.n_read_ahead = n_ahead;
+        o.read_ahead_max = VD_CONF_FILE_MAX;
+        int sr = vd_source_scan(run->src, &o, &out->scan, err);
+        for (size_t i = 0; i < n_ahead; i++)
+                free(ahead[i]);
+        free(ahead);
+        if (sr < 0)
                 return err->code;
         vd_debug("source walked: %zu entries", out->scan.entries.n);
         if (!strcmp(run->src->ops->kind, "dir") && vd_dir_packages(run->src, &out->scan, err) < 0)

@@ -29,6 +29,9 @@
  *                       F+N-1 (several guests share it): disk numbers in
  *                       extents, ranges and geometry count from drive F, and
  *                       other drives are no disks of this guest
+ *        --cat LIST --max BYTES --cat-out FILE: after the walk, read the
+ *                       files as below into FILE; a last line says "cat N"
+ *                       or "cat failed: WHY" (the walk stands either way)
  *        vmdrift-walker --root DIR --cat LIST --max BYTES --out FILE
  *                       read the regular files named in LIST (NUL-separated
  *                       paths inside DIR, never through a symlink) into one
@@ -71,47 +74,69 @@ static int write_all(const char *out, const vd_buf *b) {
         return close(fd);
 }
 
-static int cat_files(const char *root, const char *list, uint64_t max, const char *out) {
+/* Read the regular files named in list (NUL-separated) into out
+ * (vd_catfile.h). out is removed first, so a failure never leaves an
+ * earlier run's answer (a shared appliance's previous guest) in its place.
+ * The number of files, or -1 with why. */
+static long cat_files(const char *root, const char *list, uint64_t max, const char *out, char *why, size_t whylen) {
+        unlink(out);
         vd_err err = VD_ERR_INIT;
         vd_source *src = NULL;
-        if (vd_source_open_dir(root, &src, &err) < 0)
-                return die(err.msg);
         vd_buf names, res;
         vd_buf_init(&names, VD_CAT_LIST_MAX);
         vd_buf_init(&res, (size_t)1 << 31);
-        FILE *f = fopen(list, "re");
+        long r = -1;
+        size_t n = 0;
+        FILE *f = NULL;
+        if (vd_source_open_dir(root, &src, &err) < 0) {
+                snprintf(why, whylen, "%.250s", err.msg);
+                goto out;
+        }
+        if (!(f = fopen(list, "re"))) {
+                snprintf(why, whylen, "--cat: cannot read the list");
+                goto out;
+        }
         char chunk[65536];
         size_t k;
-        while (f && (k = fread(chunk, 1, sizeof chunk, f)) > 0)
-                if (vd_buf_add(&names, chunk, k) < 0)
-                        return die("--cat: list too long");
-        if (!f)
-                return die("--cat: cannot read the list");
-        fclose(f);
-        size_t n = 0;
+        while ((k = fread(chunk, 1, sizeof chunk, f)) > 0)
+                if (vd_buf_add(&names, chunk, k) < 0) {
+                        snprintf(why, whylen, "--cat: list too long");
+                        goto out;
+                }
         for (size_t i = 0; i < names.len; i++)
                 n += names.buf[i] == '\0';
-        if (vd_catfile_begin(&res, n) < 0)
-                return die("out of memory");
+        if (vd_catfile_begin(&res, n) < 0) {
+                snprintf(why, whylen, "out of memory");
+                goto out;
+        }
         for (size_t off = 0; off < names.len;) {
                 const char *p = names.buf + off;
                 size_t pl = strnlen(p, names.len - off);
                 vd_buf data;
                 vd_buf_init(&data, (size_t)max + 1);
                 vd_err e = VD_ERR_INIT;
-                int r = src->ops->read_file(src, p, (size_t)max, &data, &e);
-                if (vd_catfile_add(&res, r < 0 ? r : 0, r < 0 ? e.msg : "", data.buf, r < 0 ? 0 : data.len) < 0)
-                        return die("out of memory");
+                int rr = src->ops->read_file(src, p, (size_t)max, &data, &e);
+                int ar = vd_catfile_add(&res, rr < 0 ? rr : 0, rr < 0 ? e.msg : "", data.buf, rr < 0 ? 0 : data.len);
                 vd_buf_release(&data);
+                if (ar < 0) {
+                        snprintf(why, whylen, "out of memory");
+                        goto out;
+                }
                 off += pl + 1;
         }
+        if (write_all(out, &res) < 0) {
+                unlink(out);
+                snprintf(why, whylen, "cannot write the output file");
+                goto out;
+        }
+        r = (long)n;
+out:
+        if (f)
+                fclose(f);
         vd_source_close(src);
-        if (write_all(out, &res) < 0)
-                return die("cannot write the output file");
-        printf("%zu files read\n", n);
         vd_buf_release(&names);
         vd_buf_release(&res);
-        return 0;
+        return r;
 }
 
 /* The whole of a regular file of at most 1 GiB. */
@@ -142,7 +167,8 @@ static int read_all(const char *path, char **ret, size_t *len) {
 }
 
 int main(int argc, char **argv) {
-        const char *root = NULL, *out = NULL, *cat = NULL;
+        int64_t t_start = vd_mono_ns();
+        const char *root = NULL, *out = NULL, *cat = NULL, *cat_out = NULL;
         uint64_t cat_max = 0;
         vd_scan_opts o;
         vd_scan_opts_init(&o);
@@ -176,6 +202,8 @@ int main(int argc, char **argv) {
                         reference = v;
                 else if (strcmp(a, "--cat") == 0)
                         cat = v;
+                else if (strcmp(a, "--cat-out") == 0)
+                        cat_out = v;
                 else if (strcmp(a, "--max") == 0 && vd_parse_u64(v, &n) && n <= ((uint64_t)256 << 20))
                         cat_max = n;
                 else if (strcmp(a, "--hash") == 0) {
@@ -206,10 +234,21 @@ int main(int argc, char **argv) {
         }
         if (!root || !out)
                 return die("--root and --out are required");
-        if (cat)
-                return cat_files(root, cat, cat_max, out);
+        char why[300];
+        if (cat && !cat_out) {
+                long nr = cat_files(root, cat, cat_max, out, why, sizeof why);
+                if (nr < 0)
+                        return die(why);
+                printf("%ld files read\n", nr);
+                return 0;
+        }
         if (o.hash_algo == VD_HASH_XXH3 && !have_seed)
                 return die("xxh3-128 needs --seed");
+        /* never an earlier run's answer in place of ours (a shared
+         * appliance's previous guest), should this one fail */
+        unlink(out);
+        if (cat_out)
+                unlink(cat_out);
 
         vd_err derr = VD_ERR_INIT;
         if (delta && vd_delta_load(delta, &o.delta, &derr) < 0)
@@ -248,12 +287,14 @@ int main(int argc, char **argv) {
                 }
                 free(data);
         }
+        int64_t t_ref = vd_mono_ns();
         vd_err err = VD_ERR_INIT;
         vd_source *src = NULL;
         vd_scan s;
         if (vd_source_open_dir(root, &src, &err) < 0 || vd_source_scan(src, &o, &s, &err) < 0)
                 return die(err.msg);
         vd_source_close(src);
+        int64_t t_walk = vd_mono_ns();
         vd_buf b;
         vd_buf_init(&b, (size_t)4 << 30);
         if (vd_manifest_encode(&s, &b) < 0)
@@ -271,6 +312,7 @@ int main(int argc, char **argv) {
         }
         if (close(fd) < 0)
                 return die("cannot write the manifest file");
+        int64_t t_out = vd_mono_ns();
         printf("%zu entries, %llu files hashed, %llu bytes, %llu files mapped for the host, %zu warnings, %.2f s\n",
                s.entries.n, (unsigned long long)s.files_hashed, (unsigned long long)s.bytes_hashed,
                (unsigned long long)s.files_mapped, s.n_warnings, (double)s.duration_ns / 1e9);
@@ -282,6 +324,19 @@ int main(int argc, char **argv) {
         }
         if (walk_line[0])
                 printf("%s\n", walk_line);
+        /* the files the host will read next, in this same run; a failure
+         * here is no failure of the walk (the host reads them itself) */
+        int64_t t_cat = vd_mono_ns();
+        if (cat && cat_out) {
+                long nr = cat_files(root, cat, cat_max, cat_out, why, sizeof why);
+                if (nr < 0)
+                        printf("cat failed: %s\n", why);
+                else
+                        printf("cat %ld\n", nr);
+        }
+        /* where the run's time went (the host's debug log shows it) */
+        printf("times: setup %.2f s, walk %.2f s, manifest %.2f s, cat %.2f s\n", (double)(t_ref - t_start) / 1e9,
+               (double)(t_walk - t_ref) / 1e9, (double)(t_out - t_walk) / 1e9, (double)(vd_mono_ns() - t_cat) / 1e9);
         vd_scan_release(&ref);
         vd_delta_free(dl);
         vd_buf_release(&b);
