@@ -128,6 +128,8 @@ struct guest_src {
 static void share_detach(struct guest_src *s);
 static int share_own_devices(struct guest_src *s);
 static bool share_walker(bool uploaded);
+static bool share_reference_is(const vd_buf *b);
+static void share_reference_set(const vd_buf *b);
 static unsigned share_guests(void);
 
 /* libguestfs appends a paragraph of debugging advice to some errors: keep the
@@ -1516,27 +1518,40 @@ static int upload_reference(struct guest_src *s, const vd_entries *ref, vd_scan 
         vd_buf b;
         vd_buf_init(&b, MANIFEST_MAX);
         int r = vd_manifest_encode(&m, &b);
-        const char *td = getenv("TMPDIR");
-        char *local = NULL;
-        int fd = -1;
-        if (r < 0)
+        if (r < 0) {
                 snprintf(out->delta_walk_off, sizeof out->delta_walk_off, "the baseline is too large to send");
-        else if (asprintf(&local, "%s/vmdrift-reference.XXXXXX", td && *td ? td : "/tmp") < 0 ||
-                 (fd = mkstemp(local)) < 0 || write_all_fd(fd, b.buf, b.len) < 0) {
-                snprintf(out->delta_walk_off, sizeof out->delta_walk_off, "cannot write the reference: %s",
-                         strerror(errno));
-                r = -1;
-        } else if (guestfs_upload(s->g, local, "/reference") < 0) {
-                snprintf(out->delta_walk_off, sizeof out->delta_walk_off, "cannot send the reference: %.150s",
-                         guestfs_last_error(s->g));
-                r = -1;
+                vd_buf_release(&b);
+                return -1;
         }
-        if (fd >= 0) {
-                close(fd);
-                unlink(local);
+        /* in a shared appliance, the previous guest's is the same when
+         * the clones share a baseline */
+        bool kept = s->shared && share_reference_is(&b);
+        if (!kept) {
+                if (s->shared)
+                        share_reference_set(NULL); /* unknown until the upload is done */
+                const char *td = getenv("TMPDIR");
+                char *local = NULL;
+                int fd = -1;
+                if (asprintf(&local, "%s/vmdrift-reference.XXXXXX", td && *td ? td : "/tmp") < 0 ||
+                    (fd = mkstemp(local)) < 0 || write_all_fd(fd, b.buf, b.len) < 0) {
+                        snprintf(out->delta_walk_off, sizeof out->delta_walk_off, "cannot write the reference: %s",
+                                 strerror(errno));
+                        r = -1;
+                } else if (guestfs_upload(s->g, local, "/reference") < 0) {
+                        snprintf(out->delta_walk_off, sizeof out->delta_walk_off, "cannot send the reference: %.150s",
+                                 guestfs_last_error(s->g));
+                        r = -1;
+                }
+                if (fd >= 0) {
+                        close(fd);
+                        unlink(local);
+                }
+                free(local);
+                if (r == 0 && s->shared)
+                        share_reference_set(&b);
         }
-        free(local);
-        vd_debug("delta: reference of %zu entries, %zu bytes", ref->n, b.len);
+        vd_debug("delta: reference of %zu entries, %zu bytes%s", ref->n, b.len,
+                 kept ? ", in the shared appliance already" : "");
         vd_buf_release(&b);
         return r < 0 ? -1 : 0;
 }
@@ -2434,6 +2449,7 @@ static struct share {
         char **devs, **parts; /* the appliance's, listed once (each list is a udev settle) */
         bool walker_up;       /* the walker is on its scratch disk */
         bool scratch_mounted; /* at /, nothing else mounted */
+        vd_buf reference;     /* the bytes of the /reference on its scratch disk (clones share a baseline) */
 } *share;
 
 /* Is the walker on the shared appliance's scratch disk? uploaded: it is now. */
@@ -2441,6 +2457,21 @@ static bool share_walker(bool uploaded) {
         if (share && uploaded)
                 share->walker_up = true;
         return share && share->walker_up;
+}
+
+/* Is this reference (b) the one on the shared appliance's scratch disk? */
+static bool share_reference_is(const vd_buf *b) {
+        return share && share->walker_up && share->reference.len && share->reference.len == b->len &&
+               memcmp(share->reference.buf, b->buf, b->len) == 0;
+}
+
+/* It is b now (NULL: unknown, as during an upload that may fail halfway). */
+static void share_reference_set(const vd_buf *b) {
+        if (!share)
+                return;
+        share->reference.len = 0;
+        if (b && vd_buf_add(&share->reference, b->buf, b->len) < 0)
+                share->reference.len = 0;
 }
 
 static void share_close_app(void) {
@@ -2455,6 +2486,7 @@ static void share_close_app(void) {
                 free_strv(share->parts);
                 share->devs = share->parts = NULL;
                 share->walker_up = share->scratch_mounted = false;
+                share_reference_set(NULL);
         }
 }
 
@@ -2475,6 +2507,7 @@ void vd_guest_share_end(void) {
         for (size_t i = 0; i < share->n; i++)
                 share_guest_free(&share->gs[i]);
         free(share->gs);
+        vd_buf_release(&share->reference);
         free(share);
         share = NULL;
 }
@@ -2536,6 +2569,7 @@ int vd_guest_share_begin(const vd_share_guest *gs, size_t n, unsigned per_applia
         share = calloc(1, sizeof *share);
         if (!share || !(share->gs = calloc(n, sizeof *share->gs)))
                 goto nomem;
+        vd_buf_init(&share->reference, MANIFEST_MAX);
         share->n = n;
         share->per_app = per_appliance;
         for (size_t i = 0; i < n; i++) {
