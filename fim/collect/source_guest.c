@@ -2852,10 +2852,11 @@ static int share_attach(struct guest_src *s, const vd_guest_opts *o, size_t j, c
 /* The guest is done: leave the appliance clean for the next, or retire it. */
 static void share_detach(struct guest_src *s) {
         guestfs_h *g = s->g;
-        guestfs_rm_f(g, "/manifest");
-        guestfs_rm_f(g, "/delta");
-        guestfs_rm_f(g, "/catlist");
-        guestfs_rm_f(g, "/catout");
+        /* The files this guest left on the scratch disk stay (a round trip
+         * each to remove): the next guest's host writes /delta and /catlist
+         * before naming them to the walker, and the walker removes /manifest
+         * and /catout before it writes them, so none is ever read stale.
+         * /reference stays on purpose (share_reference_is). */
         /* the guest's file systems, deepest first; the scratch disk stays */
         bool clean = true;
         char **m = guestfs_mountpoints(g); /* device, mountpoint, ... */
