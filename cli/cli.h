@@ -131,6 +131,13 @@ void cli_allow_template_images(cli_source_opts *so, const vd_baseline *b);
 /* Let a guest be mounted from b's recorded layout (unless --full-inspection). */
 void cli_use_baseline_layout(cli_source_opts *so, const vd_baseline *b);
 
+/* vd_baseline_open for a fleet worker's kept-report pass, which opens the
+ * same baseline for guest after guest: the last one opened stays open while
+ * its file and the verify key's are unchanged (device, inode, size, mtime,
+ * ctime). *owned: the caller frees it; else it is the process's, read only. */
+int cli_baseline_open_kept(const char *path, const char *verify_key, const vd_baseline **ret, bool *owned,
+                           vd_err *err);
+
 /* The walk options the source options set (the pipeline adds the hash key). */
 void cli_scan_opts(const cli_source_opts *so, vd_scan_opts *o);
 

@@ -329,6 +329,7 @@ static int scan_main(int argc, char **argv, bool kept_only) {
 
         vd_sink *sinks[MAX_SINKS] = {0};
         vd_baseline *b = NULL, *pkgb = NULL;
+        bool b_owned = true; /* see cli_baseline_open_kept */
         vd_source *src = NULL;
         vd_policy *pol = NULL;
         vd_run_out out;
@@ -339,7 +340,14 @@ static int scan_main(int argc, char **argv, bool kept_only) {
         if (!probe && (rc = cli_open_sinks(reports, n_reports, &sinko, sinks)) != 0)
                 goto out;
         const char *rollback_warning = NULL;
-        if (cli_load_policy(policy, &pol, &err) < 0 || vd_baseline_open(baseline_path, verify_key, &b, &err) < 0 ||
+        /* a fleet worker's kept-report pass opens the same baseline for
+         * every guest: once, while its file is unchanged */
+        const vd_baseline *kb = NULL;
+        int bo = probe ? cli_baseline_open_kept(baseline_path, verify_key, &kb, &b_owned, &err)
+                       : vd_baseline_open(baseline_path, verify_key, &b, &err);
+        if (probe && bo == 0)
+                b = (vd_baseline *)kb; /* read only when not owned */
+        if (cli_load_policy(policy, &pol, &err) < 0 || bo < 0 ||
             (packages_from && vd_baseline_open(packages_from, verify_key, &pkgb, &err) < 0) ||
             vd_rollback_check(b, baseline_path, so.state_dir, allow_rollback, &rollback_warning, &err) < 0) {
                 rc = probe ? -1 : cli_fail(&err);
@@ -455,7 +463,8 @@ static int scan_main(int argc, char **argv, bool kept_only) {
 out:
         cli_close_sinks(sinks, n_reports);
         vd_run_out_release(&out);
-        vd_baseline_free(b);
+        if (b_owned)
+                vd_baseline_free(b);
         vd_baseline_free(pkgb);
         vd_policy_free(pol);
         vd_source_close(src);
