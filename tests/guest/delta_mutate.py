@@ -115,18 +115,19 @@ for op in ops:
         p = pick(4096)
         out.append(f"copy-file-to-file /srv/big {p} size:{r.choice([70000, 300000, 1000000])} append:true")
     log.append(f"{op} {p}")
-# Configuration files, which a scan reads in its walk's pass as the baseline
-# had them: one replaced by a symlink to a new file (the read-ahead's guess
-# is wrong), one edited in place (its guess is right).
+# A configuration file (the uid0 detector's), which a scan reads in its
+# walk's pass as the baseline had it: replaced by a symlink to a new file
+# (the read-ahead's guess is wrong), or edited in place (right). Either way
+# a second uid 0 appears.
+with open(tree + "/etc/passwd") as f:
+    passwd = f.read().replace("\n", "\\n")
 if int(seed) % 2:
-    out += ['write /etc/ssh/sshd_config.local "Port 2222\\nPermitRootLogin yes\\n"', "rm /etc/ssh/sshd_config",
-            "ln-s sshd_config.local /etc/ssh/sshd_config"]
-    log.append("config: /etc/ssh/sshd_config replaced by a symlink to a new file")
+    out += [f'write /etc/passwd.local "{passwd}toor:x:0:0:root:/root:/bin/sh\\n"', "rm /etc/passwd",
+            "ln-s passwd.local /etc/passwd"]
+    log.append("config: /etc/passwd replaced by a symlink to a new file with a second uid 0")
 else:
-    out.append('write /etc/ssh/sshd_config "Port 22\\nPermitRootLogin yes\\nPasswordAuthentication yes\\n"')
-    log.append("config: /etc/ssh/sshd_config rewritten")
-out.append('write-append /etc/passwd "toor:x:0:0:root:/root:/bin/sh\\n"')
-log.append("config: a second uid 0 in /etc/passwd")
+    out.append('write-append /etc/passwd "toor:x:0:0:root:/root:/bin/sh\\n"')
+    log.append("config: a second uid 0 appended to /etc/passwd")
 if many:
     out += ["mkdir /srv/many", f"tar-in {many} /srv/many"]
     log.append("tar-in thousands of files under /srv/many")
