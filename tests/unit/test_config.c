@@ -297,3 +297,63 @@ Test(config, include_paths_are_resolved_inside_the_guest_root) {
         cr_assert_str_eq(got, "/opt/x/*");
         vd_settings_release(&s);
 }
+
+/* vd_config_files: the batch a scan reads with its walk, guessed from the
+ * baseline's entries: the files the policy names, symlinks followed inside
+ * the tree, each once, and nothing for a file the entries do not have. */
+#include "vd_confscan.h"
+
+static vd_entry *entry(vd_entries *es, const char *path, int type, const char *target) {
+        vd_entry *e = vd_entry_new();
+        cr_assert(e);
+        vd_entry_set_path(e, path, strlen(path));
+        e->type = (uint8_t)type;
+        e->mode = type == VD_T_DIR ? 0755 : type == VD_T_LNK ? 0777 : 0644;
+        if (target) {
+                e->target = strdup(target);
+                e->target_len = strlen(target);
+        }
+        vd_entries_push(es, e);
+        return e;
+}
+
+Test(config, the_read_ahead_guess_follows_symlinks_inside_the_tree) {
+        vd_entries es;
+        vd_entries_init(&es);
+        entry(&es, "/etc", VD_T_DIR, NULL);
+        entry(&es, "/etc/passwd", VD_T_LNK, "passwd.local");
+        entry(&es, "/etc/passwd.local", VD_T_REG, NULL);
+        entry(&es, "/etc/cron.d", VD_T_DIR, NULL);
+        entry(&es, "/etc/cron.d/job", VD_T_REG, NULL); /* a glob's match */
+        entry(&es, "/etc/cron.d/sub", VD_T_DIR, NULL);
+        entry(&es, "/root", VD_T_DIR, NULL);
+        entry(&es, "/root/.ssh", VD_T_DIR, NULL);
+        entry(&es, "/root/.ssh/authorized_keys", VD_T_LNK, "/etc/keys"); /* absolute: inside the tree */
+        entry(&es, "/etc/keys", VD_T_REG, NULL);
+        entry(&es, "/etc/sudoers", VD_T_LNK, "../../../../etc/shadow"); /* dangling inside the tree */
+        vd_entries_sort(&es);
+        vd_policy *p = NULL;
+        cr_assert_eq(vd_policy_new_default(&p, NULL), 0);
+        char **paths = NULL;
+        size_t n = 0;
+        vd_err err = VD_ERR_INIT;
+        cr_assert_eq(vd_config_files(&es, p, &paths, &n, &err), 0, "%s", err.msg);
+        bool passwd = false, local = false, job = false, keys = false;
+        for (size_t i = 0; i < n; i++) {
+                passwd |= strcmp(paths[i], "/etc/passwd") == 0;
+                local |= strcmp(paths[i], "/etc/passwd.local") == 0;
+                job |= strcmp(paths[i], "/etc/cron.d/job") == 0;
+                keys |= strcmp(paths[i], "/etc/keys") == 0;
+                cr_assert(strcmp(paths[i], "/etc/cron.d/sub") != 0, "a directory asked for");
+                cr_assert(strcmp(paths[i], "/etc/sudoers") != 0 && strcmp(paths[i], "/etc/shadow") != 0,
+                          "%s: not a regular file of the tree", paths[i]);
+                for (size_t k = 0; k < i; k++)
+                        cr_assert_str_neq(paths[i], paths[k], "asked twice");
+                free(paths[i]);
+        }
+        free(paths);
+        cr_assert(local && !passwd, "the symlink's target, not the symlink");
+        cr_assert(job && keys);
+        vd_policy_free(p);
+        vd_entries_release(&es);
+}
