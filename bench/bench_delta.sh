@@ -12,6 +12,9 @@
 # own kernel and root come from elsewhere and are not counted.
 #   bash bench/bench_delta.sh                 (root; needs a built ./build and bench_debian.sh's images)
 #   BENCH_LOOP_RA=0 bash bench/bench_delta.sh (the same without the host's readahead)
+#   BENCH_TEMPLATE=/var/tmp/vmdrift-bench-guest/big.img bash bench/bench_delta.sh
+#       (bench_guest.sh's 63,000-file image: its own few dozen changes, chosen
+#       from its host-side tree IMAGE.root)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SRC=$PWD
@@ -20,14 +23,16 @@ eval "$(bash tests/guest/guestfish.sh --env)"
 B=${BENCH_DIR:-/var/tmp/vmdrift-bench-debian}
 VD=${VD:-$PWD/build/cli/vmdrift}
 [ -x "$VD" ] || { echo "bench: build vmdrift first" >&2; exit 2; }
-[ -f "$B/tmpl.qcow2" ] || { echo "bench: run bench/bench_debian.sh first" >&2; exit 2; }
+T=${BENCH_TEMPLATE:-$B/tmpl.qcow2}
+[ -f "$T" ] || { echo "bench: run bench/bench_debian.sh first (or set BENCH_TEMPLATE)" >&2; exit 2; }
+TF=$(qemu-img info --output=json "$T" | python3 -c 'import json, sys; print(json.load(sys.stdin)["format"])')
 [ "$(id -u)" = 0 ] || { echo "bench: needs root (a loop device, dropping the page cache)" >&2; exit 2; }
 
 W=$B/delta
 M=$W/mnt
 umount "$M" 2>/dev/null || true
 rm -rf "$W" && mkdir -p "$M"
-truncate -s 2G "$W/fs.img"
+truncate -s "$(( $(stat -c %s "$T") / 1048576 + 1024 ))M" "$W/fs.img"
 mkfs.ext4 -q "$W/fs.img"
 LOOP=$(losetup -f --show "$W/fs.img")
 trap 'cd /; umount "$M" 2>/dev/null; losetup -d "$LOOP" 2>/dev/null; true' EXIT
@@ -36,26 +41,48 @@ mount "$LOOP" "$M"
 # is what qemu asked for; by default the host's readahead is in it, as on a real host
 [ -z "${BENCH_LOOP_RA:-}" ] || blockdev --setra "$BENCH_LOOP_RA" "$LOOP"
 dev=$(basename "$LOOP")
-cp "$B/tmpl.qcow2" "$M/tmpl.qcow2"
+cp "$T" "$M/tmpl.$TF"
 cd "$M"
 
 echo "== capture the template's baseline (records its identity and ext4 geometry)"
-"$VD" baseline capture --image "$M/tmpl.qcow2" --out "$W/tmpl.vdb" 2>>"$W/err" | tail -2
+"$VD" baseline capture --image "$M/tmpl.$TF" --out "$W/tmpl.vdb" 2>>"$W/err" | tail -2
 
 echo "== a linked clone with a few dozen changes"
-qemu-img create -q -f qcow2 -b "$M/tmpl.qcow2" -F qcow2 clone.qcow2
-{
-  echo run
-  echo "mount /dev/sda2 /"
-  for i in $(seq 1 12); do echo "write /etc/vmdrift-bench-$i.conf \"setting $i\\n\""; done
-  for f in motd hostname issue issue.net; do echo "write-append /etc/$f \"changed\\n\""; done
-  for b in env true false yes sleep; do echo "chmod 04755 /usr/bin/$b"; done
-  for i in $(seq 1 8); do echo "upload /bin/true /usr/local/bin/tool-$i"; done
-  echo "rm /etc/debian_version"
-  echo "copy-file-to-file /usr/bin/ls /usr/bin/dir"
-  echo "setxattr user.bench 1 1 /etc/passwd"
-  echo "umount /"
-} | bash "$SRC/tests/guest/guestfish.sh" -a clone.qcow2
+qemu-img create -q -f qcow2 -b "$M/tmpl.$TF" -F "$TF" clone.qcow2
+if [ -z "${BENCH_TEMPLATE:-}" ]; then
+  {
+    echo run
+    echo "mount /dev/sda2 /"
+    for i in $(seq 1 12); do echo "write /etc/vmdrift-bench-$i.conf \"setting $i\\n\""; done
+    for f in motd hostname issue issue.net; do echo "write-append /etc/$f \"changed\\n\""; done
+    for b in env true false yes sleep; do echo "chmod 04755 /usr/bin/$b"; done
+    for i in $(seq 1 8); do echo "upload /bin/true /usr/local/bin/tool-$i"; done
+    echo "rm /etc/debian_version"
+    echo "copy-file-to-file /usr/bin/ls /usr/bin/dir"
+    echo "setxattr user.bench 1 1 /etc/passwd"
+    echo "umount /"
+  } | bash "$SRC/tests/guest/guestfish.sh" -a clone.qcow2
+else
+  # the same kinds of change on files the image has (its tree is on the host)
+  R=$T.root
+  mapfile -t F < <(cd "$R" && find usr -type f -size +1k | grep -E "^[A-Za-z0-9._/+-]+$" | sort | awk 'NR % 997 == 1' | head -12)
+  [ "${#F[@]}" -ge 12 ] || { echo "bench: too few files under $R/usr" >&2; exit 2; }
+  {
+    echo run
+    echo "mount /dev/sda2 /"
+    for i in $(seq 1 12); do echo "write /etc/vmdrift-bench-$i.conf \"setting $i\\n\""; done
+    for f in hostname hosts; do echo "write-append /etc/$f \"changed\\n\""; done
+    for k in 0 1 2 3 4; do echo "chmod 04755 /${F[$k]}"; done
+    for k in 5 6; do echo "write-append /${F[$k]} \"appended\\n\""; done
+    for k in 7 8; do echo "rm /${F[$k]}"; done
+    echo "mkdir-p /usr/local/bin"
+    for i in $(seq 1 8); do echo "upload /bin/true /usr/local/bin/tool-$i"; done
+    echo "rm /etc/debian_version"
+    echo "copy-file-to-file /${F[9]} /${F[10]}"
+    echo "setxattr user.bench 1 1 /etc/passwd"
+    echo "umount /"
+  } | bash "$SRC/tests/guest/guestfish.sh" -a clone.qcow2
+fi
 sync
 
 sectors() { awk -v d="$dev" '$3 == d { print $6 }' /proc/diskstats; }
