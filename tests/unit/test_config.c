@@ -349,8 +349,9 @@ Test(config, the_read_ahead_guess_follows_symlinks_inside_the_tree) {
                           "%s: not a regular file of the tree", paths[i]);
                 for (size_t k = 0; k < i; k++)
                         cr_assert_str_neq(paths[i], paths[k], "asked twice");
-                free(paths[i]);
         }
+        for (size_t i = 0; i < n; i++)
+                free(paths[i]);
         free(paths);
         cr_assert(local && !passwd, "the symlink's target, not the symlink");
         cr_assert(job && keys);
