@@ -2100,15 +2100,10 @@ static int make_handle(struct guest_src *s, const vd_guest_opts *o, int force, s
                 return gerr(err, s->g, "cannot set the accelerator");
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         guestfs_set_smp(s->g, cpus > 1 ? (int)(cpus > 8 ? 8 : cpus) : 1);
-        /* Our overlays and scratch disk are throwaway files: a flush from
-         * the appliance (guestfs_sync) still writes qemu's caches to the
-         * host's page cache, where qemu-nbd reads them, but does not fsync
-         * them to the host's disk. */
         for (size_t i = 0; i < s->n_images; i++) {
                 /* the format checked with its backing chain: never probed again */
                 int ar = s->overlays ? guestfs_add_drive_opts(s->g, s->overlays[i], GUESTFS_ADD_DRIVE_OPTS_READONLY, 0,
-                                                              GUESTFS_ADD_DRIVE_OPTS_FORMAT, "qcow2",
-                                                              GUESTFS_ADD_DRIVE_OPTS_CACHEMODE, "unsafe", -1)
+                                                              GUESTFS_ADD_DRIVE_OPTS_FORMAT, "qcow2", -1)
                                      : guestfs_add_drive_opts(s->g, o->images[i], GUESTFS_ADD_DRIVE_OPTS_READONLY, 1,
                                                               GUESTFS_ADD_DRIVE_OPTS_FORMAT, s->formats[i], -1);
                 if (ar < 0)
@@ -2125,7 +2120,7 @@ static int make_handle(struct guest_src *s, const vd_guest_opts *o, int force, s
                 if (!s->scratch_file)
                         s->scratch_file = host_scratch(s->scratch_uuid);
                 int ar = s->scratch_file ? guestfs_add_drive_opts(s->g, s->scratch_file, GUESTFS_ADD_DRIVE_OPTS_FORMAT,
-                                                                  "raw", GUESTFS_ADD_DRIVE_OPTS_CACHEMODE, "unsafe", -1)
+                                                                  "raw", -1)
                                          : guestfs_add_drive_scratch(s->g, SCRATCH_SIZE, -1);
                 if (ar < 0)
                         return gerr(err, s->g, "cannot add a scratch disk");
