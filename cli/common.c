@@ -149,26 +149,16 @@ static struct {
         vd_baseline *b;
 } kept_b;
 
-static bool same_stat(const struct stat *a, const struct stat *b) {
-        return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
-               a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
-               a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
-}
-
-static bool settled(const struct stat *st, int64_t before_ns) {
-        int64_t ct = (int64_t)st->st_ctim.tv_sec * 1000000000LL + st->st_ctim.tv_nsec;
-        int64_t mt = (int64_t)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
-        return ct < before_ns - 2000000000LL && mt < before_ns - 2000000000LL;
-}
+#define KEPT_SETTLED_NS 2000000000LL
 
 int cli_baseline_open_kept(const char *path, const char *verify_key, const vd_baseline **ret, bool *owned,
                            vd_err *err) {
         struct stat st, kst;
         bool have = stat(path, &st) == 0, have_key = !verify_key || stat(verify_key, &kst) == 0;
         if (have && have_key && kept_b.b && strcmp(kept_b.path, path) == 0 &&
-            (verify_key ? kept_b.key && strcmp(kept_b.key, verify_key) == 0 && same_stat(&kst, &kept_b.key_st)
+            (verify_key ? kept_b.key && strcmp(kept_b.key, verify_key) == 0 && vd_stat_same(&kst, &kept_b.key_st)
                         : !kept_b.key) &&
-            same_stat(&st, &kept_b.st)) {
+            vd_stat_same(&st, &kept_b.st)) {
                 *ret = kept_b.b;
                 *owned = false;
                 return 0;
@@ -183,9 +173,10 @@ int cli_baseline_open_kept(const char *path, const char *verify_key, const vd_ba
         /* kept only if both files were the same before and after, unchanged
          * for 2 s before (coarse timestamps), and the baseline reads no
          * other file (a derived one reads its template's) */
-        if (!have || !have_key || b->template_path || stat(path, &after) < 0 || !same_stat(&st, &after) ||
-            !settled(&after, t0) ||
-            (verify_key && (stat(verify_key, &kafter) < 0 || !same_stat(&kst, &kafter) || !settled(&kafter, t0))))
+        if (!have || !have_key || b->template_path || stat(path, &after) < 0 || !vd_stat_same(&st, &after) ||
+            !vd_stat_settled(&after, t0, KEPT_SETTLED_NS) ||
+            (verify_key && (stat(verify_key, &kafter) < 0 || !vd_stat_same(&kst, &kafter) ||
+                            !vd_stat_settled(&kafter, t0, KEPT_SETTLED_NS))))
                 return 0;
         char *p = strdup(path), *k = verify_key ? strdup(verify_key) : NULL;
         if (!p || (verify_key && !k)) {

@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 /* Length of the valid UTF-8 sequence at p (1..4) or 0 if invalid. */
@@ -274,4 +275,16 @@ int vd_path_cmp(const char *a, size_t alen, const char *b, size_t blen) {
         if (c)
                 return c;
         return alen < blen ? -1 : alen > blen ? 1 : 0;
+}
+
+bool vd_stat_same(const struct stat *a, const struct stat *b) {
+        return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+               a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+               a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+bool vd_stat_settled(const struct stat *st, int64_t before_ns, int64_t margin_ns) {
+        int64_t ct = (int64_t)st->st_ctim.tv_sec * 1000000000LL + st->st_ctim.tv_nsec;
+        int64_t mt = (int64_t)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
+        return ct <= before_ns - margin_ns && mt <= before_ns - margin_ns;
 }

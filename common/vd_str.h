@@ -42,6 +42,14 @@ int vd_time_rfc3339(vd_buf *out, int64_t ns);
 int64_t vd_now_ns(void);
 int64_t vd_mono_ns(void);
 
+/* A file's identity for remembering what was read from it: the same device,
+ * inode, size, mtime and ctime. */
+struct stat;
+bool vd_stat_same(const struct stat *a, const struct stat *b);
+/* Unchanged (mtime and ctime) for margin_ns before before_ns (CLOCK_REALTIME
+ * ns): only then can a later change not hide behind a coarse timestamp. */
+bool vd_stat_settled(const struct stat *st, int64_t before_ns, int64_t margin_ns);
+
 /* Normalise an absolute path lexically in place: "//" and "." dropped, ".."
  * removes the previous component and stays at "/" at the root (as the
  * kernel resolves it inside a chroot). Returns the new length (>= 1). */

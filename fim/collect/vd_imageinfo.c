@@ -17,6 +17,7 @@
 
 #include "vd_buf.h"
 #include "vd_json.h"
+#include "vd_str.h"
 
 #define INFO_MAX (64 * 1024)
 #define VALUE_MAX 4096
@@ -133,12 +134,6 @@ static struct probe_memo {
 static size_t memo_next;
 static pthread_mutex_t memo_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static bool same_file(const struct stat *a, const struct stat *b) {
-        return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
-               a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
-               a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
-}
-
 static int copy_info(vd_image_info *dst, const vd_image_info *src) {
         *dst = *src;
         dst->backing = NULL;
@@ -155,7 +150,7 @@ static int memo_find(const char *path, const char *format, const struct stat *st
                 const struct probe_memo *m = &memo[i];
                 /* asked with a format: any answer that found that format
                  * will do; asked without: only a probe's */
-                if (m->path && strcmp(m->path, path) == 0 && same_file(&m->st, st) &&
+                if (m->path && strcmp(m->path, path) == 0 && vd_stat_same(&m->st, st) &&
                     (format ? strcmp(format, m->info.format) == 0 : m->probed))
                         r = copy_info(out, &m->info) < 0 ? -1 : 1;
         }
@@ -165,9 +160,7 @@ static int memo_find(const char *path, const char *format, const struct stat *st
 
 static void memo_keep(const char *path, const char *format, const struct stat *st, int64_t started_ns,
                       const vd_image_info *info) {
-        int64_t ct = (int64_t)st->st_ctim.tv_sec * 1000000000LL + st->st_ctim.tv_nsec;
-        int64_t mt = (int64_t)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
-        if (ct > started_ns - PROBE_SETTLED_NS || mt > started_ns - PROBE_SETTLED_NS)
+        if (!vd_stat_settled(st, started_ns, PROBE_SETTLED_NS))
                 return;
         pthread_mutex_lock(&memo_lock);
         struct probe_memo *m = &memo[memo_next++ % PROBE_MEMO];
@@ -200,7 +193,7 @@ int vd_image_probe(const char *path, const char *format, vd_image_info *out, vd_
                 return 0;
         int r = probe_run(path, format, out, err);
         /* remembered only if the file was the same before and after */
-        if (r == 0 && known && stat(path, &after) == 0 && same_file(&before, &after))
+        if (r == 0 && known && stat(path, &after) == 0 && vd_stat_same(&before, &after))
                 memo_keep(path, format, &after, started, out);
         return r;
 }
