@@ -49,40 +49,35 @@ echo "== capture the template's baseline (records its identity and ext4 geometry
 
 echo "== a linked clone with a few dozen changes"
 qemu-img create -q -f qcow2 -b "$M/tmpl.$TF" -F "$TF" clone.qcow2
+# which files get which change: the Debian template's own, or (another image)
+# files chosen from its host-side tree
 if [ -z "${BENCH_TEMPLATE:-}" ]; then
-  {
-    echo run
-    echo "mount /dev/sda2 /"
-    for i in $(seq 1 12); do echo "write /etc/vmdrift-bench-$i.conf \"setting $i\\n\""; done
-    for f in motd hostname issue issue.net; do echo "write-append /etc/$f \"changed\\n\""; done
-    for b in env true false yes sleep; do echo "chmod 04755 /usr/bin/$b"; done
-    for i in $(seq 1 8); do echo "upload /bin/true /usr/local/bin/tool-$i"; done
-    echo "rm /etc/debian_version"
-    echo "copy-file-to-file /usr/bin/ls /usr/bin/dir"
-    echo "setxattr user.bench 1 1 /etc/passwd"
-    echo "umount /"
-  } | bash "$SRC/tests/guest/guestfish.sh" -a clone.qcow2
+  APPEND=(/etc/motd /etc/hostname /etc/issue /etc/issue.net)
+  SETUID=(/usr/bin/env /usr/bin/true /usr/bin/false /usr/bin/yes /usr/bin/sleep)
+  REMOVE=(/etc/debian_version)
+  COPY=(/usr/bin/ls /usr/bin/dir)
 else
-  # the same kinds of change on files the image has (its tree is on the host)
   R=$T.root
-  mapfile -t F < <(cd "$R" && find usr -type f -size +1k | grep -E "^[A-Za-z0-9._/+-]+$" | sort | awk 'NR % 997 == 1' | head -12)
+  mapfile -t F < <(cd "$R" && find usr -type f -size +1k | grep -E "^[A-Za-z0-9._/+-]+$" | sort | awk 'NR % 997 == 1' | head -12 | sed 's|^|/|')
   [ "${#F[@]}" -ge 12 ] || { echo "bench: too few files under $R/usr" >&2; exit 2; }
-  {
-    echo run
-    echo "mount /dev/sda2 /"
-    for i in $(seq 1 12); do echo "write /etc/vmdrift-bench-$i.conf \"setting $i\\n\""; done
-    for f in hostname hosts; do echo "write-append /etc/$f \"changed\\n\""; done
-    for k in 0 1 2 3 4; do echo "chmod 04755 /${F[$k]}"; done
-    for k in 5 6; do echo "write-append /${F[$k]} \"appended\\n\""; done
-    for k in 7 8; do echo "rm /${F[$k]}"; done
-    echo "mkdir-p /usr/local/bin"
-    for i in $(seq 1 8); do echo "upload /bin/true /usr/local/bin/tool-$i"; done
-    echo "rm /etc/debian_version"
-    echo "copy-file-to-file /${F[9]} /${F[10]}"
-    echo "setxattr user.bench 1 1 /etc/passwd"
-    echo "umount /"
-  } | bash "$SRC/tests/guest/guestfish.sh" -a clone.qcow2
+  APPEND=(/etc/hostname /etc/hosts "${F[5]}" "${F[6]}")
+  SETUID=("${F[@]:0:5}")
+  REMOVE=(/etc/debian_version "${F[7]}" "${F[8]}")
+  COPY=("${F[9]}" "${F[10]}")
 fi
+{
+  echo run
+  echo "mount /dev/sda2 /"
+  for i in $(seq 1 12); do echo "write /etc/vmdrift-bench-$i.conf \"setting $i\\n\""; done
+  for f in "${APPEND[@]}"; do echo "write-append $f \"changed\\n\""; done
+  for f in "${SETUID[@]}"; do echo "chmod 04755 $f"; done
+  echo "mkdir-p /usr/local/bin"
+  for i in $(seq 1 8); do echo "upload /bin/true /usr/local/bin/tool-$i"; done
+  for f in "${REMOVE[@]}"; do echo "rm $f"; done
+  echo "copy-file-to-file ${COPY[0]} ${COPY[1]}"
+  echo "setxattr user.bench 1 1 /etc/passwd"
+  echo "umount /"
+} | bash "$SRC/tests/guest/guestfish.sh" -a clone.qcow2
 sync
 
 sectors() { awk -v d="$dev" '$3 == d { print $6 }' /proc/diskstats; }
