@@ -74,6 +74,9 @@ struct vd_delta {
         pthread_mutex_t mu;
         struct dev devs[DEVS_MAX];
         unsigned n_devs;
+        /* candidate-only walk: inodes answered from the baseline's record
+         * of their blocks, and inodes whose slot was read */
+        atomic_ullong n_recorded, n_read;
 };
 
 /* ---- the host's instructions ---- */
@@ -415,14 +418,44 @@ static int pread_rd(void *ud, void *buf, size_t len, uint64_t off) {
         return 0;
 }
 
+/* The blocks an inode names, as a capture records them (vd_delta_record). */
+struct rec {
+        uint64_t (*r)[2]; /* start, count */
+        size_t n, cap;
+        bool over; /* too many to note: not recorded */
+};
+
 struct prove_ctx {
         const vd_delta *d;
         const struct dev *v;
         unsigned budget; /* extent-tree blocks this file may still read */
+        struct rec *rec; /* recording: every block named is noted, none is "changed" */
 };
+
+static void rec_add(struct rec *r, uint64_t blk, uint64_t n) {
+        if (r->over)
+                return;
+        if (r->n == r->cap) {
+                size_t cap = r->cap ? r->cap * 2 : 8;
+                /* before merging: a file's extents are often adjacent on disk */
+                uint64_t(*g)[2] = cap > 65536 ? NULL : realloc(r->r, cap * sizeof *g);
+                if (!g) {
+                        r->over = true;
+                        return;
+                }
+                r->r = g;
+                r->cap = cap;
+        }
+        r->r[r->n][0] = blk;
+        r->r[r->n++][1] = n;
+}
 
 static bool changed_blocks(const struct prove_ctx *c, uint64_t blk, uint64_t n) {
         const struct geo *g = &c->v->g;
+        if (c->rec) {
+                rec_add(c->rec, blk, n);
+                return false;
+        }
         return vd_delta_changed(c->d, c->v->disk, c->v->start + blk * g->bs, n * g->bs);
 }
 
@@ -490,7 +523,7 @@ static int prove_ino(const vd_delta *d, const struct dev *v, uint64_t ino) {
         if ((le16(in) & 0xF000) != 0x8000 || (flags & 0x10000000u) /* inline data */ ||
             !(flags & 0x80000u) /* extents */)
                 return VD_DW_LAYOUT;
-        struct prove_ctx c = {d, v, VD_DELTA_TREE_BLOCKS_MAX};
+        struct prove_ctx c = {d, v, VD_DELTA_TREE_BLOCKS_MAX, NULL};
         return ext_node(&c, in + 0x28, 60, -1);
 }
 
@@ -500,8 +533,9 @@ static int prove_ino(const vd_delta *d, const struct dev *v, uint64_t ino) {
 #define FL_INLINE_DATA    0x10000000u
 
 /* Is inode ino of v, of any type, and everything it names outside the
- * changed ranges? -1 yes, else why. */
-static int same_ino(const vd_delta *d, const struct dev *v, uint64_t ino) {
+ * changed ranges? -1 yes, else why. rec: note every block it names instead
+ * (a capture: no ranges). */
+static int same_ino_rec(const vd_delta *d, const struct dev *v, uint64_t ino, struct rec *rec) {
         const struct geo *g = &v->g;
         if (g->incompat & INCOMPAT_EA_INODE)
                 return VD_DW_LAYOUT; /* xattr values in inodes of their own: not followed */
@@ -512,7 +546,7 @@ static int same_ino(const vd_delta *d, const struct dev *v, uint64_t ino) {
         uint32_t flags = le32(in + 0x20);
         uint64_t acl = le32(in + 0x68) | (uint64_t)le16(in + 0x76) << 32;
         if (acl) {
-                struct prove_ctx c = {d, v, 0};
+                struct prove_ctx c = {d, v, 0, rec};
                 if (acl < g->fdb + 1 || acl >= g->blocks)
                         return VD_DW_MALFORMED;
                 if (changed_blocks(&c, acl, 1))
@@ -537,15 +571,180 @@ static int same_ino(const vd_delta *d, const struct dev *v, uint64_t ino) {
         }
         if (!(flags & FL_EXTENTS))
                 return VD_DW_LAYOUT; /* block-mapped: not followed */
-        struct prove_ctx c = {d, v, VD_DELTA_TREE_BLOCKS_MAX};
+        struct prove_ctx c = {d, v, VD_DELTA_TREE_BLOCKS_MAX, rec};
         return ext_node(&c, in + 0x28, 60, -1);
+}
+
+static int same_ino(const vd_delta *d, const struct dev *v, uint64_t ino) {
+        return same_ino_rec(d, v, ino, NULL);
 }
 
 static const struct dev *dev_of(vd_delta *d, int fd, dev_t dev);
 
 bool vd_delta_same(vd_delta *d, int fd, dev_t dev, uint64_t ino) {
         const struct dev *v = dev_of(d, fd, dev);
+        if (v && v->state < 0 && ino)
+                atomic_fetch_add(&d->n_read, 1);
         return v && v->state < 0 && same_ino(d, v, ino) < 0;
+}
+
+/* ---- the record of an inode's blocks ----
+ * LEB128 numbers: the count of ranges, then per range (sorted, merged) its
+ * distance from the previous range's end (from block 0 for the first) and
+ * its length, in file-system blocks. */
+
+static int cmp_blk(const void *a, const void *b) {
+        const uint64_t *x = a, *y = b;
+        return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+static size_t put_leb(unsigned char *p, uint64_t v) {
+        size_t n = 0;
+        do {
+                p[n++] = (unsigned char)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+                v >>= 7;
+        } while (v);
+        return n;
+}
+
+static bool get_leb(const unsigned char **p, const unsigned char *end, uint64_t *v) {
+        uint64_t x = 0;
+        for (unsigned sh = 0; *p < end && sh < 64; sh += 7) {
+                unsigned char c = *(*p)++;
+                if (sh == 63 && c > 1)
+                        return false;
+                x |= (uint64_t)(c & 0x7f) << sh;
+                if (!(c & 0x80)) {
+                        *v = x;
+                        return true;
+                }
+        }
+        return false;
+}
+
+/* Walk a record: fn for each range; false when malformed (or fn says stop). */
+static bool rec_each(const unsigned char *p, size_t len, uint64_t limit,
+                     bool (*fn)(void *ud, uint64_t blk, uint64_t n), void *ud) {
+        const unsigned char *end = p + len;
+        uint64_t n, at = 0;
+        if (!p || len > VD_DELTA_REC_MAX || !get_leb(&p, end, &n) || n > VD_DELTA_REC_RANGES_MAX)
+                return false;
+        for (uint64_t i = 0; i < n; i++) {
+                uint64_t gap, cnt;
+                if (!get_leb(&p, end, &gap) || !get_leb(&p, end, &cnt) || cnt == 0 || gap > limit - at ||
+                    cnt > limit - at - gap)
+                        return false;
+                at += gap;
+                if (fn && !fn(ud, at, cnt))
+                        return false;
+                at += cnt;
+        }
+        return p == end;
+}
+
+bool vd_delta_rec_valid(const unsigned char *rec, size_t len) {
+        return rec_each(rec, len, UINT64_MAX, NULL, NULL);
+}
+
+/* 0 encoded into *out, 1 more than VD_DELTA_REC_RANGES_MAX ranges, or VD_E_NOMEM */
+static int rec_encode(struct rec *r, unsigned char **out, size_t *len) {
+        if (r->n)
+                qsort(r->r, r->n, sizeof *r->r, cmp_blk);
+        size_t w = 0;
+        for (size_t i = 0; i < r->n; i++) {
+                if (w && r->r[i][0] <= r->r[w - 1][0] + r->r[w - 1][1]) {
+                        uint64_t end = r->r[i][0] + r->r[i][1];
+                        if (end > r->r[w - 1][0] + r->r[w - 1][1])
+                                r->r[w - 1][1] = end - r->r[w - 1][0];
+                } else {
+                        r->r[w][0] = r->r[i][0];
+                        r->r[w++][1] = r->r[i][1];
+                }
+        }
+        if (w > VD_DELTA_REC_RANGES_MAX)
+                return 1; /* too many pieces: no record, the scan reads the inode */
+        unsigned char *b = malloc(10 + w * 20);
+        if (!b)
+                return VD_E_NOMEM;
+        size_t n = put_leb(b, w);
+        uint64_t at = 0;
+        for (size_t i = 0; i < w; i++) {
+                n += put_leb(b + n, r->r[i][0] - at);
+                n += put_leb(b + n, r->r[i][1]);
+                at = r->r[i][0] + r->r[i][1];
+        }
+        *out = b;
+        *len = n;
+        return 0;
+}
+
+/* -1 recorded into out, 0 nothing to record (why), VD_E_NOMEM */
+static int record_on(const vd_delta *d, const struct dev *v, uint64_t ino, unsigned char **out, size_t *len) {
+        struct rec r = {0};
+        int why = same_ino_rec(d, v, ino, &r);
+        int rc = 0;
+        if (why < 0 && !r.over) {
+                int e = rec_encode(&r, out, len);
+                rc = e < 0 ? VD_E_NOMEM : e == 0 ? 1 : 0;
+        }
+        free(r.r);
+        return rc;
+}
+
+int vd_delta_record(vd_delta *d, int fd, dev_t dev, uint64_t ino, unsigned char **out, size_t *len) {
+        *out = NULL;
+        *len = 0;
+        const struct dev *v = dev_of(d, fd, dev);
+        if (!v || !v->g.bs || (v->state >= 0 && v->state != VD_DW_GEOMETRY))
+                return 0;
+        int r = record_on(d, v, ino, out, len);
+        return r < 0 ? r : 0;
+}
+
+struct rec_check {
+        const vd_delta *d;
+        const struct dev *v;
+        bool changed;
+};
+
+static bool rec_range_unchanged(void *ud, uint64_t blk, uint64_t n) {
+        struct rec_check *c = ud;
+        const struct geo *g = &c->v->g;
+        if (vd_delta_changed(c->d, c->v->disk, c->v->start + blk * g->bs, n * g->bs))
+                c->changed = true;
+        return !c->changed;
+}
+
+/* 1 same, 0 not, -1 the record cannot say */
+static int same_recorded_on(const vd_delta *d, const struct dev *v, uint64_t ino, const unsigned char *rec,
+                            size_t len) {
+        const struct geo *g = &v->g;
+        if (g->incompat & INCOMPAT_EA_INODE)
+                return 0;
+        if (ino == 0 || ino > g->ngroups * g->ipg)
+                return -1;
+        uint64_t grp = (ino - 1) / g->ipg, idx = (ino - 1) % g->ipg;
+        if (vd_delta_changed(d, v->disk, v->start + g->itable[grp] * g->bs + idx * g->isz, g->isz))
+                return 0;
+        struct rec_check c = {d, v, false};
+        if (!rec_each(rec, len, g->blocks, rec_range_unchanged, &c))
+                return c.changed ? 0 : -1;
+        return 1;
+}
+
+int vd_delta_same_recorded(vd_delta *d, dev_t dev, uint64_t ino, const unsigned char *rec, size_t len) {
+        const struct dev *v = dev_of(d, -1, dev);
+        if (!v || v->state >= 0)
+                return 0;
+        int r = same_recorded_on(d, v, ino, rec, len);
+        if (r >= 0)
+                atomic_fetch_add(&d->n_recorded, 1);
+        return r;
+}
+
+void vd_delta_counts(const vd_delta *d, uint64_t *recorded, uint64_t *read) {
+        *recorded = d ? atomic_load(&d->n_recorded) : 0;
+        *read = d ? atomic_load(&d->n_read) : 0;
 }
 
 /* A delta scan reads metadata it needs, not the kernel's guesses around it:
@@ -797,4 +996,26 @@ int vd_delta_prove_image(vd_delta *d, vd_delta_reader rd, void *ud, uint64_t dev
 
 int vd_delta_same_image(vd_delta *d, vd_delta_reader rd, void *ud, uint64_t dev_size, uint64_t ino, int *why) {
         return on_image(d, rd, ud, dev_size, ino, why, same_ino);
+}
+
+int vd_delta_record_image(vd_delta *d, vd_delta_reader rd, void *ud, uint64_t dev_size, uint64_t ino,
+                          unsigned char **out, size_t *len) {
+        struct dev v = {.fd = -1, .rd = rd, .ud = ud, .disk = 0, .start = 0, .size = dev_size};
+        *out = NULL;
+        *len = 0;
+        if (geo_read(rd, ud, dev_size, &v.g) < 0)
+                return 0;
+        int r = record_on(d, &v, ino, out, len);
+        free(v.g.itable);
+        return r < 0 ? r : *out != NULL;
+}
+
+int vd_delta_same_recorded_image(vd_delta *d, vd_delta_reader rd, void *ud, uint64_t dev_size, uint64_t ino,
+                                 const unsigned char *rec, size_t len) {
+        struct dev v = {.fd = -1, .rd = rd, .ud = ud, .disk = 0, .start = 0, .size = dev_size};
+        if (geo_read(rd, ud, dev_size, &v.g) < 0)
+                return -1;
+        int r = same_recorded_on(d, &v, ino, rec, len);
+        free(v.g.itable);
+        return r;
 }

@@ -80,6 +80,33 @@ int vd_delta_prove(vd_delta *d, int fd, const struct stat *st, int *why);
  * set the device up on first use, or -1 (then false unless it was). */
 bool vd_delta_same(vd_delta *d, int fd, dev_t dev, uint64_t ino);
 
+/* The record of an inode's blocks. A capture notes, for every inode it
+ * could prove with vd_delta_same (an empty delta: nothing changed), the
+ * blocks that proof consults: its extent tree's blocks, its data or
+ * directory blocks, its external xattr block. A delta scan then answers
+ * vd_delta_same for that inode without reading it: its slot and every
+ * recorded block outside the changed ranges. The same answer, since the
+ * slot, unchanged, still names exactly the recorded blocks; what is read
+ * is only what changed (the baseline, signed, holds the records).
+ * Encoding (vd_entry.blocks): LEB128 numbers, the count of ranges, then per
+ * range its distance from the previous range's end and its length, in
+ * file-system blocks; sorted and merged. */
+#define VD_DELTA_REC_RANGES_MAX 512u
+#define VD_DELTA_REC_MAX        ((size_t)(10 + VD_DELTA_REC_RANGES_MAX * 20))
+/* The record of inode ino of the file system on dev (fd: a file of it open,
+ * to set the device up): 0 with *out malloc'ed, or 0 with *out NULL when
+ * there is none to give (not ext4, an inode a delta scan never proves, too
+ * many ranges); VD_E_NOMEM. */
+int vd_delta_record(vd_delta *d, int fd, dev_t dev, uint64_t ino, unsigned char **out, size_t *len);
+/* vd_delta_same for inode ino from its record: 1 same, 0 not (its slot or a
+ * recorded block changed, or the device is not the template's), -1 the
+ * record cannot say (malformed, out of the file system: read the inode). */
+int vd_delta_same_recorded(vd_delta *d, dev_t dev, uint64_t ino, const unsigned char *rec, size_t len);
+/* Is rec a well-formed record (bounds, encoding)? */
+bool vd_delta_rec_valid(const unsigned char *rec, size_t len);
+/* How many inodes the candidate-only walk answered from records, and how
+ * many it read. */
+void vd_delta_counts(const vd_delta *d, uint64_t *recorded, uint64_t *read);
 /* The guest's mounts under root, as one printable line (sorted, at most
  * VD_DELTA_MOUNTS_MAX bytes): "DISK:OFFSET,FSTYPE,SB,MOUNTPOINT ..." with the
  * mount point relative to root as /proc/self/mountinfo escapes it ("-" for a
@@ -114,5 +141,12 @@ int vd_delta_geometry_of(vd_delta_reader rd, void *ud, uint64_t dev_size, char *
 int vd_delta_prove_image(vd_delta *d, vd_delta_reader rd, void *ud, uint64_t dev_size, uint64_t ino, int *why);
 /* Tests: vd_delta_same for inode ino of such an image. 1 same, 0 not (*why). */
 int vd_delta_same_image(vd_delta *d, vd_delta_reader rd, void *ud, uint64_t dev_size, uint64_t ino, int *why);
+/* Tests: vd_delta_record for inode ino of such an image: 1 recorded (*out
+ * malloc'ed), 0 none, VD_E_NOMEM. */
+int vd_delta_record_image(vd_delta *d, vd_delta_reader rd, void *ud, uint64_t dev_size, uint64_t ino,
+                          unsigned char **out, size_t *len);
+/* Tests: vd_delta_same_recorded for inode ino of such an image. */
+int vd_delta_same_recorded_image(vd_delta *d, vd_delta_reader rd, void *ud, uint64_t dev_size, uint64_t ino,
+                                 const unsigned char *rec, size_t len);
 
 #endif

@@ -394,6 +394,158 @@ Test(delta, any_inode_is_the_templates_only_when_its_slot_and_all_it_names_are_u
         cr_assert_eq(same(slot, other, &why), 1);
 }
 
+/* The record of an inode's blocks (a capture's) on the image, or NULL. */
+static unsigned char *record_of(unsigned long long ino, size_t *len) {
+        vd_delta *d = delta_of("vmdrift-delta 1\n");
+        char p[128];
+        snprintf(p, sizeof p, "%s/img", dir);
+        int fd = open(p, O_RDONLY);
+        cr_assert(fd >= 0);
+        struct stat st;
+        fstat(fd, &st);
+        unsigned char *rec = NULL;
+        int r = vd_delta_record_image(d, file_rd, &fd, (uint64_t)st.st_size, ino, &rec, len);
+        cr_assert(r == 0 || r == 1);
+        cr_assert_eq(r == 1, rec != NULL);
+        close(fd);
+        vd_delta_free(d);
+        return rec;
+}
+
+/* vd_delta_same_recorded on the image with the given changed ranges. */
+static int same_rec(const char *ranges, unsigned long long ino, const unsigned char *rec, size_t len) {
+        char text[4096];
+        snprintf(text, sizeof text, "vmdrift-delta 1\n%s", ranges);
+        vd_delta *d = delta_of(text);
+        char p[128];
+        snprintf(p, sizeof p, "%s/img", dir);
+        int fd = open(p, O_RDONLY);
+        cr_assert(fd >= 0);
+        struct stat st;
+        fstat(fd, &st);
+        int r = vd_delta_same_recorded_image(d, file_rd, &fd, (uint64_t)st.st_size, ino, rec, len);
+        close(fd);
+        vd_delta_free(d);
+        return r;
+}
+
+static void rec_blocks(const unsigned char *p, size_t len, unsigned long long *out, size_t *n, size_t cap) {
+        /* decode the LEB128 record (vd_delta.h) to the blocks it names */
+        const unsigned char *end = p + len;
+        unsigned long long v[2048];
+        size_t nv = 0;
+        while (p < end && nv < 2048) {
+                unsigned long long x = 0;
+                for (unsigned sh = 0;; sh += 7) {
+                        x |= (unsigned long long)(*p & 0x7f) << sh;
+                        if (!(*p++ & 0x80))
+                                break;
+                }
+                v[nv++] = x;
+        }
+        unsigned long long at = 0;
+        for (size_t i = 0; i < v[0]; i++) {
+                at += v[1 + 2 * i];
+                for (unsigned long long b = at; b < at + v[2 + 2 * i] && *n < cap; b++)
+                        out[(*n)++] = b;
+                at += v[2 + 2 * i];
+        }
+}
+
+/* A delta scan answers from a capture's record of an inode's blocks instead
+ * of reading the inode: the same answer as reading it, for every inode of a
+ * real image (files, a file whose extents sit under a tree block, the root
+ * and another directory, a fast and a slow symlink, a fifo, an external
+ * xattr block), whichever one block,
+ * inode-table block or inode slot changed. */
+Test(delta, the_records_answer_as_reading_the_inode_does_for_every_change, .fini = cleanup) {
+        make_image(NULL);
+        sh("debugfs -w -R 'mkdir /d' %s/img >/dev/null 2>&1 && debugfs -w -R 'symlink /fast small' %s/img >/dev/null 2>&1 "
+           "&& debugfs -w -R 'symlink /slow %0200d' %s/img >/dev/null 2>&1 && "
+           "debugfs -w -R 'mknod fifo p' %s/img >/dev/null 2>&1 && head -c 3000 /dev/zero | tr '\\0' x > %s/val && "
+           "debugfs -w -R 'ea_set -f %s/val /other user.big' %s/img >/dev/null 2>&1",
+           dir, dir, 0, dir, dir, dir, dir, dir);
+        char cmd[256];
+        snprintf(cmd, sizeof cmd, "dumpe2fs %s/img 2>/dev/null", dir);
+        unsigned long long itable = num_after(cmd, "Inode table at ");
+        unsigned long long last = ino_of("other") > ino_of("fifo") ? ino_of("other") : ino_of("fifo");
+        cr_assert_lt(last, 64);
+        unsigned char *rec[64] = {0};
+        size_t rlen[64] = {0};
+        static unsigned long long blocks[8192];
+        size_t nb = 0;
+        int why;
+        for (unsigned long long i = 1; i <= last; i++) {
+                rec[i] = record_of(i, &rlen[i]);
+                /* a record exactly where reading, nothing changed, proves the inode */
+                cr_assert_eq(rec[i] != NULL, same("", i, &why) == 1, "inode %llu", i);
+                if (rec[i])
+                        rec_blocks(rec[i], rlen[i], blocks, &nb, sizeof blocks / sizeof *blocks);
+        }
+        cr_assert(rec[2] && rec[ino_of("d")] && rec[ino_of("sparse")] && rec[ino_of("slow")] && rec[ino_of("fast")] &&
+                  rec[ino_of("fifo")] && rec[ino_of("other")]);
+        /* the changes: every block a record names, the inode-table blocks
+         * holding these inodes, each inode's slot, and nothing */
+        static char changes[8192 + 128][96];
+        size_t nc = 0;
+        snprintf(changes[nc++], 96, "%s", "");
+        for (size_t k = 0; k < nb && nc < 8192; k++)
+                snprintf(changes[nc++], 96, "range 0 %llu 4096\n", blocks[k] * 4096);
+        for (unsigned long long b = 0; b * 16 < last; b++)
+                snprintf(changes[nc++], 96, "range 0 %llu 4096\n", (itable + b) * 4096);
+        for (unsigned long long i = 1; i <= last; i++)
+                snprintf(changes[nc++], 96, "range 0 %llu 256\n", itable * 4096 + (i - 1) * 256);
+        size_t compared = 0, differ = 0;
+        for (size_t c = 0; c < nc; c++)
+                for (unsigned long long i = 1; i <= last; i++) {
+                        if (!rec[i])
+                                continue;
+                        int read = same(changes[c], i, &why), fromrec = same_rec(changes[c], i, rec[i], rlen[i]);
+                        cr_assert_neq(fromrec, -1, "inode %llu, change '%s': the record cannot say", i, changes[c]);
+                        cr_assert_eq(fromrec, read, "inode %llu, change '%s': record %d, reading %d", i, changes[c],
+                                     fromrec, read);
+                        compared++;
+                        differ += read == 0;
+                }
+        cr_assert_gt(compared, 500);
+        cr_assert_gt(differ, 50, "changes that did hit an inode: %zu", differ);
+        /* a record that is not one: the caller reads the inode instead */
+        unsigned long long sp = ino_of("sparse");
+        cr_assert_eq(same_rec("", sp, rec[sp], rlen[sp] - 1), -1);
+        cr_assert_eq(same_rec("", sp, (const unsigned char *)"\x05\x01", 2), -1);
+        cr_assert_eq(same_rec("", sp, (const unsigned char *)"\x01\xff\xff\xff\xff\x0f\x01", 7), -1,
+                     "a range past the file system");
+        cr_assert_eq(same_rec("", sp, (const unsigned char *)"\x01\x00\x01", 3), 1, "well formed: block 0");
+        cr_assert(!vd_delta_rec_valid((const unsigned char *)"\x01\x00\x00", 3), "a range of no blocks");
+        cr_assert(!vd_delta_rec_valid((const unsigned char *)"\xff\xff\xff\xff\xff\xff\xff\xff\xff\x7f", 10));
+        cr_assert(!vd_delta_rec_valid(NULL, 0));
+        for (unsigned long long i = 1; i <= last; i++)
+                free(rec[i]);
+}
+
+/* A file in more pieces than a record holds gets none, and is read. */
+Test(delta, a_file_of_too_many_pieces_has_no_record_and_is_read, .fini = cleanup) {
+        snprintf(dir, sizeof dir, "/tmp/vd-delta.XXXXXX");
+        cr_assert(mkdtemp(dir));
+        /* 1,200 one-block files in a row, every other one removed, then a
+         * file of 600 blocks: the allocator fills the holes */
+        sh("mkdir %s/t && python3 -c \"import os\nfor i in range(1000, 2200): open('%s/t/f%%d' %% i, 'wb')"
+           ".write(os.urandom(4096))\" && mke2fs -q -F -t ext4 -b 4096 -d %s/t %s/img 64M >/dev/null && "
+           "for i in $(seq 1000 2 2199); do echo rm f$i; done > %s/cmds && debugfs -w -f %s/cmds %s/img >/dev/null 2>&1 && "
+           "head -c 2457600 /dev/urandom > %s/frag && debugfs -w -R 'write %s/frag frag' %s/img >/dev/null 2>&1",
+           dir, dir, dir, dir, dir, dir, dir, dir, dir, dir);
+        unsigned long long frag = ino_of("frag"), f = ino_of("f1001");
+        size_t len = 0;
+        unsigned char *rec = record_of(frag, &len);
+        int why;
+        cr_assert(!rec, "a record of %zu bytes for 600 pieces", len);
+        cr_assert_eq(same("", frag, &why), 1, "reading proves it");
+        rec = record_of(f, &len);
+        cr_assert(rec);
+        cr_assert_eq(same_rec("", f, rec, len), 1);
+        free(rec);
+}
+
 Test(delta, file_system_uuids_from_the_first_blocks_are_blkid_s, .fini = cleanup) {
         snprintf(dir, sizeof dir, "/tmp/vd-delta.XXXXXX");
         cr_assert(mkdtemp(dir));
