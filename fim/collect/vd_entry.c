@@ -86,7 +86,13 @@ vd_entry *vd_entry_dup(const vd_entry *e) {
         d->xattrs = NULL;
         d->n_xattrs = d->xattrs_alloc = 0;
         d->extents = NULL;
+        d->blocks = NULL;
         bool ok = vd_entry_set_path(d, e->path, e->path_len) == 0;
+        if (ok && e->blocks) {
+                ok = (d->blocks = malloc(e->blocks_len ? e->blocks_len : 1)) != NULL;
+                if (ok)
+                        memcpy(d->blocks, e->blocks, e->blocks_len);
+        }
         if (ok && e->uname)
                 ok = (d->uname = strdup(e->uname)) != NULL;
         if (ok && e->gname)
@@ -118,6 +124,7 @@ void vd_entry_free(vd_entry *e) {
         }
         free(e->xattrs);
         free(e->extents);
+        free(e->blocks);
         free(e);
 }
 

@@ -87,7 +87,14 @@ typedef struct vd_entry {
          * candidate-only walk took this entry from the baseline unread, its
          * inode proved unchanged (any type). Transient. */
         uint8_t delta_proved;
+        /* Captured from an ext4 guest: the blocks its inode names
+         * (vd_delta.h's record; at most VD_ENTRY_BLOCKS_MAX bytes), which
+         * let a delta scan take the entry without reading its inode; NULL:
+         * none. Owned; stored in the baseline, not compared. */
+        unsigned char *blocks;
+        size_t blocks_len;
 } vd_entry;
+#define VD_ENTRY_BLOCKS_MAX ((size_t)10250)
 
 typedef struct vd_entries {
         vd_entry **v;

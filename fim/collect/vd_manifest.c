@@ -1,8 +1,11 @@
 #include "vd_manifest.h"
+#include "vd_delta.h"
 #include "vd_str.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+_Static_assert(VD_DELTA_REC_MAX <= VD_ENTRY_BLOCKS_MAX, "a record fits an entry");
 
 static int put_bytes(vd_buf *b, const void *p, size_t n, int present) {
         if (!present)
@@ -72,6 +75,8 @@ int vd_manifest_encode(const vd_scan *s, vd_buf *b) {
                         r = put_bytes(b, xb.buf, xb.len, 1);
                 if (!r)
                         r = vd_buf_add(b, e->hash, e->hash_len);
+                if (!r)
+                        r = put_bytes(b, e->blocks, e->blocks_len, e->blocks != NULL);
                 if (!r)
                         r = vd_buf_add_u32(b, e->extents ? e->extents->n : 0xffffffffu);
                 for (uint32_t k = 0; !r && e->extents && k < e->extents->n; k++) {
@@ -195,6 +200,19 @@ static int decode_entry(rd *r, vd_entry *e) {
         }
         if (get(r, e->hash, e->hash_len) < 0)
                 return VD_E_SOURCE;
+        /* the record of its inode's blocks (a capture's, or the reference's) */
+        uint32_t bl;
+        if (get_u32(r, &bl) < 0)
+                return VD_E_SOURCE;
+        if (bl != 0xffffffffu) {
+                if (bl > VD_ENTRY_BLOCKS_MAX || (size_t)(r->end - r->p) < bl || !vd_delta_rec_valid(r->p, bl))
+                        return VD_E_SOURCE;
+                if (!(e->blocks = malloc(bl ? bl : 1)))
+                        return VD_E_NOMEM;
+                memcpy(e->blocks, r->p, bl);
+                e->blocks_len = bl;
+                r->p += bl;
+        }
         /* Extents: only for a regular file left for the host to hash; in
          * order, not overlapping, within the file's size; each piece on a
          * disk the host will bound by that disk's size. */

@@ -10,7 +10,7 @@
 #include "vd_err.h"
 #include "vd_source.h"
 
-#define VD_MANIFEST_MAGIC "VDMANIF3"
+#define VD_MANIFEST_MAGIC "VDMANIF4"
 #define VD_MANIFEST_ENTRIES_MAX ((uint64_t)50000000)
 #define VD_MANIFEST_WARNINGS_MAX ((uint64_t)1000000)
 

@@ -238,6 +238,53 @@ Test(hosthash, manifest_round_trip_with_extents) {
         vd_scan_release(&d);
 }
 
+/* A capture's records of its inodes' blocks travel in the manifest (to the
+ * host at capture, to the walker as the delta scan's reference); one that
+ * does not parse is a malformed entry. */
+Test(hosthash, manifest_carries_block_records_and_refuses_bad_ones) {
+        const struct {
+                const char *rec;
+                size_t len;
+                bool ok;
+        } cases[] = {
+                {"\x01\x05\x03", 3, true},          /* blocks 5-7 */
+                {"\x00", 1, true},                  /* names no block (inline data, a fast symlink) */
+                {"\x02\x05\x03\x80\x01\x01", 6, true},
+                {"\x01\x05\x00", 3, false},         /* a range of no blocks */
+                {"\x01\x05", 2, false},             /* truncated */
+                {"\x01\x05\x03\x00", 4, false},     /* trailing bytes */
+                {"\x81", 1, false},                 /* an unfinished number */
+        };
+        for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+                vd_scan s, d;
+                vd_scan_init(&s);
+                vd_scan_init(&d);
+                vd_extent x1[] = {{0, 0, 100, 0, 0}};
+                vd_entry *e = reg("/f", 100, x1, 1);
+                e->blocks = malloc(cases[i].len);
+                memcpy(e->blocks, cases[i].rec, cases[i].len);
+                e->blocks_len = cases[i].len;
+                vd_entries_push(&s.entries, e);
+                vd_entries_push(&s.entries, reg("/g", 100, x1, 1));
+                vd_buf b;
+                encode(&s, &b);
+                vd_err err = VD_ERR_INIT;
+                int r = vd_manifest_decode(b.buf, b.len, &d, &err);
+                if (cases[i].ok) {
+                        cr_assert_eq(r, 0, "case %zu: %s", i, err.msg);
+                        cr_assert_eq(d.entries.v[0]->blocks_len, cases[i].len);
+                        cr_assert(memcmp(d.entries.v[0]->blocks, cases[i].rec, cases[i].len) == 0);
+                        cr_assert_null(d.entries.v[1]->blocks, "no record stays none");
+                } else {
+                        cr_assert_lt(r, 0, "case %zu accepted", i);
+                        cr_assert(strstr(err.msg, "malformed"), "case %zu: %s", i, err.msg);
+                }
+                vd_buf_release(&b);
+                vd_scan_release(&s);
+                vd_scan_release(&d);
+        }
+}
+
 /* Each malformed map, encoded by our own encoder, must be refused. */
 Test(hosthash, manifest_rejects_malformed_extents) {
         struct {
