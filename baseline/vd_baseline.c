@@ -286,6 +286,18 @@ static int compute_digest(const vd_baseline *b, struct kv kv[N_META], char out[6
                         }
                 }
         }
+        if (b->schema >= 6) {
+                /* the records a delta scan trusts in place of reading inodes */
+                uint64_t nb = 0;
+                for (size_t i = 0; i < stored->n; i++)
+                        nb += stored->v[i]->blocks != NULL;
+                dg_u64(c, nb);
+                for (size_t i = 0; i < stored->n; i++)
+                        if (stored->v[i]->blocks) {
+                                dg_bytes(c, stored->v[i]->path, stored->v[i]->path_len, true);
+                                dg_bytes(c, stored->v[i]->blocks, stored->v[i]->blocks_len, true);
+                        }
+        }
         unsigned char md[32];
         unsigned int len = 0;
         int ok = EVP_DigestFinal_ex(c, md, &len) == 1;
@@ -322,6 +334,29 @@ static const char packages_sql_4[] = "CREATE TABLE packages(name TEXT NOT NULL, 
 static const char packages_sql_5[] = "CREATE TABLE packages(name TEXT NOT NULL, arch TEXT NOT NULL, version TEXT "
                                      "NOT NULL, release TEXT NOT NULL, epoch INTEGER NOT NULL, source TEXT NOT NULL,"
                                      " source_version TEXT NOT NULL);";
+
+static const char blockmap_sql[] = "CREATE TABLE blockmap(path BLOB PRIMARY KEY NOT NULL, blocks BLOB NOT NULL) "
+                                   "WITHOUT ROWID;";
+
+static int insert_blockmap(sqlite3 *db, const vd_entries *es) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(db, "INSERT INTO blockmap VALUES(?,?)", -1, &st, NULL) != SQLITE_OK)
+                return -1;
+        int rc = 0;
+        for (size_t i = 0; i < es->n && rc == 0; i++) {
+                const vd_entry *e = es->v[i];
+                if (!e->blocks)
+                        continue;
+                sqlite3_bind_blob(st, 1, e->path, (int)e->path_len, SQLITE_STATIC);
+                sqlite3_bind_blob(st, 2, e->blocks_len ? (const void *)e->blocks : "", (int)e->blocks_len,
+                                  SQLITE_STATIC);
+                if (sqlite3_step(st) != SQLITE_DONE)
+                        rc = -1;
+                sqlite3_reset(st);
+        }
+        sqlite3_finalize(st);
+        return rc;
+}
 
 static int insert_config(sqlite3 *db, const vd_baseline *b) {
         sqlite3_stmt *st = NULL;
@@ -555,7 +590,8 @@ int vd_baseline_write(vd_baseline *b, const char *path, vd_err *err) {
         if (sqlite3_exec(db, pragmas, NULL, NULL, NULL) != SQLITE_OK ||
             sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
             sqlite3_exec(db, schema_sql, NULL, NULL, NULL) != SQLITE_OK ||
-            sqlite3_exec(db, b->schema >= 5 ? packages_sql_5 : packages_sql_4, NULL, NULL, NULL) != SQLITE_OK) {
+            sqlite3_exec(db, b->schema >= 5 ? packages_sql_5 : packages_sql_4, NULL, NULL, NULL) != SQLITE_OK ||
+            (b->schema >= 6 && sqlite3_exec(db, blockmap_sql, NULL, NULL, NULL) != SQLITE_OK)) {
                 r = sqlerr(err, db, "create tables", path);
                 goto out;
         }
@@ -579,7 +615,8 @@ int vd_baseline_write(vd_baseline *b, const char *path, vd_err *err) {
                 sqlite3_reset(st);
         }
         if (insert_entries(db, b->resolved ? &b->deltas : &b->entries) < 0 || insert_inventory(db, b) < 0 ||
-            (b->schema >= 4 && insert_config(db, b) < 0)) {
+            (b->schema >= 4 && insert_config(db, b) < 0) ||
+            (b->schema >= 6 && insert_blockmap(db, b->resolved ? &b->deltas : &b->entries) < 0)) {
                 r = sqlerr(err, db, "insert entries", path);
                 goto out;
         }
@@ -939,6 +976,39 @@ static int load_entries(sqlite3 *db, vd_baseline *b, const char *path, vd_err *e
         return r;
 }
 
+/* Each captured entry's record of its inode's blocks (schema 6). Every row
+ * names an entry of this file, once; every record is well formed. */
+static int load_blockmap(sqlite3 *db, vd_baseline *b, const char *path, vd_err *err) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(db, "SELECT path, blocks FROM blockmap ORDER BY path", -1, &st, NULL) != SQLITE_OK)
+                return bad(err, path, "cannot read the block records: %s", sqlite3_errmsg(db));
+        int rc, r = 0;
+        size_t row = 0;
+        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                row++;
+                int pl = sqlite3_column_bytes(st, 0), bl = sqlite3_column_bytes(st, 1);
+                const void *pp = sqlite3_column_blob(st, 0), *bp = sqlite3_column_blob(st, 1);
+                size_t i = pp && pl > 0 ? vd_entries_index(&b->entries, pp, (size_t)pl) : SIZE_MAX;
+                vd_entry *e = i == SIZE_MAX ? NULL : b->entries.v[i];
+                if (!e || e->blocks || bl < 0 || (size_t)bl > VD_ENTRY_BLOCKS_MAX || (bl > 0 && !bp) ||
+                    !vd_delta_rec_valid(bp ? bp : (const void *)"", (size_t)bl)) {
+                        char where[32];
+                        snprintf(where, sizeof where, "%zu", row);
+                        r = bad(err, path, "block record %s is malformed or names no entry", where);
+                } else if (!(e->blocks = malloc(bl ? (size_t)bl : 1)))
+                        r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+                else {
+                        if (bl)
+                                memcpy(e->blocks, bp, (size_t)bl);
+                        e->blocks_len = (size_t)bl;
+                }
+        }
+        if (r == 0 && rc != SQLITE_DONE)
+                r = bad(err, path, "cannot read the block records: %s", sqlite3_errmsg(db));
+        sqlite3_finalize(st);
+        return r;
+}
+
 /* Text column of at most max bytes without NUL, or NULL. */
 static const char *col_text(sqlite3_stmt *st, int i, size_t max) {
         const char *t = (const char *)sqlite3_column_text(st, i);
@@ -1134,6 +1204,7 @@ static const struct {
         {"lineage", "key:text value:text"},
         {"removed", "path:blob"},
         {"config", "path:blob format:text key:blob value:blob file:blob line:integer secret:integer"},
+        {"blockmap", "path:blob blocks:blob"}, /* schema 6 */
 };
 
 static const char packages_cols_5[] =
@@ -1157,7 +1228,8 @@ static int check_schema(sqlite3 *db, int ver, const char *path, vd_err *err) {
                 size_t i = 0;
                 while (i < sizeof allowed / sizeof *allowed && strcmp(allowed[i].table, name) != 0)
                         i++;
-                if (strcmp(type, "table") != 0 || i == sizeof allowed / sizeof *allowed)
+                if (strcmp(type, "table") != 0 || i == sizeof allowed / sizeof *allowed ||
+                    (ver < 6 && strcmp(name, "blockmap") == 0))
                         r = bad(err, path, "holds a %s '%.64s' that no vmdrift baseline has: modified, refused before "
                                            "reading it",
                                 type, name);
@@ -1296,6 +1368,8 @@ int vd_baseline_load(const char *path, vd_baseline **ret, vd_err *err) {
         if (b->schema >= 3 && (r = load_lineage(db, b, path, err)) < 0)
                 goto out;
         if (b->schema >= 4 && (r = load_config(db, b, path, err)) < 0)
+                goto out;
+        if (b->schema >= 6 && (r = load_blockmap(db, b, path, err)) < 0)
                 goto out;
         {
                 struct kv kv[N_META];

@@ -20,8 +20,9 @@
 #include "vd_source.h"
 
 #define VD_BASELINE_APP_ID 0x56444231 /* "VDB1" */
-#define VD_BASELINE_SCHEMA 5 /* 2: OS facts and packages; 3: accept history; 4: config values;
-                              * 5: packages' source packages */
+#define VD_BASELINE_SCHEMA 6 /* 2: OS facts and packages; 3: accept history; 4: config values;
+                              * 5: packages' source packages; 6: the records of captured
+                              * inodes' blocks (vd_entry.blocks, table blockmap) */
 
 typedef struct vd_baseline {
         int schema;
