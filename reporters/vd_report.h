@@ -42,6 +42,7 @@ typedef struct vd_report_delta {
         uint64_t proved, reused; /* files proved unchanged; hashes taken from the baseline */
         bool walk;               /* the candidate-only walk ran: */
         uint64_t unvisited;      /* entries taken from the baseline unread */
+        uint64_t inodes_recorded, inodes_read; /* inodes proved from the baseline's records of their blocks; read */
         const char *walk_off;    /* or why the whole tree was walked */
         const char *why_name[8];  /* files not proved, by reason (non-zero only) */
         uint64_t why_count[8];

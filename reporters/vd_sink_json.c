@@ -320,8 +320,11 @@ static int json_write(vd_sink *s, const vd_report *r, vd_err *err) {
                         if (!rc)
                                 rc = vd_buf_addc(&b, '}');
                         if (!rc && dl->walk)
-                                rc = vd_buf_addf(&b, ",\"walk\":\"changed-only\",\"unvisited\":%llu",
-                                                 (unsigned long long)dl->unvisited);
+                                rc = vd_buf_addf(&b, ",\"walk\":\"changed-only\",\"unvisited\":%llu,"
+                                                 "\"inodes_from_records\":%llu,\"inodes_read\":%llu",
+                                                 (unsigned long long)dl->unvisited,
+                                                 (unsigned long long)dl->inodes_recorded,
+                                                 (unsigned long long)dl->inodes_read);
                         else if (!rc) {
                                 rc = vd_buf_adds(&b, ",\"walk\":\"whole\",\"walk_whole_because\":");
                                 if (!rc)

@@ -638,6 +638,11 @@ static int visit(struct walk *w, int fd, vd_err *err) {
                 return vd_scan_warn(w->out, e->path, e->path_len, "cannot stat: %s", strerror(errno));
         }
         fill_stat(e, &st);
+        if (w->o->record_blocks &&
+            (r = vd_delta_record(w->o->record_blocks, fd, st.st_dev, st.st_ino, &e->blocks, &e->blocks_len)) < 0) {
+                close(fd);
+                return vd_err_set(err, r, "out of memory");
+        }
         if ((r = read_xattrs(w, e, fd)) < 0) {
                 close(fd);
                 return vd_err_set(err, r, "out of memory reading xattrs");
@@ -800,6 +805,14 @@ static bool ref_usable(const struct walk *w, const vd_entry *r) {
         return true;
 }
 
+/* Is the reference entry's inode (on dev) unchanged since the template?
+ * From the baseline's record of its blocks when it has one that can say,
+ * else by reading the inode. */
+static bool ref_same(const struct walk *w, const vd_entry *r, dev_t dev) {
+        int s = r->blocks ? vd_delta_same_recorded(w->o->delta, dev, r->ino, r->blocks, r->blocks_len) : -1;
+        return s >= 0 ? s == 1 : vd_delta_same(w->o->delta, -1, dev, r->ino);
+}
+
 static int visit_path(struct walk *w, const char *path, size_t len, vd_err *err);
 static int drain(struct walk *w, size_t base, vd_err *err);
 
@@ -813,7 +826,10 @@ static int take_ref(struct walk *w, size_t ri, dev_t dev, vd_err *err) {
                 return vd_err_set(err, VD_E_NOMEM, "out of memory");
         free(e->uname); /* owners are resolved afresh from this scan's passwd and group */
         free(e->gname);
+        free(e->blocks); /* the baseline's, not this scan's to report */
         e->uname = e->gname = NULL;
+        e->blocks = NULL;
+        e->blocks_len = 0;
         e->delta_proved = 2;
         if (vd_entries_push(&w->out->entries, e) < 0) {
                 vd_entry_free(e);
@@ -825,7 +841,7 @@ static int take_ref(struct walk *w, size_t ri, dev_t dev, vd_err *err) {
         int r = 0;
         for (size_t c = w->ref_child[ri]; c != SIZE_MAX && r == 0; c = w->ref_next[c]) {
                 const vd_entry *ch = w->ref->v[c];
-                if (ref_usable(w, ch) && vd_delta_same(w->o->delta, -1, dev, ch->ino))
+                if (ref_usable(w, ch) && ref_same(w, ch, dev))
                         r = take_ref(w, c, dev, err);
                 else
                         r = visit_path(w, ch->path, ch->path_len, err);
@@ -874,7 +890,7 @@ static int drain(struct walk *w, size_t base, vd_err *err) {
                         /* the same name for the same inode as in the template, unchanged */
                         size_t ri = vd_entries_index(w->ref, w->path, w->path_len);
                         if (ri != SIZE_MAX && w->ref->v[ri]->ino == f->inos[i] && ref_usable(w, w->ref->v[ri]) &&
-                            vd_delta_same(w->o->delta, -1, f->dev, f->inos[i])) {
+                            ref_same(w, w->ref->v[ri], f->dev)) {
                                 r = take_ref(w, ri, f->dev, err);
                                 continue;
                         }

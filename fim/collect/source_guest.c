@@ -1186,6 +1186,8 @@ static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, 
                 argv[n++] = xmin;
         }
         argv[n++] = "--geometry";
+        if (o->want_records && !quick)
+                argv[n++] = "--record-blocks";
         char disks[48];
         if (s->n_images) {
                 /* the guest's disks among the appliance's drives */
@@ -1207,6 +1209,9 @@ static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, 
                 else if (upload_reference(s, o->delta_reference, out) == 0) {
                         argv[n++] = "--reference";
                         argv[n++] = "/reference";
+                        const char *rr = getenv("VMDRIFT_BLOCK_RECORDS"); /* tests: 0 reads every inode proved */
+                        if (rr && strcmp(rr, "0") == 0)
+                                argv[n++] = "--read-inodes";
                 }
         }
         if (n_ahead) {
@@ -1228,6 +1233,9 @@ static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, 
         const char *times = strstr(res, "\ntimes: ");
         if (times)
                 vd_debug("walker %.*s", (int)strcspn(times + 1, "\n"), times + 1);
+        const char *inodes = strstr(res, "\ninodes: ");
+        if (inodes)
+                vd_debug("walker %.*s", (int)strcspn(inodes + 1, "\n"), inodes + 1);
         int gr = geometry_facts(res, out);
         if (gr == 0 && n_ahead)
                 gr = take_read_ahead(s, o, n_ahead, res);
@@ -1490,6 +1498,15 @@ static int geometry_facts(const char *res, vd_scan *out) {
                 }
                 if (n == 17 && strncmp(l, "walk changed-only", 17) == 0) {
                         out->delta_walk = true;
+                        continue;
+                }
+                unsigned long long nrec, nread;
+                int used = 0;
+                if (n > 8 && strncmp(l, "inodes: ", 8) == 0 &&
+                    sscanf(l, "inodes: %llu answered from the baseline's records, %llu read%n", &nrec, &nread,
+                           &used) == 2 && (size_t)used == n) {
+                        out->delta_inodes_recorded = nrec;
+                        out->delta_inodes_read = nread;
                         continue;
                 }
                 if (n > 12 && strncmp(l, "walk whole: ", 12) == 0) {

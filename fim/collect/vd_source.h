@@ -67,6 +67,9 @@ typedef struct vd_scan {
         bool delta_walk;
         char delta_walk_off[200];
         uint64_t delta_unvisited;
+        /* of the inodes it proved unchanged: answered from the baseline's
+         * records of their blocks, and read (vd_delta_record) */
+        uint64_t delta_inodes_recorded, delta_inodes_read;
         bool layout_reused;    /* a guest mounted from the baseline's layout, not inspected */
         bool is_guest;         /* from a guest (launch and mount mean something) */
         /* guests: the appliance was started for an earlier guest of this
@@ -120,6 +123,12 @@ typedef struct vd_scan_opts {
          * this entry, unread (delta_proved 2); only the rest is stat'ed and
          * listed. Needs delta. */
         const vd_entries *walk_reference;
+        /* Walker, capture: each entry gets the record of the blocks its
+         * inode names (vd_delta_record on this empty delta), for a later
+         * delta scan's candidate-only walk. NULL: none. */
+        vd_delta *record_blocks;
+        /* Host, capture: ask the walker for those records. */
+        bool want_records;
         /* Files the caller expects to read_file after the scan, at most
          * read_ahead_max bytes each (a guess: the configuration files as the
          * baseline had them). A source that can read them in its walk's

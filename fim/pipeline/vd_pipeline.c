@@ -254,6 +254,8 @@ int vd_run_exec(const vd_run *run, vd_run_out *out, vd_err *err) {
                 o.reference = &b->entries;
         else if (run->mode == VD_RUN_SCAN && run->delta)
                 o.delta_reference = &b->entries;
+        /* a capture notes each inode's blocks for later delta scans */
+        o.want_records = run->mode == VD_RUN_CAPTURE;
         if (run->mode != VD_RUN_CAPTURE)
                 vd_debug("baseline and policy loaded: %zu entries, %zu rules", b->entries.n,
                          vd_policy_n_rules(run->policy));
@@ -397,6 +399,8 @@ void vd_run_report(const vd_run *run, const vd_run_out *out, const char *baselin
                 dl->reused = sc->delta_reused;
                 dl->walk = sc->delta_walk;
                 dl->unvisited = sc->delta_unvisited;
+                dl->inodes_recorded = sc->delta_inodes_recorded;
+                dl->inodes_read = sc->delta_inodes_read;
                 dl->walk_off = sc->delta_walk_off;
                 for (int i = 0; i < VD_DW_N && dl->n_why < 8; i++)
                         if (sc->delta_why[i]) {

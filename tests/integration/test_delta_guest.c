@@ -10,7 +10,10 @@
  * (a wrong proof fails the scan itself): the full scan's events and the
  * delta scan's proofs from one launch. The full scan of the first clone also
  * reads the configuration files after its walk (VMDRIFT_READ_AHEAD=0), the
- * delta scan in its walk's pass. */
+ * delta scan in its walk's pass. The delta scans answer unchanged inodes
+ * from the capture's records of their blocks; the fleet run over the same
+ * clones reads every such inode instead (VMDRIFT_BLOCK_RECORDS=0), and
+ * must give the same events. */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -156,6 +159,12 @@ Test(delta, clones_drifted_every_way_give_the_full_scans_events_event_for_event)
         unsigned long long unvisited = summary_num(d.out, "\"unvisited\":");
         cr_assert_gt(unvisited, 2000, "only %llu entries taken from the baseline", unvisited);
         cr_assert_leq(reused, proved);
+        /* and their inodes were answered from the capture's records of
+         * their blocks, not read (the fleet run below reads them all) */
+        unsigned long long fromrec = summary_num(d.out, "\"inodes_from_records\":"),
+                           nread = summary_num(d.out, "\"inodes_read\":");
+        cr_assert_gt(fromrec, 2000, "%s", d.out);
+        cr_assert_lt(nread, fromrec / 10, "%llu inodes read, %llu from records", nread, fromrec);
         /* the write under a file's data is found although its inode is the template's */
         cr_assert_geq(th_lines_with(d.out, "\"change\":\"changed\"", "\"hash\":{\"old\":\"xxh3-128:", NULL), 1);
         /* the configuration files were read in the walk's pass as the
@@ -192,8 +201,12 @@ Test(delta, clones_drifted_every_way_give_the_full_scans_events_event_for_event)
            "fcntl.lockf(f, fcntl.LOCK_SH); open(\"locked\",\"w\").close(); time.sleep(900)' "
            ">/dev/null 2>&1 & echo $! >lock.pid; } && "
            "for i in $(seq 100); do [ -e locked ] && break; sleep 0.1; done && [ -e locked ]");
+        /* (and every inode they prove is read, not answered from the
+         * capture's records: c1's events must still be its delta scan's) */
+        setenv("VMDRIFT_BLOCK_RECORDS", "0", 1);
         th_run fl = fleet("  - {name: c1, images: [c1.qcow2]}\n  - {name: c2, images: [c2.qcow2]}\n"
                           "  - {name: c3, images: [c3.qcow2]}\n  - {name: t, images: [t.img]}\n");
+        unsetenv("VMDRIFT_BLOCK_RECORDS");
         sh("cd \"$0\" && kill $(cat lock.pid)");
         cr_assert(strstr(fl.err, "4 guests in ") && strstr(fl.err, ", 2 appliance launches,"), "%s", fl.err);
         const char *names[] = {"c1", "c2", "c3", "t"};
@@ -210,6 +223,10 @@ Test(delta, clones_drifted_every_way_give_the_full_scans_events_event_for_event)
                               : strstr(rep, "\"scan_mode\":\"delta\"") != NULL &&
                                     strstr(rep, "\"walk\":\"changed-only\"") != NULL,
                           "%s: %s", names[k], rep);
+                if (!own) {
+                        cr_assert_eq(summary_num(rep, "\"inodes_from_records\":"), 0, "%s: %s", names[k], rep);
+                        cr_assert_gt(summary_num(rep, "\"inodes_read\":"), 2000, "%s: %s", names[k], rep);
+                }
                 free(rep);
                 free(got);
         }

@@ -20,11 +20,18 @@
  *        --geometry:    after the summary line, one line per ext4 file
  *                       system under DIR: "geometry KEY VALUE", and one
  *                       "mounts VALUE" (vd_delta_mounts)
+ *        --record-blocks: with --geometry and no --delta (a capture), each
+ *                       entry of an ext4 file system gets the record of
+ *                       the blocks its inode names (vd_delta_record)
+ *        --read-inodes: with --reference, ignore its records: read every
+ *                       inode the walk proves (tests: the differential)
  *        --reference FILE: with --delta, a manifest of the baseline's
  *                       entries: walk only what changed (vd_scan_opts.
  *                       walk_reference) when the mounts are the ones the
  *                       delta file expects; a last line says which ran:
- *                       "walk changed-only" or "walk whole: WHY"
+ *                       "walk changed-only" or "walk whole: WHY"; then
+ *                       "inodes: N answered from the baseline's records,
+ *                       M read"
  *        --disks F:N:   the guest's disks are the appliance's drives F to
  *                       F+N-1 (several guests share it): disk numbers in
  *                       extents, ranges and geometry count from drive F, and
@@ -172,7 +179,7 @@ int main(int argc, char **argv) {
         uint64_t cat_max = 0;
         vd_scan_opts o;
         vd_scan_opts_init(&o);
-        bool have_seed = false, geometry = false;
+        bool have_seed = false, geometry = false, record = false, read_inodes = false;
         const char *delta = NULL, *reference = NULL;
         for (int i = 1; i < argc; i++) {
                 const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -187,6 +194,14 @@ int main(int argc, char **argv) {
                 }
                 if (strcmp(a, "--delta-verify") == 0) {
                         o.delta_verify = true;
+                        continue;
+                }
+                if (strcmp(a, "--record-blocks") == 0) {
+                        record = true;
+                        continue;
+                }
+                if (strcmp(a, "--read-inodes") == 0) {
+                        read_inodes = true;
                         continue;
                 }
                 if (!v)
@@ -262,6 +277,8 @@ int main(int argc, char **argv) {
                 o.delta = NULL; /* geometry only: prove nothing */
         if (o.delta)
                 vd_delta_print_geometry(o.delta, root, NULL);
+        else if (record && dl)
+                o.record_blocks = dl; /* a capture: nothing changed, every inode's blocks noted */
         vd_scan ref;
         vd_scan_init(&ref);
         char walk_line[300] = "";
@@ -282,6 +299,10 @@ int main(int argc, char **argv) {
                                  re.msg[0] ? re.msg : strerror(errno));
                 else {
                         vd_entries_sort(&ref.entries);
+                        for (size_t i = 0; read_inodes && i < ref.entries.n; i++) {
+                                free(ref.entries.v[i]->blocks); /* tests: every inode read, as without records */
+                                ref.entries.v[i]->blocks = NULL;
+                        }
                         o.walk_reference = &ref.entries;
                         snprintf(walk_line, sizeof walk_line, "walk changed-only");
                 }
@@ -324,6 +345,12 @@ int main(int argc, char **argv) {
         }
         if (walk_line[0])
                 printf("%s\n", walk_line);
+        if (o.walk_reference) {
+                uint64_t nrec, nread;
+                vd_delta_counts(dl, &nrec, &nread);
+                printf("inodes: %llu answered from the baseline's records, %llu read\n", (unsigned long long)nrec,
+                       (unsigned long long)nread);
+        }
         /* the files the host will read next, in this same run; a failure
          * here is no failure of the walk (the host reads them itself) */
         int64_t t_cat = vd_mono_ns();
