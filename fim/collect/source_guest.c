@@ -1092,6 +1092,15 @@ static int take_read_ahead(struct guest_src *s, const vd_scan_opts *o, size_t n,
         return r == VD_E_NOMEM ? r : 0;
 }
 
+/* The walker sorts the reference it decodes: its indices are the host's
+ * when the host's entries are in that order already. */
+static bool sorted_unique(const vd_entries *es) {
+        for (size_t i = 1; i < es->n; i++)
+                if (vd_path_cmp(es->v[i - 1]->path, es->v[i - 1]->path_len, es->v[i]->path, es->v[i]->path_len) >= 0)
+                        return false;
+        return true;
+}
+
 static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, bool *bad_manifest, vd_err *err) {
         guestfs_h *g = s->g;
         if (access(s->walker, R_OK) < 0)
@@ -1131,7 +1140,7 @@ static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, 
         }
         out->host_hashing = hh != NULL;
         snprintf(out->host_hashing_off, sizeof out->host_hashing_off, "%s", s->host_off);
-        bool delta = false;
+        bool delta = false, slim = false;
         const char *dv = getenv("VMDRIFT_DELTA_VERIFY"); /* tests: prove and hash both, and compare */
         bool verify = dv && strcmp(dv, "1") == 0;
         if (o->delta_reference && !quick && algo != VD_HASH_NONE) {
@@ -1209,6 +1218,9 @@ static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, 
                 else if (upload_reference(s, o->delta_reference, out) == 0) {
                         argv[n++] = "--reference";
                         argv[n++] = "/reference";
+                        /* what it took unread comes back as indices into it */
+                        if ((slim = sorted_unique(o->delta_reference)))
+                                argv[n++] = "--slim";
                         const char *rr = getenv("VMDRIFT_BLOCK_RECORDS"); /* tests: 0 reads every inode proved */
                         if (rr && strcmp(rr, "0") == 0)
                                 argv[n++] = "--read-inodes";
@@ -1250,7 +1262,7 @@ static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, 
         int r = download_bounded(s, "/manifest", "the manifest", MANIFEST_MAX, &data, &len, err);
         if (r == 0) {
                 vd_debug("manifest downloaded: %zu bytes", len);
-                r = vd_manifest_decode(data, len, out, err);
+                r = vd_manifest_decode_ref(data, len, slim ? o->delta_reference : NULL, out, err);
                 vd_debug("manifest decoded: %zu entries", out->entries.n);
                 if (r < 0) {
                         *bad_manifest = true;

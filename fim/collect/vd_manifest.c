@@ -14,12 +14,20 @@ static int put_bytes(vd_buf *b, const void *p, size_t n, int present) {
         return r ? r : vd_buf_add(b, p, n);
 }
 
-int vd_manifest_encode(const vd_scan *s, vd_buf *b) {
+/* Entry i of s is ref's entry taken[i] (SIZE_MAX: sent in full). */
+static int encode(const vd_scan *s, const size_t *taken, vd_buf *b) {
+        size_t n_full = 0, n_runs = 0;
+        for (size_t i = 0; i < s->entries.n; i++) {
+                if (!taken || taken[i] == SIZE_MAX)
+                        n_full++;
+                else if (i == 0 || taken[i - 1] == SIZE_MAX || taken[i - 1] + 1 != taken[i])
+                        n_runs++;
+        }
         int r = vd_buf_add(b, VD_MANIFEST_MAGIC, 8);
         if (!r)
                 r = vd_buf_add_u32(b, s->owners_resolved ? 1u : 0u);
         if (!r)
-                r = vd_buf_add_u64(b, s->entries.n);
+                r = vd_buf_add_u64(b, n_full);
         if (!r)
                 r = vd_buf_add_u64(b, s->n_warnings);
         if (!r)
@@ -38,6 +46,8 @@ int vd_manifest_encode(const vd_scan *s, vd_buf *b) {
         vd_buf_init(&xb, 0);
         for (size_t i = 0; i < s->entries.n && !r; i++) {
                 const vd_entry *e = s->entries.v[i];
+                if (taken && taken[i] != SIZE_MAX)
+                        continue;
                 unsigned char f[5] = {e->type, e->status, e->hash_algo, e->hash_len, e->delta_proved > 2 ? 1 : e->delta_proved};
                 r = put_bytes(b, e->path, e->path_len, 1);
                 if (!r)
@@ -93,6 +103,43 @@ int vd_manifest_encode(const vd_scan *s, vd_buf *b) {
                 if (!r)
                         r = put_bytes(b, w->msg, strlen(w->msg), 1);
         }
+        /* the reference's entries taken as they are: runs of its indices */
+        if (!r)
+                r = vd_buf_add_u64(b, n_runs);
+        for (size_t i = 0; i < s->entries.n && taken && !r; i++) {
+                if (taken[i] == SIZE_MAX || (i && taken[i - 1] != SIZE_MAX && taken[i - 1] + 1 == taken[i]))
+                        continue;
+                size_t k = i + 1;
+                while (k < s->entries.n && taken[k] != SIZE_MAX && taken[k - 1] + 1 == taken[k])
+                        k++;
+                r = vd_buf_add_u64(b, taken[i]);
+                if (!r)
+                        r = vd_buf_add_u64(b, k - i);
+        }
+        return r;
+}
+
+int vd_manifest_encode(const vd_scan *s, vd_buf *b) {
+        return encode(s, NULL, b);
+}
+
+int vd_manifest_encode_ref(const vd_scan *s, const vd_entries *ref, vd_buf *b) {
+        size_t *taken = malloc((s->entries.n ? s->entries.n : 1) * sizeof *taken);
+        if (!taken)
+                return VD_E_NOMEM;
+        size_t last = SIZE_MAX;
+        for (size_t i = 0; i < s->entries.n; i++) {
+                const vd_entry *e = s->entries.v[i];
+                size_t ri = e->delta_proved == 2 && !e->extents ? vd_entries_index(ref, e->path, e->path_len) : SIZE_MAX;
+                /* exactly the reference's entry (its owners included), in order */
+                if (ri != SIZE_MAX && (!vd_entry_equal(e, ref->v[ri]) || (last != SIZE_MAX && ri <= last)))
+                        ri = SIZE_MAX;
+                taken[i] = ri;
+                if (ri != SIZE_MAX)
+                        last = ri;
+        }
+        int r = encode(s, taken, b);
+        free(taken);
         return r;
 }
 
@@ -243,6 +290,10 @@ static int decode_entry(rd *r, vd_entry *e) {
 }
 
 int vd_manifest_decode(const void *p, size_t n, vd_scan *out, vd_err *err) {
+        return vd_manifest_decode_ref(p, n, NULL, out, err);
+}
+
+int vd_manifest_decode_ref(const void *p, size_t n, const vd_entries *ref, vd_scan *out, vd_err *err) {
         rd r = {p, (const unsigned char *)p + n};
         char magic[8];
         uint32_t flags;
@@ -303,6 +354,34 @@ int vd_manifest_decode(const void *p, size_t n, vd_scan *out, vd_err *err) {
                 free(msg);
                 if (rc < 0)
                         return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        }
+        /* runs of the reference's indices: ascending, apart, inside it */
+        uint64_t nr, next = 0, total = ne;
+        if (get_u64(&r, &nr) < 0 || nr > (uint64_t)(r.end - r.p) / 16)
+                return vd_err_set(err, VD_E_SOURCE, "manifest: bad count of reference runs");
+        if (nr && !ref)
+                return vd_err_set(err, VD_E_SOURCE, "manifest: reference runs, but no reference was sent");
+        for (uint64_t i = 0; i < nr; i++) {
+                uint64_t start, cnt;
+                if (get_u64(&r, &start) < 0 || get_u64(&r, &cnt) < 0 || cnt == 0 || start < next ||
+                    start > ref->n || cnt > ref->n - start || cnt > VD_MANIFEST_ENTRIES_MAX - total)
+                        return vd_err_set(err, VD_E_SOURCE, "manifest: reference run %llu is malformed",
+                                          (unsigned long long)i);
+                total += cnt;
+                next = start + cnt;
+                for (uint64_t k = start; k < start + cnt; k++) {
+                        vd_entry *e = vd_entry_dup(ref->v[k]);
+                        if (e) {
+                                free(e->blocks); /* the baseline's, not the scan's */
+                                e->blocks = NULL;
+                                e->blocks_len = 0;
+                                e->delta_proved = 2;
+                        }
+                        if (!e || vd_entries_push(&out->entries, e) < 0) {
+                                vd_entry_free(e);
+                                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+                        }
+                }
         }
         if (r.p != r.end)
                 return vd_err_set(err, VD_E_SOURCE, "manifest: %zu trailing bytes", (size_t)(r.end - r.p));

@@ -285,6 +285,84 @@ Test(hosthash, manifest_carries_block_records_and_refuses_bad_ones) {
         }
 }
 
+static vd_entry *named(const char *path, int type, const char *uname) {
+        vd_entry *e = vd_entry_new();
+        vd_entry_set_path(e, path, strlen(path));
+        e->type = (uint8_t)type;
+        e->ino = strlen(path);
+        e->uname = uname ? strdup(uname) : NULL;
+        return e;
+}
+
+/* A delta walk's manifest gives what it took from the reference unchanged as
+ * runs of indices into it: decoded with that reference, the same entries as
+ * the full manifest; an entry that differs from the reference in anything
+ * (here its owner's name) travels in full. */
+Test(hosthash, a_delta_walks_manifest_points_into_the_reference) {
+        vd_entries ref;
+        vd_entries_init(&ref);
+        const char *paths[] = {"/", "/a", "/a/x", "/a/y", "/b", "/b/z", "/c"};
+        for (size_t i = 0; i < 7; i++) {
+                vd_entry *e = named(paths[i], i == 0 || i == 1 || i == 4 ? VD_T_DIR : VD_T_REG, "root");
+                e->blocks = malloc(1);
+                e->blocks[0] = 0;
+                e->blocks_len = 1;
+                vd_entries_push(&ref, e);
+        }
+        vd_scan s;
+        vd_scan_init(&s);
+        for (size_t i = 0; i < 7; i++) {
+                vd_entry *e = vd_entry_dup(ref.v[i]);
+                free(e->blocks);
+                e->blocks = NULL;
+                e->blocks_len = 0;
+                e->delta_proved = 2;
+                if (i == 0) /* the root: visited */
+                        e->delta_proved = 0;
+                if (i == 5) { /* an owner renamed in the guest's passwd */
+                        free(e->uname);
+                        e->uname = strdup("alice");
+                }
+                vd_entries_push(&s.entries, e);
+        }
+        vd_entries_push(&s.entries, named("/b/new", VD_T_REG, NULL)); /* visited, new */
+        vd_entries_sort(&s.entries);
+        vd_buf full, slim;
+        vd_buf_init(&full, 1 << 20);
+        vd_buf_init(&slim, 1 << 20);
+        cr_assert_eq(vd_manifest_encode(&s, &full), 0);
+        cr_assert_eq(vd_manifest_encode_ref(&s, &ref, &slim), 0);
+        cr_assert_lt(slim.len + 4 * 90, full.len, "%zu of %zu bytes: five entries as one run", slim.len, full.len);
+        vd_scan d;
+        vd_scan_init(&d);
+        vd_err err = VD_ERR_INIT;
+        cr_assert_eq(vd_manifest_decode_ref(slim.buf, slim.len, &ref, &d, &err), 0, "%s", err.msg);
+        cr_assert_eq(d.entries.n, s.entries.n);
+        for (size_t i = 0; i < d.entries.n; i++) {
+                const vd_entry *a = d.entries.v[i], *b = s.entries.v[i];
+                cr_assert(vd_entry_equal(a, b), "%s", b->path);
+                cr_assert_eq(a->delta_proved, b->delta_proved, "%s", b->path);
+                cr_assert_null(a->blocks, "%s: no block record in a scan's entry", b->path);
+        }
+        vd_scan_release(&d);
+        /* without the reference it cannot be read */
+        vd_scan_init(&d);
+        cr_assert_lt(vd_manifest_decode(slim.buf, slim.len, &d, &err), 0);
+        cr_assert(strstr(err.msg, "no reference"), "%s", err.msg);
+        vd_scan_release(&d);
+        /* a shorter reference than the runs point into */
+        vd_entries shorter = ref;
+        shorter.n = 3;
+        vd_scan_init(&d);
+        cr_assert_lt(vd_manifest_decode_ref(slim.buf, slim.len, &shorter, &d, &err), 0);
+        cr_assert(strstr(err.msg, "reference run"), "%s", err.msg);
+        vd_scan_release(&d);
+        vd_buf_release(&full);
+        vd_buf_release(&slim);
+        vd_scan_release(&s);
+        vd_entries_release(&ref);
+}
+
 /* Each malformed map, encoded by our own encoder, must be refused. */
 Test(hosthash, manifest_rejects_malformed_extents) {
         struct {

@@ -25,6 +25,9 @@
  *                       the blocks its inode names (vd_delta_record)
  *        --read-inodes: with --reference, ignore its records: read every
  *                       inode the walk proves (tests: the differential)
+ *        --slim:        with --reference, the manifest gives the entries
+ *                       taken from the reference unchanged as runs of their
+ *                       indices in it (vd_manifest_encode_ref)
  *        --reference FILE: with --delta, a manifest of the baseline's
  *                       entries: walk only what changed (vd_scan_opts.
  *                       walk_reference) when the mounts are the ones the
@@ -179,7 +182,7 @@ int main(int argc, char **argv) {
         uint64_t cat_max = 0;
         vd_scan_opts o;
         vd_scan_opts_init(&o);
-        bool have_seed = false, geometry = false, record = false, read_inodes = false;
+        bool have_seed = false, geometry = false, record = false, read_inodes = false, slim = false;
         const char *delta = NULL, *reference = NULL;
         for (int i = 1; i < argc; i++) {
                 const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -202,6 +205,10 @@ int main(int argc, char **argv) {
                 }
                 if (strcmp(a, "--read-inodes") == 0) {
                         read_inodes = true;
+                        continue;
+                }
+                if (strcmp(a, "--slim") == 0) {
+                        slim = true;
                         continue;
                 }
                 if (!v)
@@ -318,7 +325,8 @@ int main(int argc, char **argv) {
         int64_t t_walk = vd_mono_ns();
         vd_buf b;
         vd_buf_init(&b, (size_t)4 << 30);
-        if (vd_manifest_encode(&s, &b) < 0)
+        if ((slim && o.walk_reference ? vd_manifest_encode_ref(&s, o.walk_reference, &b) : vd_manifest_encode(&s, &b)) <
+            0)
                 return die("cannot encode the manifest");
         int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         if (fd < 0)
