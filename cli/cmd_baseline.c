@@ -326,6 +326,15 @@ static int show(int argc, char **argv) {
                         nk += b->config.v[i].s.n;
                 vd_buf_addf(&m, "configuration:   %zu values from %zu files\n", nk, b->config.n);
         }
+        {
+                size_t nb = 0;
+                for (size_t i = 0; i < b->entries.n; i++)
+                        nb += b->entries.v[i]->blocks != NULL;
+                if (nb)
+                        vd_buf_addf(&m, "block records:   %zu of %zu entries (a delta scan proves them without "
+                                        "reading their inodes)\n",
+                                    nb, b->entries.n);
+        }
         if (b->template_path) {
                 vd_buf_adds(&m, "derived from:    ");
                 vd_escape_display(&m, b->template_path, strlen(b->template_path));
