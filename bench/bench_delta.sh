@@ -106,7 +106,9 @@ s = s[-1]
 d = s.get("delta") or {}
 print(f"events {s['total']}, files hashed {s['files_hashed']}, "
       + (f"proved {d.get('proved')}, baseline hashes {d.get('reused')}, changed {d.get('changed_bytes')} B, "
-         + (f"walked only what changed ({d.get('unvisited')} entries unread)" if d.get('walk') == 'changed-only'
+         + (f"walked only what changed ({d.get('unvisited')} entries unread; inodes: "
+            f"{d.get('inodes_from_records')} from the baseline's records, {d.get('inodes_read')} read)"
+            if d.get('walk') == 'changed-only'
             else f"walked the whole tree ({d.get('walk_whole_because')})")
          if d else ("unchanged since " + s["unchanged_since"]["scan_id"][:8] if "unchanged_since" in s
                     else "mode " + s.get("scan_mode", "full"))))
