@@ -482,6 +482,30 @@ int vd_config_files(const vd_entries *entries, const vd_policy *p, char ***paths
         return 0;
 }
 
+int vd_config_globs(const vd_policy *p, const char ***patterns, size_t *n, vd_err *err) {
+        const vd_conf_item *items;
+        size_t ni = vd_policy_conf_items(p, &items), k = 0, total = 0;
+        *patterns = NULL;
+        *n = 0;
+        for (size_t i = 0; i < ni; i++)
+                total += items[i].n_paths;
+        const char **v = malloc((total ? total : 1) * sizeof *v);
+        if (!v)
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        for (size_t i = 0; i < ni; i++)
+                for (size_t j = 0; j < items[i].n_paths; j++) {
+                        const char *pat = items[i].paths[j];
+                        bool seen = false;
+                        for (size_t x = 0; x < k && !seen; x++)
+                                seen = strcmp(v[x], pat) == 0;
+                        if (!seen && pat[0] == '/' && pat[strcspn(pat, "*?[")])
+                                v[k++] = pat;
+                }
+        *patterns = v;
+        *n = k;
+        return 0;
+}
+
 static int prefetch(cctx *c, const vd_conf_item *items, size_t n) {
         namelist want = {0};
         int r = want_files(c, items, n, &want);

@@ -25,6 +25,11 @@ int vd_config_collect(vd_source *src, const vd_entries *entries, const vd_policy
  * read_ahead). *paths (n of them, each and the array malloc'd) for the
  * caller to free; 0 or an error. */
 int vd_config_files(const vd_entries *entries, const vd_policy *p, char ***paths, size_t *n, vd_err *err);
+/* The policy's configuration patterns that are globs (borrowed from the
+ * policy: *patterns is malloc'ed, its strings are not): a file new since the
+ * baseline that matches one is read too, when the source can (the walker's
+ * --cat "*PATTERN"). 0 or VD_E_NOMEM. */
+int vd_config_globs(const vd_policy *p, const char ***patterns, size_t *n, vd_err *err);
 
 /* Key-level drift between baseline and scan values, with the detectors that
  * read configuration (uid0, sudo, authorized-keys, persistence). base_entries

@@ -40,6 +40,7 @@
 #include "vd_catfile.h"
 #include "vd_delta.h"
 #include "vd_dpkg.h"
+#include "vd_glob.h"
 #include "vd_hash.h"
 #include "vd_hosthash.h"
 #include "vd_imageinfo.h"
@@ -1067,8 +1068,10 @@ static int upload_reference(struct guest_src *s, const vd_entries *ref, vd_scan 
 
 /* *bad_manifest: the walker ran, and what came back is not a manifest (a guest
  * that took over the appliance could cause that; never a reason to fall back). */
-static int write_catlist(struct guest_src *s, const char *const *paths, size_t *n);
-static int load_catout(struct guest_src *s, const char *const *paths, size_t n, size_t max, vd_err *err);
+static int write_catlist(struct guest_src *s, const char *const *paths, size_t *n, const char *const *globs,
+                         size_t n_globs);
+static int load_catout(struct guest_src *s, const char *const *paths, size_t n, size_t max, const char *const *globs,
+                       size_t n_globs, vd_err *err);
 
 /* The walker's "cat N" line: the read-ahead files it read, into the cache
  * (vd_scan_opts.read_ahead). Anything less is no error: the configuration
@@ -1084,7 +1087,7 @@ static int take_read_ahead(struct guest_src *s, const vd_scan_opts *o, size_t n,
                 return 0;
         }
         vd_err e = VD_ERR_INIT;
-        int r = load_catout(s, o->read_ahead, n, o->read_ahead_max, &e);
+        int r = load_catout(s, o->read_ahead, n, o->read_ahead_max, o->read_ahead_globs, o->n_read_ahead_globs, &e);
         if (r < 0)
                 vd_debug("read-ahead: not taken (%s)", e.msg);
         else
@@ -1162,10 +1165,14 @@ static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, 
         snprintf(depth, sizeof depth, "%u", o->max_depth);
         snprintf(ahead_max, sizeof ahead_max, "%zu", o->read_ahead_max);
         size_t n_ahead = 0;
+        bool cat = false; /* the walker reads n_ahead files, and the globs' new files, after its walk */
         const char *ra = getenv("VMDRIFT_READ_AHEAD"); /* tests: 0 reads the configuration after the walk */
-        if (o->n_read_ahead && o->read_ahead_max && strcmp(s->prefix, "/guest") == 0 && !(ra && strcmp(ra, "0") == 0)) {
+        if ((o->n_read_ahead || o->n_read_ahead_globs) && o->read_ahead_max && strcmp(s->prefix, "/guest") == 0 &&
+            !(ra && strcmp(ra, "0") == 0)) {
                 n_ahead = o->n_read_ahead;
-                if (write_catlist(s, o->read_ahead, &n_ahead) < 0)
+                int wr = write_catlist(s, o->read_ahead, &n_ahead, o->read_ahead_globs, o->n_read_ahead_globs);
+                cat = wr >= 0 && (n_ahead > 0 || wr > 0);
+                if (!cat)
                         n_ahead = 0;
         }
         const char *argv[32];
@@ -1226,7 +1233,7 @@ static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, 
                                 argv[n++] = "--read-inodes";
                 }
         }
-        if (n_ahead) {
+        if (cat) {
                 argv[n++] = "--cat";
                 argv[n++] = "/catlist";
                 argv[n++] = "--max";
@@ -1249,7 +1256,7 @@ static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, 
         if (inodes)
                 vd_debug("walker %.*s", (int)strcspn(inodes + 1, "\n"), inodes + 1);
         int gr = geometry_facts(res, out);
-        if (gr == 0 && n_ahead)
+        if (gr == 0 && cat)
                 gr = take_read_ahead(s, o, n_ahead, res);
         free(res);
         if (gr < 0) {
@@ -1899,49 +1906,86 @@ static void drop_cache(struct guest_src *s) {
 }
 
 /* /catlist for the walker's --cat: paths, NUL-separated, as many as fit
- * (*n in, how many out); 0 or -1. */
-static int write_catlist(struct guest_src *s, const char *const *paths, size_t *n) {
+ * (*n in, how many out), then, if all fit, the patterns as "*PATTERN" items
+ * (after a walk: the walker reads its regular files that match one as
+ * extras). How many patterns it holds, or -1. */
+static int write_catlist(struct guest_src *s, const char *const *paths, size_t *n, const char *const *globs,
+                         size_t n_globs) {
         size_t want = *n > VD_CAT_FILES_MAX ? VD_CAT_FILES_MAX : *n, k = 0;
         vd_buf list;
         vd_buf_init(&list, PREFETCH_LIST_MAX);
         for (; k < want; k++)
                 if (vd_buf_add(&list, paths[k], strlen(paths[k]) + 1) < 0)
                         break;
+        size_t ng = 0;
+        for (size_t i = 0; k == want && i < n_globs; i++) {
+                size_t at = list.len;
+                if (vd_buf_addc(&list, '*') < 0 || vd_buf_add(&list, globs[i], strlen(globs[i]) + 1) < 0) {
+                        list.len = at; /* not cut inside a pattern */
+                        break;
+                }
+                ng++;
+        }
         int r = guestfs_write(s->g, "/catlist", list.buf ? list.buf : "", list.len);
         vd_buf_release(&list);
         *n = k; /* what fits; the rest is read file by file */
-        return r < 0 ? -1 : 0;
+        return r < 0 ? -1 : (int)ng;
 }
 
-/* /catout, the walker's answer for paths (n of them), into the cache
- * beside what it holds already. */
-static int load_catout(struct guest_src *s, const char *const *paths, size_t n, size_t max, vd_err *err) {
-        char *data = NULL;
-        size_t len = 0;
-        vd_catitem *items = NULL;
-        int r = download_bounded(s, "/catout", "the file batch", PREFETCH_TOTAL_MAX, &data, &len, err);
-        if (r == 0)
-                r = vd_catfile_decode(data, len, n, max, &items, err);
-        free(data);
-        if (r < 0)
-                return r;
-        char **cp = realloc(s->cache_paths, (s->n_cache + n) * sizeof *cp);
+static bool in_cache(const struct guest_src *s, const char *path);
+
+/* Add item (moved) for path to the cache; VD_E_NOMEM. */
+static int cache_add(struct guest_src *s, const char *path, vd_catitem *item) {
+        char **cp = realloc(s->cache_paths, (s->n_cache + 1) * sizeof *cp);
         if (cp)
                 s->cache_paths = cp;
-        vd_catitem *ci = cp ? realloc(s->cache, (s->n_cache + n) * sizeof *ci) : NULL;
+        vd_catitem *ci = cp ? realloc(s->cache, (s->n_cache + 1) * sizeof *ci) : NULL;
         if (ci)
                 s->cache = ci;
-        bool oom = !ci;
-        for (size_t i = 0; !oom && i < n; i++) {
-                if (!(s->cache_paths[s->n_cache] = strdup(paths[i]))) {
-                        oom = true;
-                        break;
-                }
-                s->cache[s->n_cache++] = items[i];
-                items[i] = (vd_catitem){0};
+        if (!ci || !(s->cache_paths[s->n_cache] = strdup(path)))
+                return VD_E_NOMEM;
+        s->cache[s->n_cache++] = *item;
+        *item = (vd_catitem){0};
+        return 0;
+}
+
+/* /catout, the walker's answer for paths (n of them) and the extra files it
+ * found matching globs, into the cache beside what it holds already. An
+ * extra file must match one of the globs and be neither asked for nor held:
+ * anything else is a bad answer, and none of it is kept. */
+static int load_catout(struct guest_src *s, const char *const *paths, size_t n, size_t max, const char *const *globs,
+                       size_t n_globs, vd_err *err) {
+        char *data = NULL, **xp = NULL;
+        size_t len = 0, nx = 0;
+        vd_catitem *items = NULL, *extra = NULL;
+        int r = download_bounded(s, "/catout", "the file batch", PREFETCH_TOTAL_MAX, &data, &len, err);
+        if (r == 0)
+                r = vd_catfile_decode_extra(data, len, n, max, &items, &xp, &extra, &nx, err);
+        free(data);
+        for (size_t i = 0; r == 0 && i < nx; i++) {
+                bool ok = !in_cache(s, xp[i]);
+                for (size_t k = 0; ok && k < n; k++)
+                        ok = strcmp(paths[k], xp[i]) != 0;
+                for (size_t k = 0; ok && k < i; k++)
+                        ok = strcmp(xp[k], xp[i]) != 0;
+                bool match = false;
+                for (size_t k = 0; ok && !match && k < n_globs; k++)
+                        match = vd_glob_match(globs[k], xp[i], strlen(xp[i]));
+                if (!ok || !match)
+                        r = vd_err_set(err, VD_E_SOURCE, "file batch: an extra file that was not asked for");
         }
-        vd_catitems_free(items, n);
-        return oom ? vd_err_set(err, VD_E_NOMEM, "out of memory") : 0;
+        for (size_t i = 0; r == 0 && i < n; i++)
+                r = cache_add(s, paths[i], &items[i]);
+        for (size_t i = 0; r == 0 && i < nx; i++)
+                r = cache_add(s, xp[i], &extra[i]);
+        if (r == 0 && nx)
+                vd_debug("read-ahead: %zu files new since the baseline matched the configuration's globs", nx);
+        vd_catitems_free(items, items ? n : 0);
+        vd_catitems_free(extra, nx);
+        for (size_t i = 0; i < nx; i++)
+                free(xp[i]);
+        free(xp);
+        return r == VD_E_NOMEM ? vd_err_set(err, VD_E_NOMEM, "out of memory") : r;
 }
 
 static bool in_cache(const struct guest_src *s, const char *path) {
@@ -1975,11 +2019,11 @@ static int guest_prefetch(vd_source *src, const char *const *paths, size_t n, si
         int r = 0;
         char *res = NULL;
         size_t k = nm;
-        if (write_catlist(s, miss, &k) < 0 || !(res = guestfs_command(s->g, (char *const *)argv)))
+        if (write_catlist(s, miss, &k, NULL, 0) < 0 || !(res = guestfs_command(s->g, (char *const *)argv)))
                 r = vd_err_set(err, VD_E_SOURCE, "the walker could not read the files: %s", guestfs_last_error(s->g));
         free(res);
         if (r == 0)
-                r = load_catout(s, miss, k, max, err);
+                r = load_catout(s, miss, k, max, NULL, 0, err);
         if (r == 0)
                 vd_debug("prefetched %zu files in one batch (%zu read in the walk's pass)", k, n - nm);
         free(miss);

@@ -136,6 +136,10 @@ typedef struct vd_scan_opts {
         const char *const *read_ahead;
         size_t n_read_ahead;
         size_t read_ahead_max;
+        /* ... and the patterns of those files that are globs: a regular
+         * file new since the baseline that matches one is read too. */
+        const char *const *read_ahead_globs;
+        size_t n_read_ahead_globs;
 } vd_scan_opts;
 
 #define VD_DEPTH_MAX_DEFAULT 4096u

@@ -265,13 +265,24 @@ int vd_run_exec(const vd_run *run, vd_run_out *out, vd_err *err) {
         size_t n_ahead = 0;
         if (vd_config_files(&b->entries, run->policy, &ahead, &n_ahead, err) < 0)
                 return err->code;
+        const char **globs = NULL;
+        size_t n_globs = 0;
+        if (vd_config_globs(run->policy, &globs, &n_globs, err) < 0) {
+                for (size_t i = 0; i < n_ahead; i++)
+                        free(ahead[i]);
+                free(ahead);
+                return err->code;
+        }
         o.read_ahead = (const char *const *)ahead;
         o.n_read_ahead = n_ahead;
         o.read_ahead_max = VD_CONF_FILE_MAX;
+        o.read_ahead_globs = globs;
+        o.n_read_ahead_globs = n_globs;
         int sr = vd_source_scan(run->src, &o, &out->scan, err);
         for (size_t i = 0; i < n_ahead; i++)
                 free(ahead[i]);
         free(ahead);
+        free(globs);
         if (sr < 0)
                 return err->code;
         vd_debug("source walked: %zu entries", out->scan.entries.n);

@@ -128,6 +128,10 @@ if int(seed) % 2:
 else:
     out.append('write-append /etc/passwd "toor:x:0:0:root:/root:/bin/sh\\n"')
     log.append("config: a second uid 0 appended to /etc/passwd")
+# A new cron job (the persistence detector's glob /etc/cron.d/*): a file the
+# baseline never had, which a scan reads in its walk's pass all the same.
+out.append(f'write /etc/cron.d/vd-job-{seed} "*/5 * * * * root /usr/local/bin/job-{seed}\\n"')
+log.append(f"config: a new cron job /etc/cron.d/vd-job-{seed}")
 if many:
     out += ["mkdir /srv/many", f"tar-in {many} /srv/many"]
     log.append("tar-in thousands of files under /srv/many")

@@ -151,7 +151,9 @@ Test(delta, clones_drifted_every_way_give_the_full_scans_events_event_for_event)
            "python3 \"$3\" t.img.root t.img " ROOT_OFFSET " sdc 3; } >mutate.gf && "
            "\"$2\" -a c1.qcow2 -a c2.qcow2 -a c3.qcow2 <mutate.gf");
         /* c1: the delta scan, then the full scan */
+        setenv("VMDRIFT_DEBUG", "1", 1);
         th_run d = scan("c1.qcow2", "");
+        unsetenv("VMDRIFT_DEBUG");
         cr_assert(strstr(d.out, "\"scan_mode\":\"delta\""), "%s", d.out);
         /* only what changed was walked: the rest is the baseline's, unread */
         cr_assert(strstr(d.out, "\"walk\":\"changed-only\""), "%s", d.out);
@@ -171,6 +173,10 @@ Test(delta, clones_drifted_every_way_give_the_full_scans_events_event_for_event)
          * baseline had them (/etc/passwd is a symlink now: its target came
          * after); the full scan reads them after its walk, as before */
         cr_assert(strstr(d.out, "\"detector\":\"uid0\""), "no uid0 event: %s", d.out);
+        /* and the new cron job, which the baseline never had, in the same pass */
+        cr_assert(strstr(d.out, "\"detector\":\"persistence\""), "no persistence event: %s", d.out);
+        cr_assert(strstr(d.err, "read-ahead: 1 files new since the baseline matched the configuration's globs"),
+                  "the new cron job was not read in the walk's pass: %s", d.err);
         setenv("VMDRIFT_READ_AHEAD", "0", 1);
         th_run f = scan("c1.qcow2", "--full");
         unsetenv("VMDRIFT_READ_AHEAD");

@@ -97,6 +97,7 @@ Test(catfile, encode_then_decode_round_trips) {
         cr_assert_eq(vd_catfile_begin(&b, 2), 0);
         cr_assert_eq(vd_catfile_add(&b, 0, "", "abc", 3), 0);
         cr_assert_eq(vd_catfile_add(&b, VD_E_IO, "/x: not a regular file", NULL, 0), 0);
+        cr_assert_eq(vd_catfile_extra(&b, 0), 0);
         vd_catitem *v;
         vd_err err = VD_ERR_INIT;
         cr_assert_eq(vd_catfile_decode(b.buf, b.len, 2, 16, &v, &err), 0, "%s", err.msg);
@@ -106,5 +107,61 @@ Test(catfile, encode_then_decode_round_trips) {
         vd_catitems_free(v, 2);
         cr_assert_eq(vd_catfile_decode(b.buf, b.len, 3, 16, &v, &err), VD_E_SOURCE, "another count than asked");
         cr_assert_eq(vd_catfile_decode(b.buf, b.len, 2, 2, &v, &err), VD_E_SOURCE, "data over the bound");
+        vd_buf_release(&b);
+}
+
+/* After a walk, a pattern asks for the walk's regular files that match it
+ * and were not named: a configuration file new since the baseline is read
+ * in the same pass. Not a symlink, a directory, or a name with a newline. */
+Test(catfile, a_pattern_after_a_walk_reads_the_new_files_that_match) {
+        th_write(dir, "tree/etc/cron.d/a", "a\n");
+        th_write(dir, "tree/etc/cron.d/b", "b job\n");
+        th_write(dir, "tree/etc/cron.d/c", "c job\n");
+        th_write(dir, "tree/etc/cron.d/sub/d", "d\n");
+        th_write(dir, "tree/etc/cron.d/new\nline", "x\n");
+        th_write(dir, "tree/etc/other", "o\n");
+        cr_assert_eq(symlink("../other", th_path(dir, "tree/etc/cron.d/l")), 0);
+        const char list[] = "/etc/cron.d/a\0*/etc/cron.d/*\0*/etc/cron.d/[bc]\0";
+        th_writen(dir, "list", list, sizeof list - 1);
+        char root[600], lp[600], out[600], man[600];
+        snprintf(root, sizeof root, "%s/tree", dir);
+        snprintf(lp, sizeof lp, "%s/list", dir);
+        snprintf(out, sizeof out, "%s/out", dir);
+        snprintf(man, sizeof man, "%s/manifest", dir);
+        th_run r = th_exec((const char *const[]){WALKER, "--root", root, "--out", man, "--hash", "sha256", "--cat", lp,
+                                                 "--max", "4096", "--cat-out", out, NULL});
+        cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+        cr_assert(strstr(r.out, "\ncat 1\n"), "one file named: %s", r.out);
+        th_run_free(&r);
+        char *data;
+        size_t len;
+        read_all(out, &data, &len);
+        vd_catitem *items, *extra;
+        char **xp;
+        size_t nx;
+        vd_err err = VD_ERR_INIT;
+        cr_assert_eq(vd_catfile_decode_extra(data, len, 1, 4096, &items, &xp, &extra, &nx, &err), 0, "%s", err.msg);
+        cr_assert_str_eq(items[0].data, "a\n");
+        cr_assert_eq(nx, 2, "b and c, once each");
+        cr_assert_str_eq(xp[0], "/etc/cron.d/b");
+        cr_assert_str_eq(extra[0].data, "b job\n");
+        cr_assert_str_eq(xp[1], "/etc/cron.d/c");
+        cr_assert_str_eq(extra[1].data, "c job\n");
+        /* the plain decoder refuses a batch with extras */
+        vd_catitem *plain;
+        cr_assert_eq(vd_catfile_decode(data, len, 1, 4096, &plain, &err), VD_E_SOURCE);
+        free(data);
+        vd_catitems_free(items, 1);
+        vd_catitems_free(extra, nx);
+        for (size_t i = 0; i < nx; i++)
+                free(xp[i]);
+        free(xp);
+        /* an extra path must be absolute */
+        vd_buf b;
+        vd_buf_init(&b, 0);
+        vd_catfile_begin(&b, 0);
+        vd_catfile_extra(&b, 1);
+        vd_catfile_add_extra(&b, "etc/x", 0, "", "x", 1);
+        cr_assert_eq(vd_catfile_decode_extra(b.buf, b.len, 0, 16, &items, &xp, &extra, &nx, &err), VD_E_SOURCE);
         vd_buf_release(&b);
 }

@@ -358,3 +358,26 @@ Test(config, the_read_ahead_guess_follows_symlinks_inside_the_tree) {
         vd_policy_free(p);
         vd_entries_release(&es);
 }
+
+/* The globs of the configuration the walker expands after its walk, so that
+ * a file new since the baseline (a cron job) is read in the same pass: the
+ * detectors' patterns, each once, no literal path. */
+Test(config, the_read_ahead_globs_are_the_patterns_and_only_them) {
+        vd_policy *p = NULL;
+        cr_assert_eq(vd_policy_new_default(&p, NULL), 0);
+        const char **g = NULL;
+        size_t n = 0;
+        vd_err err = VD_ERR_INIT;
+        cr_assert_eq(vd_config_globs(p, &g, &n, &err), 0, "%s", err.msg);
+        bool cron = false;
+        for (size_t i = 0; i < n; i++) {
+                cron |= strcmp(g[i], "/etc/cron.d/*") == 0;
+                cr_assert(strpbrk(g[i], "*?["), "%s: not a glob", g[i]);
+                cr_assert_eq(g[i][0], '/');
+                for (size_t k = 0; k < i; k++)
+                        cr_assert_str_neq(g[i], g[k], "given twice");
+        }
+        cr_assert(cron, "the persistence detector's cron directory");
+        free(g);
+        vd_policy_free(p);
+}

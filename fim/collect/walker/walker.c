@@ -60,6 +60,7 @@
 #include "vd_catfile.h"
 #include "vd_delta.h"
 #include "vd_extents.h"
+#include "vd_glob.h"
 #include "vd_manifest.h"
 #include "vd_source.h"
 #include "vd_str.h"
@@ -88,7 +89,37 @@ static int write_all(const char *out, const vd_buf *b) {
  * (vd_catfile.h). out is removed first, so a failure never leaves an
  * earlier run's answer (a shared appliance's previous guest) in its place.
  * The number of files, or -1 with why. */
-static long cat_files(const char *root, const char *list, uint64_t max, const char *out, char *why, size_t whylen) {
+/* One file into the batch: asked (path NULL in the batch) or extra. */
+static int cat_one(vd_source *src, vd_buf *res, const char *p, const char *extra_path, uint64_t max) {
+        vd_buf data;
+        vd_buf_init(&data, (size_t)max + 1);
+        vd_err e = VD_ERR_INIT;
+        int rr = src->ops->read_file(src, p, (size_t)max, &data, &e);
+        int ar = extra_path ? vd_catfile_add_extra(res, extra_path, rr < 0 ? rr : 0, rr < 0 ? e.msg : "", data.buf,
+                                                   rr < 0 ? 0 : data.len)
+                            : vd_catfile_add(res, rr < 0 ? rr : 0, rr < 0 ? e.msg : "", data.buf, rr < 0 ? 0 : data.len);
+        vd_buf_release(&data);
+        return ar;
+}
+
+static bool listed(const vd_buf *names, const char *path) {
+        for (size_t off = 0; off < names->len;) {
+                const char *p = names->buf + off;
+                size_t pl = strnlen(p, names->len - off);
+                if (p[0] != '*' && strcmp(p, path) == 0)
+                        return true;
+                off += pl + 1;
+        }
+        return false;
+}
+
+/* Read the files named in list (NUL-separated paths) into out. An item
+ * "*PATTERN" (s given: after a walk) asks for every regular file of the walk
+ * that matches it and is not named, as an extra file (vd_catfile.h): the
+ * configuration files that are new since the baseline. The count of named
+ * files, or -1 with why. */
+static long cat_files(const char *root, const char *list, uint64_t max, const char *out, const vd_scan *s, char *why,
+                      size_t whylen) {
         unlink(out);
         vd_err err = VD_ERR_INIT;
         vd_source *src = NULL;
@@ -96,7 +127,8 @@ static long cat_files(const char *root, const char *list, uint64_t max, const ch
         vd_buf_init(&names, VD_CAT_LIST_MAX);
         vd_buf_init(&res, (size_t)1 << 31);
         long r = -1;
-        size_t n = 0;
+        size_t n = 0, nx = 0;
+        size_t *xi = NULL;
         FILE *f = NULL;
         if (vd_source_open_dir(root, &src, &err) < 0) {
                 snprintf(why, whylen, "%.250s", err.msg);
@@ -113,27 +145,75 @@ static long cat_files(const char *root, const char *list, uint64_t max, const ch
                         snprintf(why, whylen, "--cat: list too long");
                         goto out;
                 }
-        for (size_t i = 0; i < names.len; i++)
-                n += names.buf[i] == '\0';
+        for (size_t off = 0; off < names.len;) {
+                size_t pl = strnlen(names.buf + off, names.len - off);
+                n += names.buf[off] != '*';
+                off += pl + 1;
+        }
+        /* the extra files: the walk's regular files a pattern matches */
+        for (size_t off = 0; s && off < names.len;) {
+                const char *pat = names.buf + off;
+                size_t pl = strnlen(pat, names.len - off);
+                off += pl + 1;
+                if (pat[0] != '*')
+                        continue;
+                /* the entries under its literal directory: contiguous (sorted) */
+                const char *pp = pat + 1;
+                size_t lit = strcspn(pp, "*?[\\");
+                while (lit > 0 && pp[lit - 1] != '/')
+                        lit--;
+                size_t lo = 0, hi = s->entries.n;
+                while (lo < hi) {
+                        size_t mid = lo + (hi - lo) / 2;
+                        const vd_entry *e = s->entries.v[mid];
+                        size_t m = e->path_len < lit ? e->path_len : lit;
+                        int c = memcmp(e->path, pp, m);
+                        if (c < 0 || (c == 0 && e->path_len < lit))
+                                lo = mid + 1;
+                        else
+                                hi = mid;
+                }
+                for (size_t i = lo; i < s->entries.n && n + nx < VD_CAT_FILES_MAX; i++) {
+                        const vd_entry *e = s->entries.v[i];
+                        if (e->path_len < lit || memcmp(e->path, pp, lit) != 0)
+                                break;
+                        bool dup = false;
+                        for (size_t j = 0; j < nx && !dup; j++)
+                                dup = xi[j] == i;
+                        if (dup || e->type != VD_T_REG || e->status != VD_ST_OK ||
+                            memchr(e->path, '\n', e->path_len) || !vd_glob_match(pp, e->path, e->path_len) ||
+                            listed(&names, e->path))
+                                continue;
+                        size_t *g = realloc(xi, (nx + 1) * sizeof *g);
+                        if (!g) {
+                                snprintf(why, whylen, "out of memory");
+                                goto out;
+                        }
+                        xi = g;
+                        xi[nx++] = i;
+                }
+        }
         if (vd_catfile_begin(&res, n) < 0) {
                 snprintf(why, whylen, "out of memory");
                 goto out;
         }
         for (size_t off = 0; off < names.len;) {
                 const char *p = names.buf + off;
-                size_t pl = strnlen(p, names.len - off);
-                vd_buf data;
-                vd_buf_init(&data, (size_t)max + 1);
-                vd_err e = VD_ERR_INIT;
-                int rr = src->ops->read_file(src, p, (size_t)max, &data, &e);
-                int ar = vd_catfile_add(&res, rr < 0 ? rr : 0, rr < 0 ? e.msg : "", data.buf, rr < 0 ? 0 : data.len);
-                vd_buf_release(&data);
-                if (ar < 0) {
+                off += strnlen(p, names.len - off) + 1;
+                if (p[0] != '*' && cat_one(src, &res, p, NULL, max) < 0) {
                         snprintf(why, whylen, "out of memory");
                         goto out;
                 }
-                off += pl + 1;
         }
+        if (vd_catfile_extra(&res, nx) < 0) {
+                snprintf(why, whylen, "out of memory");
+                goto out;
+        }
+        for (size_t j = 0; j < nx; j++)
+                if (cat_one(src, &res, s->entries.v[xi[j]]->path, s->entries.v[xi[j]]->path, max) < 0) {
+                        snprintf(why, whylen, "out of memory");
+                        goto out;
+                }
         if (write_all(out, &res) < 0) {
                 unlink(out);
                 snprintf(why, whylen, "cannot write the output file");
@@ -143,6 +223,7 @@ static long cat_files(const char *root, const char *list, uint64_t max, const ch
 out:
         if (f)
                 fclose(f);
+        free(xi);
         vd_source_close(src);
         vd_buf_release(&names);
         vd_buf_release(&res);
@@ -258,7 +339,7 @@ int main(int argc, char **argv) {
                 return die("--root and --out are required");
         char why[300];
         if (cat && !cat_out) {
-                long nr = cat_files(root, cat, cat_max, out, why, sizeof why);
+                long nr = cat_files(root, cat, cat_max, out, NULL, why, sizeof why);
                 if (nr < 0)
                         return die(why);
                 printf("%ld files read\n", nr);
@@ -363,7 +444,7 @@ int main(int argc, char **argv) {
          * here is no failure of the walk (the host reads them itself) */
         int64_t t_cat = vd_mono_ns();
         if (cat && cat_out) {
-                long nr = cat_files(root, cat, cat_max, cat_out, why, sizeof why);
+                long nr = cat_files(root, cat, cat_max, cat_out, &s, why, sizeof why);
                 if (nr < 0)
                         printf("cat failed: %s\n", why);
                 else
