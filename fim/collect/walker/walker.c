@@ -41,7 +41,11 @@
  *                       other drives are no disks of this guest
  *        --cat LIST --max BYTES --cat-out FILE: after the walk, read the
  *                       files as below into FILE; a last line says "cat N"
- *                       or "cat failed: WHY" (the walk stands either way)
+ *                       or "cat failed: WHY" (the walk stands either way).
+ *                       An item "*PATTERN" of LIST reads, as extra files,
+ *                       every regular file of the walk that matches it and
+ *                       is not named (a configuration file new since the
+ *                       baseline)
  *        vmdrift-walker --root DIR --cat LIST --max BYTES --out FILE
  *                       read the regular files named in LIST (NUL-separated
  *                       paths inside DIR, never through a symlink) into one
