@@ -606,6 +606,11 @@ static int text_render(vd_sink *s, const vd_report *r, vd_buf *b) {
                 for (size_t i = 0; !rc && i < dl->n_why; i++)
                         rc = vd_buf_addf(b, "%s%s %llu", i ? ", " : "; not proved: ", dl->why_name[i],
                                          (unsigned long long)dl->why_count[i]);
+                /* a baseline from before block records: every inode taken was read */
+                if (!rc && dl->walk && dl->inodes_read && !dl->inodes_recorded)
+                        rc = vd_buf_addf(b, "; %llu inodes read to prove them (no block records in the baseline: "
+                                         "capture it again with this vmdrift to skip those reads)",
+                                         (unsigned long long)dl->inodes_read);
                 if (!rc)
                         rc = vd_buf_addc(b, '\n');
         } else if (!rc && dl->present && dl->off && dl->off[0])

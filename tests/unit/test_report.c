@@ -416,3 +416,24 @@ Test(report, vulnerable_events_and_the_guest_name_reach_every_sink) {
         rfc5424_free(&m);
         dgrams_free(&d);
 }
+
+/* The delta scan's line: what was taken unread, and, for a baseline without
+ * block records, that its inodes were read and how to stop that. */
+Test(report, the_delta_line_says_when_the_baseline_has_no_block_records) {
+        rep.delta = (vd_report_delta){.present = true, .on = true, .changed_bytes = 4096, .walk = true,
+                                      .unvisited = 9927, .inodes_recorded = 9941};
+        char *out = render("text");
+        cr_assert(strstr(out, "only what changed was walked, 9927 entries taken from the baseline unread"), "%s", out);
+        cr_assert(!strstr(out, "no block records"), "%s", out);
+        free(out);
+        out = render("json");
+        cr_assert(strstr(out, "\"unvisited\":9927,\"inodes_from_records\":9941,\"inodes_read\":0"), "%s", out);
+        free(out);
+        rep.delta.inodes_recorded = 0;
+        rep.delta.inodes_read = 9941;
+        out = render("text");
+        cr_assert(strstr(out, "; 9941 inodes read to prove them (no block records in the baseline: capture it again "
+                              "with this vmdrift to skip those reads)\n"),
+                  "%s", out);
+        free(out);
+}
