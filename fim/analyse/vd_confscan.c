@@ -97,22 +97,10 @@ static int each_match(cctx *c, const char *pattern, file_fn fn, void *ctx) {
                         return 0;
                 return fn(c, real, ctx);
         }
-        while (lit > 0 && pattern[lit - 1] != '/')
-                lit--;
         /* Entries are sorted by bytes: those starting with the literal
          * directory prefix are contiguous. */
         const vd_entries *es = c->entries;
-        size_t lo = 0, hi = es->n;
-        while (lo < hi) {
-                size_t mid = (lo + hi) / 2;
-                const vd_entry *e = es->v[mid];
-                size_t m = e->path_len < lit ? e->path_len : lit;
-                int cmp = memcmp(e->path, pattern, m);
-                if (cmp < 0 || (cmp == 0 && e->path_len < lit))
-                        lo = mid + 1;
-                else
-                        hi = mid;
-        }
+        size_t lo = vd_entries_glob_start(es, pattern, &lit);
         for (size_t i = lo; i < es->n; i++) {
                 const vd_entry *e = es->v[i];
                 if (e->path_len < lit || memcmp(e->path, pattern, lit) != 0)

@@ -52,6 +52,25 @@ size_t vd_entries_index(const vd_entries *es, const char *path, size_t len) {
         return SIZE_MAX;
 }
 
+size_t vd_entries_glob_start(const vd_entries *es, const char *pattern, size_t *lit) {
+        size_t l = strcspn(pattern, "*?[\\");
+        while (l > 0 && pattern[l - 1] != '/')
+                l--;
+        size_t lo = 0, hi = es->n;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                const vd_entry *e = es->v[mid];
+                size_t m = e->path_len < l ? e->path_len : l;
+                int c = memcmp(e->path, pattern, m);
+                if (c < 0 || (c == 0 && e->path_len < l))
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        *lit = l;
+        return lo;
+}
+
 const vd_entry *vd_entries_find(const vd_entries *es, const char *path, size_t len) {
         size_t i = vd_entries_index(es, path, len);
         return i == SIZE_MAX ? NULL : es->v[i];

@@ -110,6 +110,12 @@ void vd_entries_sort(vd_entries *es);
 const vd_entry *vd_entries_find(const vd_entries *es, const char *path, size_t len);
 /* Its index, or SIZE_MAX. */
 size_t vd_entries_index(const vd_entries *es, const char *path, size_t len);
+/* The entries a glob pattern can match: those whose path starts with its
+ * literal directory (the pattern up to the last '/' before its first
+ * '*', '?', '[' or '\\'), contiguous in sorted es. Returns the first index;
+ * *lit, that prefix's length (each candidate is at least that long and
+ * starts with pattern[0..*lit)); candidates run while that holds. */
+size_t vd_entries_glob_start(const vd_entries *es, const char *pattern, size_t *lit);
 
 vd_entry *vd_entry_new(void);
 /* Every recorded attribute equal (path included)? */

@@ -163,21 +163,8 @@ static long cat_files(const char *root, const char *list, uint64_t max, const ch
                         continue;
                 /* the entries under its literal directory: contiguous (sorted) */
                 const char *pp = pat + 1;
-                size_t lit = strcspn(pp, "*?[\\");
-                while (lit > 0 && pp[lit - 1] != '/')
-                        lit--;
-                size_t lo = 0, hi = s->entries.n;
-                while (lo < hi) {
-                        size_t mid = lo + (hi - lo) / 2;
-                        const vd_entry *e = s->entries.v[mid];
-                        size_t m = e->path_len < lit ? e->path_len : lit;
-                        int c = memcmp(e->path, pp, m);
-                        if (c < 0 || (c == 0 && e->path_len < lit))
-                                lo = mid + 1;
-                        else
-                                hi = mid;
-                }
-                for (size_t i = lo; i < s->entries.n && n + nx < VD_CAT_FILES_MAX; i++) {
+                size_t lit;
+                for (size_t i = vd_entries_glob_start(&s->entries, pp, &lit); i < s->entries.n && n + nx < VD_CAT_FILES_MAX; i++) {
                         const vd_entry *e = s->entries.v[i];
                         if (e->path_len < lit || memcmp(e->path, pp, lit) != 0)
                                 break;
