@@ -82,6 +82,18 @@ static vd_delta *delta_of(const char *text) {
         return d;
 }
 
+/* the test image, read-only, and its size */
+static int open_img(uint64_t *size) {
+        char p[128];
+        snprintf(p, sizeof p, "%s/img", dir);
+        int fd = open(p, O_RDONLY);
+        cr_assert(fd >= 0);
+        struct stat st;
+        fstat(fd, &st);
+        *size = (uint64_t)st.st_size;
+        return fd;
+}
+
 /* check ino (vd_delta_prove_image or vd_delta_same_image) with the given
  * changed ranges: 1 proved, else 0 and why */
 static int check(const char *ranges, unsigned long long ino, int *why,
@@ -89,14 +101,10 @@ static int check(const char *ranges, unsigned long long ino, int *why,
         char text[4096];
         snprintf(text, sizeof text, "vmdrift-delta 1\n%s", ranges);
         vd_delta *d = delta_of(text);
-        char p[128];
-        snprintf(p, sizeof p, "%s/img", dir);
-        int fd = open(p, O_RDONLY);
-        cr_assert(fd >= 0);
-        struct stat st;
-        fstat(fd, &st);
+        uint64_t size;
+        int fd = open_img(&size);
         *why = -1;
-        int r = fn(d, file_rd, &fd, (uint64_t)st.st_size, ino, why);
+        int r = fn(d, file_rd, &fd, size, ino, why);
         close(fd);
         vd_delta_free(d);
         return r;
@@ -397,14 +405,10 @@ Test(delta, any_inode_is_the_templates_only_when_its_slot_and_all_it_names_are_u
 /* The record of an inode's blocks (a capture's) on the image, or NULL. */
 static unsigned char *record_of(unsigned long long ino, size_t *len) {
         vd_delta *d = delta_of("vmdrift-delta 1\n");
-        char p[128];
-        snprintf(p, sizeof p, "%s/img", dir);
-        int fd = open(p, O_RDONLY);
-        cr_assert(fd >= 0);
-        struct stat st;
-        fstat(fd, &st);
+        uint64_t size;
+        int fd = open_img(&size);
         unsigned char *rec = NULL;
-        int r = vd_delta_record_image(d, file_rd, &fd, (uint64_t)st.st_size, ino, &rec, len);
+        int r = vd_delta_record_image(d, file_rd, &fd, size, ino, &rec, len);
         cr_assert(r == 0 || r == 1);
         cr_assert_eq(r == 1, rec != NULL);
         close(fd);
@@ -417,13 +421,9 @@ static int same_rec(const char *ranges, unsigned long long ino, const unsigned c
         char text[4096];
         snprintf(text, sizeof text, "vmdrift-delta 1\n%s", ranges);
         vd_delta *d = delta_of(text);
-        char p[128];
-        snprintf(p, sizeof p, "%s/img", dir);
-        int fd = open(p, O_RDONLY);
-        cr_assert(fd >= 0);
-        struct stat st;
-        fstat(fd, &st);
-        int r = vd_delta_same_recorded_image(d, file_rd, &fd, (uint64_t)st.st_size, ino, rec, len);
+        uint64_t size;
+        int fd = open_img(&size);
+        int r = vd_delta_same_recorded_image(d, file_rd, &fd, size, ino, rec, len);
         close(fd);
         vd_delta_free(d);
         return r;
