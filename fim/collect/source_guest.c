@@ -2264,11 +2264,25 @@ struct watchdog {
         double since; /* the launch's start, seconds of uptime */
 };
 
-static long launch_timeout(void) {
-        const char *e = getenv("VMDRIFT_LAUNCH_TIMEOUT");
+static long timeout_env(const char *name, long def) {
+        const char *e = getenv(name);
         char *end;
         long v = e && *e ? strtol(e, &end, 10) : 0;
-        return e && *e && !*end && v > 0 && v <= 86400 ? v : LAUNCH_TIMEOUT_DEFAULT;
+        return e && *e && !*end && v > 0 && v <= 86400 ? v : def;
+}
+
+static long launch_timeout(void) { return timeout_env("VMDRIFT_LAUNCH_TIMEOUT", LAUNCH_TIMEOUT_DEFAULT); }
+
+/* A first launch under KVM on a host not known to break it. KVM starts the
+ * appliance in seconds; some hosts' KVM leaves qemu spinning in the kernel
+ * for good right after the firmware (seen: nothing past SeaBIOS's "Booting
+ * from ROM"). Past this, the launch counts as KVM's failure and falls back
+ * to emulation, which is remembered like an abort. */
+#define KVM_LAUNCH_TIMEOUT_DEFAULT 90
+
+static long kvm_launch_timeout(void) {
+        long t = timeout_env("VMDRIFT_KVM_LAUNCH_TIMEOUT", KVM_LAUNCH_TIMEOUT_DEFAULT), all = launch_timeout();
+        return t < all ? t : all;
 }
 
 static double uptime(void) {
@@ -2348,9 +2362,8 @@ static void *watch(void *p) {
 }
 
 /* guestfs_launch under the watchdog: -1 and *timed_out when it killed qemu */
-static int watched_launch(guestfs_h *g, bool *timed_out, long *timeout_s) {
-        struct watchdog w = {.timeout_s = launch_timeout(), .since = uptime()};
-        *timeout_s = w.timeout_s;
+static int watched_launch(guestfs_h *g, long timeout_s, bool *timed_out) {
+        struct watchdog w = {.timeout_s = timeout_s, .since = uptime()};
         *timed_out = false;
         pthread_mutex_init(&w.mu, NULL);
         pthread_cond_init(&w.cv, NULL);
@@ -2433,13 +2446,13 @@ static int launch(struct guest_src *s, const vd_guest_opts *o, vd_err *err) {
                                                  : force == ACCEL_FORCE_KVM ? "KVM forced"
                                                                             : "KVM if available");
         bool timed_out;
-        long tmo;
-        if (watched_launch(s->g, &timed_out, &tmo) == 0) {
+        long tmo = may_fall_back ? kvm_launch_timeout() : launch_timeout();
+        if (watched_launch(s->g, tmo, &timed_out) == 0) {
                 if (may_fall_back && o->state_dir)
                         vd_accel_forget(o->state_dir);
                 goto out;
         }
-        if (timed_out) {
+        if (timed_out && !may_fall_back) {
                 /* not KVM's failure: no fallback to try */
                 r = vd_err_set(err, VD_E_SOURCE,
                                "the libguestfs appliance did not start within %ld s: qemu killed (an overloaded "
@@ -2448,7 +2461,10 @@ static int launch(struct guest_src *s, const vd_guest_opts *o, vd_err *err) {
                 goto out;
         }
         char why[400];
-        console_reason(con, why, sizeof why);
+        if (timed_out)
+                snprintf(why, sizeof why, "qemu did not start the appliance within %ld s: killed", tmo);
+        else
+                console_reason(con, why, sizeof why);
         const char *head = force == ACCEL_FORCE_KVM ? "cannot start the libguestfs appliance with --accel kvm (no "
                                                       "fallback to emulation)"
                                                     : "cannot start the libguestfs appliance";
@@ -2469,7 +2485,8 @@ static int launch(struct guest_src *s, const vd_guest_opts *o, vd_err *err) {
         drop_handle(s);
         if ((r = make_handle(s, o, ACCEL_FORCE_TCG, con, err)) < 0)
                 goto out;
-        if (watched_launch(s->g, &timed_out, &tmo) < 0) {
+        tmo = launch_timeout();
+        if (watched_launch(s->g, tmo, &timed_out) < 0) {
                 vd_err second = VD_ERR_INIT;
                 if (timed_out)
                         vd_err_set(&second, VD_E_SOURCE, "emulated: did not start within %ld s, qemu killed", tmo);

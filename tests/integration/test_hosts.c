@@ -130,6 +130,44 @@ Test(kvm, a_kvm_that_aborts_falls_back_to_emulation_once_remembered_and_never_un
         free(state);
 }
 
+/* A KVM that leaves qemu hanging after the firmware (this workplace's own
+ * hosts do): the KVM attempt is given VMDRIFT_KVM_LAUNCH_TIMEOUT seconds,
+ * then the launch falls back to emulation, says so once and remembers. */
+Test(kvm, a_kvm_that_hangs_falls_back_to_emulation_after_its_own_timeout) {
+        int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+        if (fd < 0)
+                cr_skip_test("no usable /dev/kvm: qemu never tries KVM here, so there is nothing to fall back from");
+        close(fd);
+        sh("bash \"$1\" \"$0/t.img\" 10");
+        char *state = th_join(work, "state"), *log = th_join(work, "hv.log");
+        setenv("LIBGUESTFS_HV", KVM_ABORTS, 1);
+        setenv("VD_KVM_FAILS", "hang", 1);
+        setenv("VD_HV_LOG", log, 1);
+        setenv("VMDRIFT_KVM_LAUNCH_TIMEOUT", "5", 1);
+        unsetenv("LIBGUESTFS_BACKEND_SETTINGS");
+        th_run r = th_vmdrift("inspect" A "--image" A "%s/t.img" A "--state-dir" A "%s", work, state);
+        unsetenv("LIBGUESTFS_HV");
+        unsetenv("VD_KVM_FAILS");
+        unsetenv("VD_HV_LOG");
+        unsetenv("VMDRIFT_KVM_LAUNCH_TIMEOUT");
+        cr_assert_eq(r.status, 0, "status %d: %s%s", r.status, r.out, r.err);
+        cr_assert(strstr(r.out, "debian"), "%s", r.out);
+        cr_assert_eq(th_lines_with(r.err, "vmdrift: warning: KVM failed to start the appliance",
+                                   "qemu did not start the appliance within 5 s", "using software emulation", NULL),
+                     1, "%s", r.err);
+        cr_assert_eq(count_lines(r.err), 1, "one line, nothing else: %s", r.err);
+        th_run_free(&r);
+        char *l = slurp(log);
+        cr_assert_str_eq(l, "kvm\ntcg\n", "one KVM attempt, then emulation");
+        free(l);
+        char *mem = slurp(th_path(state, "accel"));
+        cr_assert(mem && strstr(mem, "kvm=broken\n"), "%s", mem ? mem : "(no memory file)");
+        free(mem);
+        sh("sleep 2; ! pgrep -f 'qemu-kvm-abort[s].sh'");
+        free(log);
+        free(state);
+}
+
 /* An appliance that never boots (qemu spinning under emulation on an
  * overloaded host) is stopped after VMDRIFT_LAUNCH_TIMEOUT seconds, and the
  * error says so; no qemu is left behind. */
