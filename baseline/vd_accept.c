@@ -119,22 +119,21 @@ static bool merge_config(vd_baseline *nb, const vd_baseline *old, const vd_confs
 /* Facts and packages: the current ones when everything is accepted; with
  * --path only some files are, and OLD's stay. */
 static bool merge_inventory(vd_baseline *nb, const vd_baseline *old, vd_scan *scan, const vd_accept_req *q) {
-        if (q->n_globs == 0) {
-                vd_baseline_take_inventory(nb, scan);
-                return true;
-        }
         bool ok = true;
         vd_scan keep;
         vd_scan_init(&keep);
         /* capture.*: what the template was when captured; an accepted
          * baseline is no longer its capture (a delta scan needs one) */
-        for (size_t i = 0; i < old->n_facts && ok; i++)
-                if (strncmp(old->facts[i].key, "capture.", 8) != 0)
-                        ok = vd_scan_add_fact(&keep, old->facts[i].key, old->facts[i].value) == 0;
-        for (size_t i = 0; i < old->n_packages && ok; i++) {
-                const vd_package *p = &old->packages[i];
-                ok = vd_scan_copy_package(&keep, p) == 0;
-        }
+        const vd_fact *facts = q->n_globs == 0 ? scan->facts : old->facts;
+        size_t n_facts = q->n_globs == 0 ? scan->n_facts : old->n_facts;
+        for (size_t i = 0; i < n_facts && ok; i++)
+                if (strncmp(facts[i].key, "capture.", 8) != 0)
+                        ok = vd_scan_add_fact(&keep, facts[i].key, facts[i].value) == 0;
+        /* the packages as they are now, or OLD's */
+        const vd_package *pk = q->n_globs == 0 ? scan->packages : old->packages;
+        size_t n_pk = q->n_globs == 0 ? scan->n_packages : old->n_packages;
+        for (size_t i = 0; i < n_pk && ok; i++)
+                ok = vd_scan_copy_package(&keep, &pk[i]) == 0;
         vd_baseline_take_inventory(nb, &keep);
         vd_scan_release(&keep);
         return ok;

@@ -530,12 +530,16 @@ static int reuse_layout(struct guest_src *s, const vd_guest_opts *o, char *why, 
                 }
         }
         /* The baseline's facts and packages describe this guest; only the
-         * hostname differs between clones of one template. */
+         * hostname differs between clones of one template. Not what the
+         * walker measures again (fs.*: geometry, mounts) nor what describes
+         * the capture, not the guest (capture.*: its images' identity). */
         vd_scan *out = &s->inv;
         int r = 0;
-        for (size_t i = 0; i < o->n_layout_facts && !r; i++)
-                if (strcmp(o->layout_facts[i].key, "os.hostname") != 0)
-                        r = vd_scan_add_fact(out, o->layout_facts[i].key, o->layout_facts[i].value);
+        for (size_t i = 0; i < o->n_layout_facts && !r; i++) {
+                const char *k = o->layout_facts[i].key;
+                if (strcmp(k, "os.hostname") != 0 && strncmp(k, "fs.", 3) != 0 && strncmp(k, "capture.", 8) != 0)
+                        r = vd_scan_add_fact(out, k, o->layout_facts[i].value);
+        }
         if (!r) {
                 vd_buf hn;
                 vd_buf_init(&hn, 4096);
@@ -2428,7 +2432,7 @@ static int launch(struct guest_src *s, const vd_guest_opts *o, vd_err *err) {
                         vd_buf_init(&t, 0);
                         vd_time_rfc3339(&t, since * 1000000000);
                         vd_scan_warn(&s->launch_notes, NULL, 0,
-                                     "KVM made qemu abort on this host at %s: using software emulation (slower; "
+                                     "KVM failed to start qemu's appliance on this host at %s: using software emulation (slower; "
                                      "remembered in %s/" VD_ACCEL_FILE " for a day; --accel kvm to insist)",
                                      t.buf ? t.buf : "?", o->state_dir);
                         vd_buf_release(&t);

@@ -304,6 +304,39 @@ Test(guest, a_linked_clone_reports_every_planted_change_and_quick_agrees) {
         cr_assert_eq(th_lines_with(r.out, "\"/etc/ssh/sshd_config\"", "\"hash\":{\"old\":\"xxh3-128:", NULL), 1, "%s", r.out);
         th_run_free(&r);
 
+        /* baseline accept on the image, plainly and --derive: the clone
+         * scanned against either finds nothing but what the policy itself
+         * forbids, and neither holds the template's capture.* identity */
+        const char *acc[][2] = {{"a.vdb", ""}, {"d.vdb", "--derive"}};
+        for (size_t i = 0; i < 2; i++) {
+                r = *acc[i][1] ? th_vmdrift("baseline" A "accept" A "--baseline" A "%s/t.vdb" A "--image" A
+                                            "%s/c.qcow2" A "--policy" A POLICY A "-o" A "%s/%s" A "--reason" A
+                                            "rebuilt by hand" A "%s",
+                                            work, work, work, acc[i][0], acc[i][1])
+                               : th_vmdrift("baseline" A "accept" A "--baseline" A "%s/t.vdb" A "--image" A
+                                            "%s/c.qcow2" A "--policy" A POLICY A "-o" A "%s/%s" A "--reason" A
+                                            "rebuilt by hand",
+                                            work, work, work, acc[i][0]);
+                cr_assert_eq(r.status, 0, "accept %s: %s%s", acc[i][1], r.out, r.err);
+                cr_assert(strstr(r.out, "accepted "), "%s", r.out);
+                th_run_free(&r);
+                r = th_vmdrift("baseline" A "show" A "%s/%s", work, acc[i][0]);
+                cr_assert_eq(r.status, 0, "%s", r.err);
+                cr_assert_null(strstr(r.out, "capture."), "accept %s kept the capture's identity: %s", acc[i][1], r.out);
+                th_run_free(&r);
+                r = th_vmdrift("scan" A "--baseline" A "%s/%s" A "--image" A "%s/c.qcow2" A "--report" A "json" A
+                               "--policy" A POLICY A "--full",
+                               work, acc[i][0], work);
+                cr_assert_eq(th_lines_with(r.out, "\"event\":\"drift\"", NULL),
+                             th_lines_with(r.out, "\"event\":\"drift\"", "\"change\":\"violation\"", NULL),
+                             "accept %s: drift beyond the policy's own violations: %s", acc[i][1], r.out);
+                cr_assert_eq(th_lines_with(r.out, "\"event\":\"drift\"", "\"change\":\"changed\"", NULL) +
+                                 th_lines_with(r.out, "\"event\":\"drift\"", "\"change\":\"added\"", NULL) +
+                                 th_lines_with(r.out, "\"event\":\"drift\"", "\"change\":\"removed\"", NULL),
+                             0, "accept %s: %s", acc[i][1], r.out);
+                th_run_free(&r);
+        }
+
         char *tmpl_after = sha("t.img"), *clone_after = sha("c.qcow2");
         cr_assert_str_eq(tmpl_before, tmpl_after);
         cr_assert_str_eq(clone_before, clone_after, "scanning never writes to the clone either");

@@ -102,7 +102,7 @@ Test(kvm, a_kvm_that_aborts_falls_back_to_emulation_once_remembered_and_never_un
                        "json",
                        work, work, state);
         cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
-        cr_assert_eq(th_lines_with(r.out, "\"event\":\"warning\"", "KVM made qemu abort on this host",
+        cr_assert_eq(th_lines_with(r.out, "\"event\":\"warning\"", "KVM failed to start qemu's appliance on this host",
                                    "using software emulation", NULL),
                      1, "%s", r.out);
         cr_assert_eq(th_lines_with(r.out, "\"event\":\"drift\"", NULL), 0, "%s", r.out);
