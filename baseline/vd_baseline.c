@@ -713,6 +713,7 @@ int vd_baseline_resolve(vd_baseline *b, const char *path, const char *verify_key
                                   "its previous baseline so that derived baselines stay comparable",
                                   b->template_path, path);
         }
+        memcpy(b->resolved_digest, t->content_digest, sizeof b->resolved_digest);
         /* effective = template - removed, with deltas replacing or adding. */
         vd_entries eff;
         vd_entries_init(&eff);
@@ -754,6 +755,18 @@ int vd_baseline_resolve(vd_baseline *b, const char *path, const char *verify_key
         b->entries = eff;
         b->resolved = true;
         return 0;
+}
+
+void vd_baseline_effective_digest(const vd_baseline *b, char out[65]) {
+        if (!b->template_path) {
+                memcpy(out, b->content_digest, 65);
+                return;
+        }
+        char both[3 * 65];
+        int n = snprintf(both, sizeof both, "derived %s %s", b->content_digest,
+                         b->resolved ? b->resolved_digest : "unresolved");
+        if (vd_digest_hex(both, (size_t)n, out) < 0)
+                snprintf(out, 65, "%s", "unresolved"); /* matches no kept report */
 }
 
 int vd_baseline_open(const char *path, const char *verify_key, vd_baseline **ret, vd_err *err) {

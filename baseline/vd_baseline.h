@@ -57,6 +57,7 @@ typedef struct vd_baseline {
         vd_entries removed;       /* template paths the guest no longer has (path only) */
         vd_entries deltas;
         bool resolved;
+        char resolved_digest[65]; /* the content digest of the template it was resolved over */
 } vd_baseline;
 
 /* One accepted change set: who, when, why and what. */
@@ -97,6 +98,12 @@ int vd_baseline_verify(const vd_baseline *b, const char *path, const char *pub, 
  * overlay its deltas on its template (verified with the same key). */
 int vd_baseline_open(const char *path, const char *verify_key, vd_baseline **ret, vd_err *err);
 int vd_baseline_resolve(vd_baseline *b, const char *path, const char *verify_key, vd_err *err);
+
+/* The digest of what a scan compares with: b's content digest, and for a
+ * derived baseline also the content digest of the template it was resolved
+ * over (a template rebuilt in place changes what every derived guest is
+ * compared with, not the derived file). Keys of kept reports use this. */
+void vd_baseline_effective_digest(const vd_baseline *b, char out[65]);
 
 /* Write b as sorted ND-JSON (see vd_export.c); the hash key is never exported. */
 int vd_baseline_export(const vd_baseline *b, FILE *out, vd_err *err);

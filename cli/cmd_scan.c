@@ -104,10 +104,13 @@ enum {
 /* Everything that changes what a scan of the same bytes reports. */
 static void opts_text(const cli_source_opts *so, const vd_baseline *pkgb, bool quick, uint32_t ignore, char *opts,
                       size_t n) {
+        char pdg[65] = "-";
+        if (pkgb)
+                vd_baseline_effective_digest(pkgb, pdg);
         snprintf(opts, n, "strategy=%d hash_in=%d quick=%d ignore=%x full_inspection=%d onefs=%d depth=%u "
                           "format=%s packages_from=%s",
                  so->strategy, so->hash_in, quick, ignore, so->full_inspection, so->one_file_system, so->max_depth,
-                 so->image_format ? so->image_format : "-", pkgb ? pkgb->content_digest : "-");
+                 so->image_format ? so->image_format : "-", pdg);
 }
 
 static const char *base_fact(const vd_baseline *b, const char *key) {
@@ -172,8 +175,10 @@ static bool twin_key(const cli_source_opts *so, const vd_baseline *b, const char
         char topts[600], why[1024] = "";
         snprintf(topts, sizeof topts, "%s twin=1", opts);
         vd_err e = VD_ERR_INIT;
-        int r = vd_reuse_key_make(tmpl, so->n_images, fmts, so->allow_backing, so->n_allow_backing, b->content_digest,
-                                  policy_dg, topts, paranoid, rk, why, sizeof why, &e);
+        char bdg[65];
+        vd_baseline_effective_digest(b, bdg);
+        int r = vd_reuse_key_make(tmpl, so->n_images, fmts, so->allow_backing, so->n_allow_backing, bdg, policy_dg,
+                                  topts, paranoid, rk, why, sizeof why, &e);
         if (r != 0)
                 vd_debug("no twin key: %s", r < 0 ? e.msg : why);
         else
@@ -191,10 +196,11 @@ static bool reuse_key(const cli_source_opts *so, const vd_baseline *b, const cha
         const char *fmts[CLI_MAX_IMAGES];
         for (size_t i = 0; i < so->n_images; i++)
                 fmts[i] = so->image_format ? so->image_format : so->expect_formats[i];
-        char why[1024] = "";
+        char why[1024] = "", bdg[65];
         vd_err e = VD_ERR_INIT;
-        int r = vd_reuse_key_make(so->images, so->n_images, fmts, so->allow_backing, so->n_allow_backing,
-                                  b->content_digest, policy_dg, opts, paranoid, rk, why, sizeof why, &e);
+        vd_baseline_effective_digest(b, bdg);
+        int r = vd_reuse_key_make(so->images, so->n_images, fmts, so->allow_backing, so->n_allow_backing, bdg,
+                                  policy_dg, opts, paranoid, rk, why, sizeof why, &e);
         if (r != 0)
                 vd_debug("no reuse: %s", r < 0 ? e.msg : why);
         return r == 0;
@@ -336,9 +342,6 @@ static int scan_main(int argc, char **argv, bool kept_only) {
         vd_run_out_init(&out);
         int rc = 0;
 
-        /* Open every sink first: a bad --report fails before minutes of scanning. */
-        if (!probe && (rc = cli_open_sinks(reports, n_reports, &sinko, sinks)) != 0)
-                goto out;
         const char *rollback_warning = NULL;
         /* a fleet worker's kept-report pass opens the same baseline for
          * every guest: once, while its file is unchanged */
@@ -353,6 +356,17 @@ static int scan_main(int argc, char **argv, bool kept_only) {
                 rc = probe ? -1 : cli_fail(&err);
                 goto out;
         }
+        /* A derived baseline's template is an input too: no report replaces it. */
+        for (size_t i = 0; i < n_reports && b->template_path; i++) {
+                const char *f = cli_report_file(reports[i]);
+                cli_input tin[] = {{"template baseline", b->template_path}};
+                if (f && (rc = cli_refuse_overwrite("scan", "report file", f, tin, 1)) != 0)
+                        goto out;
+        }
+        /* Open every sink before the source: a bad --report fails before
+         * minutes of scanning. */
+        if (!probe && (rc = cli_open_sinks(reports, n_reports, &sinko, sinks)) != 0)
+                goto out;
         cli_allow_template_images(&so, b);
         cli_use_baseline_layout(&so, b);
         /* The digest of the policy as written: --ignore is this run's choice,

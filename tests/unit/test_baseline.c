@@ -391,3 +391,42 @@ Test(baseline, block_records_round_trip_under_the_digest) {
         cr_assert(strstr(err.msg, "blockmap"), "%s", err.msg);
         free(p);
 }
+
+/* A derived baseline's kept reports follow its template: the documented
+ * rebuild of the template in place (same path, same hash key) changes the
+ * effective digest, though not one byte of the derived file. */
+Test(baseline, a_derived_baselines_effective_digest_follows_its_template) {
+        vd_err err = VD_ERR_INIT;
+        char *tpath = th_join(dir, "t.vdb"), *dpath = th_join(dir, "d.vdb");
+        vd_baseline *t = sample(), *d = sample();
+        cr_assert_eq(vd_baseline_write(t, tpath, &err), 0, "%s", err.msg);
+        memcpy(d->seed, t->seed, sizeof d->seed);
+        d->created_ns = t->created_ns + 1;
+        vd_entries_push(&d->entries, mk("/etc/added", 10, VD_T_REG));
+        vd_entries_sort(&d->entries);
+        cr_assert_eq(vd_baseline_derive(d, strdup(tpath), &err), 0, "%s", err.msg);
+        cr_assert_eq(vd_baseline_write(d, dpath, &err), 0, "%s", err.msg);
+        vd_baseline_free(d);
+
+        char plain[65], before[65], after[65];
+        vd_baseline_effective_digest(t, plain);
+        cr_assert_str_eq(plain, t->content_digest, "a plain baseline's is its own");
+        cr_assert_eq(vd_baseline_open(dpath, NULL, &d, &err), 0, "%s", err.msg);
+        vd_baseline_effective_digest(d, before);
+        cr_assert_str_neq(before, d->content_digest);
+        vd_baseline_free(d);
+
+        /* rebuilt in place: newer, same key, one more file */
+        t->created_ns += 10;
+        vd_entries_push(&t->entries, mk("/usr/bin/new", 12, VD_T_REG));
+        vd_entries_sort(&t->entries);
+        cr_assert_eq(vd_baseline_write(t, tpath, &err), 0, "%s", err.msg);
+        cr_assert_eq(vd_baseline_open(dpath, NULL, &d, &err), 0, "%s", err.msg);
+        vd_baseline_effective_digest(d, after);
+        cr_assert_str_neq(before, after, "the template changed: a kept report keyed on this must not be reused");
+        cr_assert(vd_entries_find(&d->entries, "/usr/bin/new", 12), "the derived baseline sees the rebuilt template");
+        vd_baseline_free(d);
+        vd_baseline_free(t);
+        free(tpath);
+        free(dpath);
+}
