@@ -408,6 +408,14 @@ static int export_cmd(int argc, char **argv) {
         vd_baseline *b = NULL;
         if (vd_baseline_open(argv[optind], verify_key, &b, &err) < 0)
                 return cli_fail(&err);
+        if (out && b->template_path) {
+                /* a derived baseline's template is an input too */
+                cli_input tin[] = {{"template baseline", b->template_path}};
+                if (cli_refuse_overwrite("baseline export", "output", out, tin, 1)) {
+                        vd_baseline_free(b);
+                        return EXIT_USAGE;
+                }
+        }
         /* Written beside its place and renamed when complete. */
         char *tmp = NULL;
         int fd = -1;

@@ -625,6 +625,15 @@ Test(cli, no_command_overwrites_its_own_inputs) {
         cr_assert_eq(r.status, 2, "%s%s", r.out, r.err);
         cr_assert(strstr(r.err, "is the template baseline"), "%s", r.err);
         th_run_free(&r);
+        /* nor a scan's report or an export of the derived baseline */
+        r = th_vmdrift("scan" A "--baseline" A "%s" A "--dir" A "%s" A "--report" A "json:%s", gvdb, guest, vdb);
+        cr_assert_eq(r.status, 2, "%s%s", r.out, r.err);
+        cr_assert(strstr(r.err, "is the template baseline"), "%s", r.err);
+        th_run_free(&r);
+        r = th_vmdrift("baseline" A "export" A "%s" A "-o" A "%s", gvdb, vdb);
+        cr_assert_eq(r.status, 2, "%s%s", r.out, r.err);
+        cr_assert(strstr(r.err, "is the template baseline"), "%s", r.err);
+        th_run_free(&r);
         char *after = sha_of(vdb);
         cr_assert_str_eq(before, after);
         free(after);
