@@ -11,6 +11,8 @@
 
 #include "cli.h"
 #include "vd_baseline.h"
+#include "vd_imageid.h"
+#include "vd_log.h"
 #include "vd_pipeline.h"
 #include "vd_report.h"
 #include "vd_policy.h"
@@ -171,19 +173,16 @@ static int capture(int argc, char **argv) {
                 rc = cli_fail(&err);
                 goto out;
         }
-        /* What each image was when the capture began: a delta scan of a
-         * linked clone trusts the template only while it still is. */
-        char identity[CLI_MAX_IMAGES][PATH_MAX + 64];
-        for (size_t k = 0; k < so.n_images && k < CLI_MAX_IMAGES; k++) {
-                struct stat ist;
-                char *real = realpath(so.images[k], NULL);
-                identity[k][0] = '\0';
-                if (real && stat(real, &ist) == 0 && !strchr(real, '\n'))
-                        snprintf(identity[k], sizeof identity[k], "%llu %lld %lld %s",
-                                 (unsigned long long)ist.st_size,
-                                 (long long)ist.st_mtim.tv_sec * 1000000000 + ist.st_mtim.tv_nsec,
-                                 (long long)ist.st_ctim.tv_sec * 1000000000 + ist.st_ctim.tv_nsec, real);
-                free(real);
+        /* What each image's chain was when the capture began: a delta scan
+         * of a linked clone trusts the template only while it still is
+         * (vd_imageid.h). Not recorded: no delta scans against it. */
+        vd_scan ids;
+        vd_scan_init(&ids);
+        for (size_t k = 0; k < so.n_images; k++) {
+                vd_err ie = VD_ERR_INIT;
+                if (vd_template_record(so.images[k], so.image_format, so.allow_backing, so.n_allow_backing, k, &ids,
+                                       &ie) < 0)
+                        vd_debug("capture: disk %zu's chain not recorded: %s", k, ie.msg);
         }
         vd_run run;
         vd_run_init(&run, VD_RUN_CAPTURE);
@@ -192,12 +191,10 @@ static int capture(int argc, char **argv) {
         run.policy = pol;
         cli_scan_opts(&so, &run.opts);
         int ir = vd_run_exec(&run, &res, &err);
-        for (size_t k = 0; ir == 0 && k < so.n_images && k < CLI_MAX_IMAGES; k++) {
-                char key[48];
-                snprintf(key, sizeof key, "capture.image.%zu", k);
-                if (identity[k][0] && vd_scan_add_fact(&res.scan, key, identity[k]) < 0)
+        for (size_t i = 0; ir == 0 && i < ids.n_facts; i++)
+                if (vd_scan_add_fact(&res.scan, ids.facts[i].key, ids.facts[i].value) < 0)
                         ir = vd_err_set(&err, VD_E_NOMEM, "out of memory");
-        }
+        vd_scan_release(&ids);
         vd_scan_sort_inventory(&res.scan);
         if (ir < 0 || vd_run_capture(&run, &res, b, &err) < 0) {
                 rc = cli_fail(&err);

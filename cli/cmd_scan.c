@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "vd_baseline.h"
 #include "vd_inventory.h"
+#include "vd_imageid.h"
 #include "vd_imageinfo.h"
 #include "vd_log.h"
 #include "vd_pipeline.h"
@@ -113,13 +114,6 @@ static void opts_text(const cli_source_opts *so, const vd_baseline *pkgb, bool q
                  so->image_format ? so->image_format : "-", pdg);
 }
 
-static const char *base_fact(const vd_baseline *b, const char *key) {
-        for (size_t i = 0; i < b->n_facts; i++)
-                if (!strcmp(b->facts[i].key, key))
-                        return b->facts[i].value;
-        return NULL;
-}
-
 static int count_range(void *ud, uint64_t start, uint64_t len) {
         (void)start;
         (void)len;
@@ -128,34 +122,25 @@ static int count_range(void *ud, uint64_t start, uint64_t len) {
 }
 
 /* A linked clone with nothing written above the template image its
- * baseline was captured from, that template unchanged since (its size,
- * modification and change times recorded at capture): byte for byte the
- * template as captured, so any scan of it finds what a scan of any other
- * such clone finds. Its key is the template's (the kept-report key of the
- * template's images, marked "twin"); the guest's own identity does not
- * enter it. */
+ * baseline was captured from, that template's whole chain unchanged since
+ * (vd_template_unchanged): byte for byte the template as captured, so any
+ * scan of it finds what a scan of any other such clone finds. Its key is
+ * the template's (the kept-report key of the template's images, marked
+ * "twin"); the guest's own identity does not enter it. */
 static bool twin_key(const cli_source_opts *so, const vd_baseline *b, const char *opts, const char *policy_dg,
                      bool paranoid, vd_reuse_key *rk) {
-        const char *tmpl[CLI_MAX_IMAGES], *fmts[CLI_MAX_IMAGES];
+        char *tmpl[CLI_MAX_IMAGES] = {NULL};
+        char fmts[CLI_MAX_IMAGES][32];
+        const char *fmtp[CLI_MAX_IMAGES];
         bool ok = so->n_images > 0 && so->n_images <= CLI_MAX_IMAGES && !so->image_format;
         for (size_t k = 0; ok && k < so->n_images; k++) {
-                char key[48], fmt[32];
-                unsigned long long size;
-                long long mt, ct;
-                int pos = 0;
-                struct stat st;
-                snprintf(key, sizeof key, "capture.image.%zu", k);
-                const char *cap = base_fact(b, key);
-                snprintf(key, sizeof key, "image.%zu.format", k);
-                fmts[k] = base_fact(b, key);
-                ok = cap && fmts[k] && sscanf(cap, "%llu %lld %lld %n", &size, &mt, &ct, &pos) == 3 && pos &&
-                     cap[pos] == '/' && stat(cap + pos, &st) == 0 && (unsigned long long)st.st_size == size &&
-                     (long long)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec == mt &&
-                     (long long)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec == ct;
-                tmpl[k] = ok ? cap + pos : NULL;
+                char why[400] = "", fmt[32];
                 vd_err e = VD_ERR_INIT;
                 char **files = NULL;
                 size_t nf = 0, depth = 0, written = 0;
+                ok = vd_template_unchanged(b->facts, b->n_facts, k, so->allow_backing, so->n_allow_backing, &tmpl[k],
+                                           fmts[k], why, sizeof why, &e) == 0;
+                fmtp[k] = fmts[k];
                 ok = ok && vd_image_check_chain(so->images[k], NULL, so->allow_backing, so->n_allow_backing, fmt, &e) == 0 &&
                      vd_image_chain(so->images[k], fmt, so->allow_backing, so->n_allow_backing, &files, &nf, &e) == 0;
                 for (size_t i = 1; ok && i < nf && !depth; i++)
@@ -164,26 +149,27 @@ static bool twin_key(const cli_source_opts *so, const vd_baseline *b, const char
                 ok = ok && depth && vd_image_map_changed(so->images[k], fmt, (int64_t)depth, UINT64_MAX, count_range,
                                                          &written, &e) == 0 &&
                      written == 0;
-                for (size_t i = 0; i < nf; i++)
-                        free(files[i]);
-                free(files);
-                if (!ok && e.msg[0])
-                        vd_debug("no twin: %s", e.msg);
+                vd_image_files_free(files, nf);
+                if (!ok)
+                        vd_debug("no twin: %s", e.msg[0] ? e.msg : why[0] ? why : "written above the template");
         }
-        if (!ok)
-                return false;
-        char topts[600], why[1024] = "";
-        snprintf(topts, sizeof topts, "%s twin=1", opts);
-        vd_err e = VD_ERR_INIT;
-        char bdg[65];
-        vd_baseline_effective_digest(b, bdg);
-        int r = vd_reuse_key_make(tmpl, so->n_images, fmts, so->allow_backing, so->n_allow_backing, bdg, policy_dg,
-                                  topts, paranoid, rk, why, sizeof why, &e);
-        if (r != 0)
-                vd_debug("no twin key: %s", r < 0 ? e.msg : why);
-        else
-                vd_debug("identical to its template image: nothing written above it");
-        return r == 0;
+        bool r = false;
+        if (ok) {
+                char topts[600], why[1024] = "", bdg[65];
+                snprintf(topts, sizeof topts, "%s twin=1", opts);
+                vd_err e = VD_ERR_INIT;
+                vd_baseline_effective_digest(b, bdg);
+                int kr = vd_reuse_key_make((const char *const *)tmpl, so->n_images, fmtp, so->allow_backing,
+                                           so->n_allow_backing, bdg, policy_dg, topts, paranoid, rk, why, sizeof why, &e);
+                if (kr != 0)
+                        vd_debug("no twin key: %s", kr < 0 ? e.msg : why);
+                else
+                        vd_debug("identical to its template image: nothing written above it");
+                r = kr == 0;
+        }
+        for (size_t k = 0; k < so->n_images && k < CLI_MAX_IMAGES; k++)
+                free(tmpl[k]);
+        return r;
 }
 
 static bool reuse_key(const cli_source_opts *so, const vd_baseline *b, const char *opts, const char *policy_dg,

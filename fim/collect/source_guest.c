@@ -43,6 +43,7 @@
 #include "vd_glob.h"
 #include "vd_hash.h"
 #include "vd_hosthash.h"
+#include "vd_imageid.h"
 #include "vd_imageinfo.h"
 #include "vd_log.h"
 #include "vd_manifest.h"
@@ -1311,54 +1312,39 @@ static bool printable(const char *s, size_t max) {
         return n > 0;
 }
 
-/* Can disk k be scanned in delta mode against its baseline? It was
- * captured (fact capture.image.K: "SIZE MTIME_NS CTIME_NS PATH") from an
- * image that has not changed since (same size, modification and change
- * times), that image is in the disk's backing chain, and its format is
- * recorded. Sets delta_below[k], delta_tmpl[k], delta_tmpl_fmt[k]; false
- * with s->delta_off otherwise. */
+/* Can disk k be scanned in delta mode against its baseline? The template
+ * it was captured from is unchanged since, its whole chain included
+ * (vd_template_unchanged), and that image is in the disk's backing chain.
+ * Sets delta_below[k], delta_tmpl[k], delta_tmpl_fmt[k]; false with
+ * s->delta_off otherwise. */
 static bool delta_check_disk(struct guest_src *s, const vd_guest_opts *o, size_t k) {
-        char key[48];
-        snprintf(key, sizeof key, "capture.image.%zu", k);
-        const char *cap = fact_of(o, key);
-        snprintf(key, sizeof key, "image.%zu.format", k);
-        const char *tf = fact_of(o, key);
-        unsigned long long size;
-        long long mt, ct;
-        int pos = 0;
-        struct stat st;
+        char *tmpl = NULL, fmt[32];
         char **files = NULL;
         size_t nf = 0;
         vd_err e = VD_ERR_INIT;
-        if (!cap || sscanf(cap, "%llu %lld %lld %n", &size, &mt, &ct, &pos) != 3 || pos == 0 || cap[pos] != '/')
-                snprintf(s->delta_off, sizeof s->delta_off,
-                         "the baseline does not record the image disk %zu was captured from (capture it again)", k);
-        else if (!tf || strlen(tf) >= sizeof s->delta_tmpl_fmt[k])
-                snprintf(s->delta_off, sizeof s->delta_off, "the baseline does not record disk %zu's format", k);
-        else if (stat(cap + pos, &st) < 0)
-                snprintf(s->delta_off, sizeof s->delta_off, "the template image %.120s is gone", cap + pos);
-        else if ((unsigned long long)st.st_size != size ||
-                 (long long)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec != mt ||
-                 (long long)st.st_ctim.tv_sec * 1000000000 + st.st_ctim.tv_nsec != ct)
-                snprintf(s->delta_off, sizeof s->delta_off,
-                         "the template image %.120s changed (or was copied) since the baseline was captured", cap + pos);
-        else if (vd_image_chain(o->images[k], s->formats[k], o->allow_backing, o->n_allow_backing, &files, &nf, &e) < 0)
+        int r = vd_template_unchanged(o->layout_facts, o->n_layout_facts, k, o->allow_backing, o->n_allow_backing, &tmpl,
+                                      fmt, s->delta_off, sizeof s->delta_off, &e);
+        if (r < 0)
                 snprintf(s->delta_off, sizeof s->delta_off, "%.190s", e.msg);
-        else {
+        else if (r == 0 &&
+                 vd_image_chain(o->images[k], s->formats[k], o->allow_backing, o->n_allow_backing, &files, &nf, &e) < 0)
+                snprintf(s->delta_off, sizeof s->delta_off, "%.190s", e.msg);
+        else if (r == 0) {
                 for (size_t i = 0; i < nf && !s->delta_below[k]; i++)
-                        if (strcmp(files[i], cap + pos) == 0)
+                        if (strcmp(files[i], tmpl) == 0)
                                 s->delta_below[k] = (int64_t)i + 1; /* our overlay is depth 0 */
                 if (!s->delta_below[k])
                         snprintf(s->delta_off, sizeof s->delta_off,
-                                 "the backing chain of disk %zu does not reach the template %.120s", k, cap + pos);
+                                 "the backing chain of disk %zu does not reach the template %.120s", k, tmpl);
         }
-        for (size_t i = 0; i < nf; i++)
-                free(files[i]);
-        free(files);
-        if (!s->delta_below[k])
+        vd_image_files_free(files, nf);
+        if (!s->delta_below[k]) {
+                free(tmpl);
                 return false;
-        snprintf(s->delta_tmpl_fmt[k], sizeof s->delta_tmpl_fmt[k], "%s", tf);
-        return (s->delta_tmpl[k] = strdup(cap + pos)) != NULL;
+        }
+        snprintf(s->delta_tmpl_fmt[k], sizeof s->delta_tmpl_fmt[k], "%s", fmt);
+        s->delta_tmpl[k] = tmpl;
+        return true;
 }
 
 /* Can this guest be scanned in delta mode? Every disk (delta_check_disk),

@@ -24,7 +24,46 @@
 
 void vd_image_info_release(vd_image_info *i) {
         free(i->backing);
+        for (size_t k = 0; k < i->n_external; k++)
+                free(i->external[k]);
         memset(i, 0, sizeof *i);
+}
+
+static int add_external(vd_image_info *out, const vd_json *v, const char *what, vd_err *err) {
+        if (!v || v->type == VD_JSON_NULL)
+                return 0;
+        if (v->type != VD_JSON_STRING || v->n == 0 || memchr(v->s, '\0', (size_t)v->n))
+                return vd_err_set(err, VD_E_SOURCE, "qemu-img info: \"%s\" is not a file name", what);
+        if (out->n_external == VD_IMAGE_EXTERNAL_MAX)
+                return vd_err_set(err, VD_E_SOURCE, "qemu-img info: more than %d external files",
+                                  VD_IMAGE_EXTERNAL_MAX);
+        if (!(out->external[out->n_external] = strdup(v->s)))
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        out->n_external++;
+        return 0;
+}
+
+/* The files besides the backing file that format-specific data names:
+ * qcow2's "data-file", vmdk's "extents"[]."filename". */
+static int external_files(const vd_json *root, vd_image_info *out, vd_err *err) {
+        const vd_json *fs = vd_json_get(root, "format-specific"), *d = fs ? vd_json_get(fs, "data") : NULL;
+        if (!d || d->type != VD_JSON_OBJECT)
+                return 0;
+        /* qemu opens a relative data file from its own working directory,
+         * not the image's: whatever ours is then. Never guessed. */
+        const vd_json *df = vd_json_get(d, "data-file");
+        if (df && df->type == VD_JSON_STRING && df->s[0] != '/')
+                return vd_err_set(err, VD_E_SOURCE,
+                                  "the header names the external data file '%.200s' by a relative name (qemu opens it "
+                                  "from its working directory): refused",
+                                  df->s);
+        int r = add_external(out, df, "data-file", err);
+        const vd_json *ex = vd_json_get(d, "extents");
+        if (r == 0 && ex && ex->type != VD_JSON_ARRAY)
+                return vd_err_set(err, VD_E_SOURCE, "qemu-img info: \"extents\" is not an array");
+        for (const vd_json *e = ex ? ex->child : NULL; r == 0 && e; e = e->next)
+                r = add_external(out, e->type == VD_JSON_OBJECT ? vd_json_get(e, "filename") : e, "extents", err);
+        return r;
 }
 
 /* Copy string member key of o into dst (cap bytes with the NUL); absent: "".
@@ -64,9 +103,13 @@ int vd_image_info_parse(const char *json, size_t len, vd_image_info *out, vd_err
                 r = copy_member(doc.root, "full-backing-filename", full, sizeof full, err);
         if (!r)
                 r = copy_member(doc.root, "backing-filename", rel, sizeof rel, err);
+        if (!r)
+                r = external_files(doc.root, out, err);
         vd_json_doc_release(&doc);
-        if (r < 0)
+        if (r < 0) {
+                vd_image_info_release(out);
                 return r;
+        }
         if (!out->format[0])
                 return vd_err_set(err, VD_E_SOURCE, "qemu-img info: no format");
         const char *b = full[0] ? full : rel[0] ? rel : NULL;
@@ -137,8 +180,14 @@ static pthread_mutex_t memo_lock = PTHREAD_MUTEX_INITIALIZER;
 static int copy_info(vd_image_info *dst, const vd_image_info *src) {
         *dst = *src;
         dst->backing = NULL;
+        dst->n_external = 0;
         if (src->backing && !(dst->backing = strdup(src->backing)))
                 return -1;
+        for (size_t k = 0; k < src->n_external; k++) {
+                if (!(dst->external[k] = strdup(src->external[k])))
+                        return -1;
+                dst->n_external++;
+        }
         return 0;
 }
 
@@ -238,9 +287,71 @@ static bool under(const char *path, const char *dir) {
         return strncmp(path, dir, dl) == 0 && (path[dl] == '/' || (dl == 1 && dir[0] == '/'));
 }
 
-/* files: when not NULL, every image of the chain (real paths, top first). */
+/* Whether real (a real path) may be read for an image in directory own:
+ * there, or one of allow[] (a file, or a directory it is under). */
+static bool allowed(const char *real, const char *own, const char *const *allow, size_t n_allow) {
+        bool ok = under(real, own);
+        for (size_t i = 0; !ok && i < n_allow; i++) {
+                char *a = realpath(allow[i], NULL);
+                ok = a && (strcmp(a, real) == 0 || under(real, a));
+                free(a);
+        }
+        return ok;
+}
+
+static int push_file(char ***files, size_t *n_files, const char *path, vd_err *err) {
+        char **nv = realloc(*files, (*n_files + 1) * sizeof *nv);
+        if (!nv)
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        *files = nv;
+        if (!(nv[*n_files] = strdup(path)))
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        (*n_files)++;
+        return 0;
+}
+
+/* The external files of cur (an image of path's chain): each under the
+ * rules of a backing file, into files. */
+static int check_external(const char *path, const char *cur, const vd_image_info *info, const char *own,
+                          const char *const *allow, size_t n_allow, char ***files, size_t *n_files, vd_err *err) {
+        /* files NULL: checked, not listed */
+        char *curdir = strdup(cur);
+        if (!curdir)
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        const char *base = dirname(curdir);
+        int r = 0;
+        for (size_t x = 0; x < info->n_external && r == 0; x++) {
+                const char *name = info->external[x];
+                char *joined = NULL;
+                if (name[0] != '/' && asprintf(&joined, "%s/%s", base, name) < 0) {
+                        r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+                        break;
+                }
+                char *real = realpath(joined ? joined : name, NULL);
+                free(joined);
+                if (!real)
+                        r = vd_err_errno(err, VD_E_SOURCE, errno, "image '%s' (%s) names the external file '%s'",
+                                         path, info->format, name);
+                else if (strcmp(real, cur) == 0)
+                        ; /* a monolithic vmdk's one extent: itself */
+                else if (!allowed(real, own, allow, n_allow))
+                        r = vd_err_set(err, VD_E_SOURCE,
+                                       "image '%s' (%s, by its header) names the external data file '%s', outside the "
+                                       "image's own directory and the template's: refused (a raw disk whose guest "
+                                       "wrote a qcow2 header? --image-format raw; or --allow-backing DIR)",
+                                       path, info->format, name);
+                else if (files)
+                        r = push_file(files, n_files, real, err);
+                free(real);
+        }
+        free(curdir);
+        return r;
+}
+
+/* files: when not NULL, every file of the chain (real paths, top first;
+ * each image followed by its external files). */
 static int walk_chain(const char *path, const char *format, const char *const *allow, size_t n_allow,
-                      char ret_format[32], char ***files, size_t *n_files, vd_err *err) {
+                      char ret_format[32], char ***files, size_t *n_files, bool external, vd_err *err) {
         char *top = realpath(path, NULL);
         if (!top)
                 return vd_err_errno(err, VD_E_SOURCE, errno, "cannot open image '%s'", path);
@@ -265,17 +376,14 @@ static int walk_chain(const char *path, const char *format, const char *const *a
                 r = vd_image_probe(cur, curfmt[0] ? curfmt : NULL, &info, err);
                 if (r < 0)
                         break;
-                if (files) {
-                        char **nv = realloc(*files, (*n_files + 1) * sizeof *nv);
-                        if (!nv || !(nv[*n_files] = strdup(cur))) {
-                                if (nv)
-                                        *files = nv;
-                                vd_image_info_release(&info);
-                                r = vd_err_set(err, VD_E_NOMEM, "out of memory");
-                                break;
-                        }
-                        *files = nv;
-                        (*n_files)++;
+                if (files)
+                        r = push_file(files, n_files, cur, err);
+                if (r == 0)
+                        r = check_external(path, cur, &info, own, allow, n_allow, external ? files : NULL,
+                                           n_files, err);
+                if (r < 0) {
+                        vd_image_info_release(&info);
+                        break;
                 }
                 if (depth == 0)
                         snprintf(ret_format, 32, "%s", info.format);
@@ -284,12 +392,7 @@ static int walk_chain(const char *path, const char *format, const char *const *a
                         break;
                 }
                 char *real = realpath(info.backing, NULL);
-                bool ok = real && under(real, own);
-                for (size_t i = 0; !ok && real && i < n_allow; i++) {
-                        char *a = realpath(allow[i], NULL);
-                        ok = a && (strcmp(a, real) == 0 || under(real, a));
-                        free(a);
-                }
+                bool ok = real && allowed(real, own, allow, n_allow);
                 if (!real)
                         r = vd_err_errno(err, VD_E_SOURCE, errno, "image '%s' (%s) names the backing file '%s'",
                                          path, info.format, info.backing);
@@ -312,15 +415,15 @@ static int walk_chain(const char *path, const char *format, const char *const *a
 
 int vd_image_check_chain(const char *path, const char *format, const char *const *allow, size_t n_allow,
                          char ret_format[32], vd_err *err) {
-        return walk_chain(path, format, allow, n_allow, ret_format, NULL, NULL, err);
+        return walk_chain(path, format, allow, n_allow, ret_format, NULL, NULL, false, err);
 }
 
-int vd_image_chain(const char *path, const char *format, const char *const *allow, size_t n_allow,
-                   char ***ret_files, size_t *ret_n, vd_err *err) {
+static int chain(const char *path, const char *format, const char *const *allow, size_t n_allow, bool external,
+                 char ***ret_files, size_t *ret_n, vd_err *err) {
         char fmt[32];
         *ret_files = NULL;
         *ret_n = 0;
-        int r = walk_chain(path, format, allow, n_allow, fmt, ret_files, ret_n, err);
+        int r = walk_chain(path, format, allow, n_allow, fmt, ret_files, ret_n, external, err);
         if (r < 0) {
                 for (size_t i = 0; i < *ret_n; i++)
                         free((*ret_files)[i]);
@@ -329,6 +432,22 @@ int vd_image_chain(const char *path, const char *format, const char *const *allo
                 *ret_n = 0;
         }
         return r;
+}
+
+int vd_image_chain(const char *path, const char *format, const char *const *allow, size_t n_allow,
+                   char ***ret_files, size_t *ret_n, vd_err *err) {
+        return chain(path, format, allow, n_allow, false, ret_files, ret_n, err);
+}
+
+int vd_image_chain_files(const char *path, const char *format, const char *const *allow, size_t n_allow,
+                         char ***ret_files, size_t *ret_n, vd_err *err) {
+        return chain(path, format, allow, n_allow, true, ret_files, ret_n, err);
+}
+
+void vd_image_files_free(char **files, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(files[i]);
+        free(files);
 }
 
 /* Images our own appliance holds (vd_image_in_use_except). */

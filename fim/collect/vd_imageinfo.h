@@ -14,10 +14,17 @@
 
 #define VD_IMAGE_CHAIN_MAX 16
 
+#define VD_IMAGE_EXTERNAL_MAX 32
+
 typedef struct vd_image_info {
         char format[32];         /* "raw", "qcow2", ... */
         char *backing;           /* the backing file qemu would open (absolute), or NULL */
         char backing_format[32]; /* as the header names it, or "" */
+        /* Other files the header makes qemu read: a qcow2 external data
+         * file, a vmdk descriptor's extents; as named (relative names are
+         * the image's directory's). At most VD_IMAGE_EXTERNAL_MAX. */
+        char *external[VD_IMAGE_EXTERNAL_MAX];
+        size_t n_external;
 } vd_image_info;
 
 void vd_image_info_release(vd_image_info *i);
@@ -29,8 +36,9 @@ int vd_image_info_parse(const char *json, size_t len, vd_image_info *out, vd_err
 /* Run qemu-img info on path (format NULL: probed) and parse it. */
 int vd_image_probe(const char *path, const char *format, vd_image_info *out, vd_err *err);
 
-/* Walk the backing chain of path, refusing any backing file that is not in
- * the image's own directory, nor one of allow[] (files or directories);
+/* Walk the backing chain of path, refusing any backing file or external
+ * file (data file, extent) that is not in the image's own directory, nor
+ * one of allow[] (files or directories);
  * ret_format: the top image's format (to pass to libguestfs, so that
  * nothing is probed twice). */
 int vd_image_check_chain(const char *path, const char *format, const char *const *allow, size_t n_allow,
@@ -44,9 +52,16 @@ bool vd_image_in_use(const char *path);
 int vd_image_in_use_except(const char *const *paths, size_t n);
 
 /* As vd_image_check_chain, and every image of the chain, top first, as
- * real paths (malloc'ed, each and the array). */
+ * real paths (malloc'ed, each and the array: vd_image_files_free); index i
+ * is the image of depth i. */
 int vd_image_chain(const char *path, const char *format, const char *const *allow, size_t n_allow,
                    char ***ret_files, size_t *ret_n, vd_err *err);
+/* As vd_image_chain, with each image followed by the external files its
+ * header names (a data file: the guest's bytes are there, not in the image
+ * file): every file a scan of path reads. */
+int vd_image_chain_files(const char *path, const char *format, const char *const *allow, size_t n_allow,
+                         char ***ret_files, size_t *ret_n, vd_err *err);
+void vd_image_files_free(char **files, size_t n);
 
 /* The byte ranges of the image at path (format given) that a layer of
  * depth below `below` holds (depth 0: the image itself, 1: its backing

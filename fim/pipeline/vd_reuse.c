@@ -69,7 +69,7 @@ int vd_reuse_key_make(const char *const *images, size_t n, const char *const *fo
                 char **files = NULL;
                 size_t nf = 0;
                 vd_err ce = VD_ERR_INIT;
-                if (vd_image_chain(images[i], formats ? formats[i] : NULL, allow, n_allow, &files, &nf, &ce) < 0) {
+                if (vd_image_chain_files(images[i], formats ? formats[i] : NULL, allow, n_allow, &files, &nf, &ce) < 0) {
                         snprintf(why, whylen, "%s", ce.msg);
                         r = 1;
                         break;

@@ -1,0 +1,56 @@
+/* What a shortcut trusts about the template a baseline was captured from.
+ *
+ * A delta scan takes everything outside a linked clone's own clusters from
+ * the baseline, and a twin reuses another clone's report: both claim that
+ * the template's bytes are still the captured ones. Those bytes live in
+ * every file of the template's chain: the template image, every image
+ * below it (a cloud image under the template is common), and any external
+ * data file a header names. At capture each such file's identity (inode,
+ * size, modification and change times, real path) is recorded as facts
+ *   capture.chain.K     N, the number of files of disk K's chain
+ *   capture.chain.K.I   "INO SIZE MTIME_NS CTIME_NS PATH", top first
+ * and a shortcut holds only while the chain qemu reads now is exactly that
+ * list of unchanged files. A write into any of them moves its times; a file
+ * put in place of another has another inode and change time.
+ */
+#ifndef VD_IMAGEID_H
+#define VD_IMAGEID_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vd_err.h"
+#include "vd_source.h"
+
+#define VD_IMAGE_ID_PATH_MAX 4096
+
+typedef struct vd_image_id {
+        uint64_t ino, size;
+        int64_t mtime_ns, ctime_ns;
+        char path[VD_IMAGE_ID_PATH_MAX];
+} vd_image_id;
+
+/* The identity of the file at real path path: 0, or -1 with errno (a path
+ * too long or holding a newline: ENAMETOOLONG, EINVAL). */
+int vd_image_id_of(const char *path, vd_image_id *out);
+/* As a fact's value: "INO SIZE MTIME_NS CTIME_NS PATH" (buf of at least
+ * VD_IMAGE_ID_PATH_MAX + 96 bytes). */
+void vd_image_id_format(const vd_image_id *id, char *buf, size_t n);
+/* Strict: four numbers, one space each, an absolute path; false otherwise. */
+bool vd_image_id_parse(const char *s, vd_image_id *out);
+bool vd_image_id_same(const vd_image_id *a, const vd_image_id *b);
+
+/* At capture: the facts of disk k's chain (image in format, NULL: probed;
+ * allow as for vd_image_chain) added to out. */
+int vd_template_record(const char *image, const char *format, const char *const *allow, size_t n_allow, size_t k,
+                       vd_scan *out, vd_err *err);
+
+/* At scan: is disk k's template, as facts (a baseline's) recorded it, still
+ * the captured one, its whole chain included? 0 and *ret_path (the template
+ * image, malloc'ed) and ret_format (its recorded format, fact
+ * image.K.format); 1 and why when not (or not recorded); <0 out of memory. */
+int vd_template_unchanged(const vd_fact *facts, size_t n_facts, size_t k, const char *const *allow, size_t n_allow,
+                          char **ret_path, char ret_format[32], char *why, size_t whylen, vd_err *err);
+
+#endif
