@@ -141,7 +141,10 @@ static bool twin_key(const cli_source_opts *so, const vd_baseline *b, const char
                 ok = vd_template_unchanged(b->facts, b->n_facts, k, so->allow_backing, so->n_allow_backing, &tmpl[k],
                                            fmts[k], why, sizeof why, &e) == 0;
                 fmtp[k] = fmts[k];
+                char pinned[32];
+                vd_image_format_pinned(so->state_dir, so->images[k], pinned);
                 ok = ok && vd_image_check_chain(so->images[k], NULL, so->allow_backing, so->n_allow_backing, fmt, &e) == 0 &&
+                     (!pinned[0] || strcmp(pinned, fmt) == 0) &&
                      vd_image_chain(so->images[k], fmt, so->allow_backing, so->n_allow_backing, &files, &nf, &e) == 0;
                 for (size_t i = 1; ok && i < nf && !depth; i++)
                         if (!strcmp(files[i], tmpl[k]))
@@ -179,9 +182,16 @@ static bool reuse_key(const cli_source_opts *so, const vd_baseline *b, const cha
         for (size_t i = 0; i < so->n_images; i++)
                 if (vd_image_in_use(so->images[i]))
                         return false;
+        /* the format given, the baseline's for its own image, else the
+         * pinned one: a header written since changes the key's files */
         const char *fmts[CLI_MAX_IMAGES];
-        for (size_t i = 0; i < so->n_images; i++)
-                fmts[i] = so->image_format ? so->image_format : so->expect_formats[i];
+        char pinned[CLI_MAX_IMAGES][32];
+        for (size_t i = 0; i < so->n_images; i++) {
+                vd_image_format_pinned(so->state_dir, so->images[i], pinned[i]);
+                fmts[i] = so->image_format ? so->image_format
+                          : so->expect_formats[i] ? so->expect_formats[i]
+                          : pinned[i][0] ? pinned[i] : NULL;
+        }
         char why[1024] = "", bdg[65];
         vd_err e = VD_ERR_INIT;
         vd_baseline_effective_digest(b, bdg);

@@ -3056,6 +3056,11 @@ int vd_source_open_guest(const vd_guest_opts *o, vd_source **ret, vd_err *err) {
                         guest_close(src);
                         return r;
                 }
+                /* the format it had on first sight, unless told otherwise */
+                if ((r = vd_image_format_pin(o->state_dir, o->images[i], s->formats[i], o->format != NULL, err)) < 0) {
+                        guest_close(src);
+                        return r;
+                }
         }
         /* A running guest's disks may change while we read them; a stopped
          * domain's are as still as an image nobody has open. */

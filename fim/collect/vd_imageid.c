@@ -8,7 +8,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "vd_buf.h"
+#include "vd_hash.h"
 #include "vd_imageinfo.h"
+#include "vd_log.h"
+#include "vd_state.h"
 #include "vd_str.h"
 
 int vd_image_id_of(const char *path, vd_image_id *out) {
@@ -185,4 +189,67 @@ int vd_template_unchanged(const vd_fact *facts, size_t n_facts, size_t k, const 
         }
         free(rec);
         return r;
+}
+
+/* formats/<hex sha256 of the real path>; false if path has none */
+static bool pin_name(const char *path, char name[80]) {
+        char *real = realpath(path, NULL);
+        unsigned char d[32];
+        if (!real)
+                return false;
+        bool ok = vd_sha256(real, strlen(real), d) == 0;
+        free(real);
+        if (!ok)
+                return false;
+        memcpy(name, "formats/", 8);
+        for (size_t i = 0; i < 32; i++)
+                snprintf(name + 8 + 2 * i, 3, "%02x", d[i]);
+        return true;
+}
+
+void vd_image_format_pinned(const char *state_dir, const char *path, char out[32]) {
+        out[0] = '\0';
+        char name[80];
+        if (!state_dir || !pin_name(path, name))
+                return;
+        vd_buf b;
+        vd_buf_init(&b, 64);
+        vd_err e = VD_ERR_INIT;
+        if (vd_state_read(state_dir, name, 64, &b, NULL, &e) == 0 && b.len > 1 && b.len < 32 &&
+            b.buf[b.len - 1] == '\n') {
+                memcpy(out, b.buf, b.len - 1);
+                out[b.len - 1] = '\0';
+                for (size_t i = 0; out[i]; i++)
+                        if (!((out[i] >= 'a' && out[i] <= 'z') || (out[i] >= '0' && out[i] <= '9') || out[i] == '-'))
+                                out[0] = '\0'; /* not a format qemu names: as if none */
+        }
+        vd_buf_release(&b);
+}
+
+int vd_image_format_pin(const char *state_dir, const char *path, const char *format, bool forced, vd_err *err) {
+        char name[80], was[32];
+        vd_err e = VD_ERR_INIT;
+        if (!state_dir || !pin_name(path, name) || vd_state_dir_check(state_dir, true, &e) < 0) {
+                vd_debug("format of %s not pinned: %s", path, e.msg[0] ? e.msg : "no state directory");
+                return 0;
+        }
+        vd_image_format_pinned(state_dir, path, was);
+        if (was[0] && strcmp(was, format) == 0)
+                return 0;
+        if (was[0] && !forced)
+                return vd_err_set(err, VD_E_SOURCE,
+                                  "image '%s' reads as %s by its header, but was %s when vmdrift first opened it "
+                                  "(%s/%s): a header its guest wrote? refused (--image-format %s reads it as before; "
+                                  "--image-format %s if it was really converted)",
+                                  path, format, was, state_dir, name, was, format);
+        char dirname_[4096], line[40];
+        snprintf(dirname_, sizeof dirname_, "%s/formats", state_dir);
+        if (mkdir(dirname_, 0700) < 0 && errno != EEXIST) {
+                vd_debug("format of %s not pinned: cannot create %s: %s", path, dirname_, strerror(errno));
+                return 0;
+        }
+        int n = snprintf(line, sizeof line, "%s\n", format);
+        if (vd_state_write(state_dir, name, line, (size_t)n, &e) < 0)
+                vd_debug("format of %s not pinned: %s", path, e.msg);
+        return 0;
 }

@@ -53,4 +53,19 @@ int vd_template_record(const char *image, const char *format, const char *const 
 int vd_template_unchanged(const vd_fact *facts, size_t n_facts, size_t k, const char *const *allow, size_t n_allow,
                           char **ret_path, char ret_format[32], char *why, size_t whylen, vd_err *err);
 
+/* Format pinning. A guest writes its own disk's bytes: a raw disk can carry
+ * a qcow2 header that names the template as its backing file and pass for
+ * a pristine linked clone. The format an image had when vmdrift first
+ * opened it is remembered in the state directory (formats/<sha256 of its
+ * real path>, "FORMAT\n"); a probe that finds another is refused.
+ *
+ * vd_image_format_pinned: the remembered format in out ("" if none, or no
+ * usable state directory). vd_image_format_pin: format is what the image
+ * is read as now; forced (--image-format, libvirt's XML, the inventory):
+ * remembered as the new pin; else the first sight is remembered and a
+ * change refused (VD_E_SOURCE, naming the image and what to do). A state
+ * directory that cannot be used pins nothing (debug line). */
+void vd_image_format_pinned(const char *state_dir, const char *path, char out[32]);
+int vd_image_format_pin(const char *state_dir, const char *path, const char *format, bool forced, vd_err *err);
+
 #endif

@@ -3,13 +3,13 @@
  * After a full scan of guest images, vmdrift keeps in the state directory
  * (scans/<slot>.vdr, 0600) the scan's report (events, warnings, what it
  * counted) under a digest of everything the result depends on:
- *   - every image of each disk's backing chain (the chain as qemu-img
- *     reads it, checked as vmdrift scan checks it: backing files only in the
+ *   - every image of each disk's backing chain, and every external data
+ *     file or extent a header names (the chain as qemu-img reads it, checked as vmdrift scan checks it: backing files only in the
  *     image's own directory, the template's or --allow-backing): real path,
  *     device, inode, size, modification and change times; and the SHA-256 of
  *     the bytes of each top image up to 64 MiB (a thin overlay: read whole on
  *     the host, cheap) or of every image with --paranoid;
- *   - the baseline's content digest, the policy's digest, and the options
+ *   - the baseline's effective digest (vd_baseline_effective_digest), the policy's digest, and the options
  *     that change what a scan finds (the caller's canonical text);
  *   - the vmdrift version.
  * A later scan whose digest is the same re-emits that report (a new scan id;

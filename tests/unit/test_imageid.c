@@ -155,3 +155,39 @@ Test(imageid, a_data_file_is_part_of_the_image_and_obeys_the_backing_rules) {
         e = (vd_err)VD_ERR_INIT;
         cr_assert_eq(vd_image_check_chain(th_path(dir, "g.raw"), "raw", NULL, 0, ret_fmt, &e), 0, "%s", e.msg);
 }
+
+/* A raw disk's guest writes a qcow2 header naming the (allowed) template as
+ * its backing file: the format seen first is remembered, the change refused
+ * unless the operator says the format. */
+Test(imageid, the_format_seen_first_is_pinned_and_a_change_refused) {
+        sh("cd \"$0\" && mkdir -m 700 state && qemu-img create -q -f raw g.raw 16M");
+        const char *state = th_path(dir, "state");
+        char *img = strdup(th_path(dir, "g.raw")), fmt[32], pinned[32];
+        vd_err e = VD_ERR_INIT;
+        vd_image_format_pinned(state, img, pinned);
+        cr_assert_str_eq(pinned, "", "nothing seen yet");
+        cr_assert_eq(vd_image_check_chain(img, NULL, NULL, 0, fmt, &e), 0, "%s", e.msg);
+        cr_assert_eq(vd_image_format_pin(state, img, fmt, false, &e), 0, "%s", e.msg);
+        vd_image_format_pinned(state, img, pinned);
+        cr_assert_str_eq(pinned, "raw");
+        /* the guest writes a header whose backing file is the template */
+        sh("cd \"$0\" && qemu-img create -q -f qcow2 -b t/tmpl.qcow2 -F qcow2 h.qcow2 && "
+           "dd if=h.qcow2 of=g.raw conv=notrunc bs=64k count=1 status=none");
+        const char *allow[] = {th_path(dir, "t")};
+        cr_assert_eq(vd_image_check_chain(img, NULL, allow, 1, fmt, &e), 0, "%s", e.msg);
+        cr_assert_str_eq(fmt, "qcow2", "probed, it passes for a linked clone");
+        cr_assert_eq(vd_image_format_pin(state, img, fmt, false, &e), VD_E_SOURCE);
+        cr_assert(strstr(e.msg, "reads as qcow2 by its header, but was raw when vmdrift first opened it") &&
+                      strstr(e.msg, "--image-format raw"),
+                  "%s", e.msg);
+        /* told: the new format is the pin */
+        e = (vd_err)VD_ERR_INIT;
+        cr_assert_eq(vd_image_format_pin(state, img, "qcow2", true, &e), 0, "%s", e.msg);
+        vd_image_format_pinned(state, img, pinned);
+        cr_assert_str_eq(pinned, "qcow2");
+        /* a pin file that is not ours to trust is not believed */
+        sh("cd \"$0\" && chmod 666 state/formats/* && chmod 777 state/formats");
+        vd_image_format_pinned(state, img, pinned);
+        cr_assert_str_eq(pinned, "");
+        free(img);
+}
