@@ -46,15 +46,27 @@ static uint32_t utf8_cp(const unsigned char *p, size_t len) {
         return cp;
 }
 
-/* Code points that change how a terminal or an editor shows the text around
- * them without being visible: C1 controls, bidirectional overrides and
- * isolates, line and paragraph separators, zero-width and other format
- * characters, tags. "/etc/\u202Egnp.exe" must not read as "exe.png". */
+#include "vd_invisible.h"
+
+/* Code points that are invisible or change how a terminal or an editor
+ * shows the text around them: C1 controls, bidirectional overrides and
+ * isolates, line and paragraph separators, spaces other than U+0020,
+ * zero-width and other format characters, Hangul fillers, variation
+ * selectors, tags, noncharacters. "/etc/\u202Egnp.exe" must not read as
+ * "exe.png". The table is generated from the Unicode data files
+ * (common/gen_invisible.py). */
 static bool deceptive_cp(uint32_t cp) {
-        return (cp >= 0x80 && cp <= 0x9f) || cp == 0xad || cp == 0x61c || cp == 0x180e ||
-               (cp >= 0x200b && cp <= 0x200f) || (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2060 && cp <= 0x2064) ||
-               (cp >= 0x2066 && cp <= 0x206f) || cp == 0xfeff || (cp >= 0xfff9 && cp <= 0xfffb) ||
-               (cp >= 0xe0000 && cp <= 0xe007f);
+        size_t lo = 0, hi = VD_INVISIBLE_RANGES;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (cp < vd_invisible[mid][0])
+                        hi = mid;
+                else if (cp > vd_invisible[mid][1])
+                        lo = mid + 1;
+                else
+                        return true;
+        }
+        return false;
 }
 
 bool vd_text_clean(const char *p, size_t n) {

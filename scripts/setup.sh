@@ -12,7 +12,7 @@ PKGS=(
   e2fsprogs dosfstools fdisk xfsprogs libguestfs-xfs libnbd-dev
   aide rsyslog rsyslog-gnutls systemd
   attr acl libcap2-bin time python3 python3-rpm python3-jsonschema ansible-core
-  clang libclang-rt-14-dev
+  clang libclang-rt-14-dev unicode-data
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -173,9 +173,9 @@ int vd_template_unchanged(const vd_fact *facts, size_t n_facts, size_t k, const 
                         r = 1;
                 } else if (vd_image_id_of(files[i], &now) < 0 || !vd_image_id_same(&now, &rec[i])) {
                         snprintf(why, whylen,
-                                 i == 0 ? "the template image %.120s changed (or was replaced) since the baseline was "
+                                 i == 0 ? "the template image %.120s changed (or was copied) since the baseline was "
                                           "captured"
-                                        : "%.120s, below the template image, changed (or was replaced) since the "
+                                        : "%.120s, below the template image, changed (or was copied) since the "
                                           "baseline was captured",
                                  files[i]);
                         r = 1;

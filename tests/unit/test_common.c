@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -265,4 +266,103 @@ Test(json, parse_again_reuses_memory_across_documents_and_failures) {
         cr_assert_str_eq(vd_json_get_str(d.root, "k"), "v");
         vd_json_doc_release(&d);
         vd_json_doc_release(&d); /* twice is harmless */
+}
+
+/* ---- every invisible code point is escaped, walked from the Unicode data
+ * files themselves (read here, not through the generated table) ---- */
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static size_t utf8_enc(uint32_t cp, char *o) {
+        if (cp < 0x80) {
+                o[0] = (char)cp;
+                return 1;
+        }
+        if (cp < 0x800) {
+                o[0] = (char)(0xc0 | (cp >> 6));
+                o[1] = (char)(0x80 | (cp & 0x3f));
+                return 2;
+        }
+        if (cp < 0x10000) {
+                o[0] = (char)(0xe0 | (cp >> 12));
+                o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+                o[2] = (char)(0x80 | (cp & 0x3f));
+                return 3;
+        }
+        o[0] = (char)(0xf0 | (cp >> 18));
+        o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+        o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        o[3] = (char)(0x80 | (cp & 0x3f));
+        return 4;
+}
+
+/* cp, between two visible letters, comes out escaped in text and JSON, and
+ * vd_text_clean refuses it */
+static void assert_escaped(uint32_t cp, const char *why) {
+        char in[8] = "a", enc[4];
+        size_t n = utf8_enc(cp, enc);
+        memcpy(in + 1, enc, n);
+        in[1 + n] = 'b';
+        char *d = esc_display(in, n + 2), *j = esc_json(in, n + 2);
+        cr_assert_null(memmem(d, strlen(d), enc, n), "U+%04X (%s) printed raw in text: %s", cp, why, d);
+        cr_assert_null(memmem(j, strlen(j), enc, n), "U+%04X (%s) printed raw in JSON: %s", cp, why, j);
+        cr_assert_not(vd_text_clean(in, n + 2), "U+%04X (%s) passed as clean text", cp, why);
+        free(d);
+        free(j);
+}
+
+/* every code point of lines "A..B ; PROP" or "A ; PROP" of a UCD file */
+static size_t walk_property(const char *file, const char *prop) {
+        FILE *f = fopen(file, "r");
+        cr_assert(f, "%s: install Debian's unicode-data", file);
+        char line[512];
+        size_t n = 0;
+        while (fgets(line, sizeof line, f)) {
+                unsigned a, b;
+                char p[128];
+                int k = sscanf(line, "%x..%x ; %127[A-Za-z_]", &a, &b, p);
+                if (k != 3 && sscanf(line, "%x ; %127[A-Za-z_]", &a, p) == 2)
+                        b = a, k = 3;
+                if (k != 3 || strcmp(p, prop) != 0)
+                        continue;
+                for (uint32_t cp = a; cp <= b; cp++, n++)
+                        if (cp >= 0x80)
+                                assert_escaped(cp, prop);
+        }
+        fclose(f);
+        return n;
+}
+
+Test(escape, every_default_ignorable_and_invisible_code_point_is_escaped) {
+        size_t n = walk_property(VD_UCD_DIR "/DerivedCoreProperties.txt", "Default_Ignorable_Code_Point");
+        cr_assert_gt(n, 4000, "the whole Default_Ignorable_Code_Point set: %zu", n);
+        cr_assert_gt(walk_property(VD_UCD_DIR "/PropList.txt", "White_Space"), 20);
+        /* format, separator and control characters by general category */
+        FILE *f = fopen(VD_UCD_DIR "/UnicodeData.txt", "r");
+        cr_assert(f);
+        char line[512];
+        size_t cats = 0;
+        while (fgets(line, sizeof line, f)) {
+                unsigned cp;
+                char cat[8];
+                if (sscanf(line, "%x;%*[^;];%7[^;]", &cp, cat) != 2 || cp < 0x80)
+                        continue;
+                if (!strcmp(cat, "Cf") || !strcmp(cat, "Zl") || !strcmp(cat, "Zp") || !strcmp(cat, "Zs") ||
+                    !strcmp(cat, "Cc")) {
+                        assert_escaped(cp, cat);
+                        cats++;
+                }
+        }
+        fclose(f);
+        cr_assert_gt(cats, 150);
+        /* the ones a text report used to print raw */
+        const uint32_t seen[] = {0x34f, 0x115f, 0x3164, 0x17b4, 0xfe0f, 0xffa0, 0xe0100};
+        for (size_t i = 0; i < sizeof seen / sizeof *seen; i++)
+                assert_escaped(seen[i], "reported");
+        /* and visible text stays as it is */
+        const char *vis = "caf\xc3\xa9 \xe4\xb8\xad \xf0\x9f\x98\x80 \xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d";
+        char *d = esc_display(vis, strlen(vis));
+        cr_assert_str_eq(d, vis);
+        free(d);
 }

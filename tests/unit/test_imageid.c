@@ -85,7 +85,7 @@ Test(imageid, every_image_below_the_template_counts) {
         cr_assert_eq(unchanged(&s, why), 0, "%s", why);
         sh("cd \"$0\" && cp -p t/tmpl.qcow2 t/x && mv t/x t/tmpl.qcow2");
         cr_assert_eq(unchanged(&s, why), 1);
-        cr_assert(strstr(why, "the template image") && strstr(why, "changed (or was replaced)"), "%s", why);
+        cr_assert(strstr(why, "the template image") && strstr(why, "changed (or was copied)"), "%s", why);
         vd_scan_release(&s);
         /* rebased onto another base: another chain */
         s = recorded("t/tmpl.qcow2", "qcow2");
