@@ -276,7 +276,7 @@ static int put(pctx *c, const char *k, size_t kl, const char *v, size_t vl, uint
         return 0;
 }
 
-static int parse_text(pctx *c, const char *text, size_t len);
+static int parse_text(pctx *c, const char *text, size_t len, uint32_t first_line);
 
 static int include_each(const char *file, const char *text, size_t len, void *ctx2) {
         pctx *parent = ctx2;
@@ -301,7 +301,7 @@ static int include_each(const char *file, const char *text, size_t len, void *ct
         c.match = parent->match ? strdup(parent->match) : NULL;
         if (parent->match && !c.match)
                 return vd_err_set(parent->err, VD_E_NOMEM, "out of memory");
-        int r = parse_text(&c, text, len);
+        int r = parse_text(&c, text, len, 1);
         free(c.match);
         return r;
 }
@@ -687,10 +687,10 @@ bool vd_conf_id_is_zero(const char *p, size_t n) {
         return true;
 }
 
-static int parse_text(pctx *c, const char *text, size_t len) {
+static int parse_text(pctx *c, const char *text, size_t len, uint32_t first_line) {
         if (len > VD_CONF_FILE_MAX)
                 return vd_err_set(c->err, VD_E_LIMIT, "%s: larger than %zu bytes", c->file, VD_CONF_FILE_MAX);
-        uint32_t line = 0;
+        uint32_t line = first_line - 1;
         size_t i = 0;
         vd_buf cont; /* sudoers: backslash continuation */
         vd_buf_init(&cont, VD_CONF_VALUE_MAX);
@@ -749,6 +749,13 @@ static int parse_text(pctx *c, const char *text, size_t len) {
 
 int vd_conf_parse(int format, const char *file, const char *text, size_t len, vd_conf_include_fn include,
                   void *include_ctx, vd_settings *out, vd_err *err) {
+        return vd_conf_parse_at(format, file, text, len, 1, include, include_ctx, out, err);
+}
+
+int vd_conf_parse_at(int format, const char *file, const char *text, size_t len, uint32_t first_line,
+                     vd_conf_include_fn include, void *include_ctx, vd_settings *out, vd_err *err) {
+        if (first_line == 0)
+                return vd_err_set(err, VD_E_INPUT, "%s: lines count from 1", file);
         if (format <= 0 || (size_t)format >= N_FMT)
                 return vd_err_set(err, VD_E_INPUT, "unknown configuration format %d", format);
         size_t files = 0;
@@ -759,7 +766,7 @@ int vd_conf_parse(int format, const char *file, const char *text, size_t len, vd
                   .out = out,
                   .err = err,
                   .files = &files};
-        int r = parse_text(&c, text, len);
+        int r = parse_text(&c, text, len, first_line);
         free(c.match);
         return r;
 }

@@ -105,5 +105,9 @@ typedef int (*vd_conf_include_fn)(void *ctx, const char *pattern, vd_conf_each_f
  * (Include lines are then recorded as settings but not followed). */
 int vd_conf_parse(int format, const char *file, const char *text, size_t len, vd_conf_include_fn include,
                   void *include_ctx, vd_settings *out, vd_err *err);
+/* As vd_conf_parse, text being file's lines from line first_line on (a
+ * piece of a file too large to parse whole); settings add to out. */
+int vd_conf_parse_at(int format, const char *file, const char *text, size_t len, uint32_t first_line,
+                     vd_conf_include_fn include, void *include_ctx, vd_settings *out, vd_err *err);
 
 #endif

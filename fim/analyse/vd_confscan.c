@@ -316,6 +316,116 @@ static int limit_finding(cctx *c, item_run *ir, const char *file, const char *wh
         return 0;
 }
 
+/* A file over VD_CONF_FILE_MAX is still read for the lines detectors need:
+ * in pieces of STREAM_PIECE bytes, its lines of at most STREAM_LINE_MAX
+ * bytes (a longer one is no setting: skipped, which breaks nothing since
+ * lines number on) gathered into windows of at most VD_CONF_FILE_MAX that
+ * are parsed at their line numbers into s. A guest that pads passwd with a
+ * 5 MiB line before "toor:x:0:0:..." gets a limits finding and still its
+ * uid-0 account found. Bounded memory; STREAM_MAX bytes at most (said). */
+#define STREAM_PIECE ((size_t)1 << 20)
+#define STREAM_LINE_MAX ((size_t)64 << 10)
+#define STREAM_MAX ((uint64_t)1 << 30)
+
+struct stream {
+        cctx *c;
+        item_run *ir;
+        const char *file;
+        vd_settings *s;
+        vd_buf window, line;
+        uint32_t window_first, lineno; /* the window's first line; the line being read */
+        bool skipping;                 /* the line being read is too long */
+};
+
+static int stream_flush(struct stream *st) {
+        int r = 0;
+        if (st->window.len) {
+                vd_err e2 = VD_ERR_INIT;
+                r = vd_conf_parse_at(st->ir->it->format, st->file, st->window.buf, st->window.len, st->window_first,
+                                     include_cb, st->c, st->s, &e2);
+                if (r < 0 && r != VD_E_NOMEM)
+                        r = 0; /* too many settings: what was kept stands; already a limits finding */
+                vd_buf_reset(&st->window);
+        }
+        return r;
+}
+
+/* the line just ended (without its newline) */
+static int stream_line_end(struct stream *st) {
+        int r = 0;
+        if (st->skipping) {
+                /* the window must not run across the skipped line */
+                r = stream_flush(st);
+        } else {
+                if (st->window.len + st->line.len + 1 > VD_CONF_FILE_MAX)
+                        r = stream_flush(st);
+                if (r == 0 && st->window.len == 0)
+                        st->window_first = st->lineno;
+                if (r == 0 && (vd_buf_add(&st->window, st->line.buf ? st->line.buf : "", st->line.len) < 0 ||
+                               vd_buf_addc(&st->window, '\n') < 0))
+                        r = VD_E_NOMEM;
+        }
+        vd_buf_reset(&st->line);
+        st->skipping = false;
+        st->lineno++;
+        if (st->window.len == 0)
+                st->window_first = st->lineno;
+        return r;
+}
+
+static int stream_lines(cctx *c, item_run *ir, const char *file, vd_settings *s) {
+        char real[4096];
+        if (!c->src->ops->read_range || !resolve(c->entries, file, strlen(file), real, sizeof real))
+                return 0;
+        struct stream st = {.c = c, .ir = ir, .file = file, .s = s, .window_first = 1, .lineno = 1};
+        vd_buf_init(&st.window, VD_CONF_FILE_MAX + 1);
+        vd_buf_init(&st.line, STREAM_LINE_MAX + 1);
+        vd_buf piece;
+        vd_buf_init(&piece, STREAM_PIECE + 1);
+        uint64_t off = 0;
+        int r = 0;
+        while (r == 0 && off < STREAM_MAX) {
+                vd_err e2 = VD_ERR_INIT;
+                vd_buf_reset(&piece);
+                if (c->src->ops->read_range(c->src, real, off, STREAM_PIECE, &piece, &e2) < 0) {
+                        if (vd_scan_warn(c->scan, file, strlen(file), "configuration not read past byte %llu: %s",
+                                         (unsigned long long)off, e2.msg) < 0)
+                                r = VD_E_NOMEM;
+                        break;
+                }
+                if (piece.len == 0)
+                        break;
+                off += piece.len;
+                for (size_t i = 0; r == 0 && i < piece.len;) {
+                        const char *nl = memchr(piece.buf + i, '\n', piece.len - i);
+                        size_t n = nl ? (size_t)(nl - (piece.buf + i)) : piece.len - i;
+                        if (!st.skipping && st.line.len + n > STREAM_LINE_MAX) {
+                                st.skipping = true;
+                                vd_buf_reset(&st.line);
+                        }
+                        if (!st.skipping && vd_buf_add(&st.line, piece.buf + i, n) < 0)
+                                r = VD_E_NOMEM;
+                        i += n;
+                        if (r == 0 && nl) {
+                                i++;
+                                r = stream_line_end(&st);
+                        }
+                }
+        }
+        if (r == 0 && (st.line.len || st.skipping))
+                r = stream_line_end(&st);
+        if (r == 0)
+                r = stream_flush(&st);
+        if (r == 0 && off >= STREAM_MAX &&
+            vd_scan_warn(c->scan, file, strlen(file), "configuration not read past its first %llu bytes",
+                         (unsigned long long)STREAM_MAX) < 0)
+                r = VD_E_NOMEM;
+        vd_buf_release(&piece);
+        vd_buf_release(&st.window);
+        vd_buf_release(&st.line);
+        return r < 0 ? vd_err_set(c->err, VD_E_NOMEM, "out of memory") : 0;
+}
+
 static int parse_into(cctx *c, item_run *ir, const char *file, vd_settings *s) {
         vd_buf b;
         vd_buf_init(&b, VD_CONF_FILE_MAX + 1);
@@ -324,6 +434,8 @@ static int parse_into(cctx *c, item_run *ir, const char *file, vd_settings *s) {
         if (r == 2) {
                 s->partial = true;
                 r = limit_finding(c, ir, file, limit.msg);
+                if (r == 0)
+                        r = stream_lines(c, ir, file, s);
         } else if (r == 0) {
                 vd_err e2 = VD_ERR_INIT;
                 r = vd_conf_parse(ir->it->format, file, b.buf ? b.buf : "", b.len, include_cb, c, s, &e2);

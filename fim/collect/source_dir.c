@@ -1011,8 +1011,9 @@ static int dir_scan(vd_source *src, const vd_scan_opts *o, vd_scan *out, vd_err 
 
 /* Open path beneath the root one component at a time, never following a
  * symlink: a guest's etc/passwd that is a link to the host's is refused. */
-static int dir_read_file(vd_source *src, const char *path, size_t max, vd_buf *out, vd_err *err) {
-        struct dir_src *d = src->priv;
+/* path (absolute in the tree) opened for reading, never through a symlink:
+ * 0 and *ret_fd (a regular file), or an error naming path. */
+static int dir_open_file(struct dir_src *d, const char *path, int *ret_fd, struct stat *ret_st, vd_err *err) {
         int fd = fcntl(d->rootfd, F_DUPFD_CLOEXEC, 0);
         if (fd < 0)
                 return vd_err_errno(err, VD_E_SOURCE, errno, "cannot open directory '%s'", d->root);
@@ -1040,11 +1041,46 @@ static int dir_read_file(vd_source *src, const char *path, size_t max, vd_buf *o
                 while (*p == '/')
                         p++;
         }
-        struct stat st;
-        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        if (fstat(fd, ret_st) < 0 || !S_ISREG(ret_st->st_mode)) {
                 close(fd);
                 return vd_err_set(err, VD_E_IO, "%s: not a regular file", path);
         }
+        *ret_fd = fd;
+        return 0;
+}
+
+static int dir_read_range(vd_source *src, const char *path, uint64_t off, size_t n, vd_buf *out, vd_err *err) {
+        int fd;
+        struct stat st;
+        int r = dir_open_file(src->priv, path, &fd, &st, err);
+        if (r < 0)
+                return r;
+        char buf[65536];
+        while (r == 0 && n > 0) {
+                ssize_t k = pread(fd, buf, n < sizeof buf ? n : sizeof buf, (off_t)off);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0)
+                        r = vd_err_errno(err, VD_E_IO, errno, "%s", path);
+                else if (k == 0)
+                        break;
+                else if (vd_buf_add(out, buf, (size_t)k) < 0)
+                        r = vd_err_set(err, VD_E_LIMIT, "%s: more than the buffer holds", path);
+                else {
+                        off += (uint64_t)k;
+                        n -= (size_t)k;
+                }
+        }
+        close(fd);
+        return r;
+}
+
+static int dir_read_file(vd_source *src, const char *path, size_t max, vd_buf *out, vd_err *err) {
+        int fd;
+        struct stat st;
+        int r = dir_open_file(src->priv, path, &fd, &st, err);
+        if (r < 0)
+                return r;
         if ((uint64_t)st.st_size > max) {
                 close(fd);
                 return vd_err_set(err, VD_E_LIMIT, "%s: larger than %zu bytes", path, max);
@@ -1087,6 +1123,7 @@ static const struct vd_source_ops dir_ops = {
         .scan = dir_scan,
         .read_file = dir_read_file,
         .close = dir_close,
+        .read_range = dir_read_range,
 };
 
 int vd_source_open_dir(const char *path, vd_source **ret, vd_err *err) {

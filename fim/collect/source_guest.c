@@ -2064,8 +2064,40 @@ static int guest_read_file(vd_source *src, const char *path, size_t max, vd_buf 
         return r;
 }
 
-static const struct vd_source_ops image_ops = {"image", guest_scan, guest_read_file, guest_close, guest_prefetch};
-static const struct vd_source_ops domain_ops = {"domain", guest_scan, guest_read_file, guest_close, guest_prefetch};
+/* pread through the appliance, in pieces a protocol message holds */
+#define GUEST_PREAD_MAX ((size_t)1 << 20)
+static int guest_read_range(vd_source *src, const char *path, uint64_t off, size_t n, vd_buf *out, vd_err *err) {
+        struct guest_src *s = src->priv;
+        char *ap = join(s->prefix, path);
+        if (!ap)
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        int r = 0;
+        struct guestfs_statns *st = guestfs_lstatns(s->g, ap);
+        if (!st || (st->st_mode & 0170000) != 0100000)
+                r = vd_err_set(err, VD_E_IO, "%s: not a regular file", path);
+        if (st)
+                guestfs_free_statns(st);
+        while (r == 0 && n > 0 && off <= INT64_MAX) {
+                size_t want = n < GUEST_PREAD_MAX ? n : GUEST_PREAD_MAX, got = 0;
+                char *data = guestfs_pread(s->g, ap, (int)want, (int64_t)off, &got);
+                if (!data)
+                        r = vd_err_set(err, VD_E_IO, "%s: %s", path, guestfs_last_error(s->g));
+                else if (got > want || vd_buf_add(out, data, got) < 0)
+                        r = vd_err_set(err, VD_E_LIMIT, "%s: more than the buffer holds", path);
+                free(data);
+                if (r || got == 0)
+                        break;
+                off += got;
+                n -= got;
+        }
+        free(ap);
+        return r;
+}
+
+static const struct vd_source_ops image_ops = {"image", guest_scan, guest_read_file, guest_close, guest_prefetch,
+                                               guest_read_range};
+static const struct vd_source_ops domain_ops = {"domain", guest_scan, guest_read_file, guest_close, guest_prefetch,
+                                                guest_read_range};
 
 /* ---- opening: libvirt, the handle, the launch (with the KVM fallback) ---- */
 

@@ -160,6 +160,11 @@ struct vd_source_ops {
          * each); a source where each read costs a round trip reads them in
          * one go, and read_file answers from that batch. */
         int (*prefetch)(vd_source *src, const char *const *paths, size_t n, size_t max, vd_err *err);
+        /* Optional: up to n bytes of a regular file (never through a
+         * symlink) from offset off, appended to out; fewer at its end, none
+         * past it. For files too large to read whole (a guest pads a file
+         * to reach a limit): they are read in bounded pieces. */
+        int (*read_range)(vd_source *src, const char *path, uint64_t off, size_t n, vd_buf *out, vd_err *err);
 };
 
 struct vd_source {

@@ -426,3 +426,34 @@ Test(policy_cli, an_oversized_passwd_is_a_finding_and_everything_else_is_still_r
                      r.out);
         th_run_free(&r);
 }
+
+/* A 5 MiB line before a second root: the file is over the limit, which is a
+ * finding, and the uid-0 account after the padding is still found (the
+ * lines detectors need are streamed past the limit, at their line numbers),
+ * so --fail-on critical fails. */
+Test(policy_cli, a_line_past_the_size_limit_still_reaches_the_detectors) {
+        benign(clone_);
+        FILE *f = fopen(th_path(clone_, "etc/passwd"), "w");
+        cr_assert_not_null(f);
+        fputs("root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/bash\n", f);
+        for (int i = 0; i < 5 * 1024; i++) {
+                char pad[1024];
+                memset(pad, 'x', sizeof pad);
+                fwrite(pad, 1, sizeof pad, f);
+        }
+        fputs("\ntoor:x:0:0::/root:/bin/bash\n", f);
+        fclose(f);
+        th_run r = th_vmdrift("scan" A "--baseline" A "%s" A "--dir" A "%s" A "--policy" A POLICY A "--ignore" A
+                              "ctime,inode" A "--fail-on" A "critical" A "--report" A "json",
+                              vdb, clone_);
+        cr_assert_eq(r.status, 1, "--fail-on critical must fail: %s%s", r.out, r.err);
+        cr_assert_eq(th_lines_with(r.out, "\"path\":\"/etc/passwd\"", "\"change\":\"violation\"", "\"limits\"",
+                                   "\"severity\":\"high\"", NULL),
+                     1, "%s", r.out);
+        cr_assert_eq(th_lines_with(r.out, "\"path\":\"/etc/passwd\"", "\"detector\":\"uid0\"",
+                                   "\"toor.uid\":{\"old\":null,\"new\":\"0\"", "\"severity\":\"critical\"",
+                                   "/etc/passwd:4", NULL),
+                     1, "%s", r.out);
+        cr_assert_eq(th_lines_with(r.out, "\"alice.", "\"new\":null", NULL), 0, "alice is still there: %s", r.out);
+        th_run_free(&r);
+}
