@@ -304,6 +304,10 @@ static int scan_args(const fleet_opts *o, const char *priv, const job *j, argv_b
                 av(&a, "--advisories");
                 av(&a, g->advisories);
         }
+        if (g->format && g->n_images) {
+                av(&a, "--image-format");
+                av(&a, g->format);
+        }
         for (size_t i = 0; i < g->n_images; i++) {
                 av(&a, "--image");
                 av(&a, g->images[i]);
@@ -678,8 +682,9 @@ static void run_worker(const fleet_opts *o, const char *priv, job *const *all, s
                         break;
                 for (size_t i = 0; i < nb; i++) {
                         const vd_inv_guest *g = batch[i]->g;
-                        if (g->n_images && !g->domain && !g->dir)
-                                plan[np++] = (vd_share_guest){(const char *const *)g->images, g->n_images};
+                        /* share: false: an appliance of its own */
+                        if (g->n_images && !g->domain && !g->dir && g->share != VD_SHARE_NO)
+                                plan[np++] = (vd_share_guest){(const char *const *)g->images, g->n_images, g->name};
                 }
                 vd_err err = VD_ERR_INIT;
                 if (vd_guest_share_begin(plan, np, o->per_app, &err) < 0)

@@ -105,6 +105,28 @@ static int common_key(ld *l, const char *k, const yaml_node_t *vn, vd_inv_guest 
                 return path_value(l, vn, "a baseline file", &g->packages_from);
         if (!strcmp(k, "advisories"))
                 return path_value(l, vn, "an advisories file or directory", &g->advisories);
+        if (!strcmp(k, "format")) {
+                const char *s;
+                int r = yl_scalar(l, vn, "an image format (raw, qcow2, vmdk, ...)", &s);
+                if (r < 0)
+                        return r;
+                size_t n = strlen(s);
+                bool ok = n > 0 && n < 32;
+                for (size_t i = 0; ok && i < n; i++)
+                        ok = (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-';
+                if (!ok)
+                        return yl_fail(l, vn, "expected an image format (raw, qcow2, vmdk, ...), not '%s'", s);
+                free(g->format);
+                return (g->format = strdup(s)) ? 0 : oom(l);
+        }
+        if (!strcmp(k, "share")) {
+                bool b;
+                int r = yl_boolean(l, vn, "true or false (may this guest share an appliance?)", &b);
+                if (r < 0)
+                        return r;
+                g->share = b ? VD_SHARE_YES : VD_SHARE_NO;
+                return 0;
+        }
         if (!strcmp(k, "connect")) {
                 const char *s;
                 int r = yl_scalar(l, vn, "a libvirt URI", &s);
@@ -116,7 +138,7 @@ static int common_key(ld *l, const char *k, const yaml_node_t *vn, vd_inv_guest 
         return 1;
 }
 
-#define COMMON_KEYS "baseline, policy, verify_key, packages_from, advisories, connect"
+#define COMMON_KEYS "baseline, policy, verify_key, packages_from, advisories, connect, format, share"
 
 static int defaults_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_node_t *vn, void *ctx) {
         (void)ctx;
@@ -174,6 +196,7 @@ static void guest_release(vd_inv_guest *g) {
         free(g->verify_key);
         free(g->packages_from);
         free(g->advisories);
+        free(g->format);
         memset(g, 0, sizeof *g);
 }
 
@@ -261,9 +284,11 @@ static int finish(ld *l, inv_ctx *c) {
                 vd_inv_guest *d = &c->defaults;
                 if (inherit(&rg->g.baseline, d->baseline) || inherit(&rg->g.policy, d->policy) ||
                     inherit(&rg->g.verify_key, d->verify_key) || inherit(&rg->g.packages_from, d->packages_from) ||
-                    inherit(&rg->g.advisories, d->advisories) ||
+                    inherit(&rg->g.advisories, d->advisories) || inherit(&rg->g.format, d->format) ||
                     (rg->g.domain && inherit(&rg->g.connect, d->connect)))
                         return oom(l);
+                if (rg->g.share == VD_SHARE_DEFAULT)
+                        rg->g.share = d->share;
                 if (!rg->g.baseline)
                         return yl_fail(l, rg->node, "guest '%s' has no baseline (give one, or one in defaults)",
                                        rg->g.name);
@@ -321,11 +346,12 @@ static int finish(ld *l, inv_ctx *c) {
                         g->n_images = 1;
                         g->line = rg->g.line;
                         g->from_glob = true;
+                        g->share = rg->g.share;
                         inv->n_guests++;
                         if (inherit(&g->baseline, rg->g.baseline) || inherit(&g->policy, rg->g.policy) ||
                             inherit(&g->verify_key, rg->g.verify_key) ||
                             inherit(&g->packages_from, rg->g.packages_from) ||
-                            inherit(&g->advisories, rg->g.advisories)) {
+                            inherit(&g->advisories, rg->g.advisories) || inherit(&g->format, rg->g.format)) {
                                 globfree(&gl);
                                 return oom(l);
                         }

@@ -14,6 +14,7 @@
  *   libvirt: [qemu:///system]          # domains no guest names are unmanaged
  *   templates: [/srv/tmpl/debian12.qcow2]  # linked clones of anything else are orphans
  *   stale_after: 7d
+ *   (per guest or in defaults: format: raw|qcow2|..., share: false)
  *
  * Loaded like a policy: one bounded YAML document, every error
  * "file:line:column: what was expected", unknown keys refused. Relative
@@ -31,6 +32,8 @@
 
 #define VD_FLEET_GUESTS_MAX 10000
 
+enum { VD_SHARE_DEFAULT = 0, VD_SHARE_YES = 1, VD_SHARE_NO = -1 };
+
 typedef struct vd_inv_guest {
         char *name;
         char **images; /* one guest's disks, in order */
@@ -39,6 +42,11 @@ typedef struct vd_inv_guest {
         char *dir;              /* a directory tree */
         /* what it is checked against (its own, else the defaults') */
         char *baseline, *policy, *verify_key, *packages_from, *advisories;
+        /* format: its images' format (raw, qcow2, ...), given to the scan as
+         * --image-format (never probed from a header its guest wrote);
+         * share: VD_SHARE_NO keeps it out of shared appliances */
+        char *format;
+        int share;
         size_t line; /* where it is written (for a glob: the glob's entry) */
         bool from_glob;
 } vd_inv_guest;

@@ -65,6 +65,7 @@ typedef struct vd_report {
          * many guests' disks it holds); NULL otherwise */
         const char *appliance;
         unsigned appliance_guests;
+        const char *appliance_peers; /* shared: the other guests in it, a name a line */
         /* an untouched guest: the scan whose report this repeats, and when it
          * ran (NULL: this scan looked at the guest itself) */
         const char *reused_scan_id;

@@ -265,8 +265,30 @@ static int json_write(vd_sink *s, const vd_report *r, vd_err *err) {
                                 rc = js_cstr(&b, r->inspection);
                 }
                 if (!rc && r->appliance)
-                        rc = vd_buf_addf(&b, ",\"appliance\":{\"started\":\"%s\",\"guests\":%u}", r->appliance,
+                        rc = vd_buf_addf(&b, ",\"appliance\":{\"started\":\"%s\",\"guests\":%u", r->appliance,
                                          r->appliance_guests);
+                if (!rc && r->appliance && r->appliance_peers) {
+                        /* who else was in it: a guest that subverted the
+                         * appliance's kernel could have written this report */
+                        rc = vd_buf_adds(&b, ",\"shared_with\":[");
+                        const char *p = r->appliance_peers;
+                        for (bool first = true; !rc && *p; first = false) {
+                                size_t n = strcspn(p, "\n");
+                                if (!first)
+                                        rc = vd_buf_addc(&b, ',');
+                                if (!rc)
+                                        rc = vd_buf_addc(&b, '"');
+                                if (!rc)
+                                        rc = vd_escape_json(&b, p, n);
+                                if (!rc)
+                                        rc = vd_buf_addc(&b, '"');
+                                p += n + (p[n] == '\n');
+                        }
+                        if (!rc)
+                                rc = vd_buf_addc(&b, ']');
+                }
+                if (!rc && r->appliance)
+                        rc = vd_buf_addc(&b, '}');
                 if (!rc && r->advisories_ecosystem) {
                         rc = vd_buf_adds(&b, ",\"advisories\":{\"ecosystem\":");
                         if (!rc)

@@ -396,6 +396,20 @@ static int text_render(vd_sink *s, const vd_report *r, vd_buf *b) {
                 rc = vd_buf_addf(b, "\n  appliance %s, shared by %u guests of this fleet run",
                                  strcmp(r->appliance, "shared") == 0 ? "started for an earlier guest" : "started here",
                                  r->appliance_guests);
+        if (!rc && r->appliance && r->appliance_peers && *r->appliance_peers) {
+                /* a guest that subverted the shared kernel could have
+                 * falsified this report: say who */
+                rc = vd_buf_adds(b, "\n  shared with: ");
+                const char *p = r->appliance_peers;
+                for (bool first = true; !rc && *p; first = false) {
+                        size_t n = strcspn(p, "\n");
+                        if (!first)
+                                rc = vd_buf_adds(b, ", ");
+                        if (!rc)
+                                rc = vd_escape_display(b, p, n);
+                        p += n + (p[n] == '\n');
+                }
+        }
         if (!rc && r->baseline_trust)
                 rc = vd_buf_addf(b, "\n  baseline signature %s%s", r->baseline_trust,
                                  r->baseline_verified ? "" : ": a modified baseline would go unnoticed");

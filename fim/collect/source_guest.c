@@ -134,6 +134,7 @@ static bool share_walker(bool uploaded);
 static bool share_reference_is(const vd_buf *b);
 static void share_reference_set(const vd_buf *b);
 static unsigned share_guests(void);
+static char *share_peers(size_t self);
 
 /* libguestfs appends a paragraph of debugging advice to some errors: keep the
  * part that says what failed, and say how to get the rest. */
@@ -1869,6 +1870,10 @@ static int guest_scan(vd_source *src, const vd_scan_opts *o, vd_scan *out, vd_er
         out->mount_ns = s->mount_ns;
         out->appliance_shared = s->shared && s->launch_ns == 0;
         out->appliance_guests = s->shared ? share_guests() : 1;
+        free(out->appliance_peers);
+        out->appliance_peers = NULL;
+        if (s->shared && !(out->appliance_peers = share_peers(s->share_idx)))
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
         int r = s->strategy == VD_GUEST_API ? run_api(s, o, out, err) : run_walker_or_api(s, o, out, err);
         if (r < 0) {
                 s->failed = true;
@@ -2556,6 +2561,7 @@ out:
  * the next guest starts a fresh one. */
 
 struct share_guest {
+        char *name;    /* for the reports of the guests it shares with */
         char **images; /* as given, and resolved */
         char **real;
         size_t n_images;
@@ -2617,6 +2623,7 @@ static void share_close_app(void) {
 }
 
 static void share_guest_free(struct share_guest *sg) {
+        free(sg->name);
         for (size_t i = 0; i < sg->n_images; i++) {
                 free(sg->images[i]);
                 free(sg->real[i]);
@@ -2680,6 +2687,18 @@ static int share_own_devices(struct guest_src *s) {
         return 0;
 }
 
+/* The other guests in the running shared appliance, a name a line. */
+static char *share_peers(size_t self) {
+        vd_buf b;
+        vd_buf_init(&b, 0);
+        for (size_t i = 0; share && i < share->n; i++)
+                if (i != self && share->gs[i].in_app && (vd_buf_adds(&b, share->gs[i].name) < 0 || vd_buf_addc(&b, '\n') < 0)) {
+                        vd_buf_release(&b);
+                        return NULL;
+                }
+        return vd_buf_detach(&b, NULL);
+}
+
 static unsigned share_guests(void) {
         return share ? share->in_app : 1;
 }
@@ -2701,7 +2720,8 @@ int vd_guest_share_begin(const vd_share_guest *gs, size_t n, unsigned per_applia
         for (size_t i = 0; i < n; i++) {
                 struct share_guest *sg = &share->gs[i];
                 sg->n_images = gs[i].n_images;
-                if (!(sg->images = calloc(gs[i].n_images + 1, sizeof *sg->images)) ||
+                const char *nm = gs[i].name ? gs[i].name : gs[i].n_images ? gs[i].images[0] : "?";
+                if (!(sg->name = strdup(nm)) || !(sg->images = calloc(gs[i].n_images + 1, sizeof *sg->images)) ||
                     !(sg->real = calloc(gs[i].n_images + 1, sizeof *sg->real)) ||
                     !(sg->formats = calloc(gs[i].n_images + 1, sizeof *sg->formats)))
                         goto nomem;

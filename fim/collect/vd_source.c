@@ -43,6 +43,7 @@ void vd_scan_release(vd_scan *s) {
                 free(s->warnings[i].msg);
         }
         free(s->warnings);
+        free(s->appliance_peers);
         vd_scan_init(s);
 }
 

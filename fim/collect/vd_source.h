@@ -77,6 +77,10 @@ typedef struct vd_scan {
          * disks it holds (1: its own) */
         bool appliance_shared;
         unsigned appliance_guests;
+        /* a shared appliance: the other guests whose disks it holds, one
+         * name a line (a guest that subverted its kernel could have
+         * falsified this report); NULL otherwise. Owned. */
+        char *appliance_peers;
         int64_t launch_ns, mount_ns; /* guests: appliance start; inspection or layout check, and mounts */
         int64_t hash_ns;             /* guests: hashing on the host after the walk (part of the walk) */
 } vd_scan;
@@ -247,6 +251,7 @@ typedef struct vd_guest_opts {
 typedef struct vd_share_guest {
         const char *const *images;
         size_t n_images;
+        const char *name; /* how reports name it to the guests it shares with (NULL: its first image) */
 } vd_share_guest;
 int vd_guest_share_begin(const vd_share_guest *g, size_t n, unsigned per_appliance, vd_err *err);
 /* Shut the shared appliance down and forget the plan. */

@@ -378,6 +378,7 @@ void vd_run_report(const vd_run *run, const vd_run_out *out, const char *baselin
         rep->inspection = sc->is_guest ? (sc->layout_reused ? "baseline layout" : "full") : NULL;
         rep->appliance = sc->is_guest ? (sc->appliance_shared ? "shared" : "launched") : NULL;
         rep->appliance_guests = sc->appliance_guests ? sc->appliance_guests : 1;
+        rep->appliance_peers = sc->appliance_peers;
         rep->events = &out->events;
         rep->warnings = out->scan.warnings;
         rep->n_warnings = out->scan.n_warnings;

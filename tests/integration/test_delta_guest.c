@@ -221,10 +221,13 @@ Test(delta, clones_drifted_every_way_give_the_full_scans_events_event_for_event)
                 cr_assert_str_eq(got, k == 0 ? first : k == 3 ? "" : ev[k + 1],
                                  "%s: the fleet's events differ from its own scan's", names[k]);
                 bool own = k == 2;
-                cr_assert(strstr(rep, own ? "\"appliance\":{\"started\":\"launched\",\"guests\":1}"
-                                        : k == 0 ? "\"appliance\":{\"started\":\"launched\",\"guests\":3}"
-                                                 : "\"appliance\":{\"started\":\"shared\",\"guests\":3}"),
-                          "%s: %s", names[k], rep);
+                /* a shared report names the guests it shared with */
+                const char *peers[] = {"[\"c2\",\"t\"]", "[\"c1\",\"t\"]", "", "[\"c1\",\"c2\"]"};
+                char want[160];
+                snprintf(want, sizeof want, "\"appliance\":{\"started\":\"%s\",\"guests\":%d%s%s%s}",
+                         k < 2 && k == 0 ? "launched" : own ? "launched" : "shared", own ? 1 : 3,
+                         own ? "" : ",\"shared_with\":", peers[k], "");
+                cr_assert(strstr(rep, want), "%s: no %s in %s", names[k], want, rep);
                 cr_assert(own ? strstr(rep, "\"scan_mode\":\"full\"") != NULL
                               : strstr(rep, "\"scan_mode\":\"delta\"") != NULL &&
                                     strstr(rep, "\"walk\":\"changed-only\"") != NULL,

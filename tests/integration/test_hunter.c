@@ -68,7 +68,7 @@ static void fleet(const char *mode, const char *state, const char *out) {
                  "  - {name: c3, images: [c3.qcow2]}\n"
                  "  - {name: c4, images: [c4.qcow2]}\n"
                  "  - {name: c5, images: [c5.qcow2], baseline: d5.vdb}\n"
-                 "  - {name: r, images: [r.raw]}\n"
+                 "  - {name: r, images: [r.raw], share: false}\n"
                  "  - {name: tmpl, images: [tmpl.qcow2]}\n"
                  "templates: [tmpl.qcow2]\n",
                  debian_policy ? ", policy: " VD_EXAMPLES "/policies/debian.yaml" : "");
@@ -258,6 +258,16 @@ Test(hunter, after_every_random_mutation_the_default_scan_gives_exactly_the_full
                         free(f);
                 }
                 cr_assert_leq(refused, 1);
+                if (round == 0) {
+                        /* share: false: an appliance of its own, in nobody's list */
+                        th_run rr = th_exec((const char *const[]){"cat", th_path(work, "outf/r.json"), NULL});
+                        cr_assert(strstr(rr.out, "\"appliance\":{\"started\":\"launched\",\"guests\":1}"), "%s",
+                                  rr.out);
+                        th_run_free(&rr);
+                        th_run rc = th_exec((const char *const[]){"cat", th_path(work, "outf/c1.json"), NULL});
+                        cr_assert(strstr(rc.out, "\"shared_with\":[") && !strstr(rc.out, "\"r\""), "%s", rc.out);
+                        th_run_free(&rc);
+                }
                 cr_log_info("seed %u round %d: %s: every guest as --full", seed, round, log[0] ? log : "no mutation");
         }
         cr_assert_eq(next, M_COUNT, "every kind of mutation ran");

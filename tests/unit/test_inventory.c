@@ -179,3 +179,26 @@ Test(inventory, a_scan_summary_gives_counts_and_mode_and_the_mode_is_kept) {
         snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
         (void)!system(cmd);
 }
+
+/* format: pins a guest's image format (never probed from a header its guest
+ * wrote); share: false keeps a guest out of shared appliances */
+Test(inventory, format_and_share_per_guest_or_by_default) {
+        vd_inventory *inv = ok("/etc/vmdrift/fleet.yaml",
+                               "defaults: {baseline: t.vdb, format: raw, share: false}\n"
+                               "guests:\n"
+                               "  - {name: a, images: [a.img]}\n"
+                               "  - {name: b, images: [b.qcow2], format: qcow2, share: true}\n");
+        cr_assert_str_eq(inv->guests[0].format, "raw");
+        cr_assert_eq(inv->guests[0].share, VD_SHARE_NO);
+        cr_assert_str_eq(inv->guests[1].format, "qcow2", "a guest's own value wins");
+        cr_assert_eq(inv->guests[1].share, VD_SHARE_YES);
+        vd_inventory_free(inv);
+        inv = ok("/etc/vmdrift/fleet.yaml", "defaults: {baseline: t.vdb}\nguests:\n  - {name: a, images: [a.img]}\n");
+        cr_assert_null(inv->guests[0].format, "probed (and pinned on first sight)");
+        cr_assert_eq(inv->guests[0].share, VD_SHARE_DEFAULT);
+        vd_inventory_free(inv);
+        const char *m = bad("defaults: {baseline: t.vdb}\nguests:\n  - {name: a, images: [a.img], format: 'qc ow2'}\n");
+        cr_assert(strstr(m, "f.yaml:3:") && strstr(m, "expected an image format"), "%s", m);
+        m = bad("defaults: {baseline: t.vdb}\nguests:\n  - {name: a, images: [a.img], share: maybe}\n");
+        cr_assert(strstr(m, "f.yaml:3:") && strstr(m, "true or false"), "%s", m);
+}
