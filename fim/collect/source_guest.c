@@ -2042,12 +2042,10 @@ static int cached_read(struct guest_src *s, const char *path, size_t max, vd_buf
         return 1;
 }
 
-static int guest_read_file(vd_source *src, const char *path, size_t max, vd_buf *out, vd_err *err) {
-        struct guest_src *s = src->priv;
-        int cr = cached_read(s, path, max, out, err);
-        if (cr <= 0)
-                return cr;
-        char *ap = join(s->prefix, path);
+/* path of the guest, as the appliance sees it (*ret_ap, malloc'ed), a
+ * regular file (never a symlink) of at most max bytes. */
+static int guest_regular(struct guest_src *s, const char *path, uint64_t max, char **ret_ap, vd_err *err) {
+        char *ap = *ret_ap = join(s->prefix, path);
         if (!ap)
                 return vd_err_set(err, VD_E_NOMEM, "out of memory");
         int r = 0;
@@ -2055,9 +2053,21 @@ static int guest_read_file(vd_source *src, const char *path, size_t max, vd_buf 
         if (!st || (st->st_mode & 0170000) != 0100000)
                 r = vd_err_set(err, VD_E_IO, "%s: not a regular file", path);
         else if ((uint64_t)st->st_size > max)
-                r = vd_err_set(err, VD_E_LIMIT, "%s: larger than %zu bytes", path, max);
+                r = vd_err_set(err, VD_E_LIMIT, "%s: larger than %llu bytes", path, (unsigned long long)max);
         if (st)
                 guestfs_free_statns(st);
+        return r;
+}
+
+static int guest_read_file(vd_source *src, const char *path, size_t max, vd_buf *out, vd_err *err) {
+        struct guest_src *s = src->priv;
+        int cr = cached_read(s, path, max, out, err);
+        if (cr <= 0)
+                return cr;
+        char *ap = NULL;
+        int r = guest_regular(s, path, max, &ap, err);
+        if (!ap)
+                return r;
         size_t n = 0;
         char *data = r == 0 ? guestfs_read_file(s->g, ap, &n) : NULL;
         if (r == 0 && !data)
@@ -2073,15 +2083,10 @@ static int guest_read_file(vd_source *src, const char *path, size_t max, vd_buf 
 #define GUEST_PREAD_MAX ((size_t)1 << 20)
 static int guest_read_range(vd_source *src, const char *path, uint64_t off, size_t n, vd_buf *out, vd_err *err) {
         struct guest_src *s = src->priv;
-        char *ap = join(s->prefix, path);
+        char *ap = NULL;
+        int r = guest_regular(s, path, UINT64_MAX, &ap, err);
         if (!ap)
-                return vd_err_set(err, VD_E_NOMEM, "out of memory");
-        int r = 0;
-        struct guestfs_statns *st = guestfs_lstatns(s->g, ap);
-        if (!st || (st->st_mode & 0170000) != 0100000)
-                r = vd_err_set(err, VD_E_IO, "%s: not a regular file", path);
-        if (st)
-                guestfs_free_statns(st);
+                return r;
         while (r == 0 && n > 0 && off <= INT64_MAX) {
                 size_t want = n < GUEST_PREAD_MAX ? n : GUEST_PREAD_MAX, got = 0;
                 char *data = guestfs_pread(s->g, ap, (int)want, (int64_t)off, &got);
