@@ -89,6 +89,11 @@ int vd_template_record(const char *image, const char *format, const char *const 
                 return err->code;
         int r = 0;
         char key[64], val[VD_IMAGE_ID_PATH_MAX + 96];
+        /* a baseline's fact holds at most 4,096 bytes: all or nothing */
+        for (size_t i = 0; i < nf && r == 0; i++)
+                if (strlen(files[i]) > VD_IMAGE_ID_FACT_PATH_MAX)
+                        r = vd_err_set(err, VD_E_LIMIT, "image '%s': '%.100s...' is a path too long to record", image,
+                                       files[i]);
         for (size_t i = 0; i < nf && r == 0; i++) {
                 vd_image_id id;
                 if (vd_image_id_of(files[i], &id) < 0) {

@@ -24,6 +24,7 @@
 #include "vd_source.h"
 
 #define VD_IMAGE_ID_PATH_MAX 4096
+#define VD_IMAGE_ID_FACT_PATH_MAX 3900 /* what a baseline fact (4,096 bytes) holds with the numbers */
 
 typedef struct vd_image_id {
         uint64_t ino, size;
