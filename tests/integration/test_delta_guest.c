@@ -311,7 +311,7 @@ Test(delta, a_two_disk_clone_whose_guest_crashed_with_a_dirty_journal) {
         cr_assert(strstr(fl.err, "2 guests in ") && strstr(fl.err, ", 1 appliance launches,"), "%s", fl.err);
         char *rep = fleet_report("clone"), *got = th_drift_lines(rep), *want = th_drift_lines(d.out);
         cr_assert_str_eq(got, want, "the clone's events in the fleet differ from its own scan's");
-        cr_assert(strstr(rep, "\"appliance\":{\"started\":\"shared\",\"guests\":2}") &&
+        cr_assert(strstr(rep, "\"appliance\":{\"started\":\"shared\",\"guests\":2,\"shared_with\":[\"tmpl\"]}") &&
                       strstr(rep, "\"scan_mode\":\"delta\"") && !strstr(rep, "\"geometry\":") &&
                       !strstr(rep, "\"file-system\":"),
                   "%s", rep);
