@@ -56,6 +56,7 @@ static const char *guests[] = {"c1", "c2", "c3", "c4", "c5", "r", "tmpl"};
 #define N_GUESTS (sizeof guests / sizeof *guests)
 
 static bool debian_policy;
+static bool header_written; /* the raw guest carries a qcow2 header now */
 
 /* One fleet run over every guest; mode "" or "--full"; reports in OUT/. */
 static void fleet(const char *mode, const char *state, const char *out) {
@@ -186,6 +187,8 @@ static void mutate(int m, char *log, size_t loglen) {
         }
         if (cmd[0])
                 sh(cmd);
+        if (m == M_HEADER)
+                header_written = true;
         if (m == M_REBUILD) {
                 th_run r = th_vmdrift("baseline" A "capture" A "-q" A "--image" A "%s/tmpl.qcow2" A "--key-from" A
                                       "%s/t.vdb" A "-o" A "%s/t.vdb",
@@ -242,12 +245,14 @@ Test(hunter, after_every_random_mutation_the_default_scan_gives_exactly_the_full
                 for (size_t g = 0; g < N_GUESTS; g++) {
                         char rd[32], rf[32];
                         char *d = events("state", "out", guests[g], rd), *f = events("statef", "outf", guests[g], rf);
-                        if (!strcmp(rd, "error") || !strcmp(rf, "error")) {
-                                /* refused: both, and only the raw guest after its header */
-                                cr_assert(!strcmp(rd, rf), "seed %u, round %d (%s): %s is %s by default, %s in full",
-                                          seed, round, log, guests[g], rd, rf);
-                                cr_assert_str_eq(guests[g], "r", "seed %u, round %d (%s): %s refused", seed, round, log,
-                                                 guests[g]);
+                        bool header = header_written && !strcmp(guests[g], "r");
+                        if (header || !strcmp(rd, "error") || !strcmp(rf, "error")) {
+                                /* refused, by both: the raw guest after its
+                                 * header; a clone whose file system the
+                                 * zeros broke (it cannot be mounted) */
+                                cr_assert(!strcmp(rd, "error") && !strcmp(rf, "error"),
+                                          "seed %u, round %d (%s): %s is %s by default, %s in full", seed, round, log,
+                                          guests[g], rd, rf);
                                 refused++;
                         } else
                                 cr_assert_str_eq(d, f,
@@ -257,7 +262,7 @@ Test(hunter, after_every_random_mutation_the_default_scan_gives_exactly_the_full
                         free(d);
                         free(f);
                 }
-                cr_assert_leq(refused, 1);
+                cr_assert_lt(refused, N_GUESTS, "seed %u, round %d (%s): every guest refused", seed, round, log);
                 if (round == 0) {
                         /* share: false: an appliance of its own, in nobody's list */
                         th_run rr = th_exec((const char *const[]){"cat", th_path(work, "outf/r.json"), NULL});
