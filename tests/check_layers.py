@@ -13,6 +13,7 @@ ALLOWED = {
     "policy": {"common"},
     "fim/collect": {"common"},
     "fim/collect/walker": {"fim/collect", "common"},
+    "fim/collect/guest": {"fim/collect", "common"},
     "fim/analyse": {"fim/collect", "policy", "common"},
     "baseline": {"fim/collect", "policy", "common"},
     "reporters": {"common"},

@@ -21,112 +21,23 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <guestfs.h>
 #include <pthread.h>
-#include <signal.h>
-#include <time.h>
-#include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include "vd_accel.h"
-#include "vd_catfile.h"
-#include "vd_delta.h"
 #include "vd_dpkg.h"
 #include "vd_glob.h"
-#include "vd_hash.h"
-#include "vd_hosthash.h"
 #include "vd_imageid.h"
 #include "vd_imageinfo.h"
 #include "vd_log.h"
 #include "vd_manifest.h"
-#include "vd_source.h"
 #include "vd_str.h"
 
-#ifndef VD_WALKER_BUILD_PATH
-#define VD_WALKER_BUILD_PATH ""
-#endif
-#ifndef VD_WALKER_INSTALL_PATH
-#define VD_WALKER_INSTALL_PATH "/usr/local/libexec/vmdrift/vmdrift-walker"
-#endif
-
-/* Sparse; holds the walker (3 MB) and the manifest (about 200 bytes an entry:
- * room for some 4 million entries). */
-#define SCRATCH_SIZE ((int64_t)1 << 30)
-#define MANIFEST_MAX ((size_t)2 << 30)
-#define PREAD_CHUNK (2 * 1024 * 1024)
-
-struct mnt {
-        char *mp, *dev; /* mountpoint inside the guest tree, device */
-};
-
-/* The tail of what qemu and the appliance printed, kept to explain a failed
- * launch ("failed to set MSR 0x10a"). */
-#define CONSOLE_TAIL 8192
-struct console {
-        char buf[CONSOLE_TAIL];
-        size_t len;
-};
-
-struct guest_src {
-        guestfs_h *g;
-        char *root; /* inspected OS root device, NULL if none */
-        struct mnt *mnts;
-        size_t n_mnts, mnts_alloc;
-        char *prefix; /* where the guest tree is mounted in the appliance: "/guest" or "" */
-        bool in_use;
-        int strategy;
-        char *walker;
-        vd_scan pending; /* warnings gathered while mounting */
-        vd_scan inv;     /* OS facts and packages, read with the guest mounted at / */
-        vd_scan launch_notes; /* how the appliance was started (KVM fallback) */
-        struct console con;   /* the handle's event callback writes here for its whole life */
-        size_t n_images;
-        char (*formats)[32];  /* each image's format, from its header, checked (vd_image_check_chain) */
-        bool have_inv;
-        bool layout_reused; /* mounted from the baseline's layout, not inspected */
-        int64_t launch_ns, mount_ns;
-        char *scratch_file; /* the scratch disk, formatted on the host; NULL: made in the appliance */
-        char scratch_uuid[37]; /* its file system's UUID: found by it, not by a device name */
-        char **cache_paths; /* files read in one batch (guest_prefetch), and their contents */
-        vd_catitem *cache;
-        size_t n_cache;
-        /* Host-side hashing: the appliance runs on qcow2 overlays of ours
-         * (the images are their read-only backing files), which qemu-nbd
-         * exports to the host with exactly the blocks the appliance sees. */
-        char *ovl_dir;
-        char **overlays; /* n_images, or NULL: host hashing off */
-        char host_off[160]; /* why it is off, when it was wanted */
-        uint64_t host_hash_min;
-        /* Delta scan (vd_delta.h): per disk, the depth of its template in
-         * our overlay's backing chain, the template (real path) and its
-         * format when captured; delta_on false: no delta scan, delta_off
-         * says why. The geometry the baseline recorded ("geometry KEY
-         * VALUE\n"...). */
-        bool delta_on;
-        int64_t *delta_below;
-        char **delta_tmpl;
-        char (*delta_tmpl_fmt)[32];
-        char delta_off[200];
-        char *delta_geometry;
-        /* One appliance for several guests (vd_guest_share_begin): the
-         * handle and the overlays are the shared appliance's, borrowed; the
-         * guest's disks are its drives disk_first... */
-        bool shared;
-        size_t share_idx;
-        unsigned disk_first;
-        bool failed; /* a scan failed: the shared appliance is not used again */
-        char **own_dev;        /* its drives and their partitions, */
-        char (*own_uuid)[40];  /* each one's file system UUID ("" if none) */
-        size_t n_own;
-};
+#include "guest_int.h"
 
 static void share_detach(struct guest_src *s);
 static int share_own_devices(struct guest_src *s);
@@ -135,6 +46,35 @@ static bool share_reference_is(const vd_buf *b);
 static void share_reference_set(const vd_buf *b);
 static unsigned share_guests(void);
 static char *share_peers(size_t self);
+static int collect_inventory(struct guest_src *s, vd_err *err);
+static void drop_cache(struct guest_src *s);
+static int download_bounded(struct guest_src *s, const char *remote, const char *what, size_t max, char **ret,
+                            size_t *ret_len, vd_err *err);
+static int delta_prepare(struct guest_src *s, vd_scan *out, bool *on, vd_err *err);
+static int geometry_facts(const char *res, vd_scan *out);
+static int delta_apply(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, bool verify, vd_err *err);
+static int upload_reference(struct guest_src *s, const vd_entries *ref, vd_scan *out);
+static int write_catlist(struct guest_src *s, const char *const *paths, size_t *n, const char *const *globs,
+                         size_t n_globs);
+static int load_catout(struct guest_src *s, const char *const *paths, size_t n, size_t max, const char *const *globs,
+                       size_t n_globs, vd_err *err);
+static int api_dir(struct guest_src *s, const char *gpath, unsigned depth, const vd_scan_opts *o, vd_scan *out,
+                   vd_err *err);
+static bool in_cache(const struct guest_src *s, const char *path);
+
+#ifndef VD_WALKER_BUILD_PATH
+#define VD_WALKER_BUILD_PATH ""
+#endif
+
+#ifndef VD_WALKER_INSTALL_PATH
+#define VD_WALKER_INSTALL_PATH "/usr/local/libexec/vmdrift/vmdrift-walker"
+#endif
+
+/* Sparse; holds the walker (3 MB) and the manifest (about 200 bytes an entry:
+ * room for some 4 million entries). */
+#define SCRATCH_SIZE ((int64_t)1 << 30)
+
+#define PREAD_CHUNK (2 * 1024 * 1024)
 
 /* libguestfs appends a paragraph of debugging advice to some errors: keep the
  * part that says what failed, and say how to get the rest. */
@@ -371,10 +311,6 @@ static int prepare_scratch(struct guest_src *s, vd_err *err) {
         return r;
 }
 
-static int prepare_scratch(struct guest_src *s, vd_err *err);
-
-static int collect_inventory(struct guest_src *s, vd_err *err);
-
 static void clear_warnings(vd_scan *sc) {
         for (size_t i = 0; i < sc->n_warnings; i++) {
                 free(sc->warnings[i].path);
@@ -394,6 +330,7 @@ static const char *const pkgdb_paths[] = {"/var/lib/dpkg/status", "/var/lib/rpm/
  * hashed here: guestfs_checksum runs sha256sum, a process in the appliance
  * (about three round trips' time under emulation). */
 #define SHA256_HERE_MAX ((int64_t)8 << 20)
+
 static char *file_sha256(guestfs_h *g, const char *path) {
         struct guestfs_statns *st = guestfs_lstatns(g, path);
         bool reg = st && (st->st_mode & 0170000) == 0100000;
@@ -645,8 +582,6 @@ static const char *default_walker(void) {
         return VD_WALKER_INSTALL_PATH;
 }
 
-static void drop_cache(struct guest_src *s);
-
 static void drop_overlays(struct guest_src *s) {
         for (size_t i = 0; s->overlays && i < s->n_images; i++) {
                 if (s->overlays[i])
@@ -764,9 +699,6 @@ static int layout_digests(struct guest_src *s, vd_scan *out) {
         }
         return r;
 }
-
-static int download_bounded(struct guest_src *s, const char *remote, const char *what, size_t max, char **ret,
-                            size_t *ret_len, vd_err *err);
 
 /* A Debian guest's packages from its dpkg status file, read by our own
  * parser: inspection's list has no source packages (advisories name
@@ -1066,18 +998,6 @@ static int no_extents_left(vd_scan *out, vd_err *err) {
         }
         return 0;
 }
-
-static int delta_prepare(struct guest_src *s, vd_scan *out, bool *on, vd_err *err);
-static int geometry_facts(const char *res, vd_scan *out);
-static int delta_apply(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, bool verify, vd_err *err);
-static int upload_reference(struct guest_src *s, const vd_entries *ref, vd_scan *out);
-
-/* *bad_manifest: the walker ran, and what came back is not a manifest (a guest
- * that took over the appliance could cause that; never a reason to fall back). */
-static int write_catlist(struct guest_src *s, const char *const *paths, size_t *n, const char *const *globs,
-                         size_t n_globs);
-static int load_catout(struct guest_src *s, const char *const *paths, size_t n, size_t max, const char *const *globs,
-                       size_t n_globs, vd_err *err);
 
 /* The walker's "cat N" line: the read-ahead files it read, into the cache
  * (vd_scan_opts.read_ahead). Anything less is no error: the configuration
@@ -1382,7 +1302,9 @@ static void delta_check(struct guest_src *s, const vd_guest_opts *o) {
 /* Changed ranges: the clusters the layers above the template hold, then
  * (refined) the 128-byte units of those that really differ from it. */
 #define DELTA_UNIT 128
+
 #define DELTA_REFINE_MAX ((uint64_t)512 << 20)
+
 struct delta_ranges {
         uint64_t (*v)[2];
         size_t n, cap;
@@ -1678,9 +1600,6 @@ static void fill_statns(vd_entry *e, const struct guestfs_statns *st) {
         e->rdev = e->type == VD_T_CHR || e->type == VD_T_BLK ? (uint64_t)st->st_rdev : 0;
 }
 
-static int api_dir(struct guest_src *s, const char *gpath, unsigned depth, const vd_scan_opts *o, vd_scan *out,
-                   vd_err *err);
-
 static int api_children(struct guest_src *s, const char *gpath, char **names, unsigned depth, const vd_scan_opts *o,
                         vd_scan *out, vd_err *err) {
         guestfs_h *g = s->g;
@@ -1831,8 +1750,6 @@ static void drop_synthetic(struct guest_src *s, vd_scan *out) {
         out->entries.n = k;
 }
 
-static int run_api(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, vd_err *err);
-
 /* The walker is fastest; when it cannot run (not installed, or it fails in
  * the appliance) the api strategy reads the same tree, slower, and the report
  * says so. */
@@ -1888,6 +1805,7 @@ static int guest_scan(vd_source *src, const vd_scan_opts *o, vd_scan *out, vd_er
  * file comes back, instead of two round trips per file. Only with the
  * walker's scratch disk; otherwise read_file goes file by file. */
 #define PREFETCH_LIST_MAX ((size_t)2 << 20)
+
 #define PREFETCH_TOTAL_MAX ((size_t)256 << 20)
 
 static void drop_cache(struct guest_src *s) {
@@ -1926,8 +1844,6 @@ static int write_catlist(struct guest_src *s, const char *const *paths, size_t *
         *n = k; /* what fits; the rest is read file by file */
         return r < 0 ? -1 : (int)ng;
 }
-
-static bool in_cache(const struct guest_src *s, const char *path);
 
 /* Add item (moved) for path to the cache; VD_E_NOMEM. */
 static int cache_add(struct guest_src *s, const char *path, vd_catitem *item) {
@@ -2081,6 +1997,7 @@ static int guest_read_file(vd_source *src, const char *path, size_t max, vd_buf 
 
 /* pread through the appliance, in pieces a protocol message holds */
 #define GUEST_PREAD_MAX ((size_t)1 << 20)
+
 static int guest_read_range(vd_source *src, const char *path, uint64_t off, size_t n, vd_buf *out, vd_err *err) {
         struct guest_src *s = src->priv;
         char *ap = NULL;
@@ -2106,6 +2023,7 @@ static int guest_read_range(vd_source *src, const char *path, uint64_t off, size
 
 static const struct vd_source_ops image_ops = {"image", guest_scan, guest_read_file, guest_close, guest_prefetch,
                                                guest_read_range};
+
 static const struct vd_source_ops domain_ops = {"domain", guest_scan, guest_read_file, guest_close, guest_prefetch,
                                                 guest_read_range};
 
@@ -2144,7 +2062,6 @@ static int domain_state(const vd_guest_opts *o, bool *ret_running, vd_err *err) 
         virConnectClose(c);
         return r;
 }
-
 
 static void on_console(guestfs_h *g, void *ud, uint64_t event, int eh, int flags, const char *buf, size_t len,
                        const uint64_t *array, size_t array_len) {
@@ -2240,7 +2157,6 @@ static void drop_handle(struct guest_src *s) {
         }
 }
 
-static void notice(const vd_guest_opts *o, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void notice(const vd_guest_opts *o, int level, const char *fmt, ...) {
         if (!o->notice)
                 return;

@@ -1,0 +1,89 @@
+/* The guest source's stages and what they share: struct guest_src, one per
+ * opened guest, and each stage's entry points. Private to fim/collect/guest/;
+ * the public interface is vd_source.h (vd_source_open_guest).
+ *
+ * Ownership: a guest_src owns every pointer in it except, while it is
+ * attached to a fleet's shared appliance (shared), g and overlays[i], which
+ * are the shared appliance's (share.c). Functions here return 0 or a
+ * negative enum vd_code with err filled, unless their comment says
+ * otherwise; strings they return are malloc'ed and the caller's. */
+#ifndef VD_GUEST_INT_H
+#define VD_GUEST_INT_H
+
+#include <guestfs.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vd_catfile.h"
+#include "vd_hosthash.h"
+#include "vd_source.h"
+
+#define MANIFEST_MAX ((size_t)2 << 30)
+
+struct mnt {
+        char *mp, *dev; /* mountpoint inside the guest tree, device */
+};
+
+/* The tail of what qemu and the appliance printed, kept to explain a failed
+ * launch ("failed to set MSR 0x10a"). */
+#define CONSOLE_TAIL 8192
+
+struct console {
+        char buf[CONSOLE_TAIL];
+        size_t len;
+};
+
+struct guest_src {
+        guestfs_h *g;
+        char *root; /* inspected OS root device, NULL if none */
+        struct mnt *mnts;
+        size_t n_mnts, mnts_alloc;
+        char *prefix; /* where the guest tree is mounted in the appliance: "/guest" or "" */
+        bool in_use;
+        int strategy;
+        char *walker;
+        vd_scan pending; /* warnings gathered while mounting */
+        vd_scan inv;     /* OS facts and packages, read with the guest mounted at / */
+        vd_scan launch_notes; /* how the appliance was started (KVM fallback) */
+        struct console con;   /* the handle's event callback writes here for its whole life */
+        size_t n_images;
+        char (*formats)[32];  /* each image's format, from its header, checked (vd_image_check_chain) */
+        bool have_inv;
+        bool layout_reused; /* mounted from the baseline's layout, not inspected */
+        int64_t launch_ns, mount_ns;
+        char *scratch_file; /* the scratch disk, formatted on the host; NULL: made in the appliance */
+        char scratch_uuid[37]; /* its file system's UUID: found by it, not by a device name */
+        char **cache_paths; /* files read in one batch (guest_prefetch), and their contents */
+        vd_catitem *cache;
+        size_t n_cache;
+        /* Host-side hashing: the appliance runs on qcow2 overlays of ours
+         * (the images are their read-only backing files), which qemu-nbd
+         * exports to the host with exactly the blocks the appliance sees. */
+        char *ovl_dir;
+        char **overlays; /* n_images, or NULL: host hashing off */
+        char host_off[160]; /* why it is off, when it was wanted */
+        uint64_t host_hash_min;
+        /* Delta scan (vd_delta.h): per disk, the depth of its template in
+         * our overlay's backing chain, the template (real path) and its
+         * format when captured; delta_on false: no delta scan, delta_off
+         * says why. The geometry the baseline recorded ("geometry KEY
+         * VALUE\n"...). */
+        bool delta_on;
+        int64_t *delta_below;
+        char **delta_tmpl;
+        char (*delta_tmpl_fmt)[32];
+        char delta_off[200];
+        char *delta_geometry;
+        /* One appliance for several guests (vd_guest_share_begin): the
+         * handle and the overlays are the shared appliance's, borrowed; the
+         * guest's disks are its drives disk_first... */
+        bool shared;
+        size_t share_idx;
+        unsigned disk_first;
+        bool failed; /* a scan failed: the shared appliance is not used again */
+        char **own_dev;        /* its drives and their partitions, */
+        char (*own_uuid)[40];  /* each one's file system UUID ("" if none) */
+        size_t n_own;
+};
+
+#endif
