@@ -86,4 +86,16 @@ struct guest_src {
         size_t n_own;
 };
 
+/* Sparse; holds the walker (3 MB) and the manifest (about 200 bytes an entry:
+ * room for some 4 million entries). */
+#define SCRATCH_SIZE ((int64_t)1 << 30)
+
+/* ---- source_guest.c ---- */
+int vdg_err(vd_err *err, guestfs_h *g, const char *what);
+char *vdg_host_scratch(char uuid[37]);
+
+/* ---- appliance.c ---- */
+int vdg_domain_state(const vd_guest_opts *o, bool *ret_running, vd_err *err);
+int vdg_launch(struct guest_src *s, const vd_guest_opts *o, vd_err *err);
+
 #endif
