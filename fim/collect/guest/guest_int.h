@@ -92,10 +92,17 @@ struct guest_src {
 
 /* ---- source_guest.c ---- */
 int vdg_err(vd_err *err, guestfs_h *g, const char *what);
-char *vdg_host_scratch(char uuid[37]);
+void vdg_strv_free(char **v);
 
 /* ---- appliance.c ---- */
 int vdg_domain_state(const vd_guest_opts *o, bool *ret_running, vd_err *err);
 int vdg_launch(struct guest_src *s, const vd_guest_opts *o, vd_err *err);
+
+/* ---- drives.c ---- */
+char *vdg_host_scratch(char uuid[37]);
+int vdg_prepare_scratch(struct guest_src *s, vd_err *err);
+const char *vdg_default_walker(void);
+void vdg_drop_overlays(struct guest_src *s);
+int vdg_make_overlays(struct guest_src *s, const vd_guest_opts *o, vd_err *err);
 
 #endif

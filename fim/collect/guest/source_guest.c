@@ -19,11 +19,10 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
+#include <unistd.h>
 
 #include "vd_dpkg.h"
 #include "vd_glob.h"
@@ -57,14 +56,6 @@ static int load_catout(struct guest_src *s, const char *const *paths, size_t n, 
 static int api_dir(struct guest_src *s, const char *gpath, unsigned depth, const vd_scan_opts *o, vd_scan *out,
                    vd_err *err);
 static bool in_cache(const struct guest_src *s, const char *path);
-
-#ifndef VD_WALKER_BUILD_PATH
-#define VD_WALKER_BUILD_PATH ""
-#endif
-
-#ifndef VD_WALKER_INSTALL_PATH
-#define VD_WALKER_INSTALL_PATH "/usr/local/libexec/vmdrift/vmdrift-walker"
-#endif
 
 #define PREAD_CHUNK (2 * 1024 * 1024)
 
@@ -109,7 +100,7 @@ static int add_mnt(struct guest_src *s, const char *mp, const char *dev) {
         return 0;
 }
 
-static void free_strv(char **v) {
+void vdg_strv_free(char **v) {
         if (!v)
                 return;
         for (char **p = v; *p; p++)
@@ -130,29 +121,29 @@ static int find_mounts(struct guest_src *s, vd_err *err) {
                                      roots[0]);
                 char **mps = guestfs_inspect_get_mountpoints(g, s->root);
                 if (!mps) {
-                        free_strv(roots);
+                        vdg_strv_free(roots);
                         return vdg_err(err, g, "cannot read the guest's mountpoints");
                 }
                 for (size_t i = 0; mps[i] && mps[i + 1]; i += 2)
                         if (add_mnt(s, mps[i], mps[i + 1]) < 0) {
-                                free_strv(mps);
-                                free_strv(roots);
+                                vdg_strv_free(mps);
+                                vdg_strv_free(roots);
                                 return vd_err_set(err, VD_E_NOMEM, "out of memory");
                         }
-                free_strv(mps);
+                vdg_strv_free(mps);
         } else {
                 /* No OS: every file system under its device name, except
                  * our own scratch disk (formatted on the host with a random
                  * UUID, it has a file system before the guest is mounted). */
                 char **fss = guestfs_list_filesystems(g);
                 if (!fss) {
-                        free_strv(roots);
+                        vdg_strv_free(roots);
                         return vdg_err(err, g, "cannot list file systems");
                 }
                 char *scratch = NULL;
                 if (s->scratch_file && !(scratch = guestfs_findfs_uuid(g, s->scratch_uuid))) {
-                        free_strv(fss);
-                        free_strv(roots);
+                        vdg_strv_free(fss);
+                        vdg_strv_free(roots);
                         return vdg_err(err, g, "cannot find the scratch disk by its UUID");
                 }
                 for (size_t i = 0; fss[i] && fss[i + 1]; i += 2) {
@@ -165,15 +156,15 @@ static int find_mounts(struct guest_src *s, vd_err *err) {
                                 continue;
                         if (add_mnt(s, fss[i], fss[i]) < 0) {
                                 free(scratch);
-                                free_strv(fss);
-                                free_strv(roots);
+                                vdg_strv_free(fss);
+                                vdg_strv_free(roots);
                                 return vd_err_set(err, VD_E_NOMEM, "out of memory");
                         }
                 }
                 free(scratch);
-                free_strv(fss);
+                vdg_strv_free(fss);
         }
-        free_strv(roots);
+        vdg_strv_free(roots);
         if (s->n_mnts == 0)
                 return vd_err_set(err, VD_E_SOURCE, "no operating system and no file system found");
         qsort(s->mnts, s->n_mnts, sizeof *s->mnts, cmp_mnt);
@@ -209,98 +200,6 @@ static int do_mounts(struct guest_src *s, vd_err *err) {
         if (mounted == 0)
                 return vd_err_set(err, VD_E_SOURCE, "no file system could be mounted");
         return 0;
-}
-
-/* The scratch disk formatted on the host: mke2fs on a sparse file takes
- * milliseconds, mkfs inside the emulated appliance about two seconds. It is
- * our own file system, never the guest's. NULL (and the appliance formats a
- * blank scratch disk) when mke2fs cannot run here. */
-char *vdg_host_scratch(char uuid[37]) {
-        const char *td = getenv("TMPDIR");
-        vd_uuid4(uuid);
-        if (!strcmp(uuid, "00000000-0000-4000-8000-000000000000"))
-                return NULL; /* no randomness: the appliance formats the scratch disk */
-        char *path;
-        if (asprintf(&path, "%s/vmdrift-scratch.XXXXXX", td && *td ? td : "/tmp") < 0)
-                return NULL;
-        int fd = mkstemp(path);
-        if (fd < 0 || ftruncate(fd, SCRATCH_SIZE) < 0) {
-                if (fd >= 0) {
-                        close(fd);
-                        unlink(path);
-                }
-                free(path);
-                return NULL;
-        }
-        close(fd);
-        /* with the directories the walker's mounts need already in it */
-        char tree[4200];
-        snprintf(tree, sizeof tree, "%s.d", path);
-        static const char *const dirs[] = {"guest", "proc", "sys", "dev", "tmp"};
-        bool made = mkdir(tree, 0700) == 0;
-        for (size_t i = 0; made && i < sizeof dirs / sizeof *dirs; i++) {
-                char d[4300];
-                snprintf(d, sizeof d, "%s/%s", tree, dirs[i]);
-                made = mkdir(d, 0755) == 0;
-        }
-        pid_t pid = made ? fork() : -1;
-        if (pid == 0) {
-                int dn = open("/dev/null", O_RDWR);
-                dup2(dn, 0);
-                dup2(dn, 1);
-                dup2(dn, 2);
-                execlp("mke2fs", "mke2fs", "-q", "-F", "-t", "ext4", "-O", "^has_journal", "-E",
-                       "lazy_itable_init=1,lazy_journal_init=1", "-U", uuid, "-d", tree, path, (char *)NULL);
-                _exit(127);
-        }
-        int st = 0;
-        bool ok = pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
-        for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++) {
-                char d[4300];
-                snprintf(d, sizeof d, "%s/%s", tree, dirs[i]);
-                rmdir(d);
-        }
-        rmdir(tree);
-        if (!ok) {
-                vd_debug("mke2fs on the host failed: the appliance formats the scratch disk");
-                unlink(path);
-                free(path);
-                return NULL;
-        }
-        return path;
-}
-
-/* The scratch disk is the last device: the walker and its manifest live there,
- * and the guest is mounted read-only beneath it at /guest. */
-static int prepare_scratch(struct guest_src *s, vd_err *err) {
-        guestfs_h *g = s->g;
-        char **devs = guestfs_list_devices(g);
-        if (!devs || !devs[0]) {
-                free_strv(devs);
-                return vdg_err(err, g, "cannot list devices");
-        }
-        size_t n = 0;
-        while (devs[n])
-                n++;
-        /* Ours by its UUID when we formatted it; else the last drive added
-         * (the kernel's names need not follow the order drives were added) */
-        char *scratch = s->scratch_file ? guestfs_findfs_uuid(g, s->scratch_uuid) : strdup(devs[n - 1]);
-        free_strv(devs);
-        if (!scratch && s->scratch_file)
-                return vdg_err(err, g, "cannot find the scratch disk by its UUID");
-        if (!scratch)
-                return vd_err_set(err, VD_E_NOMEM, "out of memory");
-        int r = 0;
-        /* ext4 without a journal and with lazy inode tables: mkfs writes almost
-         * nothing, which matters under emulation (ext2 zeroes its tables). */
-        if ((!s->scratch_file &&
-             guestfs_mkfs_opts(g, "ext4", scratch, GUESTFS_MKFS_OPTS_FEATURES, "^has_journal", -1) < 0) ||
-            guestfs_mount(g, scratch, "/") < 0 ||
-            (!s->scratch_file && (guestfs_mkdir(g, "/guest") < 0 || guestfs_mkdir(g, "/proc") < 0 || guestfs_mkdir(g, "/sys") < 0 ||
-            guestfs_mkdir(g, "/dev") < 0 || guestfs_mkdir(g, "/tmp") < 0)))
-                r = vdg_err(err, g, "cannot prepare the scratch disk");
-        free(scratch);
-        return r;
 }
 
 static void clear_warnings(vd_scan *sc) {
@@ -518,7 +417,7 @@ static int mount_guest_prepare(struct guest_src *s, const vd_guest_opts *o, vd_e
                 /* with the walker: straight beneath the scratch disk, no
                  * mount at / to undo (a failed check unmounts it again:
                  * inspection must never see our scratch disk mounted) */
-                if (walker && (r = prepare_scratch(s, err)) < 0)
+                if (walker && (r = vdg_prepare_scratch(s, err)) < 0)
                         return r;
                 char why[600] = "";
                 reused = reuse_layout(s, o, why, sizeof why, err);
@@ -557,68 +456,11 @@ static int mount_guest_prepare(struct guest_src *s, const vd_guest_opts *o, vd_e
                                 r = vdg_err(err, s->g, "cannot unmount the guest");
                 }
                 if (r == 0)
-                        r = prepare_scratch(s, err);
+                        r = vdg_prepare_scratch(s, err);
                 vd_debug("scratch disk ready");
                 if (r == 0)
                         r = do_mounts(s, err);
         }
-        return r;
-}
-
-static const char *default_walker(void) {
-        const char *env = getenv("VMDRIFT_WALKER");
-        if (env && *env)
-                return env;
-        if (VD_WALKER_BUILD_PATH[0] && access(VD_WALKER_BUILD_PATH, X_OK) == 0)
-                return VD_WALKER_BUILD_PATH;
-        return VD_WALKER_INSTALL_PATH;
-}
-
-static void drop_overlays(struct guest_src *s) {
-        for (size_t i = 0; s->overlays && i < s->n_images; i++) {
-                if (s->overlays[i])
-                        unlink(s->overlays[i]);
-                free(s->overlays[i]);
-        }
-        free(s->overlays);
-        s->overlays = NULL;
-        if (s->ovl_dir)
-                rmdir(s->ovl_dir);
-        free(s->ovl_dir);
-        s->ovl_dir = NULL;
-}
-
-/* One qcow2 overlay per image, its backing file the image (opened read-only
- * by qemu, as libguestfs's own readonly=1 overlays do): the appliance writes
- * nothing but the overlay, and the host can export the same overlay. */
-static int make_overlays(struct guest_src *s, const vd_guest_opts *o, vd_err *err) {
-        const char *td = getenv("TMPDIR");
-        guestfs_h *t = guestfs_create();
-        if (!t)
-                return vd_err_set(err, VD_E_SOURCE, "cannot create a libguestfs handle");
-        guestfs_set_error_handler(t, NULL, NULL);
-        int r = 0;
-        if (!(s->overlays = calloc(s->n_images, sizeof *s->overlays)) ||
-            asprintf(&s->ovl_dir, "%s/vmdrift-ovl.XXXXXX", td && *td ? td : "/tmp") < 0)
-                r = vd_err_set(err, VD_E_NOMEM, "out of memory");
-        else if (!mkdtemp(s->ovl_dir)) {
-                r = vd_err_errno(err, VD_E_IO, errno, "cannot create a directory for the overlays");
-                free(s->ovl_dir);
-                s->ovl_dir = NULL;
-        }
-        for (size_t i = 0; i < s->n_images && r == 0; i++) {
-                char *abs = realpath(o->images[i], NULL);
-                if (!abs || asprintf(&s->overlays[i], "%s/disk%zu.qcow2", s->ovl_dir, i) < 0)
-                        r = vd_err_errno(err, VD_E_IO, abs ? ENOMEM : errno, "cannot resolve '%s'", o->images[i]);
-                else if (guestfs_disk_create(t, s->overlays[i], "qcow2", -1, GUESTFS_DISK_CREATE_BACKINGFILE, abs,
-                                             GUESTFS_DISK_CREATE_BACKINGFORMAT, s->formats[i], -1) < 0)
-                        r = vd_err_set(err, VD_E_SOURCE, "cannot create an overlay of '%s': %s", o->images[i],
-                                       guestfs_last_error(t));
-                free(abs);
-        }
-        guestfs_close(t);
-        if (r < 0)
-                drop_overlays(s);
         return r;
 }
 
@@ -656,7 +498,7 @@ static void guest_close(vd_source *src) {
                 free(s->delta_tmpl);
                 free(s->delta_below);
                 free(s->delta_tmpl_fmt);
-                drop_overlays(s);
+                vdg_drop_overlays(s);
                 if (s->scratch_file)
                         unlink(s->scratch_file);
                 free(s->scratch_file);
@@ -1652,7 +1494,7 @@ out:
                 guestfs_free_statns_list(sts);
         if (xs)
                 guestfs_free_xattr_list(xs);
-        free_strv(links);
+        vdg_strv_free(links);
         free(apath);
         return r;
 }
@@ -1688,7 +1530,7 @@ static int api_dir(struct guest_src *s, const char *gpath, unsigned depth, const
                 r = api_children(s, gpath, batch, depth, o, out, err);
                 free(batch);
         }
-        free_strv(names);
+        vdg_strv_free(names);
         return r;
 }
 
@@ -2088,8 +1930,8 @@ static void share_close_app(void) {
                 for (size_t i = 0; i < share->n; i++)
                         share->gs[i].in_app = false;
                 vd_image_in_use_except(NULL, 0);
-                free_strv(share->devs);
-                free_strv(share->parts);
+                vdg_strv_free(share->devs);
+                vdg_strv_free(share->parts);
                 share->devs = share->parts = NULL;
                 share->walker_up = share->scratch_mounted = false;
                 share_reference_set(NULL);
@@ -2125,8 +1967,8 @@ void vd_guest_share_end(void) {
 static int share_own_devices(struct guest_src *s) {
         guestfs_h *g = s->g;
         if (!share->devs || !share->parts) {
-                free_strv(share->devs);
-                free_strv(share->parts);
+                vdg_strv_free(share->devs);
+                vdg_strv_free(share->parts);
                 share->devs = guestfs_list_devices(g);
                 share->parts = guestfs_list_partitions(g);
                 if (!share->devs || !share->parts)
@@ -2275,7 +2117,7 @@ static int share_launch(const vd_guest_opts *o, size_t j, const char (*formats_j
         vd_scan_init(&a->launch_notes);
         a->strategy = VD_GUEST_WALKER;
         a->prefix = strdup("/guest");
-        a->walker = strdup(o->walker ? o->walker : default_walker());
+        a->walker = strdup(o->walker ? o->walker : vdg_default_walker());
         const char *td = getenv("TMPDIR");
         size_t total = 0;
         for (size_t p = j; p < share->n; p++)
@@ -2446,7 +2288,7 @@ static int share_attach(struct guest_src *s, const vd_guest_opts *o, size_t j, c
                 if (guestfs_umount_all(a->g) < 0)
                         r = vdg_err(err, a->g, "cannot unmount the previous guest");
                 if (r == 0)
-                        r = prepare_scratch(a, err);
+                        r = vdg_prepare_scratch(a, err);
                 share->scratch_mounted = r == 0;
                 vd_debug("share: scratch disk mounted");
         }
@@ -2490,7 +2332,7 @@ static void share_detach(struct guest_src *s) {
                 free(at);
         }
         clean = clean && m;
-        free_strv(m);
+        vdg_strv_free(m);
         if (!clean) {
                 clean = guestfs_umount_all(g) == 0;
                 share->scratch_mounted = false;
@@ -2538,7 +2380,7 @@ int vd_source_open_guest(const vd_guest_opts *o, vd_source **ret, vd_err *err) {
         vd_scan_init(&s->launch_notes);
         s->strategy = o->strategy;
         s->prefix = strdup(o->want_walker && o->strategy == VD_GUEST_WALKER ? "/guest" : "");
-        s->walker = strdup(o->walker ? o->walker : default_walker());
+        s->walker = strdup(o->walker ? o->walker : vdg_default_walker());
         {
                 vd_buf d;
                 vd_buf_init(&d, 0);
@@ -2615,7 +2457,7 @@ int vd_source_open_guest(const vd_guest_opts *o, vd_source **ret, vd_err *err) {
                         snprintf(s->host_off, sizeof s->host_off, "a libvirt domain: libguestfs adds its disks");
                 else if (s->in_use)
                         snprintf(s->host_off, sizeof s->host_off, "an image is in use by a running VM");
-                else if (make_overlays(s, o, &oe) < 0)
+                else if (vdg_make_overlays(s, o, &oe) < 0)
                         snprintf(s->host_off, sizeof s->host_off, "%.150s", oe.msg);
                 if (s->host_off[0])
                         vd_debug("host-side hashing off: %s", s->host_off);
