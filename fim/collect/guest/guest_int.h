@@ -92,7 +92,12 @@ struct guest_src {
 
 /* ---- source_guest.c ---- */
 int vdg_err(vd_err *err, guestfs_h *g, const char *what);
+char *vdg_join(const char *a, const char *b);
 void vdg_strv_free(char **v);
+const char *vdg_fact(const vd_guest_opts *o, const char *key);
+int vdg_reuse_layout(struct guest_src *s, const vd_guest_opts *o, char *why, size_t whylen, vd_err *err);
+void guest_close(vd_source *src);
+extern const struct vd_source_ops vdg_image_ops;
 
 /* ---- appliance.c ---- */
 int vdg_domain_state(const vd_guest_opts *o, bool *ret_running, vd_err *err);
@@ -104,5 +109,17 @@ int vdg_prepare_scratch(struct guest_src *s, vd_err *err);
 const char *vdg_default_walker(void);
 void vdg_drop_overlays(struct guest_src *s);
 int vdg_make_overlays(struct guest_src *s, const vd_guest_opts *o, vd_err *err);
+
+/* ---- share.c ---- */
+bool vdg_share_walker(bool uploaded);
+bool vdg_share_reference_is(const vd_buf *b);
+void vdg_share_reference_set(const vd_buf *b);
+int vdg_share_own_devices(struct guest_src *s);
+char *vdg_share_peers(size_t self);
+unsigned vdg_share_guests(void);
+long vdg_share_find(const vd_guest_opts *o);
+int vdg_share_attach(struct guest_src *s, const vd_guest_opts *o, size_t j, char *why, size_t whylen,
+                        vd_err *err);
+void vdg_share_detach(struct guest_src *s);
 
 #endif
