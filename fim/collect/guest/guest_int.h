@@ -94,9 +94,9 @@ struct guest_src {
 int vdg_err(vd_err *err, guestfs_h *g, const char *what);
 char *vdg_join(const char *a, const char *b);
 void vdg_strv_free(char **v);
-const char *vdg_fact(const vd_guest_opts *o, const char *key);
-int vdg_reuse_layout(struct guest_src *s, const vd_guest_opts *o, char *why, size_t whylen, vd_err *err);
+void vdg_clear_warnings(vd_scan *sc);
 void guest_close(vd_source *src);
+int vdg_collect_inventory(struct guest_src *s, vd_err *err);
 extern const struct vd_source_ops vdg_image_ops;
 
 /* ---- appliance.c ---- */
@@ -121,5 +121,11 @@ long vdg_share_find(const vd_guest_opts *o);
 int vdg_share_attach(struct guest_src *s, const vd_guest_opts *o, size_t j, char *why, size_t whylen,
                         vd_err *err);
 void vdg_share_detach(struct guest_src *s);
+
+/* ---- mounts.c ---- */
+char *vdg_file_sha256(guestfs_h *g, const char *path);
+const char *vdg_fact(const vd_guest_opts *o, const char *key);
+int vdg_reuse_layout(struct guest_src *s, const vd_guest_opts *o, char *why, size_t whylen, vd_err *err);
+int vdg_mount_guest_prepare(struct guest_src *s, const vd_guest_opts *o, vd_err *err);
 
 #endif
