@@ -96,7 +96,8 @@ char *vdg_join(const char *a, const char *b);
 void vdg_strv_free(char **v);
 void vdg_clear_warnings(vd_scan *sc);
 void guest_close(vd_source *src);
-int vdg_collect_inventory(struct guest_src *s, vd_err *err);
+int vdg_download_bounded(struct guest_src *s, const char *remote, const char *what, size_t max, char **ret,
+                            size_t *ret_len, vd_err *err);
 extern const struct vd_source_ops vdg_image_ops;
 
 /* ---- appliance.c ---- */
@@ -127,5 +128,9 @@ char *vdg_file_sha256(guestfs_h *g, const char *path);
 const char *vdg_fact(const vd_guest_opts *o, const char *key);
 int vdg_reuse_layout(struct guest_src *s, const vd_guest_opts *o, char *why, size_t whylen, vd_err *err);
 int vdg_mount_guest_prepare(struct guest_src *s, const vd_guest_opts *o, vd_err *err);
+
+/* ---- inventory.c ---- */
+int vdg_collect_inventory(struct guest_src *s, vd_err *err);
+int vd_source_inventory(vd_source *src, vd_scan *out, vd_err *err);
 
 #endif

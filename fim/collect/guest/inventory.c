@@ -1,0 +1,184 @@
+/* The guest's inventory, read while it is mounted at /: OS facts from
+ * inspection, mounts with their file systems' UUIDs and types (the layout a
+ * later scan may mount from), the digests that layout is checked against,
+ * and installed packages (dpkg's status file through our own parser, else
+ * inspection's list). */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vd_dpkg.h"
+
+#include "guest_int.h"
+
+/* The files a layout is checked against, and where each package format
+ * keeps its database: a change to any means inspecting again. */
+static const char *const pkgdb_paths[] = {"/var/lib/dpkg/status", "/var/lib/rpm/rpmdb.sqlite",
+                                          "/var/lib/rpm/Packages", "/usr/lib/sysimage/rpm/rpmdb.sqlite",
+                                          "/lib/apk/db/installed", NULL};
+
+/* ---- inventory: OS facts and packages ---- */
+
+static int add_fact_str(vd_scan *out, const char *key, char *v) {
+        int r = v ? vd_scan_add_fact(out, key, v) : 0;
+        free(v);
+        return r;
+}
+
+static int layout_digests(struct guest_src *s, vd_scan *out) {
+        char *f = vdg_file_sha256(s->g, "/etc/fstab");
+        int r = vd_scan_add_fact(out, "layout.fstab", f ? f : "none");
+        free(f);
+        for (size_t i = 0; pkgdb_paths[i] && !r; i++) {
+                char *h = vdg_file_sha256(s->g, pkgdb_paths[i]);
+                if (h) {
+                        char v[600];
+                        snprintf(v, sizeof v, "%s %s", pkgdb_paths[i], h);
+                        r = vd_scan_add_fact(out, "layout.pkgdb", v);
+                        free(h);
+                        break;
+                }
+        }
+        return r;
+}
+
+/* A Debian guest's packages from its dpkg status file, read by our own
+ * parser: inspection's list has no source packages (advisories name
+ * those) and drops a last stanza without its blank line. 1: read; 0: not
+ * (no regular file there, or it cannot be read: inspection's list then). */
+static int dpkg_packages(struct guest_src *s, vd_scan *out) {
+        struct guestfs_statns *st = guestfs_lstatns(s->g, "/var/lib/dpkg/status");
+        /* lstat: the last component must be the file itself; a symlink or
+         * a device node there could stream without end */
+        bool reg = st && (st->st_mode & 0170000) == 0100000 && st->st_size >= 0 &&
+                   (uint64_t)st->st_size <= VD_READ_FILE_MAX;
+        if (st)
+                guestfs_free_statns(st);
+        if (!reg)
+                return 0;
+        char *text = NULL;
+        size_t len = 0, skipped = 0;
+        vd_err e = VD_ERR_INIT;
+        if (vdg_download_bounded(s, "/var/lib/dpkg/status", "/var/lib/dpkg/status", VD_READ_FILE_MAX, &text, &len, &e) <
+            0) {
+                vd_scan_warn(out, NULL, 0, "%s (inspection's package list used instead)", e.msg);
+                return 0;
+        }
+        int r = vd_dpkg_parse(text, len, out, &skipped);
+        free(text);
+        if (r == 0 && skipped)
+                r = vd_scan_warn(out, "/var/lib/dpkg/status", 20, "%zu package stanzas are malformed or over the "
+                                 "limit (%d packages): not recorded", skipped, VD_DPKG_PACKAGES_MAX);
+        return r < 0 ? r : 1;
+}
+
+int vdg_collect_inventory(struct guest_src *s, vd_err *err) {
+        vd_scan *out = &s->inv;
+        guestfs_h *g = s->g;
+        int r = 0;
+        s->have_inv = true;
+        if (!s->root) {
+                r = vd_scan_add_fact(out, "os.type", "none");
+        } else {
+                const char *root = s->root;
+                r = add_fact_str(out, "os.type", guestfs_inspect_get_type(g, root));
+                if (!r)
+                        r = add_fact_str(out, "os.distro", guestfs_inspect_get_distro(g, root));
+                if (!r)
+                        r = add_fact_str(out, "os.product", guestfs_inspect_get_product_name(g, root));
+                if (!r)
+                        r = add_fact_str(out, "os.hostname", guestfs_inspect_get_hostname(g, root));
+                if (!r)
+                        r = add_fact_str(out, "os.arch", guestfs_inspect_get_arch(g, root));
+                if (!r)
+                        r = add_fact_str(out, "os.package_format", guestfs_inspect_get_package_format(g, root));
+                if (!r) {
+                        char v[32];
+                        snprintf(v, sizeof v, "%d.%d", guestfs_inspect_get_major_version(g, root),
+                                 guestfs_inspect_get_minor_version(g, root));
+                        r = vd_scan_add_fact(out, "os.version", v);
+                }
+                if (!r)
+                        r = vd_scan_add_fact(out, "os.root", root);
+        }
+        for (size_t i = 0; s->formats && i < s->n_images && !r; i++) {
+                char key[64];
+                snprintf(key, sizeof key, "image.%zu.format", i);
+                r = vd_scan_add_fact(out, key, s->formats[i]);
+        }
+        for (size_t i = 0; i < s->n_mnts && !r; i++) {
+                char key[512];
+                snprintf(key, sizeof key, "mount.%s", s->mnts[i].mp);
+                char *fstype = guestfs_vfs_type(g, s->mnts[i].dev);
+                char val[512];
+                snprintf(val, sizeof val, "%s %s", s->mnts[i].dev, fstype ? fstype : "?");
+                r = vd_scan_add_fact(out, key, val);
+                /* The layout a scan can mount from without inspecting: the
+                 * file system by UUID, and its type. */
+                char *uuid = s->root ? guestfs_vfs_uuid(g, s->mnts[i].dev) : NULL;
+                if (!r && uuid && *uuid && fstype) {
+                        snprintf(key, sizeof key, "layout.mount.%s", s->mnts[i].mp);
+                        snprintf(val, sizeof val, "%s %s", uuid, fstype);
+                        r = vd_scan_add_fact(out, key, val);
+                }
+                free(uuid);
+                free(fstype);
+        }
+        if (!r && s->root)
+                r = layout_digests(s, out);
+        if (!r && s->root) {
+                char *fmt = guestfs_inspect_get_package_format(g, s->root);
+                if (fmt && strcmp(fmt, "deb") == 0 && (r = dpkg_packages(s, out)) > 0) {
+                        out->packages_known = true;
+                        r = 0;
+                        free(fmt);
+                        goto counted;
+                }
+                free(fmt);
+        }
+        if (!r && s->root) {
+                struct guestfs_application2_list *apps = guestfs_inspect_list_applications2(g, s->root);
+                if (!apps) {
+                        vd_scan_warn(out, NULL, 0, "cannot list installed packages: %s", guestfs_last_error(g));
+                } else {
+                        for (uint32_t i = 0; i < apps->len && !r; i++) {
+                                const struct guestfs_application2 *a = &apps->val[i];
+                                r = vd_scan_add_package(out, a->app2_name, a->app2_epoch, a->app2_version,
+                                                        a->app2_release, a->app2_arch);
+                        }
+                        guestfs_free_application2_list(apps);
+                        out->packages_known = true;
+                }
+        }
+counted:
+        if (!r) {
+                char v[32];
+                snprintf(v, sizeof v, "%zu", out->n_packages);
+                r = vd_scan_add_fact(out, "packages.count", v);
+        }
+        vd_scan_sort_inventory(out);
+        if (r < 0)
+                return vd_err_set(err, r, "out of memory");
+        return 0;
+}
+
+int vd_source_inventory(vd_source *src, vd_scan *out, vd_err *err) {
+        if (strcmp(src->ops->kind, "image") != 0 && strcmp(src->ops->kind, "domain") != 0)
+                return 0;
+        struct guest_src *s = src->priv;
+        int r = 0;
+        for (size_t i = 0; i < s->inv.n_facts && r == 0; i++)
+                r = vd_scan_add_fact(out, s->inv.facts[i].key, s->inv.facts[i].value);
+        for (size_t i = 0; i < s->inv.n_packages && r == 0; i++) {
+                r = vd_scan_copy_package(out, &s->inv.packages[i]);
+        }
+        for (size_t i = 0; i < s->inv.n_warnings && r == 0; i++)
+                r = vd_scan_warn(out, s->inv.warnings[i].path, s->inv.warnings[i].path_len, "%s",
+                                 s->inv.warnings[i].msg);
+        out->packages_known = s->inv.packages_known;
+        vd_scan_sort_inventory(out);
+        if (r < 0)
+                return vd_err_set(err, r, "out of memory");
+        return 0;
+}
