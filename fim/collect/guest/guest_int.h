@@ -96,8 +96,18 @@ char *vdg_join(const char *a, const char *b);
 void vdg_strv_free(char **v);
 void vdg_clear_warnings(vd_scan *sc);
 void guest_close(vd_source *src);
-int vdg_download_bounded(struct guest_src *s, const char *remote, const char *what, size_t max, char **ret,
-                            size_t *ret_len, vd_err *err);
+int vdg_fill_hashes(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, vd_err *err);
+int vdg_host_hashes(struct guest_src *s, vd_hosthash *hh, const vd_scan_opts *o, vd_scan *out, vd_err *err);
+int vdg_no_extents_left(vd_scan *out, vd_err *err);
+bool vdg_printable(const char *s, size_t max);
+int vdg_delta_prepare(struct guest_src *s, vd_scan *out, bool *on, vd_err *err);
+int vdg_upload_reference(struct guest_src *s, const vd_entries *ref, vd_scan *out);
+int vdg_delta_apply(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, bool verify, vd_err *err);
+int vdg_run_api(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, vd_err *err);
+int vdg_write_catlist(struct guest_src *s, const char *const *paths, size_t *n, const char *const *globs,
+                         size_t n_globs);
+int vdg_load_catout(struct guest_src *s, const char *const *paths, size_t n, size_t max, const char *const *globs,
+                       size_t n_globs, vd_err *err);
 extern const struct vd_source_ops vdg_image_ops;
 
 /* ---- appliance.c ---- */
@@ -132,5 +142,10 @@ int vdg_mount_guest_prepare(struct guest_src *s, const vd_guest_opts *o, vd_err 
 /* ---- inventory.c ---- */
 int vdg_collect_inventory(struct guest_src *s, vd_err *err);
 int vd_source_inventory(vd_source *src, vd_scan *out, vd_err *err);
+
+/* ---- walker_run.c ---- */
+int vdg_download_bounded(struct guest_src *s, const char *remote, const char *what, size_t max, char **ret,
+                            size_t *ret_len, vd_err *err);
+int vdg_run_walker_or_api(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, vd_err *err);
 
 #endif
