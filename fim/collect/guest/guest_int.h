@@ -96,9 +96,6 @@ char *vdg_join(const char *a, const char *b);
 void vdg_strv_free(char **v);
 void vdg_clear_warnings(vd_scan *sc);
 void guest_close(vd_source *src);
-int vdg_fill_hashes(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, vd_err *err);
-int vdg_host_hashes(struct guest_src *s, vd_hosthash *hh, const vd_scan_opts *o, vd_scan *out, vd_err *err);
-int vdg_no_extents_left(vd_scan *out, vd_err *err);
 bool vdg_printable(const char *s, size_t max);
 int vdg_delta_prepare(struct guest_src *s, vd_scan *out, bool *on, vd_err *err);
 int vdg_upload_reference(struct guest_src *s, const vd_entries *ref, vd_scan *out);
@@ -147,5 +144,11 @@ int vd_source_inventory(vd_source *src, vd_scan *out, vd_err *err);
 int vdg_download_bounded(struct guest_src *s, const char *remote, const char *what, size_t max, char **ret,
                             size_t *ret_len, vd_err *err);
 int vdg_run_walker_or_api(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, vd_err *err);
+
+/* ---- hashing.c ---- */
+int vdg_hash_by_pread(struct guest_src *s, vd_hasher *h, vd_entry *e, const char *apath, vd_scan *out);
+int vdg_fill_hashes(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, vd_err *err);
+int vdg_host_hashes(struct guest_src *s, vd_hosthash *hh, const vd_scan_opts *o, vd_scan *out, vd_err *err);
+int vdg_no_extents_left(vd_scan *out, vd_err *err);
 
 #endif
