@@ -96,7 +96,6 @@ char *vdg_join(const char *a, const char *b);
 void vdg_strv_free(char **v);
 void vdg_clear_warnings(vd_scan *sc);
 void guest_close(vd_source *src);
-int vdg_run_api(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, vd_err *err);
 int vdg_write_catlist(struct guest_src *s, const char *const *paths, size_t *n, const char *const *globs,
                          size_t n_globs);
 int vdg_load_catout(struct guest_src *s, const char *const *paths, size_t n, size_t max, const char *const *globs,
@@ -153,5 +152,8 @@ void vdg_delta_check(struct guest_src *s, const vd_guest_opts *o);
 int vdg_delta_prepare(struct guest_src *s, vd_scan *out, bool *on, vd_err *err);
 int vdg_upload_reference(struct guest_src *s, const vd_entries *ref, vd_scan *out);
 int vdg_delta_apply(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, bool verify, vd_err *err);
+
+/* ---- api_walk.c ---- */
+int vdg_run_api(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, vd_err *err);
 
 #endif
