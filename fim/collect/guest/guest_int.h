@@ -96,10 +96,6 @@ char *vdg_join(const char *a, const char *b);
 void vdg_strv_free(char **v);
 void vdg_clear_warnings(vd_scan *sc);
 void guest_close(vd_source *src);
-int vdg_write_catlist(struct guest_src *s, const char *const *paths, size_t *n, const char *const *globs,
-                         size_t n_globs);
-int vdg_load_catout(struct guest_src *s, const char *const *paths, size_t n, size_t max, const char *const *globs,
-                       size_t n_globs, vd_err *err);
 extern const struct vd_source_ops vdg_image_ops;
 
 /* ---- appliance.c ---- */
@@ -155,5 +151,15 @@ int vdg_delta_apply(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, bo
 
 /* ---- api_walk.c ---- */
 int vdg_run_api(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, vd_err *err);
+
+/* ---- files.c ---- */
+void vdg_drop_cache(struct guest_src *s);
+int vdg_write_catlist(struct guest_src *s, const char *const *paths, size_t *n, const char *const *globs,
+                         size_t n_globs);
+int vdg_load_catout(struct guest_src *s, const char *const *paths, size_t n, size_t max, const char *const *globs,
+                       size_t n_globs, vd_err *err);
+int guest_prefetch(vd_source *src, const char *const *paths, size_t n, size_t max, vd_err *err);
+int guest_read_file(vd_source *src, const char *path, size_t max, vd_buf *out, vd_err *err);
+int guest_read_range(vd_source *src, const char *path, uint64_t off, size_t n, vd_buf *out, vd_err *err);
 
 #endif
