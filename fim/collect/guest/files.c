@@ -37,7 +37,7 @@ void vdg_drop_cache(struct guest_src *s) {
  * (after a walk: the walker reads its regular files that match one as
  * extras). How many patterns it holds, or -1. */
 int vdg_write_catlist(struct guest_src *s, const char *const *paths, size_t *n, const char *const *globs,
-                         size_t n_globs) {
+                      size_t n_globs) {
         size_t want = *n > VD_CAT_FILES_MAX ? VD_CAT_FILES_MAX : *n, k = 0;
         vd_buf list;
         vd_buf_init(&list, PREFETCH_LIST_MAX);
@@ -79,7 +79,7 @@ static int cache_add(struct guest_src *s, const char *path, vd_catitem *item) {
  * extra file must match one of the globs and be neither asked for nor held:
  * anything else is a bad answer, and none of it is kept. */
 int vdg_load_catout(struct guest_src *s, const char *const *paths, size_t n, size_t max, const char *const *globs,
-                       size_t n_globs, vd_err *err) {
+                    size_t n_globs, vd_err *err) {
         char *data = NULL, **xp = NULL;
         size_t len = 0, nx = 0;
         vd_catitem *items = NULL, *extra = NULL;

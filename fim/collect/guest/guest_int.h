@@ -118,7 +118,7 @@ char *vdg_share_peers(size_t self);
 unsigned vdg_share_guests(void);
 long vdg_share_find(const vd_guest_opts *o);
 int vdg_share_attach(struct guest_src *s, const vd_guest_opts *o, size_t j, char *why, size_t whylen,
-                        vd_err *err);
+                     vd_err *err);
 void vdg_share_detach(struct guest_src *s);
 
 /* ---- mounts.c ---- */
@@ -129,11 +129,10 @@ int vdg_mount_guest_prepare(struct guest_src *s, const vd_guest_opts *o, vd_err 
 
 /* ---- inventory.c ---- */
 int vdg_collect_inventory(struct guest_src *s, vd_err *err);
-int vd_source_inventory(vd_source *src, vd_scan *out, vd_err *err);
 
 /* ---- walker_run.c ---- */
 int vdg_download_bounded(struct guest_src *s, const char *remote, const char *what, size_t max, char **ret,
-                            size_t *ret_len, vd_err *err);
+                         size_t *ret_len, vd_err *err);
 int vdg_run_walker_or_api(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, vd_err *err);
 
 /* ---- hashing.c ---- */
@@ -155,9 +154,9 @@ int vdg_run_api(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, vd_err
 /* ---- files.c ---- */
 void vdg_drop_cache(struct guest_src *s);
 int vdg_write_catlist(struct guest_src *s, const char *const *paths, size_t *n, const char *const *globs,
-                         size_t n_globs);
+                      size_t n_globs);
 int vdg_load_catout(struct guest_src *s, const char *const *paths, size_t n, size_t max, const char *const *globs,
-                       size_t n_globs, vd_err *err);
+                    size_t n_globs, vd_err *err);
 int guest_prefetch(vd_source *src, const char *const *paths, size_t n, size_t max, vd_err *err);
 int guest_read_file(vd_source *src, const char *path, size_t max, vd_buf *out, vd_err *err);
 int guest_read_range(vd_source *src, const char *path, uint64_t off, size_t n, vd_buf *out, vd_err *err);

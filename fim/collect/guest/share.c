@@ -388,7 +388,7 @@ static int share_launch(const vd_guest_opts *o, size_t j, const char (*formats_j
 /* Scan guest o (planned as j) in the shared appliance: 1 and s mounted, 0
  * and why when it must have an appliance of its own, or an error. */
 int vdg_share_attach(struct guest_src *s, const vd_guest_opts *o, size_t j, char *why, size_t whylen,
-                        vd_err *err) {
+                     vd_err *err) {
         struct share_guest *sg = &share->gs[j];
         vd_debug("share: attaching guest %zu", j);
         if (!share_layout_ok(o, why, whylen))

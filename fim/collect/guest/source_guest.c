@@ -114,7 +114,7 @@ void guest_close(vd_source *src) {
 }
 
 /* Entries the appliance layout adds: ancestors of a no-OS mountpoint ("/",
- * "/dev") that are directories of our scratch disk, not of the guest. */
+                                                                       * "/dev") that are directories of our scratch disk, not of the guest. */
 static void drop_synthetic(struct guest_src *s, vd_scan *out) {
         if (s->root)
                 return;

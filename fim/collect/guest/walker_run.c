@@ -22,7 +22,7 @@ static int geometry_facts(const char *res, vd_scan *out);
 
 /* Download a file of the scratch disk into memory (at most max bytes). */
 int vdg_download_bounded(struct guest_src *s, const char *remote, const char *what, size_t max, char **ret,
-                            size_t *ret_len, vd_err *err) {
+                         size_t *ret_len, vd_err *err) {
         const char *td = getenv("TMPDIR");
         char *local;
         *ret = NULL;
