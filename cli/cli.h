@@ -122,6 +122,18 @@ int cli_source_opt(cli_source_opts *o, int c, const char *arg, const char *cmd);
 /* Check that exactly one kind of source was given; 0 or 2 (usage). */
 int cli_source_check(const cli_source_opts *o, const char *cmd);
 /* Open the source; for guests this launches the appliance. */
+/* The environment, read on first use (cli/env.c); never NULL. */
+typedef struct cli_env {
+        const char *tmp_dir;          /* TMPDIR, or NULL */
+        const char *walker;           /* VMDRIFT_WALKER, or NULL */
+        const char *guestfs_backend;  /* "direct" unless LIBGUESTFS_BACKEND is set */
+        const char *sudo_user;        /* SUDO_USER, or NULL */
+        const char *test_worker_dies; /* VMDRIFT_TEST_WORKER_DIES (tests): a fleet worker dies as it starts this guest */
+        uint64_t host_hash_min;       /* VMDRIFT_HOST_HASH_MIN (benchmarks); 0: default */
+        vd_guest_knobs knobs;         /* VMDRIFT_LAUNCH_TIMEOUT, _KVM_LAUNCH_TIMEOUT, and the tests' knobs */
+} cli_env;
+const cli_env *cli_env_get(void);
+
 int cli_open_source(const cli_source_opts *o, bool want_walker, vd_source **ret, vd_err *err);
 bool cli_parse_uint(const char *s, unsigned *ret);
 

@@ -49,8 +49,8 @@ static const char accept_usage[] =
 enum { OPT_BASELINE = 256, OPT_REASON, OPT_PATH, OPT_SIGN_KEY, OPT_VERIFY_KEY, OPT_DERIVE, OPT_POLICY };
 
 static const char *who(void) {
-        const char *s = getenv("SUDO_USER");
-        if (s && *s)
+        const char *s = cli_env_get()->sudo_user;
+        if (s)
                 return s;
         struct passwd *pw = getpwuid(getuid());
         return pw ? pw->pw_name : "?";

@@ -566,7 +566,7 @@ static int worker_scan(const fleet_opts *o, const char *priv, const job *j, int 
                 int64_t t0 = vd_now_ns();
                 put_file(sf, "");
                 /* tests: the worker dies as it starts this guest's scan */
-                const char *die = getenv("VMDRIFT_TEST_WORKER_DIES");
+                const char *die = cli_env_get()->test_worker_dies;
                 if (die && fn == cmd_scan && strcmp(die, j->g->name) == 0)
                         raise(SIGKILL);
                 int efd = open(ef, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -960,9 +960,9 @@ static int fleet_run(fleet_opts *o, const vd_inventory *inv) {
         }
         for (size_t i = 0; i < inv->n_notes; i++)
                 fprintf(stderr, "vmdrift fleet: note: %s\n", inv->notes[i]);
-        const char *td = getenv("TMPDIR");
+        const char *td = cli_env_get()->tmp_dir;
         char priv[4096];
-        snprintf(priv, sizeof priv, "%s/vmdrift-fleet.XXXXXX", td && *td ? td : "/tmp");
+        snprintf(priv, sizeof priv, "%s/vmdrift-fleet.XXXXXX", td ? td : "/tmp");
         if (!mkdtemp(priv)) {
                 fprintf(stderr, "vmdrift fleet: cannot create a temporary directory: %s\n", strerror(errno));
                 close(lock_fd);

@@ -374,10 +374,9 @@ static int scan_main(int argc, char **argv, bool kept_only) {
         vd_reuse_key rk;
         /* VMDRIFT_DELTA_VERIFY=1 (tests): the delta scan proves and hashes
          * both, so it must really scan */
-        const char *dv = getenv("VMDRIFT_DELTA_VERIFY");
         char opts[512];
         opts_text(&so, pkgb, quick, ignore, opts, sizeof opts);
-        bool have_key = !advisories && !rollback_warning && !(dv && strcmp(dv, "1") == 0) &&
+        bool have_key = !advisories && !rollback_warning && !cli_env_get()->knobs.delta_verify &&
                         reuse_key(&so, b, opts, dg, paranoid, &rk);
         /* a clone with nothing written above its template: another such
          * clone's kept report will do */

@@ -118,10 +118,12 @@ int cli_open_source(const cli_source_opts *o, bool want_walker, vd_source **ret,
                 .inspect_always = o->full_inspection,
                 .hash_in = o->hash_in,
         };
-        const char *hm = getenv("VMDRIFT_HOST_HASH_MIN"); /* tuning knob for bench/ */
-        uint64_t hmv;
-        if (hm && vd_parse_u64(hm, &hmv) && hmv > 0)
-                g.host_hash_min = hmv;
+        const cli_env *env = cli_env_get();
+        g.host_hash_min = env->host_hash_min;
+        g.walker = env->walker;
+        g.backend = env->guestfs_backend;
+        g.tmp_dir = env->tmp_dir;
+        g.knobs = env->knobs;
         if (o->layout) {
                 g.layout_facts = o->layout->facts;
                 g.n_layout_facts = o->layout->n_facts;

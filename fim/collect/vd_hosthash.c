@@ -144,7 +144,7 @@ static int export_disk(vd_hosthash *hh, size_t i, const char *path, const char *
 }
 
 int vd_hosthash_open(const char *const *paths, const char *const *formats, size_t n, unsigned threads,
-                     vd_hosthash **ret, vd_err *err) {
+                     const char *tmp_dir, vd_hosthash **ret, vd_err *err) {
         *ret = NULL;
         if (n == 0 || n > VD_DISKS_MAX)
                 return vd_err_set(err, VD_E_USAGE, "host hashing: %zu disks", n);
@@ -157,11 +157,10 @@ int vd_hosthash_open(const char *const *paths, const char *const *formats, size_
         }
         hh->threads = threads > THREADS_MAX ? THREADS_MAX : threads;
         hh->n = n;
-        const char *td = getenv("TMPDIR");
         int r = 0;
         if (!(hh->socks = calloc(n, sizeof *hh->socks)) || !(hh->pids = calloc(n, sizeof *hh->pids)) ||
             !(hh->sizes = calloc(n, sizeof *hh->sizes)) ||
-            asprintf(&hh->dir, "%s/vmdrift-nbd.XXXXXX", td && *td ? td : "/tmp") < 0)
+            asprintf(&hh->dir, "%s/vmdrift-nbd.XXXXXX", tmp_dir && *tmp_dir ? tmp_dir : "/tmp") < 0)
                 r = vd_err_set(err, VD_E_NOMEM, "out of memory");
         else if (!mkdtemp(hh->dir)) {
                 r = vd_err_errno(err, VD_E_IO, errno, "cannot create a directory for the disk exports");

@@ -21,10 +21,12 @@
 
 typedef struct vd_hosthash vd_hosthash;
 
-/* Export n disk images (path, format) and check that a client can connect.
- * Errors say why (qemu-nbd missing, the export refused...). */
+/* Export n disk images (path, format) and check that a client can connect;
+ * the sockets go in a new directory under tmp_dir (NULL: /tmp). Errors say
+ * why (qemu-nbd missing, the export refused...). *ret is the caller's
+ * (vd_hosthash_close). */
 int vd_hosthash_open(const char *const *paths, const char *const *formats, size_t n, unsigned threads,
-                     vd_hosthash **ret, vd_err *err);
+                     const char *tmp_dir, vd_hosthash **ret, vd_err *err);
 
 /* Hash every entry of s that carries extents (status OK, hash_len 0) with
  * o's algorithm and seed; drops the extents. An entry the host cannot read

@@ -194,6 +194,17 @@ enum vd_guest_strategy {
         VD_GUEST_API = 1,    /* per-directory lstatnslist/lxattrlist/readlinklist + pread, hashed on the host */
 };
 
+/* Knobs for tests and benchmarks (the CLI reads them from VMDRIFT_*
+ * environment variables, once); all zero is the product's behaviour. */
+typedef struct vd_guest_knobs {
+        bool delta_verify;       /* prove and hash both, fail on a proved file whose hash differs */
+        bool no_read_ahead;      /* configuration files read after the walk, not in its pass */
+        bool no_candidate_walk;  /* a delta scan walks the whole tree */
+        bool no_block_records;   /* a delta scan reads every inode it proves */
+        long launch_timeout_s;   /* 0: 600 */
+        long kvm_launch_timeout_s; /* a first launch under KVM; 0: 90 (never above launch_timeout_s) */
+} vd_guest_knobs;
+
 typedef struct vd_guest_opts {
         const char *const *images;
         size_t n_images;
@@ -238,6 +249,12 @@ typedef struct vd_guest_opts {
          * file; VD_HASH_IN_APPLIANCE hashes everything in the appliance. */
         int hash_in;
         uint64_t host_hash_min; /* bytes; 0: VD_HOST_HASH_MIN_DEFAULT */
+        /* libguestfs backend to set; NULL: libguestfs' own choice (the
+         * operator's LIBGUESTFS_BACKEND). The CLI says "direct" unless the
+         * operator chose. */
+        const char *backend;
+        const char *tmp_dir; /* scratch disk, overlays, downloads; NULL: /tmp */
+        vd_guest_knobs knobs;
 } vd_guest_opts;
 
 /* One appliance for several guests (vmdrift fleet). Name the guests this

@@ -90,7 +90,7 @@ Test(hosthash, extents_hash_as_the_bytes_they_name) {
                 }
                 vd_hosthash *hh = NULL;
                 vd_err err = VD_ERR_INIT;
-                cr_assert_eq(vd_hosthash_open(paths, fmts, 2, 2, &hh, &err), 0, "%s", err.msg);
+                cr_assert_eq(vd_hosthash_open(paths, fmts, 2, 2, NULL, &hh, &err), 0, "%s", err.msg);
                 vd_scan s;
                 vd_scan_init(&s);
                 /* a: data, a hole, an unwritten range, data on the other disk, a hole at the end */
@@ -147,7 +147,7 @@ Test(hosthash, extents_off_the_disk_are_left_to_the_caller) {
         o.hash_algo = VD_HASH_SHA256;
         vd_hosthash *hh = NULL;
         vd_err err = VD_ERR_INIT;
-        cr_assert_eq(vd_hosthash_open(paths, fmts, 1, 1, &hh, &err), 0, "%s", err.msg);
+        cr_assert_eq(vd_hosthash_open(paths, fmts, 1, 1, NULL, &hh, &err), 0, "%s", err.msg);
         vd_scan s;
         vd_scan_init(&s);
         vd_extent past[] = {{0, DISK - 100, 4096, 0, 0}}, other[] = {{0, 0, 4096, 5, 0}}, ok[] = {{0, 0, 4096, 0, 0}};
@@ -187,7 +187,7 @@ Test(hosthash, a_disk_that_cannot_be_exported_is_named) {
         const char *paths[] = {missing}, *fmts[] = {"qcow2"};
         vd_hosthash *hh = NULL;
         vd_err err = VD_ERR_INIT;
-        cr_assert_lt(vd_hosthash_open(paths, fmts, 1, 1, &hh, &err), 0);
+        cr_assert_lt(vd_hosthash_open(paths, fmts, 1, 1, NULL, &hh, &err), 0);
         cr_assert_null(hh);
         cr_assert(strstr(err.msg, "missing.qcow2") && strstr(err.msg, "qemu-nbd"), "%s", err.msg);
         free(missing);

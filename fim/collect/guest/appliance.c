@@ -107,8 +107,8 @@ static int make_handle(struct guest_src *s, const vd_guest_opts *o, int force, s
         }
         /* The direct backend needs no daemon; a domain's disks are found
          * through libvirt all the same. */
-        if (!getenv("LIBGUESTFS_BACKEND"))
-                guestfs_set_backend(s->g, "direct");
+        if (s->backend && guestfs_set_backend(s->g, s->backend) < 0)
+                return vdg_err(err, s->g, "cannot set the libguestfs backend");
         if (force != ACCEL_DEFAULT &&
             guestfs_set_backend_setting(s->g, force == ACCEL_FORCE_TCG ? "force_tcg" : "force_kvm", "1") < 0)
                 return vdg_err(err, s->g, "cannot set the accelerator");
@@ -132,7 +132,7 @@ static int make_handle(struct guest_src *s, const vd_guest_opts *o, int force, s
         }
         if (o->want_walker && o->strategy == VD_GUEST_WALKER) {
                 if (!s->scratch_file)
-                        s->scratch_file = vdg_host_scratch(s->scratch_uuid);
+                        s->scratch_file = vdg_host_scratch(s->tmp_dir, s->scratch_uuid);
                 int ar = s->scratch_file ? guestfs_add_drive_opts(s->g, s->scratch_file, GUESTFS_ADD_DRIVE_OPTS_FORMAT,
                                                                   "raw", -1)
                                          : guestfs_add_drive_scratch(s->g, SCRATCH_SIZE, -1);
@@ -204,14 +204,9 @@ struct watchdog {
         double since; /* the launch's start, seconds of uptime */
 };
 
-static long timeout_env(const char *name, long def) {
-        const char *e = getenv(name);
-        char *end;
-        long v = e && *e ? strtol(e, &end, 10) : 0;
-        return e && *e && !*end && v > 0 && v <= 86400 ? v : def;
+static long launch_timeout(const struct guest_src *s) {
+        return s->knobs.launch_timeout_s > 0 ? s->knobs.launch_timeout_s : LAUNCH_TIMEOUT_DEFAULT;
 }
-
-static long launch_timeout(void) { return timeout_env("VMDRIFT_LAUNCH_TIMEOUT", LAUNCH_TIMEOUT_DEFAULT); }
 
 /* A first launch under KVM on a host not known to break it. KVM starts the
  * appliance in seconds; some hosts' KVM leaves qemu spinning in the kernel
@@ -220,8 +215,9 @@ static long launch_timeout(void) { return timeout_env("VMDRIFT_LAUNCH_TIMEOUT", 
  * to emulation, which is remembered like an abort. */
 #define KVM_LAUNCH_TIMEOUT_DEFAULT 90
 
-static long kvm_launch_timeout(void) {
-        long t = timeout_env("VMDRIFT_KVM_LAUNCH_TIMEOUT", KVM_LAUNCH_TIMEOUT_DEFAULT), all = launch_timeout();
+static long kvm_launch_timeout(const struct guest_src *s) {
+        long t = s->knobs.kvm_launch_timeout_s > 0 ? s->knobs.kvm_launch_timeout_s : KVM_LAUNCH_TIMEOUT_DEFAULT,
+             all = launch_timeout(s);
         return t < all ? t : all;
 }
 
@@ -386,7 +382,7 @@ int vdg_launch(struct guest_src *s, const vd_guest_opts *o, vd_err *err) {
                                                  : force == ACCEL_FORCE_KVM ? "KVM forced"
                                                                             : "KVM if available");
         bool timed_out;
-        long tmo = may_fall_back ? kvm_launch_timeout() : launch_timeout();
+        long tmo = may_fall_back ? kvm_launch_timeout(s) : launch_timeout(s);
         if (watched_launch(s->g, tmo, &timed_out) == 0) {
                 if (may_fall_back && o->state_dir)
                         vd_accel_forget(o->state_dir);
@@ -425,7 +421,7 @@ int vdg_launch(struct guest_src *s, const vd_guest_opts *o, vd_err *err) {
         drop_handle(s);
         if ((r = make_handle(s, o, ACCEL_FORCE_TCG, con, err)) < 0)
                 goto out;
-        tmo = launch_timeout();
+        tmo = launch_timeout(s);
         if (watched_launch(s->g, tmo, &timed_out) < 0) {
                 vd_err second = VD_ERR_INIT;
                 if (timed_out)

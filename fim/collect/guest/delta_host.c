@@ -140,7 +140,7 @@ static int delta_refine(struct guest_src *s, size_t k, const struct delta_ranges
         vd_hosthash *hh = NULL;
         vd_err e = VD_ERR_INIT;
         struct delta_ranges d = {0};
-        int r = vd_hosthash_open(paths, fmts, 2, 1, &hh, &e);
+        int r = vd_hosthash_open(paths, fmts, 2, 1, s->tmp_dir, &hh, &e);
         if (r == 0)
                 r = vd_hosthash_diff(hh, 0, 1, (const uint64_t(*)[2])coarse->v, coarse->n, DELTA_UNIT, add_range, &d,
                                      &e);
@@ -240,10 +240,9 @@ int vdg_upload_reference(struct guest_src *s, const vd_entries *ref, vd_scan *ou
         if (!kept) {
                 if (s->shared)
                         vdg_share_reference_set(NULL); /* unknown until the upload is done */
-                const char *td = getenv("TMPDIR");
                 char *local = NULL;
                 int fd = -1;
-                if (asprintf(&local, "%s/vmdrift-reference.XXXXXX", td && *td ? td : "/tmp") < 0 ||
+                if (asprintf(&local, "%s/vmdrift-reference.XXXXXX", s->tmp_dir) < 0 ||
                     (fd = mkstemp(local)) < 0 || write_all_fd(fd, b.buf, b.len) < 0) {
                         snprintf(out->delta_walk_off, sizeof out->delta_walk_off, "cannot write the reference: %s",
                                  strerror(errno));

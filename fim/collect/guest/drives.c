@@ -27,13 +27,12 @@
  * milliseconds, mkfs inside the emulated appliance about two seconds. It is
  * our own file system, never the guest's. NULL (and the appliance formats a
  * blank scratch disk) when mke2fs cannot run here. */
-char *vdg_host_scratch(char uuid[37]) {
-        const char *td = getenv("TMPDIR");
+char *vdg_host_scratch(const char *tmp_dir, char uuid[37]) {
         vd_uuid4(uuid);
         if (!strcmp(uuid, "00000000-0000-4000-8000-000000000000"))
                 return NULL; /* no randomness: the appliance formats the scratch disk */
         char *path;
-        if (asprintf(&path, "%s/vmdrift-scratch.XXXXXX", td && *td ? td : "/tmp") < 0)
+        if (asprintf(&path, "%s/vmdrift-scratch.XXXXXX", tmp_dir) < 0)
                 return NULL;
         int fd = mkstemp(path);
         if (fd < 0 || ftruncate(fd, SCRATCH_SIZE) < 0) {
@@ -116,9 +115,6 @@ int vdg_prepare_scratch(struct guest_src *s, vd_err *err) {
 }
 
 const char *vdg_default_walker(void) {
-        const char *env = getenv("VMDRIFT_WALKER");
-        if (env && *env)
-                return env;
         if (VD_WALKER_BUILD_PATH[0] && access(VD_WALKER_BUILD_PATH, X_OK) == 0)
                 return VD_WALKER_BUILD_PATH;
         return VD_WALKER_INSTALL_PATH;
@@ -142,14 +138,13 @@ void vdg_drop_overlays(struct guest_src *s) {
  * by qemu, as libguestfs's own readonly=1 overlays do): the appliance writes
  * nothing but the overlay, and the host can export the same overlay. */
 int vdg_make_overlays(struct guest_src *s, const vd_guest_opts *o, vd_err *err) {
-        const char *td = getenv("TMPDIR");
         guestfs_h *t = guestfs_create();
         if (!t)
                 return vd_err_set(err, VD_E_SOURCE, "cannot create a libguestfs handle");
         guestfs_set_error_handler(t, NULL, NULL);
         int r = 0;
         if (!(s->overlays = calloc(s->n_images, sizeof *s->overlays)) ||
-            asprintf(&s->ovl_dir, "%s/vmdrift-ovl.XXXXXX", td && *td ? td : "/tmp") < 0)
+            asprintf(&s->ovl_dir, "%s/vmdrift-ovl.XXXXXX", s->tmp_dir) < 0)
                 r = vd_err_set(err, VD_E_NOMEM, "out of memory");
         else if (!mkdtemp(s->ovl_dir)) {
                 r = vd_err_errno(err, VD_E_IO, errno, "cannot create a directory for the overlays");

@@ -84,6 +84,9 @@ struct guest_src {
         char **own_dev;        /* its drives and their partitions, */
         char (*own_uuid)[40];  /* each one's file system UUID ("" if none) */
         size_t n_own;
+        vd_guest_knobs knobs; /* vd_guest_opts.knobs */
+        char *tmp_dir;        /* vd_guest_opts.tmp_dir, or "/tmp" */
+        char *backend;        /* vd_guest_opts.backend (NULL: libguestfs' choice) */
 };
 
 /* Sparse; holds the walker (3 MB) and the manifest (about 200 bytes an entry:
@@ -96,6 +99,8 @@ char *vdg_join(const char *a, const char *b);
 void vdg_strv_free(char **v);
 void vdg_clear_warnings(vd_scan *sc);
 void guest_close(vd_source *src);
+int vdg_new(const vd_guest_opts *o, const struct vd_source_ops *ops, int strategy, bool walker, vd_source **ret,
+            vd_err *err);
 extern const struct vd_source_ops vdg_image_ops;
 
 /* ---- appliance.c ---- */
@@ -103,7 +108,7 @@ int vdg_domain_state(const vd_guest_opts *o, bool *ret_running, vd_err *err);
 int vdg_launch(struct guest_src *s, const vd_guest_opts *o, vd_err *err);
 
 /* ---- drives.c ---- */
-char *vdg_host_scratch(char uuid[37]);
+char *vdg_host_scratch(const char *tmp_dir, char uuid[37]);
 int vdg_prepare_scratch(struct guest_src *s, vd_err *err);
 const char *vdg_default_walker(void);
 void vdg_drop_overlays(struct guest_src *s);

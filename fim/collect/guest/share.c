@@ -257,29 +257,17 @@ static bool share_layout_ok(const vd_guest_opts *o, char *why, size_t whylen) {
  * guests not yet scanned, up to per_app guests. o: guest j's options (the
  * accelerator, the backing files allowed, the walker). */
 static int share_launch(const vd_guest_opts *o, size_t j, const char (*formats_j)[32], vd_err *err) {
-        vd_source *src = calloc(1, sizeof *src);
-        struct guest_src *a = calloc(1, sizeof *a);
-        if (!src || !a) {
-                free(src);
-                free(a);
-                return vd_err_set(err, VD_E_NOMEM, "out of memory");
-        }
-        src->ops = &vdg_image_ops;
-        src->priv = a;
-        vd_scan_init(&a->pending);
-        vd_scan_init(&a->inv);
-        vd_scan_init(&a->launch_notes);
-        a->strategy = VD_GUEST_WALKER;
-        a->prefix = strdup("/guest");
-        a->walker = strdup(o->walker ? o->walker : vdg_default_walker());
-        const char *td = getenv("TMPDIR");
+        vd_source *src = NULL;
+        int r = vdg_new(o, &vdg_image_ops, VD_GUEST_WALKER, true, &src, err);
+        if (r < 0)
+                return r;
+        struct guest_src *a = src->priv;
         size_t total = 0;
         for (size_t p = j; p < share->n; p++)
                 total += share->gs[p].n_images;
-        int r = 0;
-        if (!a->prefix || !a->walker || !(a->overlays = calloc(total + 1, sizeof *a->overlays)) ||
+        if (!(a->overlays = calloc(total + 1, sizeof *a->overlays)) ||
             !(a->formats = calloc(total + 1, sizeof *a->formats)) ||
-            asprintf(&a->ovl_dir, "%s/vmdrift-ovl.XXXXXX", td && *td ? td : "/tmp") < 0) {
+            asprintf(&a->ovl_dir, "%s/vmdrift-ovl.XXXXXX", a->tmp_dir) < 0) {
                 a->ovl_dir = NULL;
                 r = vd_err_set(err, VD_E_NOMEM, "out of memory");
         } else if (!mkdtemp(a->ovl_dir)) {

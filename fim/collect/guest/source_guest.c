@@ -92,6 +92,8 @@ void guest_close(vd_source *src) {
                 free(s->root);
                 free(s->prefix);
                 free(s->walker);
+                free(s->tmp_dir);
+                free(s->backend);
                 vd_scan_release(&s->pending);
                 vd_scan_release(&s->inv);
                 vd_scan_release(&s->launch_notes);
@@ -171,6 +173,35 @@ const struct vd_source_ops vdg_image_ops = {"image", guest_scan, guest_read_file
 static const struct vd_source_ops domain_ops = {"domain", guest_scan, guest_read_file, guest_close, guest_prefetch,
                                                 guest_read_range};
 
+/* A source of these options, not opened: ops, the strategy, the walker
+ * beneath a scratch disk (prefix /guest) or not. */
+int vdg_new(const vd_guest_opts *o, const struct vd_source_ops *ops, int strategy, bool walker, vd_source **ret,
+            vd_err *err) {
+        vd_source *src = calloc(1, sizeof *src);
+        struct guest_src *s = calloc(1, sizeof *s);
+        if (!src || !s) {
+                free(src);
+                free(s);
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        }
+        src->ops = ops;
+        src->priv = s;
+        vd_scan_init(&s->pending);
+        vd_scan_init(&s->inv);
+        vd_scan_init(&s->launch_notes);
+        s->strategy = strategy;
+        s->knobs = o->knobs;
+        s->prefix = strdup(walker ? "/guest" : "");
+        s->walker = strdup(o->walker ? o->walker : vdg_default_walker());
+        s->tmp_dir = strdup(o->tmp_dir && *o->tmp_dir ? o->tmp_dir : "/tmp");
+        if (!s->prefix || !s->walker || !s->tmp_dir || (o->backend && !(s->backend = strdup(o->backend)))) {
+                guest_close(src);
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        }
+        *ret = src;
+        return 0;
+}
+
 int vd_source_open_guest(const vd_guest_opts *o, vd_source **ret, vd_err *err) {
         if (!o->domain && o->n_images == 0)
                 return vd_err_set(err, VD_E_USAGE, "no image or domain given");
@@ -189,21 +220,12 @@ int vd_source_open_guest(const vd_guest_opts *o, vd_source **ret, vd_err *err) {
                 if (dr < 0)
                         return dr;
         }
-        vd_source *src = calloc(1, sizeof *src);
-        struct guest_src *s = calloc(1, sizeof *s);
-        if (!src || !s) {
-                free(src);
-                free(s);
-                return vd_err_set(err, VD_E_NOMEM, "out of memory");
-        }
-        src->ops = o->domain ? &domain_ops : &vdg_image_ops;
-        src->priv = s;
-        vd_scan_init(&s->pending);
-        vd_scan_init(&s->inv);
-        vd_scan_init(&s->launch_notes);
-        s->strategy = o->strategy;
-        s->prefix = strdup(o->want_walker && o->strategy == VD_GUEST_WALKER ? "/guest" : "");
-        s->walker = strdup(o->walker ? o->walker : vdg_default_walker());
+        vd_source *src = NULL;
+        int r = vdg_new(o, o->domain ? &domain_ops : &vdg_image_ops, o->strategy,
+                        o->want_walker && o->strategy == VD_GUEST_WALKER, &src, err);
+        if (r < 0)
+                return r;
+        struct guest_src *s = src->priv;
         {
                 vd_buf d;
                 vd_buf_init(&d, 0);
@@ -216,8 +238,7 @@ int vd_source_open_guest(const vd_guest_opts *o, vd_source **ret, vd_err *err) {
                 }
                 src->desc = vd_buf_detach(&d, NULL);
         }
-        int r = 0;
-        if (!s->prefix || !s->walker || !src->desc) {
+        if (!src->desc) {
                 r = vd_err_set(err, VD_E_NOMEM, "out of memory");
                 goto fail;
         }

@@ -23,11 +23,10 @@ static int geometry_facts(const char *res, vd_scan *out);
 /* Download a file of the scratch disk into memory (at most max bytes). */
 int vdg_download_bounded(struct guest_src *s, const char *remote, const char *what, size_t max, char **ret,
                          size_t *ret_len, vd_err *err) {
-        const char *td = getenv("TMPDIR");
         char *local;
         *ret = NULL;
         *ret_len = 0;
-        if (asprintf(&local, "%s/vmdrift-download.XXXXXX", td && *td ? td : "/tmp") < 0)
+        if (asprintf(&local, "%s/vmdrift-download.XXXXXX", s->tmp_dir) < 0)
                 return vd_err_set(err, VD_E_NOMEM, "out of memory");
         int fd = mkstemp(local);
         if (fd < 0) {
@@ -122,7 +121,8 @@ static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, 
                 if (sr < 0)
                         vd_err_set(&he, VD_E_SOURCE, "cannot sync the appliance: %s", guestfs_last_error(g));
                 else
-                        vd_hosthash_open((const char *const *)s->overlays, fmts, s->n_images, o->threads, &hh, &he);
+                        vd_hosthash_open((const char *const *)s->overlays, fmts, s->n_images, o->threads,
+                                         s->tmp_dir, &hh, &he);
                 free(fmts);
                 if (!hh) {
                         snprintf(s->host_off, sizeof s->host_off, "%.150s", he.msg);
@@ -134,8 +134,7 @@ static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, 
         out->host_hashing = hh != NULL;
         snprintf(out->host_hashing_off, sizeof out->host_hashing_off, "%s", s->host_off);
         bool delta = false, slim = false;
-        const char *dv = getenv("VMDRIFT_DELTA_VERIFY"); /* tests: prove and hash both, and compare */
-        bool verify = dv && strcmp(dv, "1") == 0;
+        bool verify = s->knobs.delta_verify;
         if (o->delta_reference && !quick && algo != VD_HASH_NONE) {
                 if (!hh)
                         snprintf(out->delta_off, sizeof out->delta_off, "host-side reads are off (%s)",
@@ -156,9 +155,8 @@ static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, 
         snprintf(ahead_max, sizeof ahead_max, "%zu", o->read_ahead_max);
         size_t n_ahead = 0;
         bool cat = false; /* the walker reads n_ahead files, and the globs' new files, after its walk */
-        const char *ra = getenv("VMDRIFT_READ_AHEAD"); /* tests: 0 reads the configuration after the walk */
         if ((o->n_read_ahead || o->n_read_ahead_globs) && o->read_ahead_max && strcmp(s->prefix, "/guest") == 0 &&
-            !(ra && strcmp(ra, "0") == 0)) {
+            !s->knobs.no_read_ahead) {
                 n_ahead = o->n_read_ahead;
                 int wr = vdg_write_catlist(s, o->read_ahead, &n_ahead, o->read_ahead_globs, o->n_read_ahead_globs);
                 cat = wr >= 0 && (n_ahead > 0 || wr > 0);
@@ -206,8 +204,7 @@ static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, 
                 argv[n++] = "/delta";
                 if (verify)
                         argv[n++] = "--delta-verify";
-                const char *cw = getenv("VMDRIFT_CANDIDATE_WALK"); /* tests: 0 walks the whole tree */
-                if (cw && strcmp(cw, "0") == 0)
+                if (s->knobs.no_candidate_walk)
                         snprintf(out->delta_walk_off, sizeof out->delta_walk_off,
                                  "turned off (VMDRIFT_CANDIDATE_WALK=0)");
                 else if (verify)
@@ -218,8 +215,7 @@ static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, 
                         /* what it took unread comes back as indices into it */
                         if ((slim = sorted_unique(o->delta_reference)))
                                 argv[n++] = "--slim";
-                        const char *rr = getenv("VMDRIFT_BLOCK_RECORDS"); /* tests: 0 reads every inode proved */
-                        if (rr && strcmp(rr, "0") == 0)
+                        if (s->knobs.no_block_records)
                                 argv[n++] = "--read-inodes";
                 }
         }

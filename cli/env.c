@@ -1,0 +1,54 @@
+/* The environment, read once, here: the library below cli/ takes every
+ * setting as an option. What each variable means is in vmdrift(1)
+ * ENVIRONMENT; the VMDRIFT_* knobs below "tests and benchmarks" change no
+ * result an operator relies on, only how it is reached. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "vd_str.h"
+
+/* A number of seconds, 1 to a day; 0 if unset or not one. */
+static long seconds(const char *name) {
+        const char *e = getenv(name);
+        char *end;
+        long v = e && *e ? strtol(e, &end, 10) : 0;
+        return e && *e && !*end && v > 0 && v <= 86400 ? v : 0;
+}
+
+static bool is(const char *name, const char *value) {
+        const char *e = getenv(name);
+        return e && strcmp(e, value) == 0;
+}
+
+static const char *nonempty(const char *name) {
+        const char *e = getenv(name);
+        return e && *e ? e : NULL;
+}
+
+const cli_env *cli_env_get(void) {
+        static cli_env env;
+        static bool read;
+        if (read)
+                return &env;
+        read = true;
+        env.tmp_dir = nonempty("TMPDIR");
+        env.walker = nonempty("VMDRIFT_WALKER");
+        /* the direct backend needs no daemon; a domain's disks are found
+         * through libvirt all the same. The operator's choice stands. */
+        env.guestfs_backend = getenv("LIBGUESTFS_BACKEND") ? NULL : "direct";
+        env.sudo_user = nonempty("SUDO_USER");
+        env.test_worker_dies = nonempty("VMDRIFT_TEST_WORKER_DIES");
+        uint64_t hm;
+        const char *hms = getenv("VMDRIFT_HOST_HASH_MIN");
+        if (hms && vd_parse_u64(hms, &hm) && hm > 0)
+                env.host_hash_min = hm;
+        env.knobs.launch_timeout_s = seconds("VMDRIFT_LAUNCH_TIMEOUT");
+        env.knobs.kvm_launch_timeout_s = seconds("VMDRIFT_KVM_LAUNCH_TIMEOUT");
+        /* tests and benchmarks */
+        env.knobs.delta_verify = is("VMDRIFT_DELTA_VERIFY", "1");
+        env.knobs.no_read_ahead = is("VMDRIFT_READ_AHEAD", "0");
+        env.knobs.no_candidate_walk = is("VMDRIFT_CANDIDATE_WALK", "0");
+        env.knobs.no_block_records = is("VMDRIFT_BLOCK_RECORDS", "0");
+        return &env;
+}
