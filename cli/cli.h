@@ -129,6 +129,10 @@ typedef struct cli_env {
         const char *guestfs_backend;  /* "direct" unless LIBGUESTFS_BACKEND is set */
         const char *sudo_user;        /* SUDO_USER, or NULL */
         const char *test_worker_dies; /* VMDRIFT_TEST_WORKER_DIES (tests): a fleet worker dies as it starts this guest */
+        const char *state_directory;  /* STATE_DIRECTORY (systemd), or NULL */
+        const char *test_stop_at;     /* VMDRIFT_TEST_STOP_AT (tests): vd_testpoint.h */
+        bool debug;                   /* VMDRIFT_DEBUG set and not 0 */
+        bool no_color;                /* NO_COLOR set and not empty */
         uint64_t host_hash_min;       /* VMDRIFT_HOST_HASH_MIN (benchmarks); 0: default */
         vd_guest_knobs knobs;         /* VMDRIFT_LAUNCH_TIMEOUT, _KVM_LAUNCH_TIMEOUT, and the tests' knobs */
 } cli_env;

@@ -502,7 +502,7 @@ static int diff_cmd(int argc, char **argv) {
                                 return EXIT_USAGE;
                 }
         }
-        sinko.state_dir = vd_state_dir(sinko.state_dir);
+        sinko.state_dir = vd_state_dir(sinko.state_dir, cli_env_get()->state_directory);
         vd_err err = VD_ERR_INIT;
         vd_baseline *a = NULL, *b = NULL;
         vd_policy *pol = NULL;

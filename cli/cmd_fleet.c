@@ -1320,7 +1320,7 @@ int cmd_fleet(int argc, char **argv) {
         if (!o.inventory)
                 return cli_usage("fleet", !strcmp(sub, "check") ? "no inventory given: vmdrift fleet check FILE"
                                                                 : "no inventory given: use --inventory FILE");
-        o.state_dir = vd_state_dir(o.state_dir);
+        o.state_dir = vd_state_dir(o.state_dir, cli_env_get()->state_directory);
         o.sinko.state_dir = o.state_dir;
         if (!o.jobs)
                 o.jobs = default_jobs();

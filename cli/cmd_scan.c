@@ -312,7 +312,7 @@ static int scan_main(int argc, char **argv, bool kept_only) {
                 return cli_usage("scan", "--advisories '%s': %s", advisories, strerror(errno));
         if (n_reports == 0)
                 reports[n_reports++] = "text";
-        sinko.state_dir = so.state_dir = vd_state_dir(so.state_dir);
+        sinko.state_dir = so.state_dir = vd_state_dir(so.state_dir, cli_env_get()->state_directory);
         {
                 cli_input in[CLI_MAX_INPUTS] = {{"baseline", baseline_path},
                                                 {"policy", policy},

@@ -113,7 +113,7 @@ int cli_open_source(const cli_source_opts *o, bool want_walker, vd_source **ret,
                 .allow_backing = o->allow_backing,
                 .expect_formats = o->have_expect ? o->expect_formats : NULL,
                 .n_allow_backing = o->n_allow_backing,
-                .state_dir = vd_state_dir(o->state_dir),
+                .state_dir = vd_state_dir(o->state_dir, cli_env_get()->state_directory),
                 .notice = print_notice,
                 .inspect_always = o->full_inspection,
                 .hash_in = o->hash_in,
@@ -262,6 +262,7 @@ static void sink_notice(void *ctx, const char *msg) {
 
 int cli_open_sinks(const char *const *specs, size_t n, const vd_sink_opts *o, vd_sink **sinks) {
         vd_sink_opts so = *o;
+        so.no_color = cli_env_get()->no_color;
         if (!so.notice)
                 so.notice = sink_notice;
         for (size_t i = 0; i < n; i++) {

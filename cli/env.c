@@ -38,6 +38,11 @@ const cli_env *cli_env_get(void) {
          * through libvirt all the same. The operator's choice stands. */
         env.guestfs_backend = getenv("LIBGUESTFS_BACKEND") ? NULL : "direct";
         env.sudo_user = nonempty("SUDO_USER");
+        env.state_directory = nonempty("STATE_DIRECTORY");
+        env.test_stop_at = nonempty("VMDRIFT_TEST_STOP_AT");
+        const char *d = getenv("VMDRIFT_DEBUG");
+        env.debug = d && *d && *d != '0';
+        env.no_color = nonempty("NO_COLOR") != NULL;
         env.test_worker_dies = nonempty("VMDRIFT_TEST_WORKER_DIES");
         uint64_t hm;
         const char *hms = getenv("VMDRIFT_HOST_HASH_MIN");

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "cli.h"
+#include "vd_log.h"
+#include "vd_testpoint.h"
 
 #ifndef VD_VERSION
 #define VD_VERSION "0.0.0"
@@ -79,6 +81,9 @@ int cli_bad_option(const char *cmd, char **argv) {
 
 int main(int argc, char **argv) {
         opterr = 0; /* commands report bad options themselves, naming the command */
+        const cli_env *env = cli_env_get();
+        vd_log_set_debug(env->debug);
+        vd_test_points_set(env->test_stop_at);
         if (argc < 2) {
                 fputs(usage, stderr);
                 return EXIT_USAGE;

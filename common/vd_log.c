@@ -5,14 +5,15 @@
 #include <stdlib.h>
 #include <time.h>
 
+static bool enabled;
+static struct timespec t0;
+
+void vd_log_set_debug(bool on) {
+        enabled = on;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+}
+
 void vd_debug(const char *fmt, ...) {
-        static int enabled = -1;
-        static struct timespec t0;
-        if (enabled < 0) {
-                const char *e = getenv("VMDRIFT_DEBUG");
-                enabled = e && *e && *e != '0';
-                clock_gettime(CLOCK_MONOTONIC, &t0);
-        }
         if (!enabled)
                 return;
         struct timespec t;

@@ -9,11 +9,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-const char *vd_state_dir(const char *opt) {
+const char *vd_state_dir(const char *opt, const char *e) {
         static char env_first[4096];
         if (opt && *opt)
                 return opt;
-        const char *e = getenv("STATE_DIRECTORY");
         if (e && *e) {
                 size_t n = strcspn(e, ":");
                 if (n < sizeof env_first) {

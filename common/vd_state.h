@@ -14,10 +14,12 @@
 
 #define VD_STATE_DIR_DEFAULT "/var/lib/vmdrift"
 
-/* The state directory to use: opt if given, else $STATE_DIRECTORY (systemd's
- * StateDirectory=; the first of a colon-separated list), else the default.
- * The string returned is opt, the environment's or a constant: not owned. */
-const char *vd_state_dir(const char *opt);
+/* The state directory to use: opt if given, else state_directory (the
+ * value of $STATE_DIRECTORY, systemd's StateDirectory=, which the caller
+ * read: the first of a colon-separated list), else the default. The string
+ * returned is opt, a static copy of the first of state_directory's, or a
+ * constant: not owned. */
+const char *vd_state_dir(const char *opt, const char *state_directory);
 
 /* Check that dir is a directory (not a symlink) owned by the effective user
  * and not writable by group or others; with create, make it (mode 0700, and

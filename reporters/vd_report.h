@@ -122,6 +122,7 @@ typedef struct vd_sink_opts {
         unsigned attempts;     /* connection attempts before spooling */
         unsigned backoff_ms;   /* first retry delay, doubled each time */
         const char *hostname;  /* HOSTNAME field; NULL: this host's name */
+        bool no_color;         /* the text report to a terminal without colour (NO_COLOR) */
         /* Something the operator should hear that is not an error (a spool
          * from an earlier run delivered): the sinks never print; NULL: dropped. */
         void (*notice)(void *ctx, const char *msg);

@@ -104,8 +104,7 @@ int vd_sink_open(const char *spec, const vd_sink_opts *o, vd_sink **ret, vd_err 
                         fchmod(fd, 0666 & ~current_umask());
         } else {
                 s->fp = stdout;
-                const char *nc = getenv("NO_COLOR");
-                s->color = ops == &vd_text_ops && isatty(STDOUT_FILENO) && !(nc && *nc);
+                s->color = ops == &vd_text_ops && isatty(STDOUT_FILENO) && !(o && o->no_color);
         }
         *ret = s;
         return 0;

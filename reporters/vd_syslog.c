@@ -224,7 +224,7 @@ int vd_syslog_open(const char *url, const vd_sink_opts *o, vd_sink **ret, vd_err
                 }
         }
         if (r == 0) {
-                const char *state = vd_state_dir(o->state_dir);
+                const char *state = vd_state_dir(o->state_dir, NULL);
                 vd_buf slug;
                 vd_buf_init(&slug, 0);
                 vd_buf_addf(&slug, "%s/spool/", state);

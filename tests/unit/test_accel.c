@@ -116,11 +116,11 @@ Test(state, a_directory_others_can_write_is_not_trusted) {
 }
 
 Test(state, the_state_directory_comes_from_the_option_then_systemd_then_the_default) {
-        setenv("STATE_DIRECTORY", "/var/lib/vmdrift-a:/var/lib/other", 1);
-        cr_assert_str_eq(vd_state_dir("/x"), "/x");
-        cr_assert_str_eq(vd_state_dir(NULL), "/var/lib/vmdrift-a");
-        unsetenv("STATE_DIRECTORY");
-        cr_assert_str_eq(vd_state_dir(NULL), "/var/lib/vmdrift");
+        const char *sd = "/var/lib/vmdrift-a:/var/lib/other";
+        cr_assert_str_eq(vd_state_dir("/x", sd), "/x");
+        cr_assert_str_eq(vd_state_dir(NULL, sd), "/var/lib/vmdrift-a");
+        cr_assert_str_eq(vd_state_dir(NULL, NULL), "/var/lib/vmdrift");
+        cr_assert_str_eq(vd_state_dir(NULL, ""), "/var/lib/vmdrift");
 }
 
 /* qemu-img's JSON, as untrusted input (the header it describes is the
