@@ -138,6 +138,11 @@ typedef struct cli_env {
 } cli_env;
 const cli_env *cli_env_get(void);
 
+/* A fleet worker's shared appliance for the guests it scans next, which
+ * cli_open_source passes on (vd_guest_opts.share); NULL: none. Owned by
+ * the fleet worker (cmd_fleet.c). */
+extern vd_guest_share *cli_share;
+
 int cli_open_source(const cli_source_opts *o, bool want_walker, vd_source **ret, vd_err *err);
 bool cli_parse_uint(const char *s, unsigned *ret);
 

@@ -653,13 +653,13 @@ static int holder(const char *priv, const job *j) {
  * whose kept report (or a twin's) will do is given it; then the others,
  * whoever marked them, are scanned in batches of --guests-per-appliance,
  * the image guests of a batch in one shared appliance
- * (vd_guest_share_begin). */
+ * (vd_guest_share_new). */
 static void run_worker(const fleet_opts *o, const char *priv, job *const *all, size_t n, int w, size_t nw) {
         size_t per = o->per_app ? o->per_app : 1, first = n ? (size_t)(w - 1) * n / nw : 0;
         vd_share_guest *plan = calloc(per, sizeof *plan);
         job **batch = calloc(per, sizeof *batch);
         int dn = open("/dev/null", O_RDWR | O_CLOEXEC), out1 = dup(1), out2 = dup(2);
-        size_t kept = 0, scanned = 0;
+        size_t kept = 0, scanned = 0, launches = 0;
         for (size_t k = 0; plan && batch && k < n; k++) {
                 job *j = all[(first + k) % n];
                 if (!claim(priv, j, "claim", w))
@@ -687,17 +687,21 @@ static void run_worker(const fleet_opts *o, const char *priv, job *const *all, s
                                 plan[np++] = (vd_share_guest){(const char *const *)g->images, g->n_images, g->name};
                 }
                 vd_err err = VD_ERR_INIT;
-                if (vd_guest_share_begin(plan, np, o->per_app, &err) < 0)
+                vd_guest_share *share = NULL;
+                if (vd_guest_share_new(plan, np, o->per_app, &share, &err) < 0)
                         fprintf(stderr, "vmdrift fleet: no shared appliance: %s\n", err.msg);
+                cli_share = share;
                 for (size_t i = 0; i < nb; i++)
                         worker_scan(o, priv, batch[i], cmd_scan, dn, out1, out2);
+                cli_share = NULL;
+                launches += vd_guest_share_launches(share);
+                vd_guest_share_free(share);
                 scanned += nb;
         }
         free(plan);
         free(batch);
         vd_debug("fleet: worker %d: %zu kept reports, %zu scanned, %zu appliance launches", w, kept, scanned,
-                 vd_guest_share_launches());
-        vd_guest_share_end();
+                 launches);
         if (dn >= 0)
                 close(dn);
 }

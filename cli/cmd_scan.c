@@ -180,7 +180,7 @@ static bool reuse_key(const cli_source_opts *so, const vd_baseline *b, const cha
         if (!so->n_images)
                 return false;
         for (size_t i = 0; i < so->n_images; i++)
-                if (vd_image_in_use(so->images[i]))
+                if (vd_guest_image_in_use(cli_share, so->images[i]))
                         return false;
         /* the format given, the baseline's for its own image, else the
          * pinned one: a header written since changes the key's files */

@@ -98,6 +98,8 @@ static void print_notice(void *ud, int level, const char *msg) {
                 fprintf(stderr, "vmdrift: %s...\n", msg);
 }
 
+vd_guest_share *cli_share;
+
 int cli_open_source(const cli_source_opts *o, bool want_walker, vd_source **ret, vd_err *err) {
         if (o->dir)
                 return vd_source_open_dir(o->dir, ret, err);
@@ -124,6 +126,7 @@ int cli_open_source(const cli_source_opts *o, bool want_walker, vd_source **ret,
         g.backend = env->guestfs_backend;
         g.tmp_dir = env->tmp_dir;
         g.knobs = env->knobs;
+        g.share = cli_share;
         if (o->layout) {
                 g.layout_facts = o->layout->facts;
                 g.n_layout_facts = o->layout->n_facts;

@@ -450,39 +450,10 @@ void vd_image_files_free(char **files, size_t n) {
         free(files);
 }
 
-/* Images our own appliance holds (vd_image_in_use_except). */
-static struct held {
-        dev_t dev;
-        ino_t ino;
-} *held;
-static size_t n_held;
-
-int vd_image_in_use_except(const char *const *paths, size_t n) {
-        free(held);
-        held = NULL;
-        n_held = 0;
-        if (n == 0)
-                return 0;
-        if (!(held = calloc(n, sizeof *held)))
-                return VD_E_NOMEM;
-        for (size_t i = 0; i < n; i++) {
-                struct stat st;
-                if (paths[i] && stat(paths[i], &st) == 0)
-                        held[n_held++] = (struct held){st.st_dev, st.st_ino};
-        }
-        return 0;
-}
-
 bool vd_image_in_use(const char *path) {
         int fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return false;
-        struct stat st;
-        for (size_t i = 0; i < n_held && fstat(fd, &st) == 0; i++)
-                if (held[i].dev == st.st_dev && held[i].ino == st.st_ino) {
-                        close(fd);
-                        return false;
-                }
         struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
         bool locked = fcntl(fd, F_OFD_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
         close(fd);

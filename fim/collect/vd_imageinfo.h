@@ -44,12 +44,9 @@ int vd_image_probe(const char *path, const char *format, vd_image_info *out, vd_
 int vd_image_check_chain(const char *path, const char *format, const char *const *allow, size_t n_allow,
                          char ret_format[32], vd_err *err);
 
-/* A process (a running VM's qemu) holds a lock on the image. */
+/* A process (a running VM's qemu) holds a lock on the image; our own
+ * shared appliance's locks count too (vd_guest_image_in_use does not). */
 bool vd_image_in_use(const char *path);
-/* The images the shared appliance of a fleet run (vd_guest_share_begin)
- * holds open itself, read-only: not in use by anyone else (qemu's locks
- * keep a VM from starting on them meanwhile). n 0: none. */
-int vd_image_in_use_except(const char *const *paths, size_t n);
 
 /* As vd_image_check_chain, and every image of the chain, top first, as
  * real paths (malloc'ed, each and the array: vd_image_files_free); index i

@@ -73,7 +73,7 @@ typedef struct vd_scan {
         bool layout_reused;    /* a guest mounted from the baseline's layout, not inspected */
         bool is_guest;         /* from a guest (launch and mount mean something) */
         /* guests: the appliance was started for an earlier guest of this
-         * process (vd_guest_share_begin), not for this one; how many guests'
+         * process (vd_guest_share_new), not for this one; how many guests'
          * disks it holds (1: its own) */
         bool appliance_shared;
         unsigned appliance_guests;
@@ -194,6 +194,8 @@ enum vd_guest_strategy {
         VD_GUEST_API = 1,    /* per-directory lstatnslist/lxattrlist/readlinklist + pread, hashed on the host */
 };
 
+typedef struct vd_guest_share vd_guest_share;
+
 /* Knobs for tests and benchmarks (the CLI reads them from VMDRIFT_*
  * environment variables, once); all zero is the product's behaviour. */
 typedef struct vd_guest_knobs {
@@ -255,26 +257,35 @@ typedef struct vd_guest_opts {
         const char *backend;
         const char *tmp_dir; /* scratch disk, overlays, downloads; NULL: /tmp */
         vd_guest_knobs knobs;
+        vd_guest_share *share; /* a fleet's shared appliance (vd_guest_share_new); NULL: none. Borrowed */
 } vd_guest_opts;
 
-/* One appliance for several guests (vmdrift fleet). Name the guests this
- * process will open one after another (each its images). The first one
- * opened starts an appliance holding the disks of up to per_appliance
- * guests not yet scanned; the next ones are mounted in it, each from its
- * baseline's layout and found on its own drives only, instead of launching
- * their own. A guest that cannot be (no recorded layout or one that changed,
- * LVM, btrfs, XFS, an image in use, a domain) gets an appliance of its own;
- * a failed scan retires the shared appliance. per_appliance < 2: off. */
+/* One appliance for several guests (vmdrift fleet): the caller makes the
+ * plan, owns it and names it in each guest's vd_guest_opts.share. Name the
+ * guests that will be opened one after another (each its images). The
+ * first one opened starts an appliance holding the disks of up to
+ * per_appliance guests not yet scanned; the next ones are mounted in it,
+ * each from its baseline's layout and found on its own drives only,
+ * instead of launching their own. A guest that cannot be (no recorded
+ * layout or one that changed, LVM, btrfs, XFS, an image in use, a domain)
+ * gets an appliance of its own; a failed scan retires the shared
+ * appliance. per_appliance < 2 or n 0: *ret NULL (no sharing), not an
+ * error. The plan copies what it needs of g. */
 typedef struct vd_share_guest {
         const char *const *images;
         size_t n_images;
         const char *name; /* how reports name it to the guests it shares with (NULL: its first image) */
 } vd_share_guest;
-int vd_guest_share_begin(const vd_share_guest *g, size_t n, unsigned per_appliance, vd_err *err);
-/* Shut the shared appliance down and forget the plan. */
-void vd_guest_share_end(void);
-/* Appliances started for the plan so far. */
-size_t vd_guest_share_launches(void);
+int vd_guest_share_new(const vd_share_guest *g, size_t n, unsigned per_appliance, vd_guest_share **ret,
+                       vd_err *err);
+/* Shut the shared appliance down and free the plan; NULL is fine. Every
+ * source opened with it must be closed first. */
+void vd_guest_share_free(vd_guest_share *share);
+/* Appliances started for the plan so far (0 for NULL). */
+size_t vd_guest_share_launches(const vd_guest_share *share);
+/* vd_image_in_use, except that the locks of share's own appliance (NULL:
+ * none) do not count: a VM cannot start on those images meanwhile. */
+bool vd_guest_image_in_use(const vd_guest_share *share, const char *path);
 
 enum { VD_HASH_IN_HOST = 0, VD_HASH_IN_APPLIANCE = 1 };
 #define VD_HOST_HASH_MIN_DEFAULT ((uint64_t)4096)

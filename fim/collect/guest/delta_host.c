@@ -236,10 +236,10 @@ int vdg_upload_reference(struct guest_src *s, const vd_entries *ref, vd_scan *ou
         }
         /* in a shared appliance, the previous guest's is the same when
          * the clones share a baseline */
-        bool kept = s->shared && vdg_share_reference_is(&b);
+        bool kept = s->shared && vdg_share_reference_is(s->share, &b);
         if (!kept) {
                 if (s->shared)
-                        vdg_share_reference_set(NULL); /* unknown until the upload is done */
+                        vdg_share_reference_set(s->share, NULL); /* unknown until the upload is done */
                 char *local = NULL;
                 int fd = -1;
                 if (asprintf(&local, "%s/vmdrift-reference.XXXXXX", s->tmp_dir) < 0 ||
@@ -258,7 +258,7 @@ int vdg_upload_reference(struct guest_src *s, const vd_entries *ref, vd_scan *ou
                 }
                 free(local);
                 if (r == 0 && s->shared)
-                        vdg_share_reference_set(&b);
+                        vdg_share_reference_set(s->share, &b);
         }
         vd_debug("delta: reference of %zu entries, %zu bytes%s", ref->n, b.len,
                  kept ? ", in the shared appliance already" : "");

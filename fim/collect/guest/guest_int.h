@@ -74,7 +74,7 @@ struct guest_src {
         char (*delta_tmpl_fmt)[32];
         char delta_off[200];
         char *delta_geometry;
-        /* One appliance for several guests (vd_guest_share_begin): the
+        /* One appliance for several guests (vd_guest_share_new): the
          * handle and the overlays are the shared appliance's, borrowed; the
          * guest's disks are its drives disk_first... */
         bool shared;
@@ -87,6 +87,7 @@ struct guest_src {
         vd_guest_knobs knobs; /* vd_guest_opts.knobs */
         char *tmp_dir;        /* vd_guest_opts.tmp_dir, or "/tmp" */
         char *backend;        /* vd_guest_opts.backend (NULL: libguestfs' choice) */
+        vd_guest_share *share; /* vd_guest_opts.share: borrowed, may be NULL */
 };
 
 /* Sparse; holds the walker (3 MB) and the manifest (about 200 bytes an entry:
@@ -115,12 +116,12 @@ void vdg_drop_overlays(struct guest_src *s);
 int vdg_make_overlays(struct guest_src *s, const vd_guest_opts *o, vd_err *err);
 
 /* ---- share.c ---- */
-bool vdg_share_walker(bool uploaded);
-bool vdg_share_reference_is(const vd_buf *b);
-void vdg_share_reference_set(const vd_buf *b);
+bool vdg_share_walker(vd_guest_share *share, bool uploaded);
+bool vdg_share_reference_is(const vd_guest_share *share, const vd_buf *b);
+void vdg_share_reference_set(vd_guest_share *share, const vd_buf *b);
 int vdg_share_own_devices(struct guest_src *s);
-char *vdg_share_peers(size_t self);
-unsigned vdg_share_guests(void);
+char *vdg_share_peers(const vd_guest_share *share, size_t self);
+unsigned vdg_share_guests(const vd_guest_share *share);
 long vdg_share_find(const vd_guest_opts *o);
 int vdg_share_attach(struct guest_src *s, const vd_guest_opts *o, size_t j, char *why, size_t whylen,
                      vd_err *err);

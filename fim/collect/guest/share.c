@@ -1,5 +1,5 @@
 /* One appliance, several guests: the fleet's shared appliance (docs/fleet.md
- * "One appliance, several guests"). The plan (vd_guest_share_begin), the
+ * "One appliance, several guests"). The plan (vd_guest_share_new), the
  * launch with every planned guest's overlays, a guest attached by its
  * baseline's layout on its own drives only, and detached again. */
 #define _GNU_SOURCE
@@ -18,7 +18,7 @@
 /* ---- one appliance, several guests (vmdrift fleet) ----
  *
  * libguestfs cannot add a drive to a running appliance, so the guests that
- * share one are known before it starts: vd_guest_share_begin names them,
+ * share one are known before it starts: vd_guest_share_new names them,
  * in the order they will be opened. The first opened starts an appliance
  * with the disks (our overlays) of up to per_appliance guests not yet
  * scanned; each guest then mounts its own file systems from its baseline's
@@ -41,7 +41,7 @@ struct share_guest {
         char (*formats)[32]; /* as added */
 };
 
-static struct share {
+struct vd_guest_share {
         struct share_guest *gs;
         size_t n;
         unsigned per_app;
@@ -52,23 +52,28 @@ static struct share {
         bool walker_up;       /* the walker is on its scratch disk */
         bool scratch_mounted; /* at /, nothing else mounted */
         vd_buf reference;     /* the bytes of the /reference on its scratch disk (clones share a baseline) */
-} *share;
+        struct held {         /* the images the running appliance holds: not "in use" to its guests */
+                dev_t dev;
+                ino_t ino;
+        } *held;
+        size_t n_held;
+};
 
 /* Is the walker on the shared appliance's scratch disk? uploaded: it is now. */
-bool vdg_share_walker(bool uploaded) {
+bool vdg_share_walker(vd_guest_share *share, bool uploaded) {
         if (share && uploaded)
                 share->walker_up = true;
         return share && share->walker_up;
 }
 
 /* Is this reference (b) the one on the shared appliance's scratch disk? */
-bool vdg_share_reference_is(const vd_buf *b) {
+bool vdg_share_reference_is(const vd_guest_share *share, const vd_buf *b) {
         return share && share->walker_up && share->reference.len && share->reference.len == b->len &&
                memcmp(share->reference.buf, b->buf, b->len) == 0;
 }
 
 /* It is b now (NULL: unknown, as during an upload that may fail halfway). */
-void vdg_share_reference_set(const vd_buf *b) {
+void vdg_share_reference_set(vd_guest_share *share, const vd_buf *b) {
         if (!share)
                 return;
         share->reference.len = 0;
@@ -76,19 +81,21 @@ void vdg_share_reference_set(const vd_buf *b) {
                 share->reference.len = 0;
 }
 
-static void share_close_app(void) {
+static void share_close_app(vd_guest_share *share) {
         if (share && share->app) {
                 vd_debug("share: retiring the appliance after %u guests", share->served);
                 guest_close(share->app);
                 share->app = NULL;
                 for (size_t i = 0; i < share->n; i++)
                         share->gs[i].in_app = false;
-                vd_image_in_use_except(NULL, 0);
+                free(share->held);
+                share->held = NULL;
+                share->n_held = 0;
                 vdg_strv_free(share->devs);
                 vdg_strv_free(share->parts);
                 share->devs = share->parts = NULL;
                 share->walker_up = share->scratch_mounted = false;
-                vdg_share_reference_set(NULL);
+                vdg_share_reference_set(share, NULL);
         }
 }
 
@@ -103,16 +110,16 @@ static void share_guest_free(struct share_guest *sg) {
         free(sg->formats);
 }
 
-void vd_guest_share_end(void) {
+void vd_guest_share_free(vd_guest_share *share) {
         if (!share)
                 return;
-        share_close_app();
+        share_close_app(share);
         for (size_t i = 0; i < share->n; i++)
                 share_guest_free(&share->gs[i]);
         free(share->gs);
         vd_buf_release(&share->reference);
+        free(share->held);
         free(share);
-        share = NULL;
 }
 
 /* The guest's drives and their partitions, with the UUID each holds: the
@@ -120,6 +127,7 @@ void vd_guest_share_end(void) {
  * Drive k is the k-th device listed (guestfs_device_index). */
 int vdg_share_own_devices(struct guest_src *s) {
         guestfs_h *g = s->g;
+        vd_guest_share *share = s->share;
         if (!share->devs || !share->parts) {
                 vdg_strv_free(share->devs);
                 vdg_strv_free(share->parts);
@@ -158,7 +166,7 @@ int vdg_share_own_devices(struct guest_src *s) {
 }
 
 /* The other guests in the running shared appliance, a name a line. */
-char *vdg_share_peers(size_t self) {
+char *vdg_share_peers(const vd_guest_share *share, size_t self) {
         vd_buf b;
         vd_buf_init(&b, 0);
         for (size_t i = 0; share && i < share->n; i++)
@@ -169,19 +177,20 @@ char *vdg_share_peers(size_t self) {
         return vd_buf_detach(&b, NULL);
 }
 
-unsigned vdg_share_guests(void) {
+unsigned vdg_share_guests(const vd_guest_share *share) {
         return share ? share->in_app : 1;
 }
 
-size_t vd_guest_share_launches(void) {
+size_t vd_guest_share_launches(const vd_guest_share *share) {
         return share ? share->launches : 0;
 }
 
-int vd_guest_share_begin(const vd_share_guest *gs, size_t n, unsigned per_appliance, vd_err *err) {
-        vd_guest_share_end();
+int vd_guest_share_new(const vd_share_guest *gs, size_t n, unsigned per_appliance, vd_guest_share **ret,
+                       vd_err *err) {
+        *ret = NULL;
         if (per_appliance < 2 || n == 0)
                 return 0;
-        share = calloc(1, sizeof *share);
+        vd_guest_share *share = calloc(1, sizeof *share);
         if (!share || !(share->gs = calloc(n, sizeof *share->gs)))
                 goto nomem;
         vd_buf_init(&share->reference, MANIFEST_MAX);
@@ -201,14 +210,16 @@ int vd_guest_share_begin(const vd_share_guest *gs, size_t n, unsigned per_applia
                         sg->real[k] = realpath(gs[i].images[k], NULL); /* NULL: never matched */
                 }
         }
+        *ret = share;
         return 0;
 nomem:
-        vd_guest_share_end();
+        vd_guest_share_free(share);
         return vd_err_set(err, VD_E_NOMEM, "out of memory");
 }
 
 /* The planned guest o is, by its images' real paths; -1 if none. */
 long vdg_share_find(const vd_guest_opts *o) {
+        const vd_guest_share *share = o->share;
         if (!share || o->domain || o->n_images == 0)
                 return -1;
         char *real[VD_DISKS_MAX];
@@ -256,7 +267,7 @@ static bool share_layout_ok(const vd_guest_opts *o, char *why, size_t whylen) {
 /* Start an appliance with guest j's disks and those of the next planned
  * guests not yet scanned, up to per_app guests. o: guest j's options (the
  * accelerator, the backing files allowed, the walker). */
-static int share_launch(const vd_guest_opts *o, size_t j, const char (*formats_j)[32], vd_err *err) {
+static int share_launch(vd_guest_share *share, const vd_guest_opts *o, size_t j, const char (*formats_j)[32], vd_err *err) {
         vd_source *src = NULL;
         int r = vdg_new(o, &vdg_image_ops, VD_GUEST_WALKER, true, &src, err);
         if (r < 0)
@@ -352,19 +363,21 @@ static int share_launch(const vd_guest_opts *o, size_t j, const char (*formats_j
         if (a->scratch_file)
                 unlink(a->scratch_file); /* qemu holds it open */
         /* the images are ours now: not "in use" to the guests' own checks */
-        const char **held = calloc(a->n_images + 1, sizeof *held);
-        size_t nh = 0;
-        for (size_t p = 0; held && p < share->n; p++)
-                for (size_t i = 0; share->gs[p].in_app && i < share->gs[p].n_images; i++)
-                        held[nh++] = share->gs[p].real[i];
-        if (!held || vd_image_in_use_except(held, nh) < 0) {
-                free(held);
+        free(share->held);
+        share->n_held = 0;
+        share->held = calloc(a->n_images + 1, sizeof *share->held);
+        for (size_t p = 0; share->held && p < share->n; p++)
+                for (size_t i = 0; share->gs[p].in_app && i < share->gs[p].n_images; i++) {
+                        struct stat st;
+                        if (share->gs[p].real[i] && stat(share->gs[p].real[i], &st) == 0)
+                                share->held[share->n_held++] = (struct held){st.st_dev, st.st_ino};
+                }
+        if (!share->held) {
                 for (size_t p = 0; p < share->n; p++)
                         share->gs[p].in_app = false;
                 guest_close(src);
                 return vd_err_set(err, VD_E_NOMEM, "out of memory");
         }
-        free(held);
         share->app = src;
         share->served = 0;
         share->in_app = guests;
@@ -377,6 +390,7 @@ static int share_launch(const vd_guest_opts *o, size_t j, const char (*formats_j
  * and why when it must have an appliance of its own, or an error. */
 int vdg_share_attach(struct guest_src *s, const vd_guest_opts *o, size_t j, char *why, size_t whylen,
                      vd_err *err) {
+        vd_guest_share *share = o->share;
         struct share_guest *sg = &share->gs[j];
         vd_debug("share: attaching guest %zu", j);
         if (!share_layout_ok(o, why, whylen))
@@ -391,10 +405,10 @@ int vdg_share_attach(struct guest_src *s, const vd_guest_opts *o, size_t j, char
         }
         struct guest_src *a = share->app ? share->app->priv : NULL;
         if (a && (!sg->in_app || share->served >= share->per_app || guestfs_is_ready(a->g) != 1))
-                share_close_app();
+                share_close_app(share);
         bool launched = false;
         if (!share->app) {
-                int r = share_launch(o, j, (const char(*)[32])s->formats, err);
+                int r = share_launch(share, o, j, (const char(*)[32])s->formats, err);
                 if (r < 0)
                         return r;
                 launched = true;
@@ -443,7 +457,7 @@ int vdg_share_attach(struct guest_src *s, const vd_guest_opts *o, size_t j, char
                 s->g = NULL;
                 s->shared = false;
                 if (reused < 0)
-                        share_close_app();
+                        share_close_app(share);
                 return reused;
         }
         s->layout_reused = true;
@@ -455,6 +469,7 @@ int vdg_share_attach(struct guest_src *s, const vd_guest_opts *o, size_t j, char
 
 /* The guest is done: leave the appliance clean for the next, or retire it. */
 void vdg_share_detach(struct guest_src *s) {
+        vd_guest_share *share = s->share;
         guestfs_h *g = s->g;
         /* The files this guest left on the scratch disk stay (a round trip
          * each to remove): the next guest's host writes /delta and /catlist
@@ -483,9 +498,17 @@ void vdg_share_detach(struct guest_src *s) {
         share->gs[s->share_idx].done = true;
         share->served++;
         if (s->failed || !clean)
-                share_close_app();
+                share_close_app(share);
         free(s->overlays);
         s->overlays = NULL;
         s->g = NULL;
         s->shared = false;
+}
+
+bool vd_guest_image_in_use(const vd_guest_share *share, const char *path) {
+        struct stat st;
+        for (size_t i = 0; share && i < share->n_held && stat(path, &st) == 0; i++)
+                if (share->held[i].dev == st.st_dev && share->held[i].ino == st.st_ino)
+                        return false; /* ours: the shared appliance's */
+        return vd_image_in_use(path);
 }

@@ -153,10 +153,10 @@ static int guest_scan(vd_source *src, const vd_scan_opts *o, vd_scan *out, vd_er
         out->launch_ns = s->launch_ns;
         out->mount_ns = s->mount_ns;
         out->appliance_shared = s->shared && s->launch_ns == 0;
-        out->appliance_guests = s->shared ? vdg_share_guests() : 1;
+        out->appliance_guests = s->shared ? vdg_share_guests(s->share) : 1;
         free(out->appliance_peers);
         out->appliance_peers = NULL;
-        if (s->shared && !(out->appliance_peers = vdg_share_peers(s->share_idx)))
+        if (s->shared && !(out->appliance_peers = vdg_share_peers(s->share, s->share_idx)))
                 return vd_err_set(err, VD_E_NOMEM, "out of memory");
         int r = s->strategy == VD_GUEST_API ? vdg_run_api(s, o, out, err) : vdg_run_walker_or_api(s, o, out, err);
         if (r < 0) {
@@ -191,6 +191,7 @@ int vdg_new(const vd_guest_opts *o, const struct vd_source_ops *ops, int strateg
         vd_scan_init(&s->launch_notes);
         s->strategy = strategy;
         s->knobs = o->knobs;
+        s->share = o->share;
         s->prefix = strdup(walker ? "/guest" : "");
         s->walker = strdup(o->walker ? o->walker : vdg_default_walker());
         s->tmp_dir = strdup(o->tmp_dir && *o->tmp_dir ? o->tmp_dir : "/tmp");
@@ -278,7 +279,7 @@ int vd_source_open_guest(const vd_guest_opts *o, vd_source **ret, vd_err *err) {
          * domain's are as still as an image nobody has open. */
         s->in_use = running;
         for (size_t i = 0; i < o->n_images; i++)
-                if (vd_image_in_use(o->images[i]))
+                if (vd_guest_image_in_use(o->share, o->images[i]))
                         s->in_use = true;
         /* a guest of a fleet run: in the appliance it shares with others */
         bool attached = false;

@@ -99,11 +99,11 @@ static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, 
                 return vd_err_errno(err, VD_E_SOURCE, errno, "cannot find vmdrift-walker at '%s' (set VMDRIFT_WALKER)",
                                     s->walker);
         /* once per appliance: a shared one keeps it for the next guest */
-        if (!(s->shared && vdg_share_walker(false)) &&
+        if (!(s->shared && vdg_share_walker(s->share, false)) &&
             (guestfs_upload(g, s->walker, "/vmdrift-walker") < 0 || guestfs_chmod(g, 0755, "/vmdrift-walker") < 0))
                 return vdg_err(err, g, "cannot upload the walker");
         if (s->shared)
-                vdg_share_walker(true);
+                vdg_share_walker(s->share, true);
         bool quick = o->reference != NULL;
         int algo = quick ? VD_HASH_NONE : o->hash_algo;
         vd_hosthash *hh = NULL;
