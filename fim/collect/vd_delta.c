@@ -1,4 +1,4 @@
-/* Delta scan, walker half (see vd_delta.h). Reads ext4 metadata from the
+/* Delta scan, walker half (see vd_delta.h). Reads ext4 metadata (vd_ext4.c) from the
  * file system's own block device inside the appliance; everything it reads
  * is the guest's and is bounded and checked before use. */
 #define _GNU_SOURCE
@@ -18,10 +18,8 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-#define XXH_INLINE_ALL
-#include <xxhash.h>
-
 #include "vd_err.h"
+#include "vd_ext4.h"
 #include "vd_extents.h"
 
 static const char *const why_names[VD_DW_N] = {"changed", "file-system", "geometry", "layout", "malformed"};
@@ -39,17 +37,6 @@ struct expect {
         char *key, *value;
 };
 
-/* One ext4 file system: where it lies and how it is laid out. */
-struct geo {
-        uint32_t bs, ipg, isz, desc, fdb, bpg, incompat;
-        uint64_t blocks, ngroups, *itable; /* per group: first block of its inode table */
-        /* what else in the superblock changes how the kernel reads inodes and
-         * directories: compat and ro_compat features, the directory hash
-         * seed and version, the flags, the filename encoding */
-        uint64_t sb_sig;
-        char value[200];
-};
-
 #define DEVS_MAX 64
 struct dev {
         dev_t dev;
@@ -60,7 +47,7 @@ struct dev {
         uint32_t disk;
         uint64_t start, size;
         char key[48];
-        struct geo g;
+        vd_ext4_geo g;
 };
 
 struct vd_delta {
@@ -111,7 +98,7 @@ void vd_delta_free(vd_delta *d) {
         for (unsigned i = 0; i < d->n_devs; i++) {
                 if (d->devs[i].fd >= 0)
                         close(d->devs[i].fd);
-                free(d->devs[i].g.itable);
+                vd_ext4_geo_release(&d->devs[i].g);
         }
         pthread_mutex_destroy(&d->mu);
         free(d);
@@ -320,88 +307,12 @@ bool vd_delta_changed(const vd_delta *d, uint32_t disk, uint64_t off, uint64_t l
 
 /* ---- ext4 ---- */
 
-static uint16_t le16(const unsigned char *p) {
-        return (uint16_t)(p[0] | p[1] << 8);
-}
-static uint32_t le32(const unsigned char *p) {
-        return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-#define INCOMPAT_RECOVER     0x4u
-#define INCOMPAT_JOURNAL_DEV 0x8u
-#define INCOMPAT_META_BG     0x10u
-#define INCOMPAT_64BIT       0x80u
-#define GROUPS_MAX           ((uint64_t)1 << 22)
-
-static int geo_read(vd_delta_reader rd, void *ud, uint64_t dev_size, struct geo *g) {
-        unsigned char sb[1024];
-        memset(g, 0, sizeof *g);
-        if (rd(ud, sb, sizeof sb, 1024) < 0 || le16(sb + 0x38) != 0xEF53)
-                return -1;
-        uint32_t lbs = le32(sb + 0x18);
-        if (lbs > 6)
-                return -1;
-        g->bs = 1024u << lbs;
-        g->fdb = le32(sb + 0x14);
-        g->bpg = le32(sb + 0x20);
-        g->ipg = le32(sb + 0x28);
-        g->incompat = le32(sb + 0x60);
-        g->isz = le32(sb + 0x4C) == 0 ? 128 : le16(sb + 0x58);
-        g->desc = g->incompat & INCOMPAT_64BIT ? le16(sb + 0xFE) : 32;
-        g->blocks = le32(sb + 0x04) | (g->incompat & INCOMPAT_64BIT ? (uint64_t)le32(sb + 0x150) << 32 : 0);
-        if (g->incompat & (INCOMPAT_META_BG | INCOMPAT_JOURNAL_DEV))
-                return -1;
-        if (g->isz < 128 || g->isz > g->bs || (g->isz & (g->isz - 1)) || g->desc < 32 || g->desc > 1024 ||
-            (g->desc & (g->desc - 1)) || g->bpg == 0 || g->bpg > g->bs * 8u /* bigalloc too: not proved */ ||
-            g->ipg == 0 || g->ipg > g->bs * 8u || g->fdb > 1 || g->blocks <= g->fdb || g->blocks > dev_size / g->bs)
-                return -1;
-        unsigned char sig[4 + 4 + 16 + 1 + 4 + 4];
-        memcpy(sig, sb + 0x5C, 4);
-        memcpy(sig + 4, sb + 0x64, 4);
-        memcpy(sig + 8, sb + 0xEC, 16);
-        sig[24] = sb[0xFC];
-        memcpy(sig + 25, sb + 0x160, 4);
-        memcpy(sig + 29, sb + 0x27C, 4);
-        g->sb_sig = XXH3_64bits(sig, sizeof sig);
-        g->ngroups = (g->blocks - g->fdb + g->bpg - 1) / g->bpg;
-        uint64_t gdt = (uint64_t)(g->fdb + 1) * g->bs, gdt_len = g->ngroups * g->desc;
-        uint64_t table_blocks = ((uint64_t)g->ipg * g->isz + g->bs - 1) / g->bs;
-        if (g->ngroups == 0 || g->ngroups > GROUPS_MAX || gdt + gdt_len > dev_size)
-                return -1;
-        unsigned char *raw = malloc(gdt_len);
-        g->itable = malloc(g->ngroups * sizeof *g->itable);
-        if (!raw || !g->itable || rd(ud, raw, gdt_len, gdt) < 0) {
-                free(raw);
-                free(g->itable);
-                g->itable = NULL;
-                return -1;
-        }
-        for (uint64_t i = 0; i < g->ngroups; i++) {
-                const unsigned char *e = raw + i * g->desc;
-                uint64_t t = le32(e + 0x08) | (g->desc >= 64 ? (uint64_t)le32(e + 0x28) << 32 : 0);
-                if (t < g->fdb + 1 || t > g->blocks || table_blocks > g->blocks - t) {
-                        free(raw);
-                        free(g->itable);
-                        g->itable = NULL;
-                        return -1;
-                }
-                g->itable[i] = t;
-        }
-        free(raw);
-        uint64_t th = XXH3_64bits(g->itable, g->ngroups * sizeof *g->itable);
-        snprintf(g->value, sizeof g->value,
-                 "ext4 bs=%u ipg=%u isz=%u desc=%u fdb=%u bpg=%u blocks=%llu incompat=%#x tables=%016llx", g->bs,
-                 g->ipg, g->isz, g->desc, g->fdb, g->bpg, (unsigned long long)g->blocks,
-                 g->incompat & ~INCOMPAT_RECOVER, (unsigned long long)th);
-        return 0;
-}
-
 int vd_delta_geometry_of(vd_delta_reader rd, void *ud, uint64_t dev_size, char *value, size_t vlen) {
-        struct geo g;
-        if (geo_read(rd, ud, dev_size, &g) < 0)
+        vd_ext4_geo g;
+        if (vd_ext4_geo_read(rd, ud, dev_size, &g) < 0)
                 return -1;
         snprintf(value, vlen, "%s", g.value);
-        free(g.itable);
+        vd_ext4_geo_release(&g);
         return 0;
 }
 
@@ -451,7 +362,7 @@ static void rec_add(struct rec *r, uint64_t blk, uint64_t n) {
 }
 
 static bool changed_blocks(const struct prove_ctx *c, uint64_t blk, uint64_t n) {
-        const struct geo *g = &c->v->g;
+        const vd_ext4_geo *g = &c->v->g;
         if (c->rec) {
                 rec_add(c->rec, blk, n);
                 return false;
@@ -459,55 +370,23 @@ static bool changed_blocks(const struct prove_ctx *c, uint64_t blk, uint64_t n) 
         return vd_delta_changed(c->d, c->v->disk, c->v->start + blk * g->bs, n * g->bs);
 }
 
-/* One extent-tree node (the inode's root or a block): -1 proved so far, else why. */
-static int ext_node(struct prove_ctx *c, const unsigned char *node, size_t cap, int depth_expect) {
-        const struct geo *g = &c->v->g;
-        if (cap < 12 || le16(node) != 0xF30A)
-                return VD_DW_MALFORMED;
-        unsigned entries = le16(node + 2), max = le16(node + 4), depth = le16(node + 6);
-        if (depth > 5 || (depth_expect >= 0 && depth != (unsigned)depth_expect) || entries > max ||
-            12 + (size_t)max * 12 > cap)
-                return VD_DW_MALFORMED;
-        for (unsigned i = 0; i < entries; i++) {
-                const unsigned char *e = node + 12 + (size_t)i * 12;
-                if (depth == 0) {
-                        uint64_t len = le16(e + 4);
-                        if (len > 32768)
-                                len -= 32768; /* unwritten (preallocated) */
-                        uint64_t p = (uint64_t)le16(e + 6) << 32 | le32(e + 8);
-                        if (len == 0 || p >= g->blocks || len > g->blocks - p)
-                                return VD_DW_MALFORMED;
-                        if (changed_blocks(c, p, len))
-                                return VD_DW_CHANGED;
-                        continue;
-                }
-                uint64_t leaf = le32(e + 4) | (uint64_t)le16(e + 8) << 32;
-                if (leaf >= g->blocks || c->budget == 0)
-                        return VD_DW_MALFORMED;
-                c->budget--;
-                if (changed_blocks(c, leaf, 1))
-                        return VD_DW_CHANGED;
-                unsigned char *b = malloc(g->bs);
-                if (!b || c->v->rd(c->v->ud, b, g->bs, leaf * g->bs) < 0) {
-                        free(b);
-                        return VD_DW_MALFORMED;
-                }
-                int r = ext_node(c, b, g->bs, (int)depth - 1);
-                free(b);
-                if (r >= 0)
-                        return r;
-        }
-        return -1;
+static bool changed_visit(void *ud, uint64_t blk, uint64_t n) {
+        return changed_blocks(ud, blk, n);
+}
+
+/* The extent tree rooted at node: -1 proved, else why. */
+static int ext_tree(struct prove_ctx *c, const unsigned char *root) {
+        int r = vd_ext4_extent_walk(&c->v->g, c->v->rd, c->v->ud, root, 60, -1, &c->budget, changed_visit, c);
+        return r == VD_EXT4_WALKED ? -1 : r == VD_EXT4_STOPPED ? VD_DW_CHANGED : VD_DW_MALFORMED;
 }
 
 /* The classic 128 bytes of inode ino's slot (mode, size, flags, i_block,
  * file_acl) when the whole slot is outside the changed ranges: -1, else why. */
 static int read_slot(const vd_delta *d, const struct dev *v, uint64_t ino, unsigned char in[128]) {
-        const struct geo *g = &v->g;
-        if (ino == 0 || ino > g->ngroups * g->ipg)
+        const vd_ext4_geo *g = &v->g;
+        uint64_t off;
+        if (!vd_ext4_slot(g, ino, &off))
                 return VD_DW_MALFORMED;
-        uint64_t grp = (ino - 1) / g->ipg, idx = (ino - 1) % g->ipg;
-        uint64_t off = g->itable[grp] * g->bs + idx * g->isz;
         if (vd_delta_changed(d, v->disk, v->start + off, g->isz))
                 return VD_DW_CHANGED;
         return v->rd(v->ud, in, 128, off) < 0 ? VD_DW_MALFORMED : -1;
@@ -519,32 +398,29 @@ static int prove_ino(const vd_delta *d, const struct dev *v, uint64_t ino) {
         int r = read_slot(d, v, ino, in);
         if (r >= 0)
                 return r;
-        uint32_t flags = le32(in + 0x20);
-        if ((le16(in) & 0xF000) != 0x8000 || (flags & 0x10000000u) /* inline data */ ||
-            !(flags & 0x80000u) /* extents */)
+        vd_ext4_inode i;
+        vd_ext4_inode_parse(in, &i);
+        if ((i.mode & 0xF000) != 0x8000 || (i.flags & VD_EXT4_FL_INLINE_DATA) || !(i.flags & VD_EXT4_FL_EXTENTS))
                 return VD_DW_LAYOUT;
         struct prove_ctx c = {d, v, VD_DELTA_TREE_BLOCKS_MAX, NULL};
-        return ext_node(&c, in + 0x28, 60, -1);
+        return ext_tree(&c, i.i_block);
 }
-
-#define INCOMPAT_EA_INODE 0x400u
-#define FL_EXTENTS        0x80000u
-#define FL_EA_INODE       0x200000u
-#define FL_INLINE_DATA    0x10000000u
 
 /* Is inode ino of v, of any type, and everything it names outside the
  * changed ranges? -1 yes, else why. rec: note every block it names instead
  * (a capture: no ranges). */
 static int same_ino_rec(const vd_delta *d, const struct dev *v, uint64_t ino, struct rec *rec) {
-        const struct geo *g = &v->g;
-        if (g->incompat & INCOMPAT_EA_INODE)
+        const vd_ext4_geo *g = &v->g;
+        if (g->incompat & VD_EXT4_INCOMPAT_EA_INODE)
                 return VD_DW_LAYOUT; /* xattr values in inodes of their own: not followed */
         unsigned char in[128];
         int r = read_slot(d, v, ino, in);
         if (r >= 0)
                 return r;
-        uint32_t flags = le32(in + 0x20);
-        uint64_t acl = le32(in + 0x68) | (uint64_t)le16(in + 0x76) << 32;
+        vd_ext4_inode i;
+        vd_ext4_inode_parse(in, &i);
+        uint32_t flags = i.flags;
+        uint64_t acl = i.file_acl;
         if (acl) {
                 struct prove_ctx c = {d, v, 0, rec};
                 if (acl < g->fdb + 1 || acl >= g->blocks)
@@ -552,27 +428,27 @@ static int same_ino_rec(const vd_delta *d, const struct dev *v, uint64_t ino, st
                 if (changed_blocks(&c, acl, 1))
                         return VD_DW_CHANGED;
         }
-        if (flags & FL_EA_INODE)
+        if (flags & VD_EXT4_FL_EA_INODE)
                 return VD_DW_LAYOUT;
-        if (flags & FL_INLINE_DATA)
+        if (flags & VD_EXT4_FL_INLINE_DATA)
                 return -1; /* all of it in the slot (and the xattr block) */
-        switch (le16(in) & 0xF000) {
+        switch (i.mode & 0xF000) {
         case 0x8000: /* regular */
         case 0x4000: /* directory */
                 break;
         case 0xA000: /* symlink: fast (the target in i_block) unless it has extents */
-                if (!(flags & FL_EXTENTS))
-                        return le32(in + 0x04) < 60 && le32(in + 0x6C) == 0 ? -1 : VD_DW_LAYOUT;
+                if (!(flags & VD_EXT4_FL_EXTENTS))
+                        return i.size_lo < 60 && i.size_high == 0 ? -1 : VD_DW_LAYOUT;
                 break;
         case 0x2000: case 0x6000: case 0x1000: case 0xC000: /* devices, fifo, socket: the slot */
                 return -1;
         default:
                 return VD_DW_LAYOUT;
         }
-        if (!(flags & FL_EXTENTS))
+        if (!(flags & VD_EXT4_FL_EXTENTS))
                 return VD_DW_LAYOUT; /* block-mapped: not followed */
         struct prove_ctx c = {d, v, VD_DELTA_TREE_BLOCKS_MAX, rec};
-        return ext_node(&c, in + 0x28, 60, -1);
+        return ext_tree(&c, i.i_block);
 }
 
 static int same_ino(const vd_delta *d, const struct dev *v, uint64_t ino) {
@@ -709,7 +585,7 @@ struct rec_check {
 
 static bool rec_range_unchanged(void *ud, uint64_t blk, uint64_t n) {
         struct rec_check *c = ud;
-        const struct geo *g = &c->v->g;
+        const vd_ext4_geo *g = &c->v->g;
         if (vd_delta_changed(c->d, c->v->disk, c->v->start + blk * g->bs, n * g->bs))
                 c->changed = true;
         return !c->changed;
@@ -718,13 +594,13 @@ static bool rec_range_unchanged(void *ud, uint64_t blk, uint64_t n) {
 /* 1 same, 0 not, -1 the record cannot say */
 static int same_recorded_on(const vd_delta *d, const struct dev *v, uint64_t ino, const unsigned char *rec,
                             size_t len) {
-        const struct geo *g = &v->g;
-        if (g->incompat & INCOMPAT_EA_INODE)
+        const vd_ext4_geo *g = &v->g;
+        if (g->incompat & VD_EXT4_INCOMPAT_EA_INODE)
                 return 0;
-        if (ino == 0 || ino > g->ngroups * g->ipg)
+        uint64_t off;
+        if (!vd_ext4_slot(g, ino, &off))
                 return -1;
-        uint64_t grp = (ino - 1) / g->ipg, idx = (ino - 1) % g->ipg;
-        if (vd_delta_changed(d, v->disk, v->start + g->itable[grp] * g->bs + idx * g->isz, g->isz))
+        if (vd_delta_changed(d, v->disk, v->start + off, g->isz))
                 return 0;
         struct rec_check c = {d, v, false};
         if (!rec_each(rec, len, g->blocks, rec_range_unchanged, &c))
@@ -816,7 +692,7 @@ static const struct dev *dev_of(vd_delta *d, int fd, dev_t dev) {
                 struct statfs sf;
                 if (fstatfs(fd, &sf) == 0 && sf.f_type == 0xEF53 &&
                     vd_extents_device(fd, dev, &r->disk, &r->start, &r->size) == 0 &&
-                    (r->fd = open_dev(dev, d->n || d->nx)) >= 0 && geo_read(pread_rd, &r->fd, r->size, &r->g) == 0) {
+                    (r->fd = open_dev(dev, d->n || d->nx)) >= 0 && vd_ext4_geo_read(pread_rd, &r->fd, r->size, &r->g) == 0) {
                         snprintf(r->key, sizeof r->key, "%u:%llu", r->disk, (unsigned long long)r->start);
                         r->state = VD_DW_GEOMETRY;
                         for (size_t i = 0; i < d->nx; i++)
@@ -977,12 +853,12 @@ int vd_delta_mounts(vd_delta *d, const char *root, char *out, size_t cap) {
 static int on_image(vd_delta *d, vd_delta_reader rd, void *ud, uint64_t dev_size, uint64_t ino, int *why,
                     int (*check)(const vd_delta *, const struct dev *, uint64_t)) {
         struct dev v = {.fd = -1, .rd = rd, .ud = ud, .disk = 0, .start = 0, .size = dev_size};
-        if (geo_read(rd, ud, dev_size, &v.g) < 0) {
+        if (vd_ext4_geo_read(rd, ud, dev_size, &v.g) < 0) {
                 *why = VD_DW_FS;
                 return 0;
         }
         int r = check(d, &v, ino);
-        free(v.g.itable);
+        vd_ext4_geo_release(&v.g);
         if (r >= 0) {
                 *why = r;
                 return 0;
@@ -1003,19 +879,19 @@ int vd_delta_record_image(vd_delta *d, vd_delta_reader rd, void *ud, uint64_t de
         struct dev v = {.fd = -1, .rd = rd, .ud = ud, .disk = 0, .start = 0, .size = dev_size};
         *out = NULL;
         *len = 0;
-        if (geo_read(rd, ud, dev_size, &v.g) < 0)
+        if (vd_ext4_geo_read(rd, ud, dev_size, &v.g) < 0)
                 return 0;
         int r = record_on(d, &v, ino, out, len);
-        free(v.g.itable);
+        vd_ext4_geo_release(&v.g);
         return r < 0 ? r : *out != NULL;
 }
 
 int vd_delta_same_recorded_image(vd_delta *d, vd_delta_reader rd, void *ud, uint64_t dev_size, uint64_t ino,
                                  const unsigned char *rec, size_t len) {
         struct dev v = {.fd = -1, .rd = rd, .ud = ud, .disk = 0, .start = 0, .size = dev_size};
-        if (geo_read(rd, ud, dev_size, &v.g) < 0)
+        if (vd_ext4_geo_read(rd, ud, dev_size, &v.g) < 0)
                 return -1;
         int r = same_recorded_on(d, &v, ino, rec, len);
-        free(v.g.itable);
+        vd_ext4_geo_release(&v.g);
         return r;
 }

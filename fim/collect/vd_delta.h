@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 
 #include "vd_err.h"
+#include "vd_ext4.h"
 
 #define VD_DELTA_RANGES_MAX      4000000u
 #define VD_DELTA_FILE_MAX        ((size_t)256 << 20)
@@ -133,7 +134,7 @@ int vd_delta_print_geometry(vd_delta *d, const char *root, void *out /* FILE* */
 /* The geometry line of an ext4 file system image's superblock and group
  * descriptor table as read through rd (tests: the same computation on a
  * host image). key: "DISK:OFFSET". 0 or -1 (not ext4 or unsupported). */
-typedef int (*vd_delta_reader)(void *ud, void *buf, size_t len, uint64_t off);
+typedef vd_ext4_reader vd_delta_reader;
 int vd_delta_geometry_of(vd_delta_reader rd, void *ud, uint64_t dev_size, char *value, size_t vlen);
 
 /* Tests: prove inode ino of an ext4 file system read through rd as disk 0
