@@ -20,7 +20,7 @@
 /* ---- delta scan (vd_delta.h): the host half ---- */
 
 /* Printable ASCII, 1 to max bytes: what a geometry line may hold. */
-bool vdg_printable(const char *s, size_t max) {
+static bool printable(const char *s, size_t max) {
         size_t n = 0;
         for (; s[n]; n++)
                 if (n >= max || (unsigned char)s[n] < 0x20 || (unsigned char)s[n] > 0x7e)
@@ -80,11 +80,11 @@ void vdg_delta_check(struct guest_src *s, const vd_guest_opts *o) {
         vd_buf g;
         vd_buf_init(&g, 64 << 10);
         for (size_t i = 0; i < o->n_layout_facts; i++)
-                if (strncmp(o->layout_facts[i].key, "fs.ext4.", 8) == 0 && vdg_printable(o->layout_facts[i].key, 55) &&
-                    !strchr(o->layout_facts[i].key, ' ') && vdg_printable(o->layout_facts[i].value, 199))
+                if (strncmp(o->layout_facts[i].key, "fs.ext4.", 8) == 0 && printable(o->layout_facts[i].key, 55) &&
+                    !strchr(o->layout_facts[i].key, ' ') && printable(o->layout_facts[i].value, 199))
                         vd_buf_addf(&g, "geometry %s %s\n", o->layout_facts[i].key + 8, o->layout_facts[i].value);
         const char *mounts = vdg_fact(o, "fs.mounts");
-        if (mounts && vdg_printable(mounts, VD_DELTA_MOUNTS_MAX) && g.len)
+        if (mounts && printable(mounts, VD_DELTA_MOUNTS_MAX) && g.len)
                 vd_buf_addf(&g, "mounts %s\n", mounts);
         s->delta_geometry = vd_buf_detach(&g, NULL);
         if (!s->delta_geometry || !*s->delta_geometry)

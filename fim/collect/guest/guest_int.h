@@ -148,7 +148,6 @@ int vdg_host_hashes(struct guest_src *s, vd_hosthash *hh, const vd_scan_opts *o,
 int vdg_no_extents_left(vd_scan *out, vd_err *err);
 
 /* ---- delta_host.c ---- */
-bool vdg_printable(const char *s, size_t max);
 void vdg_delta_check(struct guest_src *s, const vd_guest_opts *o);
 int vdg_delta_prepare(struct guest_src *s, vd_scan *out, bool *on, vd_err *err);
 int vdg_upload_reference(struct guest_src *s, const vd_entries *ref, vd_scan *out);

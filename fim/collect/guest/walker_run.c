@@ -15,8 +15,8 @@
 #include "vd_str.h"
 
 #include "guest_int.h"
+#include "vd_walker_reply.h"
 
-static int geometry_facts(const char *res, vd_scan *out);
 
 /* ---- strategy: walker ---- */
 
@@ -62,17 +62,27 @@ int vdg_download_bounded(struct guest_src *s, const char *remote, const char *wh
         return 0;
 }
 
+/* What the walker's answer says about the guest, into out. */
+static int reply_facts(const vd_walker_reply *rep, vd_scan *out) {
+        int r = rep->mounts ? vd_scan_add_fact(out, "fs.mounts", rep->mounts) : 0;
+        for (size_t i = 0; i < rep->n_geometry && r == 0; i++)
+                r = vd_scan_add_fact(out, rep->geometry[i].key, rep->geometry[i].value);
+        out->delta_walk |= rep->walk_changed_only;
+        if (rep->have_inodes) {
+                out->delta_inodes_recorded = rep->inodes_recorded;
+                out->delta_inodes_read = rep->inodes_read;
+        }
+        if (rep->walk_whole[0])
+                snprintf(out->delta_walk_off, sizeof out->delta_walk_off, "%s", rep->walk_whole);
+        return r;
+}
+
 /* The walker's "cat N" line: the read-ahead files it read, into the cache
  * (vd_scan_opts.read_ahead). Anything less is no error: the configuration
  * scan asks for what is missing (guest_prefetch). */
-static int take_read_ahead(struct guest_src *s, const vd_scan_opts *o, size_t n, const char *res) {
-        const char *l = strstr(res, "\ncat ");
-        unsigned long long got = 0;
-        int end = 0;
-        if (!l || sscanf(l + 5, "%llu%n", &got, &end) != 1 || (l[5 + end] != '\n' && l[5 + end] != '\0') ||
-            got != n) {
-                const char *f = strstr(res, "\ncat failed: ");
-                vd_debug("read-ahead: not taken (%.120s)", f ? f + 14 : "no answer");
+static int take_read_ahead(struct guest_src *s, const vd_scan_opts *o, size_t n, const vd_walker_reply *rep) {
+        if (!rep->have_cat || rep->cat_files != n) {
+                vd_debug("read-ahead: not taken (%s)", rep->cat_failed[0] ? rep->cat_failed : "no answer");
                 return 0;
         }
         vd_err e = VD_ERR_INIT;
@@ -234,17 +244,24 @@ static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, 
                 vd_hosthash_close(hh);
                 return vdg_err(err, g, "the walker failed in the appliance");
         }
-        vd_debug("walker: %.200s", res);
-        const char *times = strstr(res, "\ntimes: ");
-        if (times)
-                vd_debug("walker %.*s", (int)strcspn(times + 1, "\n"), times + 1);
-        const char *inodes = strstr(res, "\ninodes: ");
-        if (inodes)
-                vd_debug("walker %.*s", (int)strcspn(inodes + 1, "\n"), inodes + 1);
-        int gr = geometry_facts(res, out);
-        if (gr == 0 && cat)
-                gr = take_read_ahead(s, o, n_ahead, res);
+        vd_walker_reply rep;
+        int gr = vd_walker_reply_parse(res, strlen(res), &rep, err);
         free(res);
+        if (gr < 0) {
+                vd_hosthash_close(hh);
+                *bad_manifest = gr != VD_E_NOMEM; /* a hostile appliance's doing: never a reason to fall back */
+                return gr;
+        }
+        vd_debug("walker: %s", rep.summary);
+        if (rep.times[0])
+                vd_debug("walker %s", rep.times);
+        if (rep.have_inodes)
+                vd_debug("walker inodes: %llu answered from the baseline's records, %llu read",
+                         (unsigned long long)rep.inodes_recorded, (unsigned long long)rep.inodes_read);
+        gr = reply_facts(&rep, out);
+        if (gr == 0 && cat)
+                gr = take_read_ahead(s, o, n_ahead, &rep);
+        vd_walker_reply_release(&rep);
         if (gr < 0) {
                 vd_hosthash_close(hh);
                 return vd_err_set(err, VD_E_NOMEM, "out of memory");
@@ -284,56 +301,6 @@ static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, 
 
 /* The walker's lines after its summary: geometry as facts fs.ext4.KEY, the
  * mounts as fact fs.mounts, and which walk ran. */
-static int geometry_facts(const char *res, vd_scan *out) {
-        for (const char *l = strchr(res, '\n'); l && *l; l = strchr(l, '\n')) {
-                l++;
-                const char *end = strchr(l, '\n');
-                size_t n = end ? (size_t)(end - l) : strlen(l);
-                if (n > 7 && n <= 7 + VD_DELTA_MOUNTS_MAX && strncmp(l, "mounts ", 7) == 0) {
-                        char *v = strndup(l + 7, n - 7);
-                        int r = !v ? VD_E_NOMEM
-                                   : vdg_printable(v, VD_DELTA_MOUNTS_MAX) ? vd_scan_add_fact(out, "fs.mounts", v) : 0;
-                        free(v);
-                        if (r < 0)
-                                return r;
-                        continue;
-                }
-                if (n == 17 && strncmp(l, "walk changed-only", 17) == 0) {
-                        out->delta_walk = true;
-                        continue;
-                }
-                unsigned long long nrec, nread;
-                int used = 0;
-                if (n > 8 && strncmp(l, "inodes: ", 8) == 0 &&
-                    sscanf(l, "inodes: %llu answered from the baseline's records, %llu read%n", &nrec, &nread,
-                           &used) == 2 && (size_t)used == n) {
-                        out->delta_inodes_recorded = nrec;
-                        out->delta_inodes_read = nread;
-                        continue;
-                }
-                if (n > 12 && strncmp(l, "walk whole: ", 12) == 0) {
-                        snprintf(out->delta_walk_off, sizeof out->delta_walk_off, "%.*s",
-                                 (int)(n - 12 > 190 ? 190 : n - 12), l + 12);
-                        for (char *c = out->delta_walk_off; *c; c++)
-                                if ((unsigned char)*c < 0x20 || (unsigned char)*c > 0x7e)
-                                        *c = '?';
-                        continue;
-                }
-                if (n < 10 || n > 300 || strncmp(l, "geometry ", 9) != 0)
-                        continue;
-                char line[301], key[64];
-                memcpy(line, l, n);
-                line[n] = '\0';
-                char *sp = strchr(line + 9, ' ');
-                if (!sp || sp - (line + 9) >= 48 || !vdg_printable(line, 300))
-                        continue;
-                snprintf(key, sizeof key, "fs.ext4.%.*s", (int)(sp - (line + 9)), line + 9);
-                if (vd_scan_add_fact(out, key, sp + 1) < 0)
-                        return VD_E_NOMEM;
-        }
-        return 0;
-}
-
 /* The walker is fastest; when it cannot run (not installed, or it fails in
  * the appliance) the api strategy reads the same tree, slower, and the report
  * says so. */
