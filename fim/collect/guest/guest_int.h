@@ -123,6 +123,8 @@ int vdg_share_own_devices(struct guest_src *s);
 char *vdg_share_peers(const vd_guest_share *share, size_t self);
 unsigned vdg_share_guests(const vd_guest_share *share);
 long vdg_share_find(const vd_guest_opts *o);
+/* May guest o be mounted in a shared appliance by its recorded layout? why: if not. */
+bool vdg_share_layout_ok(const vd_guest_opts *o, char *why, size_t whylen);
 int vdg_share_attach(struct guest_src *s, const vd_guest_opts *o, size_t j, char *why, size_t whylen,
                      vd_err *err);
 void vdg_share_detach(struct guest_src *s);
@@ -137,6 +139,27 @@ int vdg_mount_guest_prepare(struct guest_src *s, const vd_guest_opts *o, vd_err 
 int vdg_collect_inventory(struct guest_src *s, vd_err *err);
 
 /* ---- walker_run.c ---- */
+/* What the walker is asked to do, decided on the host (plan_walk). */
+struct vdg_walker_plan {
+        int algo;                  /* VD_HASH_NONE: metadata only (--quick) */
+        const unsigned char *seed; /* VD_HASH_SEED_LEN bytes, for XXH3 */
+        unsigned threads, max_depth;
+        uint64_t extents_min;      /* map files this large for the host; 0: host-side reads off */
+        bool records;              /* record each inode's blocks (capture) */
+        unsigned disk_first;       /* the guest's drives among the appliance's */
+        size_t n_disks;
+        bool delta, verify;        /* a delta scan (/delta written); prove and hash both */
+        bool reference, slim;      /* candidate-only walk against /reference; unread entries as indices */
+        bool read_inodes;          /* ... reading every inode, no records */
+        bool cat;                  /* read /catlist's files after the walk */
+        size_t cat_max;
+};
+/* Its arguments: v points into a (and at constants). */
+struct vdg_walker_argv {
+        const char *v[40];
+        char seed[2 * VD_HASH_SEED_LEN + 1], threads[16], depth[16], xmin[24], disks[48], cat_max[24];
+};
+void vdg_walker_argv(const struct vdg_walker_plan *p, struct vdg_walker_argv *a);
 int vdg_download_bounded(struct guest_src *s, const char *remote, const char *what, size_t max, char **ret,
                          size_t *ret_len, vd_err *err);
 int vdg_run_walker_or_api(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, vd_err *err);

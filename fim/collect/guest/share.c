@@ -244,7 +244,7 @@ long vdg_share_find(const vd_guest_opts *o) {
 /* Only file systems whose clones the appliance's kernel tells apart by
  * device: ext2/3/4 and vfat (btrfs registers devices by file system UUID,
  * and LVM finds volume groups by name on every drive). why: if not. */
-static bool share_layout_ok(const vd_guest_opts *o, char *why, size_t whylen) {
+bool vdg_share_layout_ok(const vd_guest_opts *o, char *why, size_t whylen) {
         if (o->inspect_always || !vdg_fact(o, "layout.fstab") || !vdg_fact(o, "os.root")) {
                 snprintf(why, whylen, "%s", o->inspect_always ? "full inspection asked for"
                                                                 : "the baseline records no file system layout");
@@ -393,7 +393,7 @@ int vdg_share_attach(struct guest_src *s, const vd_guest_opts *o, size_t j, char
         vd_guest_share *share = o->share;
         struct share_guest *sg = &share->gs[j];
         vd_debug("share: attaching guest %zu", j);
-        if (!share_layout_ok(o, why, whylen))
+        if (!vdg_share_layout_ok(o, why, whylen))
                 return 0;
         if (s->in_use) {
                 snprintf(why, whylen, "an image is in use by a running VM");

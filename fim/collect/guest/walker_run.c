@@ -103,49 +103,135 @@ static bool sorted_unique(const vd_entries *es) {
         return true;
 }
 
-static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, bool *bad_manifest, vd_err *err) {
-        guestfs_h *g = s->g;
+/* The walker on the scratch disk: once per appliance (a shared one keeps it
+ * for the next guest). */
+static int upload_walker(struct guest_src *s, vd_err *err) {
         if (access(s->walker, R_OK) < 0)
                 return vd_err_errno(err, VD_E_SOURCE, errno, "cannot find vmdrift-walker at '%s' (set VMDRIFT_WALKER)",
                                     s->walker);
-        /* once per appliance: a shared one keeps it for the next guest */
         if (!(s->shared && vdg_share_walker(s->share, false)) &&
-            (guestfs_upload(g, s->walker, "/vmdrift-walker") < 0 || guestfs_chmod(g, 0755, "/vmdrift-walker") < 0))
-                return vdg_err(err, g, "cannot upload the walker");
+            (guestfs_upload(s->g, s->walker, "/vmdrift-walker") < 0 ||
+             guestfs_chmod(s->g, 0755, "/vmdrift-walker") < 0))
+                return vdg_err(err, s->g, "cannot upload the walker");
         if (s->shared)
                 vdg_share_walker(s->share, true);
-        bool quick = o->reference != NULL;
-        int algo = quick ? VD_HASH_NONE : o->hash_algo;
-        vd_hosthash *hh = NULL;
-        if (s->overlays && !quick && algo != VD_HASH_NONE) {
-                /* Everything the appliance wrote (a journal replayed at
-                 * mount) reaches the overlay before qemu-nbd opens it. */
-                vd_err he = VD_ERR_INIT;
-                const char **fmts = calloc(s->n_images, sizeof *fmts);
-                if (!fmts)
+        return 0;
+}
+
+/* Host-side reads through qemu-nbd exports of our overlays: *ret, or NULL
+ * with a warning in out saying why (s->host_off). Only an allocation
+ * failure is an error. */
+static int open_host_hash(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, vd_hosthash **ret, vd_err *err) {
+        *ret = NULL;
+        /* Everything the appliance wrote (a journal replayed at mount)
+         * reaches the overlay before qemu-nbd opens it. */
+        vd_err he = VD_ERR_INIT;
+        const char **fmts = calloc(s->n_images, sizeof *fmts);
+        if (!fmts)
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        for (size_t i = 0; i < s->n_images; i++)
+                fmts[i] = "qcow2";
+        int sr = guestfs_sync(s->g);
+        vd_debug("appliance synced");
+        if (sr < 0)
+                vd_err_set(&he, VD_E_SOURCE, "cannot sync the appliance: %s", guestfs_last_error(s->g));
+        else
+                vd_hosthash_open((const char *const *)s->overlays, fmts, s->n_images, o->threads, s->tmp_dir, ret,
+                                 &he);
+        free(fmts);
+        if (!*ret) {
+                snprintf(s->host_off, sizeof s->host_off, "%.150s", he.msg);
+                if (vd_scan_warn(out, NULL, 0, "host-side hashing unavailable (%s): every file hashed in the appliance, "
+                                 "slower", he.msg) < 0)
                         return vd_err_set(err, VD_E_NOMEM, "out of memory");
-                for (size_t i = 0; i < s->n_images; i++)
-                        fmts[i] = "qcow2";
-                int sr = guestfs_sync(g);
-                vd_debug("appliance synced");
-                if (sr < 0)
-                        vd_err_set(&he, VD_E_SOURCE, "cannot sync the appliance: %s", guestfs_last_error(g));
-                else
-                        vd_hosthash_open((const char *const *)s->overlays, fmts, s->n_images, o->threads,
-                                         s->tmp_dir, &hh, &he);
-                free(fmts);
-                if (!hh) {
-                        snprintf(s->host_off, sizeof s->host_off, "%.150s", he.msg);
-                        if (vd_scan_warn(out, NULL, 0, "host-side hashing unavailable (%s): every file hashed in "
-                                         "the appliance, slower", he.msg) < 0)
-                                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        }
+        return 0;
+}
+
+void vdg_walker_argv(const struct vdg_walker_plan *p, struct vdg_walker_argv *a) {
+        int n = 0;
+        const char **v = a->v;
+        v[n++] = "/vmdrift-walker";
+        v[n++] = "--root";
+        v[n++] = "/guest";
+        v[n++] = "--out";
+        v[n++] = "/manifest";
+        v[n++] = "--hash";
+        v[n++] = p->algo == VD_HASH_NONE ? "none" : vd_hash_algo_name(p->algo);
+        if (p->algo == VD_HASH_XXH3) {
+                vd_hex_to(a->seed, p->seed, VD_HASH_SEED_LEN);
+                v[n++] = "--seed";
+                v[n++] = a->seed;
+        }
+        if (p->threads) {
+                snprintf(a->threads, sizeof a->threads, "%u", p->threads);
+                v[n++] = "--threads";
+                v[n++] = a->threads;
+        }
+        if (p->max_depth) {
+                snprintf(a->depth, sizeof a->depth, "%u", p->max_depth);
+                v[n++] = "--max-depth";
+                v[n++] = a->depth;
+        }
+        if (p->extents_min) {
+                snprintf(a->xmin, sizeof a->xmin, "%llu", (unsigned long long)p->extents_min);
+                v[n++] = "--extents";
+                v[n++] = a->xmin;
+        }
+        v[n++] = "--geometry";
+        if (p->records)
+                v[n++] = "--record-blocks";
+        if (p->n_disks) {
+                /* the guest's disks among the appliance's drives */
+                snprintf(a->disks, sizeof a->disks, "%u:%zu", p->disk_first, p->n_disks);
+                v[n++] = "--disks";
+                v[n++] = a->disks;
+        }
+        if (p->delta) {
+                v[n++] = "--delta";
+                v[n++] = "/delta";
+                if (p->verify)
+                        v[n++] = "--delta-verify";
+                if (p->reference) {
+                        v[n++] = "--reference";
+                        v[n++] = "/reference";
+                        if (p->slim)
+                                v[n++] = "--slim";
+                        if (p->read_inodes)
+                                v[n++] = "--read-inodes";
                 }
         }
-        out->host_hashing = hh != NULL;
-        snprintf(out->host_hashing_off, sizeof out->host_hashing_off, "%s", s->host_off);
-        bool delta = false, slim = false;
-        bool verify = s->knobs.delta_verify;
-        if (o->delta_reference && !quick && algo != VD_HASH_NONE) {
+        if (p->cat) {
+                snprintf(a->cat_max, sizeof a->cat_max, "%zu", p->cat_max);
+                v[n++] = "--cat";
+                v[n++] = "/catlist";
+                v[n++] = "--max";
+                v[n++] = a->cat_max;
+                v[n++] = "--cat-out";
+                v[n++] = "/catout";
+        }
+        v[n] = NULL;
+}
+
+/* Decide what the walker does (and put its inputs on the scratch disk):
+ * *plan, and *n_ahead read-ahead files asked for. */
+static int plan_walk(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, const vd_hosthash *hh,
+                     struct vdg_walker_plan *plan, size_t *n_ahead, vd_err *err) {
+        bool quick = o->reference != NULL;
+        *plan = (struct vdg_walker_plan){
+                .algo = quick ? VD_HASH_NONE : o->hash_algo,
+                .seed = o->seed,
+                .threads = o->threads,
+                .max_depth = o->max_depth,
+                .extents_min = hh ? s->host_hash_min : 0,
+                .records = o->want_records && !quick,
+                .disk_first = s->disk_first,
+                .n_disks = s->n_images,
+                .verify = s->knobs.delta_verify,
+                .read_inodes = s->knobs.no_block_records,
+                .cat_max = o->read_ahead_max,
+        };
+        if (o->delta_reference && !quick && plan->algo != VD_HASH_NONE) {
                 if (!hh)
                         snprintf(out->delta_off, sizeof out->delta_off, "host-side reads are off (%s)",
                                  s->host_off[0] ? s->host_off : "unavailable");
@@ -153,104 +239,48 @@ static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, 
                         snprintf(out->delta_off, sizeof out->delta_off, "%s", s->delta_off);
                 else if (s->n_images >= VD_DISKS_MAX)
                         snprintf(out->delta_off, sizeof out->delta_off, "more than %u disks", VD_DISKS_MAX - 1);
-                else if (vdg_delta_prepare(s, out, &delta, err) < 0) {
-                        vd_hosthash_close(hh);
+                else if (vdg_delta_prepare(s, out, &plan->delta, err) < 0)
                         return err->code;
-                }
         }
-        char seed[2 * VD_HASH_SEED_LEN + 1], threads[16], depth[16], xmin[24], ahead_max[24];
-        vd_hex_to(seed, o->seed, VD_HASH_SEED_LEN);
-        snprintf(threads, sizeof threads, "%u", o->threads);
-        snprintf(depth, sizeof depth, "%u", o->max_depth);
-        snprintf(ahead_max, sizeof ahead_max, "%zu", o->read_ahead_max);
-        size_t n_ahead = 0;
-        bool cat = false; /* the walker reads n_ahead files, and the globs' new files, after its walk */
+        *n_ahead = 0;
         if ((o->n_read_ahead || o->n_read_ahead_globs) && o->read_ahead_max && strcmp(s->prefix, "/guest") == 0 &&
             !s->knobs.no_read_ahead) {
-                n_ahead = o->n_read_ahead;
-                int wr = vdg_write_catlist(s, o->read_ahead, &n_ahead, o->read_ahead_globs, o->n_read_ahead_globs);
-                cat = wr >= 0 && (n_ahead > 0 || wr > 0);
-                if (!cat)
-                        n_ahead = 0;
+                /* the walker reads n_ahead files, and the globs' new files, after its walk */
+                *n_ahead = o->n_read_ahead;
+                int wr = vdg_write_catlist(s, o->read_ahead, n_ahead, o->read_ahead_globs, o->n_read_ahead_globs);
+                plan->cat = wr >= 0 && (*n_ahead > 0 || wr > 0);
+                if (!plan->cat)
+                        *n_ahead = 0;
         }
-        const char *argv[32];
-        int n = 0;
-        argv[n++] = "/vmdrift-walker";
-        argv[n++] = "--root";
-        argv[n++] = "/guest";
-        argv[n++] = "--out";
-        argv[n++] = "/manifest";
-        argv[n++] = "--hash";
-        argv[n++] = algo == VD_HASH_NONE ? "none" : vd_hash_algo_name(algo);
-        if (algo == VD_HASH_XXH3) {
-                argv[n++] = "--seed";
-                argv[n++] = seed;
+        if (!plan->delta)
+                return 0;
+        if (s->knobs.no_candidate_walk)
+                snprintf(out->delta_walk_off, sizeof out->delta_walk_off, "turned off (VMDRIFT_CANDIDATE_WALK=0)");
+        else if (plan->verify)
+                snprintf(out->delta_walk_off, sizeof out->delta_walk_off, "verifying (every file hashed)");
+        else if (vdg_upload_reference(s, o->delta_reference, out) == 0) {
+                plan->reference = true;
+                /* what it took unread comes back as indices into it */
+                plan->slim = sorted_unique(o->delta_reference);
         }
-        if (o->threads) {
-                argv[n++] = "--threads";
-                argv[n++] = threads;
-        }
-        if (o->max_depth) {
-                argv[n++] = "--max-depth";
-                argv[n++] = depth;
-        }
-        if (hh) {
-                snprintf(xmin, sizeof xmin, "%llu", (unsigned long long)s->host_hash_min);
-                argv[n++] = "--extents";
-                argv[n++] = xmin;
-        }
-        argv[n++] = "--geometry";
-        if (o->want_records && !quick)
-                argv[n++] = "--record-blocks";
-        char disks[48];
-        if (s->n_images) {
-                /* the guest's disks among the appliance's drives */
-                snprintf(disks, sizeof disks, "%u:%zu", s->disk_first, s->n_images);
-                argv[n++] = "--disks";
-                argv[n++] = disks;
-        }
-        if (delta) {
-                argv[n++] = "--delta";
-                argv[n++] = "/delta";
-                if (verify)
-                        argv[n++] = "--delta-verify";
-                if (s->knobs.no_candidate_walk)
-                        snprintf(out->delta_walk_off, sizeof out->delta_walk_off,
-                                 "turned off (VMDRIFT_CANDIDATE_WALK=0)");
-                else if (verify)
-                        snprintf(out->delta_walk_off, sizeof out->delta_walk_off, "verifying (every file hashed)");
-                else if (vdg_upload_reference(s, o->delta_reference, out) == 0) {
-                        argv[n++] = "--reference";
-                        argv[n++] = "/reference";
-                        /* what it took unread comes back as indices into it */
-                        if ((slim = sorted_unique(o->delta_reference)))
-                                argv[n++] = "--slim";
-                        if (s->knobs.no_block_records)
-                                argv[n++] = "--read-inodes";
-                }
-        }
-        if (cat) {
-                argv[n++] = "--cat";
-                argv[n++] = "/catlist";
-                argv[n++] = "--max";
-                argv[n++] = ahead_max;
-                argv[n++] = "--cat-out";
-                argv[n++] = "/catout";
-        }
-        argv[n] = NULL;
-        vd_debug("walker uploaded; running it (hash %s)", argv[6]);
-        char *res = guestfs_command(g, (char *const *)argv);
-        if (!res) {
-                vd_hosthash_close(hh);
-                return vdg_err(err, g, "the walker failed in the appliance");
-        }
+        return 0;
+}
+
+/* Run the walker and take its answer lines. */
+static int walk(struct guest_src *s, const vd_scan_opts *o, const struct vdg_walker_plan *plan, size_t n_ahead,
+                vd_scan *out, bool *bad_manifest, vd_err *err) {
+        struct vdg_walker_argv a;
+        vdg_walker_argv(plan, &a);
+        vd_debug("walker uploaded; running it (hash %s)", a.v[6]);
+        char *res = guestfs_command(s->g, (char *const *)a.v);
+        if (!res)
+                return vdg_err(err, s->g, "the walker failed in the appliance");
         vd_walker_reply rep;
-        int gr = vd_walker_reply_parse(res, strlen(res), &rep, err);
+        int r = vd_walker_reply_parse(res, strlen(res), &rep, err);
         free(res);
-        if (gr < 0) {
-                vd_hosthash_close(hh);
-                *bad_manifest = gr != VD_E_NOMEM; /* a hostile appliance's doing: never a reason to fall back */
-                return gr;
+        if (r < 0) {
+                *bad_manifest = r != VD_E_NOMEM; /* a hostile appliance's doing: never a reason to fall back */
+                return r;
         }
         vd_debug("walker: %s", rep.summary);
         if (rep.times[0])
@@ -258,21 +288,23 @@ static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, 
         if (rep.have_inodes)
                 vd_debug("walker inodes: %llu answered from the baseline's records, %llu read",
                          (unsigned long long)rep.inodes_recorded, (unsigned long long)rep.inodes_read);
-        gr = reply_facts(&rep, out);
-        if (gr == 0 && cat)
-                gr = take_read_ahead(s, o, n_ahead, &rep);
+        r = reply_facts(&rep, out);
+        if (r == 0 && plan->cat)
+                r = take_read_ahead(s, o, n_ahead, &rep);
         vd_walker_reply_release(&rep);
-        if (gr < 0) {
-                vd_hosthash_close(hh);
-                return vd_err_set(err, VD_E_NOMEM, "out of memory");
-        }
+        return r < 0 ? vd_err_set(err, VD_E_NOMEM, "out of memory") : 0;
+}
 
+/* The manifest, decoded; then the hashes the walker left to the host, the
+ * delta scan's and --quick's. */
+static int take_manifest(struct guest_src *s, const vd_scan_opts *o, const struct vdg_walker_plan *plan,
+                         vd_hosthash *hh, vd_scan *out, bool *bad_manifest, vd_err *err) {
         char *data = NULL;
         size_t len = 0;
         int r = vdg_download_bounded(s, "/manifest", "the manifest", MANIFEST_MAX, &data, &len, err);
         if (r == 0) {
                 vd_debug("manifest downloaded: %zu bytes", len);
-                r = vd_manifest_decode_ref(data, len, slim ? o->delta_reference : NULL, out, err);
+                r = vd_manifest_decode_ref(data, len, plan->slim ? o->delta_reference : NULL, out, err);
                 vd_debug("manifest decoded: %zu entries", out->entries.n);
                 if (r < 0) {
                         *bad_manifest = true;
@@ -284,18 +316,37 @@ static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, 
                 r = vdg_host_hashes(s, hh, o, out, err);
         else if (r == 0)
                 r = vdg_no_extents_left(out, err);
-        vd_hosthash_close(hh);
-        if (r == 0 && delta) {
+        if (r == 0 && plan->delta) {
                 out->delta = true;
-                r = vdg_delta_apply(s, o, out, verify, err);
+                r = vdg_delta_apply(s, o, out, plan->verify, err);
                 vd_debug("delta: %llu files proved unchanged, %llu hashes from the baseline",
                          (unsigned long long)out->delta_proved, (unsigned long long)out->delta_reused);
         }
-        if (r == 0 && quick) {
+        if (r == 0 && o->reference) {
                 r = vdg_fill_hashes(s, o, out, err);
                 vd_debug("quick: %llu hashes reused, %llu files read", (unsigned long long)out->quick_reused,
                          (unsigned long long)out->files_hashed);
         }
+        return r;
+}
+
+static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, bool *bad_manifest, vd_err *err) {
+        int r = upload_walker(s, err);
+        if (r < 0)
+                return r;
+        vd_hosthash *hh = NULL;
+        if (s->overlays && !o->reference && o->hash_algo != VD_HASH_NONE && (r = open_host_hash(s, o, out, &hh, err)) < 0)
+                return r;
+        out->host_hashing = hh != NULL;
+        snprintf(out->host_hashing_off, sizeof out->host_hashing_off, "%s", s->host_off);
+        struct vdg_walker_plan plan;
+        size_t n_ahead = 0;
+        r = plan_walk(s, o, out, hh, &plan, &n_ahead, err);
+        if (r == 0)
+                r = walk(s, o, &plan, n_ahead, out, bad_manifest, err);
+        if (r == 0)
+                r = take_manifest(s, o, &plan, hh, out, bad_manifest, err);
+        vd_hosthash_close(hh);
         return r;
 }
 
