@@ -10,11 +10,10 @@
 #include "cli.h"
 #include "vd_baseline.h"
 #include "vd_inventory.h"
-#include "vd_imageid.h"
-#include "vd_imageinfo.h"
 #include "vd_log.h"
 #include "vd_pipeline.h"
 #include "vd_reuse.h"
+#include "vd_shortcut.h"
 #include "vd_policy.h"
 #include "vd_report.h"
 #include "vd_rollback.h"
@@ -99,108 +98,6 @@ enum {
         OPT_FULL,
         OPT_PARANOID,
 };
-
-/* The key under which an untouched guest's report is kept (vd_reuse.h):
- * image sources only, none in use. */
-/* Everything that changes what a scan of the same bytes reports. */
-static void opts_text(const cli_source_opts *so, const vd_baseline *pkgb, bool quick, uint32_t ignore, char *opts,
-                      size_t n) {
-        char pdg[65] = "-";
-        if (pkgb)
-                vd_baseline_effective_digest(pkgb, pdg);
-        snprintf(opts, n, "strategy=%d hash_in=%d quick=%d ignore=%x full_inspection=%d onefs=%d depth=%u "
-                          "format=%s packages_from=%s",
-                 so->strategy, so->hash_in, quick, ignore, so->full_inspection, so->one_file_system, so->max_depth,
-                 so->image_format ? so->image_format : "-", pdg);
-}
-
-static int count_range(void *ud, uint64_t start, uint64_t len) {
-        (void)start;
-        (void)len;
-        ++*(size_t *)ud;
-        return 0;
-}
-
-/* A linked clone with nothing written above the template image its
- * baseline was captured from, that template's whole chain unchanged since
- * (vd_template_unchanged): byte for byte the template as captured, so any
- * scan of it finds what a scan of any other such clone finds. Its key is
- * the template's (the kept-report key of the template's images, marked
- * "twin"); the guest's own identity does not enter it. */
-static bool twin_key(const cli_source_opts *so, const vd_baseline *b, const char *opts, const char *policy_dg,
-                     bool paranoid, vd_reuse_key *rk) {
-        char *tmpl[CLI_MAX_IMAGES] = {NULL};
-        char fmts[CLI_MAX_IMAGES][32];
-        const char *fmtp[CLI_MAX_IMAGES];
-        bool ok = so->n_images > 0 && so->n_images <= CLI_MAX_IMAGES && !so->image_format;
-        for (size_t k = 0; ok && k < so->n_images; k++) {
-                char why[400] = "", fmt[32];
-                vd_err e = VD_ERR_INIT;
-                char **files = NULL;
-                size_t nf = 0, depth = 0, written = 0;
-                ok = vd_template_unchanged(b->facts, b->n_facts, k, so->allow_backing, so->n_allow_backing, &tmpl[k],
-                                           fmts[k], why, sizeof why, &e) == 0;
-                fmtp[k] = fmts[k];
-                char pinned[32];
-                vd_image_format_pinned(so->state_dir, so->images[k], pinned);
-                ok = ok && vd_image_check_chain(so->images[k], NULL, so->allow_backing, so->n_allow_backing, fmt, &e) == 0 &&
-                     (!pinned[0] || strcmp(pinned, fmt) == 0) &&
-                     vd_image_chain(so->images[k], fmt, so->allow_backing, so->n_allow_backing, &files, &nf, &e) == 0;
-                for (size_t i = 1; ok && i < nf && !depth; i++)
-                        if (!strcmp(files[i], tmpl[k]))
-                                depth = i;
-                ok = ok && depth && vd_image_map_changed(so->images[k], fmt, (int64_t)depth, UINT64_MAX, count_range,
-                                                         &written, &e) == 0 &&
-                     written == 0;
-                vd_image_files_free(files, nf);
-                if (!ok)
-                        vd_debug("no twin: %s", e.msg[0] ? e.msg : why[0] ? why : "written above the template");
-        }
-        bool r = false;
-        if (ok) {
-                char topts[600], why[1024] = "", bdg[65];
-                snprintf(topts, sizeof topts, "%s twin=1", opts);
-                vd_err e = VD_ERR_INIT;
-                vd_baseline_effective_digest(b, bdg);
-                int kr = vd_reuse_key_make((const char *const *)tmpl, so->n_images, fmtp, so->allow_backing,
-                                           so->n_allow_backing, bdg, policy_dg, topts, paranoid, rk, why, sizeof why, &e);
-                if (kr != 0)
-                        vd_debug("no twin key: %s", kr < 0 ? e.msg : why);
-                else
-                        vd_debug("identical to its template image: nothing written above it");
-                r = kr == 0;
-        }
-        for (size_t k = 0; k < so->n_images && k < CLI_MAX_IMAGES; k++)
-                free(tmpl[k]);
-        return r;
-}
-
-static bool reuse_key(const cli_source_opts *so, const vd_baseline *b, const char *opts, const char *policy_dg,
-                      bool paranoid, vd_reuse_key *rk) {
-        if (!so->n_images)
-                return false;
-        for (size_t i = 0; i < so->n_images; i++)
-                if (vd_guest_image_in_use(cli_share, so->images[i]))
-                        return false;
-        /* the format given, the baseline's for its own image, else the
-         * pinned one: a header written since changes the key's files */
-        const char *fmts[CLI_MAX_IMAGES];
-        char pinned[CLI_MAX_IMAGES][32];
-        for (size_t i = 0; i < so->n_images; i++) {
-                vd_image_format_pinned(so->state_dir, so->images[i], pinned[i]);
-                fmts[i] = so->image_format ? so->image_format
-                          : so->expect_formats[i] ? so->expect_formats[i]
-                          : pinned[i][0] ? pinned[i] : NULL;
-        }
-        char why[1024] = "", bdg[65];
-        vd_err e = VD_ERR_INIT;
-        vd_baseline_effective_digest(b, bdg);
-        int r = vd_reuse_key_make(so->images, so->n_images, fmts, so->allow_backing, so->n_allow_backing, bdg,
-                                  policy_dg, opts, paranoid, rk, why, sizeof why, &e);
-        if (r != 0)
-                vd_debug("no reuse: %s", r < 0 ? e.msg : why);
-        return r == 0;
-}
 
 static int scan_main(int argc, char **argv, bool kept_only);
 
@@ -370,31 +267,42 @@ static int scan_main(int argc, char **argv, bool kept_only) {
         char dg[65] = "";
         vd_policy_digest(pol, dg);
         char trust[96];
-        /* An untouched guest: its last report again, nothing launched. */
-        vd_reuse_key rk;
-        /* VMDRIFT_DELTA_VERIFY=1 (tests): the delta scan proves and hashes
-         * both, so it must really scan */
-        char opts[512];
-        opts_text(&so, pkgb, quick, ignore, opts, sizeof opts);
-        bool have_key = !advisories && !rollback_warning && !cli_env_get()->knobs.delta_verify &&
-                        reuse_key(&so, b, opts, dg, paranoid, &rk);
-        /* a clone with nothing written above its template: another such
-         * clone's kept report will do */
-        vd_reuse_key tk;
-        bool have_twin = have_key && twin_key(&so, b, opts, dg, paranoid, &tk);
-        if (have_key && !full) {
+        /* An untouched guest: its last report again (or its twin's),
+         * nothing launched. VMDRIFT_DELTA_VERIFY=1 (tests): the delta scan
+         * proves and hashes both, so it must really scan. */
+        vd_shortcut_in sin = {
+                .images = so.images,
+                .n_images = so.n_images,
+                .image_format = so.image_format,
+                .expect_formats = so.expect_formats,
+                .allow_backing = so.allow_backing,
+                .n_allow_backing = so.n_allow_backing,
+                .state_dir = so.state_dir,
+                .share = cli_share,
+                .baseline = b,
+                .packages_from = pkgb,
+                .policy_digest = dg,
+                .strategy = so.strategy,
+                .hash_in = so.hash_in,
+                .quick = quick,
+                .full_inspection = so.full_inspection,
+                .one_file_system = so.one_file_system,
+                .paranoid = paranoid,
+                .max_depth = so.max_depth,
+                .ignore = ignore,
+                .advisories = advisories != NULL,
+                .rollback_warning = rollback_warning != NULL,
+                .delta_verify = cli_env_get()->knobs.delta_verify,
+        };
+        vd_shortcut_keys keys;
+        vd_shortcut_keys_make(&sin, &keys);
+        if (keys.have_key && !full) {
                 vd_reused *u = NULL;
-                int lr = vd_reuse_load(so.state_dir, &rk, &u, &err);
-                if (lr < 0 && !probe)
-                        fprintf(stderr, "vmdrift: warning: %s\n", err.msg);
                 bool twin = false;
-                if (lr != 0 && have_twin) {
-                        vd_err te = VD_ERR_INIT;
-                        lr = vd_reuse_load(so.state_dir, &tk, &u, &te);
-                        if (lr < 0 && !probe)
-                                fprintf(stderr, "vmdrift: warning: %s\n", te.msg);
-                        twin = lr == 0;
-                }
+                vd_err warn = VD_ERR_INIT;
+                int lr = vd_shortcut_load(&keys, so.state_dir, &u, &twin, &warn);
+                if (warn.code && !probe)
+                        fprintf(stderr, "vmdrift: warning: %s\n", warn.msg);
                 if (lr == 0 && probe && (rc = cli_open_sinks(reports, n_reports, &sinko, sinks)) != 0) {
                         vd_reused_free(u);
                         goto out;
@@ -461,12 +369,11 @@ static int scan_main(int argc, char **argv, bool kept_only) {
         vd_run_report(&run, &out, baseline_path, verify_key != NULL, fail_on, trust, &rep);
         rep.guest = guest;
         rc = cli_deliver(sinks, n_reports, &rep);
-        if (have_key && !out.scan.may_be_inconsistent) {
+        if (keys.have_key && !out.scan.may_be_inconsistent) {
                 /* the images' identity was taken before the scan: a change
                  * during it makes the next key differ */
                 vd_err se = VD_ERR_INIT;
-                if (vd_state_dir_check(so.state_dir, true, &se) < 0 || vd_reuse_save(so.state_dir, &rk, &rep, &se) < 0 ||
-                    (have_twin && vd_reuse_save(so.state_dir, &tk, &rep, &se) < 0))
+                if (vd_shortcut_save(&keys, so.state_dir, &rep, &se) < 0)
                         fprintf(stderr, "vmdrift: warning: the report is not kept for the next scan: %s\n", se.msg);
         }
 out:
