@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vd_io.h"
 #include "cli.h"
 #include "vd_buf.h"
 #include "vd_fleet.h"
@@ -401,17 +402,16 @@ static pid_t start_scan(const fleet_opts *o, const char *priv, job *j) {
         return pid;
 }
 
+/* At most max bytes of the file at path (what there is: nothing if it
+ * cannot be read), NUL-terminated. */
 static char *slurp(const char *path, size_t max, size_t *len) {
         vd_buf b;
-        vd_buf_init(&b, max);
+        vd_buf_init(&b, max + 1);
         int fd = open(path, O_RDONLY | O_CLOEXEC);
-        char chunk[65536];
-        ssize_t n;
-        while (fd >= 0 && (n = read(fd, chunk, sizeof chunk)) > 0)
-                if (vd_buf_add(&b, chunk, (size_t)n) < 0)
-                        break;
-        if (fd >= 0)
+        if (fd >= 0) {
+                vd_read_fd(fd, max, &b, NULL);
                 close(fd);
+        }
         vd_buf_adds(&b, "");
         return vd_buf_detach(&b, len);
 }

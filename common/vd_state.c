@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "vd_state.h"
+#include "vd_io.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -90,24 +91,13 @@ int vd_state_read(const char *dir, const char *name, size_t max, vd_buf *out, bo
                 r = vd_err_set(err, VD_E_IO, "'%s' is not a regular file", path);
         else if ((r = trusted("state file", path, &st, err)) == 0 && (uint64_t)st.st_size > max)
                 r = vd_err_set(err, VD_E_LIMIT, "'%s' is larger than %zu bytes", path, max);
-        while (r == 0) {
-                char b[4096];
-                ssize_t k = read(fd, b, sizeof b);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0) {
-                        r = vd_err_errno(err, VD_E_IO, errno, "cannot read '%s'", path);
-                        break;
-                }
-                if (k == 0)
-                        break;
-                if (out->len + (size_t)k > max) {
-                        r = vd_err_set(err, VD_E_LIMIT, "'%s' is larger than %zu bytes", path, max);
-                        break;
-                }
-                if (vd_buf_add(out, b, (size_t)k) < 0)
-                        r = vd_err_set(err, VD_E_NOMEM, "out of memory");
-        }
+        int e = 0, rr = r == 0 ? vd_read_fd(fd, max, out, &e) : 0;
+        if (rr == VD_E_IO)
+                r = vd_err_errno(err, VD_E_IO, e, "cannot read '%s'", path);
+        else if (rr == VD_E_LIMIT)
+                r = vd_err_set(err, VD_E_LIMIT, "'%s' is larger than %zu bytes", path, max);
+        else if (rr < 0)
+                r = vd_err_set(err, VD_E_NOMEM, "out of memory");
         close(fd);
         return r;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "vd_io.h"
 #include "vd_yaml_int.h"
 
 int yl_fail(ld *l, const yaml_node_t *n, const char *fmt, ...) {
@@ -256,26 +257,10 @@ void yl_close(ld *l) {
 
 int yl_read_file(const char *path, size_t max, const char *what, vd_buf *b, vd_err *err) {
         vd_buf_init(b, max + 1); /* the caller releases it, on failure too */
-        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-        if (fd < 0)
-                return vd_err_errno(err, VD_E_INPUT, errno, "cannot open %s '%s'", what, path);
-        char chunk[65536];
-        int r = 0;
-        for (;;) {
-                ssize_t n = read(fd, chunk, sizeof chunk);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        r = vd_err_errno(err, VD_E_INPUT, errno, "cannot read %s '%s'", what, path);
-                        break;
-                }
-                if (n == 0)
-                        break;
-                if (vd_buf_add(b, chunk, (size_t)n) < 0) {
-                        r = vd_err_set(err, VD_E_INPUT, "%s: larger than %zu bytes", path, max);
-                        break;
-                }
-        }
-        close(fd);
+        char shown[4200];
+        snprintf(shown, sizeof shown, "%s '%s'", what, path);
+        int r = vd_read_path(path, O_NONBLOCK, max, VD_E_INPUT, shown, b, NULL, err);
+        if (r < 0)
+                err->code = r = VD_E_INPUT; /* the operator's file: exit 2 whatever failed */
         return r;
 }

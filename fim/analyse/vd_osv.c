@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "vd_buf.h"
+#include "vd_io.h"
 #include "vd_json.h"
 #include "vd_packages.h"
 #include "vd_version.h"
@@ -397,7 +398,7 @@ static void load_file(vd_advisories *a, int dirfd, const char *name, const char 
                 close(fd);
                 return;
         }
-        size_t len = (size_t)st.st_size, off = 0;
+        size_t len = (size_t)st.st_size;
         if (len + 1 > a->rbuf_alloc) { /* one buffer for every file of the load */
                 char *nb = realloc(a->rbuf, len + 1);
                 if (!nb) {
@@ -409,14 +410,9 @@ static void load_file(vd_advisories *a, int dirfd, const char *name, const char 
                 a->rbuf_alloc = len + 1;
         }
         char *text = a->rbuf;
-        while (off < len) {
-                ssize_t k = read(fd, text + off, len - off);
-                if (k <= 0)
-                        break;
-                off += (size_t)k;
-        }
+        int rr = vd_pread_exact(fd, text, len, 0);
         close(fd);
-        if (off != len) {
+        if (rr < 0) {
                 warn(a, "%s: cannot read it whole (changed while read?): skipped", shown);
                 return;
         }

@@ -20,6 +20,7 @@
 
 #include "vd_err.h"
 #include "vd_ext4.h"
+#include "vd_io.h"
 #include "vd_extents.h"
 
 static const char *const why_names[VD_DW_N] = {"changed", "file-system", "geometry", "layout", "malformed"};
@@ -264,21 +265,18 @@ int vd_delta_load(const char *path, vd_delta **ret, vd_err *err) {
                               : vd_err_set(err, VD_E_INPUT, "'%s' is not a regular file of at most %zu bytes", path,
                                            VD_DELTA_FILE_MAX);
         }
-        char *buf = malloc((size_t)st.st_size + 1);
-        size_t got = 0;
-        while (buf && got < (size_t)st.st_size) {
-                ssize_t k = read(fd, buf + got, (size_t)st.st_size - got);
-                if (k <= 0)
-                        break;
-                got += (size_t)k;
-        }
+        vd_buf b;
+        vd_buf_init(&b, VD_DELTA_FILE_MAX + 1);
+        int e = 0, rr = vd_read_fd(fd, VD_DELTA_FILE_MAX, &b, &e);
         close(fd);
-        if (!buf || got != (size_t)st.st_size) {
-                free(buf);
-                return vd_err_set(err, buf ? VD_E_IO : VD_E_NOMEM, "cannot read '%s'", path);
+        if (rr < 0) {
+                vd_buf_release(&b);
+                return rr == VD_E_IO ? vd_err_errno(err, VD_E_IO, e, "cannot read '%s'", path)
+                                     : vd_err_set(err, rr, "cannot read '%s': larger than %zu bytes", path,
+                                                  VD_DELTA_FILE_MAX);
         }
-        int r = vd_delta_parse(buf, got, ret, err);
-        free(buf);
+        int r = vd_delta_parse(b.buf ? b.buf : "", b.len, ret, err);
+        vd_buf_release(&b);
         if (r < 0)
                 vd_err_prefix(err, "%s", path);
         return r;
@@ -317,16 +315,7 @@ int vd_delta_geometry_of(vd_delta_reader rd, void *ud, uint64_t dev_size, char *
 }
 
 static int pread_rd(void *ud, void *buf, size_t len, uint64_t off) {
-        int fd = *(int *)ud;
-        for (size_t got = 0; got < len;) {
-                ssize_t k = pread(fd, (char *)buf + got, len - got, (off_t)(off + got));
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k <= 0)
-                        return -1;
-                got += (size_t)k;
-        }
-        return 0;
+        return vd_pread_exact(*(int *)ud, buf, len, off);
 }
 
 /* The blocks an inode names, as a capture records them (vd_delta_record). */

@@ -366,3 +366,60 @@ Test(escape, every_default_ignorable_and_invisible_code_point_is_escaped) {
         cr_assert_str_eq(d, vis);
         free(d);
 }
+
+/* ---- vd_io: the one way files are read ---- */
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "vd_io.h"
+
+static int pipe_with(const char *text, size_t n) {
+        int p[2];
+        cr_assert_eq(pipe(p), 0);
+        cr_assert_eq(write(p[1], text, n), (ssize_t)n);
+        close(p[1]);
+        return p[0];
+}
+
+Test(io, a_whole_file_within_its_bound_and_the_first_max_bytes_past_it) {
+        vd_buf b;
+        vd_buf_init(&b, 0);
+        int fd = pipe_with("hello world", 11);
+        cr_assert_eq(vd_read_fd(fd, 11, &b, NULL), 0);
+        cr_assert_eq(b.len, 11);
+        close(fd);
+        b.len = 0;
+        fd = pipe_with("hello world", 11);
+        cr_assert_eq(vd_read_fd(fd, 5, &b, NULL), VD_E_LIMIT);
+        cr_assert_eq(b.len, 5);
+        cr_assert_eq(memcmp(b.buf, "hello", 5), 0);
+        close(fd);
+        vd_buf_release(&b);
+}
+
+Test(io, a_path_names_itself_in_each_error) {
+        vd_buf b;
+        vd_buf_init(&b, 0);
+        vd_err err = VD_ERR_INIT;
+        bool absent = false;
+        cr_assert_eq(vd_read_path("/nonexistent/x", 0, 10, VD_E_INPUT, "the policy '/nonexistent/x'", &b, &absent,
+                                  &err),
+                     VD_E_INPUT);
+        cr_assert(absent);
+        cr_assert(strstr(err.msg, "cannot open the policy '/nonexistent/x'"), "%s", err.msg);
+        cr_assert_eq(vd_read_path("/etc/passwd", 0, 4, VD_E_IO, "'/etc/passwd'", &b, NULL, &err), VD_E_LIMIT);
+        cr_assert(strstr(err.msg, "'/etc/passwd' is larger than 4 bytes"), "%s", err.msg);
+        vd_buf_release(&b);
+}
+
+Test(io, an_exact_read_past_the_end_fails) {
+        char path[] = "/tmp/vd-io-XXXXXX", buf[8];
+        int fd = mkstemp(path);
+        cr_assert_geq(fd, 0);
+        cr_assert_eq(write(fd, "abcdef", 6), 6);
+        cr_assert_eq(vd_pread_exact(fd, buf, 4, 2), 0);
+        cr_assert_eq(memcmp(buf, "cdef", 4), 0);
+        cr_assert_eq(vd_pread_exact(fd, buf, 4, 3), -1);
+        close(fd);
+        unlink(path);
+}

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "vd_io.h"
 #include "vd_log.h"
 #include "vd_manifest.h"
 #include "vd_str.h"
@@ -43,13 +44,8 @@ int vdg_download_bounded(struct guest_src *s, const char *remote, const char *wh
                 r = vd_err_set(err, VD_E_LIMIT, "%s is larger than %zu bytes", what, max);
         else if (!(data = malloc((size_t)st.st_size + 1)))
                 r = vd_err_set(err, VD_E_NOMEM, "out of memory");
-        for (size_t off = 0; r == 0 && off < (size_t)st.st_size;) {
-                ssize_t k = pread(fd, data + off, (size_t)st.st_size - off, (off_t)off);
-                if (k <= 0)
-                        r = vd_err_errno(err, VD_E_IO, k < 0 ? errno : EIO, "cannot read %s", what);
-                else
-                        off += (size_t)k;
-        }
+        if (r == 0 && vd_pread_exact(fd, data, (size_t)st.st_size, 0) < 0)
+                r = vd_err_errno(err, VD_E_IO, errno, "cannot read %s", what);
         close(fd);
         unlink(local);
         free(local);
