@@ -27,6 +27,7 @@
 #include <linux/openat2.h>
 #include <sys/syscall.h>
 
+#include "vd_mountinfo.h"
 #include "vd_delta.h"
 #include "vd_extents.h"
 #include "vd_source.h"
@@ -77,19 +78,15 @@ static bool same_version(const struct stat *a, const struct stat *b) {
 /* Whether the mount with device number dev is a devtmpfs
  * (/proc/self/mountinfo: "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS ... - FSTYPE SOURCE ..."). */
 static bool is_devtmpfs(dev_t dev) {
-        FILE *f = fopen("/proc/self/mountinfo", "re");
-        if (!f)
-                return false;
-        char line[4096];
+        vd_mount *m = NULL;
+        size_t n = 0;
+        vd_err e = VD_ERR_INIT;
         bool yes = false;
-        while (!yes && fgets(line, sizeof line, f)) {
-                unsigned maj, min;
-                if (sscanf(line, "%*u %*u %u:%u", &maj, &min) != 2 || maj != major(dev) || min != minor(dev))
-                        continue;
-                const char *sep = strstr(line, " - ");
-                yes = sep && strncmp(sep + 3, "devtmpfs ", 9) == 0;
-        }
-        fclose(f);
+        if (vd_mountinfo_read(&m, &n, &e) < 0)
+                return false;
+        for (size_t i = 0; i < n && !yes; i++)
+                yes = m[i].major == major(dev) && m[i].minor == minor(dev) && strcmp(m[i].fstype, "devtmpfs") == 0;
+        vd_mounts_free(m, n);
         return yes;
 }
 

@@ -21,6 +21,7 @@
 #include "vd_err.h"
 #include "vd_ext4.h"
 #include "vd_io.h"
+#include "vd_mountinfo.h"
 #include "vd_extents.h"
 
 static const char *const why_names[VD_DW_N] = {"changed", "file-system", "geometry", "layout", "malformed"};
@@ -119,8 +120,6 @@ static bool parse_u64(const char *s, const char **end, uint64_t *v) {
         return true;
 }
 
-static void unescape(char *s);
-
 /* "KEY,FSTYPE,SB,MOUNTPOINT ..." -> the mount points */
 static int split_mounts(vd_delta *d) {
         size_t n = 1;
@@ -137,9 +136,8 @@ static int split_mounts(vd_delta *d) {
                         c = m ? m + 1 : NULL;
                 }
                 if (c) {
-                        if (!(d->mps[d->n_mps] = strndup(c, len - (size_t)(c - p))))
+                        if (!(d->mps[d->n_mps++] = vd_mount_unescape(c, len - (size_t)(c - p))))
                                 return -1;
-                        unescape(d->mps[d->n_mps++]);
                 }
                 p += len;
                 while (*p == ' ')
@@ -711,37 +709,19 @@ int vd_delta_prove(vd_delta *d, int fd, const struct stat *st, int *why) {
         return 1;
 }
 
-/* mountinfo escapes space, tab, newline and backslash as \ooo */
-static void unescape(char *s) {
-        char *w = s;
-        for (char *p = s; *p; p++) {
-                if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' && p[3] >= '0' &&
-                    p[3] <= '7') {
-                        *w++ = (char)((p[1] - '0') << 6 | (p[2] - '0') << 3 | (p[3] - '0'));
-                        p += 3;
-                } else
-                        *w++ = *p;
-        }
-        *w = '\0';
-}
-
 int vd_delta_print_geometry(vd_delta *d, const char *root, void *out) {
-        FILE *f = fopen("/proc/self/mountinfo", "re"), *o = out;
-        if (!f)
+        FILE *o = out;
+        vd_mount *mt = NULL;
+        size_t nm = 0, rl = strlen(root);
+        vd_err e = VD_ERR_INIT;
+        if (vd_mountinfo_read(&mt, &nm, &e) < 0)
                 return 0;
-        char *line = NULL;
-        size_t cap = 0, rl = strlen(root);
         int n = 0;
         char seen[DEVS_MAX][48];
-        while (getline(&line, &cap, f) > 0) {
-                char mp[4096], fstype[64];
-                if (sscanf(line, "%*u %*u %*u:%*u %*s %4095s", mp) != 1)
+        for (size_t m = 0; m < nm; m++) {
+                const char *mp = mt[m].mount_point, *fstype = mt[m].fstype;
+                if (strcmp(fstype, "ext4") && strcmp(fstype, "ext3") && strcmp(fstype, "ext2"))
                         continue;
-                const char *sep = strstr(line, " - ");
-                if (!sep || sscanf(sep + 3, "%63s", fstype) != 1 ||
-                    (strcmp(fstype, "ext4") && strcmp(fstype, "ext3") && strcmp(fstype, "ext2")))
-                        continue;
-                unescape(mp);
                 if (strncmp(mp, root, rl) != 0 || (mp[rl] != '\0' && mp[rl] != '/'))
                         continue;
                 int fd = open(mp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -761,8 +741,7 @@ int vd_delta_print_geometry(vd_delta *d, const char *root, void *out) {
                 if (o)
                         fprintf(o, "geometry %s %s\n", v->key, v->g.value);
         }
-        free(line);
-        fclose(f);
+        vd_mounts_free(mt, nm);
         return n;
 }
 
@@ -775,21 +754,16 @@ const char *vd_delta_expected_mounts(const vd_delta *d) {
 }
 
 int vd_delta_mounts(vd_delta *d, const char *root, char *out, size_t cap) {
-        FILE *f = fopen("/proc/self/mountinfo", "re");
-        if (!f || cap == 0)
-                return f ? (fclose(f), -1) : -1;
-        char *line = NULL, *items[DEVS_MAX];
-        size_t lcap = 0, rl = strlen(root), n = 0;
+        vd_mount *mt = NULL;
+        size_t nm = 0;
+        vd_err e = VD_ERR_INIT;
+        if (cap == 0 || vd_mountinfo_read(&mt, &nm, &e) < 0)
+                return -1;
+        char *items[DEVS_MAX];
+        size_t rl = strlen(root), n = 0;
         int rc = 0;
-        while (rc == 0 && getline(&line, &lcap, f) > 0) {
-                char mp[4096], esc[4096], fstype[64];
-                if (sscanf(line, "%*u %*u %*u:%*u %*s %4095s", esc) != 1)
-                        continue;
-                const char *sep = strstr(line, " - ");
-                if (!sep || sscanf(sep + 3, "%63s", fstype) != 1)
-                        continue;
-                snprintf(mp, sizeof mp, "%s", esc);
-                unescape(mp);
+        for (size_t m = 0; m < nm && rc == 0; m++) {
+                const char *mp = mt[m].mount_point, *esc = mt[m].mount_point_raw, *fstype = mt[m].fstype;
                 if (strncmp(mp, root, rl) != 0 || (mp[rl] != '\0' && mp[rl] != '/'))
                         continue;
                 /* the same prefix, escaped: root holds no byte mountinfo escapes */
@@ -817,8 +791,7 @@ int vd_delta_mounts(vd_delta *d, const char *root, char *out, size_t cap) {
                 if (rc == 0 && !(items[n++] = strdup(item)))
                         rc = -1;
         }
-        free(line);
-        fclose(f);
+        vd_mounts_free(mt, nm);
         if (n > 1)
                 qsort(items, n, sizeof *items, cmp_str);
         size_t used = 0;

@@ -9,6 +9,7 @@
  * reason, and the walker hashes the file itself.
  */
 #define _GNU_SOURCE
+#include "vd_mountinfo.h"
 #include "vd_extents.h"
 
 #include <errno.h>
@@ -223,22 +224,17 @@ out:
 
 /* Mounted with data=journal? (the super options in mountinfo) */
 static bool data_journal(dev_t dev) {
-        FILE *f = fopen("/proc/self/mountinfo", "re");
-        if (!f)
+        vd_mount *m = NULL;
+        size_t n = 0;
+        vd_err e = VD_ERR_INIT;
+        if (vd_mountinfo_read(&m, &n, &e) < 0)
                 return true; /* cannot tell: assume the worst */
-        char *line = NULL;
-        size_t cap = 0;
         bool dj = false;
-        while (getline(&line, &cap, f) > 0) {
-                unsigned a, b, maj, min;
-                if (sscanf(line, "%u %u %u:%u", &a, &b, &maj, &min) != 4 || makedev(maj, min) != dev)
-                        continue;
-                const char *sep = strstr(line, " - ");
-                if (sep && strstr(sep, "data=journal"))
+        for (size_t i = 0; i < n; i++)
+                if (makedev(m[i].major, m[i].minor) == dev &&
+                    (strstr(m[i].super_options, "data=journal") || strstr(m[i].source, "data=journal")))
                         dj = true;
-        }
-        free(line);
-        fclose(f);
+        vd_mounts_free(m, n);
         return dj;
 }
 

@@ -94,3 +94,42 @@ Test(walker_reply, an_answer_too_long_is_refused) {
         cr_assert(strstr(err.msg, "longer than"), "%s", err.msg);
         free(big);
 }
+
+/* ---- the mount table, as the appliance's kernel writes it ---- */
+#include "vd_mountinfo.h"
+
+Test(mountinfo, fields_are_split_and_unescaped_and_odd_lines_skipped) {
+        const char *t = "36 35 98:0 /mnt1 /mnt/with\\040space rw,noatime master:1 shared:2 - ext3 /dev/root "
+                        "rw,errors=continue\n"
+                        "garbage line\n"
+                        "1 2 3:x / / rw - ext4 /dev/sda rw\n"
+                        "9 9 8:1 / /x rw - ext4 /dev/sda1 rw,data=journal";
+        vd_mount *m = NULL;
+        size_t n = 0;
+        vd_err err = VD_ERR_INIT;
+        cr_assert_eq(vd_mountinfo_parse(t, strlen(t), &m, &n, &err), 0, "%s", err.msg);
+        cr_assert_eq(n, 2);
+        cr_assert_eq(m[0].major, 98);
+        cr_assert_eq(m[0].minor, 0);
+        cr_assert_str_eq(m[0].root, "/mnt1");
+        cr_assert_str_eq(m[0].mount_point, "/mnt/with space");
+        cr_assert_str_eq(m[0].mount_point_raw, "/mnt/with\\040space");
+        cr_assert_str_eq(m[0].fstype, "ext3");
+        cr_assert_str_eq(m[0].source, "/dev/root");
+        cr_assert_str_eq(m[0].super_options, "rw,errors=continue");
+        cr_assert_str_eq(m[1].mount_point, "/x");
+        cr_assert_str_eq(m[1].super_options, "rw,data=journal");
+        vd_mounts_free(m, n);
+}
+
+Test(mountinfo, this_process_has_a_root_mount) {
+        vd_mount *m = NULL;
+        size_t n = 0;
+        vd_err err = VD_ERR_INIT;
+        cr_assert_eq(vd_mountinfo_read(&m, &n, &err), 0, "%s", err.msg);
+        bool root = false;
+        for (size_t i = 0; i < n; i++)
+                root |= strcmp(m[i].mount_point, "/") == 0;
+        cr_assert(root);
+        vd_mounts_free(m, n);
+}
