@@ -6,26 +6,17 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "vd_json.h"
 #include "vd_baseline.h"
 #include "vd_str.h"
-
-static int jstr(vd_buf *b, const char *p, size_t n) {
-        int r = vd_buf_addc(b, '"');
-        if (!r)
-                r = vd_escape_json(b, p, n);
-        return r ? r : vd_buf_addc(b, '"');
-}
 
 static int jbytes(vd_buf *b, const char *key, const void *p, size_t n) {
         int r = vd_buf_addf(b, ",\"%s\":", key);
         if (r)
                 return r;
         if (vd_utf8_valid(p, n) && !memchr(p, '\0', n))
-                return jstr(b, p, n);
-        r = vd_buf_adds(b, "{\"b64\":\"");
-        if (!r)
-                r = vd_base64(b, p, n);
-        return r ? r : vd_buf_adds(b, "\"}");
+                return vd_json_put_str(b, p, n);
+        return vd_json_put_b64(b, p, n);
 }
 
 int vd_baseline_export(const vd_baseline *b, FILE *out, vd_err *err) {
@@ -33,7 +24,7 @@ int vd_baseline_export(const vd_baseline *b, FILE *out, vd_err *err) {
         vd_buf_init(&l, 0);
         int r = vd_buf_addf(&l, "{\"record\":\"baseline\",\"schema\":%d,\"tool_version\":", b->schema);
         if (!r)
-                r = jstr(&l, b->tool_version ? b->tool_version : "", strlen(b->tool_version ? b->tool_version : ""));
+                r = vd_json_put_str(&l, b->tool_version ? b->tool_version : "", strlen(b->tool_version ? b->tool_version : ""));
         if (!r)
                 r = vd_buf_adds(&l, ",\"created\":\"");
         if (!r)
@@ -80,7 +71,7 @@ int vd_baseline_export(const vd_baseline *b, FILE *out, vd_err *err) {
                         for (size_t k = 0; k < e->n_xattrs && !r; k++) {
                                 r = k ? vd_buf_addc(&l, ',') : 0;
                                 if (!r)
-                                        r = jstr(&l, e->xattrs[k].name, strlen(e->xattrs[k].name));
+                                        r = vd_json_put_str(&l, e->xattrs[k].name, strlen(e->xattrs[k].name));
                                 if (!r)
                                         r = vd_buf_adds(&l, ":{\"b64\":\"");
                                 if (!r)

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vd_json.h"
 #include "vd_io.h"
 #include "cli.h"
 #include "vd_buf.h"
@@ -1168,9 +1169,9 @@ static int fleet_status(const fleet_opts *o, const vd_inventory *inv) {
                 if (o->json) {
                         vd_buf j;
                         vd_buf_init(&j, 8192);
-                        vd_buf_adds(&j, i ? ",\n{\"guest\":\"" : "\n{\"guest\":\"");
-                        vd_escape_json(&j, g->name, strlen(g->name));
-                        vd_buf_addf(&j, "\",\"scanned\":%s", st.present ? "true" : "false");
+                        vd_buf_adds(&j, i ? ",\n{\"guest\":" : "\n{\"guest\":");
+                        vd_json_put_cstr(&j, g->name);
+                        vd_buf_addf(&j, ",\"scanned\":%s", st.present ? "true" : "false");
                         if (st.present) {
                                 vd_buf_addf(&j, ",\"last_scan\":\"%s\",\"age_s\":%lld,\"result\":\"%s\",\"exit_code\":%d,"
                                                "\"total\":%zu,\"severity\":{\"critical\":%zu,\"high\":%zu,\"medium\":%zu,"
@@ -1181,9 +1182,8 @@ static int fleet_status(const fleet_opts *o, const vd_inventory *inv) {
                                 if (st.mode[0])
                                         vd_buf_addf(&j, ",\"mode\":\"%s\"", st.mode);
                                 if (st.error[0]) {
-                                        vd_buf_adds(&j, ",\"error\":\"");
-                                        vd_escape_json(&j, st.error, strlen(st.error));
-                                        vd_buf_adds(&j, "\"");
+                                        vd_buf_adds(&j, ",\"error\":");
+                                        vd_json_put_cstr(&j, st.error);
                                 }
                         }
                         vd_buf_adds(&j, "}");

@@ -482,3 +482,25 @@ bool vd_json_int(const vd_json *v, int64_t *ret) {
         *ret = x;
         return true;
 }
+
+int vd_json_put_str(vd_buf *b, const char *p, size_t n) {
+        int r = vd_buf_addc(b, '"');
+        if (!r)
+                r = vd_escape_json(b, p, n);
+        return r ? r : vd_buf_addc(b, '"');
+}
+
+int vd_json_put_cstr(vd_buf *b, const char *s) {
+        return s ? vd_json_put_str(b, s, strlen(s)) : vd_buf_adds(b, "null");
+}
+
+int vd_json_put_text(vd_buf *b, const char *s) {
+        return vd_json_put_str(b, s ? s : "", s ? strlen(s) : 0);
+}
+
+int vd_json_put_b64(vd_buf *b, const void *p, size_t n) {
+        int r = vd_buf_adds(b, "{\"b64\":\"");
+        if (!r)
+                r = vd_base64(b, p, n);
+        return r ? r : vd_buf_adds(b, "\"}");
+}

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vd_buf.h"
 #include "vd_err.h"
 
 enum vd_json_type {
@@ -77,5 +78,16 @@ const char *vd_json_get_str(const vd_json *o, const char *key);
 bool vd_json_int(const vd_json *v, int64_t *ret);
 /* Member key of o if it is an array (or object), else NULL. */
 const vd_json *vd_json_get_array(const vd_json *o, const char *key);
+
+/* ---- writing: the one JSON writer, appending to a vd_buf; each returns
+ * vd_buf_add's result (0, or out of room) ---- */
+/* "p[0..n)" escaped (invalid UTF-8 as U+FFFD, vd_escape_json) */
+int vd_json_put_str(vd_buf *b, const char *p, size_t n);
+/* s as a string; NULL: null */
+int vd_json_put_cstr(vd_buf *b, const char *s);
+/* s as a string; NULL: "" */
+int vd_json_put_text(vd_buf *b, const char *s);
+/* {"b64":"..."}: bytes that are not text, exactly */
+int vd_json_put_b64(vd_buf *b, const void *p, size_t n);
 
 #endif

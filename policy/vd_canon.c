@@ -5,18 +5,11 @@
 
 #include <openssl/sha.h>
 
+#include "vd_json.h"
 #include "vd_buf.h"
 #include "vd_policy_int.h"
 #include "vd_str.h"
 
-static int canon_str(vd_buf *b, const char *s) {
-        int r = vd_buf_addc(b, '"');
-        if (!r)
-                r = vd_escape_json(b, s ? s : "", s ? strlen(s) : 0);
-        if (!r)
-                r = vd_buf_addc(b, '"');
-        return r;
-}
 
 int vd_policy_canonical(const vd_policy *p, vd_buf *out) {
         int r = vd_buf_addf(out, "vmdrift-policy-v2\nhash %d\ndefault %x %x %d\n", p->hash_algo, p->def.attrs,
@@ -26,24 +19,24 @@ int vd_policy_canonical(const vd_policy *p, vd_buf *out) {
                 const vd_rule *ru = &pr->r;
                 r = vd_buf_adds(out, "rule ");
                 if (!r)
-                        r = canon_str(out, pr->name);
+                        r = vd_json_put_text(out, pr->name);
                 if (!r)
                         r = vd_buf_addf(out, " %d %x %x %d %d:%u %d:%u %d:%o ", ru->kind, ru->attrs, ru->dir_attrs,
                                         ru->severity, ru->has_uid, ru->uid, ru->has_gid, ru->gid, ru->has_mode,
                                         ru->mode);
                 if (!r)
-                        r = canon_str(out, pr->user);
+                        r = vd_json_put_text(out, pr->user);
                 if (!r)
-                        r = canon_str(out, pr->group);
+                        r = vd_json_put_text(out, pr->group);
                 for (size_t j = 0; !r && j < pr->n_inc; j++) {
                         r = vd_buf_adds(out, " +");
                         if (!r)
-                                r = canon_str(out, pr->inc[j].text);
+                                r = vd_json_put_text(out, pr->inc[j].text);
                 }
                 for (size_t j = 0; !r && j < pr->n_exc; j++) {
                         r = vd_buf_adds(out, " -");
                         if (!r)
-                                r = canon_str(out, pr->exc[j].text);
+                                r = vd_json_put_text(out, pr->exc[j].text);
                 }
                 if (!r)
                         r = vd_buf_addc(out, '\n');
@@ -52,23 +45,23 @@ int vd_policy_canonical(const vd_policy *p, vd_buf *out) {
                 const vd_conf_item *it = &p->items[i];
                 r = vd_buf_addf(out, "config %d %d %d %d name=", it->format, it->merge, it->severity, it->detector);
                 if (!r)
-                        r = canon_str(out, it->name);
+                        r = vd_json_put_text(out, it->name);
                 for (size_t j = 0; !r && j < it->n_paths; j++) {
                         r = vd_buf_adds(out, " path=");
                         if (!r)
-                                r = canon_str(out, it->paths[j]);
+                                r = vd_json_put_text(out, it->paths[j]);
                 }
                 for (size_t j = 0; !r && j < it->n_secret; j++) {
                         r = vd_buf_adds(out, " secret=");
                         if (!r)
-                                r = canon_str(out, it->secret[j]);
+                                r = vd_json_put_text(out, it->secret[j]);
                 }
                 for (size_t j = 0; !r && j < it->n_checks; j++) {
                         r = vd_buf_addf(out, " check%d=", it->checks[j].op);
                         if (!r)
-                                r = canon_str(out, it->checks[j].key);
+                                r = vd_json_put_text(out, it->checks[j].key);
                         if (!r)
-                                r = canon_str(out, it->checks[j].value);
+                                r = vd_json_put_text(out, it->checks[j].value);
                 }
                 if (!r)
                         r = vd_buf_addc(out, '\n');
@@ -78,7 +71,7 @@ int vd_policy_canonical(const vd_policy *p, vd_buf *out) {
                 for (size_t j = 0; !r && j < p->det[d].n_exc; j++) {
                         r = vd_buf_adds(out, " -");
                         if (!r)
-                                r = canon_str(out, p->det[d].exc[j].text);
+                                r = vd_json_put_text(out, p->det[d].exc[j].text);
                 }
                 if (!r)
                         r = vd_buf_addc(out, '\n');

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vd_json.h"
 #include "vd_buf.h"
 #include "vd_policy_int.h"
 #include "vd_str.h"
@@ -43,18 +44,18 @@ int vd_pkg_conf_canonical(const pkg_conf *c, vd_buf *out) {
         if (!r && c->vulnerable != VD_SEV_MEDIUM)
                 r = vd_buf_addf(out, "package-vulnerable %d\n", c->vulnerable);
         for (size_t i = 0; !r && i < c->n_rules; i++) {
-                r = vd_buf_addf(out, "package-behind %d \"", c->rules[i].sev);
+                r = vd_buf_addf(out, "package-behind %d ", c->rules[i].sev);
                 if (!r)
-                        r = vd_escape_json(out, c->rules[i].glob, strlen(c->rules[i].glob));
+                        r = vd_json_put_cstr(out, c->rules[i].glob);
                 if (!r)
-                        r = vd_buf_adds(out, "\"\n");
+                        r = vd_buf_addc(out, '\n');
         }
         for (size_t i = 0; !r && i < c->n_ignore; i++) {
-                r = vd_buf_adds(out, "package-ignore \"");
+                r = vd_buf_adds(out, "package-ignore ");
                 if (!r)
-                        r = vd_escape_json(out, c->ignore[i], strlen(c->ignore[i]));
+                        r = vd_json_put_cstr(out, c->ignore[i]);
                 if (!r)
-                        r = vd_buf_adds(out, "\"\n");
+                        r = vd_buf_addc(out, '\n');
         }
         return r;
 }

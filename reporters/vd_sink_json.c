@@ -7,20 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vd_json.h"
 #include "vd_buf.h"
 #include "vd_sink_int.h"
 #include "vd_str.h"
 
-static int js_str(vd_buf *b, const char *p, size_t n) {
-        int r = vd_buf_addc(b, '"');
-        if (!r)
-                r = vd_escape_json(b, p, n);
-        if (!r)
-                r = vd_buf_addc(b, '"');
-        return r;
-}
-
-static int js_cstr(vd_buf *b, const char *s) { return s ? js_str(b, s, strlen(s)) : vd_buf_adds(b, "null"); }
 
 /* Text: valid UTF-8 without control bytes but tab and newline. One trailing
  * NUL (SELinux labels carry one) is allowed and not shown. */
@@ -44,13 +35,8 @@ static int js_val(vd_buf *b, const vd_val *v) {
                 return vd_buf_add(b, v->s, v->len);
         size_t tl = text_len(v->s, v->len);
         if (tl != SIZE_MAX)
-                return js_str(b, v->s, tl);
-        int r = vd_buf_adds(b, "{\"b64\":\"");
-        if (!r)
-                r = vd_base64(b, v->s, v->len);
-        if (!r)
-                r = vd_buf_adds(b, "\"}");
-        return r;
+                return vd_json_put_str(b, v->s, tl);
+        return vd_json_put_b64(b, v->s, v->len);
 }
 
 /* "path" is always a string (invalid bytes as U+FFFD); "path_b64" carries
@@ -58,7 +44,7 @@ static int js_val(vd_buf *b, const vd_val *v) {
 static int js_path(vd_buf *b, const char *key, const char *p, size_t n) {
         int r = vd_buf_addf(b, "\"%s\":", key);
         if (!r)
-                r = js_str(b, p, n);
+                r = vd_json_put_str(b, p, n);
         if (!r && !vd_utf8_valid(p, n)) {
                 r = vd_buf_addf(b, ",\"%s_b64\":\"", key);
                 if (!r)
@@ -77,7 +63,7 @@ static int js_head(vd_buf *b, const vd_report *r, const char *kind, const char *
         if (!rc && guest) {
                 rc = vd_buf_adds(b, "\"guest\":");
                 if (!rc)
-                        rc = js_cstr(b, guest);
+                        rc = vd_json_put_cstr(b, guest);
                 if (!rc)
                         rc = vd_buf_addc(b, ',');
         }
@@ -94,7 +80,7 @@ int vd_json_event(vd_buf *b, const vd_report *r, const vd_event *ev) {
         else if (!rc && ev->package) {
                 rc = vd_buf_adds(b, ",\"arch\":");
                 if (!rc)
-                        rc = js_cstr(b, ev->arch);
+                        rc = vd_json_put_cstr(b, ev->arch);
                 if (!rc)
                         rc = vd_buf_addf(b, ",\"change\":\"%s\",\"severity\":\"%s\",\"rule\":",
                                          vd_change_kind_name(ev->kind), vd_severity_name(ev->severity));
@@ -102,21 +88,21 @@ int vd_json_event(vd_buf *b, const vd_report *r, const vd_event *ev) {
                 rc = vd_buf_addf(b, ",\"change\":\"%s\",\"type\":\"%s\",\"severity\":\"%s\",\"rule\":",
                                  vd_change_kind_name(ev->kind), vd_ftype_name(ev->ftype), vd_severity_name(ev->severity));
         if (!rc)
-                rc = js_cstr(b, ev->rule);
+                rc = vd_json_put_cstr(b, ev->rule);
         if (!rc && ev->detector) {
                 rc = vd_buf_adds(b, ",\"detector\":");
                 if (!rc)
-                        rc = js_cstr(b, ev->detector);
+                        rc = vd_json_put_cstr(b, ev->detector);
         }
         if (!rc && ev->config) {
                 rc = vd_buf_adds(b, ",\"config\":");
                 if (!rc)
-                        rc = js_cstr(b, ev->config);
+                        rc = vd_json_put_cstr(b, ev->config);
         }
         if (!rc)
                 rc = vd_buf_adds(b, ",\"source\":");
         if (!rc)
-                rc = js_cstr(b, r->source);
+                rc = vd_json_put_cstr(b, r->source);
         if (!rc)
                 rc = vd_buf_adds(b, ",\"changes\":");
         if (!rc)
@@ -133,7 +119,7 @@ int vd_json_changes(vd_buf *b, const vd_event *ev) {
                 if (i)
                         rc = vd_buf_addc(b, ',');
                 if (!rc)
-                        rc = js_str(b, c->attr, strlen(c->attr));
+                        rc = vd_json_put_str(b, c->attr, strlen(c->attr));
                 if (!rc)
                         rc = vd_buf_adds(b, ":{\"old\":");
                 if (!rc)
@@ -145,7 +131,7 @@ int vd_json_changes(vd_buf *b, const vd_event *ev) {
                 if (!rc && c->note) {
                         rc = vd_buf_adds(b, ev->kind == VD_CH_VIOLATION ? ",\"violation\":" : ",\"where\":");
                         if (!rc)
-                                rc = js_cstr(b, c->note);
+                                rc = vd_json_put_cstr(b, c->note);
                 }
                 if (!rc)
                         rc = vd_buf_addc(b, '}');
@@ -179,7 +165,7 @@ static int json_write(vd_sink *s, const vd_report *r, vd_err *err) {
                 if (!rc)
                         rc = vd_buf_adds(&b, "\"message\":");
                 if (!rc)
-                        rc = js_cstr(&b, w->msg);
+                        rc = vd_json_put_cstr(&b, w->msg);
                 if (!rc)
                         rc = vd_buf_adds(&b, "}\n");
                 if (!rc && fwrite(b.buf, 1, b.len, s->fp) != b.len)
@@ -193,38 +179,38 @@ static int json_write(vd_sink *s, const vd_report *r, vd_err *err) {
                 if (!rc)
                         rc = vd_buf_adds(&b, "\"source_kind\":");
                 if (!rc)
-                        rc = js_cstr(&b, r->source_kind);
+                        rc = vd_json_put_cstr(&b, r->source_kind);
                 if (!rc)
                         rc = vd_buf_adds(&b, ",\"source\":");
                 if (!rc)
-                        rc = js_cstr(&b, r->source);
+                        rc = vd_json_put_cstr(&b, r->source);
                 if (!rc && r->guest_os) {
                         rc = vd_buf_adds(&b, ",\"guest_os\":");
                         if (!rc)
-                                rc = js_cstr(&b, r->guest_os);
+                                rc = vd_json_put_cstr(&b, r->guest_os);
                 }
                 if (!rc && r->guest_hostname) {
                         rc = vd_buf_adds(&b, ",\"guest_hostname\":");
                         if (!rc)
-                                rc = js_cstr(&b, r->guest_hostname);
+                                rc = vd_json_put_cstr(&b, r->guest_hostname);
                 }
                 if (!rc)
                         rc = vd_buf_adds(&b, ",\"baseline\":");
                 if (!rc)
-                        rc = js_cstr(&b, r->baseline_path);
+                        rc = vd_json_put_cstr(&b, r->baseline_path);
                 if (!rc)
                         rc = vd_buf_addf(&b, ",\"baseline_verified\":%s,\"baseline_trust\":",
                                          r->baseline_verified ? "true" : "false");
                 if (!rc)
-                        rc = js_cstr(&b, r->baseline_trust);
+                        rc = vd_json_put_cstr(&b, r->baseline_trust);
                 if (!rc)
                         rc = vd_buf_adds(&b, ",\"baseline_source\":");
                 if (!rc)
-                        rc = js_cstr(&b, r->baseline_source);
+                        rc = vd_json_put_cstr(&b, r->baseline_source);
                 if (!rc)
                         rc = vd_buf_adds(&b, ",\"baseline_digest\":");
                 if (!rc)
-                        rc = js_cstr(&b, r->baseline_digest);
+                        rc = vd_json_put_cstr(&b, r->baseline_digest);
                 if (!rc)
                         rc = vd_buf_adds(&b, ",\"started\":\"");
                 if (!rc)
@@ -262,7 +248,7 @@ static int json_write(vd_sink *s, const vd_report *r, vd_err *err) {
                 if (!rc && r->inspection) {
                         rc = vd_buf_adds(&b, ",\"inspection\":");
                         if (!rc)
-                                rc = js_cstr(&b, r->inspection);
+                                rc = vd_json_put_cstr(&b, r->inspection);
                 }
                 if (!rc && r->appliance)
                         rc = vd_buf_addf(&b, ",\"appliance\":{\"started\":\"%s\",\"guests\":%u", r->appliance,
@@ -292,7 +278,7 @@ static int json_write(vd_sink *s, const vd_report *r, vd_err *err) {
                 if (!rc && r->advisories_ecosystem) {
                         rc = vd_buf_adds(&b, ",\"advisories\":{\"ecosystem\":");
                         if (!rc)
-                                rc = js_cstr(&b, r->advisories_ecosystem);
+                                rc = vd_json_put_cstr(&b, r->advisories_ecosystem);
                         if (!rc)
                                 rc = vd_buf_addf(&b, ",\"records\":%zu,\"files\":%zu}", r->advisories_records,
                                                  r->advisories_files);
@@ -324,7 +310,7 @@ static int json_write(vd_sink *s, const vd_report *r, vd_err *err) {
                         if (!rc && hs->off && hs->off[0]) {
                                 rc = vd_buf_adds(&b, ",\"host_off\":");
                                 if (!rc)
-                                        rc = js_cstr(&b, hs->off);
+                                        rc = vd_json_put_cstr(&b, hs->off);
                         }
                         if (!rc)
                                 rc = vd_buf_addc(&b, '}');
@@ -350,14 +336,14 @@ static int json_write(vd_sink *s, const vd_report *r, vd_err *err) {
                         else if (!rc) {
                                 rc = vd_buf_adds(&b, ",\"walk\":\"whole\",\"walk_whole_because\":");
                                 if (!rc)
-                                        rc = js_cstr(&b, dl->walk_off && dl->walk_off[0] ? dl->walk_off : "?");
+                                        rc = vd_json_put_cstr(&b, dl->walk_off && dl->walk_off[0] ? dl->walk_off : "?");
                         }
                         if (!rc)
                                 rc = vd_buf_addc(&b, '}');
                 } else if (!rc && dl->present) {
                         rc = vd_buf_adds(&b, ",\"scan_mode\":\"full\",\"full_because\":");
                         if (!rc)
-                                rc = js_cstr(&b, dl->off ? dl->off : "");
+                                rc = vd_json_put_cstr(&b, dl->off ? dl->off : "");
                 }
                 if (!rc)
                         rc = vd_buf_adds(&b, "}\n");

@@ -5,6 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vd_json.h"
 #include "vd_str.h"
 #include "vd_syslog_int.h"
 
@@ -79,20 +80,15 @@ static int format_msg(const syslog_sink *s, const vd_rmsg *m, vd_buf *b) {
                         r = vd_buf_addf(b, ",\"%s\":", m->f[i].name);
                         if (!r && m->f[i].json)
                                 r = vd_buf_add(b, m->f[i].v, m->f[i].n);
-                        else if (!r) {
-                                r = vd_buf_addc(b, '"');
-                                if (!r)
-                                        r = vd_escape_json(b, m->f[i].v, m->f[i].n);
-                                if (!r)
-                                        r = vd_buf_addc(b, '"');
-                        }
+                        else if (!r)
+                                r = vd_json_put_str(b, m->f[i].v, m->f[i].n);
                 }
                 if (!r)
-                        r = vd_buf_adds(b, ",\"msg\":\"");
+                        r = vd_buf_adds(b, ",\"msg\":");
                 if (!r)
-                        r = vd_escape_json(b, m->text, m->text_len);
+                        r = vd_json_put_str(b, m->text, m->text_len);
                 if (!r)
-                        r = vd_buf_adds(b, "\"}");
+                        r = vd_buf_addc(b, '}');
         } else {
                 static const int cef_sev[] = {1, 3, 5, 8, 10};
                 int sev = m->severity >= 0 && m->severity <= 4 ? cef_sev[m->severity] : 1;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "vd_json.h"
 #include "vd_hash.h"
 #include "vd_packages.h"
 #include "vd_str.h"
@@ -103,14 +104,6 @@ char *vd_purl(const vd_package *p, const vd_fact *f, size_t n) {
         return vd_buf_detach(&b, NULL);
 }
 
-static int jstr(vd_buf *b, const char *s) {
-        int r = vd_buf_addc(b, '"');
-        if (!r)
-                r = vd_escape_json(b, s ? s : "", s ? strlen(s) : 0);
-        if (!r)
-                r = vd_buf_addc(b, '"');
-        return r;
-}
 
 
 /* 2026-11-26T21:37:00Z: what both formats accept */
@@ -132,7 +125,7 @@ typedef struct pkgref {
 /* ,"key":"value" (prefix holds the punctuation and the key) */
 static int jkv(vd_buf *b, const char *prefix, const char *v) {
         int r = vd_buf_adds(b, prefix);
-        return r ? r : jstr(b, v);
+        return r ? r : vd_json_put_text(b, v);
 }
 
 static const char *os_name(const vd_sbom_in *in) {

@@ -105,10 +105,8 @@ int vd_fleet_state_read(const char *state_dir, const char *guest, vd_guest_state
 }
 
 static int add_str(vd_buf *b, const char *key, const char *v, bool comma) {
-        int r = vd_buf_addf(b, "%s\"%s\":\"", comma ? "," : "", key);
-        if (!r)
-                r = vd_escape_json(b, v, strlen(v));
-        return r ? r : vd_buf_addc(b, '"');
+        int r = vd_buf_addf(b, "%s\"%s\":", comma ? "," : "", key);
+        return r ? r : vd_json_put_cstr(b, v);
 }
 
 int vd_fleet_state_write(const char *state_dir, const char *guest, const vd_guest_state *st, vd_err *err) {
