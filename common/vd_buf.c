@@ -110,6 +110,44 @@ int vd_buf_add_u64(vd_buf *b, uint64_t v) {
         return vd_buf_add(b, x, 8);
 }
 
+void vd_rd_init(vd_rd *r, const void *p, size_t n) {
+        r->p = p;
+        r->end = r->p + n;
+        r->bad = false;
+}
+
+size_t vd_rd_left(const vd_rd *r) { return r->bad ? 0 : (size_t)(r->end - r->p); }
+
+const unsigned char *vd_rd_take(vd_rd *r, size_t n) {
+        if (r->bad || (size_t)(r->end - r->p) < n) {
+                r->bad = true;
+                return NULL;
+        }
+        const unsigned char *q = r->p;
+        r->p += n;
+        return q;
+}
+
+bool vd_rd_bytes(vd_rd *r, void *dst, size_t n) {
+        const unsigned char *q = vd_rd_take(r, n);
+        if (q && n)
+                memcpy(dst, q, n);
+        return q != NULL;
+}
+
+bool vd_rd_u32(vd_rd *r, uint32_t *v) {
+        const unsigned char *q = vd_rd_take(r, 4);
+        *v = q ? (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24 : 0;
+        return q != NULL;
+}
+
+bool vd_rd_u64(vd_rd *r, uint64_t *v) {
+        uint32_t lo = 0, hi = 0;
+        bool ok = vd_rd_u32(r, &lo) && vd_rd_u32(r, &hi);
+        *v = ok ? (uint64_t)hi << 32 | lo : 0;
+        return ok;
+}
+
 int vd_array_grow(void *pv, size_t *alloc, size_t n, size_t elem, size_t first) {
         if (n < *alloc)
                 return 0;

@@ -8,6 +8,7 @@
 #define VD_BUF_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +36,23 @@ int vd_buf_addf(vd_buf *b, const char *fmt, ...) __attribute__((format(printf, 2
 int vd_buf_vaddf(vd_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 int vd_buf_add_u32(vd_buf *b, uint32_t v); /* little-endian */
 int vd_buf_add_u64(vd_buf *b, uint64_t v); /* little-endian */
+
+/* Reading back what vd_buf_add_* wrote, bounded: a cursor over bytes we did
+ * not write ourselves (the walker's manifest, a baseline's blobs, a kept
+ * report). Every read checks what is left; the first that cannot be done
+ * sets bad, and every later one fails too, so a decoder may check each
+ * result or only bad at the end. Borrows the bytes. */
+typedef struct vd_rd {
+        const unsigned char *p, *end;
+        bool bad;
+} vd_rd;
+void vd_rd_init(vd_rd *r, const void *p, size_t n);
+size_t vd_rd_left(const vd_rd *r);
+/* The next n bytes (borrowed), or NULL. */
+const unsigned char *vd_rd_take(vd_rd *r, size_t n);
+bool vd_rd_bytes(vd_rd *r, void *dst, size_t n);
+bool vd_rd_u32(vd_rd *r, uint32_t *v); /* little-endian; *v 0 on failure */
+bool vd_rd_u64(vd_rd *r, uint64_t *v);
 
 /* Growable arrays: make room for element n of the array at *(T **)pv, which
  * has room for *alloc elements of elem bytes; doubles from first. 0, or

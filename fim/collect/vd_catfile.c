@@ -49,28 +49,16 @@ int vd_catfile_add_extra(vd_buf *b, const char *path, int code, const char *msg,
         return r ? r : vd_catfile_add(b, code, msg, data, len);
 }
 
-typedef struct rd {
-        const unsigned char *p, *end;
-} rd;
-
-static int get_u32(rd *r, uint32_t *v) {
-        if (r->end - r->p < 4)
-                return VD_E_SOURCE;
-        *v = (uint32_t)r->p[0] | (uint32_t)r->p[1] << 8 | (uint32_t)r->p[2] << 16 | (uint32_t)r->p[3] << 24;
-        r->p += 4;
-        return 0;
-}
-
-static int get_bytes(rd *r, size_t n, size_t max, char **out) {
-        if (n > max || (size_t)(r->end - r->p) < n)
+static int get_bytes(vd_rd *r, size_t n, size_t max, char **out) {
+        const unsigned char *q = n > max ? NULL : vd_rd_take(r, n);
+        if (!q)
                 return VD_E_SOURCE;
         *out = malloc(n + 1);
         if (!*out)
                 return VD_E_NOMEM;
         if (n)
-                memcpy(*out, r->p, n);
+                memcpy(*out, q, n);
         (*out)[n] = '\0';
-        r->p += n;
         return 0;
 }
 
@@ -83,15 +71,15 @@ void vd_catitems_free(vd_catitem *v, size_t n) {
 }
 
 /* One item (code, message, data) at r into *it. */
-static int get_item(rd *r, size_t max, vd_catitem *it) {
+static int get_item(vd_rd *r, size_t max, vd_catitem *it) {
         uint32_t code, ml, dl;
         int rc;
-        if ((rc = get_u32(r, &code)) < 0 || (rc = get_u32(r, &ml)) < 0)
+        if ((rc = vd_rd_u32(r, &code) ? 0 : VD_E_SOURCE) < 0 || (rc = vd_rd_u32(r, &ml) ? 0 : VD_E_SOURCE) < 0)
                 return rc;
         it->code = (int32_t)code;
         if (it->code != 0 && it->code != VD_E_IO && it->code != VD_E_LIMIT)
                 return VD_E_SOURCE;
-        if ((rc = get_bytes(r, ml, VD_CAT_MSG_MAX, &it->msg)) < 0 || (rc = get_u32(r, &dl)) < 0 ||
+        if ((rc = get_bytes(r, ml, VD_CAT_MSG_MAX, &it->msg)) < 0 || (rc = vd_rd_u32(r, &dl) ? 0 : VD_E_SOURCE) < 0 ||
             (rc = get_bytes(r, dl, it->code ? 0 : max, &it->data)) < 0)
                 return rc;
         if (memchr(it->msg, '\0', ml))
@@ -102,7 +90,8 @@ static int get_item(rd *r, size_t max, vd_catitem *it) {
 
 int vd_catfile_decode_extra(const void *p, size_t n, size_t count, size_t max, vd_catitem **ret, char ***paths,
                             vd_catitem **extra, size_t *n_extra, vd_err *err) {
-        rd r = {p, (const unsigned char *)p + n};
+        vd_rd r;
+        vd_rd_init(&r, p, n);
         uint32_t c, ne = 0;
         *ret = NULL;
         if (paths) {
@@ -112,8 +101,8 @@ int vd_catfile_decode_extra(const void *p, size_t n, size_t count, size_t max, v
         }
         if (n < 8 || memcmp(p, MAGIC, 8) != 0)
                 return vd_err_set(err, VD_E_SOURCE, "file batch: bad magic");
-        r.p += 8;
-        if (get_u32(&r, &c) < 0 || c != count || count > VD_CAT_FILES_MAX)
+        vd_rd_take(&r, 8);
+        if (!vd_rd_u32(&r, &c) || c != count || count > VD_CAT_FILES_MAX)
                 return vd_err_set(err, VD_E_SOURCE, "file batch: %zu files asked, another count returned", count);
         vd_catitem *v = calloc(count ? count : 1, sizeof *v), *x = NULL;
         char **xp = NULL;
@@ -122,13 +111,14 @@ int vd_catfile_decode_extra(const void *p, size_t n, size_t count, size_t max, v
         int rc = 0;
         for (size_t i = 0; i < count && rc == 0; i++)
                 rc = get_item(&r, max, &v[i]);
-        if (rc == 0 && (get_u32(&r, &ne) < 0 || ne > VD_CAT_FILES_MAX - count || (ne && !paths)))
+        if (rc == 0 && (!vd_rd_u32(&r, &ne) || ne > VD_CAT_FILES_MAX - count || (ne && !paths)))
                 rc = VD_E_SOURCE;
         if (rc == 0 && ne && (!(x = calloc(ne, sizeof *x)) || !(xp = calloc(ne, sizeof *xp))))
                 rc = VD_E_NOMEM;
         for (size_t i = 0; i < ne && rc == 0; i++) {
                 uint32_t pl;
-                if ((rc = get_u32(&r, &pl)) < 0 || pl == 0 || (rc = get_bytes(&r, pl, CAT_PATH_MAX, &xp[i])) < 0)
+                if ((rc = vd_rd_u32(&r, &pl) ? 0 : VD_E_SOURCE) < 0 || pl == 0 ||
+                    (rc = get_bytes(&r, pl, CAT_PATH_MAX, &xp[i])) < 0)
                         break;
                 if (xp[i][0] != '/' || memchr(xp[i], '\0', pl)) {
                         rc = VD_E_SOURCE;

@@ -228,40 +228,33 @@ int vd_xattrs_encode(const vd_entry *e, vd_buf *out) {
         return r;
 }
 
-static bool get_u32(const unsigned char **p, const unsigned char *end, uint32_t *v) {
-        if (end - *p < 4)
-                return false;
-        const unsigned char *q = *p;
-        *v = (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
-        *p += 4;
-        return true;
-}
-
 int vd_xattrs_decode(vd_entry *e, const void *blob, size_t len, vd_err *err) {
-        const unsigned char *p = blob, *end = p + len;
+        vd_rd rd;
+        vd_rd_init(&rd, blob, len);
         uint32_t n;
         if (len == 0)
                 return 0;
-        if (!get_u32(&p, end, &n) || n > VD_XATTR_COUNT_MAX)
+        if (!vd_rd_u32(&rd, &n) || n > VD_XATTR_COUNT_MAX)
                 return vd_err_set(err, VD_E_BASELINE, "xattr record: bad count");
         for (uint32_t i = 0; i < n; i++) {
                 uint32_t nl, vl;
                 char name[VD_XATTR_NAME_MAX + 1];
-                if (!get_u32(&p, end, &nl) || nl == 0 || nl > VD_XATTR_NAME_MAX || (size_t)(end - p) < nl)
+                const unsigned char *np = vd_rd_u32(&rd, &nl) && nl && nl <= VD_XATTR_NAME_MAX ? vd_rd_take(&rd, nl)
+                                                                                               : NULL;
+                if (!np)
                         return vd_err_set(err, VD_E_BASELINE, "xattr record %u: bad name length", i);
-                memcpy(name, p, nl);
+                memcpy(name, np, nl);
                 name[nl] = '\0';
                 if (memchr(name, '\0', nl))
                         return vd_err_set(err, VD_E_BASELINE, "xattr record %u: NUL in name", i);
-                p += nl;
-                if (!get_u32(&p, end, &vl) || vl > VD_XATTR_VALUE_MAX || (size_t)(end - p) < vl)
+                const unsigned char *vp = vd_rd_u32(&rd, &vl) && vl <= VD_XATTR_VALUE_MAX ? vd_rd_take(&rd, vl) : NULL;
+                if (!vp)
                         return vd_err_set(err, VD_E_BASELINE, "xattr record %u: bad value length", i);
-                int r = vd_entry_add_xattr(e, name, p, vl);
+                int r = vd_entry_add_xattr(e, name, vp, vl);
                 if (r < 0)
                         return vd_err_set(err, r, "xattr record %u: cannot store", i);
-                p += vl;
         }
-        if (p != end)
-                return vd_err_set(err, VD_E_BASELINE, "xattr record: %zu trailing bytes", (size_t)(end - p));
+        if (vd_rd_left(&rd))
+                return vd_err_set(err, VD_E_BASELINE, "xattr record: %zu trailing bytes", vd_rd_left(&rd));
         return 0;
 }

@@ -143,46 +143,18 @@ int vd_manifest_encode_ref(const vd_scan *s, const vd_entries *ref, vd_buf *b) {
         return r;
 }
 
-typedef struct rd {
-        const unsigned char *p, *end;
-} rd;
-
-static int get(rd *r, void *dst, size_t n) {
-        if ((size_t)(r->end - r->p) < n)
-                return VD_E_SOURCE;
-        memcpy(dst, r->p, n);
-        r->p += n;
-        return 0;
-}
-
-static int get_u32(rd *r, uint32_t *v) {
-        unsigned char x[4];
-        if (get(r, x, 4) < 0)
-                return VD_E_SOURCE;
-        *v = (uint32_t)x[0] | (uint32_t)x[1] << 8 | (uint32_t)x[2] << 16 | (uint32_t)x[3] << 24;
-        return 0;
-}
-
-static int get_u64(rd *r, uint64_t *v) {
-        uint32_t lo, hi;
-        if (get_u32(r, &lo) < 0 || get_u32(r, &hi) < 0)
-                return VD_E_SOURCE;
-        *v = (uint64_t)hi << 32 | lo;
-        return 0;
-}
-
 /* A length-prefixed byte string, at most max bytes, no NUL inside. Returns a
  * malloc'ed NUL-terminated copy in *out (NULL if absent). */
-static int get_str(rd *r, size_t max, char **out, size_t *len, bool allow_absent) {
+static int get_str(vd_rd *r, size_t max, char **out, size_t *len, bool allow_absent) {
         uint32_t n;
         *out = NULL;
         if (len)
                 *len = 0;
-        if (get_u32(r, &n) < 0)
+        if (!vd_rd_u32(r, &n))
                 return VD_E_SOURCE;
         if (n == 0xffffffffu)
                 return allow_absent ? 0 : VD_E_SOURCE;
-        if (n > max || (size_t)(r->end - r->p) < n || memchr(r->p, '\0', n))
+        if (n > max || vd_rd_left(r) < n || memchr(r->p, '\0', n))
                 return VD_E_SOURCE;
         char *s = malloc((size_t)n + 1);
         if (!s)
@@ -196,7 +168,7 @@ static int get_str(rd *r, size_t max, char **out, size_t *len, bool allow_absent
         return 0;
 }
 
-static int decode_entry(rd *r, vd_entry *e) {
+static int decode_entry(vd_rd *r, vd_entry *e) {
         unsigned char f[5];
         uint32_t u;
         uint64_t v;
@@ -207,7 +179,7 @@ static int decode_entry(rd *r, vd_entry *e) {
         if (pl == 0 || e->path[0] != '/')
                 return VD_E_SOURCE;
         e->path_len = pl;
-        if (get(r, f, 5) < 0 || f[0] > VD_T_SOCK || f[1] > VD_ST_NOT_DESCENDED || f[2] > VD_HASH_SHA256 || f[4] > 2 ||
+        if (!vd_rd_bytes(r, f, 5) || f[0] > VD_T_SOCK || f[1] > VD_ST_NOT_DESCENDED || f[2] > VD_HASH_SHA256 || f[4] > 2 ||
             (f[4] == 1 && f[0] != VD_T_REG) || (f[4] && f[1] != VD_ST_OK))
                 return VD_E_SOURCE;
         e->delta_proved = f[4];
@@ -217,27 +189,27 @@ static int decode_entry(rd *r, vd_entry *e) {
         e->hash_len = f[3];
         if (e->hash_len != 0 && e->hash_len != vd_hash_algo_len(e->hash_algo))
                 return VD_E_SOURCE;
-        if (get_u32(r, &u) < 0)
+        if (!vd_rd_u32(r, &u))
                 return VD_E_SOURCE;
         e->status_errno = (int32_t)u;
-        if (get_u32(r, &e->mode) < 0 || e->mode > 07777 || get_u32(r, &e->uid) < 0 || get_u32(r, &e->gid) < 0)
+        if (!vd_rd_u32(r, &e->mode) || e->mode > 07777 || !vd_rd_u32(r, &e->uid) || !vd_rd_u32(r, &e->gid))
                 return VD_E_SOURCE;
         if ((rc = get_str(r, VD_OWNER_NAME_MAX, &e->uname, NULL, true)) < 0 ||
             (rc = get_str(r, VD_OWNER_NAME_MAX, &e->gname, NULL, true)) < 0)
                 return rc;
-        if (get_u64(r, &e->size) < 0 || get_u64(r, &v) < 0)
+        if (!vd_rd_u64(r, &e->size) || !vd_rd_u64(r, &v))
                 return VD_E_SOURCE;
         e->mtime_ns = (int64_t)v;
-        if (get_u64(r, &v) < 0)
+        if (!vd_rd_u64(r, &v))
                 return VD_E_SOURCE;
         e->ctime_ns = (int64_t)v;
-        if (get_u64(r, &e->ino) < 0 || get_u64(r, &e->nlink) < 0 || get_u64(r, &e->rdev) < 0)
+        if (!vd_rd_u64(r, &e->ino) || !vd_rd_u64(r, &e->nlink) || !vd_rd_u64(r, &e->rdev))
                 return VD_E_SOURCE;
         /* A link target may not hold NUL either; get_str checks. */
         if ((rc = get_str(r, VD_TARGET_MAX, &e->target, &e->target_len, true)) < 0)
                 return rc;
         uint32_t xl;
-        if (get_u32(r, &xl) < 0 || xl > (uint32_t)(4u << 20) || (size_t)(r->end - r->p) < xl)
+        if (!vd_rd_u32(r, &xl) || xl > (uint32_t)(4u << 20) || vd_rd_left(r) < xl)
                 return VD_E_SOURCE;
         if (xl) {
                 vd_err xe = VD_ERR_INIT;
@@ -245,14 +217,14 @@ static int decode_entry(rd *r, vd_entry *e) {
                         return rc == VD_E_NOMEM ? rc : VD_E_SOURCE;
                 r->p += xl;
         }
-        if (get(r, e->hash, e->hash_len) < 0)
+        if (!vd_rd_bytes(r, e->hash, e->hash_len))
                 return VD_E_SOURCE;
         /* the record of its inode's blocks (a capture's, or the reference's) */
         uint32_t bl;
-        if (get_u32(r, &bl) < 0)
+        if (!vd_rd_u32(r, &bl))
                 return VD_E_SOURCE;
         if (bl != 0xffffffffu) {
-                if (bl > VD_ENTRY_BLOCKS_MAX || (size_t)(r->end - r->p) < bl || !vd_delta_rec_valid(r->p, bl))
+                if (bl > VD_ENTRY_BLOCKS_MAX || vd_rd_left(r) < bl || !vd_delta_rec_valid(r->p, bl))
                         return VD_E_SOURCE;
                 if (!(e->blocks = malloc(bl ? bl : 1)))
                         return VD_E_NOMEM;
@@ -264,12 +236,12 @@ static int decode_entry(rd *r, vd_entry *e) {
          * order, not overlapping, within the file's size; each piece on a
          * disk the host will bound by that disk's size. */
         uint32_t nx;
-        if (get_u32(r, &nx) < 0)
+        if (!vd_rd_u32(r, &nx))
                 return VD_E_SOURCE;
         if (nx == 0xffffffffu)
                 return 0;
         if (nx > VD_EXTENTS_MAX || e->type != VD_T_REG || e->status != VD_ST_OK || e->hash_len != 0 ||
-            (size_t)(r->end - r->p) / 32 < nx)
+            vd_rd_left(r) / 32 < nx)
                 return VD_E_SOURCE;
         e->extents = malloc(sizeof *e->extents + (size_t)nx * sizeof(vd_extent));
         if (!e->extents)
@@ -278,8 +250,8 @@ static int decode_entry(rd *r, vd_entry *e) {
         uint64_t next = 0;
         for (uint32_t k = 0; k < nx; k++) {
                 vd_extent *x = &e->extents->v[k];
-                if (get_u64(r, &x->logical) < 0 || get_u64(r, &x->physical) < 0 || get_u64(r, &x->length) < 0 ||
-                    get_u32(r, &x->disk) < 0 || get_u32(r, &x->flags) < 0)
+                if (!vd_rd_u64(r, &x->logical) || !vd_rd_u64(r, &x->physical) || !vd_rd_u64(r, &x->length) ||
+                    !vd_rd_u32(r, &x->disk) || !vd_rd_u32(r, &x->flags))
                         return VD_E_SOURCE;
                 if (x->logical < next || x->length == 0 || x->length > e->size || x->logical > e->size - x->length ||
                     x->physical > UINT64_MAX - x->length || x->disk >= VD_DISKS_MAX || (x->flags & ~VD_EXTENT_ZERO))
@@ -294,22 +266,23 @@ int vd_manifest_decode(const void *p, size_t n, vd_scan *out, vd_err *err) {
 }
 
 int vd_manifest_decode_ref(const void *p, size_t n, const vd_entries *ref, vd_scan *out, vd_err *err) {
-        rd r = {p, (const unsigned char *)p + n};
+        vd_rd r;
+        vd_rd_init(&r, p, n);
         char magic[8];
         uint32_t flags;
         uint64_t ne, nw, fh, bh, fm, fb[VD_FB_N], dp, dw[VD_DW_N];
-        if (get(&r, magic, 8) < 0 || memcmp(magic, VD_MANIFEST_MAGIC, 8) != 0)
+        if (!vd_rd_bytes(&r, magic, 8) || memcmp(magic, VD_MANIFEST_MAGIC, 8) != 0)
                 return vd_err_set(err, VD_E_SOURCE, "manifest: bad magic");
-        if (get_u32(&r, &flags) < 0 || flags > 1 || get_u64(&r, &ne) < 0 || get_u64(&r, &nw) < 0 ||
-            get_u64(&r, &fh) < 0 || get_u64(&r, &bh) < 0 || get_u64(&r, &fm) < 0)
+        if (!vd_rd_u32(&r, &flags) || flags > 1 || !vd_rd_u64(&r, &ne) || !vd_rd_u64(&r, &nw) ||
+            !vd_rd_u64(&r, &fh) || !vd_rd_u64(&r, &bh) || !vd_rd_u64(&r, &fm))
                 return vd_err_set(err, VD_E_SOURCE, "manifest: truncated header");
         for (int i = 0; i < VD_FB_N; i++)
-                if (get_u64(&r, &fb[i]) < 0 || fb[i] > ne)
+                if (!vd_rd_u64(&r, &fb[i]) || fb[i] > ne)
                         return vd_err_set(err, VD_E_SOURCE, "manifest: bad hashing counts");
-        if (get_u64(&r, &dp) < 0 || dp > ne)
+        if (!vd_rd_u64(&r, &dp) || dp > ne)
                 return vd_err_set(err, VD_E_SOURCE, "manifest: bad delta counts");
         for (int i = 0; i < VD_DW_N; i++)
-                if (get_u64(&r, &dw[i]) < 0 || dw[i] > ne)
+                if (!vd_rd_u64(&r, &dw[i]) || dw[i] > ne)
                         return vd_err_set(err, VD_E_SOURCE, "manifest: bad delta counts");
         if (fm > ne || fh > ne)
                 return vd_err_set(err, VD_E_SOURCE, "manifest: bad hashing counts");
@@ -357,13 +330,13 @@ int vd_manifest_decode_ref(const void *p, size_t n, const vd_entries *ref, vd_sc
         }
         /* runs of the reference's indices: ascending, apart, inside it */
         uint64_t nr, next = 0, total = ne;
-        if (get_u64(&r, &nr) < 0 || nr > (uint64_t)(r.end - r.p) / 16)
+        if (!vd_rd_u64(&r, &nr) || nr > (uint64_t)(r.end - r.p) / 16)
                 return vd_err_set(err, VD_E_SOURCE, "manifest: bad count of reference runs");
         if (nr && !ref)
                 return vd_err_set(err, VD_E_SOURCE, "manifest: reference runs, but no reference was sent");
         for (uint64_t i = 0; i < nr; i++) {
                 uint64_t start, cnt;
-                if (get_u64(&r, &start) < 0 || get_u64(&r, &cnt) < 0 || cnt == 0 || start < next ||
+                if (!vd_rd_u64(&r, &start) || !vd_rd_u64(&r, &cnt) || cnt == 0 || start < next ||
                     start > ref->n || cnt > ref->n - start || cnt > VD_MANIFEST_ENTRIES_MAX - total)
                         return vd_err_set(err, VD_E_SOURCE, "manifest: reference run %llu is malformed",
                                           (unsigned long long)i);

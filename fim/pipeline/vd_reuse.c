@@ -214,61 +214,41 @@ struct vd_reused {
         size_t n_borrowed, borrowed_alloc;
 };
 
-typedef struct rd {
-        const char *p, *end;
-        bool bad;
-} rd;
-
-static uint64_t get_u64(rd *c) {
-        if (c->end - c->p < 8) {
-                c->bad = true;
-                return 0;
-        }
-        uint64_t v = 0;
-        for (int i = 7; i >= 0; i--)
-                v = (v << 8) | (unsigned char)c->p[i];
-        c->p += 8;
+/* The kept file's reader: sticky (vd_rd), checked once at the end. */
+static uint64_t get_u64(vd_rd *c) {
+        uint64_t v;
+        vd_rd_u64(c, &v);
         return v;
 }
 
-static uint32_t get_u32(rd *c) {
-        if (c->end - c->p < 4) {
-                c->bad = true;
-                return 0;
-        }
-        uint32_t v = 0;
-        for (int i = 3; i >= 0; i--)
-                v = (v << 8) | (unsigned char)c->p[i];
-        c->p += 4;
+static uint32_t get_u32(vd_rd *c) {
+        uint32_t v;
+        vd_rd_u32(c, &v);
         return v;
 }
 
 /* A string: NULL when absent (or bad: c->bad says). */
-static char *get_str(rd *c, size_t *len) {
+static char *get_str(vd_rd *c, size_t *len) {
         uint64_t n = get_u64(c);
         if (len)
                 *len = 0;
         if (c->bad || n == 0)
                 return NULL;
         n--;
-        if (n > STR_MAX || (uint64_t)(c->end - c->p) < n) {
-                c->bad = true;
-                return NULL;
-        }
-        char *s = malloc(n + 1);
+        const unsigned char *q = n > STR_MAX ? NULL : vd_rd_take(c, (size_t)n);
+        char *s = q ? malloc(n + 1) : NULL;
         if (!s) {
                 c->bad = true;
                 return NULL;
         }
-        memcpy(s, c->p, n);
+        memcpy(s, q, n);
         s[n] = '\0';
-        c->p += n;
         if (len)
                 *len = n;
         return s;
 }
 
-static const char *keep(vd_reused *r, rd *c) {
+static const char *keep(vd_reused *r, vd_rd *c) {
         char *s = get_str(c, NULL);
         if (!s)
                 return NULL;
@@ -302,7 +282,8 @@ int vd_reuse_load(const char *state_dir, const vd_reuse_key *k, vd_reused **ret,
                 return vd_err_set(err, VD_E_NOMEM, "out of memory");
         }
         vd_events_init(&u->events);
-        rd c = {b.buf + 72, b.buf + b.len, false};
+        vd_rd c;
+        vd_rd_init(&c, b.buf + 72, b.len - 72);
         char *id = get_str(&c, NULL);
         if (id)
                 snprintf(u->scan_id, sizeof u->scan_id, "%s", id);

@@ -423,3 +423,27 @@ Test(io, an_exact_read_past_the_end_fails) {
         close(fd);
         unlink(path);
 }
+
+/* ---- vd_rd: the one bounded binary reader ---- */
+Test(rd, reads_what_the_writer_wrote_and_stays_failed_past_the_end) {
+        vd_buf b;
+        vd_buf_init(&b, 0);
+        vd_buf_add_u32(&b, 0xdeadbeef);
+        vd_buf_add_u64(&b, 0x0102030405060708ULL);
+        vd_buf_add(&b, "xy", 2);
+        vd_rd r;
+        vd_rd_init(&r, b.buf, b.len);
+        uint32_t a;
+        uint64_t c;
+        cr_assert(vd_rd_u32(&r, &a));
+        cr_assert_eq(a, 0xdeadbeef);
+        cr_assert(vd_rd_u64(&r, &c));
+        cr_assert_eq(c, 0x0102030405060708ULL);
+        cr_assert_eq(vd_rd_left(&r), 2);
+        cr_assert_not(vd_rd_u32(&r, &a), "two bytes left: no u32");
+        cr_assert_eq(a, 0);
+        cr_assert(r.bad);
+        cr_assert_null(vd_rd_take(&r, 1), "once failed, every read fails");
+        cr_assert_eq(vd_rd_left(&r), 0);
+        vd_buf_release(&b);
+}
