@@ -24,15 +24,12 @@ static void path_id(const char *path, char out[65]) {
         free(real);
 }
 
-static char warning_buf[VD_ERR_MSG_MAX];
-
 int vd_rollback_check(const vd_baseline *b, const char *path, const char *state_dir, bool allow,
-                      const char **ret_warning, vd_err *err) {
-        *ret_warning = NULL;
+                      char warning[VD_ERR_MSG_MAX], vd_err *err) {
+        warning[0] = '\0';
         vd_err se = VD_ERR_INIT;
         if (vd_state_dir_check(state_dir, true, &se) < 0) {
-                snprintf(warning_buf, sizeof warning_buf, "baseline rollback not checked: %.900s", se.msg);
-                *ret_warning = warning_buf;
+                snprintf(warning, VD_ERR_MSG_MAX, "baseline rollback not checked: %.900s", se.msg);
                 return 0;
         }
         char id[65];
@@ -44,8 +41,7 @@ int vd_rollback_check(const vd_baseline *b, const char *path, const char *state_
         bool absent = false;
         int r = vd_state_read(state_dir, VD_ROLLBACK_FILE, SEEN_MAX, &in, &absent, &se);
         if (r < 0 && !absent) {
-                snprintf(warning_buf, sizeof warning_buf, "baseline rollback not checked: %.900s", se.msg);
-                *ret_warning = warning_buf;
+                snprintf(warning, VD_ERR_MSG_MAX, "baseline rollback not checked: %.900s", se.msg);
                 r = 0;
                 goto done;
         }
@@ -103,8 +99,7 @@ int vd_rollback_check(const vd_baseline *b, const char *path, const char *state_
                 goto done;
         }
         if (vd_state_write(state_dir, VD_ROLLBACK_FILE, out.buf, out.len, &se) < 0) {
-                snprintf(warning_buf, sizeof warning_buf, "baseline rollback not recorded: %.900s", se.msg);
-                *ret_warning = warning_buf;
+                snprintf(warning, VD_ERR_MSG_MAX, "baseline rollback not recorded: %.900s", se.msg);
         }
 done:
         vd_buf_release(&in);

@@ -17,9 +17,8 @@
 /* Check b (loaded from path) against what state_dir has seen, then record
  * it when newer. VD_E_BASELINE if it is older than one already seen at this
  * path for its signer and !allow. When the state directory cannot be used,
- * 0 with *ret_warning set (a static string the caller may show; NULL if
- * none). */
+ * 0 with warning set (what the caller shows; "" if nothing to say). */
 int vd_rollback_check(const vd_baseline *b, const char *path, const char *state_dir, bool allow,
-                      const char **ret_warning, vd_err *err);
+                      char warning[VD_ERR_MSG_MAX], vd_err *err);
 
 #endif

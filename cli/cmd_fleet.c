@@ -655,13 +655,20 @@ static int holder(const char *priv, const job *j) {
  * whoever marked them, are scanned in batches of --guests-per-appliance,
  * the image guests of a batch in one shared appliance
  * (vd_guest_share_new). */
-static void run_worker(const fleet_opts *o, const char *priv, job *const *all, size_t n, int w, size_t nw) {
+static int run_worker(const fleet_opts *o, const char *priv, job *const *all, size_t n, int w, size_t nw) {
         size_t per = o->per_app ? o->per_app : 1, first = n ? (size_t)(w - 1) * n / nw : 0;
         vd_share_guest *plan = calloc(per, sizeof *plan);
         job **batch = calloc(per, sizeof *batch);
+        if (!plan || !batch) {
+                /* its guests are claimed by nobody: the fleet scans them one a process */
+                fprintf(stderr, "vmdrift fleet: worker %d: out of memory\n", w);
+                free(plan);
+                free(batch);
+                return EXIT_RUNTIME;
+        }
         int dn = open("/dev/null", O_RDWR | O_CLOEXEC), out1 = dup(1), out2 = dup(2);
         size_t kept = 0, scanned = 0, launches = 0;
-        for (size_t k = 0; plan && batch && k < n; k++) {
+        for (size_t k = 0; k < n; k++) {
                 job *j = all[(first + k) % n];
                 if (!claim(priv, j, "claim", w))
                         continue;
@@ -674,7 +681,7 @@ static void run_worker(const fleet_opts *o, const char *priv, job *const *all, s
         }
         for (;;) {
                 size_t nb = 0, np = 0;
-                for (size_t k = 0; plan && batch && k < n && nb < per; k++) {
+                for (size_t k = 0; k < n && nb < per; k++) {
                         job *j = all[(first + k) % n];
                         if (has_file(priv, j, "scan") && claim(priv, j, "claim2", w))
                                 batch[nb++] = j;
@@ -705,6 +712,7 @@ static void run_worker(const fleet_opts *o, const char *priv, job *const *all, s
                  launches);
         if (dn >= 0)
                 close(dn);
+        return 0;
 }
 
 /* A worker's guest that finished: its rc file. true if it did. */
@@ -734,14 +742,15 @@ static bool worker_job_started(const char *priv, const job *j) {
 /* Every reachable guest in at most --jobs worker processes, which share
  * the guests out as they go (claim); a guest whose worker died before
  * starting it is scanned again on its own. */
-static void scan_in_workers(const fleet_opts *o, const char *priv, job *jobs, size_t n, vd_events *findings,
+static bool scan_in_workers(const fleet_opts *o, const char *priv, job *jobs, size_t n, vd_events *findings,
                             int64_t t0) {
         size_t done = 0, nt = 0;
         job **todo = calloc(n ? n : 1, sizeof *todo), **single = calloc(n ? n : 1, sizeof *single);
         if (!todo || !single) {
+                fprintf(stderr, "vmdrift fleet: warning: out of memory for the worker processes: a process a guest\n");
                 free(todo);
                 free(single);
-                return;
+                return false;
         }
         for (size_t i = 0; i < n; i++) {
                 job *j = &jobs[i];
@@ -757,10 +766,10 @@ static void scan_in_workers(const fleet_opts *o, const char *priv, job *jobs, si
                 fflush(stderr);
                 pid_t p = fork();
                 if (p == 0) {
-                        run_worker(o, priv, todo, nt, (int)w + 1, nw);
+                        int rc = run_worker(o, priv, todo, nt, (int)w + 1, nw);
                         free(todo);
                         free(single);
-                        exit(0);
+                        exit(rc);
                 }
                 wpid[w] = p;
                 if (p > 0)
@@ -835,6 +844,7 @@ static void scan_in_workers(const fleet_opts *o, const char *priv, job *jobs, si
         }
         free(todo);
         free(single);
+        return true;
 }
 
 /* ---- outputs ---- */
@@ -993,10 +1003,8 @@ static int fleet_run(fleet_opts *o, const vd_inventory *inv) {
                 if (!jobs[i].st.first_seen_ns)
                         jobs[i].st.first_seen_ns = t0;
         }
-        if (jobs && o->per_app >= 2) {
-                scan_in_workers(o, priv, jobs, n, &findings, t0);
+        if (jobs && o->per_app >= 2 && scan_in_workers(o, priv, jobs, n, &findings, t0))
                 done = n;
-        }
         if (o->per_app < 2)
                 progress(o, jobs, n, 0, t0, vd_now_ns());
         while (jobs && done < n) {

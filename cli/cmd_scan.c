@@ -235,7 +235,7 @@ static int scan_main(int argc, char **argv, bool kept_only) {
         vd_run_out_init(&out);
         int rc = 0;
 
-        const char *rollback_warning = NULL;
+        char rollback_warning[VD_ERR_MSG_MAX] = "";
         /* a fleet worker's kept-report pass opens the same baseline for
          * every guest: once, while its file is unchanged */
         const vd_baseline *kb = NULL;
@@ -245,7 +245,7 @@ static int scan_main(int argc, char **argv, bool kept_only) {
                 b = (vd_baseline *)kb; /* read only when not owned */
         if (cli_load_policy(policy, &pol, &err) < 0 || bo < 0 ||
             (packages_from && vd_baseline_open(packages_from, verify_key, &pkgb, &err) < 0) ||
-            vd_rollback_check(b, baseline_path, so.state_dir, allow_rollback, &rollback_warning, &err) < 0) {
+            vd_rollback_check(b, baseline_path, so.state_dir, allow_rollback, rollback_warning, &err) < 0) {
                 rc = probe ? -1 : cli_fail(&err);
                 goto out;
         }
@@ -291,7 +291,7 @@ static int scan_main(int argc, char **argv, bool kept_only) {
                 .max_depth = so.max_depth,
                 .ignore = ignore,
                 .advisories = advisories != NULL,
-                .rollback_warning = rollback_warning != NULL,
+                .rollback_warning = rollback_warning[0] != '\0',
                 .delta_verify = cli_env_get()->knobs.delta_verify,
         };
         vd_shortcut_keys keys;
@@ -355,7 +355,7 @@ static int scan_main(int argc, char **argv, bool kept_only) {
         run.policy_digest = dg;
         run.quick = quick;
         run.delta = !full;
-        run.warning = rollback_warning;
+        run.warning = rollback_warning[0] ? rollback_warning : NULL;
         run.started_ns = t_start;
         run.packages_from = pkgb;
         run.advisories = advisories;

@@ -13,6 +13,7 @@ int vd_err_set(vd_err *err, int code, const char *fmt, ...) {
         vsnprintf(err->msg, sizeof err->msg, fmt, ap);
         va_end(ap);
         err->code = code;
+        err->errnum = 0;
         return code;
 }
 
@@ -26,6 +27,7 @@ int vd_err_errno(vd_err *err, int code, int errnum, const char *fmt, ...) {
         va_end(ap);
         snprintf(err->msg, sizeof err->msg, "%s: %s", head, strerror(errnum));
         err->code = code;
+        err->errnum = errnum;
         return code;
 }
 
@@ -51,6 +53,7 @@ void vd_err_clear(vd_err *err) {
         if (err) {
                 err->code = 0;
                 err->msg[0] = '\0';
+                err->errnum = 0;
         }
 }
 

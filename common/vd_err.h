@@ -26,9 +26,12 @@ enum vd_code {
 typedef struct vd_err {
         int code;
         char msg[VD_ERR_MSG_MAX];
+        /* the errno behind it (vd_err_errno), 0 if none: for a caller that
+         * must tell "absent" (ENOENT) from "unreadable", never the message */
+        int errnum;
 } vd_err;
 
-#define VD_ERR_INIT {0, {0}}
+#define VD_ERR_INIT {0, {0}, 0}
 
 /* Set err (may be NULL) and return code. The message is printf-formatted. */
 int vd_err_set(vd_err *err, int code, const char *fmt, ...)

@@ -157,7 +157,7 @@ struct vd_source_ops {
         const char *kind; /* "dir", "image", ... */
         int (*scan)(vd_source *src, const vd_scan_opts *o, vd_scan *out, vd_err *err);
         /* Read a regular file of the source (never through a symlink) into out,
-         * at most max bytes; VD_E_IO with errno ENOENT text if it is absent. */
+         * at most max bytes; VD_E_IO with err->errnum ENOENT if it is absent. */
         int (*read_file)(vd_source *src, const char *path, size_t max, vd_buf *out, vd_err *err);
         void (*close)(vd_source *src);
         /* Optional: the caller is about to read these files (max bytes

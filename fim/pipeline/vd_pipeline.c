@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "vd_pipeline.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -94,7 +95,7 @@ int vd_dir_packages(vd_source *src, vd_scan *sc, vd_err *err) {
                 vd_buf_release(&b);
                 if (r == VD_E_NOMEM)
                         return vd_err_set(err, r, "out of memory");
-                if (!strstr(e.msg, "No such file") && vd_scan_warn(sc, NULL, 0, "/var/lib/dpkg/status: %s: installed "
+                if (e.errnum != ENOENT && vd_scan_warn(sc, NULL, 0, "/var/lib/dpkg/status: %s: installed "
                                                                    "packages not known", e.msg) < 0)
                         return vd_err_set(err, VD_E_NOMEM, "out of memory");
                 return 0;
