@@ -122,6 +122,26 @@ int cli_source_opt(cli_source_opts *o, int c, const char *arg, const char *cmd);
 /* Check that exactly one kind of source was given; 0 or 2 (usage). */
 int cli_source_check(const cli_source_opts *o, const char *cmd);
 /* Open the source; for guests this launches the appliance. */
+/* One scan, typed: what vmdrift scan builds from its options and a fleet
+ * worker from an inventory record. Strings are borrowed. */
+#define CLI_MAX_REPORTS 16
+typedef struct cli_scan_request {
+        cli_source_opts so;
+        vd_sink_opts sink;
+        const char *baseline, *verify_key, *policy, *packages_from, *advisories, *ecosystem;
+        const char *guest; /* the name events carry (--guest) */
+        const char *reports[CLI_MAX_REPORTS];
+        size_t n_reports; /* 0: the text report on stdout */
+        bool quick, allow_rollback, full, paranoid;
+        bool kept_only; /* a guest's kept report (or its twin's) or nothing: -1, nothing opened or printed */
+        uint32_t ignore;
+        int fail_on;
+} cli_scan_request;
+struct vd_scan_outcome;
+/* Run it: the exit code (0, 1, 2, 3; -1 for kept_only with nothing kept),
+ * and, with ret, what it came to (exit code, counts, mode, the error). */
+int cli_scan_run(const cli_scan_request *rq, struct vd_scan_outcome *ret);
+
 /* The environment, read on first use (cli/env.c); never NULL. */
 typedef struct cli_env {
         const char *tmp_dir;          /* TMPDIR, or NULL */
