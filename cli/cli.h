@@ -22,7 +22,6 @@ int cmd_scan(int argc, char **argv);
  * (untouched, or a twin: nothing to launch), give it exactly as cmd_scan
  * would and return the exit code; otherwise -1, having opened, printed and
  * delivered nothing (usage errors are cmd_scan's codes, printed). */
-int cmd_scan_kept(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_inventory(int argc, char **argv);
 int cmd_key(int argc, char **argv);
@@ -40,6 +39,7 @@ int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(print
 
 /* Source options shared by capture and scan. */
 #define CLI_MAX_IMAGES 32
+#define CLI_ALLOW_BACKING_MAX 64 /* backing files a scan allows besides the baseline's templates */
 
 typedef struct cli_source_opts {
         const char *dir;
@@ -52,7 +52,8 @@ typedef struct cli_source_opts {
         unsigned threads;
         unsigned max_depth;
         int accel;             /* enum vd_accel */
-        const char *allow_backing[CLI_MAX_IMAGES + 8]; /* --allow-backing, then the baseline's template images */
+        /* --allow-backing (a fleet: the inventory's templates), then the baseline's template images */
+        const char *allow_backing[CLI_ALLOW_BACKING_MAX + CLI_MAX_IMAGES];
         size_t n_allow_backing;
         const char *state_dir; /* --state-dir; NULL: $STATE_DIRECTORY or the default */
         const char *expect_formats[CLI_MAX_IMAGES]; /* the baseline's image.N.format where captured from the same image */

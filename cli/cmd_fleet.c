@@ -18,6 +18,7 @@
 
 #include "vd_json.h"
 #include "vd_io.h"
+#include "vd_outcome.h"
 #include "cli.h"
 #include "vd_buf.h"
 #include "vd_fleet.h"
@@ -29,7 +30,6 @@
 #include "vd_str.h"
 
 #define MAX_SINKS 8
-#define PASS_MAX 32
 #define OUTPUT_MAX ((size_t)1 << 30)
 /* docs/fleet.md "One appliance, several guests": what a hostile guest that
  * took over the appliance's kernel could lie about */
@@ -95,8 +95,8 @@ enum {
         OPT_PROGRESS,
         OPT_FAILON,
         OPT_JSON,
-        OPT_PASS_ARG,  /* passed to every scan with its argument */
-        OPT_PASS_FLAG, /* passed without one */
+        OPT_FULL,
+        OPT_PARANOID,
 };
 
 typedef struct fleet_opts {
@@ -110,8 +110,7 @@ typedef struct fleet_opts {
         int progress; /* -1 never, 0 auto, 1 always */
         const char *fail_on;
         const char *state_dir;
-        const char *pass[PASS_MAX]; /* option strings for every scan */
-        size_t n_pass;
+        cli_scan_request base; /* what every guest's scan is asked the same (--full, --accel...) */
         vd_sink_opts sinko;
         const vd_inventory *inv;
 } fleet_opts;
@@ -250,140 +249,140 @@ typedef struct job {
         int worker; /* -1: in the worker processes (whichever claims it); 0: a process of its own */
 } job;
 
-typedef struct argv_b {
-        char *v[256];
-        size_t n;
-        char *owned[64];
-        size_t n_owned;
-} argv_b;
-
-static void av(argv_b *a, const char *s) {
-        if (a->n < 255)
-                a->v[a->n++] = (char *)s;
-}
-
-static const char *own(argv_b *a, char *s) {
-        if (a->n_owned < 64)
-                a->owned[a->n_owned++] = s;
-        return s;
-}
-
 static char *priv_file(const char *priv, size_t idx, const char *what) {
         char *p = NULL;
         return asprintf(&p, "%s/%zu.%s", priv, idx, what) < 0 ? NULL : p;
 }
 
-static void free_args(argv_b *a) {
-        for (size_t k = 0; k < a->n_owned; k++)
-                free(a->owned[k]);
-        a->n_owned = 0;
+/* The strings a request borrows that were made for it. */
+typedef struct owned_strs {
+        char *v[CLI_MAX_REPORTS];
+        size_t n;
+} owned_strs;
+
+static const char *own(owned_strs *os, char *s) {
+        return os->n < CLI_MAX_REPORTS ? (os->v[os->n++] = s) : (free(s), (char *)NULL);
 }
 
-/* The vmdrift scan command line of job j (its reports in priv): 0, or -1
- * out of memory. */
-static int scan_args(const fleet_opts *o, const char *priv, const job *j, argv_b *a_) {
+static void owned_release(owned_strs *os) {
+        for (size_t k = 0; k < os->n; k++)
+                free(os->v[k]);
+        os->n = 0;
+}
+
+/* The scan request of job j (its private reports in priv): 0, or -1 with
+ * why (out of memory, more templates than a scan takes). */
+static int scan_request(const fleet_opts *o, const char *priv, const job *j, cli_scan_request *rq, owned_strs *os,
+                        char *why, size_t whylen) {
         const vd_inv_guest *g = j->g;
-        argv_b a = {0};
-        av(&a, "vmdrift");
-        av(&a, "scan");
-        av(&a, "--guest");
-        av(&a, g->name);
-        av(&a, "--baseline");
-        av(&a, g->baseline);
-        if (g->policy) {
-                av(&a, "--policy");
-                av(&a, g->policy);
+        *rq = o->base;
+        os->n = 0;
+        cli_source_opts *so = &rq->so;
+        rq->guest = g->name;
+        rq->baseline = g->baseline;
+        rq->policy = g->policy;
+        rq->verify_key = g->verify_key;
+        rq->packages_from = g->packages_from;
+        rq->advisories = g->advisories;
+        rq->sink = o->sinko;
+        rq->fail_on = o->fail_on ? vd_severity_from_name(o->fail_on) : VD_SEV_INFO;
+        if (g->n_images > CLI_MAX_IMAGES) {
+                snprintf(why, whylen, "more than %d images", CLI_MAX_IMAGES);
+                return -1;
         }
-        if (g->verify_key) {
-                av(&a, "--verify-key");
-                av(&a, g->verify_key);
-        }
-        if (g->packages_from) {
-                av(&a, "--packages-from");
-                av(&a, g->packages_from);
-        }
-        if (g->advisories) {
-                av(&a, "--advisories");
-                av(&a, g->advisories);
-        }
-        if (g->format && g->n_images) {
-                av(&a, "--image-format");
-                av(&a, g->format);
-        }
-        for (size_t i = 0; i < g->n_images; i++) {
-                av(&a, "--image");
-                av(&a, g->images[i]);
-        }
-        if (g->domain) {
-                av(&a, "--domain");
-                av(&a, g->domain);
-                if (g->connect) {
-                        av(&a, "--connect");
-                        av(&a, g->connect);
-                }
-        }
-        if (g->dir) {
-                av(&a, "--dir");
-                av(&a, g->dir);
-        }
+        if (g->format && g->n_images)
+                so->image_format = g->format;
+        for (size_t i = 0; i < g->n_images; i++)
+                so->images[i] = g->images[i];
+        so->n_images = g->n_images;
+        so->domain = g->domain;
+        so->connect = g->domain ? g->connect : NULL;
+        so->dir = g->dir;
         /* a linked clone's backing file may be any of the inventory's templates */
-        for (size_t i = 0; i < o->inv->n_templates && a.n < 200; i++) {
-                av(&a, "--allow-backing");
-                av(&a, o->inv->templates[i]);
+        if (o->inv->n_templates > CLI_ALLOW_BACKING_MAX) {
+                snprintf(why, whylen, "the inventory names %zu templates: a scan allows at most %d backing files",
+                         o->inv->n_templates, CLI_ALLOW_BACKING_MAX);
+                return -1;
         }
-        av(&a, "--state-dir");
-        av(&a, o->state_dir);
-        if (o->fail_on) {
-                av(&a, "--fail-on");
-                av(&a, o->fail_on);
-        }
-        for (size_t i = 0; i < o->n_pass; i++)
-                av(&a, o->pass[i]);
-        char *summary = priv_file(priv, j->idx, "summary.json"), *sspec = NULL;
-        if (summary && asprintf(&sspec, "json:%s", summary) < 0)
-                sspec = NULL;
-        free(summary);
-        av(&a, "--report");
-        av(&a, own(&a, sspec));
+        for (size_t i = 0; i < o->inv->n_templates; i++)
+                so->allow_backing[i] = o->inv->templates[i];
+        so->n_allow_backing = o->inv->n_templates;
+        so->state_dir = o->state_dir;
+        rq->n_reports = 0;
         for (size_t i = 0; i < o->n_reports; i++) {
                 const char *spec = o->reports[i];
-                char *s = NULL;
+                char *sp = NULL;
                 switch (spec_kind(spec)) {
                 case SPEC_GUEST_FILE:
-                        s = subst_guest(spec, g->name);
-                        if (s)
-                                make_parents(s);
+                        sp = subst_guest(spec, g->name);
+                        if (sp)
+                                make_parents(sp);
                         break;
-                case SPEC_DIRECT: s = strdup(spec); break;
+                case SPEC_DIRECT: sp = strdup(spec); break;
                 default: {
                         /* stdout and shared files: a private file, put together by the fleet */
                         char what[32];
                         snprintf(what, sizeof what, "out%zu", i);
                         char *f = priv_file(priv, j->idx, what);
                         const char *kind = strncmp(spec, "json", 4) == 0 ? "json" : "text";
-                        if (f && asprintf(&s, "%s:%s", kind, f) < 0)
-                                s = NULL;
+                        if (f && asprintf(&sp, "%s:%s", kind, f) < 0)
+                                sp = NULL;
                         free(f);
                 }
                 }
-                av(&a, "--report");
-                av(&a, own(&a, s));
-        }
-        a.v[a.n] = NULL;
-        *a_ = a;
-        for (size_t i = 0; i < a.n; i++)
-                if (!a.v[i]) {
-                        free_args(a_);
+                if (!(rq->reports[rq->n_reports++] = own(os, sp))) {
+                        owned_release(os);
+                        snprintf(why, whylen, "out of memory");
                         return -1;
                 }
+        }
         return 0;
 }
 
+/* Write the outcome of job j where the fleet looks for it (N.result). */
+static void put_outcome(const char *priv, const job *j, const vd_scan_outcome *oc) {
+        char *rf = priv_file(priv, j->idx, "result");
+        vd_buf b;
+        vd_buf_init(&b, 4096);
+        vd_err e = VD_ERR_INIT;
+        if (!rf || vd_scan_outcome_encode(oc, &b) < 0 || vd_write_atomic(rf, b.buf, b.len, 0600, &e) < 0)
+                fprintf(stderr, "vmdrift fleet: cannot keep %s's result: %s\n", j->g->name, e.msg[0] ? e.msg : "out of memory");
+        vd_buf_release(&b);
+        free(rf);
+}
+
+/* Scan job j in this process (stdout and stderr as they are): its exit
+ * code, or -1 (kept_only: it must be scanned). */
+static int scan_job(const fleet_opts *o, const char *priv, const job *j, bool kept_only) {
+        cli_scan_request rq;
+        owned_strs os;
+        char why[256];
+        vd_scan_outcome oc;
+        memset(&oc, 0, sizeof oc);
+        oc.started_ns = vd_now_ns();
+        int code;
+        if (scan_request(o, priv, j, &rq, &os, why, sizeof why) < 0) {
+                fprintf(stderr, "vmdrift fleet: %s: %s\n", j->g->name, why);
+                vd_scan_outcome_failed(&oc, code = EXIT_RUNTIME, why);
+        } else {
+                rq.kept_only = kept_only;
+                code = cli_scan_run(&rq, &oc);
+                owned_release(&os);
+        }
+        if (code >= 0) {
+                if (!oc.started_ns)
+                        oc.started_ns = vd_now_ns();
+                oc.ended_ns = vd_now_ns();
+                put_outcome(priv, j, &oc);
+        }
+        return code;
+}
+
+/* Job j in a process of its own (a fork of this one, no exec): its pid, or -1. */
 static pid_t start_scan(const fleet_opts *o, const char *priv, job *j) {
-        argv_b a;
-        if (scan_args(o, priv, j, &a) < 0)
-                return -1;
         char *errf = priv_file(priv, j->idx, "stderr");
+        fflush(stdout);
+        fflush(stderr);
         pid_t pid = errf ? fork() : -1;
         if (pid == 0) {
                 int dn = open("/dev/null", O_RDWR);
@@ -394,17 +393,15 @@ static pid_t start_scan(const fleet_opts *o, const char *priv, job *j) {
                 }
                 if (ef >= 0)
                         dup2(ef, 2);
-                execv("/proc/self/exe", a.v);
-                fprintf(stderr, "cannot run vmdrift scan: %s\n", strerror(errno));
-                _exit(EXIT_RUNTIME);
+                int code = scan_job(o, priv, j, false);
+                fflush(stdout);
+                fflush(stderr);
+                _exit(code < 0 ? EXIT_RUNTIME : code);
         }
         free(errf);
-        free_args(&a);
         return pid;
 }
 
-/* At most max bytes of the file at path (what there is: nothing if it
- * cannot be read), NUL-terminated. */
 static char *slurp(const char *path, size_t max, size_t *len) {
         vd_buf b;
         vd_buf_init(&b, max + 1);
@@ -435,27 +432,54 @@ static void last_error(const char *priv, size_t idx, char *out, size_t n) {
         free(f);
 }
 
+/* The outcome job j's scan left (N.result): true and *oc, or false. */
+static bool read_outcome(const char *priv, const job *j, vd_scan_outcome *oc) {
+        char *rf = priv_file(priv, j->idx, "result");
+        size_t len = 0;
+        char *t = rf && access(rf, F_OK) == 0 ? slurp(rf, 4096, &len) : NULL;
+        vd_err e = VD_ERR_INIT;
+        bool ok = t && vd_scan_outcome_decode(t, len, oc, &e) == 0;
+        if (t && !ok)
+                vd_debug("fleet: %s: %s", j->g->name, e.msg);
+        free(t);
+        free(rf);
+        return ok;
+}
+
+/* Job j ended (status: its process's, for a scan that left no outcome). */
 static void finish_job(const fleet_opts *o, const char *priv, job *j, int status, int64_t now_ns) {
         (void)o;
         vd_guest_state *st = &j->st;
-        int code = WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_RUNTIME;
-        char *sf = priv_file(priv, j->idx, "summary.json");
-        size_t len = 0;
-        char *s = sf ? slurp(sf, 64 << 20, &len) : NULL;
-        vd_err e = VD_ERR_INIT;
+        vd_scan_outcome oc;
+        bool have = read_outcome(priv, j, &oc);
+        int code = have ? oc.exit_code : WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_RUNTIME;
+        if (have && oc.started_ns)
+                j->started_ns = oc.started_ns;
         memset(st->by_sev, 0, sizeof st->by_sev);
         st->total = 0;
         st->launched = false;
         st->mode[0] = '\0';
         st->entries = st->files_hashed = st->bytes_hashed = 0;
         st->error[0] = '\0';
-        if ((code == 0 || code == EXIT_DRIFT) && (!s || vd_fleet_parse_summary(s, len, st, &e) < 0)) {
+        if ((code == 0 || code == EXIT_DRIFT) && !have) {
                 code = EXIT_RUNTIME;
-                snprintf(st->error, sizeof st->error, "%.255s", e.msg[0] ? e.msg : "no report");
-        }
+                snprintf(st->error, sizeof st->error, "no result");
+        } else if (have && (code == 0 || code == EXIT_DRIFT)) {
+                st->total = oc.total;
+                memcpy(st->by_sev, oc.by_sev, sizeof st->by_sev);
+                st->entries = oc.entries;
+                st->files_hashed = oc.files_hashed;
+                st->bytes_hashed = oc.bytes_hashed;
+                st->launched = oc.launched;
+                snprintf(st->mode, sizeof st->mode, "%s", oc.mode);
+                snprintf(st->baseline_digest, sizeof st->baseline_digest, "%s", oc.baseline_digest);
+                snprintf(st->scan_id, sizeof st->scan_id, "%s", oc.scan_id);
+        } else if (have)
+                snprintf(st->error, sizeof st->error, "%s", oc.error);
         st->exit_code = code;
         st->time_ns = j->started_ns;
-        st->duration_ms = (now_ns - j->started_ns) / 1000000;
+        int64_t end = have && oc.ended_ns ? oc.ended_ns : now_ns;
+        st->duration_ms = (end - j->started_ns) / 1000000;
         if (code == 0 || code == EXIT_DRIFT) {
                 st->last_success_ns = j->started_ns;
                 snprintf(st->result, sizeof st->result, "%s", code ? "drift" : "clean");
@@ -463,11 +487,9 @@ static void finish_job(const fleet_opts *o, const char *priv, job *j, int status
                 snprintf(st->result, sizeof st->result, "error");
                 if (!st->error[0])
                         last_error(priv, j->idx, st->error, sizeof st->error);
-                if (!WIFEXITED(status))
+                if (!have && !WIFEXITED(status))
                         snprintf(st->error, sizeof st->error, "the scan was killed by signal %d", WTERMSIG(status));
         }
-        free(s);
-        free(sf);
         j->done = true;
 }
 
@@ -554,21 +576,18 @@ static void put_file(const char *path, const char *text) {
                 unlink(tmp);
 }
 
-/* One guest in this process: fn (cmd_scan or cmd_scan_kept) with its
- * stdout to /dev/null and stderr to its own file; N.start before, N.rc
- * ("CODE START_NS END_NS") after, unless fn returns -1 (kept_only: it must
- * be scanned). */
-static int worker_scan(const fleet_opts *o, const char *priv, const job *j, int (*fn)(int, char **), int dn,
-                       int out1, int out2) {
-        char *sf = priv_file(priv, j->idx, "start"), *rf = priv_file(priv, j->idx, "rc"),
-             *ef = priv_file(priv, j->idx, "stderr");
+/* One guest in this process (scan_job), with its stdout to /dev/null and
+ * stderr to its own file; N.start before, N.result (its vd_scan_outcome)
+ * after, unless kept_only finds no kept report (-1: it must be scanned). */
+static int worker_scan(const fleet_opts *o, const char *priv, const job *j, bool kept_only, int dn, int out1,
+                       int out2) {
+        char *sf = priv_file(priv, j->idx, "start"), *ef = priv_file(priv, j->idx, "stderr");
         int code = EXIT_RUNTIME;
-        if (sf && rf && ef) {
-                int64_t t0 = vd_now_ns();
+        if (sf && ef) {
                 put_file(sf, "");
                 /* tests: the worker dies as it starts this guest's scan */
                 const char *die = cli_env_get()->test_worker_dies;
-                if (die && fn == cmd_scan && strcmp(die, j->g->name) == 0)
+                if (die && !kept_only && strcmp(die, j->g->name) == 0)
                         raise(SIGKILL);
                 int efd = open(ef, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
                 fflush(stdout);
@@ -577,12 +596,7 @@ static int worker_scan(const fleet_opts *o, const char *priv, const job *j, int 
                         dup2(dn, 1);
                 if (efd >= 0)
                         dup2(efd, 2);
-                argv_b a;
-                if (scan_args(o, priv, j, &a) == 0) {
-                        code = fn((int)a.n - 1, a.v + 1); /* as main() calls it */
-                        free_args(&a);
-                } else
-                        fprintf(stderr, "vmdrift fleet: out of memory\n");
+                code = scan_job(o, priv, j, kept_only);
                 fflush(stdout);
                 fflush(stderr);
                 if (out1 >= 0)
@@ -591,15 +605,11 @@ static int worker_scan(const fleet_opts *o, const char *priv, const job *j, int 
                         dup2(out2, 2);
                 if (efd >= 0)
                         close(efd);
-                if (code >= 0) {
-                        char line[96];
-                        snprintf(line, sizeof line, "%d %lld %lld\n", code, (long long)t0, (long long)vd_now_ns());
-                        put_file(rf, line);
-                } else
+                if (code < 0)
                         unlink(sf); /* not started after all: scanned later */
-        }
+        } else
+                fprintf(stderr, "vmdrift fleet: out of memory\n");
         free(sf);
-        free(rf);
         free(ef);
         return code;
 }
@@ -674,7 +684,7 @@ static int run_worker(const fleet_opts *o, const char *priv, job *const *all, si
                         continue;
                 const vd_inv_guest *g = j->g;
                 bool images = g->n_images && !g->domain && !g->dir;
-                if (!images || worker_scan(o, priv, j, cmd_scan_kept, dn, out1, out2) < 0)
+                if (!images || worker_scan(o, priv, j, true, dn, out1, out2) < 0)
                         claim(priv, j, "scan", w);
                 else
                         kept++;
@@ -700,7 +710,7 @@ static int run_worker(const fleet_opts *o, const char *priv, job *const *all, si
                         fprintf(stderr, "vmdrift fleet: no shared appliance: %s\n", err.msg);
                 cli_share = share;
                 for (size_t i = 0; i < nb; i++)
-                        worker_scan(o, priv, batch[i], cmd_scan, dn, out1, out2);
+                        worker_scan(o, priv, batch[i], false, dn, out1, out2);
                 cli_share = NULL;
                 launches += vd_guest_share_launches(share);
                 vd_guest_share_free(share);
@@ -717,18 +727,11 @@ static int run_worker(const fleet_opts *o, const char *priv, job *const *all, si
 
 /* A worker's guest that finished: its rc file. true if it did. */
 static bool worker_job_done(const fleet_opts *o, const char *priv, job *j) {
-        char *rf = priv_file(priv, j->idx, "rc");
-        size_t len = 0;
-        char *t = rf && access(rf, F_OK) == 0 ? slurp(rf, 256, &len) : NULL;
-        int code;
-        long long t0, t1;
-        bool done = t && sscanf(t, "%d %lld %lld", &code, &t0, &t1) == 3 && code >= 0 && code < 256;
-        if (done) {
-                j->started_ns = t0;
-                finish_job(o, priv, j, W_EXITCODE(code, 0), t1);
-        }
-        free(t);
+        char *rf = priv_file(priv, j->idx, "result");
+        bool done = rf && access(rf, F_OK) == 0;
         free(rf);
+        if (done)
+                finish_job(o, priv, j, W_EXITCODE(EXIT_RUNTIME, 0), vd_now_ns());
         return done;
 }
 
@@ -1243,12 +1246,12 @@ int cmd_fleet(int argc, char **argv) {
                                            {"fail-on", required_argument, NULL, OPT_FAILON},
                                            {"json", no_argument, NULL, OPT_JSON},
                                            {"state-dir", required_argument, NULL, CLI_OPT_STATE_DIR},
-                                           {"accel", required_argument, NULL, OPT_PASS_ARG},
-                                           {"hash-in", required_argument, NULL, OPT_PASS_ARG},
-                                           {"threads", required_argument, NULL, OPT_PASS_ARG},
-                                           {"full-inspection", no_argument, NULL, OPT_PASS_FLAG},
-                                           {"full", no_argument, NULL, OPT_PASS_FLAG},
-                                           {"paranoid", no_argument, NULL, OPT_PASS_FLAG},
+                                           {"accel", required_argument, NULL, CLI_OPT_ACCEL},
+                                           {"hash-in", required_argument, NULL, CLI_OPT_HASH_IN},
+                                           {"threads", required_argument, NULL, CLI_OPT_THREADS},
+                                           {"full-inspection", no_argument, NULL, CLI_OPT_FULL_INSPECTION},
+                                           {"full", no_argument, NULL, OPT_FULL},
+                                           {"paranoid", no_argument, NULL, OPT_PARANOID},
                                            {"help", no_argument, NULL, 'h'},
                                            {NULL, 0, NULL, 0}};
         fleet_opts o;
@@ -1263,7 +1266,13 @@ int cmd_fleet(int argc, char **argv) {
                 if (c >= CLI_OPT_SYSLOG_CA && c <= CLI_OPT_MAX_EVENTS && c != CLI_OPT_STATE_DIR) {
                         if (cli_report_opt(&o.sinko, c, optarg, "fleet") == EXIT_USAGE)
                                 return EXIT_USAGE;
-                        c = OPT_PASS_ARG;
+                        continue;
+                }
+                /* what every guest's scan is asked the same */
+                if (c == CLI_OPT_ACCEL || c == CLI_OPT_HASH_IN || c == CLI_OPT_THREADS || c == CLI_OPT_FULL_INSPECTION) {
+                        if (cli_source_opt(&o.base.so, c, optarg, "fleet") == EXIT_USAGE)
+                                return EXIT_USAGE;
+                        continue;
                 }
                 switch (c) {
                 case OPT_INVENTORY: o.inventory = optarg; break;
@@ -1309,18 +1318,8 @@ int cmd_fleet(int argc, char **argv) {
                                                  optarg);
                         o.fail_on = optarg;
                         break;
-                case OPT_PASS_ARG:
-                case OPT_PASS_FLAG: {
-                        if (o.n_pass + 2 > PASS_MAX)
-                                return cli_usage("fleet", "too many options");
-                        char *opt = NULL;
-                        if (asprintf(&opt, "--%s", lo[li].name) < 0)
-                                return EXIT_RUNTIME;
-                        o.pass[o.n_pass++] = opt; /* lives until exit */
-                        if (c == OPT_PASS_ARG)
-                                o.pass[o.n_pass++] = optarg;
-                        break;
-                }
+                case OPT_FULL: o.base.full = true; break;
+                case OPT_PARANOID: o.base.paranoid = true; break;
                 case 'h': fputs(fleet_usage, stdout); return 0;
                 default: return cli_bad_option("fleet", argv);
                 }

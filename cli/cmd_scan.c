@@ -98,19 +98,7 @@ enum {
         OPT_PARANOID,
 };
 
-static int scan_main(int argc, char **argv, bool kept_only);
-
 int cmd_scan(int argc, char **argv) {
-        return scan_main(argc, argv, false);
-}
-
-int cmd_scan_kept(int argc, char **argv) {
-        return scan_main(argc, argv, true);
-}
-
-/* kept_only: give the guest's kept report (or its twin's) as cmd_scan
- * would, or return -1 having opened, printed and delivered nothing. */
-static int scan_main(int argc, char **argv, bool kept_only) {
         static const struct option lo[] = {CLI_SOURCE_LONGOPTS,
                                            CLI_REPORT_LONGOPTS,
                                            {"baseline", required_argument, NULL, OPT_BASELINE},
@@ -211,7 +199,6 @@ static int scan_main(int argc, char **argv, bool kept_only) {
                 .allow_rollback = allow_rollback,
                 .full = full,
                 .paranoid = paranoid,
-                .kept_only = kept_only,
                 .ignore = ignore,
                 .fail_on = fail_on,
         };

@@ -150,28 +150,6 @@ int vd_fleet_state_write(const char *state_dir, const char *guest, const vd_gues
         return r;
 }
 
-int vd_fleet_parse_summary(const char *nd, size_t len, vd_guest_state *st, vd_err *err) {
-        /* the summary is the last line that says so */
-        const char *line = NULL, *end = nd + len;
-        for (const char *p = nd; p < end;) {
-                const char *nl = memchr(p, '\n', (size_t)(end - p));
-                const char *le = nl ? nl : end;
-                if ((size_t)(le - p) > 20 && memmem(p, (size_t)(le - p), "{\"event\":\"summary\"", 18) == p)
-                        line = p;
-                p = nl ? nl + 1 : end;
-        }
-        if (!line)
-                return vd_err_set(err, VD_E_IO, "the scan wrote no summary");
-        const char *le = memchr(line, '\n', (size_t)(end - line));
-        vd_json_doc d;
-        vd_err je = VD_ERR_INIT;
-        if (vd_json_parse(line, (size_t)((le ? le : end) - line), "the scan's summary", NULL, &d, &je) < 0)
-                return vd_err_set(err, VD_E_IO, "%s", je.msg);
-        read_result(d.root, st);
-        vd_json_doc_release(&d);
-        return 0;
-}
-
 /* ---- findings ---- */
 
 int vd_fleet_event(vd_events *out, int kind, int severity, const char *guest, const char *path, vd_err *err, ...) {

@@ -1,7 +1,7 @@
 /* vmdrift fleet: what it remembers about each guest, and its findings about
  * the host's guests themselves (sprawl, staleness, orphans, reachability).
- * The scans are vmdrift scan runs (cli/cmd_fleet.c starts them); this is
- * the part that needs no process.
+ * The scans run in the fleet's processes (cli/cmd_fleet.c) and hand back a
+ * vd_scan_outcome (vd_outcome.h); this is the part that needs no process.
  */
 #ifndef VD_FLEET_H
 #define VD_FLEET_H
@@ -39,11 +39,6 @@ typedef struct vd_guest_state {
 int vd_fleet_state_read(const char *state_dir, const char *guest, vd_guest_state *st, vd_err *err);
 /* Write it (STATE/fleet/<guest>.json, atomically, 0644). */
 int vd_fleet_state_write(const char *state_dir, const char *guest, const vd_guest_state *st, vd_err *err);
-
-/* Fill counts, exit code, baseline digest, scan id and duration from the
- * summary line of a scan's ND-JSON report (untrusted only in that it is a
- * file: bounded, vd_json). */
-int vd_fleet_parse_summary(const char *ndjson, size_t len, vd_guest_state *st, vd_err *err);
 
 /* Severities of the findings (docs/fleet.md). */
 #define VD_FLEET_SEV_UNMANAGED VD_SEV_MEDIUM

@@ -139,42 +139,71 @@ Test(inventory, a_missing_file_is_named_not_a_crash) {
         cr_assert(strstr(e.msg, "'/'"), "%s", e.msg);
 }
 
-/* What a guest's scan said, as the fleet reads it from the scan's summary
- * and keeps it: the counts for the progress line, the mode for status. */
+/* What a guest's scan came to, as a fleet worker hands it back (a binary
+ * record, read bounded) and the fleet keeps it: the counts for the progress
+ * line, the mode for status. */
 #include "vd_fleet.h"
-Test(inventory, a_scan_summary_gives_counts_and_mode_and_the_mode_is_kept) {
-        const char *nd = "{\"event\":\"drift\",\"path\":\"/x\"}\n"
-                         "{\"event\":\"summary\",\"scan_id\":\"11111111-2222-3333-4444-555555555555\",\"total\":3,"
-                         "\"severity\":{\"critical\":0,\"high\":1,\"medium\":2,\"low\":0,\"info\":0},"
-                         "\"entries_scanned\":9963,\"files_hashed\":32,\"bytes_hashed\":791512,\"exit_code\":1,"
-                         "\"scan_mode\":\"delta\",\"delta\":{\"proved\":7846}}\n";
+#include "vd_outcome.h"
+Test(inventory, a_scan_outcome_travels_as_a_record_and_the_mode_is_kept) {
+        vd_report rep;
+        memset(&rep, 0, sizeof rep);
+        vd_events ev;
+        vd_events_init(&ev);
+        rep.events = &ev;
+        snprintf(rep.scan_id, sizeof rep.scan_id, "11111111-2222-3333-4444-555555555555");
+        rep.entries_scanned = 9963;
+        rep.files_hashed = 32;
+        rep.bytes_hashed = 791512;
+        rep.exit_code = 1;
+        rep.delta.present = rep.delta.on = true;
+        rep.appliance = "launched";
+        rep.baseline_digest = "abc";
+        rep.started_ns = 1000;
+        rep.duration_ns = 500;
+        vd_scan_outcome oc, back;
+        vd_scan_outcome_from_report(&rep, &oc);
+        cr_assert_str_eq(oc.mode, "delta");
+        cr_assert(oc.launched);
+        vd_buf b;
+        vd_buf_init(&b, 0);
+        cr_assert_eq(vd_scan_outcome_encode(&oc, &b), 0);
+        vd_err e = VD_ERR_INIT;
+        cr_assert_eq(vd_scan_outcome_decode(b.buf, b.len, &back, &e), 0, "%s", e.msg);
+        cr_assert_eq(back.exit_code, 1);
+        cr_assert_eq(back.entries, 9963);
+        cr_assert_eq(back.files_hashed, 32);
+        cr_assert_eq(back.bytes_hashed, 791512);
+        cr_assert_str_eq(back.mode, "delta");
+        cr_assert_str_eq(back.scan_id, rep.scan_id);
+        cr_assert_str_eq(back.baseline_digest, "abc");
+        cr_assert_eq(back.ended_ns, 1500);
+        /* every cut and every changed length is refused, never half-read */
+        for (size_t n = 0; n < b.len; n++)
+                cr_assert_lt(vd_scan_outcome_decode(b.buf, n, &back, &e), 0, "cut at %zu", n);
+        b.buf[b.len - 4] = 'x';
+        b.buf[b.len - 8] = 0x7f; /* the error's length, now past the end */
+        cr_assert_lt(vd_scan_outcome_decode(b.buf, b.len, &back, &e), 0);
+        vd_buf_release(&b);
+        /* an untouched guest's kept report says so; a directory tree has no mode */
+        rep.reused_scan_id = "x";
+        vd_scan_outcome_from_report(&rep, &oc);
+        cr_assert_str_eq(oc.mode, "kept");
+        rep.reused_scan_id = NULL;
+        rep.delta.present = false;
+        vd_scan_outcome_from_report(&rep, &oc);
+        cr_assert_str_eq(oc.mode, "");
+        /* the mode is kept in the state directory, read back */
         vd_guest_state st;
         memset(&st, 0, sizeof st);
-        vd_err e = VD_ERR_INIT;
-        cr_assert_eq(vd_fleet_parse_summary(nd, strlen(nd), &st, &e), 0, "%s", e.msg);
-        cr_assert_eq(st.entries, 9963);
-        cr_assert_eq(st.files_hashed, 32);
-        cr_assert_eq(st.bytes_hashed, 791512);
-        cr_assert_str_eq(st.mode, "delta");
-        cr_assert_eq(st.total, 3);
-        /* kept in the state directory, read back */
+        snprintf(st.mode, sizeof st.mode, "delta");
+        snprintf(st.result, sizeof st.result, "drift");
         char dir[] = "/tmp/vd-fleetstate.XXXXXX";
         cr_assert(mkdtemp(dir));
-        snprintf(st.result, sizeof st.result, "drift");
         cr_assert_eq(vd_fleet_state_write(dir, "web-01", &st, &e), 0, "%s", e.msg);
-        vd_guest_state back;
-        cr_assert_eq(vd_fleet_state_read(dir, "web-01", &back, &e), 0, "%s", e.msg);
-        cr_assert(back.present);
-        cr_assert_str_eq(back.mode, "delta");
-        /* an untouched guest's kept report says so; a mode we do not know is not kept */
-        const char *kept = "{\"event\":\"summary\",\"unchanged_since\":{\"scan_id\":\"x\"},\"scan_mode\":\"delta\"}\n";
-        memset(&st, 0, sizeof st);
-        cr_assert_eq(vd_fleet_parse_summary(kept, strlen(kept), &st, &e), 0);
-        cr_assert_str_eq(st.mode, "kept");
-        const char *odd = "{\"event\":\"summary\",\"scan_mode\":\"\\u001b[2Jfast\"}\n";
-        memset(&st, 0, sizeof st);
-        cr_assert_eq(vd_fleet_parse_summary(odd, strlen(odd), &st, &e), 0);
-        cr_assert_str_eq(st.mode, "");
+        vd_guest_state sb;
+        cr_assert_eq(vd_fleet_state_read(dir, "web-01", &sb, &e), 0, "%s", e.msg);
+        cr_assert(sb.present);
+        cr_assert_str_eq(sb.mode, "delta");
         char cmd[64];
         snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
         (void)!system(cmd);
