@@ -1,0 +1,72 @@
+/* vmdrift fleet's parts (private to cli/): the options of a run, a guest's
+ * job, and each part's entry points. cmd_fleet.c reads the options;
+ * fleet_job.c runs one guest's scan (a typed request, a vd_scan_outcome
+ * back); fleet_workers.c runs several guests per process, sharing an
+ * appliance; fleet_run.c is a run from lock to findings; fleet_status.c is
+ * check and status. */
+#ifndef VD_CLI_FLEET_H
+#define VD_CLI_FLEET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "cli.h"
+#include "vd_event.h"
+#include "vd_fleet.h"
+#include "vd_inventory.h"
+#include "vd_outcome.h"
+#include "vd_report.h"
+
+#define MAX_SINKS 8
+
+/* docs/fleet.md "One appliance, several guests": what a hostile guest that
+ * took over the appliance's kernel could lie about */
+#define PER_APPLIANCE_DEFAULT 8u
+
+typedef struct fleet_opts {
+        const char *inventory;
+        const char *reports[MAX_SINKS];
+        size_t n_reports;
+        unsigned jobs;
+        unsigned per_app; /* guests per shared appliance; 1: a vmdrift scan process each */
+        int64_t jitter_s;
+        bool idle, wait, json;
+        int progress; /* -1 never, 0 auto, 1 always */
+        const char *fail_on;
+        const char *state_dir;
+        cli_scan_request base; /* what every guest's scan is asked the same (--full, --accel...) */
+        vd_sink_opts sinko;
+        const vd_inventory *inv;
+} fleet_opts;
+
+/* ---- one guest's scan ---- */
+
+enum spec_kind { SPEC_STDOUT, SPEC_FILE, SPEC_GUEST_FILE, SPEC_DIRECT };
+
+typedef struct job {
+        const vd_inv_guest *g;
+        size_t idx;
+        pid_t pid;
+        int64_t started_ns;
+        vd_guest_state st;
+        bool done, ran;
+        int worker; /* -1: in the worker processes (whichever claims it); 0: a process of its own */
+} job;
+
+/* ---- cmd_fleet.c ---- */
+void fleet_progress(const fleet_opts *o, const job *jobs, size_t n, size_t done, int64_t t0, int64_t now);
+
+/* ---- fleet_job.c ---- */
+int fleet_spec_kind(const char *spec);
+void fleet_make_parents(const char *spec);
+char *fleet_subst_guest(const char *spec, const char *name);
+char *fleet_priv_file(const char *priv, size_t idx, const char *what);
+int fleet_scan_job(const fleet_opts *o, const char *priv, const job *j, bool kept_only);
+char *fleet_slurp(const char *path, size_t max, size_t *len);
+void fleet_finish_job(const fleet_opts *o, const char *priv, job *j, int status, int64_t now_ns);
+bool fleet_gone(job *j, vd_events *findings);
+bool fleet_start_single(const fleet_opts *o, const char *priv, job *j);
+void fleet_put_file(const char *path, const char *text);
+
+#endif
