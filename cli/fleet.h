@@ -69,4 +69,8 @@ bool fleet_gone(job *j, vd_events *findings);
 bool fleet_start_single(const fleet_opts *o, const char *priv, job *j);
 void fleet_put_file(const char *path, const char *text);
 
+/* ---- fleet_workers.c ---- */
+bool fleet_scan_in_workers(const fleet_opts *o, const char *priv, job *jobs, size_t n, vd_events *findings,
+                           int64_t t0);
+
 #endif
