@@ -73,4 +73,8 @@ void fleet_put_file(const char *path, const char *text);
 bool fleet_scan_in_workers(const fleet_opts *o, const char *priv, job *jobs, size_t n, vd_events *findings,
                            int64_t t0);
 
+/* ---- fleet_status.c ---- */
+int fleet_check(const vd_inventory *inv);
+int fleet_status(const fleet_opts *o, const vd_inventory *inv);
+
 #endif
