@@ -54,9 +54,6 @@ typedef struct job {
         int worker; /* -1: in the worker processes (whichever claims it); 0: a process of its own */
 } job;
 
-/* ---- cmd_fleet.c ---- */
-void fleet_progress(const fleet_opts *o, const job *jobs, size_t n, size_t done, int64_t t0, int64_t now);
-
 /* ---- fleet_job.c ---- */
 int fleet_spec_kind(const char *spec);
 void fleet_make_parents(const char *spec);
@@ -72,6 +69,10 @@ void fleet_put_file(const char *path, const char *text);
 /* ---- fleet_workers.c ---- */
 bool fleet_scan_in_workers(const fleet_opts *o, const char *priv, job *jobs, size_t n, vd_events *findings,
                            int64_t t0);
+
+/* ---- fleet_run.c ---- */
+void fleet_progress(const fleet_opts *o, const job *jobs, size_t n, size_t done, int64_t t0, int64_t now);
+int fleet_run(fleet_opts *o, const vd_inventory *inv);
 
 /* ---- fleet_status.c ---- */
 int fleet_check(const vd_inventory *inv);

@@ -1,0 +1,348 @@
+/* vmdrift fleet run: the lock, every guest's scan (in worker processes or a
+ * process each), what is remembered, the fleet's own findings, and the
+ * reports put together. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "vd_log.h"
+#include "vd_pipeline.h"
+#include "vd_state.h"
+#include "vd_str.h"
+
+#include "fleet.h"
+
+#define OUTPUT_MAX ((size_t)1 << 30)
+
+static void set_idle_priority(void) {
+        /* nice 10, and the idle I/O class (ioprio_set: IOPRIO_CLASS_IDLE = 3,
+         * IOPRIO_WHO_PROCESS = 1); inherited by every scan and its qemu */
+        if (setpriority(PRIO_PROCESS, 0, 10) < 0)
+                vd_debug("setpriority: %s", strerror(errno));
+#ifdef SYS_ioprio_set
+        if (syscall(SYS_ioprio_set, 1, 0, 3 << 13) < 0)
+                vd_debug("ioprio_set: %s", strerror(errno));
+#endif
+}
+
+/* ---- the lock ---- */
+
+static int take_lock(const char *state_dir, bool wait, int *ret_fd) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/fleet.lock", state_dir);
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0) {
+                fprintf(stderr, "vmdrift fleet: cannot open the lock '%s': %s\n", path, strerror(errno));
+                return EXIT_RUNTIME;
+        }
+        if (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
+                int e = errno;
+                char pid[32] = "";
+                ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+                pid[n > 0 ? n : 0] = '\0';
+                pid[strcspn(pid, "\n")] = '\0';
+                if (pid[0] && kill((pid_t)atoi(pid), 0) < 0 && errno == ESRCH)
+                        pid[0] = '\0'; /* an earlier run's: the holder did not say who it is */
+                close(fd);
+                if (e == EWOULDBLOCK) {
+                        fprintf(stderr,
+                                "vmdrift fleet: another fleet run%s%s%s holds %s: not started (--wait waits for it)\n",
+                                pid[0] ? " (pid " : "", pid, pid[0] ? ")" : "", path);
+                        return EXIT_LOCKED;
+                }
+                fprintf(stderr, "vmdrift fleet: cannot lock '%s': %s\n", path, strerror(e));
+                return EXIT_RUNTIME;
+        }
+        char pid[32];
+        int n = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
+        if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+                vd_debug("cannot write the pid into the lock");
+        *ret_fd = fd;
+        return 0;
+}
+
+/* ---- progress ---- */
+
+void fleet_progress(const fleet_opts *o, const job *jobs, size_t n, size_t done, int64_t t0, int64_t now) {
+        if (o->progress < 0 || (o->progress == 0 && !isatty(2)))
+                return;
+        char running[256] = "";
+        size_t rl = 0;
+        for (size_t i = 0; i < n && rl < sizeof running - 40; i++)
+                if (jobs[i].pid > 0 && !jobs[i].done)
+                        rl += (size_t)snprintf(running + rl, sizeof running - rl, "%s%s", rl ? ", " : "", jobs[i].g->name);
+        long el = (long)((now - t0) / 1000000000);
+        long eta = done ? (long)(el * (long)(n - done) / (long)done) : -1;
+        /* what the finished scans did: files seen and hashed, bytes read, how */
+        uint64_t files = 0, hashed = 0, bytes = 0;
+        size_t kept = 0, delta = 0;
+        for (size_t i = 0; i < n; i++)
+                if (jobs[i].done) {
+                        files += jobs[i].st.entries;
+                        hashed += jobs[i].st.files_hashed;
+                        bytes += jobs[i].st.bytes_hashed;
+                        kept += !strcmp(jobs[i].st.mode, "kept");
+                        delta += !strcmp(jobs[i].st.mode, "delta");
+                }
+        fprintf(stderr, "\r\033[K[%zu/%zu] %s%s %ldm%02lds elapsed", done, n, running[0] ? "scanning " : "", running,
+                el / 60, el % 60);
+        if (done)
+                fprintf(stderr, "; %llu files, %llu hashed (%.1f MiB, %.1f MiB/s); %zu untouched, %zu delta",
+                        (unsigned long long)files, (unsigned long long)hashed, (double)bytes / 1048576.0,
+                        el ? (double)bytes / 1048576.0 / (double)el : 0.0, kept, delta);
+        if (eta >= 0 && done < n)
+                fprintf(stderr, ", about %ldm%02lds left", eta / 60, eta % 60);
+        if (done == n)
+                fputc('\n', stderr);
+        fflush(stderr);
+}
+
+/* ---- outputs ---- */
+
+/* Append file to b (a guest's report for a shared output). */
+static void append_file(vd_buf *b, const char *path) {
+        size_t len = 0;
+        char *t = fleet_slurp(path, OUTPUT_MAX, &len);
+        if (t)
+                vd_buf_add(b, t, len);
+        free(t);
+}
+
+static int deliver_findings(const fleet_opts *o, const vd_inventory *inv, const char *priv, vd_events *ev,
+                            char **warn, size_t n_warn, int fail_on, const char *run_id) {
+        vd_warning *w = calloc(n_warn ? n_warn : 1, sizeof *w);
+        for (size_t i = 0; w && i < n_warn; i++)
+                w[i].msg = warn[i];
+        vd_report rep;
+        memset(&rep, 0, sizeof rep);
+        snprintf(rep.scan_id, sizeof rep.scan_id, "%s", run_id);
+        rep.source_kind = "fleet";
+        rep.source = inv->file;
+        rep.events = ev;
+        rep.warnings = w;
+        rep.n_warnings = w ? n_warn : 0;
+        rep.started_ns = vd_now_ns();
+        rep.fail_on = fail_on;
+        const char *specs[MAX_SINKS];
+        char *owned[MAX_SINKS] = {0};
+        for (size_t i = 0; i < o->n_reports; i++) {
+                const char *spec = o->reports[i];
+                int k = fleet_spec_kind(spec);
+                if (k == SPEC_GUEST_FILE) {
+                        specs[i] = owned[i] = fleet_subst_guest(spec, "_fleet");
+                        if (owned[i])
+                                fleet_make_parents(owned[i]);
+                }
+                else if (k == SPEC_DIRECT)
+                        specs[i] = spec;
+                else {
+                        char what[32];
+                        snprintf(what, sizeof what, "out%zu", i);
+                        char *f = NULL;
+                        if (asprintf(&f, "%s/fleet.%s", priv, what) < 0 ||
+                            asprintf(&owned[i], "%s:%s", strncmp(spec, "json", 4) == 0 ? "json" : "text", f) < 0)
+                                owned[i] = NULL;
+                        free(f);
+                        specs[i] = owned[i] ? owned[i] : spec;
+                }
+        }
+        vd_sink *sinks[MAX_SINKS] = {0};
+        int rc = cli_open_sinks(specs, o->n_reports, &o->sinko, sinks);
+        if (rc == 0)
+                rc = cli_deliver(sinks, o->n_reports, &rep);
+        for (size_t i = 0; i < o->n_reports; i++)
+                free(owned[i]);
+        free(w);
+        return rc;
+}
+
+/* Stdout and files without {guest}: every guest's output in inventory
+ * order, then the findings; a file is replaced whole at the end. */
+static int put_together(const fleet_opts *o, const char *priv, const job *jobs, size_t n) {
+        int rc = 0;
+        for (size_t i = 0; i < o->n_reports; i++) {
+                int k = fleet_spec_kind(o->reports[i]);
+                if (k != SPEC_STDOUT && k != SPEC_FILE)
+                        continue;
+                vd_buf b;
+                vd_buf_init(&b, OUTPUT_MAX);
+                char what[32];
+                snprintf(what, sizeof what, "out%zu", i);
+                for (size_t g = 0; g < n; g++) {
+                        if (!jobs[g].ran)
+                                continue;
+                        char *f = fleet_priv_file(priv, jobs[g].idx, what);
+                        if (f)
+                                append_file(&b, f);
+                        free(f);
+                        if (k == SPEC_STDOUT && strncmp(o->reports[i], "text", 4) == 0)
+                                vd_buf_adds(&b, "\n");
+                }
+                char fl[4200];
+                snprintf(fl, sizeof fl, "%.4096s/fleet.%.31s", priv, what);
+                append_file(&b, fl);
+                if (k == SPEC_STDOUT) {
+                        if (b.len && fwrite(b.buf, 1, b.len, stdout) != b.len)
+                                rc = EXIT_RUNTIME;
+                        fflush(stdout);
+                } else {
+                        vd_err e = VD_ERR_INIT;
+                        if (vd_write_atomic(cli_report_file(o->reports[i]), b.buf ? b.buf : "", b.len, 0644, &e) < 0)
+                                rc = cli_fail(&e);
+                }
+                vd_buf_release(&b);
+        }
+        return rc;
+}
+
+static void rmtree_priv(const char *priv) {
+        char cmd[4200];
+        snprintf(cmd, sizeof cmd, "rm -rf -- '%s'", priv);
+        if (strchr(priv, '\'') == NULL && system(cmd) != 0)
+                vd_debug("cannot remove %s", priv);
+}
+
+/* ---- fleet run ---- */
+
+int fleet_run(fleet_opts *o, const vd_inventory *inv) {
+        vd_err err = VD_ERR_INIT;
+        int fail_on = o->fail_on ? vd_severity_from_name(o->fail_on) : VD_SEV_INFO;
+        if (vd_state_dir_check(o->state_dir, true, &err) < 0)
+                return cli_fail(&err);
+        int lock_fd = -1;
+        int rc = take_lock(o->state_dir, o->wait, &lock_fd);
+        if (rc)
+                return rc;
+        if (o->idle)
+                set_idle_priority();
+        if (o->jitter_s > 0) {
+                unsigned seed = (unsigned)(vd_now_ns() ^ (int64_t)getpid());
+                int64_t d = (int64_t)(rand_r(&seed) % (int)(o->jitter_s * 1000));
+                if (isatty(2) && o->progress >= 0)
+                        fprintf(stderr, "vmdrift fleet: waiting %.1f s first (--jitter)\n", (double)d / 1000);
+                struct timespec ts = {d / 1000, (d % 1000) * 1000000};
+                nanosleep(&ts, NULL);
+        }
+        for (size_t i = 0; i < inv->n_notes; i++)
+                fprintf(stderr, "vmdrift fleet: note: %s\n", inv->notes[i]);
+        const char *td = cli_env_get()->tmp_dir;
+        char priv[4096];
+        snprintf(priv, sizeof priv, "%s/vmdrift-fleet.XXXXXX", td ? td : "/tmp");
+        if (!mkdtemp(priv)) {
+                fprintf(stderr, "vmdrift fleet: cannot create a temporary directory: %s\n", strerror(errno));
+                close(lock_fd);
+                return EXIT_RUNTIME;
+        }
+        char run_id[37];
+        vd_scan_id(run_id);
+        size_t n = inv->n_guests;
+        job *jobs = calloc(n, sizeof *jobs);
+        vd_events findings;
+        vd_events_init(&findings);
+        char **warn = NULL;
+        size_t n_warn = 0;
+        int64_t t0 = vd_now_ns();
+        size_t done = 0, running = 0, next = 0;
+        for (size_t i = 0; jobs && i < n; i++) {
+                jobs[i].g = &inv->guests[i];
+                jobs[i].idx = i;
+                if (vd_fleet_state_read(o->state_dir, jobs[i].g->name, &jobs[i].st, &err) < 0) {
+                        fprintf(stderr, "vmdrift fleet: %s\n", err.msg);
+                        memset(&jobs[i].st, 0, sizeof jobs[i].st);
+                }
+                if (!jobs[i].st.first_seen_ns)
+                        jobs[i].st.first_seen_ns = t0;
+        }
+        if (jobs && o->per_app >= 2 && fleet_scan_in_workers(o, priv, jobs, n, &findings, t0))
+                done = n;
+        if (o->per_app < 2)
+                fleet_progress(o, jobs, n, 0, t0, vd_now_ns());
+        while (jobs && done < n) {
+                /* start what may start */
+                while (next < n && running < o->jobs) {
+                        job *j = &jobs[next++];
+                        if (fleet_gone(j, &findings) || !fleet_start_single(o, priv, j)) {
+                                done++;
+                                continue;
+                        }
+                        j->ran = true;
+                        running++;
+                        vd_debug("fleet: started %s (pid %d)", j->g->name, (int)j->pid);
+                }
+                if (!running)
+                        continue;
+                int status = 0;
+                pid_t p = waitpid(-1, &status, 0);
+                if (p < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        break;
+                }
+                for (size_t i = 0; i < n; i++)
+                        if (jobs[i].pid == p && !jobs[i].done) {
+                                fleet_finish_job(o, priv, &jobs[i], status, vd_now_ns());
+                                running--;
+                                done++;
+                                vd_debug("fleet: %s: %s (%d)", jobs[i].g->name, jobs[i].st.result,
+                                         jobs[i].st.exit_code);
+                        }
+                fleet_progress(o, jobs, n, done, t0, vd_now_ns());
+        }
+        /* what is remembered, then the fleet's own findings */
+        int64_t now = vd_now_ns();
+        for (size_t i = 0; jobs && i < n; i++) {
+                if (vd_fleet_state_write(o->state_dir, jobs[i].g->name, &jobs[i].st, &err) < 0)
+                        fprintf(stderr, "vmdrift fleet: %s\n", err.msg);
+                if (vd_fleet_stale(inv, jobs[i].g, &jobs[i].st, now, &findings, &err) < 0)
+                        fprintf(stderr, "vmdrift fleet: %s\n", err.msg);
+        }
+        if (vd_fleet_unmanaged(inv, &findings, &warn, &n_warn, &err) < 0 ||
+            vd_fleet_orphans(inv, &findings, &warn, &n_warn, &err) < 0)
+                fprintf(stderr, "vmdrift fleet: %s\n", err.msg);
+        int drc = deliver_findings(o, inv, priv, &findings, warn, n_warn, fail_on, run_id);
+        int prc = put_together(o, priv, jobs, n);
+        /* the worst of the run */
+        int worst = 0;
+        for (size_t i = 0; jobs && i < n; i++) {
+                int c = jobs[i].st.exit_code;
+                if (c < 0 || c >= EXIT_USAGE)
+                        worst = EXIT_RUNTIME;
+                else if (c == EXIT_DRIFT && worst == 0)
+                        worst = EXIT_DRIFT;
+        }
+        for (size_t i = 0; i < findings.n && worst == 0; i++)
+                if (findings.v[i].severity >= fail_on)
+                        worst = EXIT_DRIFT;
+        if ((drc >= EXIT_USAGE || prc) && worst < EXIT_RUNTIME)
+                worst = EXIT_RUNTIME;
+        /* one line per guest for the log of whoever started it */
+        for (size_t i = 0; jobs && i < n; i++) {
+                const vd_guest_state *st = &jobs[i].st;
+                fprintf(stderr, "vmdrift fleet: %s: %s", jobs[i].g->name, st->result[0] ? st->result : "not run");
+                if (!strcmp(st->result, "drift") || !strcmp(st->result, "clean"))
+                        fprintf(stderr, " (%zu events: %zu critical, %zu high, %zu medium, %zu low, %zu info; %.1f s)",
+                                st->total, st->by_sev[4], st->by_sev[3], st->by_sev[2], st->by_sev[1], st->by_sev[0],
+                                (double)st->duration_ms / 1000);
+                else if (st->error[0])
+                        fprintf(stderr, ": %s", st->error);
+                fputc('\n', stderr);
+        }
+        size_t launches = 0;
+        for (size_t i = 0; jobs && i < n; i++)
+                launches += jobs[i].st.launched;
+        fprintf(stderr, "vmdrift fleet: %zu guests in %.1f s, %zu appliance launches, %zu fleet findings; exit %d\n",
+                n, (double)(vd_now_ns() - t0) / 1e9, launches, findings.n, worst);
+        for (size_t i = 0; i < n_warn; i++)
+                free(warn[i]);
+        free(warn);
+        vd_events_release(&findings);
+        free(jobs);
+        rmtree_priv(priv);
+        close(lock_fd);
+        return jobs ? worst : EXIT_RUNTIME;
+}
