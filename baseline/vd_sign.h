@@ -4,6 +4,9 @@
  * metadata, entries, facts and packages), so changing any row or any metadata
  * breaks the signature. Keys are PEM files: PKCS#8 private (mode 0600), and
  * SubjectPublicKeyInfo public (NAME.pub).
+ *
+ * Ownership: nothing here allocates for the caller; results go into the
+ * caller's fixed-size buffers (sig_hex, keyid), untouched on failure.
  */
 #ifndef VD_SIGN_H
 #define VD_SIGN_H

@@ -1,6 +1,7 @@
 /* Debug logging: the only logging library code does. Off unless the
  * program turned it on (the CLI does for VMDRIFT_DEBUG=1); then one line
- * per call on stderr, prefixed with the seconds since it was turned on. */
+ * per call on stderr, prefixed with the seconds since it was turned on.
+ * Nothing here allocates. */
 #ifndef VD_LOG_H
 #define VD_LOG_H
 

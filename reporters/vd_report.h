@@ -2,7 +2,10 @@
  *
  * A sink gets the whole report of one run (events, warnings, summary) and
  * writes it in its format. Sinks never own the report.
- */
+ *
+ * Ownership: a vd_report borrows everything it points to (events,
+ * warnings, strings) from the run that made it, which outlives its
+ * delivery; sinks are vd_sink_open's and the caller's (vd_sink_close). */
 #ifndef VD_REPORT_H
 #define VD_REPORT_H
 

@@ -1,4 +1,8 @@
-/* The compare engine: one merge walk of two path-sorted entry lists. */
+/* The compare engine: one merge walk of two path-sorted entry lists.
+ *
+ * Ownership: the events appended to out are out's (vd_events_release);
+ * their rule and detector strings are borrowed from policy, which must
+ * outlive them. */
 #ifndef VD_COMPARE_H
 #define VD_COMPARE_H
 

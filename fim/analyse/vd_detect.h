@@ -4,7 +4,9 @@
  * compare engine asks them about every file change, the configuration diff
  * about every changed key; the policy switches each on or off per path and
  * sets its severity. A detector raises an event's severity, never lowers it.
- */
+ *
+ * Ownership: nothing here allocates; a hit names strings borrowed from the
+ * policy (its detector catalogue), which must outlive it. */
 #ifndef VD_DETECT_H
 #define VD_DETECT_H
 

@@ -4,7 +4,9 @@
  * it; or vmdrift's own plain JSON. Package URLs follow the purl spec:
  * pkg:deb/debian/openssh-server@1:9.2p1-2%2Bdeb12u3?arch=amd64&distro=debian-12,
  * pkg:rpm/rocky/openssl@3.0.7-27.el9?arch=x86_64&epoch=1&distro=rocky-9.
- */
+ *
+ * Ownership: vd_sbom_render appends to the caller's out; vd_purl returns a
+ * malloc'ed string the caller frees (NULL: out of memory). */
 #ifndef VD_SBOM_H
 #define VD_SBOM_H
 

@@ -12,7 +12,9 @@
  * and a shortcut holds only while the chain qemu reads now is exactly that
  * list of unchanged files. A write into any of them moves its times; a file
  * put in place of another has another inode and change time.
- */
+ *
+ * Ownership: identities are plain values; vd_template_unchanged's *ret_tmpl
+ * is malloc'ed and the caller's (free), NULL on failure. */
 #ifndef VD_IMAGEID_H
 #define VD_IMAGEID_H
 

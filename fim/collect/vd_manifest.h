@@ -2,7 +2,10 @@
  * back by the host. Everything read back is untrusted (a guest that took over
  * the appliance writes it): the decoder bounds every length and count and
  * rejects anything malformed instead of guessing.
- */
+ *
+ * Ownership: the encoders append to the caller's out; the decoders append
+ * entries and warnings that out owns (vd_scan_release), and take nothing
+ * from ref (copied). */
 #ifndef VD_MANIFEST_H
 #define VD_MANIFEST_H
 

@@ -1,8 +1,10 @@
 /* vmdrift fleet: what it remembers about each guest, and its findings about
  * the host's guests themselves (sprawl, staleness, orphans, reachability).
- * The scans run in the fleet's processes (cli/cmd_fleet.c) and hand back a
+ * The scans run in the fleet's processes (cli/fleet_*.c) and hand back a
  * vd_scan_outcome (vd_outcome.h); this is the part that needs no process.
- */
+ *
+ * Ownership: states are plain values; events appended to out are out's;
+ * *warn lines are malloc'ed, and the array with them, the caller's. */
 #ifndef VD_FLEET_H
 #define VD_FLEET_H
 

@@ -1,6 +1,7 @@
 /* What one scan came to, as a typed record: what vmdrift fleet keeps per
  * guest and what a fleet worker hands back for each guest it scanned (a
- * small binary record, never a report parsed again). */
+ * small binary record, never a report parsed again).
+ * Ownership: a plain value, no pointers. */
 #ifndef VD_OUTCOME_H
 #define VD_OUTCOME_H
 
