@@ -132,7 +132,10 @@ int vd_shortcut_load(const vd_shortcut_keys *k, const char *state_dir, vd_reused
         *ret_twin = false;
         if (!k->have_key)
                 return 1;
-        int lr = vd_reuse_load(state_dir, &k->key, ret, warn);
+        vd_err e = VD_ERR_INIT;
+        int lr = vd_reuse_load(state_dir, &k->key, ret, &e);
+        if (lr < 0) /* none (1) is not worth a word; a damaged file is */
+                *warn = e;
         if (lr != 0 && k->have_twin) {
                 vd_err te = VD_ERR_INIT;
                 lr = vd_reuse_load(state_dir, &k->twin, ret, &te);

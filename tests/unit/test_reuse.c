@@ -13,6 +13,7 @@
 
 #include "helpers.h"
 #include "vd_reuse.h"
+#include "vd_shortcut.h"
 
 static char *dir;
 
@@ -158,6 +159,17 @@ Test(reuse, a_kept_report_comes_back_event_for_event_or_not_at_all) {
         cr_assert_eq(truncate(f, 200), 0);
         cr_assert_eq(vd_reuse_load(state, &k, &u, &err), VD_E_IO);
         cr_assert(strstr(err.msg, "damaged") && strstr(err.msg, k.slot), "%s", err.msg);
+        /* through the shortcut: damaged is worth a warning, none is not */
+        vd_shortcut_keys sk = {.have_key = true, .key = k};
+        bool twin = true;
+        vd_err warn = VD_ERR_INIT;
+        cr_assert_eq(vd_shortcut_load(&sk, state, &u, &twin, &warn), 1);
+        cr_assert(warn.code && strstr(warn.msg, "damaged"), "%s", warn.msg);
+        cr_assert_not(twin);
+        cr_assert_eq(unlink(f), 0);
+        vd_err quiet = VD_ERR_INIT;
+        cr_assert_eq(vd_shortcut_load(&sk, state, &u, &twin, &quiet), 1);
+        cr_assert_eq(quiet.code, 0, "no kept report is not a warning: %s", quiet.msg);
         vd_events_release(&ev);
         free(w.path);
         free(w.msg);
