@@ -1,56 +1,132 @@
 #!/usr/bin/env python3
-"""The layers of HACKING.md, checked: every #include "x.h" in a library
-folder must name a header of the folder itself or of a folder it may depend
-on. Exits 1 naming each file and include that breaks a layer, or a header
-that two folders both define."""
+"""The layers, checked against the build itself: the allowed dependencies of
+each library come from CMake's target_link_libraries (transitively), each
+folder belongs to the library that compiles its sources, and every
+#include "x.h" in a library folder, in the walker (only the files its own
+source list names) and in tests/ must name a header of a library the file
+may use. The library graph must have no cycle. Exits 1 naming each file and
+include that breaks a layer."""
 import os
 import re
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-ALLOWED = {
-    "common": set(),
-    "policy": {"common"},
-    "fim/collect": {"common"},
-    "fim/collect/walker": {"fim/collect", "common"},
-    "fim/collect/guest": {"fim/collect", "common"},
-    "fim/analyse": {"fim/collect", "policy", "common"},
-    "baseline": {"fim/collect", "policy", "common"},
-    "reporters": {"common"},
-    "fim/pipeline": {"fim/analyse", "fim/collect", "baseline", "reporters", "policy", "common"},
-    "cli": {"fim/pipeline", "fim/analyse", "fim/collect", "baseline", "reporters", "policy", "common"},
-}
-
-# Headers generated at build time, and the folder whose script makes them.
-GENERATED = {"vd_invisible.h": "common"}
-
-owner = dict(GENERATED)
+# Headers generated at build time, and the library whose folder makes them.
+GENERATED = {"vd_invisible.h": "vd_common"}
 bad = []
-for folder in ALLOWED:
-    d = os.path.join(ROOT, folder)
-    for f in sorted(os.listdir(d)):
-        if f.endswith(".h"):
-            if f in owner:
-                bad.append(f"{f}: defined in both {owner[f]}/ and {folder}/")
-            owner[f] = folder
-for folder, allowed in ALLOWED.items():
-    d = os.path.join(ROOT, folder)
-    for f in sorted(os.listdir(d)):
-        if not f.endswith((".c", ".h")):
-            continue
-        with open(os.path.join(d, f), encoding="utf-8") as fp:
-            for lineno, line in enumerate(fp, 1):
-                m = re.match(r'\s*#\s*include\s+"([^"]+)"', line)
-                if not m:
-                    continue
-                inc = os.path.basename(m.group(1))
-                to = owner.get(inc)
-                if to is None:
-                    bad.append(f"{folder}/{f}:{lineno}: includes \"{inc}\", which no library folder defines")
-                elif to != folder and to not in allowed:
-                    bad.append(f"{folder}/{f}:{lineno}: includes \"{inc}\" from {to}/; "
-                               f"{folder}/ may only use {', '.join(sorted(allowed)) or 'nothing'}")
+
+
+def cmake_files():
+    for dp, dn, fn in os.walk(ROOT):
+        dn[:] = [d for d in dn if not d.startswith(("build", ".")) and d not in ("corpus", "guest", "fuzz")]
+        if "CMakeLists.txt" in fn:
+            yield dp, open(os.path.join(dp, "CMakeLists.txt"), encoding="utf-8").read()
+
+
+def calls(text, name):
+    """The argument lists of every call name(...) in a CMake file."""
+    for m in re.finditer(r"\b%s\s*\(([^)]*)\)" % name, text):
+        yield m.group(1).split()
+
+
+lib_dirs, deps, exe_srcs = {}, {}, {}
+for d, text in cmake_files():
+    for args in calls(text, "add_library"):
+        lib = args[0]
+        srcs = [a for a in args[1:] if a.endswith(".c")]
+        lib_dirs[lib] = sorted({os.path.normpath(os.path.join(d, os.path.dirname(s))) for s in srcs})
+    for args in calls(text, "add_executable"):
+        exe_srcs[args[0]] = [os.path.normpath(os.path.join(d, a)) for a in args[1:] if a.endswith(".c")]
+    for args in calls(text, "target_link_libraries"):
+        deps.setdefault(args[0], set()).update(a for a in args[1:] if a.startswith("vd_"))
+
+# no cycle among the libraries
+state = {}
+
+
+def visit(lib, path):
+    if state.get(lib) == 1:
+        bad.append("library cycle: " + " -> ".join(path + [lib]))
+        return
+    if state.get(lib) == 2:
+        return
+    state[lib] = 1
+    for d in sorted(deps.get(lib, ())):
+        visit(d, path + [lib])
+    state[lib] = 2
+
+
+for lib in sorted(lib_dirs):
+    visit(lib, [])
+
+
+def closure(lib):
+    out, todo = set(), [lib]
+    while todo:
+        x = todo.pop()
+        for d in deps.get(x, ()):
+            if d not in out:
+                out.add(d)
+                todo.append(d)
+    return out
+
+
+# which library each header belongs to
+owner = dict(GENERATED)
+for lib, dirs in lib_dirs.items():
+    for d in dirs:
+        for f in os.listdir(d):
+            if f.endswith(".h"):
+                if f in owner and owner[f] != lib:
+                    bad.append(f"{f}: defined in both {owner[f]} and {lib}")
+                owner[f] = lib
+
+
+def check(path, allowed, who):
+    rel = os.path.relpath(path, ROOT)
+    with open(path, encoding="utf-8") as fp:
+        for lineno, line in enumerate(fp, 1):
+            m = re.match(r'\s*#\s*include\s+"([^"]+)"', line)
+            if not m:
+                continue
+            inc = os.path.basename(m.group(1))
+            if os.path.exists(os.path.join(os.path.dirname(path), m.group(1))) and inc not in owner:
+                continue  # a header of its own folder that no library compiles (tests' helpers)
+            to = owner.get(inc)
+            if to is None:
+                bad.append(f"{rel}:{lineno}: includes \"{inc}\", which no library defines")
+            elif to not in allowed:
+                bad.append(f"{rel}:{lineno}: includes \"{inc}\" of {to}; {who} may only use "
+                           f"{', '.join(sorted(allowed))}")
+
+
+n = 0
+for lib, dirs in sorted(lib_dirs.items()):
+    if lib == "vd_testhelpers":
+        continue
+    allowed = closure(lib) | {lib}
+    for d in dirs:
+        for f in sorted(os.listdir(d)):
+            if f.endswith((".c", ".h")):
+                check(os.path.join(d, f), allowed, lib)
+                n += 1
+# the walker: a static program of the collect and common sources it names
+walker = exe_srcs.get("vmdrift-walker", [])
+for src in walker:
+    lib = next((l for l, ds in lib_dirs.items() if os.path.dirname(src) in ds), None)
+    if lib not in ("vd_collect", "vd_common") and not src.endswith("walker.c"):
+        bad.append(f"{os.path.relpath(src, ROOT)}: in the walker's sources, but of {lib or 'no library'}")
+    check(src, {"vd_collect", "vd_common"}, "the walker")
+    n += 1
+# tests: any library, never the CLI (it is tested through the program)
+test_allowed = set(lib_dirs)
+for dp, dn, fn in os.walk(os.path.join(ROOT, "tests")):
+    dn[:] = [d for d in dn if d != "corpus"]
+    for f in sorted(fn):
+        if f.endswith((".c", ".h")):
+            check(os.path.join(dp, f), test_allowed, "a test")
+            n += 1
 if bad:
     print("\n".join(bad))
     sys.exit(1)
-print(f"layers hold: {sum(len(os.listdir(os.path.join(ROOT, f))) for f in ALLOWED)} files checked")
+print(f"layers hold: {len(lib_dirs)} libraries without a cycle, {n} files checked")
