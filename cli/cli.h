@@ -98,7 +98,9 @@ enum {
         "source (exactly one kind):\n"                                                                                \
         "  --dir PATH           a directory tree (symlinks are never followed)\n"                                     \
         "  --image FILE         a guest disk image, read-only; repeat for every disk of one guest\n"                  \
-        "  --image-format FMT   force the image format (raw, qcow2, vmdk, ...); default: detected\n"                  \
+        "  --image-format FMT   read the image as FMT (raw, qcow2, vmdk, ...); default: the format it\n"            \
+        "                       had when first seen here (pinned in the state directory), or\n"                      \
+        "                       detected on first sight; another header since is refused\n"                          \
         "  --domain NAME        a libvirt guest's disks, read-only\n"                                                  \
         "  --connect URI        libvirt URI for --domain\n"                                                            \
         "  --strategy S         guest scan strategy: walker (default) or api\n"                                       \
