@@ -232,7 +232,7 @@ int yl_open(ld *l, const char *text, size_t len, size_t max, const char *what, y
         if (more)
                 return vd_err_set(l->err, VD_E_INPUT, "%s: expected one YAML document, found more than one", l->file);
         if (!root)
-                return vd_err_set(l->err, VD_E_INPUT, "%s:1:1: expected a %s (a mapping), got an empty file", l->file,
+                return vd_err_set(l->err, VD_E_INPUT, "%s:1:1: expected the %s (a mapping), got an empty file", l->file,
                                   what);
         if (root->type != YAML_MAPPING_NODE)
                 return yl_fail(l, root, "expected the %s (a mapping), got %s", what, yl_kind(root));

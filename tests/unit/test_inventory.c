@@ -87,9 +87,8 @@ Test(inventory, images_glob_gives_one_guest_per_image_sorted) {
 }
 
 Test(inventory, every_error_names_line_column_and_what_was_expected) {
-        cr_assert(strstr(bad(""), "f.yaml:1:1: expected a inventory (a mapping), got an empty file") ||
-                          strstr(bad(""), "f.yaml:1:1: expected"),
-                  "%s", bad(""));
+        cr_assert(strstr(bad(""), "f.yaml:1:1: expected the inventory (a mapping), got an empty file"), "%s",
+                  bad(""));
         cr_assert(strstr(bad("guests: []\ncolour: red\n"), "f.yaml:2:1: unknown key 'colour' in the inventory"),
                   "%s", bad("guests: []\ncolour: red\n"));
         const char *m = bad("guests:\n  - name: a\n    images: [a.img]\n    baseline: t.vdb\n    image: x\n");

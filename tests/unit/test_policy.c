@@ -91,7 +91,7 @@ Test(policy_yaml, every_error_names_line_column_and_what_was_expected) {
         cr_assert(strstr(load_err("rules:\n  - {name: a, paths: [/x], mode: \"0644\"}\n"), "need kind: per-clone"));
         cr_assert(strstr(load_err("rules:\n  - {name: a, paths: [/x/**y]}\n"), "whole path component"));
         cr_assert(strstr(load_err("version: 1\nversion: 1\n"), "p.yaml:2:1: duplicate key 'version'"));
-        cr_assert(strstr(load_err(""), "p.yaml:1:1: expected a policy"));
+        cr_assert(strstr(load_err(""), "p.yaml:1:1: expected the policy (a mapping)"), "%s", load_err(""));
         cr_assert(strstr(load_err("- a\n"), "expected the policy (a mapping), got a list"));
         cr_assert(strstr(load_err("a: 1\n---\nb: 2\n"), "more than one"));
 }
