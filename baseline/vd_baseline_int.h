@@ -18,6 +18,8 @@ struct kv {
         char *val; /* owned */
 };
 
+#define META_VALUE_MAX 4096
+
 #define ENTRY_BLOB_MAX ((size_t)4 << 20)
 
 #define N_META 12
