@@ -12,68 +12,23 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <sys/vfs.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
-
 #include <linux/openat2.h>
 #include <sys/syscall.h>
 
 #include "vd_mountinfo.h"
-#include "vd_delta.h"
-#include "vd_extents.h"
-#include "vd_source.h"
-#include "vd_str.h"
 
-#define READ_CHUNK ((size_t)1 << 20)
-#define QUEUE_MAX 1024
-#define HASH_TRIES 3
+#include "source_dir_int.h"
 
-struct dir_src {
-        char *root;
-        int rootfd; /* held from open to close: swapping the root for a symlink mid-run changes nothing */
-};
-
-/* ---------- hashing pool ---------- */
-
-struct job {
-        vd_entry *e;
-        int fd; /* O_PATH fd of the file; the job owns it */
-};
-
-struct pool {
-        pthread_mutex_t mu;
-        pthread_cond_t not_empty, not_full;
-        struct job q[QUEUE_MAX];
-        size_t head, count;
-        bool done;
-        int algo;
-        const unsigned char *seed;
-        atomic_uint_fast64_t files, bytes;
-        uint64_t extents_min; /* files this large are mapped for the host, not hashed (0: off) */
-        atomic_uint_fast64_t mapped, fallback[VD_FB_N];
-        vd_delta *delta;
-        bool delta_verify;
-        atomic_uint_fast64_t proved, why[VD_DW_N];
-        atomic_int failed; /* a worker could not allocate: the scan fails */
-        pthread_t *th;
-        unsigned n_th;
-};
-
-static int64_t ts_ns(const struct timespec *t) { return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec; }
-
-static bool same_version(const struct stat *a, const struct stat *b) {
-        return a->st_size == b->st_size && ts_ns(&a->st_mtim) == ts_ns(&b->st_mtim) &&
-               ts_ns(&a->st_ctim) == ts_ns(&b->st_ctim) && a->st_ino == b->st_ino;
-}
+static int visit_path(struct walk *w, const char *path, size_t len, vd_err *err);
+static int drain(struct walk *w, size_t base, vd_err *err);
 
 /* Whether the mount with device number dev is a devtmpfs
  * (/proc/self/mountinfo: "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS ... - FSTYPE SOURCE ..."). */
@@ -115,218 +70,11 @@ static const char *pseudo_fs(int fd) {
         return NULL;
 }
 
-static int open_magic(int fd, int flags) {
+int vdd_open_magic(int fd, int flags) {
         char p[48];
         snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
         return open(p, flags | O_CLOEXEC);
 }
-
-void (*vd_dir_read_hook)(const char *path, int attempt, uint64_t offset);
-
-/* Hash one file; retries when it changes under us, then marks it CHANGING. */
-static void hash_file(struct pool *pl, vd_hasher *h, unsigned char *buf, vd_entry *e, int fd) {
-        for (int attempt = 0; attempt < HASH_TRIES; attempt++) {
-                /* O_NONBLOCK: a file such as /proc/kmsg must not hang us */
-                int rfd = open_magic(fd, O_RDONLY | O_NOATIME | O_NONBLOCK);
-                if (rfd < 0 && errno == EPERM)
-                        rfd = open_magic(fd, O_RDONLY | O_NONBLOCK);
-                if (rfd < 0) {
-                        e->status = VD_ST_UNREADABLE;
-                        e->status_errno = errno;
-                        return;
-                }
-                struct stat a, b;
-                if (fstat(rfd, &a) < 0) {
-                        e->status = VD_ST_UNREADABLE;
-                        e->status_errno = errno;
-                        close(rfd);
-                        return;
-                }
-                if (attempt == 0 && pl->delta && S_ISREG(a.st_mode)) {
-                        int why = VD_DW_FS;
-                        if (vd_delta_prove(pl->delta, rfd, &a, &why) == 1) {
-                                atomic_fetch_add(&pl->proved, 1);
-                                e->delta_proved = 1;
-                                if (!pl->delta_verify) {
-                                        /* the host takes the baseline's hash for this version */
-                                        e->size = (uint64_t)a.st_size;
-                                        e->mtime_ns = ts_ns(&a.st_mtim);
-                                        e->ctime_ns = ts_ns(&a.st_ctim);
-                                        e->ino = (uint64_t)a.st_ino;
-                                        e->status = VD_ST_OK;
-                                        e->hash_len = 0;
-                                        close(rfd);
-                                        return;
-                                }
-                        } else
-                                atomic_fetch_add(&pl->why[why], 1);
-                }
-                if (attempt == 0 && pl->extents_min && S_ISREG(a.st_mode)) {
-                        vd_extent_map *m = NULL;
-                        int reason = VD_FB_SMALL;
-                        int mr = (uint64_t)a.st_size < pl->extents_min ? 1 : vd_extents_map(rfd, &a, &m, &reason);
-                        if (mr == 0) {
-                                /* the host reads and hashes it; the version mapped is the one recorded */
-                                e->extents = m;
-                                e->size = (uint64_t)a.st_size;
-                                e->mtime_ns = ts_ns(&a.st_mtim);
-                                e->ctime_ns = ts_ns(&a.st_ctim);
-                                e->status = VD_ST_OK;
-                                e->hash_len = 0;
-                                atomic_fetch_add(&pl->mapped, 1);
-                                close(rfd);
-                                return;
-                        }
-                        if (mr < 0)
-                                atomic_store(&pl->failed, 1);
-                        else
-                                atomic_fetch_add(&pl->fallback[reason], 1);
-                }
-                vd_hasher_reset(h);
-                uint64_t total = 0;
-                int rerr = 0;
-                for (;;) {
-                        ssize_t k = read(rfd, buf, READ_CHUNK);
-                        if (k < 0) {
-                                if (errno == EINTR)
-                                        continue;
-                                rerr = errno;
-                                break;
-                        }
-                        if (k == 0)
-                                break;
-                        vd_hasher_update(h, buf, (size_t)k);
-                        total += (uint64_t)k;
-                        if (vd_dir_read_hook)
-                                vd_dir_read_hook(e->path, attempt, total);
-                }
-                int serr = fstat(rfd, &b) < 0 ? errno : 0;
-                close(rfd);
-                if (rerr || serr) {
-                        e->status = VD_ST_UNREADABLE;
-                        e->status_errno = rerr ? rerr : serr;
-                        return;
-                }
-                atomic_fetch_add(&pl->bytes, total);
-                if (total == (uint64_t)a.st_size && same_version(&a, &b)) {
-                        /* Record the version we hashed, which may be newer than the walk's stat. */
-                        e->size = (uint64_t)a.st_size;
-                        e->mtime_ns = ts_ns(&a.st_mtim);
-                        e->ctime_ns = ts_ns(&a.st_ctim);
-                        int n = vd_hasher_final(h, e->hash);
-                        if (n > 0) {
-                                e->hash_len = (uint8_t)n;
-                                e->hash_algo = (uint8_t)pl->algo;
-                                e->status = VD_ST_OK;
-                        }
-                        atomic_fetch_add(&pl->files, 1);
-                        return;
-                }
-        }
-        e->status = VD_ST_CHANGING;
-        e->hash_len = 0;
-}
-
-static void *worker(void *arg) {
-        struct pool *pl = arg;
-        vd_hasher *h = vd_hasher_new(pl->algo, pl->seed);
-        unsigned char *buf = malloc(READ_CHUNK);
-        if (!h || !buf)
-                atomic_store(&pl->failed, 1);
-        for (;;) {
-                pthread_mutex_lock(&pl->mu);
-                while (pl->count == 0 && !pl->done)
-                        pthread_cond_wait(&pl->not_empty, &pl->mu);
-                if (pl->count == 0 && pl->done) {
-                        pthread_mutex_unlock(&pl->mu);
-                        break;
-                }
-                struct job j = pl->q[pl->head];
-                pl->head = (pl->head + 1) % QUEUE_MAX;
-                pl->count--;
-                pthread_cond_signal(&pl->not_full);
-                pthread_mutex_unlock(&pl->mu);
-                if (h && buf)
-                        hash_file(pl, h, buf, j.e, j.fd);
-                close(j.fd);
-        }
-        vd_hasher_free(h);
-        free(buf);
-        return NULL;
-}
-
-static void pool_push(struct pool *pl, vd_entry *e, int fd) {
-        pthread_mutex_lock(&pl->mu);
-        while (pl->count == QUEUE_MAX)
-                pthread_cond_wait(&pl->not_full, &pl->mu);
-        pl->q[(pl->head + pl->count) % QUEUE_MAX] = (struct job){e, fd};
-        pl->count++;
-        pthread_cond_signal(&pl->not_empty);
-        pthread_mutex_unlock(&pl->mu);
-}
-
-static int pool_start(struct pool *pl, const vd_scan_opts *o, vd_err *err) {
-        memset(pl, 0, sizeof *pl);
-        pthread_mutex_init(&pl->mu, NULL);
-        pthread_cond_init(&pl->not_empty, NULL);
-        pthread_cond_init(&pl->not_full, NULL);
-        if (o->hash_algo == VD_HASH_NONE)
-                return 0; /* no threads: nothing will be queued */
-        pl->algo = o->hash_algo;
-        pl->seed = o->seed;
-        pl->extents_min = o->extents_min;
-        pl->delta = o->delta;
-        pl->delta_verify = o->delta_verify;
-        unsigned n = o->threads;
-        if (n == 0) {
-                long c = sysconf(_SC_NPROCESSORS_ONLN);
-                n = c > 0 ? (unsigned)c : 1;
-        }
-        if (n > 64)
-                n = 64;
-        pl->th = calloc(n, sizeof *pl->th);
-        if (!pl->th)
-                return vd_err_set(err, VD_E_NOMEM, "out of memory");
-        for (unsigned i = 0; i < n; i++) {
-                int r = pthread_create(&pl->th[i], NULL, worker, pl);
-                if (r != 0) {
-                        if (i == 0) {
-                                free(pl->th);
-                                return vd_err_errno(err, VD_E_IO, r, "cannot start hashing threads");
-                        }
-                        break;
-                }
-                pl->n_th++;
-        }
-        return 0;
-}
-
-static void pool_finish(struct pool *pl) {
-        pthread_mutex_lock(&pl->mu);
-        pl->done = true;
-        pthread_cond_broadcast(&pl->not_empty);
-        pthread_mutex_unlock(&pl->mu);
-        for (unsigned i = 0; i < pl->n_th; i++)
-                pthread_join(pl->th[i], NULL);
-        free(pl->th);
-        pthread_mutex_destroy(&pl->mu);
-        pthread_cond_destroy(&pl->not_empty);
-        pthread_cond_destroy(&pl->not_full);
-}
-
-/* ---------- hard links: hash each inode once ---------- */
-
-struct hl_slot {
-        uint64_t dev, ino;
-        vd_entry *first;
-};
-
-struct hl_map {
-        struct hl_slot *v;
-        size_t cap, n;
-        vd_entry **dup_e, **dup_first; /* pairs to copy the hash into afterwards */
-        size_t n_dup, alloc_dup;
-};
 
 static size_t hl_hash(uint64_t dev, uint64_t ino) {
         uint64_t x = ino * 0x9e3779b97f4a7c15ull ^ dev;
@@ -395,36 +143,6 @@ static void hl_release(struct hl_map *m) {
         free(m->dup_first);
 }
 
-/* ---------- the walk ---------- */
-
-struct frame {
-        int fd; /* O_PATH fd of the directory, used as dirfd */
-        char **names;
-        uint64_t *inos; /* each name's inode number, as the directory says (d_ino) */
-        size_t n, i;
-        size_t plen; /* length of this directory's path in the path buffer */
-        dev_t dev;
-};
-
-struct walk {
-        const vd_scan_opts *o;
-        vd_scan *out;
-        struct pool pool;
-        struct hl_map hl;
-        uint64_t root_dev;
-        unsigned max_depth;
-        char *path;
-        size_t path_len, path_alloc;
-        struct frame *st;
-        size_t depth, st_alloc;
-        /* the candidate-only walk (o->walk_reference): each reference
-         * entry's first child and next sibling (SIZE_MAX: none), the root */
-        const vd_entries *ref;
-        size_t *ref_child, *ref_next;
-        int rootfd;
-        uint64_t taken;
-};
-
 static int path_set(struct walk *w, size_t plen, const char *name) {
         size_t nl = strlen(name);
         size_t need = plen + 1 + nl + 1;
@@ -463,8 +181,8 @@ static void fill_stat(vd_entry *e, const struct stat *st) {
         e->uid = st->st_uid;
         e->gid = st->st_gid;
         e->size = (uint64_t)st->st_size;
-        e->mtime_ns = ts_ns(&st->st_mtim);
-        e->ctime_ns = ts_ns(&st->st_ctim);
+        e->mtime_ns = vdd_ts_ns(&st->st_mtim);
+        e->ctime_ns = vdd_ts_ns(&st->st_ctim);
         e->ino = st->st_ino;
         e->nlink = st->st_nlink;
         e->rdev = (e->type == VD_T_CHR || e->type == VD_T_BLK) ? st->st_rdev : 0;
@@ -692,7 +410,7 @@ static int visit(struct walk *w, int fd, vd_err *err) {
                         close(fd);
                         return 0;
                 }
-                pool_push(&w->pool, e, fd); /* fd transferred */
+                vdd_pool_push(&w->pool, e, fd); /* fd transferred */
                 return 0;
         case VD_T_DIR: {
                 if (w->o->one_file_system && st.st_dev != w->root_dev) {
@@ -809,9 +527,6 @@ static bool ref_same(const struct walk *w, const vd_entry *r, dev_t dev) {
         int s = r->blocks ? vd_delta_same_recorded(w->o->delta, dev, r->ino, r->blocks, r->blocks_len) : -1;
         return s >= 0 ? s == 1 : vd_delta_same(w->o->delta, -1, dev, r->ino);
 }
-
-static int visit_path(struct walk *w, const char *path, size_t len, vd_err *err);
-static int drain(struct walk *w, size_t base, vd_err *err);
 
 /* The reference entry ri stands for its object (inode unchanged), and so,
  * if it is a directory, does its listing: each child is taken the same way
@@ -945,7 +660,7 @@ static int dir_scan(vd_source *src, const vd_scan_opts *o, vd_scan *out, vd_err 
                 close(rootfd);
                 return vd_err_set(err, VD_E_NOMEM, "out of memory");
         }
-        int r = pool_start(&w.pool, o, err);
+        int r = vdd_pool_start(&w.pool, o, err);
         if (r < 0) {
                 close(rootfd);
                 return r;
@@ -959,7 +674,7 @@ static int dir_scan(vd_source *src, const vd_scan_opts *o, vd_scan *out, vd_err 
                 r = drain(&w, 0, err);
         while (w.depth > 0)
                 frame_release(&w.st[--w.depth]);
-        pool_finish(&w.pool);
+        vdd_pool_finish(&w.pool);
         if (r == 0 && atomic_load(&w.pool.failed))
                 r = vd_err_set(err, VD_E_NOMEM, "out of memory in a hashing thread");
         for (size_t i = 0; r == 0 && i < w.hl.n_dup; i++) {

@@ -1,0 +1,103 @@
+/* The directory source's parts (private to fim/collect/): the source, the
+ * hashing pool (dir_hash.c) and the walk (dir_walk.c). */
+#ifndef VD_SOURCE_DIR_INT_H
+#define VD_SOURCE_DIR_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "vd_delta.h"
+#include "vd_source.h"
+
+#define QUEUE_MAX 1024
+
+struct dir_src {
+        char *root;
+        int rootfd; /* held from open to close: swapping the root for a symlink mid-run changes nothing */
+};
+
+/* ---------- hashing pool ---------- */
+
+struct job {
+        vd_entry *e;
+        int fd; /* O_PATH fd of the file; the job owns it */
+};
+
+struct pool {
+        pthread_mutex_t mu;
+        pthread_cond_t not_empty, not_full;
+        struct job q[QUEUE_MAX];
+        size_t head, count;
+        bool done;
+        int algo;
+        const unsigned char *seed;
+        atomic_uint_fast64_t files, bytes;
+        uint64_t extents_min; /* files this large are mapped for the host, not hashed (0: off) */
+        atomic_uint_fast64_t mapped, fallback[VD_FB_N];
+        vd_delta *delta;
+        bool delta_verify;
+        atomic_uint_fast64_t proved, why[VD_DW_N];
+        atomic_int failed; /* a worker could not allocate: the scan fails */
+        pthread_t *th;
+        unsigned n_th;
+};
+
+/* ---------- hard links: hash each inode once ---------- */
+
+struct hl_slot {
+        uint64_t dev, ino;
+        vd_entry *first;
+};
+
+struct hl_map {
+        struct hl_slot *v;
+        size_t cap, n;
+        vd_entry **dup_e, **dup_first; /* pairs to copy the hash into afterwards */
+        size_t n_dup, alloc_dup;
+};
+
+/* ---------- the walk ---------- */
+
+struct frame {
+        int fd; /* O_PATH fd of the directory, used as dirfd */
+        char **names;
+        uint64_t *inos; /* each name's inode number, as the directory says (d_ino) */
+        size_t n, i;
+        size_t plen; /* length of this directory's path in the path buffer */
+        dev_t dev;
+};
+
+struct walk {
+        const vd_scan_opts *o;
+        vd_scan *out;
+        struct pool pool;
+        struct hl_map hl;
+        uint64_t root_dev;
+        unsigned max_depth;
+        char *path;
+        size_t path_len, path_alloc;
+        struct frame *st;
+        size_t depth, st_alloc;
+        /* the candidate-only walk (o->walk_reference): each reference
+         * entry's first child and next sibling (SIZE_MAX: none), the root */
+        const vd_entries *ref;
+        size_t *ref_child, *ref_next;
+        int rootfd;
+        uint64_t taken;
+};
+
+#define HASH_TRIES 3
+
+/* ---- source_dir.c ---- */
+int vdd_open_magic(int fd, int flags);
+
+/* ---- dir_hash.c ---- */
+int64_t vdd_ts_ns(const struct timespec *t);
+void vdd_pool_push(struct pool *pl, vd_entry *e, int fd);
+int vdd_pool_start(struct pool *pl, const vd_scan_opts *o, vd_err *err);
+void vdd_pool_finish(struct pool *pl);
+
+#endif
