@@ -91,13 +91,19 @@ struct walk {
 
 #define HASH_TRIES 3
 
-/* ---- source_dir.c ---- */
-int vdd_open_magic(int fd, int flags);
-
 /* ---- dir_hash.c ---- */
 int64_t vdd_ts_ns(const struct timespec *t);
 void vdd_pool_push(struct pool *pl, vd_entry *e, int fd);
 int vdd_pool_start(struct pool *pl, const vd_scan_opts *o, vd_err *err);
 void vdd_pool_finish(struct pool *pl);
+
+/* ---- dir_walk.c ---- */
+const char *vdd_pseudo_fs(int fd);
+int vdd_open_magic(int fd, int flags);
+void vdd_hl_release(struct hl_map *m);
+void vdd_frame_release(struct frame *f);
+int vdd_visit(struct walk *w, int fd, vd_err *err);
+int vdd_ref_index(struct walk *w, const vd_entries *ref);
+int vdd_drain(struct walk *w, size_t base, vd_err *err);
 
 #endif
