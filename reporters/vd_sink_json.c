@@ -141,6 +141,214 @@ int vd_json_changes(vd_buf *b, const vd_event *ev) {
         return rc;
 }
 
+/* The summary's source, baseline, counts, and how the run ended. */
+static int js_summary_head(vd_buf *b, const vd_report *r) {
+        vd_counts c;
+        vd_report_count(r, &c);
+        int rc = 0;
+        rc = js_head(b, r, "summary", NULL);
+        if (!rc)
+                rc = vd_buf_adds(b, "\"source_kind\":");
+        if (!rc)
+                rc = vd_json_put_cstr(b, r->source_kind);
+        if (!rc)
+                rc = vd_buf_adds(b, ",\"source\":");
+        if (!rc)
+                rc = vd_json_put_cstr(b, r->source);
+        if (!rc && r->guest_os) {
+                rc = vd_buf_adds(b, ",\"guest_os\":");
+                if (!rc)
+                        rc = vd_json_put_cstr(b, r->guest_os);
+        }
+        if (!rc && r->guest_hostname) {
+                rc = vd_buf_adds(b, ",\"guest_hostname\":");
+                if (!rc)
+                        rc = vd_json_put_cstr(b, r->guest_hostname);
+        }
+        if (!rc)
+                rc = vd_buf_adds(b, ",\"baseline\":");
+        if (!rc)
+                rc = vd_json_put_cstr(b, r->baseline_path);
+        if (!rc)
+                rc = vd_buf_addf(b, ",\"baseline_verified\":%s,\"baseline_trust\":",
+                                 r->baseline_verified ? "true" : "false");
+        if (!rc)
+                rc = vd_json_put_cstr(b, r->baseline_trust);
+        if (!rc)
+                rc = vd_buf_adds(b, ",\"baseline_source\":");
+        if (!rc)
+                rc = vd_json_put_cstr(b, r->baseline_source);
+        if (!rc)
+                rc = vd_buf_adds(b, ",\"baseline_digest\":");
+        if (!rc)
+                rc = vd_json_put_cstr(b, r->baseline_digest);
+        if (!rc)
+                rc = vd_buf_adds(b, ",\"started\":\"");
+        if (!rc)
+                rc = vd_time_rfc3339(b, r->started_ns);
+        if (!rc)
+                rc = vd_buf_addf(b,
+                                 "\",\"total\":%zu,\"added\":%zu,\"removed\":%zu,\"changed\":%zu,\"violations\":%zu,\"packages\":%zu,\"dormant\":%zu,\"vulnerable\":%zu,\"fleet\":%zu,"
+                                 "\"severity\":{\"critical\":%zu,\"high\":%zu,\"medium\":%zu,\"low\":%zu,"
+                                 "\"info\":%zu},\"warnings\":%zu,\"entries_scanned\":%llu,"
+                                 "\"files_hashed\":%llu,\"bytes_hashed\":%llu,\"duration_ms\":%lld,"
+                                 "\"may_be_inconsistent\":%s,\"fail_on\":\"%s\",\"exit_code\":%d",
+                                 c.total, c.added, c.removed, c.changed, c.violations, c.packages, c.dormant, c.vulnerable, c.fleet, c.by_sev[VD_SEV_CRITICAL],
+                                 c.by_sev[VD_SEV_HIGH], c.by_sev[VD_SEV_MEDIUM], c.by_sev[VD_SEV_LOW],
+                                 c.by_sev[VD_SEV_INFO], r->n_warnings, (unsigned long long)r->entries_scanned,
+                                 (unsigned long long)r->files_hashed, (unsigned long long)r->bytes_hashed,
+                                 (long long)(r->duration_ns / 1000000),
+                                 r->may_be_inconsistent ? "true" : "false", vd_severity_name(r->fail_on),
+                                 r->exit_code);
+        return rc;
+}
+
+/* The time of each phase, and whether it is an untouched guest's kept report. */
+static int js_summary_phases(vd_buf *b, const vd_report *r) {
+        int rc = 0;
+        /* then the phases and how the guest was mounted, and the object closes */
+        if (!rc)
+                rc = vd_buf_adds(b, ",\"phases_ms\":{");
+        for (int p = 0; !rc && p < VD_PH_COUNT; p++)
+                rc = vd_buf_addf(b, "%s\"%s\":%lld", p ? "," : "", vd_phase_name(p),
+                                 (long long)(r->phase_ns[p] / 1000000));
+        if (!rc)
+                rc = vd_buf_addc(b, '}');
+        if (!rc && r->reused_scan_id) {
+                rc = vd_buf_addf(b, ",\"unchanged_since\":{\"scan_id\":\"%s\",\"started\":\"",
+                                 r->reused_scan_id);
+                if (!rc)
+                        rc = vd_time_rfc3339(b, r->reused_started_ns);
+                if (!rc)
+                        rc = vd_buf_adds(b, r->reused_twin ? "\",\"identical_to_template\":true}" : "\"}");
+        }
+        return rc;
+}
+
+/* How a guest was mounted, and the appliance it was scanned in (and with whom). */
+static int js_summary_appliance(vd_buf *b, const vd_report *r) {
+        int rc = 0;
+        if (!rc && r->inspection) {
+                rc = vd_buf_adds(b, ",\"inspection\":");
+                if (!rc)
+                        rc = vd_json_put_cstr(b, r->inspection);
+        }
+        if (!rc && r->appliance)
+                rc = vd_buf_addf(b, ",\"appliance\":{\"started\":\"%s\",\"guests\":%u", r->appliance,
+                                 r->appliance_guests);
+        if (!rc && r->appliance && r->appliance_peers) {
+                /* who else was in it: a guest that subverted the
+                 * appliance's kernel could have written this report */
+                rc = vd_buf_adds(b, ",\"shared_with\":[");
+                const char *p = r->appliance_peers;
+                for (bool first = true; !rc && *p; first = false) {
+                        size_t n = strcspn(p, "\n");
+                        if (!first)
+                                rc = vd_buf_addc(b, ',');
+                        if (!rc)
+                                rc = vd_buf_addc(b, '"');
+                        if (!rc)
+                                rc = vd_escape_json(b, p, n);
+                        if (!rc)
+                                rc = vd_buf_addc(b, '"');
+                        p += n + (p[n] == '\n');
+                }
+                if (!rc)
+                        rc = vd_buf_addc(b, ']');
+        }
+        if (!rc && r->appliance)
+                rc = vd_buf_addc(b, '}');
+        return rc;
+}
+
+/* Advisories matched, and the last activity seen in the guest. */
+static int js_summary_misc(vd_buf *b, const vd_report *r) {
+        int rc = 0;
+        if (!rc && r->advisories_ecosystem) {
+                rc = vd_buf_adds(b, ",\"advisories\":{\"ecosystem\":");
+                if (!rc)
+                        rc = vd_json_put_cstr(b, r->advisories_ecosystem);
+                if (!rc)
+                        rc = vd_buf_addf(b, ",\"records\":%zu,\"files\":%zu}", r->advisories_records,
+                                         r->advisories_files);
+        }
+        if (!rc && r->last_activity_ns) {
+                rc = vd_buf_adds(b, ",\"last_activity\":{\"time\":\"");
+                if (!rc)
+                        rc = vd_time_rfc3339(b, r->last_activity_ns);
+                if (!rc)
+                        rc = vd_buf_adds(b, "\",");
+                if (!rc)
+                        rc = js_path(b, "path", r->last_activity_path, r->last_activity_path_len);
+                if (!rc)
+                        rc = vd_buf_addc(b, '}');
+        }
+        return rc;
+}
+
+/* Where content was hashed: on the host, in the appliance, and why. */
+static int js_summary_hashing(vd_buf *b, const vd_report *r) {
+        int rc = 0;
+        const vd_report_hashing *hs = &r->hashing;
+        if (!rc && hs->present) {
+                rc = vd_buf_addf(b,
+                                 ",\"hashing\":{\"host\":%s,\"host_files\":%llu,\"host_bytes_read\":%llu,"
+                                 "\"appliance_files\":%llu,\"appliance_reasons\":{",
+                                 hs->host ? "true" : "false", (unsigned long long)hs->host_files,
+                                 (unsigned long long)hs->host_bytes_read,
+                                 (unsigned long long)hs->appliance_files);
+                for (size_t i = 0; !rc && i < hs->n_fallback; i++)
+                        rc = vd_buf_addf(b, "%s\"%s\":%llu", i ? "," : "", hs->fallback_name[i],
+                                         (unsigned long long)hs->fallback_count[i]);
+                if (!rc)
+                        rc = vd_buf_addc(b, '}');
+                if (!rc && hs->off && hs->off[0]) {
+                        rc = vd_buf_adds(b, ",\"host_off\":");
+                        if (!rc)
+                                rc = vd_json_put_cstr(b, hs->off);
+                }
+                if (!rc)
+                        rc = vd_buf_addc(b, '}');
+        }
+        return rc;
+}
+
+/* Which scan ran (delta or full) and why. */
+static int js_summary_mode(vd_buf *b, const vd_report *r) {
+        int rc = 0;
+        const vd_report_delta *dl = &r->delta;
+        if (!rc && dl->present && dl->on) {
+                rc = vd_buf_addf(b,
+                                 ",\"scan_mode\":\"delta\",\"delta\":{\"changed_bytes\":%llu,\"proved\":%llu,"
+                                 "\"reused\":%llu,\"not_proved\":{",
+                                 (unsigned long long)dl->changed_bytes, (unsigned long long)dl->proved,
+                                 (unsigned long long)dl->reused);
+                for (size_t i = 0; !rc && i < dl->n_why; i++)
+                        rc = vd_buf_addf(b, "%s\"%s\":%llu", i ? "," : "", dl->why_name[i],
+                                         (unsigned long long)dl->why_count[i]);
+                if (!rc)
+                        rc = vd_buf_addc(b, '}');
+                if (!rc && dl->walk)
+                        rc = vd_buf_addf(b, ",\"walk\":\"changed-only\",\"unvisited\":%llu,"
+                                         "\"inodes_from_records\":%llu,\"inodes_read\":%llu",
+                                         (unsigned long long)dl->unvisited,
+                                         (unsigned long long)dl->inodes_recorded,
+                                         (unsigned long long)dl->inodes_read);
+                else if (!rc) {
+                        rc = vd_buf_adds(b, ",\"walk\":\"whole\",\"walk_whole_because\":");
+                        if (!rc)
+                                rc = vd_json_put_cstr(b, dl->walk_off && dl->walk_off[0] ? dl->walk_off : "?");
+                }
+                if (!rc)
+                        rc = vd_buf_addc(b, '}');
+        } else if (!rc && dl->present) {
+                rc = vd_buf_adds(b, ",\"scan_mode\":\"full\",\"full_because\":");
+                if (!rc)
+                        rc = vd_json_put_cstr(b, dl->off ? dl->off : "");
+        }
+        return rc;
+}
+
 static int json_write(vd_sink *s, const vd_report *r, vd_err *err) {
         vd_buf b;
         vd_buf_init(&b, 0);
@@ -172,179 +380,18 @@ static int json_write(vd_sink *s, const vd_report *r, vd_err *err) {
                         rc = VD_E_IO;
         }
         if (!rc) {
-                vd_counts c;
-                vd_report_count(r, &c);
                 vd_buf_reset(&b);
-                rc = js_head(&b, r, "summary", NULL);
+                rc = js_summary_head(&b, r);
                 if (!rc)
-                        rc = vd_buf_adds(&b, "\"source_kind\":");
+                        rc = js_summary_phases(&b, r);
                 if (!rc)
-                        rc = vd_json_put_cstr(&b, r->source_kind);
+                        rc = js_summary_appliance(&b, r);
                 if (!rc)
-                        rc = vd_buf_adds(&b, ",\"source\":");
+                        rc = js_summary_misc(&b, r);
                 if (!rc)
-                        rc = vd_json_put_cstr(&b, r->source);
-                if (!rc && r->guest_os) {
-                        rc = vd_buf_adds(&b, ",\"guest_os\":");
-                        if (!rc)
-                                rc = vd_json_put_cstr(&b, r->guest_os);
-                }
-                if (!rc && r->guest_hostname) {
-                        rc = vd_buf_adds(&b, ",\"guest_hostname\":");
-                        if (!rc)
-                                rc = vd_json_put_cstr(&b, r->guest_hostname);
-                }
+                        rc = js_summary_hashing(&b, r);
                 if (!rc)
-                        rc = vd_buf_adds(&b, ",\"baseline\":");
-                if (!rc)
-                        rc = vd_json_put_cstr(&b, r->baseline_path);
-                if (!rc)
-                        rc = vd_buf_addf(&b, ",\"baseline_verified\":%s,\"baseline_trust\":",
-                                         r->baseline_verified ? "true" : "false");
-                if (!rc)
-                        rc = vd_json_put_cstr(&b, r->baseline_trust);
-                if (!rc)
-                        rc = vd_buf_adds(&b, ",\"baseline_source\":");
-                if (!rc)
-                        rc = vd_json_put_cstr(&b, r->baseline_source);
-                if (!rc)
-                        rc = vd_buf_adds(&b, ",\"baseline_digest\":");
-                if (!rc)
-                        rc = vd_json_put_cstr(&b, r->baseline_digest);
-                if (!rc)
-                        rc = vd_buf_adds(&b, ",\"started\":\"");
-                if (!rc)
-                        rc = vd_time_rfc3339(&b, r->started_ns);
-                if (!rc)
-                        rc = vd_buf_addf(&b,
-                                         "\",\"total\":%zu,\"added\":%zu,\"removed\":%zu,\"changed\":%zu,\"violations\":%zu,\"packages\":%zu,\"dormant\":%zu,\"vulnerable\":%zu,\"fleet\":%zu,"
-                                         "\"severity\":{\"critical\":%zu,\"high\":%zu,\"medium\":%zu,\"low\":%zu,"
-                                         "\"info\":%zu},\"warnings\":%zu,\"entries_scanned\":%llu,"
-                                         "\"files_hashed\":%llu,\"bytes_hashed\":%llu,\"duration_ms\":%lld,"
-                                         "\"may_be_inconsistent\":%s,\"fail_on\":\"%s\",\"exit_code\":%d",
-                                         c.total, c.added, c.removed, c.changed, c.violations, c.packages, c.dormant, c.vulnerable, c.fleet, c.by_sev[VD_SEV_CRITICAL],
-                                         c.by_sev[VD_SEV_HIGH], c.by_sev[VD_SEV_MEDIUM], c.by_sev[VD_SEV_LOW],
-                                         c.by_sev[VD_SEV_INFO], r->n_warnings, (unsigned long long)r->entries_scanned,
-                                         (unsigned long long)r->files_hashed, (unsigned long long)r->bytes_hashed,
-                                         (long long)(r->duration_ns / 1000000),
-                                         r->may_be_inconsistent ? "true" : "false", vd_severity_name(r->fail_on),
-                                         r->exit_code);
-                /* then the phases and how the guest was mounted, and the object closes */
-                if (!rc)
-                        rc = vd_buf_adds(&b, ",\"phases_ms\":{");
-                for (int p = 0; !rc && p < VD_PH_COUNT; p++)
-                        rc = vd_buf_addf(&b, "%s\"%s\":%lld", p ? "," : "", vd_phase_name(p),
-                                         (long long)(r->phase_ns[p] / 1000000));
-                if (!rc)
-                        rc = vd_buf_addc(&b, '}');
-                if (!rc && r->reused_scan_id) {
-                        rc = vd_buf_addf(&b, ",\"unchanged_since\":{\"scan_id\":\"%s\",\"started\":\"",
-                                         r->reused_scan_id);
-                        if (!rc)
-                                rc = vd_time_rfc3339(&b, r->reused_started_ns);
-                        if (!rc)
-                                rc = vd_buf_adds(&b, r->reused_twin ? "\",\"identical_to_template\":true}" : "\"}");
-                }
-                if (!rc && r->inspection) {
-                        rc = vd_buf_adds(&b, ",\"inspection\":");
-                        if (!rc)
-                                rc = vd_json_put_cstr(&b, r->inspection);
-                }
-                if (!rc && r->appliance)
-                        rc = vd_buf_addf(&b, ",\"appliance\":{\"started\":\"%s\",\"guests\":%u", r->appliance,
-                                         r->appliance_guests);
-                if (!rc && r->appliance && r->appliance_peers) {
-                        /* who else was in it: a guest that subverted the
-                         * appliance's kernel could have written this report */
-                        rc = vd_buf_adds(&b, ",\"shared_with\":[");
-                        const char *p = r->appliance_peers;
-                        for (bool first = true; !rc && *p; first = false) {
-                                size_t n = strcspn(p, "\n");
-                                if (!first)
-                                        rc = vd_buf_addc(&b, ',');
-                                if (!rc)
-                                        rc = vd_buf_addc(&b, '"');
-                                if (!rc)
-                                        rc = vd_escape_json(&b, p, n);
-                                if (!rc)
-                                        rc = vd_buf_addc(&b, '"');
-                                p += n + (p[n] == '\n');
-                        }
-                        if (!rc)
-                                rc = vd_buf_addc(&b, ']');
-                }
-                if (!rc && r->appliance)
-                        rc = vd_buf_addc(&b, '}');
-                if (!rc && r->advisories_ecosystem) {
-                        rc = vd_buf_adds(&b, ",\"advisories\":{\"ecosystem\":");
-                        if (!rc)
-                                rc = vd_json_put_cstr(&b, r->advisories_ecosystem);
-                        if (!rc)
-                                rc = vd_buf_addf(&b, ",\"records\":%zu,\"files\":%zu}", r->advisories_records,
-                                                 r->advisories_files);
-                }
-                if (!rc && r->last_activity_ns) {
-                        rc = vd_buf_adds(&b, ",\"last_activity\":{\"time\":\"");
-                        if (!rc)
-                                rc = vd_time_rfc3339(&b, r->last_activity_ns);
-                        if (!rc)
-                                rc = vd_buf_adds(&b, "\",");
-                        if (!rc)
-                                rc = js_path(&b, "path", r->last_activity_path, r->last_activity_path_len);
-                        if (!rc)
-                                rc = vd_buf_addc(&b, '}');
-                }
-                const vd_report_hashing *hs = &r->hashing;
-                if (!rc && hs->present) {
-                        rc = vd_buf_addf(&b,
-                                         ",\"hashing\":{\"host\":%s,\"host_files\":%llu,\"host_bytes_read\":%llu,"
-                                         "\"appliance_files\":%llu,\"appliance_reasons\":{",
-                                         hs->host ? "true" : "false", (unsigned long long)hs->host_files,
-                                         (unsigned long long)hs->host_bytes_read,
-                                         (unsigned long long)hs->appliance_files);
-                        for (size_t i = 0; !rc && i < hs->n_fallback; i++)
-                                rc = vd_buf_addf(&b, "%s\"%s\":%llu", i ? "," : "", hs->fallback_name[i],
-                                                 (unsigned long long)hs->fallback_count[i]);
-                        if (!rc)
-                                rc = vd_buf_addc(&b, '}');
-                        if (!rc && hs->off && hs->off[0]) {
-                                rc = vd_buf_adds(&b, ",\"host_off\":");
-                                if (!rc)
-                                        rc = vd_json_put_cstr(&b, hs->off);
-                        }
-                        if (!rc)
-                                rc = vd_buf_addc(&b, '}');
-                }
-                const vd_report_delta *dl = &r->delta;
-                if (!rc && dl->present && dl->on) {
-                        rc = vd_buf_addf(&b,
-                                         ",\"scan_mode\":\"delta\",\"delta\":{\"changed_bytes\":%llu,\"proved\":%llu,"
-                                         "\"reused\":%llu,\"not_proved\":{",
-                                         (unsigned long long)dl->changed_bytes, (unsigned long long)dl->proved,
-                                         (unsigned long long)dl->reused);
-                        for (size_t i = 0; !rc && i < dl->n_why; i++)
-                                rc = vd_buf_addf(&b, "%s\"%s\":%llu", i ? "," : "", dl->why_name[i],
-                                                 (unsigned long long)dl->why_count[i]);
-                        if (!rc)
-                                rc = vd_buf_addc(&b, '}');
-                        if (!rc && dl->walk)
-                                rc = vd_buf_addf(&b, ",\"walk\":\"changed-only\",\"unvisited\":%llu,"
-                                                 "\"inodes_from_records\":%llu,\"inodes_read\":%llu",
-                                                 (unsigned long long)dl->unvisited,
-                                                 (unsigned long long)dl->inodes_recorded,
-                                                 (unsigned long long)dl->inodes_read);
-                        else if (!rc) {
-                                rc = vd_buf_adds(&b, ",\"walk\":\"whole\",\"walk_whole_because\":");
-                                if (!rc)
-                                        rc = vd_json_put_cstr(&b, dl->walk_off && dl->walk_off[0] ? dl->walk_off : "?");
-                        }
-                        if (!rc)
-                                rc = vd_buf_addc(&b, '}');
-                } else if (!rc && dl->present) {
-                        rc = vd_buf_adds(&b, ",\"scan_mode\":\"full\",\"full_because\":");
-                        if (!rc)
-                                rc = vd_json_put_cstr(&b, dl->off ? dl->off : "");
-                }
+                        rc = js_summary_mode(&b, r);
                 if (!rc)
                         rc = vd_buf_adds(&b, "}\n");
                 if (!rc && fwrite(b.buf, 1, b.len, s->fp) != b.len)
