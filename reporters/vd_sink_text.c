@@ -352,11 +352,8 @@ static int fleet_render(vd_sink *s, const vd_report *r, vd_buf *b) {
         return rc;
 }
 
-static int text_render(vd_sink *s, const vd_report *r, vd_buf *b) {
-        if (r->source_kind && strcmp(r->source_kind, "fleet") == 0)
-                return fleet_render(s, r, b);
-        vd_counts c;
-        vd_report_count(r, &c);
+/* What was scanned against which baseline, how it was mounted, and what to trust. */
+static int tx_head(const vd_sink *s, const vd_report *r, vd_buf *b) {
         int rc = vd_buf_adds(b, "vmdrift scan of ");
         if (!rc && r->guest) {
                 rc = vd_buf_adds(b, "guest ");
@@ -433,12 +430,12 @@ static int text_render(vd_sink *s, const vd_report *r, vd_buf *b) {
         }
         if (!rc && r->may_be_inconsistent)
                 rc = vd_buf_adds(b, "  NOTE: the source was in use during the scan (a running guest?); the result may be inconsistent\n");
+        return rc;
+}
 
-        const vd_event **sorted = calloc(r->events->n ? r->events->n : 1, sizeof *sorted);
-        if (!sorted)
-                return VD_E_NOMEM;
-        if (!rc)
-                rc = tx_config(s, r, b, sorted);
+/* Files changed, added and removed, most severe first. */
+static int tx_files(const vd_sink *s, const vd_report *r, vd_buf *b, const vd_event **sorted) {
+        int rc = 0;
         static const int order[] = {VD_CH_CHANGED, VD_CH_ADDED, VD_CH_REMOVED};
         static const char *const title[] = {"Changed", "Added", "Removed"};
         for (int g = 0; g < 3 && !rc; g++) {
@@ -482,10 +479,12 @@ static int text_render(vd_sink *s, const vd_report *r, vd_buf *b) {
                         }
                 }
         }
-        if (!rc)
-                rc = tx_packages(s, r, b, sorted);
-        if (!rc)
-                rc = tx_vulnerable(s, r, b, sorted);
+        return rc;
+}
+
+/* A dormant guest, and its last sign of life. */
+static int tx_dormant(const vd_sink *s, const vd_report *r, vd_buf *b) {
+        int rc = 0;
         for (size_t i = 0; i < r->events->n && !rc; i++) {
                 const vd_event *e = &r->events->v[i];
                 const vd_attr_change *d = vd_event_find(e, "days_idle");
@@ -510,7 +509,12 @@ static int text_render(vd_sink *s, const vd_report *r, vd_buf *b) {
                 if (!rc)
                         rc = vd_buf_adds(b, ")\n");
         }
-        free(sorted);
+        return rc;
+}
+
+/* What could not be fully checked. */
+static int tx_warnings(const vd_report *r, vd_buf *b) {
+        int rc = 0;
         if (!rc && r->n_warnings) {
                 rc = vd_buf_addf(b, "\nWarnings (%zu): these parts of the source could not be fully checked\n",
                                  r->n_warnings);
@@ -525,6 +529,14 @@ static int text_render(vd_sink *s, const vd_report *r, vd_buf *b) {
                                 rc = vd_buf_addf(b, "%s\n", r->warnings[i].msg);
                 }
         }
+        return rc;
+}
+
+/* The summary, adding up to the sections above. */
+static int tx_summary(const vd_sink *s, const vd_report *r, vd_buf *b) {
+        vd_counts c;
+        vd_report_count(r, &c);
+        int rc = 0;
         if (!rc) {
                 /* The summary adds up to the sections above: files by change,
                  * configuration files with their keys, violations with their
@@ -581,6 +593,12 @@ static int text_render(vd_sink *s, const vd_report *r, vd_buf *b) {
                 rc = vd_buf_addc(b, ')');
         if (!rc)
                 rc = vd_buf_addf(b, "; exit %d (fail-on: %s)\n", r->exit_code, vd_severity_name(r->fail_on));
+        return rc;
+}
+
+/* Where content was hashed, and which scan ran. */
+static int tx_how(const vd_sink *s, const vd_report *r, vd_buf *b) {
+        int rc = 0;
         const vd_report_hashing *hs = &r->hashing;
         if (!rc && hs->present) {
                 if (hs->host) {
@@ -629,6 +647,33 @@ static int text_render(vd_sink *s, const vd_report *r, vd_buf *b) {
                         rc = vd_buf_addc(b, '\n');
         } else if (!rc && dl->present && dl->off && dl->off[0])
                 rc = vd_buf_addf(b, "Full scan: %s\n", dl->off);
+        return rc;
+}
+
+static int text_render(vd_sink *s, const vd_report *r, vd_buf *b) {
+        if (r->source_kind && strcmp(r->source_kind, "fleet") == 0)
+                return fleet_render(s, r, b);
+        int rc = tx_head(s, r, b);
+        const vd_event **sorted = calloc(r->events->n ? r->events->n : 1, sizeof *sorted);
+        if (!sorted)
+                return VD_E_NOMEM;
+        if (!rc)
+                rc = tx_config(s, r, b, sorted);
+        if (!rc)
+                rc = tx_files(s, r, b, sorted);
+        if (!rc)
+                rc = tx_packages(s, r, b, sorted);
+        if (!rc)
+                rc = tx_vulnerable(s, r, b, sorted);
+        free(sorted);
+        if (!rc)
+                rc = tx_dormant(s, r, b);
+        if (!rc)
+                rc = tx_warnings(r, b);
+        if (!rc)
+                rc = tx_summary(s, r, b);
+        if (!rc)
+                rc = tx_how(s, r, b);
         return rc;
 }
 
