@@ -248,72 +248,77 @@ static int read_all(const char *path, char **ret, size_t *len) {
         return 0;
 }
 
-int main(int argc, char **argv) {
-        int64_t t_start = vd_mono_ns();
-        const char *root = NULL, *out = NULL, *cat = NULL, *cat_out = NULL;
-        uint64_t cat_max = 0;
+/* What the host asks for (its arguments; see run_walker in
+ * fim/collect/guest/walker_run.c). */
+struct walker_args {
+        const char *root, *out, *cat, *cat_out, *delta, *reference;
+        uint64_t cat_max;
         vd_scan_opts o;
-        vd_scan_opts_init(&o);
-        bool have_seed = false, geometry = false, record = false, read_inodes = false, slim = false;
-        const char *delta = NULL, *reference = NULL;
+        bool have_seed, geometry, record, read_inodes, slim;
+};
+
+/* 0, or die()'s code after saying why. */
+static int parse_args(int argc, char **argv, struct walker_args *w) {
+        memset(w, 0, sizeof *w);
+        vd_scan_opts_init(&w->o);
         for (int i = 1; i < argc; i++) {
                 const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
                 uint64_t n;
                 if (strcmp(a, "--one-file-system") == 0) {
-                        o.one_file_system = true;
+                        w->o.one_file_system = true;
                         continue;
                 }
                 if (strcmp(a, "--geometry") == 0) {
-                        geometry = true;
+                        w->geometry = true;
                         continue;
                 }
                 if (strcmp(a, "--delta-verify") == 0) {
-                        o.delta_verify = true;
+                        w->o.delta_verify = true;
                         continue;
                 }
                 if (strcmp(a, "--record-blocks") == 0) {
-                        record = true;
+                        w->record = true;
                         continue;
                 }
                 if (strcmp(a, "--read-inodes") == 0) {
-                        read_inodes = true;
+                        w->read_inodes = true;
                         continue;
                 }
                 if (strcmp(a, "--slim") == 0) {
-                        slim = true;
+                        w->slim = true;
                         continue;
                 }
                 if (!v)
                         return die("option needs a value");
                 i++;
                 if (strcmp(a, "--root") == 0)
-                        root = v;
+                        w->root = v;
                 else if (strcmp(a, "--out") == 0)
-                        out = v;
+                        w->out = v;
                 else if (strcmp(a, "--delta") == 0)
-                        delta = v;
+                        w->delta = v;
                 else if (strcmp(a, "--reference") == 0)
-                        reference = v;
+                        w->reference = v;
                 else if (strcmp(a, "--cat") == 0)
-                        cat = v;
+                        w->cat = v;
                 else if (strcmp(a, "--cat-out") == 0)
-                        cat_out = v;
+                        w->cat_out = v;
                 else if (strcmp(a, "--max") == 0 && vd_parse_u64(v, &n) && n <= ((uint64_t)256 << 20))
-                        cat_max = n;
+                        w->cat_max = n;
                 else if (strcmp(a, "--hash") == 0) {
-                        o.hash_algo = strcmp(v, "none") == 0 ? VD_HASH_NONE : vd_hash_algo_from_name(v);
-                        if (o.hash_algo == VD_HASH_NONE && strcmp(v, "none") != 0)
+                        w->o.hash_algo = strcmp(v, "none") == 0 ? VD_HASH_NONE : vd_hash_algo_from_name(v);
+                        if (w->o.hash_algo == VD_HASH_NONE && strcmp(v, "none") != 0)
                                 return die("unknown --hash");
                 } else if (strcmp(a, "--seed") == 0) {
-                        if (!vd_unhex(v, o.seed, VD_HASH_SEED_LEN))
+                        if (!vd_unhex(v, w->o.seed, VD_HASH_SEED_LEN))
                                 return die("--seed expects 64 hex digits");
-                        have_seed = true;
+                        w->have_seed = true;
                 } else if (strcmp(a, "--threads") == 0 && vd_parse_u64(v, &n) && n <= 64)
-                        o.threads = (unsigned)n;
+                        w->o.threads = (unsigned)n;
                 else if (strcmp(a, "--max-depth") == 0 && vd_parse_u64(v, &n) && n <= 1000000)
-                        o.max_depth = (unsigned)n;
+                        w->o.max_depth = (unsigned)n;
                 else if (strcmp(a, "--extents") == 0 && vd_parse_u64(v, &n) && n >= 1)
-                        o.extents_min = n;
+                        w->o.extents_min = n;
                 else if (strcmp(a, "--disks") == 0) {
                         /* FIRST:COUNT: the drives that are the guest's disks */
                         unsigned long long f, c;
@@ -326,6 +331,21 @@ int main(int argc, char **argv) {
                 else
                         return die("unknown option or bad value");
         }
+        return 0;
+}
+
+int main(int argc, char **argv) {
+        int64_t t_start = vd_mono_ns();
+        struct walker_args w;
+        int pr = parse_args(argc, argv, &w);
+        if (pr)
+                return pr;
+        const char *root = w.root, *out = w.out, *cat = w.cat, *cat_out = w.cat_out, *delta = w.delta,
+                   *reference = w.reference;
+        uint64_t cat_max = w.cat_max;
+        vd_scan_opts o = w.o;
+        bool have_seed = w.have_seed, geometry = w.geometry, record = w.record, read_inodes = w.read_inodes,
+             slim = w.slim;
         if (!root || !out)
                 return die("--root and --out are required");
         char why[300];
