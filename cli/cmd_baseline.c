@@ -85,6 +85,43 @@ static const char diff_usage[] =
 
 enum { OPT_HASH = 256, OPT_ENTRIES, OPT_SIGN_KEY, OPT_VERIFY_KEY, OPT_KEY_FROM, OPT_POLICY };
 
+/* What a capture says when it is done: what it holds, how it was hashed,
+ * the configuration it took, whether it is signed. */
+static void print_captured(const vd_baseline *b, const char *out, const vd_run_out *res, int algo, const vd_policy *pol) {
+        vd_buf m;
+        vd_buf_init(&m, 0);
+        vd_buf_addf(&m, "captured %zu entries of ", b->entries.n);
+        vd_escape_display(&m, b->source, strlen(b->source));
+        vd_buf_adds(&m, " into ");
+        vd_escape_display(&m, out, strlen(out));
+        if (b->n_facts) {
+                const vd_fact *f = NULL;
+                for (size_t i = 0; i < b->n_facts; i++)
+                        if (strcmp(b->facts[i].key, "os.product") == 0)
+                                f = &b->facts[i];
+                vd_buf_addf(&m, "\n  guest: %s, %zu packages", f ? f->value : "no OS found", b->n_packages);
+        }
+        vd_buf_addf(&m, "\n  %llu files hashed (%s, %.1f MiB) in %.2f s; owners %s; %zu warning%s\n",
+                    (unsigned long long)res->scan.files_hashed, vd_hash_algo_name(algo),
+                    (double)res->scan.bytes_hashed / 1048576.0, (double)res->scan.duration_ns / 1e9,
+                    b->owners_resolved ? "resolved through the source's own etc/passwd and etc/group"
+                                       : "numeric (no etc/passwd in the source)",
+                    res->scan.n_warnings, res->scan.n_warnings == 1 ? "" : "s");
+        if (b->config.n) {
+                size_t nk = 0;
+                for (size_t i = 0; i < b->config.n; i++)
+                        nk += b->config.v[i].s.n;
+                vd_buf_addf(&m, "  configuration: %zu values from %zu files (policy %s)\n", nk, b->config.n,
+                            vd_policy_source(pol));
+        }
+        if (b->signature[0])
+                vd_buf_addf(&m, "  signed with key %s\n", b->signer);
+        else
+                vd_buf_adds(&m, "  unsigned (use --sign-key to let scans detect a modified baseline)\n");
+        fputs(m.buf, stdout);
+        vd_buf_release(&m);
+}
+
 static int capture(int argc, char **argv) {
         static const struct option lo[] = {CLI_SOURCE_LONGOPTS,
                                            {"output", required_argument, NULL, 'o'},
@@ -206,40 +243,8 @@ static int capture(int argc, char **argv) {
                 rc = cli_fail(&err);
                 goto out;
         }
-        if (!quiet) {
-                vd_buf m;
-                vd_buf_init(&m, 0);
-                vd_buf_addf(&m, "captured %zu entries of ", b->entries.n);
-                vd_escape_display(&m, b->source, strlen(b->source));
-                vd_buf_adds(&m, " into ");
-                vd_escape_display(&m, out, strlen(out));
-                if (b->n_facts) {
-                        const vd_fact *f = NULL;
-                        for (size_t i = 0; i < b->n_facts; i++)
-                                if (strcmp(b->facts[i].key, "os.product") == 0)
-                                        f = &b->facts[i];
-                        vd_buf_addf(&m, "\n  guest: %s, %zu packages", f ? f->value : "no OS found", b->n_packages);
-                }
-                vd_buf_addf(&m, "\n  %llu files hashed (%s, %.1f MiB) in %.2f s; owners %s; %zu warning%s\n",
-                            (unsigned long long)res.scan.files_hashed, vd_hash_algo_name(algo),
-                            (double)res.scan.bytes_hashed / 1048576.0, (double)res.scan.duration_ns / 1e9,
-                            b->owners_resolved ? "resolved through the source's own etc/passwd and etc/group"
-                                               : "numeric (no etc/passwd in the source)",
-                            res.scan.n_warnings, res.scan.n_warnings == 1 ? "" : "s");
-                if (b->config.n) {
-                        size_t nk = 0;
-                        for (size_t i = 0; i < b->config.n; i++)
-                                nk += b->config.v[i].s.n;
-                        vd_buf_addf(&m, "  configuration: %zu values from %zu files (policy %s)\n", nk, b->config.n,
-                                    vd_policy_source(pol));
-                }
-                if (b->signature[0])
-                        vd_buf_addf(&m, "  signed with key %s\n", b->signer);
-                else
-                        vd_buf_adds(&m, "  unsigned (use --sign-key to let scans detect a modified baseline)\n");
-                fputs(m.buf, stdout);
-                vd_buf_release(&m);
-        }
+        if (!quiet)
+                print_captured(b, out, &res, algo, pol);
         if (res.violations.n) {
                 /* Written, but the template itself breaks its policy: say
                  * each violation and exit 1, so a build pipeline stops here. */
