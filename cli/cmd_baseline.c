@@ -87,7 +87,8 @@ enum { OPT_HASH = 256, OPT_ENTRIES, OPT_SIGN_KEY, OPT_VERIFY_KEY, OPT_KEY_FROM, 
 
 /* What a capture says when it is done: what it holds, how it was hashed,
  * the configuration it took, whether it is signed. */
-static void print_captured(const vd_baseline *b, const char *out, const vd_run_out *res, int algo, const vd_policy *pol) {
+static void print_captured(const vd_baseline *b, const char *out, const vd_run_out *res, int algo,
+                           const vd_policy *pol) {
         vd_buf m;
         vd_buf_init(&m, 0);
         vd_buf_addf(&m, "captured %zu entries of ", b->entries.n);
