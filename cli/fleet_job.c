@@ -168,7 +168,7 @@ int fleet_scan_job(const fleet_opts *o, const char *priv, const job *j, bool kep
         char why[256];
         vd_scan_outcome oc;
         memset(&oc, 0, sizeof oc);
-        oc.started_ns = vd_now_ns();
+        int64_t t0 = vd_now_ns();
         int code;
         if (scan_request(o, priv, j, &rq, &os, why, sizeof why) < 0) {
                 fprintf(stderr, "vmdrift fleet: %s: %s\n", j->g->name, why);
@@ -179,8 +179,8 @@ int fleet_scan_job(const fleet_opts *o, const char *priv, const job *j, bool kep
                 owned_release(&os);
         }
         if (code >= 0) {
-                if (!oc.started_ns)
-                        oc.started_ns = vd_now_ns();
+                if (!oc.started_ns) /* a scan that failed before it had a report */
+                        oc.started_ns = t0;
                 oc.ended_ns = vd_now_ns();
                 put_outcome(priv, j, &oc);
         }
