@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -30,6 +31,12 @@ static int outcome_fail(vd_scan_outcome *o, int rc, const char *why) {
 static int fail(vd_scan_outcome *o, const vd_err *err) {
         int rc = cli_fail(err);
         return outcome_fail(o, rc, err->msg[0] ? err->msg : vd_code_name(err->code));
+}
+
+/* The peak resident memory of this process so far, in KiB (0: unknown). */
+static int64_t max_rss_kb(void) {
+        struct rusage ru;
+        return getrusage(RUSAGE_SELF, &ru) == 0 ? (int64_t)ru.ru_maxrss : 0;
 }
 
 static void delivered(vd_scan_outcome *o, const vd_report *rep, int rc) {
@@ -199,6 +206,7 @@ static int give_kept(struct scan *sc, int *rc) {
         rep.fail_on = rq->fail_on;
         rep.started_ns = sc->t_start;
         rep.duration_ns = vd_now_ns() - sc->t_start;
+        rep.max_rss_kb = max_rss_kb();
         *rc = cli_deliver(sc->sinks, sc->n_reports, &rep);
         delivered(sc->ret, &rep, *rc);
         free(desc);
@@ -240,6 +248,7 @@ static int scan_source(struct scan *sc) {
         vd_report rep;
         vd_run_report(&run, &out, rq->baseline, rq->verify_key != NULL, rq->fail_on, sc->trust, &rep);
         rep.guest = rq->guest;
+        rep.max_rss_kb = max_rss_kb();
         rc = cli_deliver(sc->sinks, sc->n_reports, &rep);
         delivered(sc->ret, &rep, rc);
         if (sc->keys.have_key && !out.scan.may_be_inconsistent) {

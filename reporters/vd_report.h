@@ -61,6 +61,7 @@ typedef struct vd_report {
         const char *baseline_trust; /* "verified (signer ...)", "unverified (...)" */
         bool baseline_verified;
         int64_t started_ns, duration_ns; /* the whole run, from the command's start */
+        int64_t max_rss_kb; /* the process's peak resident memory when the report was made; 0: not known */
         int64_t phase_ns[VD_PH_COUNT];
         const char *inspection; /* guests: "full" or "baseline layout"; NULL otherwise */
         /* guests: "launched" (for this scan) or "shared" (started for an

@@ -71,6 +71,11 @@ Test(cli, an_unchanged_tree_has_no_drift_and_exits_0) {
         cr_assert_eq(th_lines_with(r.out, "\"event\":\"drift\"", NULL), 0, "%s", r.out);
         cr_assert_eq(th_lines_with(r.out, "\"event\":\"summary\"", "\"total\":0", "\"exit_code\":0", NULL), 1, "%s",
                      r.out);
+        /* the scan says its peak memory (a process of this size: more than 1 MiB, less than 1 GiB) */
+        const char *m = strstr(r.out, "\"max_rss_kb\":");
+        cr_assert(m, "%s", r.out);
+        long kb = strtol(m + 13, NULL, 10);
+        cr_assert(kb > 1024 && kb < 1024 * 1024, "max_rss_kb %ld", kb);
         th_run_free(&r);
 }
 
