@@ -19,7 +19,6 @@
  * VD_HUNT_SEED=N replays a run (the seed is in every failure message). */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,33 +59,7 @@ static bool debian_policy;
 static bool header_written; /* the raw guest carries a qcow2 header now */
 
 /* One fleet run over every guest; mode "" or "--full"; reports in OUT/. */
-/* One fleet run over every guest (mode: "" or "--full"), its state and
- * reports in work/state and work/out. */
-static th_run fleet_exec(const char *mode, const char *state, const char *out) {
-        return *mode ? th_vmdrift("fleet" A "--inventory" A "%s/fleet.yaml" A "--state-dir" A "%s/%s" A "--report" A
-                                  "json:%s/%s/{guest}.json" A "--jobs" A "1" A "--progress" A "never" A "%s",
-                                  work, work, state, work, out, mode)
-                     : th_vmdrift("fleet" A "--inventory" A "%s/fleet.yaml" A "--state-dir" A "%s/%s" A "--report" A
-                                  "json:%s/%s/{guest}.json" A "--jobs" A "1" A "--progress" A "never",
-                                  work, work, state, work, out);
-}
-
-struct fleet_job {
-        const char *mode, *state, *out;
-        th_run r;
-};
-
-static void *fleet_thread(void *p) {
-        struct fleet_job *f = p;
-        f->r = fleet_exec(f->mode, f->state, f->out);
-        return NULL;
-}
-
-/* The default fleet run and the --full one, at the same time (they share
- * nothing but the images they only read; each has its state directory):
- * the default run's kept reports and delta scans cost little beside the
- * full one's walks. */
-static void fleets(void) {
+static void fleet(const char *mode, const char *state, const char *out) {
         char yaml[2048];
         snprintf(yaml, sizeof yaml,
                  "defaults: {baseline: t.vdb%s}\n"
@@ -101,21 +74,19 @@ static void fleets(void) {
                  "templates: [tmpl.qcow2]\n",
                  debian_policy ? ", policy: " VD_EXAMPLES "/policies/debian.yaml" : "");
         th_write(work, "fleet.yaml", yaml);
-        sh("cd \"$0\" && rm -rf out outf && mkdir -p -m 700 state statef");
-        struct fleet_job d = {"", "state", "out", {0}}, f = {"--full", "statef", "outf", {0}};
-        pthread_t t;
-        bool threaded = pthread_create(&t, NULL, fleet_thread, &d) == 0;
-        f.r = fleet_exec(f.mode, f.state, f.out);
-        if (threaded)
-                pthread_join(t, NULL);
-        else
-                fleet_thread(&d);
-        const struct fleet_job *both[] = {&d, &f};
-        for (int i = 0; i < 2; i++)
-                cr_assert(both[i]->r.status == 0 || both[i]->r.status == 1 || both[i]->r.status == 3,
-                          "seed %u: fleet %s: exit %d\n%s", seed, both[i]->mode, both[i]->r.status, both[i]->r.err);
-        th_run_free(&d.r);
-        th_run_free(&f.r);
+        char cmd[600];
+        snprintf(cmd, sizeof cmd, "cd \"$0\" && rm -rf %s && mkdir -p -m 700 %s", out, state);
+        sh(cmd);
+        th_run r = *mode ? th_vmdrift("fleet" A "--inventory" A "%s/fleet.yaml" A "--state-dir" A "%s/%s" A "--report" A
+                                      "json:%s/%s/{guest}.json" A "--jobs" A "1" A "--progress" A "never" A "%s",
+                                      work, work, state, work, out, mode)
+                           : th_vmdrift("fleet" A "--inventory" A "%s/fleet.yaml" A "--state-dir" A "%s/%s" A
+                                        "--report" A "json:%s/%s/{guest}.json" A "--jobs" A "1" A "--progress" A
+                                        "never",
+                                        work, work, state, work, out);
+        cr_assert(r.status == 0 || r.status == 1 || r.status == 3, "seed %u: fleet %s: exit %d\n%s", seed, mode,
+                  r.status, r.err);
+        th_run_free(&r);
 }
 
 /* guest's events in a fleet run's reports, "" if it has no report; its
@@ -275,7 +246,8 @@ Test(hunter, after_every_random_mutation_the_default_scan_gives_exactly_the_full
                 int n = round == 0 ? 0 : round == ROUNDS ? M_COUNT - next : 2 + (int)pick(2);
                 for (int i = 0; i < n && next < M_COUNT; i++)
                         mutate(order[next++], log, sizeof log);
-                fleets();
+                fleet("", "state", "out");
+                fleet("--full", "statef", "outf");
                 size_t refused = 0;
                 for (size_t g = 0; g < N_GUESTS; g++) {
                         char rd[32], rf[32];
