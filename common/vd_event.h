@@ -1,5 +1,5 @@
 /* The event model: drift events, their severity, the file types they name
- * and the warnings of a run. The analysers (fim/analyse) produce events; the
+ * and the warnings of a run. The analysers (analyse/) produce events; the
  * reporters consume them and depend on this header alone.
  *
  * Ownership. A vd_events owns its array of events. Each event owns its path

@@ -1,6 +1,6 @@
 /* The detectors the policy knows: their names, default severities and the
  * configuration files each needs read. Their tests are in
- * fim/analyse/vd_detect.c. */
+ * analyse/vd_detect.c. */
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-/* The delta scan's proofs (fim/collect/vd_delta.c), on real ext4 images made
+/* The delta scan's proofs (collect/vd_delta.c), on real ext4 images made
  * by mke2fs, their inode and block numbers taken from debugfs and dumpe2fs;
  * the host's instructions and qemu-img map's answers as input. */
 #define _GNU_SOURCE

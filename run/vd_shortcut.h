@@ -5,7 +5,7 @@
  * template, so any such clone's kept report will do). Each key covers
  * everything the claim rests on; what it cannot cover turns the shortcut off
  * (have_key false). The delta scan is decided where the guest is opened
- * (fim/collect/guest/delta_host.c). */
+ * (collect/guest/delta_host.c). */
 #ifndef VD_SHORTCUT_H
 #define VD_SHORTCUT_H
 

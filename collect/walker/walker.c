@@ -1,6 +1,6 @@
 /* vmdrift-walker: the directory source, run inside the libguestfs appliance.
  *
- * Linked statically from fim/'s own sources so that it runs in the appliance
+ * Linked statically from collect/'s own sources (and common/'s) so that it runs in the appliance
  * (which has no libraries of ours), it walks the read-only guest mounted at
  * --root exactly as `vmdrift --dir` walks a tree, hashes on the appliance's
  * CPUs and writes one manifest, which the host downloads and decodes as
@@ -249,7 +249,7 @@ static int read_all(const char *path, char **ret, size_t *len) {
 }
 
 /* What the host asks for (its arguments; see run_walker in
- * fim/collect/guest/walker_run.c). */
+ * collect/guest/walker_run.c). */
 struct walker_args {
         const char *root, *out, *cat, *cat_out, *delta, *reference;
         uint64_t cat_max;

@@ -9,7 +9,7 @@
  * partitions or LVM volumes are one tree; a disk with no recognisable OS is
  * scanned file system by file system, each under its device name.
  *
- * The default strategy uploads vmdrift-walker (fim/walker) to a scratch disk,
+ * The default strategy uploads vmdrift-walker (collect/walker) to a scratch disk,
  * mounts the guest read-only beneath it at /guest, runs the walker there and
  * downloads one manifest, decoded as untrusted input. The "api" strategy
  * walks with lstatnslist/lxattrlist/readlinklist per directory and reads

@@ -1,5 +1,5 @@
 /* The guest source's stages and what they share: struct guest_src, one per
- * opened guest, and each stage's entry points. Private to fim/collect/guest/;
+ * opened guest, and each stage's entry points. Private to collect/guest/;
  * the public interface is vd_source.h (vd_source_open_guest).
  *
  * Ownership: a guest_src owns every pointer in it except, while it is

@@ -1,4 +1,4 @@
-/* The walker strategy: vmdrift-walker (fim/collect/walker) runs in the
+/* The walker strategy: vmdrift-walker (collect/walker) runs in the
  * appliance on the guest mounted beneath its scratch disk, and one manifest
  * comes back, decoded as untrusted input. The host decides its arguments
  * (host-side extents, delta scan, read-ahead), parses its answer lines, and

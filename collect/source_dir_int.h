@@ -1,4 +1,4 @@
-/* The directory source's parts (private to fim/collect/): the source, the
+/* The directory source's parts (private to collect/): the source, the
  * hashing pool (dir_hash.c) and the walk (dir_walk.c). */
 #ifndef VD_SOURCE_DIR_INT_H
 #define VD_SOURCE_DIR_INT_H
