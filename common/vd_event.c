@@ -1,5 +1,5 @@
 /* The event model: drift events, their severity and the warnings of a run.
- * What the analysers produce and the reporters consume; nothing here knows
+ * What the analysers produce and the sinks (report/) consume; nothing here knows
  * policies, sources or sinks. */
 
 #include "vd_event.h"

@@ -1,6 +1,6 @@
 /* The event model: drift events, their severity, the file types they name
  * and the warnings of a run. The analysers (analyse/) produce events; the
- * reporters consume them and depend on this header alone.
+ * sinks (report/) consume them and depend on this header alone.
  *
  * Ownership. A vd_events owns its array of events. Each event owns its path
  * and its changes (attr, both values, note). The three name fields are

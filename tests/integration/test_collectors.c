@@ -361,7 +361,7 @@ Test(collectors, one_scan_to_syslog_journal_and_json_lands_everywhere) {
         const char *cat[] = {"sh", "-ec",
                              "mkdir -p \"$0/usr/lib/systemd/catalog\" && cp \"$1\" \"$0/usr/lib/systemd/catalog/\" && "
                              "journalctl --root \"$0\" --update-catalog && journalctl --root \"$0\" --list-catalog",
-                             root, VD_SOURCE_DIR "/reporters/vmdrift.catalog", NULL};
+                             root, VD_SOURCE_DIR "/report/vmdrift.catalog", NULL};
         th_run c = th_exec(cat);
         cr_assert_eq(c.status, 0, "%s", c.err);
         static const char *const ids[] = {"26a667cb043e41acbb91ca0d51b21bac", "ca76508f1ddf41a9a426620338044fa1",

@@ -1,4 +1,4 @@
-/* Inside reporters/: the syslog sink's parts. vd_syslog.c is the sink (open,
+/* Inside report/: the syslog sink's parts. vd_syslog.c is the sink (open,
  * deliver with retries, close); vd_syslog_format.c renders messages (RFC 5424
  * structured data, @cee, CEF); vd_syslog_net.c carries them (unix, UDP, TCP
  * with octet counting, TLS); vd_spool.c keeps what could not be sent. */

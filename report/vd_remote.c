@@ -8,7 +8,7 @@
 #include "vd_str.h"
 
 /* Stable identifiers: never change one, only add (docs/events.md and
- * reporters/vmdrift.catalog carry the same). */
+ * report/vmdrift.catalog carry the same). */
 static const struct {
         const char *msgid, *message_id;
 } kinds[] = {

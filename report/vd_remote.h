@@ -1,4 +1,4 @@
-/* Inside reporters/: one event as named fields, for the remote sinks (syslog
+/* Inside report/: one event as named fields, for the remote sinks (syslog
  * structured data, journal fields, @cee JSON, CEF extensions). Names are the
  * stable ones of docs/events.md; values are valid UTF-8 without control
  * characters (a path that is not gets a display-escaped value and path_b64). */

@@ -1,5 +1,5 @@
 /* The journal sink: one sd_journal_sendv per event, with a fixed MESSAGE_ID
- * per event kind (reporters/vmdrift.catalog explains each for journalctl -x),
+ * per event kind (report/vmdrift.catalog explains each for journalctl -x),
  * PRIORITY, SYSLOG_IDENTIFIER and VMDRIFT_* fields. Field values are sent as
  * bytes: a path with a newline or invalid UTF-8 arrives exactly. */
 #define _GNU_SOURCE

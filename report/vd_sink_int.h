@@ -1,4 +1,4 @@
-/* Inside reporters/: what every sink is made of. */
+/* Inside report/: what every sink is made of. */
 #ifndef VD_SINK_INT_H
 #define VD_SINK_INT_H
 
