@@ -24,12 +24,6 @@
 #include "vd_mountinfo.h"
 #include "vd_extents.h"
 
-static const char *const why_names[VD_DW_N] = {"changed", "file-system", "geometry", "layout", "malformed"};
-
-const char *vd_delta_why_name(int why) {
-        return why >= 0 && why < VD_DW_N ? why_names[why] : "?";
-}
-
 struct range {
         uint32_t disk;
         uint64_t start, end; /* [start, end) */

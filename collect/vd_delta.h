@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 
 #include "vd_err.h"
+#include "vd_scan.h"
 #include "vd_ext4.h"
 
 #define VD_DELTA_RANGES_MAX      4000000u
@@ -38,16 +39,6 @@
 #define VD_DELTA_GEOMETRY_MAX    64u
 #define VD_DELTA_TREE_BLOCKS_MAX 4096u /* extent-tree blocks read per file */
 
-/* Why a regular file was not proved (counted by the walker). */
-enum vd_delta_why {
-        VD_DW_CHANGED = 0, /* a block of it is in a changed range: the usual reason */
-        VD_DW_FS,          /* not ext4, or a device we cannot read or map */
-        VD_DW_GEOMETRY,    /* the file system's geometry is not the template's */
-        VD_DW_LAYOUT,      /* inline data, block-mapped, not a regular inode */
-        VD_DW_MALFORMED,   /* an inode or extent block that does not parse, or too many */
-        VD_DW_N
-};
-const char *vd_delta_why_name(int why);
 
 typedef struct vd_delta vd_delta;
 

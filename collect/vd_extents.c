@@ -29,13 +29,6 @@
 
 #include "vd_err.h"
 
-static const char *const fb_names[VD_FB_N] = {"small",  "file-system",      "device",       "inline-data", "encoded",
-                                              "data-journal", "too-many-extents", "fiemap-error", "host-read"};
-
-const char *vd_hash_fallback_name(int reason) {
-        return reason >= 0 && reason < VD_FB_N ? fb_names[reason] : "?";
-}
-
 int vd_disk_index(const char *name) {
         const char *p = NULL;
         if (strncmp(name, "sd", 2) == 0 || strncmp(name, "vd", 2) == 0 || strncmp(name, "hd", 2) == 0)

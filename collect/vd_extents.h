@@ -16,23 +16,8 @@
 #include <sys/stat.h>
 
 #include "vd_entry.h"
+#include "vd_scan.h"
 
-/* Why a file was hashed in the appliance rather than on the host. */
-enum vd_hash_fallback {
-        VD_FB_SMALL = 0,   /* under the size where a host read pays off */
-        VD_FB_FSTYPE,      /* a file system whose extents are not disk offsets (btrfs...) */
-        VD_FB_DEVICE,      /* a device we cannot map to a disk (md, LUKS, non-linear LVM...) */
-        VD_FB_INLINE,      /* data inline in the inode or a tail block */
-        VD_FB_ENCODED,     /* encoded, compressed, encrypted, unknown or delayed extents */
-        VD_FB_JOURNAL,     /* data journalling: the newest bytes may be in the journal */
-        VD_FB_EXTENTS,     /* more extents than VD_EXTENTS_MAX */
-        VD_FB_FIEMAP,      /* the kernel would not say (FIEMAP failed) */
-        VD_FB_HOST,        /* the host could not read the disk (see the scan's warnings) */
-        VD_FB_N
-};
-
-/* Short names for reports: "small", "file-system", ... */
-const char *vd_hash_fallback_name(int reason);
 
 #define VD_EXTENTS_MAX 65536u /* per file */
 #define VD_DISKS_MAX 256u
