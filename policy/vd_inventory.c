@@ -10,7 +10,7 @@
 
 #include "vd_str.h"
 #include "vd_policy_int.h"
-#include "vd_yaml_int.h"
+#include "vd_yaml.h"
 
 #define INVENTORY_FILE_MAX ((size_t)4 << 20)
 #define LIST_MAX 1000

@@ -15,7 +15,12 @@
 #include "vd_buf.h"
 #include "vd_policy_int.h"
 #include "vd_str.h"
-#include "vd_yaml_int.h"
+#include "vd_yaml.h"
+
+/* the policy this loader fills (its ld.user) */
+static inline vd_policy *pol(const ld *l) {
+        return l->user;
+}
 
 #define POLICY_FILE_MAX ((size_t)1 << 20)
 #define MAX_RULES 10000
@@ -44,9 +49,9 @@ static int attr_term(ld *l, const yaml_node_t *n, const char *s, uint32_t *m) {
                         return yl_fail(l, n, "expected an attribute name in '%s'", s);
                 uint32_t bits = 0;
                 bool found = vd_attr_lookup(p, k, &bits);
-                for (size_t g = 0; !found && g < l->p->n_groups; g++)
-                        if (strlen(l->p->groups[g].name) == k && !strncmp(l->p->groups[g].name, p, k)) {
-                                bits = l->p->groups[g].bits;
+                for (size_t g = 0; !found && g < pol(l)->n_groups; g++)
+                        if (strlen(pol(l)->groups[g].name) == k && !strncmp(pol(l)->groups[g].name, p, k)) {
+                                bits = pol(l)->groups[g].bits;
                                 found = true;
                         }
                 if (!found)
@@ -81,19 +86,19 @@ static int group_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_node
         int r = attrs_node(l, vn, &bits);
         if (r < 0)
                 return r;
-        if (vd_array_grow(&l->p->groups, &l->p->groups_alloc, l->p->n_groups, sizeof *l->p->groups, 8) < 0)
+        if (vd_array_grow(&pol(l)->groups, &pol(l)->groups_alloc, pol(l)->n_groups, sizeof *pol(l)->groups, 8) < 0)
                 return vd_err_set(l->err, VD_E_NOMEM, "out of memory");
-        group_def *ng = l->p->groups;
-        ng[l->p->n_groups].name = strdup(k);
-        ng[l->p->n_groups].bits = bits;
-        if (!ng[l->p->n_groups].name)
+        group_def *ng = pol(l)->groups;
+        ng[pol(l)->n_groups].name = strdup(k);
+        ng[pol(l)->n_groups].bits = bits;
+        if (!ng[pol(l)->n_groups].name)
                 return vd_err_set(l->err, VD_E_NOMEM, "out of memory");
-        l->p->n_groups++;
+        pol(l)->n_groups++;
         return 0;
 }
 
 static int default_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_node_t *vn, void *ctx) {
-        vd_rule *d = &l->p->def;
+        vd_rule *d = &pol(l)->def;
         if (!strcmp(k, "attrs")) {
                 int r = attrs_node(l, vn, &d->attrs);
                 d->dir_attrs = d->attrs & ~VD_A_DIR_OFF;
@@ -216,11 +221,11 @@ static int rules_node(ld *l, const yaml_node_t *n) {
                 yaml_node_t *c = yl_get(l, *it, n);
                 if (!c)
                         return VD_E_INPUT;
-                if (l->p->n_rules >= MAX_RULES)
+                if (pol(l)->n_rules >= MAX_RULES)
                         return yl_fail(l, c, "more than %d rules", MAX_RULES);
-                if (vd_array_grow(&l->p->rules, &l->p->rules_alloc, l->p->n_rules, sizeof *l->p->rules, 16) < 0)
+                if (vd_array_grow(&pol(l)->rules, &pol(l)->rules_alloc, pol(l)->n_rules, sizeof *pol(l)->rules, 16) < 0)
                         return vd_err_set(l->err, VD_E_NOMEM, "out of memory");
-                prule *r = &l->p->rules[l->p->n_rules++];
+                prule *r = &pol(l)->rules[pol(l)->n_rules++];
                 memset(r, 0, sizeof *r);
                 r->r.severity = -1;
                 r->line = (uint32_t)c->start_mark.line + 1;
@@ -233,15 +238,15 @@ static int rules_node(ld *l, const yaml_node_t *n) {
                 r->r.name = r->name;
                 r->r.user = r->user;
                 r->r.group = r->group;
-                for (size_t j = 0; j + 1 < l->p->n_rules; j++)
-                        if (!strcmp(l->p->rules[j].name, r->name))
+                for (size_t j = 0; j + 1 < pol(l)->n_rules; j++)
+                        if (!strcmp(pol(l)->rules[j].name, r->name))
                                 return yl_fail(l, c, "a second rule named '%s' (the first is on line %u)", r->name,
-                                            l->p->rules[j].line);
+                                            pol(l)->rules[j].line);
                 if (r->n_inc == 0)
                         return yl_fail(l, c, "expected 'paths' in rule '%s'", r->name);
                 if (!rc.has_attrs)
                         r->r.attrs = r->r.kind == VD_K_PER_CLONE ? VD_A_TYPE | VD_A_MODE | VD_A_UID | VD_A_GID
-                                                                 : l->p->def.attrs;
+                                                                 : pol(l)->def.attrs;
                 if ((r->user || r->group || r->r.has_uid || r->r.has_gid || r->r.has_mode) &&
                     r->r.kind != VD_K_PER_CLONE)
                         return yl_fail(l, c, "owner, group and mode expectations need kind: per-clone (rule '%s')",
@@ -369,9 +374,9 @@ static int config_node(ld *l, const yaml_node_t *n) {
                 yaml_node_t *c = yl_get(l, *i, n);
                 if (!c)
                         return VD_E_INPUT;
-                if (l->p->n_items >= 1000)
+                if (pol(l)->n_items >= 1000)
                         return yl_fail(l, c, "more than 1000 config items");
-                vd_conf_item *it = vd_policy_item_push(l->p);
+                vd_conf_item *it = vd_policy_item_push(pol(l));
                 if (!it)
                         return vd_err_set(l->err, VD_E_NOMEM, "out of memory");
                 it->line = (uint32_t)c->start_mark.line + 1;
@@ -408,8 +413,8 @@ static int detectors_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_
         for (int d = 0; d < VD_D_COUNT; d++)
                 if (!strcmp(k, vd_detector_name(d))) {
                         if (vn->type == YAML_SCALAR_NODE)
-                                return yl_boolean(l, vn, "a detector switch", &l->p->det[d].on);
-                        return yl_mapping(l, vn, "a detector", det_field_cb, &l->p->det[d]);
+                                return yl_boolean(l, vn, "a detector switch", &pol(l)->det[d].on);
+                        return yl_mapping(l, vn, "a detector", det_field_cb, &pol(l)->det[d]);
                 }
         return yl_unknown(l, kn, k, "detectors",
                        "setuid, world-writable, file-capability, uid0, authorized-keys, persistence, sudo");
@@ -440,7 +445,7 @@ static int pkg_glob_ok(ld *l, const yaml_node_t *n, const char *s) {
 
 static int behind_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_node_t *vn, void *ctx) {
         (void)ctx;
-        pkg_conf *c = &l->p->pkg;
+        pkg_conf *c = &pol(l)->pkg;
         if (!strcmp(k, "default"))
                 return severity_or_ignore(l, vn, &c->behind);
         int r = pkg_glob_ok(l, kn, k);
@@ -461,7 +466,7 @@ static int behind_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_nod
 
 static int pkg_ignore_cb(ld *l, const yaml_node_t *n, const char *s, void *ctx) {
         (void)ctx;
-        pkg_conf *c = &l->p->pkg;
+        pkg_conf *c = &pol(l)->pkg;
         int r = pkg_glob_ok(l, n, s);
         if (r < 0)
                 return r;
@@ -474,7 +479,7 @@ static int pkg_ignore_cb(ld *l, const yaml_node_t *n, const char *s, void *ctx) 
 
 static int packages_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_node_t *vn, void *ctx) {
         (void)ctx;
-        pkg_conf *c = &l->p->pkg;
+        pkg_conf *c = &pol(l)->pkg;
         if (!strcmp(k, "behind")) {
                 if (vn->type == YAML_MAPPING_NODE)
                         return yl_mapping(l, vn, "packages.behind (package glob: severity)", behind_cb, NULL);
@@ -508,17 +513,17 @@ static int top_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_node_t
         if (!strcmp(k, "description")) {
                 if ((x = yl_scalar(l, vn, "a description", &s)) < 0)
                         return x;
-                free(l->p->description);
-                l->p->description = strdup(s);
+                free(pol(l)->description);
+                pol(l)->description = strdup(s);
                 return 0;
         }
         if (!strcmp(k, "hash")) {
                 if ((x = yl_scalar(l, vn, "a hash algorithm", &s)) < 0)
                         return x;
                 if (!strcmp(s, "xxh3"))
-                        l->p->hash_algo = 1;
+                        pol(l)->hash_algo = 1;
                 else if (!strcmp(s, "sha256"))
-                        l->p->hash_algo = 2;
+                        pol(l)->hash_algo = 2;
                 else
                         return yl_fail(l, vn, "expected a hash algorithm (xxh3, sha256), got '%s'", s);
                 return 0;
@@ -534,11 +539,11 @@ static int top_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_node_t
         if (!strcmp(k, "detectors"))
                 return yl_mapping(l, vn, "detectors", detectors_cb, NULL);
         if (!strcmp(k, "dormant_after"))
-                return yl_duration(l, vn, &l->p->dormant_after_s);
+                return yl_duration(l, vn, &pol(l)->dormant_after_s);
         if (!strcmp(k, "dormant_severity"))
-                return yl_severity(l, vn, &l->p->dormant_sev);
+                return yl_severity(l, vn, &pol(l)->dormant_sev);
         if (!strcmp(k, "packages")) {
-                l->p->pkg.set = true;
+                pol(l)->pkg.set = true;
                 return yl_mapping(l, vn, "packages", packages_cb, NULL);
         }
         return yl_unknown(l, kn, k, "the policy",
@@ -569,20 +574,20 @@ int vd_policy_parse(const char *file, const char *text, size_t len, vd_policy **
         ld l = {.file = file, .err = err};
         yaml_node_t *root = NULL;
         int r = yl_open(&l, text, len, POLICY_FILE_MAX, "policy", &root);
-        if (r == 0 && !(l.p = vd_policy_alloc(file)))
+        if (r == 0 && !(l.user = vd_policy_alloc(file)))
                 r = vd_err_set(err, VD_E_NOMEM, "out of memory");
         if (r == 0)
                 r = top_pass(&l, root, true);
         if (r == 0)
                 r = top_pass(&l, root, false);
-        if (r == 0 && (vd_policy_add_detector_items(l.p) < 0 || vd_policy_index(l.p) < 0))
+        if (r == 0 && (vd_policy_add_detector_items(((vd_policy *)l.user)) < 0 || vd_policy_index(((vd_policy *)l.user)) < 0))
                 r = vd_err_set(err, VD_E_NOMEM, "out of memory");
         yl_close(&l);
         if (r < 0) {
-                vd_policy_free(l.p);
+                vd_policy_free(((vd_policy *)l.user));
                 return r;
         }
-        *ret = l.p;
+        *ret = ((vd_policy *)l.user);
         return 0;
 }
 

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "vd_io.h"
-#include "vd_yaml_int.h"
+#include "vd_yaml.h"
 
 int yl_fail(ld *l, const yaml_node_t *n, const char *fmt, ...) {
         char msg[1024];

@@ -1,9 +1,10 @@
 /* The YAML reading that policies and fleet inventories share: one bounded
  * document, no aliases, every error "file:line:column: what was expected",
- * unknown and duplicate keys refused. Internal to policy/.
+ * unknown and duplicate keys refused. The loaders (policy/, the fleet
+ * inventory) keep their own state in ld.user.
  */
-#ifndef VD_YAML_INT_H
-#define VD_YAML_INT_H
+#ifndef VD_YAML_H
+#define VD_YAML_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -12,14 +13,13 @@
 
 #include "vd_buf.h"
 #include "vd_err.h"
-#include "vd_policy.h"
+#include "vd_event.h"
 
 typedef struct ld {
         const char *file;
         yaml_document_t doc;
         vd_err *err;
-        vd_policy *p; /* the policy loader's */
-        void *user;   /* other loaders' */
+        void *user; /* the loader's */
         unsigned char *seen;
         size_t n_nodes;
 } ld;
