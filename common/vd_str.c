@@ -1,6 +1,10 @@
 #include "vd_str.h"
 
+#include "vd_buf.h"
+#include "vd_err.h"
+
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -299,4 +303,20 @@ bool vd_stat_settled(const struct stat *st, int64_t before_ns, int64_t margin_ns
         int64_t ct = (int64_t)st->st_ctim.tv_sec * 1000000000LL + st->st_ctim.tv_nsec;
         int64_t mt = (int64_t)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
         return ct <= before_ns - margin_ns && mt <= before_ns - margin_ns;
+}
+
+int vd_strv_push(char ***v, size_t *n, size_t *alloc, const char *s) {
+        if (vd_array_grow(v, alloc, *n, sizeof **v, 4) < 0)
+                return VD_E_NOMEM;
+        (*v)[*n] = strdup(s);
+        if (!(*v)[*n])
+                return VD_E_NOMEM;
+        (*n)++;
+        return 0;
+}
+
+void vd_strv_free(char **v, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                free(v[i]);
+        free(v);
 }

@@ -60,4 +60,9 @@ int vd_path_cmp(const char *a, size_t alen, const char *b, size_t blen);
 /* Parse a decimal non-negative integer fully; false on junk or overflow. */
 bool vd_parse_u64(const char *s, uint64_t *ret);
 
+/* A growable vector of owned strings: push a copy of s (VD_E_NOMEM on
+ * failure, *v unchanged); free the n strings and the vector. */
+int vd_strv_push(char ***v, size_t *n, size_t *alloc, const char *s);
+void vd_strv_free(char **v, size_t n);
+
 #endif

@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "vd_str.h"
-#include "vd_policy_int.h"
 #include "vd_yaml.h"
 
 #define INVENTORY_FILE_MAX ((size_t)4 << 20)

@@ -57,12 +57,6 @@ int vd_attrs_parse(const char *list, uint32_t *ret, vd_err *err) {
         return 0;
 }
 
-void vd_strv_free(char **v, size_t n) {
-        for (size_t i = 0; i < n; i++)
-                free(v[i]);
-        free(v);
-}
-
 static void item_release(vd_conf_item *it) {
         free(it->name);
         vd_strv_free(it->paths, it->n_paths);
@@ -124,16 +118,6 @@ vd_policy *vd_policy_alloc(const char *source) {
                 p->det[d].sev = vd_detector_default_severity(d);
         }
         return p;
-}
-
-int vd_strv_push(char ***v, size_t *n, size_t *alloc, const char *s) {
-        if (vd_array_grow(v, alloc, *n, sizeof **v, 4) < 0)
-                return VD_E_NOMEM;
-        (*v)[*n] = strdup(s);
-        if (!(*v)[*n])
-                return VD_E_NOMEM;
-        (*n)++;
-        return 0;
 }
 
 vd_conf_item *vd_policy_item_push(vd_policy *p) {

@@ -79,8 +79,6 @@ typedef struct pidx {
 vd_policy *vd_policy_alloc(const char *source);
 vd_conf_item *vd_policy_item_push(vd_policy *p);
 bool vd_attr_lookup(const char *name, size_t n, uint32_t *bits);
-int vd_strv_push(char ***v, size_t *n, size_t *alloc, const char *s);
-void vd_strv_free(char **v, size_t n);
 /* vd_detectors.c: add the configuration files the detectors read */
 int vd_policy_add_detector_items(vd_policy *p);
 /* vd_pkgpolicy.c: defaults, free, canonical form */
