@@ -1,13 +1,13 @@
-#include "vd_compare.h"
-#include "vd_detect.h"
+#include "analyse/vd_compare.h"
+#include "analyse/vd_detect.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
 
-#include "vd_buf.h"
-#include "vd_str.h"
+#include "common/vd_buf.h"
+#include "common/vd_str.h"
 
 /* ---- building values ---- */
 

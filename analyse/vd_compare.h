@@ -6,10 +6,10 @@
 #ifndef VD_COMPARE_H
 #define VD_COMPARE_H
 
-#include "vd_entry.h"
-#include "vd_err.h"
-#include "vd_event.h"
-#include "vd_policy.h"
+#include "common/vd_err.h"
+#include "model/vd_entry.h"
+#include "model/vd_event.h"
+#include "policy/vd_policy.h"
 
 /* Append to out one event per path that differs between base and scan under
  * policy. Both lists must be sorted (vd_entries_sort). Children of a scanned

@@ -1,7 +1,7 @@
 #define _GNU_SOURCE
-#include "vd_confscan.h"
-#include "vd_catfile.h"
-#include "vd_detect.h"
+#include "analyse/vd_confscan.h"
+#include "analyse/vd_detect.h"
+#include "formats/vd_catfile.h"
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vd_compare.h"
-#include "vd_str.h"
+#include "analyse/vd_compare.h"
+#include "common/vd_str.h"
 
 #define MAX_LINKS 8
 

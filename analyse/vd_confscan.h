@@ -5,10 +5,10 @@
 #ifndef VD_CONFSCAN_H
 #define VD_CONFSCAN_H
 
-#include "vd_config.h"
-#include "vd_event.h"
-#include "vd_policy.h"
-#include "vd_source.h"
+#include "collect/vd_source.h"
+#include "formats/vd_config.h"
+#include "model/vd_event.h"
+#include "policy/vd_policy.h"
 
 /* Read and parse every configuration file p names that exists in entries
  * (regular files; symlinks are resolved inside the source's own tree, never

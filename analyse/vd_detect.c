@@ -3,11 +3,11 @@
  * policy's vocabulary (policy/vd_detectors.c); whether one is on for a path,
  * and how severe, is the policy's decision. */
 
-#include "vd_detect.h"
+#include "analyse/vd_detect.h"
 
 #include <string.h>
 
-#include "vd_str.h"
+#include "common/vd_str.h"
 
 /* ---------------- on files ---------------- */
 

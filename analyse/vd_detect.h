@@ -13,9 +13,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "vd_config.h"
-#include "vd_entry.h"
-#include "vd_policy.h"
+#include "formats/vd_config.h"
+#include "model/vd_entry.h"
+#include "policy/vd_policy.h"
 
 /* The detector that fired and its severity; det -1: none. */
 typedef struct vd_det_hit {

@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "vd_osv.h"
+#include "analyse/vd_osv.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -11,11 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "vd_buf.h"
-#include "vd_io.h"
-#include "vd_json.h"
-#include "vd_packages.h"
-#include "vd_version.h"
+#include "analyse/vd_packages.h"
+#include "analyse/vd_version.h"
+#include "common/vd_buf.h"
+#include "common/vd_io.h"
+#include "common/vd_json.h"
 
 #define DEPTH_MAX 4
 #define WARNINGS_MAX 100

@@ -26,10 +26,10 @@
 
 #include <stddef.h>
 
-#include "vd_err.h"
-#include "vd_event.h"
-#include "vd_policy.h"
-#include "vd_source.h"
+#include "collect/vd_source.h"
+#include "common/vd_err.h"
+#include "model/vd_event.h"
+#include "policy/vd_policy.h"
 
 #define VD_OSV_FILE_MAX ((size_t)16 << 20)
 #define VD_OSV_FILES_MAX 2000000

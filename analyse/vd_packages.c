@@ -1,11 +1,11 @@
 #define _GNU_SOURCE
-#include "vd_packages.h"
+#include "analyse/vd_packages.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "vd_version.h"
+#include "analyse/vd_version.h"
 
 int vd_pkg_format_of(const char *f) {
         if (!f)

@@ -14,10 +14,10 @@
 #ifndef VD_PACKAGES_H
 #define VD_PACKAGES_H
 
-#include "vd_err.h"
-#include "vd_event.h"
-#include "vd_policy.h"
-#include "vd_source.h"
+#include "collect/vd_source.h"
+#include "common/vd_err.h"
+#include "model/vd_event.h"
+#include "policy/vd_policy.h"
 
 enum vd_pkg_format { VD_PKG_OTHER = 0, VD_PKG_DEB = 1, VD_PKG_RPM = 2 };
 

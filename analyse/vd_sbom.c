@@ -1,15 +1,15 @@
 #define _GNU_SOURCE
-#include "vd_sbom.h"
+#include "analyse/vd_sbom.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "vd_json.h"
-#include "vd_hash.h"
-#include "vd_packages.h"
-#include "vd_str.h"
+#include "analyse/vd_packages.h"
+#include "collect/vd_hash.h"
+#include "common/vd_json.h"
+#include "common/vd_str.h"
 
 int vd_sbom_format_from_name(const char *s) {
         if (!strcmp(s, "cyclonedx"))

@@ -10,9 +10,9 @@
 #ifndef VD_SBOM_H
 #define VD_SBOM_H
 
-#include "vd_buf.h"
-#include "vd_err.h"
-#include "vd_source.h"
+#include "collect/vd_source.h"
+#include "common/vd_buf.h"
+#include "common/vd_err.h"
 
 enum vd_sbom_format { VD_SBOM_CYCLONEDX = 0, VD_SBOM_SPDX = 1, VD_SBOM_JSON = 2 };
 int vd_sbom_format_from_name(const char *s); /* "cyclonedx", "spdx", "json"; -1 */

@@ -1,4 +1,4 @@
-#include "vd_version.h"
+#include "analyse/vd_version.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,14 +1,14 @@
 /* Accepting drift into a new baseline, and deriving one over a template. */
 #define _GNU_SOURCE
-#include "vd_accept.h"
+#include "baseline/vd_accept.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "vd_buf.h"
-#include "vd_glob.h"
-#include "vd_str.h"
+#include "common/vd_buf.h"
+#include "common/vd_glob.h"
+#include "common/vd_str.h"
 
 bool vd_accept_matches(const char *const *globs, size_t n, const char *path, size_t len) {
         if (n == 0)

@@ -8,8 +8,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "vd_baseline.h"
-#include "vd_event.h"
+#include "baseline/vd_baseline.h"
+#include "model/vd_event.h"
 
 /* Does path fall under one of globs (vd_glob dialect; a glob that names a
  * directory also takes in everything below it)? No globs: everything. */

@@ -5,8 +5,8 @@
 #include <openssl/evp.h>
 #include <string.h>
 
-#include "vd_sign.h"
-#include "vd_str.h"
+#include "baseline/vd_sign.h"
+#include "common/vd_str.h"
 
 #include "vd_baseline_int.h"
 

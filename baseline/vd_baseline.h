@@ -13,11 +13,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "vd_entry.h"
-#include "vd_err.h"
-#include "vd_hash.h"
-#include "vd_config.h"
-#include "vd_source.h"
+#include "collect/vd_hash.h"
+#include "collect/vd_source.h"
+#include "common/vd_err.h"
+#include "formats/vd_config.h"
+#include "model/vd_entry.h"
 
 #define VD_BASELINE_APP_ID 0x56444231 /* "VDB1" */
 #define VD_BASELINE_SCHEMA 6 /* 2: OS facts and packages; 3: accept history; 4: config values;

@@ -8,8 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vd_baseline.h"
-#include "vd_buf.h"
+#include "baseline/vd_baseline.h"
+#include "common/vd_buf.h"
 
 /* ---- metadata as key/value text ---- */
 

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vd_sign.h"
-#include "vd_str.h"
+#include "baseline/vd_sign.h"
+#include "common/vd_str.h"
 
 #include "vd_baseline_int.h"
 

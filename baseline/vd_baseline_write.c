@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vd_sign.h"
-#include "vd_testpoint.h"
+#include "baseline/vd_sign.h"
+#include "common/vd_testpoint.h"
 
 #include "vd_baseline_int.h"
 

@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vd_json.h"
-#include "vd_baseline.h"
-#include "vd_str.h"
+#include "baseline/vd_baseline.h"
+#include "common/vd_json.h"
+#include "common/vd_str.h"
 
 static int jbytes(vd_buf *b, const char *key, const void *p, size_t n) {
         int r = vd_buf_addf(b, ",\"%s\":", key);

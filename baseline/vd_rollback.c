@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "vd_rollback.h"
+#include "baseline/vd_rollback.h"
 
 #include <inttypes.h>
 #include <openssl/sha.h>
@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vd_buf.h"
-#include "vd_state.h"
-#include "vd_str.h"
+#include "common/vd_buf.h"
+#include "common/vd_state.h"
+#include "common/vd_str.h"
 
 #define SEEN_MAX ((size_t)4 << 20)
 #define SEEN_LINES_MAX 20000

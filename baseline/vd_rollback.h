@@ -9,8 +9,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "vd_baseline.h"
-#include "vd_err.h"
+#include "baseline/vd_baseline.h"
+#include "common/vd_err.h"
 
 #define VD_ROLLBACK_FILE "baselines-seen"
 

@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "vd_sign.h"
+#include "baseline/vd_sign.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "vd_str.h"
+#include "common/vd_str.h"
 
 static const char sig_context[] = "vmdrift-baseline-signature-v1\n";
 

@@ -13,7 +13,7 @@
 
 #include <stdbool.h>
 
-#include "vd_err.h"
+#include "common/vd_err.h"
 
 #define VD_SIG_LEN 64
 #define VD_KEYID_LEN 16 /* hex digits of SHA-256(raw public key) */

@@ -5,11 +5,11 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "vd_baseline.h"
-#include "vd_err.h"
-#include "vd_policy.h"
-#include "vd_report.h"
-#include "vd_source.h"
+#include "baseline/vd_baseline.h"
+#include "collect/vd_source.h"
+#include "common/vd_err.h"
+#include "policy/vd_policy.h"
+#include "report/vd_report.h"
 
 #define EXIT_DRIFT 1
 #define EXIT_USAGE 2

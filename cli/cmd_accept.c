@@ -10,12 +10,12 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "vd_baseline.h"
-#include "vd_accept.h"
-#include "vd_pipeline.h"
-#include "vd_policy.h"
-#include "vd_sign.h"
-#include "vd_str.h"
+#include "baseline/vd_accept.h"
+#include "baseline/vd_baseline.h"
+#include "baseline/vd_sign.h"
+#include "common/vd_str.h"
+#include "policy/vd_policy.h"
+#include "run/vd_pipeline.h"
 
 #define MAX_PATHS 64
 

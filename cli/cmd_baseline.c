@@ -10,14 +10,14 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "vd_baseline.h"
-#include "vd_imageid.h"
-#include "vd_log.h"
-#include "vd_pipeline.h"
-#include "vd_report.h"
-#include "vd_policy.h"
-#include "vd_state.h"
-#include "vd_str.h"
+#include "baseline/vd_baseline.h"
+#include "collect/vd_imageid.h"
+#include "common/vd_log.h"
+#include "common/vd_state.h"
+#include "common/vd_str.h"
+#include "policy/vd_policy.h"
+#include "report/vd_report.h"
+#include "run/vd_pipeline.h"
 
 #ifndef VD_VERSION
 #define VD_VERSION "0.0.0"

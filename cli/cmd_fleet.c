@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vd_state.h"
+#include "common/vd_state.h"
 
 #include "fleet.h"
 

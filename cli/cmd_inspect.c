@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "vd_str.h"
+#include "common/vd_str.h"
 
 static const char inspect_usage[] =
         "usage: vmdrift inspect (--image FILE... | --domain NAME) [--packages]\n"

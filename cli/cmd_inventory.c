@@ -9,11 +9,11 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "vd_baseline.h"
-#include "vd_pipeline.h"
-#include "vd_sbom.h"
-#include "vd_state.h"
-#include "vd_str.h"
+#include "analyse/vd_sbom.h"
+#include "baseline/vd_baseline.h"
+#include "common/vd_state.h"
+#include "common/vd_str.h"
+#include "run/vd_pipeline.h"
 
 static const char inventory_usage[] =
         "usage: vmdrift inventory (--image FILE... | --domain NAME | --dir PATH | --baseline FILE)\n"

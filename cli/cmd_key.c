@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "vd_sign.h"
+#include "baseline/vd_sign.h"
 
 static const char key_usage[] =
         "usage: vmdrift key generate --out NAME\n"

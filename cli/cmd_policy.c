@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "cli.h"
-#include "vd_config.h"
-#include "vd_policy.h"
-#include "vd_str.h"
+#include "common/vd_str.h"
+#include "formats/vd_config.h"
+#include "policy/vd_policy.h"
 
 #define MAX_PATHS 64
 

@@ -8,17 +8,17 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "vd_baseline.h"
-#include "vd_inventory.h"
-#include "vd_log.h"
-#include "vd_pipeline.h"
-#include "vd_reuse.h"
-#include "vd_shortcut.h"
-#include "vd_policy.h"
-#include "vd_report.h"
-#include "vd_rollback.h"
-#include "vd_state.h"
-#include "vd_str.h"
+#include "baseline/vd_baseline.h"
+#include "baseline/vd_rollback.h"
+#include "common/vd_log.h"
+#include "common/vd_state.h"
+#include "common/vd_str.h"
+#include "fleet/vd_inventory.h"
+#include "policy/vd_policy.h"
+#include "report/vd_report.h"
+#include "run/vd_pipeline.h"
+#include "run/vd_reuse.h"
+#include "run/vd_shortcut.h"
 
 
 static const char scan_usage[] =

@@ -4,9 +4,9 @@
 #include <string.h>
 
 #include "cli.h"
-#include "vd_accel.h"
-#include "vd_state.h"
-#include "vd_str.h"
+#include "collect/vd_accel.h"
+#include "common/vd_state.h"
+#include "common/vd_str.h"
 #include <unistd.h>
 
 bool cli_parse_uint(const char *s, unsigned *ret) {

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "vd_str.h"
+#include "common/vd_str.h"
 
 /* A number of seconds, 1 to a day; 0 if unset or not one. */
 static long seconds(const char *name) {

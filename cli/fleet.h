@@ -12,11 +12,11 @@
 #include <sys/types.h>
 
 #include "cli.h"
-#include "vd_event.h"
-#include "vd_fleet.h"
-#include "vd_inventory.h"
-#include "vd_outcome.h"
-#include "vd_report.h"
+#include "fleet/vd_fleet.h"
+#include "fleet/vd_inventory.h"
+#include "model/vd_event.h"
+#include "report/vd_report.h"
+#include "run/vd_outcome.h"
 
 #define MAX_SINKS 8
 

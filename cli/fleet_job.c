@@ -9,10 +9,10 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "vd_io.h"
-#include "vd_log.h"
-#include "vd_state.h"
-#include "vd_str.h"
+#include "common/vd_io.h"
+#include "common/vd_log.h"
+#include "common/vd_state.h"
+#include "common/vd_str.h"
 
 #include "fleet.h"
 

@@ -10,10 +10,10 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "vd_log.h"
-#include "vd_pipeline.h"
-#include "vd_state.h"
-#include "vd_str.h"
+#include "common/vd_log.h"
+#include "common/vd_state.h"
+#include "common/vd_str.h"
+#include "run/vd_pipeline.h"
 
 #include "fleet.h"
 

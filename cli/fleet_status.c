@@ -5,8 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vd_json.h"
-#include "vd_str.h"
+#include "common/vd_json.h"
+#include "common/vd_str.h"
 
 #include "fleet.h"
 

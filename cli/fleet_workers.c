@@ -10,8 +10,8 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "vd_log.h"
-#include "vd_str.h"
+#include "common/vd_log.h"
+#include "common/vd_str.h"
 
 #include "fleet.h"
 

@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "vd_log.h"
-#include "vd_testpoint.h"
+#include "common/vd_log.h"
+#include "common/vd_testpoint.h"
 
 #ifndef VD_VERSION
 #define VD_VERSION "0.0.0"

@@ -17,7 +17,7 @@
 #include <linux/openat2.h>
 #include <sys/syscall.h>
 
-#include "vd_mountinfo.h"
+#include "formats/vd_mountinfo.h"
 
 #include "source_dir_int.h"
 

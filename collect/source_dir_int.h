@@ -9,8 +9,8 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-#include "vd_delta.h"
-#include "vd_source.h"
+#include "collect/vd_delta.h"
+#include "collect/vd_source.h"
 
 #define QUEUE_MAX 1024
 

@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "vd_accel.h"
+#include "collect/vd_accel.h"
 
 #include <fcntl.h>
 #include <inttypes.h>
@@ -10,9 +10,9 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-#include "vd_buf.h"
-#include "vd_state.h"
-#include "vd_str.h"
+#include "common/vd_buf.h"
+#include "common/vd_state.h"
+#include "common/vd_str.h"
 
 #define HEADER "vmdrift-accel 1\n"
 #define FILE_MAX 4096

@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vd_err.h"
+#include "common/vd_err.h"
 
 enum vd_accel {
         VD_ACCEL_AUTO = 0, /* KVM if it works, else emulation (default) */

@@ -2,7 +2,7 @@
  * file system's own block device inside the appliance; everything it reads
  * is the guest's and is bounded and checked before use. */
 #define _GNU_SOURCE
-#include "vd_delta.h"
+#include "collect/vd_delta.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,11 +18,11 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-#include "vd_err.h"
-#include "vd_ext4.h"
-#include "vd_io.h"
-#include "vd_mountinfo.h"
-#include "vd_extents.h"
+#include "collect/vd_extents.h"
+#include "common/vd_err.h"
+#include "common/vd_io.h"
+#include "formats/vd_ext4.h"
+#include "formats/vd_mountinfo.h"
 
 struct range {
         uint32_t disk;

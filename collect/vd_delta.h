@@ -30,9 +30,9 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-#include "vd_err.h"
-#include "vd_scan.h"
-#include "vd_ext4.h"
+#include "common/vd_err.h"
+#include "formats/vd_ext4.h"
+#include "model/vd_scan.h"
 
 #define VD_DELTA_RANGES_MAX      4000000u
 #define VD_DELTA_FILE_MAX        ((size_t)256 << 20)

@@ -9,8 +9,8 @@
  * reason, and the walker hashes the file itself.
  */
 #define _GNU_SOURCE
-#include "vd_mountinfo.h"
-#include "vd_extents.h"
+#include "collect/vd_extents.h"
+#include "formats/vd_mountinfo.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,7 +27,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-#include "vd_err.h"
+#include "common/vd_err.h"
 
 int vd_disk_index(const char *name) {
         const char *p = NULL;

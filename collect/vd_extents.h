@@ -15,8 +15,8 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-#include "vd_entry.h"
-#include "vd_scan.h"
+#include "model/vd_entry.h"
+#include "model/vd_scan.h"
 
 
 #define VD_EXTENTS_MAX 65536u /* per file */

@@ -1,5 +1,5 @@
 #define XXH_INLINE_ALL
-#include "vd_hash.h"
+#include "collect/vd_hash.h"
 
 #include <errno.h>
 #include <openssl/evp.h>

@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#include "vd_entry.h"
+#include "model/vd_entry.h"
 
 #define VD_HASH_SEED_LEN 32
 

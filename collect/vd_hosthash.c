@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "vd_hosthash.h"
+#include "collect/vd_hosthash.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,9 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vd_buf.h"
-#include "vd_hash.h"
-#include "vd_log.h"
+#include "collect/vd_hash.h"
+#include "common/vd_buf.h"
+#include "common/vd_log.h"
 
 #define CHUNK ((size_t)4 << 20)
 #define ZEROS ((size_t)1 << 20)

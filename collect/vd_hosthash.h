@@ -16,8 +16,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vd_err.h"
-#include "vd_source.h"
+#include "collect/vd_source.h"
+#include "common/vd_err.h"
 
 typedef struct vd_hosthash vd_hosthash;
 

@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "vd_imageid.h"
+#include "collect/vd_imageid.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -8,12 +8,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "vd_buf.h"
-#include "vd_hash.h"
-#include "vd_imageinfo.h"
-#include "vd_log.h"
-#include "vd_state.h"
-#include "vd_str.h"
+#include "collect/vd_hash.h"
+#include "collect/vd_imageinfo.h"
+#include "common/vd_buf.h"
+#include "common/vd_log.h"
+#include "common/vd_state.h"
+#include "common/vd_str.h"
 
 int vd_image_id_of(const char *path, vd_image_id *out) {
         size_t n = strlen(path);

@@ -22,8 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vd_err.h"
-#include "vd_source.h"
+#include "collect/vd_source.h"
+#include "common/vd_err.h"
 
 #define VD_IMAGE_ID_PATH_MAX 4096
 #define VD_IMAGE_ID_FACT_PATH_MAX 3900 /* what a baseline fact (4,096 bytes) holds with the numbers */

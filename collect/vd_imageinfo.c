@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "vd_imageinfo.h"
+#include "collect/vd_imageinfo.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,9 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vd_buf.h"
-#include "vd_json.h"
-#include "vd_str.h"
+#include "common/vd_buf.h"
+#include "common/vd_json.h"
+#include "common/vd_str.h"
 
 #define INFO_MAX (64 * 1024)
 #define VALUE_MAX 4096

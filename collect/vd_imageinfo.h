@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vd_err.h"
+#include "common/vd_err.h"
 
 #define VD_IMAGE_CHAIN_MAX 16
 

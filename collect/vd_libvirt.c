@@ -1,4 +1,4 @@
-#include "vd_libvirt.h"
+#include "collect/vd_libvirt.h"
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>

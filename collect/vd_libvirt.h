@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "vd_err.h"
+#include "common/vd_err.h"
 
 #define VD_LIBVIRT_DOMAINS_MAX 100000
 

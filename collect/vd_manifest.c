@@ -1,6 +1,6 @@
-#include "vd_manifest.h"
-#include "vd_delta.h"
-#include "vd_str.h"
+#include "collect/vd_delta.h"
+#include "collect/vd_manifest.h"
+#include "common/vd_str.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -9,9 +9,9 @@
 #ifndef VD_MANIFEST_H
 #define VD_MANIFEST_H
 
-#include "vd_buf.h"
-#include "vd_err.h"
-#include "vd_source.h"
+#include "collect/vd_source.h"
+#include "common/vd_buf.h"
+#include "common/vd_err.h"
 
 #define VD_MANIFEST_MAGIC "VDMANIF4"
 #define VD_MANIFEST_ENTRIES_MAX ((uint64_t)50000000)

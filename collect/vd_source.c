@@ -1,11 +1,11 @@
-#include "vd_source.h"
+#include "collect/vd_source.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "vd_str.h"
+#include "common/vd_str.h"
 
 void vd_scan_opts_init(vd_scan_opts *o) {
         memset(o, 0, sizeof *o);

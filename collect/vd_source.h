@@ -9,13 +9,13 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vd_buf.h"
-#include "vd_entry.h"
-#include "vd_err.h"
-#include "vd_delta.h"
-#include "vd_extents.h"
-#include "vd_hash.h"
-#include "vd_scan.h"
+#include "collect/vd_delta.h"
+#include "collect/vd_extents.h"
+#include "collect/vd_hash.h"
+#include "common/vd_buf.h"
+#include "common/vd_err.h"
+#include "model/vd_entry.h"
+#include "model/vd_scan.h"
 
 typedef struct vd_scan_opts {
         int hash_algo;                          /* VD_HASH_XXH3 or VD_HASH_SHA256 */

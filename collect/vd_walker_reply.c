@@ -1,6 +1,6 @@
 /* The walker's answer lines (see vd_walker_reply.h). */
 #define _GNU_SOURCE
-#include "vd_walker_reply.h"
+#include "collect/vd_walker_reply.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -19,9 +19,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vd_delta.h"
-#include "vd_err.h"
-#include "vd_source.h"
+#include "collect/vd_delta.h"
+#include "collect/vd_source.h"
+#include "common/vd_err.h"
 
 #define VD_WALKER_REPLY_MAX ((size_t)1 << 20)
 #define VD_WALKER_GEOMETRY_MAX 256 /* geometry lines kept */

@@ -1,4 +1,4 @@
-#include "vd_buf.h"
+#include "common/vd_buf.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vd_err.h"
+#include "common/vd_err.h"
 
 typedef struct vd_buf {
         char *buf;

@@ -1,4 +1,4 @@
-#include "vd_err.h"
+#include "common/vd_err.h"
 
 #include <errno.h>
 #include <stdarg.h>

@@ -1,11 +1,11 @@
 /* Path globs: matching, compiled patterns and the covering test. */
 
-#include "vd_glob.h"
+#include "common/vd_glob.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "vd_err.h"
+#include "common/vd_err.h"
 
 /* One character of a component pattern against c; *adv: pattern bytes used. */
 static bool glob_one(const char *p, const char *pe, unsigned char c, size_t *adv) {

@@ -1,5 +1,5 @@
 /* Reading files (see vd_io.h). */
-#include "vd_io.h"
+#include "common/vd_io.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vd_buf.h"
-#include "vd_err.h"
+#include "common/vd_buf.h"
+#include "common/vd_err.h"
 
 /* Append what fd holds from its current offset to its end to out, at most
  * max bytes in all (out's earlier content not counted). 0; VD_E_LIMIT (there

@@ -1,10 +1,10 @@
-#include "vd_json.h"
+#include "common/vd_json.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "vd_str.h"
+#include "common/vd_str.h"
 
 #define DEF_BYTES ((size_t)64 << 20)
 #define DEF_DEPTH 64u

@@ -20,8 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vd_buf.h"
-#include "vd_err.h"
+#include "common/vd_buf.h"
+#include "common/vd_err.h"
 
 enum vd_json_type {
         VD_JSON_NULL = 0,

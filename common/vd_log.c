@@ -1,4 +1,4 @@
-#include "vd_log.h"
+#include "common/vd_log.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 #define _GNU_SOURCE
-#include "vd_state.h"
-#include "vd_io.h"
+#include "common/vd_io.h"
+#include "common/vd_state.h"
 
 #include <errno.h>
 #include <fcntl.h>

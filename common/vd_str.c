@@ -1,7 +1,7 @@
-#include "vd_str.h"
+#include "common/vd_str.h"
 
-#include "vd_buf.h"
-#include "vd_err.h"
+#include "common/vd_buf.h"
+#include "common/vd_err.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vd_buf.h"
+#include "common/vd_buf.h"
 
 /* True if p[0..n) is well-formed UTF-8 (no overlongs, no surrogates). */
 bool vd_utf8_valid(const char *p, size_t n);

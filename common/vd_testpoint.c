@@ -1,4 +1,4 @@
-#include "vd_testpoint.h"
+#include "common/vd_testpoint.h"
 
 #include <signal.h>
 #include <stdlib.h>

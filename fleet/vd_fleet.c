@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "vd_fleet.h"
+#include "fleet/vd_fleet.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -11,12 +11,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "vd_buf.h"
-#include "vd_imageinfo.h"
-#include "vd_json.h"
-#include "vd_libvirt.h"
-#include "vd_state.h"
-#include "vd_str.h"
+#include "collect/vd_imageinfo.h"
+#include "collect/vd_libvirt.h"
+#include "common/vd_buf.h"
+#include "common/vd_json.h"
+#include "common/vd_state.h"
+#include "common/vd_str.h"
 
 #define STATE_MAX 65536
 #define STORAGE_FILES_MAX 100000

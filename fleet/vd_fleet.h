@@ -12,9 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vd_err.h"
-#include "vd_event.h"
-#include "vd_inventory.h"
+#include "common/vd_err.h"
+#include "fleet/vd_inventory.h"
+#include "model/vd_event.h"
 
 /* One guest's last result, kept as STATE/fleet/<guest>.json. */
 typedef struct vd_guest_state {

@@ -1,6 +1,6 @@
 #define _GNU_SOURCE
 /* The fleet inventory loader (docs/fleet.md). */
-#include "vd_inventory.h"
+#include "fleet/vd_inventory.h"
 
 #include <glob.h>
 #include <libgen.h>
@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vd_str.h"
-#include "vd_yaml.h"
+#include "common/vd_str.h"
+#include "formats/vd_yaml.h"
 
 #define INVENTORY_FILE_MAX ((size_t)4 << 20)
 #define LIST_MAX 1000

@@ -28,7 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vd_err.h"
+#include "common/vd_err.h"
 
 #define VD_FLEET_GUESTS_MAX 10000
 

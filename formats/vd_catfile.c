@@ -1,4 +1,4 @@
-#include "vd_catfile.h"
+#include "formats/vd_catfile.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vd_buf.h"
-#include "vd_err.h"
+#include "common/vd_buf.h"
+#include "common/vd_err.h"
 
 #define VD_CAT_FILES_MAX 4096
 #define VD_CAT_LIST_MAX ((size_t)VD_CAT_FILES_MAX * 4096)

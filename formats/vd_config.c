@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "vd_config.h"
+#include "formats/vd_config.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -9,7 +9,7 @@
 
 #include <openssl/sha.h>
 
-#include "vd_str.h"
+#include "common/vd_str.h"
 
 static const char *const fmt_names[] = {NULL,     "sshd",   "sysctl", "shell",   "ini",
                                         "passwd", "group",  "shadow", "sudoers", "lines"};

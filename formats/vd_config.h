@@ -18,8 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vd_buf.h"
-#include "vd_err.h"
+#include "common/vd_buf.h"
+#include "common/vd_err.h"
 
 #define VD_CONF_MAX_SETTINGS 20000 /* passwd of a big host, long crontabs; then only what detectors need */
 #define VD_CONF_MAX_KEPT 200000    /* settings a detector needs, kept past VD_CONF_MAX_SETTINGS */

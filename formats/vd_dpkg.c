@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "vd_dpkg.h"
+#include "formats/vd_dpkg.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#include "vd_scan.h"
+#include "model/vd_scan.h"
 
 #define VD_DPKG_PACKAGES_MAX 200000
 

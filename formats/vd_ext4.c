@@ -1,6 +1,6 @@
 /* ext4's on-disk metadata (see vd_ext4.h). Offsets are the kernel's
  * (fs/ext4/ext4.h, ext4_extents.h). */
-#include "vd_ext4.h"
+#include "formats/vd_ext4.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,13 +1,13 @@
 /* /proc/self/mountinfo (see vd_mountinfo.h). */
 #define _GNU_SOURCE
-#include "vd_mountinfo.h"
+#include "formats/vd_mountinfo.h"
 
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "vd_io.h"
+#include "common/vd_io.h"
 
 /* mountinfo escapes space, tab, newline and backslash as \ooo */
 char *vd_mount_unescape(const char *s, size_t n) {

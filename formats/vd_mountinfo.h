@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "vd_err.h"
+#include "common/vd_err.h"
 
 #define VD_MOUNTINFO_MAX ((size_t)16 << 20)
 #define VD_MOUNTS_MAX    65536

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vd_io.h"
-#include "vd_yaml.h"
+#include "common/vd_io.h"
+#include "formats/vd_yaml.h"
 
 int yl_fail(ld *l, const yaml_node_t *n, const char *fmt, ...) {
         char msg[1024];

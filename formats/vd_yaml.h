@@ -11,9 +11,9 @@
 #include <stdint.h>
 #include <yaml.h>
 
-#include "vd_buf.h"
-#include "vd_err.h"
-#include "vd_event.h"
+#include "common/vd_buf.h"
+#include "common/vd_err.h"
+#include "model/vd_event.h"
 
 typedef struct ld {
         const char *file;

@@ -1,10 +1,10 @@
-#include "vd_entry.h"
-#include "vd_str.h"
+#include "common/vd_str.h"
+#include "model/vd_entry.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "vd_buf.h"
+#include "common/vd_buf.h"
 
 void vd_entries_init(vd_entries *es) {
         es->v = NULL;

@@ -11,9 +11,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vd_buf.h"
-#include "vd_err.h"
-#include "vd_event.h"
+#include "common/vd_buf.h"
+#include "common/vd_err.h"
+#include "model/vd_event.h"
 
 /* Bounds on what a source or a baseline may hand us. */
 #define VD_PATH_MAX ((size_t)32768)        /* whole path, bytes */

@@ -2,12 +2,12 @@
  * What the analysers produce and the sinks (report/) consume; nothing here knows
  * policies, sources or sinks. */
 
-#include "vd_event.h"
+#include "model/vd_event.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "vd_buf.h"
+#include "common/vd_buf.h"
 
 static const char *const sev_names[] = {"info", "low", "medium", "high", "critical"};
 

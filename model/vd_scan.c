@@ -1,11 +1,11 @@
-#include "vd_scan.h"
+#include "model/vd_scan.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "vd_str.h"
+#include "common/vd_str.h"
 
 static const char *const fb_names[VD_FB_N] = {"small",  "file-system",      "device",       "inline-data", "encoded",
                                               "data-journal", "too-many-extents", "fiemap-error", "host-read"};

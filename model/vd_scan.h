@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vd_entry.h"
+#include "model/vd_entry.h"
 
 /* Why a file was hashed in the appliance rather than on the host. */
 enum vd_hash_fallback {

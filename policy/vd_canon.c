@@ -5,10 +5,10 @@
 
 #include <openssl/sha.h>
 
-#include "vd_json.h"
-#include "vd_buf.h"
+#include "common/vd_buf.h"
+#include "common/vd_json.h"
 #include "vd_policy_int.h"
-#include "vd_str.h"
+#include "common/vd_str.h"
 
 
 int vd_policy_canonical(const vd_policy *p, vd_buf *out) {

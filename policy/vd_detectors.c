@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "vd_policy_int.h"
-#include "vd_str.h"
+#include "common/vd_str.h"
 
 static const struct {
         const char *name;

@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vd_json.h"
-#include "vd_buf.h"
+#include "common/vd_buf.h"
+#include "common/vd_json.h"
 #include "vd_policy_int.h"
-#include "vd_str.h"
+#include "common/vd_str.h"
 
 void vd_pkg_conf_init(pkg_conf *c) {
         memset(c, 0, sizeof *c);

@@ -14,11 +14,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vd_buf.h"
-#include "vd_config.h"
-#include "vd_err.h"
-#include "vd_event.h"
-#include "vd_glob.h"
+#include "common/vd_buf.h"
+#include "common/vd_err.h"
+#include "common/vd_glob.h"
+#include "formats/vd_config.h"
+#include "model/vd_event.h"
 
 enum vd_attr {
         VD_A_TYPE = 1u << 0,

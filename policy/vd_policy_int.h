@@ -4,8 +4,8 @@
 #ifndef VD_POLICY_INT_H
 #define VD_POLICY_INT_H
 
-#include "vd_glob.h"
-#include "vd_policy.h"
+#include "common/vd_glob.h"
+#include "policy/vd_policy.h"
 
 typedef struct prule {
         vd_rule r;

@@ -12,10 +12,10 @@
 #include <unistd.h>
 #include <yaml.h>
 
-#include "vd_buf.h"
+#include "common/vd_buf.h"
 #include "vd_policy_int.h"
-#include "vd_str.h"
-#include "vd_yaml.h"
+#include "common/vd_str.h"
+#include "formats/vd_yaml.h"
 
 /* the policy this loader fills (its ld.user) */
 static inline vd_policy *pol(const ld *l) {

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vd_buf.h"
+#include "common/vd_buf.h"
 #include "vd_policy_int.h"
 
 static uint64_t fnv_step(uint64_t h, unsigned char c) { return (h ^ c) * 0x100000001b3ull; }

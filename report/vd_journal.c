@@ -11,7 +11,7 @@
 #include <sys/uio.h>
 #include <systemd/sd-journal.h>
 
-#include "vd_remote.h"
+#include "report/vd_remote.h"
 #include "vd_sink_int.h"
 
 typedef struct journal_sink {

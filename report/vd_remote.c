@@ -1,11 +1,11 @@
-#include "vd_remote.h"
+#include "report/vd_remote.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "vd_str.h"
+#include "common/vd_str.h"
 
 /* Stable identifiers: never change one, only add (docs/events.md and
  * report/vmdrift.catalog carry the same). */

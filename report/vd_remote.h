@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "vd_report.h"
+#include "report/vd_report.h"
 
 #define VD_RF_MAX 40
 

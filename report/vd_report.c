@@ -1,5 +1,5 @@
 /* The report of one run, as every sink gets it. */
-#include "vd_report.h"
+#include "report/vd_report.h"
 
 #include <string.h>
 

@@ -13,9 +13,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "vd_buf.h"
-#include "vd_err.h"
-#include "vd_event.h"
+#include "common/vd_buf.h"
+#include "common/vd_err.h"
+#include "model/vd_event.h"
 
 /* Where a run's time went: the whole run is their sum (plus loading the
  * baseline and policy, which is small). */

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "vd_sink_int.h"
-#include "vd_str.h"
+#include "common/vd_str.h"
 
 int vd_facility_from_name(const char *s) {
         static const char *const names[] = {"kern",   "user",   "mail",   "daemon", "auth",   "syslog",

@@ -4,7 +4,7 @@
 
 #include <stdio.h>
 
-#include "vd_report.h"
+#include "report/vd_report.h"
 
 struct vd_sink_ops {
         const char *name;

@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vd_json.h"
-#include "vd_buf.h"
+#include "common/vd_buf.h"
+#include "common/vd_json.h"
 #include "vd_sink_int.h"
-#include "vd_str.h"
+#include "common/vd_str.h"
 
 
 /* Text: valid UTF-8 without control bytes but tab and newline. One trailing

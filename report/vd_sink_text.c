@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vd_buf.h"
+#include "common/vd_buf.h"
 #include "vd_sink_int.h"
-#include "vd_str.h"
+#include "common/vd_str.h"
 
 static const char *sev_color(const vd_sink *s, int sev) {
         if (!s->color)

@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "vd_state.h"
-#include "vd_str.h"
+#include "common/vd_state.h"
+#include "common/vd_str.h"
 #include "vd_syslog_int.h"
 
 int vd_msglist_push(vd_msglist *l, char *p, size_t n) {

@@ -18,8 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vd_state.h"
-#include "vd_str.h"
+#include "common/vd_state.h"
+#include "common/vd_str.h"
 #include "vd_syslog_int.h"
 
 typedef struct render_ctx {

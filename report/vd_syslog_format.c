@@ -5,8 +5,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vd_json.h"
-#include "vd_str.h"
+#include "common/vd_json.h"
+#include "common/vd_str.h"
 #include "vd_syslog_int.h"
 
 static int sd_escape(vd_buf *b, const char *p, size_t n) {

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "vd_remote.h"
+#include "report/vd_remote.h"
 #include "vd_sink_int.h"
 
 #define MSG_MAX 8000            /* rsyslog's default maxMessageSize is 8k */

@@ -1,5 +1,5 @@
 /* What one scan came to (see vd_outcome.h). */
-#include "vd_outcome.h"
+#include "run/vd_outcome.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -9,9 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vd_buf.h"
-#include "vd_err.h"
-#include "vd_report.h"
+#include "common/vd_buf.h"
+#include "common/vd_err.h"
+#include "report/vd_report.h"
 
 typedef struct vd_scan_outcome {
         int exit_code;              /* 0 clean, 1 drift at or above fail_on, 2 usage, 3 runtime */

@@ -1,6 +1,6 @@
 /* The scan pipeline. */
 #define _GNU_SOURCE
-#include "vd_pipeline.h"
+#include "run/vd_pipeline.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -8,15 +8,15 @@
 #include <unistd.h>
 #include <string.h>
 
-#include "vd_compare.h"
-#include "vd_confscan.h"
-#include "vd_hash.h"
-#include "vd_dpkg.h"
-#include "vd_log.h"
-#include "vd_osv.h"
-#include "vd_packages.h"
-#include "vd_str.h"
-#include "vd_testpoint.h"
+#include "analyse/vd_compare.h"
+#include "analyse/vd_confscan.h"
+#include "analyse/vd_osv.h"
+#include "analyse/vd_packages.h"
+#include "collect/vd_hash.h"
+#include "common/vd_log.h"
+#include "common/vd_str.h"
+#include "common/vd_testpoint.h"
+#include "formats/vd_dpkg.h"
 
 void vd_run_init(vd_run *run, int mode) {
         memset(run, 0, sizeof *run);

@@ -8,12 +8,12 @@
 
 #include <stdbool.h>
 
-#include "vd_baseline.h"
-#include "vd_config.h"
-#include "vd_event.h"
-#include "vd_policy.h"
-#include "vd_report.h"
-#include "vd_source.h"
+#include "baseline/vd_baseline.h"
+#include "collect/vd_source.h"
+#include "formats/vd_config.h"
+#include "model/vd_event.h"
+#include "policy/vd_policy.h"
+#include "report/vd_report.h"
 
 enum vd_run_mode {
         VD_RUN_CAPTURE = 1, /* walk, collect configuration values (and check their desired state) */

@@ -1,5 +1,5 @@
 #define _GNU_SOURCE
-#include "vd_reuse.h"
+#include "run/vd_reuse.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -9,11 +9,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "vd_buf.h"
-#include "vd_hash.h"
-#include "vd_imageinfo.h"
-#include "vd_state.h"
-#include "vd_str.h"
+#include "collect/vd_hash.h"
+#include "collect/vd_imageinfo.h"
+#include "common/vd_buf.h"
+#include "common/vd_state.h"
+#include "common/vd_str.h"
 
 #define MAGIC "VDREUSE1"
 #define STR_MAX ((size_t)16 << 20)

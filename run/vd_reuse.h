@@ -30,9 +30,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vd_err.h"
-#include "vd_event.h"
-#include "vd_report.h"
+#include "common/vd_err.h"
+#include "model/vd_event.h"
+#include "report/vd_report.h"
 
 #define VD_REUSE_FILE_MAX ((size_t)256 << 20)
 #define VD_REUSE_HASH_TOP_MAX ((uint64_t)64 << 20)

@@ -1,14 +1,14 @@
 /* The shortcut keys (see vd_shortcut.h). */
-#include "vd_shortcut.h"
+#include "run/vd_shortcut.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "vd_imageid.h"
-#include "vd_imageinfo.h"
-#include "vd_log.h"
-#include "vd_state.h"
+#include "collect/vd_imageid.h"
+#include "collect/vd_imageinfo.h"
+#include "common/vd_log.h"
+#include "common/vd_state.h"
 
 #define SHORTCUT_IMAGES_MAX 64
 

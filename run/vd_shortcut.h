@@ -13,9 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vd_baseline.h"
-#include "vd_reuse.h"
-#include "vd_source.h"
+#include "baseline/vd_baseline.h"
+#include "collect/vd_source.h"
+#include "run/vd_reuse.h"
 
 typedef struct vd_shortcut_in {
         const char *const *images; /* one guest's disks (none: a directory or a domain, no shortcut) */

@@ -71,31 +71,66 @@ def closure(lib):
     return out
 
 
-# which library each header belongs to
-owner = dict(GENERATED)
+TESTS = os.path.join(ROOT, "tests")
+lib_dirs.pop("vd_testhelpers", None)  # the tests' own helpers: no layer
+
+
+def lib_of_dir(d):
+    return next((lib for lib, ds in lib_dirs.items() if d in ds), None)
+
+
+# The layers in order: the top-level CMakeLists.txt adds the folders bottom
+# to top, and a library may link only libraries of folders added before its
+# own (no upward or sideways edge).
+top = open(os.path.join(ROOT, "CMakeLists.txt"), encoding="utf-8").read()
+order = [a[0] for a in calls(top, "add_subdirectory") if a[0] != "tests"]
+rank = {}
 for lib, dirs in lib_dirs.items():
-    for d in dirs:
-        for f in os.listdir(d):
-            if f.endswith(".h"):
-                if f in owner and owner[f] != lib:
-                    bad.append(f"{f}: defined in both {owner[f]} and {lib}")
-                owner[f] = lib
+    tops = {os.path.relpath(d, ROOT).split(os.sep)[0] for d in dirs}
+    if len(tops) != 1 or next(iter(tops)) not in order:
+        bad.append(f"{lib}: its sources are not in one layer folder of the top-level CMakeLists.txt ({sorted(tops)})")
+        continue
+    rank[lib] = order.index(next(iter(tops)))
+for lib in sorted(rank):
+    for d in sorted(deps.get(lib, ())):
+        if d in rank and rank[d] >= rank[lib]:
+            bad.append(f"{lib} links {d}: {order[rank[d]]}/ is not below {order[rank[lib]]}/ in the layer order "
+                       f"({', '.join(order)})")
 
 
 def check(path, allowed, who):
+    """Every #include "..." of path: a library's public header with its
+    folder ("collect/vd_source.h"), a private one (*_int.h) bare from its own
+    folder, or a header of a folder that is no library (cli/, tests/)."""
     rel = os.path.relpath(path, ROOT)
+    here = os.path.dirname(path)
+    in_tests = rel.startswith("tests" + os.sep)
     with open(path, encoding="utf-8") as fp:
         for lineno, line in enumerate(fp, 1):
             m = re.match(r'\s*#\s*include\s+"([^"]+)"', line)
             if not m:
                 continue
-            inc = os.path.basename(m.group(1))
-            if os.path.exists(os.path.join(os.path.dirname(path), m.group(1))) and inc not in owner:
-                continue  # a header of its own folder that no library compiles (tests' helpers)
-            to = owner.get(inc)
-            if to is None:
-                bad.append(f"{rel}:{lineno}: includes \"{inc}\", which no library defines")
-            elif to not in allowed:
+            inc = m.group(1)
+            if inc in GENERATED:
+                to = GENERATED[inc]
+            else:
+                target = os.path.join(ROOT, inc) if "/" in inc else os.path.join(here, inc)
+                if in_tests and not os.path.exists(target):
+                    target = os.path.join(TESTS, inc)  # the helpers' include directory
+                if not os.path.exists(target):
+                    bad.append(f"{rel}:{lineno}: includes \"{inc}\", which is no header of this tree (a library's "
+                               f"header is included with its folder, as \"collect/vd_source.h\")")
+                    continue
+                to = lib_of_dir(os.path.dirname(target))
+                if to is None:
+                    continue  # a header of its own folder that no library compiles (cli/, tests' helpers)
+                private = inc.endswith("_int.h")
+                if "/" not in inc and not private:
+                    bad.append(f"{rel}:{lineno}: includes \"{inc}\" without its folder: "
+                               f"\"{os.path.relpath(target, ROOT)}\"")
+                elif private and os.path.dirname(target) != here and not in_tests:
+                    bad.append(f"{rel}:{lineno}: includes \"{inc}\", private to {os.path.relpath(os.path.dirname(target), ROOT)}/")
+            if to not in allowed:
                 bad.append(f"{rel}:{lineno}: includes \"{inc}\" of {to}; {who} may only use "
                            f"{', '.join(sorted(allowed))}")
 
@@ -131,4 +166,5 @@ for dp, dn, fn in os.walk(os.path.join(ROOT, "tests")):
 if bad:
     print("\n".join(bad))
     sys.exit(1)
-print(f"layers hold: {len(lib_dirs)} libraries without a cycle, {n} files checked")
+print(f"layers hold: {len(lib_dirs)} libraries in {len(order)} folders ({' < '.join(order)}), no cycle, "
+      f"no upward edge, {n} files checked")

@@ -13,9 +13,9 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "vd_accel.h"
-#include "vd_log.h"
-#include "vd_str.h"
+#include "collect/vd_accel.h"
+#include "common/vd_log.h"
+#include "common/vd_str.h"
 
 #include "guest_int.h"
 

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "vd_log.h"
+#include "common/vd_log.h"
 
 #include "guest_int.h"
 

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vd_glob.h"
-#include "vd_log.h"
+#include "common/vd_glob.h"
+#include "common/vd_log.h"
 
 #include "guest_int.h"
 

@@ -14,9 +14,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "vd_catfile.h"
-#include "vd_hosthash.h"
-#include "vd_source.h"
+#include "collect/vd_hosthash.h"
+#include "collect/vd_source.h"
+#include "formats/vd_catfile.h"
 
 #define MANIFEST_MAX ((size_t)2 << 30)
 

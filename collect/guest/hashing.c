@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vd_str.h"
+#include "common/vd_str.h"
 
 #include "guest_int.h"
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vd_dpkg.h"
+#include "formats/vd_dpkg.h"
 
 #include "guest_int.h"
 

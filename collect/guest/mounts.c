@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vd_log.h"
-#include "vd_str.h"
+#include "common/vd_log.h"
+#include "common/vd_str.h"
 
 #include "guest_int.h"
 

@@ -24,10 +24,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vd_imageid.h"
-#include "vd_imageinfo.h"
-#include "vd_log.h"
-#include "vd_str.h"
+#include "collect/vd_imageid.h"
+#include "collect/vd_imageinfo.h"
+#include "common/vd_log.h"
+#include "common/vd_str.h"
 
 #include "guest_int.h"
 

@@ -10,13 +10,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vd_io.h"
-#include "vd_log.h"
-#include "vd_manifest.h"
-#include "vd_str.h"
+#include "collect/vd_manifest.h"
+#include "common/vd_io.h"
+#include "common/vd_log.h"
+#include "common/vd_str.h"
 
 #include "guest_int.h"
-#include "vd_walker_reply.h"
+#include "collect/vd_walker_reply.h"
 
 
 /* ---- strategy: walker ---- */

@@ -61,13 +61,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vd_catfile.h"
-#include "vd_delta.h"
-#include "vd_extents.h"
-#include "vd_glob.h"
-#include "vd_manifest.h"
-#include "vd_source.h"
-#include "vd_str.h"
+#include "collect/vd_delta.h"
+#include "collect/vd_extents.h"
+#include "collect/vd_manifest.h"
+#include "collect/vd_source.h"
+#include "common/vd_glob.h"
+#include "common/vd_str.h"
+#include "formats/vd_catfile.h"
 
 static int die(const char *msg) {
         fprintf(stderr, "vmdrift-walker: %s\n", msg);

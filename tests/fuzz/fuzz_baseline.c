@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "vd_baseline.h"
+#include "baseline/vd_baseline.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "vd_catfile.h"
+#include "formats/vd_catfile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

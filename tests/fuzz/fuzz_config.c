@@ -3,7 +3,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vd_config.h"
+#include "formats/vd_config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vd_delta.h"
-#include "vd_imageinfo.h"
+#include "collect/vd_delta.h"
+#include "collect/vd_imageinfo.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

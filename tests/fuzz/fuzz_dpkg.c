@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vd_dpkg.h"
-#include "vd_packages.h"
-#include "vd_version.h"
+#include "analyse/vd_packages.h"
+#include "analyse/vd_version.h"
+#include "formats/vd_dpkg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

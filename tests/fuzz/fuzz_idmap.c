@@ -2,7 +2,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vd_source.h"
+#include "collect/vd_source.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -2,7 +2,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vd_imageinfo.h"
+#include "collect/vd_imageinfo.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

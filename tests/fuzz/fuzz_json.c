@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vd_json.h"
-#include "vd_str.h"
+#include "common/vd_json.h"
+#include "common/vd_str.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

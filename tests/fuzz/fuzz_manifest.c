@@ -4,8 +4,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "vd_manifest.h"
-#include "vd_str.h"
+#include "collect/vd_manifest.h"
+#include "common/vd_str.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vd_osv.h"
-#include "vd_policy.h"
+#include "analyse/vd_osv.h"
+#include "policy/vd_policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "vd_policy.h"
+#include "policy/vd_policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

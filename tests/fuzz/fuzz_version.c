@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vd_version.h"
+#include "analyse/vd_version.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 

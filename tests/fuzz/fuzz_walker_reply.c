@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vd_walker_reply.h"
+#include "collect/vd_walker_reply.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

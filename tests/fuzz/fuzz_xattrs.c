@@ -2,7 +2,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vd_entry.h"
+#include "model/vd_entry.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

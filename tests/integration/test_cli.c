@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
-#include "vd_baseline.h"
+#include "baseline/vd_baseline.h"
 
 #define A "\x1f"
 

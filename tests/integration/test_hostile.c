@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "helpers.h"
-#include "vd_buf.h"
+#include "common/vd_buf.h"
 
 #define A "\x1f"
 #define POLICY VD_EXAMPLES "/policies/debian.yaml"

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "helpers.h"
-#include "vd_version.h"
+#include "analyse/vd_version.h"
 
 #define PAIRS 10000
 

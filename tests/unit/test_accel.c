@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "helpers.h"
-#include "vd_accel.h"
-#include "vd_state.h"
+#include "collect/vd_accel.h"
+#include "common/vd_state.h"
 
 Test(accel, names) {
         cr_assert_eq(vd_accel_from_name("auto"), VD_ACCEL_AUTO);
@@ -125,7 +125,7 @@ Test(state, the_state_directory_comes_from_the_option_then_systemd_then_the_defa
 
 /* qemu-img's JSON, as untrusted input (the header it describes is the
  * guest's). */
-#include "vd_imageinfo.h"
+#include "collect/vd_imageinfo.h"
 
 Test(imageinfo, format_and_backing_file_are_read_exactly) {
         const char *j = "{\"backing-filename-format\": \"raw\", \"virtual-size\": 1, \"filename\": \"x\","

@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "helpers.h"
-#include "vd_accept.h"
-#include "vd_baseline.h"
+#include "baseline/vd_accept.h"
+#include "baseline/vd_baseline.h"
 
 static char *dir;
 static void setup(void) { dir = th_mkdtemp(); }

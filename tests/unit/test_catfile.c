@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "helpers.h"
-#include "vd_catfile.h"
-#include "vd_source.h"
+#include "collect/vd_source.h"
+#include "formats/vd_catfile.h"
 
 static char *dir;
 static void setup(void) { dir = th_mkdtemp(); }

@@ -2,9 +2,9 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "vd_buf.h"
-#include "vd_err.h"
-#include "vd_str.h"
+#include "common/vd_buf.h"
+#include "common/vd_err.h"
+#include "common/vd_str.h"
 
 static char *esc_display(const char *p, size_t n) {
         vd_buf b;
@@ -163,7 +163,7 @@ Test(escape, invisible_characters_that_reorder_or_hide_text_are_shown_not_obeyed
 }
 
 /* ---- vd_json: strict and bounded ---- */
-#include "vd_json.h"
+#include "common/vd_json.h"
 
 Test(json, values_members_and_escapes_are_read_exactly) {
         const char *t = "\xef\xbb\xbf {\"id\": \"DSA-1\", \"n\": -12, \"f\": 1.5e3, \"ok\": true, \"no\": false,"
@@ -371,7 +371,7 @@ Test(escape, every_default_ignorable_and_invisible_code_point_is_escaped) {
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "vd_io.h"
+#include "common/vd_io.h"
 
 static int pipe_with(const char *text, size_t n) {
         int p[2];

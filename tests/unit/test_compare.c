@@ -1,8 +1,8 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "vd_compare.h"
-#include "vd_policy.h"
+#include "analyse/vd_compare.h"
+#include "policy/vd_policy.h"
 
 static vd_entry *mk(const char *path, int type) {
         vd_entry *e = vd_entry_new();

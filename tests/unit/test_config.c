@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vd_config.h"
+#include "formats/vd_config.h"
 
 static vd_settings parse(int fmt, const char *text) {
         vd_settings s;
@@ -301,7 +301,7 @@ Test(config, include_paths_are_resolved_inside_the_guest_root) {
 /* vd_config_files: the batch a scan reads with its walk, guessed from the
  * baseline's entries: the files the policy names, symlinks followed inside
  * the tree, each once, and nothing for a file the entries do not have. */
-#include "vd_confscan.h"
+#include "analyse/vd_confscan.h"
 
 static vd_entry *entry(vd_entries *es, const char *path, int type, const char *target) {
         vd_entry *e = vd_entry_new();

@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "vd_delta.h"
-#include "vd_imageinfo.h"
+#include "collect/vd_delta.h"
+#include "collect/vd_imageinfo.h"
 
 static char dir[64];
 

@@ -1,9 +1,9 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "vd_entry.h"
-#include "vd_hash.h"
-#include "vd_source.h"
+#include "collect/vd_hash.h"
+#include "collect/vd_source.h"
+#include "model/vd_entry.h"
 
 static vd_entry *mk(const char *path) {
         vd_entry *e = vd_entry_new();

@@ -3,7 +3,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "guest_int.h"
+#include "collect/guest/guest_int.h"
 
 static char *joined(const struct vdg_walker_argv *a) {
         static char s[1024];

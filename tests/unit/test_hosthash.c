@@ -13,10 +13,10 @@
 #include <unistd.h>
 
 #include "helpers.h"
-#include "vd_extents.h"
-#include "vd_hosthash.h"
-#include "vd_manifest.h"
-#include "vd_source.h"
+#include "collect/vd_extents.h"
+#include "collect/vd_hosthash.h"
+#include "collect/vd_manifest.h"
+#include "collect/vd_source.h"
 
 static char *dir;
 static void setup(void) { dir = th_mkdtemp(); }

@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "helpers.h"
-#include "vd_imageid.h"
-#include "vd_imageinfo.h"
-#include "vd_reuse.h"
+#include "collect/vd_imageid.h"
+#include "collect/vd_imageinfo.h"
+#include "run/vd_reuse.h"
 
 static char *dir;
 

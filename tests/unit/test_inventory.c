@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vd_inventory.h"
+#include "fleet/vd_inventory.h"
 
 static vd_inventory *ok(const char *file, const char *y) {
         vd_inventory *inv = NULL;
@@ -124,7 +124,7 @@ Test(inventory, every_error_names_line_column_and_what_was_expected) {
 
 /* A file that is not there: an error naming it, for inventories and policies
  * alike (they share the reader; it once released a buffer it never made). */
-#include "vd_policy.h"
+#include "policy/vd_policy.h"
 Test(inventory, a_missing_file_is_named_not_a_crash) {
         vd_inventory *inv = NULL;
         vd_err e = VD_ERR_INIT;
@@ -141,8 +141,8 @@ Test(inventory, a_missing_file_is_named_not_a_crash) {
 /* What a guest's scan came to, as a fleet worker hands it back (a binary
  * record, read bounded) and the fleet keeps it: the counts for the progress
  * line, the mode for status. */
-#include "vd_fleet.h"
-#include "vd_outcome.h"
+#include "fleet/vd_fleet.h"
+#include "run/vd_outcome.h"
 Test(inventory, a_scan_outcome_travels_as_a_record_and_the_mode_is_kept) {
         vd_report rep;
         memset(&rep, 0, sizeof rep);

@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "vd_osv.h"
-#include "vd_policy.h"
+#include "analyse/vd_osv.h"
+#include "policy/vd_policy.h"
 
 static vd_package P(const char *name, const char *v, const char *rel, const char *source, const char *sv) {
         return (vd_package){(char *)name, (char *)v, (char *)rel, (char *)"amd64", 0, (char *)source, (char *)sv};

@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vd_dpkg.h"
-#include "vd_packages.h"
-#include "vd_policy.h"
-#include "vd_sbom.h"
+#include "analyse/vd_packages.h"
+#include "analyse/vd_sbom.h"
+#include "formats/vd_dpkg.h"
+#include "policy/vd_policy.h"
 
 static vd_package P(const char *name, int epoch, const char *v, const char *rel, const char *arch) {
         return (vd_package){(char *)name, (char *)v, (char *)rel, (char *)arch, epoch, NULL, NULL};

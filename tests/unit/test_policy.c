@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vd_policy.h"
+#include "policy/vd_policy.h"
 
 Test(policy, attribute_lists_parse_and_unknown_names_are_named) {
         uint32_t m;

@@ -5,8 +5,8 @@
 #include <string.h>
 
 #include "helpers.h"
-#include "vd_policy.h"
-#include "vd_report.h"
+#include "policy/vd_policy.h"
+#include "report/vd_report.h"
 
 static vd_events ev;
 static vd_report rep;

@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "helpers.h"
-#include "vd_reuse.h"
-#include "vd_shortcut.h"
+#include "run/vd_reuse.h"
+#include "run/vd_shortcut.h"
 
 static char *dir;
 

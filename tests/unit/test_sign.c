@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "helpers.h"
-#include "vd_baseline.h"
-#include "vd_sign.h"
+#include "baseline/vd_baseline.h"
+#include "baseline/vd_sign.h"
 
 static char *dir;
 static void setup(void) { dir = th_mkdtemp(); }

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "helpers.h"
-#include "vd_source.h"
+#include "collect/vd_source.h"
 
 static char *root;
 

@@ -2,7 +2,7 @@
  * (the oracle comparison on generated pairs is test_version_oracle). */
 #include <criterion/criterion.h>
 
-#include "vd_version.h"
+#include "analyse/vd_version.h"
 
 static int sgn(int x) { return (x > 0) - (x < 0); }
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vd_walker_reply.h"
+#include "collect/vd_walker_reply.h"
 
 static void parse(const char *text, vd_walker_reply *r) {
         vd_err err = VD_ERR_INIT;
@@ -96,7 +96,7 @@ Test(walker_reply, an_answer_too_long_is_refused) {
 }
 
 /* ---- the mount table, as the appliance's kernel writes it ---- */
-#include "vd_mountinfo.h"
+#include "formats/vd_mountinfo.h"
 
 Test(mountinfo, fields_are_split_and_unescaped_and_odd_lines_skipped) {
         const char *t = "36 35 98:0 /mnt1 /mnt/with\\040space rw,noatime master:1 shared:2 - ext3 /dev/root "
