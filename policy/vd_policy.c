@@ -130,6 +130,37 @@ vd_conf_item *vd_policy_item_push(vd_policy *p) {
         return it;
 }
 
+static bool item_names(const vd_policy *p, const char *path) {
+        for (size_t i = 0; i < p->n_items; i++)
+                for (size_t j = 0; j < p->items[i].n_paths; j++)
+                        if (strcmp(p->items[i].paths[j], path) == 0)
+                                return true;
+        return false;
+}
+
+int vd_policy_add_detector_items(vd_policy *p) {
+        size_t n_items;
+        const vd_detector_item *det_items = vd_detector_items(&n_items);
+        for (size_t i = 0; i < n_items; i++) {
+                if (!p->det[det_items[i].det].on || item_names(p, det_items[i].paths[0]))
+                        continue;
+                vd_conf_item *it = vd_policy_item_push(p);
+                if (!it)
+                        return VD_E_NOMEM;
+                it->detector = det_items[i].det;
+                it->format = det_items[i].format;
+                it->merge = det_items[i].merge;
+                it->severity = VD_SEV_LOW; /* raised by the detector where it matters */
+                for (size_t j = 0; j < VD_DETECTOR_PATHS_MAX && det_items[i].paths[j]; j++)
+                        if (vd_strv_push(&it->paths, &it->n_paths, &it->paths_alloc, det_items[i].paths[j]) < 0)
+                                return VD_E_NOMEM;
+                it->name = strdup(it->paths[0]);
+                if (!it->name)
+                        return VD_E_NOMEM;
+        }
+        return 0;
+}
+
 int vd_policy_new_default(vd_policy **ret, vd_err *err) {
         vd_policy *p = vd_policy_alloc("built-in default");
         if (!p || vd_policy_add_detector_items(p) < 0) {

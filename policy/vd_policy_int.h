@@ -79,8 +79,18 @@ typedef struct pidx {
 vd_policy *vd_policy_alloc(const char *source);
 vd_conf_item *vd_policy_item_push(vd_policy *p);
 bool vd_attr_lookup(const char *name, size_t n, uint32_t *bits);
-/* vd_detectors.c: add the configuration files the detectors read */
+/* Add the configuration files the detectors read (vd_detector_items) that
+ * the policy does not name, for the detectors that are on. */
 int vd_policy_add_detector_items(vd_policy *p);
+/* vd_detectors.c: the files each detector reads */
+#define VD_DETECTOR_PATHS_MAX 6
+typedef struct vd_detector_item {
+        int det;
+        int format; /* VD_CF_* */
+        bool merge;
+        const char *paths[VD_DETECTOR_PATHS_MAX];
+} vd_detector_item;
+const vd_detector_item *vd_detector_items(size_t *n);
 /* vd_pkgpolicy.c: defaults, free, canonical form */
 void vd_pkg_conf_init(pkg_conf *c);
 void vd_pkg_conf_release(pkg_conf *c);
