@@ -14,6 +14,12 @@ char *th_join(const char *dir, const char *rel); /* caller frees */
 /* dir/rel in one of 16 rotating static buffers: nothing to free. */
 const char *th_path(const char *dir, const char *rel);
 
+/* A state directory for vmdrift at path (0700, made if missing) that knows
+ * what the build's own ($STATE_DIRECTORY) learned about this host's KVM: a
+ * test's fresh state directory would otherwise try KVM again on a host
+ * where it hangs (90 s a time). The tests of that fallback use their own. */
+void th_state_dir(const char *path);
+
 typedef struct th_run {
         int status; /* exit code, or 128+signal */
         char *out;  /* stdout, NUL-terminated */

@@ -107,6 +107,7 @@ static th_run fleet(const char *guests) {
         snprintf(yaml, sizeof yaml, "defaults: {baseline: t.vdb}\nguests:\n%stemplates: [t.img]\n", guests);
         th_write(work, "fleet.yaml", yaml);
         sh("cd \"$0\" && rm -rf state out && mkdir -m 700 state");
+        th_state_dir(th_path(work, "state"));
         th_run r = th_vmdrift("fleet" A "--inventory" A "%s/fleet.yaml" A "--state-dir" A "%s/state" A "--report" A
                               "json:%s/out/{guest}.json" A "--jobs" A "1" A "--progress" A "never",
                               work, work, work);

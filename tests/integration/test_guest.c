@@ -260,6 +260,7 @@ Test(guest, a_linked_clone_reports_every_planted_change_and_quick_agrees) {
         mkdir(rsdir, 0700);
         coll_rsyslog_start(&rs, rsdir);
         pid_t jd = coll_journald_ensure();
+        th_state_dir(th_path(work, "state"));
         r = th_vmdrift("scan" A "--baseline" A "%s/t.vdb" A "--image" A "%s/c.qcow2" A "--report" A "json" A "--quick" A
                        "--policy" A POLICY A "--report" A "syslog:tcp://127.0.0.1:%d" A "--report" A "journal" A
                        "--state-dir" A "%s/state",
@@ -495,6 +496,7 @@ Test(guest, host_hashing_equals_appliance_hashing_on_every_extent_kind) {
  * scan finds exactly the events of the first. */
 Test(guest, an_untouched_clone_is_not_scanned_again_and_a_touched_one_is) {
         sh("bash \"$1\" \"$0/t.img\" 10 && qemu-img create -q -f qcow2 -b t.img -F raw \"$0/c.qcow2\"");
+        th_state_dir(th_path(work, "state"));
         th_run r = th_vmdrift("baseline" A "capture" A "--image" A "%s/t.img" A "-o" A "%s/t.vdb" A "--state-dir" A
                               "%s/state",
                               work, work, work);

@@ -77,6 +77,7 @@ static void fleet(const char *mode, const char *state, const char *out) {
         char cmd[600];
         snprintf(cmd, sizeof cmd, "cd \"$0\" && rm -rf %s && mkdir -p -m 700 %s", out, state);
         sh(cmd);
+        th_state_dir(th_path(work, state));
         th_run r = *mode ? th_vmdrift("fleet" A "--inventory" A "%s/fleet.yaml" A "--state-dir" A "%s/%s" A "--report" A
                                       "json:%s/%s/{guest}.json" A "--jobs" A "1" A "--progress" A "never" A "%s",
                                       work, work, state, work, out, mode)
