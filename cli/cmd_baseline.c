@@ -103,8 +103,8 @@ static void print_captured(const vd_baseline *b, const char *out, const vd_run_o
                 vd_buf_addf(&m, "\n  guest: %s, %zu packages", f ? f->value : "no OS found", b->n_packages);
         }
         vd_buf_addf(&m, "\n  %llu files hashed (%s, %.1f MiB) in %.2f s; owners %s; %zu warning%s\n",
-                    (unsigned long long)res->scan.files_hashed, vd_hash_algo_name(algo),
-                    (double)res->scan.bytes_hashed / 1048576.0, (double)res->scan.duration_ns / 1e9,
+                    (unsigned long long)res->scan.st.files_hashed, vd_hash_algo_name(algo),
+                    (double)res->scan.st.bytes_hashed / 1048576.0, (double)res->scan.duration_ns / 1e9,
                     b->owners_resolved ? "resolved through the source's own etc/passwd and etc/group"
                                        : "numeric (no etc/passwd in the source)",
                     res->scan.n_warnings, res->scan.n_warnings == 1 ? "" : "s");

@@ -394,7 +394,7 @@ int vdd_visit(struct walk *w, int fd, vd_err *err) {
                                 memcpy(e->hash, ref->hash, ref->hash_len);
                                 e->hash_len = ref->hash_len;
                                 e->hash_algo = ref->hash_algo;
-                                w->out->quick_reused++;
+                                w->out->st.quick_reused++;
                                 close(fd);
                                 return 0;
                         }

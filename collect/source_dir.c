@@ -92,14 +92,14 @@ static int dir_scan(vd_source *src, const vd_scan_opts *o, vd_scan *out, vd_err 
                                 memcpy(e->extents, f->extents, sz);
                 }
         }
-        out->files_hashed = atomic_load(&w.pool.files);
-        out->bytes_hashed = atomic_load(&w.pool.bytes);
-        out->files_mapped = atomic_load(&w.pool.mapped);
+        out->st.files_hashed = atomic_load(&w.pool.files);
+        out->st.bytes_hashed = atomic_load(&w.pool.bytes);
+        out->st.files_mapped = atomic_load(&w.pool.mapped);
         for (int i = 0; i < VD_FB_N; i++)
-                out->hash_fallback[i] += atomic_load(&w.pool.fallback[i]);
-        out->delta_proved += atomic_load(&w.pool.proved);
+                out->st.hash_fallback[i] += atomic_load(&w.pool.fallback[i]);
+        out->st.delta_proved += atomic_load(&w.pool.proved);
         for (int i = 0; i < VD_DW_N; i++)
-                out->delta_why[i] += atomic_load(&w.pool.why[i]);
+                out->st.delta_why[i] += atomic_load(&w.pool.why[i]);
         for (size_t i = 0; i < out->entries.n && r == 0; i++) {
                 vd_entry *e = out->entries.v[i];
                 if (e->status == VD_ST_CHANGING)
@@ -108,7 +108,7 @@ static int dir_scan(vd_source *src, const vd_scan_opts *o, vd_scan *out, vd_err 
                 else if (e->status == VD_ST_UNREADABLE && e->type == VD_T_REG)
                         r = vd_scan_warn(out, e->path, e->path_len, "cannot read: %s", strerror(e->status_errno));
         }
-        out->delta_unvisited += w.taken;
+        out->st.delta_unvisited += w.taken;
         vdd_hl_release(&w.hl);
         free(w.path);
         free(w.st);

@@ -456,15 +456,15 @@ int vd_hosthash_run(vd_hosthash *hh, const vd_scan_opts *o, vd_scan *s, size_t *
                 if ((j.bad[i] || e->hash_len == 0) && fl)
                         fl[k++] = idx[i];
                 else if (!j.bad[i] && e->hash_len) {
-                        s->files_hashed++;
-                        s->bytes_hashed += e->size;
+                        s->st.files_hashed++;
+                        s->st.bytes_hashed += e->size;
                         free(e->extents);
                         e->extents = NULL;
                 }
                 free(j.why[i]);
         }
-        s->host_files += atomic_load(&j.files);
-        s->host_bytes += atomic_load(&j.read);
+        s->st.host_files += atomic_load(&j.files);
+        s->st.host_bytes += atomic_load(&j.read);
         vd_debug("host hashing: %llu files (%zu sharing another's blocks), %llu bytes read, %zu left to the "
                  "appliance, %u threads",
                  (unsigned long long)atomic_load(&j.files), shared, (unsigned long long)atomic_load(&j.read), k, nt);

@@ -31,17 +31,17 @@ static int encode(const vd_scan *s, const size_t *taken, vd_buf *b) {
         if (!r)
                 r = vd_buf_add_u64(b, s->n_warnings);
         if (!r)
-                r = vd_buf_add_u64(b, s->files_hashed);
+                r = vd_buf_add_u64(b, s->st.files_hashed);
         if (!r)
-                r = vd_buf_add_u64(b, s->bytes_hashed);
+                r = vd_buf_add_u64(b, s->st.bytes_hashed);
         if (!r)
-                r = vd_buf_add_u64(b, s->files_mapped);
+                r = vd_buf_add_u64(b, s->st.files_mapped);
         for (int i = 0; i < VD_FB_N && !r; i++)
-                r = vd_buf_add_u64(b, s->hash_fallback[i]);
+                r = vd_buf_add_u64(b, s->st.hash_fallback[i]);
         if (!r)
-                r = vd_buf_add_u64(b, s->delta_proved);
+                r = vd_buf_add_u64(b, s->st.delta_proved);
         for (int i = 0; i < VD_DW_N && !r; i++)
-                r = vd_buf_add_u64(b, s->delta_why[i]);
+                r = vd_buf_add_u64(b, s->st.delta_why[i]);
         vd_buf xb;
         vd_buf_init(&xb, 0);
         for (size_t i = 0; i < s->entries.n && !r; i++) {
@@ -365,13 +365,13 @@ int vd_manifest_decode_ref(const void *p, size_t n, const vd_entries *ref, vd_sc
                         return vd_err_set(err, VD_E_SOURCE, "manifest: duplicate path");
         }
         out->owners_resolved = flags & 1;
-        out->files_hashed += fh;
-        out->bytes_hashed += bh;
-        out->files_mapped += fm;
+        out->st.files_hashed += fh;
+        out->st.bytes_hashed += bh;
+        out->st.files_mapped += fm;
         for (int i = 0; i < VD_FB_N; i++)
-                out->hash_fallback[i] += fb[i];
-        out->delta_proved += dp;
+                out->st.hash_fallback[i] += fb[i];
+        out->st.delta_proved += dp;
         for (int i = 0; i < VD_DW_N; i++)
-                out->delta_why[i] += dw[i];
+                out->st.delta_why[i] += dw[i];
         return 0;
 }

@@ -57,33 +57,24 @@ typedef struct vd_package {
         char *source, *source_version;
 } vd_package;
 
-/* What one walk of a source produced. Owns everything it points to. */
-typedef struct vd_scan {
-        vd_entries entries; /* sorted by path */
-        vd_warning *warnings;
-        size_t n_warnings, warnings_alloc;
+/* How a scan was done: what it hashed and where, what a delta scan proved,
+ * how a guest was opened. One struct, so that a report borrows it whole
+ * (vd_report.stats) and the walker's manifest carries it, instead of each
+ * layer copying counters one by one. A plain value. */
+typedef struct vd_scan_stats {
         uint64_t files_hashed, bytes_hashed; /* by us (both places), and read for that */
         /* Host-side hashing: files the walker mapped for the host; of
          * those, hashed on the host and the bytes the host read; files
-         * hashed in the appliance instead, by reason (vd_extents.h). */
+         * hashed in the appliance instead, by reason (enum vd_hash_fallback). */
         uint64_t files_mapped, host_files, host_bytes;
         uint64_t hash_fallback[VD_FB_N];
         bool host_hashing;         /* was on for this scan */
         char host_hashing_off[160]; /* or why not ("" when asked for --hash-in appliance) */
-        int64_t started_ns, duration_ns;
-        int hash_algo;
-        bool owners_resolved; /* the source had its own etc/passwd */
-        bool may_be_inconsistent;
-        vd_fact *facts; /* sorted by key */
-        size_t n_facts, facts_alloc;
-        vd_package *packages; /* sorted by name, arch */
-        size_t n_packages, packages_alloc;
-        bool packages_known; /* the package database was read (or is the baseline's, unchanged) */
         uint64_t quick_reused; /* --quick: hashes taken from the reference */
-        /* Delta scan (vd_delta.h): files the walker proved unchanged since
-         * the template; of those, hashes taken from the baseline; the rest
-         * by why they were not proved. delta: it ran; delta_off: or why not
-         * ("" when it was not asked for). */
+        /* Delta scan (collect/vd_delta.h): files the walker proved unchanged
+         * since the template; of those, hashes taken from the baseline; the
+         * rest by why they were not proved. delta: it ran; delta_off: or why
+         * not ("" when it was not asked for). */
         bool delta;
         char delta_off[200];
         uint64_t delta_proved, delta_reused, delta_why[VD_DW_N];
@@ -103,12 +94,29 @@ typedef struct vd_scan {
          * disks it holds (1: its own) */
         bool appliance_shared;
         unsigned appliance_guests;
+        int64_t launch_ns, mount_ns; /* guests: appliance start; inspection or layout check, and mounts */
+        int64_t hash_ns;             /* guests: hashing on the host after the walk (part of the walk) */
+} vd_scan_stats;
+
+/* What one walk of a source produced. Owns everything it points to. */
+typedef struct vd_scan {
+        vd_entries entries; /* sorted by path */
+        vd_warning *warnings;
+        size_t n_warnings, warnings_alloc;
+        vd_scan_stats st;
+        int64_t started_ns, duration_ns;
+        int hash_algo;
+        bool owners_resolved; /* the source had its own etc/passwd */
+        bool may_be_inconsistent;
+        vd_fact *facts; /* sorted by key */
+        size_t n_facts, facts_alloc;
+        vd_package *packages; /* sorted by name, arch */
+        size_t n_packages, packages_alloc;
+        bool packages_known; /* the package database was read (or is the baseline's, unchanged) */
         /* a shared appliance: the other guests whose disks it holds, one
          * name a line (a guest that subverted its kernel could have
          * falsified this report); NULL otherwise. Owned. */
         char *appliance_peers;
-        int64_t launch_ns, mount_ns; /* guests: appliance start; inspection or layout check, and mounts */
-        int64_t hash_ns;             /* guests: hashing on the host after the walk (part of the walk) */
 } vd_scan;
 
 void vd_scan_init(vd_scan *s);

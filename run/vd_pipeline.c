@@ -368,60 +368,60 @@ void vd_run_report(const vd_run *run, const vd_run_out *out, const char *baselin
         rep->source = run->src->desc;
         vd_report_baseline(run->base, baseline_path, verified, trust, rep);
         const vd_scan *sc = &out->scan;
-        rep->phase_ns[VD_PH_LAUNCH] = sc->launch_ns;
-        rep->phase_ns[VD_PH_MOUNT] = sc->mount_ns;
-        rep->phase_ns[VD_PH_WALK] = sc->duration_ns - sc->hash_ns;
-        rep->phase_ns[VD_PH_HASH] = sc->hash_ns;
+        rep->phase_ns[VD_PH_LAUNCH] = sc->st.launch_ns;
+        rep->phase_ns[VD_PH_MOUNT] = sc->st.mount_ns;
+        rep->phase_ns[VD_PH_WALK] = sc->duration_ns - sc->st.hash_ns;
+        rep->phase_ns[VD_PH_HASH] = sc->st.hash_ns;
         rep->phase_ns[VD_PH_CONFIG] = out->config_ns;
         rep->phase_ns[VD_PH_COMPARE] = out->compare_ns;
-        rep->started_ns = run->started_ns ? run->started_ns : sc->started_ns - sc->launch_ns - sc->mount_ns;
+        rep->started_ns = run->started_ns ? run->started_ns : sc->started_ns - sc->st.launch_ns - sc->st.mount_ns;
         rep->duration_ns = vd_now_ns() - rep->started_ns;
-        rep->inspection = sc->is_guest ? (sc->layout_reused ? "baseline layout" : "full") : NULL;
-        rep->appliance = sc->is_guest ? (sc->appliance_shared ? "shared" : "launched") : NULL;
-        rep->appliance_guests = sc->appliance_guests ? sc->appliance_guests : 1;
+        rep->inspection = sc->st.is_guest ? (sc->st.layout_reused ? "baseline layout" : "full") : NULL;
+        rep->appliance = sc->st.is_guest ? (sc->st.appliance_shared ? "shared" : "launched") : NULL;
+        rep->appliance_guests = sc->st.appliance_guests ? sc->st.appliance_guests : 1;
         rep->appliance_peers = sc->appliance_peers;
         rep->events = &out->events;
         rep->warnings = out->scan.warnings;
         rep->n_warnings = out->scan.n_warnings;
         rep->entries_scanned = out->scan.entries.n;
-        rep->files_hashed = out->scan.files_hashed;
+        rep->files_hashed = out->scan.st.files_hashed;
         rep->last_activity_ns = out->last_activity_ns;
         rep->last_activity_path = out->last_activity_path;
         rep->last_activity_path_len = out->last_activity_path_len;
-        if (sc->is_guest && (sc->files_mapped || sc->host_hashing || sc->host_hashing_off[0])) {
+        if (sc->st.is_guest && (sc->st.files_mapped || sc->st.host_hashing || sc->st.host_hashing_off[0])) {
                 vd_report_hashing *hs = &rep->hashing;
                 hs->present = true;
-                hs->host = sc->host_hashing;
-                hs->off = sc->host_hashing_off;
-                hs->host_files = sc->host_files;
-                hs->host_bytes_read = sc->host_bytes;
-                hs->appliance_files = sc->files_hashed - sc->host_files;
+                hs->host = sc->st.host_hashing;
+                hs->off = sc->st.host_hashing_off;
+                hs->host_files = sc->st.host_files;
+                hs->host_bytes_read = sc->st.host_bytes;
+                hs->appliance_files = sc->st.files_hashed - sc->st.host_files;
                 for (int i = 0; i < VD_FB_N && hs->n_fallback < VD_REPORT_FALLBACKS_MAX; i++)
-                        if (sc->hash_fallback[i]) {
+                        if (sc->st.hash_fallback[i]) {
                                 hs->fallback_name[hs->n_fallback] = vd_hash_fallback_name(i);
-                                hs->fallback_count[hs->n_fallback++] = sc->hash_fallback[i];
+                                hs->fallback_count[hs->n_fallback++] = sc->st.hash_fallback[i];
                         }
         }
-        if (sc->is_guest && (sc->delta || sc->delta_off[0])) {
+        if (sc->st.is_guest && (sc->st.delta || sc->st.delta_off[0])) {
                 vd_report_delta *dl = &rep->delta;
                 dl->present = true;
-                dl->on = sc->delta;
-                dl->off = sc->delta_off;
-                dl->changed_bytes = sc->delta_changed_bytes;
-                dl->proved = sc->delta_proved;
-                dl->reused = sc->delta_reused;
-                dl->walk = sc->delta_walk;
-                dl->unvisited = sc->delta_unvisited;
-                dl->inodes_recorded = sc->delta_inodes_recorded;
-                dl->inodes_read = sc->delta_inodes_read;
-                dl->walk_off = sc->delta_walk_off;
+                dl->on = sc->st.delta;
+                dl->off = sc->st.delta_off;
+                dl->changed_bytes = sc->st.delta_changed_bytes;
+                dl->proved = sc->st.delta_proved;
+                dl->reused = sc->st.delta_reused;
+                dl->walk = sc->st.delta_walk;
+                dl->unvisited = sc->st.delta_unvisited;
+                dl->inodes_recorded = sc->st.delta_inodes_recorded;
+                dl->inodes_read = sc->st.delta_inodes_read;
+                dl->walk_off = sc->st.delta_walk_off;
                 for (int i = 0; i < VD_DW_N && dl->n_why < 8; i++)
-                        if (sc->delta_why[i]) {
+                        if (sc->st.delta_why[i]) {
                                 dl->why_name[dl->n_why] = vd_delta_why_name(i);
-                                dl->why_count[dl->n_why++] = sc->delta_why[i];
+                                dl->why_count[dl->n_why++] = sc->st.delta_why[i];
                         }
         }
-        rep->bytes_hashed = out->scan.bytes_hashed;
+        rep->bytes_hashed = out->scan.st.bytes_hashed;
         rep->may_be_inconsistent = out->scan.may_be_inconsistent;
         if (run->advisories && out->ecosystem[0]) {
                 rep->advisories_ecosystem = out->ecosystem;

@@ -169,7 +169,7 @@ int vdg_delta_prepare(struct guest_src *s, vd_scan *out, bool *on, vd_err *err) 
         vd_buf_init(&b, VD_DELTA_FILE_MAX);
         vd_err e = VD_ERR_INIT;
         int r = vd_buf_adds(&b, "vmdrift-delta 1\n") < 0 ? VD_E_NOMEM : 0;
-        out->delta_changed_bytes = 0;
+        out->st.delta_changed_bytes = 0;
         for (size_t k = 0; r == 0 && k < s->n_images; k++) {
                 struct delta_ranges dr = {0}, fine = {0};
                 bool refined = false;
@@ -185,7 +185,7 @@ int vdg_delta_prepare(struct guest_src *s, vd_scan *out, bool *on, vd_err *err) 
                                         (unsigned long long)use->v[i][1]) < 0)
                                 r = vd_err_set(&e, VD_E_LIMIT, "the delta file is too large");
                 if (r == 0) {
-                        out->delta_changed_bytes += use->bytes;
+                        out->st.delta_changed_bytes += use->bytes;
                         vd_debug("delta: disk %zu: %zu ranges, %llu bytes written; %zu ranges, %llu bytes differ", k,
                                  dr.n, (unsigned long long)dr.bytes, use->n, (unsigned long long)use->bytes);
                 }
@@ -200,7 +200,7 @@ int vdg_delta_prepare(struct guest_src *s, vd_scan *out, bool *on, vd_err *err) 
         if (r == VD_E_NOMEM)
                 return vd_err_set(err, VD_E_NOMEM, "out of memory");
         if (r < 0) {
-                snprintf(out->delta_off, sizeof out->delta_off, "%.190s", e.msg);
+                snprintf(out->st.delta_off, sizeof out->st.delta_off, "%.190s", e.msg);
                 return 0;
         }
         *on = true;
@@ -230,7 +230,7 @@ int vdg_upload_reference(struct guest_src *s, const vd_entries *ref, vd_scan *ou
         vd_buf_init(&b, MANIFEST_MAX);
         int r = vd_manifest_encode(&m, &b);
         if (r < 0) {
-                snprintf(out->delta_walk_off, sizeof out->delta_walk_off, "the baseline is too large to send");
+                snprintf(out->st.delta_walk_off, sizeof out->st.delta_walk_off, "the baseline is too large to send");
                 vd_buf_release(&b);
                 return -1;
         }
@@ -244,11 +244,11 @@ int vdg_upload_reference(struct guest_src *s, const vd_entries *ref, vd_scan *ou
                 int fd = -1;
                 if (asprintf(&local, "%s/vmdrift-reference.XXXXXX", s->tmp_dir) < 0 ||
                     (fd = mkstemp(local)) < 0 || write_all_fd(fd, b.buf, b.len) < 0) {
-                        snprintf(out->delta_walk_off, sizeof out->delta_walk_off, "cannot write the reference: %s",
+                        snprintf(out->st.delta_walk_off, sizeof out->st.delta_walk_off, "cannot write the reference: %s",
                                  strerror(errno));
                         r = -1;
                 } else if (guestfs_upload(s->g, local, "/reference") < 0) {
-                        snprintf(out->delta_walk_off, sizeof out->delta_walk_off, "cannot send the reference: %.150s",
+                        snprintf(out->st.delta_walk_off, sizeof out->st.delta_walk_off, "cannot send the reference: %.150s",
                                  guestfs_last_error(s->g));
                         r = -1;
                 }
@@ -272,16 +272,16 @@ int vdg_upload_reference(struct guest_src *s, const vd_entries *ref, vd_scan *ou
 int vdg_delta_apply(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, bool verify, vd_err *err) {
         vd_hasher *h = NULL;
         int r = 0;
-        out->delta_proved = 0; /* the walker counted files; count paths (hard links) as the rest of the report does */
+        out->st.delta_proved = 0; /* the walker counted files; count paths (hard links) as the rest of the report does */
         for (size_t i = 0; i < out->entries.n && r == 0; i++) {
                 vd_entry *e = out->entries.v[i];
                 if (e->delta_proved == 2) {
-                        out->delta_unvisited++;
+                        out->st.delta_unvisited++;
                         continue;
                 }
                 if (!e->delta_proved)
                         continue;
-                out->delta_proved++;
+                out->st.delta_proved++;
                 const vd_entry *ref = vd_entries_find(o->delta_reference, e->path, e->path_len);
                 bool same = ref && ref->type == VD_T_REG && ref->status == VD_ST_OK && ref->hash_len &&
                             ref->hash_algo == o->hash_algo && ref->ino == e->ino && ref->size == e->size;
@@ -297,7 +297,7 @@ int vdg_delta_apply(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, bo
                         memcpy(e->hash, ref->hash, ref->hash_len);
                         e->hash_len = ref->hash_len;
                         e->hash_algo = ref->hash_algo;
-                        out->delta_reused++;
+                        out->st.delta_reused++;
                         continue;
                 }
                 if (!h && !(h = vd_hasher_new(o->hash_algo, o->seed))) {

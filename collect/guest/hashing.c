@@ -38,14 +38,14 @@ int vdg_hash_by_pread(struct guest_src *s, vd_hasher *h, vd_entry *e, const char
                 if (got == 0)
                         break;
         }
-        out->bytes_hashed += off;
+        out->st.bytes_hashed += off;
         if (off != e->size) {
                 e->status = VD_ST_CHANGING;
                 return vd_scan_warn(out, e->path, e->path_len, "size changed while it was read: not hashed");
         }
         int n = vd_hasher_final(h, e->hash);
         e->hash_len = (uint8_t)(n > 0 ? n : 0);
-        out->files_hashed++;
+        out->st.files_hashed++;
         return 0;
 }
 
@@ -67,7 +67,7 @@ int vdg_fill_hashes(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, vd
                     ref->ctime_ns == e->ctime_ns && ref->ino == e->ino) {
                         memcpy(e->hash, ref->hash, ref->hash_len);
                         e->hash_len = ref->hash_len;
-                        out->quick_reused++;
+                        out->st.quick_reused++;
                         continue;
                 }
                 char *ap = vdg_join(s->prefix, e->path);
@@ -101,11 +101,11 @@ int vdg_host_hashes(struct guest_src *s, vd_hosthash *hh, const vd_scan_opts *o,
                 if (!ap || vdg_hash_by_pread(s, h, e, ap, out) < 0)
                         r = vd_err_set(err, VD_E_NOMEM, "out of memory");
                 free(ap);
-                out->hash_fallback[VD_FB_HOST]++;
+                out->st.hash_fallback[VD_FB_HOST]++;
         }
         vd_hasher_free(h);
         free(failed);
-        out->hash_ns = vd_now_ns() - t0;
+        out->st.hash_ns = vd_now_ns() - t0;
         return r;
 }
 

@@ -148,12 +148,12 @@ static int guest_scan(vd_source *src, const vd_scan_opts *o, vd_scan *out, vd_er
                 vd_scan_warn(out, s->pending.warnings[i].path, s->pending.warnings[i].path_len, "%s",
                              s->pending.warnings[i].msg);
         out->may_be_inconsistent = s->in_use;
-        out->layout_reused = s->layout_reused;
-        out->is_guest = true;
-        out->launch_ns = s->launch_ns;
-        out->mount_ns = s->mount_ns;
-        out->appliance_shared = s->shared && s->launch_ns == 0;
-        out->appliance_guests = s->shared ? vdg_share_guests(s->share) : 1;
+        out->st.layout_reused = s->layout_reused;
+        out->st.is_guest = true;
+        out->st.launch_ns = s->launch_ns;
+        out->st.mount_ns = s->mount_ns;
+        out->st.appliance_shared = s->shared && s->launch_ns == 0;
+        out->st.appliance_guests = s->shared ? vdg_share_guests(s->share) : 1;
         free(out->appliance_peers);
         out->appliance_peers = NULL;
         if (s->shared && !(out->appliance_peers = vdg_share_peers(s->share, s->share_idx)))

@@ -63,13 +63,13 @@ static int reply_facts(const vd_walker_reply *rep, vd_scan *out) {
         int r = rep->mounts ? vd_scan_add_fact(out, "fs.mounts", rep->mounts) : 0;
         for (size_t i = 0; i < rep->n_geometry && r == 0; i++)
                 r = vd_scan_add_fact(out, rep->geometry[i].key, rep->geometry[i].value);
-        out->delta_walk |= rep->walk_changed_only;
+        out->st.delta_walk |= rep->walk_changed_only;
         if (rep->have_inodes) {
-                out->delta_inodes_recorded = rep->inodes_recorded;
-                out->delta_inodes_read = rep->inodes_read;
+                out->st.delta_inodes_recorded = rep->inodes_recorded;
+                out->st.delta_inodes_read = rep->inodes_read;
         }
         if (rep->walk_whole[0])
-                snprintf(out->delta_walk_off, sizeof out->delta_walk_off, "%s", rep->walk_whole);
+                snprintf(out->st.delta_walk_off, sizeof out->st.delta_walk_off, "%s", rep->walk_whole);
         return r;
 }
 
@@ -229,12 +229,12 @@ static int plan_walk(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, c
         };
         if (o->delta_reference && !quick && plan->algo != VD_HASH_NONE) {
                 if (!hh)
-                        snprintf(out->delta_off, sizeof out->delta_off, "host-side reads are off (%s)",
+                        snprintf(out->st.delta_off, sizeof out->st.delta_off, "host-side reads are off (%s)",
                                  s->host_off[0] ? s->host_off : "unavailable");
                 else if (!s->delta_on)
-                        snprintf(out->delta_off, sizeof out->delta_off, "%s", s->delta_off);
+                        snprintf(out->st.delta_off, sizeof out->st.delta_off, "%s", s->delta_off);
                 else if (s->n_images >= VD_DISKS_MAX)
-                        snprintf(out->delta_off, sizeof out->delta_off, "more than %u disks", VD_DISKS_MAX - 1);
+                        snprintf(out->st.delta_off, sizeof out->st.delta_off, "more than %u disks", VD_DISKS_MAX - 1);
                 else if (vdg_delta_prepare(s, out, &plan->delta, err) < 0)
                         return err->code;
         }
@@ -251,9 +251,9 @@ static int plan_walk(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, c
         if (!plan->delta)
                 return 0;
         if (s->knobs.no_candidate_walk)
-                snprintf(out->delta_walk_off, sizeof out->delta_walk_off, "turned off (VMDRIFT_CANDIDATE_WALK=0)");
+                snprintf(out->st.delta_walk_off, sizeof out->st.delta_walk_off, "turned off (VMDRIFT_CANDIDATE_WALK=0)");
         else if (plan->verify)
-                snprintf(out->delta_walk_off, sizeof out->delta_walk_off, "verifying (every file hashed)");
+                snprintf(out->st.delta_walk_off, sizeof out->st.delta_walk_off, "verifying (every file hashed)");
         else if (vdg_upload_reference(s, o->delta_reference, out) == 0) {
                 plan->reference = true;
                 /* what it took unread comes back as indices into it */
@@ -313,15 +313,15 @@ static int take_manifest(struct guest_src *s, const vd_scan_opts *o, const struc
         else if (r == 0)
                 r = vdg_no_extents_left(out, err);
         if (r == 0 && plan->delta) {
-                out->delta = true;
+                out->st.delta = true;
                 r = vdg_delta_apply(s, o, out, plan->verify, err);
                 vd_debug("delta: %llu files proved unchanged, %llu hashes from the baseline",
-                         (unsigned long long)out->delta_proved, (unsigned long long)out->delta_reused);
+                         (unsigned long long)out->st.delta_proved, (unsigned long long)out->st.delta_reused);
         }
         if (r == 0 && o->reference) {
                 r = vdg_fill_hashes(s, o, out, err);
-                vd_debug("quick: %llu hashes reused, %llu files read", (unsigned long long)out->quick_reused,
-                         (unsigned long long)out->files_hashed);
+                vd_debug("quick: %llu hashes reused, %llu files read", (unsigned long long)out->st.quick_reused,
+                         (unsigned long long)out->st.files_hashed);
         }
         return r;
 }
@@ -333,8 +333,8 @@ static int run_walker(struct guest_src *s, const vd_scan_opts *o, vd_scan *out, 
         vd_hosthash *hh = NULL;
         if (s->overlays && !o->reference && o->hash_algo != VD_HASH_NONE && (r = open_host_hash(s, o, out, &hh, err)) < 0)
                 return r;
-        out->host_hashing = hh != NULL;
-        snprintf(out->host_hashing_off, sizeof out->host_hashing_off, "%s", s->host_off);
+        out->st.host_hashing = hh != NULL;
+        snprintf(out->st.host_hashing_off, sizeof out->st.host_hashing_off, "%s", s->host_off);
         struct vdg_walker_plan plan;
         size_t n_ahead = 0;
         r = plan_walk(s, o, out, hh, &plan, &n_ahead, err);

@@ -435,8 +435,8 @@ int main(int argc, char **argv) {
                 return die("cannot write the manifest file");
         int64_t t_out = vd_mono_ns();
         printf("%zu entries, %llu files hashed, %llu bytes, %llu files mapped for the host, %zu warnings, %.2f s\n",
-               s.entries.n, (unsigned long long)s.files_hashed, (unsigned long long)s.bytes_hashed,
-               (unsigned long long)s.files_mapped, s.n_warnings, (double)s.duration_ns / 1e9);
+               s.entries.n, (unsigned long long)s.st.files_hashed, (unsigned long long)s.st.bytes_hashed,
+               (unsigned long long)s.st.files_mapped, s.n_warnings, (double)s.duration_ns / 1e9);
         if (geometry) {
                 char mounts[VD_DELTA_MOUNTS_MAX + 1];
                 vd_delta_print_geometry(dl, root, stdout);

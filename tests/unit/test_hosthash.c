@@ -125,9 +125,9 @@ Test(hosthash, extents_hash_as_the_bytes_they_name) {
                 cr_assert_arr_eq(ec->hash, want, ec->hash_len, "all holes");
                 cr_assert_null(ea->extents, "extents are dropped once hashed");
                 cr_assert_arr_eq(link->hash, ea->hash, ea->hash_len, "the hard link has the same hash");
-                cr_assert_eq(s.host_files, 4);
-                cr_assert_eq(s.host_bytes, 8192 + 5000 + (3u << 20), "only allocated data is read, once");
-                cr_assert_eq(s.files_hashed, 4);
+                cr_assert_eq(s.st.host_files, 4);
+                cr_assert_eq(s.st.host_bytes, 8192 + 5000 + (3u << 20), "only allocated data is read, once");
+                cr_assert_eq(s.st.files_hashed, 4);
                 free(failed);
                 vd_scan_release(&s);
                 vd_hosthash_close(hh);
@@ -171,7 +171,7 @@ Test(hosthash, extents_off_the_disk_are_left_to_the_caller) {
                 cr_assert_eq(e->hash_len, 0, "%s: no hash invented", e->path);
                 cr_assert_not_null(e->extents, "%s: left for the caller", e->path);
         }
-        cr_assert_eq(s.host_files, 5);
+        cr_assert_eq(s.st.host_files, 5);
         cr_assert_eq(s.n_warnings, 4);
         cr_assert(strstr(s.warnings[0].msg, "outside the disks") || strstr(s.warnings[0].msg, "read budget"), "%s",
                   s.warnings[0].msg);
@@ -220,8 +220,8 @@ Test(hosthash, manifest_round_trip_with_extents) {
         vd_scan_init(&d);
         vd_extent x[] = {{0, 1 << 20, 4096, 1, 0}, {8192, 4096, 4000, 0, VD_EXTENT_ZERO}};
         vd_entries_push(&s.entries, reg("/f", 12200, x, 2));
-        s.files_mapped = 1;
-        s.hash_fallback[VD_FB_INLINE] = 1;
+        s.st.files_mapped = 1;
+        s.st.hash_fallback[VD_FB_INLINE] = 1;
         vd_buf b;
         encode(&s, &b);
         vd_err err = VD_ERR_INIT;
@@ -231,8 +231,8 @@ Test(hosthash, manifest_round_trip_with_extents) {
         cr_assert_not_null(m);
         cr_assert_eq(m->n, 2);
         cr_assert_arr_eq(m->v, x, sizeof x);
-        cr_assert_eq(d.files_mapped, 1);
-        cr_assert_eq(d.hash_fallback[VD_FB_INLINE], 1);
+        cr_assert_eq(d.st.files_mapped, 1);
+        cr_assert_eq(d.st.hash_fallback[VD_FB_INLINE], 1);
         vd_buf_release(&b);
         vd_scan_release(&s);
         vd_scan_release(&d);

@@ -259,7 +259,7 @@ Test(source_dir, hard_links_are_hashed_once) {
         th_write(root, "other", "x");
         vd_scan s;
         scan(&s);
-        cr_assert_eq(s.files_hashed, 2);
+        cr_assert_eq(s.st.files_hashed, 2);
         const vd_entry *a = get(&s, "/a"), *c = get(&s, "/c");
         cr_assert_eq(c->hash_len, 16);
         cr_assert(memcmp(a->hash, c->hash, 16) == 0);
@@ -390,7 +390,7 @@ Test(source_dir, quick_reuses_hashes_only_when_metadata_match) {
         const vd_entry *same = get(&s, "/same"), *touched = get(&s, "/touched");
         cr_assert_eq(same->hash[0], 0xee, "metadata unchanged: the reference hash is taken unread");
         cr_assert_neq(touched->hash[0], 0xee, "mtime changed: the file is read and hashed");
-        cr_assert_eq(s.quick_reused, 1, "only /same: %llu", (unsigned long long)s.quick_reused);
+        cr_assert_eq(s.st.quick_reused, 1, "only /same: %llu", (unsigned long long)s.st.quick_reused);
         vd_scan_release(&s);
         vd_scan_release(&ref);
 }
