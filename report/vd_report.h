@@ -16,41 +16,21 @@
 #include "common/vd_buf.h"
 #include "common/vd_err.h"
 #include "model/vd_event.h"
+#include "model/vd_scan.h"
 
 /* Where a run's time went: the whole run is their sum (plus loading the
  * baseline and policy, which is small). */
 enum vd_phase { VD_PH_LAUNCH, VD_PH_MOUNT, VD_PH_WALK, VD_PH_HASH, VD_PH_CONFIG, VD_PH_COMPARE, VD_PH_COUNT };
 const char *vd_phase_name(int p); /* "launch", "mount", "walk", "hash", "config", "compare" */
 
-/* Guests: where file content was hashed. */
-#define VD_REPORT_FALLBACKS_MAX 16
-typedef struct vd_report_hashing {
-        bool present;    /* a guest scanned with the walker */
-        bool host;       /* host-side hashing was on */
-        const char *off; /* when off although wanted: why; NULL or "" otherwise */
-        uint64_t host_files, host_bytes_read, appliance_files;
-        /* files hashed in the appliance, by reason (only non-zero ones) */
-        const char *fallback_name[VD_REPORT_FALLBACKS_MAX];
-        uint64_t fallback_count[VD_REPORT_FALLBACKS_MAX];
-        size_t n_fallback;
-} vd_report_hashing;
-
-/* Guests: which scan ran. A delta scan hashed only what a linked clone's
- * overlay could have changed (vd_delta.h); off: why a full scan ran instead. */
-typedef struct vd_report_delta {
-        bool present;    /* asked for (a scan without --full) */
-        bool on;         /* the delta scan ran */
-        const char *off; /* or why not */
-        uint64_t changed_bytes; /* held by the layers above the template */
-        uint64_t proved, reused; /* files proved unchanged; hashes taken from the baseline */
-        bool walk;               /* the candidate-only walk ran: */
-        uint64_t unvisited;      /* entries taken from the baseline unread */
-        uint64_t inodes_recorded, inodes_read; /* inodes proved from the baseline's records of their blocks; read */
-        const char *walk_off;    /* or why the whole tree was walked */
-        const char *why_name[8];  /* files not proved, by reason (non-zero only) */
-        uint64_t why_count[8];
-        size_t n_why;
-} vd_report_delta;
+/* Guests: whether a report says where content was hashed, and which scan
+ * ran (delta or full, and why). */
+static inline bool vd_stats_hashing_said(const vd_scan_stats *s) {
+        return s && s->is_guest && (s->files_mapped || s->host_hashing || s->host_hashing_off[0]);
+}
+static inline bool vd_stats_delta_said(const vd_scan_stats *s) {
+        return s && s->is_guest && (s->delta || s->delta_off[0]);
+}
 
 typedef struct vd_report {
         char scan_id[37];
@@ -81,8 +61,9 @@ typedef struct vd_report {
         const vd_warning *warnings;
         size_t n_warnings;
         uint64_t entries_scanned, files_hashed, bytes_hashed;
-        vd_report_hashing hashing;
-        vd_report_delta delta;
+        /* how the scan was done (hashing where, delta scan); borrowed from
+         * the scan; NULL: nothing to say (a tree, a kept report) */
+        const vd_scan_stats *stats;
         int64_t last_activity_ns; /* the guest's newest sign of life (0: none); its file: */
         const char *last_activity_path;
         size_t last_activity_path_len;

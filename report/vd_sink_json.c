@@ -289,23 +289,24 @@ static int js_summary_misc(vd_buf *b, const vd_report *r) {
 /* Where content was hashed: on the host, in the appliance, and why. */
 static int js_summary_hashing(vd_buf *b, const vd_report *r) {
         int rc = 0;
-        const vd_report_hashing *hs = &r->hashing;
-        if (!rc && hs->present) {
+        const vd_scan_stats *st = r->stats;
+        if (!rc && vd_stats_hashing_said(st)) {
                 rc = vd_buf_addf(b,
                                  ",\"hashing\":{\"host\":%s,\"host_files\":%llu,\"host_bytes_read\":%llu,"
                                  "\"appliance_files\":%llu,\"appliance_reasons\":{",
-                                 hs->host ? "true" : "false", (unsigned long long)hs->host_files,
-                                 (unsigned long long)hs->host_bytes_read,
-                                 (unsigned long long)hs->appliance_files);
-                for (size_t i = 0; !rc && i < hs->n_fallback; i++)
-                        rc = vd_buf_addf(b, "%s\"%s\":%llu", i ? "," : "", hs->fallback_name[i],
-                                         (unsigned long long)hs->fallback_count[i]);
+                                 st->host_hashing ? "true" : "false", (unsigned long long)st->host_files,
+                                 (unsigned long long)st->host_bytes,
+                                 (unsigned long long)(st->files_hashed - st->host_files));
+                for (int i = 0, k = 0; !rc && i < VD_FB_N; i++)
+                        if (st->hash_fallback[i])
+                                rc = vd_buf_addf(b, "%s\"%s\":%llu", k++ ? "," : "", vd_hash_fallback_name(i),
+                                                 (unsigned long long)st->hash_fallback[i]);
                 if (!rc)
                         rc = vd_buf_addc(b, '}');
-                if (!rc && hs->off && hs->off[0]) {
+                if (!rc && st->host_hashing_off[0]) {
                         rc = vd_buf_adds(b, ",\"host_off\":");
                         if (!rc)
-                                rc = vd_json_put_cstr(b, hs->off);
+                                rc = vd_json_put_cstr(b, st->host_hashing_off);
                 }
                 if (!rc)
                         rc = vd_buf_addc(b, '}');
@@ -316,35 +317,36 @@ static int js_summary_hashing(vd_buf *b, const vd_report *r) {
 /* Which scan ran (delta or full) and why. */
 static int js_summary_mode(vd_buf *b, const vd_report *r) {
         int rc = 0;
-        const vd_report_delta *dl = &r->delta;
-        if (!rc && dl->present && dl->on) {
+        const vd_scan_stats *st = r->stats;
+        if (!rc && vd_stats_delta_said(st) && st->delta) {
                 rc = vd_buf_addf(b,
                                  ",\"scan_mode\":\"delta\",\"delta\":{\"changed_bytes\":%llu,\"proved\":%llu,"
                                  "\"reused\":%llu,\"not_proved\":{",
-                                 (unsigned long long)dl->changed_bytes, (unsigned long long)dl->proved,
-                                 (unsigned long long)dl->reused);
-                for (size_t i = 0; !rc && i < dl->n_why; i++)
-                        rc = vd_buf_addf(b, "%s\"%s\":%llu", i ? "," : "", dl->why_name[i],
-                                         (unsigned long long)dl->why_count[i]);
+                                 (unsigned long long)st->delta_changed_bytes, (unsigned long long)st->delta_proved,
+                                 (unsigned long long)st->delta_reused);
+                for (int i = 0, k = 0; !rc && i < VD_DW_N; i++)
+                        if (st->delta_why[i])
+                                rc = vd_buf_addf(b, "%s\"%s\":%llu", k++ ? "," : "", vd_delta_why_name(i),
+                                                 (unsigned long long)st->delta_why[i]);
                 if (!rc)
                         rc = vd_buf_addc(b, '}');
-                if (!rc && dl->walk)
+                if (!rc && st->delta_walk)
                         rc = vd_buf_addf(b, ",\"walk\":\"changed-only\",\"unvisited\":%llu,"
                                          "\"inodes_from_records\":%llu,\"inodes_read\":%llu",
-                                         (unsigned long long)dl->unvisited,
-                                         (unsigned long long)dl->inodes_recorded,
-                                         (unsigned long long)dl->inodes_read);
+                                         (unsigned long long)st->delta_unvisited,
+                                         (unsigned long long)st->delta_inodes_recorded,
+                                         (unsigned long long)st->delta_inodes_read);
                 else if (!rc) {
                         rc = vd_buf_adds(b, ",\"walk\":\"whole\",\"walk_whole_because\":");
                         if (!rc)
-                                rc = vd_json_put_cstr(b, dl->walk_off && dl->walk_off[0] ? dl->walk_off : "?");
+                                rc = vd_json_put_cstr(b, st->delta_walk_off[0] ? st->delta_walk_off : "?");
                 }
                 if (!rc)
                         rc = vd_buf_addc(b, '}');
-        } else if (!rc && dl->present) {
+        } else if (!rc && vd_stats_delta_said(st)) {
                 rc = vd_buf_adds(b, ",\"scan_mode\":\"full\",\"full_because\":");
                 if (!rc)
-                        rc = vd_json_put_cstr(b, dl->off ? dl->off : "");
+                        rc = vd_json_put_cstr(b, st->delta_off);
         }
         return rc;
 }

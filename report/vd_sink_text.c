@@ -599,54 +599,57 @@ static int tx_summary(const vd_sink *s, const vd_report *r, vd_buf *b) {
 /* Where content was hashed, and which scan ran. */
 static int tx_how(const vd_sink *s, const vd_report *r, vd_buf *b) {
         int rc = 0;
-        const vd_report_hashing *hs = &r->hashing;
-        if (!rc && hs->present) {
-                if (hs->host) {
-                        rc = vd_buf_addf(b, "Hashed on the host: %llu files (", (unsigned long long)hs->host_files);
+        const vd_scan_stats *st = r->stats;
+        const char *off = st ? st->host_hashing_off : "";
+        if (!rc && vd_stats_hashing_said(st)) {
+                uint64_t appliance = st->files_hashed - st->host_files;
+                if (st->host_hashing) {
+                        rc = vd_buf_addf(b, "Hashed on the host: %llu files (", (unsigned long long)st->host_files);
                         if (!rc)
-                                rc = human_bytes(b, hs->host_bytes_read);
+                                rc = human_bytes(b, st->host_bytes);
                         if (!rc)
                                 rc = vd_buf_addf(b, " read from the image); in the appliance: %llu",
-                                                 (unsigned long long)hs->appliance_files);
+                                                 (unsigned long long)appliance);
                 } else
                         rc = vd_buf_addf(b, "Hashed in the appliance: %llu files; on the host: none%s%s%s",
-                                         (unsigned long long)hs->appliance_files, hs->off && hs->off[0] ? " (" : "",
-                                         hs->off && hs->off[0] ? hs->off : "", hs->off && hs->off[0] ? ")" : "");
-                for (size_t i = 0; !rc && hs->host && i < hs->n_fallback; i++)
-                        rc = vd_buf_addf(b, "%s%s %llu", i ? ", " : " (", hs->fallback_name[i],
-                                         (unsigned long long)hs->fallback_count[i]);
-                if (!rc && hs->host && hs->n_fallback)
+                                         (unsigned long long)appliance, off[0] ? " (" : "", off, off[0] ? ")" : "");
+                int k = 0;
+                for (int i = 0; !rc && st->host_hashing && i < VD_FB_N; i++)
+                        if (st->hash_fallback[i])
+                                rc = vd_buf_addf(b, "%s%s %llu", k++ ? ", " : " (", vd_hash_fallback_name(i),
+                                                 (unsigned long long)st->hash_fallback[i]);
+                if (!rc && k)
                         rc = vd_buf_addc(b, ')');
                 if (!rc)
                         rc = vd_buf_addc(b, '\n');
         }
-        const vd_report_delta *dl = &r->delta;
-        if (!rc && dl->present && dl->on) {
+        if (!rc && vd_stats_delta_said(st) && st->delta) {
                 rc = vd_buf_adds(b, "Delta scan (");
                 if (!rc)
-                        rc = human_bytes(b, dl->changed_bytes);
-                if (!rc && dl->walk)
+                        rc = human_bytes(b, st->delta_changed_bytes);
+                if (!rc && st->delta_walk)
                         rc = vd_buf_addf(b, " of the disk written since the template): only what changed was walked, "
                                          "%llu entries taken from the baseline unread; of the files visited, ",
-                                         (unsigned long long)dl->unvisited);
+                                         (unsigned long long)st->delta_unvisited);
                 else if (!rc)
                         rc = vd_buf_addf(b, " of the disk written since the template): the whole tree was walked (%s); ",
-                                         dl->walk_off && dl->walk_off[0] ? dl->walk_off : "?");
+                                         st->delta_walk_off[0] ? st->delta_walk_off : "?");
                 if (!rc)
                         rc = vd_buf_addf(b, "%llu proved unchanged, %llu hashes from the baseline",
-                                         (unsigned long long)dl->proved, (unsigned long long)dl->reused);
-                for (size_t i = 0; !rc && i < dl->n_why; i++)
-                        rc = vd_buf_addf(b, "%s%s %llu", i ? ", " : "; not proved: ", dl->why_name[i],
-                                         (unsigned long long)dl->why_count[i]);
+                                         (unsigned long long)st->delta_proved, (unsigned long long)st->delta_reused);
+                for (int i = 0, k = 0; !rc && i < VD_DW_N; i++)
+                        if (st->delta_why[i])
+                                rc = vd_buf_addf(b, "%s%s %llu", k++ ? ", " : "; not proved: ", vd_delta_why_name(i),
+                                                 (unsigned long long)st->delta_why[i]);
                 /* a baseline from before block records: every inode taken was read */
-                if (!rc && dl->walk && dl->inodes_read && !dl->inodes_recorded)
+                if (!rc && st->delta_walk && st->delta_inodes_read && !st->delta_inodes_recorded)
                         rc = vd_buf_addf(b, "; %llu inodes read to prove them (no block records in the baseline: "
                                          "capture it again with this vmdrift to skip those reads)",
-                                         (unsigned long long)dl->inodes_read);
+                                         (unsigned long long)st->delta_inodes_read);
                 if (!rc)
                         rc = vd_buf_addc(b, '\n');
-        } else if (!rc && dl->present && dl->off && dl->off[0])
-                rc = vd_buf_addf(b, "Full scan: %s\n", dl->off);
+        } else if (!rc && vd_stats_delta_said(st) && st->delta_off[0])
+                rc = vd_buf_addf(b, "Full scan: %s\n", st->delta_off);
         return rc;
 }
 

@@ -17,7 +17,7 @@ void vd_scan_outcome_from_report(const vd_report *rep, vd_scan_outcome *o) {
         o->files_hashed = rep->files_hashed;
         o->bytes_hashed = rep->bytes_hashed;
         const char *mode = rep->reused_scan_id ? "kept"
-                           : rep->delta.present ? (rep->delta.on ? "delta" : "full")
+                           : vd_stats_delta_said(rep->stats) ? (rep->stats->delta ? "delta" : "full")
                                                 : "";
         snprintf(o->mode, sizeof o->mode, "%s", mode);
         o->launched = rep->appliance && strcmp(rep->appliance, "launched") == 0;

@@ -388,39 +388,7 @@ void vd_run_report(const vd_run *run, const vd_run_out *out, const char *baselin
         rep->last_activity_ns = out->last_activity_ns;
         rep->last_activity_path = out->last_activity_path;
         rep->last_activity_path_len = out->last_activity_path_len;
-        if (sc->st.is_guest && (sc->st.files_mapped || sc->st.host_hashing || sc->st.host_hashing_off[0])) {
-                vd_report_hashing *hs = &rep->hashing;
-                hs->present = true;
-                hs->host = sc->st.host_hashing;
-                hs->off = sc->st.host_hashing_off;
-                hs->host_files = sc->st.host_files;
-                hs->host_bytes_read = sc->st.host_bytes;
-                hs->appliance_files = sc->st.files_hashed - sc->st.host_files;
-                for (int i = 0; i < VD_FB_N && hs->n_fallback < VD_REPORT_FALLBACKS_MAX; i++)
-                        if (sc->st.hash_fallback[i]) {
-                                hs->fallback_name[hs->n_fallback] = vd_hash_fallback_name(i);
-                                hs->fallback_count[hs->n_fallback++] = sc->st.hash_fallback[i];
-                        }
-        }
-        if (sc->st.is_guest && (sc->st.delta || sc->st.delta_off[0])) {
-                vd_report_delta *dl = &rep->delta;
-                dl->present = true;
-                dl->on = sc->st.delta;
-                dl->off = sc->st.delta_off;
-                dl->changed_bytes = sc->st.delta_changed_bytes;
-                dl->proved = sc->st.delta_proved;
-                dl->reused = sc->st.delta_reused;
-                dl->walk = sc->st.delta_walk;
-                dl->unvisited = sc->st.delta_unvisited;
-                dl->inodes_recorded = sc->st.delta_inodes_recorded;
-                dl->inodes_read = sc->st.delta_inodes_read;
-                dl->walk_off = sc->st.delta_walk_off;
-                for (int i = 0; i < VD_DW_N && dl->n_why < 8; i++)
-                        if (sc->st.delta_why[i]) {
-                                dl->why_name[dl->n_why] = vd_delta_why_name(i);
-                                dl->why_count[dl->n_why++] = sc->st.delta_why[i];
-                        }
-        }
+        rep->stats = &sc->st;
         rep->bytes_hashed = out->scan.st.bytes_hashed;
         rep->may_be_inconsistent = out->scan.may_be_inconsistent;
         if (run->advisories && out->ecosystem[0]) {

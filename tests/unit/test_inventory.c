@@ -154,7 +154,8 @@ Test(inventory, a_scan_outcome_travels_as_a_record_and_the_mode_is_kept) {
         rep.files_hashed = 32;
         rep.bytes_hashed = 791512;
         rep.exit_code = 1;
-        rep.delta.present = rep.delta.on = true;
+        vd_scan_stats delta = {.is_guest = true, .delta = true};
+        rep.stats = &delta;
         rep.appliance = "launched";
         rep.baseline_digest = "abc";
         rep.started_ns = 1000;
@@ -188,7 +189,7 @@ Test(inventory, a_scan_outcome_travels_as_a_record_and_the_mode_is_kept) {
         vd_scan_outcome_from_report(&rep, &oc);
         cr_assert_str_eq(oc.mode, "kept");
         rep.reused_scan_id = NULL;
-        rep.delta.present = false;
+        rep.stats = NULL;
         vd_scan_outcome_from_report(&rep, &oc);
         cr_assert_str_eq(oc.mode, "");
         /* the mode is kept in the state directory, read back */

@@ -280,12 +280,11 @@ Test(report, text_summary_adds_up_to_the_sections) {
 }
 
 Test(report, says_where_file_content_was_hashed) {
-        rep.hashing = (vd_report_hashing){.present = true, .host = true, .host_files = 29, .host_bytes_read = 3 << 20,
-                                          .appliance_files = 31, .n_fallback = 2};
-        rep.hashing.fallback_name[0] = "inline-data";
-        rep.hashing.fallback_count[0] = 30;
-        rep.hashing.fallback_name[1] = "data-journal";
-        rep.hashing.fallback_count[1] = 1;
+        vd_scan_stats st = {.is_guest = true, .host_hashing = true, .files_mapped = 29, .host_files = 29,
+                            .host_bytes = 3 << 20, .files_hashed = 60};
+        st.hash_fallback[VD_FB_INLINE] = 30;
+        st.hash_fallback[VD_FB_JOURNAL] = 1;
+        rep.stats = &st;
         char *out = render("text");
         cr_assert(strstr(out, "\nHashed on the host: 29 files (3.0 MiB read from the image); in the appliance: 31 "
                               "(inline-data 30, data-journal 1)\n"),
@@ -297,7 +296,7 @@ Test(report, says_where_file_content_was_hashed) {
                   "%s", out);
         free(out);
         /* off: why, in both */
-        rep.hashing = (vd_report_hashing){.present = true, .off = "--hash-in appliance", .appliance_files = 60};
+        st = (vd_scan_stats){.is_guest = true, .host_hashing_off = "--hash-in appliance", .files_hashed = 60};
         out = render("text");
         cr_assert(strstr(out, "\nHashed in the appliance: 60 files; on the host: none (--hash-in appliance)\n"), "%s",
                   out);
@@ -420,8 +419,9 @@ Test(report, vulnerable_events_and_the_guest_name_reach_every_sink) {
 /* The delta scan's line: what was taken unread, and, for a baseline without
  * block records, that its inodes were read and how to stop that. */
 Test(report, the_delta_line_says_when_the_baseline_has_no_block_records) {
-        rep.delta = (vd_report_delta){.present = true, .on = true, .changed_bytes = 4096, .walk = true,
-                                      .unvisited = 9927, .inodes_recorded = 9941};
+        vd_scan_stats st = {.is_guest = true, .delta = true, .delta_changed_bytes = 4096, .delta_walk = true,
+                            .delta_unvisited = 9927, .delta_inodes_recorded = 9941};
+        rep.stats = &st;
         char *out = render("text");
         cr_assert(strstr(out, "only what changed was walked, 9927 entries taken from the baseline unread"), "%s", out);
         cr_assert(!strstr(out, "no block records"), "%s", out);
@@ -429,8 +429,8 @@ Test(report, the_delta_line_says_when_the_baseline_has_no_block_records) {
         out = render("json");
         cr_assert(strstr(out, "\"unvisited\":9927,\"inodes_from_records\":9941,\"inodes_read\":0"), "%s", out);
         free(out);
-        rep.delta.inodes_recorded = 0;
-        rep.delta.inodes_read = 9941;
+        st.delta_inodes_recorded = 0;
+        st.delta_inodes_read = 9941;
         out = render("text");
         cr_assert(strstr(out, "; 9941 inodes read to prove them (no block records in the baseline: capture it again "
                               "with this vmdrift to skip those reads)\n"),
