@@ -268,7 +268,7 @@ void fleet_finish_job(const fleet_opts *o, const char *priv, job *j, int status,
         st->total = 0;
         st->launched = false;
         st->mode[0] = '\0';
-        st->entries = st->files_hashed = st->bytes_hashed = 0;
+        st->totals = (vd_scan_totals){0};
         st->error[0] = '\0';
         if ((code == 0 || code == EXIT_DRIFT) && !have) {
                 code = EXIT_RUNTIME;
@@ -276,9 +276,7 @@ void fleet_finish_job(const fleet_opts *o, const char *priv, job *j, int status,
         } else if (have && (code == 0 || code == EXIT_DRIFT)) {
                 st->total = oc.total;
                 memcpy(st->by_sev, oc.by_sev, sizeof st->by_sev);
-                st->entries = oc.entries;
-                st->files_hashed = oc.files_hashed;
-                st->bytes_hashed = oc.bytes_hashed;
+                st->totals = oc.totals;
                 st->launched = oc.launched;
                 snprintf(st->mode, sizeof st->mode, "%s", oc.mode);
                 snprintf(st->baseline_digest, sizeof st->baseline_digest, "%s", oc.baseline_digest);

@@ -83,9 +83,9 @@ void fleet_progress(const fleet_opts *o, const job *jobs, size_t n, size_t done,
         size_t kept = 0, delta = 0;
         for (size_t i = 0; i < n; i++)
                 if (jobs[i].done) {
-                        files += jobs[i].st.entries;
-                        hashed += jobs[i].st.files_hashed;
-                        bytes += jobs[i].st.bytes_hashed;
+                        files += jobs[i].st.totals.entries;
+                        hashed += jobs[i].st.totals.files_hashed;
+                        bytes += jobs[i].st.totals.bytes_hashed;
                         kept += !strcmp(jobs[i].st.mode, "kept");
                         delta += !strcmp(jobs[i].st.mode, "delta");
                 }

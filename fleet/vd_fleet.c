@@ -44,11 +44,11 @@ static void read_result(const vd_json *o, vd_guest_state *st) {
         if ((s = vd_json_get_str(o, "scan_id")))
                 snprintf(st->scan_id, sizeof st->scan_id, "%s", s);
         if (vd_json_int(vd_json_get(o, "entries_scanned"), &v) && v >= 0)
-                st->entries = (uint64_t)v;
+                st->totals.entries = (uint64_t)v;
         if (vd_json_int(vd_json_get(o, "files_hashed"), &v) && v >= 0)
-                st->files_hashed = (uint64_t)v;
+                st->totals.files_hashed = (uint64_t)v;
         if (vd_json_int(vd_json_get(o, "bytes_hashed"), &v) && v >= 0)
-                st->bytes_hashed = (uint64_t)v;
+                st->totals.bytes_hashed = (uint64_t)v;
         s = vd_json_get(o, "unchanged_since") ? "kept" : vd_json_get_str(o, "scan_mode");
         if (!s)
                 s = vd_json_get_str(o, "mode"); /* the state file's */

@@ -15,6 +15,7 @@
 #include "common/vd_err.h"
 #include "fleet/vd_inventory.h"
 #include "model/vd_event.h"
+#include "model/vd_scan.h"
 
 /* One guest's last result, kept as STATE/fleet/<guest>.json. */
 typedef struct vd_guest_state {
@@ -32,7 +33,7 @@ typedef struct vd_guest_state {
         /* the scan, from its summary: its counts (not kept in the state
          * file) and how it ran (kept): "kept" (an untouched guest's kept
          * report), "delta", "full", or "" (a directory tree, or not known) */
-        uint64_t entries, files_hashed, bytes_hashed;
+        vd_scan_totals totals;
         char mode[8];
         bool launched; /* its scan started an appliance (not kept in the state file) */
 } vd_guest_state;

@@ -57,6 +57,14 @@ typedef struct vd_package {
         char *source, *source_version;
 } vd_package;
 
+/* What a scan covered in numbers, as every record of it carries them (its
+ * report, a kept report, a fleet worker's outcome, the fleet's state): the
+ * entries looked at, the files hashed and the bytes read for that. A plain
+ * value, copied whole. */
+typedef struct vd_scan_totals {
+        uint64_t entries, files_hashed, bytes_hashed;
+} vd_scan_totals;
+
 /* How a scan was done: what it hashed and where, what a delta scan proved,
  * how a guest was opened. One struct, so that a report borrows it whole
  * (vd_report.stats) and the walker's manifest carries it, instead of each

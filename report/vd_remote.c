@@ -352,11 +352,11 @@ int vd_rmsg_summary(vd_rmsg *m, const vd_report *r, size_t held) {
         if (!rc)
                 rc = addf(m, "warnings", "%zu", r->n_warnings);
         if (!rc)
-                rc = addf(m, "entries_scanned", "%llu", (unsigned long long)r->entries_scanned);
+                rc = addf(m, "entries_scanned", "%llu", (unsigned long long)r->totals.entries);
         if (!rc)
-                rc = addf(m, "files_hashed", "%llu", (unsigned long long)r->files_hashed);
+                rc = addf(m, "files_hashed", "%llu", (unsigned long long)r->totals.files_hashed);
         if (!rc)
-                rc = addf(m, "bytes_hashed", "%llu", (unsigned long long)r->bytes_hashed);
+                rc = addf(m, "bytes_hashed", "%llu", (unsigned long long)r->totals.bytes_hashed);
         if (!rc)
                 rc = addf(m, "duration_ms", "%lld", (long long)(r->duration_ns / 1000000));
         if (!rc)
@@ -378,7 +378,7 @@ int vd_rmsg_summary(vd_rmsg *m, const vd_report *r, size_t held) {
                                  ": %zu drift events (%zu critical, %zu high, %zu medium, %zu low, %zu info), %zu "
                                  "warnings, %llu entries in %.1f s%s",
                                  c.total, c.by_sev[4], c.by_sev[3], c.by_sev[2], c.by_sev[1], c.by_sev[0],
-                                 r->n_warnings, (unsigned long long)r->entries_scanned,
+                                 r->n_warnings, (unsigned long long)r->totals.entries,
                                  (double)r->duration_ns / 1e9, held ? " (some held back)" : "");
         if (rc == VD_E_LIMIT)
                 rc = 0;

@@ -60,7 +60,7 @@ typedef struct vd_report {
         const vd_events *events; /* in compare order (by path) */
         const vd_warning *warnings;
         size_t n_warnings;
-        uint64_t entries_scanned, files_hashed, bytes_hashed;
+        vd_scan_totals totals;
         /* how the scan was done (hashing where, delta scan); borrowed from
          * the scan; NULL: nothing to say (a tree, a kept report) */
         const vd_scan_stats *stats;

@@ -195,8 +195,8 @@ static int js_summary_head(vd_buf *b, const vd_report *r) {
                                  "\"max_rss_kb\":%lld,\"may_be_inconsistent\":%s,\"fail_on\":\"%s\",\"exit_code\":%d",
                                  c.total, c.added, c.removed, c.changed, c.violations, c.packages, c.dormant, c.vulnerable, c.fleet, c.by_sev[VD_SEV_CRITICAL],
                                  c.by_sev[VD_SEV_HIGH], c.by_sev[VD_SEV_MEDIUM], c.by_sev[VD_SEV_LOW],
-                                 c.by_sev[VD_SEV_INFO], r->n_warnings, (unsigned long long)r->entries_scanned,
-                                 (unsigned long long)r->files_hashed, (unsigned long long)r->bytes_hashed,
+                                 c.by_sev[VD_SEV_INFO], r->n_warnings, (unsigned long long)r->totals.entries,
+                                 (unsigned long long)r->totals.files_hashed, (unsigned long long)r->totals.bytes_hashed,
                                  (long long)(r->duration_ns / 1000000), (long long)r->max_rss_kb,
                                  r->may_be_inconsistent ? "true" : "false", vd_severity_name(r->fail_on),
                                  r->exit_code);

@@ -577,10 +577,10 @@ static int tx_summary(const vd_sink *s, const vd_report *r, vd_buf *b) {
                                          c.by_sev[VD_SEV_MEDIUM], c.by_sev[VD_SEV_LOW], c.by_sev[VD_SEV_INFO]);
         }
         if (!rc)
-                rc = vd_buf_addf(b, "Scanned %llu entries, hashed %llu files (", (unsigned long long)r->entries_scanned,
-                                 (unsigned long long)r->files_hashed);
+                rc = vd_buf_addf(b, "Scanned %llu entries, hashed %llu files (", (unsigned long long)r->totals.entries,
+                                 (unsigned long long)r->totals.files_hashed);
         if (!rc)
-                rc = human_bytes(b, r->bytes_hashed);
+                rc = human_bytes(b, r->totals.bytes_hashed);
         if (!rc)
                 rc = vd_buf_addf(b, ") in %.2f s", (double)r->duration_ns / 1e9);
         bool any = false;

@@ -13,9 +13,7 @@ void vd_scan_outcome_from_report(const vd_report *rep, vd_scan_outcome *o) {
         o->exit_code = rep->exit_code;
         o->total = c.total;
         memcpy(o->by_sev, c.by_sev, sizeof o->by_sev);
-        o->entries = rep->entries_scanned;
-        o->files_hashed = rep->files_hashed;
-        o->bytes_hashed = rep->bytes_hashed;
+        o->totals = rep->totals;
         const char *mode = rep->reused_scan_id ? "kept"
                            : vd_stats_delta_said(rep->stats) ? (rep->stats->delta ? "delta" : "full")
                                                 : "";
@@ -59,11 +57,11 @@ int vd_scan_outcome_encode(const vd_scan_outcome *o, vd_buf *b) {
         for (int i = 0; i < 5 && !r; i++)
                 r = vd_buf_add_u64(b, o->by_sev[i]);
         if (!r)
-                r = vd_buf_add_u64(b, o->entries);
+                r = vd_buf_add_u64(b, o->totals.entries);
         if (!r)
-                r = vd_buf_add_u64(b, o->files_hashed);
+                r = vd_buf_add_u64(b, o->totals.files_hashed);
         if (!r)
-                r = vd_buf_add_u64(b, o->bytes_hashed);
+                r = vd_buf_add_u64(b, o->totals.bytes_hashed);
         if (!r)
                 r = vd_buf_add_u32(b, o->launched);
         if (!r)
@@ -108,9 +106,7 @@ int vd_scan_outcome_decode(const void *p, size_t n, vd_scan_outcome *o, vd_err *
         o->total = (size_t)v[0];
         for (int i = 0; i < 5; i++)
                 o->by_sev[i] = (size_t)v[1 + i];
-        o->entries = v[6];
-        o->files_hashed = v[7];
-        o->bytes_hashed = v[8];
+        o->totals = (vd_scan_totals){v[6], v[7], v[8]};
         o->launched = launched;
         o->started_ns = (int64_t)v[9];
         o->ended_ns = (int64_t)v[10];

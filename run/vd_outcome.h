@@ -16,7 +16,7 @@
 typedef struct vd_scan_outcome {
         int exit_code;              /* 0 clean, 1 drift at or above fail_on, 2 usage, 3 runtime */
         size_t total, by_sev[5];
-        uint64_t entries, files_hashed, bytes_hashed;
+        vd_scan_totals totals;
         char mode[8];               /* "kept", "delta", "full", or "" (a directory tree) */
         bool launched;              /* the scan started an appliance */
         char baseline_digest[65];

@@ -383,13 +383,11 @@ void vd_run_report(const vd_run *run, const vd_run_out *out, const char *baselin
         rep->events = &out->events;
         rep->warnings = out->scan.warnings;
         rep->n_warnings = out->scan.n_warnings;
-        rep->entries_scanned = out->scan.entries.n;
-        rep->files_hashed = out->scan.st.files_hashed;
+        rep->totals = (vd_scan_totals){out->scan.entries.n, out->scan.st.files_hashed, out->scan.st.bytes_hashed};
         rep->last_activity_ns = out->last_activity_ns;
         rep->last_activity_path = out->last_activity_path;
         rep->last_activity_path_len = out->last_activity_path_len;
         rep->stats = &sc->st;
-        rep->bytes_hashed = out->scan.st.bytes_hashed;
         rep->may_be_inconsistent = out->scan.may_be_inconsistent;
         if (run->advisories && out->ecosystem[0]) {
                 rep->advisories_ecosystem = out->ecosystem;
@@ -463,6 +461,6 @@ void vd_diff_report(const vd_baseline *a, const vd_baseline *b, const char *path
         rep->events = &d->events;
         rep->warnings = d->keys_differ ? &d->keys_warning : NULL;
         rep->n_warnings = d->keys_differ ? 1 : 0;
-        rep->entries_scanned = b->entries.n;
+        rep->totals.entries = b->entries.n;
         rep->fail_on = fail_on;
 }

@@ -146,7 +146,7 @@ int vd_reuse_save(const char *state_dir, const vd_reuse_key *k, const vd_report 
         const char *strs[] = {rep->source_kind, rep->source, rep->guest_os, rep->guest_hostname, rep->inspection};
         for (size_t i = 0; i < sizeof strs / sizeof *strs && !r; i++)
                 r = put_cstr(&b, strs[i]);
-        uint64_t nums[] = {rep->entries_scanned, rep->files_hashed, rep->bytes_hashed, (uint64_t)rep->last_activity_ns};
+        uint64_t nums[] = {rep->totals.entries, rep->totals.files_hashed, rep->totals.bytes_hashed, (uint64_t)rep->last_activity_ns};
         for (size_t i = 0; i < sizeof nums / sizeof *nums && !r; i++)
                 r = vd_buf_add_u64(&b, nums[i]);
         if (!r)
@@ -359,9 +359,7 @@ void vd_reused_report(const vd_reused *u, vd_report *rep) {
         rep->guest_os = u->strs[2];
         rep->guest_hostname = u->strs[3];
         rep->inspection = u->strs[4];
-        rep->entries_scanned = u->nums[0];
-        rep->files_hashed = u->nums[1];
-        rep->bytes_hashed = u->nums[2];
+        rep->totals = (vd_scan_totals){u->nums[0], u->nums[1], u->nums[2]};
         rep->last_activity_ns = (int64_t)u->nums[3];
         rep->last_activity_path = u->la_path;
         rep->last_activity_path_len = u->la_len;

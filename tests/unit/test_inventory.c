@@ -150,9 +150,9 @@ Test(inventory, a_scan_outcome_travels_as_a_record_and_the_mode_is_kept) {
         vd_events_init(&ev);
         rep.events = &ev;
         snprintf(rep.scan_id, sizeof rep.scan_id, "11111111-2222-3333-4444-555555555555");
-        rep.entries_scanned = 9963;
-        rep.files_hashed = 32;
-        rep.bytes_hashed = 791512;
+        rep.totals.entries = 9963;
+        rep.totals.files_hashed = 32;
+        rep.totals.bytes_hashed = 791512;
         rep.exit_code = 1;
         vd_scan_stats delta = {.is_guest = true, .delta = true};
         rep.stats = &delta;
@@ -170,9 +170,9 @@ Test(inventory, a_scan_outcome_travels_as_a_record_and_the_mode_is_kept) {
         vd_err e = VD_ERR_INIT;
         cr_assert_eq(vd_scan_outcome_decode(b.buf, b.len, &back, &e), 0, "%s", e.msg);
         cr_assert_eq(back.exit_code, 1);
-        cr_assert_eq(back.entries, 9963);
-        cr_assert_eq(back.files_hashed, 32);
-        cr_assert_eq(back.bytes_hashed, 791512);
+        cr_assert_eq(back.totals.entries, 9963);
+        cr_assert_eq(back.totals.files_hashed, 32);
+        cr_assert_eq(back.totals.bytes_hashed, 791512);
         cr_assert_str_eq(back.mode, "delta");
         cr_assert_str_eq(back.scan_id, rep.scan_id);
         cr_assert_str_eq(back.baseline_digest, "abc");

@@ -111,8 +111,8 @@ Test(reuse, a_kept_report_comes_back_event_for_event_or_not_at_all) {
         rep.source = "/srv/c.qcow2";
         rep.guest_os = "Debian 12";
         rep.inspection = "baseline layout";
-        rep.entries_scanned = 7859;
-        rep.files_hashed = 42;
+        rep.totals.entries = 7859;
+        rep.totals.files_hashed = 42;
         rep.events = &ev;
         rep.warnings = &w;
         rep.n_warnings = 1;
@@ -131,7 +131,7 @@ Test(reuse, a_kept_report_comes_back_event_for_event_or_not_at_all) {
         cr_assert_eq(back.reused_started_ns, rep.started_ns);
         cr_assert_str_eq(back.source, "/srv/c.qcow2");
         cr_assert_str_eq(back.inspection, "baseline layout");
-        cr_assert_eq(back.entries_scanned, 7859);
+        cr_assert_eq(back.totals.entries, 7859);
         cr_assert_eq(back.n_warnings, 1);
         cr_assert_str_eq(back.warnings[0].msg, "deeper than 4096 levels");
         cr_assert_eq(back.events->n, 1);
