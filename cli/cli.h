@@ -2,6 +2,7 @@
 #ifndef VD_CLI_H
 #define VD_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -36,6 +37,35 @@ int cli_fail(const vd_err *err);
 int cli_bad_option(const char *cmd, char **argv);
 /* Print a usage error with a hint and return 2. */
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* One option, declared once: getopt_long's table, the short options and the
+ * --help text are made from a command's tables (cli/opts.c).
+ *   {"baseline", OPT_BASELINE, "FILE", "the baseline...\nsecond line"}
+ *   {"help", 'h', NULL, "this help"}      also -h (a printable id is a short option)
+ *   {NULL, 'o', "FILE", "..."}            -o only
+ *   {NULL, 0, NULL, "options:\n"}         a line of help text, printed as it is
+ *   {"accel", CLI_OPT_ACCEL, "MODE", NULL} parsed, described by a text line
+ * A table ends with CLI_OPT_END. */
+typedef struct cli_opt {
+        const char *name; /* the long name, without "--"; NULL: none */
+        int id;           /* what getopt_long returns for it; 0: a line of text */
+        const char *arg;  /* its argument's name in --help ("FILE"); NULL: it takes none */
+        const char *help; /* lines separated by '\n'; NULL: not listed */
+} cli_opt;
+#define CLI_OPT_END {NULL, 0, NULL, NULL}
+#define CLI_OPTS_MAX 64 /* options of one command, all its tables */
+typedef struct cli_getopt {
+        struct option lo[CLI_OPTS_MAX + 1];
+        char shorts[2 * CLI_OPTS_MAX + 1];
+} cli_getopt;
+/* tables: NULL-terminated. Then cli_getopt_next as getopt_long. */
+void cli_getopt_init(cli_getopt *g, const cli_opt *const *tables);
+int cli_getopt_next(cli_getopt *g, int argc, char **argv);
+/* The options' part of --help, in the tables' order. */
+void cli_opts_help(FILE *f, const cli_opt *const *tables);
+/* The help: head, the options, tail (may be NULL); returns 0 for stdout
+ * (--help), 2 otherwise (help after a usage error, on stderr). */
+int cli_help(FILE *f, const char *head, const cli_opt *const *tables, const char *tail);
 
 /* Source options shared by capture and scan. */
 #define CLI_MAX_IMAGES 32
@@ -79,46 +109,8 @@ enum {
         CLI_OPT_FULL_INSPECTION,
         CLI_OPT_HASH_IN,
 };
-#define CLI_SOURCE_LONGOPTS                                                                                            \
-        {"dir", required_argument, NULL, CLI_OPT_DIR}, {"image", required_argument, NULL, CLI_OPT_IMAGE},             \
-                {"image-format", required_argument, NULL, CLI_OPT_IMAGE_FORMAT},                                       \
-                {"domain", required_argument, NULL, CLI_OPT_DOMAIN},                                                   \
-                {"connect", required_argument, NULL, CLI_OPT_CONNECT},                                                 \
-                {"strategy", required_argument, NULL, CLI_OPT_STRATEGY},                                               \
-                {"one-file-system", no_argument, NULL, CLI_OPT_ONEFS},                                                 \
-                {"threads", required_argument, NULL, CLI_OPT_THREADS},                                                 \
-                {"max-depth", required_argument, NULL, CLI_OPT_DEPTH},                                                 \
-                {"accel", required_argument, NULL, CLI_OPT_ACCEL},                                                     \
-                {"allow-backing", required_argument, NULL, CLI_OPT_ALLOW_BACKING},                                     \
-                {"full-inspection", no_argument, NULL, CLI_OPT_FULL_INSPECTION},                                       \
-                {"hash-in", required_argument, NULL, CLI_OPT_HASH_IN},                                                 \
-                {"state-dir", required_argument, NULL, CLI_OPT_STATE_DIR}
-
-#define CLI_SOURCE_HELP                                                                                                \
-        "source (exactly one kind):\n"                                                                                \
-        "  --dir PATH           a directory tree (symlinks are never followed)\n"                                     \
-        "  --image FILE         a guest disk image, read-only; repeat for every disk of one guest\n"                  \
-        "  --image-format FMT   read the image as FMT (raw, qcow2, vmdk, ...); default: the format it\n"            \
-        "                       had when first seen here (pinned in the state directory), or\n"                      \
-        "                       detected on first sight; another header since is refused\n"                          \
-        "  --domain NAME        a libvirt guest's disks, read-only\n"                                                  \
-        "  --connect URI        libvirt URI for --domain\n"                                                            \
-        "  --strategy S         guest scan strategy: walker (default) or api\n"                                       \
-        "  --one-file-system    --dir: do not descend into other file systems\n"                                      \
-        "  --threads N          hashing threads (default: one per CPU)\n"                                             \
-        "  --max-depth N        directory levels to descend (default 4096)\n"                                     \
-        "  --accel MODE         appliance acceleration: auto (default: KVM if it works, else\n"                      \
-        "                       software emulation, remembered per host), kvm (never falls\n"                       \
-        "                       back), tcg (emulation)\n"                                                            \
-        "  --allow-backing P    a backing file (or directory of them) an image's header may name\n"                \
-        "                       besides its own directory and the baseline's template (repeatable)\n"              \
-        "  --state-dir DIR      what vmdrift remembers on this host (KVM outcome, syslog spool);\n"                 \
-        "                       default $STATE_DIRECTORY or /var/lib/vmdrift\n"                                    \
-        "  --full-inspection    scan, accept: inspect the guest even when the baseline's file\n"                   \
-        "                       system layout (UUIDs, /etc/fstab, package database) still fits\n"             \
-        "  --hash-in WHERE      guests: host (default: large files' blocks read from the image on\n"                 \
-        "                       the host, where the appliance says they are; the rest in the\n"                     \
-        "                       appliance) or appliance (every file hashed inside it)\n"
+/* The source options, under the heading "source (exactly one kind):". */
+extern const cli_opt cli_source_options[];
 
 /* Handle one source option; 1 if it was one, 0 if not, 2 (usage) on a bad value. */
 int cli_source_opt(cli_source_opts *o, int c, const char *arg, const char *cmd);
@@ -198,31 +190,12 @@ enum {
         CLI_OPT_SYSLOG_ATTEMPTS,
         CLI_OPT_MAX_EVENTS,
         CLI_OPT_STATE_DIR,
+        CLI_OPT_REPORT,
 };
-#define CLI_REPORT_LONGOPTS                                                                                            \
-        {"syslog-ca", required_argument, NULL, CLI_OPT_SYSLOG_CA},                                                     \
-                {"syslog-facility", required_argument, NULL, CLI_OPT_SYSLOG_FACILITY},                                 \
-                {"syslog-enterprise", required_argument, NULL, CLI_OPT_SYSLOG_ENTERPRISE},                             \
-                {"syslog-format", required_argument, NULL, CLI_OPT_SYSLOG_FORMAT},                                     \
-                {"syslog-attempts", required_argument, NULL, CLI_OPT_SYSLOG_ATTEMPTS},                                 \
-                {"max-events", required_argument, NULL, CLI_OPT_MAX_EVENTS}
-
-#define CLI_REPORT_HELP                                                                                                \
-        "  --report SPEC        where the report goes; repeatable, several at once:\n"                               \
-        "                         text[:FILE]    a report for a person (default, stdout)\n"                          \
-        "                         json[:FILE]    ND-JSON: one object per event, then a summary\n"                    \
-        "                         syslog[:URL]   RFC 5424 to unix:/dev/log (default), udp://HOST:PORT,\n"            \
-        "                                        tcp://HOST:PORT (octet counting) or tls://HOST:PORT\n"              \
-        "                         journal        the systemd journal (MESSAGE_ID per event kind)\n"                  \
-        "  --syslog-ca FILE     tls://: the CA the collector's certificate must chain to\n"                          \
-        "  --syslog-facility F  daemon, auth, authpriv, local0..local7, audit (default) or 0-23\n"                   \
-        "  --syslog-enterprise N  SD-ID vmdrift@N (default 32473, the documentation number)\n"                       \
-        "  --syslog-format F    rfc5424 (structured data, default), cee (@cee: JSON) or cef\n"                       \
-        "  --syslog-attempts N  connection attempts, with doubling backoff, before spooling (4)\n"                   \
-        "  --max-events N       syslog and journal get the N most severe drift events, then one\n"                   \
-        "                       held-back notice and the summary (default 1000; 0: all)\n"                          \
-        "                       undelivered syslog messages wait in the state directory's spool\n"                 \
-        "                       (--state-dir) and are sent first by the next run\n"
+/* --report SPEC (handled by each command: CLI_OPT_REPORT); the sinks'
+ * settings (cli_report_opt). */
+extern const cli_opt cli_report_spec_options[];
+extern const cli_opt cli_report_options[];
 
 /* Handle one report option; 1 if it was one, 0 if not, 2 (usage) on a bad value. */
 int cli_report_opt(vd_sink_opts *o, int c, const char *arg, const char *cmd);

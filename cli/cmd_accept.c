@@ -19,7 +19,7 @@
 
 #define MAX_PATHS 64
 
-static const char accept_usage[] =
+static const char accept_head[] =
         "usage: vmdrift baseline accept --baseline OLD SOURCE -o NEW --reason TEXT\n"
         "                               [--path GLOB]... [--sign-key KEY] [--verify-key PUB]\n"
         "\n"
@@ -28,23 +28,7 @@ static const char accept_usage[] =
         "component, '**' spans any number; a directory also takes in everything below\n"
         "it). OLD is never modified; NEW\n"
         "keeps OLD's hash key and history, plus a record of who, when, why and what.\n"
-        "\n" CLI_SOURCE_HELP
-        "\n"
-        "options:\n"
-        "  --baseline OLD       the baseline to start from\n"
-        "  -o, --output NEW     the baseline to write (never OLD itself)\n"
-        "  --reason TEXT        why the change is legitimate (required; kept in the history)\n"
-        "  --path GLOB          accept only changes at matching paths (repeatable)\n"
-        "  --derive             write NEW as deltas over OLD's template (OLD itself when it is\n"
-        "                       a template baseline): rebuilding the template in place (with\n"
-        "                       --key-from) then keeps this guest's accepted changes\n"
-        "  --policy FILE        the policy whose configuration files are recorded as values\n"
-        "                       (as at capture; default: the built-in policy)\n"
-        "  --sign-key KEY       sign NEW\n"
-        "  --verify-key PUB     refuse an OLD whose signature does not verify\n"
-        "  -q, --quiet          print nothing but errors\n"
-        "\n"
-        "exit codes: 0 written, 2 usage error, 3 runtime error (nothing written)\n";
+        "\n";
 
 enum { OPT_BASELINE = 256, OPT_REASON, OPT_PATH, OPT_SIGN_KEY, OPT_VERIFY_KEY, OPT_DERIVE, OPT_POLICY };
 
@@ -56,19 +40,37 @@ static const char *who(void) {
         return pw ? pw->pw_name : "?";
 }
 
+static const cli_opt accept_options[] = {
+        {NULL, 0, NULL,
+         "\n"
+         "options:\n"},
+        {"baseline", OPT_BASELINE, "OLD", "the baseline to start from"},
+        {"output", 'o', "NEW", "the baseline to write (never OLD itself)"},
+        {"reason", OPT_REASON, "TEXT", "why the change is legitimate (required; kept in the history)"},
+        {"path", OPT_PATH, "GLOB", "accept only changes at matching paths (repeatable)"},
+        {"derive", OPT_DERIVE, NULL,
+         "write NEW as deltas over OLD's template (OLD itself when it is\n"
+         "a template baseline): rebuilding the template in place (with\n"
+         "--key-from) then keeps this guest's accepted changes"},
+        {"policy", OPT_POLICY, "FILE",
+         "the policy whose configuration files are recorded as values\n"
+         "(as at capture; default: the built-in policy)"},
+        {"sign-key", OPT_SIGN_KEY, "KEY", "sign NEW"},
+        {"verify-key", OPT_VERIFY_KEY, "PUB", "refuse an OLD whose signature does not verify"},
+        {"quiet", 'q', NULL, "print nothing but errors"},
+        {"help", 'h', NULL, "this help"},
+        CLI_OPT_END,
+};
+
+static const cli_opt *const accept_tables[] = {cli_source_options, accept_options, NULL};
+
+static const char accept_tail[] =
+        "\n"
+        "exit codes: 0 written, 2 usage error, 3 runtime error (nothing written)\n";
+
 int cmd_accept(int argc, char **argv) {
-        static const struct option lo[] = {CLI_SOURCE_LONGOPTS,
-                                           {"baseline", required_argument, NULL, OPT_BASELINE},
-                                           {"output", required_argument, NULL, 'o'},
-                                           {"reason", required_argument, NULL, OPT_REASON},
-                                           {"path", required_argument, NULL, OPT_PATH},
-                                           {"sign-key", required_argument, NULL, OPT_SIGN_KEY},
-                                           {"verify-key", required_argument, NULL, OPT_VERIFY_KEY},
-                                           {"derive", no_argument, NULL, OPT_DERIVE},
-                                           {"policy", required_argument, NULL, OPT_POLICY},
-                                           {"quiet", no_argument, NULL, 'q'},
-                                           {"help", no_argument, NULL, 'h'},
-                                           {NULL, 0, NULL, 0}};
+        cli_getopt g;
+        cli_getopt_init(&g, accept_tables);
         cli_source_opts so = {0};
         const char *old_path = NULL, *out = NULL, *reason = NULL, *sign_key = NULL, *verify_key = NULL,
                    *policy = NULL;
@@ -77,7 +79,7 @@ int cmd_accept(int argc, char **argv) {
         bool quiet = false, derive = false;
         int c;
         optind = 1;
-        while ((c = getopt_long(argc, argv, "o:qh", lo, NULL)) != -1) {
+        while ((c = cli_getopt_next(&g, argc, argv)) != -1) {
                 int sr = cli_source_opt(&so, c, optarg, "baseline accept");
                 if (sr == 1)
                         continue;
@@ -99,7 +101,7 @@ int cmd_accept(int argc, char **argv) {
                 case 'q': quiet = true; break;
                 case OPT_DERIVE: derive = true; break;
                 case OPT_POLICY: policy = optarg; break;
-                case 'h': fputs(accept_usage, stdout); return 0;
+                case 'h': return cli_help(stdout, accept_head, accept_tables, accept_tail);
                 default: return cli_bad_option("baseline accept", argv);
                 }
         }

@@ -23,7 +23,7 @@
 #define VD_VERSION "0.0.0"
 #endif
 
-static const char capture_usage[] =
+static const char capture_head[] =
         "usage: vmdrift baseline capture (--dir PATH | --image FILE... | --domain NAME) -o FILE [options]\n"
         "\n"
         "Record every entry of a template (type, mode, owner, size, times, inode,\n"
@@ -32,31 +32,15 @@ static const char capture_usage[] =
         "existing baseline untouched. It is created mode 0600 (it holds the hash key).\n"
         "\n"
         "For a guest, the OS facts and installed packages are recorded too.\n"
-        "\n"
-        CLI_SOURCE_HELP
-        "\n"
-        "options:\n"
-        "  -o, --output FILE    the baseline to write\n"
-        "  --policy FILE        the YAML policy (docs/policy.md): which configuration files\n"
-        "                       are recorded as values and what they must say; its digest\n"
-        "                       is recorded (default: the built-in policy)\n"
-        "  --hash ALGO          xxh3-128 (default, keyed with a per-baseline secret) or sha256\n"
-        "  --sign-key KEY       sign the baseline with this Ed25519 private key (vmdrift key generate)\n"
-        "  --key-from OLD       reuse OLD baseline's hash algorithm and key, so that the two\n"
-        "                       compare content (baseline diff OLD NEW; template v1 -> v2)\n"
-        "  -q, --quiet          print nothing but errors\n"
-        "  -h, --help           this help\n"
-        "\n"
-        "exit codes: 0 written, 1 written, but the template breaks its policy's desired state\n"
-        "            (each violation is printed), 2 usage or policy error, 3 runtime error\n"
-        "            (nothing written)\n";
+        "\n";
 
-static const char show_usage[] =
+static const char show_head[] =
         "usage: vmdrift baseline show FILE [--entries] [--verify-key PUB]\n"
         "\n"
         "Print a baseline's metadata and counts; with --entries, every entry.\n"
-        "With --verify-key, refuse a baseline whose signature does not verify.\n"
-        "exit codes: 0 ok, 2 usage error, 3 missing, damaged or foreign baseline\n";
+        "\n"
+        "options:\n";
+static const char show_tail[] = "\nexit codes: 0 ok, 2 usage error, 3 missing, damaged or foreign baseline\n";
 
 static const char baseline_usage[] =
         "usage: vmdrift baseline <capture|show|export|diff|accept> ...\n"
@@ -67,23 +51,52 @@ static const char baseline_usage[] =
         "  diff      what changed between two baselines (e.g. template v1 and v2), as drift events\n"
         "  accept    write a new baseline that takes in legitimate changes, with the reason\n";
 
-static const char export_usage[] =
+static const char export_head[] =
         "usage: vmdrift baseline export FILE [--verify-key PUB] [-o OUT]\n"
         "\n"
         "Write the baseline as ND-JSON: a \"baseline\" record, one \"entry\" record per\n"
         "entry in path order, then \"fact\" and \"package\" records. The same baseline\n"
         "always exports to the same bytes. The hash key is never exported.\n"
-        "exit codes: 0 ok, 2 usage error, 3 missing, damaged or unverified baseline\n";
+        "\n"
+        "options:\n";
+static const char export_tail[] = "\nexit codes: 0 ok, 2 usage error, 3 missing, damaged or unverified baseline\n";
 
-static const char diff_usage[] =
+static const char diff_head[] =
         "usage: vmdrift baseline diff A B [--verify-key PUB] [--report SPEC]... [--fail-on SEVERITY]\n"
         "\n"
         "Compare baseline B against baseline A (for example template v2 against v1)\n"
-        "and report the differences as drift events, like a scan (the --report and\n"
-        "syslog options of vmdrift scan apply).\n"
-        "exit codes: 0 no differences, 1 differences, 2 usage error, 3 bad baseline\n";
+        "and report the differences as drift events, like a scan.\n"
+        "\n"
+        "options:\n";
+static const char diff_tail[] = "\nexit codes: 0 no differences, 1 differences, 2 usage error, 3 bad baseline\n";
 
-enum { OPT_HASH = 256, OPT_ENTRIES, OPT_SIGN_KEY, OPT_VERIFY_KEY, OPT_KEY_FROM, OPT_POLICY };
+enum { OPT_HASH = 256, OPT_ENTRIES, OPT_SIGN_KEY, OPT_VERIFY_KEY, OPT_KEY_FROM, OPT_POLICY, OPT_FAILON };
+
+static const cli_opt verify_key_option[] = {
+        {"verify-key", OPT_VERIFY_KEY, "PUB", "refuse a baseline whose Ed25519 signature does not verify"},
+        CLI_OPT_END,
+};
+static const cli_opt help_option[] = {
+        {"help", 'h', NULL, "this help"},
+        CLI_OPT_END,
+};
+static const cli_opt show_options[] = {
+        {"entries", OPT_ENTRIES, NULL, "every entry too, one a line"},
+        CLI_OPT_END,
+};
+static const cli_opt *const show_tables[] = {show_options, verify_key_option, help_option, NULL};
+static const cli_opt export_options[] = {
+        {"output", 'o', "OUT", "write there (atomically) instead of standard output"},
+        CLI_OPT_END,
+};
+static const cli_opt *const export_tables[] = {export_options, verify_key_option, help_option, NULL};
+static const cli_opt diff_options[] = {
+        {"fail-on", OPT_FAILON, "SEVERITY", "exit 1 only for differences at or above: info (default), low,\nmedium, high, critical"},
+        {"state-dir", CLI_OPT_STATE_DIR, "DIR", "where undelivered syslog messages wait (default $STATE_DIRECTORY\nor /var/lib/vmdrift)"},
+        CLI_OPT_END,
+};
+static const cli_opt *const diff_tables[] = {verify_key_option, cli_report_spec_options, cli_report_options,
+                                             diff_options, help_option, NULL};
 
 /* What a capture says when it is done: what it holds, how it was hashed,
  * the configuration it took, whether it is signed. */
@@ -123,23 +136,44 @@ static void print_captured(const vd_baseline *b, const char *out, const vd_run_o
         vd_buf_release(&m);
 }
 
+static const cli_opt capture_options[] = {
+        {NULL, 0, NULL,
+         "\n"
+         "options:\n"},
+        {"output", 'o', "FILE", "the baseline to write"},
+        {"policy", OPT_POLICY, "FILE",
+         "the YAML policy (docs/policy.md): which configuration files\n"
+         "are recorded as values and what they must say; its digest\n"
+         "is recorded (default: the built-in policy)"},
+        {"hash", OPT_HASH, "ALGO", "xxh3-128 (default, keyed with a per-baseline secret) or sha256"},
+        {"sign-key", OPT_SIGN_KEY, "KEY",
+         "sign the baseline with this Ed25519 private key (vmdrift key generate)"},
+        {"key-from", OPT_KEY_FROM, "OLD",
+         "reuse OLD baseline's hash algorithm and key, so that the two\n"
+         "compare content (baseline diff OLD NEW; template v1 -> v2)"},
+        {"quiet", 'q', NULL, "print nothing but errors"},
+        {"help", 'h', NULL, "this help"},
+        CLI_OPT_END,
+};
+
+static const cli_opt *const capture_tables[] = {cli_source_options, capture_options, NULL};
+
+static const char capture_tail[] =
+        "\n"
+        "exit codes: 0 written, 1 written, but the template breaks its policy's desired state\n"
+        "            (each violation is printed), 2 usage or policy error, 3 runtime error\n"
+        "            (nothing written)\n";
+
 static int capture(int argc, char **argv) {
-        static const struct option lo[] = {CLI_SOURCE_LONGOPTS,
-                                           {"output", required_argument, NULL, 'o'},
-                                           {"hash", required_argument, NULL, OPT_HASH},
-                                           {"sign-key", required_argument, NULL, OPT_SIGN_KEY},
-                                           {"key-from", required_argument, NULL, OPT_KEY_FROM},
-                                           {"policy", required_argument, NULL, OPT_POLICY},
-                                           {"quiet", no_argument, NULL, 'q'},
-                                           {"help", no_argument, NULL, 'h'},
-                                           {NULL, 0, NULL, 0}};
+        cli_getopt g;
+        cli_getopt_init(&g, capture_tables);
         cli_source_opts so = {0};
         const char *out = NULL, *sign_key = NULL, *key_from = NULL, *policy = NULL;
         int algo = VD_HASH_XXH3, c;
         bool algo_given = false;
         bool quiet = false;
         optind = 1;
-        while ((c = getopt_long(argc, argv, "o:qh", lo, NULL)) != -1) {
+        while ((c = cli_getopt_next(&g, argc, argv)) != -1) {
                 int sr = cli_source_opt(&so, c, optarg, "baseline capture");
                 if (sr == 1)
                         continue;
@@ -158,7 +192,7 @@ static int capture(int argc, char **argv) {
                 case 'q': quiet = true; break;
                 case OPT_SIGN_KEY: sign_key = optarg; break;
                 case OPT_KEY_FROM: key_from = optarg; break;
-                case 'h': fputs(capture_usage, stdout); return 0;
+                case 'h': return cli_help(stdout, capture_head, capture_tables, capture_tail);
                 default: return cli_bad_option("baseline capture", argv);
                 }
         }
@@ -263,19 +297,17 @@ out:
 }
 
 static int show(int argc, char **argv) {
-        static const struct option lo[] = {{"entries", no_argument, NULL, OPT_ENTRIES},
-                                           {"verify-key", required_argument, NULL, OPT_VERIFY_KEY},
-                                           {"help", no_argument, NULL, 'h'},
-                                           {NULL, 0, NULL, 0}};
+        cli_getopt g;
+        cli_getopt_init(&g, show_tables);
         bool entries = false;
         const char *verify_key = NULL;
         int c;
         optind = 1;
-        while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+        while ((c = cli_getopt_next(&g, argc, argv)) != -1) {
                 switch (c) {
                 case OPT_ENTRIES: entries = true; break;
                 case OPT_VERIFY_KEY: verify_key = optarg; break;
-                case 'h': fputs(show_usage, stdout); return 0;
+                case 'h': return cli_help(stdout, show_head, show_tables, show_tail);
                 default: return cli_bad_option("baseline show", argv);
                 }
         }
@@ -385,18 +417,16 @@ static int show(int argc, char **argv) {
 }
 
 static int export_cmd(int argc, char **argv) {
-        static const struct option lo[] = {{"verify-key", required_argument, NULL, OPT_VERIFY_KEY},
-                                           {"output", required_argument, NULL, 'o'},
-                                           {"help", no_argument, NULL, 'h'},
-                                           {NULL, 0, NULL, 0}};
+        cli_getopt g;
+        cli_getopt_init(&g, export_tables);
         const char *verify_key = NULL, *out = NULL;
         int c;
         optind = 1;
-        while ((c = getopt_long(argc, argv, "o:h", lo, NULL)) != -1) {
+        while ((c = cli_getopt_next(&g, argc, argv)) != -1) {
                 switch (c) {
                 case OPT_VERIFY_KEY: verify_key = optarg; break;
                 case 'o': out = optarg; break;
-                case 'h': fputs(export_usage, stdout); return 0;
+                case 'h': return cli_help(stdout, export_head, export_tables, export_tail);
                 default: return cli_bad_option("baseline export", argv);
                 }
         }
@@ -459,21 +489,15 @@ static int export_cmd(int argc, char **argv) {
 }
 
 static int diff_cmd(int argc, char **argv) {
-        enum { OPT_REPORT = 300, OPT_FAILON };
-        static const struct option lo[] = {{"verify-key", required_argument, NULL, OPT_VERIFY_KEY},
-                                           {"report", required_argument, NULL, OPT_REPORT},
-                                           {"fail-on", required_argument, NULL, OPT_FAILON},
-                                           CLI_REPORT_LONGOPTS,
-                                           {"state-dir", required_argument, NULL, CLI_OPT_STATE_DIR},
-                                           {"help", no_argument, NULL, 'h'},
-                                           {NULL, 0, NULL, 0}};
+        cli_getopt g;
+        cli_getopt_init(&g, diff_tables);
         const char *verify_key = NULL, *reports[16];
         size_t n_reports = 0;
         int fail_on = VD_SEV_INFO, c;
         vd_sink_opts sinko;
         vd_sink_opts_init(&sinko);
         optind = 1;
-        while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+        while ((c = cli_getopt_next(&g, argc, argv)) != -1) {
                 int rr = cli_report_opt(&sinko, c, optarg, "baseline diff");
                 if (rr == 1)
                         continue;
@@ -481,7 +505,7 @@ static int diff_cmd(int argc, char **argv) {
                         return EXIT_USAGE;
                 switch (c) {
                 case OPT_VERIFY_KEY: verify_key = optarg; break;
-                case OPT_REPORT:
+                case CLI_OPT_REPORT:
                         if (n_reports == 16)
                                 return cli_usage("baseline diff", "at most 16 --report options");
                         reports[n_reports++] = optarg;
@@ -490,7 +514,7 @@ static int diff_cmd(int argc, char **argv) {
                         if ((fail_on = vd_severity_from_name(optarg)) < 0)
                                 return cli_usage("baseline diff", "--fail-on expects info, low, medium, high or critical");
                         break;
-                case 'h': fputs(diff_usage, stdout); return 0;
+                case 'h': return cli_help(stdout, diff_head, diff_tables, diff_tail);
                 default: return cli_bad_option("baseline diff", argv);
                 }
         }

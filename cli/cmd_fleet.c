@@ -10,7 +10,7 @@
 
 #include "fleet.h"
 
-static const char fleet_usage[] =
+static const char fleet_head[] =
         "usage: vmdrift fleet [run] --inventory FILE [options]\n"
         "       vmdrift fleet check FILE\n"
         "       vmdrift fleet status --inventory FILE [--json]\n"
@@ -21,47 +21,10 @@ static const char fleet_usage[] =
         "(unmanaged), guests not scanned successfully for longer than stale_after (stale),\n"
         "linked clones of none of the templates (orphan), listed guests that are gone\n"
         "(unreachable). Every event carries its guest's name.\n"
-        "\n"
-        "options:\n"
-        "  --inventory FILE     the fleet inventory (YAML)\n"
-        "  --report SPEC        as vmdrift scan's (repeatable); in a file name {guest} is\n"
-        "                       replaced by each guest's name (json:/var/log/vmdrift/{guest}.json;\n"
-        "                       the fleet's own findings go to {guest} = _fleet); files without it\n"
-        "                       and stdout get every guest's report, then the findings\n"
-        "  --jobs N             worker processes, taking guests as they go, each with one\n"
-        "                       appliance at a time (default: what the CPUs and memory allow,\n"
-        "                       one appliance needs about 1.5 GiB)\n"
-        "  --guests-per-appliance K\n"
-        "                       image guests scanned one after another in one appliance (default\n"
-        "                       8; 1: each its own vmdrift scan process and appliance); a guest\n"
-        "                       that cannot share (no recorded layout, LVM, btrfs, XFS, in use,\n"
-        "                       a domain) gets its own, a failed scan retires the shared one\n"
-        "  --jitter DURATION    wait a random time up to this long first (300s, 5m... ), so\n"
-        "                       that hosts sharing storage do not all start at once\n"
-        "  --priority P         idle (default: nice 10 and the idle I/O class for every scan)\n"
-        "                       or normal\n"
-        "  --wait               if another fleet run holds the lock, wait for it (default:\n"
-        "                       exit 4 at once)\n"
-        "  --progress WHEN      auto (default: on a terminal), always, never\n"
-        "  --fail-on SEVERITY   as vmdrift scan's: exit 1 only for drift at or above it\n"
-        "  --state-dir DIR      the lock, each guest's last result (fleet/<guest>.json), and\n"
-        "                       what scans remember; default $STATE_DIRECTORY or /var/lib/vmdrift\n"
-        "  --accel MODE, --hash-in WHERE, --full-inspection, --threads N, --full, --paranoid\n"
-        "                       passed to every scan\n"
-        "  --syslog-* , --max-events   as vmdrift scan's, for every scan and the findings\n"
-        "  --json               fleet status: JSON instead of a table\n"
-        "  -h, --help           this help\n"
-        "\n"
-        "exit codes (the worst of the run):\n"
-        "  0  every guest scanned, no drift and no finding at or above --fail-on\n"
-        "  1  drift or a fleet finding at or above --fail-on\n"
-        "  2  usage or inventory error\n"
-        "  3  a guest's scan failed or a guest is unreachable (the others were still scanned)\n"
-        "  4  another fleet run holds the lock (without --wait)\n";
+        "\n";
 
 enum {
         OPT_INVENTORY = 256,
-        OPT_REPORT,
         OPT_JOBS,
         OPT_PER_APPLIANCE,
         OPT_JITTER,
@@ -105,6 +68,67 @@ static unsigned default_jobs(void) {
         return j;
 }
 
+static const cli_opt fleet_options[] = {
+        {NULL, 0, NULL,
+         "options:\n"},
+        {"inventory", OPT_INVENTORY, "FILE", "the fleet inventory (YAML)"},
+        {"report", CLI_OPT_REPORT, "SPEC",
+         "as vmdrift scan's (repeatable); in a file name {guest} is\n"
+         "replaced by each guest's name (json:/var/log/vmdrift/{guest}.json;\n"
+         "the fleet's own findings go to {guest} = _fleet); files without it\n"
+         "and stdout get every guest's report, then the findings"},
+        {"jobs", OPT_JOBS, "N",
+         "worker processes, taking guests as they go, each with one\n"
+         "appliance at a time (default: what the CPUs and memory allow,\n"
+         "one appliance needs about 1.5 GiB)"},
+        {"guests-per-appliance", OPT_PER_APPLIANCE, "K",
+         "image guests scanned one after another in one appliance (default\n"
+         "8; 1: each its own vmdrift scan process and appliance); a guest\n"
+         "that cannot share (no recorded layout, LVM, btrfs, XFS, in use,\n"
+         "a domain) gets its own, a failed scan retires the shared one"},
+        {"jitter", OPT_JITTER, "DURATION",
+         "wait a random time up to this long first (300s, 5m... ), so\n"
+         "that hosts sharing storage do not all start at once"},
+        {"priority", OPT_PRIORITY, "P",
+         "idle (default: nice 10 and the idle I/O class for every scan)\n"
+         "or normal"},
+        {"wait", OPT_WAIT, NULL,
+         "if another fleet run holds the lock, wait for it (default:\n"
+         "exit 4 at once)"},
+        {"progress", OPT_PROGRESS, "WHEN", "auto (default: on a terminal), always, never"},
+        {"fail-on", OPT_FAILON, "SEVERITY", "as vmdrift scan's: exit 1 only for drift at or above it"},
+        {"state-dir", CLI_OPT_STATE_DIR, "DIR",
+         "the lock, each guest's last result (fleet/<guest>.json), and\n"
+         "what scans remember; default $STATE_DIRECTORY or /var/lib/vmdrift"},
+        {NULL, 0, NULL,
+         "  --accel MODE, --hash-in WHERE, --full-inspection, --threads N, --full, --paranoid\n"
+         "                       passed to every scan\n"
+         "  --syslog-* , --max-events   as vmdrift scan's, for every scan and the findings\n"},
+        {"json", OPT_JSON, NULL, "fleet status: JSON instead of a table"},
+        {"help", 'h', NULL, "this help"},
+        /* described by the text lines above */
+        {"accel", CLI_OPT_ACCEL, "MODE", NULL},
+        {"hash-in", CLI_OPT_HASH_IN, "WHERE", NULL},
+        {"full-inspection", CLI_OPT_FULL_INSPECTION, NULL, NULL},
+        {"threads", CLI_OPT_THREADS, "N", NULL},
+        {"full", OPT_FULL, NULL, NULL},
+        {"paranoid", OPT_PARANOID, NULL, NULL},
+        CLI_OPT_END,
+};
+
+/* the sinks' settings are parsed as scan's and described by one line */
+static const cli_opt *const fleet_tables[] = {fleet_options, cli_report_options, NULL};
+static const cli_opt *const fleet_help_tables[] = {fleet_options, NULL};
+
+static const char fleet_tail[] =
+        "\n"
+        "exit codes (the worst of the run):\n"
+        "  0  every guest scanned, no drift and no finding at or above --fail-on\n"
+        "  1  drift or a fleet finding at or above --fail-on\n"
+        "  2  usage or inventory error\n"
+        "  3  a guest's scan failed or a guest is unreachable (the others were still scanned)\n"
+        "  4  another fleet run holds the lock (without --wait)\n";
+
 int cmd_fleet(int argc, char **argv) {
         const char *sub = "run";
         if (argc > 1 && argv[1][0] != '-') {
@@ -114,34 +138,16 @@ int cmd_fleet(int argc, char **argv) {
                 if (strcmp(sub, "run") != 0 && strcmp(sub, "check") != 0 && strcmp(sub, "status") != 0)
                         return cli_usage("fleet", "unknown subcommand '%s' (run, check, status)", sub);
         }
-        static const struct option lo[] = {CLI_REPORT_LONGOPTS,
-                                           {"inventory", required_argument, NULL, OPT_INVENTORY},
-                                           {"report", required_argument, NULL, OPT_REPORT},
-                                           {"jobs", required_argument, NULL, OPT_JOBS},
-                                           {"guests-per-appliance", required_argument, NULL, OPT_PER_APPLIANCE},
-                                           {"jitter", required_argument, NULL, OPT_JITTER},
-                                           {"priority", required_argument, NULL, OPT_PRIORITY},
-                                           {"wait", no_argument, NULL, OPT_WAIT},
-                                           {"progress", required_argument, NULL, OPT_PROGRESS},
-                                           {"fail-on", required_argument, NULL, OPT_FAILON},
-                                           {"json", no_argument, NULL, OPT_JSON},
-                                           {"state-dir", required_argument, NULL, CLI_OPT_STATE_DIR},
-                                           {"accel", required_argument, NULL, CLI_OPT_ACCEL},
-                                           {"hash-in", required_argument, NULL, CLI_OPT_HASH_IN},
-                                           {"threads", required_argument, NULL, CLI_OPT_THREADS},
-                                           {"full-inspection", no_argument, NULL, CLI_OPT_FULL_INSPECTION},
-                                           {"full", no_argument, NULL, OPT_FULL},
-                                           {"paranoid", no_argument, NULL, OPT_PARANOID},
-                                           {"help", no_argument, NULL, 'h'},
-                                           {NULL, 0, NULL, 0}};
+        cli_getopt go;
+        cli_getopt_init(&go, fleet_tables);
         fleet_opts o;
         memset(&o, 0, sizeof o);
         o.idle = true;
         o.per_app = PER_APPLIANCE_DEFAULT;
         vd_sink_opts_init(&o.sinko);
-        int c, li = 0;
+        int c;
         optind = 1;
-        while ((c = getopt_long(argc, argv, "h", lo, &li)) != -1) {
+        while ((c = cli_getopt_next(&go, argc, argv)) != -1) {
                 /* report options go to every scan, and to the findings' sinks */
                 if (c >= CLI_OPT_SYSLOG_CA && c <= CLI_OPT_MAX_EVENTS && c != CLI_OPT_STATE_DIR) {
                         if (cli_report_opt(&o.sinko, c, optarg, "fleet") == EXIT_USAGE)
@@ -157,7 +163,7 @@ int cmd_fleet(int argc, char **argv) {
                 switch (c) {
                 case OPT_INVENTORY: o.inventory = optarg; break;
                 case CLI_OPT_STATE_DIR: o.state_dir = optarg; break;
-                case OPT_REPORT:
+                case CLI_OPT_REPORT:
                         if (o.n_reports == MAX_SINKS)
                                 return cli_usage("fleet", "at most %d --report options", MAX_SINKS);
                         if (strstr(optarg, "{guest}") && fleet_spec_kind(optarg) != SPEC_GUEST_FILE)
@@ -200,7 +206,7 @@ int cmd_fleet(int argc, char **argv) {
                         break;
                 case OPT_FULL: o.base.full = true; break;
                 case OPT_PARANOID: o.base.paranoid = true; break;
-                case 'h': fputs(fleet_usage, stdout); return 0;
+                case 'h': return cli_help(stdout, fleet_head, fleet_help_tables, fleet_tail);
                 default: return cli_bad_option("fleet", argv);
                 }
         }

@@ -6,21 +6,30 @@
 #include "cli.h"
 #include "common/vd_str.h"
 
-static const char inspect_usage[] =
+static const char inspect_head[] =
         "usage: vmdrift inspect (--image FILE... | --domain NAME) [--packages]\n"
         "\n"
         "Say what a guest is: OS, distribution, version, hostname, architecture,\n"
         "file systems and mountpoints, and how many packages are installed.\n"
         "The disks are opened read-only.\n"
-        "\n" CLI_SOURCE_HELP
-        "\n"
-        "options:\n"
-        "  --packages           list every installed package too\n"
-        "  -h, --help           this help\n"
-        "\n"
-        "exit codes: 0 ok, 2 usage error, 3 the guest cannot be opened\n";
+        "\n";
 
 enum { OPT_PACKAGES = 256 };
+
+static const cli_opt inspect_options[] = {
+        {NULL, 0, NULL,
+         "\n"
+         "options:\n"},
+        {"packages", OPT_PACKAGES, NULL, "list every installed package too"},
+        {"help", 'h', NULL, "this help"},
+        CLI_OPT_END,
+};
+
+static const cli_opt *const inspect_tables[] = {cli_source_options, inspect_options, NULL};
+
+static const char inspect_tail[] =
+        "\n"
+        "exit codes: 0 ok, 2 usage error, 3 the guest cannot be opened\n";
 
 static void print_kv(const char *k, const char *v) {
         vd_buf b;
@@ -33,15 +42,13 @@ static void print_kv(const char *k, const char *v) {
 }
 
 int cmd_inspect(int argc, char **argv) {
-        static const struct option lo[] = {CLI_SOURCE_LONGOPTS,
-                                           {"packages", no_argument, NULL, OPT_PACKAGES},
-                                           {"help", no_argument, NULL, 'h'},
-                                           {NULL, 0, NULL, 0}};
+        cli_getopt g;
+        cli_getopt_init(&g, inspect_tables);
         cli_source_opts so = {0};
         bool packages = false;
         int c;
         optind = 1;
-        while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+        while ((c = cli_getopt_next(&g, argc, argv)) != -1) {
                 int sr = cli_source_opt(&so, c, optarg, "inspect");
                 if (sr == 1)
                         continue;
@@ -49,7 +56,7 @@ int cmd_inspect(int argc, char **argv) {
                         return EXIT_USAGE;
                 switch (c) {
                 case OPT_PACKAGES: packages = true; break;
-                case 'h': fputs(inspect_usage, stdout); return 0;
+                case 'h': return cli_help(stdout, inspect_head, inspect_tables, inspect_tail);
                 default: return cli_bad_option("inspect", argv);
                 }
         }

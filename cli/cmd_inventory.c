@@ -15,7 +15,7 @@
 #include "common/vd_str.h"
 #include "run/vd_pipeline.h"
 
-static const char inventory_usage[] =
+static const char inventory_head[] =
         "usage: vmdrift inventory (--image FILE... | --domain NAME | --dir PATH | --baseline FILE)\n"
         "                         [--format cyclonedx|spdx|json] [-o FILE]\n"
         "\n"
@@ -24,33 +24,37 @@ static const char inventory_usage[] =
         "(pkg:deb/..., pkg:rpm/...), for Grype, Trivy or Dependency-Track; or plain\n"
         "JSON. From a guest (disks opened read-only), a directory tree (its dpkg\n"
         "status) or a baseline (what the template had when it was captured).\n"
-        "\n" CLI_SOURCE_HELP
-        "\n"
-        "options:\n"
-        "  --baseline FILE      inventory of a baseline instead of a source\n"
-        "  --verify-key PUB     with --baseline: refuse one whose signature does not verify\n"
-        "  --format F           cyclonedx (default), spdx or json\n"
-        "  -o, --output FILE    write there (atomically) instead of standard output\n"
-        "  -h, --help           this help\n"
+        "\n";
+
+enum { OPT_BASELINE = 256, OPT_FORMAT, OPT_VERIFY_KEY };
+
+static const cli_opt inventory_options[] = {
+        {NULL, 0, NULL,
+         "\n"
+         "options:\n"},
+        {"baseline", OPT_BASELINE, "FILE", "inventory of a baseline instead of a source"},
+        {"verify-key", OPT_VERIFY_KEY, "PUB", "with --baseline: refuse one whose signature does not verify"},
+        {"format", OPT_FORMAT, "F", "cyclonedx (default), spdx or json"},
+        {"output", 'o', "FILE", "write there (atomically) instead of standard output"},
+        {"help", 'h', NULL, "this help"},
+        CLI_OPT_END,
+};
+
+static const cli_opt *const inventory_tables[] = {cli_source_options, inventory_options, NULL};
+
+static const char inventory_tail[] =
         "\n"
         "exit codes: 0 ok, 2 usage error, 3 the source or baseline cannot be read or the\n"
         "output written\n";
 
-enum { OPT_BASELINE = 256, OPT_FORMAT, OPT_VERIFY_KEY };
-
 int cmd_inventory(int argc, char **argv) {
-        static const struct option lo[] = {CLI_SOURCE_LONGOPTS,
-                                           {"baseline", required_argument, NULL, OPT_BASELINE},
-                                           {"verify-key", required_argument, NULL, OPT_VERIFY_KEY},
-                                           {"format", required_argument, NULL, OPT_FORMAT},
-                                           {"output", required_argument, NULL, 'o'},
-                                           {"help", no_argument, NULL, 'h'},
-                                           {NULL, 0, NULL, 0}};
+        cli_getopt g;
+        cli_getopt_init(&g, inventory_tables);
         cli_source_opts so = {0};
         const char *baseline = NULL, *output = NULL, *verify_key = NULL;
         int format = VD_SBOM_CYCLONEDX, c;
         optind = 1;
-        while ((c = getopt_long(argc, argv, "ho:", lo, NULL)) != -1) {
+        while ((c = cli_getopt_next(&g, argc, argv)) != -1) {
                 int sr = cli_source_opt(&so, c, optarg, "inventory");
                 if (sr == 1)
                         continue;
@@ -65,7 +69,7 @@ int cmd_inventory(int argc, char **argv) {
                                                  optarg);
                         break;
                 case 'o': output = optarg; break;
-                case 'h': fputs(inventory_usage, stdout); return 0;
+                case 'h': return cli_help(stdout, inventory_head, inventory_tables, inventory_tail);
                 default: return cli_bad_option("inventory", argv);
                 }
         }

@@ -6,33 +6,41 @@
 #include "cli.h"
 #include "baseline/vd_sign.h"
 
-static const char key_usage[] =
+static const char key_head[] =
         "usage: vmdrift key generate --out NAME\n"
         "\n"
         "Write an Ed25519 private key to NAME (mode 0600) and its public key to\n"
         "NAME.pub. Sign baselines with 'baseline capture --sign-key NAME'; check\n"
         "them with '--verify-key NAME.pub'. Existing files are never overwritten.\n"
         "\n"
-        "exit codes: 0 written, 2 usage error or the files exist, 3 cannot write\n";
+        "options:\n";
+
+static const cli_opt key_options[] = {
+        {"out", 'o', "NAME", "the private key's file; the public key is NAME.pub"},
+        {"help", 'h', NULL, "this help"},
+        CLI_OPT_END,
+};
+static const cli_opt *const key_tables[] = {key_options, NULL};
+
+static const char key_tail[] = "\nexit codes: 0 written, 2 usage error or the files exist, 3 cannot write\n";
 
 int cmd_key(int argc, char **argv) {
         if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-                fputs(key_usage, argc < 2 ? stderr : stdout);
-                return argc < 2 ? EXIT_USAGE : 0;
+                return cli_help(argc < 2 ? stderr : stdout, key_head, key_tables, key_tail);
         }
         if (strcmp(argv[1], "generate") != 0) {
-                fprintf(stderr, "vmdrift key: unknown subcommand '%s'\n\n%s", argv[1], key_usage);
-                return EXIT_USAGE;
+                fprintf(stderr, "vmdrift key: unknown subcommand '%s'\n\n", argv[1]);
+                return cli_help(stderr, key_head, key_tables, key_tail);
         }
-        static const struct option lo[] = {
-                {"out", required_argument, NULL, 'o'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+        cli_getopt g;
+        cli_getopt_init(&g, key_tables);
         const char *out = NULL;
         int c;
         optind = 1;
-        while ((c = getopt_long(argc - 1, argv + 1, "o:h", lo, NULL)) != -1) {
+        while ((c = cli_getopt_next(&g, argc - 1, argv + 1)) != -1) {
                 switch (c) {
                 case 'o': out = optarg; break;
-                case 'h': fputs(key_usage, stdout); return 0;
+                case 'h': return cli_help(stdout, key_head, key_tables, key_tail);
                 default: return cli_bad_option("key generate", argv + 1);
                 }
         }

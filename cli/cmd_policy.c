@@ -12,15 +12,26 @@
 
 #define MAX_PATHS 64
 
-static const char policy_usage[] =
+static const char policy_head[] =
         "usage: vmdrift policy check FILE [--path PATH]...\n"
         "\n"
         "Load a YAML policy and report what it holds: rules, configuration files and\n"
         "detectors. Every error names FILE:LINE:COLUMN and what was expected; an unknown\n"
-        "key is an error. With --path, say which rule decides for PATH (the first rule,\n"
-        "in file order, whose paths match and whose excludes do not).\n"
+        "key is an error.\n"
         "\n"
-        "exit codes: 0 valid, 2 invalid policy or usage error\n";
+        "options:\n";
+
+enum { OPT_PATH = 256 };
+
+static const cli_opt policy_options[] = {
+        {"path", OPT_PATH, "PATH", "say which rule decides for PATH (the first rule, in file order,\n"
+                                   "whose paths match and whose excludes do not); repeatable"},
+        {"help", 'h', NULL, "this help"},
+        CLI_OPT_END,
+};
+static const cli_opt *const policy_tables[] = {policy_options, NULL};
+
+static const char policy_tail[] = "\nexit codes: 0 valid, 2 invalid policy or usage error\n";
 
 static void shadow_warn(void *ctx, const char *rule, uint32_t line, const char *by, uint32_t by_line) {
         const char *file = ctx;
@@ -40,12 +51,8 @@ static void print_rule(const char *path, const vd_rule *r) {
 }
 
 int cmd_policy(int argc, char **argv) {
-        static const struct option lo[] = {{"path", required_argument, NULL, 'p'},
-                                           {"help", no_argument, NULL, 'h'},
-                                           {NULL, 0, NULL, 0}};
         if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-                fputs(policy_usage, argc < 2 ? stderr : stdout);
-                return argc < 2 ? EXIT_USAGE : 0;
+                return cli_help(argc < 2 ? stderr : stdout, policy_head, policy_tables, policy_tail);
         }
         if (strcmp(argv[1], "check") != 0)
                 return cli_usage("policy", "unknown subcommand '%s' (expected check)", argv[1]);
@@ -53,10 +60,12 @@ int cmd_policy(int argc, char **argv) {
         const char *paths[MAX_PATHS];
         size_t n_paths = 0;
         int c;
+        cli_getopt g;
+        cli_getopt_init(&g, policy_tables);
         optind = 1;
-        while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+        while ((c = cli_getopt_next(&g, argc, argv)) != -1) {
                 switch (c) {
-                case 'p':
+                case OPT_PATH:
                         if (n_paths == MAX_PATHS)
                                 return cli_usage("policy check", "at most %d --path options", MAX_PATHS);
                         if (optarg[0] != '/')
@@ -64,7 +73,7 @@ int cmd_policy(int argc, char **argv) {
                                                  optarg);
                         paths[n_paths++] = optarg;
                         break;
-                case 'h': fputs(policy_usage, stdout); return 0;
+                case 'h': return cli_help(stdout, policy_head, policy_tables, policy_tail);
                 default: return cli_bad_option("policy check", argv);
                 }
         }

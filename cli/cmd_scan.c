@@ -20,70 +20,17 @@
 #include "run/vd_reuse.h"
 #include "run/vd_shortcut.h"
 
-
-static const char scan_usage[] =
+static const char scan_head[] =
         "usage: vmdrift scan --baseline FILE (--dir PATH | --image FILE... | --domain NAME) [options]\n"
         "\n"
         "Compare a source with its template's baseline and report drift: entries\n"
         "added, removed or changed, each changed attribute old -> new; configuration\n"
         "values; and, for guests, installed packages added, removed, behind (older than\n"
         "the baseline's: a missing update) or ahead (policy section packages:).\n"
-        "\n"
-        CLI_SOURCE_HELP
-        "\n"
-        "options:\n"
-        "  --baseline FILE      the baseline captured from the template\n"
-        "  --policy FILE        the YAML policy (docs/policy.md): rules, severities, per-clone\n"
-        "                       expectations, configuration values, detectors (default:\n"
-        "                       the built-in policy); a scan under another policy than the\n"
-        "                       capture's says so\n"
-        "  --verify-key PUB     refuse a baseline whose Ed25519 signature does not verify\n"
-        "                       (or that is unsigned); without it the report says unverified\n"
-        "  --allow-rollback     accept a baseline older than one seen before at the same path\n"
-        "                       (by default refused: an old signed baseline copied over the\n"
-        "                       current one; remembered in the state directory)\n"
-        "  --quick              trust size, mtime, ctime and inode: hash only files whose\n"
-        "                       metadata differ from the baseline\n"
-        "  --packages-from FILE compare the guest's installed packages with this baseline's\n"
-        "                       (the rebuilt, patched template's) instead of --baseline's:\n"
-        "                       a guest cloned from template v1 is reported behind v2\n"
-        "  --advisories PATH    match the guest's packages against offline OSV advisory\n"
-        "                       records: one JSON file or a directory of them (e.g. an\n"
-        "                       unpacked Debian all.zip); each hit is a \"vulnerable\" event\n"
-        "  --ecosystem NAME     the OSV ecosystem to match (default: the guest's own, e.g.\n"
-        "                       Debian:12, Ubuntu:22.04, AlmaLinux:9, Rocky Linux:9)\n"
-        "  --full               images: scan everything. By default an untouched guest's last\n"
-        "                       report is given again, no appliance started (the images'\n"
-        "                       identity, the baseline and the policy are as they were), and a\n"
-        "                       linked clone of the unchanged template image the baseline was\n"
-        "                       captured from is scanned in delta mode: only what the clone\n"
-        "                       wrote is walked, everything outside it is the baseline's,\n"
-        "                       unread (ext4; the report says which mode and walk ran, and why)\n"
-        "  --paranoid           images: prove \"untouched\" by hashing every image of the chain,\n"
-        "                       not only thin top overlays (reads the backing images)\n"
-        "  --guest NAME         label every event with this name (\"guest\" in JSON, syslog\n"
-        "                       and the journal); vmdrift fleet passes the inventory's\n"
-        "                       name\n"
-        CLI_REPORT_HELP
-        "  --ignore ATTRS       attributes that do not count, comma-separated, from:\n"
-        "                         type mode uid gid owner size mtime ctime times inode nlink\n"
-        "                         rdev target xattrs hash content\n"
-        "                       (e.g. --ignore ctime,inode for a copy of the template tree)\n"
-        "  --fail-on SEVERITY   exit 1 only for drift at or above: info (default), low,\n"
-        "                       medium, high, critical\n"
-        "  -h, --help           this help\n"
-        "\n"
-        "Never counted: atime. Off by default for directories: mtime, ctime, nlink, size.\n"
-        "\n"
-        "exit codes:\n"
-        "  0  no drift at or above --fail-on\n"
-        "  1  drift at or above --fail-on\n"
-        "  2  usage error\n"
-        "  3  runtime error: unreadable source, missing/damaged/foreign baseline, failed report\n";
+        "\n";
 
 enum {
         OPT_BASELINE = 256,
-        OPT_REPORT,
         OPT_IGNORE,
         OPT_FAILON,
         OPT_QUICK,
@@ -98,25 +45,84 @@ enum {
         OPT_PARANOID,
 };
 
+static const cli_opt scan_options[] = {
+        {NULL, 0, NULL,
+         "\n"
+         "options:\n"},
+        {"baseline", OPT_BASELINE, "FILE", "the baseline captured from the template"},
+        {"policy", OPT_POLICY, "FILE",
+         "the YAML policy (docs/policy.md): rules, severities, per-clone\n"
+         "expectations, configuration values, detectors (default:\n"
+         "the built-in policy); a scan under another policy than the\n"
+         "capture's says so"},
+        {"verify-key", OPT_VERIFY_KEY, "PUB",
+         "refuse a baseline whose Ed25519 signature does not verify\n"
+         "(or that is unsigned); without it the report says unverified"},
+        {"allow-rollback", OPT_ROLLBACK, NULL,
+         "accept a baseline older than one seen before at the same path\n"
+         "(by default refused: an old signed baseline copied over the\n"
+         "current one; remembered in the state directory)"},
+        {"quick", OPT_QUICK, NULL,
+         "trust size, mtime, ctime and inode: hash only files whose\n"
+         "metadata differ from the baseline"},
+        {"packages-from", OPT_PACKAGES_FROM, "FILE",
+         "compare the guest's installed packages with this baseline's\n"
+         "(the rebuilt, patched template's) instead of --baseline's:\n"
+         "a guest cloned from template v1 is reported behind v2"},
+        {"advisories", OPT_ADVISORIES, "PATH",
+         "match the guest's packages against offline OSV advisory\n"
+         "records: one JSON file or a directory of them (e.g. an\n"
+         "unpacked Debian all.zip); each hit is a \"vulnerable\" event"},
+        {"ecosystem", OPT_ECOSYSTEM, "NAME",
+         "the OSV ecosystem to match (default: the guest's own, e.g.\n"
+         "Debian:12, Ubuntu:22.04, AlmaLinux:9, Rocky Linux:9)"},
+        {"full", OPT_FULL, NULL,
+         "images: scan everything. By default an untouched guest's last\n"
+         "report is given again, no appliance started (the images'\n"
+         "identity, the baseline and the policy are as they were), and a\n"
+         "linked clone of the unchanged template image the baseline was\n"
+         "captured from is scanned in delta mode: only what the clone\n"
+         "wrote is walked, everything outside it is the baseline's,\n"
+         "unread (ext4; the report says which mode and walk ran, and why)"},
+        {"paranoid", OPT_PARANOID, NULL,
+         "images: prove \"untouched\" by hashing every image of the chain,\n"
+         "not only thin top overlays (reads the backing images)"},
+        {"guest", OPT_GUEST, "NAME",
+         "label every event with this name (\"guest\" in JSON, syslog\n"
+         "and the journal); vmdrift fleet passes the inventory's\n"
+         "name"},
+        CLI_OPT_END,
+};
+
+static const cli_opt scan_options_last[] = {
+        {"ignore", OPT_IGNORE, "ATTRS",
+         "attributes that do not count, comma-separated, from:\n"
+         "  type mode uid gid owner size mtime ctime times inode nlink\n"
+         "  rdev target xattrs hash content\n"
+         "(e.g. --ignore ctime,inode for a copy of the template tree)"},
+        {"fail-on", OPT_FAILON, "SEVERITY",
+         "exit 1 only for drift at or above: info (default), low,\n"
+         "medium, high, critical"},
+        {"help", 'h', NULL, "this help"},
+        CLI_OPT_END,
+};
+
+static const cli_opt *const scan_tables[] = {cli_source_options, scan_options, cli_report_spec_options,
+                                             cli_report_options, scan_options_last, NULL};
+
+static const char scan_tail[] =
+        "\n"
+        "Never counted: atime. Off by default for directories: mtime, ctime, nlink, size.\n"
+        "\n"
+        "exit codes:\n"
+        "  0  no drift at or above --fail-on\n"
+        "  1  drift at or above --fail-on\n"
+        "  2  usage error\n"
+        "  3  runtime error: unreadable source, missing/damaged/foreign baseline, failed report\n";
+
 int cmd_scan(int argc, char **argv) {
-        static const struct option lo[] = {CLI_SOURCE_LONGOPTS,
-                                           CLI_REPORT_LONGOPTS,
-                                           {"baseline", required_argument, NULL, OPT_BASELINE},
-                                           {"report", required_argument, NULL, OPT_REPORT},
-                                           {"ignore", required_argument, NULL, OPT_IGNORE},
-                                           {"fail-on", required_argument, NULL, OPT_FAILON},
-                                           {"quick", no_argument, NULL, OPT_QUICK},
-                                           {"verify-key", required_argument, NULL, OPT_VERIFY_KEY},
-                                           {"policy", required_argument, NULL, OPT_POLICY},
-                                           {"allow-rollback", no_argument, NULL, OPT_ROLLBACK},
-                                           {"packages-from", required_argument, NULL, OPT_PACKAGES_FROM},
-                                           {"advisories", required_argument, NULL, OPT_ADVISORIES},
-                                           {"ecosystem", required_argument, NULL, OPT_ECOSYSTEM},
-                                           {"guest", required_argument, NULL, OPT_GUEST},
-                                           {"full", no_argument, NULL, OPT_FULL},
-                                           {"paranoid", no_argument, NULL, OPT_PARANOID},
-                                           {"help", no_argument, NULL, 'h'},
-                                           {NULL, 0, NULL, 0}};
+        cli_getopt g;
+        cli_getopt_init(&g, scan_tables);
         bool quick = false, allow_rollback = false, full = false, paranoid = false;
         const char *verify_key = NULL, *policy = NULL, *packages_from = NULL, *advisories = NULL, *ecosystem = NULL,
                    *guest = NULL;
@@ -130,7 +136,7 @@ int cmd_scan(int argc, char **argv) {
         int fail_on = VD_SEV_INFO, c;
         vd_err err = VD_ERR_INIT;
         optind = 1;
-        while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+        while ((c = cli_getopt_next(&g, argc, argv)) != -1) {
                 int sr = cli_source_opt(&so, c, optarg, "scan");
                 if (sr == 0)
                         sr = cli_report_opt(&sinko, c, optarg, "scan");
@@ -160,7 +166,7 @@ int cmd_scan(int argc, char **argv) {
                                 return cli_usage("scan", "--ecosystem expects an OSV ecosystem such as Debian:12");
                         ecosystem = optarg;
                         break;
-                case OPT_REPORT:
+                case CLI_OPT_REPORT:
                         if (n_reports == CLI_MAX_REPORTS)
                                 return cli_usage("scan", "at most %d --report options", CLI_MAX_REPORTS);
                         reports[n_reports++] = optarg;
@@ -178,7 +184,7 @@ int cmd_scan(int argc, char **argv) {
                                 return cli_usage("scan", "--fail-on expects info, low, medium, high or critical, not '%s'",
                                                  optarg);
                         break;
-                case 'h': fputs(scan_usage, stdout); return 0;
+                case 'h': return cli_help(stdout, scan_head, scan_tables, scan_tail);
                 default: return cli_bad_option("scan", argv);
                 }
         }

@@ -17,6 +17,41 @@ bool cli_parse_uint(const char *s, unsigned *ret) {
         return true;
 }
 
+const cli_opt cli_source_options[] = {
+        {NULL, 0, NULL,
+         "source (exactly one kind):\n"},
+        {"dir", CLI_OPT_DIR, "PATH", "a directory tree (symlinks are never followed)"},
+        {"image", CLI_OPT_IMAGE, "FILE", "a guest disk image, read-only; repeat for every disk of one guest"},
+        {"image-format", CLI_OPT_IMAGE_FORMAT, "FMT",
+         "read the image as FMT (raw, qcow2, vmdk, ...); default: the format it\n"
+         "had when first seen here (pinned in the state directory), or\n"
+         "detected on first sight; another header since is refused"},
+        {"domain", CLI_OPT_DOMAIN, "NAME", "a libvirt guest's disks, read-only"},
+        {"connect", CLI_OPT_CONNECT, "URI", "libvirt URI for --domain"},
+        {"strategy", CLI_OPT_STRATEGY, "S", "guest scan strategy: walker (default) or api"},
+        {"one-file-system", CLI_OPT_ONEFS, NULL, "--dir: do not descend into other file systems"},
+        {"threads", CLI_OPT_THREADS, "N", "hashing threads (default: one per CPU)"},
+        {"max-depth", CLI_OPT_DEPTH, "N", "directory levels to descend (default 4096)"},
+        {"accel", CLI_OPT_ACCEL, "MODE",
+         "appliance acceleration: auto (default: KVM if it works, else\n"
+         "software emulation, remembered per host), kvm (never falls\n"
+         "back), tcg (emulation)"},
+        {"allow-backing", CLI_OPT_ALLOW_BACKING, "P",
+         "a backing file (or directory of them) an image's header may name\n"
+         "besides its own directory and the baseline's template (repeatable)"},
+        {"state-dir", CLI_OPT_STATE_DIR, "DIR",
+         "what vmdrift remembers on this host (KVM outcome, syslog spool);\n"
+         "default $STATE_DIRECTORY or /var/lib/vmdrift"},
+        {"full-inspection", CLI_OPT_FULL_INSPECTION, NULL,
+         "scan, accept: inspect the guest even when the baseline's file\n"
+         "system layout (UUIDs, /etc/fstab, package database) still fits"},
+        {"hash-in", CLI_OPT_HASH_IN, "WHERE",
+         "guests: host (default: large files' blocks read from the image on\n"
+         "the host, where the appliance says they are; the rest in the\n"
+         "appliance) or appliance (every file hashed inside it)"},
+        CLI_OPT_END,
+};
+
 int cli_source_opt(cli_source_opts *o, int c, const char *arg, const char *cmd) {
         switch (c) {
         case CLI_OPT_DIR: o->dir = arg; return 1;
@@ -217,6 +252,31 @@ void cli_close_sinks(vd_sink **sinks, size_t n) {
                         sinks[i] = NULL;
                 }
 }
+
+const cli_opt cli_report_spec_options[] = {
+        {"report", CLI_OPT_REPORT, "SPEC",
+         "where the report goes; repeatable, several at once:\n"
+         "  text[:FILE]    a report for a person (default, stdout)\n"
+         "  json[:FILE]    ND-JSON: one object per event, then a summary\n"
+         "  syslog[:URL]   RFC 5424 to unix:/dev/log (default), udp://HOST:PORT,\n"
+         "                 tcp://HOST:PORT (octet counting) or tls://HOST:PORT\n"
+         "  journal        the systemd journal (MESSAGE_ID per event kind)"},
+        CLI_OPT_END,
+};
+
+const cli_opt cli_report_options[] = {
+        {"syslog-ca", CLI_OPT_SYSLOG_CA, "FILE", "tls://: the CA the collector's certificate must chain to"},
+        {"syslog-facility", CLI_OPT_SYSLOG_FACILITY, "F", "daemon, auth, authpriv, local0..local7, audit (default) or 0-23"},
+        {"syslog-enterprise", CLI_OPT_SYSLOG_ENTERPRISE, "N", "SD-ID vmdrift@N (default 32473, the documentation number)"},
+        {"syslog-format", CLI_OPT_SYSLOG_FORMAT, "F", "rfc5424 (structured data, default), cee (@cee: JSON) or cef"},
+        {"syslog-attempts", CLI_OPT_SYSLOG_ATTEMPTS, "N", "connection attempts, with doubling backoff, before spooling (4)"},
+        {"max-events", CLI_OPT_MAX_EVENTS, "N",
+         "syslog and journal get the N most severe drift events, then one\n"
+         "held-back notice and the summary (default 1000; 0: all)\n"
+         "undelivered syslog messages wait in the state directory's spool\n"
+         "(--state-dir) and are sent first by the next run"},
+        CLI_OPT_END,
+};
 
 int cli_report_opt(vd_sink_opts *o, int c, const char *arg, const char *cmd) {
         unsigned u;
