@@ -68,6 +68,19 @@ static int add(vd_rmsg *m, const char *name, const char *v, size_t n) {
 
 static int adds(vd_rmsg *m, const char *name, const char *v) { return v ? add(m, name, v, strlen(v)) : 0; }
 
+/* The event's changes, as the JSON the ND-JSON report gives them. */
+static int add_changes(vd_rmsg *m, const vd_event *ev) {
+        vd_buf b;
+        vd_buf_init(&b, 0);
+        int rc = vd_json_changes(&b, ev);
+        if (!rc)
+                rc = add(m, "changes", b.buf, b.len);
+        if (!rc)
+                m->f[m->nf - 1].json = true;
+        vd_buf_release(&b);
+        return rc;
+}
+
 static int addf(vd_rmsg *m, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int addf(vd_rmsg *m, const char *name, const char *fmt, ...) {
         char v[512];
@@ -142,16 +155,8 @@ static int package_event(vd_rmsg *m, const vd_report *r, const vd_event *ev) {
                 rc = add(m, "aliases", al->new_v.s, al->new_v.len);
         if (!rc && fx && fx->new_v.s)
                 rc = add(m, "fixed", fx->new_v.s, fx->new_v.len);
-        if (!rc) {
-                vd_buf b;
-                vd_buf_init(&b, 0);
-                rc = vd_json_changes(&b, ev);
-                if (!rc)
-                        rc = add(m, "changes", b.buf, b.len);
-                if (!rc)
-                        m->f[m->nf - 1].json = true;
-                vd_buf_release(&b);
-        }
+        if (!rc)
+                rc = add_changes(m, ev);
         /* "behind openssh-server (amd64): 1:9.2p1-2+deb12u3, baseline 1:9.2p1-2+deb12u10 (high, rule ...)" */
         vd_buf t;
         vd_buf_init(&t, 4096);
@@ -233,16 +238,8 @@ int vd_rmsg_event(vd_rmsg *m, const vd_report *r, const vd_event *ev) {
                 rc = adds(m, "detector", ev->detector);
         if (!rc)
                 rc = adds(m, "config", ev->config);
-        if (!rc) {
-                vd_buf b;
-                vd_buf_init(&b, 0);
-                rc = vd_json_changes(&b, ev);
-                if (!rc)
-                        rc = add(m, "changes", b.buf, b.len);
-                if (!rc)
-                        m->f[m->nf - 1].json = true;
-                vd_buf_release(&b);
-        }
+        if (!rc)
+                rc = add_changes(m, ev);
         vd_buf t;
         vd_buf_init(&t, 4096);
         if (!rc)
