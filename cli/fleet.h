@@ -47,11 +47,12 @@ enum spec_kind { SPEC_STDOUT, SPEC_FILE, SPEC_GUEST_FILE, SPEC_DIRECT };
 typedef struct job {
         const vd_inv_guest *g;
         size_t idx;
-        pid_t pid;
         int64_t started_ns;
         vd_guest_state st;
+        bool running; /* a worker said it started the scan */
+        bool started; /* ... ever (a worker that dies during it: the scan did not finish) */
+        unsigned tries; /* times it was queued for a scan after a worker's death */
         bool done, ran;
-        int worker; /* -1: in the worker processes (whichever claims it); 0: a process of its own */
 } job;
 
 /* ---- fleet_job.c ---- */
@@ -59,15 +60,15 @@ int fleet_spec_kind(const char *spec);
 void fleet_make_parents(const char *spec);
 char *fleet_subst_guest(const char *spec, const char *name);
 char *fleet_priv_file(const char *priv, size_t idx, const char *what);
-int fleet_scan_job(const fleet_opts *o, const char *priv, const job *j, bool kept_only);
+int fleet_scan_job(const fleet_opts *o, const char *priv, const job *j, bool kept_only, vd_scan_outcome *ret);
 char *fleet_slurp(const char *path, size_t max, size_t *len);
-void fleet_finish_job(const fleet_opts *o, const char *priv, job *j, int status, int64_t now_ns);
+void fleet_finish_job(const char *priv, job *j, const vd_scan_outcome *outcome, int status, int64_t now_ns);
 bool fleet_gone(job *j, vd_events *findings);
-bool fleet_start_single(const fleet_opts *o, const char *priv, job *j);
-void fleet_put_file(const char *path, const char *text);
 
 /* ---- fleet_workers.c ---- */
-bool fleet_scan_in_workers(const fleet_opts *o, const char *priv, job *jobs, size_t n, vd_events *findings,
+/* Every reachable guest of jobs scanned in --jobs worker processes; the
+ * unreachable ones are findings. Every job is done on return. */
+void fleet_scan_in_workers(const fleet_opts *o, const char *priv, job *jobs, size_t n, vd_events *findings,
                            int64_t t0);
 
 /* ---- fleet_run.c ---- */

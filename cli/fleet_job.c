@@ -148,21 +148,9 @@ static int scan_request(const fleet_opts *o, const char *priv, const job *j, cli
         return 0;
 }
 
-/* Write the outcome of job j where the fleet looks for it (N.result). */
-static void put_outcome(const char *priv, const job *j, const vd_scan_outcome *oc) {
-        char *rf = fleet_priv_file(priv, j->idx, "result");
-        vd_buf b;
-        vd_buf_init(&b, 4096);
-        vd_err e = VD_ERR_INIT;
-        if (!rf || vd_scan_outcome_encode(oc, &b) < 0 || vd_write_atomic(rf, b.buf, b.len, 0600, &e) < 0)
-                fprintf(stderr, "vmdrift fleet: cannot keep %s's result: %s\n", j->g->name, e.msg[0] ? e.msg : "out of memory");
-        vd_buf_release(&b);
-        free(rf);
-}
-
 /* Scan job j in this process (stdout and stderr as they are): its exit
- * code, or -1 (kept_only: it must be scanned). */
-int fleet_scan_job(const fleet_opts *o, const char *priv, const job *j, bool kept_only) {
+ * code and *oc, or -1 (kept_only: it must be scanned). */
+int fleet_scan_job(const fleet_opts *o, const char *priv, const job *j, bool kept_only, vd_scan_outcome *ret) {
         cli_scan_request rq;
         owned_strs os;
         char why[256];
@@ -182,33 +170,9 @@ int fleet_scan_job(const fleet_opts *o, const char *priv, const job *j, bool kep
                 if (!oc.started_ns) /* a scan that failed before it had a report */
                         oc.started_ns = t0;
                 oc.ended_ns = vd_now_ns();
-                put_outcome(priv, j, &oc);
+                *ret = oc;
         }
         return code;
-}
-
-/* Job j in a process of its own (a fork of this one, no exec): its pid, or -1. */
-static pid_t start_scan(const fleet_opts *o, const char *priv, job *j) {
-        char *errf = fleet_priv_file(priv, j->idx, "stderr");
-        fflush(stdout);
-        fflush(stderr);
-        pid_t pid = errf ? fork() : -1;
-        if (pid == 0) {
-                int dn = open("/dev/null", O_RDWR);
-                int ef = open(errf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-                if (dn >= 0) {
-                        dup2(dn, 0);
-                        dup2(dn, 1);
-                }
-                if (ef >= 0)
-                        dup2(ef, 2);
-                int code = fleet_scan_job(o, priv, j, false);
-                fflush(stdout);
-                fflush(stderr);
-                _exit(code < 0 ? EXIT_RUNTIME : code);
-        }
-        free(errf);
-        return pid;
 }
 
 char *fleet_slurp(const char *path, size_t max, size_t *len) {
@@ -241,26 +205,14 @@ static void last_error(const char *priv, size_t idx, char *out, size_t n) {
         free(f);
 }
 
-/* The outcome job j's scan left (N.result): true and *oc, or false. */
-static bool read_outcome(const char *priv, const job *j, vd_scan_outcome *oc) {
-        char *rf = fleet_priv_file(priv, j->idx, "result");
-        size_t len = 0;
-        char *t = rf && access(rf, F_OK) == 0 ? fleet_slurp(rf, 4096, &len) : NULL;
-        vd_err e = VD_ERR_INIT;
-        bool ok = t && vd_scan_outcome_decode(t, len, oc, &e) == 0;
-        if (t && !ok)
-                vd_debug("fleet: %s: %s", j->g->name, e.msg);
-        free(t);
-        free(rf);
-        return ok;
-}
-
-/* Job j ended (status: its process's, for a scan that left no outcome). */
-void fleet_finish_job(const fleet_opts *o, const char *priv, job *j, int status, int64_t now_ns) {
-        (void)o;
+/* Job j ended: its scan's outcome, or NULL and the status of the process
+ * that ran it (a scan that left no outcome). */
+void fleet_finish_job(const char *priv, job *j, const vd_scan_outcome *outcome, int status, int64_t now_ns) {
         vd_guest_state *st = &j->st;
         vd_scan_outcome oc;
-        bool have = read_outcome(priv, j, &oc);
+        bool have = outcome != NULL;
+        if (have)
+                oc = *outcome;
         int code = have ? oc.exit_code : WIFEXITED(status) ? WEXITSTATUS(status) : EXIT_RUNTIME;
         if (have && oc.started_ns)
                 j->started_ns = oc.started_ns;
@@ -315,34 +267,4 @@ bool fleet_gone(job *j, vd_events *findings) {
                        j->g->images ? j->g->images[0] : j->g->domain ? j->g->domain : j->g->dir, &err, "why", why,
                        NULL);
         return true;
-}
-
-/* Job j in a vmdrift scan process of its own: false (j done, an error) if
- * it cannot start. */
-bool fleet_start_single(const fleet_opts *o, const char *priv, job *j) {
-        j->started_ns = vd_now_ns();
-        j->pid = start_scan(o, priv, j);
-        if (j->pid > 0)
-                return true;
-        snprintf(j->st.result, sizeof j->st.result, "error");
-        snprintf(j->st.error, sizeof j->st.error, "cannot start vmdrift scan: %s", strerror(errno));
-        j->st.exit_code = EXIT_RUNTIME;
-        j->done = true;
-        return false;
-}
-
-/* ---- several guests per process, sharing one appliance ---- */
-
-/* path holds text, whole or not at all (the fleet polls for it) */
-void fleet_put_file(const char *path, const char *text) {
-        char tmp[4200];
-        snprintf(tmp, sizeof tmp, "%s.tmp", path);
-        int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        if (fd < 0)
-                return;
-        bool ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
-        if (close(fd) == 0 && ok)
-                rename(tmp, path);
-        else
-                unlink(tmp);
 }

@@ -74,7 +74,7 @@ void fleet_progress(const fleet_opts *o, const job *jobs, size_t n, size_t done,
         char running[256] = "";
         size_t rl = 0;
         for (size_t i = 0; i < n && rl < sizeof running - 40; i++)
-                if (jobs[i].pid > 0 && !jobs[i].done)
+                if (jobs[i].running && !jobs[i].done)
                         rl += (size_t)snprintf(running + rl, sizeof running - rl, "%s%s", rl ? ", " : "", jobs[i].g->name);
         long el = (long)((now - t0) / 1000000000);
         long eta = done ? (long)(el * (long)(n - done) / (long)done) : -1;
@@ -247,7 +247,6 @@ int fleet_run(fleet_opts *o, const vd_inventory *inv) {
         char **warn = NULL;
         size_t n_warn = 0;
         int64_t t0 = vd_now_ns();
-        size_t done = 0, running = 0, next = 0;
         for (size_t i = 0; jobs && i < n; i++) {
                 jobs[i].g = &inv->guests[i];
                 jobs[i].idx = i;
@@ -258,41 +257,8 @@ int fleet_run(fleet_opts *o, const vd_inventory *inv) {
                 if (!jobs[i].st.first_seen_ns)
                         jobs[i].st.first_seen_ns = t0;
         }
-        if (jobs && o->per_app >= 2 && fleet_scan_in_workers(o, priv, jobs, n, &findings, t0))
-                done = n;
-        if (o->per_app < 2)
-                fleet_progress(o, jobs, n, 0, t0, vd_now_ns());
-        while (jobs && done < n) {
-                /* start what may start */
-                while (next < n && running < o->jobs) {
-                        job *j = &jobs[next++];
-                        if (fleet_gone(j, &findings) || !fleet_start_single(o, priv, j)) {
-                                done++;
-                                continue;
-                        }
-                        j->ran = true;
-                        running++;
-                        vd_debug("fleet: started %s (pid %d)", j->g->name, (int)j->pid);
-                }
-                if (!running)
-                        continue;
-                int status = 0;
-                pid_t p = waitpid(-1, &status, 0);
-                if (p < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        break;
-                }
-                for (size_t i = 0; i < n; i++)
-                        if (jobs[i].pid == p && !jobs[i].done) {
-                                fleet_finish_job(o, priv, &jobs[i], status, vd_now_ns());
-                                running--;
-                                done++;
-                                vd_debug("fleet: %s: %s (%d)", jobs[i].g->name, jobs[i].st.result,
-                                         jobs[i].st.exit_code);
-                        }
-                fleet_progress(o, jobs, n, done, t0, vd_now_ns());
-        }
+        if (jobs)
+                fleet_scan_in_workers(o, priv, jobs, n, &findings, t0);
         /* what is remembered, then the fleet's own findings */
         int64_t now = vd_now_ns();
         for (size_t i = 0; jobs && i < n; i++) {
