@@ -61,7 +61,6 @@ void fleet_make_parents(const char *spec);
 char *fleet_subst_guest(const char *spec, const char *name);
 char *fleet_priv_file(const char *priv, size_t idx, const char *what);
 int fleet_scan_job(const fleet_opts *o, const char *priv, const job *j, bool kept_only, vd_scan_outcome *ret);
-char *fleet_slurp(const char *path, size_t max, size_t *len);
 void fleet_finish_job(const char *priv, job *j, const vd_scan_outcome *outcome, int status, int64_t now_ns);
 bool fleet_gone(job *j, vd_events *findings);
 

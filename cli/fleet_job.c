@@ -175,23 +175,17 @@ int fleet_scan_job(const fleet_opts *o, const char *priv, const job *j, bool kep
         return code;
 }
 
-char *fleet_slurp(const char *path, size_t max, size_t *len) {
-        vd_buf b;
-        vd_buf_init(&b, max + 1);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd >= 0) {
-                vd_read_fd(fd, max, &b, NULL);
-                close(fd);
-        }
-        vd_buf_adds(&b, "");
-        return vd_buf_detach(&b, len);
-}
-
 /* The last line of the scan's stderr: why it failed. */
 static void last_error(const char *priv, size_t idx, char *out, size_t n) {
         char *f = fleet_priv_file(priv, idx, "stderr");
+        vd_buf b;
+        vd_buf_init(&b, (1 << 20) + 1);
+        vd_err e = VD_ERR_INIT;
+        /* more than that: its first MiB, where the error is as likely */
+        int r = f ? vd_read_path(f, 0, 1 << 20, VD_E_IO, "the scan's error output", &b, NULL, &e) : VD_E_NOMEM;
         size_t len = 0;
-        char *t = f ? fleet_slurp(f, 1 << 20, &len) : NULL;
+        char *t = (r == 0 || r == VD_E_LIMIT) && vd_buf_adds(&b, "") == 0 ? vd_buf_detach(&b, &len) : NULL;
+        vd_buf_release(&b);
         out[0] = '\0';
         while (t && len && (t[len - 1] == '\n' || t[len - 1] == '\r'))
                 t[--len] = '\0';

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "common/vd_io.h"
 #include "common/vd_log.h"
 #include "common/vd_state.h"
 #include "common/vd_str.h"
@@ -104,13 +105,14 @@ void fleet_progress(const fleet_opts *o, const job *jobs, size_t n, size_t done,
 
 /* ---- outputs ---- */
 
-/* Append file to b (a guest's report for a shared output). */
-static void append_file(vd_buf *b, const char *path) {
-        size_t len = 0;
-        char *t = fleet_slurp(path, OUTPUT_MAX, &len);
-        if (t)
-                vd_buf_add(b, t, len);
-        free(t);
+/* Append file to b (a guest's report for a shared output; none: a guest
+ * that wrote none). 0, or 3 after saying why it could not be read. */
+static int append_file(vd_buf *b, const char *path) {
+        vd_err e = VD_ERR_INIT;
+        bool absent = false;
+        if (vd_read_path(path, 0, OUTPUT_MAX - b->len, VD_E_IO, path, b, &absent, &e) < 0 && !absent)
+                return cli_fail(&e);
+        return 0;
 }
 
 static int deliver_findings(const fleet_opts *o, const vd_inventory *inv, const char *priv, vd_events *ev,
@@ -177,15 +179,16 @@ static int put_together(const fleet_opts *o, const char *priv, const job *jobs, 
                         if (!jobs[g].ran)
                                 continue;
                         char *f = fleet_priv_file(priv, jobs[g].idx, what);
-                        if (f)
-                                append_file(&b, f);
+                        if (f && append_file(&b, f))
+                                rc = EXIT_RUNTIME;
                         free(f);
                         if (k == SPEC_STDOUT && strncmp(o->reports[i], "text", 4) == 0)
                                 vd_buf_adds(&b, "\n");
                 }
                 char fl[4200];
                 snprintf(fl, sizeof fl, "%.4096s/fleet.%.31s", priv, what);
-                append_file(&b, fl);
+                if (append_file(&b, fl))
+                        rc = EXIT_RUNTIME;
                 if (k == SPEC_STDOUT) {
                         if (b.len && fwrite(b.buf, 1, b.len, stdout) != b.len)
                                 rc = EXIT_RUNTIME;
