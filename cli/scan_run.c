@@ -279,8 +279,14 @@ int cli_scan_run(const cli_scan_request *rq, vd_scan_outcome *ret) {
         rc = open_inputs(&sc);
         if (rc == 0) {
                 make_keys(&sc);
-                if (!give_kept(&sc, &rc))
-                        rc = rq->kept_only ? -1 /* it must be scanned */ : scan_source(&sc);
+                if (give_kept(&sc, &rc))
+                        ; /* delivered */
+                else if (rq->kept_only)
+                        rc = -1; /* it must be scanned */
+                else {
+                        vd_shortcut_twin_make(&sc.keys); /* before the scan: the images as they were */
+                        rc = scan_source(&sc);
+                }
         }
         cli_close_sinks(sc.sinks, sc.n_reports);
         if (sc.b_owned)

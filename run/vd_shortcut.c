@@ -119,15 +119,21 @@ static bool own_key(const vd_shortcut_in *in, const char *opts, vd_reuse_key *rk
 
 void vd_shortcut_keys_make(const vd_shortcut_in *in, vd_shortcut_keys *ret) {
         memset(ret, 0, sizeof *ret);
+        ret->in = *in;
         if (in->advisories || in->rollback_warning || in->delta_verify)
                 return;
-        char opts[512];
-        opts_text(in, opts, sizeof opts);
-        ret->have_key = own_key(in, opts, &ret->key);
-        ret->have_twin = ret->have_key && twin_key(in, opts, &ret->twin);
+        opts_text(in, ret->opts, sizeof ret->opts);
+        ret->have_key = own_key(in, ret->opts, &ret->key);
 }
 
-int vd_shortcut_load(const vd_shortcut_keys *k, const char *state_dir, vd_reused **ret, bool *ret_twin, vd_err *warn) {
+void vd_shortcut_twin_make(vd_shortcut_keys *k) {
+        if (k->twin_tried)
+                return;
+        k->twin_tried = true;
+        k->have_twin = k->have_key && twin_key(&k->in, k->opts, &k->twin);
+}
+
+int vd_shortcut_load(vd_shortcut_keys *k, const char *state_dir, vd_reused **ret, bool *ret_twin, vd_err *warn) {
         *ret = NULL;
         *ret_twin = false;
         if (!k->have_key)
@@ -136,6 +142,8 @@ int vd_shortcut_load(const vd_shortcut_keys *k, const char *state_dir, vd_reused
         int lr = vd_reuse_load(state_dir, &k->key, ret, &e);
         if (lr < 0) /* none (1) is not worth a word; a damaged file is */
                 *warn = e;
+        if (lr != 0)
+                vd_shortcut_twin_make(k);
         if (lr != 0 && k->have_twin) {
                 vd_err te = VD_ERR_INIT;
                 lr = vd_reuse_load(state_dir, &k->twin, ret, &te);

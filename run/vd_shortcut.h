@@ -41,17 +41,27 @@ typedef struct vd_shortcut_in {
 
 typedef struct vd_shortcut_keys {
         bool have_key, have_twin;
+        bool twin_tried; /* the twin's key is made only when the guest's own finds nothing */
         vd_reuse_key key, twin;
+        vd_shortcut_in in; /* what they are made from (its pointers borrowed: they outlive the keys) */
+        char opts[512];
 } vd_shortcut_keys;
 
-/* The keys of this scan (nothing fails: a key that cannot be made is not
+/* The guest's own key (nothing fails: a key that cannot be made is not
  * had, and the debug log says why). */
 void vd_shortcut_keys_make(const vd_shortcut_in *in, vd_shortcut_keys *ret);
 
-/* The kept report for keys: this guest's, else its twin's (*ret_twin). 0 and
- * *ret (vd_reused_free); 1 none. A damaged kept file is no failure: warn
- * says so (warn->code set) and the scan runs. */
-int vd_shortcut_load(const vd_shortcut_keys *k, const char *state_dir, vd_reused **ret, bool *ret_twin, vd_err *warn);
+/* The twin's key, if not made yet: before a scan whose report is kept
+ * (the images' identity is taken before the scan, never after). Its
+ * claim costs a qemu-img map of every disk, which an untouched guest with
+ * its own kept report does not pay. */
+void vd_shortcut_twin_make(vd_shortcut_keys *k);
+
+/* The kept report for keys: this guest's, else its twin's (*ret_twin; the
+ * twin's key is made here when needed). 0 and *ret (vd_reused_free); 1 none.
+ * A damaged kept file is no failure: warn says so (warn->code set) and the
+ * scan runs. */
+int vd_shortcut_load(vd_shortcut_keys *k, const char *state_dir, vd_reused **ret, bool *ret_twin, vd_err *warn);
 
 /* Keep rep (a full scan's) under the keys it has. */
 int vd_shortcut_save(const vd_shortcut_keys *k, const char *state_dir, const vd_report *rep, vd_err *err);
