@@ -51,7 +51,8 @@ typedef struct job {
         vd_guest_state st;
         bool running; /* a worker said it started the scan */
         bool started; /* ... ever (a worker that dies during it: the scan did not finish) */
-        unsigned tries; /* times it was queued for a scan after a worker's death */
+        unsigned tries; /* times it was queued for a scan (after its kept report, after a worker's death) */
+        bool queued;    /* in the scan queue, not handed out yet */
         bool done, ran;
 } job;
 

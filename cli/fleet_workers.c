@@ -156,6 +156,8 @@ static void finished(struct fleet_pool *fp, job *j, const vd_scan_outcome *oc, i
 /* j goes (back) to the scan queue; a guest whose workers died twice before
  * its scan started is not tried again (an error) */
 static void to_scan(struct fleet_pool *fp, job *j) {
+        if (j->queued)
+                return; /* once in the queue at a time */
         if (j->tries++ >= 2 || vd_array_grow(&fp->scan_q, &fp->scan_alloc, fp->n_scan, sizeof *fp->scan_q, 16) < 0) {
                 finished(fp, j, NULL, W_EXITCODE(EXIT_RUNTIME, 0));
                 snprintf(j->st.error, sizeof j->st.error, "%s",
@@ -163,6 +165,7 @@ static void to_scan(struct fleet_pool *fp, job *j) {
                 return;
         }
         fp->scan_q[fp->n_scan++] = j->idx;
+        j->queued = true;
 }
 
 static bool next(void *ctx, vd_buf *task) {
@@ -179,8 +182,11 @@ static bool next(void *ctx, vd_buf *task) {
                 return false;
         size_t nb = left < fp->per ? left : fp->per;
         int r = vd_buf_addc(task, T_SCAN);
-        for (size_t i = 0; !r && i < nb; i++)
-                r = vd_buf_add_u32(task, (uint32_t)fp->scan_q[fp->scan_next++]);
+        for (size_t i = 0; !r && i < nb; i++) {
+                job *j = &fp->jobs[fp->scan_q[fp->scan_next++]];
+                j->queued = false;
+                r = vd_buf_add_u32(task, (uint32_t)j->idx);
+        }
         return r == 0;
 }
 
@@ -226,13 +232,16 @@ static void message(void *ctx, unsigned worker, const void *task, size_t task_le
 static void done(void *ctx, unsigned worker, const void *task, size_t len, bool died, int status) {
         struct fleet_pool *fp = ctx;
         const unsigned char *t = task;
-        if (len && t[0] == T_KEPT)
+        bool kept = len && t[0] == T_KEPT;
+        if (kept)
                 fp->kept_running--;
         for (size_t i = 0; len && i < (len - 1) / 4; i++) {
                 job *j = job_of(fp, t + 4 * i, 5);
                 if (!j || j->done)
                         continue;
-                if (j->started) {
+                if (!died && kept)
+                        continue; /* said: its kept report, or that it must be scanned (M_MISS) */
+                if (j->started || !died) {
                         /* its worker died during its scan, or said nothing of its end */
                         finished(fp, j, NULL, died && WIFSIGNALED(status) ? status : W_EXITCODE(EXIT_RUNTIME, 0));
                         if (!j->st.error[0])
@@ -261,8 +270,10 @@ void fleet_scan_in_workers(const fleet_opts *o, const char *priv, job *jobs, siz
                 /* a process a guest (--guests-per-appliance 1): the scan looks for its kept report itself */
                 if (fp.kept_q && images && fp.per >= 2)
                         fp.kept_q[fp.n_kept++] = i;
-                else if (fp.scan_q)
+                else if (fp.scan_q) {
                         fp.scan_q[fp.n_scan++] = i;
+                        j->queued = true;
+                }
         }
         vd_err err = VD_ERR_INIT;
         const char *why = "out of memory";
