@@ -123,64 +123,57 @@ static const char scan_tail[] =
 int cmd_scan(int argc, char **argv) {
         cli_getopt g;
         cli_getopt_init(&g, scan_tables);
-        bool quick = false, allow_rollback = false, full = false, paranoid = false;
-        const char *verify_key = NULL, *policy = NULL, *packages_from = NULL, *advisories = NULL, *ecosystem = NULL,
-                   *guest = NULL;
-        cli_source_opts so = {0};
-        vd_sink_opts sinko;
-        vd_sink_opts_init(&sinko);
-        const char *baseline_path = NULL;
-        const char *reports[CLI_MAX_REPORTS];
-        size_t n_reports = 0;
-        uint32_t ignore = 0;
-        int fail_on = VD_SEV_INFO, c;
+        /* the options fill the request they make, field by field */
+        cli_scan_request rq = {.fail_on = VD_SEV_INFO};
+        vd_sink_opts_init(&rq.sink);
+        int c;
         vd_err err = VD_ERR_INIT;
         optind = 1;
         while ((c = cli_getopt_next(&g, argc, argv)) != -1) {
-                int sr = cli_source_opt(&so, c, optarg, "scan");
+                int sr = cli_source_opt(&rq.so, c, optarg, "scan");
                 if (sr == 0)
-                        sr = cli_report_opt(&sinko, c, optarg, "scan");
+                        sr = cli_report_opt(&rq.sink, c, optarg, "scan");
                 if (sr == 1)
                         continue;
                 if (sr == EXIT_USAGE)
                         return EXIT_USAGE;
                 switch (c) {
-                case OPT_BASELINE: baseline_path = optarg; break;
-                case OPT_QUICK: quick = true; break;
-                case OPT_ROLLBACK: allow_rollback = true; break;
-                case OPT_VERIFY_KEY: verify_key = optarg; break;
-                case OPT_POLICY: policy = optarg; break;
-                case OPT_PACKAGES_FROM: packages_from = optarg; break;
-                case OPT_ADVISORIES: advisories = optarg; break;
-                case OPT_FULL: full = true; break;
-                case OPT_PARANOID: paranoid = true; break;
+                case OPT_BASELINE: rq.baseline = optarg; break;
+                case OPT_QUICK: rq.quick = true; break;
+                case OPT_ROLLBACK: rq.allow_rollback = true; break;
+                case OPT_VERIFY_KEY: rq.verify_key = optarg; break;
+                case OPT_POLICY: rq.policy = optarg; break;
+                case OPT_PACKAGES_FROM: rq.packages_from = optarg; break;
+                case OPT_ADVISORIES: rq.advisories = optarg; break;
+                case OPT_FULL: rq.full = true; break;
+                case OPT_PARANOID: rq.paranoid = true; break;
                 case OPT_GUEST:
                         if (!vd_guest_name_ok(optarg))
                                 return cli_usage("scan", "--guest expects a name (at most 128 UTF-8 characters, no "
                                                  "'/' or control characters), not '%s'",
                                                  optarg);
-                        guest = optarg;
+                        rq.guest = optarg;
                         break;
                 case OPT_ECOSYSTEM:
                         if (!*optarg || strlen(optarg) >= 64)
                                 return cli_usage("scan", "--ecosystem expects an OSV ecosystem such as Debian:12");
-                        ecosystem = optarg;
+                        rq.ecosystem = optarg;
                         break;
                 case CLI_OPT_REPORT:
-                        if (n_reports == CLI_MAX_REPORTS)
+                        if (rq.n_reports == CLI_MAX_REPORTS)
                                 return cli_usage("scan", "at most %d --report options", CLI_MAX_REPORTS);
-                        reports[n_reports++] = optarg;
+                        rq.reports[rq.n_reports++] = optarg;
                         break;
                 case OPT_IGNORE: {
                         uint32_t m;
                         if (vd_attrs_parse(optarg, &m, &err) < 0)
                                 return cli_usage("scan", "--ignore: %s", err.msg);
-                        ignore |= m;
+                        rq.ignore |= m;
                         break;
                 }
                 case OPT_FAILON:
-                        fail_on = vd_severity_from_name(optarg);
-                        if (fail_on < 0)
+                        rq.fail_on = vd_severity_from_name(optarg);
+                        if (rq.fail_on < 0)
                                 return cli_usage("scan", "--fail-on expects info, low, medium, high or critical, not '%s'",
                                                  optarg);
                         break;
@@ -190,24 +183,5 @@ int cmd_scan(int argc, char **argv) {
         }
         if (optind < argc)
                 return cli_usage("scan", "unexpected argument '%s'", argv[optind]);
-        cli_scan_request rq = {
-                .so = so,
-                .sink = sinko,
-                .baseline = baseline_path,
-                .verify_key = verify_key,
-                .policy = policy,
-                .packages_from = packages_from,
-                .advisories = advisories,
-                .ecosystem = ecosystem,
-                .guest = guest,
-                .n_reports = n_reports,
-                .quick = quick,
-                .allow_rollback = allow_rollback,
-                .full = full,
-                .paranoid = paranoid,
-                .ignore = ignore,
-                .fail_on = fail_on,
-        };
-        memcpy(rq.reports, reports, n_reports * sizeof *reports);
         return cli_scan_run(&rq, NULL);
 }
