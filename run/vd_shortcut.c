@@ -154,6 +154,16 @@ int vd_shortcut_load(vd_shortcut_keys *k, const char *state_dir, vd_reused **ret
         return lr == 0 ? 0 : 1;
 }
 
+int vd_shortcut_save_own(const vd_shortcut_keys *k, const char *state_dir, const vd_report *rep, vd_err *err) {
+        if (!k->have_key || !rep->reused_scan_id)
+                return 0;
+        vd_report own = *rep;
+        snprintf(own.scan_id, sizeof own.scan_id, "%s", rep->reused_scan_id);
+        own.started_ns = rep->reused_started_ns;
+        int r = vd_state_dir_check(state_dir, true, err);
+        return r == 0 ? vd_reuse_save(state_dir, &k->key, &own, err) : r;
+}
+
 int vd_shortcut_save(const vd_shortcut_keys *k, const char *state_dir, const vd_report *rep, vd_err *err) {
         if (!k->have_key)
                 return 0;

@@ -63,6 +63,11 @@ void vd_shortcut_twin_make(vd_shortcut_keys *k);
  * scan runs. */
 int vd_shortcut_load(vd_shortcut_keys *k, const char *state_dir, vd_reused **ret, bool *ret_twin, vd_err *warn);
 
+/* A twin's report given to this guest: keep it under the guest's own key
+ * too (as the scan it repeats: its id and start), so that the next run
+ * finds it without proving the twin again. */
+int vd_shortcut_save_own(const vd_shortcut_keys *k, const char *state_dir, const vd_report *rep, vd_err *err);
+
 /* Keep rep (a full scan's) under the keys it has. */
 int vd_shortcut_save(const vd_shortcut_keys *k, const char *state_dir, const vd_report *rep, vd_err *err);
 

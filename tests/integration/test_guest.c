@@ -527,6 +527,20 @@ Test(guest, an_untouched_clone_is_not_scanned_again_and_a_touched_one_is) {
         cr_assert(n1 && n2 && strtoull(n1 + 18, NULL, 10) == strtoull(n2 + 18, NULL, 10) &&
                       strtoull(n1 + 18, NULL, 10) > 10,
                   "the twin's findings are the first clone's: %s\n%s", e1.out, e2.out);
+        /* given again under e2's own key: the next run proves no twin (no
+         * qemu-img map), and says which scan it repeats (e1's) */
+        const char *id1 = strstr(e1.out, "\"event\":\"summary\",\"scan_id\":\"");
+        cr_assert_not_null(id1);
+        char since1[128];
+        snprintf(since1, sizeof since1, "\"unchanged_since\":{\"scan_id\":\"%.36s\"", id1 + 29);
+        th_run_free(&e2);
+        e2 = th_vmdrift("scan" A "--baseline" A "%s/t.vdb" A "--image" A "%s/e2.qcow2" A "--report" A "json" A
+                        "--state-dir" A "%s/state",
+                        work, work, work);
+        cr_assert_eq(e2.status, 0, "%s%s", e2.out, e2.err);
+        cr_assert_eq(th_lines_with(e2.out, "\"event\":\"summary\"", since1, src2, "\"phases_ms\":{\"launch\":0,", NULL),
+                     1, "%s", e2.out);
+        cr_assert(!strstr(e2.out, "\"identical_to_template\""), "its own kept report now: %s", e2.out);
         th_run_free(&e1);
         th_run_free(&e2);
         sh("cd \"$0\" && qemu-io -f qcow2 -c 'write -P 90 65536 512' e2.qcow2 >/dev/null");
