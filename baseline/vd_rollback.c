@@ -94,10 +94,17 @@ int vd_rollback_check(const vd_baseline *b, const char *path, const char *state_
         }
         int64_t keep = seen > b->created_ns ? seen : b->created_ns;
         const char *kd = seen > b->created_ns ? seen_digest : b->content_digest;
-        if (vd_buf_addf(&out, "%s %s %" PRId64 " %s\n", id, signer, keep, kd) < 0) {
+        char mine[400];
+        int ml = snprintf(mine, sizeof mine, "%s %s %" PRId64 " %s\n", id, signer, keep, kd);
+        if (ml < 0 || (size_t)ml >= sizeof mine || vd_buf_add(&out, mine, (size_t)ml) < 0) {
                 r = vd_err_set(err, VD_E_NOMEM, "out of memory");
                 goto done;
         }
+        /* already the file's last line (the one used last): nothing to
+         * write (a fleet opens the same baseline for guest after guest) */
+        size_t n = (size_t)ml;
+        if (in.len >= n && memcmp(in.buf + in.len - n, mine, n) == 0 && (in.len == n || in.buf[in.len - n - 1] == '\n'))
+                goto done;
         if (vd_state_write(state_dir, VD_ROLLBACK_FILE, out.buf, out.len, &se) < 0) {
                 snprintf(warning, VD_ERR_MSG_MAX, "baseline rollback not recorded: %.900s", se.msg);
         }
