@@ -24,12 +24,12 @@ label=()
 [ -n "${VD_FAST:-}" ] && label=(-L unit)
 
 echo "== tests"
-(cd build && ctest --no-tests=error --output-on-failure "${label[@]}")
+(cd build && ctest -j2 --no-tests=error --output-on-failure "${label[@]}")
 
 if [ -z "${VD_FAST:-}" ]; then
   echo "== tests under ASan + UBSan"
   cmake -S . -B build-asan -DVD_WERROR=ON -DVD_TESTS=ON -DVD_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug \
       -DVD_TEST_STATE="$state" >/dev/null
   cmake --build build-asan -j"$jobs"
-  (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 ctest --no-tests=error --output-on-failure)
+  (cd build-asan && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 ctest -j2 --no-tests=error --output-on-failure)
 fi
