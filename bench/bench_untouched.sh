@@ -45,7 +45,7 @@ run() { # name vmdrift
     "$vd" fleet --inventory fleet.yaml --state-dir "$st" --report json:"$W/second-$name.json" --progress never \
     2>>err || true
   t1=$(now)
-  procs=$(grep -c 'execve("[^"]*qemu-img"' "$W/exec-$name.txt" || true)
+  procs=$(grep 'execve("[^"]*qemu-img"' "$W/exec-$name.txt" | grep -c '= 0$' || true) # started, not PATH lookups
   kept=$(grep '"event":"summary"' "second-$name.json" | grep -c '"unchanged_since"' || true)
   # the untraced time: strace slows every process it follows
   t0=$(now)

@@ -271,7 +271,7 @@ int fleet_run(fleet_opts *o, const vd_inventory *inv) {
                         fprintf(stderr, "vmdrift fleet: %s\n", err.msg);
         }
         if (vd_fleet_unmanaged(inv, &findings, &warn, &n_warn, &err) < 0 ||
-            vd_fleet_orphans(inv, &findings, &warn, &n_warn, &err) < 0)
+            vd_fleet_orphans(inv, o->state_dir, &findings, &warn, &n_warn, &err) < 0)
                 fprintf(stderr, "vmdrift fleet: %s\n", err.msg);
         int drc = deliver_findings(o, inv, priv, &findings, warn, n_warn, fail_on, run_id);
         int prc = put_together(o, priv, jobs, n);

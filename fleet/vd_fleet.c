@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "collect/vd_imageid.h"
 #include "collect/vd_imageinfo.h"
 #include "collect/vd_libvirt.h"
 #include "common/vd_buf.h"
@@ -358,17 +359,21 @@ int vd_fleet_unmanaged(const vd_inventory *inv, vd_events *out, char ***warn, si
 /* The last image of path's backing chain (malloc'ed), or NULL when path is
  * not a linked clone; *why on failure. Only qcow2 and qed files are asked
  * (by name): those are the formats that have backing files. */
-static char *chain_base(const char *path, char *why, size_t whylen, bool *failed) {
+static char *chain_base(const char *path, const char *state_dir, char *why, size_t whylen, bool *failed) {
         *failed = false;
         size_t l = strlen(path);
         if (!(l > 6 && strcmp(path + l - 6, ".qcow2") == 0) && !(l > 4 && strcmp(path + l - 4, ".qed") == 0))
                 return NULL;
         char *cur = strdup(path);
         bool linked = false;
+        /* the format it was first seen as (its header read as qemu would,
+         * without a probe), then each backing file's as its header names it */
+        char fmt[32];
+        vd_image_format_pinned(state_dir, path, fmt);
         for (int depth = 0; cur && depth < VD_IMAGE_CHAIN_MAX; depth++) {
                 vd_image_info info;
                 vd_err e = VD_ERR_INIT;
-                if (vd_image_probe(cur, NULL, &info, &e) < 0) {
+                if (vd_image_probe(cur, fmt[0] ? fmt : NULL, &info, &e) < 0) {
                         snprintf(why, whylen, "%s", e.msg);
                         *failed = true;
                         free(cur);
@@ -385,6 +390,7 @@ static char *chain_base(const char *path, char *why, size_t whylen, bool *failed
                 linked = true;
                 free(cur);
                 cur = strdup(info.backing);
+                snprintf(fmt, sizeof fmt, "%s", info.backing_format);
                 vd_image_info_release(&info);
         }
         snprintf(why, whylen, "%s: a backing chain longer than %d images", path, VD_IMAGE_CHAIN_MAX);
@@ -393,7 +399,8 @@ static char *chain_base(const char *path, char *why, size_t whylen, bool *failed
         return NULL;
 }
 
-int vd_fleet_orphans(const vd_inventory *inv, vd_events *out, char ***warn, size_t *n_warn, vd_err *err) {
+int vd_fleet_orphans(const vd_inventory *inv, const char *state_dir, vd_events *out, char ***warn, size_t *n_warn,
+                     vd_err *err) {
         if (inv->n_templates == 0)
                 return 0;
         file_list f = {0};
@@ -421,7 +428,7 @@ int vd_fleet_orphans(const vd_inventory *inv, vd_events *out, char ***warn, size
                         continue;
                 char why[1024] = "";
                 bool failed = false;
-                char *base = chain_base(f.v[i], why, sizeof why, &failed);
+                char *base = chain_base(f.v[i], state_dir, why, sizeof why, &failed);
                 if (failed) {
                         r = warnf(warn, n_warn, "%s: backing chain not read: %s", f.v[i], why);
                         continue;

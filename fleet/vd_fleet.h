@@ -62,8 +62,9 @@ int vd_fleet_unmanaged(const vd_inventory *inv, vd_events *out, char ***warn, si
 
 /* Linked clones (among the guests' images and those under storage) whose
  * backing chain ends in none of the inventory's templates: orphan events
- * with the chain's base. Nothing when the inventory names no templates. */
-int vd_fleet_orphans(const vd_inventory *inv, vd_events *out, char ***warn, size_t *n_warn, vd_err *err);
+ * with the chain's base. Nothing when the inventory names no templates. */ 
+int vd_fleet_orphans(const vd_inventory *inv, const char *state_dir, vd_events *out, char ***warn, size_t *n_warn,
+                     vd_err *err);
 
 /* A stale event for g when its last success (or, never successful, its
  * first sighting) is older than stale_after at now. */

@@ -105,6 +105,17 @@ static bool own_key(const vd_shortcut_in *in, const char *opts, vd_reuse_key *rk
         for (size_t i = 0; i < in->n_images; i++) {
                 vd_image_format_pinned(in->state_dir, in->images[i], pinned[i]);
                 const char *expect = in->expect_formats ? in->expect_formats[i] : NULL;
+                if (!in->image_format && !expect && !pinned[i][0]) {
+                        /* first sight (a twin given its template's report is never
+                         * opened): the format it has now is the one it keeps, as a
+                         * scan would pin it; later keys read its header as that */
+                        char fmt[32];
+                        vd_err pe = VD_ERR_INIT;
+                        if (vd_image_check_chain(in->images[i], NULL, in->allow_backing, in->n_allow_backing, fmt,
+                                                 &pe) == 0 &&
+                            vd_image_format_pin(in->state_dir, in->images[i], fmt, false, &pe) == 0)
+                                vd_image_format_pinned(in->state_dir, in->images[i], pinned[i]);
+                }
                 fmts[i] = in->image_format ? in->image_format : expect ? expect : pinned[i][0] ? pinned[i] : NULL;
         }
         char why[1024] = "", bdg[65];
