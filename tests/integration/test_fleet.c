@@ -206,10 +206,20 @@ Test(fleet, a_worker_that_dies_ends_only_the_scan_it_was_running) {
                  "  - {name: g1, dir: g1}\n  - {name: g2, dir: g2}\n  - {name: g3, dir: g3}\n"
                  "  - {name: g4, dir: g4}\n  - {name: g5, dir: g5}\n  - {name: g6, dir: g6}\n");
         setenv("VMDRIFT_TEST_WORKER_DIES", "g2", 1);
+        /* the run's private directory in a TMPDIR with a quote in its name:
+         * made and removed all the same */
+        char *tmp = th_join(dir, "it's tmp");
+        cr_assert_eq(mkdir(tmp, 0700), 0);
+        setenv("TMPDIR", tmp, 1);
         th_run r = th_vmdrift("fleet" A "--inventory" A "%s/six.yaml" A "--state-dir" A "%s/state" A "--report" A
                               "json" A "--jobs" A "2" A "--progress" A "never",
                               dir, dir);
+        unsetenv("TMPDIR");
         unsetenv("VMDRIFT_TEST_WORKER_DIES");
+        th_run left = th_exec((const char *const[]){"ls", "-A", tmp, NULL});
+        cr_assert(left.status == 0 && left.out[0] == '\0', "left in TMPDIR: %s", left.out);
+        th_run_free(&left);
+        free(tmp);
         cr_assert_eq(r.status, 3, "a scan failed: exit 3\n%s%s", r.out, r.err);
         cr_assert(strstr(r.err, "vmdrift fleet: g2: error"), "%s", r.err);
         const char *ok[] = {"g1", "g3", "g5", "g6"};
