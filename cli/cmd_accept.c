@@ -71,7 +71,7 @@ static const char accept_tail[] =
 int cmd_accept(int argc, char **argv) {
         cli_getopt g;
         cli_getopt_init(&g, accept_tables);
-        cli_source_opts so = {0};
+        vd_source_spec so = {0};
         const char *old_path = NULL, *out = NULL, *reason = NULL, *sign_key = NULL, *verify_key = NULL,
                    *policy = NULL;
         const char *globs[MAX_PATHS];
@@ -128,6 +128,7 @@ int cmd_accept(int argc, char **argv) {
         char *old_real = NULL;
         int rc = 0;
         char signer[VD_KEYID_LEN + 1] = "";
+        char templates[8192]; /* the template images' names so.allow_backing points at */
         if (vd_baseline_open(old_path, verify_key, &old, &err) < 0) {
                 rc = cli_fail(&err);
                 goto out;
@@ -135,13 +136,13 @@ int cmd_accept(int argc, char **argv) {
         {
                 /* NEW replaces none of this run's inputs, the template of a
                  * derived OLD included (its deltas would lose their base). */
-                cli_input in[CLI_MAX_INPUTS] = {{"baseline", old_path},
+                vd_input in[VD_INPUTS_MAX] = {{"baseline", old_path},
                                                 {"template baseline", old->template_path},
                                                 {"policy", policy},
                                                 {"signing key", sign_key},
                                                 {"verify key", verify_key}};
                 size_t nin = 5;
-                cli_source_inputs(&so, in, &nin);
+                vd_source_spec_inputs(&so, in, &nin);
                 if ((rc = cli_refuse_overwrite("baseline accept", "NEW", out, in, nin)) != 0)
                         goto out;
         }
@@ -150,9 +151,9 @@ int cmd_accept(int argc, char **argv) {
                 rc = cli_fail(&err);
                 goto out;
         }
-        cli_allow_template_images(&so, old);
-        cli_use_baseline_layout(&so, old);
-        if ((sign_key && vd_key_id(sign_key, true, signer, &err) < 0) || cli_load_policy(policy, &pol, &err) < 0 ||
+        vd_source_spec_allow_templates(&so, old, templates, sizeof templates);
+        so.layout = old;
+        if ((sign_key && vd_key_id(sign_key, true, signer, &err) < 0) || vd_policy_open(policy, &pol, &err) < 0 ||
             cli_open_source(&so, true, &src, &err) < 0) {
                 rc = cli_fail(&err);
                 goto out;
@@ -162,7 +163,7 @@ int cmd_accept(int argc, char **argv) {
         run.src = src;
         run.base = old;
         run.policy = pol;
-        cli_scan_opts(&so, &run.opts);
+        vd_source_spec_walk_opts(&so, &run.opts);
         char host[256] = "", dg[65] = "";
         gethostname(host, sizeof host - 1);
         if (policy)

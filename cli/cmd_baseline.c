@@ -167,7 +167,7 @@ static const char capture_tail[] =
 static int capture(int argc, char **argv) {
         cli_getopt g;
         cli_getopt_init(&g, capture_tables);
-        cli_source_opts so = {0};
+        vd_source_spec so = {0};
         const char *out = NULL, *sign_key = NULL, *key_from = NULL, *policy = NULL;
         int algo = VD_HASH_XXH3, c;
         bool algo_given = false;
@@ -205,9 +205,9 @@ static int capture(int argc, char **argv) {
         {
                 /* -o may be the --key-from baseline: a rebuild in place, written
                  * to a temporary file and renamed once complete. */
-                cli_input in[CLI_MAX_INPUTS] = {{"policy", policy}, {"signing key", sign_key}};
+                vd_input in[VD_INPUTS_MAX] = {{"policy", policy}, {"signing key", sign_key}};
                 size_t nin = 2;
-                cli_source_inputs(&so, in, &nin);
+                vd_source_spec_inputs(&so, in, &nin);
                 if (cli_refuse_overwrite("baseline capture", "output", out, in, nin))
                         return EXIT_USAGE;
         }
@@ -220,7 +220,7 @@ static int capture(int argc, char **argv) {
         vd_run_out_init(&res);
         int rc = 0;
         /* The policy first: a typo in it fails in a second, not after the scan. */
-        if (cli_load_policy(policy, &pol, &err) < 0 || vd_baseline_new(&b, &err) < 0 ||
+        if (vd_policy_open(policy, &pol, &err) < 0 || vd_baseline_new(&b, &err) < 0 ||
             cli_open_source(&so, true, &src, &err) < 0) {
                 rc = cli_fail(&err);
                 goto out;
@@ -261,7 +261,7 @@ static int capture(int argc, char **argv) {
         run.src = src;
         run.base = b;
         run.policy = pol;
-        cli_scan_opts(&so, &run.opts);
+        vd_source_spec_walk_opts(&so, &run.opts);
         int ir = vd_run_exec(&run, &res, &err);
         for (size_t i = 0; ir == 0 && i < ids.n_facts; i++)
                 if (vd_scan_add_fact(&res.scan, ids.facts[i].key, ids.facts[i].value) < 0)
@@ -433,7 +433,7 @@ static int export_cmd(int argc, char **argv) {
         if (optind != argc - 1)
                 return cli_usage("baseline export", "expected exactly one baseline FILE");
         if (out) {
-                cli_input in[] = {{"baseline", argv[optind]}, {"verify key", verify_key}};
+                vd_input in[] = {{"baseline", argv[optind]}, {"verify key", verify_key}};
                 if (cli_refuse_overwrite("baseline export", "output", out, in, 2))
                         return EXIT_USAGE;
         }
@@ -443,7 +443,7 @@ static int export_cmd(int argc, char **argv) {
                 return cli_fail(&err);
         if (out && b->template_path) {
                 /* a derived baseline's template is an input too */
-                cli_input tin[] = {{"template baseline", b->template_path}};
+                vd_input tin[] = {{"template baseline", b->template_path}};
                 if (cli_refuse_overwrite("baseline export", "output", out, tin, 1)) {
                         vd_baseline_free(b);
                         return EXIT_USAGE;
@@ -495,7 +495,7 @@ static int diff_cmd(int argc, char **argv) {
         size_t n_reports = 0;
         int fail_on = VD_SEV_INFO, c;
         vd_sink_opts sinko;
-        vd_sink_opts_init(&sinko);
+        cli_sink_opts_init(&sinko);
         optind = 1;
         while ((c = cli_getopt_next(&g, argc, argv)) != -1) {
                 int rr = cli_report_opt(&sinko, c, optarg, "baseline diff");
@@ -524,15 +524,15 @@ static int diff_cmd(int argc, char **argv) {
                 reports[n_reports++] = "text";
         const char *pa = argv[optind], *pb = argv[optind + 1];
         {
-                cli_input in[] = {{"baseline", pa}, {"baseline", pb}, {"verify key", verify_key},
+                vd_input in[] = {{"baseline", pa}, {"baseline", pb}, {"verify key", verify_key},
                                   {"syslog CA", sinko.syslog_ca}};
                 for (size_t i = 0; i < n_reports; i++) {
-                        const char *f = cli_report_file(reports[i]);
+                        const char *f = vd_sink_spec_file(reports[i]);
                         if (f && cli_refuse_overwrite("baseline diff", "report file", f, in, 4))
                                 return EXIT_USAGE;
                 }
         }
-        sinko.state_dir = vd_state_dir(sinko.state_dir, cli_env_get()->state_directory);
+        sinko.state_dir = vd_state_dir(sinko.state_dir, cli_env_get()->host.state_directory);
         vd_err err = VD_ERR_INIT;
         vd_baseline *a = NULL, *b = NULL;
         vd_policy *pol = NULL;
@@ -552,7 +552,7 @@ static int diff_cmd(int argc, char **argv) {
         vd_diff_report(a, b, pa, pb, &d, verify_key != NULL, fail_on, trust, &rep);
         rc = cli_deliver(sinks, n_reports, &rep);
 out:
-        cli_close_sinks(sinks, n_reports);
+        vd_sinks_close(sinks, n_reports);
         vd_diff_out_release(&d);
         vd_baseline_free(a);
         vd_baseline_free(b);

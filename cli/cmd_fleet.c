@@ -144,7 +144,7 @@ int cmd_fleet(int argc, char **argv) {
         memset(&o, 0, sizeof o);
         o.idle = true;
         o.per_app = PER_APPLIANCE_DEFAULT;
-        vd_sink_opts_init(&o.sinko);
+        cli_sink_opts_init(&o.sinko);
         int c;
         optind = 1;
         while ((c = cli_getopt_next(&go, argc, argv)) != -1) {
@@ -217,7 +217,7 @@ int cmd_fleet(int argc, char **argv) {
         if (!o.inventory)
                 return cli_usage("fleet", !strcmp(sub, "check") ? "no inventory given: vmdrift fleet check FILE"
                                                                 : "no inventory given: use --inventory FILE");
-        o.state_dir = vd_state_dir(o.state_dir, cli_env_get()->state_directory);
+        o.state_dir = vd_state_dir(o.state_dir, cli_env_get()->host.state_directory);
         o.sinko.state_dir = o.state_dir;
         if (!o.jobs)
                 o.jobs = default_jobs();
@@ -237,18 +237,18 @@ int cmd_fleet(int argc, char **argv) {
                 /* no report may replace an input: the inventory, a baseline, an image */
                 rc = 0;
                 for (size_t r = 0; r < o.n_reports && !rc; r++) {
-                        const char *f = cli_report_file(o.reports[r]);
+                        const char *f = vd_sink_spec_file(o.reports[r]);
                         if (!f || strstr(f, "{guest}"))
                                 continue;
-                        cli_input in[CLI_MAX_INPUTS] = {{"inventory", inv->file}};
+                        vd_input in[VD_INPUTS_MAX] = {{"inventory", inv->file}};
                         size_t nin = 1;
                         for (size_t g = 0; g < inv->n_guests && !rc; g++) {
                                 const vd_inv_guest *x = &inv->guests[g];
                                 nin = 1;
-                                in[nin++] = (cli_input){"baseline", x->baseline};
-                                in[nin++] = (cli_input){"policy", x->policy};
-                                for (size_t k = 0; k < x->n_images && nin < CLI_MAX_INPUTS; k++)
-                                        in[nin++] = (cli_input){"image", x->images[k]};
+                                in[nin++] = (vd_input){"baseline", x->baseline};
+                                in[nin++] = (vd_input){"policy", x->policy};
+                                for (size_t k = 0; k < x->n_images && nin < VD_INPUTS_MAX; k++)
+                                        in[nin++] = (vd_input){"image", x->images[k]};
                                 rc = cli_refuse_overwrite("fleet", "report file", f, in, nin);
                         }
                 }

@@ -44,7 +44,7 @@ static void print_kv(const char *k, const char *v) {
 int cmd_inspect(int argc, char **argv) {
         cli_getopt g;
         cli_getopt_init(&g, inspect_tables);
-        cli_source_opts so = {0};
+        vd_source_spec so = {0};
         bool packages = false;
         int c;
         optind = 1;

@@ -50,7 +50,7 @@ static const char inventory_tail[] =
 int cmd_inventory(int argc, char **argv) {
         cli_getopt g;
         cli_getopt_init(&g, inventory_tables);
-        cli_source_opts so = {0};
+        vd_source_spec so = {0};
         const char *baseline = NULL, *output = NULL, *verify_key = NULL;
         int format = VD_SBOM_CYCLONEDX, c;
         optind = 1;
@@ -86,9 +86,9 @@ int cmd_inventory(int argc, char **argv) {
         if (verify_key && !baseline)
                 return cli_usage("inventory", "--verify-key goes with --baseline");
         if (output) {
-                cli_input in[CLI_MAX_INPUTS] = {{"baseline", baseline}, {"verify key", verify_key}};
+                vd_input in[VD_INPUTS_MAX] = {{"baseline", baseline}, {"verify key", verify_key}};
                 size_t nin = 2;
-                cli_source_inputs(&so, in, &nin);
+                vd_source_spec_inputs(&so, in, &nin);
                 if (cli_refuse_overwrite("inventory", "output", output, in, nin))
                         return EXIT_USAGE;
         }

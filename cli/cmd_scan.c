@@ -124,8 +124,8 @@ int cmd_scan(int argc, char **argv) {
         cli_getopt g;
         cli_getopt_init(&g, scan_tables);
         /* the options fill the request they make, field by field */
-        cli_scan_request rq = {.fail_on = VD_SEV_INFO};
-        vd_sink_opts_init(&rq.sink);
+        vd_scan_request rq = {.fail_on = VD_SEV_INFO};
+        cli_sink_opts_init(&rq.sink);
         int c;
         vd_err err = VD_ERR_INIT;
         optind = 1;
@@ -160,8 +160,8 @@ int cmd_scan(int argc, char **argv) {
                         rq.ecosystem = optarg;
                         break;
                 case CLI_OPT_REPORT:
-                        if (rq.n_reports == CLI_MAX_REPORTS)
-                                return cli_usage("scan", "at most %d --report options", CLI_MAX_REPORTS);
+                        if (rq.n_reports == VD_SCAN_REPORTS_MAX)
+                                return cli_usage("scan", "at most %d --report options", VD_SCAN_REPORTS_MAX);
                         rq.reports[rq.n_reports++] = optarg;
                         break;
                 case OPT_IGNORE: {

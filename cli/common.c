@@ -52,12 +52,12 @@ const cli_opt cli_source_options[] = {
         CLI_OPT_END,
 };
 
-int cli_source_opt(cli_source_opts *o, int c, const char *arg, const char *cmd) {
+int cli_source_opt(vd_source_spec *o, int c, const char *arg, const char *cmd) {
         switch (c) {
         case CLI_OPT_DIR: o->dir = arg; return 1;
         case CLI_OPT_IMAGE:
-                if (o->n_images == CLI_MAX_IMAGES)
-                        return cli_usage(cmd, "at most %d --image options", CLI_MAX_IMAGES);
+                if (o->n_images == VD_SPEC_IMAGES_MAX)
+                        return cli_usage(cmd, "at most %d --image options", VD_SPEC_IMAGES_MAX);
                 o->images[o->n_images++] = arg;
                 return 1;
         case CLI_OPT_IMAGE_FORMAT: o->image_format = arg; return 1;
@@ -103,154 +103,40 @@ int cli_source_opt(cli_source_opts *o, int c, const char *arg, const char *cmd) 
         }
 }
 
-int cli_source_check(const cli_source_opts *o, const char *cmd) {
-        int kinds = (o->dir != NULL) + (o->n_images > 0) + (o->domain != NULL);
-        if (kinds == 0)
-                return cli_usage(cmd, "no source given: use --dir PATH, --image FILE or --domain NAME");
-        if (kinds > 1)
-                return cli_usage(cmd, "give one kind of source: --dir, --image or --domain");
-        if (o->connect && !o->domain)
-                return cli_usage(cmd, "--connect goes with --domain");
-        if (o->accel && o->dir)
-                return cli_usage(cmd, "--accel goes with --image or --domain");
-        if (o->image_format && o->n_images == 0)
-                return cli_usage(cmd, "--image-format goes with --image");
-        return 0;
+int cli_source_check(const vd_source_spec *o, const char *cmd) {
+        vd_err err = VD_ERR_INIT;
+        return vd_source_spec_check(o, &err) < 0 ? cli_usage(cmd, "%s", err.msg) : 0;
 }
 
 /* The warning a source printed while it opened: also among the scan's
  * warnings, which capture prints again. */
 static char printed_notice[VD_ERR_MSG_MAX];
 
-/* Progress only where a person is waiting; warnings always (cron mails them). */
-static void print_notice(void *ud, int level, const char *msg) {
+/* Progress only where a person is waiting; warnings and errors always (cron
+ * mails them). */
+void cli_notice(void *ud, int level, const char *msg) {
         (void)ud;
         if (level == VD_NOTICE_WARNING) {
                 fprintf(stderr, "vmdrift: warning: %s\n", msg);
                 snprintf(printed_notice, sizeof printed_notice, "%s", msg);
-        }
+        } else if (level == VD_NOTICE_ERROR)
+                fprintf(stderr, "vmdrift: %s\n", msg);
         else if (isatty(STDERR_FILENO))
                 fprintf(stderr, "vmdrift: %s...\n", msg);
 }
 
-vd_guest_share *cli_share;
-
-int cli_open_source(const cli_source_opts *o, bool want_walker, vd_source **ret, vd_err *err) {
-        if (o->dir)
-                return vd_source_open_dir(o->dir, ret, err);
-        vd_guest_opts g = {
-                .images = o->images,
-                .n_images = o->n_images,
-                .format = o->image_format,
-                .domain = o->domain,
-                .connect = o->connect,
-                .strategy = o->strategy,
-                .want_walker = want_walker,
-                .accel = o->accel,
-                .allow_backing = o->allow_backing,
-                .expect_formats = o->have_expect ? o->expect_formats : NULL,
-                .n_allow_backing = o->n_allow_backing,
-                .state_dir = vd_state_dir(o->state_dir, cli_env_get()->state_directory),
-                .notice = print_notice,
-                .inspect_always = o->full_inspection,
-                .hash_in = o->hash_in,
-        };
-        const cli_env *env = cli_env_get();
-        g.host_hash_min = env->host_hash_min;
-        g.walker = env->walker;
-        g.backend = env->guestfs_backend;
-        g.tmp_dir = env->tmp_dir;
-        g.knobs = env->knobs;
-        g.share = cli_share;
-        if (o->layout) {
-                g.layout_facts = o->layout->facts;
-                g.n_layout_facts = o->layout->n_facts;
-                g.layout_packages = o->layout->packages;
-                g.n_layout_packages = o->layout->n_packages;
-        }
-        return vd_source_open_guest(&g, ret, err);
+int cli_open_source(const vd_source_spec *o, bool want_walker, vd_source **ret, vd_err *err) {
+        return vd_source_spec_open(o, &cli_env_get()->host, want_walker, ret, err);
 }
 
-void cli_allow_template_images(cli_source_opts *so, const vd_baseline *b) {
-        static char list[8192];
-        size_t room = sizeof so->allow_backing / sizeof so->allow_backing[0] - so->n_allow_backing;
-        so->n_allow_backing += vd_baseline_template_images(b, list, sizeof list, so->allow_backing + so->n_allow_backing,
-                                                           room, so->images, so->n_images, so->expect_formats);
-        for (size_t k = 0; k < so->n_images; k++)
-                so->have_expect |= so->expect_formats[k] != NULL;
-}
-
-void cli_use_baseline_layout(cli_source_opts *so, const vd_baseline *b) { so->layout = b; }
-
-/* One baseline kept open for the process (cli_baseline_open_kept). */
-static struct {
-        char *path, *key;
-        struct stat st, key_st;
-        vd_baseline *b;
-} kept_b;
-
-#define KEPT_SETTLED_NS 2000000000LL
-
-int cli_baseline_open_kept(const char *path, const char *verify_key, const vd_baseline **ret, bool *owned,
-                           vd_err *err) {
-        struct stat st, kst;
-        bool have = stat(path, &st) == 0, have_key = !verify_key || stat(verify_key, &kst) == 0;
-        if (have && have_key && kept_b.b && strcmp(kept_b.path, path) == 0 &&
-            (verify_key ? kept_b.key && strcmp(kept_b.key, verify_key) == 0 && vd_stat_same(&kst, &kept_b.key_st)
-                        : !kept_b.key) &&
-            vd_stat_same(&st, &kept_b.st)) {
-                *ret = kept_b.b;
-                *owned = false;
-                return 0;
-        }
-        int64_t t0 = vd_now_ns();
-        vd_baseline *b = NULL;
-        if (vd_baseline_open(path, verify_key, &b, err) < 0)
-                return err->code;
-        *ret = b;
-        *owned = true;
-        struct stat after, kafter;
-        /* kept only if both files were the same before and after, unchanged
-         * for 2 s before (coarse timestamps), and the baseline reads no
-         * other file (a derived one reads its template's) */
-        if (!have || !have_key || b->template_path || stat(path, &after) < 0 || !vd_stat_same(&st, &after) ||
-            !vd_stat_settled(&after, t0, KEPT_SETTLED_NS) ||
-            (verify_key && (stat(verify_key, &kafter) < 0 || !vd_stat_same(&kst, &kafter) ||
-                            !vd_stat_settled(&kafter, t0, KEPT_SETTLED_NS))))
-                return 0;
-        char *p = strdup(path), *k = verify_key ? strdup(verify_key) : NULL;
-        if (!p || (verify_key && !k)) {
-                free(p);
-                free(k);
-                return 0;
-        }
-        vd_baseline_free(kept_b.b);
-        free(kept_b.path);
-        free(kept_b.key);
-        kept_b.path = p;
-        kept_b.key = k;
-        kept_b.st = after;
-        if (verify_key)
-                kept_b.key_st = kafter;
-        kept_b.b = b;
-        *owned = false;
-        return 0;
-}
-
-void cli_scan_opts(const cli_source_opts *so, vd_scan_opts *o) {
-        vd_scan_opts_init(o);
-        o->one_file_system = so->one_file_system;
-        o->threads = so->threads;
-        o->max_depth = so->max_depth;
-}
-
-void cli_close_sinks(vd_sink **sinks, size_t n) {
-        for (size_t i = 0; i < n; i++)
-                if (sinks[i]) {
-                        vd_err e2 = VD_ERR_INIT;
-                        vd_sink_close(sinks[i], &e2);
-                        sinks[i] = NULL;
-                }
+int cli_scan_run(const vd_scan_request *rq, vd_scan_outcome *ret) {
+        vd_err err = VD_ERR_INIT;
+        int rc = vd_scan_request_run(rq, &cli_env_get()->host, ret, &err);
+        if (err.code == VD_E_USAGE)
+                cli_usage("scan", "%s", err.msg);
+        else if (err.code)
+                cli_fail(&err);
+        return rc;
 }
 
 const cli_opt cli_report_spec_options[] = {
@@ -323,39 +209,23 @@ static void sink_notice(void *ctx, const char *msg) {
         fprintf(stderr, "vmdrift: %s\n", msg);
 }
 
-int cli_open_sinks(const char *const *specs, size_t n, const vd_sink_opts *o, vd_sink **sinks) {
-        vd_sink_opts so = *o;
-        so.no_color = cli_env_get()->no_color;
-        if (!so.notice)
-                so.notice = sink_notice;
-        for (size_t i = 0; i < n; i++) {
-                vd_err err = VD_ERR_INIT;
-                if (vd_sink_open(specs[i], &so, &sinks[i], &err) < 0) {
-                        sinks[i] = NULL;
-                        cli_close_sinks(sinks, i);
-                        return cli_fail(&err);
-                }
-        }
-        return 0;
+void cli_sink_opts_init(vd_sink_opts *o) {
+        vd_sink_opts_init(o);
+        o->no_color = cli_env_get()->no_color;
+        o->notice = sink_notice;
 }
 
-int cli_deliver(vd_sink **sinks, size_t n, vd_report *rep) {
-        rep->exit_code = 0;
-        for (size_t i = 0; i < rep->events->n; i++)
-                if (rep->events->v[i].severity >= rep->fail_on)
-                        rep->exit_code = EXIT_DRIFT;
-        int rc = rep->exit_code;
-        for (size_t i = 0; i < n; i++) {
-                vd_err e2 = VD_ERR_INIT;
-                if (vd_sink_write(sinks[i], rep, &e2) < 0)
-                        rc = cli_fail(&e2);
-                vd_err_clear(&e2);
-                if (vd_sink_close(sinks[i], &e2) < 0)
-                        rc = cli_fail(&e2);
-                sinks[i] = NULL;
-        }
-        return rc;
+int cli_open_sinks(const char *const *specs, size_t n, const vd_sink_opts *o, vd_sink **sinks) {
+        vd_err err = VD_ERR_INIT;
+        return vd_sinks_open(specs, n, o, sinks, &err) < 0 ? cli_fail(&err) : 0;
 }
+
+static void sink_failed(void *ctx, const vd_err *err) {
+        (void)ctx;
+        cli_fail(err);
+}
+
+int cli_deliver(vd_sink **sinks, size_t n, vd_report *rep) { return vd_sinks_deliver(sinks, n, rep, sink_failed, NULL); }
 
 void cli_print_warnings(const vd_scan *s) {
         vd_buf b;
@@ -373,10 +243,6 @@ void cli_print_warnings(const vd_scan *s) {
                 fputs(b.buf, stderr);
         }
         vd_buf_release(&b);
-}
-
-int cli_load_policy(const char *path, vd_policy **ret, vd_err *err) {
-        return path ? vd_policy_load(path, ret, err) : vd_policy_new_default(ret, err);
 }
 
 void cli_print_violations(const vd_events *ev, FILE *fp) {
@@ -406,29 +272,8 @@ void cli_print_violations(const vd_events *ev, FILE *fp) {
         }
 }
 
-int cli_refuse_overwrite(const char *cmd, const char *what, const char *out, const cli_input *in, size_t n) {
-        struct stat so;
-        bool have = stat(out, &so) == 0;
-        for (size_t i = 0; i < n; i++) {
-                if (!in[i].path)
-                        continue;
-                struct stat si;
-                bool same = strcmp(in[i].path, out) == 0 ||
-                            (have && stat(in[i].path, &si) == 0 && si.st_dev == so.st_dev && si.st_ino == so.st_ino);
-                if (same)
-                        return cli_usage(cmd, "%s '%s' is the %s '%s', an input of this run: refusing to overwrite it",
-                                         what, out, in[i].what, in[i].path);
-        }
-        return 0;
+int cli_refuse_overwrite(const char *cmd, const char *what, const char *out, const vd_input *in, size_t n) {
+        vd_err err = VD_ERR_INIT;
+        return vd_refuse_overwrite(what, out, in, n, &err) < 0 ? cli_usage(cmd, "%s", err.msg) : 0;
 }
 
-void cli_source_inputs(const cli_source_opts *so, cli_input *in, size_t *n) {
-        for (size_t i = 0; i < so->n_images && *n < CLI_MAX_INPUTS; i++)
-                in[(*n)++] = (cli_input){"image", so->images[i]};
-}
-
-const char *cli_report_file(const char *spec) {
-        if ((strncmp(spec, "text:", 5) == 0 || strncmp(spec, "json:", 5) == 0) && spec[5] && strcmp(spec + 5, "-") != 0)
-                return spec + 5;
-        return NULL;
-}

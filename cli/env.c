@@ -32,28 +32,29 @@ const cli_env *cli_env_get(void) {
         if (read)
                 return &env;
         read = true;
-        env.tmp_dir = nonempty("TMPDIR");
-        env.walker = nonempty("VMDRIFT_WALKER");
+        env.host.tmp_dir = nonempty("TMPDIR");
+        env.host.walker = nonempty("VMDRIFT_WALKER");
         /* the direct backend needs no daemon; a domain's disks are found
          * through libvirt all the same. The operator's choice stands. */
-        env.guestfs_backend = getenv("LIBGUESTFS_BACKEND") ? NULL : "direct";
+        env.host.guestfs_backend = getenv("LIBGUESTFS_BACKEND") ? NULL : "direct";
         env.sudo_user = nonempty("SUDO_USER");
-        env.state_directory = nonempty("STATE_DIRECTORY");
+        env.host.state_directory = nonempty("STATE_DIRECTORY");
         env.test_stop_at = nonempty("VMDRIFT_TEST_STOP_AT");
         const char *d = getenv("VMDRIFT_DEBUG");
         env.debug = d && *d && *d != '0';
         env.no_color = nonempty("NO_COLOR") != NULL;
+        env.host.notice = cli_notice;
         env.test_worker_dies = nonempty("VMDRIFT_TEST_WORKER_DIES");
         uint64_t hm;
         const char *hms = getenv("VMDRIFT_HOST_HASH_MIN");
         if (hms && vd_parse_u64(hms, &hm) && hm > 0)
-                env.host_hash_min = hm;
-        env.knobs.launch_timeout_s = seconds("VMDRIFT_LAUNCH_TIMEOUT");
-        env.knobs.kvm_launch_timeout_s = seconds("VMDRIFT_KVM_LAUNCH_TIMEOUT");
+                env.host.host_hash_min = hm;
+        env.host.knobs.launch_timeout_s = seconds("VMDRIFT_LAUNCH_TIMEOUT");
+        env.host.knobs.kvm_launch_timeout_s = seconds("VMDRIFT_KVM_LAUNCH_TIMEOUT");
         /* tests and benchmarks */
-        env.knobs.delta_verify = is("VMDRIFT_DELTA_VERIFY", "1");
-        env.knobs.no_read_ahead = is("VMDRIFT_READ_AHEAD", "0");
-        env.knobs.no_candidate_walk = is("VMDRIFT_CANDIDATE_WALK", "0");
-        env.knobs.no_block_records = is("VMDRIFT_BLOCK_RECORDS", "0");
+        env.host.knobs.delta_verify = is("VMDRIFT_DELTA_VERIFY", "1");
+        env.host.knobs.no_read_ahead = is("VMDRIFT_READ_AHEAD", "0");
+        env.host.knobs.no_candidate_walk = is("VMDRIFT_CANDIDATE_WALK", "0");
+        env.host.knobs.no_block_records = is("VMDRIFT_BLOCK_RECORDS", "0");
         return &env;
 }

@@ -35,7 +35,7 @@ typedef struct fleet_opts {
         int progress; /* -1 never, 0 auto, 1 always */
         const char *fail_on;
         const char *state_dir;
-        cli_scan_request base; /* what every guest's scan is asked the same (--full, --accel...) */
+        vd_scan_request base; /* what every guest's scan is asked the same (--full, --accel...) */
         vd_sink_opts sinko;
         const vd_inventory *inv;
 } fleet_opts;
@@ -61,7 +61,13 @@ int fleet_spec_kind(const char *spec);
 void fleet_make_parents(const char *spec);
 char *fleet_subst_guest(const char *spec, const char *name);
 char *fleet_priv_file(const char *priv, size_t idx, const char *what);
-int fleet_scan_job(const fleet_opts *o, const char *priv, const job *j, bool kept_only, vd_scan_outcome *ret);
+/* What a worker lends the scans it runs. */
+typedef struct fleet_scan_ctx {
+        vd_guest_share *share;        /* the batch's shared appliance; NULL: none */
+        vd_baseline_cache *baselines; /* where a kept-report pass opens baselines; NULL: none */
+} fleet_scan_ctx;
+int fleet_scan_job(const fleet_opts *o, const char *priv, const job *j, bool kept_only, const fleet_scan_ctx *ctx,
+                   vd_scan_outcome *ret);
 void fleet_finish_job(const char *priv, job *j, const vd_scan_outcome *outcome, int status, int64_t now_ns);
 bool fleet_gone(job *j, vd_events *findings);
 

@@ -1,5 +1,5 @@
 /* One guest's scan in a fleet run: its request built from the inventory
- * record (cli_scan_request, no argv), run in this process or a fork, and
+ * record (vd_scan_request, no argv), run in this process or a fork, and
  * what it came to (a vd_scan_outcome record in the run's private
  * directory), read back into the guest's state. */
 #define _GNU_SOURCE
@@ -17,7 +17,7 @@
 #include "fleet.h"
 
 int fleet_spec_kind(const char *spec) {
-        const char *f = cli_report_file(spec);
+        const char *f = vd_sink_spec_file(spec);
         if (f)
                 return strstr(f, "{guest}") ? SPEC_GUEST_FILE : SPEC_FILE;
         if (!strcmp(spec, "text") || !strcmp(spec, "json") || !strcmp(spec, "text:-") || !strcmp(spec, "json:-"))
@@ -28,7 +28,7 @@ int fleet_spec_kind(const char *spec) {
 /* The directories a {guest} report file goes in (json:/var/log/vmdrift/{guest}.json):
  * made when missing, as a log directory would be. */
 void fleet_make_parents(const char *spec) {
-        const char *f = cli_report_file(spec);
+        const char *f = vd_sink_spec_file(spec);
         char *d = f ? strdup(f) : NULL;
         for (char *p = d ? d + 1 : NULL; p && *p; p++)
                 if (*p == '/') {
@@ -65,12 +65,12 @@ char *fleet_priv_file(const char *priv, size_t idx, const char *what) {
 
 /* The strings a request borrows that were made for it. */
 typedef struct owned_strs {
-        char *v[CLI_MAX_REPORTS];
+        char *v[VD_SCAN_REPORTS_MAX];
         size_t n;
 } owned_strs;
 
 static const char *own(owned_strs *os, char *s) {
-        return os->n < CLI_MAX_REPORTS ? (os->v[os->n++] = s) : (free(s), (char *)NULL);
+        return os->n < VD_SCAN_REPORTS_MAX ? (os->v[os->n++] = s) : (free(s), (char *)NULL);
 }
 
 static void owned_release(owned_strs *os) {
@@ -81,12 +81,12 @@ static void owned_release(owned_strs *os) {
 
 /* The scan request of job j (its private reports in priv): 0, or -1 with
  * why (out of memory, more templates than a scan takes). */
-static int scan_request(const fleet_opts *o, const char *priv, const job *j, cli_scan_request *rq, owned_strs *os,
+static int scan_request(const fleet_opts *o, const char *priv, const job *j, vd_scan_request *rq, owned_strs *os,
                         char *why, size_t whylen) {
         const vd_inv_guest *g = j->g;
         *rq = o->base;
         os->n = 0;
-        cli_source_opts *so = &rq->so;
+        vd_source_spec *so = &rq->so;
         rq->guest = g->name;
         rq->baseline = g->baseline;
         rq->policy = g->policy;
@@ -95,8 +95,8 @@ static int scan_request(const fleet_opts *o, const char *priv, const job *j, cli
         rq->advisories = g->advisories;
         rq->sink = o->sinko;
         rq->fail_on = o->fail_on ? vd_severity_from_name(o->fail_on) : VD_SEV_INFO;
-        if (g->n_images > CLI_MAX_IMAGES) {
-                snprintf(why, whylen, "more than %d images", CLI_MAX_IMAGES);
+        if (g->n_images > VD_SPEC_IMAGES_MAX) {
+                snprintf(why, whylen, "more than %d images", VD_SPEC_IMAGES_MAX);
                 return -1;
         }
         if (g->format && g->n_images)
@@ -108,9 +108,9 @@ static int scan_request(const fleet_opts *o, const char *priv, const job *j, cli
         so->connect = g->domain ? g->connect : NULL;
         so->dir = g->dir;
         /* a linked clone's backing file may be any of the inventory's templates */
-        if (o->inv->n_templates > CLI_ALLOW_BACKING_MAX) {
+        if (o->inv->n_templates > VD_SPEC_BACKING_MAX) {
                 snprintf(why, whylen, "the inventory names %zu templates: a scan allows at most %d backing files",
-                         o->inv->n_templates, CLI_ALLOW_BACKING_MAX);
+                         o->inv->n_templates, VD_SPEC_BACKING_MAX);
                 return -1;
         }
         for (size_t i = 0; i < o->inv->n_templates; i++)
@@ -150,8 +150,9 @@ static int scan_request(const fleet_opts *o, const char *priv, const job *j, cli
 
 /* Scan job j in this process (stdout and stderr as they are): its exit
  * code and *oc, or -1 (kept_only: it must be scanned). */
-int fleet_scan_job(const fleet_opts *o, const char *priv, const job *j, bool kept_only, vd_scan_outcome *ret) {
-        cli_scan_request rq;
+int fleet_scan_job(const fleet_opts *o, const char *priv, const job *j, bool kept_only, const fleet_scan_ctx *ctx,
+                   vd_scan_outcome *ret) {
+        vd_scan_request rq;
         owned_strs os;
         char why[256];
         vd_scan_outcome oc;
@@ -163,6 +164,8 @@ int fleet_scan_job(const fleet_opts *o, const char *priv, const job *j, bool kep
                 vd_scan_outcome_failed(&oc, code = EXIT_RUNTIME, why);
         } else {
                 rq.kept_only = kept_only;
+                rq.so.share = ctx->share;
+                rq.baselines = ctx->baselines;
                 code = cli_scan_run(&rq, &oc);
                 owned_release(&os);
         }

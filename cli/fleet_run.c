@@ -197,7 +197,7 @@ static int put_together(const fleet_opts *o, const char *priv, const job *jobs, 
                         fflush(stdout);
                 } else {
                         vd_err e = VD_ERR_INIT;
-                        if (vd_write_atomic(cli_report_file(o->reports[i]), b.buf ? b.buf : "", b.len, 0644, &e) < 0)
+                        if (vd_write_atomic(vd_sink_spec_file(o->reports[i]), b.buf ? b.buf : "", b.len, 0644, &e) < 0)
                                 rc = cli_fail(&e);
                 }
                 vd_buf_release(&b);
@@ -243,7 +243,7 @@ int fleet_run(fleet_opts *o, const vd_inventory *inv) {
         }
         for (size_t i = 0; i < inv->n_notes; i++)
                 fprintf(stderr, "vmdrift fleet: note: %s\n", inv->notes[i]);
-        const char *td = cli_env_get()->tmp_dir;
+        const char *td = cli_env_get()->host.tmp_dir;
         char priv[4096];
         snprintf(priv, sizeof priv, "%s/vmdrift-fleet.XXXXXX", td ? td : "/tmp");
         if (!mkdtemp(priv)) {

@@ -39,6 +39,8 @@ struct fleet_pool {
         /* in a worker: its way back, and the fds its scans' output goes through */
         vd_pool *pool;
         int dn, out1, out2;
+        vd_guest_share *share;        /* the batch's shared appliance; NULL: none */
+        vd_baseline_cache *baselines; /* the kept-report pass's: each baseline loaded once */
 };
 
 /* ---- the worker's side ---- */
@@ -74,7 +76,8 @@ static int worker_scan(struct fleet_pool *fp, const job *j, bool kept_only, vd_s
                 dup2(fp->dn, 1);
         if (efd >= 0)
                 dup2(efd, 2);
-        int code = fleet_scan_job(fp->o, fp->priv, j, kept_only, oc);
+        fleet_scan_ctx ctx = {fp->share, fp->baselines};
+        int code = fleet_scan_job(fp->o, fp->priv, j, kept_only, &ctx, oc);
         fflush(stdout);
         fflush(stderr);
         if (fp->out1 >= 0)
@@ -101,7 +104,7 @@ static void scan_batch(struct fleet_pool *fp, const size_t *idx, size_t nb) {
         vd_guest_share *share = NULL;
         if (np && vd_guest_share_new(plan, np, fp->o->per_app, &share, &err) < 0)
                 fprintf(stderr, "vmdrift fleet: no shared appliance: %s\n", err.msg);
-        cli_share = share;
+        fp->share = share;
         for (size_t i = 0; i < nb; i++) {
                 const job *j = &fp->jobs[idx[i]];
                 say(fp, M_STARTED, j->idx, NULL);
@@ -116,7 +119,7 @@ static void scan_batch(struct fleet_pool *fp, const size_t *idx, size_t nb) {
                         vd_scan_outcome_failed(&oc, EXIT_RUNTIME, "no result");
                 say(fp, M_RESULT, j->idx, &oc);
         }
-        cli_share = NULL;
+        fp->share = NULL;
         vd_debug("fleet: worker %d: %zu guests, %zu appliance launches", (int)getpid(), nb,
                  vd_guest_share_launches(share));
         vd_guest_share_free(share);
@@ -129,6 +132,7 @@ static void run(void *ctx, vd_pool *pool, const void *task, size_t len) {
                 fp->dn = open("/dev/null", O_RDWR | O_CLOEXEC);
                 fp->out1 = dup(1);
                 fp->out2 = dup(2);
+                fp->baselines = vd_baseline_cache_new(); /* NULL: each opened every time */
         }
         const unsigned char *t = task;
         size_t nb = len ? (len - 1) / 4 : 0;
@@ -292,4 +296,5 @@ void fleet_scan_in_workers(const fleet_opts *o, const char *priv, job *jobs, siz
                 }
         free(fp.kept_q);
         free(fp.scan_q);
+        vd_baseline_cache_free(fp.baselines); /* made where the tasks ran: a worker process, or here */
 }

@@ -205,7 +205,8 @@ bool vd_guest_image_in_use(const vd_guest_share *share, const char *path);
 enum { VD_HASH_IN_HOST = 0, VD_HASH_IN_APPLIANCE = 1 };
 #define VD_HOST_HASH_MIN_DEFAULT ((uint64_t)4096)
 
-enum { VD_NOTICE_PROGRESS = 0, VD_NOTICE_WARNING = 1 };
+/* VD_NOTICE_ERROR: a failure that did not end the run (a scan's sink) */
+enum { VD_NOTICE_PROGRESS = 0, VD_NOTICE_WARNING = 1, VD_NOTICE_ERROR = 2 };
 
 int vd_source_open_guest(const vd_guest_opts *o, vd_source **ret, vd_err *err);
 /* OS facts and packages of an opened guest (for `vmdrift inspect`). */

@@ -171,6 +171,10 @@ int vd_policy_new_default(vd_policy **ret, vd_err *err) {
         return 0;
 }
 
+int vd_policy_open(const char *path, vd_policy **ret, vd_err *err) {
+        return path ? vd_policy_load(path, ret, err) : vd_policy_new_default(ret, err);
+}
+
 void vd_policy_ignore(vd_policy *p, uint32_t attrs) {
         p->def.attrs &= ~attrs;
         p->def.dir_attrs &= ~attrs;

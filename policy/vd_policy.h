@@ -113,6 +113,8 @@ int vd_policy_new_default(vd_policy **ret, vd_err *err);
 /* Load a YAML policy. Errors (VD_E_INPUT) name file:line:column and what was
  * expected; an unknown key is an error. */
 int vd_policy_load(const char *path, vd_policy **ret, vd_err *err);
+/* vd_policy_load, or the built-in default when path is NULL. */
+int vd_policy_open(const char *path, vd_policy **ret, vd_err *err);
 /* The same from memory (file names the text in messages). */
 int vd_policy_parse(const char *file, const char *text, size_t len, vd_policy **ret, vd_err *err);
 void vd_policy_free(vd_policy *p);

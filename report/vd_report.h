@@ -130,6 +130,21 @@ int vd_sink_write(vd_sink *s, const vd_report *r, vd_err *err);
 int vd_sink_close(vd_sink *s, vd_err *err);
 const char *vd_sink_name(const vd_sink *s);
 
+/* The file a spec writes ("text:F", "json:F"), or NULL (stdout, syslog,
+ * the journal). */
+const char *vd_sink_spec_file(const char *spec);
+/* Open one sink per spec, before any long work: 0, or the first failure
+ * with the sinks opened so far closed (every entry NULL). */
+int vd_sinks_open(const char *const *specs, size_t n, const vd_sink_opts *o, vd_sink **sinks, vd_err *err);
+/* Close the sinks left open on an error path (NULL entries are skipped). */
+void vd_sinks_close(vd_sink **sinks, size_t n);
+/* Set rep->exit_code (1: an event at or above rep->fail_on, else 0), give
+ * every sink the report (each gets it even if an earlier one failed), close
+ * them. A sink that fails is said through failed(ctx, err). Returns
+ * rep->exit_code, or vd_code_exit of the last failure. */
+int vd_sinks_deliver(vd_sink **sinks, size_t n, vd_report *rep, void (*failed)(void *ctx, const vd_err *err),
+                     void *ctx);
+
 /* For tests and tools: write one event as a JSON object (no newline). */
 int vd_json_event(vd_buf *b, const vd_report *r, const vd_event *ev);
 /* The "changes" object of an event: {"mode":{"old":"0644","new":"4755"},...} */

@@ -144,3 +144,53 @@ int vd_sink_close(vd_sink *s, vd_err *err) {
         free(s);
         return rc;
 }
+
+const char *vd_sink_spec_file(const char *spec) {
+        if ((strncmp(spec, "text:", 5) == 0 || strncmp(spec, "json:", 5) == 0) && spec[5] && strcmp(spec + 5, "-") != 0)
+                return spec + 5;
+        return NULL;
+}
+
+void vd_sinks_close(vd_sink **sinks, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (sinks[i]) {
+                        vd_err e2 = VD_ERR_INIT;
+                        vd_sink_close(sinks[i], &e2);
+                        sinks[i] = NULL;
+                }
+}
+
+int vd_sinks_open(const char *const *specs, size_t n, const vd_sink_opts *o, vd_sink **sinks, vd_err *err) {
+        for (size_t i = 0; i < n; i++)
+                if (vd_sink_open(specs[i], o, &sinks[i], err) < 0) {
+                        sinks[i] = NULL;
+                        vd_sinks_close(sinks, i);
+                        return err->code;
+                }
+        return 0;
+}
+
+int vd_sinks_deliver(vd_sink **sinks, size_t n, vd_report *rep, void (*failed)(void *ctx, const vd_err *err),
+                     void *ctx) {
+        rep->exit_code = 0;
+        for (size_t i = 0; i < rep->events->n; i++)
+                if (rep->events->v[i].severity >= rep->fail_on)
+                        rep->exit_code = 1;
+        int rc = rep->exit_code;
+        for (size_t i = 0; i < n; i++) {
+                vd_err e2 = VD_ERR_INIT;
+                if (vd_sink_write(sinks[i], rep, &e2) < 0) {
+                        rc = vd_code_exit(e2.code);
+                        if (failed)
+                                failed(ctx, &e2);
+                }
+                vd_err_clear(&e2);
+                if (vd_sink_close(sinks[i], &e2) < 0) {
+                        rc = vd_code_exit(e2.code);
+                        if (failed)
+                                failed(ctx, &e2);
+                }
+                sinks[i] = NULL;
+        }
+        return rc;
+}

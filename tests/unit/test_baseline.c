@@ -11,6 +11,7 @@
 #include "helpers.h"
 #include "baseline/vd_accept.h"
 #include "baseline/vd_baseline.h"
+#include "baseline/vd_baseline_cache.h"
 
 static char *dir;
 static void setup(void) { dir = th_mkdtemp(); }
@@ -429,4 +430,48 @@ Test(baseline, a_derived_baselines_effective_digest_follows_its_template) {
         vd_baseline_free(t);
         free(tpath);
         free(dpath);
+}
+
+/* A fleet worker's kept-report pass loads a baseline once while its file is
+ * unchanged; a file written since, or one too fresh to trust its
+ * timestamps, is read again. */
+Test(baseline, cache_keeps_a_settled_file_only) {
+        char *p = write_sample("kept.vdb"), *q = write_sample("other.vdb");
+        vd_baseline_cache *c = vd_baseline_cache_new();
+        cr_assert_not_null(c);
+        vd_err err = VD_ERR_INIT;
+        const vd_baseline *b1, *b2;
+        bool owned;
+        cr_assert_eq(vd_baseline_cache_open(c, p, NULL, &b1, &owned, &err), 0, "%s", err.msg);
+        cr_assert(owned, "written just now: its mtime cannot yet tell a later write apart");
+        vd_baseline_free((vd_baseline *)b1);
+
+        sleep(3); /* older than the 2 s the cache waits for */
+        cr_assert_eq(vd_baseline_cache_open(c, p, NULL, &b1, &owned, &err), 0, "%s", err.msg);
+        cr_assert(!owned, "settled: kept");
+        cr_assert_eq(vd_baseline_cache_open(c, p, NULL, &b2, &owned, &err), 0, "%s", err.msg);
+        cr_assert(!owned);
+        cr_assert_eq(b1, b2, "the same file again: not loaded again");
+
+        /* a verify key is part of what was kept: without one it is not the same open */
+        cr_assert_lt(vd_baseline_cache_open(c, p, p, &b2, &owned, &err), 0, "a baseline is no key");
+        vd_err_clear(&err);
+        cr_assert_eq(vd_baseline_cache_open(c, q, NULL, &b2, &owned, &err), 0, "%s", err.msg);
+        cr_assert(!owned, "another settled file replaces the kept one");
+        cr_assert_neq(b1, b2);
+
+        /* rewritten with one more file: read again, and what it says now */
+        vd_baseline *nb = NULL;
+        cr_assert_eq(vd_baseline_open(q, NULL, &nb, &err), 0, "%s", err.msg);
+        vd_entries_push(&nb->entries, mk("/etc/new", 8, VD_T_REG));
+        vd_entries_sort(&nb->entries);
+        cr_assert_eq(vd_baseline_write(nb, q, &err), 0, "%s", err.msg);
+        vd_baseline_free(nb);
+        cr_assert_eq(vd_baseline_cache_open(c, q, NULL, &b1, &owned, &err), 0, "%s", err.msg);
+        cr_assert(owned, "written since: loaded again, not kept while fresh");
+        cr_assert_not_null(vd_entries_find(&b1->entries, "/etc/new", 8));
+        vd_baseline_free((vd_baseline *)b1);
+        vd_baseline_cache_free(c);
+        free(p);
+        free(q);
 }
