@@ -176,7 +176,7 @@ int cmd_fleet(int argc, char **argv) {
                                 return cli_usage("fleet", "--jobs expects 1-64, not '%s'", optarg);
                         break;
                 case OPT_PER_APPLIANCE:
-                        if (!cli_parse_uint(optarg, &o.per_app) || o.per_app == 0 || o.per_app > 64)
+                        if (!cli_parse_uint(optarg, &o.per_app) || o.per_app == 0 || o.per_app > PER_APPLIANCE_MAX)
                                 return cli_usage("fleet", "--guests-per-appliance expects 1-64, not '%s'", optarg);
                         break;
                 case OPT_JITTER:

@@ -23,6 +23,7 @@
 /* docs/fleet.md "One appliance, several guests": what a hostile guest that
  * took over the appliance's kernel could lie about */
 #define PER_APPLIANCE_DEFAULT 8u
+#define PER_APPLIANCE_MAX 64u /* --guests-per-appliance: guests a scan task holds */
 
 typedef struct fleet_opts {
         const char *inventory;

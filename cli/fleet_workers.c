@@ -92,7 +92,7 @@ static int worker_scan(struct fleet_pool *fp, const job *j, bool kept_only, vd_s
 /* A batch: the image guests that may share in one appliance, each guest's
  * scan said as it starts and as it ends. */
 static void scan_batch(struct fleet_pool *fp, const size_t *idx, size_t nb) {
-        vd_share_guest plan[VD_POOL_WORKERS_MAX > 64 ? VD_POOL_WORKERS_MAX : 64];
+        vd_share_guest plan[PER_APPLIANCE_MAX];
         size_t np = 0;
         for (size_t i = 0; fp->o->per_app >= 2 && i < nb && np < sizeof plan / sizeof *plan; i++) {
                 const vd_inv_guest *g = fp->jobs[idx[i]].g;
@@ -136,8 +136,10 @@ static void run(void *ctx, vd_pool *pool, const void *task, size_t len) {
         }
         const unsigned char *t = task;
         size_t nb = len ? (len - 1) / 4 : 0;
-        size_t idx[VD_POOL_WORKERS_MAX > 64 ? VD_POOL_WORKERS_MAX : 64];
-        for (size_t i = 0; i < nb && i < sizeof idx / sizeof *idx; i++) {
+        size_t idx[PER_APPLIANCE_MAX];
+        if (nb > PER_APPLIANCE_MAX)
+                nb = PER_APPLIANCE_MAX; /* never: the parent's tasks hold at most per_app */
+        for (size_t i = 0; i < nb; i++) {
                 uint32_t v;
                 memcpy(&v, t + 1 + 4 * i, 4); /* our own little-endian u32s (vd_buf_add_u32) */
                 idx[i] = v;
