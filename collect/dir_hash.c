@@ -148,17 +148,25 @@ static void *worker(void *arg) {
                 if (h && buf)
                         hash_file(pl, h, buf, j.e, j.fd);
                 close(j.fd);
+                if (j.done) {
+                        pthread_mutex_lock(&pl->mu);
+                        *j.done = true;
+                        pthread_cond_broadcast(&pl->emitted_cv);
+                        pthread_mutex_unlock(&pl->mu);
+                }
         }
         vd_hasher_free(h);
         free(buf);
         return NULL;
 }
 
-void vdd_pool_push(struct pool *pl, vd_entry *e, int fd) {
+void vdd_pool_push(struct pool *pl, vd_entry *e, int fd, bool *done) {
         pthread_mutex_lock(&pl->mu);
         while (pl->count == QUEUE_MAX)
                 pthread_cond_wait(&pl->not_full, &pl->mu);
-        pl->q[(pl->head + pl->count) % QUEUE_MAX] = (struct job){e, fd};
+        if (done)
+                *done = false;
+        pl->q[(pl->head + pl->count) % QUEUE_MAX] = (struct job){e, fd, done};
         pl->count++;
         pthread_cond_signal(&pl->not_empty);
         pthread_mutex_unlock(&pl->mu);
@@ -169,6 +177,7 @@ int vdd_pool_start(struct pool *pl, const vd_scan_opts *o, vd_err *err) {
         pthread_mutex_init(&pl->mu, NULL);
         pthread_cond_init(&pl->not_empty, NULL);
         pthread_cond_init(&pl->not_full, NULL);
+        pthread_cond_init(&pl->emitted_cv, NULL);
         if (o->hash_algo == VD_HASH_NONE)
                 return 0; /* no threads: nothing will be queued */
         pl->algo = o->hash_algo;
@@ -211,4 +220,5 @@ void vdd_pool_finish(struct pool *pl) {
         pthread_mutex_destroy(&pl->mu);
         pthread_cond_destroy(&pl->not_empty);
         pthread_cond_destroy(&pl->not_full);
+        pthread_cond_destroy(&pl->emitted_cv);
 }

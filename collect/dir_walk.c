@@ -105,7 +105,7 @@ static int hl_lookup(struct hl_map *m, uint64_t dev, uint64_t ino, vd_entry *e, 
                 }
                 j = (j + 1) & (m->cap - 1);
         }
-        m->v[j] = (struct hl_slot){dev, ino, e};
+        m->v[j] = (struct hl_slot){.dev = dev, .ino = ino, .first = e};
         m->n++;
         *ret = NULL;
         return 0;
@@ -303,16 +303,41 @@ void vdd_frame_release(struct frame *f) {
                 free(f->names[i]);
         free(f->names);
         free(f->inos);
-        f->fd = -1;
-        f->names = NULL;
-        f->inos = NULL;
-        f->n = f->i = 0;
+        for (size_t i = 0; i < f->n_pend; i++) {
+                free(f->pend[i].name);
+                vdd_frame_release(&f->pend[i].f);
+        }
+        free(f->pend);
+        *f = (struct frame){.fd = -1};
 }
 
-static int push_frame(struct walk *w, int fd, char **names, uint64_t *inos, size_t n, size_t plen, dev_t dev) {
+/* Does the subdirectory name's key (name + "/": where its children sort)
+ * come after next, a later sibling? Then next is walked first. */
+static bool children_after(const char *name, const char *next) {
+        size_t nl = strlen(name);
+        return strncmp(next, name, nl) == 0 && (unsigned char)next[nl] < '/' && next[nl] != '\0';
+}
+
+/* Walk the directory whose entry was just recorded (its listing in nf)
+ * now, or, when a later sibling sorts before its children, once that
+ * sibling is walked. */
+static int push_frame(struct walk *w, struct frame nf) {
+        struct frame *pf = w->visiting_in;
+        if (pf && pf->i < pf->n) {
+                const char *name = w->path + pf->plen + 1;
+                if (children_after(name, pf->names[pf->i])) {
+                        if (vd_array_grow(&pf->pend, &pf->pend_alloc, pf->n_pend, sizeof *pf->pend, 4) < 0)
+                                return VD_E_NOMEM;
+                        char *nm = strdup(name);
+                        if (!nm)
+                                return VD_E_NOMEM;
+                        pf->pend[pf->n_pend++] = (struct pending){nm, nf};
+                        return 0;
+                }
+        }
         if (vd_array_grow(&w->st, &w->st_alloc, w->depth, sizeof *w->st, 64) < 0)
                 return VD_E_NOMEM;
-        w->st[w->depth++] = (struct frame){fd, names, inos, n, 0, plen, dev};
+        w->st[w->depth++] = nf;
         return 0;
 }
 
@@ -323,6 +348,102 @@ static unsigned path_depth(const char *p, size_t n) {
         for (size_t i = 0; i < n; i++)
                 k += p[i] == '/';
         return k;
+}
+
+/* ---------- streaming (w->sink) ---------- */
+
+/* e is the scan's from here: in out->entries, or (streaming) at the tail of
+ * the queue, *slot, complete unless vdd_visit queues it for hashing. A full
+ * queue first hands on its head. On failure e is still the caller's. */
+static int record(struct walk *w, vd_entry *e, struct qslot **slot, vd_err *err) {
+        if (!w->sink) {
+                *slot = NULL;
+                return vd_entries_push(&w->out->entries, e) < 0 ? vd_err_set(err, VD_E_NOMEM, "out of memory") : 0;
+        }
+        if (!w->q.v) {
+                if (!(w->q.v = calloc(EMITQ_MAX, sizeof *w->q.v)))
+                        return vd_err_set(err, VD_E_NOMEM, "out of memory");
+                w->q.cap = EMITQ_MAX;
+        }
+        int r = w->q.n == w->q.cap ? vdd_emit(w, false, err) : 0;
+        if (r < 0)
+                return r;
+        *slot = &w->q.v[(w->q.head + w->q.n++) % w->q.cap];
+        **slot = (struct qslot){.e = e, .done = true};
+        return 0;
+}
+
+static struct hl_slot *hl_find(struct hl_map *m, uint64_t dev, uint64_t ino) {
+        if (!m->cap)
+                return NULL;
+        for (size_t j = hl_hash(dev, ino) & (m->cap - 1); m->v[j].first; j = (j + 1) & (m->cap - 1))
+                if (m->v[j].dev == dev && m->v[j].ino == ino)
+                        return &m->v[j];
+        return NULL;
+}
+
+/* A hashed entry's last touches before it is handed on: a hard link takes
+ * the results of the first name of its inode (handed on before it: path
+ * order), which keeps them for the others; what could not be hashed is
+ * said after the walk, as the collecting walk says it. */
+static int finish_entry(struct walk *w, const struct qslot *s) {
+        vd_entry *e = s->e;
+        struct hl_slot *h = s->hl ? hl_find(&w->hl, s->dev, e->ino) : NULL;
+        struct hl_res *res = h ? &h->res : NULL;
+        if (res && s->dup) {
+                memcpy(e->hash, res->hash, sizeof e->hash);
+                e->hash_len = res->hash_len;
+                e->hash_algo = res->hash_algo;
+                e->status = res->status;
+                e->status_errno = res->status_errno;
+                e->size = res->size;
+                e->mtime_ns = res->mtime_ns;
+                e->ctime_ns = res->ctime_ns;
+                e->delta_proved = res->delta_proved;
+        } else if (res) {
+                *res = (struct hl_res){.hash_len = e->hash_len, .hash_algo = e->hash_algo, .status = e->status,
+                                       .delta_proved = e->delta_proved, .status_errno = e->status_errno,
+                                       .size = e->size, .mtime_ns = e->mtime_ns, .ctime_ns = e->ctime_ns};
+                memcpy(res->hash, e->hash, sizeof res->hash);
+        }
+        if (e->status == VD_ST_CHANGING)
+                return vd_scan_warn(&w->q.late, e->path, e->path_len, "changed while it was read (%d tries): not hashed",
+                                    HASH_TRIES);
+        if (e->status == VD_ST_UNREADABLE && e->type == VD_T_REG)
+                return vd_scan_warn(&w->q.late, e->path, e->path_len, "cannot read: %s", strerror(e->status_errno));
+        return 0;
+}
+
+int vdd_emit(struct walk *w, bool all, vd_err *err) {
+        struct emitq *q = &w->q;
+        while (q->n) {
+                struct qslot s = q->v[q->head];
+                pthread_mutex_lock(&w->pool.mu);
+                while (!q->v[q->head].done && (all || q->n == q->cap))
+                        pthread_cond_wait(&w->pool.emitted_cv, &w->pool.mu);
+                s.done = q->v[q->head].done;
+                pthread_mutex_unlock(&w->pool.mu);
+                if (!s.done)
+                        return 0; /* hashing: handed on later */
+                q->head = (q->head + 1) % q->cap;
+                q->n--;
+                if (finish_entry(w, &s) < 0) {
+                        vd_entry_free(s.e);
+                        return vd_err_set(err, VD_E_NOMEM, "out of memory");
+                }
+                int r = w->sink->put(w->sink->ctx, s.e, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+void vdd_emitq_release(struct walk *w) {
+        for (; w->q.n; w->q.n--, w->q.head = (w->q.head + 1) % w->q.cap)
+                vd_entry_free(w->q.v[w->q.head].e);
+        free(w->q.v);
+        w->q.v = NULL;
+        vd_scan_release(&w->q.late);
 }
 
 /* Record the object at w->path, opened as fd (O_PATH); consumes fd. */
@@ -336,8 +457,12 @@ int vdd_visit(struct walk *w, int fd, vd_err *err) {
         }
         if ((r = vd_entry_set_path(e, w->path_len ? w->path : "/", w->path_len ? w->path_len : 1)) < 0)
                 goto fail;
-        if ((r = vd_entries_push(&w->out->entries, e)) < 0)
-                goto fail;
+        struct qslot *slot = NULL;
+        if ((r = record(w, e, &slot, err)) < 0) {
+                vd_entry_free(e);
+                close(fd);
+                return r;
+        }
         /* From here e belongs to the scan. */
         if (fstat(fd, &st) < 0) {
                 e->status = VD_ST_UNREADABLE;
@@ -376,12 +501,18 @@ int vdd_visit(struct walk *w, int fd, vd_err *err) {
         case VD_T_REG:
                 if (st.st_nlink > 1) {
                         vd_entry *first = NULL;
+                        if (slot) {
+                                slot->hl = true;
+                                slot->dev = st.st_dev;
+                        }
                         if (hl_lookup(&w->hl, st.st_dev, st.st_ino, e, &first) < 0 ||
-                            (first && hl_add_dup(&w->hl, e, first) < 0)) {
+                            (first && !slot && hl_add_dup(&w->hl, e, first) < 0)) {
                                 close(fd);
                                 return vd_err_set(err, VD_E_NOMEM, "out of memory");
                         }
                         if (first) {
+                                if (slot)
+                                        slot->dup = true;
                                 close(fd);
                                 return 0;
                         }
@@ -403,7 +534,7 @@ int vdd_visit(struct walk *w, int fd, vd_err *err) {
                         close(fd);
                         return 0;
                 }
-                vdd_pool_push(&w->pool, e, fd); /* fd transferred */
+                vdd_pool_push(&w->pool, e, fd, slot ? &slot->done : NULL); /* fd transferred */
                 return 0;
         case VD_T_DIR: {
                 if (w->o->one_file_system && st.st_dev != w->root_dev) {
@@ -443,7 +574,7 @@ int vdd_visit(struct walk *w, int fd, vd_err *err) {
                 }
                 if (w->ref)
                         (void)vd_delta_same(w->o->delta, fd, st.st_dev, 0); /* sets the device up */
-                if (push_frame(w, fd, names, inos, n, w->path_len, st.st_dev) < 0) {
+                if (push_frame(w, (struct frame){fd, names, inos, n, 0, w->path_len, st.st_dev, NULL, 0, 0}) < 0) {
                         for (size_t i = 0; i < n; i++)
                                 free(names[i]);
                         free(names);
@@ -580,6 +711,22 @@ int vdd_drain(struct walk *w, size_t base, vd_err *err) {
         int r = 0;
         while (r == 0 && w->depth > base) {
                 struct frame *f = &w->st[w->depth - 1];
+                /* a subdirectory put off until its children's turn: before
+                 * the next name that sorts after them, or at the end */
+                if (f->n_pend && (f->i == f->n || !children_after(f->pend[f->n_pend - 1].name, f->names[f->i]))) {
+                        struct pending p = f->pend[--f->n_pend];
+                        size_t plen = f->plen;
+                        if ((r = path_set(w, plen, p.name)) < 0 ||
+                            (r = vd_array_grow(&w->st, &w->st_alloc, w->depth, sizeof *w->st, 64)) < 0) {
+                                free(p.name);
+                                vdd_frame_release(&p.f);
+                                vd_err_set(err, VD_E_NOMEM, "out of memory");
+                                break;
+                        }
+                        free(p.name);
+                        w->st[w->depth++] = p.f;
+                        continue;
+                }
                 if (f->i == f->n) {
                         vdd_frame_release(f);
                         w->depth--;
@@ -610,7 +757,11 @@ int vdd_drain(struct walk *w, size_t base, vd_err *err) {
                                 vd_err_set(err, r, "out of memory");
                         continue;
                 }
+                w->visiting_in = f;
                 r = vdd_visit(w, fd, err);
+                w->visiting_in = NULL;
+                if (r == 0 && w->sink)
+                        r = vdd_emit(w, false, err);
         }
         return r;
 }

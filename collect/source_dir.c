@@ -32,6 +32,8 @@ static int dir_scan(vd_source *src, const vd_scan_opts *o, vd_scan *out, vd_err 
         memset(&w, 0, sizeof w);
         w.o = o;
         w.out = out;
+        w.sink = o->sink;
+        vd_scan_init(&w.q.late);
         w.max_depth = o->max_depth ? o->max_depth : VD_DEPTH_MAX_DEFAULT;
         raise_fd_limit();
 
@@ -63,14 +65,23 @@ static int dir_scan(vd_source *src, const vd_scan_opts *o, vd_scan *out, vd_err 
         }
         w.path_len = 0;
         r = vdd_visit(&w, rootfd, err); /* the root entry "/" */
-        if (r == 0 && w.depth == 0 && out->entries.n && out->entries.v[0]->status != VD_ST_OK)
+        const vd_entry *root = w.sink ? (w.q.n ? w.q.v[w.q.head].e : NULL) : out->entries.n ? out->entries.v[0] : NULL;
+        if (r == 0 && w.depth == 0 && root && root->status != VD_ST_OK)
                 r = vd_err_set(err, VD_E_SOURCE, "cannot read directory '%s': %s", d->root,
-                               strerror(out->entries.v[0]->status_errno));
+                               strerror(root->status_errno));
         if (r == 0)
                 r = vdd_drain(&w, 0, err);
         while (w.depth > 0)
                 vdd_frame_release(&w.st[--w.depth]);
+        if (r == 0 && w.sink)
+                r = vdd_emit(&w, true, err);
         vdd_pool_finish(&w.pool);
+        for (size_t i = 0; r == 0 && i < w.q.late.n_warnings; i++) {
+                const vd_warning *lw = &w.q.late.warnings[i];
+                if (vd_scan_warn(out, lw->path, lw->path_len, "%s", lw->msg) < 0)
+                        r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+        }
+        vdd_emitq_release(&w);
         if (r == 0 && atomic_load(&w.pool.failed))
                 r = vd_err_set(err, VD_E_NOMEM, "out of memory in a hashing thread");
         for (size_t i = 0; r == 0 && i < w.hl.n_dup; i++) {
@@ -232,6 +243,7 @@ static const struct vd_source_ops dir_ops = {
         .read_file = dir_read_file,
         .close = dir_close,
         .read_range = dir_read_range,
+        .streams = true,
 };
 
 int vd_source_open_dir(const char *path, vd_source **ret, vd_err *err) {

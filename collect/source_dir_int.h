@@ -23,12 +23,13 @@ struct dir_src {
 
 struct job {
         vd_entry *e;
-        int fd; /* O_PATH fd of the file; the job owns it */
+        int fd;     /* O_PATH fd of the file; the job owns it */
+        bool *done; /* streaming: set (under mu, emitted_cv signalled) once e is hashed; NULL: none */
 };
 
 struct pool {
         pthread_mutex_t mu;
-        pthread_cond_t not_empty, not_full;
+        pthread_cond_t not_empty, not_full, emitted_cv;
         struct job q[QUEUE_MAX];
         size_t head, count;
         bool done;
@@ -49,7 +50,14 @@ struct pool {
 
 struct hl_slot {
         uint64_t dev, ino;
-        vd_entry *first;
+        vd_entry *first; /* streaming: only a mark (it is emitted and gone); its results are in res */
+        struct hl_res {
+                unsigned char hash[VD_HASH_MAX];
+                uint8_t hash_len, hash_algo, status, delta_proved;
+                int32_t status_errno;
+                uint64_t size;
+                int64_t mtime_ns, ctime_ns;
+        } res;
 };
 
 struct hl_map {
@@ -58,6 +66,23 @@ struct hl_map {
         vd_entry **dup_e, **dup_first; /* pairs to copy the hash into afterwards */
         size_t n_dup, alloc_dup;
 };
+
+/* ---------- streaming: entries handed on complete and in path order ---------- */
+
+struct qslot {
+        vd_entry *e;
+        bool done; /* hashed (or needing no hash); under pool.mu */
+        bool hl;   /* a regular file with other names: its inode is in the hard-link map (dev) */
+        bool dup;  /* ... seen before under another name: its results are the first's */
+        uint64_t dev;
+};
+
+struct emitq {
+        struct qslot *v; /* a ring of cap slots */
+        size_t cap, head, n;
+        vd_scan late; /* its warnings only: "changed while read", "cannot read", said after the walk */
+};
+#define EMITQ_MAX 4096
 
 /* ---------- the walk ---------- */
 
@@ -68,6 +93,17 @@ struct frame {
         size_t n, i;
         size_t plen; /* length of this directory's path in the path buffer */
         dev_t dev;
+        /* Subdirectories listed but not yet walked, because a later sibling
+         * sorts before their children ("a.txt" < "a/x"): the walk goes in
+         * path order (memcmp, the baseline's). A stack: each is a name the
+         * one below it starts, so its children sort first. */
+        struct pending *pend;
+        size_t n_pend, pend_alloc;
+};
+
+struct pending {
+        char *name;           /* the subdirectory's name in its parent */
+        struct frame f;       /* its listing, ready to walk */
 };
 
 struct walk {
@@ -87,13 +123,16 @@ struct walk {
         size_t *ref_child, *ref_next;
         int rootfd;
         uint64_t taken;
+        struct frame *visiting_in; /* the frame whose name vdd_visit is recording; NULL: none (a path) */
+        const vd_entry_sink *sink; /* streaming (vd_scan_opts.sink); NULL: entries go to out->entries */
+        struct emitq q;
 };
 
 #define HASH_TRIES 3
 
 /* ---- dir_hash.c ---- */
 int64_t vdd_ts_ns(const struct timespec *t);
-void vdd_pool_push(struct pool *pl, vd_entry *e, int fd);
+void vdd_pool_push(struct pool *pl, vd_entry *e, int fd, bool *done);
 int vdd_pool_start(struct pool *pl, const vd_scan_opts *o, vd_err *err);
 void vdd_pool_finish(struct pool *pl);
 
@@ -105,5 +144,10 @@ void vdd_frame_release(struct frame *f);
 int vdd_visit(struct walk *w, int fd, vd_err *err);
 int vdd_ref_index(struct walk *w, const vd_entries *ref);
 int vdd_drain(struct walk *w, size_t base, vd_err *err);
+/* Streaming: hand on the entries at the queue's head that are complete;
+ * all: wait for every one. */
+int vdd_emit(struct walk *w, bool all, vd_err *err);
+/* After a failed walk (the pool finished): free what was not handed on. */
+void vdd_emitq_release(struct walk *w);
 
 #endif

@@ -158,31 +158,69 @@ static int load_idmap(vd_source *src, const char *path, vd_scan *s, vd_idmap **r
         return 1;
 }
 
-static int resolve_owners(vd_source *src, vd_scan *s, vd_err *err) {
-        vd_idmap *users = NULL, *groups = NULL;
-        int ru = load_idmap(src, "/etc/passwd", s, &users, err);
+/* The source's own users and groups, which name owners. */
+struct owners {
+        vd_idmap *users, *groups;
+        const vd_entry_sink *next; /* streaming: where named entries go */
+};
+
+static int owners_load(vd_source *src, vd_scan *s, struct owners *ow, vd_err *err) {
+        int ru = load_idmap(src, "/etc/passwd", s, &ow->users, err);
         if (ru < 0)
                 return ru;
-        int rg = load_idmap(src, "/etc/group", s, &groups, err);
+        int rg = load_idmap(src, "/etc/group", s, &ow->groups, err);
         if (rg < 0) {
-                vd_idmap_free(users);
+                vd_idmap_free(ow->users);
+                ow->users = NULL;
                 return rg;
         }
         s->owners_resolved = ru > 0;
-        int r = 0;
-        for (size_t i = 0; i < s->entries.n && r == 0; i++) {
-                vd_entry *e = s->entries.v[i];
-                const char *u = vd_idmap_get(users, e->uid), *g = vd_idmap_get(groups, e->gid);
-                if (u && !e->uname && !(e->uname = strdup(u)))
-                        r = VD_E_NOMEM;
-                if (g && !e->gname && !(e->gname = strdup(g)))
-                        r = VD_E_NOMEM;
-        }
-        vd_idmap_free(users);
-        vd_idmap_free(groups);
-        if (r < 0)
-                return vd_err_set(err, r, "out of memory resolving owners");
         return 0;
+}
+
+static void owners_free(struct owners *ow) {
+        vd_idmap_free(ow->users);
+        vd_idmap_free(ow->groups);
+}
+
+static int owners_name(const struct owners *ow, vd_entry *e) {
+        const char *u = vd_idmap_get(ow->users, e->uid), *g = vd_idmap_get(ow->groups, e->gid);
+        if (u && !e->uname && !(e->uname = strdup(u)))
+                return VD_E_NOMEM;
+        if (g && !e->gname && !(e->gname = strdup(g)))
+                return VD_E_NOMEM;
+        return 0;
+}
+
+/* The streaming source's sink: each entry named, then handed on. */
+static int owners_put(void *ctx, vd_entry *e, vd_err *err) {
+        const struct owners *ow = ctx;
+        if (owners_name(ow, e) < 0) {
+                vd_entry_free(e);
+                return vd_err_set(err, VD_E_NOMEM, "out of memory resolving owners");
+        }
+        return ow->next->put(ow->next->ctx, e, err);
+}
+
+/* Options that need the whole walk before the first entry is final. */
+static bool can_stream(const vd_source *src, const vd_scan_opts *o) {
+        return src->ops->streams && !o->reference && !o->delta && !o->delta_reference && !o->walk_reference &&
+               !o->extents_min && !o->record_blocks;
+}
+
+/* A collected walk, sorted, handed on entry by entry. */
+static int feed(vd_scan *out, const vd_entry_sink *sink, vd_err *err) {
+        int r = 0;
+        size_t i = 0;
+        for (; i < out->entries.n && r == 0; i++) {
+                vd_entry *e = out->entries.v[i];
+                out->entries.v[i] = NULL;
+                r = sink->put(sink->ctx, e, err);
+        }
+        for (; i < out->entries.n; i++)
+                vd_entry_free(out->entries.v[i]);
+        out->entries.n = 0;
+        return r;
 }
 
 int vd_source_scan(vd_source *src, const vd_scan_opts *o, vd_scan *out, vd_err *err) {
@@ -190,15 +228,34 @@ int vd_source_scan(vd_source *src, const vd_scan_opts *o, vd_scan *out, vd_err *
         out->started_ns = vd_now_ns();
         out->hash_algo = o->hash_algo;
         int64_t t0 = vd_mono_ns();
-        int r = src->ops->scan(src, o, out, err);
-        /* A source may resolve owners itself (the in-appliance walker does). */
-        if (r == 0 && !out->owners_resolved)
-                r = resolve_owners(src, out, err);
+        struct owners ow = {NULL, NULL, o->sink};
+        int r;
+        if (o->sink && can_stream(src, o)) {
+                vd_scan_opts so = *o;
+                vd_entry_sink named = {owners_put, &ow};
+                so.sink = &named;
+                r = owners_load(src, out, &ow, err);
+                if (r == 0)
+                        r = src->ops->scan(src, &so, out, err);
+        } else {
+                vd_scan_opts so = *o;
+                so.sink = NULL;
+                r = src->ops->scan(src, &so, out, err);
+                /* A source may resolve owners itself (the in-appliance walker does). */
+                if (r == 0 && !out->owners_resolved && (r = owners_load(src, out, &ow, err)) == 0)
+                        for (size_t i = 0; i < out->entries.n && r == 0; i++)
+                                if (owners_name(&ow, out->entries.v[i]) < 0)
+                                        r = vd_err_set(err, VD_E_NOMEM, "out of memory resolving owners");
+                if (r == 0)
+                        vd_entries_sort(&out->entries);
+                if (r == 0 && o->sink)
+                        r = feed(out, o->sink, err);
+        }
+        owners_free(&ow);
         if (r < 0) {
                 vd_scan_release(out);
                 return r;
         }
-        vd_entries_sort(&out->entries);
         out->duration_ns = vd_mono_ns() - t0;
         return 0;
 }

@@ -17,6 +17,14 @@
 #include "model/vd_entry.h"
 #include "model/vd_scan.h"
 
+/* Where a streaming scan hands each entry, complete (hashed, owners
+ * named) and in path order (vd_path_cmp): put takes e; a negative return
+ * (err set) ends the scan with it. */
+typedef struct vd_entry_sink {
+        int (*put)(void *ctx, vd_entry *e, vd_err *err);
+        void *ctx;
+} vd_entry_sink;
+
 typedef struct vd_scan_opts {
         int hash_algo;                          /* VD_HASH_XXH3 or VD_HASH_SHA256 */
         unsigned char seed[VD_HASH_SEED_LEN];   /* XXH3 key; from the baseline */
@@ -59,6 +67,13 @@ typedef struct vd_scan_opts {
          * file new since the baseline that matches one is read too. */
         const char *const *read_ahead_globs;
         size_t n_read_ahead_globs;
+        /* Streaming: every entry goes to sink as soon as it and those
+         * before it are complete, and vd_scan.entries stays empty; what is
+         * held at once is the walk's in-flight window, not the tree. A
+         * source that cannot stream (or options that need the whole walk:
+         * reference, delta, extents, records) walks everything, then hands
+         * the entries on in order. NULL: vd_scan.entries, sorted. */
+        const vd_entry_sink *sink;
 } vd_scan_opts;
 
 #define VD_DEPTH_MAX_DEFAULT 4096u
@@ -84,6 +99,9 @@ struct vd_source_ops {
          * past it. For files too large to read whole (a guest pads a file
          * to reach a limit): they are read in bounded pieces. */
         int (*read_range)(vd_source *src, const char *path, uint64_t off, size_t n, vd_buf *out, vd_err *err);
+        /* scan hands entries to vd_scan_opts.sink itself, in path order,
+         * owners not yet named (vd_source_scan names them) */
+        bool streams;
 };
 
 struct vd_source {

@@ -167,11 +167,12 @@ static int guest_scan(vd_source *src, const vd_scan_opts *o, vd_scan *out, vd_er
         return vd_source_inventory(src, out, err);
 }
 
+/* The guest's entries come from the walker's manifest, whole: not streamed. */
 const struct vd_source_ops vdg_image_ops = {"image", guest_scan, guest_read_file, guest_close, guest_prefetch,
-                                               guest_read_range};
+                                               guest_read_range, false};
 
 static const struct vd_source_ops domain_ops = {"domain", guest_scan, guest_read_file, guest_close, guest_prefetch,
-                                                guest_read_range};
+                                                guest_read_range, false};
 
 /* A source of these options, not opened: ops, the strategy, the walker
  * beneath a scratch disk (prefix /guest) or not. */

@@ -17,6 +17,7 @@
 
 #include "helpers.h"
 #include "collect/vd_source.h"
+#include "common/vd_str.h"
 
 static char *root;
 
@@ -479,4 +480,90 @@ Test(source_dir, mountpoints_that_leave_the_tree_are_refused) {
         longmp[0] = '/';
         longmp[sizeof longmp - 1] = '\0';
         cr_assert(!vd_mountpoint_ok(longmp));
+}
+
+/* ---- streaming: entries handed on complete, in path order ---- */
+
+struct got {
+        vd_entries es;
+        size_t fail_at; /* the sink refuses this entry (0: none) */
+};
+
+static int got_put(void *ctx, vd_entry *e, vd_err *err) {
+        struct got *g = ctx;
+        if (g->fail_at && g->es.n + 1 == g->fail_at) {
+                vd_entry_free(e);
+                return vd_err_set(err, VD_E_IO, "the sink is full");
+        }
+        cr_assert_eq(vd_entries_push(&g->es, e), 0);
+        return 0;
+}
+
+/* Names whose children sort after a later sibling ("a.txt" < "a/x"),
+ * several levels of it, hard links, more files in one directory than the
+ * queue holds, and owners named from the tree's own passwd. */
+static void odd_tree(void) {
+        th_write(root, "etc/passwd", "root:x:0:0::/root:/bin/sh\n");
+        th_write(root, "etc/group", "root:x:0:\n");
+        const char *names[] = {"a/x", "a/x!/y", "a/x-/z", "a!/b", "a!!/c", "a-b", "a.txt", "a0", "b/a/b/c",
+                               "b/a!", "b/a.b/d", "b/a\x01", "b/a/\x7f", "c\xff/d", "c\xff!"};
+        for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+                th_write(root, names[i], names[i]);
+        for (int i = 0; i < 5000; i++) {
+                char p[64];
+                snprintf(p, sizeof p, "many/f%04d", i);
+                th_write(root, p, i % 3 ? "same" : p);
+        }
+        cr_assert_eq(link(th_path(root, "a/x"), th_path(root, "a.link")), 0);
+        cr_assert_eq(link(th_path(root, "a/x"), th_path(root, "b/a/link")), 0);
+        cr_assert_eq(symlink("a/x", th_path(root, "a.sym")), 0);
+}
+
+Test(source_dir, streams_what_it_collects_in_path_order) {
+        odd_tree();
+        vd_scan all, st;
+        scan(&all);
+        struct got g = {0};
+        vd_entries_init(&g.es);
+        vd_entry_sink sink = {got_put, &g};
+        vd_scan_opts o;
+        vd_scan_opts_init(&o);
+        memset(o.seed, 7, sizeof o.seed);
+        o.sink = &sink;
+        vd_err err = VD_ERR_INIT;
+        cr_assert_eq(scan_opts(&st, &o, &err), 0, "%s", err.msg);
+        cr_assert_eq(st.entries.n, 0, "streamed: nothing kept");
+        cr_assert_eq(g.es.n, all.entries.n, "%zu streamed, %zu collected", g.es.n, all.entries.n);
+        for (size_t i = 0; i < g.es.n; i++) {
+                const vd_entry *a = all.entries.v[i], *b = g.es.v[i];
+                if (i)
+                        cr_assert_lt(vd_path_cmp(g.es.v[i - 1]->path, g.es.v[i - 1]->path_len, b->path, b->path_len), 0,
+                                     "out of order: '%s' after '%s'", b->path, g.es.v[i - 1]->path);
+                cr_assert(vd_entry_equal(a, b), "'%s' streamed differs from '%s' collected", b->path, a->path);
+                cr_assert_eq(a->hash_len, b->hash_len);
+                cr_assert_str_eq(b->uname ? b->uname : "?", a->uname ? a->uname : "?");
+        }
+        const vd_entry *l = vd_entries_find(&g.es, "/b/a/link", 9);
+        cr_assert(l && l->hash_len && !memcmp(l->hash, vd_entries_find(&g.es, "/a/x", 4)->hash, l->hash_len),
+                  "a hard link has its inode's hash");
+        cr_assert_eq(st.n_warnings, all.n_warnings);
+        vd_entries_release(&g.es);
+        vd_scan_release(&all);
+        vd_scan_release(&st);
+}
+
+Test(source_dir, a_failing_sink_ends_the_scan_and_frees_the_rest) {
+        odd_tree();
+        struct got g = {.fail_at = 4500};
+        vd_entries_init(&g.es);
+        vd_entry_sink sink = {got_put, &g};
+        vd_scan_opts o;
+        vd_scan_opts_init(&o);
+        o.sink = &sink;
+        vd_scan st;
+        vd_err err = VD_ERR_INIT;
+        cr_assert_lt(scan_opts(&st, &o, &err), 0);
+        cr_assert_str_eq(err.msg, "the sink is full");
+        cr_assert_eq(g.es.n, 4499);
+        vd_entries_release(&g.es);
 }
