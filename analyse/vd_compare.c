@@ -271,25 +271,6 @@ static int emit(vd_events *out, builder *b, int kind, const vd_entry *e, const v
         return 0;
 }
 
-/* Is a directory above path in scan one whose children were not read? */
-static bool under_unknown_dir(const vd_entries *scan, const char *path, size_t len) {
-        while (len > 1) {
-                const char *slash = NULL;
-                for (size_t k = len; k-- > 0;)
-                        if (path[k] == '/') {
-                                slash = path + k;
-                                break;
-                        }
-                if (!slash)
-                        return false;
-                len = slash == path ? 1 : (size_t)(slash - path);
-                const vd_entry *p = vd_entries_find(scan, path, len);
-                if (p)
-                        return p->type == VD_T_DIR && p->status != VD_ST_OK;
-        }
-        return false;
-}
-
 /* per-clone: compare owner and mode with the rule's expectations (or, where
  * the rule names none, with the template's). Returns 0 and adds changes. */
 static int per_clone_check(builder *b, const vd_rule *ru, const vd_entry *o, const vd_entry *n) {
@@ -352,83 +333,269 @@ static int per_clone_check(builder *b, const vd_rule *ru, const vd_entry *o, con
         return r;
 }
 
-int vd_compare(const vd_entries *base, const vd_entries *scan, const vd_policy *policy, vd_events *out,
-               vd_err *err) {
-        size_t i = 0, j = 0;
-        int r = 0;
+/* ---- the merge, streamed ---- */
+
+/* The scan's entries whose subtree may hold what comes next: those whose
+ * range [path, path + "0") holds the last scan entry. Ranges of paths in
+ * this order nest or are apart, so they form a stack, and every ancestor of
+ * a path not yet passed is on it. Paths live in one buffer. */
+struct open_ent {
+        size_t off, len;
+        uint8_t type, status;
+        uint32_t mode;
+};
+
+struct vd_cmp {
+        const vd_policy *policy;
+        vd_cmp_next_fn next;
+        void *next_ctx;
+        vd_cmp_seen_fn seen;
+        void *seen_ctx;
+        vd_events *out;
+        const vd_entry *o; /* the baseline's next entry, not yet matched; NULL: none left */
+        bool o_read;       /* o is read (or the end is) */
+        vd_buf paths;
+        struct open_ent *st;
+        size_t n_st, st_alloc;
         builder b;
-        memset(&b, 0, sizeof b);
         vd_rule watch_all;
-        while (r == 0 && (i < base->n || j < scan->n)) {
-                const vd_entry *o = i < base->n ? base->v[i] : NULL, *n = j < scan->n ? scan->v[j] : NULL;
-                int c = !o ? 1 : !n ? -1 : vd_path_cmp(o->path, o->path_len, n->path, n->path_len);
-                const vd_entry *e = c <= 0 ? o : n;
-                const vd_rule *rule = vd_policy_match(policy, e->path, e->path_len, e->type);
-                if (c < 0)
-                        i++;
-                else if (c > 0)
-                        j++;
-                else
-                        i++, j++;
-                const vd_entry *old = c <= 0 ? o : NULL, *now = c >= 0 ? n : NULL;
-                vd_det_hit dh = vd_detect_file(policy, scan, old, now);
-                if (rule->kind == VD_K_IGNORE) {
-                        /* Detectors look everywhere: an ignored /tmp still
-                         * reports a new setuid file, in full. */
-                        if (dh.det < 0)
-                                continue;
-                        watch_all = *rule;
-                        watch_all.kind = VD_K_WATCH;
-                        watch_all.attrs = VD_A_ALL & ~(VD_A_MTIME | VD_A_CTIME | VD_A_INODE | VD_A_NLINK);
-                        watch_all.dir_attrs = watch_all.attrs & ~VD_A_DIR_OFF;
-                        rule = &watch_all;
-                }
-                if (c < 0) {
-                        if (under_unknown_dir(scan, o->path, o->path_len))
-                                continue;
-                        r = describe(&b, o, false);
-                        if (!r)
-                                r = emit(out, &b, VD_CH_REMOVED, o, rule, -1, -1);
-                } else if (c > 0) {
-                        if (rule->kind == VD_K_PER_CLONE) {
-                                /* Expected to be new on a clone: only a wrong
-                                 * owner or mode counts. */
-                                r = per_clone_check(&b, rule, NULL, n);
-                                if (!r && (b.ev.n_ch || dh.det >= 0)) {
-                                        vd_event_release(&b.ev);
-                                        memset(&b, 0, sizeof b);
-                                        r = describe(&b, n, true);
-                                        if (!r)
-                                                r = emit(out, &b, VD_CH_ADDED, n, rule, dh.det, dh.sev);
-                                } else if (!r) {
-                                        vd_event_release(&b.ev);
-                                        memset(&b, 0, sizeof b);
-                                }
-                        } else {
-                                r = describe(&b, n, true);
+};
+
+/* Does e (len bytes) lie in the subtree range of open entry k? */
+static bool in_range(const vd_cmp *c, const struct open_ent *k, const char *p, size_t len) {
+        const char *kp = c->paths.buf + k->off;
+        if (len < k->len || memcmp(p, kp, k->len) != 0)
+                return false;
+        /* p starts with k: within its range unless p continues with a byte
+         * at or after '0' (k + "0" and beyond) */
+        return len == k->len || (unsigned char)p[k->len] < '0';
+}
+
+/* The scan entry at exactly path (an ancestor of what comes next), or NULL. */
+static const struct open_ent *open_find(const vd_cmp *c, const char *p, size_t len) {
+        for (size_t i = c->n_st; i-- > 0;)
+                if (c->st[i].len == len && memcmp(c->paths.buf + c->st[i].off, p, len) == 0)
+                        return &c->st[i];
+        return NULL;
+}
+
+/* The nearest ancestor of path in the scan: is it a directory whose
+ * content was not read? Then a baseline path under it is unknown, not gone. */
+static bool under_unknown_dir(const vd_cmp *c, const char *path, size_t len) {
+        while (len > 1) {
+                size_t k = len;
+                while (k > 0 && path[k - 1] != '/')
+                        k--;
+                if (k == 0)
+                        return false;
+                len = k > 1 ? k - 1 : 1;
+                const struct open_ent *p = open_find(c, path, len);
+                if (p)
+                        return p->type == VD_T_DIR && p->status != VD_ST_OK;
+        }
+        return false;
+}
+
+/* n's parent directory in the scan, as the detectors want it. */
+static vd_entry parent_of(const vd_cmp *c, const vd_entry *n, bool *have) {
+        vd_entry pe;
+        memset(&pe, 0, sizeof pe);
+        *have = false;
+        size_t k = n->path_len;
+        while (k > 0 && n->path[k - 1] != '/')
+                k--;
+        const struct open_ent *p = k ? open_find(c, n->path, k > 1 ? k - 1 : 1) : NULL;
+        if (p) {
+                pe.type = p->type;
+                pe.status = p->status;
+                pe.mode = p->mode;
+                *have = true;
+        }
+        return pe;
+}
+
+static int open_push(vd_cmp *c, const vd_entry *n) {
+        while (c->n_st && !in_range(c, &c->st[c->n_st - 1], n->path, n->path_len)) {
+                c->n_st--;
+                c->paths.len = c->st[c->n_st].off;
+        }
+        if (vd_array_grow(&c->st, &c->st_alloc, c->n_st, sizeof *c->st, 16) < 0)
+                return VD_E_NOMEM;
+        size_t off = c->paths.len;
+        if (vd_buf_add(&c->paths, n->path, n->path_len) < 0)
+                return VD_E_NOMEM;
+        c->st[c->n_st++] = (struct open_ent){off, n->path_len, n->type, n->status, n->mode};
+        return 0;
+}
+
+/* One path: o (the baseline's), n (the scan's), either may be NULL. */
+static int one(vd_cmp *c, const vd_entry *o, const vd_entry *n, const vd_entry *parent) {
+        builder *b = &c->b;
+        const vd_entry *e = o ? o : n;
+        const vd_rule *rule = vd_policy_match(c->policy, e->path, e->path_len, e->type);
+        vd_det_hit dh = vd_detect_file(c->policy, parent, o, n);
+        int r = 0;
+        if (rule->kind == VD_K_IGNORE) {
+                /* Detectors look everywhere: an ignored /tmp still reports
+                 * a new setuid file, in full. */
+                if (dh.det < 0)
+                        return 0;
+                c->watch_all = *rule;
+                c->watch_all.kind = VD_K_WATCH;
+                c->watch_all.attrs = VD_A_ALL & ~(VD_A_MTIME | VD_A_CTIME | VD_A_INODE | VD_A_NLINK);
+                c->watch_all.dir_attrs = c->watch_all.attrs & ~VD_A_DIR_OFF;
+                rule = &c->watch_all;
+        }
+        if (!n) {
+                if (under_unknown_dir(c, o->path, o->path_len))
+                        return 0;
+                r = describe(b, o, false);
+                if (!r)
+                        r = emit(c->out, b, VD_CH_REMOVED, o, rule, -1, -1);
+        } else if (!o) {
+                if (rule->kind == VD_K_PER_CLONE) {
+                        /* Expected to be new on a clone: only a wrong owner
+                         * or mode counts. */
+                        r = per_clone_check(b, rule, NULL, n);
+                        if (!r && (b->ev.n_ch || dh.det >= 0)) {
+                                vd_event_release(&b->ev);
+                                memset(b, 0, sizeof *b);
+                                r = describe(b, n, true);
                                 if (!r)
-                                        r = emit(out, &b, VD_CH_ADDED, n, rule, dh.det, dh.sev);
+                                        r = emit(c->out, b, VD_CH_ADDED, n, rule, dh.det, dh.sev);
+                        } else if (!r) {
+                                vd_event_release(&b->ev);
+                                memset(b, 0, sizeof *b);
                         }
                 } else {
-                        uint32_t m = (o->type == VD_T_DIR && n->type == VD_T_DIR) ? rule->dir_attrs : rule->attrs;
-                        if (rule->kind == VD_K_PER_CLONE) {
-                                r = per_clone_check(&b, rule, o, n);
-                        } else {
-                                r = diff_entries(&b, o, n, m);
-                                if (!r && rule->kind == VD_K_GROWING && o->type == VD_T_REG && n->type == VD_T_REG &&
-                                    n->size < o->size)
-                                        r = add_attr(&b, "size", V_U64, o, o->size, NULL, 0, n, n->size, NULL, 0,
-                                                     VD_SEV_MEDIUM);
-                        }
+                        r = describe(b, n, true);
                         if (!r)
-                                r = emit(out, &b, VD_CH_CHANGED, n, rule, dh.det, dh.sev);
+                                r = emit(c->out, b, VD_CH_ADDED, n, rule, dh.det, dh.sev);
                 }
-                if (r < 0) {
-                        vd_event_release(&b.ev);
-                        memset(&b, 0, sizeof b);
+        } else {
+                uint32_t m = (o->type == VD_T_DIR && n->type == VD_T_DIR) ? rule->dir_attrs : rule->attrs;
+                if (rule->kind == VD_K_PER_CLONE) {
+                        r = per_clone_check(b, rule, o, n);
+                } else {
+                        r = diff_entries(b, o, n, m);
+                        if (!r && rule->kind == VD_K_GROWING && o->type == VD_T_REG && n->type == VD_T_REG &&
+                            n->size < o->size)
+                                r = add_attr(b, "size", V_U64, o, o->size, NULL, 0, n, n->size, NULL, 0, VD_SEV_MEDIUM);
                 }
+                if (!r)
+                        r = emit(c->out, b, VD_CH_CHANGED, n, rule, dh.det, dh.sev);
         }
+        if (r < 0) {
+                vd_event_release(&b->ev);
+                memset(b, 0, sizeof *b);
+        }
+        return r;
+}
+
+static int peek(vd_cmp *c, vd_err *err) {
+        if (c->o_read)
+                return 0;
+        int r = c->next(c->next_ctx, &c->o, err);
         if (r < 0)
-                return vd_err_set(err, r, "out of memory comparing entries");
+                return r;
+        c->o_read = true;
         return 0;
+}
+
+static int nomem(vd_err *err) { return vd_err_set(err, VD_E_NOMEM, "out of memory comparing entries"); }
+
+/* The baseline's entries before n (all of them: n NULL), gone from the scan. */
+static int removed_before(vd_cmp *c, const vd_entry *n, vd_err *err) {
+        for (;;) {
+                int r = peek(c, err);
+                if (r < 0)
+                        return r;
+                if (!c->o || (n && vd_path_cmp(c->o->path, c->o->path_len, n->path, n->path_len) >= 0))
+                        return 0;
+                if (one(c, c->o, NULL, NULL) < 0)
+                        return nomem(err);
+                if (c->seen)
+                        c->seen(c->seen_ctx, c->o, NULL);
+                c->o_read = false;
+        }
+}
+
+int vd_cmp_new(const vd_policy *policy, vd_cmp_next_fn next, void *next_ctx, vd_events *out, vd_cmp **ret,
+               vd_err *err) {
+        vd_cmp *c = calloc(1, sizeof *c);
+        if (!c)
+                return nomem(err);
+        c->policy = policy;
+        c->next = next;
+        c->next_ctx = next_ctx;
+        c->out = out;
+        vd_buf_init(&c->paths, 0);
+        *ret = c;
+        return 0;
+}
+
+void vd_cmp_observe(vd_cmp *c, vd_cmp_seen_fn seen, void *ctx) {
+        c->seen = seen;
+        c->seen_ctx = ctx;
+}
+
+int vd_cmp_put(vd_cmp *c, const vd_entry *n, vd_err *err) {
+        if (c->n_st) {
+                const struct open_ent *l = &c->st[c->n_st - 1];
+                if (vd_path_cmp(c->paths.buf + l->off, l->len, n->path, n->path_len) >= 0)
+                        return vd_err_set(err, VD_E_INTERNAL, "entries out of path order at '%.*s'",
+                                          (int)(n->path_len > 200 ? 200 : n->path_len), n->path);
+        }
+        int r = removed_before(c, n, err);
+        if (r < 0)
+                return r;
+        const vd_entry *o = c->o && vd_path_cmp(c->o->path, c->o->path_len, n->path, n->path_len) == 0 ? c->o : NULL;
+        if (open_push(c, n) < 0)
+                return nomem(err);
+        bool have;
+        vd_entry pe = parent_of(c, n, &have);
+        if (one(c, o, n, have ? &pe : NULL) < 0)
+                return nomem(err);
+        if (c->seen)
+                c->seen(c->seen_ctx, o, n);
+        if (o)
+                c->o_read = false;
+        return 0;
+}
+
+int vd_cmp_end(vd_cmp *c, vd_err *err) { return removed_before(c, NULL, err); }
+
+void vd_cmp_free(vd_cmp *c) {
+        if (!c)
+                return;
+        vd_event_release(&c->b.ev);
+        vd_buf_release(&c->paths);
+        free(c->st);
+        free(c);
+}
+
+/* A sorted list as the baseline's stream. */
+struct vec_next {
+        const vd_entries *es;
+        size_t i;
+};
+
+static int vec_next(void *ctx, const vd_entry **ret, vd_err *err) {
+        (void)err;
+        struct vec_next *v = ctx;
+        *ret = v->i < v->es->n ? v->es->v[v->i++] : NULL;
+        return 0;
+}
+
+int vd_compare(const vd_entries *base, const vd_entries *scan, const vd_policy *policy, vd_events *out,
+               vd_err *err) {
+        struct vec_next vn = {base, 0};
+        vd_cmp *c = NULL;
+        int r = vd_cmp_new(policy, vec_next, &vn, out, &c, err);
+        for (size_t j = 0; r == 0 && j < scan->n; j++)
+                r = vd_cmp_put(c, scan->v[j], err);
+        if (r == 0)
+                r = vd_cmp_end(c, err);
+        vd_cmp_free(c);
+        return r;
 }

@@ -18,4 +18,22 @@
 int vd_compare(const vd_entries *base, const vd_entries *scan, const vd_policy *policy, vd_events *out,
                vd_err *err);
 
+/* The same merge, streamed: the baseline's entries pulled from next (in
+ * path order; each valid until the next call; NULL at the end), the scan's
+ * pushed with vd_cmp_put (in path order, borrowed for the call), then
+ * vd_cmp_end for the baseline's rest. What it holds is the current path's
+ * ancestors, not either list. */
+typedef struct vd_cmp vd_cmp;
+typedef int (*vd_cmp_next_fn)(void *ctx, const vd_entry **ret, vd_err *err);
+int vd_cmp_new(const vd_policy *policy, vd_cmp_next_fn next, void *next_ctx, vd_events *out, vd_cmp **ret,
+               vd_err *err);
+/* Told of every path as it is compared: o the baseline's entry, n the
+ * scan's (either NULL); both valid for the call only. */
+typedef void (*vd_cmp_seen_fn)(void *ctx, const vd_entry *o, const vd_entry *n);
+void vd_cmp_observe(vd_cmp *c, vd_cmp_seen_fn seen, void *ctx);
+/* An entry out of order: VD_E_INTERNAL. */
+int vd_cmp_put(vd_cmp *c, const vd_entry *n, vd_err *err);
+int vd_cmp_end(vd_cmp *c, vd_err *err);
+void vd_cmp_free(vd_cmp *c);
+
 #endif

@@ -38,17 +38,6 @@ static const vd_xattr *find_xattr(const vd_entry *e, const char *name) {
         return NULL;
 }
 
-static bool parent_sticky(const vd_entries *scan, const char *path, size_t len) {
-        size_t k = len;
-        while (k > 0 && path[k - 1] != '/')
-                k--;
-        if (k == 0)
-                return false;
-        size_t pl = k > 1 ? k - 1 : 1;
-        const vd_entry *p = vd_entries_find(scan, path, pl);
-        return p && p->type == VD_T_DIR && (p->mode & 01000);
-}
-
 static void hit(vd_det_hit *h, const vd_policy *p, int d, const char *path, size_t len) {
         if (!vd_policy_detector_on(p, d, path, len))
                 return;
@@ -60,7 +49,7 @@ static void hit(vd_det_hit *h, const vd_policy *p, int d, const char *path, size
 }
 
 /* What the file detectors say about old -> new (either may be NULL). */
-vd_det_hit vd_detect_file(const vd_policy *p, const vd_entries *scan, const vd_entry *o, const vd_entry *n) {
+vd_det_hit vd_detect_file(const vd_policy *p, const vd_entry *parent, const vd_entry *o, const vd_entry *n) {
         vd_det_hit h = {-1, -1};
         if (!n)
                 return h;
@@ -70,7 +59,8 @@ vd_det_hit vd_detect_file(const vd_policy *p, const vd_entries *scan, const vd_e
                 hit(&h, p, VD_D_SETUID, path, len);
         bool ww = n->type != VD_T_LNK && (n->mode & 0002) && !(n->type == VD_T_DIR && (n->mode & 01000));
         bool was_ww = o && o->type != VD_T_LNK && (o->mode & 0002);
-        if (ww && !was_ww && !parent_sticky(scan, path, len))
+        bool sticky_parent = parent && parent->type == VD_T_DIR && (parent->mode & 01000);
+        if (ww && !was_ww && !sticky_parent)
                 hit(&h, p, VD_D_WORLD_WRITABLE, path, len);
         const vd_xattr *nc = find_xattr(n, "security.capability"), *oc = find_xattr(o, "security.capability");
         if (nc && (!oc || oc->len != nc->len || memcmp(oc->value, nc->value, nc->len) != 0))

@@ -23,9 +23,10 @@ typedef struct vd_det_hit {
 } vd_det_hit;
 
 /* What the file detectors say about old -> new (old may be NULL: added;
- * new NULL: removed, never a hit). scan gives the parent directories (the
- * sticky bit excuses a world-writable entry). The most severe hit wins. */
-vd_det_hit vd_detect_file(const vd_policy *p, const vd_entries *scan, const vd_entry *o, const vd_entry *n);
+ * new NULL: removed, never a hit). parent: the scan's entry of new's parent
+ * directory, or NULL (its sticky bit excuses a world-writable entry). The
+ * most severe hit wins. */
+vd_det_hit vd_detect_file(const vd_policy *p, const vd_entry *parent, const vd_entry *o, const vd_entry *n);
 
 /* The detector a key-level change of a configuration file trips (uid0 in
  * passwd, sudo in sudoers, authorized-keys and persistence in line files),

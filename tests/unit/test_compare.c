@@ -339,3 +339,54 @@ Test(compare, persistence_detector_on_units_and_cron) {
         cr_assert_str_eq(find("/etc/systemd/system/multi-user.target.wants/x.service")->detector, "persistence");
         cr_assert_null(find("/etc/motd")->detector);
 }
+
+/* The streamed merge keeps only the current path's ancestors: a sibling
+ * that sorts between a directory and its children ("/d!x" between "/d" and
+ * "/d/c") must not make it forget them. */
+Test(compare, ancestors_survive_siblings_that_sort_between) {
+        both("/", VD_T_DIR);
+        vd_entry *d = both("/d", VD_T_DIR);
+        d->status = VD_ST_NOT_DESCENDED;
+        both("/d!x", VD_T_DIR);
+        both("/d!x/f", VD_T_REG);
+        both("/d-y", VD_T_REG);
+        vd_entries_push(&base, mk("/d/child", VD_T_REG)); /* unknown now, not gone */
+        vd_entry *t = both("/t", VD_T_DIR);
+        t->mode = 01777;
+        both("/t.old", VD_T_REG);
+        vd_entry *w = mk("/t/w", VD_T_REG);
+        w->mode = 0666;
+        vd_entries_push(&scan, w);
+        vd_entry *u = mk("/t.old!/w", VD_T_REG);
+        u->mode = 0666;
+        vd_entries_push(&scan, mk("/t.old!", VD_T_DIR));
+        vd_entries_push(&scan, u);
+        run();
+        cr_assert_null(find("/d/child"), "under a directory not descended: not reported removed");
+        const vd_event *e = find("/t/w");
+        cr_assert_not_null(e);
+        cr_assert_null(e->detector, "world-writable in a sticky directory (found past '/t.old'): no detector");
+        e = find("/t.old!/w");
+        cr_assert_not_null(e);
+        cr_assert_str_eq(e->detector ? e->detector : "", "world-writable", "its parent is not sticky");
+}
+
+static int none(void *ctx, const vd_entry **ret, vd_err *err) {
+        (void)ctx;
+        (void)err;
+        *ret = NULL;
+        return 0;
+}
+
+Test(compare, a_stream_out_of_order_is_an_error) {
+        vd_cmp *c = NULL;
+        vd_err err = VD_ERR_INIT;
+        cr_assert_eq(vd_cmp_new(pol, none, NULL, &ev, &c, &err), 0);
+        vd_entry *a = mk("/b", VD_T_REG), *b = mk("/a", VD_T_REG);
+        cr_assert_eq(vd_cmp_put(c, a, &err), 0);
+        cr_assert_eq(vd_cmp_put(c, b, &err), VD_E_INTERNAL);
+        cr_assert(strstr(err.msg, "out of path order"), "%s", err.msg);
+        vd_cmp_free(c);
+        vd_entry_free(a);
+        vd_entry_free(b);
+}
