@@ -91,6 +91,7 @@ void vd_baseline_free(vd_baseline *b) {
         free(b->policy_digest);
         free(b->policy_source);
         vd_entries_release(&b->entries);
+        vdb_lazy_close(b->lazy);
         free(b);
 }
 
@@ -108,7 +109,8 @@ int vdb_meta_to_kv(const vd_baseline *b, struct kv kv[N_META]) {
         vd_hex_to(seed, b->seed, VD_HASH_SEED_LEN);
         char created[32], count[32], warns[32];
         snprintf(created, sizeof created, "%lld", (long long)b->created_ns);
-        snprintf(count, sizeof count, "%zu", b->resolved ? b->deltas.n : b->entries.n);
+        snprintf(count, sizeof count, "%llu",
+                 (unsigned long long)(b->lazy ? b->lazy->n_entries : b->resolved ? b->deltas.n : b->entries.n));
         snprintf(warns, sizeof warns, "%llu", (unsigned long long)b->capture_warnings);
         /* Sorted by key: the digest walks them in this order. */
         const char *vals[N_META] = {created,
@@ -191,13 +193,11 @@ static void dg_entry(EVP_MD_CTX *c, const vd_entry *e, vd_buf *xb) {
         dg_bytes(c, e->hash, e->hash_len, true);
 }
 
-int vdb_compute_digest(const vd_baseline *b, struct kv kv[N_META], char out[65]) {
+EVP_MD_CTX *vdb_digest_begin(const vd_baseline *b, struct kv kv[N_META], uint64_t n_entries) {
         EVP_MD_CTX *c = EVP_MD_CTX_new();
-        vd_buf xb;
-        vd_buf_init(&xb, ENTRY_BLOB_MAX);
         if (!c || EVP_DigestInit_ex(c, EVP_sha256(), NULL) != 1) {
                 EVP_MD_CTX_free(c);
-                return VD_E_NOMEM;
+                return NULL;
         }
         static const char magic[] = "vmdrift-baseline-content-v1";
         EVP_DigestUpdate(c, magic, sizeof magic);
@@ -206,10 +206,13 @@ int vdb_compute_digest(const vd_baseline *b, struct kv kv[N_META], char out[65])
                 dg_bytes(c, kv[i].key, strlen(kv[i].key), true);
                 dg_bytes(c, kv[i].val, strlen(kv[i].val), true);
         }
-        const vd_entries *stored = b->resolved ? &b->deltas : &b->entries;
-        dg_u64(c, stored->n);
-        for (size_t i = 0; i < stored->n; i++)
-                dg_entry(c, stored->v[i], &xb);
+        dg_u64(c, n_entries);
+        return c;
+}
+
+void vdb_digest_entry(EVP_MD_CTX *c, const vd_entry *e, vd_buf *xb) { dg_entry(c, e, xb); }
+
+void vdb_digest_after_entries(EVP_MD_CTX *c, const vd_baseline *b) {
         if (b->schema >= 2) {
                 dg_u64(c, b->n_facts);
                 for (size_t i = 0; i < b->n_facts; i++) {
@@ -266,6 +269,37 @@ int vdb_compute_digest(const vd_baseline *b, struct kv kv[N_META], char out[65])
                         }
                 }
         }
+}
+
+void vdb_digest_count(EVP_MD_CTX *c, uint64_t n) { dg_u64(c, n); }
+
+void vdb_digest_block(EVP_MD_CTX *c, const char *path, size_t path_len, const void *blocks, size_t len) {
+        dg_bytes(c, path, path_len, true);
+        dg_bytes(c, blocks, len, true);
+}
+
+int vdb_digest_end(EVP_MD_CTX *c, char out[65]) {
+        unsigned char md[32];
+        unsigned int len = 0;
+        int ok = EVP_DigestFinal_ex(c, md, &len) == 1;
+        EVP_MD_CTX_free(c);
+        if (!ok)
+                return VD_E_INTERNAL;
+        vd_hex_to(out, md, 32);
+        return 0;
+}
+
+int vdb_compute_digest(const vd_baseline *b, struct kv kv[N_META], char out[65]) {
+        const vd_entries *stored = b->resolved ? &b->deltas : &b->entries;
+        EVP_MD_CTX *c = vdb_digest_begin(b, kv, stored->n);
+        if (!c)
+                return VD_E_NOMEM;
+        vd_buf xb;
+        vd_buf_init(&xb, ENTRY_BLOB_MAX);
+        for (size_t i = 0; i < stored->n; i++)
+                dg_entry(c, stored->v[i], &xb);
+        vd_buf_release(&xb);
+        vdb_digest_after_entries(c, b);
         if (b->schema >= 6) {
                 /* the records a delta scan trusts in place of reading inodes */
                 uint64_t nb = 0;
@@ -273,20 +307,11 @@ int vdb_compute_digest(const vd_baseline *b, struct kv kv[N_META], char out[65])
                         nb += stored->v[i]->blocks != NULL;
                 dg_u64(c, nb);
                 for (size_t i = 0; i < stored->n; i++)
-                        if (stored->v[i]->blocks) {
-                                dg_bytes(c, stored->v[i]->path, stored->v[i]->path_len, true);
-                                dg_bytes(c, stored->v[i]->blocks, stored->v[i]->blocks_len, true);
-                        }
+                        if (stored->v[i]->blocks)
+                                vdb_digest_block(c, stored->v[i]->path, stored->v[i]->path_len, stored->v[i]->blocks,
+                                                 stored->v[i]->blocks_len);
         }
-        unsigned char md[32];
-        unsigned int len = 0;
-        int ok = EVP_DigestFinal_ex(c, md, &len) == 1;
-        EVP_MD_CTX_free(c);
-        vd_buf_release(&xb);
-        if (!ok)
-                return VD_E_INTERNAL;
-        vd_hex_to(out, md, 32);
-        return 0;
+        return vdb_digest_end(c, out);
 }
 
 int vd_baseline_verify(const vd_baseline *b, const char *path, const char *pub, vd_err *err) {
@@ -396,9 +421,9 @@ void vd_baseline_effective_digest(const vd_baseline *b, char out[65]) {
                 snprintf(out, 65, "%s", "unresolved"); /* matches no kept report */
 }
 
-int vd_baseline_open(const char *path, const char *verify_key, vd_baseline **ret, vd_err *err) {
+static int open_as(const char *path, const char *verify_key, bool lazy, vd_baseline **ret, vd_err *err) {
         vd_baseline *b = NULL;
-        int r = vd_baseline_load(path, &b, err);
+        int r = vdb_load(path, lazy, &b, err);
         if (r == 0 && verify_key)
                 r = vd_baseline_verify(b, path, verify_key, err);
         if (r == 0)
@@ -409,6 +434,14 @@ int vd_baseline_open(const char *path, const char *verify_key, vd_baseline **ret
         }
         *ret = b;
         return 0;
+}
+
+int vd_baseline_open(const char *path, const char *verify_key, vd_baseline **ret, vd_err *err) {
+        return open_as(path, verify_key, false, ret, err);
+}
+
+int vd_baseline_open_lazy(const char *path, const char *verify_key, vd_baseline **ret, vd_err *err) {
+        return open_as(path, verify_key, true, ret, err);
 }
 
 const char *vd_baseline_trust(const vd_baseline *b, bool verified, char buf[96]) {

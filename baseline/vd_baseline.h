@@ -58,6 +58,10 @@ typedef struct vd_baseline {
         vd_entries deltas;
         bool resolved;
         char resolved_digest[65]; /* the content digest of the template it was resolved over */
+        /* vd_baseline_open_lazy: entries is empty, the rows are read from the
+         * file in path order (vd_baseline_iter) and their digest is checked
+         * at their end; NULL: loaded (and checked) at open. */
+        struct vdb_lazy *lazy;
 } vd_baseline;
 
 /* One accepted change set: who, when, why and what. */
@@ -98,6 +102,30 @@ int vd_baseline_verify(const vd_baseline *b, const char *path, const char *pub, 
  * overlay its deltas on its template (verified with the same key). */
 int vd_baseline_open(const char *path, const char *verify_key, vd_baseline **ret, vd_err *err);
 int vd_baseline_resolve(vd_baseline *b, const char *path, const char *verify_key, vd_err *err);
+
+/* vd_baseline_open for a streaming scan: everything but the entries (and
+ * their block records) loaded and checked, the signature verified; the
+ * entries stay in the file, read in path order by vd_baseline_iter, whose
+ * end checks that they are what the digest (and so the signature) says:
+ * until then the content digest is the one the file claims. A derived
+ * baseline is loaded whole (its entries are its template's and its own). */
+int vd_baseline_open_lazy(const char *path, const char *verify_key, vd_baseline **ret, vd_err *err);
+
+/* b's entries in path order, loaded or from the file. next: the next entry
+ * (the iterator's, valid until the next call) or NULL at the end, where a
+ * lazy baseline's rows are checked against its digest: VD_E_BASELINE
+ * "damaged or modified" if they differ. */
+typedef struct vd_baseline_iter vd_baseline_iter;
+int vd_baseline_iter_new(const vd_baseline *b, vd_baseline_iter **ret, vd_err *err);
+int vd_baseline_iter_next(vd_baseline_iter *it, const vd_entry **ret, vd_err *err);
+void vd_baseline_iter_free(vd_baseline_iter *it);
+
+/* The entry at path: 0 and *ret (a copy, the caller's), 1 absent. */
+int vd_baseline_lookup(const vd_baseline *b, const char *path, size_t len, vd_entry **ret, vd_err *err);
+/* fn for each entry whose path starts with prefix (len bytes), in path order
+ * (e valid for the call); a nonzero return stops and is returned. */
+int vd_baseline_each_prefix(const vd_baseline *b, const char *prefix, size_t len,
+                            int (*fn)(void *ctx, const vd_entry *e), void *ctx, vd_err *err);
 
 /* The digest of what a scan compares with: b's content digest, and for a
  * derived baseline also the content digest of the template it was resolved

@@ -4,6 +4,7 @@
 #ifndef VD_BASELINE_INT_H
 #define VD_BASELINE_INT_H
 
+#include <openssl/evp.h>
 #include <sqlite3.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -28,5 +29,28 @@ struct kv {
 int vdb_meta_to_kv(const vd_baseline *b, struct kv kv[N_META]);
 void vdb_kv_free(struct kv kv[N_META]);
 int vdb_compute_digest(const vd_baseline *b, struct kv kv[N_META], char out[65]);
+/* The same digest in parts, for entries streamed from the file: begin (the
+ * metadata and the entries' count; NULL: out of memory), each entry, what
+ * follows them, the block records' count and each record, end (frees c). */
+EVP_MD_CTX *vdb_digest_begin(const vd_baseline *b, struct kv kv[N_META], uint64_t n_entries);
+void vdb_digest_entry(EVP_MD_CTX *c, const vd_entry *e, vd_buf *xb);
+void vdb_digest_after_entries(EVP_MD_CTX *c, const vd_baseline *b);
+void vdb_digest_count(EVP_MD_CTX *c, uint64_t n);
+void vdb_digest_block(EVP_MD_CTX *c, const char *path, size_t path_len, const void *blocks, size_t len);
+int vdb_digest_end(EVP_MD_CTX *c, char out[65]);
+
+/* A baseline opened with its entries left in the file (vd_baseline_open_lazy). */
+struct vdb_lazy {
+        sqlite3 *db;         /* read only, open until vd_baseline_free */
+        char *path;
+        uint64_t n_entries;  /* rows counted at open */
+        uint64_t file_size;
+        uint64_t budget;     /* SQLite's work left for the current statement (a bound, whatever the file says) */
+        char stored[65];     /* the digest the file claims, checked when the entries have been read */
+};
+void vdb_lazy_close(struct vdb_lazy *l);
+/* vd_baseline_load, the entries left in the file when lazy and the baseline
+ * is not derived. */
+int vdb_load(const char *path, bool lazy, vd_baseline **ret, vd_err *err);
 
 #endif

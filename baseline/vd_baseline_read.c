@@ -129,79 +129,91 @@ static int load_meta(sqlite3 *db, vd_baseline *b, const char *path, char *stored
         return r;
 }
 
+#define ENTRY_COLUMNS                                                                                                  \
+        "path, type, status, status_errno, mode, uid, gid, uname, gname, size, mtime_ns, ctime_ns, ino, nlink, rdev," \
+        " target, xattrs, hash_algo, hash"
+
+/* One row of ENTRY_COLUMNS as an entry, every field bounded and checked;
+ * NULL: malformed (or out of memory). */
+static vd_entry *row_entry(sqlite3_stmt *st) {
+        vd_entry *e = vd_entry_new();
+        bool ok = e != NULL;
+        if (ok) {
+                int pl = sqlite3_column_bytes(st, 0);
+                const void *pp = sqlite3_column_blob(st, 0);
+                if (!pp || pl <= 0 || (size_t)pl > VD_PATH_MAX || memchr(pp, '\0', (size_t)pl) ||
+                    ((const char *)pp)[0] != '/' || vd_entry_set_path(e, pp, (size_t)pl) < 0)
+                        ok = false;
+        }
+        if (ok) {
+                int t = sqlite3_column_int(st, 1), s = sqlite3_column_int(st, 2), ha = sqlite3_column_int(st, 17);
+                sqlite3_int64 mode = sqlite3_column_int64(st, 4), uid = sqlite3_column_int64(st, 5),
+                              gid = sqlite3_column_int64(st, 6);
+                if (t < VD_T_UNKNOWN || t > VD_T_SOCK || s < 0 || s > VD_ST_NOT_DESCENDED || mode < 0 ||
+                    mode > 07777 || uid < 0 || uid > UINT32_MAX || gid < 0 || gid > UINT32_MAX || ha < 0 ||
+                    ha > VD_HASH_SHA256)
+                        ok = false;
+                e->type = (uint8_t)t;
+                e->status = (uint8_t)s;
+                e->status_errno = sqlite3_column_int(st, 3);
+                e->mode = (uint32_t)mode;
+                e->uid = (uint32_t)uid;
+                e->gid = (uint32_t)gid;
+                e->hash_algo = (uint8_t)ha;
+        }
+        if (ok) {
+                e->uname = col_str(st, 7, VD_OWNER_NAME_MAX, &ok);
+                e->gname = col_str(st, 8, VD_OWNER_NAME_MAX, &ok);
+                e->size = (uint64_t)sqlite3_column_int64(st, 9);
+                e->mtime_ns = sqlite3_column_int64(st, 10);
+                e->ctime_ns = sqlite3_column_int64(st, 11);
+                e->ino = (uint64_t)sqlite3_column_int64(st, 12);
+                e->nlink = (uint64_t)sqlite3_column_int64(st, 13);
+                e->rdev = (uint64_t)sqlite3_column_int64(st, 14);
+        }
+        if (ok && sqlite3_column_type(st, 15) != SQLITE_NULL) {
+                int tl = sqlite3_column_bytes(st, 15);
+                const void *tp = sqlite3_column_blob(st, 15);
+                if (tl < 0 || (size_t)tl > VD_TARGET_MAX || (tl > 0 && !tp) || !(e->target = malloc((size_t)tl + 1)))
+                        ok = false;
+                else {
+                        if (tl)
+                                memcpy(e->target, tp, (size_t)tl);
+                        e->target[tl] = '\0';
+                        e->target_len = (size_t)tl;
+                }
+        }
+        if (ok && sqlite3_column_type(st, 16) != SQLITE_NULL) {
+                int xl = sqlite3_column_bytes(st, 16);
+                vd_err xe = VD_ERR_INIT;
+                if (xl < 0 || (size_t)xl > ENTRY_BLOB_MAX ||
+                    vd_xattrs_decode(e, sqlite3_column_blob(st, 16), (size_t)xl, &xe) < 0)
+                        ok = false;
+        }
+        if (ok && sqlite3_column_type(st, 18) != SQLITE_NULL) {
+                int hl = sqlite3_column_bytes(st, 18);
+                if (hl <= 0 || hl != vd_hash_algo_len(e->hash_algo))
+                        ok = false;
+                else {
+                        memcpy(e->hash, sqlite3_column_blob(st, 18), (size_t)hl);
+                        e->hash_len = (uint8_t)hl;
+                }
+        }
+        if (!ok) {
+                vd_entry_free(e);
+                return NULL;
+        }
+        return e;
+}
+
 static int load_entries(sqlite3 *db, vd_baseline *b, const char *path, vd_err *err) {
         sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(db,
-                               "SELECT path, type, status, status_errno, mode, uid, gid, uname, gname, size, mtime_ns,"
-                               " ctime_ns, ino, nlink, rdev, target, xattrs, hash_algo, hash FROM entries ORDER BY path",
-                               -1, &st, NULL) != SQLITE_OK)
+        if (sqlite3_prepare_v2(db, "SELECT " ENTRY_COLUMNS " FROM entries ORDER BY path", -1, &st, NULL) != SQLITE_OK)
                 return bad(err, path, "cannot read entries: %s", sqlite3_errmsg(db));
         int rc, r = 0;
         while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-                vd_entry *e = vd_entry_new();
-                bool ok = e != NULL;
-                if (ok) {
-                        int pl = sqlite3_column_bytes(st, 0);
-                        const void *pp = sqlite3_column_blob(st, 0);
-                        if (!pp || pl <= 0 || (size_t)pl > VD_PATH_MAX || memchr(pp, '\0', (size_t)pl) ||
-                            ((const char *)pp)[0] != '/' || vd_entry_set_path(e, pp, (size_t)pl) < 0)
-                                ok = false;
-                }
-                if (ok) {
-                        int t = sqlite3_column_int(st, 1), s = sqlite3_column_int(st, 2), ha = sqlite3_column_int(st, 17);
-                        sqlite3_int64 mode = sqlite3_column_int64(st, 4), uid = sqlite3_column_int64(st, 5),
-                                      gid = sqlite3_column_int64(st, 6);
-                        if (t < VD_T_UNKNOWN || t > VD_T_SOCK || s < 0 || s > VD_ST_NOT_DESCENDED || mode < 0 ||
-                            mode > 07777 || uid < 0 || uid > UINT32_MAX || gid < 0 || gid > UINT32_MAX || ha < 0 ||
-                            ha > VD_HASH_SHA256)
-                                ok = false;
-                        e->type = (uint8_t)t;
-                        e->status = (uint8_t)s;
-                        e->status_errno = sqlite3_column_int(st, 3);
-                        e->mode = (uint32_t)mode;
-                        e->uid = (uint32_t)uid;
-                        e->gid = (uint32_t)gid;
-                        e->hash_algo = (uint8_t)ha;
-                }
-                if (ok) {
-                        e->uname = col_str(st, 7, VD_OWNER_NAME_MAX, &ok);
-                        e->gname = col_str(st, 8, VD_OWNER_NAME_MAX, &ok);
-                        e->size = (uint64_t)sqlite3_column_int64(st, 9);
-                        e->mtime_ns = sqlite3_column_int64(st, 10);
-                        e->ctime_ns = sqlite3_column_int64(st, 11);
-                        e->ino = (uint64_t)sqlite3_column_int64(st, 12);
-                        e->nlink = (uint64_t)sqlite3_column_int64(st, 13);
-                        e->rdev = (uint64_t)sqlite3_column_int64(st, 14);
-                }
-                if (ok && sqlite3_column_type(st, 15) != SQLITE_NULL) {
-                        int tl = sqlite3_column_bytes(st, 15);
-                        const void *tp = sqlite3_column_blob(st, 15);
-                        if (tl < 0 || (size_t)tl > VD_TARGET_MAX || (tl > 0 && !tp) || !(e->target = malloc((size_t)tl + 1)))
-                                ok = false;
-                        else {
-                                if (tl)
-                                        memcpy(e->target, tp, (size_t)tl);
-                                e->target[tl] = '\0';
-                                e->target_len = (size_t)tl;
-                        }
-                }
-                if (ok && sqlite3_column_type(st, 16) != SQLITE_NULL) {
-                        int xl = sqlite3_column_bytes(st, 16);
-                        vd_err xe = VD_ERR_INIT;
-                        if (xl < 0 || (size_t)xl > ENTRY_BLOB_MAX ||
-                            vd_xattrs_decode(e, sqlite3_column_blob(st, 16), (size_t)xl, &xe) < 0)
-                                ok = false;
-                }
-                if (ok && sqlite3_column_type(st, 18) != SQLITE_NULL) {
-                        int hl = sqlite3_column_bytes(st, 18);
-                        if (hl <= 0 || hl != vd_hash_algo_len(e->hash_algo))
-                                ok = false;
-                        else {
-                                memcpy(e->hash, sqlite3_column_blob(st, 18), (size_t)hl);
-                                e->hash_len = (uint8_t)hl;
-                        }
-                }
-                if (!ok || vd_entries_push(&b->entries, e) < 0) {
+                vd_entry *e = row_entry(st);
+                if (!e || vd_entries_push(&b->entries, e) < 0) {
                         char where[64];
                         snprintf(where, sizeof where, "%zu", b->entries.n + 1);
                         vd_entry_free(e);
@@ -538,7 +550,52 @@ static int progress_budget(void *ctx) {
         return 0;
 }
 
-int vd_baseline_load(const char *path, vd_baseline **ret, vd_err *err) {
+int vd_baseline_load(const char *path, vd_baseline **ret, vd_err *err) { return vdb_load(path, false, ret, err); }
+
+/* Lazy: the rows counted, the block records checked to name rows (their
+ * bytes are checked as the digest is, at the entries' end). */
+static int lazy_setup(sqlite3 *db, vd_baseline *b, const char *path, const char *stored, uint64_t size,
+                      vd_err *err) {
+        sqlite3_stmt *st = NULL;
+        int r = 0;
+        sqlite3_int64 n = -1, orphans = 0;
+        if (sqlite3_prepare_v2(db, "SELECT count(*) FROM entries", -1, &st, NULL) != SQLITE_OK ||
+            sqlite3_step(st) != SQLITE_ROW || (n = sqlite3_column_int64(st, 0)) < 0)
+                r = bad(err, path, "cannot count entries: %s", sqlite3_errmsg(db));
+        sqlite3_finalize(st);
+        st = NULL;
+        if (r == 0 && b->schema >= 6 &&
+            (sqlite3_prepare_v2(db, "SELECT count(*) FROM blockmap WHERE path NOT IN (SELECT path FROM entries)", -1,
+                                &st, NULL) != SQLITE_OK ||
+             sqlite3_step(st) != SQLITE_ROW || (orphans = sqlite3_column_int64(st, 0)) != 0))
+                r = bad(err, path, "a block record names no entry");
+        sqlite3_finalize(st);
+        if (r < 0)
+                return r;
+        struct vdb_lazy *l = calloc(1, sizeof *l);
+        if (!l || !(l->path = strdup(path))) {
+                free(l);
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        }
+        l->db = db;
+        l->n_entries = (uint64_t)n;
+        l->file_size = size;
+        memcpy(l->stored, stored, sizeof l->stored);
+        sqlite3_progress_handler(db, 1000, progress_budget, &l->budget);
+        b->lazy = l;
+        memcpy(b->content_digest, stored, sizeof b->content_digest);
+        return 0;
+}
+
+void vdb_lazy_close(struct vdb_lazy *l) {
+        if (!l)
+                return;
+        sqlite3_close(l->db);
+        free(l->path);
+        free(l);
+}
+
+int vdb_load(const char *path, bool lazy, vd_baseline **ret, vd_err *err) {
         vd_baseline *b = NULL;
         sqlite3 *db = NULL;
         int r = 0;
@@ -597,16 +654,23 @@ int vd_baseline_load(const char *path, vd_baseline **ret, vd_err *err) {
         b->schema = ver;
         if ((r = load_meta(db, b, path, stored, err)) < 0)
                 goto out;
-        if ((r = load_entries(db, b, path, err)) < 0)
+        /* a derived baseline's entries are its template's and its own: loaded */
+        if (b->schema >= 3 && (r = load_lineage(db, b, path, err)) < 0)
+                goto out;
+        lazy = lazy && !b->template_path;
+        if (!lazy && (r = load_entries(db, b, path, err)) < 0)
                 goto out;
         if (b->schema >= 2 && (r = load_inventory(db, b, path, err)) < 0)
                 goto out;
         if (b->schema >= 3 && (r = load_history(db, b, path, err)) < 0)
                 goto out;
-        if (b->schema >= 3 && (r = load_lineage(db, b, path, err)) < 0)
-                goto out;
         if (b->schema >= 4 && (r = load_config(db, b, path, err)) < 0)
                 goto out;
+        if (lazy) {
+                if ((r = lazy_setup(db, b, path, stored, (uint64_t)fst.st_size, err)) == 0)
+                        db = NULL; /* the baseline's now */
+                goto out;
+        }
         if (b->schema >= 6 && (r = load_blockmap(db, b, path, err)) < 0)
                 goto out;
         {
@@ -638,4 +702,216 @@ out:
         }
         *ret = b;
         return 0;
+}
+
+/* ---- the entries in path order, loaded or from the file ---- */
+
+struct vd_baseline_iter {
+        const vd_baseline *b;
+        size_t i;         /* loaded: the next one */
+        sqlite3_stmt *st; /* lazy: the rows, checked as they pass */
+        EVP_MD_CTX *dg;
+        vd_buf xb;
+        vd_entry *cur;
+        uint64_t n;
+        bool ended;
+};
+
+/* The work a statement over the whole file may take. */
+static void budget_whole(struct vdb_lazy *l) { l->budget = 100000 + l->file_size / 4; }
+
+int vd_baseline_iter_new(const vd_baseline *b, vd_baseline_iter **ret, vd_err *err) {
+        vd_baseline_iter *it = calloc(1, sizeof *it);
+        if (!it)
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        it->b = b;
+        vd_buf_init(&it->xb, ENTRY_BLOB_MAX);
+        struct vdb_lazy *l = b->lazy;
+        if (l) {
+                struct kv kv[N_META];
+                if (vdb_meta_to_kv(b, kv) < 0) {
+                        free(it);
+                        return vd_err_set(err, VD_E_NOMEM, "out of memory");
+                }
+                it->dg = vdb_digest_begin(b, kv, l->n_entries);
+                vdb_kv_free(kv);
+                budget_whole(l);
+                if (!it->dg || sqlite3_prepare_v2(l->db, "SELECT " ENTRY_COLUMNS " FROM entries ORDER BY path", -1,
+                                                  &it->st, NULL) != SQLITE_OK) {
+                        int r = it->dg ? bad(err, l->path, "cannot read entries: %s", sqlite3_errmsg(l->db))
+                                       : vd_err_set(err, VD_E_NOMEM, "out of memory");
+                        vd_baseline_iter_free(it);
+                        return r;
+                }
+        }
+        *ret = it;
+        return 0;
+}
+
+/* After the last row: the block records, then the whole digest. */
+static int lazy_finish(vd_baseline_iter *it, vd_err *err) {
+        const vd_baseline *b = it->b;
+        struct vdb_lazy *l = b->lazy;
+        if (it->n != l->n_entries)
+                return bad(err, l->path, "damaged or modified while read: %llu entries, not %llu",
+                           (unsigned long long)it->n, (unsigned long long)l->n_entries);
+        vdb_digest_after_entries(it->dg, b);
+        int r = 0;
+        if (b->schema >= 6) {
+                sqlite3_stmt *st = NULL;
+                sqlite3_int64 nb = -1;
+                budget_whole(l);
+                if (sqlite3_prepare_v2(l->db, "SELECT count(*) FROM blockmap", -1, &st, NULL) != SQLITE_OK ||
+                    sqlite3_step(st) != SQLITE_ROW || (nb = sqlite3_column_int64(st, 0)) < 0)
+                        r = bad(err, l->path, "cannot read the block records: %s", sqlite3_errmsg(l->db));
+                sqlite3_finalize(st);
+                st = NULL;
+                if (r == 0) {
+                        vdb_digest_count(it->dg, (uint64_t)nb);
+                        if (sqlite3_prepare_v2(l->db, "SELECT path, blocks FROM blockmap ORDER BY path", -1, &st,
+                                               NULL) != SQLITE_OK)
+                                r = bad(err, l->path, "cannot read the block records: %s", sqlite3_errmsg(l->db));
+                }
+                int rc = SQLITE_DONE;
+                while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                        int pl = sqlite3_column_bytes(st, 0), bl = sqlite3_column_bytes(st, 1);
+                        const void *pp = sqlite3_column_blob(st, 0), *bp = sqlite3_column_blob(st, 1);
+                        if (!pp || pl <= 0 || bl < 0 || (size_t)bl > VD_ENTRY_BLOCKS_MAX || (bl > 0 && !bp) ||
+                            !vd_delta_rec_valid(bp ? bp : (const void *)"", (size_t)bl))
+                                r = bad(err, l->path, "a block record is malformed");
+                        else
+                                vdb_digest_block(it->dg, pp, (size_t)pl, bp ? bp : (const void *)"", (size_t)bl);
+                }
+                if (r == 0 && rc != SQLITE_DONE)
+                        r = bad(err, l->path, "cannot read the block records: %s", sqlite3_errmsg(l->db));
+                sqlite3_finalize(st);
+        }
+        char got[65];
+        EVP_MD_CTX *dg = it->dg;
+        it->dg = NULL;
+        if (r < 0) {
+                EVP_MD_CTX_free(dg);
+                return r;
+        }
+        if (vdb_digest_end(dg, got) < 0)
+                return vd_err_set(err, VD_E_INTERNAL, "cannot compute the baseline digest");
+        if (strcmp(got, l->stored) != 0)
+                return bad(err, l->path, "damaged or modified: its content does not match its digest");
+        return 0;
+}
+
+int vd_baseline_iter_next(vd_baseline_iter *it, const vd_entry **ret, vd_err *err) {
+        *ret = NULL;
+        if (it->ended)
+                return 0;
+        const vd_baseline *b = it->b;
+        if (!b->lazy) {
+                if (it->i < b->entries.n)
+                        *ret = b->entries.v[it->i++];
+                else
+                        it->ended = true;
+                return 0;
+        }
+        struct vdb_lazy *l = b->lazy;
+        int rc = sqlite3_step(it->st);
+        if (rc == SQLITE_DONE) {
+                it->ended = true;
+                vd_entry_free(it->cur);
+                it->cur = NULL;
+                return lazy_finish(it, err);
+        }
+        if (rc != SQLITE_ROW)
+                return bad(err, l->path, "cannot read entries: %s", sqlite3_errmsg(l->db));
+        vd_entry *e = row_entry(it->st);
+        if (!e)
+                return bad(err, l->path, "entry %llu is malformed", (unsigned long long)it->n + 1);
+        if (it->cur && vd_path_cmp(it->cur->path, it->cur->path_len, e->path, e->path_len) >= 0) {
+                vd_entry_free(e);
+                return bad(err, l->path, "entries out of order: damaged");
+        }
+        vd_entry_free(it->cur);
+        it->cur = e;
+        it->n++;
+        vdb_digest_entry(it->dg, e, &it->xb);
+        *ret = e;
+        return 0;
+}
+
+void vd_baseline_iter_free(vd_baseline_iter *it) {
+        if (!it)
+                return;
+        sqlite3_finalize(it->st);
+        EVP_MD_CTX_free(it->dg);
+        vd_buf_release(&it->xb);
+        vd_entry_free(it->cur);
+        free(it);
+}
+
+int vd_baseline_lookup(const vd_baseline *b, const char *path, size_t len, vd_entry **ret, vd_err *err) {
+        *ret = NULL;
+        if (!b->lazy) {
+                const vd_entry *e = vd_entries_find(&b->entries, path, len);
+                if (!e)
+                        return 1;
+                return (*ret = vd_entry_dup(e)) ? 0 : vd_err_set(err, VD_E_NOMEM, "out of memory");
+        }
+        struct vdb_lazy *l = b->lazy;
+        sqlite3_stmt *st = NULL;
+        l->budget = 100000;
+        if (sqlite3_prepare_v2(l->db, "SELECT " ENTRY_COLUMNS " FROM entries WHERE path = ?1", -1, &st, NULL) !=
+                    SQLITE_OK ||
+            sqlite3_bind_blob(st, 1, path, (int)len, SQLITE_STATIC) != SQLITE_OK) {
+                sqlite3_finalize(st);
+                return bad(err, l->path, "cannot read entries: %s", sqlite3_errmsg(l->db));
+        }
+        int rc = sqlite3_step(st), r = 1;
+        if (rc == SQLITE_ROW)
+                r = (*ret = row_entry(st)) ? 0 : bad(err, l->path, "an entry is malformed");
+        else if (rc != SQLITE_DONE)
+                r = bad(err, l->path, "cannot read entries: %s", sqlite3_errmsg(l->db));
+        sqlite3_finalize(st);
+        return r;
+}
+
+int vd_baseline_each_prefix(const vd_baseline *b, const char *prefix, size_t len,
+                            int (*fn)(void *ctx, const vd_entry *e), void *ctx, vd_err *err) {
+        if (!b->lazy) {
+                size_t i = vd_entries_lower_bound(&b->entries, prefix, len);
+                for (; i < b->entries.n; i++) {
+                        const vd_entry *e = b->entries.v[i];
+                        if (e->path_len < len || memcmp(e->path, prefix, len) != 0)
+                                break;
+                        int r = fn(ctx, e);
+                        if (r)
+                                return r;
+                }
+                return 0;
+        }
+        struct vdb_lazy *l = b->lazy;
+        sqlite3_stmt *st = NULL;
+        budget_whole(l);
+        if (sqlite3_prepare_v2(l->db, "SELECT " ENTRY_COLUMNS " FROM entries WHERE path >= ?1 ORDER BY path", -1, &st,
+                               NULL) != SQLITE_OK ||
+            sqlite3_bind_blob(st, 1, prefix, (int)len, SQLITE_STATIC) != SQLITE_OK) {
+                sqlite3_finalize(st);
+                return bad(err, l->path, "cannot read entries: %s", sqlite3_errmsg(l->db));
+        }
+        int rc, r = 0;
+        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                int pl = sqlite3_column_bytes(st, 0);
+                const void *pp = sqlite3_column_blob(st, 0);
+                if (!pp || (size_t)pl < len || memcmp(pp, prefix, len) != 0)
+                        break;
+                vd_entry *e = row_entry(st);
+                if (!e) {
+                        r = bad(err, l->path, "an entry is malformed");
+                        break;
+                }
+                r = fn(ctx, e);
+                vd_entry_free(e);
+        }
+        if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
+                r = bad(err, l->path, "cannot read entries: %s", sqlite3_errmsg(l->db));
+        sqlite3_finalize(st);
+        return r;
 }

@@ -52,6 +52,18 @@ size_t vd_entries_index(const vd_entries *es, const char *path, size_t len) {
         return SIZE_MAX;
 }
 
+size_t vd_entries_lower_bound(const vd_entries *es, const char *path, size_t len) {
+        size_t lo = 0, hi = es->n;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (vd_path_cmp(es->v[mid]->path, es->v[mid]->path_len, path, len) < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
+
 size_t vd_entries_glob_start(const vd_entries *es, const char *pattern, size_t *lit) {
         size_t l = strcspn(pattern, "*?[\\");
         while (l > 0 && pattern[l - 1] != '/')

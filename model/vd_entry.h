@@ -110,6 +110,8 @@ void vd_entries_sort(vd_entries *es);
 const vd_entry *vd_entries_find(const vd_entries *es, const char *path, size_t len);
 /* Its index, or SIZE_MAX. */
 size_t vd_entries_index(const vd_entries *es, const char *path, size_t len);
+/* The first index whose path is not before path (es->n: none). */
+size_t vd_entries_lower_bound(const vd_entries *es, const char *path, size_t len);
 /* The entries a glob pattern can match: those whose path starts with its
  * literal directory (the pattern up to the last '/' before its first
  * '*', '?', '[' or '\\'), contiguous in sorted es. Returns the first index;

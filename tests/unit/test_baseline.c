@@ -475,3 +475,82 @@ Test(baseline, cache_keeps_a_settled_file_only) {
         free(p);
         free(q);
 }
+
+/* Open lazily and read every entry: 0 when they are what the digest says. */
+static int lazy_read(const char *p, vd_entries *copy, vd_err *err) {
+        vd_baseline *b = NULL;
+        int r = vd_baseline_open_lazy(p, NULL, &b, err);
+        if (r < 0)
+                return r;
+        cr_assert_not_null(b->lazy, "a plain baseline stays in its file");
+        cr_assert_eq(b->entries.n, 0);
+        vd_baseline_iter *it = NULL;
+        cr_assert_eq(vd_baseline_iter_new(b, &it, err), 0, "%s", err->msg);
+        const vd_entry *e;
+        while ((r = vd_baseline_iter_next(it, &e, err)) == 0 && e)
+                if (copy)
+                        vd_entries_push(copy, vd_entry_dup(e));
+        vd_baseline_iter_free(it);
+        vd_baseline_free(b);
+        return r;
+}
+
+static int count_one(void *ctx, const vd_entry *e) {
+        (void)e;
+        ++*(int *)ctx;
+        return 0;
+}
+
+/* A streaming scan reads the baseline's rows as it goes: the same entries
+ * as a load, looked up and listed by prefix from the file, and every edit
+ * a load refuses refused at the rows' end (nothing is believed before). */
+Test(baseline, lazy_entries_are_the_loaded_ones_and_checked_at_their_end) {
+        char *p = write_sample("lazy.vdb");
+        vd_baseline *b = NULL;
+        vd_err err = VD_ERR_INIT;
+        cr_assert_eq(vd_baseline_load(p, &b, &err), 0, "%s", err.msg);
+        vd_entries got;
+        vd_entries_init(&got);
+        cr_assert_eq(lazy_read(p, &got, &err), 0, "%s", err.msg);
+        cr_assert_eq(got.n, b->entries.n);
+        for (size_t i = 0; i < got.n; i++)
+                cr_assert(vd_entry_equal(got.v[i], b->entries.v[i]), "%s", got.v[i]->path);
+        vd_entries_release(&got);
+
+        vd_baseline *lb = NULL;
+        cr_assert_eq(vd_baseline_open_lazy(p, NULL, &lb, &err), 0, "%s", err.msg);
+        cr_assert_str_eq(lb->content_digest, b->content_digest);
+        vd_entry *e = NULL;
+        cr_assert_eq(vd_baseline_lookup(lb, "/link", 5, &e, &err), 0, "%s", err.msg);
+        cr_assert(vd_entry_equal(e, vd_entries_find(&b->entries, "/link", 5)));
+        vd_entry_free(e);
+        cr_assert_eq(vd_baseline_lookup(lb, "/nope", 5, &e, &err), 1);
+        int n = 0, m = 0;
+        cr_assert_eq(vd_baseline_each_prefix(lb, "/", 1, count_one, &n, &err), 0, "%s", err.msg);
+        cr_assert_eq(vd_baseline_each_prefix(b, "/", 1, count_one, &m, &err), 0);
+        cr_assert_eq(n, (int)b->entries.n);
+        cr_assert_eq(m, n);
+        vd_baseline_free(lb);
+        vd_baseline_free(b);
+
+        const struct {
+                const char *sql, *msg;
+        } edits[] = {
+                {"UPDATE entries SET mode=511 WHERE path=CAST('/link' AS BLOB)", "modified"},
+                {"DELETE FROM entries WHERE path=CAST('/unread' AS BLOB)", "modified"},
+                {"UPDATE blockmap SET blocks=X'010603'", "modified"},
+                {"DELETE FROM blockmap", "modified"},
+                {"UPDATE blockmap SET blocks=X'0105'", "block record"},
+                {"INSERT INTO blockmap VALUES(CAST('/nowhere' AS BLOB), X'010001')", "block record"},
+                {"UPDATE entries SET type=99 WHERE path=CAST('/link' AS BLOB)", "malformed"},
+        };
+        for (size_t i = 0; i < sizeof edits / sizeof *edits; i++) {
+                char *q = write_sample("lazy-edit.vdb");
+                cr_assert_eq(sql(q, edits[i].sql), SQLITE_OK);
+                err = (vd_err)VD_ERR_INIT;
+                cr_assert_eq(lazy_read(q, NULL, &err), VD_E_BASELINE, "%s", edits[i].sql);
+                cr_assert(strstr(err.msg, edits[i].msg), "%s: %s", edits[i].sql, err.msg);
+                free(q);
+        }
+        free(p);
+}
