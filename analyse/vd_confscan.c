@@ -16,7 +16,7 @@
 
 typedef struct cctx {
         vd_source *src;
-        const vd_entries *entries;
+        const vd_entry_view *entries;
         vd_scan *scan;
         vd_err *err;
         bool including; /* expanding an Include/@includedir: sudo reads names with newlines too */
@@ -24,14 +24,14 @@ typedef struct cctx {
 
 /* Resolve path (symlinks included) inside the source's tree to a regular
  * file entry, or NULL. Never consults the host's file system. */
-static const vd_entry *resolve(const vd_entries *es, const char *path, size_t len, char *buf, size_t bufsz) {
+static const vd_entry *resolve(const vd_entry_view *es, const char *path, size_t len, char *buf, size_t bufsz) {
         char cur[4096];
         if (len >= sizeof cur)
                 return NULL;
         memcpy(cur, path, len);
         cur[len] = '\0';
         for (int hop = 0; hop <= MAX_LINKS; hop++) {
-                const vd_entry *e = vd_entries_find(es, cur, strlen(cur));
+                const vd_entry *e = es->find(es->ctx, cur, strlen(cur));
                 if (!e)
                         return NULL;
                 if (e->type == VD_T_REG) {
@@ -89,6 +89,27 @@ static const vd_entry *resolve(const vd_entries *es, const char *path, size_t le
 /* The regular files (after symlinks) matching pattern, in path order. */
 typedef int (*file_fn)(cctx *c, const char *file, void *ctx);
 
+struct match {
+        cctx *c;
+        const char *pattern;
+        file_fn fn;
+        void *ctx;
+};
+
+static int match_one(void *mctx, const vd_entry *e) {
+        struct match *m = mctx;
+        cctx *c = m->c;
+        char real[4096];
+        if (e->type != VD_T_REG && e->type != VD_T_LNK)
+                return 0;
+        if ((!c->including && memchr(e->path, '\n', e->path_len)) || !vd_glob_match(m->pattern, e->path, e->path_len))
+                return 0;
+        if (!resolve(c->entries, e->path, e->path_len, real, sizeof real))
+                return 0;
+        int r = m->fn(c, e->path, m->ctx);
+        return r < 0 ? r : 0;
+}
+
 static int each_match(cctx *c, const char *pattern, file_fn fn, void *ctx) {
         size_t lit = strcspn(pattern, "*?[\\");
         char real[4096];
@@ -97,26 +118,11 @@ static int each_match(cctx *c, const char *pattern, file_fn fn, void *ctx) {
                         return 0;
                 return fn(c, real, ctx);
         }
-        /* Entries are sorted by bytes: those starting with the literal
-         * directory prefix are contiguous. */
-        const vd_entries *es = c->entries;
-        size_t lo = vd_entries_glob_start(es, pattern, &lit);
-        for (size_t i = lo; i < es->n; i++) {
-                const vd_entry *e = es->v[i];
-                if (e->path_len < lit || memcmp(e->path, pattern, lit) != 0)
-                        break;
-                if (e->type != VD_T_REG && e->type != VD_T_LNK)
-                        continue;
-                if ((!c->including && memchr(e->path, '\n', e->path_len)) ||
-                    !vd_glob_match(pattern, e->path, e->path_len))
-                        continue;
-                if (!resolve(es, e->path, e->path_len, real, sizeof real))
-                        continue;
-                int r = fn(c, e->path, ctx);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        /* the candidates: the entries under the pattern's literal directory */
+        while (lit > 0 && pattern[lit - 1] != '/')
+                lit--;
+        struct match m = {c, pattern, fn, ctx};
+        return c->entries->each_prefix(c->entries->ctx, pattern, lit, match_one, &m);
 }
 
 /* 0: read; 1: absent or unreadable (said as a warning); 2: over a limit
@@ -567,7 +573,8 @@ static int want_files(cctx *c, const vd_conf_item *items, size_t n, namelist *wa
 int vd_config_files(const vd_entries *entries, const vd_policy *p, char ***paths, size_t *n, vd_err *err) {
         vd_scan scratch;
         vd_scan_init(&scratch);
-        cctx c = {NULL, entries, &scratch, err, false};
+        vd_entry_view view = vd_entry_view_of(entries);
+        cctx c = {NULL, &view, &scratch, err, false};
         const vd_conf_item *items;
         size_t ni = vd_policy_conf_items(p, &items);
         namelist want = {0};
@@ -625,7 +632,7 @@ static int prefetch(cctx *c, const vd_conf_item *items, size_t n) {
         return r;
 }
 
-int vd_config_collect(vd_source *src, const vd_entries *entries, const vd_policy *p, const unsigned char *key,
+int vd_config_collect(vd_source *src, const vd_entry_view *entries, const vd_policy *p, const unsigned char *key,
                       size_t key_len, vd_confsets *out, vd_events *violations, vd_scan *scan, vd_err *err) {
         cctx c = {src, entries, scan, err, false};
         const vd_conf_item *items;
@@ -777,13 +784,13 @@ static int diff_set(const vd_policy *p, const vd_confset *o, const vd_confset *n
         return r;
 }
 
-int vd_config_compare(const vd_confsets *base, const vd_entries *base_entries, const vd_confsets *now,
+int vd_config_compare(const vd_confsets *base, const vd_entry_view *base_entries, const vd_confsets *now,
                       const vd_policy *p, vd_events *out, vd_scan *scan, vd_err *err) {
         int r = 0;
         for (size_t i = 0; r == 0 && i < now->n; i++) {
                 const vd_confset *n = &now->v[i];
                 const vd_confset *o = vd_confsets_find(base, n->path);
-                if (!o && vd_entries_find(base_entries, n->path, strlen(n->path))) {
+                if (!o && base_entries->find(base_entries->ctx, n->path, strlen(n->path))) {
                         r = vd_scan_warn(scan, n->path, strlen(n->path),
                                          "the baseline holds no configuration values for this file (captured under "
                                          "another policy?): key-level drift not checked");

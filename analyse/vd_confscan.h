@@ -11,12 +11,13 @@
 #include "policy/vd_policy.h"
 
 /* Read and parse every configuration file p names that exists in entries
+ * (a view: the scan's list, or a baseline's file with the scan's differences)
  * (regular files; symlinks are resolved inside the source's own tree, never
  * the host's). Values of secret keys are replaced by "keyed:<hex>", an
  * HMAC-SHA256 under key (the baseline's hash key). Desired-state violations
  * go to violations (events of kind VD_CH_VIOLATION); files that cannot be
  * read become warnings of scan. */
-int vd_config_collect(vd_source *src, const vd_entries *entries, const vd_policy *p, const unsigned char *key,
+int vd_config_collect(vd_source *src, const vd_entry_view *entries, const vd_policy *p, const unsigned char *key,
                       size_t key_len, vd_confsets *out, vd_events *violations, vd_scan *scan, vd_err *err);
 
 /* The files vd_config_collect would ask the source for first (its batch),
@@ -35,7 +36,7 @@ int vd_config_globs(const vd_policy *p, const char ***patterns, size_t *n, vd_er
  * read configuration (uid0, sudo, authorized-keys, persistence). base_entries
  * tells a file the baseline never parsed (another policy) from a new one:
  * the former becomes a warning in scan, not a flood of "added" keys. */
-int vd_config_compare(const vd_confsets *base, const vd_entries *base_entries, const vd_confsets *now,
+int vd_config_compare(const vd_confsets *base, const vd_entry_view *base_entries, const vd_confsets *now,
                       const vd_policy *p, vd_events *out, vd_scan *scan, vd_err *err);
 
 #endif

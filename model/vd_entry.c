@@ -88,6 +88,26 @@ const vd_entry *vd_entries_find(const vd_entries *es, const char *path, size_t l
         return i == SIZE_MAX ? NULL : es->v[i];
 }
 
+static const vd_entry *list_find(void *ctx, const char *path, size_t len) { return vd_entries_find(ctx, path, len); }
+
+static int list_each_prefix(void *ctx, const char *prefix, size_t len, int (*fn)(void *fctx, const vd_entry *e),
+                            void *fctx) {
+        const vd_entries *es = ctx;
+        for (size_t i = vd_entries_lower_bound(es, prefix, len); i < es->n; i++) {
+                const vd_entry *e = es->v[i];
+                if (e->path_len < len || memcmp(e->path, prefix, len) != 0)
+                        break;
+                int r = fn(fctx, e);
+                if (r)
+                        return r;
+        }
+        return 0;
+}
+
+vd_entry_view vd_entry_view_of(const vd_entries *es) {
+        return (vd_entry_view){list_find, list_each_prefix, (void *)es};
+}
+
 vd_entry *vd_entry_new(void) { return calloc(1, sizeof(vd_entry)); }
 
 static bool opt_str_eq(const char *a, const char *b) { return a == b || (a && b && strcmp(a, b) == 0); }

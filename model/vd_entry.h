@@ -119,6 +119,21 @@ size_t vd_entries_lower_bound(const vd_entries *es, const char *path, size_t len
  * starts with pattern[0..*lit)); candidates run while that holds. */
 size_t vd_entries_glob_start(const vd_entries *es, const char *pattern, size_t *lit);
 
+/* A read-only set of entries by path, wherever they are (a sorted list; a
+ * baseline's file with a scan's differences over it). find: the entry or
+ * NULL, the view's, valid until the next find. each_prefix: fn for each
+ * entry whose path starts with prefix, in path order (e valid for the
+ * call); a nonzero return stops and is returned. A view that cannot read
+ * says so in its own state (its maker checks it after use). */
+typedef struct vd_entry_view {
+        const vd_entry *(*find)(void *ctx, const char *path, size_t len);
+        int (*each_prefix)(void *ctx, const char *prefix, size_t len, int (*fn)(void *fctx, const vd_entry *e),
+                           void *fctx);
+        void *ctx;
+} vd_entry_view;
+/* The view of a sorted list (borrowed). */
+vd_entry_view vd_entry_view_of(const vd_entries *es);
+
 vd_entry *vd_entry_new(void);
 /* Every recorded attribute equal (path included)? */
 bool vd_entry_equal(const vd_entry *a, const vd_entry *b);

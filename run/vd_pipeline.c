@@ -301,14 +301,15 @@ int vd_run_exec(const vd_run *run, vd_run_out *out, vd_err *err) {
         int64_t t2 = vd_now_ns();
         out->compare_ns = t2 - t;
         vd_events *viol = run->mode == VD_RUN_SCAN ? &out->events : &out->violations;
-        if (vd_config_collect(run->src, &out->scan.entries, run->policy, b->seed, sizeof b->seed, &out->conf, viol,
+        vd_entry_view now_view = vd_entry_view_of(&out->scan.entries), base_view = vd_entry_view_of(&b->entries);
+        if (vd_config_collect(run->src, &now_view, run->policy, b->seed, sizeof b->seed, &out->conf, viol,
                               &out->scan, err) < 0)
                 return err->code;
         out->config_ns = vd_now_ns() - t2;
         if (run->mode != VD_RUN_SCAN)
                 return 0;
         t = vd_now_ns();
-        if (vd_config_compare(&b->config, &b->entries, &out->conf, run->policy, &out->events, &out->scan, err) < 0)
+        if (vd_config_compare(&b->config, &base_view, &out->conf, run->policy, &out->events, &out->scan, err) < 0)
                 return err->code;
         out->config_ns += vd_now_ns() - t;
         vd_debug("configuration: %zu files; %zu events in all", out->conf.n, out->events.n);
