@@ -56,5 +56,6 @@ const cli_env *cli_env_get(void) {
         env.host.knobs.no_read_ahead = is("VMDRIFT_READ_AHEAD", "0");
         env.host.knobs.no_candidate_walk = is("VMDRIFT_CANDIDATE_WALK", "0");
         env.host.knobs.no_block_records = is("VMDRIFT_BLOCK_RECORDS", "0");
+        env.host.no_stream = is("VMDRIFT_STREAM", "0");
         return &env;
 }

@@ -18,6 +18,8 @@
 #include "common/vd_testpoint.h"
 #include "formats/vd_dpkg.h"
 
+#include "vd_stream_int.h"
+
 void vd_run_init(vd_run *run, int mode) {
         memset(run, 0, sizeof *run);
         run->mode = mode;
@@ -37,6 +39,8 @@ void vd_run_out_release(vd_run_out *out) {
         vd_events_release(&out->violations);
         vd_confsets_release(&out->conf);
         vd_scan_release(&out->scan);
+        free(out->last_activity_buf);
+        out->last_activity_buf = NULL;
 }
 
 /* A directory tree's installed packages, from its dpkg status file (a
@@ -119,14 +123,16 @@ int vd_dir_packages(vd_source *src, vd_scan *sc, vd_err *err) {
 /* The newest file under /var/log: the guest's own last sign of life. Times
  * more than a day ahead of this host's clock are not evidence (a guest can
  * set any mtime; one in the future would hide dormancy for ever). */
-static int last_activity(vd_run_out *out, int64_t now_ns) {
+/* since_ns: when the walk began (a file more than a day after is not a
+ * sign of life); a streamed scan finds the same as it goes (vd_stream.c). */
+static int last_activity(vd_run_out *out, int64_t since_ns) {
         size_t future = 0;
         const vd_entries *es = &out->scan.entries;
         for (size_t i = 0; i < es->n; i++) {
                 const vd_entry *e = es->v[i];
                 if (e->type != VD_T_REG || e->path_len < 10 || memcmp(e->path, "/var/log/", 9) != 0)
                         continue;
-                if (e->mtime_ns > now_ns + (int64_t)86400 * 1000000000) {
+                if (e->mtime_ns > since_ns + (int64_t)86400 * 1000000000) {
                         future++;
                         continue;
                 }
@@ -246,17 +252,16 @@ static int dormant(const vd_run *run, vd_run_out *out, int64_t now_ns, vd_err *e
         return 0;
 }
 
-int vd_run_exec(const vd_run *run, vd_run_out *out, vd_err *err) {
+/* The walk and, unless capturing, the file drift: the source's entries in
+ * out->scan, compared with the baseline's list. */
+static int walk_collected(const vd_run *run, vd_scan_opts *o, vd_run_out *out, vd_err *err) {
         const vd_baseline *b = run->base;
-        vd_scan_opts o = run->opts;
-        o.hash_algo = b->hash_algo;
-        memcpy(o.seed, b->seed, sizeof o.seed);
         if (run->mode == VD_RUN_SCAN && run->quick)
-                o.reference = &b->entries;
+                o->reference = &b->entries;
         else if (run->mode == VD_RUN_SCAN && run->delta)
-                o.delta_reference = &b->entries;
+                o->delta_reference = &b->entries;
         /* a capture notes each inode's blocks for later delta scans */
-        o.want_records = run->mode == VD_RUN_CAPTURE;
+        o->want_records = run->mode == VD_RUN_CAPTURE;
         if (run->mode != VD_RUN_CAPTURE)
                 vd_debug("baseline and policy loaded: %zu entries, %zu rules", b->entries.n,
                          vd_policy_n_rules(run->policy));
@@ -274,42 +279,74 @@ int vd_run_exec(const vd_run *run, vd_run_out *out, vd_err *err) {
                 free(ahead);
                 return err->code;
         }
-        o.read_ahead = (const char *const *)ahead;
-        o.n_read_ahead = n_ahead;
-        o.read_ahead_max = VD_CONF_FILE_MAX;
-        o.read_ahead_globs = globs;
-        o.n_read_ahead_globs = n_globs;
-        int sr = vd_source_scan(run->src, &o, &out->scan, err);
+        o->read_ahead = (const char *const *)ahead;
+        o->n_read_ahead = n_ahead;
+        o->read_ahead_max = VD_CONF_FILE_MAX;
+        o->read_ahead_globs = globs;
+        o->n_read_ahead_globs = n_globs;
+        int sr = vd_source_scan(run->src, o, &out->scan, err);
         for (size_t i = 0; i < n_ahead; i++)
                 free(ahead[i]);
         free(ahead);
         free(globs);
         if (sr < 0)
                 return err->code;
+        out->n_entries = out->scan.entries.n;
         vd_debug("source walked: %zu entries", out->scan.entries.n);
+        if (run->mode == VD_RUN_CAPTURE)
+                return 0;
+        int64_t t = vd_now_ns();
+        if (vd_compare(&b->entries, &out->scan.entries, run->policy, &out->events, err) < 0)
+                return err->code;
+        out->compare_ns = vd_now_ns() - t;
+        vd_debug("compared: %zu events", out->events.n);
+        return 0;
+}
+
+static int exec_rest(const vd_run *run, vd_run_out *out, int64_t since, const vd_entry_view *now_view,
+                     const vd_entry_view *base_view, vd_err *err);
+
+int vd_run_exec(const vd_run *run, vd_run_out *out, vd_err *err) {
+        const vd_baseline *b = run->base;
+        vd_scan_opts o = run->opts;
+        o.hash_algo = b->hash_algo;
+        memcpy(o.seed, b->seed, sizeof o.seed);
+        int64_t since = vd_now_ns();
+        /* a baseline left in its file: a scan that streams (vd_stream.c) */
+        vd_stream *st = NULL;
+        if (b->lazy && (run->mode != VD_RUN_SCAN || run->quick))
+                return vd_err_set(err, VD_E_INTERNAL, "a baseline opened lazily serves a full scan only");
+        int r = b->lazy ? vd_stream_walk(run, &o, since, out, &st, err) : walk_collected(run, &o, out, err);
+        vd_entry_view now = st ? vd_stream_now(st) : vd_entry_view_of(&out->scan.entries),
+                      base = st ? vd_stream_base(st) : vd_entry_view_of(&b->entries);
+        if (r == 0)
+                r = exec_rest(run, out, since, &now, &base, err);
+        if (r == 0 && st)
+                r = vd_stream_check(st, err);
+        vd_stream_free(st);
+        return r;
+}
+
+/* After the walk: configuration values, their drift, packages, advisories,
+ * the guest's last sign of life. */
+static int exec_rest(const vd_run *run, vd_run_out *out, int64_t since, const vd_entry_view *now_view,
+                     const vd_entry_view *base_view, vd_err *err) {
+        const vd_baseline *b = run->base;
         if (!strcmp(run->src->ops->kind, "dir") && vd_dir_packages(run->src, &out->scan, err) < 0)
                 return err->code;
         vd_test_point("scan:walked");
         if (run->mode == VD_RUN_SCAN && run->warning && vd_scan_warn(&out->scan, NULL, 0, "%s", run->warning) < 0)
                 return vd_err_set(err, VD_E_NOMEM, "out of memory");
-        int64_t t = vd_now_ns();
-        if (run->mode != VD_RUN_CAPTURE) {
-                if (vd_compare(&b->entries, &out->scan.entries, run->policy, &out->events, err) < 0)
-                        return err->code;
-                vd_debug("compared: %zu events", out->events.n);
-        }
         int64_t t2 = vd_now_ns();
-        out->compare_ns = t2 - t;
         vd_events *viol = run->mode == VD_RUN_SCAN ? &out->events : &out->violations;
-        vd_entry_view now_view = vd_entry_view_of(&out->scan.entries), base_view = vd_entry_view_of(&b->entries);
-        if (vd_config_collect(run->src, &now_view, run->policy, b->seed, sizeof b->seed, &out->conf, viol,
+        if (vd_config_collect(run->src, now_view, run->policy, b->seed, sizeof b->seed, &out->conf, viol,
                               &out->scan, err) < 0)
                 return err->code;
         out->config_ns = vd_now_ns() - t2;
         if (run->mode != VD_RUN_SCAN)
                 return 0;
-        t = vd_now_ns();
-        if (vd_config_compare(&b->config, &base_view, &out->conf, run->policy, &out->events, &out->scan, err) < 0)
+        int64_t t = vd_now_ns();
+        if (vd_config_compare(&b->config, base_view, &out->conf, run->policy, &out->events, &out->scan, err) < 0)
                 return err->code;
         out->config_ns += vd_now_ns() - t;
         vd_debug("configuration: %zu files; %zu events in all", out->conf.n, out->events.n);
@@ -334,7 +371,7 @@ int vd_run_exec(const vd_run *run, vd_run_out *out, vd_err *err) {
         if (run->advisories && advisories(run, pb, out, err) < 0)
                 return err->code;
         int64_t now = vd_now_ns();
-        if (last_activity(out, now) < 0)
+        if (!out->last_activity_buf && last_activity(out, since) < 0)
                 return vd_err_set(err, VD_E_NOMEM, "out of memory");
         if (dormant(run, out, now, err) < 0)
                 return err->code;
@@ -384,7 +421,7 @@ void vd_run_report(const vd_run *run, const vd_run_out *out, const char *baselin
         rep->events = &out->events;
         rep->warnings = out->scan.warnings;
         rep->n_warnings = out->scan.n_warnings;
-        rep->totals = (vd_scan_totals){out->scan.entries.n, out->scan.st.files_hashed, out->scan.st.bytes_hashed};
+        rep->totals = (vd_scan_totals){out->n_entries, out->scan.st.files_hashed, out->scan.st.bytes_hashed};
         rep->last_activity_ns = out->last_activity_ns;
         rep->last_activity_path = out->last_activity_path;
         rep->last_activity_path_len = out->last_activity_path_len;

@@ -53,10 +53,13 @@ typedef struct vd_run_out {
         int64_t config_ns, compare_ns;
         /* SCAN: the guest's newest sign of life (the newest mtime of a file
          * under /var/log: logs, wtmp, lastlog, the journal), not in the
-         * future; 0 when there is none. The path points into scan. */
+         * future; 0 when there is none. The path points into scan, or
+         * into last_activity_buf. */
         int64_t last_activity_ns;
         const char *last_activity_path;
         size_t last_activity_path_len;
+        char *last_activity_buf; /* a streamed scan's copy of that path (owned) */
+        size_t n_entries;        /* the source's entries (a streamed scan keeps none in scan) */
         /* SCAN with advisories: the ecosystem matched ("" when none could
          * be told) and what the feed held for it */
         char ecosystem[64];

@@ -127,7 +127,10 @@ static int open_inputs(struct scan *sc) {
                 bo = vd_baseline_cache_open(rq->baselines, rq->baseline, rq->verify_key, &kb, &sc->b_owned, err);
                 if (bo == 0)
                         sc->b = (vd_baseline *)kb; /* read only when not owned */
-        } else
+        } else if (sc->so.dir && !rq->quick && !sc->env->no_stream)
+                /* a tree streams: its baseline's entries stay in the file */
+                bo = vd_baseline_open_lazy(rq->baseline, rq->verify_key, &sc->b, err);
+        else
                 bo = vd_baseline_open(rq->baseline, rq->verify_key, &sc->b, err);
         if (vd_policy_open(rq->policy, &sc->pol, err) < 0 || bo < 0 ||
             (rq->packages_from && vd_baseline_open(rq->packages_from, rq->verify_key, &sc->pkgb, err) < 0) ||

@@ -26,6 +26,7 @@ typedef struct vd_host_env {
         const char *state_directory; /* STATE_DIRECTORY (systemd), or NULL */
         uint64_t host_hash_min;      /* VMDRIFT_HOST_HASH_MIN (benchmarks); 0: default */
         vd_guest_knobs knobs;        /* VMDRIFT_LAUNCH_TIMEOUT, _KVM_LAUNCH_TIMEOUT, and the tests' knobs */
+        bool no_stream;              /* VMDRIFT_STREAM=0 (tests): a tree's scan holds both lists, as a guest's does */
         /* What the operator should hear while a source opens or a scan runs
          * (the library never prints): VD_NOTICE_PROGRESS, VD_NOTICE_WARNING,
          * or VD_NOTICE_ERROR (a failure that did not end the run: a sink that
