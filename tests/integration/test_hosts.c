@@ -234,9 +234,10 @@ static void libvirt_setup(void) {
         cr_assert_eq(r.status, 0, "cannot start libvirtd: %s%s", r.out, r.err);
         th_run_free(&r);
         started_libvirtd = true;
-        for (int i = 0; i < 100 && virsh("version", NULL) != 0; i++)
+        /* a first start probes qemu's capabilities: slow on a loaded machine */
+        for (int i = 0; i < 600 && virsh("version", NULL) != 0; i++)
                 usleep(100000);
-        cr_assert_eq(virsh("version", NULL), 0, "libvirtd does not answer on qemu:///system");
+        cr_assert_eq(virsh("version", NULL), 0, "libvirtd does not answer on qemu:///system after 60 s");
 }
 
 static void libvirt_teardown(void) {
