@@ -104,13 +104,12 @@ int vd_digest_hex(const void *p, size_t n, char out[65]) {
         return 0;
 }
 
-int vdb_meta_to_kv(const vd_baseline *b, struct kv kv[N_META]) {
+int vdb_meta_to_kv(const vd_baseline *b, uint64_t n_entries, struct kv kv[N_META]) {
         char seed[2 * VD_HASH_SEED_LEN + 1];
         vd_hex_to(seed, b->seed, VD_HASH_SEED_LEN);
         char created[32], count[32], warns[32];
         snprintf(created, sizeof created, "%lld", (long long)b->created_ns);
-        snprintf(count, sizeof count, "%llu",
-                 (unsigned long long)(b->lazy ? b->lazy->n_entries : b->resolved ? b->deltas.n : b->entries.n));
+        snprintf(count, sizeof count, "%llu", (unsigned long long)n_entries);
         snprintf(warns, sizeof warns, "%llu", (unsigned long long)b->capture_warnings);
         /* Sorted by key: the digest walks them in this order. */
         const char *vals[N_META] = {created,

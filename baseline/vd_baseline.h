@@ -88,6 +88,22 @@ void vd_baseline_free(vd_baseline *b);
  * Fills b->content_digest. */
 int vd_baseline_write(vd_baseline *b, const char *path, vd_err *err);
 
+/* The same in steps, for a capture that streams: begin (a temporary file
+ * beside path, b's schema), put each entry in path order as the walk hands
+ * it on (their block records too), end with the rest of b (which holds no
+ * entries of its own): the digest is computed from the rows written, the
+ * file signed and renamed over path. Until end, path is untouched; free
+ * without end leaves no temporary file. The view finds what was put (the
+ * configuration files of the capture), check says whether it could. */
+typedef struct vd_baseline_writer vd_baseline_writer;
+int vd_baseline_writer_begin(const vd_baseline *b, const char *path, vd_baseline_writer **ret, vd_err *err);
+int vd_baseline_writer_put(vd_baseline_writer *w, const vd_entry *e, vd_err *err);
+uint64_t vd_baseline_writer_count(const vd_baseline_writer *w);
+vd_entry_view vd_baseline_writer_view(vd_baseline_writer *w);
+int vd_baseline_writer_check(const vd_baseline_writer *w, vd_err *err);
+int vd_baseline_writer_end(vd_baseline_writer *w, vd_baseline *b, vd_err *err);
+void vd_baseline_writer_free(vd_baseline_writer *w);
+
 /* Load and check a baseline. Errors are VD_E_BASELINE with a message that
  * says what is wrong: not SQLite, not a baseline, newer schema, damaged. */
 int vd_baseline_load(const char *path, vd_baseline **ret, vd_err *err);

@@ -26,7 +26,8 @@ struct kv {
 #define N_META 12
 
 /* ---- vd_baseline.c ---- */
-int vdb_meta_to_kv(const vd_baseline *b, struct kv kv[N_META]);
+/* n_entries: the entries the file holds (a derived baseline's own) */
+int vdb_meta_to_kv(const vd_baseline *b, uint64_t n_entries, struct kv kv[N_META]);
 void vdb_kv_free(struct kv kv[N_META]);
 int vdb_compute_digest(const vd_baseline *b, struct kv kv[N_META], char out[65]);
 /* The same digest in parts, for entries streamed from the file: begin (the
@@ -52,5 +53,12 @@ void vdb_lazy_close(struct vdb_lazy *l);
 /* vd_baseline_load, the entries left in the file when lazy and the baseline
  * is not derived. */
 int vdb_load(const char *path, bool lazy, vd_baseline **ret, vd_err *err);
+/* Rows of db (file names it in messages): the entry at path (0, 1 absent),
+ * the entries under a prefix, the content digest of b whose n entries and
+ * block records they are. */
+int vdb_db_lookup(sqlite3 *db, const char *file, const char *path, size_t len, vd_entry **ret, vd_err *err);
+int vdb_db_each_prefix(sqlite3 *db, const char *file, const char *prefix, size_t len,
+                       int (*fn)(void *ctx, const vd_entry *e), void *ctx, vd_err *err);
+int vdb_digest_db(sqlite3 *db, const char *file, const vd_baseline *b, uint64_t n, char out[65], vd_err *err);
 
 #endif

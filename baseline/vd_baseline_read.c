@@ -676,7 +676,7 @@ int vdb_load(const char *path, bool lazy, vd_baseline **ret, vd_err *err) {
         {
                 struct kv kv[N_META];
                 char got[65];
-                if (vdb_meta_to_kv(b, kv) < 0) {
+                if (vdb_meta_to_kv(b, b->resolved ? b->deltas.n : b->entries.n, kv) < 0) {
                         r = vd_err_set(err, VD_E_NOMEM, "out of memory");
                         goto out;
                 }
@@ -729,7 +729,7 @@ int vd_baseline_iter_new(const vd_baseline *b, vd_baseline_iter **ret, vd_err *e
         struct vdb_lazy *l = b->lazy;
         if (l) {
                 struct kv kv[N_META];
-                if (vdb_meta_to_kv(b, kv) < 0) {
+                if (vdb_meta_to_kv(b, l->n_entries, kv) < 0) {
                         free(it);
                         return vd_err_set(err, VD_E_NOMEM, "out of memory");
                 }
@@ -748,6 +748,39 @@ int vd_baseline_iter_new(const vd_baseline *b, vd_baseline_iter **ret, vd_err *e
         return 0;
 }
 
+/* The block records into the digest c: their count, then each, in path
+ * order, each checked to be well formed. */
+static int digest_blocks(sqlite3 *db, const char *file, EVP_MD_CTX *c, vd_err *err) {
+        sqlite3_stmt *st = NULL;
+        sqlite3_int64 nb = -1;
+        int r = 0;
+        if (sqlite3_prepare_v2(db, "SELECT count(*) FROM blockmap", -1, &st, NULL) != SQLITE_OK ||
+            sqlite3_step(st) != SQLITE_ROW || (nb = sqlite3_column_int64(st, 0)) < 0)
+                r = bad(err, file, "cannot read the block records: %s", sqlite3_errmsg(db));
+        sqlite3_finalize(st);
+        st = NULL;
+        if (r == 0) {
+                vdb_digest_count(c, (uint64_t)nb);
+                if (sqlite3_prepare_v2(db, "SELECT path, blocks FROM blockmap ORDER BY path", -1, &st, NULL) !=
+                    SQLITE_OK)
+                        r = bad(err, file, "cannot read the block records: %s", sqlite3_errmsg(db));
+        }
+        int rc = SQLITE_DONE;
+        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                int pl = sqlite3_column_bytes(st, 0), bl = sqlite3_column_bytes(st, 1);
+                const void *pp = sqlite3_column_blob(st, 0), *bp = sqlite3_column_blob(st, 1);
+                if (!pp || pl <= 0 || bl < 0 || (size_t)bl > VD_ENTRY_BLOCKS_MAX || (bl > 0 && !bp) ||
+                    !vd_delta_rec_valid(bp ? bp : (const void *)"", (size_t)bl))
+                        r = bad(err, file, "a block record is malformed");
+                else
+                        vdb_digest_block(c, pp, (size_t)pl, bp ? bp : (const void *)"", (size_t)bl);
+        }
+        if (r == 0 && rc != SQLITE_DONE)
+                r = bad(err, file, "cannot read the block records: %s", sqlite3_errmsg(db));
+        sqlite3_finalize(st);
+        return r;
+}
+
 /* After the last row: the block records, then the whole digest. */
 static int lazy_finish(vd_baseline_iter *it, vd_err *err) {
         const vd_baseline *b = it->b;
@@ -758,33 +791,8 @@ static int lazy_finish(vd_baseline_iter *it, vd_err *err) {
         vdb_digest_after_entries(it->dg, b);
         int r = 0;
         if (b->schema >= 6) {
-                sqlite3_stmt *st = NULL;
-                sqlite3_int64 nb = -1;
                 budget_whole(l);
-                if (sqlite3_prepare_v2(l->db, "SELECT count(*) FROM blockmap", -1, &st, NULL) != SQLITE_OK ||
-                    sqlite3_step(st) != SQLITE_ROW || (nb = sqlite3_column_int64(st, 0)) < 0)
-                        r = bad(err, l->path, "cannot read the block records: %s", sqlite3_errmsg(l->db));
-                sqlite3_finalize(st);
-                st = NULL;
-                if (r == 0) {
-                        vdb_digest_count(it->dg, (uint64_t)nb);
-                        if (sqlite3_prepare_v2(l->db, "SELECT path, blocks FROM blockmap ORDER BY path", -1, &st,
-                                               NULL) != SQLITE_OK)
-                                r = bad(err, l->path, "cannot read the block records: %s", sqlite3_errmsg(l->db));
-                }
-                int rc = SQLITE_DONE;
-                while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-                        int pl = sqlite3_column_bytes(st, 0), bl = sqlite3_column_bytes(st, 1);
-                        const void *pp = sqlite3_column_blob(st, 0), *bp = sqlite3_column_blob(st, 1);
-                        if (!pp || pl <= 0 || bl < 0 || (size_t)bl > VD_ENTRY_BLOCKS_MAX || (bl > 0 && !bp) ||
-                            !vd_delta_rec_valid(bp ? bp : (const void *)"", (size_t)bl))
-                                r = bad(err, l->path, "a block record is malformed");
-                        else
-                                vdb_digest_block(it->dg, pp, (size_t)pl, bp ? bp : (const void *)"", (size_t)bl);
-                }
-                if (r == 0 && rc != SQLITE_DONE)
-                        r = bad(err, l->path, "cannot read the block records: %s", sqlite3_errmsg(l->db));
-                sqlite3_finalize(st);
+                r = digest_blocks(l->db, l->path, it->dg, err);
         }
         char got[65];
         EVP_MD_CTX *dg = it->dg;
@@ -847,6 +855,24 @@ void vd_baseline_iter_free(vd_baseline_iter *it) {
         free(it);
 }
 
+int vdb_db_lookup(sqlite3 *db, const char *file, const char *path, size_t len, vd_entry **ret, vd_err *err) {
+        sqlite3_stmt *st = NULL;
+        *ret = NULL;
+        if (sqlite3_prepare_v2(db, "SELECT " ENTRY_COLUMNS " FROM entries WHERE path = ?1", -1, &st, NULL) !=
+                    SQLITE_OK ||
+            sqlite3_bind_blob(st, 1, path, (int)len, SQLITE_STATIC) != SQLITE_OK) {
+                sqlite3_finalize(st);
+                return bad(err, file, "cannot read entries: %s", sqlite3_errmsg(db));
+        }
+        int rc = sqlite3_step(st), r = 1;
+        if (rc == SQLITE_ROW)
+                r = (*ret = row_entry(st)) ? 0 : bad(err, file, "an entry is malformed");
+        else if (rc != SQLITE_DONE)
+                r = bad(err, file, "cannot read entries: %s", sqlite3_errmsg(db));
+        sqlite3_finalize(st);
+        return r;
+}
+
 int vd_baseline_lookup(const vd_baseline *b, const char *path, size_t len, vd_entry **ret, vd_err *err) {
         *ret = NULL;
         if (!b->lazy) {
@@ -855,46 +881,18 @@ int vd_baseline_lookup(const vd_baseline *b, const char *path, size_t len, vd_en
                         return 1;
                 return (*ret = vd_entry_dup(e)) ? 0 : vd_err_set(err, VD_E_NOMEM, "out of memory");
         }
-        struct vdb_lazy *l = b->lazy;
-        sqlite3_stmt *st = NULL;
-        l->budget = 100000;
-        if (sqlite3_prepare_v2(l->db, "SELECT " ENTRY_COLUMNS " FROM entries WHERE path = ?1", -1, &st, NULL) !=
-                    SQLITE_OK ||
-            sqlite3_bind_blob(st, 1, path, (int)len, SQLITE_STATIC) != SQLITE_OK) {
-                sqlite3_finalize(st);
-                return bad(err, l->path, "cannot read entries: %s", sqlite3_errmsg(l->db));
-        }
-        int rc = sqlite3_step(st), r = 1;
-        if (rc == SQLITE_ROW)
-                r = (*ret = row_entry(st)) ? 0 : bad(err, l->path, "an entry is malformed");
-        else if (rc != SQLITE_DONE)
-                r = bad(err, l->path, "cannot read entries: %s", sqlite3_errmsg(l->db));
-        sqlite3_finalize(st);
-        return r;
+        b->lazy->budget = 100000;
+        return vdb_db_lookup(b->lazy->db, b->lazy->path, path, len, ret, err);
 }
 
-int vd_baseline_each_prefix(const vd_baseline *b, const char *prefix, size_t len,
-                            int (*fn)(void *ctx, const vd_entry *e), void *ctx, vd_err *err) {
-        if (!b->lazy) {
-                size_t i = vd_entries_lower_bound(&b->entries, prefix, len);
-                for (; i < b->entries.n; i++) {
-                        const vd_entry *e = b->entries.v[i];
-                        if (e->path_len < len || memcmp(e->path, prefix, len) != 0)
-                                break;
-                        int r = fn(ctx, e);
-                        if (r)
-                                return r;
-                }
-                return 0;
-        }
-        struct vdb_lazy *l = b->lazy;
+int vdb_db_each_prefix(sqlite3 *db, const char *file, const char *prefix, size_t len,
+                       int (*fn)(void *ctx, const vd_entry *e), void *ctx, vd_err *err) {
         sqlite3_stmt *st = NULL;
-        budget_whole(l);
-        if (sqlite3_prepare_v2(l->db, "SELECT " ENTRY_COLUMNS " FROM entries WHERE path >= ?1 ORDER BY path", -1, &st,
+        if (sqlite3_prepare_v2(db, "SELECT " ENTRY_COLUMNS " FROM entries WHERE path >= ?1 ORDER BY path", -1, &st,
                                NULL) != SQLITE_OK ||
             sqlite3_bind_blob(st, 1, prefix, (int)len, SQLITE_STATIC) != SQLITE_OK) {
                 sqlite3_finalize(st);
-                return bad(err, l->path, "cannot read entries: %s", sqlite3_errmsg(l->db));
+                return bad(err, file, "cannot read entries: %s", sqlite3_errmsg(db));
         }
         int rc, r = 0;
         while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -904,14 +902,70 @@ int vd_baseline_each_prefix(const vd_baseline *b, const char *prefix, size_t len
                         break;
                 vd_entry *e = row_entry(st);
                 if (!e) {
-                        r = bad(err, l->path, "an entry is malformed");
+                        r = bad(err, file, "an entry is malformed");
                         break;
                 }
                 r = fn(ctx, e);
                 vd_entry_free(e);
         }
         if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
-                r = bad(err, l->path, "cannot read entries: %s", sqlite3_errmsg(l->db));
+                r = bad(err, file, "cannot read entries: %s", sqlite3_errmsg(db));
         sqlite3_finalize(st);
         return r;
+}
+
+int vd_baseline_each_prefix(const vd_baseline *b, const char *prefix, size_t len,
+                            int (*fn)(void *ctx, const vd_entry *e), void *ctx, vd_err *err) {
+        if (!b->lazy) {
+                vd_entry_view v = vd_entry_view_of(&b->entries);
+                return v.each_prefix(v.ctx, prefix, len, fn, ctx);
+        }
+        budget_whole(b->lazy);
+        return vdb_db_each_prefix(b->lazy->db, b->lazy->path, prefix, len, fn, ctx, err);
+}
+
+/* The digest of b whose entries (n) and block records are db's rows: what
+ * a writer signs, computed from what it wrote. */
+int vdb_digest_db(sqlite3 *db, const char *file, const vd_baseline *b, uint64_t n, char out[65], vd_err *err) {
+        struct kv kv[N_META];
+        if (vdb_meta_to_kv(b, n, kv) < 0)
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        EVP_MD_CTX *c = vdb_digest_begin(b, kv, n);
+        vdb_kv_free(kv);
+        if (!c)
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        vd_buf xb;
+        vd_buf_init(&xb, ENTRY_BLOB_MAX);
+        sqlite3_stmt *st = NULL;
+        int r = 0, rc = SQLITE_DONE;
+        uint64_t got = 0;
+        if (sqlite3_prepare_v2(db, "SELECT " ENTRY_COLUMNS " FROM entries ORDER BY path", -1, &st, NULL) != SQLITE_OK)
+                r = bad(err, file, "cannot read entries back: %s", sqlite3_errmsg(db));
+        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                vd_entry *e = row_entry(st);
+                if (!e) {
+                        r = bad(err, file, "an entry written cannot be read back");
+                        break;
+                }
+                vdb_digest_entry(c, e, &xb);
+                vd_entry_free(e);
+                got++;
+        }
+        if (r == 0 && rc != SQLITE_DONE)
+                r = bad(err, file, "cannot read entries back: %s", sqlite3_errmsg(db));
+        sqlite3_finalize(st);
+        vd_buf_release(&xb);
+        if (r == 0 && got != n)
+                r = bad(err, file, "%llu entries written, %llu read back", (unsigned long long)n,
+                        (unsigned long long)got);
+        if (r == 0) {
+                vdb_digest_after_entries(c, b);
+                if (b->schema >= 6)
+                        r = digest_blocks(db, file, c, err);
+        }
+        if (r < 0) {
+                EVP_MD_CTX_free(c);
+                return r;
+        }
+        return vdb_digest_end(c, out) < 0 ? vd_err_set(err, VD_E_INTERNAL, "cannot compute the baseline digest") : 0;
 }
