@@ -104,7 +104,7 @@ static void print_captured(const vd_baseline *b, const char *out, const vd_run_o
                            const vd_policy *pol) {
         vd_buf m;
         vd_buf_init(&m, 0);
-        vd_buf_addf(&m, "captured %zu entries of ", b->entries.n);
+        vd_buf_addf(&m, "captured %zu entries of ", res->n_entries);
         vd_escape_display(&m, b->source, strlen(b->source));
         vd_buf_adds(&m, " into ");
         vd_escape_display(&m, out, strlen(out));
@@ -215,6 +215,7 @@ static int capture(int argc, char **argv) {
         vd_err err = VD_ERR_INIT;
         vd_source *src = NULL;
         vd_baseline *b = NULL;
+        vd_baseline_writer *writer = NULL;
         vd_policy *pol = NULL;
         vd_run_out res;
         vd_run_out_init(&res);
@@ -262,6 +263,13 @@ static int capture(int argc, char **argv) {
         run.base = b;
         run.policy = pol;
         vd_source_spec_walk_opts(&so, &run.opts);
+        /* the entries go to the file as the walk hands them on */
+        if (vd_baseline_writer_begin(b, out, &writer, &err) < 0) {
+                vd_scan_release(&ids);
+                rc = cli_fail(&err);
+                goto out;
+        }
+        run.writer = writer;
         int ir = vd_run_exec(&run, &res, &err);
         for (size_t i = 0; ir == 0 && i < ids.n_facts; i++)
                 if (vd_scan_add_fact(&res.scan, ids.facts[i].key, ids.facts[i].value) < 0)
@@ -274,7 +282,7 @@ static int capture(int argc, char **argv) {
         }
         if (!quiet)
                 cli_print_warnings(&res.scan);
-        if (vd_baseline_write(b, out, &err) < 0) {
+        if (vd_baseline_writer_end(writer, b, &err) < 0) {
                 rc = cli_fail(&err);
                 goto out;
         }
@@ -289,6 +297,7 @@ static int capture(int argc, char **argv) {
                 rc = EXIT_DRIFT;
         }
 out:
+        vd_baseline_writer_free(writer); /* not ended: no file replaced, no temporary left */
         vd_run_out_release(&res);
         vd_baseline_free(b);
         vd_policy_free(pol);

@@ -314,15 +314,29 @@ int vd_run_exec(const vd_run *run, vd_run_out *out, vd_err *err) {
         int64_t since = vd_now_ns();
         /* a baseline left in its file: a scan that streams (vd_stream.c) */
         vd_stream *st = NULL;
-        if (b->lazy && (run->mode != VD_RUN_SCAN || run->quick))
-                return vd_err_set(err, VD_E_INTERNAL, "a baseline opened lazily serves a full scan only");
-        int r = b->lazy ? vd_stream_walk(run, &o, since, out, &st, err) : walk_collected(run, &o, out, err);
-        vd_entry_view now = st ? vd_stream_now(st) : vd_entry_view_of(&out->scan.entries),
-                      base = st ? vd_stream_base(st) : vd_entry_view_of(&b->entries);
+        if ((b->lazy && (run->mode != VD_RUN_SCAN || run->quick)) || (run->writer && run->mode != VD_RUN_CAPTURE))
+                return vd_err_set(err, VD_E_INTERNAL, "a streaming run that is not a full scan or a capture");
+        int r;
+        vd_entry_view now = vd_entry_view_of(&out->scan.entries), base = vd_entry_view_of(&b->entries);
+        if (run->writer) {
+                /* a capture that streams: what it put is found in its file */
+                o.want_records = true;
+                r = vd_stream_capture(run, &o, out, err);
+                now = vd_baseline_writer_view(run->writer);
+        } else if (b->lazy) {
+                r = vd_stream_walk(run, &o, since, out, &st, err);
+                if (r == 0) {
+                        now = vd_stream_now(st);
+                        base = vd_stream_base(st);
+                }
+        } else
+                r = walk_collected(run, &o, out, err);
         if (r == 0)
                 r = exec_rest(run, out, since, &now, &base, err);
         if (r == 0 && st)
                 r = vd_stream_check(st, err);
+        if (r == 0 && run->writer)
+                r = vd_baseline_writer_check(run->writer, err);
         vd_stream_free(st);
         return r;
 }

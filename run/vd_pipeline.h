@@ -41,6 +41,10 @@ typedef struct vd_run {
          * (NULL: the guest's own, from its OS facts). */
         const char *advisories;
         const char *ecosystem;
+        /* CAPTURE: the entries go to this writer as the walk hands them on,
+         * none kept (vd_baseline_writer_end writes the rest); NULL: they
+         * stay in the run's scan for vd_run_capture. */
+        vd_baseline_writer *writer;
 } vd_run;
 
 /* What a run produced; owns everything in it. */

@@ -120,6 +120,32 @@ int vd_stream_walk(const vd_run *run, const vd_scan_opts *o, int64_t since_ns, v
         return 0;
 }
 
+/* ---- a capture ---- */
+
+struct capture {
+        vd_baseline_writer *w;
+        vd_run_out *out;
+};
+
+static int put_written(void *ctx, vd_entry *e, vd_err *err) {
+        struct capture *c = ctx;
+        int r = vd_baseline_writer_put(c->w, e, err);
+        c->out->n_entries++;
+        vd_entry_free(e);
+        return r;
+}
+
+int vd_stream_capture(const vd_run *run, const vd_scan_opts *o, vd_run_out *out, vd_err *err) {
+        struct capture c = {run->writer, out};
+        vd_scan_opts so = *o;
+        vd_entry_sink sink = {put_written, &c};
+        so.sink = &sink;
+        int r = vd_source_scan(run->src, &so, &out->scan, err);
+        if (r == 0)
+                vd_debug("captured as walked: %zu entries", out->n_entries);
+        return r;
+}
+
 /* ---- the views ---- */
 
 static void view_failed(vd_stream *s, const vd_err *e) {

@@ -16,6 +16,10 @@ typedef struct vd_stream vd_stream;
  * more than a day after since_ns). *ret lives until the views are used. */
 int vd_stream_walk(const vd_run *run, const vd_scan_opts *o, int64_t since_ns, vd_run_out *out, vd_stream **ret,
                    vd_err *err);
+/* A CAPTURE into run->writer: each entry written as the walk hands it on;
+ * out gets the warnings, counters and the entry count. */
+int vd_stream_capture(const vd_run *run, const vd_scan_opts *o, vd_run_out *out, vd_err *err);
+
 /* The scan's entries: the baseline's file with the scan's differences over it. */
 vd_entry_view vd_stream_now(vd_stream *s);
 /* The baseline's entries. */
