@@ -554,3 +554,33 @@ Test(baseline, lazy_entries_are_the_loaded_ones_and_checked_at_their_end) {
         }
         free(p);
 }
+
+/* A capture that streams: entries put in path order only, and a writer
+ * given up before its end leaves the old file and no temporary. */
+Test(baseline, a_writer_takes_path_order_and_leaves_nothing_when_given_up) {
+        char *p = write_sample("old.vdb");
+        struct stat before;
+        cr_assert_eq(stat(p, &before), 0);
+        vd_baseline *b = sample();
+        vd_baseline_writer *w = NULL;
+        vd_err err = VD_ERR_INIT;
+        cr_assert_eq(vd_baseline_writer_begin(b, p, &w, &err), 0, "%s", err.msg);
+        vd_entry *x = mk("/b", 2, VD_T_REG), *y = mk("/a", 2, VD_T_REG);
+        cr_assert_eq(vd_baseline_writer_put(w, x, &err), 0, "%s", err.msg);
+        cr_assert_eq(vd_baseline_writer_put(w, y, &err), VD_E_INTERNAL);
+        cr_assert(strstr(err.msg, "out of path order"), "%s", err.msg);
+        vd_entry_view v = vd_baseline_writer_view(w);
+        cr_assert_not_null(v.find(v.ctx, "/b", 2), "what was put is found while writing");
+        cr_assert_null(v.find(v.ctx, "/a", 2));
+        vd_baseline_writer_free(w);
+        struct stat after;
+        cr_assert_eq(stat(p, &after), 0);
+        cr_assert_eq(after.st_ino, before.st_ino, "the old baseline stays");
+        th_run r = th_exec((const char *const[]){"sh", "-c", "ls \"$0\" | grep -c tmp || true", dir, NULL});
+        cr_assert_str_eq(r.out, "0\n", "no temporary left: %s", r.out);
+        th_run_free(&r);
+        vd_entry_free(x);
+        vd_entry_free(y);
+        vd_baseline_free(b);
+        free(p);
+}
