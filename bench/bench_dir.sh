@@ -46,21 +46,9 @@ CONF
 echo "warming the page cache ..."
 find "$tree" -type f -print0 | xargs -0 cat >/dev/null 2>&1 || true
 
-# run NAME CMD...: median wall seconds and max RSS (KiB) over $RUNS runs
 declare -A T M
-run() {
-  local name=$1; shift
-  local times=() rss=0
-  for _ in $(seq "$RUNS"); do
-    /usr/bin/time -f "%e %M" -o "$BENCH_DIR/time.out" "$@" >/dev/null 2>"$BENCH_DIR/err.out" || {
-      rc=$?; [ "$rc" -le 1 ] || { echo "$name failed ($rc):"; cat "$BENCH_DIR/err.out"; exit 3; }; }
-    read -r t m <"$BENCH_DIR/time.out"
-    times+=("$t"); [ "$m" -gt "$rss" ] && rss=$m
-  done
-  T[$name]=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(((RUNS + 1) / 2))p")
-  M[$name]=$rss
-  printf '  %-28s %8.2f s   peak RSS %7d KiB   (runs: %s)\n' "$name" "${T[$name]}" "$rss" "${times[*]}"
-}
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 echo "timing ($RUNS runs each, median):"
 run "aide --init"       aide --init -c "$BENCH_DIR/aide.conf"
@@ -71,7 +59,6 @@ run "vmdrift scan"      "$VD" scan --baseline "$BENCH_DIR/x.vdb" --dir "$tree" -
 run "vmdrift capture sha256" "$VD" baseline capture -q --hash sha256 --dir "$tree" -o "$BENCH_DIR/s.vdb"
 run "vmdrift scan sha256"    "$VD" scan --baseline "$BENCH_DIR/s.vdb" --dir "$tree" --report json:/dev/null
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1fx", (b > 0 ? a / b : 0) }'; }
 echo
 echo "ratios (AIDE time / vmdrift time; target >= 4x with no higher peak RSS):"
 printf '  capture vs aide --init : %s  (RSS %s vs %s KiB)\n' "$(ratio "${T[aide --init]}" "${T[vmdrift capture]}")" "${M[vmdrift capture]}" "${M[aide --init]}"

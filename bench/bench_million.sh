@@ -50,19 +50,8 @@ echo "warming the page cache ..."
 find "$tree" -type f -print0 | xargs -0 cat >/dev/null 2>&1 || true
 
 declare -A T M
-run() {
-  local name=$1; shift
-  local times=() rss=0
-  for _ in $(seq "$RUNS"); do
-    /usr/bin/time -f "%e %M" -o "$BENCH_DIR/time.out" "$@" >/dev/null 2>"$BENCH_DIR/err.out" || {
-      rc=$?; [ "$rc" -le 1 ] || { echo "$name failed ($rc):"; cat "$BENCH_DIR/err.out"; exit 3; }; }
-    read -r t m <"$BENCH_DIR/time.out"
-    times+=("$t"); [ "$m" -gt "$rss" ] && rss=$m
-  done
-  T[$name]=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(((RUNS + 1) / 2))p")
-  M[$name]=$rss
-  printf '  %-30s %8.2f s   peak RSS %8d KiB   (runs: %s)\n' "$name" "${T[$name]}" "$rss" "${times[*]}"
-}
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 echo "timing ($RUNS run(s) each, median):"
 run "aide --init"              aide --init -c "$BENCH_DIR/aide-million.conf"
@@ -72,7 +61,6 @@ run "vmdrift capture"          "$VD" baseline capture -q --dir "$tree" -o "$BENC
 run "vmdrift scan"             "$VD" scan --baseline "$BENCH_DIR/million.vdb" --dir "$tree" --report json:/dev/null
 run "vmdrift scan (both lists)" env VMDRIFT_STREAM=0 "$VD" scan --baseline "$BENCH_DIR/million.vdb" --dir "$tree" --report json:/dev/null
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1fx", (b > 0 ? a / b : 0) }'; }
 echo
 echo "targets: capture and scan at most 150 MB (153600 KiB), no slower than before"
 printf '  capture: %s KiB peak; %s faster than aide --init (%s KiB)\n' "${M[vmdrift capture]}" \

@@ -373,6 +373,26 @@ static int record(struct walk *w, vd_entry *e, struct qslot **slot, vd_err *err)
         return 0;
 }
 
+struct hl_res vdd_hl_res(const vd_entry *e) {
+        struct hl_res r = {.hash_len = e->hash_len, .hash_algo = e->hash_algo, .status = e->status,
+                           .delta_proved = e->delta_proved, .status_errno = e->status_errno, .size = e->size,
+                           .mtime_ns = e->mtime_ns, .ctime_ns = e->ctime_ns};
+        memcpy(r.hash, e->hash, sizeof r.hash);
+        return r;
+}
+
+void vdd_hl_take(vd_entry *e, const struct hl_res *r) {
+        memcpy(e->hash, r->hash, sizeof e->hash);
+        e->hash_len = r->hash_len;
+        e->hash_algo = r->hash_algo;
+        e->status = r->status;
+        e->status_errno = r->status_errno;
+        e->size = r->size;
+        e->mtime_ns = r->mtime_ns;
+        e->ctime_ns = r->ctime_ns;
+        e->delta_proved = r->delta_proved;
+}
+
 static struct hl_slot *hl_find(struct hl_map *m, uint64_t dev, uint64_t ino) {
         if (!m->cap)
                 return NULL;
@@ -390,22 +410,10 @@ static int finish_entry(struct walk *w, const struct qslot *s) {
         vd_entry *e = s->e;
         struct hl_slot *h = s->hl ? hl_find(&w->hl, s->dev, e->ino) : NULL;
         struct hl_res *res = h ? &h->res : NULL;
-        if (res && s->dup) {
-                memcpy(e->hash, res->hash, sizeof e->hash);
-                e->hash_len = res->hash_len;
-                e->hash_algo = res->hash_algo;
-                e->status = res->status;
-                e->status_errno = res->status_errno;
-                e->size = res->size;
-                e->mtime_ns = res->mtime_ns;
-                e->ctime_ns = res->ctime_ns;
-                e->delta_proved = res->delta_proved;
-        } else if (res) {
-                *res = (struct hl_res){.hash_len = e->hash_len, .hash_algo = e->hash_algo, .status = e->status,
-                                       .delta_proved = e->delta_proved, .status_errno = e->status_errno,
-                                       .size = e->size, .mtime_ns = e->mtime_ns, .ctime_ns = e->ctime_ns};
-                memcpy(res->hash, e->hash, sizeof res->hash);
-        }
+        if (res && s->dup)
+                vdd_hl_take(e, res);
+        else if (res)
+                *res = vdd_hl_res(e);
         if (e->status == VD_ST_CHANGING)
                 return vd_scan_warn(&w->q.late, e->path, e->path_len, "changed while it was read (%d tries): not hashed",
                                     HASH_TRIES);

@@ -86,15 +86,8 @@ static int dir_scan(vd_source *src, const vd_scan_opts *o, vd_scan *out, vd_err 
                 r = vd_err_set(err, VD_E_NOMEM, "out of memory in a hashing thread");
         for (size_t i = 0; r == 0 && i < w.hl.n_dup; i++) {
                 vd_entry *e = w.hl.dup_e[i], *f = w.hl.dup_first[i];
-                memcpy(e->hash, f->hash, sizeof e->hash);
-                e->hash_len = f->hash_len;
-                e->hash_algo = f->hash_algo;
-                e->status = f->status;
-                e->status_errno = f->status_errno;
-                e->size = f->size;
-                e->mtime_ns = f->mtime_ns;
-                e->ctime_ns = f->ctime_ns;
-                e->delta_proved = f->delta_proved;
+                struct hl_res res = vdd_hl_res(f);
+                vdd_hl_take(e, &res);
                 if (f->extents) {
                         size_t sz = sizeof *f->extents + (size_t)f->extents->n * sizeof(vd_extent);
                         if (!(e->extents = malloc(sz)))

@@ -140,6 +140,9 @@ void vdd_pool_finish(struct pool *pl);
 const char *vdd_pseudo_fs(int fd);
 int vdd_open_magic(int fd, int flags);
 void vdd_hl_release(struct hl_map *m);
+/* A hard link's results: those of its inode's first name (hash, status, size, times). */
+struct hl_res vdd_hl_res(const vd_entry *e);
+void vdd_hl_take(vd_entry *e, const struct hl_res *r);
 void vdd_frame_release(struct frame *f);
 int vdd_visit(struct walk *w, int fd, vd_err *err);
 int vdd_ref_index(struct walk *w, const vd_entries *ref);

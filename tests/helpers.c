@@ -7,6 +7,7 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -210,16 +211,15 @@ int th_lines_with(const char *s, ...) {
 
 static int strcmp_ptr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-char *th_drift_lines(const char *out) {
-        char *copy = strdup(out), *save = NULL;
+/* The lines of s for which keep (NULL: all) says yes, each passed through
+ * fix (may be NULL), sorted. */
+static char *sorted_lines(const char *s, bool (*keep)(char *line)) {
+        char *copy = strdup(s), *save = NULL;
         size_t n = 0, cap = 0, len = 1;
         char **v = NULL;
         for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-                if (!strstr(l, "\"event\":\"drift\""))
+                if (keep && !keep(l))
                         continue;
-                char *id = strstr(l, "\"scan_id\":\"");
-                if (id && strlen(id + 11) >= 36)
-                        memset(id + 11, 'x', 36);
                 if (n == cap) {
                         cap = cap ? cap * 2 : 64;
                         v = realloc(v, cap * sizeof *v);
@@ -236,3 +236,17 @@ char *th_drift_lines(const char *out) {
         free(copy);
         return res;
 }
+
+/* A drift event, its scan id blanked. */
+static bool drift_line(char *l) {
+        if (!strstr(l, "\"event\":\"drift\""))
+                return false;
+        char *id = strstr(l, "\"scan_id\":\"");
+        if (id && strlen(id + 11) >= 36)
+                memset(id + 11, 'x', 36);
+        return true;
+}
+
+char *th_drift_lines(const char *out) { return sorted_lines(out, drift_line); }
+
+char *th_sorted_lines(const char *s) { return sorted_lines(s, NULL); }

@@ -38,5 +38,7 @@ int th_lines_with(const char *s, ...);
 /* The drift events of a JSON report, one a line, scan ids blanked, sorted:
  * two scans' findings compared event for event. Caller frees. */
 char *th_drift_lines(const char *json_out);
+/* Every line of s, sorted (the same lines, whichever order they came in). Caller frees. */
+char *th_sorted_lines(const char *s);
 
 #endif

@@ -172,27 +172,6 @@ static char *stable(const char *out) {
         return c;
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-/* stderr's lines, sorted: the same warnings, whichever order they came in. */
-static char *sorted_lines(const char *s) {
-        char *c = strdup(s), *save = NULL, **v = NULL;
-        size_t n = 0, len = 1;
-        for (char *l = strtok_r(c, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-                v = realloc(v, (n + 1) * sizeof *v);
-                v[n++] = l;
-                len += strlen(l) + 1;
-        }
-        if (n)
-                qsort(v, n, sizeof *v, cmp_str);
-        char *res = calloc(1, len), *w = res;
-        for (size_t i = 0; i < n; i++)
-                w += sprintf(w, "%s\n", v[i]);
-        free(v);
-        free(c);
-        return res;
-}
-
 static th_run scan(const char *vdb, const char *tree, bool stream) {
         if (!stream)
                 setenv("VMDRIFT_STREAM", "0", 1);
@@ -225,7 +204,7 @@ Test(stream, a_streamed_scan_says_what_the_collected_one_says, .timeout = 300) {
                         mutate(tree, said, sizeof said);
                 th_run s = scan(vdb, tree, true), f = scan(vdb, tree, false);
                 char *ds = th_drift_lines(s.out), *df = th_drift_lines(f.out), *ss = stable(s.out), *sf = stable(f.out),
-                     *es = sorted_lines(s.err), *ef = sorted_lines(f.err);
+                     *es = th_sorted_lines(s.err), *ef = th_sorted_lines(f.err);
                 if (s.status != f.status || strcmp(ds, df) || strcmp(ss, sf) || strcmp(es, ef))
                         vd_buf_addf(&fails,
                                     "seed %llu round %d (changed:%s): streamed exit %d, collected %d\n"
