@@ -40,6 +40,20 @@ void vdb_digest_count(EVP_MD_CTX *c, uint64_t n);
 void vdb_digest_block(EVP_MD_CTX *c, const char *path, size_t path_len, const void *blocks, size_t len);
 int vdb_digest_end(EVP_MD_CTX *c, char out[65]);
 
+/* ---- rows (vd_baseline_rows.c) ---- */
+
+/* "baseline '<path>': <what>" as VD_E_BASELINE. */
+int vdb_bad(vd_err *err, const char *path, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* A BLOB column of at most max bytes without NUL as a string (malloc'd), or
+ * NULL (NULL column; *ok false if malformed or out of memory). */
+char *vdb_col_str(sqlite3_stmt *st, int i, size_t max, bool *ok);
+#define ENTRY_COLUMNS                                                                                                  \
+        "path, type, status, status_errno, mode, uid, gid, uname, gname, size, mtime_ns, ctime_ns, ino, nlink, rdev," \
+        " target, xattrs, hash_algo, hash"
+/* One row of ENTRY_COLUMNS as an entry, every field bounded and checked;
+ * NULL: malformed (or out of memory). */
+vd_entry *vdb_row_entry(sqlite3_stmt *st);
+
 /* A baseline opened with its entries left in the file (vd_baseline_open_lazy). */
 struct vdb_lazy {
         sqlite3 *db;         /* read only, open until vd_baseline_free */

@@ -13,14 +13,6 @@
 
 #include "vd_baseline_int.h"
 
-static int bad(vd_err *err, const char *path, const char *fmt, ...) {
-        char m[512];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(m, sizeof m, fmt, ap);
-        va_end(ap);
-        return vd_err_set(err, VD_E_BASELINE, "baseline '%s': %s", path, m);
-}
 
 static int pragma_int(sqlite3 *db, const char *sql, int *ret) {
         sqlite3_stmt *st = NULL;
@@ -33,30 +25,11 @@ static int pragma_int(sqlite3 *db, const char *sql, int *ret) {
         return rc;
 }
 
-static char *col_str(sqlite3_stmt *st, int i, size_t max, bool *ok) {
-        if (sqlite3_column_type(st, i) == SQLITE_NULL)
-                return NULL;
-        const void *p = sqlite3_column_blob(st, i);
-        int n = sqlite3_column_bytes(st, i);
-        if (n < 0 || (size_t)n > max || (p == NULL && n > 0) || (n > 0 && memchr(p, '\0', (size_t)n))) {
-                *ok = false;
-                return NULL;
-        }
-        char *s = malloc((size_t)n + 1);
-        if (!s) {
-                *ok = false;
-                return NULL;
-        }
-        if (n)
-                memcpy(s, p, (size_t)n);
-        s[n] = '\0';
-        return s;
-}
 
 static int load_meta(sqlite3 *db, vd_baseline *b, const char *path, char *stored_digest, vd_err *err) {
         sqlite3_stmt *st = NULL;
         if (sqlite3_prepare_v2(db, "SELECT key, value FROM meta", -1, &st, NULL) != SQLITE_OK)
-                return bad(err, path, "cannot read metadata: %s", sqlite3_errmsg(db));
+                return vdb_bad(err, path, "cannot read metadata: %s", sqlite3_errmsg(db));
         int rc, r = 0;
         unsigned seen = 0;
         stored_digest[0] = '\0';
@@ -64,7 +37,7 @@ static int load_meta(sqlite3 *db, vd_baseline *b, const char *path, char *stored
                 const char *k = (const char *)sqlite3_column_text(st, 0);
                 const char *v = (const char *)sqlite3_column_text(st, 1);
                 if (!k || !v || (size_t)sqlite3_column_bytes(st, 1) > META_VALUE_MAX) {
-                        r = bad(err, path, "metadata value missing or too long");
+                        r = vdb_bad(err, path, "metadata value missing or too long");
                         break;
                 }
                 char **dst = NULL;
@@ -91,11 +64,11 @@ static int load_meta(sqlite3 *db, vd_baseline *b, const char *path, char *stored
                 } else if (strcmp(k, "hash_algo") == 0) {
                         b->hash_algo = vd_hash_algo_from_name(v);
                         if (b->hash_algo == VD_HASH_NONE)
-                                r = bad(err, path, "unknown hash algorithm '%s'", v);
+                                r = vdb_bad(err, path, "unknown hash algorithm '%s'", v);
                         seen++;
                 } else if (strcmp(k, "hash_key") == 0) {
                         if (!vd_unhex(v, b->seed, VD_HASH_SEED_LEN))
-                                r = bad(err, path, "hash key is not %d hex digits", 2 * VD_HASH_SEED_LEN);
+                                r = vdb_bad(err, path, "hash key is not %d hex digits", 2 * VD_HASH_SEED_LEN);
                         seen++;
                 } else if (strcmp(k, "owners_resolved") == 0) {
                         b->owners_resolved = strcmp(v, "1") == 0;
@@ -107,121 +80,44 @@ static int load_meta(sqlite3 *db, vd_baseline *b, const char *path, char *stored
                         snprintf(stored_digest, 65, "%s", v);
                 } else if (strcmp(k, "signature") == 0) {
                         if (strlen(v) != 2 * VD_SIG_LEN || strspn(v, "0123456789abcdef") != 2 * VD_SIG_LEN)
-                                r = bad(err, path, "malformed signature");
+                                r = vdb_bad(err, path, "malformed signature");
                         else
                                 snprintf(b->signature, sizeof b->signature, "%s", v);
                 } else if (strcmp(k, "signer") == 0) {
                         if (strlen(v) != VD_KEYID_LEN || strspn(v, "0123456789abcdef") != VD_KEYID_LEN)
-                                r = bad(err, path, "malformed signer");
+                                r = vdb_bad(err, path, "malformed signer");
                         else
                                 snprintf(b->signer, sizeof b->signer, "%s", v);
                 } else if (strcmp(k, "entry_count") == 0) {
                         seen++;
                 } else {
-                        r = bad(err, path, "unknown metadata key '%s'", k);
+                        r = vdb_bad(err, path, "unknown metadata key '%s'", k);
                 }
         }
         if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
-                r = bad(err, path, "cannot read metadata: %s", sqlite3_errmsg(db));
+                r = vdb_bad(err, path, "cannot read metadata: %s", sqlite3_errmsg(db));
         sqlite3_finalize(st);
         if (r == 0 && (seen != N_META || !stored_digest[0]))
-                r = bad(err, path, "metadata is incomplete");
+                r = vdb_bad(err, path, "metadata is incomplete");
         return r;
-}
-
-#define ENTRY_COLUMNS                                                                                                  \
-        "path, type, status, status_errno, mode, uid, gid, uname, gname, size, mtime_ns, ctime_ns, ino, nlink, rdev," \
-        " target, xattrs, hash_algo, hash"
-
-/* One row of ENTRY_COLUMNS as an entry, every field bounded and checked;
- * NULL: malformed (or out of memory). */
-static vd_entry *row_entry(sqlite3_stmt *st) {
-        vd_entry *e = vd_entry_new();
-        bool ok = e != NULL;
-        if (ok) {
-                int pl = sqlite3_column_bytes(st, 0);
-                const void *pp = sqlite3_column_blob(st, 0);
-                if (!pp || pl <= 0 || (size_t)pl > VD_PATH_MAX || memchr(pp, '\0', (size_t)pl) ||
-                    ((const char *)pp)[0] != '/' || vd_entry_set_path(e, pp, (size_t)pl) < 0)
-                        ok = false;
-        }
-        if (ok) {
-                int t = sqlite3_column_int(st, 1), s = sqlite3_column_int(st, 2), ha = sqlite3_column_int(st, 17);
-                sqlite3_int64 mode = sqlite3_column_int64(st, 4), uid = sqlite3_column_int64(st, 5),
-                              gid = sqlite3_column_int64(st, 6);
-                if (t < VD_T_UNKNOWN || t > VD_T_SOCK || s < 0 || s > VD_ST_NOT_DESCENDED || mode < 0 ||
-                    mode > 07777 || uid < 0 || uid > UINT32_MAX || gid < 0 || gid > UINT32_MAX || ha < 0 ||
-                    ha > VD_HASH_SHA256)
-                        ok = false;
-                e->type = (uint8_t)t;
-                e->status = (uint8_t)s;
-                e->status_errno = sqlite3_column_int(st, 3);
-                e->mode = (uint32_t)mode;
-                e->uid = (uint32_t)uid;
-                e->gid = (uint32_t)gid;
-                e->hash_algo = (uint8_t)ha;
-        }
-        if (ok) {
-                e->uname = col_str(st, 7, VD_OWNER_NAME_MAX, &ok);
-                e->gname = col_str(st, 8, VD_OWNER_NAME_MAX, &ok);
-                e->size = (uint64_t)sqlite3_column_int64(st, 9);
-                e->mtime_ns = sqlite3_column_int64(st, 10);
-                e->ctime_ns = sqlite3_column_int64(st, 11);
-                e->ino = (uint64_t)sqlite3_column_int64(st, 12);
-                e->nlink = (uint64_t)sqlite3_column_int64(st, 13);
-                e->rdev = (uint64_t)sqlite3_column_int64(st, 14);
-        }
-        if (ok && sqlite3_column_type(st, 15) != SQLITE_NULL) {
-                int tl = sqlite3_column_bytes(st, 15);
-                const void *tp = sqlite3_column_blob(st, 15);
-                if (tl < 0 || (size_t)tl > VD_TARGET_MAX || (tl > 0 && !tp) || !(e->target = malloc((size_t)tl + 1)))
-                        ok = false;
-                else {
-                        if (tl)
-                                memcpy(e->target, tp, (size_t)tl);
-                        e->target[tl] = '\0';
-                        e->target_len = (size_t)tl;
-                }
-        }
-        if (ok && sqlite3_column_type(st, 16) != SQLITE_NULL) {
-                int xl = sqlite3_column_bytes(st, 16);
-                vd_err xe = VD_ERR_INIT;
-                if (xl < 0 || (size_t)xl > ENTRY_BLOB_MAX ||
-                    vd_xattrs_decode(e, sqlite3_column_blob(st, 16), (size_t)xl, &xe) < 0)
-                        ok = false;
-        }
-        if (ok && sqlite3_column_type(st, 18) != SQLITE_NULL) {
-                int hl = sqlite3_column_bytes(st, 18);
-                if (hl <= 0 || hl != vd_hash_algo_len(e->hash_algo))
-                        ok = false;
-                else {
-                        memcpy(e->hash, sqlite3_column_blob(st, 18), (size_t)hl);
-                        e->hash_len = (uint8_t)hl;
-                }
-        }
-        if (!ok) {
-                vd_entry_free(e);
-                return NULL;
-        }
-        return e;
 }
 
 static int load_entries(sqlite3 *db, vd_baseline *b, const char *path, vd_err *err) {
         sqlite3_stmt *st = NULL;
         if (sqlite3_prepare_v2(db, "SELECT " ENTRY_COLUMNS " FROM entries ORDER BY path", -1, &st, NULL) != SQLITE_OK)
-                return bad(err, path, "cannot read entries: %s", sqlite3_errmsg(db));
+                return vdb_bad(err, path, "cannot read entries: %s", sqlite3_errmsg(db));
         int rc, r = 0;
         while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-                vd_entry *e = row_entry(st);
+                vd_entry *e = vdb_row_entry(st);
                 if (!e || vd_entries_push(&b->entries, e) < 0) {
                         char where[64];
                         snprintf(where, sizeof where, "%zu", b->entries.n + 1);
                         vd_entry_free(e);
-                        r = bad(err, path, "entry %s is malformed", where);
+                        r = vdb_bad(err, path, "entry %s is malformed", where);
                 }
         }
         if (r == 0 && rc != SQLITE_DONE)
-                r = bad(err, path, "cannot read entries: %s", sqlite3_errmsg(db));
+                r = vdb_bad(err, path, "cannot read entries: %s", sqlite3_errmsg(db));
         sqlite3_finalize(st);
         return r;
 }
@@ -231,7 +127,7 @@ static int load_entries(sqlite3 *db, vd_baseline *b, const char *path, vd_err *e
 static int load_blockmap(sqlite3 *db, vd_baseline *b, const char *path, vd_err *err) {
         sqlite3_stmt *st = NULL;
         if (sqlite3_prepare_v2(db, "SELECT path, blocks FROM blockmap ORDER BY path", -1, &st, NULL) != SQLITE_OK)
-                return bad(err, path, "cannot read the block records: %s", sqlite3_errmsg(db));
+                return vdb_bad(err, path, "cannot read the block records: %s", sqlite3_errmsg(db));
         int rc, r = 0;
         size_t row = 0;
         while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -244,7 +140,7 @@ static int load_blockmap(sqlite3 *db, vd_baseline *b, const char *path, vd_err *
                     !vd_delta_rec_valid(bp ? bp : (const void *)"", (size_t)bl)) {
                         char where[32];
                         snprintf(where, sizeof where, "%zu", row);
-                        r = bad(err, path, "block record %s is malformed or names no entry", where);
+                        r = vdb_bad(err, path, "block record %s is malformed or names no entry", where);
                 } else if (!(e->blocks = malloc(bl ? (size_t)bl : 1)))
                         r = vd_err_set(err, VD_E_NOMEM, "out of memory");
                 else {
@@ -254,7 +150,7 @@ static int load_blockmap(sqlite3 *db, vd_baseline *b, const char *path, vd_err *
                 }
         }
         if (r == 0 && rc != SQLITE_DONE)
-                r = bad(err, path, "cannot read the block records: %s", sqlite3_errmsg(db));
+                r = vdb_bad(err, path, "cannot read the block records: %s", sqlite3_errmsg(db));
         sqlite3_finalize(st);
         return r;
 }
@@ -274,11 +170,11 @@ static int load_inventory(sqlite3 *db, vd_baseline *b, const char *path, vd_err 
         sqlite3_stmt *st = NULL;
         int rc, r = 0;
         if (sqlite3_prepare_v2(db, "SELECT key, value FROM facts ORDER BY key", -1, &st, NULL) != SQLITE_OK)
-                return bad(err, path, "cannot read facts: %s", sqlite3_errmsg(db));
+                return vdb_bad(err, path, "cannot read facts: %s", sqlite3_errmsg(db));
         while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
                 const char *k = col_text(st, 0, 512), *v = col_text(st, 1, META_VALUE_MAX);
                 if (!k || !v)
-                        r = bad(err, path, "fact %zu is malformed", tmp.n_facts + 1);
+                        r = vdb_bad(err, path, "fact %zu is malformed", tmp.n_facts + 1);
                 else if (vd_scan_add_fact(&tmp, k, v) < 0)
                         r = vd_err_set(err, VD_E_NOMEM, "out of memory");
         }
@@ -290,18 +186,18 @@ static int load_inventory(sqlite3 *db, vd_baseline *b, const char *path, vd_err 
                                                    "FROM packages"
                                                  : "SELECT name, arch, version, release, epoch FROM packages",
                                          -1, &st, NULL) != SQLITE_OK)
-                r = bad(err, path, "cannot read packages: %s", sqlite3_errmsg(db));
+                r = vdb_bad(err, path, "cannot read packages: %s", sqlite3_errmsg(db));
         while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
                 const char *n = col_text(st, 0, 1024), *a = col_text(st, 1, 64), *v = col_text(st, 2, 1024),
                            *rl = col_text(st, 3, 1024);
                 if (!n || !a || !v || !rl)
-                        r = bad(err, path, "package %zu is malformed", tmp.n_packages + 1);
+                        r = vdb_bad(err, path, "package %zu is malformed", tmp.n_packages + 1);
                 else if (vd_scan_add_package(&tmp, n, sqlite3_column_int(st, 4), v, rl, a) < 0)
                         r = vd_err_set(err, VD_E_NOMEM, "out of memory");
                 else if (b->schema >= 5) {
                         const char *sn = col_text(st, 5, 1024), *sv = col_text(st, 6, 1024);
                         if (!sn || !sv)
-                                r = bad(err, path, "package %zu is malformed", tmp.n_packages);
+                                r = vdb_bad(err, path, "package %zu is malformed", tmp.n_packages);
                         else if (vd_scan_set_package_source(&tmp, sn, sv) < 0)
                                 r = vd_err_set(err, VD_E_NOMEM, "out of memory");
                 }
@@ -336,7 +232,7 @@ static int load_config(sqlite3 *db, vd_baseline *b, const char *path, vd_err *er
         size_t rows = 0;
         if (sqlite3_prepare_v2(db, "SELECT path, format, key, value, file, line, secret FROM config ORDER BY path, key",
                                -1, &st, NULL) != SQLITE_OK)
-                return bad(err, path, "cannot read configuration values: %s", sqlite3_errmsg(db));
+                return vdb_bad(err, path, "cannot read configuration values: %s", sqlite3_errmsg(db));
         vd_confset *cur = NULL;
         while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
                 size_t vl = 0;
@@ -346,7 +242,7 @@ static int load_config(sqlite3 *db, vd_baseline *b, const char *path, vd_err *er
                 int format = fmt ? vd_conf_format_from_name(fmt) : 0;
                 sqlite3_int64 line = sqlite3_column_int64(st, 5);
                 if (!p || !k || !v || !f || !format || line < 0 || line > UINT32_MAX || ++rows > 10000000)
-                        r = bad(err, path, "configuration value %zu is malformed", rows);
+                        r = vdb_bad(err, path, "configuration value %zu is malformed", rows);
                 else {
                         if (!cur || strcmp(cur->path, p) != 0) {
                                 cur = vd_confsets_add(&b->config, p, format);
@@ -355,7 +251,7 @@ static int load_config(sqlite3 *db, vd_baseline *b, const char *path, vd_err *er
                         }
                         if (r == 0 && k[0] &&
                             vd_settings_put(&cur->s, k, strlen(k), v, vl, f, (uint32_t)line, false, false) < 0)
-                                r = bad(err, path, "configuration value %zu is malformed", rows);
+                                r = vdb_bad(err, path, "configuration value %zu is malformed", rows);
                         if (r == 0 && k[0])
                                 cur->s.v[cur->s.n - 1].secret = sqlite3_column_int(st, 6) != 0;
                 }
@@ -375,11 +271,11 @@ static int load_lineage(sqlite3 *db, vd_baseline *b, const char *path, vd_err *e
         sqlite3_stmt *st = NULL;
         int rc, r = 0;
         if (sqlite3_prepare_v2(db, "SELECT key, value FROM lineage", -1, &st, NULL) != SQLITE_OK)
-                return bad(err, path, "cannot read lineage: %s", sqlite3_errmsg(db));
+                return vdb_bad(err, path, "cannot read lineage: %s", sqlite3_errmsg(db));
         while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
                 const char *k = col_text(st, 0, 64), *v = col_text(st, 1, META_VALUE_MAX);
                 if (!k || !v)
-                        r = bad(err, path, "malformed lineage");
+                        r = vdb_bad(err, path, "malformed lineage");
                 else if (strcmp(k, "template") == 0 && v[0] == '/') {
                         free(b->template_path);
                         if (!(b->template_path = strdup(v)))
@@ -387,12 +283,12 @@ static int load_lineage(sqlite3 *db, vd_baseline *b, const char *path, vd_err *e
                 } else if (strcmp(k, "template_digest") == 0 && strlen(v) == 64)
                         memcpy(b->template_digest, v, 65);
                 else
-                        r = bad(err, path, "unknown or malformed lineage key '%s'", k);
+                        r = vdb_bad(err, path, "unknown or malformed lineage key '%s'", k);
         }
         sqlite3_finalize(st);
         st = NULL;
         if (r == 0 && sqlite3_prepare_v2(db, "SELECT path FROM removed ORDER BY path", -1, &st, NULL) != SQLITE_OK)
-                r = bad(err, path, "cannot read removed paths: %s", sqlite3_errmsg(db));
+                r = vdb_bad(err, path, "cannot read removed paths: %s", sqlite3_errmsg(db));
         while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
                 const void *p = sqlite3_column_blob(st, 0);
                 int n = sqlite3_column_bytes(st, 0);
@@ -400,12 +296,12 @@ static int load_lineage(sqlite3 *db, vd_baseline *b, const char *path, vd_err *e
                 if (!p || n <= 0 || (size_t)n > VD_PATH_MAX || ((const char *)p)[0] != '/' || memchr(p, '\0', (size_t)n) ||
                     !e || vd_entry_set_path(e, p, (size_t)n) < 0 || vd_entries_push(&b->removed, e) < 0) {
                         vd_entry_free(e);
-                        r = bad(err, path, "malformed removed path");
+                        r = vdb_bad(err, path, "malformed removed path");
                 }
         }
         sqlite3_finalize(st);
         if (r == 0 && b->removed.n && !b->template_path)
-                r = bad(err, path, "removed paths without a template");
+                r = vdb_bad(err, path, "removed paths without a template");
         return r;
 }
 
@@ -416,7 +312,7 @@ static int load_history(sqlite3 *db, vd_baseline *b, const char *path, vd_err *e
                                "SELECT time_ns, user, host, reason, signer, prev_digest, paths, n_changes FROM history"
                                " ORDER BY seq",
                                -1, &st, NULL) != SQLITE_OK)
-                return bad(err, path, "cannot read history: %s", sqlite3_errmsg(db));
+                return vdb_bad(err, path, "cannot read history: %s", sqlite3_errmsg(db));
         while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
                 vd_history h = {.time_ns = sqlite3_column_int64(st, 0),
                                 .user = (char *)col_text(st, 1, 256),
@@ -427,7 +323,7 @@ static int load_history(sqlite3 *db, vd_baseline *b, const char *path, vd_err *e
                                 .paths = (char *)col_text(st, 6, 1 << 24),
                                 .n_changes = (uint64_t)sqlite3_column_int64(st, 7)};
                 if (!h.user || !h.host || !h.reason || !h.signer || !h.prev_digest || !h.paths)
-                        r = bad(err, path, "history record %zu is malformed", b->n_history + 1);
+                        r = vdb_bad(err, path, "history record %zu is malformed", b->n_history + 1);
                 else if (vd_baseline_add_history(b, &h) < 0)
                         r = vd_err_set(err, VD_E_NOMEM, "out of memory");
         }
@@ -463,14 +359,14 @@ static const char packages_cols_5[] =
 static int check_schema(sqlite3 *db, int ver, const char *path, vd_err *err) {
         sqlite3_stmt *st = NULL;
         if (sqlite3_prepare_v2(db, "SELECT type, name, tbl_name FROM sqlite_master", -1, &st, NULL) != SQLITE_OK)
-                return bad(err, path, "damaged: %s", sqlite3_errmsg(db));
+                return vdb_bad(err, path, "damaged: %s", sqlite3_errmsg(db));
         int rc, r = 0;
         unsigned present = 0;
         while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
                 const char *type = (const char *)sqlite3_column_text(st, 0);
                 const char *name = (const char *)sqlite3_column_text(st, 1);
                 if (!type || !name) {
-                        r = bad(err, path, "damaged schema");
+                        r = vdb_bad(err, path, "damaged schema");
                         break;
                 }
                 if (strcmp(type, "index") == 0 && strncmp(name, "sqlite_autoindex_", 17) == 0)
@@ -480,14 +376,14 @@ static int check_schema(sqlite3 *db, int ver, const char *path, vd_err *err) {
                         i++;
                 if (strcmp(type, "table") != 0 || i == sizeof allowed / sizeof *allowed ||
                     (ver < 6 && strcmp(name, "blockmap") == 0))
-                        r = bad(err, path, "holds a %s '%.64s' that no vmdrift baseline has: modified, refused before "
+                        r = vdb_bad(err, path, "holds a %s '%.64s' that no vmdrift baseline has: modified, refused before "
                                            "reading it",
                                 type, name);
                 else
                         present |= 1u << i;
         }
         if (r == 0 && rc != SQLITE_DONE)
-                r = bad(err, path, "damaged: %s", sqlite3_errmsg(db));
+                r = vdb_bad(err, path, "damaged: %s", sqlite3_errmsg(db));
         sqlite3_finalize(st);
         /* Every value of the kind the writer stores: an INTEGER column
          * edited to the text "3x" would otherwise read as 3 and verify. */
@@ -503,7 +399,7 @@ static int check_schema(sqlite3 *db, int ver, const char *path, vd_err *err) {
                 for (const char *c = columns; *c; c++)
                         want += *c == ' ';
                 if (pragma_int(db, q, &ncol) != SQLITE_OK || ncol != want) {
-                        r = bad(err, path, "table '%s' has %d columns, not the %d vmdrift writes: modified",
+                        r = vdb_bad(err, path, "table '%s' has %d columns, not the %d vmdrift writes: modified",
                                 allowed[i].table, ncol, want);
                         break;
                 }
@@ -525,15 +421,15 @@ static int check_schema(sqlite3 *db, int ver, const char *path, vd_err *err) {
                 }
                 snprintf(sql + ol, sizeof sql - ol, " FROM %s", allowed[i].table);
                 if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-                        r = bad(err, path, "table '%s' is not as vmdrift writes it: %s", allowed[i].table,
+                        r = vdb_bad(err, path, "table '%s' is not as vmdrift writes it: %s", allowed[i].table,
                                 sqlite3_errmsg(db));
                         break;
                 }
                 if (sqlite3_step(st) != SQLITE_ROW)
-                        r = bad(err, path, "damaged: %s", sqlite3_errmsg(db));
+                        r = vdb_bad(err, path, "damaged: %s", sqlite3_errmsg(db));
                 for (size_t k = 0; r == 0 && k < n; k++)
                         if (sqlite3_column_int64(st, (int)k + 1) != 0)
-                                r = bad(err, path,
+                                r = vdb_bad(err, path,
                                         "column %s.%s holds values of another kind than vmdrift writes: modified",
                                         allowed[i].table, names[k]);
                 sqlite3_finalize(st);
@@ -561,14 +457,14 @@ static int lazy_setup(sqlite3 *db, vd_baseline *b, const char *path, const char 
         sqlite3_int64 n = -1, orphans = 0;
         if (sqlite3_prepare_v2(db, "SELECT count(*) FROM entries", -1, &st, NULL) != SQLITE_OK ||
             sqlite3_step(st) != SQLITE_ROW || (n = sqlite3_column_int64(st, 0)) < 0)
-                r = bad(err, path, "cannot count entries: %s", sqlite3_errmsg(db));
+                r = vdb_bad(err, path, "cannot count entries: %s", sqlite3_errmsg(db));
         sqlite3_finalize(st);
         st = NULL;
         if (r == 0 && b->schema >= 6 &&
             (sqlite3_prepare_v2(db, "SELECT count(*) FROM blockmap WHERE path NOT IN (SELECT path FROM entries)", -1,
                                 &st, NULL) != SQLITE_OK ||
              sqlite3_step(st) != SQLITE_ROW || (orphans = sqlite3_column_int64(st, 0)) != 0))
-                r = bad(err, path, "a block record names no entry");
+                r = vdb_bad(err, path, "a block record names no entry");
         sqlite3_finalize(st);
         if (r < 0)
                 return r;
@@ -608,13 +504,13 @@ int vdb_load(const char *path, bool lazy, vd_baseline **ret, vd_err *err) {
         struct stat fst;
         if (fstat(fd, &fst) < 0 || !S_ISREG(fst.st_mode)) {
                 close(fd);
-                return bad(err, path, "not a regular file");
+                return vdb_bad(err, path, "not a regular file");
         }
         char head[16] = {0};
         ssize_t hn = read(fd, head, sizeof head);
         close(fd);
         if (hn != (ssize_t)sizeof head || memcmp(head, "SQLite format 3", 16) != 0)
-                return bad(err, path, "not a vmdrift baseline (not an SQLite database)");
+                return vdb_bad(err, path, "not a vmdrift baseline (not an SQLite database)");
 
         b = calloc(1, sizeof *b);
         if (!b)
@@ -623,27 +519,27 @@ int vdb_load(const char *path, bool lazy, vd_baseline **ret, vd_err *err) {
         vd_entries_init(&b->removed);
         vd_entries_init(&b->deltas);
         if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-                r = bad(err, path, "cannot open: %s", db ? sqlite3_errmsg(db) : "out of memory");
+                r = vdb_bad(err, path, "cannot open: %s", db ? sqlite3_errmsg(db) : "out of memory");
                 goto out;
         }
         int app = 0, ver = 0;
         if (pragma_int(db, "PRAGMA application_id", &app) != SQLITE_OK ||
             pragma_int(db, "PRAGMA user_version", &ver) != SQLITE_OK) {
-                r = bad(err, path, "damaged: %s", sqlite3_errmsg(db));
+                r = vdb_bad(err, path, "damaged: %s", sqlite3_errmsg(db));
                 goto out;
         }
         if (app != VD_BASELINE_APP_ID) {
-                r = bad(err, path, "an SQLite database, but not a vmdrift baseline");
+                r = vdb_bad(err, path, "an SQLite database, but not a vmdrift baseline");
                 goto out;
         }
         if (ver > VD_BASELINE_SCHEMA) {
                 char m[128];
                 snprintf(m, sizeof m, "%d (this vmdrift reads up to %d); upgrade vmdrift", ver, VD_BASELINE_SCHEMA);
-                r = bad(err, path, "written with a newer baseline schema %s", m);
+                r = vdb_bad(err, path, "written with a newer baseline schema %s", m);
                 goto out;
         }
         if (ver < 1) {
-                r = bad(err, path, "has no schema version: damaged or not a baseline");
+                r = vdb_bad(err, path, "has no schema version: damaged or not a baseline");
                 goto out;
         }
         /* every 1000 VM instructions; generous for any real file of this size */
@@ -687,7 +583,7 @@ int vdb_load(const char *path, bool lazy, vd_baseline **ret, vd_err *err) {
                         goto out;
                 }
                 if (strcmp(got, stored) != 0) {
-                        r = bad(err, path,
+                        r = vdb_bad(err, path,
                                 "damaged or modified: its content does not match its digest");
                         goto out;
                 }
@@ -702,270 +598,4 @@ out:
         }
         *ret = b;
         return 0;
-}
-
-/* ---- the entries in path order, loaded or from the file ---- */
-
-struct vd_baseline_iter {
-        const vd_baseline *b;
-        size_t i;         /* loaded: the next one */
-        sqlite3_stmt *st; /* lazy: the rows, checked as they pass */
-        EVP_MD_CTX *dg;
-        vd_buf xb;
-        vd_entry *cur;
-        uint64_t n;
-        bool ended;
-};
-
-/* The work a statement over the whole file may take. */
-static void budget_whole(struct vdb_lazy *l) { l->budget = 100000 + l->file_size / 4; }
-
-int vd_baseline_iter_new(const vd_baseline *b, vd_baseline_iter **ret, vd_err *err) {
-        vd_baseline_iter *it = calloc(1, sizeof *it);
-        if (!it)
-                return vd_err_set(err, VD_E_NOMEM, "out of memory");
-        it->b = b;
-        vd_buf_init(&it->xb, ENTRY_BLOB_MAX);
-        struct vdb_lazy *l = b->lazy;
-        if (l) {
-                struct kv kv[N_META];
-                if (vdb_meta_to_kv(b, l->n_entries, kv) < 0) {
-                        free(it);
-                        return vd_err_set(err, VD_E_NOMEM, "out of memory");
-                }
-                it->dg = vdb_digest_begin(b, kv, l->n_entries);
-                vdb_kv_free(kv);
-                budget_whole(l);
-                if (!it->dg || sqlite3_prepare_v2(l->db, "SELECT " ENTRY_COLUMNS " FROM entries ORDER BY path", -1,
-                                                  &it->st, NULL) != SQLITE_OK) {
-                        int r = it->dg ? bad(err, l->path, "cannot read entries: %s", sqlite3_errmsg(l->db))
-                                       : vd_err_set(err, VD_E_NOMEM, "out of memory");
-                        vd_baseline_iter_free(it);
-                        return r;
-                }
-        }
-        *ret = it;
-        return 0;
-}
-
-/* The block records into the digest c: their count, then each, in path
- * order, each checked to be well formed. */
-static int digest_blocks(sqlite3 *db, const char *file, EVP_MD_CTX *c, vd_err *err) {
-        sqlite3_stmt *st = NULL;
-        sqlite3_int64 nb = -1;
-        int r = 0;
-        if (sqlite3_prepare_v2(db, "SELECT count(*) FROM blockmap", -1, &st, NULL) != SQLITE_OK ||
-            sqlite3_step(st) != SQLITE_ROW || (nb = sqlite3_column_int64(st, 0)) < 0)
-                r = bad(err, file, "cannot read the block records: %s", sqlite3_errmsg(db));
-        sqlite3_finalize(st);
-        st = NULL;
-        if (r == 0) {
-                vdb_digest_count(c, (uint64_t)nb);
-                if (sqlite3_prepare_v2(db, "SELECT path, blocks FROM blockmap ORDER BY path", -1, &st, NULL) !=
-                    SQLITE_OK)
-                        r = bad(err, file, "cannot read the block records: %s", sqlite3_errmsg(db));
-        }
-        int rc = SQLITE_DONE;
-        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-                int pl = sqlite3_column_bytes(st, 0), bl = sqlite3_column_bytes(st, 1);
-                const void *pp = sqlite3_column_blob(st, 0), *bp = sqlite3_column_blob(st, 1);
-                if (!pp || pl <= 0 || bl < 0 || (size_t)bl > VD_ENTRY_BLOCKS_MAX || (bl > 0 && !bp) ||
-                    !vd_delta_rec_valid(bp ? bp : (const void *)"", (size_t)bl))
-                        r = bad(err, file, "a block record is malformed");
-                else
-                        vdb_digest_block(c, pp, (size_t)pl, bp ? bp : (const void *)"", (size_t)bl);
-        }
-        if (r == 0 && rc != SQLITE_DONE)
-                r = bad(err, file, "cannot read the block records: %s", sqlite3_errmsg(db));
-        sqlite3_finalize(st);
-        return r;
-}
-
-/* After the last row: the block records, then the whole digest. */
-static int lazy_finish(vd_baseline_iter *it, vd_err *err) {
-        const vd_baseline *b = it->b;
-        struct vdb_lazy *l = b->lazy;
-        if (it->n != l->n_entries)
-                return bad(err, l->path, "damaged or modified while read: %llu entries, not %llu",
-                           (unsigned long long)it->n, (unsigned long long)l->n_entries);
-        vdb_digest_after_entries(it->dg, b);
-        int r = 0;
-        if (b->schema >= 6) {
-                budget_whole(l);
-                r = digest_blocks(l->db, l->path, it->dg, err);
-        }
-        char got[65];
-        EVP_MD_CTX *dg = it->dg;
-        it->dg = NULL;
-        if (r < 0) {
-                EVP_MD_CTX_free(dg);
-                return r;
-        }
-        if (vdb_digest_end(dg, got) < 0)
-                return vd_err_set(err, VD_E_INTERNAL, "cannot compute the baseline digest");
-        if (strcmp(got, l->stored) != 0)
-                return bad(err, l->path, "damaged or modified: its content does not match its digest");
-        return 0;
-}
-
-int vd_baseline_iter_next(vd_baseline_iter *it, const vd_entry **ret, vd_err *err) {
-        *ret = NULL;
-        if (it->ended)
-                return 0;
-        const vd_baseline *b = it->b;
-        if (!b->lazy) {
-                if (it->i < b->entries.n)
-                        *ret = b->entries.v[it->i++];
-                else
-                        it->ended = true;
-                return 0;
-        }
-        struct vdb_lazy *l = b->lazy;
-        int rc = sqlite3_step(it->st);
-        if (rc == SQLITE_DONE) {
-                it->ended = true;
-                vd_entry_free(it->cur);
-                it->cur = NULL;
-                return lazy_finish(it, err);
-        }
-        if (rc != SQLITE_ROW)
-                return bad(err, l->path, "cannot read entries: %s", sqlite3_errmsg(l->db));
-        vd_entry *e = row_entry(it->st);
-        if (!e)
-                return bad(err, l->path, "entry %llu is malformed", (unsigned long long)it->n + 1);
-        if (it->cur && vd_path_cmp(it->cur->path, it->cur->path_len, e->path, e->path_len) >= 0) {
-                vd_entry_free(e);
-                return bad(err, l->path, "entries out of order: damaged");
-        }
-        vd_entry_free(it->cur);
-        it->cur = e;
-        it->n++;
-        vdb_digest_entry(it->dg, e, &it->xb);
-        *ret = e;
-        return 0;
-}
-
-void vd_baseline_iter_free(vd_baseline_iter *it) {
-        if (!it)
-                return;
-        sqlite3_finalize(it->st);
-        EVP_MD_CTX_free(it->dg);
-        vd_buf_release(&it->xb);
-        vd_entry_free(it->cur);
-        free(it);
-}
-
-int vdb_db_lookup(sqlite3 *db, const char *file, const char *path, size_t len, vd_entry **ret, vd_err *err) {
-        sqlite3_stmt *st = NULL;
-        *ret = NULL;
-        if (sqlite3_prepare_v2(db, "SELECT " ENTRY_COLUMNS " FROM entries WHERE path = ?1", -1, &st, NULL) !=
-                    SQLITE_OK ||
-            sqlite3_bind_blob(st, 1, path, (int)len, SQLITE_STATIC) != SQLITE_OK) {
-                sqlite3_finalize(st);
-                return bad(err, file, "cannot read entries: %s", sqlite3_errmsg(db));
-        }
-        int rc = sqlite3_step(st), r = 1;
-        if (rc == SQLITE_ROW)
-                r = (*ret = row_entry(st)) ? 0 : bad(err, file, "an entry is malformed");
-        else if (rc != SQLITE_DONE)
-                r = bad(err, file, "cannot read entries: %s", sqlite3_errmsg(db));
-        sqlite3_finalize(st);
-        return r;
-}
-
-int vd_baseline_lookup(const vd_baseline *b, const char *path, size_t len, vd_entry **ret, vd_err *err) {
-        *ret = NULL;
-        if (!b->lazy) {
-                const vd_entry *e = vd_entries_find(&b->entries, path, len);
-                if (!e)
-                        return 1;
-                return (*ret = vd_entry_dup(e)) ? 0 : vd_err_set(err, VD_E_NOMEM, "out of memory");
-        }
-        b->lazy->budget = 100000;
-        return vdb_db_lookup(b->lazy->db, b->lazy->path, path, len, ret, err);
-}
-
-int vdb_db_each_prefix(sqlite3 *db, const char *file, const char *prefix, size_t len,
-                       int (*fn)(void *ctx, const vd_entry *e), void *ctx, vd_err *err) {
-        sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(db, "SELECT " ENTRY_COLUMNS " FROM entries WHERE path >= ?1 ORDER BY path", -1, &st,
-                               NULL) != SQLITE_OK ||
-            sqlite3_bind_blob(st, 1, prefix, (int)len, SQLITE_STATIC) != SQLITE_OK) {
-                sqlite3_finalize(st);
-                return bad(err, file, "cannot read entries: %s", sqlite3_errmsg(db));
-        }
-        int rc, r = 0;
-        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-                int pl = sqlite3_column_bytes(st, 0);
-                const void *pp = sqlite3_column_blob(st, 0);
-                if (!pp || (size_t)pl < len || memcmp(pp, prefix, len) != 0)
-                        break;
-                vd_entry *e = row_entry(st);
-                if (!e) {
-                        r = bad(err, file, "an entry is malformed");
-                        break;
-                }
-                r = fn(ctx, e);
-                vd_entry_free(e);
-        }
-        if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_ROW)
-                r = bad(err, file, "cannot read entries: %s", sqlite3_errmsg(db));
-        sqlite3_finalize(st);
-        return r;
-}
-
-int vd_baseline_each_prefix(const vd_baseline *b, const char *prefix, size_t len,
-                            int (*fn)(void *ctx, const vd_entry *e), void *ctx, vd_err *err) {
-        if (!b->lazy) {
-                vd_entry_view v = vd_entry_view_of(&b->entries);
-                return v.each_prefix(v.ctx, prefix, len, fn, ctx);
-        }
-        budget_whole(b->lazy);
-        return vdb_db_each_prefix(b->lazy->db, b->lazy->path, prefix, len, fn, ctx, err);
-}
-
-/* The digest of b whose entries (n) and block records are db's rows: what
- * a writer signs, computed from what it wrote. */
-int vdb_digest_db(sqlite3 *db, const char *file, const vd_baseline *b, uint64_t n, char out[65], vd_err *err) {
-        struct kv kv[N_META];
-        if (vdb_meta_to_kv(b, n, kv) < 0)
-                return vd_err_set(err, VD_E_NOMEM, "out of memory");
-        EVP_MD_CTX *c = vdb_digest_begin(b, kv, n);
-        vdb_kv_free(kv);
-        if (!c)
-                return vd_err_set(err, VD_E_NOMEM, "out of memory");
-        vd_buf xb;
-        vd_buf_init(&xb, ENTRY_BLOB_MAX);
-        sqlite3_stmt *st = NULL;
-        int r = 0, rc = SQLITE_DONE;
-        uint64_t got = 0;
-        if (sqlite3_prepare_v2(db, "SELECT " ENTRY_COLUMNS " FROM entries ORDER BY path", -1, &st, NULL) != SQLITE_OK)
-                r = bad(err, file, "cannot read entries back: %s", sqlite3_errmsg(db));
-        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-                vd_entry *e = row_entry(st);
-                if (!e) {
-                        r = bad(err, file, "an entry written cannot be read back");
-                        break;
-                }
-                vdb_digest_entry(c, e, &xb);
-                vd_entry_free(e);
-                got++;
-        }
-        if (r == 0 && rc != SQLITE_DONE)
-                r = bad(err, file, "cannot read entries back: %s", sqlite3_errmsg(db));
-        sqlite3_finalize(st);
-        vd_buf_release(&xb);
-        if (r == 0 && got != n)
-                r = bad(err, file, "%llu entries written, %llu read back", (unsigned long long)n,
-                        (unsigned long long)got);
-        if (r == 0) {
-                vdb_digest_after_entries(c, b);
-                if (b->schema >= 6)
-                        r = digest_blocks(db, file, c, err);
-        }
-        if (r < 0) {
-                EVP_MD_CTX_free(c);
-                return r;
-        }
-        return vdb_digest_end(c, out) < 0 ? vd_err_set(err, VD_E_INTERNAL, "cannot compute the baseline digest") : 0;
 }
