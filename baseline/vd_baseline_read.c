@@ -1,6 +1,7 @@
 /* Loading a baseline as untrusted input: only the tables and columns a
  * baseline may hold (check_schema), every row bounded and checked, the
- * content digest recomputed and compared before anything is believed. */
+ * content digest recomputed and compared before anything is believed (for
+ * a lazy open, when its entries have been read: vd_baseline_rows.c). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
