@@ -6,11 +6,13 @@
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/xattr.h>
 #include <time.h>
@@ -73,73 +75,147 @@ static void build(const char *root) {
         cr_assert_eq(link(th_path(root, "usr/bin/tool"), th_path(root, "usr/bin/tool.hard")), 0);
 }
 
-/* th_write where an earlier change may stand in the way (a file where a
- * directory was, a link): then nothing. */
-static void try_write(const char *root, const char *rel, const char *content) {
-        char *p = th_join(root, rel);
-        for (char *q = p + strlen(root) + 1; (q = strchr(q, '/')); q++) {
-                *q = '\0';
-                mkdir(p, 0755);
-                *q = '/';
+/* The changes below are made to a tree that holds links out of it (to
+ * /etc/passwd, /etc/shadow): every one goes through directory fds opened
+ * with no link followed, and none follows its last component, so nothing
+ * outside the tree is ever touched. */
+
+/* The directory rel's last component is in, every component a directory
+ * and no link (made where missing when create): an fd, *base its last
+ * component; -1 when a link, a file or nothing is in the way. */
+static int parent_of(int rootfd, const char *rel, bool create, const char **base) {
+        char buf[512];
+        snprintf(buf, sizeof buf, "%s", rel);
+        char *slash = strrchr(buf, '/');
+        *base = slash ? rel + (slash - buf) + 1 : rel;
+        int fd = fcntl(rootfd, F_DUPFD_CLOEXEC, 0);
+        if (!slash)
+                return fd;
+        *slash = '\0';
+        for (char *c = buf, *next; fd >= 0 && c; c = next) {
+                next = strchr(c, '/');
+                if (next)
+                        *next++ = '\0';
+                if (create)
+                        mkdirat(fd, c, 0755);
+                struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC,
+                                       .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS};
+                int nfd = (int)syscall(SYS_openat2, fd, c, &how, sizeof how);
+                close(fd);
+                fd = nfd;
         }
-        int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0644);
+        return fd;
+}
+
+/* Is the object itself (not a link's target) there, and not a link? */
+static bool plain(int pfd, const char *base) {
+        struct stat st;
+        return fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISLNK(st.st_mode);
+}
+
+static void put(int rootfd, const char *rel, const char *content) {
+        const char *base;
+        int pfd = parent_of(rootfd, rel, true, &base);
+        int fd = pfd < 0 ? -1 : openat(pfd, base, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (fd >= 0) {
                 ssize_t w = write(fd, content, strlen(content)); /* short or failed: the change is what it is */
                 (void)w;
                 close(fd);
         }
-        free(p);
+        if (pfd >= 0)
+                close(pfd);
+}
+
+/* rm -rf of a directory reached without a link (rm follows none below it) */
+static void remove_tree(const char *root, int rootfd, const char *rel) {
+        const char *base;
+        int pfd = parent_of(rootfd, rel, false, &base);
+        if (pfd < 0)
+                return;
+        if (plain(pfd, base)) {
+                char cmd[1200];
+                snprintf(cmd, sizeof cmd, "rm -rf -- '%s/%s'", root, rel);
+                sh(cmd);
+        } else
+                unlinkat(pfd, base, 0);
+        close(pfd);
 }
 
 /* One change, at random, of the kinds a guest can make to its own files. */
 static void mutate(const char *root, char *said, size_t n) {
-        const char *f = files[pick(sizeof files / sizeof *files)];
-        const char *p = th_path(root, f);
-        char buf[1200];
+        const char *f = files[pick(sizeof files / sizeof *files)], *base;
+        int rootfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        cr_assert_geq(rootfd, 0);
+        int pfd = parent_of(rootfd, f, false, &base);
+        char buf[600];
         unsigned kind = pick(14);
-        switch (kind) {
-        case 0: try_write(root, f, contents[pick(sizeof contents / sizeof *contents)]); break;
-        case 1: unlink(p); break;
-        case 2: chmod(p, 0666); break;
-        case 3: chmod(p, 04755); break;
-        case 4:
-                snprintf(buf, sizeof buf, "rm -rf '%s' && mkdir -p '%s' && echo z > '%s/inside'", p, p, p);
-                sh(buf);
+        switch (pfd < 0 ? 99 : kind) {
+        case 0: put(rootfd, f, contents[pick(sizeof contents / sizeof *contents)]); break;
+        case 1: unlinkat(pfd, base, 0); break;
+        case 2:
+        case 3:
+                if (plain(pfd, base))
+                        fchmodat(pfd, base, kind == 2 ? 0666 : 04755, 0);
                 break;
+        case 4: {
+                remove_tree(root, rootfd, f);
+                put(rootfd, (snprintf(buf, sizeof buf, "%s/inside", f), buf), "z\n");
+                break;
+        }
         case 5:
-                unlink(p);
-                if (symlink(pick(2) ? "/etc/shadow" : "../../../../etc/passwd", p) < 0)
+                unlinkat(pfd, base, 0);
+                if (symlinkat(pick(2) ? "/etc/shadow" : "../../../../etc/passwd", pfd, base) < 0)
                         break;
                 break;
         case 6: {
-                struct timeval tv[2] = {{0, 0}, {pick(2) ? (time_t)4102444800 : (time_t)1000000000, 0}};
-                utimes(p, tv);
+                struct timespec ts[2] = {{0, UTIME_OMIT}, {pick(2) ? (time_t)4102444800 : (time_t)1000000000, 0}};
+                utimensat(pfd, base, ts, AT_SYMLINK_NOFOLLOW);
                 break;
         }
-        case 7: setxattr(p, "user.x", "v", 1, 0); break;
+        case 7: {
+                int fd = plain(pfd, base) ? openat(pfd, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+                if (fd >= 0) {
+                        fsetxattr(fd, "user.x", "v", 1, 0);
+                        close(fd);
+                }
+                break;
+        }
         case 8:
                 snprintf(buf, sizeof buf, "%s.new%u", f, pick(3));
-                try_write(root, buf, "new\n");
+                put(rootfd, buf, "new\n");
                 break;
         case 9: {
                 /* a whole directory gone */
-                char d[256];
-                snprintf(d, sizeof d, "%s", f);
-                char *s = strrchr(d, '/');
-                if (s)
-                        *s = '\0';
-                snprintf(buf, sizeof buf, "rm -rf '%s/%s'", root, d);
-                sh(buf);
+                snprintf(buf, sizeof buf, "%s", f);
+                char *sl = strrchr(buf, '/');
+                if (sl) {
+                        *sl = '\0';
+                        remove_tree(root, rootfd, buf);
+                }
                 break;
         }
-        case 10: try_write(root, "etc/sudoers.d/z\nevil", "evil ALL=(ALL) NOPASSWD: ALL\n"); break;
-        case 11: try_write(root, "etc/passwd", "root:x:0:0::/root:/bin/sh\nx:x:0:0::/:/bin/sh\n"); break;
-        case 12:
-                if (link(th_path(root, "usr/bin/tool"), th_path(root, "tmp/t/hard")) < 0)
-                        break;
+        case 10: put(rootfd, "etc/sudoers.d/z\nevil", "evil ALL=(ALL) NOPASSWD: ALL\n"); break;
+        case 11: put(rootfd, "etc/passwd", "root:x:0:0::/root:/bin/sh\nx:x:0:0::/:/bin/sh\n"); break;
+        case 12: {
+                const char *sb, *db;
+                int sp = parent_of(rootfd, "usr/bin/tool", false, &sb), dp = parent_of(rootfd, "tmp/t/hard", true, &db);
+                if (sp >= 0 && dp >= 0)
+                        linkat(sp, sb, dp, db, 0); /* the link itself, were it one */
+                if (sp >= 0)
+                        close(sp);
+                if (dp >= 0)
+                        close(dp);
                 break;
-        default: chmod(th_path(root, "tmp"), pick(2) ? 0777 : 01777); break;
         }
+        case 13:
+                if (plain(rootfd, "tmp"))
+                        fchmodat(rootfd, "tmp", pick(2) ? 0777 : 01777, 0);
+                break;
+        default: break;
+        }
+        if (pfd >= 0)
+                close(pfd);
+        close(rootfd);
         size_t l = strlen(said);
         snprintf(said + l, n - l, " %u:%s", kind, f);
 }
@@ -182,7 +258,22 @@ static th_run scan(const char *vdb, const char *tree, bool stream) {
         return r;
 }
 
+/* What the tree's links point at, outside it: never touched. */
+static void host_files(struct stat st[2]) {
+        cr_assert_eq(lstat("/etc/passwd", &st[0]), 0);
+        if (lstat("/etc/shadow", &st[1]) < 0)
+                memset(&st[1], 0, sizeof st[1]);
+}
+
+static bool same_stat(const struct stat *a, const struct stat *b) {
+        return a->st_ino == b->st_ino && a->st_mode == b->st_mode && a->st_size == b->st_size &&
+               a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+               a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
 Test(stream, a_streamed_scan_says_what_the_collected_one_says, .timeout = 300) {
+        struct stat host_before[2], host_after[2];
+        host_files(host_before);
         const char *seed_env = getenv("VD_STREAM_SEED");
         uint64_t seed = seed_env ? strtoull(seed_env, NULL, 10) : (uint64_t)time(NULL);
         char *work = th_mkdtemp();
@@ -225,6 +316,9 @@ Test(stream, a_streamed_scan_says_what_the_collected_one_says, .timeout = 300) {
                 free(tree);
                 free(vdb);
         }
+        host_files(host_after);
+        cr_assert(same_stat(&host_before[0], &host_after[0]) && same_stat(&host_before[1], &host_after[1]),
+                  "the host's /etc/passwd or /etc/shadow changed: a change followed a link out of the tree");
         cr_assert_eq(fails.len, 0, "%s", fails.buf);
         cr_assert_gt(events, 16, "the changes made events to compare (%zu)", events);
         vd_buf_release(&fails);
