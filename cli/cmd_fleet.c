@@ -83,9 +83,10 @@ static const cli_opt fleet_options[] = {
          "one appliance needs about 1.5 GiB)"},
         {"guests-per-appliance", OPT_PER_APPLIANCE, "K",
          "image guests scanned one after another in one appliance (default\n"
-         "8; 1: each its own vmdrift scan process and appliance); a guest\n"
-         "that cannot share (no recorded layout, LVM, btrfs, XFS, in use,\n"
-         "a domain) gets its own, a failed scan retires the shared one"},
+         "8; 1: each its own vmdrift scan process and appliance; fewer when\n"
+         "that keeps a --jobs worker idle); a guest that cannot share (no\n"
+         "recorded layout, LVM, btrfs, XFS, in use, a domain) gets its own,\n"
+         "a failed scan retires the shared one"},
         {"jitter", OPT_JITTER, "DURATION",
          "wait a random time up to this long first (300s, 5m... ), so\n"
          "that hosts sharing storage do not all start at once"},

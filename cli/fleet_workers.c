@@ -35,7 +35,8 @@ struct fleet_pool {
         size_t *kept_q, n_kept, kept_next; /* image guests: a kept report first */
         size_t *scan_q, n_scan, scan_next, scan_alloc; /* guests to scan */
         size_t kept_running;               /* kept tasks given out and not ended */
-        size_t per;                        /* guests a scan task */
+        size_t per;                        /* guests an appliance may hold (--guests-per-appliance) */
+        size_t batch;                      /* guests a scan task: per, or fewer so that every worker gets some */
         /* in a worker: its way back, and the fds its scans' output goes through */
         vd_pool *pool;
         int dn, out1, out2;
@@ -184,9 +185,9 @@ static bool next(void *ctx, vd_buf *task) {
         size_t left = fp->n_scan - fp->scan_next;
         /* while kept reports are still being looked for, a batch waits
          * until it is full: the guests they miss may join it */
-        if (!left || (left < fp->per && fp->kept_running))
+        if (!left || (left < fp->batch && fp->kept_running))
                 return false;
-        size_t nb = left < fp->per ? left : fp->per;
+        size_t nb = left < fp->batch ? left : fp->batch;
         int r = vd_buf_addc(task, T_SCAN);
         for (size_t i = 0; !r && i < nb; i++) {
                 job *j = &fp->jobs[fp->scan_q[fp->scan_next++]];
@@ -281,6 +282,11 @@ void fleet_scan_in_workers(const fleet_opts *o, const char *priv, job *jobs, siz
                         j->queued = true;
                 }
         }
+        /* A fleet smaller than its workers' appliances: spread it, each
+         * worker's appliance launched at the same time as the others' */
+        size_t todo = fp.n_kept + fp.n_scan, workers = o->jobs ? o->jobs : 1;
+        size_t spread = (todo + workers - 1) / workers;
+        fp.batch = spread && spread < fp.per ? spread : fp.per;
         vd_err err = VD_ERR_INIT;
         const char *why = "out of memory";
         if (fp.kept_q && fp.scan_q) {
