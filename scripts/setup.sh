@@ -7,7 +7,7 @@ PKGS=(
   build-essential cmake pkg-config git
   libguestfs-dev libguestfs-tools linux-image-amd64 qemu-utils
   libvirt-dev libvirt-daemon-system libvirt-clients
-  libxxhash-dev libyaml-dev libsystemd-dev libcriterion-dev
+  libxxhash-dev libyaml-dev libsystemd-dev libcriterion-dev libhivex-dev libhivex-bin ntfs-3g
   libsqlite3-dev sqlite3 libssl-dev openssl
   e2fsprogs dosfstools fdisk xfsprogs libguestfs-xfs libnbd-dev
   aide rsyslog rsyslog-gnutls systemd
