@@ -14,6 +14,8 @@ int vd_pkg_format_of(const char *f) {
                 return VD_PKG_DEB;
         if (!strcmp(f, "rpm"))
                 return VD_PKG_RPM;
+        if (!strcmp(f, "windows"))
+                return VD_PKG_WINDOWS;
         return VD_PKG_OTHER;
 }
 
@@ -31,6 +33,7 @@ static int cmp_versions(int format, const char *a, const char *b) {
         switch (format) {
         case VD_PKG_DEB: return vd_version_cmp_deb(a, b);
         case VD_PKG_RPM: return vd_version_cmp_rpm(a, b);
+        case VD_PKG_WINDOWS: return vd_version_cmp_dotted(a, b);
         default: return strcmp(a, b) != 0;
         }
 }

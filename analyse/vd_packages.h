@@ -19,7 +19,7 @@
 #include "model/vd_event.h"
 #include "policy/vd_policy.h"
 
-enum vd_pkg_format { VD_PKG_OTHER = 0, VD_PKG_DEB = 1, VD_PKG_RPM = 2 };
+enum vd_pkg_format { VD_PKG_OTHER = 0, VD_PKG_DEB = 1, VD_PKG_RPM = 2, VD_PKG_WINDOWS = 3 };
 
 /* From inspection's os.package_format ("deb", "rpm", ...). */
 int vd_pkg_format_of(const char *package_format);

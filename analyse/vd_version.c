@@ -196,3 +196,36 @@ int vd_version_cmp_rpm(const char *a, const char *b) {
                 r = rpm_range(ha ? ha + 1 : ae, ae, hb ? hb + 1 : be, be);
         return r;
 }
+
+/* One dot-separated part: [p, end). */
+static int dotted_part(const char *a, size_t al, const char *b, size_t bl) {
+        bool an = al && strspn(a, "0123456789") >= al, bn = bl && strspn(b, "0123456789") >= bl;
+        if (al == 0)
+                return bl == 0 || (bn && strspn(b, "0") >= bl) ? 0 : -1;
+        if (bl == 0)
+                return an && strspn(a, "0") >= al ? 0 : 1;
+        if (an != bn)
+                return an ? -1 : 1;
+        if (an) { /* numbers of any length: leading zeros off, then longer is larger */
+                while (al > 1 && *a == '0')
+                        a++, al--;
+                while (bl > 1 && *b == '0')
+                        b++, bl--;
+                if (al != bl)
+                        return al < bl ? -1 : 1;
+        }
+        int c = memcmp(a, b, al < bl ? al : bl);
+        return c ? (c < 0 ? -1 : 1) : al == bl ? 0 : al < bl ? -1 : 1;
+}
+
+int vd_version_cmp_dotted(const char *a, const char *b) {
+        while (*a || *b) {
+                size_t al = strcspn(a, "."), bl = strcspn(b, ".");
+                int c = dotted_part(a, al, b, bl);
+                if (c)
+                        return c;
+                a += al + (a[al] == '.');
+                b += bl + (b[bl] == '.');
+        }
+        return 0;
+}

@@ -22,4 +22,9 @@ int vd_rpmvercmp(const char *a, const char *b);
 /* "E:V-R" labels; a missing epoch is 0, a missing release empty. */
 int vd_version_cmp_rpm(const char *a, const char *b);
 
+/* Windows applications' DisplayVersion ("22.01", "10.0.20348.2700"):
+ * dot-separated parts, numeric ones as numbers, others byte by byte (a
+ * number before a word); a missing part is 0 ("1.2" equals "1.2.0"). */
+int vd_version_cmp_dotted(const char *a, const char *b);
+
 #endif

@@ -136,6 +136,9 @@ int vdg_reuse_layout(struct guest_src *s, const vd_guest_opts *o, char *why, siz
 int vdg_mount_guest_prepare(struct guest_src *s, const vd_guest_opts *o, vd_err *err);
 
 /* ---- inventory.c ---- */
+/* 1 if none of the package databases a layout knows is in the guest
+ * (mounted beneath s->prefix). */
+int vdg_no_pkgdb(struct guest_src *s);
 int vdg_collect_inventory(struct guest_src *s, vd_err *err);
 
 /* ---- walker_run.c ---- */

@@ -26,21 +26,54 @@ static int add_fact_str(vd_scan *out, const char *key, char *v) {
         return r;
 }
 
+/* The package database a later scan checks before it takes the
+ * baseline's packages: the first of pkgdb_paths, a Windows guest's
+ * SOFTWARE hive (its Uninstall keys), or "none" (a scan then checks that
+ * none of pkgdb_paths appeared). Never absent: a layout without it would
+ * let a scan take the baseline's packages unchecked. */
 static int layout_digests(struct guest_src *s, vd_scan *out) {
         char *f = vdg_file_sha256(s->g, "/etc/fstab");
         int r = vd_scan_add_fact(out, "layout.fstab", f ? f : "none");
         free(f);
-        for (size_t i = 0; pkgdb_paths[i] && !r; i++) {
-                char *h = vdg_file_sha256(s->g, pkgdb_paths[i]);
+        char *hive = NULL;
+        if (s->root) {
+                char *type = guestfs_inspect_get_type(s->g, s->root);
+                if (type && strcmp(type, "windows") == 0)
+                        hive = guestfs_inspect_get_windows_software_hive(s->g, s->root);
+                free(type);
+        }
+        bool found = false;
+        for (size_t i = 0; !found && !r && (pkgdb_paths[i] || hive); i++) {
+                const char *p = pkgdb_paths[i] ? pkgdb_paths[i] : hive;
+                char *h = vdg_file_sha256(s->g, p);
                 if (h) {
                         char v[600];
-                        snprintf(v, sizeof v, "%s %s", pkgdb_paths[i], h);
+                        snprintf(v, sizeof v, "%s %s", p, h);
                         r = vd_scan_add_fact(out, "layout.pkgdb", v);
                         free(h);
-                        break;
+                        found = true;
                 }
+                if (!pkgdb_paths[i])
+                        break;
         }
+        free(hive);
+        if (!r && !found)
+                r = vd_scan_add_fact(out, "layout.pkgdb", "none");
         return r;
+}
+
+/* 1 if none of the package databases a layout knows is in the guest
+ * (mounted beneath prefix). */
+int vdg_no_pkgdb(struct guest_src *s) {
+        for (size_t i = 0; pkgdb_paths[i]; i++) {
+                char at[600];
+                snprintf(at, sizeof at, "%s%s", s->prefix, pkgdb_paths[i]);
+                char *h = vdg_file_sha256(s->g, at);
+                free(h);
+                if (h)
+                        return 0;
+        }
+        return 1;
 }
 
 /* A Debian guest's packages from its dpkg status file, read by our own
@@ -91,8 +124,16 @@ int vdg_collect_inventory(struct guest_src *s, vd_err *err) {
                         r = add_fact_str(out, "os.hostname", guestfs_inspect_get_hostname(g, root));
                 if (!r)
                         r = add_fact_str(out, "os.arch", guestfs_inspect_get_arch(g, root));
-                if (!r)
-                        r = add_fact_str(out, "os.package_format", guestfs_inspect_get_package_format(g, root));
+                if (!r) {
+                        /* Windows: the Uninstall keys inspection lists, in their own version order */
+                        char *type = guestfs_inspect_get_type(g, root), *pf = guestfs_inspect_get_package_format(g, root);
+                        if (type && strcmp(type, "windows") == 0 && pf && strcmp(pf, "unknown") == 0) {
+                                free(pf);
+                                pf = strdup("windows");
+                        }
+                        free(type);
+                        r = add_fact_str(out, "os.package_format", pf);
+                }
                 if (!r) {
                         char v[32];
                         snprintf(v, sizeof v, "%d.%d", guestfs_inspect_get_major_version(g, root),
@@ -101,6 +142,10 @@ int vdg_collect_inventory(struct guest_src *s, vd_err *err) {
                 }
                 if (!r)
                         r = vd_scan_add_fact(out, "os.root", root);
+                char *type = guestfs_inspect_get_type(g, root);
+                if (!r && type && strcmp(type, "windows") == 0)
+                        r = add_fact_str(out, "os.systemroot", guestfs_inspect_get_windows_systemroot(g, root));
+                free(type);
         }
         for (size_t i = 0; s->formats && i < s->n_images && !r; i++) {
                 char key[64];

@@ -256,7 +256,18 @@ int vdg_reuse_layout(struct guest_src *s, const vd_guest_opts *o, char *why, siz
         }
         vd_debug("layout: /etc/fstab checked");
         const char *pkgdb = vdg_fact(o, "layout.pkgdb");
-        if (pkgdb) {
+        if (!pkgdb) {
+                /* an older capture that found no package database: its
+                 * packages cannot be shown to be this guest's */
+                snprintf(why, whylen, "the baseline records no package database to check");
+                goto no;
+        }
+        if (strcmp(pkgdb, "none") == 0) {
+                if (!vdg_no_pkgdb(s)) {
+                        snprintf(why, whylen, "a package database appeared since the baseline");
+                        goto no;
+                }
+        } else {
                 char path[512], h[128], at[600];
                 char *now = NULL;
                 if (sscanf(pkgdb, "%511s %127s", path, h) == 2 && path[0] == '/') {
