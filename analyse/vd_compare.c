@@ -84,6 +84,7 @@ typedef struct builder {
         vd_event ev;
         size_t alloc;
         int sev;
+        bool posix_modes; /* the entry's file system has modes (not NTFS, FAT): they raise severity */
 } builder;
 
 static int add_change(builder *b, const char *attr, size_t attr_len, vd_val o, vd_val n, int sev) {
@@ -109,7 +110,9 @@ static int add_attr(builder *b, const char *attr, enum vkind k, const vd_entry *
 }
 
 
-static int mode_severity(uint32_t om, uint32_t nm, int ftype) {
+static int mode_severity(const builder *b, uint32_t om, uint32_t nm, int ftype) {
+        if (!b->posix_modes)
+                return VD_SEV_MEDIUM;
         if ((nm & 06000) & ~(om & 06000))
                 return VD_SEV_HIGH; /* gained setuid/setgid */
         if (ftype != VD_T_LNK && (nm & 0002) && !(om & 0002))
@@ -193,9 +196,10 @@ static int describe(builder *b, const vd_entry *e, bool added) {
                 r = xattr_change(b, added ? NULL : &e->xattrs[i], added ? &e->xattrs[i] : NULL);
         /* Severity of a new or vanished object. */
         int sev = VD_SEV_MEDIUM;
-        if (added && e->type == VD_T_REG && (e->mode & 06000))
+        if (added && b->posix_modes && e->type == VD_T_REG && (e->mode & 06000))
                 sev = VD_SEV_HIGH;
-        if (added && e->type != VD_T_LNK && (e->mode & 0002) && !(e->type == VD_T_DIR && (e->mode & 01000)))
+        if (added && b->posix_modes && e->type != VD_T_LNK && (e->mode & 0002) &&
+            !(e->type == VD_T_DIR && (e->mode & 01000)))
                 sev = VD_SEV_HIGH;
         for (size_t i = 0; added && i < e->n_xattrs; i++)
                 if (strcmp(e->xattrs[i].name, "security.capability") == 0)
@@ -211,7 +215,7 @@ static int diff_entries(builder *b, const vd_entry *o, const vd_entry *n, uint32
         if (!r && (m & (bit)) && (ofield) != (nfield))                                                                \
                 r = add_attr(b, name, kind, o, (uint64_t)(ofield), NULL, 0, n, (uint64_t)(nfield), NULL, 0, sev);
         ATTR(VD_A_TYPE, "type", V_TYPE, o->type, n->type, VD_SEV_HIGH)
-        ATTR(VD_A_MODE, "mode", V_MODE, o->mode, n->mode, mode_severity(o->mode, n->mode, n->type))
+        ATTR(VD_A_MODE, "mode", V_MODE, o->mode, n->mode, mode_severity(b, o->mode, n->mode, n->type))
         if (!r && (m & VD_A_UID) && o->uid != n->uid) {
                 r = add_attr(b, "uid", V_U64, o, o->uid, NULL, 0, n, n->uid, NULL, 0, VD_SEV_HIGH);
                 if (!r)
@@ -286,7 +290,7 @@ static int per_clone_check(builder *b, const vd_rule *ru, const vd_entry *o, con
                         free(ov.s);
                         return VD_E_NOMEM;
                 }
-                r = add_change(b, "mode", 4, ov, nv, mode_severity(o ? o->mode : ru->mode, n->mode, n->type));
+                r = add_change(b, "mode", 4, ov, nv, mode_severity(b, o ? o->mode : ru->mode, n->mode, n->type));
         }
         for (int u = 0; !r && u < 2; u++) {
                 bool has = u == 0 ? ru->has_uid : ru->has_gid;
@@ -359,7 +363,71 @@ struct vd_cmp {
         size_t n_st, st_alloc;
         builder b;
         vd_rule watch_all;
+        /* Mounts whose file system has no POSIX modes (NTFS, FAT: ntfs-3g
+         * shows every file 0777), from the scan's facts, read at the first
+         * entry: there the mode detectors have nothing to read. */
+        const vd_scan *facts;
+        bool mounts_read;
+        struct cmp_mnt {
+                char *mp;
+                size_t len;
+                bool posix;
+        } *mnts;
+        size_t n_mnts, mnts_alloc;
 };
+
+static bool posix_fs(const char *type) {
+        static const char *const none[] = {"ntfs", "ntfs3", "fuseblk", "vfat", "msdos", "exfat", NULL};
+        for (size_t i = 0; none[i]; i++)
+                if (strcmp(type, none[i]) == 0)
+                        return false;
+        return true;
+}
+
+/* mount.MP facts ("DEV FSTYPE") into c->mnts; 0 or VD_E_NOMEM. Only when
+ * some file system has no modes: then every mount, so that the longest
+ * mount above a path decides. */
+static int read_mounts(vd_cmp *c) {
+        c->mounts_read = true;
+        bool any = false;
+        for (int pass = 0; pass < 2; pass++)
+                for (size_t i = 0; c->facts && i < c->facts->n_facts; i++) {
+                        const vd_fact *f = &c->facts->facts[i];
+                        const char *type = f->value ? strrchr(f->value, ' ') : NULL;
+                        if (strncmp(f->key, "mount./", 7) != 0 || !type)
+                                continue;
+                        bool posix = posix_fs(type + 1);
+                        any |= !posix;
+                        if (pass == 0 || !any)
+                                continue;
+                        if (vd_array_grow(&c->mnts, &c->mnts_alloc, c->n_mnts, sizeof *c->mnts, 4) < 0)
+                                return VD_E_NOMEM;
+                        struct cmp_mnt *m = &c->mnts[c->n_mnts];
+                        if (!(m->mp = strdup(f->key + 6)))
+                                return VD_E_NOMEM;
+                        m->len = strlen(m->mp);
+                        m->posix = posix;
+                        c->n_mnts++;
+                }
+        return 0;
+}
+
+/* Do modes mean anything at path (on the file system of the longest mount
+ * above it)? */
+static bool posix_modes(const vd_cmp *c, const char *path, size_t len) {
+        size_t best = 0;
+        bool posix = true;
+        for (size_t i = 0; i < c->n_mnts; i++) {
+                const struct cmp_mnt *m = &c->mnts[i];
+                bool above = (m->len == 1 && m->mp[0] == '/') ||
+                             (len >= m->len && memcmp(path, m->mp, m->len) == 0 && (len == m->len || path[m->len] == '/'));
+                if (above && m->len >= best) {
+                        best = m->len;
+                        posix = m->posix;
+                }
+        }
+        return posix;
+}
 
 /* Does e (len bytes) lie in the subtree range of open entry k? */
 static bool in_range(const vd_cmp *c, const struct open_ent *k, const char *p, size_t len) {
@@ -433,7 +501,8 @@ static int one(vd_cmp *c, const vd_entry *o, const vd_entry *n, const vd_entry *
         builder *b = &c->b;
         const vd_entry *e = o ? o : n;
         const vd_rule *rule = vd_policy_match(c->policy, e->path, e->path_len, e->type);
-        vd_det_hit dh = vd_detect_file(c->policy, parent, o, n);
+        b->posix_modes = !n || posix_modes(c, n->path, n->path_len);
+        vd_det_hit dh = vd_detect_file(c->policy, parent, o, n, b->posix_modes);
         int r = 0;
         if (rule->kind == VD_K_IGNORE) {
                 /* Detectors look everywhere: an ignored /tmp still reports
@@ -458,8 +527,10 @@ static int one(vd_cmp *c, const vd_entry *o, const vd_entry *n, const vd_entry *
                          * or mode counts. */
                         r = per_clone_check(b, rule, NULL, n);
                         if (!r && (b->ev.n_ch || dh.det >= 0)) {
+                                bool pm = b->posix_modes;
                                 vd_event_release(&b->ev);
                                 memset(b, 0, sizeof *b);
+                                b->posix_modes = pm;
                                 r = describe(b, n, true);
                                 if (!r)
                                         r = emit(c->out, b, VD_CH_ADDED, n, rule, dh.det, dh.sev);
@@ -539,7 +610,11 @@ void vd_cmp_observe(vd_cmp *c, vd_cmp_seen_fn seen, void *ctx) {
         c->seen_ctx = ctx;
 }
 
+void vd_cmp_facts(vd_cmp *c, const vd_scan *scan) { c->facts = scan; }
+
 int vd_cmp_put(vd_cmp *c, const vd_entry *n, vd_err *err) {
+        if (!c->mounts_read && read_mounts(c) < 0)
+                return nomem(err);
         if (c->n_st) {
                 const struct open_ent *l = &c->st[c->n_st - 1];
                 if (vd_path_cmp(c->paths.buf + l->off, l->len, n->path, n->path_len) >= 0)
@@ -571,6 +646,9 @@ void vd_cmp_free(vd_cmp *c) {
         vd_event_release(&c->b.ev);
         vd_buf_release(&c->paths);
         free(c->st);
+        for (size_t i = 0; i < c->n_mnts; i++)
+                free(c->mnts[i].mp);
+        free(c->mnts);
         free(c);
 }
 
@@ -587,15 +665,27 @@ static int vec_next(void *ctx, const vd_entry **ret, vd_err *err) {
         return 0;
 }
 
-int vd_compare(const vd_entries *base, const vd_entries *scan, const vd_policy *policy, vd_events *out,
-               vd_err *err) {
+static int compare(const vd_entries *base, const vd_entries *scan, const vd_scan *facts, const vd_policy *policy,
+                   vd_events *out, vd_err *err) {
         struct vec_next vn = {base, 0};
         vd_cmp *c = NULL;
         int r = vd_cmp_new(policy, vec_next, &vn, out, &c, err);
+        if (r == 0)
+                vd_cmp_facts(c, facts);
         for (size_t j = 0; r == 0 && j < scan->n; j++)
                 r = vd_cmp_put(c, scan->v[j], err);
         if (r == 0)
                 r = vd_cmp_end(c, err);
         vd_cmp_free(c);
         return r;
+}
+
+int vd_compare(const vd_entries *base, const vd_entries *scan, const vd_policy *policy, vd_events *out,
+               vd_err *err) {
+        return compare(base, scan, NULL, policy, out, err);
+}
+
+int vd_compare_scan(const vd_entries *base, const vd_scan *scan, const vd_policy *policy, vd_events *out,
+                    vd_err *err) {
+        return compare(base, &scan->entries, scan, policy, out, err);
 }

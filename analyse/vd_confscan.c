@@ -11,16 +11,11 @@
 
 #include "analyse/vd_compare.h"
 #include "common/vd_str.h"
+#include "formats/vd_hive.h"
+#include "vd_confscan_int.h"
 
 #define MAX_LINKS 8
 
-typedef struct cctx {
-        vd_source *src;
-        const vd_entry_view *entries;
-        vd_scan *scan;
-        vd_err *err;
-        bool including; /* expanding an Include/@includedir: sudo reads names with newlines too */
-} cctx;
 
 /* Resolve path (symlinks included) inside the source's tree to a regular
  * file entry, or NULL. Never consults the host's file system. */
@@ -226,8 +221,10 @@ static void event_free(vd_event *ev) {
 static int on_violation(void *ctx, const vd_conf_item *it, const vd_check *c, const vd_setting *s, const char *msg) {
         viol_ctx *vc = ctx;
         char note[VD_CONF_VALUE_MAX + 128];
-        if (s)
+        if (s && s->line)
                 snprintf(note, sizeof note, "%s (%s:%u)", msg, s->file, s->line);
+        else if (s) /* a registry value */
+                snprintf(note, sizeof note, "%s (%s)", msg, s->file);
         else
                 snprintf(note, sizeof note, "%s", msg);
         bool secret = s && vd_conf_item_secret(it, s->key);
@@ -239,21 +236,12 @@ static int on_violation(void *ctx, const vd_conf_item *it, const vd_check *c, co
         return 0;
 }
 
-typedef struct item_run {
-        const vd_conf_item *it;
-        vd_confset *merged; /* merge: the one set */
-        const unsigned char *key;
-        size_t key_len;
-        vd_confsets *out;
-        vd_events *violations;
-        size_t files; /* read for this item */
-} item_run;
 
 /* A guest with a hundred thousand home directories would otherwise make
  * /home/STAR/.ssh/authorized_keys a hundred thousand reads. */
 #define ITEM_FILES_MAX 1000
 
-static int finish_set(cctx *c, item_run *ir, vd_confset *set) {
+int vd_confscan_finish_set(cctx *c, item_run *ir, vd_confset *set) {
         const vd_conf_item *it = ir->it;
         vd_settings_sort(&set->s);
         /* Desired state on the clear values, then hash the secrets. */
@@ -296,7 +284,7 @@ static int finish_set(cctx *c, item_run *ir, vd_confset *set) {
  * (or not at all). A real one rarely does and a hostile guest pads files to
  * get there, so it is a finding of its own, at least high: a scan that could
  * not read a sudoers file must not pass --fail-on high. */
-static int limit_finding(cctx *c, item_run *ir, const char *file, const char *why) {
+int vd_confscan_limit(cctx *c, item_run *ir, const char *file, const char *why) {
         if (vd_scan_warn(c->scan, file, strlen(file), "configuration only partly read: %s", why) < 0)
                 return vd_err_set(c->err, VD_E_NOMEM, "out of memory");
         vd_event ev;
@@ -439,7 +427,7 @@ static int parse_into(cctx *c, item_run *ir, const char *file, vd_settings *s) {
         int r = read_source(c, file, &b, &limit);
         if (r == 2) {
                 s->partial = true;
-                r = limit_finding(c, ir, file, limit.msg);
+                r = vd_confscan_limit(c, ir, file, limit.msg);
                 if (r == 0)
                         r = stream_lines(c, ir, file, s);
         } else if (r == 0) {
@@ -449,14 +437,14 @@ static int parse_into(cctx *c, item_run *ir, const char *file, vd_settings *s) {
                         /* Too big, too many settings or includes: keep what was
                          * parsed (the lines detectors need come first). */
                         s->partial = true;
-                        r = limit_finding(c, ir, file, e2.msg);
+                        r = vd_confscan_limit(c, ir, file, e2.msg);
                 } else if (r == 0 && s->dropped) {
                         char why[512];
                         snprintf(why, sizeof why,
                                  "%s: more than %d settings: %zu past the limit not kept (uid-0 accounts, key, "
                                  "grant and cron lines are)",
                                  file, VD_CONF_MAX_SETTINGS, s->dropped);
-                        r = limit_finding(c, ir, file, why);
+                        r = vd_confscan_limit(c, ir, file, why);
                 } else if (r < 0)
                         r = vd_err_set(c->err, r, "%s", e2.msg);
         }
@@ -471,7 +459,7 @@ static int item_file(cctx *c, const char *file, void *ctx) {
                         char why[512];
                         snprintf(why, sizeof why, "more than %d files match %s; the rest are not parsed",
                                  ITEM_FILES_MAX, ir->it->name);
-                        return limit_finding(c, ir, file, why);
+                        return vd_confscan_limit(c, ir, file, why);
                 }
                 return 0;
         }
@@ -485,7 +473,7 @@ static int item_file(cctx *c, const char *file, void *ctx) {
         if (!set)
                 return vd_err_set(c->err, VD_E_NOMEM, "out of memory");
         int r = parse_into(c, ir, file, &set->s);
-        return r < 0 ? r : finish_set(c, ir, set);
+        return r < 0 ? r : vd_confscan_finish_set(c, ir, set);
 }
 
 /* sysctl.d semantics: files ordered by name across the directories, a name
@@ -565,6 +553,7 @@ static void free_names(namelist *nl) {
 static int want_files(cctx *c, const vd_conf_item *items, size_t n, namelist *want) {
         int r = 0;
         for (size_t i = 0; r == 0 && i < n; i++)
+                if (items[i].format != VD_CF_REGISTRY) /* hives are read whole, not in the batch */
                 for (size_t j = 0; r == 0 && j < items[i].n_paths; j++)
                         r = each_match(c, items[i].paths[j], want_file, want);
         return r;
@@ -574,7 +563,7 @@ int vd_config_files(const vd_entries *entries, const vd_policy *p, char ***paths
         vd_scan scratch;
         vd_scan_init(&scratch);
         vd_entry_view view = vd_entry_view_of(entries);
-        cctx c = {NULL, &view, &scratch, err, false};
+        cctx c = {NULL, &view, &scratch, err, false, NULL};
         const vd_conf_item *items;
         size_t ni = vd_policy_conf_items(p, &items);
         namelist want = {0};
@@ -634,13 +623,18 @@ static int prefetch(cctx *c, const vd_conf_item *items, size_t n) {
 
 int vd_config_collect(vd_source *src, const vd_entry_view *entries, const vd_policy *p, const unsigned char *key,
                       size_t key_len, vd_confsets *out, vd_events *violations, vd_scan *scan, vd_err *err) {
-        cctx c = {src, entries, scan, err, false};
+        cctx c = {src, entries, scan, err, false, NULL};
         const vd_conf_item *items;
         size_t n = vd_policy_conf_items(p, &items);
         int r = prefetch(&c, items, n);
         for (size_t i = 0; r == 0 && i < n; i++) {
                 const vd_conf_item *it = &items[i];
                 item_run ir = {it, NULL, key, key_len, out, violations, 0};
+                if (it->format == VD_CF_REGISTRY) {
+                        r = vd_regscan_item(&c, &ir);
+                        vd_confsets_sort(out);
+                        continue;
+                }
                 if (!it->merge) {
                         for (size_t j = 0; r == 0 && j < it->n_paths; j++)
                                 r = each_match(&c, it->paths[j], item_file, &ir);
@@ -652,7 +646,7 @@ int vd_config_collect(vd_source *src, const vd_entry_view *entries, const vd_pol
                                         found |= strcmp(out->v[k].path, it->paths[0]) == 0;
                                 if (!found) {
                                         vd_confset *set = vd_confsets_add(out, it->paths[0], it->format);
-                                        r = set ? finish_set(&c, &ir, set) : vd_err_set(err, VD_E_NOMEM, "out of memory");
+                                        r = set ? vd_confscan_finish_set(&c, &ir, set) : vd_err_set(err, VD_E_NOMEM, "out of memory");
                                         /* keep no values for an absent file */
                                         if (r == 0) {
                                                 vd_settings_release(&out->v[out->n - 1].s);
@@ -699,12 +693,13 @@ int vd_config_collect(vd_source *src, const vd_entry_view *entries, const vd_pol
                         vd_settings_release(&tmp);
                 }
                 if (r == 0)
-                        r = finish_set(&c, &ir, ir.merged);
+                        r = vd_confscan_finish_set(&c, &ir, ir.merged);
                 for (size_t j = 0; j < nl.n; j++)
                         free(nl.v[j]);
                 free(nl.v);
                 vd_confsets_sort(out);
         }
+        vd_regscan_release(&c);
         return r;
 }
 
@@ -716,6 +711,11 @@ static const vd_conf_item *item_for(const vd_policy *p, const vd_confset *set) {
         for (size_t i = 0; i < n; i++) {
                 if (items[i].format != set->format)
                         continue;
+                if (set->format == VD_CF_REGISTRY) {
+                        if (vd_reg_key_match(items[i].paths[0], set->path))
+                                return &items[i];
+                        continue;
+                }
                 if (strcmp(items[i].name, set->path) == 0)
                         return &items[i];
                 for (size_t j = 0; !items[i].merge && j < items[i].n_paths; j++)
@@ -752,7 +752,10 @@ static int diff_set(const vd_policy *p, const vd_confset *o, const vd_confset *n
                         continue;
                 char note[4200];
                 const vd_setting *w = y ? y : x;
-                snprintf(note, sizeof note, "%s %s:%u", y ? "set in" : "was set in", w->file, w->line);
+                if (w->line) /* a registry value has no line */
+                        snprintf(note, sizeof note, "%s %s:%u", y ? "set in" : "was set in", w->file, w->line);
+                else
+                        snprintf(note, sizeof note, "%s %s", y ? "set in" : "was set in", w->file);
                 bool secret = (x && x->secret) || (y && y->secret);
                 r = push_change(&ev, &alloc, w->key, x ? (secret ? "(secret)" : x->value) : NULL,
                                 x ? (secret ? 8 : x->value_len) : 0,

@@ -6,8 +6,10 @@
 #include "analyse/vd_detect.h"
 
 #include <string.h>
+#include <strings.h>
 
 #include "common/vd_str.h"
+#include "formats/vd_hive.h"
 
 /* ---------------- on files ---------------- */
 
@@ -31,6 +33,36 @@ bool vd_persistence_path(const char *path, size_t len) {
         return false;
 }
 
+/* Windows (names compare case-insensitively, as NTFS's do): scheduled
+ * tasks and Startup folders, where a file is a program Windows starts. */
+static bool has_prefix_icase(const char *path, size_t len, const char *prefix) {
+        size_t pl = strlen(prefix);
+        return len > pl && strncasecmp(path, prefix, pl) == 0;
+}
+
+static bool win_persistence_path(const char *path, size_t len) {
+        static const char startup[] = "/AppData/Roaming/Microsoft/Windows/Start Menu/Programs/Startup/";
+        if (has_prefix_icase(path, len, "/Windows/System32/Tasks/") ||
+            has_prefix_icase(path, len, "/Windows/SysWOW64/Tasks/") ||
+            has_prefix_icase(path, len, "/ProgramData/Microsoft/Windows/Start Menu/Programs/StartUp/"))
+                return true;
+        if (!has_prefix_icase(path, len, "/Users/"))
+                return false;
+        const char *user_end = memchr(path + 7, '/', len - 7);
+        return user_end && has_prefix_icase(user_end, len - (size_t)(user_end - path), startup);
+}
+
+/* A program file of Windows' own directories (exe, dll, sys, ...). */
+static bool win_system_binary(const char *path, size_t len) {
+        static const char *const ext[] = {".exe", ".dll", ".sys", ".scr", ".com", ".cpl", ".ocx", ".drv", NULL};
+        if (!has_prefix_icase(path, len, "/Windows/System32/") && !has_prefix_icase(path, len, "/Windows/SysWOW64/"))
+                return false;
+        for (size_t i = 0; ext[i]; i++)
+                if (len > 4 && strncasecmp(path + len - 4, ext[i], 4) == 0)
+                        return true;
+        return false;
+}
+
 static const vd_xattr *find_xattr(const vd_entry *e, const char *name) {
         for (size_t i = 0; e && i < e->n_xattrs; i++)
                 if (strcmp(e->xattrs[i].name, name) == 0)
@@ -49,15 +81,16 @@ static void hit(vd_det_hit *h, const vd_policy *p, int d, const char *path, size
 }
 
 /* What the file detectors say about old -> new (either may be NULL). */
-vd_det_hit vd_detect_file(const vd_policy *p, const vd_entry *parent, const vd_entry *o, const vd_entry *n) {
+vd_det_hit vd_detect_file(const vd_policy *p, const vd_entry *parent, const vd_entry *o, const vd_entry *n,
+                          bool posix_modes) {
         vd_det_hit h = {-1, -1};
         if (!n)
                 return h;
         const char *path = n->path;
         size_t len = n->path_len;
-        if (n->type == VD_T_REG && (n->mode & 06000) & ~(o && o->type == VD_T_REG ? o->mode & 06000 : 0))
+        if (posix_modes && n->type == VD_T_REG && (n->mode & 06000) & ~(o && o->type == VD_T_REG ? o->mode & 06000 : 0))
                 hit(&h, p, VD_D_SETUID, path, len);
-        bool ww = n->type != VD_T_LNK && (n->mode & 0002) && !(n->type == VD_T_DIR && (n->mode & 01000));
+        bool ww = posix_modes && n->type != VD_T_LNK && (n->mode & 0002) && !(n->type == VD_T_DIR && (n->mode & 01000));
         bool was_ww = o && o->type != VD_T_LNK && (o->mode & 0002);
         bool sticky_parent = parent && parent->type == VD_T_DIR && (parent->mode & 01000);
         if (ww && !was_ww && !sticky_parent)
@@ -65,14 +98,16 @@ vd_det_hit vd_detect_file(const vd_policy *p, const vd_entry *parent, const vd_e
         const vd_xattr *nc = find_xattr(n, "security.capability"), *oc = find_xattr(o, "security.capability");
         if (nc && (!oc || oc->len != nc->len || memcmp(oc->value, nc->value, nc->len) != 0))
                 hit(&h, p, VD_D_FILE_CAP, path, len);
-        if (n->type != VD_T_DIR && vd_persistence_path(path, len)) {
+        bool win_persist = n->type != VD_T_DIR && win_persistence_path(path, len);
+        if (n->type != VD_T_DIR && (vd_persistence_path(path, len) || win_persist || win_system_binary(path, len))) {
                 bool changed = !o || o->type != n->type || o->mode != n->mode || o->uid != n->uid ||
                                o->target_len != n->target_len ||
                                (o->target && n->target && memcmp(o->target, n->target, n->target_len)) ||
                                (vd_entry_hash_known(o) && vd_entry_hash_known(n) &&
                                 (o->hash_len != n->hash_len || memcmp(o->hash, n->hash, n->hash_len)));
                 if (changed)
-                        hit(&h, p, VD_D_PERSISTENCE, path, len);
+                        hit(&h, p, vd_persistence_path(path, len) || win_persist ? VD_D_PERSISTENCE : VD_D_SYSTEM_BINARY,
+                            path, len);
         }
         return h;
 }
@@ -82,6 +117,90 @@ vd_det_hit vd_detect_file(const vd_policy *p, const vd_entry *parent, const vd_e
 static bool auth_keys_path(const char *path) {
         const char *b = strrchr(path, '/');
         return b && strncmp(b + 1, "authorized_keys", 15) == 0;
+}
+
+/* ---------------- on registry values (Windows) ---------------- */
+
+/* The last component of a value's key ("Svc\ImagePath" -> "ImagePath"). */
+static const char *leaf(const char *key) {
+        const char *b = strrchr(key, '\\');
+        return b ? b + 1 : key;
+}
+
+static bool is(const vd_setting *s, const char *v) { return s && strcmp(s->value, v) == 0; }
+
+static bool changed(const vd_setting *o, const vd_setting *n) {
+        return n && (!o || o->value_len != n->value_len || memcmp(o->value, n->value, n->value_len) != 0);
+}
+
+#define SW "HKLM\\SOFTWARE\\"
+#define CCS "HKLM\\SYSTEM\\CurrentControlSet\\"
+
+static bool under(const vd_confset *set, const char *pattern) { return vd_reg_key_match(pattern, set->path); }
+
+/* Where Windows starts programs by itself: any new or changed value of the
+ * Run keys; the values that name a program elsewhere. */
+static bool reg_persistence(const vd_confset *set, const char *key, const vd_setting *o, const vd_setting *n) {
+        static const char *const run_keys[] = {
+                SW "Microsoft\\Windows\\CurrentVersion\\Run",
+                SW "Microsoft\\Windows\\CurrentVersion\\RunOnce",
+                SW "WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Run",
+                SW "WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\RunOnce",
+                "HKU\\*\\Software\\Microsoft\\Windows\\CurrentVersion\\Run",
+                "HKU\\*\\Software\\Microsoft\\Windows\\CurrentVersion\\RunOnce",
+                NULL};
+        if (!changed(o, n))
+                return false;
+        for (size_t i = 0; run_keys[i]; i++)
+                if (under(set, run_keys[i]))
+                        return true;
+        const char *l = leaf(key);
+        if (under(set, SW "Microsoft\\Windows NT\\CurrentVersion\\Winlogon"))
+                return !strcasecmp(l, "Shell") || !strcasecmp(l, "Userinit") || !strcasecmp(l, "Taskman") ||
+                       !strcasecmp(l, "AppSetup");
+        if (under(set, SW "Microsoft\\Windows NT\\CurrentVersion\\Windows"))
+                return (!strcasecmp(l, "AppInit_DLLs") && n->value[0]) ||
+                       (!strcasecmp(l, "LoadAppInit_DLLs") && !is(n, "0")) || !strcasecmp(l, "Load") ||
+                       !strcasecmp(l, "Run");
+        if (under(set, SW "Microsoft\\Windows NT\\CurrentVersion\\Image File Execution Options"))
+                return !strcasecmp(l, "Debugger") || !strcasecmp(l, "GlobalFlag");
+        /* a new service, or one that runs something else, as someone else, or starts by itself now */
+        if (under(set, CCS "Services"))
+                return !strcasecmp(l, "ImagePath") || !strcasecmp(l, "ObjectName") || !strcasecmp(l, "Start") ||
+                       !strcasecmp(l, "ServiceDll");
+        return false;
+}
+
+/* A protection turned off: the value that switches it off set, or the one
+ * that switches it on removed. */
+static bool reg_security_off(const vd_confset *set, const char *key, const vd_setting *o, const vd_setting *n) {
+        const char *l = leaf(key);
+        if (under(set, SW "Microsoft\\Windows\\CurrentVersion\\Policies\\System"))
+                return !strcasecmp(l, "EnableLUA") && changed(o, n) && is(n, "0");
+        if (under(set, SW "Policies\\Microsoft\\Windows Defender") ||
+            under(set, SW "Microsoft\\Windows Defender\\Real-Time Protection"))
+                return !strncasecmp(l, "Disable", 7) && changed(o, n) && !is(n, "0");
+        if (under(set, CCS "Services\\SharedAccess\\Parameters\\FirewallPolicy"))
+                return !strcasecmp(l, "EnableFirewall") && ((changed(o, n) && is(n, "0")) || (o && !n && !is(o, "0")));
+        if (under(set, CCS "Control\\Terminal Server"))
+                return !strcasecmp(l, "fDenyTSConnections") && changed(o, n) && is(n, "0");
+        if (under(set, CCS "Control\\SecurityProviders\\WDigest"))
+                return !strcasecmp(l, "UseLogonCredential") && changed(o, n) && !is(n, "0");
+        if (under(set, CCS "Control\\Lsa"))
+                return (!strcasecmp(l, "RunAsPPL") && ((o && !n && !is(o, "0")) || (changed(o, n) && is(n, "0")))) ||
+                       (!strcasecmp(l, "NoLMHash") && changed(o, n) && is(n, "0"));
+        return false;
+}
+
+static int reg_detect(const vd_confset *set, const char *key, const vd_setting *o, const vd_setting *n) {
+        if (reg_security_off(set, key, o, n))
+                return VD_D_SECURITY_OFF;
+        if (reg_persistence(set, key, o, n))
+                return VD_D_PERSISTENCE;
+        /* SAM: Names\USER\(default) holds a new account's RID */
+        if (n && !o && under(set, "HKLM\\SAM\\SAM\\Domains\\Account\\Users\\Names"))
+                return VD_D_ACCOUNT;
+        return -1;
 }
 
 /* The detector a key-level change trips, or -1. */
@@ -98,6 +217,8 @@ int vd_detect_config(const vd_policy *p, const vd_confset *set, const char *key,
         } else if (set->format == VD_CF_SUDOERS) {
                 if (n && !o)
                         d = VD_D_SUDO;
+        } else if (set->format == VD_CF_REGISTRY) {
+                d = reg_detect(set, key, o, n);
         } else if (set->format == VD_CF_LINES && n && !o) {
                 if (auth_keys_path(set->path))
                         d = VD_D_AUTH_KEYS;

@@ -24,9 +24,12 @@ typedef struct vd_det_hit {
 
 /* What the file detectors say about old -> new (old may be NULL: added;
  * new NULL: removed, never a hit). parent: the scan's entry of new's parent
- * directory, or NULL (its sticky bit excuses a world-writable entry). The
- * most severe hit wins. */
-vd_det_hit vd_detect_file(const vd_policy *p, const vd_entry *parent, const vd_entry *o, const vd_entry *n);
+ * directory, or NULL (its sticky bit excuses a world-writable entry).
+ * posix_modes false: new's file system has no modes of its own (NTFS, FAT),
+ * so setuid and world-writable have nothing to read. The most severe hit
+ * wins. */
+vd_det_hit vd_detect_file(const vd_policy *p, const vd_entry *parent, const vd_entry *o, const vd_entry *n,
+                          bool posix_modes);
 
 /* The detector a key-level change of a configuration file trips (uid0 in
  * passwd, sudo in sudoers, authorized-keys and persistence in line files),

@@ -99,7 +99,7 @@ bool vd_utf8_valid(const char *p, size_t n) {
         return true;
 }
 
-enum esc_mode { ESC_DISPLAY, ESC_JSON };
+enum esc_mode { ESC_DISPLAY, ESC_JSON, ESC_DISPLAY_WIN };
 
 /* One loop for both escapers; they differ in what they escape and how. */
 static int escape(vd_buf *out, const char *p, size_t n, enum esc_mode m) {
@@ -109,7 +109,7 @@ static int escape(vd_buf *out, const char *p, size_t n, enum esc_mode m) {
         while (i < n && r == 0) {
                 unsigned char c = u[i];
                 size_t l = 1;
-                if (c == '\\' || (m == ESC_JSON && c == '"')) {
+                if ((c == '\\' && m != ESC_DISPLAY_WIN) || (m == ESC_JSON && c == '"')) {
                         char e[2] = {'\\', (char)c};
                         r = vd_buf_add(out, e, 2);
                 } else if (c == '\n')
@@ -149,6 +149,7 @@ static int escape(vd_buf *out, const char *p, size_t n, enum esc_mode m) {
 }
 
 int vd_escape_display(vd_buf *out, const char *p, size_t n) { return escape(out, p, n, ESC_DISPLAY); }
+int vd_escape_display_win(vd_buf *out, const char *p, size_t n) { return escape(out, p, n, ESC_DISPLAY_WIN); }
 
 int vd_escape_json(vd_buf *out, const char *p, size_t n) { return escape(out, p, n, ESC_JSON); }
 

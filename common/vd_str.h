@@ -23,6 +23,10 @@ bool vd_text_clean(const char *p, size_t n);
  * byte of invalid UTF-8 as "\xNN", and so are the bytes of the invisible
  * characters vd_text_clean refuses. Unambiguous: it can be decoded back. */
 int vd_escape_display(vd_buf *out, const char *p, size_t n);
+/* The same, a backslash shown as itself: for registry keys and Windows
+ * paths, where it is the separator. A control byte is still escaped, so a
+ * name cannot break a line; "\n" in such text may be the two characters. */
+int vd_escape_display_win(vd_buf *out, const char *p, size_t n);
 
 /* Append p as the body of a JSON string (without quotes). Invalid UTF-8 bytes
  * become U+FFFD; callers that need the exact bytes also emit base64. */

@@ -12,7 +12,7 @@
 #include "common/vd_str.h"
 
 static const char *const fmt_names[] = {NULL,     "sshd",   "sysctl", "shell",   "ini",
-                                        "passwd", "group",  "shadow", "sudoers", "lines"};
+                                        "passwd", "group",  "shadow", "sudoers", "lines", "registry"};
 #define N_FMT (sizeof fmt_names / sizeof fmt_names[0])
 
 const char *vd_conf_format_name(int f) { return f > 0 && (size_t)f < N_FMT ? fmt_names[f] : "unknown"; }
@@ -25,6 +25,7 @@ int vd_conf_format_from_name(const char *s) {
 }
 
 const char *vd_conf_format_names(void) { return "sshd, sysctl, shell, ini, passwd, group, shadow, sudoers, lines"; }
+/* (registry is not a file format a policy names: a config item says key:) */
 
 void vd_settings_init(vd_settings *s) { memset(s, 0, sizeof *s); }
 

@@ -40,6 +40,7 @@ enum vd_conf_format {
         VD_CF_SHADOW,      /* name.password: set | empty | locked | none */
         VD_CF_SUDOERS,     /* one key per rule line; @include / @includedir followed */
         VD_CF_LINES,       /* one key per non-comment line (crontabs, authorized_keys, ld.so.preload) */
+        VD_CF_REGISTRY,    /* a registry key's values (formats/vd_hive.h); never a file's text */
 };
 
 const char *vd_conf_format_name(int f);

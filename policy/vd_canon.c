@@ -51,6 +51,8 @@ int vd_policy_canonical(const vd_policy *p, vd_buf *out) {
                         if (!r)
                                 r = vd_json_put_text(out, it->paths[j]);
                 }
+                if (!r && it->format == VD_CF_REGISTRY)
+                        r = vd_buf_addf(out, " depth=%u", it->depth);
                 for (size_t j = 0; !r && j < it->n_secret; j++) {
                         r = vd_buf_adds(out, " secret=");
                         if (!r)

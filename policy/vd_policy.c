@@ -151,6 +151,7 @@ int vd_policy_add_detector_items(vd_policy *p) {
                 it->format = det_items[i].format;
                 it->merge = det_items[i].merge;
                 it->severity = VD_SEV_LOW; /* raised by the detector where it matters */
+                it->depth = det_items[i].depth;
                 for (size_t j = 0; j < VD_DETECTOR_PATHS_MAX && det_items[i].paths[j]; j++)
                         if (vd_strv_push(&it->paths, &it->n_paths, &it->paths_alloc, det_items[i].paths[j]) < 0)
                                 return VD_E_NOMEM;
@@ -161,14 +162,21 @@ int vd_policy_add_detector_items(vd_policy *p) {
         return 0;
 }
 
+/* Every attribute of every file counts, except the bytes of a Windows
+ * guest's registry hives: Windows rewrites them at every boot, and their
+ * values are compared key by key (the detectors' registry items). */
+static const char default_policy[] =
+        "version: 1\n"
+        "rules:\n"
+        "  - name: registry-hives\n"
+        "    paths: [/Windows/System32/config/SOFTWARE, /Windows/System32/config/SYSTEM,\n"
+        "            /Windows/System32/config/SAM, /Windows/System32/config/SECURITY,\n"
+        "            /Windows/System32/config/DEFAULT, \"/Windows/System32/config/*.LOG[12]\",\n"
+        "            /Users/*/NTUSER.DAT, \"/Users/*/NTUSER.DAT.LOG[12]\", \"/Users/*/ntuser.dat.LOG[12]\"]\n"
+        "    attrs: perms\n";
+
 int vd_policy_new_default(vd_policy **ret, vd_err *err) {
-        vd_policy *p = vd_policy_alloc("built-in default");
-        if (!p || vd_policy_add_detector_items(p) < 0) {
-                vd_policy_free(p);
-                return vd_err_set(err, VD_E_NOMEM, "out of memory");
-        }
-        *ret = p;
-        return 0;
+        return vd_policy_parse("built-in default", default_policy, sizeof default_policy - 1, ret, err);
 }
 
 int vd_policy_open(const char *path, vd_policy **ret, vd_err *err) {

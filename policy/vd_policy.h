@@ -75,6 +75,9 @@ enum vd_detector {
         VD_D_AUTH_KEYS,
         VD_D_PERSISTENCE,
         VD_D_SUDO,
+        VD_D_SECURITY_OFF, /* Windows: UAC, Defender, firewall, RDP, WDigest, LSA protection turned off */
+        VD_D_ACCOUNT,      /* Windows: a new local account (SAM) */
+        VD_D_SYSTEM_BINARY, /* Windows: a new or changed executable, DLL or driver under System32 or SysWOW64 */
         VD_D_COUNT
 };
 const char *vd_detector_name(int d); /* "setuid", "world-writable", ... */
@@ -93,7 +96,7 @@ typedef struct vd_check {
 
 typedef struct vd_conf_item {
         char *name;    /* the event path: the first of paths */
-        char **paths;  /* globs, in order */
+        char **paths;  /* globs, in order; registry: the one key (HKLM\SOFTWARE\..., HKU\*\...) */
         size_t n_paths, paths_alloc;
         int format;    /* enum vd_conf_format */
         bool merge;    /* all matching files make one set (sysctl.d) */
@@ -104,6 +107,7 @@ typedef struct vd_conf_item {
         vd_check *checks;
         size_t n_checks, checks_alloc;
         uint32_t line;
+        unsigned depth; /* registry: subkey levels read below the key */
 } vd_conf_item;
 
 typedef struct vd_policy vd_policy;

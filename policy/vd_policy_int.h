@@ -89,6 +89,7 @@ typedef struct vd_detector_item {
         int format; /* VD_CF_* */
         bool merge;
         const char *paths[VD_DETECTOR_PATHS_MAX];
+        unsigned depth; /* registry keys */
 } vd_detector_item;
 const vd_detector_item *vd_detector_items(size_t *n);
 /* vd_pkgpolicy.c: defaults, free, canonical form */

@@ -15,6 +15,7 @@
 #include "common/vd_buf.h"
 #include "vd_policy_int.h"
 #include "common/vd_str.h"
+#include "formats/vd_hive.h"
 #include "formats/vd_yaml.h"
 
 /* the policy this loader fills (its ld.user) */
@@ -330,8 +331,38 @@ static int item_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_node_
         vd_conf_item *it = ic->it;
         const char *s;
         int x;
-        if (!strcmp(k, "path") || !strcmp(k, "paths"))
+        if (!strcmp(k, "path") || !strcmp(k, "paths")) {
+                if (it->format == VD_CF_REGISTRY)
+                        return yl_fail(l, kn, "expected 'key' or 'path' in a config item, not both");
                 return yl_strings(l, vn, "a path", path_str_cb, it);
+        }
+        if (!strcmp(k, "key")) {
+                if ((x = yl_scalar(l, vn, "a registry key", &s)) < 0)
+                        return x;
+                if (it->n_paths || ic->format_node)
+                        return yl_fail(l, kn, "expected 'key' alone: a registry key has no 'path' or 'format'");
+                char norm[VD_HIVE_KEY_PATH_MAX + 64];
+                const char *why = NULL;
+                if (vd_reg_key_normalise(s, norm, sizeof norm, &why) < 0)
+                        return yl_fail(l, vn, "expected %s, got '%s'", why, s);
+                it->format = VD_CF_REGISTRY;
+                free(it->name);
+                it->name = strdup(norm);
+                if (!it->name || vd_strv_push(&it->paths, &it->n_paths, &it->paths_alloc, norm) < 0)
+                        return vd_err_set(l->err, VD_E_NOMEM, "out of memory");
+                return 0;
+        }
+        if (!strcmp(k, "depth")) {
+                long long d = 0;
+                if ((x = yl_scalar(l, vn, "a depth", &s)) < 0)
+                        return x;
+                char *end = NULL;
+                d = strtoll(s, &end, 10);
+                if (!*s || *end || d < 0 || d > VD_HIVE_DEPTH_MAX)
+                        return yl_fail(l, vn, "expected a depth of subkeys from 0 to %d, got '%s'", VD_HIVE_DEPTH_MAX, s);
+                it->depth = (unsigned)d;
+                return 0;
+        }
         if (!strcmp(k, "name")) {
                 if ((x = yl_scalar(l, vn, "a name (the path events carry)", &s)) < 0)
                         return x;
@@ -344,6 +375,9 @@ static int item_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_node_
         if (!strcmp(k, "format")) {
                 if ((x = yl_scalar(l, vn, "a format", &s)) < 0)
                         return x;
+                if (it->format == VD_CF_REGISTRY)
+                        return yl_fail(l, kn, "expected 'key' alone: a registry key has no 'path' or 'format'");
+                ic->format_node = vn;
                 it->format = vd_conf_format_from_name(s);
                 if (!it->format)
                         return yl_fail(l, vn, "expected a format (%s), got '%s'", vd_conf_format_names(), s);
@@ -364,7 +398,8 @@ static int item_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_node_
                         return yl_mapping(l, vn, "forbid (key: value)", check_cb, &(chk_ctx){it, VD_CHK_FORBID});
                 return yl_strings(l, vn, "a key", forbid_key_cb, it);
         }
-        return yl_unknown(l, kn, k, "a config item", "path, name, format, merge, severity, secret, expect, forbid, match");
+        return yl_unknown(l, kn, k, "a config item",
+                          "path, name, format, merge, severity, secret, expect, forbid, match, key, depth");
 }
 
 static int config_node(ld *l, const yaml_node_t *n) {
@@ -384,7 +419,11 @@ static int config_node(ld *l, const yaml_node_t *n) {
                 if (x < 0)
                         return x;
                 if (it->n_paths == 0)
-                        return yl_fail(l, c, "expected 'path' in this config item");
+                        return yl_fail(l, c, "expected 'path' (a file) or 'key' (a registry key) in this config item");
+                if (it->depth && it->format != VD_CF_REGISTRY)
+                        return yl_fail(l, c, "expected 'depth' only with 'key' (subkey levels of a registry key)");
+                if (it->format == VD_CF_REGISTRY && it->merge)
+                        return yl_fail(l, c, "expected no 'merge' with 'key': each registry key is its own set");
                 if (!it->format)
                         return yl_fail(l, c, "expected 'format' (%s) in the config item for %s", vd_conf_format_names(),
                                     it->paths[0]);
@@ -417,7 +456,8 @@ static int detectors_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_
                         return yl_mapping(l, vn, "a detector", det_field_cb, &pol(l)->det[d]);
                 }
         return yl_unknown(l, kn, k, "detectors",
-                       "setuid, world-writable, file-capability, uid0, authorized-keys, persistence, sudo");
+                       "setuid, world-writable, file-capability, uid0, authorized-keys, persistence, sudo, "
+                       "security-off, account, system-binary");
 }
 
 /* ---- packages ---- */

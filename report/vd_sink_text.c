@@ -116,13 +116,15 @@ static int tx_why(vd_buf *b, const vd_event *e) {
         return r;
 }
 
-static int tx_quoted(vd_buf *b, const vd_val *v) {
+typedef int (*escape_fn)(vd_buf *out, const char *p, size_t n);
+
+static int tx_quoted(vd_buf *b, const vd_val *v, escape_fn esc) {
         if (!v->s)
                 return vd_buf_adds(b, "(not set)");
         size_t n = v->len > 200 ? 200 : v->len;
         int r = vd_buf_addc(b, '"');
         if (!r)
-                r = vd_escape_display(b, v->s, n);
+                r = esc(b, v->s, n);
         if (!r)
                 r = vd_buf_addc(b, '"');
         if (!r && n < v->len)
@@ -151,33 +153,35 @@ static int tx_config(vd_sink *s, const vd_report *r, vd_buf *b, const vd_event *
                                  n == 1 ? "" : "s", lines, g == 0 ? "check" : "key", lines == 1 ? "" : "s");
                 for (size_t i = 0; i < n && !rc; i++) {
                         const vd_event *e = sorted[i];
+                        /* registry keys and values: backslashes are separators, not escapes */
+                        escape_fn esc = strcmp(e->config, "registry") == 0 ? vd_escape_display_win : vd_escape_display;
                         for (size_t k = 0; k < e->n_ch && !rc; k++) {
                                 const vd_attr_change *ch = &e->ch[k];
                                 rc = vd_buf_addf(b, "  %s%-8s%s  ", sev_color(s, e->severity),
                                                  vd_severity_name(e->severity), reset(s));
                                 if (!rc)
-                                        rc = vd_escape_display(b, e->path, e->path_len);
+                                        rc = esc(b, e->path, e->path_len);
                                 if (!rc)
                                         rc = vd_buf_adds(b, ": ");
                                 if (!rc)
-                                        rc = vd_escape_display(b, ch->attr, strlen(ch->attr));
+                                        rc = esc(b, ch->attr, strlen(ch->attr));
                                 if (!rc && g == 0) {
                                         rc = vd_buf_adds(b, " is ");
                                         if (!rc)
-                                                rc = tx_quoted(b, &ch->new_v);
+                                                rc = tx_quoted(b, &ch->new_v, esc);
                                 } else if (!rc) {
                                         rc = vd_buf_adds(b, ": ");
                                         if (!rc)
-                                                rc = tx_quoted(b, &ch->old_v);
+                                                rc = tx_quoted(b, &ch->old_v, esc);
                                         if (!rc)
                                                 rc = vd_buf_adds(b, " -> ");
                                         if (!rc)
-                                                rc = tx_quoted(b, &ch->new_v);
+                                                rc = tx_quoted(b, &ch->new_v, esc);
                                 }
                                 if (!rc && ch->note) {
                                         rc = vd_buf_adds(b, g == 0 ? ": " : "  (");
                                         if (!rc)
-                                                rc = vd_escape_display(b, ch->note, strlen(ch->note));
+                                                rc = esc(b, ch->note, strlen(ch->note));
                                         if (!rc && g != 0)
                                                 rc = vd_buf_addc(b, ')');
                                 }

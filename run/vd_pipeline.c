@@ -296,7 +296,7 @@ static int walk_collected(const vd_run *run, vd_scan_opts *o, vd_run_out *out, v
         if (run->mode == VD_RUN_CAPTURE)
                 return 0;
         int64_t t = vd_now_ns();
-        if (vd_compare(&b->entries, &out->scan.entries, run->policy, &out->events, err) < 0)
+        if (vd_compare_scan(&b->entries, &out->scan, run->policy, &out->events, err) < 0)
                 return err->code;
         out->compare_ns = vd_now_ns() - t;
         vd_debug("compared: %zu events", out->events.n);

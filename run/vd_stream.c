@@ -99,6 +99,7 @@ int vd_stream_walk(const vd_run *run, const vd_scan_opts *o, int64_t since_ns, v
         if (r < 0)
                 return r;
         vd_cmp_observe(s->cmp, seen, s);
+        vd_cmp_facts(s->cmp, &out->scan);
         vd_scan_opts so = *o;
         vd_entry_sink sink = {put, s};
         so.sink = &sink;
