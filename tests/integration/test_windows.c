@@ -1,0 +1,148 @@
+/* Windows guests: Windows-like images built in the test as libguestfs's own
+ * tests build them (tests/windows/mkwindows.sh: NTFS made in the appliance,
+ * hives from hivex's minimal hive), captured and scanned by the real
+ * vmdrift through a real appliance. One template, a benign clone and a
+ * clone with a change of every Windows detector kind; five launches in all
+ * (two to build, three to scan), each asserting much. */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "helpers.h"
+
+#define A "\x1f"
+#define POLICY VD_EXAMPLES "/policies/windows.yaml"
+
+static char *work;
+
+static void setup(void) {
+        work = th_mkdtemp();
+        setenv("LIBGUESTFS_BACKEND", "direct", 0);
+}
+static void teardown(void) {
+        th_rmtree(work);
+        free(work);
+}
+TestSuite(windows, .init = setup, .fini = teardown, .timeout = 1200);
+
+/* every line of a JSON report that is a drift event of path with all of needles */
+static void want(const char *out, const char *path, const char *const *needles) {
+        char p[1024];
+        snprintf(p, sizeof p, "\"path\":\"%s\"", path);
+        const char *n[8] = {"\"event\":\"drift\"", p};
+        size_t k = 2;
+        for (size_t i = 0; needles[i] && k < 7; i++)
+                n[k++] = needles[i];
+        n[k] = NULL;
+        cr_assert_geq(th_lines_with(out, n[0], n[1], n[2], n[3], n[4], n[5], n[6], NULL), 1,
+                      "no event %s with %s %s %s in:\n%s", path, n[2] ? n[2] : "", n[3] ? n[3] : "",
+                      n[4] ? n[4] : "", out);
+}
+
+#define W(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+Test(windows, registry_accounts_services_tasks_and_files_are_reported_and_a_benign_clone_is_quiet) {
+        th_run r = th_exec((const char *const[]){"bash", MKWINDOWS, work, GUESTFISH, NULL});
+        cr_assert_eq(r.status, 0, "mkwindows.sh: %s%s", r.out, r.err);
+        th_run_free(&r);
+
+        r = th_vmdrift("baseline" A "capture" A "--image" A "%s/tmpl.qcow2" A "--policy" A POLICY A "-o" A "%s/t.vdb",
+                       work, work);
+        cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+        cr_assert(strstr(r.out, "guest: Windows Server 2022 Datacenter, 3 packages"), "%s", r.out);
+        th_run_free(&r);
+        r = th_vmdrift("baseline" A "show" A "%s/t.vdb", work);
+        cr_assert(strstr(r.out, "os.package_format windows"), "%s", r.out);
+        cr_assert(strstr(r.out, "os.systemroot    /Windows"), "%s", r.out);
+        cr_assert(strstr(r.out, "layout.pkgdb     /Windows/System32/config/SOFTWARE "), "%s", r.out);
+        th_run_free(&r);
+
+        /* The planted clone: every change with its key, account, path and
+         * detector; ntfs-3g's 0777 is no world-writable file. */
+        r = th_vmdrift("scan" A "--baseline" A "%s/t.vdb" A "--policy" A POLICY A "--image" A "%s/planted.qcow2" A
+                       "--report" A "json" A "--report" A "text:%s/planted.txt",
+                       work, work, work);
+        cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+        char *planted = r.out;
+        free(r.err);
+        const char *sw = "HKLM\\\\SOFTWARE\\\\Microsoft\\\\Windows\\\\CurrentVersion";
+        char k[512];
+        snprintf(k, sizeof k, "%s\\\\Run", sw);
+        want(planted, k, W("\"detector\":\"persistence\"", "\"Updater\":{\"old\":null,\"new\":\"C:\\\\Users\\\\Public\\\\u.exe\""));
+        snprintf(k, sizeof k, "%s\\\\RunOnce", sw);
+        want(planted, k, W("\"detector\":\"persistence\"", "\"Cleanup\""));
+        want(planted, "HKU\\\\ops\\\\Software\\\\Microsoft\\\\Windows\\\\CurrentVersion\\\\Run",
+             W("\"detector\":\"persistence\"", "\"Sync\""));
+        want(planted, "HKLM\\\\SOFTWARE\\\\Microsoft\\\\Windows NT\\\\CurrentVersion\\\\Winlogon",
+             W("\"detector\":\"persistence\"", "\"Shell\""));
+        want(planted, "HKLM\\\\SOFTWARE\\\\Microsoft\\\\Windows NT\\\\CurrentVersion\\\\Image File Execution Options",
+             W("\"detector\":\"persistence\"", "\"sethc.exe\\\\Debugger\""));
+        want(planted, "HKLM\\\\SOFTWARE\\\\Microsoft\\\\Windows NT\\\\CurrentVersion\\\\Windows",
+             W("\"detector\":\"persistence\"", "\"AppInit_DLLs\""));
+        want(planted, "HKLM\\\\SYSTEM\\\\CurrentControlSet\\\\Services",
+             W("\"detector\":\"persistence\"", "\"WinUpdateSvc\\\\ImagePath\"", "\"W32Time\\\\ObjectName\""));
+        snprintf(k, sizeof k, "%s\\\\Policies\\\\System", sw);
+        want(planted, k, W("\"change\":\"changed\"", "\"detector\":\"security-off\"", "\"EnableLUA\""));
+        want(planted, k, W("\"change\":\"violation\"", "\"EnableLUA\""));
+        want(planted, "HKLM\\\\SOFTWARE\\\\Policies\\\\Microsoft\\\\Windows Defender",
+             W("\"detector\":\"security-off\"", "\"DisableAntiSpyware\""));
+        want(planted, "HKLM\\\\SYSTEM\\\\CurrentControlSet\\\\Services\\\\SharedAccess\\\\Parameters\\\\FirewallPolicy",
+             W("\"detector\":\"security-off\"", "\"PublicProfile\\\\EnableFirewall\""));
+        want(planted, "HKLM\\\\SYSTEM\\\\CurrentControlSet\\\\Control\\\\Terminal Server",
+             W("\"detector\":\"security-off\"", "\"fDenyTSConnections\""));
+        want(planted, "HKLM\\\\SYSTEM\\\\CurrentControlSet\\\\Control\\\\SecurityProviders\\\\WDigest",
+             W("\"detector\":\"security-off\"", "\"UseLogonCredential\""));
+        want(planted, "HKLM\\\\SYSTEM\\\\CurrentControlSet\\\\Control\\\\Lsa",
+             W("\"detector\":\"security-off\"", "\"RunAsPPL\":{\"old\":\"1\",\"new\":null"));
+        want(planted, "HKLM\\\\SAM\\\\SAM\\\\Domains\\\\Account\\\\Users\\\\Names",
+             W("\"detector\":\"account\"", "\"support\\\\(default)\""));
+        want(planted, "/Windows/System32/Tasks/Updater", W("\"change\":\"added\"", "\"detector\":\"persistence\""));
+        want(planted, "/ProgramData/Microsoft/Windows/Start Menu/Programs/StartUp/update.cmd",
+             W("\"detector\":\"persistence\""));
+        want(planted, "/Windows/System32/evil.dll", W("\"severity\":\"high\"", "\"detector\":\"system-binary\""));
+        want(planted, "/Windows/System32/drivers/etc/hosts", W("\"change\":\"changed\"", "\"severity\":\"high\""));
+        want(planted, "/Windows/Temp/shell.exe", W("\"change\":\"added\""));
+        want(planted, "/Users/Public/u.exe", W("\"change\":\"added\""));
+        /* applications: added, and behind in Windows' dotted version order */
+        cr_assert_eq(th_lines_with(planted, "\"package\":\"AnyDesk\"", "\"change\":\"added\"", NULL), 1, "%s", planted);
+        cr_assert_eq(th_lines_with(planted, "\"package\":\"7-Zip\"", "\"change\":\"behind\"",
+                                   "\"version\":{\"old\":\"22.01\",\"new\":\"19.00\"}", NULL),
+                     1, "%s", planted);
+        cr_assert_eq(th_lines_with(planted, "\"detector\":\"world-writable\"", NULL), 0, "%s", planted);
+        cr_assert_eq(th_lines_with(planted, "\"path\":\"/Windows/System32/config/", NULL), 0,
+                     "a hive's bytes are no drift: %s", planted);
+        cr_assert_eq(th_lines_with(planted, "\"path\":\"/pagefile.sys\"", NULL), 0, "%s", planted);
+        r = th_exec((const char *const[]){"cat", th_path(work, "planted.txt"), NULL});
+        cr_assert(strstr(r.out, "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run: Updater: (not set) -> "
+                                "\"C:\\Users\\Public\\u.exe\"  (set in /Windows/System32/config/SOFTWARE)  "
+                                "[detector persistence]"),
+                  "%s", r.out);
+        th_run_free(&r);
+
+        /* --full reads everything again: exactly the default scan's events
+         * (a kept report would answer otherwise) */
+        r = th_vmdrift("scan" A "--baseline" A "%s/t.vdb" A "--policy" A POLICY A "--image" A "%s/planted.qcow2" A
+                       "--report" A "json" A "--full",
+                       work, work);
+        cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+        char *a = th_drift_lines(planted), *b = th_drift_lines(r.out);
+        cr_assert_str_eq(a, b, "default scan and --full differ");
+        free(a);
+        free(b);
+        th_run_free(&r);
+        free(planted);
+
+        /* The benign clone: a new computer name (low), logs, pagefile, a
+         * temporary file and a rewritten hive: nothing above low. */
+        r = th_vmdrift("scan" A "--baseline" A "%s/t.vdb" A "--policy" A POLICY A "--image" A "%s/benign.qcow2" A
+                       "--report" A "json" A "--fail-on" A "medium",
+                       work, work);
+        cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+        cr_assert_eq(th_lines_with(r.out, "\"event\":\"drift\"", NULL), 2, "%s", r.out);
+        cr_assert_eq(th_lines_with(r.out, "\"event\":\"drift\"", "\"severity\":\"low\"", "\"Hostname\"", NULL) +
+                             th_lines_with(r.out, "\"event\":\"drift\"", "\"severity\":\"low\"", "\"ComputerName\"", NULL),
+                     2, "%s", r.out);
+        th_run_free(&r);
+}
