@@ -64,3 +64,20 @@ int vd_pread_exact(int fd, void *buf, size_t len, uint64_t off) {
         }
         return 0;
 }
+
+int vd_write_full(int fd, const void *p, size_t n) {
+        const char *c = p;
+        while (n) {
+                ssize_t k = write(fd, c, n);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0) {
+                        if (k == 0)
+                                errno = EIO;
+                        return -1;
+                }
+                c += k;
+                n -= (size_t)k;
+        }
+        return 0;
+}

@@ -1,6 +1,7 @@
-/* Reading files, once: every whole-file read and every exact positioned
- * read in vmdrift goes through here, bounded by the caller's limit, with
- * EINTR retried and short reads continued. */
+/* Reading and writing files, once: every whole-file read, every exact
+ * positioned read and every full write in vmdrift goes through here,
+ * bounded by the caller's limit, with EINTR retried and short reads and
+ * writes continued. */
 #ifndef VD_IO_H
 #define VD_IO_H
 
@@ -29,5 +30,8 @@ int vd_read_path(const char *path, int flags, size_t max, int code, const char *
 /* Exactly len bytes at offset off: 0, or -1 (errno set; EIO for a short
  * file). */
 int vd_pread_exact(int fd, void *buf, size_t len, uint64_t off);
+
+/* All n bytes of p to fd: 0, or -1 (errno set; EIO when write wrote nothing). */
+int vd_write_full(int fd, const void *p, size_t n);
 
 #endif

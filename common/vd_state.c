@@ -110,16 +110,8 @@ int vd_write_atomic(const char *path, const void *data, size_t n, unsigned mode,
         if (fd < 0)
                 return vd_err_errno(err, VD_E_IO, errno, "cannot create a file beside '%s'", path);
         int r = 0;
-        const char *p = data;
-        for (size_t off = 0; off < n && r == 0;) {
-                ssize_t k = write(fd, p + off, n - off);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k <= 0)
-                        r = vd_err_errno(err, VD_E_IO, k < 0 ? errno : EIO, "cannot write '%s'", tmp);
-                else
-                        off += (size_t)k;
-        }
+        if (vd_write_full(fd, data, n) < 0)
+                r = vd_err_errno(err, VD_E_IO, errno, "cannot write '%s'", tmp);
         if (r == 0 && (fchmod(fd, (mode_t)mode) < 0 || fsync(fd) < 0))
                 r = vd_err_errno(err, VD_E_IO, errno, "cannot write '%s'", tmp);
         if (close(fd) < 0 && r == 0)

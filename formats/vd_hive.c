@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/vd_buf.h"
+#include "common/vd_io.h"
 #include "common/vd_str.h"
 
 int vd_reg_key_normalise(const char *in, char *out, size_t outsz, const char **why) {
@@ -100,19 +101,6 @@ struct vd_hive {
         char *file;
 };
 
-static int write_all(int fd, const unsigned char *p, size_t n) {
-        while (n) {
-                ssize_t w = write(fd, p, n);
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w <= 0)
-                        return -1;
-                p += w;
-                n -= (size_t)w;
-        }
-        return 0;
-}
-
 int vd_hive_open(const char *file, const void *buf, size_t len, vd_hive **ret, vd_err *err) {
         *ret = NULL;
         if (len > VD_HIVE_FILE_MAX)
@@ -121,7 +109,7 @@ int vd_hive_open(const char *file, const void *buf, size_t len, vd_hive **ret, v
         int fd = memfd_create("vmdrift-hive", MFD_CLOEXEC | MFD_ALLOW_SEALING);
         if (fd < 0)
                 return vd_err_errno(err, VD_E_IO, errno, "%s: cannot make a memory file for the hive", file);
-        if (write_all(fd, buf, len) < 0 || fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK) < 0) {
+        if (vd_write_full(fd, buf, len) < 0 || fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK) < 0) {
                 int e = errno;
                 close(fd);
                 return vd_err_errno(err, VD_E_IO, e, "%s: cannot copy the hive to memory", file);

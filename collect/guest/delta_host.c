@@ -13,6 +13,7 @@
 #include "collect/vd_imageid.h"
 #include "collect/vd_imageinfo.h"
 #include "collect/vd_manifest.h"
+#include "common/vd_io.h"
 #include "common/vd_log.h"
 
 #include "guest_int.h"
@@ -207,19 +208,6 @@ int vdg_delta_prepare(struct guest_src *s, vd_scan *out, bool *on, vd_err *err) 
         return 0;
 }
 
-static int write_all_fd(int fd, const char *p, size_t n) {
-        while (n) {
-                ssize_t k = write(fd, p, n);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k <= 0)
-                        return -1;
-                p += k;
-                n -= (size_t)k;
-        }
-        return 0;
-}
-
 /* The candidate-only walk's reference: the baseline's entries as a manifest
  * on the scratch disk. 0, or -1 with out->delta_walk_off. */
 int vdg_upload_reference(struct guest_src *s, const vd_entries *ref, vd_scan *out) {
@@ -243,7 +231,7 @@ int vdg_upload_reference(struct guest_src *s, const vd_entries *ref, vd_scan *ou
                 char *local = NULL;
                 int fd = -1;
                 if (asprintf(&local, "%s/vmdrift-reference.XXXXXX", s->tmp_dir) < 0 ||
-                    (fd = mkstemp(local)) < 0 || write_all_fd(fd, b.buf, b.len) < 0) {
+                    (fd = mkstemp(local)) < 0 || vd_write_full(fd, b.buf, b.len) < 0) {
                         snprintf(out->st.delta_walk_off, sizeof out->st.delta_walk_off, "cannot write the reference: %s",
                                  strerror(errno));
                         r = -1;

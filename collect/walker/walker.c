@@ -66,6 +66,7 @@
 #include "collect/vd_manifest.h"
 #include "collect/vd_source.h"
 #include "common/vd_glob.h"
+#include "common/vd_io.h"
 #include "common/vd_str.h"
 #include "formats/vd_catfile.h"
 
@@ -78,13 +79,9 @@ static int write_all(const char *out, const vd_buf *b) {
         int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         if (fd < 0)
                 return -1;
-        for (size_t off = 0; off < b->len;) {
-                ssize_t k = write(fd, b->buf + off, b->len - off);
-                if (k <= 0) {
-                        close(fd);
-                        return -1;
-                }
-                off += (size_t)k;
+        if (vd_write_full(fd, b->buf, b->len) < 0) {
+                close(fd);
+                return -1;
         }
         return close(fd);
 }
