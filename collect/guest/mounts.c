@@ -37,8 +37,17 @@ static int add_mnt(struct guest_src *s, const char *mp, const char *dev) {
 static int find_mounts(struct guest_src *s, vd_err *err) {
         guestfs_h *g = s->g;
         char **roots = guestfs_inspect_os(g);
-        if (!roots)
-                return vdg_err(err, g, "cannot inspect the guest");
+        if (!roots) {
+                /* Inspection gave up (a Windows cmd.exe whose architecture it
+                 * cannot read, a broken fstab): the file systems are still
+                 * there to be checked, each under its device name. */
+                if (vd_scan_warn(&s->pending, NULL, 0,
+                                 "the guest could not be inspected (%s): every file system is scanned under its "
+                                 "device name, without OS facts or packages",
+                                 guestfs_last_error(g)) < 0 ||
+                    !(roots = calloc(1, sizeof *roots)))
+                        return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        }
         if (roots[0]) {
                 s->root = strdup(roots[0]);
                 if (roots[1])
