@@ -1,5 +1,6 @@
 #include "analyse/vd_compare.h"
 #include "analyse/vd_detect.h"
+#include "formats/vd_ntsd.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -128,8 +129,43 @@ static int xattr_severity(const char *name) {
         return VD_SEV_LOW;
 }
 
+/* An NTFS security descriptor or attribute word, as a person reads it
+ * ("owner BUILTIN\Administrators, ...; allow Everyone: full control"). */
+static int ntfs_val(vd_val *v, const vd_xattr *x) {
+        vd_buf b;
+        vd_buf_init(&b, 0);
+        int r = strcmp(x->name, VD_NTSD_XATTR) == 0 ? vd_ntsd_describe(x->value, x->len, &b)
+                                                   : vd_ntsd_attrib_describe(x->value, x->len, &b);
+        if (r == VD_E_NOMEM || (b.len == 0 && vd_buf_adds(&b, "(none)") < 0)) {
+                vd_buf_release(&b);
+                return VD_E_NOMEM;
+        }
+        return val_buf(v, &b, false);
+}
+
+/* attributes newly hidden or system (a file made to vanish from Explorer) */
+static bool attrib_hides(const vd_xattr *ox, const vd_xattr *nx) {
+        uint32_t o = ox && ox->len == 4 ? ox->value[0] : 0, n = nx && nx->len == 4 ? nx->value[0] : 0;
+        return ((n & ~o) & 0x6) != 0;
+}
+
+static int ntfs_change(builder *b, const vd_xattr *ox, const vd_xattr *nx) {
+        bool acl = strcmp((ox ? ox : nx)->name, VD_NTSD_XATTR) == 0;
+        vd_val ov = {0}, nv = {0};
+        if (ox && ntfs_val(&ov, ox) < 0)
+                return VD_E_NOMEM;
+        if (nx && ntfs_val(&nv, nx) < 0) {
+                free(ov.s);
+                return VD_E_NOMEM;
+        }
+        int sev = acl || attrib_hides(ox, nx) ? VD_SEV_MEDIUM : VD_SEV_LOW;
+        return add_change(b, acl ? "acl" : "attributes", acl ? 3 : 10, ov, nv, sev);
+}
+
 static int xattr_change(builder *b, const vd_xattr *ox, const vd_xattr *nx) {
         const char *name = ox ? ox->name : nx->name;
+        if (strcmp(name, VD_NTSD_XATTR) == 0 || strcmp(name, VD_NTSD_ATTRIB_XATTR) == 0)
+                return ntfs_change(b, ox, nx);
         char attr[VD_XATTR_NAME_MAX + 8];
         int al = snprintf(attr, sizeof attr, "xattr.%s", name);
         vd_val ov = {0}, nv = {0};
@@ -347,6 +383,7 @@ struct open_ent {
         size_t off, len;
         uint8_t type, status;
         uint32_t mode;
+        vd_xattr sd; /* a directory's NTFS security descriptor (a copy; value NULL: none) */
 };
 
 struct vd_cmp {
@@ -477,6 +514,10 @@ static vd_entry parent_of(const vd_cmp *c, const vd_entry *n, bool *have) {
                 pe.type = p->type;
                 pe.status = p->status;
                 pe.mode = p->mode;
+                if (p->sd.value) { /* borrowed: the open entry outlives the detector's look */
+                        pe.xattrs = (vd_xattr *)&p->sd;
+                        pe.n_xattrs = 1;
+                }
                 *have = true;
         }
         return pe;
@@ -486,13 +527,22 @@ static int open_push(vd_cmp *c, const vd_entry *n) {
         while (c->n_st && !in_range(c, &c->st[c->n_st - 1], n->path, n->path_len)) {
                 c->n_st--;
                 c->paths.len = c->st[c->n_st].off;
+                free(c->st[c->n_st].sd.value);
         }
         if (vd_array_grow(&c->st, &c->st_alloc, c->n_st, sizeof *c->st, 16) < 0)
                 return VD_E_NOMEM;
         size_t off = c->paths.len;
         if (vd_buf_add(&c->paths, n->path, n->path_len) < 0)
                 return VD_E_NOMEM;
-        c->st[c->n_st++] = (struct open_ent){off, n->path_len, n->type, n->status, n->mode};
+        struct open_ent oe = {off, n->path_len, n->type, n->status, n->mode, {(char *)VD_NTSD_XATTR, NULL, 0}};
+        for (size_t i = 0; n->type == VD_T_DIR && i < n->n_xattrs; i++)
+                if (strcmp(n->xattrs[i].name, VD_NTSD_XATTR) == 0) {
+                        if (!(oe.sd.value = malloc(n->xattrs[i].len ? n->xattrs[i].len : 1)))
+                                return VD_E_NOMEM;
+                        memcpy(oe.sd.value, n->xattrs[i].value, n->xattrs[i].len);
+                        oe.sd.len = n->xattrs[i].len;
+                }
+        c->st[c->n_st++] = oe;
         return 0;
 }
 
@@ -645,6 +695,8 @@ void vd_cmp_free(vd_cmp *c) {
                 return;
         vd_event_release(&c->b.ev);
         vd_buf_release(&c->paths);
+        for (size_t i = 0; i < c->n_st; i++)
+                free(c->st[i].sd.value);
         free(c->st);
         for (size_t i = 0; i < c->n_mnts; i++)
                 free(c->mnts[i].mp);

@@ -10,6 +10,7 @@
 
 #include "common/vd_str.h"
 #include "formats/vd_hive.h"
+#include "formats/vd_ntsd.h"
 
 /* ---------------- on files ---------------- */
 
@@ -70,6 +71,12 @@ static const vd_xattr *find_xattr(const vd_entry *e, const char *name) {
         return NULL;
 }
 
+/* Does e's NTFS security descriptor let anyone write? (none recorded: no) */
+static bool nt_world_writable(const vd_entry *e) {
+        const vd_xattr *x = find_xattr(e, VD_NTSD_XATTR);
+        return x && vd_ntsd_world_writable(x->value, x->len) == 1;
+}
+
 static void hit(vd_det_hit *h, const vd_policy *p, int d, const char *path, size_t len) {
         if (!vd_policy_detector_on(p, d, path, len))
                 return;
@@ -94,6 +101,9 @@ vd_det_hit vd_detect_file(const vd_policy *p, const vd_entry *parent, const vd_e
         bool was_ww = o && o->type != VD_T_LNK && (o->mode & 0002);
         bool sticky_parent = parent && parent->type == VD_T_DIR && (parent->mode & 01000);
         if (ww && !was_ww && !sticky_parent)
+                hit(&h, p, VD_D_WORLD_WRITABLE, path, len);
+        if (!posix_modes && n->type != VD_T_LNK && nt_world_writable(n) && !nt_world_writable(o) &&
+            !nt_world_writable(parent)) /* NTFS: the DACL, broadened past its folder's */
                 hit(&h, p, VD_D_WORLD_WRITABLE, path, len);
         const vd_xattr *nc = find_xattr(n, "security.capability"), *oc = find_xattr(o, "security.capability");
         if (nc && (!oc || oc->len != nc->len || memcmp(oc->value, nc->value, nc->len) != 0))

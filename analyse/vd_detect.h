@@ -24,7 +24,8 @@ typedef struct vd_det_hit {
 
 /* What the file detectors say about old -> new (old may be NULL: added;
  * new NULL: removed, never a hit). parent: the scan's entry of new's parent
- * directory, or NULL (its sticky bit excuses a world-writable entry).
+ * directory, or NULL (its sticky bit excuses a world-writable entry; on
+ * NTFS, a DACL that lets anyone write already).
  * posix_modes false: new's file system has no modes of its own (NTFS, FAT),
  * so setuid and world-writable have nothing to read. The most severe hit
  * wins. */

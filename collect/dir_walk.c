@@ -19,6 +19,7 @@
 
 #include "formats/vd_mountinfo.h"
 
+#include "formats/vd_ntsd.h"
 #include "source_dir_int.h"
 
 static int visit_path(struct walk *w, const char *path, size_t len, vd_err *err);
@@ -184,9 +185,48 @@ static void fill_stat(vd_entry *e, const struct stat *st) {
                 e->size = e->type == VD_T_LNK ? (uint64_t)st->st_size : 0;
 }
 
-static int read_xattrs(struct walk *w, vd_entry *e, int fd) {
+/* NTFS (ntfs-3g's FUSE mount, the kernel's ntfs3 or ntfs): asked once a device. */
+static bool on_ntfs(struct walk *w, int fd, uint64_t dev) {
+        if (w->ntfs_is < 0 || w->ntfs_dev != dev) {
+                struct statfs sf;
+                unsigned long t = fstatfs(fd, &sf) == 0 ? (unsigned long)sf.f_type : 0;
+                w->ntfs_dev = dev;
+                /* fuseblk is ntfs-3g in the appliance (and exfat's FUSE driver: its getxattr answers ENODATA) */
+                w->ntfs_is = t == 0x65735546 || t == 0x7366746e || t == 0x5346544e;
+        }
+        return w->ntfs_is == 1;
+}
+
+/* The file's security descriptor and attributes, which NTFS drivers give
+ * only to a getxattr by name: as VD_NTSD_XATTR and VD_NTSD_ATTRIB_XATTR. */
+static int read_ntfs_xattrs(struct walk *w, vd_entry *e, const char *p, unsigned char *val) {
+        static const char *const acl_names[] = {"system.ntfs_acl", "system.ntfs_security"};
+        int r = 0;
+        for (size_t i = 0; i < 2; i++) {
+                ssize_t vl = getxattr(p, acl_names[i], val, VD_XATTR_VALUE_MAX);
+                if (vl >= 0) {
+                        r = vd_entry_add_xattr(e, VD_NTSD_XATTR, val, (size_t)vl);
+                        break;
+                }
+        }
+        ssize_t al = r == 0 ? getxattr(p, VD_NTSD_ATTRIB_XATTR, val, VD_XATTR_VALUE_MAX) : -1;
+        if (al >= 0)
+                r = vd_entry_add_xattr(e, VD_NTSD_ATTRIB_XATTR, val, (size_t)al);
+        if (r == VD_E_LIMIT)
+                r = vd_scan_warn(w->out, e->path, e->path_len, "too many xattrs, some not recorded");
+        return r;
+}
+
+static int read_xattrs(struct walk *w, vd_entry *e, int fd, uint64_t dev) {
         char p[48];
         snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
+        if (on_ntfs(w, fd, dev)) {
+                unsigned char *nv = malloc(VD_XATTR_VALUE_MAX);
+                int r = nv ? read_ntfs_xattrs(w, e, p, nv) : VD_E_NOMEM;
+                free(nv);
+                if (r < 0)
+                        return r;
+        }
         char list[65536];
         ssize_t ln = listxattr(p, list, sizeof list);
         if (ln < 0) {
@@ -484,7 +524,7 @@ int vdd_visit(struct walk *w, int fd, vd_err *err) {
                 close(fd);
                 return vd_err_set(err, r, "out of memory");
         }
-        if ((r = read_xattrs(w, e, fd)) < 0) {
+        if ((r = read_xattrs(w, e, fd, st.st_dev)) < 0) {
                 close(fd);
                 return vd_err_set(err, r, "out of memory reading xattrs");
         }

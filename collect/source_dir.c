@@ -35,6 +35,7 @@ static int dir_scan(vd_source *src, const vd_scan_opts *o, vd_scan *out, vd_err 
         w.sink = o->sink;
         vd_scan_init(&w.q.late);
         w.max_depth = o->max_depth ? o->max_depth : VD_DEPTH_MAX_DEFAULT;
+        w.ntfs_is = -1;
         raise_fd_limit();
 
         int rootfd = fcntl(d->rootfd, F_DUPFD_CLOEXEC, 0);

@@ -126,6 +126,10 @@ struct walk {
         struct frame *visiting_in; /* the frame whose name vdd_visit is recording; NULL: none (a path) */
         const vd_entry_sink *sink; /* streaming (vd_scan_opts.sink); NULL: entries go to out->entries */
         struct emitq q;
+        /* the last device asked whether it is NTFS (its security descriptors
+         * are read as xattrs listxattr does not name): ntfs_dev's answer */
+        uint64_t ntfs_dev;
+        int ntfs_is; /* -1: not asked yet */
 };
 
 #define HASH_TRIES 3

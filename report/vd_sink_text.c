@@ -58,9 +58,26 @@ static const char *chval(const vd_event *e, const char *attr, bool added) {
         return added ? c->new_v.s : c->old_v.s;
 }
 
+/* An NTFS entry: type, size, then its owner and DACL and attributes
+ * (ntfs-3g's modes and ids mean nothing). */
+static int tx_describe_ntfs(vd_buf *b, const vd_event *e, const char *acl, bool added) {
+        const char *size = chval(e, "size", added), *attrs = chval(e, "attributes", added);
+        int r = vd_buf_addf(b, "%s", vd_ftype_name(e->ftype));
+        if (!r && size)
+                r = vd_buf_addf(b, " %s bytes", size);
+        if (!r && attrs && *attrs)
+                r = vd_buf_addf(b, " (%s)", attrs);
+        if (!r)
+                r = vd_buf_adds(b, "\n                ");
+        return r ? r : vd_escape_display_win(b, acl, strlen(acl));
+}
+
 /* One line for an added or removed entry: type mode owner size [-> target]. */
 static int tx_describe(vd_buf *b, const vd_event *e) {
         bool added = e->kind == VD_CH_ADDED;
+        const char *acl = chval(e, "acl", added);
+        if (acl)
+                return tx_describe_ntfs(b, e, acl, added);
         const char *mode = chval(e, "mode", added), *uid = chval(e, "uid", added), *gid = chval(e, "gid", added),
                    *user = chval(e, "user", added), *group = chval(e, "group", added), *size = chval(e, "size", added);
         int r = vd_buf_addf(b, "%s %s ", vd_ftype_name(e->ftype), mode ? mode : "?");

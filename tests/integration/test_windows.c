@@ -2,8 +2,9 @@
  * tests build them (tests/windows/mkwindows.sh: NTFS made in the appliance,
  * hives from hivex's minimal hive), captured and scanned by the real
  * vmdrift through a real appliance. One template, a benign clone and a
- * clone with a change of every Windows detector kind; five launches in all
- * (two to build, three to scan), each asserting much. */
+ * clone with a change of every Windows detector kind, and one that
+ * inspection gives up on; seven launches in all (two to build, five to
+ * capture and scan), each asserting much. */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -101,7 +102,14 @@ Test(windows, registry_accounts_services_tasks_and_files_are_reported_and_a_beni
         want(planted, "/Windows/System32/Tasks/Updater", W("\"change\":\"added\"", "\"detector\":\"persistence\""));
         want(planted, "/ProgramData/Microsoft/Windows/Start Menu/Programs/StartUp/update.cmd",
              W("\"detector\":\"persistence\""));
-        want(planted, "/Windows/System32/evil.dll", W("\"severity\":\"high\"", "\"detector\":\"system-binary\""));
+        /* owners and DACLs from NTFS's security descriptors, named (ntfs-3g
+         * gives a new file Administrators as owner and Everyone full
+         * control, as its folders have: no broadened DACL) */
+        want(planted, "/Windows/System32/evil.dll",
+             W("\"severity\":\"high\"", "\"detector\":\"system-binary\"",
+               "\"acl\":{\"old\":null,\"new\":\"owner BUILTIN\\\\Administrators, group BUILTIN\\\\Administrators; "
+               "allow Everyone: full control\"}",
+               "\"attributes\":{\"old\":null,\"new\":\"archive\"}"));
         want(planted, "/Windows/System32/drivers/etc/hosts", W("\"change\":\"changed\"", "\"severity\":\"high\""));
         want(planted, "/Windows/Temp/shell.exe", W("\"change\":\"added\""));
         want(planted, "/Users/Public/u.exe", W("\"change\":\"added\""));
@@ -115,6 +123,11 @@ Test(windows, registry_accounts_services_tasks_and_files_are_reported_and_a_beni
                      "a hive's bytes are no drift: %s", planted);
         cr_assert_eq(th_lines_with(planted, "\"path\":\"/pagefile.sys\"", NULL), 0, "%s", planted);
         r = th_exec((const char *const[]){"cat", th_path(work, "planted.txt"), NULL});
+        cr_assert(strstr(r.out, "/Windows/System32/evil.dll  [rule system, detector system-binary]\n"
+                                "                file 34777 bytes (archive)\n"
+                                "                owner BUILTIN\\Administrators, group BUILTIN\\Administrators; allow "
+                                "Everyone: full control\n"),
+                  "%s", r.out);
         cr_assert(strstr(r.out, "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run: Updater: (not set) -> "
                                 "\"C:\\Users\\Public\\u.exe\"  (set in /Windows/System32/config/SOFTWARE)  "
                                 "[detector persistence]"),
@@ -144,5 +157,20 @@ Test(windows, registry_accounts_services_tasks_and_files_are_reported_and_a_beni
         cr_assert_eq(th_lines_with(r.out, "\"event\":\"drift\"", "\"severity\":\"low\"", "\"Hostname\"", NULL) +
                              th_lines_with(r.out, "\"event\":\"drift\"", "\"severity\":\"low\"", "\"ComputerName\"", NULL),
                      2, "%s", r.out);
+        th_run_free(&r);
+
+        /* A cmd.exe inspection cannot read an architecture from: inspection
+         * fails, and the guest is still scanned, file system by file
+         * system, with a warning that says so (not exit 3). */
+        r = th_vmdrift("scan" A "--baseline" A "%s/t.vdb" A "--image" A "%s/noarch.qcow2" A "--full-inspection" A
+                       "--report" A "json",
+                       work, work);
+        cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+        cr_assert_eq(th_lines_with(r.out, "\"event\":\"warning\"", "the guest could not be inspected",
+                                   "unknown architecture", "scanned under its device name", NULL),
+                     1, "%s", r.out);
+        cr_assert_geq(th_lines_with(r.out, "\"event\":\"drift\"", "\"path\":\"/dev/sda1/Windows/System32/cmd.exe\"",
+                                    NULL),
+                      1, "%s", r.out);
         th_run_free(&r);
 }

@@ -9,6 +9,8 @@
 #                        hive rewritten where no policy looks
 #     DIR/planted.qcow2  linked clone with one change of every Windows detector
 #                        kind (see planted-*.reg and the file list below)
+#     DIR/noarch.qcow2   linked clone whose cmd.exe is no executable: inspection
+#                        cannot read its architecture and gives up
 # Two appliance launches. Prints nothing on success.
 set -euo pipefail
 dir=$1
@@ -16,7 +18,7 @@ gf=${2:-guestfish}
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$dir"
 cd "$dir"
-rm -f tmpl.qcow2 benign.qcow2 planted.qcow2 ./*.hive
+rm -f tmpl.qcow2 benign.qcow2 planted.qcow2 noarch.qcow2 ./*.hive
 
 H="$here/hive.sh"
 "$H" software.hive 'HKEY_LOCAL_MACHINE\SOFTWARE' "$here/template-software.reg"
@@ -66,10 +68,10 @@ write /Windows/Logs/CBS/CBS.log "2026-11-01 template built\r\n"
 write /pagefile.sys "pagefile template"
 GF
 
-for c in benign planted; do
+for c in benign planted noarch; do
   qemu-img create -q -f qcow2 -b tmpl.qcow2 -F qcow2 $c.qcow2
 done
-"$gf" --format=qcow2 -a benign.qcow2 -a planted.qcow2 <<GF
+"$gf" --format=qcow2 -a benign.qcow2 -a planted.qcow2 -a noarch.qcow2 <<GF
 run
 mount /dev/sda1 /
 upload benign-software.hive /Windows/System32/config/SOFTWARE
@@ -94,5 +96,8 @@ write /Windows/System32/Tasks/Updater "<Task><Actions><Exec><Command>C:\\\\Users
 write "/ProgramData/Microsoft/Windows/Start Menu/Programs/StartUp/update.cmd" "start C:\\\\Users\\\\Public\\\\u.exe\r\n"
 write /Windows/System32/drivers/etc/hosts "127.0.0.1 localhost\r\n10.6.6.6 update.microsoft.com\r\n"
 write /pagefile.sys "pagefile of web-07"
+umount /
+mount /dev/sdc1 /
+write /Windows/System32/cmd.exe "not a program"
 GF
 rm -f ./*.hive
