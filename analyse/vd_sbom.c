@@ -61,7 +61,7 @@ char *vd_purl(const vd_package *p, const vd_fact *f, size_t n) {
         vd_buf b;
         vd_buf_init(&b, 0);
         int r = vd_buf_adds(&b, fmt == VD_PKG_DEB ? "pkg:deb/" : fmt == VD_PKG_RPM ? "pkg:rpm/" : "pkg:generic/");
-        if (!r && fmt != VD_PKG_OTHER && ns[0]) {
+        if (!r && fmt != VD_PKG_OTHER && fmt != VD_PKG_WINDOWS && ns[0]) { /* Windows: no package authority to name */
                 r = pct(&b, ns, false);
                 if (!r)
                         r = vd_buf_addc(&b, '/');
@@ -92,7 +92,7 @@ char *vd_purl(const vd_package *p, const vd_fact *f, size_t n) {
                 r = vd_buf_addf(&b, "%cepoch=%d", sep, (int)p->epoch);
                 sep = '&';
         }
-        if (!r && fmt != VD_PKG_OTHER && q[0]) {
+        if (!r && fmt != VD_PKG_OTHER && fmt != VD_PKG_WINDOWS && q[0]) {
                 r = vd_buf_addf(&b, "%cdistro=", sep);
                 if (!r)
                         r = pct(&b, q, false);
@@ -159,11 +159,15 @@ static int cyclonedx(const vd_sbom_in *in, const pkgref *refs, vd_buf *b) {
         if (!r)
                 r = vd_buf_adds(b, "}]}},\"components\":[");
         const char *sep = "";
+        /* a Windows guest's packages are the applications of its Uninstall keys */
+        const char *ctype = vd_pkg_format_of(fact(in->facts, in->n_facts, "os.package_format")) == VD_PKG_WINDOWS
+                                    ? "application"
+                                    : "library";
         for (size_t i = 0; i < in->n_packages && !r; i++) {
                 const pkgref *f = &refs[i];
                 if (f->dup)
                         continue;
-                r = vd_buf_addf(b, "%s{\"type\":\"library\"", sep);
+                r = vd_buf_addf(b, "%s{\"type\":\"%s\"", sep, ctype);
                 sep = ",";
                 if (!r)
                         r = jkv(b, ",\"bom-ref\":", f->purl);
