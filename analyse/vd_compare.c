@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include <openssl/sha.h>
 #include <sys/sysmacros.h>
 
 #include "common/vd_buf.h"
@@ -86,6 +89,8 @@ typedef struct builder {
         size_t alloc;
         int sev;
         bool posix_modes; /* the entry's file system has modes (not NTFS, FAT): they raise severity */
+        const char *path; /* the entry being described */
+        size_t path_len;
 } builder;
 
 static int add_change(builder *b, const char *attr, size_t attr_len, vd_val o, vd_val n, int sev) {
@@ -162,10 +167,56 @@ static int ntfs_change(builder *b, const vd_xattr *ox, const vd_xattr *nx) {
         return add_change(b, acl ? "acl" : "attributes", acl ? 3 : 10, ov, nv, sev);
 }
 
+/* A program or script, by its name's extension (Windows runs by it). */
+static bool runnable(const char *path, size_t len) {
+        static const char *const ext[] = {".exe", ".dll", ".sys", ".scr", ".com", ".ps1", ".bat", ".cmd",
+                                          ".vbs", ".js",  ".hta", ".msi", ".lnk", NULL};
+        size_t d = len;
+        while (d > 0 && path[d - 1] != '.' && path[d - 1] != '/')
+                d--;
+        if (d == 0 || path[d - 1] != '.')
+                return false;
+        const char *dot = path + d - 1;
+        for (size_t i = 0; ext[i]; i++)
+                if (strlen(ext[i]) == len - (size_t)(dot - path) && strncasecmp(dot, ext[i], strlen(ext[i])) == 0)
+                        return true;
+        return false;
+}
+
+/* An NTFS alternate data stream (ntfs-3g shows stream NAME as the xattr
+ * user.NAME): content, shown by size and digest, at least medium; high on
+ * a program or script. */
+static int stream_change(builder *b, const vd_xattr *ox, const vd_xattr *nx) {
+        const char *name = (ox ? ox : nx)->name + 5;
+        char attr[VD_XATTR_NAME_MAX + 8];
+        int al = snprintf(attr, sizeof attr, "stream:%s", name);
+        vd_val v[2] = {{0}, {0}};
+        const vd_xattr *x[2] = {ox, nx};
+        for (int i = 0; i < 2; i++) {
+                if (!x[i])
+                        continue;
+                unsigned char md[32];
+                char hex[17];
+                SHA256(x[i]->value, x[i]->len, md);
+                for (int k = 0; k < 8; k++)
+                        snprintf(hex + 2 * k, 3, "%02x", md[k]);
+                vd_buf t;
+                vd_buf_init(&t, 0);
+                if (vd_buf_addf(&t, "%u bytes, sha256:%s...", (unsigned)x[i]->len, hex) < 0 || val_buf(&v[i], &t, false) < 0) {
+                        vd_buf_release(&t);
+                        free(v[0].s);
+                        return VD_E_NOMEM;
+                }
+        }
+        return add_change(b, attr, (size_t)al, v[0], v[1], runnable(b->path, b->path_len) ? VD_SEV_HIGH : VD_SEV_MEDIUM);
+}
+
 static int xattr_change(builder *b, const vd_xattr *ox, const vd_xattr *nx) {
         const char *name = ox ? ox->name : nx->name;
         if (strcmp(name, VD_NTSD_XATTR) == 0 || strcmp(name, VD_NTSD_ATTRIB_XATTR) == 0)
                 return ntfs_change(b, ox, nx);
+        if (!b->posix_modes && strncmp(name, "user.", 5) == 0)
+                return stream_change(b, ox, nx);
         char attr[VD_XATTR_NAME_MAX + 8];
         int al = snprintf(attr, sizeof attr, "xattr.%s", name);
         vd_val ov = {0}, nv = {0};
@@ -552,6 +603,8 @@ static int one(vd_cmp *c, const vd_entry *o, const vd_entry *n, const vd_entry *
         const vd_entry *e = o ? o : n;
         const vd_rule *rule = vd_policy_match(c->policy, e->path, e->path_len, e->type);
         b->posix_modes = !n || posix_modes(c, n->path, n->path_len);
+        b->path = e->path;
+        b->path_len = e->path_len;
         vd_det_hit dh = vd_detect_file(c->policy, parent, o, n, b->posix_modes);
         int r = 0;
         if (rule->kind == VD_K_IGNORE) {
@@ -577,10 +630,12 @@ static int one(vd_cmp *c, const vd_entry *o, const vd_entry *n, const vd_entry *
                          * or mode counts. */
                         r = per_clone_check(b, rule, NULL, n);
                         if (!r && (b->ev.n_ch || dh.det >= 0)) {
-                                bool pm = b->posix_modes;
+                                builder keep = *b;
                                 vd_event_release(&b->ev);
                                 memset(b, 0, sizeof *b);
-                                b->posix_modes = pm;
+                                b->posix_modes = keep.posix_modes;
+                                b->path = keep.path;
+                                b->path_len = keep.path_len;
                                 r = describe(b, n, true);
                                 if (!r)
                                         r = emit(c->out, b, VD_CH_ADDED, n, rule, dh.det, dh.sev);

@@ -69,7 +69,20 @@ static int tx_describe_ntfs(vd_buf *b, const vd_event *e, const char *acl, bool 
                 r = vd_buf_addf(b, " (%s)", attrs);
         if (!r)
                 r = vd_buf_adds(b, "\n                ");
-        return r ? r : vd_escape_display_win(b, acl, strlen(acl));
+        if (!r)
+                r = vd_escape_display_win(b, acl, strlen(acl));
+        for (size_t i = 0; !r && i < e->n_ch; i++) /* its alternate data streams */
+                if (strncmp(e->ch[i].attr, "stream:", 7) == 0) {
+                        const vd_val *v = added ? &e->ch[i].new_v : &e->ch[i].old_v;
+                        r = vd_buf_adds(b, "\n                ");
+                        if (!r)
+                                r = vd_escape_display(b, e->ch[i].attr, strlen(e->ch[i].attr));
+                        if (!r)
+                                r = vd_buf_adds(b, " ");
+                        if (!r)
+                                r = tx_val(b, e->ch[i].attr, v);
+                }
+        return r;
 }
 
 /* One line for an added or removed entry: type mode owner size [-> target]. */

@@ -59,6 +59,24 @@ Test(windows, registry_accounts_services_tasks_and_files_are_reported_and_a_beni
         cr_assert(strstr(r.out, "os.systemroot    /Windows"), "%s", r.out);
         cr_assert(strstr(r.out, "layout.pkgdb     /Windows/System32/config/SOFTWARE "), "%s", r.out);
         th_run_free(&r);
+        /* the applications as a bill of materials, valid against CycloneDX's and SPDX's own schemas */
+        const char *fmts[] = {"cyclonedx", "spdx"};
+        for (size_t i = 0; i < 2; i++) {
+                r = th_vmdrift("inventory" A "--baseline" A "%s/t.vdb" A "--format" A "%s" A "-o" A "%s/%s.json", work,
+                               fmts[i], work, fmts[i]);
+                cr_assert_eq(r.status, 0, "%s", r.err);
+                th_run_free(&r);
+                char f[64];
+                snprintf(f, sizeof f, "%s.json", fmts[i]);
+                r = th_exec((const char *const[]){"python3", VD_SBOM "/validate.py", fmts[i], th_path(work, f), NULL});
+                cr_assert_eq(r.status, 0, "%s is not valid:\n%s%s", fmts[i], r.out, r.err);
+                th_run_free(&r);
+                r = th_exec((const char *const[]){"cat", th_path(work, f), NULL});
+                cr_assert(strstr(r.out, "pkg:generic/Notepad%2B%2B@8.5.8"), "%s", r.out);
+                cr_assert(i == 1 || strstr(r.out, "{\"type\":\"application\",\"bom-ref\":\"pkg:generic/7-Zip@22.01\""),
+                          "%s", r.out);
+                th_run_free(&r);
+        }
 
         /* The planted clone: every change with its key, account, path and
          * detector; ntfs-3g's 0777 is no world-writable file. */
@@ -112,7 +130,11 @@ Test(windows, registry_accounts_services_tasks_and_files_are_reported_and_a_beni
                "\"attributes\":{\"old\":null,\"new\":\"archive\"}"));
         want(planted, "/Windows/System32/drivers/etc/hosts", W("\"change\":\"changed\"", "\"severity\":\"high\""));
         want(planted, "/Windows/Temp/shell.exe", W("\"change\":\"added\""));
-        want(planted, "/Users/Public/u.exe", W("\"change\":\"added\""));
+        /* an alternate data stream is content: on a DLL, high */
+        want(planted, "/Windows/System32/kernel32.dll",
+             W("\"change\":\"changed\"", "\"severity\":\"high\"",
+               "\"stream:payload\":{\"old\":null,\"new\":\"17 bytes, sha256:"));
+        want(planted, "/Users/Public/u.exe", W("\"change\":\"added\"", "\"stream:Zone.Identifier\""));
         /* applications: added, and behind in Windows' dotted version order */
         cr_assert_eq(th_lines_with(planted, "\"package\":\"AnyDesk\"", "\"change\":\"added\"", NULL), 1, "%s", planted);
         cr_assert_eq(th_lines_with(planted, "\"package\":\"7-Zip\"", "\"change\":\"behind\"",

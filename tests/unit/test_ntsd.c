@@ -166,3 +166,80 @@ Test(ntsd, on_ntfs_world_writable_means_a_dacl_broadened_past_its_folder) {
         cr_assert_eq(vd_detect_file(p, &open_dir, NULL, &now, false).det, -1, "as open as its folder");
         vd_policy_free(p);
 }
+
+#include "analyse/vd_compare.h"
+
+static vd_entry *ntfs_entry(const char *path, int type, const unsigned char *sd, size_t n) {
+        vd_entry *e = vd_entry_new();
+        vd_entry_set_path(e, path, strlen(path));
+        e->type = (uint8_t)type;
+        e->mode = 0777; /* what ntfs-3g shows */
+        e->nlink = 1;
+        vd_entry_add_xattr(e, VD_NTSD_XATTR, sd, n);
+        vd_entry_sort_xattrs(e);
+        return e;
+}
+
+static const vd_event *event_of(const vd_events *ev, const char *path) {
+        for (size_t i = 0; i < ev->n; i++)
+                if (strcmp(ev->v[i].path, path) == 0)
+                        return &ev->v[i];
+        return NULL;
+}
+
+static const vd_attr_change *change_of(const vd_event *e, const char *attr) {
+        for (size_t i = 0; e && i < e->n_ch; i++)
+                if (strcmp(e->ch[i].attr, attr) == 0)
+                        return &e->ch[i];
+        return NULL;
+}
+
+/* The compare on an NTFS mount (the scan's mount./ fact): 0777 raises
+ * nothing, an ACL broadened inside a locked folder is world-writable, a
+ * stream on a DLL is high content, and the ACL reads as names. */
+Test(ntsd, the_compare_on_ntfs_reads_acls_and_streams_not_modes) {
+        unsigned char open_sd[512], shut_sd[512];
+        struct ace fe[] = {ACE(0, 0, 0x001f01ff, EVERYONE)}, ad[] = {ACE(0, 0, 0x001f01ff, ADMINS)};
+        size_t on = make_sd(open_sd, true, fe, 1), sn = make_sd(shut_sd, true, ad, 1);
+        vd_entries base;
+        vd_scan scan;
+        vd_entries_init(&base);
+        vd_scan_init(&scan);
+        vd_scan_add_fact(&scan, "mount./", "/dev/sda1 ntfs");
+        vd_entries_push(&base, ntfs_entry("/W", VD_T_DIR, shut_sd, sn));
+        vd_entries_push(&scan.entries, ntfs_entry("/W", VD_T_DIR, shut_sd, sn));
+        vd_entries_push(&base, ntfs_entry("/W/a.dll", VD_T_REG, shut_sd, sn));
+        vd_entry *a = ntfs_entry("/W/a.dll", VD_T_REG, open_sd, on);
+        vd_entry_add_xattr(a, "user.payload", "MZ", 2);
+        vd_entry_sort_xattrs(a);
+        vd_entries_push(&scan.entries, a);
+        vd_entries_push(&scan.entries, ntfs_entry("/W/new.txt", VD_T_REG, shut_sd, sn));
+        vd_entries_sort(&base);
+        vd_entries_sort(&scan.entries);
+        vd_policy *p;
+        cr_assert_eq(vd_policy_new_default(&p, NULL), 0);
+        vd_events ev;
+        vd_events_init(&ev);
+        vd_err e = VD_ERR_INIT;
+        cr_assert_eq(vd_compare_scan(&base, &scan, p, &ev, &e), 0, "%s", e.msg);
+        const vd_event *ea = event_of(&ev, "/W/a.dll"), *en = event_of(&ev, "/W/new.txt");
+        cr_assert(ea && en);
+        cr_assert_str_eq(ea->detector, "world-writable");
+        cr_assert_eq(ea->severity, VD_SEV_HIGH);
+        const vd_attr_change *acl = change_of(ea, "acl"), *st = change_of(ea, "stream:payload");
+        cr_assert(acl && st);
+        cr_assert(strstr(acl->old_v.s, "allow BUILTIN\\Administrators: full control"), "%s", acl->old_v.s);
+        cr_assert(strstr(acl->new_v.s, "allow Everyone: full control"), "%s", acl->new_v.s);
+        cr_assert(strstr(st->new_v.s, "2 bytes, sha256:"), "%s", st->new_v.s);
+        cr_assert_null(en->detector, "0777 on NTFS is no world-writable file");
+        cr_assert_eq(en->severity, VD_SEV_MEDIUM);
+        vd_events_release(&ev);
+        /* the same entries without the NTFS fact: POSIX modes count */
+        vd_events_init(&ev);
+        cr_assert_eq(vd_compare(&base, &scan.entries, p, &ev, &e), 0, "%s", e.msg);
+        cr_assert_str_eq(event_of(&ev, "/W/new.txt")->detector, "world-writable");
+        vd_events_release(&ev);
+        vd_policy_free(p);
+        vd_entries_release(&base);
+        vd_scan_release(&scan);
+}

@@ -8,7 +8,8 @@
 #     DIR/benign.qcow2   linked clone: new hostname, logs, event log, pagefile, a
 #                        hive rewritten where no policy looks
 #     DIR/planted.qcow2  linked clone with one change of every Windows detector
-#                        kind (see planted-*.reg and the file list below)
+#                        kind (see planted-*.reg and the file list below), and
+#                        alternate data streams (ntfs-3g's user.* xattrs)
 #     DIR/noarch.qcow2   linked clone whose cmd.exe is no executable: inspection
 #                        cannot read its architecture and gives up
 # Two appliance launches. Prints nothing on success.
@@ -96,6 +97,8 @@ write /Windows/System32/Tasks/Updater "<Task><Actions><Exec><Command>C:\\\\Users
 write "/ProgramData/Microsoft/Windows/Start Menu/Programs/StartUp/update.cmd" "start C:\\\\Users\\\\Public\\\\u.exe\r\n"
 write /Windows/System32/drivers/etc/hosts "127.0.0.1 localhost\r\n10.6.6.6 update.microsoft.com\r\n"
 write /pagefile.sys "pagefile of web-07"
+setxattr user.payload "MZ hidden program" 17 /Windows/System32/kernel32.dll
+setxattr user.Zone.Identifier "[ZoneTransfer] ZoneId=3" 23 /Users/Public/u.exe
 umount /
 mount /dev/sdc1 /
 write /Windows/System32/cmd.exe "not a program"
