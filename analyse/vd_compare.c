@@ -601,8 +601,10 @@ static int open_push(vd_cmp *c, const vd_entry *n) {
 static int one(vd_cmp *c, const vd_entry *o, const vd_entry *n, const vd_entry *parent) {
         builder *b = &c->b;
         const vd_entry *e = o ? o : n;
-        const vd_rule *rule = vd_policy_match(c->policy, e->path, e->path_len, e->type);
-        b->posix_modes = !n || posix_modes(c, n->path, n->path_len);
+        b->posix_modes = posix_modes(c, e->path, e->path_len);
+        /* NTFS names compare case-insensitively: so do the policy's globs there */
+        const vd_rule *rule = b->posix_modes ? vd_policy_match(c->policy, e->path, e->path_len, e->type)
+                                             : vd_policy_match_icase(c->policy, e->path, e->path_len, e->type);
         b->path = e->path;
         b->path_len = e->path_len;
         vd_det_hit dh = vd_detect_file(c->policy, parent, o, n, b->posix_modes);

@@ -127,6 +127,10 @@ void vd_policy_free(vd_policy *p);
 void vd_policy_ignore(vd_policy *p, uint32_t attrs);
 /* The rule for a path (never NULL). */
 const vd_rule *vd_policy_match(const vd_policy *p, const char *path, size_t len, int ftype);
+/* The same, ASCII letters compared case-insensitively in patterns and path:
+ * for a path on NTFS, whose names Windows compares so ("/WINDOWS/system32/x"
+ * falls under "/Windows/System32/" followed by "**"). */
+const vd_rule *vd_policy_match_icase(const vd_policy *p, const char *path, size_t len, int ftype);
 /* Append the policy's canonical form (stable text; its digest is recorded in
  * baselines so a scan can tell it runs under another policy). */
 int vd_policy_canonical(const vd_policy *p, vd_buf *out);

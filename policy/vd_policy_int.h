@@ -65,6 +65,11 @@ struct vd_policy {
          * pattern there, ascending. A path looks up each of its ancestors. */
         struct pidx *idx;
         size_t idx_cap; /* power of two; 0: no index */
+        /* The same rules with their patterns in ASCII lower case, and their
+         * index: NTFS names compare case-insensitively (vd_policy_match_icase). */
+        prule *fold;
+        struct pidx *fold_idx;
+        size_t fold_cap;
 };
 
 typedef struct pidx {

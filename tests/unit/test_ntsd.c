@@ -243,3 +243,18 @@ Test(ntsd, the_compare_on_ntfs_reads_acls_and_streams_not_modes) {
         vd_entries_release(&base);
         vd_scan_release(&scan);
 }
+
+Test(ntsd, policy_globs_match_ntfs_names_case_insensitively) {
+        const char *y = "version: 1\nrules:\n  - name: tasks\n    paths: [/Windows/System32/Tasks/**]\n"
+                        "    exclude: [\"/**/*.XML\"]\n    severity: high\n  - name: logs\n    paths: [/Windows/Logs/*.log]\n"
+                        "    kind: ignore\n";
+        vd_policy *p = NULL;
+        vd_err e = VD_ERR_INIT;
+        cr_assert_eq(vd_policy_parse("w.yaml", y, strlen(y), &p, &e), 0, "%s", e.msg);
+        const char *tasks = "/WINDOWS/system32/tasks/Updater", *logs = "/windows/LOGS/CBS.LOG", *xml = "/Windows/System32/Tasks/a.xml";
+        cr_assert_str_eq(vd_policy_match_icase(p, tasks, strlen(tasks), VD_T_REG)->name, "tasks");
+        cr_assert_str_eq(vd_policy_match(p, tasks, strlen(tasks), VD_T_REG)->name, "default", "exact where case matters");
+        cr_assert_str_eq(vd_policy_match_icase(p, logs, strlen(logs), VD_T_REG)->name, "logs");
+        cr_assert_str_eq(vd_policy_match_icase(p, xml, strlen(xml), VD_T_REG)->name, "default", "excludes fold too");
+        vd_policy_free(p);
+}
