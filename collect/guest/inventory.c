@@ -106,6 +106,70 @@ static int dpkg_packages(struct guest_src *s, vd_scan *out) {
         return r < 0 ? r : 1;
 }
 
+/* A value of the SOFTWARE hive's Windows NT\CurrentVersion key as text
+ * (a string, or a DWORD in decimal); NULL if absent or of another type. */
+static char *cv_value(guestfs_h *g, int64_t node, const char *name) {
+        int64_t v = guestfs_hivex_node_get_value(g, node, name);
+        if (v <= 0)
+                return NULL;
+        size_t n = 0;
+        char *raw = guestfs_hivex_value_value(g, v, &n);
+        int64_t type = guestfs_hivex_value_type(g, v);
+        char *out = NULL;
+        if (raw && type == 4 && n == 4) { /* REG_DWORD */
+                unsigned d = (unsigned char)raw[0] | (unsigned char)raw[1] << 8 | (unsigned char)raw[2] << 16 |
+                             (unsigned)(unsigned char)raw[3] << 24;
+                if (asprintf(&out, "%u", d) < 0)
+                        out = NULL;
+        } else if (raw && (type == 1 || type == 2)) {
+                out = guestfs_hivex_value_string(g, v);
+        }
+        free(raw);
+        /* a build is digits: anything else is no version to order */
+        if (out && (!*out || strlen(out) > 16 || out[strspn(out, "0123456789")])) {
+                free(out);
+                out = NULL;
+        }
+        return out;
+}
+
+/* A Windows guest's OS build (MAJOR.MINOR.BUILD.UBR, "10.0.20348.2700") as
+ * a package, "Microsoft Windows", so that a dormant clone shows the
+ * cumulative updates it missed as behind; and as the fact os.build. Read
+ * through the appliance's hivex, which inspection uses too. */
+static int windows_build(struct guest_src *s, vd_scan *out) {
+        guestfs_h *g = s->g;
+        char *hive = guestfs_inspect_get_windows_software_hive(g, s->root);
+        if (!hive || guestfs_hivex_open(g, hive, -1) < 0) {
+                free(hive);
+                return vd_scan_warn(out, NULL, 0, "the Windows build could not be read from the SOFTWARE hive: %s",
+                                    guestfs_last_error(g));
+        }
+        free(hive);
+        int64_t node = guestfs_hivex_root(g);
+        const char *path[] = {"Microsoft", "Windows NT", "CurrentVersion"};
+        for (size_t i = 0; i < 3 && node > 0; i++)
+                node = guestfs_hivex_node_get_child(g, node, path[i]);
+        char *maj = node > 0 ? cv_value(g, node, "CurrentMajorVersionNumber") : NULL,
+             *min = node > 0 ? cv_value(g, node, "CurrentMinorVersionNumber") : NULL,
+             *build = node > 0 ? cv_value(g, node, "CurrentBuildNumber") : NULL,
+             *ubr = node > 0 ? cv_value(g, node, "UBR") : NULL;
+        guestfs_hivex_close(g);
+        int r = 0;
+        if (build) {
+                char v[80];
+                snprintf(v, sizeof v, "%s.%s.%s.%s", maj ? maj : "0", min ? min : "0", build, ubr ? ubr : "0");
+                r = vd_scan_add_fact(out, "os.build", v);
+                if (!r)
+                        r = vd_scan_add_package(out, "Microsoft Windows", 0, v, NULL, NULL);
+        }
+        free(maj);
+        free(min);
+        free(build);
+        free(ubr);
+        return r;
+}
+
 int vdg_collect_inventory(struct guest_src *s, vd_err *err) {
         vd_scan *out = &s->inv;
         guestfs_h *g = s->g;
@@ -195,6 +259,10 @@ int vdg_collect_inventory(struct guest_src *s, vd_err *err) {
                         guestfs_free_application2_list(apps);
                         out->packages_known = true;
                 }
+                char *type = guestfs_inspect_get_type(g, s->root);
+                if (!r && type && strcmp(type, "windows") == 0)
+                        r = windows_build(s, out);
+                free(type);
         }
 counted:
         if (!r) {

@@ -52,11 +52,12 @@ Test(windows, registry_accounts_services_tasks_and_files_are_reported_and_a_beni
         r = th_vmdrift("baseline" A "capture" A "--image" A "%s/tmpl.qcow2" A "--policy" A POLICY A "-o" A "%s/t.vdb",
                        work, work);
         cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
-        cr_assert(strstr(r.out, "guest: Windows Server 2022 Datacenter, 3 packages"), "%s", r.out);
+        cr_assert(strstr(r.out, "guest: Windows Server 2022 Datacenter, 4 packages"), "%s", r.out);
         th_run_free(&r);
         r = th_vmdrift("baseline" A "show" A "%s/t.vdb", work);
         cr_assert(strstr(r.out, "os.package_format windows"), "%s", r.out);
         cr_assert(strstr(r.out, "os.systemroot    /Windows"), "%s", r.out);
+        cr_assert(strstr(r.out, "os.build         10.0.20348.2700"), "%s", r.out);
         cr_assert(strstr(r.out, "layout.pkgdb     /Windows/System32/config/SOFTWARE "), "%s", r.out);
         th_run_free(&r);
         /* the applications as a bill of materials, valid against CycloneDX's and SPDX's own schemas */
@@ -139,6 +140,10 @@ Test(windows, registry_accounts_services_tasks_and_files_are_reported_and_a_beni
         cr_assert_eq(th_lines_with(planted, "\"package\":\"AnyDesk\"", "\"change\":\"added\"", NULL), 1, "%s", planted);
         cr_assert_eq(th_lines_with(planted, "\"package\":\"7-Zip\"", "\"change\":\"behind\"",
                                    "\"version\":{\"old\":\"22.01\",\"new\":\"19.00\"}", NULL),
+                     1, "%s", planted);
+        /* the OS build: a clone two cumulative updates behind its template */
+        cr_assert_eq(th_lines_with(planted, "\"package\":\"Microsoft Windows\"", "\"change\":\"behind\"",
+                                   "\"version\":{\"old\":\"10.0.20348.2700\",\"new\":\"10.0.20348.2183\"}", NULL),
                      1, "%s", planted);
         cr_assert_eq(th_lines_with(planted, "\"detector\":\"world-writable\"", NULL), 0, "%s", planted);
         cr_assert_eq(th_lines_with(planted, "\"path\":\"/Windows/System32/config/", NULL), 0,
