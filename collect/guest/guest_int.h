@@ -136,6 +136,9 @@ int vdg_reuse_layout(struct guest_src *s, const vd_guest_opts *o, char *why, siz
 int vdg_mount_guest_prepare(struct guest_src *s, const vd_guest_opts *o, vd_err *err);
 
 /* ---- inventory.c ---- */
+/* A Windows guest's host name from its SYSTEM hive at path (as the appliance
+ * sees it); malloc'ed, or NULL. */
+char *vdg_windows_hostname(struct guest_src *s, const char *path);
 /* 1 if none of the package databases a layout knows is in the guest
  * (mounted beneath s->prefix). */
 int vdg_no_pkgdb(struct guest_src *s);

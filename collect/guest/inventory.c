@@ -133,6 +133,32 @@ static char *cv_value(guestfs_h *g, int64_t node, const char *name) {
         return out;
 }
 
+/* The host name a Windows guest gives itself (SYSTEM: the current control
+ * set's Services\Tcpip\Parameters\Hostname), the hive at path (as the
+ * appliance sees it); NULL if it cannot be read. */
+char *vdg_windows_hostname(struct guest_src *s, const char *path) {
+        guestfs_h *g = s->g;
+        if (guestfs_hivex_open(g, path, -1) < 0)
+                return NULL;
+        int64_t root = guestfs_hivex_root(g), sel = root > 0 ? guestfs_hivex_node_get_child(g, root, "Select") : 0;
+        char *cur = sel > 0 ? cv_value(g, sel, "Current") : NULL;
+        char set[32];
+        snprintf(set, sizeof set, "ControlSet%03d", cur ? atoi(cur) % 1000 : 1);
+        free(cur);
+        const char *p[] = {set, "Services", "Tcpip", "Parameters"};
+        int64_t node = root;
+        for (size_t i = 0; i < 4 && node > 0; i++)
+                node = guestfs_hivex_node_get_child(g, node, p[i]);
+        int64_t v = node > 0 ? guestfs_hivex_node_get_value(g, node, "Hostname") : 0;
+        char *name = v > 0 ? guestfs_hivex_value_string(g, v) : NULL;
+        guestfs_hivex_close(g);
+        if (name && (strlen(name) > 255 || !*name)) {
+                free(name);
+                name = NULL;
+        }
+        return name;
+}
+
 /* A Windows guest's OS build (MAJOR.MINOR.BUILD.UBR, "10.0.20348.2700") as
  * a package, "Microsoft Windows", so that a dormant clone shows the
  * cumulative updates it missed as behind; and as the fact os.build. Read

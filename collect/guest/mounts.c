@@ -320,6 +320,17 @@ int vdg_reuse_layout(struct guest_src *s, const vd_guest_opts *o, char *why, siz
                 if (st)
                         guestfs_free_statns(st);
                 free(c);
+                const char *type = vdg_fact(o, "os.type"), *sysroot = vdg_fact(o, "os.systemroot");
+                if (!hn.len && type && strcmp(type, "windows") == 0) {
+                        /* Windows keeps it in the SYSTEM hive, as inspection reads it */
+                        char at[1200];
+                        snprintf(at, sizeof at, "%s%s/System32/config/SYSTEM", s->prefix,
+                                 sysroot && sysroot[0] == '/' && strlen(sysroot) < 512 ? sysroot : "/Windows");
+                        char *w = vdg_windows_hostname(s, at);
+                        if (w)
+                                vd_buf_adds(&hn, w);
+                        free(w);
+                }
                 if (hn.len)
                         r = vd_scan_add_fact(out, "os.hostname", hn.buf);
                 vd_buf_release(&hn);

@@ -181,6 +181,11 @@ Test(windows, registry_accounts_services_tasks_and_files_are_reported_and_a_beni
                        work, work);
         cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
         cr_assert_eq(th_lines_with(r.out, "\"event\":\"drift\"", NULL), 2, "%s", r.out);
+        /* its SOFTWARE hive (the applications) is the template's: mounted
+         * from the recorded layout, the host name read from SYSTEM */
+        cr_assert_eq(th_lines_with(r.out, "\"event\":\"summary\"", "\"guest_hostname\":\"web-03\"",
+                                   "\"inspection\":\"baseline layout\"", NULL),
+                     1, "%s", r.out);
         cr_assert_eq(th_lines_with(r.out, "\"event\":\"drift\"", "\"severity\":\"low\"", "\"Hostname\"", NULL) +
                              th_lines_with(r.out, "\"event\":\"drift\"", "\"severity\":\"low\"", "\"ComputerName\"", NULL),
                      2, "%s", r.out);

@@ -5,8 +5,9 @@
 #
 #   mkwindows.sh DIR [GUESTFISH]
 #     DIR/tmpl.qcow2     Windows Server 2022-like template (one NTFS partition, C:)
-#     DIR/benign.qcow2   linked clone: new hostname, logs, event log, pagefile, a
-#                        hive rewritten where no policy looks
+#     DIR/benign.qcow2   linked clone: new hostname (SYSTEM), logs, event log,
+#                        pagefile, a profile's hive rewritten where no policy
+#                        looks; SOFTWARE untouched, so its layout is reused
 #     DIR/planted.qcow2  linked clone with one change of every Windows detector
 #                        kind (see planted-*.reg and the file list below), and
 #                        alternate data streams (ntfs-3g's user.* xattrs)
@@ -26,7 +27,7 @@ H="$here/hive.sh"
 "$H" system.hive 'HKEY_LOCAL_MACHINE\SYSTEM' "$here/template-system.reg"
 "$H" sam.hive 'HKEY_LOCAL_MACHINE\SAM' "$here/template-sam.reg"
 "$H" ntuser.hive 'HKEY_CURRENT_USER' "$here/user-ntuser.reg"
-"$H" benign-software.hive 'HKEY_LOCAL_MACHINE\SOFTWARE' "$here/template-software.reg" "$here/benign-software.reg"
+"$H" benign-ntuser.hive 'HKEY_CURRENT_USER' "$here/user-ntuser.reg" "$here/benign-ntuser.reg"
 "$H" benign-system.hive 'HKEY_LOCAL_MACHINE\SYSTEM' "$here/template-system.reg" "$here/benign-system.reg"
 "$H" planted-software.hive 'HKEY_LOCAL_MACHINE\SOFTWARE' "$here/template-software.reg" "$here/planted-software.reg"
 "$H" planted-system.hive 'HKEY_LOCAL_MACHINE\SYSTEM' "$here/template-system.reg" "$here/planted-system.reg"
@@ -75,7 +76,7 @@ done
 "$gf" --format=qcow2 -a benign.qcow2 -a planted.qcow2 -a noarch.qcow2 <<GF
 run
 mount /dev/sda1 /
-upload benign-software.hive /Windows/System32/config/SOFTWARE
+upload benign-ntuser.hive /Users/ops/NTUSER.DAT
 upload benign-system.hive /Windows/System32/config/SYSTEM
 write /Windows/System32/winevt/Logs/System.evtx "ElfFile benign clone, two boots later"
 write-append /Windows/Logs/CBS/CBS.log "2026-12-01 first boot of web-03\r\n"
