@@ -8,7 +8,8 @@ run() {
   for _ in $(seq "$RUNS"); do
     /usr/bin/time -f "%e %M" -o "$BENCH_DIR/time.out" "$@" >/dev/null 2>"$BENCH_DIR/err.out" || {
       rc=$?; [ "$rc" -le 1 ] || { echo "$name failed ($rc):"; cat "$BENCH_DIR/err.out"; exit 3; }; }
-    read -r t m <"$BENCH_DIR/time.out"
+    # GNU time writes "Command exited with non-zero status 1" first for exit 1 (drift)
+    read -r t m < <(tail -n 1 "$BENCH_DIR/time.out")
     times+=("$t"); [ "$m" -gt "$rss" ] && rss=$m
   done
   T[$name]=$(printf '%s\n' "${times[@]}" | sort -n | sed -n "$(((RUNS + 1) / 2))p")
