@@ -48,6 +48,33 @@ static int hash_file(vd_hasher *h, const char *path, vd_err *err) {
         return r;
 }
 
+/* The running program's own bytes, hashed once a process: what a kept
+ * report found depends on the code that found it (a build that reads
+ * registry keys or ACLs finds more than the one before), and the version
+ * number does not change with every build. 0, or -1 (no reuse then). */
+static int build_digest(unsigned char out[VD_HASH_MAX]) {
+        static unsigned char d[VD_HASH_MAX];
+        static int state; /* 0 not yet, 1 done, -1 failed */
+        if (state == 0) {
+                state = -1;
+                vd_hasher *h = vd_hasher_new(VD_HASH_SHA256, NULL);
+                int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+                static char buf[1 << 16];
+                ssize_t k = fd < 0 ? -1 : 0;
+                int r = h ? 0 : -1;
+                while (fd >= 0 && r == 0 && (k = read(fd, buf, sizeof buf)) > 0)
+                        r = vd_hasher_update(h, buf, (size_t)k);
+                if (fd >= 0)
+                        close(fd);
+                if (h && r == 0 && k == 0 && vd_hasher_final(h, d) > 0)
+                        state = 1;
+                vd_hasher_free(h);
+        }
+        if (state == 1)
+                memcpy(out, d, VD_HASH_MAX);
+        return state == 1 ? 0 : -1;
+}
+
 int vd_reuse_key_make(const char *const *images, size_t n, const char *const *formats, const char *const *allow,
                       size_t n_allow, const char *baseline_digest, const char *policy_digest, const char *options,
                       bool paranoid, vd_reuse_key *out, char *why, size_t whylen, vd_err *err) {
@@ -58,7 +85,16 @@ int vd_reuse_key_make(const char *const *images, size_t n, const char *const *fo
                 vd_hasher_free(slot);
                 return vd_err_set(err, VD_E_NOMEM, "out of memory");
         }
+        unsigned char build[VD_HASH_MAX];
+        if (build_digest(build) < 0) {
+                vd_hasher_free(h);
+                vd_hasher_free(slot);
+                snprintf(why, whylen, "cannot read this program's own file to key a kept report on its build");
+                return 1;
+        }
         int r = hash_part(h, "vmdrift-reuse", VD_VERSION, strlen(VD_VERSION));
+        if (!r)
+                r = hash_part(h, "build", build, 32);
         if (!r)
                 r = hash_part(h, "baseline", baseline_digest, strlen(baseline_digest));
         if (!r)

@@ -11,7 +11,9 @@
  *     the host, cheap) or of every image with --paranoid;
  *   - the baseline's effective digest (vd_baseline_effective_digest), the policy's digest, and the options
  *     that change what a scan finds (the caller's canonical text);
- *   - the vmdrift version.
+ *   - the vmdrift version and the running program's own bytes (SHA-256 of
+ *     /proc/self/exe, once a process): a new build may find what the old
+ *     one did not, so its reports are its own.
  * A later scan whose digest is the same re-emits that report (a new scan id;
  * the summary names the scan it repeats and when it ran) without launching
  * anything. Anything else scans in full. The slot is the guest's identity:

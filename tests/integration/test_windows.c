@@ -169,6 +169,28 @@ Test(windows, registry_accounts_services_tasks_and_files_are_reported_and_a_beni
         cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
         char *a = th_drift_lines(planted), *b = th_drift_lines(r.out);
         cr_assert_str_eq(a, b, "default scan and --full differ");
+        free(b);
+        th_run_free(&r);
+
+        /* Untouched since: the kept report, no launch. Another build of
+         * vmdrift (here: the same binary with a byte appended, as a rebuild
+         * that finds more would differ) never takes this build's report. */
+        r = th_vmdrift("scan" A "--baseline" A "%s/t.vdb" A "--policy" A POLICY A "--image" A "%s/planted.qcow2" A
+                       "--report" A "json",
+                       work, work);
+        cr_assert_eq(th_lines_with(r.out, "\"event\":\"summary\"", "\"unchanged_since\"", NULL), 1, "%s", r.out);
+        th_run_free(&r);
+        char rebuilt[4200], cmd[9000];
+        snprintf(rebuilt, sizeof rebuilt, "%s/vmdrift-rebuilt", work);
+        snprintf(cmd, sizeof cmd, "cp '%s' '%s' && printf x >>'%s'", VMDRIFT_BIN, rebuilt, rebuilt);
+        cr_assert_eq(system(cmd), 0);
+        r = th_exec((const char *const[]){rebuilt, "scan", "--baseline", th_path(work, "t.vdb"), "--policy", POLICY,
+                                          "--image", th_path(work, "planted.qcow2"), "--report", "json", NULL});
+        cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+        cr_assert_eq(th_lines_with(r.out, "\"event\":\"summary\"", "\"unchanged_since\"", NULL), 0,
+                     "another build took this one's kept report: %s", r.out);
+        b = th_drift_lines(r.out);
+        cr_assert_str_eq(a, b, "the other build's scan differs");
         free(a);
         free(b);
         th_run_free(&r);
