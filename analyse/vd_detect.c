@@ -5,6 +5,8 @@
 
 #include "analyse/vd_detect.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -236,4 +238,91 @@ int vd_detect_config(const vd_policy *p, const vd_confset *set, const char *key,
                         d = VD_D_PERSISTENCE;
         }
         return d >= 0 && vd_policy_detector_on(p, d, set->path, pl) ? d : -1;
+}
+
+/* ---------------- programs a persistence value names ---------------- */
+
+#define NAMED_MAX 256
+#define NAMED_PATH_MAX 512
+
+/* The guest paths of the programs v names ("C:\Users\Public\u.exe",
+ * "%SystemRoot%\System32\svchost.exe -k x", "explorer.exe, C:\x.exe"):
+ * each drive-C or system-root path up to its program's extension (or the
+ * first blank, quote, comma or semicolon), '\' as '/'. */
+static size_t named_paths(const char *v, size_t len, char (*out)[NAMED_PATH_MAX], size_t n, size_t max) {
+        static const char *const roots[][2] = {{"c:\\", "/"}, {"%systemroot%\\", "/Windows/"}, {"%windir%\\", "/Windows/"}};
+        static const char *const ext[] = {".exe", ".dll", ".sys", ".scr", ".com", ".cmd", ".bat", ".ps1",
+                                          ".vbs", ".js",  ".hta", ".cpl", NULL};
+        for (size_t i = 0; i < len && n < max; i++) {
+                size_t r = 0, rl = 0;
+                for (; r < 3; r++) {
+                        rl = strlen(roots[r][0]);
+                        if (len - i >= rl && strncasecmp(v + i, roots[r][0], rl) == 0)
+                                break;
+                }
+                if (r == 3)
+                        continue;
+                size_t s = i + rl, e = s;
+                while (e < len && v[e] != '"' && v[e] != ',' && v[e] != ';' && v[e] != '\n')
+                        e++;
+                size_t end = e; /* the program ends at its extension, else at a blank */
+                for (size_t k = s; k < e && end == e; k++)
+                        for (size_t x = 0; ext[x]; x++) {
+                                size_t xl = strlen(ext[x]);
+                                if (e - k >= xl && strncasecmp(v + k, ext[x], xl) == 0 &&
+                                    (k + xl == e || v[k + xl] == ' ')) {
+                                        end = k + xl;
+                                        break;
+                                }
+                        }
+                if (end == e)
+                        for (size_t k = s; k < e; k++)
+                                if (v[k] == ' ') {
+                                        end = k;
+                                        break;
+                                }
+                int w = snprintf(out[n], NAMED_PATH_MAX, "%s%.*s", roots[r][1], (int)(end - s), v + s);
+                if (w > 0 && w < NAMED_PATH_MAX && end > s) {
+                        for (char *c = out[n]; *c; c++)
+                                if (*c == '\\')
+                                        *c = '/';
+                        n++;
+                }
+                i = end;
+        }
+        return n;
+}
+
+int vd_detect_named_programs(const vd_policy *p, vd_events *ev) {
+        char (*named)[NAMED_PATH_MAX] = NULL;
+        size_t n = 0;
+        for (size_t i = 0; i < ev->n; i++) {
+                const vd_event *e = &ev->v[i];
+                if (!e->config || strcmp(e->config, "registry") != 0 || !e->detector ||
+                    strcmp(e->detector, vd_detector_name(VD_D_PERSISTENCE)) != 0)
+                        continue;
+                if (!named && !(named = malloc(NAMED_MAX * sizeof *named)))
+                        return VD_E_NOMEM;
+                for (size_t k = 0; k < e->n_ch && n < NAMED_MAX; k++)
+                        if (e->ch[k].new_v.s)
+                                n = named_paths(e->ch[k].new_v.s, e->ch[k].new_v.len, named, n, NAMED_MAX);
+        }
+        int sev = vd_policy_detector_severity(p, VD_D_PERSISTENCE);
+        for (size_t i = 0; n && i < ev->n; i++) {
+                vd_event *e = &ev->v[i];
+                if (e->config || e->package || e->fleet || e->ftype != VD_T_REG ||
+                    (e->kind != VD_CH_ADDED && e->kind != VD_CH_CHANGED))
+                        continue;
+                for (size_t k = 0; k < n; k++)
+                        if (strlen(named[k]) == e->path_len && strncasecmp(named[k], e->path, e->path_len) == 0 &&
+                            vd_policy_detector_on(p, VD_D_PERSISTENCE, e->path, e->path_len)) {
+                                if (sev > e->severity)
+                                        e->severity = sev;
+                                if (!e->detector)
+                                        e->detector = vd_detector_name(VD_D_PERSISTENCE);
+                                break;
+                        }
+        }
+        free(named);
+        return 0;
 }

@@ -15,6 +15,7 @@
 
 #include "formats/vd_config.h"
 #include "model/vd_entry.h"
+#include "model/vd_event.h"
 #include "policy/vd_policy.h"
 
 /* The detector that fired and its severity; det -1: none. */
@@ -37,6 +38,14 @@ vd_det_hit vd_detect_file(const vd_policy *p, const vd_entry *parent, const vd_e
  * or -1. o or n is NULL for an added or removed key. */
 int vd_detect_config(const vd_policy *p, const vd_confset *set, const char *key, const vd_setting *o,
                      const vd_setting *n);
+
+/* Windows: a new or changed file that a persistence value of this scan
+ * names (a Run value, a service's ImagePath, Winlogon's Shell, AppInit_DLLs:
+ * "C:\\Users\\Public\\u.exe", "%SystemRoot%\\...") is that persistence's
+ * program: raised to the persistence detector's severity, the detector
+ * named when it had none. After the file and configuration events are in
+ * ev. 0 or VD_E_NOMEM. */
+int vd_detect_named_programs(const vd_policy *p, vd_events *ev);
 
 /* Is path where persistence lives (cron, systemd units, init scripts,
  * ld.so.preload, rc.local, profile.d)? */

@@ -130,12 +130,15 @@ Test(windows, registry_accounts_services_tasks_and_files_are_reported_and_a_beni
                "allow Everyone: full control\"}",
                "\"attributes\":{\"old\":null,\"new\":\"archive\"}"));
         want(planted, "/Windows/System32/drivers/etc/hosts", W("\"change\":\"changed\"", "\"severity\":\"high\""));
-        want(planted, "/Windows/Temp/shell.exe", W("\"change\":\"added\""));
+        /* the programs those values name: part of the persistence, high */
+        want(planted, "/Windows/Temp/shell.exe", W("\"change\":\"added\"", "\"severity\":\"high\"", "\"detector\":\"persistence\""));
+        want(planted, "/ProgramData/svc/updsvc.exe", W("\"severity\":\"high\"", "\"detector\":\"persistence\""));
+        want(planted, "/Users/ops/AppData/Roaming/sync.exe", W("\"severity\":\"high\"", "\"detector\":\"persistence\""));
         /* an alternate data stream is content: on a DLL, high */
         want(planted, "/Windows/System32/kernel32.dll",
              W("\"change\":\"changed\"", "\"severity\":\"high\"",
                "\"stream:payload\":{\"old\":null,\"new\":\"17 bytes, sha256:"));
-        want(planted, "/Users/Public/u.exe", W("\"change\":\"added\"", "\"stream:Zone.Identifier\""));
+        want(planted, "/Users/Public/u.exe", W("\"change\":\"added\"", "\"detector\":\"persistence\"", "\"stream:Zone.Identifier\""));
         /* applications: added, and behind in Windows' dotted version order */
         cr_assert_eq(th_lines_with(planted, "\"package\":\"AnyDesk\"", "\"change\":\"added\"", NULL), 1, "%s", planted);
         cr_assert_eq(th_lines_with(planted, "\"package\":\"7-Zip\"", "\"change\":\"behind\"",

@@ -327,3 +327,56 @@ Test(version, windows_display_versions_compare_as_dotted_numbers) {
         cr_assert_lt(vd_version_cmp_dotted("9.99999999999999999999", "10"), 0);
         cr_assert_lt(vd_version_cmp_dotted("7.1.13", "7.10"), 0);
 }
+
+static vd_event file_event(const char *path, int kind) {
+        vd_event e = {0};
+        e.kind = kind;
+        e.path = (char *)path;
+        e.path_len = strlen(path);
+        e.ftype = VD_T_REG;
+        e.severity = VD_SEV_MEDIUM;
+        e.rule = "default";
+        return e;
+}
+
+Test(registry_detectors, a_program_a_persistence_value_names_is_persistence_too) {
+        vd_policy *p;
+        cr_assert_eq(vd_policy_new_default(&p, NULL), 0);
+        vd_attr_change ch[] = {
+                {(char *)"Updater", {NULL, 0, false}, {(char *)"\"C:\\Users\\Public\\u.exe\" /background", 0, false}, NULL},
+                {(char *)"Svc\\ImagePath", {NULL, 0, false}, {(char *)"%SystemRoot%\\System32\\svc host.exe -k net", 0, false}, NULL},
+                {(char *)"Shell", {NULL, 0, false}, {(char *)"explorer.exe, c:\\windows\\temp\\x.scr", 0, false}, NULL},
+        };
+        for (size_t i = 0; i < 3; i++)
+                ch[i].new_v.len = strlen(ch[i].new_v.s);
+        vd_event reg = {0};
+        reg.kind = VD_CH_CHANGED;
+        reg.path = (char *)"HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run";
+        reg.config = "registry";
+        reg.detector = "persistence";
+        reg.severity = VD_SEV_HIGH;
+        reg.ch = ch;
+        reg.n_ch = 3;
+        vd_event other = reg; /* the same paths named where no persistence is: nothing */
+        other.detector = NULL;
+        vd_event v[] = {reg,
+                        file_event("/users/public/U.EXE", VD_CH_ADDED),
+                        file_event("/Windows/System32/svc host.exe", VD_CH_CHANGED),
+                        file_event("/Windows/Temp/x.scr", VD_CH_ADDED),
+                        file_event("/Users/Public/other.exe", VD_CH_ADDED),
+                        file_event("/Windows/Temp/x.scr", VD_CH_REMOVED)};
+        vd_events ev = {v, sizeof v / sizeof v[0], sizeof v / sizeof v[0]};
+        cr_assert_eq(vd_detect_named_programs(p, &ev), 0);
+        for (size_t i = 1; i <= 3; i++) {
+                cr_assert_eq(v[i].severity, VD_SEV_HIGH, "%s", v[i].path);
+                cr_assert_str_eq(v[i].detector, "persistence", "%s", v[i].path);
+        }
+        cr_assert_eq(v[4].severity, VD_SEV_MEDIUM);
+        cr_assert_null(v[4].detector);
+        cr_assert_null(v[5].detector, "a removed file starts nothing");
+        vd_event w[] = {other, file_event("/Users/Public/u.exe", VD_CH_ADDED)};
+        vd_events ew = {w, 2, 2};
+        cr_assert_eq(vd_detect_named_programs(p, &ew), 0);
+        cr_assert_null(w[1].detector);
+        vd_policy_free(p);
+}
