@@ -204,6 +204,19 @@ static bool reg_security_off(const vd_confset *set, const char *key, const vd_se
         return false;
 }
 
+/* Does a raw SAM list ("hex:...": 4-byte little-endian RIDs) hold rid
+ * (as 8 hex digits)? */
+static bool lists_rid(const vd_setting *s, const char *rid) {
+        if (!s || strncmp(s->value, "hex:", 4) != 0)
+                return false;
+        const char *h = s->value + 4;
+        size_t n = strcspn(h, ".");
+        for (size_t i = 0; i + 8 <= n; i += 8)
+                if (strncmp(h + i, rid, 8) == 0)
+                        return true;
+        return false;
+}
+
 static int reg_detect(const vd_confset *set, const char *key, const vd_setting *o, const vd_setting *n) {
         if (reg_security_off(set, key, o, n))
                 return VD_D_SECURITY_OFF;
@@ -211,6 +224,11 @@ static int reg_detect(const vd_confset *set, const char *key, const vd_setting *
                 return VD_D_PERSISTENCE;
         /* SAM: Names\USER\(default) holds a new account's RID */
         if (n && !o && under(set, "HKLM\\SAM\\SAM\\Domains\\Account\\Users\\Names"))
+                return VD_D_ACCOUNT;
+        /* SAM: Builtin\Aliases\Members\DOMAIN-SID\RID lists the built-in groups
+         * an account is in (4-byte RIDs): one that joined Administrators (544) */
+        if (changed(o, n) && under(set, "HKLM\\SAM\\SAM\\Domains\\Builtin\\Aliases\\Members") &&
+            lists_rid(n, "20020000") && !lists_rid(o, "20020000"))
                 return VD_D_ACCOUNT;
         return -1;
 }

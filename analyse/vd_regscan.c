@@ -130,7 +130,11 @@ static int one_set(cctx *c, item_run *ir, const char *file, const char *subkey, 
         vd_confset *set = vd_confsets_add(ir->out, name, VD_CF_REGISTRY);
         if (!set)
                 return vd_err_set(c->err, VD_E_NOMEM, "out of memory");
-        r = vd_hive_values(h, subkey, ir->it->depth, &set->s, c->err);
+        /* SAM's membership lists keep their count in the type: read as bytes */
+        bool raw = vd_reg_key_match("HKLM\\SAM\\SAM\\Domains\\*\\Aliases\\Members", name) ||
+                   vd_reg_key_match("HKLM\\SAM\\SAM\\Domains\\*\\Groups\\Members", name);
+        r = raw ? vd_hive_values_raw(h, subkey, ir->it->depth, &set->s, c->err)
+                : vd_hive_values(h, subkey, ir->it->depth, &set->s, c->err);
         if (r < 0)
                 return r;
         bool absent = r == 1;

@@ -200,11 +200,19 @@ static int render_bytes(vd_buf *b, const unsigned char *p, size_t n, size_t show
         return bad | (vd_buf_adds(b, "...)") < 0);
 }
 
-static int render_value(hive_h *h, hive_value_h v, vd_buf *b) {
+static int render_value(hive_h *h, hive_value_h v, vd_buf *b, bool as_bytes) {
         hive_type t;
         size_t len = 0;
         if (hivex_value_type(h, v, &t, &len) < 0) {
                 return vd_buf_adds(b, "(unreadable)") < 0;
+        }
+        if (as_bytes) { /* the bytes whatever the type says (SAM keeps a count there) */
+                hive_type rt;
+                size_t rl = 0;
+                char *d = hivex_value_value(h, v, &rt, &rl);
+                int bad = d ? render_bytes(b, (const unsigned char *)d, rl, 64) : vd_buf_adds(b, "(unreadable)") < 0;
+                free(d);
+                return bad;
         }
         if (t == hive_t_REG_SZ || t == hive_t_REG_EXPAND_SZ || t == hive_t_REG_LINK) {
                 char *s = hivex_value_string(h, v);
@@ -263,6 +271,7 @@ struct walk {
         size_t keys;
         vd_buf name, val;
         bool over;
+        bool raw;
 };
 
 /* name = its first plen bytes, then "\\" and comp (0, or 1: out of memory) */
@@ -285,7 +294,7 @@ static int walk(struct walk *w, hive_node_h node, size_t plen, unsigned depth) {
                 int bad = set_name(&w->name, plen, k && *k ? k : "(default)");
                 free(k);
                 vd_buf_reset(&w->val);
-                bad |= render_value(w->h->h, vals[i], &w->val);
+                bad |= render_value(w->h->h, vals[i], &w->val, w->raw);
                 if (bad) {
                         free(vals);
                         return VD_E_NOMEM;
@@ -327,7 +336,7 @@ static int walk(struct walk *w, hive_node_h node, size_t plen, unsigned depth) {
         return 0;
 }
 
-int vd_hive_values(vd_hive *h, const char *key, unsigned depth, vd_settings *out, vd_err *err) {
+static int values(vd_hive *h, const char *key, unsigned depth, bool raw, vd_settings *out, vd_err *err) {
         hive_node_h node = find_key(h, key);
         if (!node)
                 return 1;
@@ -335,7 +344,7 @@ int vd_hive_values(vd_hive *h, const char *key, unsigned depth, vd_settings *out
                 depth = VD_HIVE_DEPTH_MAX;
                 out->partial = true;
         }
-        struct walk w = {h, out, 0, {0}, {0}, false};
+        struct walk w = {h, out, 0, {0}, {0}, false, raw};
         vd_buf_init(&w.name, VD_HIVE_KEY_PATH_MAX + 1024);
         vd_buf_init(&w.val, VD_CONF_VALUE_MAX);
         int r = walk(&w, node, 0, depth);
@@ -346,6 +355,14 @@ int vd_hive_values(vd_hive *h, const char *key, unsigned depth, vd_settings *out
         if (r < 0)
                 return vd_err_set(err, r, "%s: out of memory reading %s", h->file, key);
         return 0;
+}
+
+int vd_hive_values(vd_hive *h, const char *key, unsigned depth, vd_settings *out, vd_err *err) {
+        return values(h, key, depth, false, out, err);
+}
+
+int vd_hive_values_raw(vd_hive *h, const char *key, unsigned depth, vd_settings *out, vd_err *err) {
+        return values(h, key, depth, true, out, err);
 }
 
 int vd_hive_subkeys(vd_hive *h, const char *key, size_t max, char ***names, size_t *n, vd_err *err) {

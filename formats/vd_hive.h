@@ -52,6 +52,11 @@ void vd_hive_close(vd_hive *h); /* NULL is fine */
  * keys and values past a limit are left out and out->partial is set. */
 int vd_hive_values(vd_hive *h, const char *key, unsigned depth, vd_settings *out, vd_err *err);
 
+/* The same, every value as its bytes ("hex:..."), whatever its type says:
+ * for keys whose values abuse the type, as SAM's membership lists do (the
+ * type is the count, so a list of one group reads as REG_SZ). */
+int vd_hive_values_raw(vd_hive *h, const char *key, unsigned depth, vd_settings *out, vd_err *err);
+
 /* The subkey names of key (malloc'd array of malloc'd UTF-8 names, *n of
  * them, at most max): how the account detector lists SAM's users. 1 when
  * key is absent. */

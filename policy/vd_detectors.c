@@ -54,6 +54,8 @@ static const vd_detector_item det_items[] = {
         REG(VD_D_SECURITY_OFF, "HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\WDigest", 0),
         REG(VD_D_SECURITY_OFF, "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa", 0),
         REG(VD_D_ACCOUNT, "HKLM\\SAM\\SAM\\Domains\\Account\\Users\\Names", 1),
+        /* each member's SID (the machine's domain, its RID): the built-in groups it is in */
+        REG(VD_D_ACCOUNT, "HKLM\\SAM\\SAM\\Domains\\Builtin\\Aliases\\Members", 2),
 #undef REG
 };
 

@@ -118,6 +118,11 @@ Test(windows, registry_accounts_services_tasks_and_files_are_reported_and_a_beni
              W("\"detector\":\"security-off\"", "\"RunAsPPL\":{\"old\":\"1\",\"new\":null"));
         want(planted, "HKLM\\\\SAM\\\\SAM\\\\Domains\\\\Account\\\\Users\\\\Names",
              W("\"detector\":\"account\"", "\"support\\\\(default)\""));
+        /* ops (RID 1000) joined Administrators (alias 544) */
+        want(planted, "HKLM\\\\SAM\\\\SAM\\\\Domains\\\\Builtin\\\\Aliases\\\\Members",
+             W("\"detector\":\"account\"",
+               "\"S-1-5-21-1004336348-1177238915-682003330\\\\000003E8\\\\(default)\":{\"old\":\"hex:21020000\","
+               "\"new\":\"hex:2102000020020000\""));
         want(planted, "/Windows/System32/Tasks/Updater", W("\"change\":\"added\"", "\"detector\":\"persistence\""));
         want(planted, "/ProgramData/Microsoft/Windows/Start Menu/Programs/StartUp/update.cmd",
              W("\"detector\":\"persistence\""));

@@ -272,6 +272,15 @@ Test(registry_detectors, persistence_security_off_and_accounts) {
         cr_assert_eq(det(p, "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Lsa", "RunAsPPL", NULL, "1"), -1);
         cr_assert_eq(det(p, "HKLM\\SAM\\SAM\\Domains\\Account\\Users\\Names", "support\\(default)", NULL, "type 1001"),
                      VD_D_ACCOUNT);
+        const char *mem = "HKLM\\SAM\\SAM\\Domains\\Builtin\\Aliases\\Members";
+        cr_assert_eq(det(p, mem, "S-1-5-21-1-2-3\\000003E8\\(default)", "hex:21020000", "hex:2102000020020000"),
+                     VD_D_ACCOUNT, "joined Administrators");
+        cr_assert_eq(det(p, mem, "S-1-5-21-1-2-3\\000003E9\\(default)", NULL, "hex:20020000"), VD_D_ACCOUNT);
+        cr_assert_eq(det(p, mem, "S-1-5-21-1-2-3\\000003E8\\(default)", "hex:2102000020020000", "hex:21020000"), -1,
+                     "left it");
+        cr_assert_eq(det(p, mem, "S-1-5-21-1-2-3\\000003E8\\(default)", "hex:21020000", "hex:22020000"), -1,
+                     "another group");
+        cr_assert_eq(det(p, mem, "x\\(default)", NULL, "hex:00200200"), -1, "544 only at a 4-byte boundary");
         vd_policy_free(p);
         /* switched off in a policy: quiet */
         vd_err e = VD_ERR_INIT;
@@ -379,4 +388,22 @@ Test(registry_detectors, a_program_a_persistence_value_names_is_persistence_too)
         cr_assert_eq(vd_detect_named_programs(p, &ew), 0);
         cr_assert_null(w[1].detector);
         vd_policy_free(p);
+}
+
+Test(hive, sam_membership_lists_are_read_as_bytes_whatever_their_type_says) {
+        size_t len;
+        char *buf = make_hive("HKEY_LOCAL_MACHINE\\SAM",
+                              "[HKEY_LOCAL_MACHINE\\SAM\\SAM\\Domains\\Builtin\\Aliases\\Members\\S-1-5-21-1-2-3\\000003E8]\n"
+                              "@=hex(1):20,02,00,00\n",
+                              &len);
+        vd_hive *h = NULL;
+        vd_err e = VD_ERR_INIT;
+        cr_assert_eq(vd_hive_open("SAM", buf, len, &h, &e), 0, "%s", e.msg);
+        free(buf);
+        vd_settings s;
+        vd_settings_init(&s);
+        cr_assert_eq(vd_hive_values_raw(h, "SAM\\Domains\\Builtin\\Aliases\\Members", 2, &s, &e), 0, "%s", e.msg);
+        cr_assert_str_eq(val(&s, "S-1-5-21-1-2-3\\000003E8\\(default)"), "hex:20020000");
+        vd_settings_release(&s);
+        vd_hive_close(h);
 }
