@@ -169,20 +169,17 @@ Test(windows, registry_accounts_services_tasks_and_files_are_reported_and_a_beni
                   "%s", r.out);
         th_run_free(&r);
 
-        /* --full reads everything again: exactly the default scan's events
-         * (a kept report would answer otherwise) */
-        r = th_vmdrift("scan" A "--baseline" A "%s/t.vdb" A "--policy" A POLICY A "--image" A "%s/planted.qcow2" A
-                       "--report" A "json" A "--full",
-                       work, work);
-        cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
-        char *a = th_drift_lines(planted), *b = th_drift_lines(r.out);
-        cr_assert_str_eq(a, b, "default scan and --full differ");
-        free(b);
-        th_run_free(&r);
+        /* NTFS has no ext4 geometry to prove a delta scan with: the scan
+         * says why it ran in full */
+        cr_assert_eq(th_lines_with(planted, "\"event\":\"summary\"", "\"scan_mode\":\"full\"",
+                                   "\"full_because\":\"the baseline records no ext4 file system geometry", NULL),
+                     1, "%s", planted);
+        char *a = th_drift_lines(planted), *b;
 
         /* Untouched since: the kept report, no launch. Another build of
          * vmdrift (here: the same binary with a byte appended, as a rebuild
-         * that finds more would differ) never takes this build's report. */
+         * that finds more would differ) never takes this build's report: it
+         * scans again, and finds exactly the same. */
         r = th_vmdrift("scan" A "--baseline" A "%s/t.vdb" A "--policy" A POLICY A "--image" A "%s/planted.qcow2" A
                        "--report" A "json",
                        work, work);
@@ -198,7 +195,7 @@ Test(windows, registry_accounts_services_tasks_and_files_are_reported_and_a_beni
         cr_assert_eq(th_lines_with(r.out, "\"event\":\"summary\"", "\"unchanged_since\"", NULL), 0,
                      "another build took this one's kept report: %s", r.out);
         b = th_drift_lines(r.out);
-        cr_assert_str_eq(a, b, "the other build's scan differs");
+        cr_assert_str_eq(a, b, "the other build's full scan differs from the first");
         free(a);
         free(b);
         th_run_free(&r);
