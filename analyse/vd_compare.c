@@ -148,6 +148,35 @@ static int ntfs_val(vd_val *v, const vd_xattr *x) {
         return val_buf(v, &b, false);
 }
 
+static const char *scan_namer(void *ctx, const char *sid, size_t len) { return vd_scan_sid_name(ctx, sid, len); }
+
+static int rename_val(const vd_scan *scan, vd_val *v) {
+        if (!v->s)
+                return 0;
+        vd_buf b;
+        vd_buf_init(&b, 0);
+        int r = vd_ntsd_rename(v->s, v->len, scan_namer, (void *)scan, &b);
+        if (r == 1) {
+                free(v->s);
+                return val_buf(v, &b, false);
+        }
+        vd_buf_release(&b);
+        return r;
+}
+
+int vd_compare_name_accounts(const vd_scan *scan, vd_events *out) {
+        for (size_t i = 0; scan->n_sid_names && i < out->n; i++) {
+                vd_event *e = &out->v[i];
+                if (e->config || e->package || e->fleet)
+                        continue;
+                for (size_t k = 0; k < e->n_ch; k++)
+                        if (strcmp(e->ch[k].attr, "acl") == 0 &&
+                            (rename_val(scan, &e->ch[k].old_v) < 0 || rename_val(scan, &e->ch[k].new_v) < 0))
+                                return VD_E_NOMEM;
+        }
+        return 0;
+}
+
 /* attributes newly hidden or system (a file made to vanish from Explorer) */
 static bool attrib_hides(const vd_xattr *ox, const vd_xattr *nx) {
         uint32_t o = ox && ox->len == 4 ? ox->value[0] : 0, n = nx && nx->len == 4 ? nx->value[0] : 0;

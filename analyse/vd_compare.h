@@ -46,4 +46,9 @@ int vd_cmp_put(vd_cmp *c, const vd_entry *n, vd_err *err);
 int vd_cmp_end(vd_cmp *c, vd_err *err);
 void vd_cmp_free(vd_cmp *c);
 
+/* Owners and ACLs in out's "acl" changes shown by the names the guest gives
+ * its local accounts (scan's sid_names, read from its SAM after the walk):
+ * 0 or VD_E_NOMEM. */
+int vd_compare_name_accounts(const vd_scan *scan, vd_events *out);
+
 #endif

@@ -699,6 +699,8 @@ int vd_config_collect(vd_source *src, const vd_entry_view *entries, const vd_pol
                 free(nl.v);
                 vd_confsets_sort(out);
         }
+        if (r == 0)
+                r = vd_regscan_accounts(&c);
         vd_regscan_release(&c);
         return r;
 }

@@ -36,6 +36,9 @@ int vd_confscan_limit(cctx *c, item_run *ir, const char *file, const char *why);
 /* vd_regscan.c: the sets of a registry item (format VD_CF_REGISTRY), read
  * from the guest's hives; and the hives' release at the end of a run. */
 int vd_regscan_item(cctx *c, item_run *ir);
+/* A Windows guest's local accounts (its SAM's names and the machine's SID)
+ * onto the scan (vd_scan_add_sid_name), for owners and ACLs to be named. */
+int vd_regscan_accounts(cctx *c);
 void vd_regscan_release(cctx *c);
 
 #endif

@@ -17,6 +17,7 @@
 #include "vd_confscan_int.h"
 
 #define PROFILES_MAX 1000 /* HKU\*: profiles read, as ITEM_FILES_MAX for files */
+#define ACCOUNTS_MAX 5000 /* local accounts named (a SAM holds a handful) */
 
 struct hive_slot {
         char *file; /* the entry's path */
@@ -81,7 +82,8 @@ static bool find_icase(cctx *c, const char *want, int type, char *real, size_t r
 }
 
 /* The hive in file, opened once a run; NULL when it cannot be (said as a
- * warning, or a finding when it is over a limit or not a hive). */
+ * warning, or, for an item's hive, a finding when it is over a limit or not
+ * a hive). */
 static int open_hive(cctx *c, item_run *ir, const char *file, vd_hive **ret) {
         *ret = NULL;
         if (!c->reg && !(c->reg = calloc(1, sizeof *c->reg)))
@@ -110,7 +112,7 @@ static int open_hive(cctx *c, item_run *ir, const char *file, vd_hive **ret) {
         vd_buf_release(&b);
         if (r == VD_E_NOMEM)
                 return vd_err_set(c->err, VD_E_NOMEM, "%s", e2.msg);
-        if (r == VD_E_LIMIT || r == VD_E_INPUT) /* padded past a limit, or a hive hivex refuses: a finding */
+        if ((r == VD_E_LIMIT || r == VD_E_INPUT) && ir) /* padded past a limit, or a hive hivex refuses: a finding */
                 return vd_confscan_limit(c, ir, file, e2.msg);
         if (r < 0 && vd_scan_warn(c->scan, file, strlen(file), "registry not read: %s", e2.msg) < 0)
                 return vd_err_set(c->err, VD_E_NOMEM, "out of memory");
@@ -227,4 +229,57 @@ int vd_regscan_item(cctx *c, item_run *ir) {
         if (!find_icase(c, want, VD_T_REG, file, sizeof file))
                 return 0;
         return one_set(c, ir, file, rest[0] ? rest + 1 : "", key);
+}
+
+/* A name Windows would give an account: no control bytes, none of the
+ * characters it refuses in user names (which also keeps a hostile name
+ * from posing as more of a descriptor's text: "x; allow Everyone: ..."). */
+static bool plain_account_name(const char *n) {
+        if (!*n || strlen(n) > 256)
+                return false;
+        for (const unsigned char *p = (const unsigned char *)n; *p; p++)
+                if (*p < 0x20 || *p == 0x7f || strchr("\"/\\[]:;|=,+*?<>", *p))
+                        return false;
+        return true;
+}
+
+int vd_regscan_accounts(cctx *c) {
+        if (!c->scan || !windows_guest(c))
+                return 0;
+        const char *sysroot = vd_scan_fact(c->scan, "os.systemroot");
+        char want[1024], file[4096];
+        snprintf(want, sizeof want, "%s/System32/config/SAM", sysroot && *sysroot ? sysroot : "/Windows");
+        if (!find_icase(c, want, VD_T_REG, file, sizeof file))
+                return 0;
+        vd_hive *h = NULL;
+        int r = open_hive(c, NULL, file, &h);
+        if (r < 0 || !h)
+                return r;
+        char sid[VD_SID_TEXT_MAX];
+        vd_sam_account *v = NULL;
+        size_t n = 0;
+        bool more = false;
+        r = vd_hive_sam_accounts(h, ACCOUNTS_MAX, sid, &v, &n, &more, c->err);
+        if (r != 0)
+                return r < 0 ? r : 0;
+        const char *host = vd_scan_fact(c->scan, "os.hostname");
+        for (size_t i = 0; r == 0 && sid[0] && i < n; i++) {
+                if (!plain_account_name(v[i].name))
+                        continue; /* shown by its SID */
+                char s[VD_SID_TEXT_MAX + 16], name[600];
+                snprintf(s, sizeof s, "%s-%u", sid, (unsigned)v[i].rid);
+                if (host && *host && plain_account_name(host))
+                        snprintf(name, sizeof name, "%.256s\\%s", host, v[i].name);
+                else
+                        snprintf(name, sizeof name, "%s", v[i].name);
+                if (vd_scan_add_sid_name(c->scan, s, name) < 0)
+                        r = vd_err_set(c->err, VD_E_NOMEM, "out of memory");
+        }
+        vd_sam_accounts_free(v, n);
+        if (r == 0 && more &&
+            vd_scan_warn(c->scan, file, strlen(file),
+                         "more than %d local accounts: owners and ACLs name the first %d, the rest by SID",
+                         ACCOUNTS_MAX, ACCOUNTS_MAX) < 0)
+                r = vd_err_set(c->err, VD_E_NOMEM, "out of memory");
+        return r;
 }

@@ -19,6 +19,7 @@
 #include "common/vd_buf.h"
 #include "common/vd_io.h"
 #include "common/vd_str.h"
+#include "formats/vd_ntsd.h"
 
 int vd_reg_key_normalise(const char *in, char *out, size_t outsz, const char **why) {
         static const struct {
@@ -393,5 +394,78 @@ int vd_hive_subkeys(vd_hive *h, const char *key, size_t max, char ***names, size
         free(kids);
         *names = v;
         *n = k;
+        return 0;
+}
+
+void vd_sam_accounts_free(vd_sam_account *v, size_t n) {
+        for (size_t i = 0; v && i < n; i++)
+                free(v[i].name);
+        free(v);
+}
+
+/* The machine SID at the end of Account's V value: a domain SID of four
+ * sub-authorities, the first 21 (24 bytes). "" when it is not there. */
+static void machine_sid(vd_hive *h, hive_node_h account, char out[VD_SID_TEXT_MAX]) {
+        out[0] = '\0';
+        hive_value_h v = hivex_node_get_value(h->h, account, "V");
+        hive_type t;
+        size_t len = 0;
+        char *data = v ? hivex_value_value(h->h, v, &t, &len) : NULL;
+        static const unsigned char head[12] = {1, 4, 0, 0, 0, 0, 0, 5, 21, 0, 0, 0};
+        size_t used = 0;
+        if (data && len >= 24 && memcmp(data + len - 24, head, sizeof head) == 0 &&
+            vd_sid_text((const unsigned char *)data + len - 24, 24, &used, out, VD_SID_TEXT_MAX) < 0)
+                out[0] = '\0';
+        free(data);
+}
+
+int vd_hive_sam_accounts(vd_hive *h, size_t max, char sid[VD_SID_TEXT_MAX], vd_sam_account **names, size_t *n,
+                         bool *more, vd_err *err) {
+        *names = NULL;
+        *n = 0;
+        *more = false;
+        sid[0] = '\0';
+        hive_node_h account = find_key(h, "SAM\\Domains\\Account");
+        if (!account)
+                return 1;
+        machine_sid(h, account, sid);
+        hive_node_h list = find_key(h, "SAM\\Domains\\Account\\Users\\Names");
+        hive_node_h *kids = list ? hivex_node_children(h->h, list) : NULL;
+        size_t k = 0;
+        while (kids && kids[k])
+                k++;
+        if (k > max) {
+                *more = true;
+                k = max;
+        }
+        vd_sam_account *v = calloc(k ? k : 1, sizeof *v);
+        if (!v) {
+                free(kids);
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        }
+        size_t got = 0;
+        for (size_t i = 0; i < k; i++) {
+                /* the RID is the default value's type; a name without one is skipped */
+                hive_value_h dv = hivex_node_get_value(h->h, kids[i], "");
+                hive_type t;
+                size_t len;
+                if (!dv || hivex_value_type(h->h, dv, &t, &len) < 0)
+                        continue;
+                char *name = hivex_node_name(h->h, kids[i]);
+                if (!name) {
+                        if (errno == ENOMEM) {
+                                vd_sam_accounts_free(v, got);
+                                free(kids);
+                                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+                        }
+                        continue;
+                }
+                v[got].name = name;
+                v[got].rid = (uint32_t)t;
+                got++;
+        }
+        free(kids);
+        *names = v;
+        *n = got;
         return 0;
 }

@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/vd_err.h"
 #include "formats/vd_config.h"
@@ -61,5 +62,20 @@ int vd_hive_values_raw(vd_hive *h, const char *key, unsigned depth, vd_settings 
  * them, at most max): how the account detector lists SAM's users. 1 when
  * key is absent. */
 int vd_hive_subkeys(vd_hive *h, const char *key, size_t max, char ***names, size_t *n, vd_err *err);
+
+/* The local accounts of a SAM hive: the machine's SID (the last 24 bytes
+ * of Domains\Account's V value, S-1-5-21-A-B-C; "" when that is not one)
+ * and each name of Domains\Account\Users\Names with its RID (the type of
+ * the name's default value). At most max names (*more says there were
+ * more); *names malloc'd, each name malloc'd UTF-8. 1 when the hive has no
+ * Account domain. */
+typedef struct vd_sam_account {
+        char *name;
+        uint32_t rid;
+} vd_sam_account;
+#define VD_SID_TEXT_MAX 192
+int vd_hive_sam_accounts(vd_hive *h, size_t max, char machine_sid[VD_SID_TEXT_MAX], vd_sam_account **names,
+                         size_t *n, bool *more, vd_err *err);
+void vd_sam_accounts_free(vd_sam_account *v, size_t n);
 
 #endif

@@ -227,3 +227,29 @@ int vd_ntsd_attrib_describe(const unsigned char *v, size_t len, vd_buf *out) {
                 }
         return 0;
 }
+
+int vd_ntsd_rename(const char *d, size_t len, vd_sid_namer name, void *ctx, vd_buf *out) {
+        static const char pre[] = "S-1-5-21-";
+        int renamed = 0;
+        size_t done = 0;
+        for (size_t i = 0; i + sizeof pre - 1 <= len; i++) {
+                if ((i > 0 && d[i - 1] != ' ') || memcmp(d + i, pre, sizeof pre - 1) != 0)
+                        continue;
+                size_t e = i + sizeof pre - 1;
+                while (e < len && ((d[e] >= '0' && d[e] <= '9') || d[e] == '-'))
+                        e++;
+                if (e < len && d[e] != ',' && d[e] != ':' && d[e] != ';')
+                        continue;
+                const char *n = name(ctx, d + i, e - i);
+                if (!n)
+                        continue;
+                if (vd_buf_add(out, d + done, i - done) < 0 || vd_buf_adds(out, n) < 0)
+                        return VD_E_NOMEM;
+                done = e;
+                i = e - 1;
+                renamed = 1;
+        }
+        if (renamed && vd_buf_add(out, d + done, len - done) < 0)
+                return VD_E_NOMEM;
+        return renamed;
+}

@@ -34,4 +34,10 @@ int vd_ntsd_attrib_describe(const unsigned char *v, size_t len, vd_buf *out);
 int vd_sid_text(const unsigned char *p, size_t len, size_t *used, char *out, size_t outsz);
 const char *vd_sid_name(const char *sid);
 
+/* A description (vd_ntsd_describe's) with the SIDs name() knows replaced
+ * by their names (a guest's local accounts: "S-1-5-21-...-1000" ->
+ * "WIN01\\ops"): into out, 1 when one was, 0 when none was, VD_E_NOMEM. */
+typedef const char *(*vd_sid_namer)(void *ctx, const char *sid, size_t len);
+int vd_ntsd_rename(const char *desc, size_t len, vd_sid_namer name, void *ctx, vd_buf *out);
+
 #endif

@@ -57,6 +57,11 @@ void vd_scan_release(vd_scan *s) {
         }
         free(s->warnings);
         free(s->appliance_peers);
+        for (size_t i = 0; i < s->n_sid_names; i++) {
+                free(s->sid_names[i].sid);
+                free(s->sid_names[i].name);
+        }
+        free(s->sid_names);
         vd_scan_init(s);
 }
 
@@ -177,5 +182,54 @@ const char *vd_scan_fact(const vd_scan *s, const char *key) {
         for (size_t i = 0; i < s->n_facts; i++)
                 if (strcmp(s->facts[i].key, key) == 0)
                         return s->facts[i].value;
+        return NULL;
+}
+
+/* sid_names are kept sorted by SID (memcmp, then length): looked up by
+ * bisection, as a hostile guest may name many accounts and change many
+ * files' owners. */
+static int sid_cmp(const char *a, size_t al, const char *b, size_t bl) {
+        int c = memcmp(a, b, al < bl ? al : bl);
+        return c ? c : (al > bl) - (al < bl);
+}
+
+static size_t sid_lower(const vd_scan *s, const char *sid, size_t len) {
+        size_t lo = 0, hi = s->n_sid_names;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                const char *m = s->sid_names[mid].sid;
+                if (sid_cmp(m, strlen(m), sid, len) < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return lo;
+}
+
+int vd_scan_add_sid_name(vd_scan *s, const char *sid, const char *name) {
+        if (vd_array_grow(&s->sid_names, &s->sid_names_alloc, s->n_sid_names, sizeof *s->sid_names, 8) < 0)
+                return VD_E_NOMEM;
+        char *k = strdup(sid), *v = strdup(name);
+        if (!k || !v) {
+                free(k);
+                free(v);
+                return VD_E_NOMEM;
+        }
+        size_t at = sid_lower(s, sid, strlen(sid));
+        if (at < s->n_sid_names && strcmp(s->sid_names[at].sid, sid) == 0) {
+                free(k); /* named twice: the first name stays */
+                free(v);
+                return 0;
+        }
+        memmove(&s->sid_names[at + 1], &s->sid_names[at], (s->n_sid_names - at) * sizeof *s->sid_names);
+        s->sid_names[at] = (vd_sid_label){k, v};
+        s->n_sid_names++;
+        return 0;
+}
+
+const char *vd_scan_sid_name(const vd_scan *s, const char *sid, size_t len) {
+        size_t at = sid_lower(s, sid, len);
+        if (at < s->n_sid_names && strlen(s->sid_names[at].sid) == len && memcmp(s->sid_names[at].sid, sid, len) == 0)
+                return s->sid_names[at].name;
         return NULL;
 }

@@ -106,6 +106,12 @@ typedef struct vd_scan_stats {
         int64_t hash_ns;             /* guests: hashing on the host after the walk (part of the walk) */
 } vd_scan_stats;
 
+/* A SID the guest itself names (a Windows guest's local accounts, from its
+ * SAM): its text form and the name shown for it ("HOST\\ops"). */
+typedef struct vd_sid_label {
+        char *sid, *name;
+} vd_sid_label;
+
 /* What one walk of a source produced. Owns everything it points to. */
 typedef struct vd_scan {
         vd_entries entries; /* sorted by path */
@@ -125,6 +131,8 @@ typedef struct vd_scan {
          * name a line (a guest that subverted its kernel could have
          * falsified this report); NULL otherwise. Owned. */
         char *appliance_peers;
+        vd_sid_label *sid_names; /* sorted by SID: a guest's local accounts */
+        size_t n_sid_names, sid_names_alloc;
 } vd_scan;
 
 void vd_scan_init(vd_scan *s);
@@ -141,6 +149,9 @@ int vd_scan_copy_package(vd_scan *s, const vd_package *p);
 /* Sort facts and packages (sources call this once they are done). */
 void vd_scan_sort_inventory(vd_scan *s);
 const char *vd_scan_fact(const vd_scan *s, const char *key);
+int vd_scan_add_sid_name(vd_scan *s, const char *sid, const char *name);
+/* The guest's name for sid (len bytes), or NULL. */
+const char *vd_scan_sid_name(const vd_scan *s, const char *sid, size_t len);
 void vd_facts_free(vd_fact *f, size_t n);
 void vd_packages_free(vd_package *p, size_t n);
 

@@ -37,13 +37,16 @@ static int tx_val(vd_buf *b, const char *attr, const vd_val *v) {
         }
         bool quote = strcmp(attr, "target") == 0 || strncmp(attr, "xattr.", 6) == 0 || strcmp(attr, "user") == 0 ||
                      strcmp(attr, "group") == 0;
-        size_t n = v->len;
-        bool cut = n > 96;
+        /* an NTFS owner and DACL: backslashes name domains; read whole
+         * (bounded: a DACL can hold thousands of entries) */
+        bool acl = strcmp(attr, "acl") == 0;
+        size_t n = v->len, max = acl ? 1024 : 96;
+        bool cut = n > max;
         if (cut)
-                n = 96;
+                n = max;
         int r = quote ? vd_buf_addc(b, '"') : 0;
         if (!r)
-                r = vd_escape_display(b, v->s, n);
+                r = acl ? vd_escape_display_win(b, v->s, n) : vd_escape_display(b, v->s, n);
         if (!r && quote)
                 r = vd_buf_addc(b, '"');
         if (!r && cut)
@@ -504,8 +507,9 @@ static int tx_files(const vd_sink *s, const vd_report *r, vd_buf *b, const vd_ev
                                 rc = vd_buf_addf(b, "                %-10s ", ch->attr);
                                 if (!rc)
                                         rc = tx_val(b, ch->attr, &ch->old_v);
-                                if (!rc)
-                                        rc = vd_buf_adds(b, " -> ");
+                                if (!rc) /* a descriptor is long: the new one below the old */
+                                        rc = vd_buf_adds(b, strcmp(ch->attr, "acl") == 0 ? "\n                        -> "
+                                                                                          : " -> ");
                                 if (!rc)
                                         rc = tx_val(b, ch->attr, &ch->new_v);
                                 if (!rc)

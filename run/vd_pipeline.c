@@ -363,7 +363,8 @@ static int exec_rest(const vd_run *run, vd_run_out *out, int64_t since, const vd
         int64_t t = vd_now_ns();
         if (vd_config_compare(&b->config, base_view, &out->conf, run->policy, &out->events, &out->scan, err) < 0)
                 return err->code;
-        if (vd_detect_named_programs(run->policy, &out->events) < 0)
+        if (vd_detect_named_programs(run->policy, &out->events) < 0 ||
+            vd_compare_name_accounts(&out->scan, &out->events) < 0)
                 return vd_err_set(err, VD_E_NOMEM, "out of memory");
         out->config_ns += vd_now_ns() - t;
         vd_debug("configuration: %zu files; %zu events in all", out->conf.n, out->events.n);

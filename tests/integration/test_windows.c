@@ -134,7 +134,11 @@ Test(windows, registry_accounts_services_tasks_and_files_are_reported_and_a_beni
                "\"acl\":{\"old\":null,\"new\":\"owner BUILTIN\\\\Administrators, group BUILTIN\\\\Administrators; "
                "allow Everyone: full control\"}",
                "\"attributes\":{\"old\":null,\"new\":\"archive\"}"));
-        want(planted, "/Windows/System32/drivers/etc/hosts", W("\"change\":\"changed\"", "\"severity\":\"high\""));
+        /* given to a local account: named as the guest's SAM names it */
+        want(planted, "/Windows/System32/drivers/etc/hosts",
+             W("\"change\":\"changed\"", "\"severity\":\"high\"",
+               "\"new\":\"owner web-07\\\\ops, group BUILTIN\\\\Administrators; allow web-07\\\\ops: full control; "
+               "allow NT AUTHORITY\\\\SYSTEM: full control\"}"));
         /* the programs those values name: part of the persistence, high */
         want(planted, "/Windows/Temp/shell.exe", W("\"change\":\"added\"", "\"severity\":\"high\"", "\"detector\":\"persistence\""));
         want(planted, "/ProgramData/svc/updsvc.exe", W("\"severity\":\"high\"", "\"detector\":\"persistence\""));
@@ -158,6 +162,11 @@ Test(windows, registry_accounts_services_tasks_and_files_are_reported_and_a_beni
                      "a hive's bytes are no drift: %s", planted);
         cr_assert_eq(th_lines_with(planted, "\"path\":\"/pagefile.sys\"", NULL), 0, "%s", planted);
         r = th_exec((const char *const[]){"cat", th_path(work, "planted.txt"), NULL});
+        cr_assert(strstr(r.out, "                acl        owner BUILTIN\\Administrators, group BUILTIN\\Administrators; "
+                                "allow Everyone: full control\n                        -> owner web-07\\ops, group "
+                                "BUILTIN\\Administrators; allow web-07\\ops: full control; allow NT AUTHORITY\\SYSTEM: "
+                                "full control\n"),
+                  "%s", r.out);
         cr_assert(strstr(r.out, "/Windows/System32/evil.dll  [rule system, detector system-binary]\n"
                                 "                file 34777 bytes (archive)\n"
                                 "                owner BUILTIN\\Administrators, group BUILTIN\\Administrators; allow "

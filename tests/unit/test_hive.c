@@ -407,3 +407,58 @@ Test(hive, sam_membership_lists_are_read_as_bytes_whatever_their_type_says) {
         vd_settings_release(&s);
         vd_hive_close(h);
 }
+
+/* SAM's local accounts: the machine SID at the end of Account's V, each
+ * name's RID in its default value's type; a V that ends in no domain SID
+ * names no machine. */
+Test(hive, sam_accounts_are_the_machine_sid_and_each_name_with_its_rid) {
+        size_t len;
+        char *buf = make_hive("HKEY_LOCAL_MACHINE\\SAM",
+                              "[HKEY_LOCAL_MACHINE\\SAM\\SAM\\Domains\\Account]\n"
+                              "\"V\"=hex:ff,ee,01,04,00,00,00,00,00,05,15,00,00,00,dc,f4,dc,3b,83,3d,2b,46,82,8b,a6,28\n\n"
+                              "[HKEY_LOCAL_MACHINE\\SAM\\SAM\\Domains\\Account\\Users\\Names\\Administrator]\n"
+                              "@=hex(1f4):\n\n"
+                              "[HKEY_LOCAL_MACHINE\\SAM\\SAM\\Domains\\Account\\Users\\Names\\ops]\n@=hex(3e8):\n\n"
+                              "[HKEY_LOCAL_MACHINE\\SAM\\SAM\\Domains\\Account\\Users\\Names\\norid]\n\"x\"=dword:00000001\n",
+                              &len);
+        vd_hive *h = NULL;
+        vd_err e = VD_ERR_INIT;
+        cr_assert_eq(vd_hive_open("SAM", buf, len, &h, &e), 0, "%s", e.msg);
+        free(buf);
+        char sid[VD_SID_TEXT_MAX];
+        vd_sam_account *v;
+        size_t n;
+        bool more;
+        cr_assert_eq(vd_hive_sam_accounts(h, 10, sid, &v, &n, &more, &e), 0, "%s", e.msg);
+        cr_assert_str_eq(sid, "S-1-5-21-1004336348-1177238915-682003330");
+        cr_assert_eq(n, 2, "a name without a default value has no RID: %zu", n);
+        cr_assert_not(more);
+        bool admin = false, ops = false;
+        for (size_t i = 0; i < n; i++) {
+                admin |= strcmp(v[i].name, "Administrator") == 0 && v[i].rid == 500;
+                ops |= strcmp(v[i].name, "ops") == 0 && v[i].rid == 1000;
+        }
+        cr_assert(admin && ops);
+        vd_sam_accounts_free(v, n);
+        cr_assert_eq(vd_hive_sam_accounts(h, 1, sid, &v, &n, &more, &e), 0);
+        cr_assert(more && n <= 1);
+        vd_sam_accounts_free(v, n);
+        vd_hive_close(h);
+
+        buf = make_hive("HKEY_LOCAL_MACHINE\\SAM",
+                        "[HKEY_LOCAL_MACHINE\\SAM\\SAM\\Domains\\Account]\n\"V\"=hex:01,02,03\n\n"
+                        "[HKEY_LOCAL_MACHINE\\SAM\\SAM\\Domains\\Builtin]\n",
+                        &len);
+        cr_assert_eq(vd_hive_open("SAM", buf, len, &h, &e), 0, "%s", e.msg);
+        free(buf);
+        cr_assert_eq(vd_hive_sam_accounts(h, 10, sid, &v, &n, &more, &e), 0);
+        cr_assert_str_eq(sid, "", "a V too short for a SID names no machine");
+        cr_assert_eq(n, 0);
+        vd_sam_accounts_free(v, n);
+        vd_hive_close(h);
+        buf = make_hive("HKEY_LOCAL_MACHINE\\SYSTEM", "[HKEY_LOCAL_MACHINE\\SYSTEM\\Select]\n\"Current\"=dword:00000001\n", &len);
+        cr_assert_eq(vd_hive_open("SYSTEM", buf, len, &h, &e), 0, "%s", e.msg);
+        free(buf);
+        cr_assert_eq(vd_hive_sam_accounts(h, 10, sid, &v, &n, &more, &e), 1, "no Account domain");
+        vd_hive_close(h);
+}

@@ -258,3 +258,68 @@ Test(ntsd, policy_globs_match_ntfs_names_case_insensitively) {
         cr_assert_str_eq(vd_policy_match_icase(p, xml, strlen(xml), VD_T_REG)->name, "default", "excludes fold too");
         vd_policy_free(p);
 }
+
+static const char *test_namer(void *ctx, const char *sid, size_t len) {
+        (void)ctx;
+        static const char ops[] = "S-1-5-21-1-2-3-1001";
+        return len == sizeof ops - 1 && memcmp(sid, ops, len) == 0 ? "WIN01\\ops" : NULL;
+}
+
+/* A guest's local accounts replace their SIDs where a SID stands whole in a
+ * description; a SID that only begins like one, or sits inside other text,
+ * stays as it is. */
+Test(ntsd, local_account_sids_are_shown_by_the_guests_names) {
+        static const char d[] = "owner S-1-5-21-1-2-3-1001, group S-1-5-21-1-2-3-1002; allow S-1-5-21-1-2-3-1001: "
+                                "full control; deny S-1-5-21-1-2-3-10011: write; allow xS-1-5-21-1-2-3-1001: read";
+        vd_buf b;
+        vd_buf_init(&b, 0);
+        cr_assert_eq(vd_ntsd_rename(d, strlen(d), test_namer, NULL, &b), 1);
+        cr_assert_str_eq(b.buf, "owner WIN01\\ops, group S-1-5-21-1-2-3-1002; allow WIN01\\ops: full control; deny "
+                                "S-1-5-21-1-2-3-10011: write; allow xS-1-5-21-1-2-3-1001: read");
+        vd_buf_release(&b);
+        static const char none[] = "owner BUILTIN\\Administrators, group S-1-5-21-9-9-9-500";
+        vd_buf_init(&b, 0);
+        cr_assert_eq(vd_ntsd_rename(none, strlen(none), test_namer, NULL, &b), 0);
+        cr_assert_eq(b.len, 0);
+        static const char end[] = "owner S-1-5-21-1-2-3-1001";
+        cr_assert_eq(vd_ntsd_rename(end, strlen(end), test_namer, NULL, &b), 1);
+        cr_assert_str_eq(b.buf, "owner WIN01\\ops");
+        vd_buf_release(&b);
+}
+
+/* The scan's table of names: sorted whatever the order added, the first
+ * name of a SID kept, and the compare's events renamed through it. */
+Test(ntsd, a_scans_account_names_rename_acl_changes_only) {
+        vd_scan scan;
+        vd_scan_init(&scan);
+        cr_assert_eq(vd_scan_add_sid_name(&scan, "S-1-5-21-1-2-3-1001", "WIN01\\ops"), 0);
+        cr_assert_eq(vd_scan_add_sid_name(&scan, "S-1-5-21-1-2-3-500", "WIN01\\Administrator"), 0);
+        cr_assert_eq(vd_scan_add_sid_name(&scan, "S-1-5-21-1-2-3-1001", "WIN01\\other"), 0);
+        cr_assert_eq(scan.n_sid_names, 2);
+        cr_assert_str_eq(vd_scan_sid_name(&scan, "S-1-5-21-1-2-3-1001", 19), "WIN01\\ops");
+        cr_assert_str_eq(vd_scan_sid_name(&scan, "S-1-5-21-1-2-3-500", 18), "WIN01\\Administrator");
+        cr_assert_null(vd_scan_sid_name(&scan, "S-1-5-21-1-2-3-50", 17));
+
+        vd_events ev;
+        vd_events_init(&ev);
+        vd_event e;
+        memset(&e, 0, sizeof e);
+        e.path = strdup("/f");
+        e.path_len = 2;
+        e.n_ch = 2;
+        e.ch = calloc(2, sizeof *e.ch);
+        e.ch[0].attr = strdup("acl");
+        e.ch[0].new_v.s = strdup("owner S-1-5-21-1-2-3-1001, group S-1-5-21-1-2-3-500");
+        e.ch[0].new_v.len = strlen(e.ch[0].new_v.s);
+        e.ch[1].attr = strdup("xattr.user.note");
+        e.ch[1].new_v.s = strdup("S-1-5-21-1-2-3-1001");
+        e.ch[1].new_v.len = strlen(e.ch[1].new_v.s);
+        cr_assert_eq(vd_events_push(&ev, &e), 0);
+        cr_assert_eq(vd_compare_name_accounts(&scan, &ev), 0);
+        cr_assert_str_eq(ev.v[0].ch[0].new_v.s, "owner WIN01\\ops, group WIN01\\Administrator");
+        cr_assert_eq(ev.v[0].ch[0].new_v.len, strlen(ev.v[0].ch[0].new_v.s));
+        cr_assert_null(ev.v[0].ch[0].old_v.s);
+        cr_assert_str_eq(ev.v[0].ch[1].new_v.s, "S-1-5-21-1-2-3-1001", "only descriptors are renamed");
+        vd_events_release(&ev);
+        vd_scan_release(&scan);
+}

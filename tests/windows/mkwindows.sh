@@ -9,8 +9,11 @@
 #                        pagefile, a profile's hive rewritten where no policy
 #                        looks; SOFTWARE untouched, so its layout is reused
 #     DIR/planted.qcow2  linked clone with one change of every Windows detector
-#                        kind (see planted-*.reg and the file list below), and
-#                        alternate data streams (ntfs-3g's user.* xattrs)
+#                        kind (see planted-*.reg and the file list below),
+#                        alternate data streams (ntfs-3g's user.* xattrs), and
+#                        hosts given to the local account ops (its ACL set
+#                        with setfattr in the appliance: guestfish's setxattr
+#                        takes no bytes)
 #     DIR/noarch.qcow2   linked clone whose cmd.exe is no executable: inspection
 #                        cannot read its architecture and gives up
 # Two appliance launches. Prints nothing on success.
@@ -34,6 +37,9 @@ H="$here/hive.sh"
 "$H" planted-sam.hive 'HKEY_LOCAL_MACHINE\SAM' "$here/template-sam.reg" "$here/planted-sam.reg"
 "$H" planted-ntuser.hive 'HKEY_CURRENT_USER' "$here/user-ntuser.reg" "$here/planted-ntuser.reg"
 exe=$here/bin-win64.exe dll=$here/lib-win64.dll
+# a security descriptor: owner ops (the machine's RID 1000, as SAM's V and
+# Names say), group Administrators; ops and SYSTEM full control
+ops_sd=0x0100048014000000300000000000000040000000010500000000000515000000dcf4dc3b833d2b46828ba628e803000001020000000000052000000020020000020040000200000000002400ff011f00010500000000000515000000dcf4dc3b833d2b46828ba628e803000000001400ff011f00010100000000000512000000
 
 qemu-img create -q -f qcow2 tmpl.qcow2 96M
 "$gf" --format=qcow2 -a tmpl.qcow2 <<GF
@@ -97,6 +103,7 @@ upload $exe /Users/ops/AppData/Roaming/sync.exe
 write /Windows/System32/Tasks/Updater "<Task><Actions><Exec><Command>C:\\\\Users\\\\Public\\\\u.exe</Command></Exec></Actions></Task>\r\n"
 write "/ProgramData/Microsoft/Windows/Start Menu/Programs/StartUp/update.cmd" "start C:\\\\Users\\\\Public\\\\u.exe\r\n"
 write /Windows/System32/drivers/etc/hosts "127.0.0.1 localhost\r\n10.6.6.6 update.microsoft.com\r\n"
+debug sh "setfattr -n system.ntfs_acl -v $ops_sd /sysroot/Windows/System32/drivers/etc/hosts"
 write /pagefile.sys "pagefile of web-07"
 setxattr user.payload "MZ hidden program" 17 /Windows/System32/kernel32.dll
 setxattr user.Zone.Identifier "[ZoneTransfer] ZoneId=3" 23 /Users/Public/u.exe
