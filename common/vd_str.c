@@ -151,6 +151,28 @@ static int escape(vd_buf *out, const char *p, size_t n, enum esc_mode m) {
 int vd_escape_display(vd_buf *out, const char *p, size_t n) { return escape(out, p, n, ESC_DISPLAY); }
 int vd_escape_display_win(vd_buf *out, const char *p, size_t n) { return escape(out, p, n, ESC_DISPLAY_WIN); }
 
+/* Windows shows '\\' between names, so no backslash escape can be read
+ * back here: what a name may hold that Windows names do not (a backslash,
+ * which ntfs-3g allows, control bytes, invisible characters, bytes of no
+ * UTF-8) is %XX, and so is '%' itself. */
+int vd_escape_display_winpath(vd_buf *out, char drive, const char *p, size_t n) {
+        const unsigned char *u = (const unsigned char *)p;
+        int r = vd_buf_addf(out, "%c:", drive);
+        for (size_t i = 0; i < n && r == 0;) {
+                unsigned char c = u[i];
+                size_t l = c < 0x80 ? 1 : utf8_seq(u + i, n - i);
+                if (c == '/')
+                        r = vd_buf_addc(out, '\\');
+                else if (c == '%' || c == '\\' || c < 0x20 || c == 0x7f || !l || (c >= 0x80 && deceptive_cp(utf8_cp(u + i, l)))) {
+                        for (size_t k = 0; k < (l ? l : 1) && r == 0; k++)
+                                r = vd_buf_addf(out, "%%%02X", u[i + k]);
+                } else
+                        r = vd_buf_add(out, p + i, l);
+                i += l ? l : 1;
+        }
+        return r;
+}
+
 int vd_escape_json(vd_buf *out, const char *p, size_t n) { return escape(out, p, n, ESC_JSON); }
 
 int vd_base64(vd_buf *out, const void *p, size_t n) {

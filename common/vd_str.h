@@ -27,6 +27,10 @@ int vd_escape_display(vd_buf *out, const char *p, size_t n);
  * paths, where it is the separator. A control byte is still escaped, so a
  * name cannot break a line; "\n" in such text may be the two characters. */
 int vd_escape_display_win(vd_buf *out, const char *p, size_t n);
+/* A guest path as Windows shows it on drive ("C:\\Windows\\hosts" for
+ * "/Windows/hosts"); what Windows names cannot hold as %XX ('%' as %25): an
+ * ntfs-3g name with a backslash or a newline cannot pose as two. */
+int vd_escape_display_winpath(vd_buf *out, char drive, const char *p, size_t n);
 
 /* Append p as the body of a JSON string (without quotes). Invalid UTF-8 bytes
  * become U+FFFD; callers that need the exact bytes also emit base64. */

@@ -73,6 +73,9 @@ typedef struct vd_report {
         size_t advisories_records, advisories_files;
         bool may_be_inconsistent;
         const char *guest_os, *guest_hostname; /* from inspection, or NULL */
+        /* a Windows guest's system drive ("C"), from inspection: its files
+         * are shown as C:\\Windows\\... in the text report; NULL otherwise */
+        const char *guest_drive;
         int fail_on;   /* severity threshold for exit 1 */
         int exit_code; /* what the run will exit with, given the events */
 } vd_report;

@@ -165,6 +165,11 @@ static int js_summary_head(vd_buf *b, const vd_report *r) {
                 if (!rc)
                         rc = vd_json_put_cstr(b, r->guest_hostname);
         }
+        if (!rc && r->guest_drive) {
+                rc = vd_buf_adds(b, ",\"guest_drive\":");
+                if (!rc)
+                        rc = vd_json_put_cstr(b, r->guest_drive);
+        }
         if (!rc)
                 rc = vd_buf_adds(b, ",\"baseline\":");
         if (!rc)

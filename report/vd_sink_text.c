@@ -471,6 +471,14 @@ static int tx_head(const vd_sink *s, const vd_report *r, vd_buf *b) {
 }
 
 /* Files changed, added and removed, most severe first. */
+/* A file's path as the guest's own system shows it: C:\\Windows\\... on a
+ * Windows guest whose drive inspection named. */
+static int tx_path(const vd_report *r, vd_buf *b, const char *path, size_t len) {
+        if (r->guest_drive && r->guest_drive[0] && !r->guest_drive[1] && len && path[0] == '/')
+                return vd_escape_display_winpath(b, r->guest_drive[0], path, len);
+        return vd_escape_display(b, path, len);
+}
+
 static int tx_files(const vd_sink *s, const vd_report *r, vd_buf *b, const vd_event **sorted) {
         int rc = 0;
         static const int order[] = {VD_CH_CHANGED, VD_CH_ADDED, VD_CH_REMOVED};
@@ -489,7 +497,7 @@ static int tx_files(const vd_sink *s, const vd_report *r, vd_buf *b, const vd_ev
                         rc = vd_buf_addf(b, "  %s%-8s%s  ", sev_color(s, e->severity), vd_severity_name(e->severity),
                                          reset(s));
                         if (!rc)
-                                rc = vd_escape_display(b, e->path, e->path_len);
+                                rc = tx_path(r, b, e->path, e->path_len);
                         if (!rc)
                                 rc = tx_why(b, e);
                         if (!rc && order[g] != VD_CH_CHANGED) {
@@ -532,7 +540,7 @@ static int tx_dormant(const vd_sink *s, const vd_report *r, vd_buf *b) {
                                  sev_color(s, e->severity), vd_severity_name(e->severity), reset(s),
                                  d && d->new_v.s ? (int)d->new_v.len : 1, d && d->new_v.s ? d->new_v.s : "?");
                 if (!rc)
-                        rc = vd_escape_display(b, e->path, e->path_len);
+                        rc = tx_path(r, b, e->path, e->path_len);
                 if (!rc)
                         rc = vd_buf_addc(b, '\n');
         }
@@ -543,7 +551,7 @@ static int tx_dormant(const vd_sink *s, const vd_report *r, vd_buf *b) {
                 if (!rc)
                         rc = vd_buf_adds(b, " (");
                 if (!rc)
-                        rc = vd_escape_display(b, r->last_activity_path, r->last_activity_path_len);
+                        rc = tx_path(r, b, r->last_activity_path, r->last_activity_path_len);
                 if (!rc)
                         rc = vd_buf_adds(b, ")\n");
         }

@@ -163,6 +163,24 @@ char *vdg_windows_hostname(struct guest_src *s, const char *path) {
  * a package, "Microsoft Windows", so that a dormant clone shows the
  * cumulative updates it missed as behind; and as the fact os.build. Read
  * through the appliance's hivex, which inspection uses too. */
+
+/* The letter Windows gives the system root's file system (inspection reads
+ * it from MountedDevices): os.drive, when it gives one. */
+static int add_drive_fact(guestfs_h *g, const char *root, vd_scan *out) {
+        char **m = guestfs_inspect_get_drive_mappings(g, root);
+        int r = 0;
+        for (size_t i = 0; m && m[i] && m[i + 1]; i += 2)
+                if (strcmp(m[i + 1], root) == 0 && strlen(m[i]) == 1 &&
+                    ((m[i][0] >= 'A' && m[i][0] <= 'Z') || (m[i][0] >= 'a' && m[i][0] <= 'z'))) {
+                        char d[2] = {(char)(m[i][0] & ~0x20), '\0'};
+                        r = vd_scan_add_fact(out, "os.drive", d);
+                        break;
+                }
+        for (size_t i = 0; m && m[i]; i++)
+                free(m[i]);
+        free(m);
+        return r;
+}
 static int windows_build(struct guest_src *s, vd_scan *out) {
         guestfs_h *g = s->g;
         char *hive = guestfs_inspect_get_windows_software_hive(g, s->root);
@@ -235,6 +253,8 @@ int vdg_collect_inventory(struct guest_src *s, vd_err *err) {
                 char *type = guestfs_inspect_get_type(g, root);
                 if (!r && type && strcmp(type, "windows") == 0)
                         r = add_fact_str(out, "os.systemroot", guestfs_inspect_get_windows_systemroot(g, root));
+                if (!r && type && strcmp(type, "windows") == 0)
+                        r = add_drive_fact(g, root, out);
                 free(type);
         }
         for (size_t i = 0; s->formats && i < s->n_images && !r; i++) {

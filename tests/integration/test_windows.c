@@ -57,6 +57,7 @@ Test(windows, registry_accounts_services_tasks_and_files_are_reported_and_a_beni
         r = th_vmdrift("baseline" A "show" A "%s/t.vdb", work);
         cr_assert(strstr(r.out, "os.package_format windows"), "%s", r.out);
         cr_assert(strstr(r.out, "os.systemroot    /Windows"), "%s", r.out);
+        cr_assert(strstr(r.out, "os.drive         C\n"), "%s", r.out);
         cr_assert(strstr(r.out, "os.build         10.0.20348.2700"), "%s", r.out);
         cr_assert(strstr(r.out, "layout.pkgdb     /Windows/System32/config/SOFTWARE "), "%s", r.out);
         th_run_free(&r);
@@ -139,6 +140,7 @@ Test(windows, registry_accounts_services_tasks_and_files_are_reported_and_a_beni
              W("\"change\":\"changed\"", "\"severity\":\"high\"",
                "\"new\":\"owner web-07\\\\ops, group BUILTIN\\\\Administrators; allow web-07\\\\ops: full control; "
                "allow NT AUTHORITY\\\\SYSTEM: full control\"}"));
+        cr_assert_eq(th_lines_with(planted, "\"event\":\"summary\"", "\"guest_drive\":\"C\"", NULL), 1, "%s", planted);
         /* the programs those values name: part of the persistence, high */
         want(planted, "/Windows/Temp/shell.exe", W("\"change\":\"added\"", "\"severity\":\"high\"", "\"detector\":\"persistence\""));
         want(planted, "/ProgramData/svc/updsvc.exe", W("\"severity\":\"high\"", "\"detector\":\"persistence\""));
@@ -162,12 +164,15 @@ Test(windows, registry_accounts_services_tasks_and_files_are_reported_and_a_beni
                      "a hive's bytes are no drift: %s", planted);
         cr_assert_eq(th_lines_with(planted, "\"path\":\"/pagefile.sys\"", NULL), 0, "%s", planted);
         r = th_exec((const char *const[]){"cat", th_path(work, "planted.txt"), NULL});
+        /* paths on the drive inspection names, as Windows shows them */
+        cr_assert(strstr(r.out, "  high      C:\\Windows\\System32\\drivers\\etc\\hosts  [rule hosts-and-drivers]\n"),
+                  "%s", r.out);
         cr_assert(strstr(r.out, "                acl        owner BUILTIN\\Administrators, group BUILTIN\\Administrators; "
                                 "allow Everyone: full control\n                        -> owner web-07\\ops, group "
                                 "BUILTIN\\Administrators; allow web-07\\ops: full control; allow NT AUTHORITY\\SYSTEM: "
                                 "full control\n"),
                   "%s", r.out);
-        cr_assert(strstr(r.out, "/Windows/System32/evil.dll  [rule system, detector system-binary]\n"
+        cr_assert(strstr(r.out, "C:\\Windows\\System32\\evil.dll  [rule system, detector system-binary]\n"
                                 "                file 34777 bytes (archive)\n"
                                 "                owner BUILTIN\\Administrators, group BUILTIN\\Administrators; allow "
                                 "Everyone: full control\n"),

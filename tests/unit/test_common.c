@@ -73,6 +73,21 @@ Test(escape, display_is_unambiguous_for_hostile_names) {
         free(s);
 }
 
+/* A Windows guest's path on its drive: '/' is Windows' separator, and what a
+ * Windows name cannot hold is %XX, so a name cannot pose as two. */
+Test(escape, windows_paths_show_the_drive_and_stay_unambiguous) {
+        vd_buf b;
+        vd_buf_init(&b, 0);
+        cr_assert_eq(vd_escape_display_winpath(&b, 'C', "/Windows/System32/drivers/etc/hosts", 35), 0);
+        cr_assert_str_eq(b.buf, "C:\\Windows\\System32\\drivers\\etc\\hosts");
+        b.len = 0;
+        /* "a\\nb" (a backslash in an ntfs-3g name), "a<LF>b" and "a/nb" differ */
+        static const char names[] = "/a\\nb|/a\nb|/a%5C|/caf\xc3\xa9|/\xff\xe2\x80\xae";
+        cr_assert_eq(vd_escape_display_winpath(&b, 'C', names, sizeof names - 1), 0);
+        cr_assert_str_eq(b.buf, "C:\\a%5Cnb|\\a%0Ab|\\a%255C|\\caf\xc3\xa9|\\%FF%E2%80%AE");
+        vd_buf_release(&b);
+}
+
 Test(escape, json_escapes_quotes_controls_and_replaces_invalid_bytes) {
         char *s = esc_json("\"q\"\\\n\t\x01\xff", 8);
         cr_assert_str_eq(s, "\\\"q\\\"\\\\\\n\\t\\u0001\\ufffd");
