@@ -51,6 +51,7 @@ const cli_env *cli_env_get(void) {
                 env.host.host_hash_min = hm;
         env.host.knobs.launch_timeout_s = seconds("VMDRIFT_LAUNCH_TIMEOUT");
         env.host.knobs.kvm_launch_timeout_s = seconds("VMDRIFT_KVM_LAUNCH_TIMEOUT");
+        env.host.knobs.emulated_launch_timeout_s = seconds("VMDRIFT_EMULATED_LAUNCH_TIMEOUT");
         /* tests and benchmarks */
         env.host.knobs.delta_verify = is("VMDRIFT_DELTA_VERIFY", "1");
         env.host.knobs.no_read_ahead = is("VMDRIFT_READ_AHEAD", "0");

@@ -138,6 +138,7 @@ typedef struct vd_guest_knobs {
         bool no_block_records;   /* a delta scan reads every inode it proves */
         long launch_timeout_s;   /* 0: 600 */
         long kvm_launch_timeout_s; /* a first launch under KVM; 0: 90 (never above launch_timeout_s) */
+        long emulated_launch_timeout_s; /* an emulated one with several vCPUs, before one with one; 0: 240 */
 } vd_guest_knobs;
 
 typedef struct vd_guest_opts {

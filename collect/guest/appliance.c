@@ -112,7 +112,7 @@ static int make_handle(struct guest_src *s, const vd_guest_opts *o, int force, s
         if (force != ACCEL_DEFAULT &&
             guestfs_set_backend_setting(s->g, force == ACCEL_FORCE_TCG ? "force_tcg" : "force_kvm", "1") < 0)
                 return vdg_err(err, s->g, "cannot set the accelerator");
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        long cpus = s->one_cpu ? 1 : sysconf(_SC_NPROCESSORS_ONLN);
         guestfs_set_smp(s->g, cpus > 1 ? (int)(cpus > 8 ? 8 : cpus) : 1);
         for (size_t i = 0; i < s->n_images; i++) {
                 /* the format checked with its backing chain: never probed again */
@@ -206,6 +206,19 @@ struct watchdog {
 
 static long launch_timeout(const struct guest_src *s) {
         return s->knobs.launch_timeout_s > 0 ? s->knobs.launch_timeout_s : LAUNCH_TIMEOUT_DEFAULT;
+}
+
+/* An emulated launch with several vCPUs was seen (rarely: twice in some
+ * thirty CI runs, on loaded hosts) to spin for good, as QEMU's TCG is known
+ * to leave a kernel bringing up its second CPU. Such a launch gets
+ * VMDRIFT_EMULATED_LAUNCH_TIMEOUT seconds (default 240, never above the
+ * launch timeout), and then once more, with one vCPU, the whole timeout. */
+#define EMULATED_FIRST_TIMEOUT 240
+
+static long emulated_timeout(const struct guest_src *s) {
+        long t = s->knobs.emulated_launch_timeout_s > 0 ? s->knobs.emulated_launch_timeout_s : EMULATED_FIRST_TIMEOUT,
+             all = launch_timeout(s);
+        return s->one_cpu || t > all ? all : t;
 }
 
 /* A first launch under KVM on a host not known to break it. KVM starts the
@@ -323,6 +336,35 @@ static char *hv_path(guestfs_h *g) {
         return hv ? hv : strdup("qemu");
 }
 
+/* An emulated launch that timed out (qemu killed), once more with one vCPU
+ * and the whole timeout, unless it had one already: 0 started (said as a
+ * warning), 1 did not (*tmo and *timed_out of the last attempt), or an
+ * error making the handle. */
+static int relaunch_one_cpu(struct guest_src *s, const vd_guest_opts *o, int force, long *tmo, bool *timed_out,
+                            vd_err *err) {
+        if (s->one_cpu || sysconf(_SC_NPROCESSORS_ONLN) < 2)
+                return 1;
+        long first = *tmo;
+        vd_debug("emulated launch: nothing within %ld s: once more with one vCPU", first);
+        drop_handle(s);
+        s->one_cpu = true;
+        int r = make_handle(s, o, force, &s->con, err);
+        if (r < 0)
+                return r;
+        *tmo = launch_timeout(s);
+        if (watched_launch(s->g, *tmo, timed_out) < 0)
+                return 1;
+        char msg[300];
+        snprintf(msg, sizeof msg,
+                 "the appliance did not start within %ld s under software emulation with several vCPUs (qemu "
+                 "killed); started again with one (slower)",
+                 first);
+        if (vd_scan_warn(&s->launch_notes, NULL, 0, "%s", msg) < 0)
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        notice(o, VD_NOTICE_WARNING, "%s", msg);
+        return 0;
+}
+
 /* Launch, falling back from KVM to emulation when KVM makes qemu abort.
  * Decides: the user's own force_tcg/force_kvm settings are kept; --accel tcg
  * forces emulation; --accel kvm forces KVM and never falls back; auto uses
@@ -382,8 +424,16 @@ int vdg_launch(struct guest_src *s, const vd_guest_opts *o, vd_err *err) {
                                                  : force == ACCEL_FORCE_KVM ? "KVM forced"
                                                                             : "KVM if available");
         bool timed_out;
-        long tmo = may_fall_back ? kvm_launch_timeout(s) : launch_timeout(s);
-        if (watched_launch(s->g, tmo, &timed_out) == 0) {
+        /* without KVM to try first: emulated (forced, or no usable /dev/kvm) */
+        bool emulated = force == ACCEL_FORCE_TCG || (force == ACCEL_DEFAULT && !may_fall_back && !user_kvm);
+        long tmo = may_fall_back ? kvm_launch_timeout(s) : emulated ? emulated_timeout(s) : launch_timeout(s);
+        int lr = watched_launch(s->g, tmo, &timed_out);
+        if (lr < 0 && timed_out && emulated && (r = relaunch_one_cpu(s, o, force, &tmo, &timed_out, err)) != 1) {
+                if (r < 0)
+                        goto out;
+                lr = 0;
+        }
+        if (lr == 0) {
                 if (may_fall_back && o->state_dir)
                         vd_accel_forget(o->state_dir);
                 goto out;
@@ -391,9 +441,9 @@ int vdg_launch(struct guest_src *s, const vd_guest_opts *o, vd_err *err) {
         if (timed_out && !may_fall_back) {
                 /* not KVM's failure: no fallback to try */
                 r = vd_err_set(err, VD_E_SOURCE,
-                               "the libguestfs appliance did not start within %ld s: qemu killed (an overloaded "
+                               "the libguestfs appliance did not start within %ld s%s: qemu killed (an overloaded "
                                "host? VMDRIFT_LAUNCH_TIMEOUT=SECONDS allows more)",
-                               tmo);
+                               tmo, s->one_cpu ? " (the second time, with one vCPU)" : "");
                 goto out;
         }
         char why[400];
@@ -421,11 +471,18 @@ int vdg_launch(struct guest_src *s, const vd_guest_opts *o, vd_err *err) {
         drop_handle(s);
         if ((r = make_handle(s, o, ACCEL_FORCE_TCG, con, err)) < 0)
                 goto out;
-        tmo = launch_timeout(s);
-        if (watched_launch(s->g, tmo, &timed_out) < 0) {
+        tmo = emulated_timeout(s);
+        int er = watched_launch(s->g, tmo, &timed_out);
+        if (er < 0 && timed_out && (r = relaunch_one_cpu(s, o, ACCEL_FORCE_TCG, &tmo, &timed_out, err)) != 1) {
+                if (r < 0)
+                        goto out;
+                er = 0;
+        }
+        if (er < 0) {
                 vd_err second = VD_ERR_INIT;
                 if (timed_out)
-                        vd_err_set(&second, VD_E_SOURCE, "emulated: did not start within %ld s, qemu killed", tmo);
+                        vd_err_set(&second, VD_E_SOURCE, "emulated: did not start within %ld s%s, qemu killed", tmo,
+                                   s->one_cpu ? " (the second time, with one vCPU)" : "");
                 else
                         vdg_err(&second, s->g, "emulated");
                 r = vd_err_set(err, first.code, "%s (and under software emulation: %s)", first.msg, second.msg);

@@ -46,6 +46,7 @@ struct guest_src {
         vd_scan inv;     /* OS facts and packages, read with the guest mounted at / */
         vd_scan launch_notes; /* how the appliance was started (KVM fallback) */
         struct console con;   /* the handle's event callback writes here for its whole life */
+        bool one_cpu;         /* an emulated launch hung with two vCPUs: the next handles get one */
         size_t n_images;
         char (*formats)[32];  /* each image's format, from its header, checked (vd_image_check_chain) */
         bool have_inv;

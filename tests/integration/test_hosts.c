@@ -179,9 +179,32 @@ Test(kvm, an_appliance_that_never_starts_is_stopped_and_said) {
         unsetenv("LIBGUESTFS_HV");
         unsetenv("VMDRIFT_LAUNCH_TIMEOUT");
         cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
-        cr_assert(strstr(r.err, "did not start within 5 s: qemu killed") &&
+        cr_assert(strstr(r.err, "did not start within 5 s (the second time, with one vCPU): qemu killed") &&
                       strstr(r.err, "VMDRIFT_LAUNCH_TIMEOUT=SECONDS allows more"),
                   "%s", r.err);
+        th_run_free(&r);
+        sh("sleep 2; ! pgrep -f 'qemu-hang[s].sh'");
+}
+
+/* An emulated appliance of several vCPUs that hangs (TCG bringing up the
+ * second CPU) is started again with one, and the scan says so. */
+Test(kvm, an_emulated_launch_that_hangs_with_several_vcpus_starts_with_one) {
+        if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+                cr_skip_test("one CPU: the appliance has one vCPU already");
+        sh("bash \"$1\" \"$0/t.img\" 10");
+        setenv("LIBGUESTFS_HV", QEMU_HANGS, 1);
+        setenv("VD_HANG_SMP", "several", 1);
+        setenv("VMDRIFT_EMULATED_LAUNCH_TIMEOUT", "5", 1);
+        th_run r = th_vmdrift("inspect" A "--image" A "%s/t.img" A "--accel" A "tcg", work);
+        unsetenv("LIBGUESTFS_HV");
+        unsetenv("VD_HANG_SMP");
+        unsetenv("VMDRIFT_EMULATED_LAUNCH_TIMEOUT");
+        cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+        cr_assert(strstr(r.out, "debian"), "%s", r.out);
+        cr_assert_eq(th_lines_with(r.err, "vmdrift: warning: the appliance did not start within 5 s under software "
+                                          "emulation with several vCPUs (qemu killed); started again with one",
+                                   NULL),
+                     1, "%s", r.err);
         th_run_free(&r);
         sh("sleep 2; ! pgrep -f 'qemu-hang[s].sh'");
 }
