@@ -120,6 +120,39 @@ static int open_hive(cctx *c, item_run *ir, const char *file, vd_hive **ret) {
         return 0;
 }
 
+/* SAM's membership lists are keyed by each member's SID, the machine's own
+ * accounts under the machine's SID: that part becomes "(this machine)", so
+ * a clone given a new machine SID (sysprep) keeps its memberships, and an
+ * account that joined a group still shows as new. */
+#define THIS_MACHINE "(this machine)"
+
+static int machine_members(cctx *c, vd_hive *h, vd_settings *s) {
+        char sid[VD_SID_TEXT_MAX];
+        vd_sam_account *none = NULL;
+        size_t n = 0;
+        bool more;
+        int r = vd_hive_sam_accounts(h, 0, sid, &none, &n, &more, c->err);
+        vd_sam_accounts_free(none, n);
+        if (r != 0 || !sid[0])
+                return r < 0 ? r : 0;
+        size_t sl = strlen(sid);
+        for (size_t i = 0; i < s->n; i++) {
+                char *k = s->v[i].key;
+                if (strncmp(k, sid, sl) != 0 || k[sl] != '\\')
+                        continue;
+                size_t rest = strlen(k + sl);
+                char *nk = malloc(sizeof THIS_MACHINE + rest);
+                if (!nk)
+                        return vd_err_set(c->err, VD_E_NOMEM, "out of memory");
+                memcpy(nk, THIS_MACHINE, sizeof THIS_MACHINE - 1);
+                memcpy(nk + sizeof THIS_MACHINE - 1, k + sl, rest + 1);
+                free(k);
+                s->v[i].key = nk;
+        }
+        vd_settings_sort(s);
+        return 0;
+}
+
 /* One set: name's values from subkey of hive file. */
 static int one_set(cctx *c, item_run *ir, const char *file, const char *subkey, const char *name) {
         for (size_t i = 0; i < ir->out->n; i++)
@@ -137,6 +170,8 @@ static int one_set(cctx *c, item_run *ir, const char *file, const char *subkey, 
                    vd_reg_key_match("HKLM\\SAM\\SAM\\Domains\\*\\Groups\\Members", name);
         r = raw ? vd_hive_values_raw(h, subkey, ir->it->depth, &set->s, c->err)
                 : vd_hive_values(h, subkey, ir->it->depth, &set->s, c->err);
+        if (r == 0 && raw)
+                r = machine_members(c, h, &set->s);
         if (r < 0)
                 return r;
         bool absent = r == 1;

@@ -122,7 +122,7 @@ Test(windows, registry_accounts_services_tasks_and_files_are_reported_and_a_beni
         /* ops (RID 1000) joined Administrators (alias 544) */
         want(planted, "HKLM\\\\SAM\\\\SAM\\\\Domains\\\\Builtin\\\\Aliases\\\\Members",
              W("\"detector\":\"account\"",
-               "\"S-1-5-21-1004336348-1177238915-682003330\\\\000003E8\\\\(default)\":{\"old\":\"hex:21020000\","
+               "\"(this machine)\\\\000003E8\\\\(default)\":{\"old\":\"hex:21020000\","
                "\"new\":\"hex:2102000020020000\""));
         want(planted, "/Windows/System32/Tasks/Updater", W("\"change\":\"added\"", "\"detector\":\"persistence\""));
         want(planted, "/ProgramData/Microsoft/Windows/Start Menu/Programs/StartUp/update.cmd",
@@ -215,8 +215,10 @@ Test(windows, registry_accounts_services_tasks_and_files_are_reported_and_a_beni
         th_run_free(&r);
         free(planted);
 
-        /* The benign clone: a new computer name (low), logs, pagefile, a
-         * temporary file and a rewritten hive: nothing above low. */
+        /* The benign clone: a new computer name (low), a new machine SID
+         * (sysprep: its accounts' memberships are the same), logs,
+         * pagefile, a temporary file and a rewritten hive: nothing above
+         * low. */
         r = th_vmdrift("scan" A "--baseline" A "%s/t.vdb" A "--policy" A POLICY A "--image" A "%s/benign.qcow2" A
                        "--report" A "json" A "--fail-on" A "medium",
                        work, work);

@@ -5,7 +5,8 @@
 #
 #   mkwindows.sh DIR [GUESTFISH]
 #     DIR/tmpl.qcow2     Windows Server 2022-like template (one NTFS partition, C:)
-#     DIR/benign.qcow2   linked clone: new hostname (SYSTEM), logs, event log,
+#     DIR/benign.qcow2   linked clone: new hostname (SYSTEM), new machine SID
+#                        (SAM, as sysprep gives), logs, event log,
 #                        pagefile, a profile's hive rewritten where no policy
 #                        looks; SOFTWARE untouched, so its layout is reused
 #     DIR/planted.qcow2  linked clone with one change of every Windows detector
@@ -32,6 +33,7 @@ H="$here/hive.sh"
 "$H" ntuser.hive 'HKEY_CURRENT_USER' "$here/user-ntuser.reg"
 "$H" benign-ntuser.hive 'HKEY_CURRENT_USER' "$here/user-ntuser.reg" "$here/benign-ntuser.reg"
 "$H" benign-system.hive 'HKEY_LOCAL_MACHINE\SYSTEM' "$here/template-system.reg" "$here/benign-system.reg"
+"$H" benign-sam.hive 'HKEY_LOCAL_MACHINE\SAM' "$here/template-sam.reg" "$here/benign-sam.reg"
 "$H" planted-software.hive 'HKEY_LOCAL_MACHINE\SOFTWARE' "$here/template-software.reg" "$here/planted-software.reg"
 "$H" planted-system.hive 'HKEY_LOCAL_MACHINE\SYSTEM' "$here/template-system.reg" "$here/planted-system.reg"
 "$H" planted-sam.hive 'HKEY_LOCAL_MACHINE\SAM' "$here/template-sam.reg" "$here/planted-sam.reg"
@@ -84,6 +86,7 @@ run
 mount /dev/sda1 /
 upload benign-ntuser.hive /Users/ops/NTUSER.DAT
 upload benign-system.hive /Windows/System32/config/SYSTEM
+upload benign-sam.hive /Windows/System32/config/SAM
 write /Windows/System32/winevt/Logs/System.evtx "ElfFile benign clone, two boots later"
 write-append /Windows/Logs/CBS/CBS.log "2026-12-01 first boot of web-03\r\n"
 write /pagefile.sys "pagefile of web-03"
