@@ -36,12 +36,9 @@ static int layout_digests(struct guest_src *s, vd_scan *out) {
         int r = vd_scan_add_fact(out, "layout.fstab", f ? f : "none");
         free(f);
         char *hive = NULL;
-        if (s->root) {
-                char *type = guestfs_inspect_get_type(s->g, s->root);
-                if (type && strcmp(type, "windows") == 0)
-                        hive = guestfs_inspect_get_windows_software_hive(s->g, s->root);
-                free(type);
-        }
+        const char *type = vd_scan_fact(out, "os.type"); /* inspection's, added before */
+        if (s->root && type && strcmp(type, "windows") == 0)
+                hive = guestfs_inspect_get_windows_software_hive(s->g, s->root);
         bool found = false;
         for (size_t i = 0; !found && !r && (pkgdb_paths[i] || hive); i++) {
                 const char *p = pkgdb_paths[i] ? pkgdb_paths[i] : hive;
@@ -223,7 +220,9 @@ int vdg_collect_inventory(struct guest_src *s, vd_err *err) {
                 r = vd_scan_add_fact(out, "os.type", "none");
         } else {
                 const char *root = s->root;
-                r = add_fact_str(out, "os.type", guestfs_inspect_get_type(g, root));
+                char *type = guestfs_inspect_get_type(g, root);
+                bool windows = type && strcmp(type, "windows") == 0;
+                r = add_fact_str(out, "os.type", type);
                 if (!r)
                         r = add_fact_str(out, "os.distro", guestfs_inspect_get_distro(g, root));
                 if (!r)
@@ -234,12 +233,11 @@ int vdg_collect_inventory(struct guest_src *s, vd_err *err) {
                         r = add_fact_str(out, "os.arch", guestfs_inspect_get_arch(g, root));
                 if (!r) {
                         /* Windows: the Uninstall keys inspection lists, in their own version order */
-                        char *type = guestfs_inspect_get_type(g, root), *pf = guestfs_inspect_get_package_format(g, root);
-                        if (type && strcmp(type, "windows") == 0 && pf && strcmp(pf, "unknown") == 0) {
+                        char *pf = guestfs_inspect_get_package_format(g, root);
+                        if (windows && pf && strcmp(pf, "unknown") == 0) {
                                 free(pf);
                                 pf = strdup("windows");
                         }
-                        free(type);
                         r = add_fact_str(out, "os.package_format", pf);
                 }
                 if (!r) {
@@ -250,12 +248,10 @@ int vdg_collect_inventory(struct guest_src *s, vd_err *err) {
                 }
                 if (!r)
                         r = vd_scan_add_fact(out, "os.root", root);
-                char *type = guestfs_inspect_get_type(g, root);
-                if (!r && type && strcmp(type, "windows") == 0)
+                if (!r && windows)
                         r = add_fact_str(out, "os.systemroot", guestfs_inspect_get_windows_systemroot(g, root));
-                if (!r && type && strcmp(type, "windows") == 0)
+                if (!r && windows)
                         r = add_drive_fact(g, root, out);
-                free(type);
         }
         for (size_t i = 0; s->formats && i < s->n_images && !r; i++) {
                 char key[64];
@@ -305,10 +301,9 @@ int vdg_collect_inventory(struct guest_src *s, vd_err *err) {
                         guestfs_free_application2_list(apps);
                         out->packages_known = true;
                 }
-                char *type = guestfs_inspect_get_type(g, s->root);
+                const char *type = vd_scan_fact(out, "os.type");
                 if (!r && type && strcmp(type, "windows") == 0)
                         r = windows_build(s, out);
-                free(type);
         }
 counted:
         if (!r) {
