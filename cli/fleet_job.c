@@ -20,8 +20,8 @@ int fleet_spec_kind(const char *spec) {
         const char *f = vd_sink_spec_file(spec);
         if (f)
                 return strstr(f, "{guest}") ? SPEC_GUEST_FILE : SPEC_FILE;
-        if (!strcmp(spec, "text") || !strcmp(spec, "json") || !strcmp(spec, "text:-") || !strcmp(spec, "json:-"))
-                return SPEC_STDOUT;
+        if (vd_sink_spec_kind(spec))
+                return SPEC_STDOUT; /* text, json, ecs, or KIND:- */
         return SPEC_DIRECT; /* syslog, journal: every process sends its own */
 }
 
@@ -133,7 +133,7 @@ static int scan_request(const fleet_opts *o, const char *priv, const job *j, vd_
                         char what[32];
                         snprintf(what, sizeof what, "out%zu", i);
                         char *f = fleet_priv_file(priv, j->idx, what);
-                        const char *kind = strncmp(spec, "json", 4) == 0 ? "json" : "text";
+                        const char *kind = vd_sink_spec_kind(spec);
                         if (f && asprintf(&sp, "%s:%s", kind, f) < 0)
                                 sp = NULL;
                         free(f);

@@ -149,7 +149,7 @@ static int deliver_findings(const fleet_opts *o, const vd_inventory *inv, const 
                         snprintf(what, sizeof what, "out%zu", i);
                         char *f = NULL;
                         if (asprintf(&f, "%s/fleet.%s", priv, what) < 0 ||
-                            asprintf(&owned[i], "%s:%s", strncmp(spec, "json", 4) == 0 ? "json" : "text", f) < 0)
+                            asprintf(&owned[i], "%s:%s", vd_sink_spec_kind(spec), f) < 0)
                                 owned[i] = NULL;
                         free(f);
                         specs[i] = owned[i] ? owned[i] : spec;

@@ -133,9 +133,11 @@ int vd_sink_write(vd_sink *s, const vd_report *r, vd_err *err);
 int vd_sink_close(vd_sink *s, vd_err *err);
 const char *vd_sink_name(const vd_sink *s);
 
-/* The file a spec writes ("text:F", "json:F"), or NULL (stdout, syslog,
- * the journal). */
+/* The file a spec writes ("text:F", "json:F", "ecs:F"), or NULL (stdout,
+ * syslog, the journal). */
 const char *vd_sink_spec_file(const char *spec);
+/* A file sink's kind ("text", "json", "ecs"), or NULL (syslog, journal). */
+const char *vd_sink_spec_kind(const char *spec);
 /* Open one sink per spec, before any long work: 0, or the first failure
  * with the sinks opened so far closed (every entry NULL). */
 int vd_sinks_open(const char *const *specs, size_t n, const vd_sink_opts *o, vd_sink **sinks, vd_err *err);

@@ -55,6 +55,8 @@ int vd_sink_open(const char *spec, const vd_sink_opts *o, vd_sink **ret, vd_err 
                 ops = &vd_text_ops;
         else if (kl == 4 && strncmp(spec, "json", 4) == 0)
                 ops = &vd_json_ops;
+        else if (kl == 3 && strncmp(spec, "ecs", 3) == 0)
+                ops = &vd_ecs_ops;
         else if (kl == 6 && strncmp(spec, "syslog", 6) == 0)
                 return vd_syslog_open(colon ? colon + 1 : "unix:/dev/log", o, ret, err);
         else if (kl == 7 && strncmp(spec, "journal", 7) == 0) {
@@ -63,7 +65,8 @@ int vd_sink_open(const char *spec, const vd_sink_opts *o, vd_sink **ret, vd_err 
                 return vd_journal_open(o, ret, err);
         } else
                 return vd_err_set(err, VD_E_USAGE,
-                                  "unknown report '%.*s' (expected text[:FILE], json[:FILE], syslog[:URL] or journal)",
+                                  "unknown report '%.*s' (expected text[:FILE], json[:FILE], ecs[:FILE], syslog[:URL] or "
+                                  "journal)",
                                   (int)kl, spec);
         if (colon && !colon[1])
                 return vd_err_set(err, VD_E_USAGE, "report '%s': empty file name", spec);
@@ -146,8 +149,20 @@ int vd_sink_close(vd_sink *s, vd_err *err) {
 }
 
 const char *vd_sink_spec_file(const char *spec) {
-        if ((strncmp(spec, "text:", 5) == 0 || strncmp(spec, "json:", 5) == 0) && spec[5] && strcmp(spec + 5, "-") != 0)
-                return spec + 5;
+        const char *k = vd_sink_spec_kind(spec);
+        size_t kl = k ? strlen(k) : 0;
+        if (k && spec[kl] == ':' && spec[kl + 1] && strcmp(spec + kl + 1, "-") != 0)
+                return spec + kl + 1;
+        return NULL;
+}
+
+const char *vd_sink_spec_kind(const char *spec) {
+        static const char *const kinds[] = {"text", "json", "ecs"};
+        for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
+                size_t kl = strlen(kinds[i]);
+                if (strncmp(spec, kinds[i], kl) == 0 && (spec[kl] == ':' || !spec[kl]))
+                        return kinds[i];
+        }
         return NULL;
 }
 

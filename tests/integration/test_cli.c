@@ -946,3 +946,72 @@ Test(cli, a_guest_silent_for_longer_than_dormant_after_is_dormant) {
         th_run_free(&r);
         free(t);
 }
+
+/* The attacked clone's drift (a changed sshd_config and its keys, a setuid
+ * bit, a new binary, a vulnerable package) as ECS documents: every field
+ * Elastic's own definitions (@elastic/ecs, tests/ecs) know, of the right
+ * type, categorised as ECS allows; and the validator does refuse what is
+ * not ECS. */
+Test(cli, ecs_documents_validate_against_elastics_field_definitions) {
+        char *t = th_join(work, "ecs-t");
+        mkdir(t, 0755);
+        th_write(t, "etc/ssh/sshd_config", "PermitRootLogin no\nPasswordAuthentication no\n");
+        th_write(t, "etc/os-release", "ID=debian\nVERSION_ID=\"12\"\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n");
+        th_write(t, "usr/bin/ping", "ELF-ish");
+        th_write(t, "var/lib/dpkg/status", "Package: openssh-server\nStatus: install ok installed\nArchitecture: amd64\n"
+                                           "Source: openssh\nVersion: 1:9.2p1-2+deb12u2\n");
+        th_write(work, "adv/DSA-5724-1.json",
+                 "{\"id\":\"DSA-5724-1\",\"aliases\":[\"CVE-2024-6387\"],\"affected\":[{\"package\":{\"ecosystem\":"
+                 "\"Debian:12\",\"name\":\"openssh\"},\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":"
+                 "\"0\"},{\"fixed\":\"1:9.2p1-2+deb12u3\"}]}]}]}");
+        th_run r = th_vmdrift("baseline" A "capture" A "--dir" A "%s" A "-o" A "%s/ecs.vdb" A "--policy" A VD_EXAMPLES
+                              "/policies/debian.yaml",
+                              t, work);
+        cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+        th_run_free(&r);
+        th_write(t, "etc/ssh/sshd_config", "PermitRootLogin yes\nPasswordAuthentication no\n");
+        chmod(th_path(t, "usr/bin/ping"), 04755);
+        th_write(t, "usr/local/bin/backdoor.sh", "evil");
+        r = th_vmdrift("scan" A "--dir" A "%s" A "--baseline" A "%s/ecs.vdb" A "--policy" A VD_EXAMPLES
+                       "/policies/debian.yaml" A "--advisories" A "%s/adv" A "--report" A "ecs:%s/out.ecs" A "--report" A
+                       "ecs",
+                       t, work, work, work);
+        cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+        const char *o = r.out;
+        cr_assert_eq(th_lines_with(o, "\"message\":\"high changed /etc/ssh/sshd_config\"",
+                                   "\"category\":[\"configuration\"],\"type\":[\"change\"],\"action\":\"updated\"",
+                                   "\"changes\":[{\"name\":\"PermitRootLogin\",\"old\":\"no\",\"new\":\"yes\"", NULL),
+                     1, "%s", o);
+        cr_assert_eq(th_lines_with(o, "\"event\":{\"kind\":\"alert\",\"category\":[\"file\"],\"type\":[\"change\"],"
+                                      "\"action\":\"attributes_modified\"",
+                                   "\"file\":{\"path\":\"/usr/bin/ping\",\"name\":\"ping\",\"directory\":\"/usr/bin\"",
+                                   "\"mode\":\"4755\"", "\"previous\":{\"mode\":\"0644\"}", "\"detector\":\"setuid\"",
+                                   "\"severity\":73", NULL),
+                     1, "%s", o);
+        cr_assert_eq(th_lines_with(o, "\"type\":[\"creation\"],\"action\":\"created\"",
+                                   "\"path\":\"/usr/local/bin/backdoor.sh\"", "\"extension\":\"sh\"", NULL),
+                     1, "%s", o);
+        cr_assert_eq(th_lines_with(o, "\"category\":[\"package\",\"vulnerability\"]",
+                                   "\"package\":{\"name\":\"openssh-server\",\"version\":\"1:9.2p1-2+deb12u2\"",
+                                   "\"vulnerability\":{\"id\":\"DSA-5724-1\"", NULL),
+                     1, "%s", o);
+        th_run_free(&r);
+        r = th_exec((const char *const[]){"python3", VD_ECS "/validate.py", VD_ECS "/ecs_fields.json",
+                                          th_path(work, "out.ecs"), NULL});
+        cr_assert_eq(r.status, 0, "not ECS:\n%s%s", r.out, r.err);
+        cr_assert(strstr(r.out, " 0 problems (@elastic/ecs "), "%s", r.out);
+        th_run_free(&r);
+        /* a field ECS lacks, a type it does not have, a category's wrong type */
+        th_write(work, "bad.ecs",
+                 "{\"@timestamp\":\"2026-12-07T00:00:00Z\",\"ecs\":{\"version\":\"9.4.0\"},\"message\":\"m\","
+                 "\"event\":{\"kind\":\"alert\",\"category\":[\"file\"],\"type\":[\"installation\"]},"
+                 "\"file\":{\"size\":\"12\",\"colour\":\"red\"}}\n");
+        r = th_exec((const char *const[]){"python3", VD_ECS "/validate.py", VD_ECS "/ecs_fields.json",
+                                          th_path(work, "bad.ecs"), NULL});
+        cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+        cr_assert(strstr(r.out, "file.colour is no ECS field") && strstr(r.out, "file.size: '12' is no long") &&
+                      strstr(r.out, "event.type 'installation' is expected by none of event.category ['file']"),
+                  "%s", r.out);
+        th_run_free(&r);
+        free(t);
+}
