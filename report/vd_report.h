@@ -76,6 +76,7 @@ typedef struct vd_report {
         /* a Windows guest's system drive ("C"), from inspection: its files
          * are shown as C:\\Windows\\... in the text report; NULL otherwise */
         const char *guest_drive;
+        const char *guest_os_type; /* inspection's "linux", "windows"...; NULL otherwise */
         int fail_on;   /* severity threshold for exit 1 */
         int exit_code; /* what the run will exit with, given the events */
 } vd_report;

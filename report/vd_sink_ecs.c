@@ -17,84 +17,10 @@
 #include "common/vd_buf.h"
 #include "common/vd_json.h"
 #include "common/vd_str.h"
+#include "vd_doc.h"
 #include "vd_sink_int.h"
 
 #define ECS_VERSION "9.4.0" /* the definitions tests/ecs/ecs_fields.json holds */
-
-/* One document under construction: objects opened with their first member. */
-typedef struct ecs {
-        vd_buf *b;
-        int rc;
-        bool first; /* no member yet in the innermost open object */
-} ecs;
-
-static void key(ecs *d, const char *k) {
-        if (d->rc)
-                return;
-        d->rc = vd_buf_addf(d->b, "%s\"%s\":", d->first ? "" : ",", k);
-        d->first = false;
-}
-
-static void open_obj(ecs *d, const char *k) {
-        key(d, k);
-        if (!d->rc)
-                d->rc = vd_buf_addc(d->b, '{');
-        d->first = true;
-}
-
-static void close_obj(ecs *d) {
-        if (!d->rc)
-                d->rc = vd_buf_addc(d->b, '}');
-        d->first = false;
-}
-
-static void str(ecs *d, const char *k, const char *v, size_t n) {
-        if (!v)
-                return;
-        key(d, k);
-        if (!d->rc)
-                d->rc = vd_json_put_str(d->b, v, n);
-}
-
-static void cstr(ecs *d, const char *k, const char *v) {
-        if (v)
-                str(d, k, v, strlen(v));
-}
-
-static void num(ecs *d, const char *k, const char *digits, size_t n) {
-        key(d, k);
-        if (!d->rc)
-                d->rc = vd_buf_add(d->b, digits, n);
-}
-
-static void strs(ecs *d, const char *k, const char *const *v, size_t n) {
-        key(d, k);
-        if (!d->rc)
-                d->rc = vd_buf_addc(d->b, '[');
-        for (size_t i = 0; i < n && !d->rc; i++) {
-                if (i)
-                        d->rc = vd_buf_addc(d->b, ',');
-                if (!d->rc)
-                        d->rc = vd_json_put_cstr(d->b, v[i]);
-        }
-        if (!d->rc)
-                d->rc = vd_buf_addc(d->b, ']');
-}
-
-/* A value as the JSON sink writes it: number, text, or {"b64":...}. */
-static void val(ecs *d, const char *k, const vd_val *v) {
-        key(d, k);
-        if (d->rc)
-                return;
-        if (!v->s)
-                d->rc = vd_buf_adds(d->b, "null");
-        else if (v->num)
-                d->rc = vd_buf_add(d->b, v->s, v->len);
-        else if (vd_text_clean(v->s, v->len))
-                d->rc = vd_json_put_str(d->b, v->s, v->len);
-        else
-                d->rc = vd_json_put_b64(d->b, v->s, v->len);
-}
 
 /* ECS's severity is a number; these are Elastic's risk-score steps. */
 static const char *severity_number(int s) {
@@ -165,21 +91,21 @@ static const vd_val *now_val(const vd_event *e, const char *attr) {
 
 /* file.*: the path and its parts, and each attribute the event carries,
  * as it is now (as it was, for a removed file). */
-static void file_obj(ecs *d, const vd_report *r, const vd_event *e) {
-        open_obj(d, "file");
-        str(d, "path", e->path, e->path_len);
+static void file_obj(vd_doc *d, const vd_report *r, const vd_event *e) {
+        vd_doc_open(d, "file");
+        vd_doc_str(d, "path", e->path, e->path_len);
         const char *slash = memrchr(e->path, '/', e->path_len);
         const char *name = slash ? slash + 1 : e->path;
         size_t nl = e->path_len - (size_t)(name - e->path);
-        str(d, "name", name, nl);
+        vd_doc_str(d, "name", name, nl);
         if (slash)
-                str(d, "directory", e->path, slash == e->path ? 1 : (size_t)(slash - e->path));
+                vd_doc_str(d, "directory", e->path, slash == e->path ? 1 : (size_t)(slash - e->path));
         const char *dot = nl ? memrchr(name, '.', nl) : NULL;
         if (dot && dot > name && e->ftype == VD_T_REG)
-                str(d, "extension", dot + 1, nl - (size_t)(dot - name) - 1);
-        cstr(d, "type", e->ftype == VD_T_DIR ? "dir" : e->ftype == VD_T_LNK ? "symlink" : vd_ftype_name(e->ftype));
+                vd_doc_str(d, "extension", dot + 1, nl - (size_t)(dot - name) - 1);
+        vd_doc_cstr(d, "type", e->ftype == VD_T_DIR ? "dir" : e->ftype == VD_T_LNK ? "symlink" : vd_ftype_name(e->ftype));
         if (r->guest_drive && r->guest_drive[0] && !r->guest_drive[1])
-                cstr(d, "drive_letter", r->guest_drive);
+                vd_doc_cstr(d, "drive_letter", r->guest_drive);
         static const struct {
                 const char *attr, *field;
                 bool number;
@@ -192,15 +118,15 @@ static void file_obj(ecs *d, const vd_report *r, const vd_event *e) {
                 if (!v || (attrs[i].number && !v->num) || !vd_text_clean(v->s, v->len))
                         continue;
                 if (attrs[i].number)
-                        num(d, attrs[i].field, v->s, v->len);
+                        vd_doc_raw(d, attrs[i].field, v->s, v->len);
                 else
-                        str(d, attrs[i].field, v->s, v->len);
+                        vd_doc_str(d, attrs[i].field, v->s, v->len);
         }
         const vd_val *h = now_val(e, "hash");
         if (h && h->len > 7 && !strncmp(h->s, "sha256:", 7)) {
-                open_obj(d, "hash");
-                str(d, "sha256", h->s + 7, h->len - 7);
-                close_obj(d);
+                vd_doc_open(d, "hash");
+                vd_doc_str(d, "sha256", h->s + 7, h->len - 7);
+                vd_doc_close(d);
         }
         const vd_val *attributes = now_val(e, "attributes");
         if (attributes && attributes->len) {
@@ -211,171 +137,152 @@ static void file_obj(ecs *d, const vd_report *r, const vd_event *e) {
                 for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t && n < 16; t = strtok_r(NULL, ",", &save))
                         v[n++] = t;
                 if (copy && n)
-                        strs(d, "attributes", v, n);
+                        vd_doc_strs(d, "attributes", v, n);
                 free(copy);
         }
-        close_obj(d);
+        vd_doc_close(d);
 }
 
 /* vmdrift.*: what ECS has no field for. */
-static void vmdrift_obj(ecs *d, const vd_report *r, const vd_event *e) {
-        open_obj(d, "vmdrift");
-        cstr(d, "scan_id", r->scan_id);
-        cstr(d, "change", vd_change_kind_name(e->kind));
-        cstr(d, "severity", vd_severity_name(e->severity));
-        cstr(d, "detector", e->detector);
-        cstr(d, "config", e->config);
-        cstr(d, "source", r->source);
+static void vmdrift_obj(vd_doc *d, const vd_report *r, const vd_event *e) {
+        vd_doc_open(d, "vmdrift");
+        vd_doc_cstr(d, "scan_id", r->scan_id);
+        vd_doc_cstr(d, "change", vd_change_kind_name(e->kind));
+        vd_doc_cstr(d, "severity", vd_severity_name(e->severity));
+        vd_doc_cstr(d, "detector", e->detector);
+        vd_doc_cstr(d, "config", e->config);
+        vd_doc_cstr(d, "source", r->source);
         const char *names[64];
         size_t n = 0;
         for (size_t i = 0; i < e->n_ch && n < 64; i++)
                 names[n++] = e->ch[i].attr;
         if (n)
-                strs(d, "changed_attributes", names, n);
+                vd_doc_strs(d, "changed_attributes", names, n);
         const vd_val *h = file_event(e) ? now_val(e, "hash") : NULL;
         if (h && vd_text_clean(h->s, h->len))
-                str(d, "hash", h->s, h->len); /* any algorithm: ECS names only md5, sha1, sha256... */
+                vd_doc_str(d, "hash", h->s, h->len); /* any algorithm: ECS names only md5, sha1, sha256... */
         if (file_event(e) && e->kind == VD_CH_CHANGED) {
-                open_obj(d, "previous");
+                vd_doc_open(d, "previous");
                 for (size_t i = 0; i < e->n_ch && !d->rc; i++)
                         if (e->ch[i].old_v.s)
-                                val(d, e->ch[i].attr, &e->ch[i].old_v);
-                close_obj(d);
+                                vd_doc_val(d, e->ch[i].attr, &e->ch[i].old_v);
+                vd_doc_close(d);
         }
         if (!file_event(e) || e->kind == VD_CH_VIOLATION) {
                 /* keys of a configuration, a package's attributes: a list,
                  * so a guest's key names never become index fields */
-                key(d, "changes");
-                if (!d->rc)
-                        d->rc = vd_buf_addc(d->b, '[');
+                vd_doc_open_array(d, "changes");
                 for (size_t i = 0; i < e->n_ch && !d->rc; i++) {
-                        if (i)
-                                d->rc = vd_buf_addc(d->b, ',');
-                        if (!d->rc)
-                                d->rc = vd_buf_addc(d->b, '{');
-                        d->first = true;
-                        cstr(d, "name", e->ch[i].attr);
-                        val(d, "old", &e->ch[i].old_v);
-                        val(d, "new", &e->ch[i].new_v);
-                        cstr(d, "note", e->ch[i].note);
-                        close_obj(d);
+                        vd_doc_open(d, NULL);
+                        vd_doc_cstr(d, "name", e->ch[i].attr);
+                        vd_doc_val(d, "old", &e->ch[i].old_v);
+                        vd_doc_val(d, "new", &e->ch[i].new_v);
+                        vd_doc_cstr(d, "note", e->ch[i].note);
+                        vd_doc_close(d);
                 }
-                if (!d->rc)
-                        d->rc = vd_buf_addc(d->b, ']');
+                vd_doc_close_array(d);
         }
-        close_obj(d);
+        vd_doc_close(d);
 }
 
-static void package_obj(ecs *d, const vd_event *e) {
-        open_obj(d, "package");
-        str(d, "name", e->path, e->path_len);
+static void package_obj(vd_doc *d, const vd_event *e) {
+        vd_doc_open(d, "package");
+        vd_doc_str(d, "name", e->path, e->path_len);
         const vd_val *v = now_val(e, "version");
         if (v)
-                str(d, "version", v->s, v->len);
-        cstr(d, "architecture", e->arch);
-        close_obj(d);
+                vd_doc_str(d, "version", v->s, v->len);
+        vd_doc_cstr(d, "architecture", e->arch);
+        vd_doc_close(d);
         if (e->kind != VD_CH_VULNERABLE)
                 return;
         const vd_val *id = now_val(e, "advisory");
-        open_obj(d, "vulnerability");
+        vd_doc_open(d, "vulnerability");
         if (id)
-                str(d, "id", id->s, id->len);
-        cstr(d, "severity", vd_severity_name(e->severity));
-        open_obj(d, "scanner");
-        cstr(d, "vendor", "vmdrift");
-        close_obj(d);
-        close_obj(d);
+                vd_doc_str(d, "id", id->s, id->len);
+        vd_doc_cstr(d, "severity", vd_severity_name(e->severity));
+        vd_doc_open(d, "scanner");
+        vd_doc_cstr(d, "vendor", "vmdrift");
+        vd_doc_close(d);
+        vd_doc_close(d);
 }
 
 static int ecs_event(vd_buf *b, const vd_report *r, const vd_event *e, size_t idx, const char *observer) {
-        ecs d = {b, 0, true};
-        d.rc = vd_buf_addc(b, '{');
-        key(&d, "@timestamp");
-        if (!d.rc)
-                d.rc = vd_buf_addc(b, '"');
-        if (!d.rc)
-                d.rc = vd_time_rfc3339(b, r->started_ns);
-        if (!d.rc)
-                d.rc = vd_buf_addc(b, '"');
-        open_obj(&d, "ecs");
-        cstr(&d, "version", ECS_VERSION);
-        close_obj(&d);
+        vd_doc d;
+        vd_doc_begin(&d, b);
+        vd_doc_time(&d, "@timestamp", r->started_ns);
+        vd_doc_open(&d, "ecs");
+        vd_doc_cstr(&d, "version", ECS_VERSION);
+        vd_doc_close(&d);
         /* message: what a person reads in Discover */
         vd_buf m;
         vd_buf_init(&m, 0);
-        int mr = vd_buf_addf(&m, "%s %s ", vd_severity_name(e->severity), vd_change_kind_name(e->kind));
-        if (!mr)
-                mr = vd_escape_display(&m, e->path, e->path_len);
-        if (!mr && e->detector)
-                mr = vd_buf_addf(&m, " [detector %s]", e->detector);
+        int mr = vd_doc_message(&m, e);
         if (mr)
                 d.rc = mr;
         else
-                str(&d, "message", m.buf, m.len);
+                vd_doc_str(&d, "message", m.buf, m.len);
         vd_buf_release(&m);
 
         const char *cat[2], *type, *action;
         size_t ncat;
         categorise(e, cat, &ncat, &type, &action);
-        open_obj(&d, "event");
-        cstr(&d, "kind", e->severity > VD_SEV_INFO ? "alert" : "event");
-        strs(&d, "category", cat, ncat);
-        strs(&d, "type", &type, 1);
-        cstr(&d, "action", action);
-        cstr(&d, "module", "vmdrift");
-        cstr(&d, "dataset", e->package ? "vmdrift.package" : e->config ? "vmdrift.config" : "vmdrift.file");
+        vd_doc_open(&d, "event");
+        vd_doc_cstr(&d, "kind", e->severity > VD_SEV_INFO ? "alert" : "event");
+        vd_doc_strs(&d, "category", cat, ncat);
+        vd_doc_strs(&d, "type", &type, 1);
+        vd_doc_cstr(&d, "action", action);
+        vd_doc_cstr(&d, "module", "vmdrift");
+        vd_doc_cstr(&d, "dataset", e->package ? "vmdrift.package" : e->config ? "vmdrift.config" : "vmdrift.file");
         const char *sev = severity_number(e->severity);
-        num(&d, "severity", sev, strlen(sev));
+        vd_doc_raw(&d, "severity", sev, strlen(sev));
         char id[64];
         int il = snprintf(id, sizeof id, "%s-%zu", r->scan_id, idx);
-        str(&d, "id", id, (size_t)il);
-        close_obj(&d);
+        vd_doc_str(&d, "id", id, (size_t)il);
+        vd_doc_close(&d);
 
         if (file_event(e))
                 file_obj(&d, r, e);
         else if (e->config && !strcmp(e->config, "registry")) {
                 /* the key: HKLM\SOFTWARE\... (a user's: HKU\NAME\...) */
-                open_obj(&d, "registry");
-                str(&d, "path", e->path, e->path_len);
+                vd_doc_open(&d, "registry");
+                vd_doc_str(&d, "path", e->path, e->path_len);
                 const char *bs = memchr(e->path, '\\', e->path_len);
                 if (bs) {
-                        str(&d, "hive", e->path, (size_t)(bs - e->path));
-                        str(&d, "key", bs + 1, e->path_len - (size_t)(bs - e->path) - 1);
+                        vd_doc_str(&d, "hive", e->path, (size_t)(bs - e->path));
+                        vd_doc_str(&d, "key", bs + 1, e->path_len - (size_t)(bs - e->path) - 1);
                 }
-                close_obj(&d);
+                vd_doc_close(&d);
         } else if (e->config && e->path_len && e->path[0] == '/') {
-                open_obj(&d, "file");
-                str(&d, "path", e->path, e->path_len);
-                close_obj(&d);
+                vd_doc_open(&d, "file");
+                vd_doc_str(&d, "path", e->path, e->path_len);
+                vd_doc_close(&d);
         } else if (e->package)
                 package_obj(&d, e);
 
-        open_obj(&d, "host");
-        cstr(&d, "name", e->guest ? e->guest : r->guest ? r->guest : r->guest_hostname ? r->guest_hostname : r->source);
-        cstr(&d, "hostname", r->guest_hostname);
+        vd_doc_open(&d, "host");
+        vd_doc_cstr(&d, "name", e->guest ? e->guest : r->guest ? r->guest : r->guest_hostname ? r->guest_hostname : r->source);
+        vd_doc_cstr(&d, "hostname", r->guest_hostname);
         if (r->guest_os) {
-                open_obj(&d, "os");
-                cstr(&d, "full", r->guest_os);
-                close_obj(&d);
+                vd_doc_open(&d, "os");
+                vd_doc_cstr(&d, "full", r->guest_os);
+                vd_doc_close(&d);
         }
-        close_obj(&d);
-        open_obj(&d, "observer");
-        cstr(&d, "hostname", observer);
-        cstr(&d, "product", "vmdrift");
-        cstr(&d, "vendor", "vmdrift");
-        cstr(&d, "version", VD_VERSION);
-        cstr(&d, "type", "integrity-monitor");
-        close_obj(&d);
+        vd_doc_close(&d);
+        vd_doc_open(&d, "observer");
+        vd_doc_cstr(&d, "hostname", observer);
+        vd_doc_cstr(&d, "product", "vmdrift");
+        vd_doc_cstr(&d, "vendor", "vmdrift");
+        vd_doc_cstr(&d, "version", VD_VERSION);
+        vd_doc_cstr(&d, "type", "integrity-monitor");
+        vd_doc_close(&d);
         if (e->rule) {
-                open_obj(&d, "rule");
-                cstr(&d, "name", e->rule);
-                cstr(&d, "ruleset", r->baseline_source ? "vmdrift policy" : "vmdrift");
-                close_obj(&d);
+                vd_doc_open(&d, "rule");
+                vd_doc_cstr(&d, "name", e->rule);
+                vd_doc_cstr(&d, "ruleset", r->baseline_source ? "vmdrift policy" : "vmdrift");
+                vd_doc_close(&d);
         }
         vmdrift_obj(&d, r, e);
-        if (!d.rc)
-                d.rc = vd_buf_adds(b, "}\n");
-        return d.rc;
+        return vd_doc_end(&d);
 }
 
 static int ecs_write(vd_sink *s, const vd_report *r, vd_err *err) {

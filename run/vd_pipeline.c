@@ -453,6 +453,7 @@ void vd_run_report(const vd_run *run, const vd_run_out *out, const char *baselin
         rep->guest_os = vd_scan_fact(&out->scan, "os.product");
         rep->guest_hostname = vd_scan_fact(&out->scan, "os.hostname");
         rep->guest_drive = vd_scan_fact(&out->scan, "os.drive");
+        rep->guest_os_type = vd_scan_fact(&out->scan, "os.type");
         rep->fail_on = fail_on;
 }
 

@@ -15,7 +15,7 @@
 #include "common/vd_state.h"
 #include "common/vd_str.h"
 
-#define MAGIC "VDREUSE2" /* 2: the guest's drive letter */
+#define MAGIC "VDREUSE2" /* 2: the guest's drive letter and OS type */
 #define STR_MAX ((size_t)16 << 20)
 #define EVENTS_MAX 10000000u
 
@@ -180,7 +180,7 @@ int vd_reuse_save(const char *state_dir, const vd_reuse_key *k, const vd_report 
         if (!r)
                 r = vd_buf_add_u64(&b, (uint64_t)rep->started_ns);
         const char *strs[] = {rep->source_kind, rep->source, rep->guest_os, rep->guest_hostname, rep->inspection,
-                              rep->guest_drive};
+                              rep->guest_drive,  rep->guest_os_type};
         for (size_t i = 0; i < sizeof strs / sizeof *strs && !r; i++)
                 r = put_cstr(&b, strs[i]);
         uint64_t nums[] = {rep->totals.entries, rep->totals.files_hashed, rep->totals.bytes_hashed, (uint64_t)rep->last_activity_ns};
@@ -240,7 +240,7 @@ int vd_reuse_save(const char *state_dir, const vd_reuse_key *k, const vd_report 
 struct vd_reused {
         char scan_id[37];
         int64_t started_ns;
-        char *strs[6];
+        char *strs[7];
         uint64_t nums[4];
         char *la_path;
         size_t la_len;
@@ -326,7 +326,7 @@ int vd_reuse_load(const char *state_dir, const vd_reuse_key *k, vd_reused **ret,
                 snprintf(u->scan_id, sizeof u->scan_id, "%s", id);
         free(id);
         u->started_ns = (int64_t)get_u64(&c);
-        for (size_t i = 0; i < 6; i++)
+        for (size_t i = 0; i < 7; i++)
                 u->strs[i] = get_str(&c, NULL);
         for (size_t i = 0; i < 4; i++)
                 u->nums[i] = get_u64(&c);
@@ -397,6 +397,7 @@ void vd_reused_report(const vd_reused *u, vd_report *rep) {
         rep->guest_hostname = u->strs[3];
         rep->inspection = u->strs[4];
         rep->guest_drive = u->strs[5];
+        rep->guest_os_type = u->strs[6];
         rep->totals = (vd_scan_totals){u->nums[0], u->nums[1], u->nums[2]};
         rep->last_activity_ns = (int64_t)u->nums[3];
         rep->last_activity_path = u->la_path;
@@ -409,7 +410,7 @@ void vd_reused_report(const vd_reused *u, vd_report *rep) {
 void vd_reused_free(vd_reused *u) {
         if (!u)
                 return;
-        for (size_t i = 0; i < 6; i++)
+        for (size_t i = 0; i < 7; i++)
                 free(u->strs[i]);
         free(u->la_path);
         for (size_t i = 0; i < u->n_warnings; i++) {

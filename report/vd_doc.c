@@ -1,0 +1,122 @@
+/* A JSON document member by member; see vd_doc.h. */
+#include "vd_doc.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/vd_json.h"
+#include "common/vd_str.h"
+
+void vd_doc_begin(vd_doc *d, vd_buf *b) {
+        d->b = b;
+        d->first = true;
+        d->rc = vd_buf_addc(b, '{');
+}
+
+int vd_doc_end(vd_doc *d) {
+        if (!d->rc)
+                d->rc = vd_buf_adds(d->b, "}\n");
+        return d->rc;
+}
+
+void vd_doc_key(vd_doc *d, const char *k) {
+        if (!d->rc && !d->first)
+                d->rc = vd_buf_addc(d->b, ',');
+        if (!d->rc && k)
+                d->rc = vd_buf_addf(d->b, "\"%s\":", k);
+        d->first = false;
+}
+
+void vd_doc_open(vd_doc *d, const char *k) {
+        vd_doc_key(d, k);
+        if (!d->rc)
+                d->rc = vd_buf_addc(d->b, '{');
+        d->first = true;
+}
+
+void vd_doc_close(vd_doc *d) {
+        if (!d->rc)
+                d->rc = vd_buf_addc(d->b, '}');
+        d->first = false;
+}
+
+void vd_doc_open_array(vd_doc *d, const char *k) {
+        vd_doc_key(d, k);
+        if (!d->rc)
+                d->rc = vd_buf_addc(d->b, '[');
+        d->first = true;
+}
+
+void vd_doc_close_array(vd_doc *d) {
+        if (!d->rc)
+                d->rc = vd_buf_addc(d->b, ']');
+        d->first = false;
+}
+
+void vd_doc_str(vd_doc *d, const char *k, const char *v, size_t n) {
+        if (!v)
+                return;
+        vd_doc_key(d, k);
+        if (!d->rc)
+                d->rc = vd_json_put_str(d->b, v, n);
+}
+
+void vd_doc_cstr(vd_doc *d, const char *k, const char *v) {
+        if (v)
+                vd_doc_str(d, k, v, strlen(v));
+}
+
+void vd_doc_raw(vd_doc *d, const char *k, const char *json, size_t n) {
+        vd_doc_key(d, k);
+        if (!d->rc)
+                d->rc = vd_buf_add(d->b, json, n);
+}
+
+void vd_doc_int(vd_doc *d, const char *k, long long v) {
+        vd_doc_key(d, k);
+        if (!d->rc)
+                d->rc = vd_buf_addf(d->b, "%lld", v);
+}
+
+void vd_doc_strs(vd_doc *d, const char *k, const char *const *v, size_t n) {
+        vd_doc_open_array(d, k);
+        for (size_t i = 0; i < n && !d->rc; i++) {
+                vd_doc_key(d, NULL);
+                if (!d->rc)
+                        d->rc = vd_json_put_cstr(d->b, v[i]);
+        }
+        vd_doc_close_array(d);
+}
+
+void vd_doc_val(vd_doc *d, const char *k, const vd_val *v) {
+        vd_doc_key(d, k);
+        if (d->rc)
+                return;
+        if (!v->s)
+                d->rc = vd_buf_adds(d->b, "null");
+        else if (v->num)
+                d->rc = vd_buf_add(d->b, v->s, v->len);
+        else if (vd_text_clean(v->s, v->len))
+                d->rc = vd_json_put_str(d->b, v->s, v->len);
+        else
+                d->rc = vd_json_put_b64(d->b, v->s, v->len);
+}
+
+void vd_doc_time(vd_doc *d, const char *k, int64_t ns) {
+        vd_doc_key(d, k);
+        if (!d->rc)
+                d->rc = vd_buf_addc(d->b, '"');
+        if (!d->rc)
+                d->rc = vd_time_rfc3339(d->b, ns);
+        if (!d->rc)
+                d->rc = vd_buf_addc(d->b, '"');
+}
+
+int vd_doc_message(vd_buf *m, const vd_event *e) {
+        int r = vd_buf_addf(m, "%s %s ", vd_severity_name(e->severity), vd_change_kind_name(e->kind));
+        if (!r)
+                r = vd_escape_display(m, e->path, e->path_len);
+        if (!r && e->detector)
+                r = vd_buf_addf(m, " [detector %s]", e->detector);
+        return r;
+}
