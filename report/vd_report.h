@@ -137,7 +137,7 @@ const char *vd_sink_name(const vd_sink *s);
 /* The file a spec writes ("text:F", "json:F", "ecs:F"), or NULL (stdout,
  * syslog, the journal). */
 const char *vd_sink_spec_file(const char *spec);
-/* A file sink's kind ("text", "json", "ecs"), or NULL (syslog, journal). */
+/* A file sink's kind ("text", "json", "ecs", "ocsf"), or NULL (syslog, journal). */
 const char *vd_sink_spec_kind(const char *spec);
 /* Open one sink per spec, before any long work: 0, or the first failure
  * with the sinks opened so far closed (every entry NULL). */

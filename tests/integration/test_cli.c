@@ -950,9 +950,11 @@ Test(cli, a_guest_silent_for_longer_than_dormant_after_is_dormant) {
 /* The attacked clone's drift (a changed sshd_config and its keys, a setuid
  * bit, a new binary, a vulnerable package) as ECS documents: every field
  * Elastic's own definitions (@elastic/ecs, tests/ecs) know, of the right
- * type, categorised as ECS allows; and the validator does refuse what is
- * not ECS. */
-Test(cli, ecs_documents_validate_against_elastics_field_definitions) {
+ * type, categorised as ECS allows; and as OCSF events of the four classes,
+ * each valid against the schema's class and object definitions
+ * (ocsf-schema v1.8.0, tests/ocsf). Both validators refuse what breaks
+ * their schema. */
+Test(cli, ecs_and_ocsf_documents_validate_against_their_schemas) {
         char *t = th_join(work, "ecs-t");
         mkdir(t, 0755);
         th_write(t, "etc/ssh/sshd_config", "PermitRootLogin no\nPasswordAuthentication no\n");
@@ -974,8 +976,8 @@ Test(cli, ecs_documents_validate_against_elastics_field_definitions) {
         th_write(t, "usr/local/bin/backdoor.sh", "evil");
         r = th_vmdrift("scan" A "--dir" A "%s" A "--baseline" A "%s/ecs.vdb" A "--policy" A VD_EXAMPLES
                        "/policies/debian.yaml" A "--advisories" A "%s/adv" A "--report" A "ecs:%s/out.ecs" A "--report" A
-                       "ecs",
-                       t, work, work, work);
+                       "ecs" A "--report" A "ocsf:%s/out.ocsf",
+                       t, work, work, work, work);
         cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
         const char *o = r.out;
         cr_assert_eq(th_lines_with(o, "\"message\":\"high changed /etc/ssh/sshd_config\"",
@@ -1011,6 +1013,40 @@ Test(cli, ecs_documents_validate_against_elastics_field_definitions) {
         cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
         cr_assert(strstr(r.out, "file.colour is no ECS field") && strstr(r.out, "file.size: '12' is no long") &&
                       strstr(r.out, "event.type 'installation' is expected by none of event.category ['file']"),
+                  "%s", r.out);
+        th_run_free(&r);
+
+        r = th_exec((const char *const[]){"python3", VD_OCSF "/validate.py", VD_OCSF "/schema", th_path(work, "out.ocsf"),
+                                          NULL});
+        cr_assert_eq(r.status, 0, "not OCSF:\n%s%s", r.out, r.err);
+        cr_assert(strstr(r.out, "8 events (compliance_finding, detection_finding, device_config_state_change, "
+                                "vulnerability_finding), 0 problems (OCSF 1.8.0)"),
+                  "%s", r.out);
+        th_run_free(&r);
+        r = th_exec((const char *const[]){"cat", th_path(work, "out.ocsf"), NULL});
+        cr_assert_eq(th_lines_with(r.out, "\"class_uid\":2004", "\"type_uid\":200401", "\"severity_id\":4",
+                                   "\"evidences\":[{\"file\":{\"name\":\"ping\",\"path\":\"/usr/bin/ping\"", NULL),
+                     1, "%s", r.out);
+        cr_assert_eq(th_lines_with(r.out, "\"class_uid\":2003", "\"compliance\":{\"control\":\"config\"", NULL), 1, "%s",
+                     r.out);
+        cr_assert_eq(th_lines_with(r.out, "\"class_uid\":5019", "\"category_uid\":5", "\"state_id\":99",
+                                   "\"name\":\"PermitRootLogin\",\"old\":\"no\",\"new\":\"yes\"", NULL),
+                     1, "%s", r.out);
+        cr_assert_eq(th_lines_with(r.out, "\"class_uid\":2002", "\"advisory\":{\"uid\":\"DSA-5724-1\"}",
+                                   "\"affected_packages\":[{\"name\":\"openssh-server\"", NULL),
+                     1, "%s", r.out);
+        th_run_free(&r);
+        /* an unknown attribute, an enum value OCSF lacks, a required one missing, a wrong type_uid */
+        th_write(work, "bad.ocsf",
+                 "{\"class_uid\":2004,\"category_uid\":2,\"activity_id\":1,\"type_uid\":200402,\"time\":1,"
+                 "\"severity_id\":9,\"colour\":\"red\",\"metadata\":{\"version\":\"1.8.0\",\"product\":{\"name\":"
+                 "\"vmdrift\"}}}\n");
+        r = th_exec((const char *const[]){"python3", VD_OCSF "/validate.py", VD_OCSF "/schema", th_path(work, "bad.ocsf"),
+                                          NULL});
+        cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+        cr_assert(strstr(r.out, "colour: no attribute of this class or object") && strstr(r.out, "severity_id: 9 is none") &&
+                      strstr(r.out, "finding_info: required, missing") &&
+                      strstr(r.out, "type_uid 200402 is not class_uid * 100 + activity_id"),
                   "%s", r.out);
         th_run_free(&r);
         free(t);

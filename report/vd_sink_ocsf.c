@@ -1,0 +1,272 @@
+/* The OCSF sink: one Open Cybersecurity Schema Framework event per drift
+ * event, ND-JSON, OCSF 1.8.0 (docs/events.md): drift is a Detection
+ * Finding (2004) with the file as evidence, a desired-state failure a
+ * Compliance Finding (2003), an advisory hit a Vulnerability Finding
+ * (2002), a configuration value a Device Config State Change (5019); the
+ * device is the guest, vmdrift's own fields go in "unmapped". Checked in
+ * the tests against the schema's class and object definitions
+ * (tests/ocsf/validate.py on files of ocsf/ocsf-schema v1.8.0). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/vd_buf.h"
+#include "vd_doc.h"
+#include "vd_sink_int.h"
+
+#define OCSF_VERSION "1.8.0"
+
+enum { C_VULNERABILITY = 2002, C_COMPLIANCE = 2003, C_DETECTION = 2004, C_CONFIG_STATE = 5019 };
+
+static int class_of(const vd_event *e) {
+        if (e->kind == VD_CH_VIOLATION)
+                return C_COMPLIANCE;
+        if (e->kind == VD_CH_VULNERABLE)
+                return C_VULNERABILITY;
+        if (e->config)
+                return C_CONFIG_STATE;
+        return C_DETECTION;
+}
+
+static const char *class_name(int c) {
+        switch (c) {
+        case C_VULNERABILITY: return "Vulnerability Finding";
+        case C_COMPLIANCE: return "Compliance Finding";
+        case C_CONFIG_STATE: return "Device Config State Change";
+        default: return "Detection Finding";
+        }
+}
+
+/* OCSF severity_id: 1 Informational ... 5 Critical */
+static int severity_id(int s) { return s >= VD_SEV_CRITICAL ? 5 : s < VD_SEV_INFO ? 0 : s + 1; }
+
+static const char *severity_caption(int id) {
+        static const char *const c[] = {"Unknown", "Informational", "Low", "Medium", "High", "Critical"};
+        return id >= 0 && id <= 5 ? c[id] : "Unknown";
+}
+
+static int file_type_id(int t) {
+        switch (t) {
+        case VD_T_REG: return 1;
+        case VD_T_DIR: return 2;
+        case VD_T_CHR: return 3;
+        case VD_T_BLK: return 4;
+        case VD_T_SOCK: return 5;
+        case VD_T_FIFO: return 6;
+        case VD_T_LNK: return 7;
+        default: return 99;
+        }
+}
+
+static const vd_val *now_val(const vd_event *e, const char *attr) {
+        const vd_attr_change *c = vd_event_find(e, attr);
+        if (!c)
+                return NULL;
+        const vd_val *v = e->kind == VD_CH_REMOVED ? &c->old_v : &c->new_v;
+        return v->s ? v : NULL;
+}
+
+/* The file as the scan found it (as it was, if removed). */
+static void file_obj(vd_doc *d, const vd_event *e) {
+        vd_doc_open(d, "file");
+        const char *slash = memrchr(e->path, '/', e->path_len);
+        const char *name = slash ? slash + 1 : e->path;
+        size_t nl = e->path_len - (size_t)(name - e->path);
+        vd_doc_str(d, "name", nl ? name : "/", nl ? nl : 1);
+        vd_doc_str(d, "path", e->path, e->path_len);
+        if (slash)
+                vd_doc_str(d, "parent_folder", e->path, slash == e->path ? 1 : (size_t)(slash - e->path));
+        vd_doc_int(d, "type_id", file_type_id(e->ftype));
+        const vd_val *size = now_val(e, "size"), *h = now_val(e, "hash");
+        if (size && size->num)
+                vd_doc_raw(d, "size", size->s, size->len);
+        if (h && h->len > 7 && memchr(h->s, ':', h->len)) {
+                /* sha256:HEX is SHA-256 (3); xxh3-128:HEX, vmdrift's keyed hash, is Other */
+                const char *colon = memchr(h->s, ':', h->len);
+                bool sha = (size_t)(colon - h->s) == 6 && !strncmp(h->s, "sha256", 6);
+                vd_doc_open_array(d, "hashes");
+                vd_doc_open(d, NULL);
+                vd_doc_int(d, "algorithm_id", sha ? 3 : 99);
+                vd_doc_str(d, "algorithm", sha ? "SHA-256" : h->s, sha ? 7 : (size_t)(colon - h->s));
+                vd_doc_str(d, "value", colon + 1, h->len - (size_t)(colon - h->s) - 1);
+                vd_doc_close(d);
+                vd_doc_close_array(d);
+        }
+        vd_doc_close(d);
+}
+
+static void device_obj(vd_doc *d, const vd_report *r, const vd_event *e) {
+        vd_doc_open(d, "device");
+        bool guest = r->source_kind && strcmp(r->source_kind, "dir") != 0;
+        vd_doc_int(d, "type_id", guest ? 6 : 1); /* Virtual; a tree: the host's (Server) */
+        vd_doc_cstr(d, "type", guest ? "Virtual" : "Server");
+        vd_doc_cstr(d, "name", e->guest ? e->guest : r->guest ? r->guest : r->guest_hostname ? r->guest_hostname : r->source);
+        vd_doc_cstr(d, "hostname", r->guest_hostname);
+        int os = !r->guest_os_type ? 0 : !strcmp(r->guest_os_type, "linux") ? 200 : !strcmp(r->guest_os_type, "windows") ? 100 : 0;
+        if (os && r->guest_os) {
+                vd_doc_open(d, "os");
+                vd_doc_cstr(d, "name", r->guest_os);
+                vd_doc_int(d, "type_id", os);
+                vd_doc_close(d);
+        }
+        vd_doc_close(d);
+}
+
+/* What OCSF has no attribute for: vmdrift's own fields, as in ECS's vmdrift.* */
+static void unmapped(vd_doc *d, const vd_report *r, const vd_event *e) {
+        vd_doc_open(d, "unmapped");
+        vd_doc_open(d, "vmdrift");
+        vd_doc_cstr(d, "scan_id", r->scan_id);
+        vd_doc_cstr(d, "change", vd_change_kind_name(e->kind));
+        vd_doc_cstr(d, "severity", vd_severity_name(e->severity));
+        vd_doc_cstr(d, "detector", e->detector);
+        vd_doc_cstr(d, "config", e->config);
+        vd_doc_cstr(d, "rule", e->rule);
+        vd_doc_cstr(d, "source", r->source);
+        vd_doc_open_array(d, "changes");
+        for (size_t i = 0; i < e->n_ch && !d->rc; i++) {
+                vd_doc_open(d, NULL);
+                vd_doc_cstr(d, "name", e->ch[i].attr);
+                vd_doc_val(d, "old", &e->ch[i].old_v);
+                vd_doc_val(d, "new", &e->ch[i].new_v);
+                vd_doc_cstr(d, "note", e->ch[i].note);
+                vd_doc_close(d);
+        }
+        vd_doc_close_array(d);
+        vd_doc_close(d);
+        vd_doc_close(d);
+}
+
+static void finding_info(vd_doc *d, const vd_event *e, const char *uid, const char *title) {
+        vd_doc_open(d, "finding_info");
+        vd_doc_cstr(d, "uid", uid);
+        vd_doc_cstr(d, "title", title);
+        const char *type = vd_change_kind_name(e->kind);
+        vd_doc_strs(d, "types", &type, 1);
+        if (e->rule) {
+                vd_doc_open(d, "analytic");
+                vd_doc_int(d, "type_id", 1); /* Rule */
+                vd_doc_cstr(d, "type", "Rule");
+                vd_doc_cstr(d, "name", e->detector ? e->detector : e->rule);
+                vd_doc_close(d);
+        }
+        vd_doc_close(d);
+}
+
+static void vulnerabilities(vd_doc *d, const vd_event *e, const char *title) {
+        const vd_val *adv = now_val(e, "advisory"), *ver = now_val(e, "version"), *fixed = now_val(e, "fixed");
+        vd_doc_open_array(d, "vulnerabilities");
+        vd_doc_open(d, NULL);
+        vd_doc_cstr(d, "title", title);
+        vd_doc_cstr(d, "severity", severity_caption(severity_id(e->severity)));
+        if (adv) {
+                vd_doc_open(d, "advisory");
+                vd_doc_str(d, "uid", adv->s, adv->len);
+                vd_doc_close(d);
+        }
+        vd_doc_open_array(d, "affected_packages");
+        vd_doc_open(d, NULL);
+        vd_doc_str(d, "name", e->path, e->path_len);
+        if (ver)
+                vd_doc_str(d, "version", ver->s, ver->len);
+        else
+                vd_doc_cstr(d, "version", "");
+        vd_doc_cstr(d, "architecture", e->arch);
+        if (fixed)
+                vd_doc_str(d, "fixed_in_version", fixed->s, fixed->len);
+        vd_doc_close(d);
+        vd_doc_close_array(d);
+        vd_doc_raw(d, "is_fix_available", fixed ? "true" : "false", fixed ? 4 : 5);
+        vd_doc_close(d);
+        vd_doc_close_array(d);
+}
+
+static int ocsf_event(vd_buf *b, const vd_report *r, const vd_event *e, size_t idx) {
+        int cls = class_of(e), activity = cls == C_CONFIG_STATE ? 2 : 1; /* Collect; Create */
+        int sev = severity_id(e->severity);
+        char uid[64];
+        snprintf(uid, sizeof uid, "%s-%zu", r->scan_id, idx);
+        vd_buf m;
+        vd_buf_init(&m, 0);
+        vd_doc d;
+        vd_doc_begin(&d, b);
+        if (vd_doc_message(&m, e) < 0)
+                d.rc = VD_E_NOMEM;
+        vd_doc_int(&d, "class_uid", cls);
+        vd_doc_cstr(&d, "class_name", class_name(cls));
+        vd_doc_int(&d, "category_uid", cls / 1000);
+        vd_doc_cstr(&d, "category_name", cls / 1000 == 2 ? "Findings" : "Discovery");
+        vd_doc_int(&d, "activity_id", activity);
+        vd_doc_cstr(&d, "activity_name", activity == 2 ? "Collect" : "Create");
+        vd_doc_int(&d, "type_uid", (long long)cls * 100 + activity);
+        vd_doc_int(&d, "time", r->started_ns / 1000000);
+        vd_doc_int(&d, "severity_id", sev);
+        vd_doc_cstr(&d, "severity", severity_caption(sev));
+        vd_doc_str(&d, "message", m.buf, m.len);
+        vd_doc_open(&d, "metadata");
+        vd_doc_cstr(&d, "version", OCSF_VERSION);
+        vd_doc_cstr(&d, "uid", uid);
+        vd_doc_open(&d, "product");
+        vd_doc_cstr(&d, "name", "vmdrift");
+        vd_doc_cstr(&d, "vendor_name", "vmdrift");
+        vd_doc_cstr(&d, "version", VD_VERSION);
+        vd_doc_close(&d);
+        vd_doc_close(&d);
+        device_obj(&d, r, e);
+        if (cls == C_CONFIG_STATE) {
+                /* a protection switched off reads as Disabled; any other value as Other, said */
+                bool off = e->detector && !strcmp(e->detector, "security-off");
+                vd_doc_int(&d, "state_id", off ? 1 : 99);
+                vd_doc_str(&d, "state", off ? "Disabled" : m.buf, off ? 8 : m.len);
+        } else {
+                finding_info(&d, e, uid, m.buf);
+                if (cls == C_DETECTION)
+                        vd_doc_raw(&d, "is_alert", e->severity >= VD_SEV_MEDIUM ? "true" : "false",
+                                   e->severity >= VD_SEV_MEDIUM ? 4 : 5);
+        }
+        if (cls == C_DETECTION && !e->package && !e->fleet && e->kind != VD_CH_DORMANT) {
+                vd_doc_open_array(&d, "evidences");
+                vd_doc_open(&d, NULL);
+                file_obj(&d, e);
+                vd_doc_close(&d);
+                vd_doc_close_array(&d);
+        } else if (cls == C_COMPLIANCE) {
+                vd_doc_open(&d, "compliance");
+                vd_doc_cstr(&d, "control", e->rule);
+                const char *std = "vmdrift policy";
+                vd_doc_strs(&d, "standards", &std, 1);
+                vd_doc_int(&d, "status_id", 3); /* Fail */
+                vd_doc_cstr(&d, "status", "Fail");
+                const char *note = e->n_ch ? e->ch[0].note : NULL;
+                vd_doc_cstr(&d, "desc", note);
+                vd_doc_close(&d);
+        } else if (cls == C_VULNERABILITY)
+                vulnerabilities(&d, e, m.buf);
+        unmapped(&d, r, e);
+        vd_buf_release(&m);
+        return vd_doc_end(&d);
+}
+
+static int ocsf_write(vd_sink *s, const vd_report *r, vd_err *err) {
+        vd_buf b;
+        vd_buf_init(&b, 0);
+        int rc = 0;
+        for (size_t i = 0; i < r->events->n && !rc; i++) {
+                vd_buf_reset(&b);
+                rc = ocsf_event(&b, r, &r->events->v[i], i);
+                if (!rc && fwrite(b.buf, 1, b.len, s->fp) != b.len)
+                        rc = VD_E_IO;
+        }
+        vd_buf_release(&b);
+        if (rc == VD_E_IO)
+                return vd_err_errno(err, VD_E_IO, errno, "cannot write the OCSF report");
+        if (rc)
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        return 0;
+}
+
+const struct vd_sink_ops vd_ocsf_ops = {"ocsf", ocsf_write, NULL};
