@@ -156,7 +156,7 @@ const cli_opt cli_report_options[] = {
         {"syslog-ca", CLI_OPT_SYSLOG_CA, "FILE", "tls://: the CA the collector's certificate must chain to"},
         {"syslog-facility", CLI_OPT_SYSLOG_FACILITY, "F", "daemon, auth, authpriv, local0..local7, audit (default) or 0-23"},
         {"syslog-enterprise", CLI_OPT_SYSLOG_ENTERPRISE, "N", "SD-ID vmdrift@N (default 32473, the documentation number)"},
-        {"syslog-format", CLI_OPT_SYSLOG_FORMAT, "F", "rfc5424 (structured data, default), cee (@cee: JSON) or cef"},
+        {"syslog-format", CLI_OPT_SYSLOG_FORMAT, "F", "rfc5424 (structured data, default), cee (@cee: JSON), ecs (@cee: an ECS document) or cef"},
         {"syslog-attempts", CLI_OPT_SYSLOG_ATTEMPTS, "N", "connection attempts, with doubling backoff, before spooling (4)"},
         {"max-events", CLI_OPT_MAX_EVENTS, "N",
          "syslog and journal get the N most severe drift events, then one\n"
@@ -187,10 +187,12 @@ int cli_report_opt(vd_sink_opts *o, int c, const char *arg, const char *cmd) {
                         o->format = VD_SYSLOG_RFC5424;
                 else if (strcmp(arg, "cee") == 0)
                         o->format = VD_SYSLOG_CEE;
+                else if (strcmp(arg, "ecs") == 0)
+                        o->format = VD_SYSLOG_ECS;
                 else if (strcmp(arg, "cef") == 0)
                         o->format = VD_SYSLOG_CEF;
                 else
-                        return cli_usage(cmd, "--syslog-format expects rfc5424, cee or cef, not '%s'", arg);
+                        return cli_usage(cmd, "--syslog-format expects rfc5424, cee, ecs or cef, not '%s'", arg);
                 return 1;
         case CLI_OPT_MAX_EVENTS:
                 if (!cli_parse_uint(arg, &u))

@@ -98,6 +98,7 @@ enum vd_syslog_format {
         VD_SYSLOG_RFC5424 = 0, /* structured data [vmdrift@PEN ...], readable MSG */
         VD_SYSLOG_CEE = 1,     /* MSG is "@cee: {json}" (rsyslog mmjsonparse, syslog-ng) */
         VD_SYSLOG_CEF = 2,     /* MSG is ArcSight CEF:0|vmdrift|... */
+        VD_SYSLOG_ECS = 3,     /* MSG is "@cee: {ECS document}" (docs/events.md) */
 };
 
 /* Settings of the remote sinks (syslog, journal). */

@@ -17,6 +17,7 @@
 #include "common/vd_buf.h"
 #include "common/vd_json.h"
 #include "common/vd_str.h"
+#include "report/vd_remote.h"
 #include "vd_doc.h"
 #include "vd_sink_int.h"
 
@@ -144,7 +145,7 @@ static void file_obj(vd_doc *d, const vd_report *r, const vd_event *e) {
 }
 
 /* vmdrift.*: what ECS has no field for. */
-static void vmdrift_obj(vd_doc *d, const vd_report *r, const vd_event *e) {
+static void vmdrift_obj(vd_doc *d, const vd_report *r, const vd_event *e, bool compact) {
         vd_doc_open(d, "vmdrift");
         vd_doc_cstr(d, "scan_id", r->scan_id);
         vd_doc_cstr(d, "change", vd_change_kind_name(e->kind));
@@ -161,14 +162,14 @@ static void vmdrift_obj(vd_doc *d, const vd_report *r, const vd_event *e) {
         const vd_val *h = file_event(e) ? now_val(e, "hash") : NULL;
         if (h && vd_text_clean(h->s, h->len))
                 vd_doc_str(d, "hash", h->s, h->len); /* any algorithm: ECS names only md5, sha1, sha256... */
-        if (file_event(e) && e->kind == VD_CH_CHANGED) {
+        if (!compact && file_event(e) && e->kind == VD_CH_CHANGED) {
                 vd_doc_open(d, "previous");
                 for (size_t i = 0; i < e->n_ch && !d->rc; i++)
                         if (e->ch[i].old_v.s)
                                 vd_doc_val(d, e->ch[i].attr, &e->ch[i].old_v);
                 vd_doc_close(d);
         }
-        if (!file_event(e) || e->kind == VD_CH_VIOLATION) {
+        if (!compact && (!file_event(e) || e->kind == VD_CH_VIOLATION)) {
                 /* keys of a configuration, a package's attributes: a list,
                  * so a guest's key names never become index fields */
                 vd_doc_open_array(d, "changes");
@@ -206,7 +207,28 @@ static void package_obj(vd_doc *d, const vd_event *e) {
         vd_doc_close(d);
 }
 
-static int ecs_event(vd_buf *b, const vd_report *r, const vd_event *e, size_t idx, const char *observer) {
+/* host.*: the guest; observer.*: the host that scanned it. */
+static void host_observer(vd_doc *d, const vd_report *r, const char *guest, const char *observer) {
+        vd_doc_open(d, "host");
+        vd_doc_cstr(d, "name", guest ? guest : r->guest ? r->guest : r->guest_hostname ? r->guest_hostname : r->source);
+        vd_doc_cstr(d, "hostname", r->guest_hostname);
+        if (r->guest_os) {
+                vd_doc_open(d, "os");
+                vd_doc_cstr(d, "full", r->guest_os);
+                vd_doc_close(d);
+        }
+        vd_doc_close(d);
+        vd_doc_open(d, "observer");
+        vd_doc_cstr(d, "hostname", observer);
+        vd_doc_cstr(d, "product", "vmdrift");
+        vd_doc_cstr(d, "vendor", "vmdrift");
+        vd_doc_cstr(d, "version", VD_VERSION);
+        vd_doc_cstr(d, "type", "integrity-monitor");
+        vd_doc_close(d);
+}
+
+static int ecs_event(vd_buf *b, const vd_report *r, const vd_event *e, size_t idx, const char *observer,
+                     bool compact) {
         vd_doc d;
         vd_doc_begin(&d, b);
         vd_doc_time(&d, "@timestamp", r->started_ns);
@@ -259,29 +281,14 @@ static int ecs_event(vd_buf *b, const vd_report *r, const vd_event *e, size_t id
         } else if (e->package)
                 package_obj(&d, e);
 
-        vd_doc_open(&d, "host");
-        vd_doc_cstr(&d, "name", e->guest ? e->guest : r->guest ? r->guest : r->guest_hostname ? r->guest_hostname : r->source);
-        vd_doc_cstr(&d, "hostname", r->guest_hostname);
-        if (r->guest_os) {
-                vd_doc_open(&d, "os");
-                vd_doc_cstr(&d, "full", r->guest_os);
-                vd_doc_close(&d);
-        }
-        vd_doc_close(&d);
-        vd_doc_open(&d, "observer");
-        vd_doc_cstr(&d, "hostname", observer);
-        vd_doc_cstr(&d, "product", "vmdrift");
-        vd_doc_cstr(&d, "vendor", "vmdrift");
-        vd_doc_cstr(&d, "version", VD_VERSION);
-        vd_doc_cstr(&d, "type", "integrity-monitor");
-        vd_doc_close(&d);
+        host_observer(&d, r, e ? e->guest : NULL, observer);
         if (e->rule) {
                 vd_doc_open(&d, "rule");
                 vd_doc_cstr(&d, "name", e->rule);
                 vd_doc_cstr(&d, "ruleset", r->baseline_source ? "vmdrift policy" : "vmdrift");
                 vd_doc_close(&d);
         }
-        vmdrift_obj(&d, r, e);
+        vmdrift_obj(&d, r, e, compact);
         return vd_doc_end(&d);
 }
 
@@ -293,7 +300,7 @@ static int ecs_write(vd_sink *s, const vd_report *r, vd_err *err) {
         int rc = 0;
         for (size_t i = 0; i < r->events->n && !rc; i++) {
                 vd_buf_reset(&b);
-                rc = ecs_event(&b, r, &r->events->v[i], i, host[0] ? host : NULL);
+                rc = ecs_event(&b, r, &r->events->v[i], i, host[0] ? host : NULL, false);
                 if (!rc && fwrite(b.buf, 1, b.len, s->fp) != b.len)
                         rc = VD_E_IO;
         }
@@ -306,3 +313,48 @@ static int ecs_write(vd_sink *s, const vd_report *r, vd_err *err) {
 }
 
 const struct vd_sink_ops vd_ecs_ops = {"ecs", ecs_write, NULL};
+
+/* For the syslog sink (--syslog-format ecs): the event's document on one
+ * line without its newline, or, compact, without the previous values and
+ * configuration keys (a message has a size limit). */
+int vd_ecs_document(vd_buf *b, const vd_report *r, const vd_event *e, const char *observer, bool compact) {
+        size_t idx = e >= r->events->v && e < r->events->v + r->events->n ? (size_t)(e - r->events->v) : 0;
+        int rc = ecs_event(b, r, e, idx, observer, compact);
+        if (!rc && b->len && b->buf[b->len - 1] == '\n')
+                b->buf[--b->len] = '\0';
+        return rc;
+}
+
+/* ... and a message that is no drift event (the summary, a warning, events
+ * held back): event.kind event, category host, its fields under vmdrift. */
+int vd_ecs_notice(vd_buf *b, const vd_report *r, const vd_rmsg *m, const char *action, const char *observer) {
+        vd_doc d;
+        vd_doc_begin(&d, b);
+        vd_doc_time(&d, "@timestamp", r->started_ns);
+        vd_doc_open(&d, "ecs");
+        vd_doc_cstr(&d, "version", ECS_VERSION);
+        vd_doc_close(&d);
+        vd_doc_str(&d, "message", m->text, m->text_len);
+        vd_doc_open(&d, "event");
+        vd_doc_cstr(&d, "kind", "event");
+        const char *cat = "host", *type = "info";
+        vd_doc_strs(&d, "category", &cat, 1);
+        vd_doc_strs(&d, "type", &type, 1);
+        vd_doc_cstr(&d, "action", action);
+        vd_doc_cstr(&d, "module", "vmdrift");
+        vd_doc_cstr(&d, "dataset", "vmdrift.scan");
+        vd_doc_close(&d);
+        host_observer(&d, r, NULL, observer);
+        vd_doc_open(&d, "vmdrift");
+        for (size_t i = 0; i < m->nf; i++) {
+                if (m->f[i].json)
+                        vd_doc_raw(&d, m->f[i].name, m->f[i].v, m->f[i].n);
+                else
+                        vd_doc_str(&d, m->f[i].name, m->f[i].v, m->f[i].n);
+        }
+        vd_doc_close(&d);
+        int rc = vd_doc_end(&d);
+        if (!rc && b->len && b->buf[b->len - 1] == '\n')
+                b->buf[--b->len] = '\0';
+        return rc;
+}

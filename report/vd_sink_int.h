@@ -27,4 +27,11 @@ extern const struct vd_sink_ops vd_text_ops, vd_json_ops, vd_ecs_ops, vd_ocsf_op
 int vd_syslog_open(const char *url, const vd_sink_opts *o, vd_sink **ret, vd_err *err);
 int vd_journal_open(const vd_sink_opts *o, vd_sink **ret, vd_err *err);
 
+/* vd_sink_ecs.c, for --syslog-format ecs: one event's ECS document (compact:
+ * without previous values and configuration keys), or a message that is
+ * no drift event (its fields under vmdrift.*), on one line. */
+struct vd_rmsg;
+int vd_ecs_document(vd_buf *b, const vd_report *r, const vd_event *e, const char *observer, bool compact);
+int vd_ecs_notice(vd_buf *b, const vd_report *r, const struct vd_rmsg *m, const char *action, const char *observer);
+
 #endif

@@ -24,15 +24,15 @@
 
 typedef struct render_ctx {
         const syslog_sink *s;
+        const vd_report *r;
         vd_msglist *l;
 } render_ctx;
 
 static int add_rendered(void *ctx, vd_rmsg *m, const vd_event *ev) {
         render_ctx *rc = ctx;
-        (void)ev;
         vd_buf b;
         vd_buf_init(&b, MSG_MAX + 1);
-        int r = vd_syslog_render(rc->s, m, &b);
+        int r = vd_syslog_render(rc->s, rc->r, m, ev, &b);
         if (r == 0) {
                 size_t len;
                 char *p = vd_buf_detach(&b, &len);
@@ -54,7 +54,7 @@ static int syslog_write(vd_sink *sink, const vd_report *r, vd_err *err) {
                 vd_spool_read(old[i], &l);
         size_t n_spooled = l.count;
         /* this run's messages after them */
-        int rc = vd_remote_each(r, s->o.max_events, add_rendered, &(render_ctx){s, &l});
+        int rc = vd_remote_each(r, s->o.max_events, add_rendered, &(render_ctx){s, r, &l});
         if (rc < 0) {
                 vd_msglist_free(&l);
                 for (size_t i = 0; i < n_old; i++)

@@ -48,7 +48,8 @@ static int timestamp(vd_buf *b) {
                            tm.tm_hour, tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000);
 }
 
-static int format_msg(const syslog_sink *s, const vd_rmsg *m, vd_buf *b) {
+static int format_msg(const syslog_sink *s, const vd_report *rep, const vd_rmsg *m, const vd_event *ev, bool compact,
+                      vd_buf *b) {
         int pri = s->o.facility * 8 + vd_syslog_severity(m);
         int r = vd_buf_addf(b, "<%d>1 ", pri);
         if (!r)
@@ -70,6 +71,11 @@ static int format_msg(const syslog_sink *s, const vd_rmsg *m, vd_buf *b) {
                         r = vd_buf_adds(b, "] ");
                 if (!r)
                         r = vd_buf_add(b, m->text, m->text_len);
+        } else if (s->o.format == VD_SYSLOG_ECS) {
+                r = vd_buf_adds(b, "- @cee: ");
+                if (!r)
+                        r = ev ? vd_ecs_document(b, rep, ev, s->hostname, compact)
+                               : vd_ecs_notice(b, rep, m, vd_rkind_msgid(m->kind), s->hostname);
         } else if (s->o.format == VD_SYSLOG_CEE) {
                 r = vd_buf_adds(b, "- @cee: {\"event\":\"");
                 if (!r)
@@ -129,11 +135,11 @@ static int format_msg(const syslog_sink *s, const vd_rmsg *m, vd_buf *b) {
 }
 
 /* One message, within MSG_MAX: without the changes detail if need be. */
-int vd_syslog_render(const syslog_sink *s, vd_rmsg *m, vd_buf *out) {
+int vd_syslog_render(const syslog_sink *s, const vd_report *rep, vd_rmsg *m, const vd_event *ev, vd_buf *out) {
         for (int pass = 0; pass < 2; pass++) {
                 vd_buf b;
                 vd_buf_init(&b, MSG_MAX);
-                int r = format_msg(s, m, &b);
+                int r = format_msg(s, rep, m, ev, pass > 0, &b);
                 if (r == 0) {
                         r = vd_buf_add(out, b.buf, b.len);
                         vd_buf_release(&b);

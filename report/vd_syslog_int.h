@@ -36,7 +36,7 @@ typedef struct syslog_sink {
 
 /* vd_syslog_format.c: one message, whole (RFC 5424 header, then SD, @cee
  * or CEF), at most MSG_MAX bytes (the changes are dropped first). */
-int vd_syslog_render(const syslog_sink *s, vd_rmsg *m, vd_buf *out);
+int vd_syslog_render(const syslog_sink *s, const vd_report *r, vd_rmsg *m, const vd_event *ev, vd_buf *out);
 
 /* vd_syslog_net.c: connect, send, notice a closed peer. Failures set
  * s->last and return its (negative) code. */

@@ -158,7 +158,7 @@ Test(collectors, every_transport_delivers_valid_rfc5424_with_hostile_paths) {
         free(jf);
 }
 
-Test(collectors, cee_and_cef_payloads) {
+Test(collectors, cee_ecs_and_cef_payloads) {
         drift();
         char tcp[64];
         snprintf(tcp, sizeof tcp, "syslog:tcp://127.0.0.1:%d", rs.tcp);
@@ -194,6 +194,39 @@ Test(collectors, cee_and_cef_payloads) {
         coll_lines_free(lines, n);
         free(out);
         free(pf);
+
+        /* ECS: each payload one Elastic Common Schema document, through a
+         * real rsyslog, valid against Elastic's own definitions */
+        unlink(rs.out);
+        coll_rsyslog_stop(&rs);
+        coll_rsyslog_start(&rs, rs.dir);
+        r = th_vmdrift("scan" A "--baseline" A "%s" A "--dir" A "%s" A "--report" A "%s" A "--syslog-format" A "ecs" A
+                       "--state-dir" A "%s",
+                       vdb, clone_, tcp, state);
+        cr_assert_eq(r.status, 1, "%s", r.err);
+        th_run_free(&r);
+        out = coll_rsyslog_wait(&rs, 9);
+        n = coll_lines(out, &lines);
+        char *ef = th_join(dir, "ecs.ndjson");
+        f = fopen(ef, "w");
+        size_t drift = 0;
+        for (size_t i = 0; i < n; i++) {
+                rfc5424 m;
+                cr_assert_null(rfc5424_parse(lines[i].raw, &m), "%s", lines[i].raw);
+                cr_assert(strncmp(m.msg, "@cee: {\"@timestamp\":", 20) == 0, "%s", m.msg);
+                drift += strstr(m.msg, "\"event\":{\"kind\":\"alert\"") != NULL;
+                fprintf(f, "%s\n", m.msg + 6);
+                rfc5424_free(&m);
+        }
+        fclose(f);
+        cr_assert_geq(drift, 6, "%s", out);
+        p = th_exec((const char *const[]){"python3", VD_SOURCE_DIR "/tests/ecs/validate.py",
+                                          VD_SOURCE_DIR "/tests/ecs/ecs_fields.json", ef, NULL});
+        cr_assert_eq(p.status, 0, "not ECS:\n%s%s", p.out, p.err);
+        th_run_free(&p);
+        coll_lines_free(lines, n);
+        free(out);
+        free(ef);
 
         /* CEF */
         unlink(rs.out);
