@@ -43,7 +43,9 @@ typedef struct fleet_opts {
 
 /* ---- one guest's scan ---- */
 
-enum spec_kind { SPEC_STDOUT, SPEC_FILE, SPEC_GUEST_FILE, SPEC_DIRECT };
+/* SPEC_METRICS: prometheus[:FILE], written by the fleet from every guest's
+ * state after the run, never by the scans */
+enum spec_kind { SPEC_STDOUT, SPEC_FILE, SPEC_GUEST_FILE, SPEC_DIRECT, SPEC_METRICS };
 
 typedef struct job {
         const vd_inv_guest *g;

@@ -17,6 +17,9 @@
 #include "fleet.h"
 
 int fleet_spec_kind(const char *spec) {
+        const char *k = vd_sink_spec_kind(spec);
+        if (k && !strcmp(k, "prometheus"))
+                return SPEC_METRICS;
         const char *f = vd_sink_spec_file(spec);
         if (f)
                 return strstr(f, "{guest}") ? SPEC_GUEST_FILE : SPEC_FILE;
@@ -122,6 +125,7 @@ static int scan_request(const fleet_opts *o, const char *priv, const job *j, vd_
                 const char *spec = o->reports[i];
                 char *sp = NULL;
                 switch (fleet_spec_kind(spec)) {
+                case SPEC_METRICS: continue; /* the fleet's, after the run */
                 case SPEC_GUEST_FILE:
                         sp = fleet_subst_guest(spec, g->name);
                         if (sp)
@@ -139,6 +143,19 @@ static int scan_request(const fleet_opts *o, const char *priv, const job *j, vd_
                         free(f);
                 }
                 }
+                if (!(rq->reports[rq->n_reports++] = own(os, sp))) {
+                        owned_release(os);
+                        snprintf(why, whylen, "out of memory");
+                        return -1;
+                }
+        }
+        if (rq->n_reports == 0) {
+                /* metrics only: the scan's own report goes where nobody reads it, not to the fleet's stdout */
+                char *f = fleet_priv_file(priv, j->idx, "quiet");
+                char *sp = NULL;
+                if (!f || asprintf(&sp, "json:%s", f) < 0)
+                        sp = NULL;
+                free(f);
                 if (!(rq->reports[rq->n_reports++] = own(os, sp))) {
                         owned_release(os);
                         snprintf(why, whylen, "out of memory");

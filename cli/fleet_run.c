@@ -16,6 +16,7 @@
 #include "common/vd_log.h"
 #include "common/vd_state.h"
 #include "common/vd_str.h"
+#include "report/vd_metrics.h"
 #include "run/vd_pipeline.h"
 
 #include "fleet.h"
@@ -134,9 +135,13 @@ static int deliver_findings(const fleet_opts *o, const vd_inventory *inv, const 
         rep.fail_on = fail_on;
         const char *specs[MAX_SINKS];
         char *owned[MAX_SINKS] = {0};
-        for (size_t i = 0; i < o->n_reports; i++) {
-                const char *spec = o->reports[i];
+        size_t ns = 0;
+        for (size_t r = 0; r < o->n_reports; r++) {
+                const char *spec = o->reports[r];
                 int k = fleet_spec_kind(spec);
+                if (k == SPEC_METRICS)
+                        continue; /* write_metrics */
+                size_t i = ns++;
                 if (k == SPEC_GUEST_FILE) {
                         specs[i] = owned[i] = fleet_subst_guest(spec, "_fleet");
                         if (owned[i])
@@ -146,7 +151,7 @@ static int deliver_findings(const fleet_opts *o, const vd_inventory *inv, const 
                         specs[i] = spec;
                 else {
                         char what[32];
-                        snprintf(what, sizeof what, "out%zu", i);
+                        snprintf(what, sizeof what, "out%zu", r);
                         char *f = NULL;
                         if (asprintf(&f, "%s/fleet.%s", priv, what) < 0 ||
                             asprintf(&owned[i], "%s:%s", vd_sink_spec_kind(spec), f) < 0)
@@ -156,10 +161,10 @@ static int deliver_findings(const fleet_opts *o, const vd_inventory *inv, const 
                 }
         }
         vd_sink *sinks[MAX_SINKS] = {0};
-        int rc = cli_open_sinks(specs, o->n_reports, &o->sinko, sinks);
-        if (rc == 0)
-                rc = cli_deliver(sinks, o->n_reports, &rep);
-        for (size_t i = 0; i < o->n_reports; i++)
+        int rc = ns ? cli_open_sinks(specs, ns, &o->sinko, sinks) : 0;
+        if (rc == 0 && ns)
+                rc = cli_deliver(sinks, ns, &rep);
+        for (size_t i = 0; i < ns; i++)
                 free(owned[i]);
         free(w);
         return rc;
@@ -202,6 +207,51 @@ static int put_together(const fleet_opts *o, const char *priv, const job *jobs, 
                 }
                 vd_buf_release(&b);
         }
+        return rc;
+}
+
+/* prometheus[:FILE]: every guest of the inventory from its state (this
+ * run's, or the last it had), and the fleet's findings of this run. */
+static int write_metrics(const fleet_opts *o, const vd_inventory *inv, const job *jobs, size_t n,
+                         const vd_events *findings) {
+        vd_metric_fleet fl = {.guests = inv->n_guests};
+        for (size_t i = 0; i < findings->n; i++) {
+                int k = findings->v[i].kind;
+                fl.unmanaged += k == VD_CH_UNMANAGED;
+                fl.stale += k == VD_CH_STALE;
+                fl.orphan += k == VD_CH_ORPHAN;
+                fl.unreachable += k == VD_CH_UNREACHABLE;
+        }
+        vd_metric_guest *g = calloc(n ? n : 1, sizeof *g);
+        if (!g)
+                return EXIT_RUNTIME;
+        for (size_t i = 0; i < n; i++) {
+                const vd_guest_state *st = &jobs[i].st;
+                g[i] = (vd_metric_guest){.name = jobs[i].g->name,
+                                         .end_ns = st->present || jobs[i].ran ? st->time_ns + st->duration_ms * 1000000 : 0,
+                                         .last_success_ns = st->last_success_ns,
+                                         .duration_ms = st->duration_ms,
+                                         .exit_code = st->exit_code,
+                                         .mode = st->mode};
+                memcpy(g[i].by_sev, st->by_sev, sizeof g[i].by_sev);
+        }
+        vd_buf b;
+        vd_buf_init(&b, 0);
+        int rc = vd_metrics_render(&b, g, n, &fl) < 0 ? EXIT_RUNTIME : 0;
+        for (size_t i = 0; i < o->n_reports && !rc; i++) {
+                if (fleet_spec_kind(o->reports[i]) != SPEC_METRICS)
+                        continue;
+                const char *f = vd_sink_spec_file(o->reports[i]);
+                vd_err e = VD_ERR_INIT;
+                if (!f) {
+                        if (b.len && fwrite(b.buf, 1, b.len, stdout) != b.len)
+                                rc = EXIT_RUNTIME;
+                        fflush(stdout);
+                } else if (vd_write_atomic(f, b.buf ? b.buf : "", b.len, 0644, &e) < 0)
+                        rc = cli_fail(&e);
+        }
+        vd_buf_release(&b);
+        free(g);
         return rc;
 }
 
@@ -285,6 +335,8 @@ int fleet_run(fleet_opts *o, const vd_inventory *inv) {
                 fprintf(stderr, "vmdrift fleet: %s\n", err.msg);
         int drc = deliver_findings(o, inv, priv, &findings, warn, n_warn, fail_on, run_id);
         int prc = put_together(o, priv, jobs, n);
+        if (!prc && jobs)
+                prc = write_metrics(o, inv, jobs, n, &findings);
         /* the worst of the run */
         int worst = 0;
         for (size_t i = 0; jobs && i < n; i++) {

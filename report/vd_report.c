@@ -33,3 +33,9 @@ const char *vd_phase_name(int p) {
         static const char *const names[VD_PH_COUNT] = {"launch", "mount", "walk", "hash", "config", "compare"};
         return p >= 0 && p < VD_PH_COUNT ? names[p] : "unknown";
 }
+
+const char *vd_report_mode(const vd_report *r) {
+        return r->reused_scan_id                   ? "kept"
+               : vd_stats_delta_said(r->stats) ? (r->stats->delta ? "delta" : "full")
+                                                : "";
+}

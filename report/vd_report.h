@@ -91,6 +91,9 @@ typedef struct vd_counts {
         size_t by_sev[5];
 } vd_counts;
 void vd_report_count(const vd_report *r, vd_counts *c);
+/* How the scan ran: "kept" (an untouched guest's kept report), "delta",
+ * "full", or "" (a directory tree, or not said). */
+const char *vd_report_mode(const vd_report *r);
 
 typedef struct vd_sink vd_sink;
 
@@ -138,7 +141,7 @@ const char *vd_sink_name(const vd_sink *s);
 /* The file a spec writes ("text:F", "json:F", "ecs:F"), or NULL (stdout,
  * syslog, the journal). */
 const char *vd_sink_spec_file(const char *spec);
-/* A file sink's kind ("text", "json", "ecs", "ocsf"), or NULL (syslog, journal). */
+/* A file sink's kind ("text", "json", "ecs", "ocsf", "prometheus"), or NULL (syslog, journal). */
 const char *vd_sink_spec_kind(const char *spec);
 /* Open one sink per spec, before any long work: 0, or the first failure
  * with the sinks opened so far closed (every entry NULL). */

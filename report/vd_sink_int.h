@@ -23,7 +23,7 @@ struct vd_sink {
 };
 
 /* The sinks the factory (vd_sink.c) knows. */
-extern const struct vd_sink_ops vd_text_ops, vd_json_ops, vd_ecs_ops, vd_ocsf_ops;
+extern const struct vd_sink_ops vd_text_ops, vd_json_ops, vd_ecs_ops, vd_ocsf_ops, vd_prom_ops;
 int vd_syslog_open(const char *url, const vd_sink_opts *o, vd_sink **ret, vd_err *err);
 int vd_journal_open(const vd_sink_opts *o, vd_sink **ret, vd_err *err);
 

@@ -14,10 +14,7 @@ void vd_scan_outcome_from_report(const vd_report *rep, vd_scan_outcome *o) {
         o->total = c.total;
         memcpy(o->by_sev, c.by_sev, sizeof o->by_sev);
         o->totals = rep->totals;
-        const char *mode = rep->reused_scan_id ? "kept"
-                           : vd_stats_delta_said(rep->stats) ? (rep->stats->delta ? "delta" : "full")
-                                                : "";
-        snprintf(o->mode, sizeof o->mode, "%s", mode);
+        snprintf(o->mode, sizeof o->mode, "%s", vd_report_mode(rep));
         o->launched = rep->appliance && strcmp(rep->appliance, "launched") == 0;
         snprintf(o->baseline_digest, sizeof o->baseline_digest, "%s", rep->baseline_digest ? rep->baseline_digest : "");
         snprintf(o->scan_id, sizeof o->scan_id, "%s", rep->scan_id);

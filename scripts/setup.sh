@@ -11,7 +11,7 @@ PKGS=(
   libsqlite3-dev sqlite3 libssl-dev openssl
   e2fsprogs dosfstools fdisk xfsprogs libguestfs-xfs libnbd-dev
   aide rsyslog rsyslog-gnutls systemd
-  attr acl libcap2-bin time python3 python3-rpm python3-jsonschema ansible-core
+  attr acl libcap2-bin time python3 python3-rpm python3-jsonschema ansible-core prometheus
   clang libclang-rt-14-dev unicode-data
 )
 

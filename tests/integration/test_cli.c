@@ -1051,3 +1051,27 @@ Test(cli, ecs_and_ocsf_documents_validate_against_their_schemas) {
         th_run_free(&r);
         free(t);
 }
+
+/* --report prometheus:FILE on one scan: the guest named by its source,
+ * whatever bytes that holds (a quote, a backslash, a newline, no UTF-8),
+ * escaped so that promtool's own check passes. */
+Test(cli, scan_metrics_pass_promtool_whatever_the_source_is_called) {
+        char *odd = th_join(work, "we\"ird\\\nname\xff");
+        char cmd[8400];
+        snprintf(cmd, sizeof cmd, "cp -a '%s' \"$0\"", tmpl);
+        th_run r = th_exec((const char *const[]){"sh", "-c", cmd, odd, NULL});
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        th_run_free(&r);
+        r = th_vmdrift("scan" A "--baseline" A "%s" A "--dir" A "%s" A "--report" A "prometheus:%s/m.prom", vdb, odd, work);
+        cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+        th_run_free(&r);
+        r = th_exec((const char *const[]){"sh", "-c", "promtool check metrics <\"$0\"", th_path(work, "m.prom"), NULL});
+        cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+        th_run_free(&r);
+        r = th_exec((const char *const[]){"cat", th_path(work, "m.prom"), NULL});
+        cr_assert(strstr(r.out, "ird\\\\\\nname?\"} 1\n"), "%s", r.out);
+        cr_assert(strstr(r.out, "we\\\"ird"), "%s", r.out);
+        cr_assert(strstr(r.out, ",mode=\"tree\"} 1\n"), "%s", r.out);
+        th_run_free(&r);
+        free(odd);
+}

@@ -237,3 +237,34 @@ Test(fleet, a_worker_that_dies_ends_only_the_scan_it_was_running) {
         cr_assert_eq(th_lines_with(r.out, " clean ", NULL), 5 - 1, "%s", r.out);
         th_run_free(&r);
 }
+
+/* --report prometheus:FILE on a fleet run: every guest's last scan from
+ * its state, the fleet's findings; the file passes promtool's own check
+ * (Debian's prometheus), and the scans print nothing of their own. */
+Test(fleet, metrics_of_every_guest_and_the_fleet_pass_promtool) {
+        th_run r = th_vmdrift("fleet" A "--inventory" A "%s/fleet.yaml" A "--state-dir" A "%s/state" A "--report" A
+                              "prometheus:%s/vmdrift.prom",
+                              dir, dir, dir);
+        cr_assert_eq(r.status, 3, "%s%s", r.out, r.err);
+        cr_assert_str_eq(r.out, "", "metrics only: nothing on stdout");
+        th_run_free(&r);
+        r = th_exec((const char *const[]){"sh", "-c", "promtool check metrics <\"$0\"", th_path(dir, "vmdrift.prom"),
+                                          NULL});
+        cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+        th_run_free(&r);
+        r = th_exec((const char *const[]){"cat", th_path(dir, "vmdrift.prom"), NULL});
+        const char *o = r.out;
+        cr_assert(strstr(o, "# TYPE vmdrift_guest_last_success_timestamp_seconds gauge\n"), "%s", o);
+        cr_assert(strstr(o, "\nvmdrift_guest_scan_exit_code{guest=\"web-01\"} 1\n"), "%s", o);
+        cr_assert(strstr(o, "\nvmdrift_guest_scan_exit_code{guest=\"clean-01\"} 0\n"), "%s", o);
+        cr_assert(strstr(o, "\nvmdrift_guest_scan_exit_code{guest=\"gone-01\"} -1\n"), "%s", o);
+        cr_assert(strstr(o, "\nvmdrift_guest_drift_events{guest=\"web-01\",severity=\"medium\"} 1\n"), "%s", o);
+        cr_assert(strstr(o, "\nvmdrift_guest_scan_mode{guest=\"web-01\",mode=\"tree\"} 1\n"), "%s", o);
+        cr_assert_null(strstr(o, "vmdrift_guest_last_success_timestamp_seconds{guest=\"gone-01\"}"),
+                       "never scanned to the end: %s", o);
+        cr_assert(strstr(o, "\nvmdrift_fleet_guests 3\n"), "%s", o);
+        cr_assert(strstr(o, "\nvmdrift_fleet_findings{kind=\"unreachable\"} 1\n"), "%s", o);
+        cr_assert(strstr(o, "\nvmdrift_fleet_findings{kind=\"unmanaged\"} 3\n"), "%s", o);
+        cr_assert(strstr(o, "\nvmdrift_fleet_findings{kind=\"orphan\"} 1\n"), "%s", o);
+        th_run_free(&r);
+}
