@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-60}
 CC=clang cmake -S . -B build-fuzz -DVD_FUZZ=ON -DVD_TESTS=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
-cmake --build build-fuzz -j"$(nproc)" --target fuzz_manifest fuzz_xattrs fuzz_idmap fuzz_baseline fuzz_policy fuzz_config fuzz_imageinfo fuzz_version fuzz_hive fuzz_ntsd >/dev/null
-for t in manifest xattrs idmap baseline policy config imageinfo version hive ntsd; do
+cmake --build build-fuzz -j"$(nproc)" --target fuzz_manifest fuzz_xattrs fuzz_idmap fuzz_baseline fuzz_policy fuzz_config fuzz_imageinfo fuzz_version fuzz_hive fuzz_ntsd fuzz_mask >/dev/null
+for t in manifest xattrs idmap baseline policy config imageinfo version hive ntsd mask; do
   echo "== fuzz_$t for ${secs}s"
   mkdir -p "build-fuzz/new-$t"
   "build-fuzz/tests/fuzz_$t" -max_total_time="$secs" -max_len=65536 -print_final_stats=1 \
