@@ -1,5 +1,5 @@
 /* A JSON document member by member; see vd_doc.h. */
-#include "vd_doc.h"
+#include "report/vd_doc.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * TYPE, then a sample per guest), as the format wants each family's
  * samples together. */
 #define _GNU_SOURCE
-#include "vd_metrics.h"
+#include "report/vd_metrics.h"
 
 #include <errno.h>
 #include <stdio.h>

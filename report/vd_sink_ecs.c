@@ -18,7 +18,7 @@
 #include "common/vd_json.h"
 #include "common/vd_str.h"
 #include "report/vd_remote.h"
-#include "vd_doc.h"
+#include "report/vd_doc.h"
 #include "vd_sink_int.h"
 
 #define ECS_VERSION "9.4.0" /* the definitions tests/ecs/ecs_fields.json holds */

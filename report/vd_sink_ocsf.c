@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "common/vd_buf.h"
-#include "vd_doc.h"
+#include "report/vd_doc.h"
 #include "vd_sink_int.h"
 
 #define OCSF_VERSION "1.8.0"
