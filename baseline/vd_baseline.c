@@ -84,6 +84,7 @@ void vd_baseline_free(vd_baseline *b) {
         vd_facts_free(b->facts, b->n_facts);
         vd_packages_free(b->packages, b->n_packages);
         vd_confsets_release(&b->config);
+        vd_contents_release(&b->contents);
         free(b->tool_version);
         free(b->source_kind);
         free(b->source);
@@ -266,6 +267,16 @@ void vdb_digest_after_entries(EVP_MD_CTX *c, const vd_baseline *b) {
                                 dg_u32(c, st->line);
                                 dg_u32(c, st->secret);
                         }
+                }
+        }
+        if (b->schema >= 7) {
+                /* the texts a diff shows as the baseline's (vd_content.h) */
+                dg_u64(c, b->contents.n);
+                for (size_t i = 0; i < b->contents.n; i++) {
+                        const vd_content *ct = &b->contents.v[i];
+                        dg_bytes(c, ct->hash, ct->hash_len, true);
+                        dg_u32(c, ct->size);
+                        dg_bytes(c, ct->data, ct->data_len, true);
                 }
         }
 }

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "baseline/vd_content.h"
 #include "collect/vd_hash.h"
 #include "collect/vd_source.h"
 #include "common/vd_err.h"
@@ -20,9 +21,10 @@
 #include "model/vd_entry.h"
 
 #define VD_BASELINE_APP_ID 0x56444231 /* "VDB1" */
-#define VD_BASELINE_SCHEMA 6 /* 2: OS facts and packages; 3: accept history; 4: config values;
+#define VD_BASELINE_SCHEMA 7 /* 2: OS facts and packages; 3: accept history; 4: config values;
                               * 5: packages' source packages; 6: the records of captured
-                              * inodes' blocks (vd_entry.blocks, table blockmap) */
+                              * inodes' blocks (vd_entry.blocks, table blockmap); 7: files'
+                              * text for diffs (table content, vd_content.h) */
 
 typedef struct vd_baseline {
         int schema;
@@ -47,6 +49,7 @@ typedef struct vd_baseline {
         vd_package *packages;    /* sorted by name, arch */
         size_t n_packages;
         vd_confsets config;      /* parsed configuration values, sorted by path (schema 4) */
+        vd_contents contents;    /* files' masked text by content hash, sorted (schema 7) */
         struct vd_history *history; /* oldest first */
         size_t n_history, history_alloc;
         /* Lineage: a derived baseline stores only its deltas over a template

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "baseline/vd_sign.h"
+#include "policy/vd_policy.h"
 #include "common/vd_str.h"
 
 #include "vd_baseline_int.h"
@@ -227,6 +228,47 @@ static char *col_blob_str(sqlite3_stmt *st, int i, size_t max, size_t *len) {
         return s;
 }
 
+/* Files' text (schema 7): bounded one by one and in all, one row a hash;
+ * whether each inflates to its size is seen when a diff reads it. */
+static int load_content(sqlite3 *db, vd_baseline *b, const char *path, vd_err *err) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(db, "SELECT hash, size, data FROM content ORDER BY hash", -1, &st, NULL) != SQLITE_OK)
+                return vdb_bad(err, path, "cannot read the files' text: %s", sqlite3_errmsg(db));
+        int rc, r = 0;
+        size_t row = 0;
+        uint64_t data_total = 0;
+        while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                row++;
+                int hl = sqlite3_column_bytes(st, 0), dl = sqlite3_column_bytes(st, 2);
+                const void *hp = sqlite3_column_blob(st, 0), *dp = sqlite3_column_blob(st, 2);
+                sqlite3_int64 size = sqlite3_column_int64(st, 1);
+                data_total += dl > 0 ? (uint64_t)dl : 0;
+                if (!hp || hl <= 0 || hl > VD_HASH_MAX || !dp || dl <= 0 || (uint64_t)dl > 2 * VD_CONTENT_FILE_MAX ||
+                    size < 0 || (uint64_t)size > VD_CONTENT_FILE_MAX || data_total > 2 * VD_CONTENT_TOTAL_MAX) {
+                        char where[32];
+                        snprintf(where, sizeof where, "%zu", row);
+                        r = vdb_bad(err, path, "file text %s is malformed or over its bounds", where);
+                        break;
+                }
+                unsigned char *data = malloc((size_t)dl);
+                if (!data) {
+                        r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+                        break;
+                }
+                memcpy(data, dp, (size_t)dl);
+                if (vd_contents_take(&b->contents, hp, (size_t)hl, (uint32_t)size, data, (size_t)dl) < 0)
+                        r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+        }
+        if (r == 0 && rc != SQLITE_DONE)
+                r = vdb_bad(err, path, "cannot read the files' text: %s", sqlite3_errmsg(db));
+        sqlite3_finalize(st);
+        size_t n = b->contents.n;
+        vd_contents_sort(&b->contents);
+        if (r == 0 && b->contents.n != n)
+                r = vdb_bad(err, path, "the files' text holds a hash twice: modified");
+        return r;
+}
+
 static int load_config(sqlite3 *db, vd_baseline *b, const char *path, vd_err *err) {
         sqlite3_stmt *st = NULL;
         int rc, r = 0;
@@ -352,6 +394,7 @@ static const struct {
         {"removed", "path:blob"},
         {"config", "path:blob format:text key:blob value:blob file:blob line:integer secret:integer"},
         {"blockmap", "path:blob blocks:blob"}, /* schema 6 */
+        {"content", "hash:blob size:integer data:blob"}, /* schema 7 */
 };
 
 static const char packages_cols_5[] =
@@ -376,7 +419,7 @@ static int check_schema(sqlite3 *db, int ver, const char *path, vd_err *err) {
                 while (i < sizeof allowed / sizeof *allowed && strcmp(allowed[i].table, name) != 0)
                         i++;
                 if (strcmp(type, "table") != 0 || i == sizeof allowed / sizeof *allowed ||
-                    (ver < 6 && strcmp(name, "blockmap") == 0))
+                    (ver < 6 && strcmp(name, "blockmap") == 0) || (ver < 7 && strcmp(name, "content") == 0))
                         r = vdb_bad(err, path, "holds a %s '%.64s' that no vmdrift baseline has: modified, refused before "
                                            "reading it",
                                 type, name);
@@ -562,6 +605,8 @@ int vdb_load(const char *path, bool lazy, vd_baseline **ret, vd_err *err) {
         if (b->schema >= 3 && (r = load_history(db, b, path, err)) < 0)
                 goto out;
         if (b->schema >= 4 && (r = load_config(db, b, path, err)) < 0)
+                goto out;
+        if (b->schema >= 7 && (r = load_content(db, b, path, err)) < 0)
                 goto out;
         if (lazy) {
                 if ((r = lazy_setup(db, b, path, stored, (uint64_t)fst.st_size, err)) == 0)

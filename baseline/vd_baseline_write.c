@@ -45,6 +45,26 @@ static const char packages_sql_5[] = "CREATE TABLE packages(name TEXT NOT NULL, 
 static const char blockmap_sql[] = "CREATE TABLE blockmap(path BLOB PRIMARY KEY NOT NULL, blocks BLOB NOT NULL) "
                                    "WITHOUT ROWID;";
 
+static const char content_sql[] = "CREATE TABLE content(hash BLOB PRIMARY KEY NOT NULL, size INTEGER NOT NULL, "
+                                  "data BLOB NOT NULL) WITHOUT ROWID;";
+
+static int insert_content(sqlite3 *db, vd_baseline *b) {
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(db, "INSERT INTO content VALUES(?,?,?)", -1, &st, NULL) != SQLITE_OK)
+                return -1;
+        int rc = 0;
+        for (size_t i = 0; i < b->contents.n && rc == 0; i++) {
+                const vd_content *ct = &b->contents.v[i];
+                sqlite3_bind_blob(st, 1, ct->hash, ct->hash_len, SQLITE_STATIC);
+                sqlite3_bind_int64(st, 2, ct->size);
+                sqlite3_bind_blob(st, 3, ct->data, (int)ct->data_len, SQLITE_STATIC);
+                rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+                sqlite3_reset(st);
+        }
+        sqlite3_finalize(st);
+        return rc;
+}
+
 static int insert_config(sqlite3 *db, const vd_baseline *b) {
         sqlite3_stmt *st = NULL;
         int rc = 0;
@@ -245,7 +265,8 @@ int vd_baseline_writer_begin(const vd_baseline *b, const char *path, vd_baseline
                  sqlite3_exec(w->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
                  sqlite3_exec(w->db, schema_sql, NULL, NULL, NULL) != SQLITE_OK ||
                  sqlite3_exec(w->db, b->schema >= 5 ? packages_sql_5 : packages_sql_4, NULL, NULL, NULL) != SQLITE_OK ||
-                 (b->schema >= 6 && sqlite3_exec(w->db, blockmap_sql, NULL, NULL, NULL) != SQLITE_OK))
+                 (b->schema >= 6 && sqlite3_exec(w->db, blockmap_sql, NULL, NULL, NULL) != SQLITE_OK) ||
+                 (b->schema >= 7 && sqlite3_exec(w->db, content_sql, NULL, NULL, NULL) != SQLITE_OK))
                 r = sqlerr(err, w->db, "create tables", path);
         else if (sqlite3_prepare_v2(w->db, "INSERT INTO entries VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1,
                                     &w->ins, NULL) != SQLITE_OK ||
@@ -358,6 +379,7 @@ int vd_baseline_writer_end(vd_baseline_writer *w, vd_baseline *b, vd_err *err) {
                 return vd_err_set(err, VD_E_INTERNAL, "baseline '%s': schema changed while written", path);
         if ((b->resolved ? b->deltas.n : b->entries.n) != 0)
                 return vd_err_set(err, VD_E_INTERNAL, "baseline '%s': entries both held and put", path);
+        vd_contents_sort(&b->contents); /* the order digest and table have */
         /* the entries are those put: b holds none */
         if (vdb_meta_to_kv(b, w->n, kv) < 0)
                 return vd_err_set(err, VD_E_NOMEM, "out of memory");
@@ -390,7 +412,8 @@ int vd_baseline_writer_end(vd_baseline_writer *w, vd_baseline *b, vd_err *err) {
                 }
                 sqlite3_reset(st);
         }
-        if (insert_inventory(db, b) < 0 || (b->schema >= 4 && insert_config(db, b) < 0)) {
+        if (insert_inventory(db, b) < 0 || (b->schema >= 4 && insert_config(db, b) < 0) ||
+            (b->schema >= 7 && insert_content(db, b) < 0)) {
                 r = sqlerr(err, db, "insert entries", path);
                 goto out;
         }

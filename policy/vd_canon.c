@@ -82,6 +82,24 @@ int vd_policy_canonical(const vd_policy *p, vd_buf *out) {
                 r = vd_pkg_conf_canonical(&p->pkg, out);
         if (!r && p->dormant_after_s)
                 r = vd_buf_addf(out, "dormant %lld %d\n", (long long)p->dormant_after_s, p->dormant_sev);
+        if (!r && p->n_content_inc) {
+                /* what the baseline keeps of each file: part of what a kept report rests on */
+                uint64_t mf, mt;
+                vd_policy_content_limits(p, &mf, &mt);
+                r = vd_buf_addf(out, "content %llu %llu", (unsigned long long)mf, (unsigned long long)mt);
+                for (size_t i = 0; i < p->n_content_inc && !r; i++) {
+                        r = vd_buf_adds(out, " +");
+                        if (!r)
+                                r = vd_json_put_text(out, p->content_inc[i].text);
+                }
+                for (size_t i = 0; i < p->n_content_exc && !r; i++) {
+                        r = vd_buf_adds(out, " -");
+                        if (!r)
+                                r = vd_json_put_text(out, p->content_exc[i].text);
+                }
+                if (!r)
+                        r = vd_buf_addc(out, '\n');
+        }
         return r;
 }
 

@@ -87,6 +87,8 @@ void vd_policy_free(vd_policy *p) {
         free(p->items);
         for (int d = 0; d < VD_D_COUNT; d++)
                 vd_pats_free(p->det[d].exc, p->det[d].n_exc);
+        vd_pats_free(p->content_inc, p->n_content_inc);
+        vd_pats_free(p->content_exc, p->n_content_exc);
         for (size_t i = 0; i < p->n_groups; i++)
                 free(p->groups[i].name);
         free(p->groups);
@@ -209,4 +211,16 @@ int vd_policy_detector_severity(const vd_policy *p, int d) {
 size_t vd_policy_conf_items(const vd_policy *p, const vd_conf_item **ret) {
         *ret = p->items;
         return p->n_items;
+}
+
+bool vd_policy_content(const vd_policy *p, const char *path, size_t len) {
+        return p->n_content_inc && vd_pats_any(p->content_inc, p->n_content_inc, path, len) &&
+               !vd_pats_any(p->content_exc, p->n_content_exc, path, len);
+}
+
+bool vd_policy_has_content(const vd_policy *p) { return p->n_content_inc > 0; }
+
+void vd_policy_content_limits(const vd_policy *p, uint64_t *max_file, uint64_t *max_total) {
+        *max_file = p->content_max_file ? p->content_max_file : VD_CONTENT_FILE_DEFAULT;
+        *max_total = p->content_max_total ? p->content_max_total : VD_CONTENT_TOTAL_DEFAULT;
 }

@@ -156,6 +156,17 @@ int vd_policy_package_severity(const vd_policy *p, const char *name, int kind, c
  * older than this many seconds gets a dormant event of *severity; 0 when
  * the policy sets no such limit. */
 int64_t vd_policy_dormant_after(const vd_policy *p, int *severity);
+
+/* content: the files whose text (secrets masked, formats/vd_mask.h) the
+ * baseline keeps so that a scan can show a changed file's diff; bounded a
+ * file and in all (defaults below, at most the maxima). */
+#define VD_CONTENT_FILE_DEFAULT ((uint64_t)256 << 10)
+#define VD_CONTENT_TOTAL_DEFAULT ((uint64_t)16 << 20)
+#define VD_CONTENT_FILE_MAX ((uint64_t)1 << 20)
+#define VD_CONTENT_TOTAL_MAX ((uint64_t)64 << 20)
+bool vd_policy_content(const vd_policy *p, const char *path, size_t len);
+bool vd_policy_has_content(const vd_policy *p);
+void vd_policy_content_limits(const vd_policy *p, uint64_t *max_file, uint64_t *max_total);
 /* One line for people: "behind medium (9 name globs), ahead info, added low,
  * removed low, changed low; 1 ignored". */
 int vd_policy_packages_summary(const vd_policy *p, vd_buf *out);

@@ -60,6 +60,10 @@ struct vd_policy {
         char *description;
         int64_t dormant_after_s; /* 0: no dormant finding */
         int dormant_sev;
+        /* content: the files whose text the baseline keeps, for diffs */
+        vd_pat *content_inc, *content_exc;
+        size_t n_content_inc, content_inc_alloc, n_content_exc, content_exc_alloc;
+        uint64_t content_max_file, content_max_total;
         /* Rule index: the literal prefix of every include pattern (a
          * directory path, or a whole literal path) -> the rules that have a
          * pattern there, ascending. A path looks up each of its ancestors. */

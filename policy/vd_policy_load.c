@@ -540,6 +540,45 @@ static int packages_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_n
         return yl_unknown(l, kn, k, "packages", "behind, ahead, added, removed, changed, vulnerable, ignore");
 }
 
+/* "256K", "16M", "1MiB", "4096": bytes, at most max */
+static int size_node(ld *l, const yaml_node_t *vn, uint64_t max, uint64_t *ret) {
+        const char *s;
+        int x = yl_scalar(l, vn, "a size (bytes, or with K or M)", &s);
+        if (x < 0)
+                return x;
+        char *end = NULL;
+        errno = 0;
+        unsigned long long v = strtoull(s, &end, 10);
+        uint64_t mul = 1;
+        if (end && (!strcmp(end, "K") || !strcmp(end, "KiB") || !strcmp(end, "k")))
+                mul = 1024;
+        else if (end && (!strcmp(end, "M") || !strcmp(end, "MiB")))
+                mul = 1024 * 1024;
+        else if (end && *end)
+                end = NULL;
+        if (!end || end == s || errno || s[0] == '-' || v == 0 || v > max / mul)
+                return yl_fail(l, vn, "expected a size from 1 to %llu bytes (as 256K or 16M), got '%s'",
+                               (unsigned long long)max, s);
+        *ret = v * mul;
+        return 0;
+}
+
+static int content_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_node_t *vn, void *ctx) {
+        (void)ctx;
+        vd_policy *p = pol(l);
+        if (!strcmp(k, "paths"))
+                return yl_strings(l, vn, "a path pattern", pat_cb,
+                                  &(pats_ctx){&p->content_inc, &p->n_content_inc, &p->content_inc_alloc});
+        if (!strcmp(k, "exclude"))
+                return yl_strings(l, vn, "a path pattern", pat_cb,
+                                  &(pats_ctx){&p->content_exc, &p->n_content_exc, &p->content_exc_alloc});
+        if (!strcmp(k, "max_file"))
+                return size_node(l, vn, VD_CONTENT_FILE_MAX, &p->content_max_file);
+        if (!strcmp(k, "max_total"))
+                return size_node(l, vn, VD_CONTENT_TOTAL_MAX, &p->content_max_total);
+        return yl_unknown(l, kn, k, "content", "paths, exclude, max_file, max_total");
+}
+
 static int top_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_node_t *vn, void *ctx) {
         const char *s;
         int x;
@@ -580,6 +619,8 @@ static int top_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_node_t
                 return yl_mapping(l, vn, "detectors", detectors_cb, NULL);
         if (!strcmp(k, "dormant_after"))
                 return yl_duration(l, vn, &pol(l)->dormant_after_s);
+        if (!strcmp(k, "content"))
+                return yl_mapping(l, vn, "content", content_cb, NULL);
         if (!strcmp(k, "dormant_severity"))
                 return yl_severity(l, vn, &pol(l)->dormant_sev);
         if (!strcmp(k, "packages")) {
@@ -588,7 +629,7 @@ static int top_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_node_t
         }
         return yl_unknown(l, kn, k, "the policy",
                        "version, description, hash, groups, default, rules, config, detectors, packages, "
-                       "dormant_after, dormant_severity");
+                       "dormant_after, dormant_severity, content");
 }
 
 /* Keys whose order matters: groups before rules that use them, default

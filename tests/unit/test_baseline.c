@@ -172,11 +172,11 @@ Test(baseline, an_sqlite_file_of_another_application_is_refused) {
 
 Test(baseline, a_newer_schema_is_refused_with_advice) {
         char *p = write_sample("new.vdb");
-        cr_assert_eq(sql(p, "PRAGMA user_version=7"), SQLITE_OK);
+        cr_assert_eq(sql(p, "PRAGMA user_version=8"), SQLITE_OK);
         vd_baseline *b = NULL;
         vd_err err = VD_ERR_INIT;
         cr_assert_eq(vd_baseline_load(p, &b, &err), VD_E_BASELINE);
-        cr_assert(strstr(err.msg, "newer baseline schema 7") && strstr(err.msg, "upgrade"), "%s", err.msg);
+        cr_assert(strstr(err.msg, "newer baseline schema 8") && strstr(err.msg, "upgrade"), "%s", err.msg);
         free(p);
 }
 
@@ -359,7 +359,7 @@ Test(baseline, block_records_round_trip_under_the_digest) {
         vd_baseline *b = NULL;
         vd_err err = VD_ERR_INIT;
         cr_assert_eq(vd_baseline_load(p, &b, &err), 0, "%s", err.msg);
-        cr_assert_eq(b->schema, 6);
+        cr_assert_eq(b->schema, VD_BASELINE_SCHEMA);
         const vd_entry *f = vd_entries_find(&b->entries, "/etc/pass\nwd\xff", 12);
         cr_assert_eq(f->blocks_len, 3);
         cr_assert(memcmp(f->blocks, "\x01\x05\x03", 3) == 0);
@@ -582,5 +582,52 @@ Test(baseline, a_writer_takes_path_order_and_leaves_nothing_when_given_up) {
         vd_entry_free(x);
         vd_entry_free(y);
         vd_baseline_free(b);
+        free(p);
+}
+
+/* Files' text (schema 7): compressed under the content hash, round trips,
+ * is under the digest (a changed byte of it is refused, as an added row
+ * is), and streams (lazy open) as it loads. */
+Test(baseline, files_text_round_trips_under_the_digest) {
+        char *p = th_join(dir, "text.vdb");
+        vd_baseline *b = sample();
+        const unsigned char h1[16] = {1, 2, 3}, h2[16] = {9, 9};
+        const char *t1 = "PermitRootLogin no\nPasswordAuthentication no\n";
+        cr_assert_eq(vd_contents_put(&b->contents, h2, 16, "x\n", 2), 0);
+        cr_assert_eq(vd_contents_put(&b->contents, h1, 16, t1, strlen(t1)), 0);
+        cr_assert_eq(vd_contents_put(&b->contents, h1, 16, "other", 5), 0, "a hash kept once");
+        vd_err err = VD_ERR_INIT;
+        cr_assert_eq(vd_baseline_write(b, p, &err), 0, "%s", err.msg);
+        vd_baseline_free(b);
+        b = NULL;
+        cr_assert_eq(vd_baseline_load(p, &b, &err), 0, "%s", err.msg);
+        cr_assert_eq(b->contents.n, 2);
+        const vd_content *ct = vd_contents_find(&b->contents, h1, 16);
+        cr_assert(ct);
+        vd_buf t;
+        vd_buf_init(&t, 0);
+        cr_assert_eq(vd_content_text(ct, &t), 0);
+        cr_assert_str_eq(t.buf, t1);
+        vd_buf_release(&t);
+        cr_assert_null(vd_contents_find(&b->contents, h1, 15));
+        vd_baseline_free(b);
+        b = NULL;
+        cr_assert_eq(vd_baseline_open_lazy(p, NULL, &b, &err), 0, "%s", err.msg);
+        cr_assert_eq(b->contents.n, 2);
+        vd_baseline_free(b);
+        b = NULL;
+
+        /* a byte of the text changed, a row added: the digest says so */
+        char *p2 = th_join(dir, "text2.vdb");
+        char cmd[8300];
+        snprintf(cmd, sizeof cmd, "cp '%s' '%s'", p, p2);
+        cr_assert_eq(system(cmd), 0);
+        cr_assert_eq(sql(p, "UPDATE content SET data = zeroblob(length(data)) WHERE size = 2"), SQLITE_OK);
+        cr_assert_eq(vd_baseline_load(p, &b, &err), VD_E_BASELINE);
+        cr_assert(strstr(err.msg, "damaged or modified"), "%s", err.msg);
+        cr_assert_eq(sql(p2, "INSERT INTO content VALUES(x'07', 1, x'00')"), SQLITE_OK);
+        cr_assert_eq(vd_baseline_load(p2, &b, &err), VD_E_BASELINE);
+        cr_assert(strstr(err.msg, "damaged or modified"), "%s", err.msg);
+        free(p2);
         free(p);
 }
