@@ -139,8 +139,31 @@ static bool merge_inventory(vd_baseline *nb, const vd_baseline *old, vd_scan *sc
         return ok;
 }
 
-int vd_baseline_accept(const vd_baseline *old, vd_scan *scan, const vd_confsets *conf, const vd_events *ev,
-                       const vd_accept_req *q, vd_baseline **ret, vd_accept_counts *counts, vd_err *err) {
+/* Texts: OLD's and those the scan read, kept when an entry of the new
+ * state has their hash (a file whose change was not accepted keeps OLD's
+ * text; one accepted, its new one). */
+static bool merge_texts(vd_baseline *nb, const vd_baseline *old, const vd_contents *texts) {
+        const vd_contents *src[2] = {&old->contents, texts};
+        vd_contents all = {0};
+        bool ok = true;
+        for (int s = 0; s < 2 && ok; s++)
+                for (size_t i = 0; src[s] && i < src[s]->n && ok; i++)
+                        ok = vd_contents_copy(&all, &src[s]->v[i]) == 0;
+        vd_contents_sort(&all);
+        for (size_t i = 0; i < nb->entries.n && ok; i++) {
+                const vd_entry *e = nb->entries.v[i];
+                const vd_content *ct = e->hash_len ? vd_contents_find(&all, e->hash, e->hash_len) : NULL;
+                if (ct)
+                        ok = vd_contents_copy(&nb->contents, ct) == 0;
+        }
+        vd_contents_sort(&nb->contents); /* a text two files share: once */
+        vd_contents_release(&all);
+        return ok;
+}
+
+int vd_baseline_accept(const vd_baseline *old, vd_scan *scan, const vd_confsets *conf, const vd_contents *texts,
+                       const vd_events *ev, const vd_accept_req *q, vd_baseline **ret, vd_accept_counts *counts,
+                       vd_err *err) {
         vd_baseline *nb = NULL;
         vd_buf paths;
         vd_buf_init(&paths, 0);
@@ -159,7 +182,7 @@ int vd_baseline_accept(const vd_baseline *old, vd_scan *scan, const vd_confsets 
                 ok = vd_buf_addf(&paths, "%s ", vd_change_kind_name(x->kind)) == 0 &&
                      vd_escape_display(&paths, x->path, x->path_len) == 0 && vd_buf_addc(&paths, '\n') == 0;
         }
-        ok = ok && merge_config(nb, old, conf, q);
+        ok = ok && merge_config(nb, old, conf, q) && merge_texts(nb, old, texts);
         if (!ok) {
                 vd_err_set(err, VD_E_NOMEM, "out of memory merging the accepted changes");
                 goto fail;

@@ -33,13 +33,15 @@ typedef struct vd_accept_counts {
 
 /* NEW = OLD with every drift event in ev that q's globs match taken in from
  * the current state (scan: entries, facts, packages; conf: configuration
- * values). OLD's hash key, hash algorithm, owners setting and history carry
+ * values; texts: the text the scan read of changed files, by hash: NEW
+ * keeps the texts its entries' hashes name, OLD's and these). OLD's hash key, hash algorithm, owners setting and history carry
  * over, plus one history record of this acceptance. When OLD is derived (or
  * q->derive), NEW keeps only what differs from the template baseline, which
  * is loaded from OLD's template_path (or old_realpath). Nothing is written:
  * the caller writes *ret with vd_baseline_write. */
-int vd_baseline_accept(const vd_baseline *old, vd_scan *scan, const vd_confsets *conf, const vd_events *ev,
-                       const vd_accept_req *q, vd_baseline **ret, vd_accept_counts *counts, vd_err *err);
+int vd_baseline_accept(const vd_baseline *old, vd_scan *scan, const vd_confsets *conf, const vd_contents *texts,
+                       const vd_events *ev, const vd_accept_req *q, vd_baseline **ret, vd_accept_counts *counts,
+                       vd_err *err);
 
 /* Keep in nb only what differs from the template baseline at tpath (taking
  * ownership of tpath): entries equal to the template's go, template paths nb

@@ -403,6 +403,15 @@ int vd_baseline_resolve(vd_baseline *b, const char *path, const char *verify_key
                         r = vd_err_set(err, VD_E_NOMEM, "out of memory");
                 }
         }
+        /* the template's texts, for the entries that are its (found by hash) */
+        vd_contents_sort(&b->contents);
+        size_t own = b->contents.n;
+        for (size_t x = 0; r == 0 && x < t->contents.n; x++)
+                if (!vd_contents_find(&b->contents, t->contents.v[x].hash, t->contents.v[x].hash_len) &&
+                    vd_contents_copy(&b->contents, &t->contents.v[x]) < 0)
+                        r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+        if (b->contents.n != own)
+                vd_contents_sort(&b->contents);
         size_t k = 0; /* drop the moved-out slots before freeing the template */
         for (size_t x = 0; x < t->entries.n; x++)
                 if (t->entries.v[x])

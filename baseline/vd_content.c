@@ -45,9 +45,6 @@ int vd_contents_take(vd_contents *c, const unsigned char *hash, size_t hash_len,
 }
 
 int vd_contents_put(vd_contents *c, const unsigned char *hash, size_t hash_len, const char *text, size_t len) {
-        for (size_t i = 0; i < c->n; i++) /* few per run: a scan's changed files */
-                if (c->v[i].hash_len == hash_len && memcmp(c->v[i].hash, hash, hash_len) == 0)
-                        return 0;
         if (len > UINT32_MAX)
                 return VD_E_INPUT;
         uLongf out = compressBound((uLong)len);
@@ -59,6 +56,14 @@ int vd_contents_put(vd_contents *c, const unsigned char *hash, size_t hash_len, 
                 return VD_E_NOMEM;
         }
         return vd_contents_take(c, hash, hash_len, (uint32_t)len, data, out);
+}
+
+int vd_contents_copy(vd_contents *c, const vd_content *ct) {
+        unsigned char *d = malloc(ct->data_len ? ct->data_len : 1);
+        if (!d)
+                return VD_E_NOMEM;
+        memcpy(d, ct->data, ct->data_len);
+        return vd_contents_take(c, ct->hash, ct->hash_len, ct->size, d, ct->data_len);
 }
 
 void vd_contents_sort(vd_contents *c) {

@@ -31,13 +31,15 @@ typedef struct vd_contents {
 } vd_contents;
 
 void vd_contents_release(vd_contents *c);
-/* Compress text and keep it under hash (once: a hash already kept is left
- * as it is). 0 or VD_E_NOMEM. */
+/* Compress text and keep it under hash (a hash kept twice is kept once, the
+ * first, at vd_contents_sort). 0 or VD_E_NOMEM. */
 int vd_contents_put(vd_contents *c, const unsigned char *hash, size_t hash_len, const char *text, size_t len);
 /* Take a stored row (data is taken; freed on failure too). */
 int vd_contents_take(vd_contents *c, const unsigned char *hash, size_t hash_len, uint32_t size, unsigned char *data,
                      size_t data_len);
 void vd_contents_sort(vd_contents *c); /* and duplicates dropped */
+/* Copy src's row ct into c. 0 or VD_E_NOMEM. */
+int vd_contents_copy(vd_contents *c, const vd_content *ct);
 const vd_content *vd_contents_find(const vd_contents *c, const unsigned char *hash, size_t hash_len);
 /* The text of ct into out: 0, VD_E_NOMEM, or VD_E_BASELINE (data that does
  * not inflate to exactly size bytes). */

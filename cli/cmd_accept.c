@@ -182,7 +182,7 @@ int cmd_accept(int argc, char **argv) {
                            .now_ns = vd_now_ns()};
         vd_accept_counts n;
         if (vd_run_exec(&run, &res, &err) < 0 ||
-            vd_baseline_accept(old, &res.scan, &res.conf, &res.events, &q, &nb, &n, &err) < 0 ||
+            vd_baseline_accept(old, &res.scan, &res.conf, &res.texts, &res.events, &q, &nb, &n, &err) < 0 ||
             vd_baseline_write(nb, out, &err) < 0) {
                 rc = cli_fail(&err);
                 goto out;

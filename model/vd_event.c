@@ -55,6 +55,7 @@ void vd_event_release(vd_event *e) {
                 free(e->ch[i].note);
         }
         free(e->ch);
+        free(e->diff);
 }
 
 void vd_events_release(vd_events *ev) {

@@ -94,6 +94,10 @@ typedef struct vd_event {
         const char *config;   /* borrowed, static: config events' format ("sshd", ...); NULL for files */
         vd_attr_change *ch;
         size_t n_ch;
+        /* a file the policy keeps the text of: its unified diff against the
+         * baseline's (secrets masked), "binary files differ", or NULL */
+        char *diff;
+        size_t diff_len;
 } vd_event;
 
 typedef struct vd_events {

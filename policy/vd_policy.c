@@ -224,3 +224,8 @@ void vd_policy_content_limits(const vd_policy *p, uint64_t *max_file, uint64_t *
         *max_file = p->content_max_file ? p->content_max_file : VD_CONTENT_FILE_DEFAULT;
         *max_total = p->content_max_total ? p->content_max_total : VD_CONTENT_TOTAL_DEFAULT;
 }
+
+size_t vd_policy_content_patterns(const vd_policy *p, const vd_pat **ret) {
+        *ret = p->content_inc;
+        return p->n_content_inc;
+}

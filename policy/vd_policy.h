@@ -167,6 +167,7 @@ int64_t vd_policy_dormant_after(const vd_policy *p, int *severity);
 bool vd_policy_content(const vd_policy *p, const char *path, size_t len);
 bool vd_policy_has_content(const vd_policy *p);
 void vd_policy_content_limits(const vd_policy *p, uint64_t *max_file, uint64_t *max_total);
+size_t vd_policy_content_patterns(const vd_policy *p, const vd_pat **ret); /* the paths: patterns */
 /* One line for people: "behind medium (9 name globs), ahead info, added low,
  * removed low, changed low; 1 ignored". */
 int vd_policy_packages_summary(const vd_policy *p, vd_buf *out);

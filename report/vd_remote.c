@@ -81,6 +81,26 @@ static int add_changes(vd_rmsg *m, const vd_event *ev) {
         return rc;
 }
 
+/* A file's diff, cut at a line past VD_REMOTE_DIFF_MAX bytes with a line
+ * that says so (the JSON report has it whole). */
+static int add_diff(vd_rmsg *m, const vd_event *ev) {
+        size_t n = ev->diff_len;
+        if (n <= VD_REMOTE_DIFF_MAX)
+                return add(m, "diff", ev->diff, n);
+        size_t keep = VD_REMOTE_DIFF_MAX;
+        while (keep > 0 && ev->diff[keep - 1] != '\n')
+                keep--;
+        vd_buf b;
+        vd_buf_init(&b, 0);
+        int rc = vd_buf_add(&b, ev->diff, keep);
+        if (!rc)
+                rc = vd_buf_addf(&b, "... (diff cut at %zu of %zu bytes: the JSON report has it whole)\n", keep, n);
+        if (!rc)
+                rc = add(m, "diff", b.buf, b.len);
+        vd_buf_release(&b);
+        return rc;
+}
+
 static int addf(vd_rmsg *m, const char *name, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int addf(vd_rmsg *m, const char *name, const char *fmt, ...) {
         char v[512];
@@ -240,6 +260,8 @@ int vd_rmsg_event(vd_rmsg *m, const vd_report *r, const vd_event *ev) {
                 rc = adds(m, "config", ev->config);
         if (!rc)
                 rc = add_changes(m, ev);
+        if (!rc && ev->diff)
+                rc = add_diff(m, ev);
         vd_buf t;
         vd_buf_init(&t, 4096);
         if (!rc)
@@ -386,6 +408,12 @@ int vd_rmsg_summary(vd_rmsg *m, const vd_report *r, size_t held) {
 }
 
 void vd_rmsg_drop_changes(vd_rmsg *m) {
+        for (size_t i = 0; i < m->nf; i++)
+                if (strcmp(m->f[i].name, "diff") == 0) {
+                        free(m->f[i].v);
+                        m->f[i] = m->f[--m->nf];
+                        break;
+                }
         for (size_t i = 0; i < m->nf; i++)
                 if (strcmp(m->f[i].name, "changes") == 0) {
                         free(m->f[i].v);

@@ -11,6 +11,7 @@
 #include "report/vd_report.h"
 
 #define VD_RF_MAX 40
+#define VD_REMOTE_DIFF_MAX 2000 /* of a diff in a syslog message or journal entry */
 
 enum vd_rkind {
         VD_RK_ADDED,
@@ -51,7 +52,7 @@ int vd_rmsg_warning(vd_rmsg *m, const vd_report *r, const vd_warning *w);
 int vd_rmsg_held(vd_rmsg *m, const vd_report *r, size_t held, size_t max);
 int vd_rmsg_summary(vd_rmsg *m, const vd_report *r, size_t held);
 void vd_rmsg_release(vd_rmsg *m);
-/* Drop the largest field (changes) when a message must be shorter. */
+/* Drop the largest fields (diff, changes) when a message must be shorter. */
 void vd_rmsg_drop_changes(vd_rmsg *m);
 
 /* What a remote sink sends, in order: the drift events, most severe first

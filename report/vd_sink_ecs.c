@@ -159,6 +159,8 @@ static void vmdrift_obj(vd_doc *d, const vd_report *r, const vd_event *e, bool c
                 names[n++] = e->ch[i].attr;
         if (n)
                 vd_doc_strs(d, "changed_attributes", names, n);
+        if (!compact && e->diff)
+                vd_doc_str(d, "diff", e->diff, e->diff_len);
         const vd_val *h = file_event(e) ? now_val(e, "hash") : NULL;
         if (h && vd_text_clean(h->s, h->len))
                 vd_doc_str(d, "hash", h->s, h->len); /* any algorithm: ECS names only md5, sha1, sha256... */

@@ -107,6 +107,11 @@ int vd_json_event(vd_buf *b, const vd_report *r, const vd_event *ev) {
                 rc = vd_buf_adds(b, ",\"changes\":");
         if (!rc)
                 rc = vd_json_changes(b, ev);
+        if (!rc && ev->diff) {
+                rc = vd_buf_adds(b, ",\"diff\":");
+                if (!rc)
+                        rc = vd_json_put_str(b, ev->diff, ev->diff_len);
+        }
         if (!rc)
                 rc = vd_buf_addc(b, '}');
         return rc;

@@ -127,6 +127,8 @@ static void unmapped(vd_doc *d, const vd_report *r, const vd_event *e) {
         vd_doc_cstr(d, "config", e->config);
         vd_doc_cstr(d, "rule", e->rule);
         vd_doc_cstr(d, "source", r->source);
+        if (e->diff)
+                vd_doc_str(d, "diff", e->diff, e->diff_len);
         vd_doc_open_array(d, "changes");
         for (size_t i = 0; i < e->n_ch && !d->rc; i++) {
                 vd_doc_open(d, NULL);

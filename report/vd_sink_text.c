@@ -471,6 +471,24 @@ static int tx_head(const vd_sink *s, const vd_report *r, vd_buf *b) {
 }
 
 /* Files changed, added and removed, most severe first. */
+/* A file's diff under its event, each line indented and escaped (the
+ * guest wrote it: a line cannot move the terminal or pose as ours). */
+static int tx_diff(vd_buf *b, const vd_event *e) {
+        int rc = 0;
+        const char *p = e->diff, *end = e->diff + e->diff_len;
+        while (p < end && !rc) {
+                const char *nl = memchr(p, '\n', (size_t)(end - p));
+                size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+                rc = vd_buf_adds(b, "                | ");
+                if (!rc)
+                        rc = vd_escape_display(b, p, n);
+                if (!rc)
+                        rc = vd_buf_addc(b, '\n');
+                p = nl ? nl + 1 : end;
+        }
+        return rc;
+}
+
 /* A file's path as the guest's own system shows it: C:\\Windows\\... on a
  * Windows guest whose drive inspection named. */
 static int tx_path(const vd_report *r, vd_buf *b, const char *path, size_t len) {
@@ -506,6 +524,8 @@ static int tx_files(const vd_sink *s, const vd_report *r, vd_buf *b, const vd_ev
                                         rc = tx_describe(b, e);
                                 if (!rc)
                                         rc = vd_buf_addc(b, '\n');
+                                if (!rc && e->diff)
+                                        rc = tx_diff(b, e);
                                 continue;
                         }
                         if (!rc)
@@ -523,6 +543,8 @@ static int tx_files(const vd_sink *s, const vd_report *r, vd_buf *b, const vd_ev
                                 if (!rc)
                                         rc = vd_buf_addc(b, '\n');
                         }
+                        if (!rc && e->diff)
+                                rc = tx_diff(b, e);
                 }
         }
         return rc;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "analyse/vd_compare.h"
+#include "run/vd_texts.h"
 #include "analyse/vd_confscan.h"
 #include "analyse/vd_detect.h"
 #include "analyse/vd_osv.h"
@@ -39,6 +40,7 @@ void vd_run_out_release(vd_run_out *out) {
         vd_events_release(&out->events);
         vd_events_release(&out->violations);
         vd_confsets_release(&out->conf);
+        vd_contents_release(&out->texts);
         vd_scan_release(&out->scan);
         free(out->last_activity_buf);
         out->last_activity_buf = NULL;
@@ -358,6 +360,13 @@ static int exec_rest(const vd_run *run, vd_run_out *out, int64_t since, const vd
                               &out->scan, err) < 0)
                 return err->code;
         out->config_ns = vd_now_ns() - t2;
+        vd_texts_ctx tc = {run->src, run->policy, b->hash_algo, b->seed, &out->scan};
+        if (run->mode == VD_RUN_CAPTURE && vd_texts_capture(&tc, now_view, &out->texts, err) < 0)
+                return err->code;
+        /* an accept keeps the text of what it takes in */
+        if (run->mode == VD_RUN_ACCEPT &&
+            vd_texts_diff(&tc, now_view, base_view, &b->contents, &out->events, &out->texts, err) < 0)
+                return err->code;
         if (run->mode != VD_RUN_SCAN)
                 return 0;
         int64_t t = vd_now_ns();
@@ -366,6 +375,9 @@ static int exec_rest(const vd_run *run, vd_run_out *out, int64_t since, const vd
         if (vd_detect_named_programs(run->policy, &out->events) < 0 ||
             vd_compare_name_accounts(&out->scan, &out->events) < 0)
                 return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        /* what changed inside the files the policy keeps the text of */
+        if (vd_texts_diff(&tc, now_view, base_view, &b->contents, &out->events, &out->texts, err) < 0)
+                return err->code;
         out->config_ns += vd_now_ns() - t;
         vd_debug("configuration: %zu files; %zu events in all", out->conf.n, out->events.n);
         /* Packages: when the guest's database was read (a directory tree
@@ -473,6 +485,9 @@ int vd_run_capture(const vd_run *run, vd_run_out *out, vd_baseline *b, vd_err *e
         vd_confsets_release(&b->config);
         b->config = out->conf; /* transferred */
         vd_confsets_init(&out->conf);
+        vd_contents_release(&b->contents);
+        b->contents = out->texts; /* transferred */
+        memset(&out->texts, 0, sizeof out->texts);
         b->created_ns = out->scan.started_ns;
         b->owners_resolved = out->scan.owners_resolved;
         b->capture_warnings = out->scan.n_warnings;

@@ -69,6 +69,9 @@ typedef struct vd_run_out {
         char ecosystem[64];
         size_t advisory_records, advisory_files;
         int64_t advisories_ns;
+        /* CAPTURE: the text of the files the policy's content: names;
+         * SCAN: the text of those found changed or added (vd_texts.h) */
+        vd_contents texts;
 } vd_run_out;
 
 void vd_run_init(vd_run *run, int mode);

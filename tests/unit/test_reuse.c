@@ -101,6 +101,8 @@ Test(reuse, a_kept_report_comes_back_event_for_event_or_not_at_all) {
         cr_assert_eq(vd_event_add_change(&e, &alloc, "target", 6, (vd_val){NULL, 0, false},
                                          (vd_val){strdup("/tmp/x"), 6, false}, NULL),
                      0);
+        e.diff = strdup("--- a/etc/a\n+++ b/etc/a\n@@ -1 +1 @@\n-x\n+y\n");
+        e.diff_len = strlen(e.diff);
         vd_events_push(&ev, &e);
         vd_warning w = {strdup("/tmp/deep"), 9, strdup("deeper than 4096 levels")};
         vd_report rep;
@@ -147,6 +149,7 @@ Test(reuse, a_kept_report_comes_back_event_for_event_or_not_at_all) {
         cr_assert(b->ch[0].new_v.num);
         cr_assert_str_eq(b->ch[0].note, "a note");
         cr_assert_null(b->ch[1].old_v.s);
+        cr_assert_str_eq(b->diff, "--- a/etc/a\n+++ b/etc/a\n@@ -1 +1 @@\n-x\n+y\n", "a kept report repeats the diff");
         vd_reused_free(u);
         /* another digest: nothing */
         vd_reuse_key other = k;
