@@ -109,6 +109,15 @@ int cmd_policy(int argc, char **argv) {
         int64_t dormant = vd_policy_dormant_after(p, &dsev);
         if (dormant)
                 printf("  dormant after: %lld days (%s)\n", (long long)(dormant / 86400), vd_severity_name(dsev));
+        if (vd_policy_has_content(p)) {
+                const vd_pat *pats;
+                size_t np = vd_policy_content_patterns(p, &pats);
+                uint64_t mf, mt;
+                vd_policy_content_limits(p, &mf, &mt);
+                printf("  content: the text of %zu path pattern%s kept for diffs (at most %llu KiB a file, %llu MiB in "
+                       "all; secrets masked, shadow and keys never)\n",
+                       np, np == 1 ? "" : "s", (unsigned long long)(mf >> 10), (unsigned long long)(mt >> 20));
+        }
         vd_policy_shadowed(p, shadow_warn, argv[optind]);
         for (size_t i = 0; i < n_paths; i++)
                 print_rule(paths[i], vd_policy_match(p, paths[i], strlen(paths[i]), 0));

@@ -223,6 +223,36 @@ Test(report, a_message_over_8000_bytes_drops_its_change_detail_not_the_event) {
         dgrams_free(&d);
 }
 
+/* A file's diff: whole in JSON, cut at a line with a marker in syslog (and
+ * dropped before the event is when even that is too long). */
+Test(report, a_diff_is_whole_in_json_and_cut_with_a_marker_in_syslog) {
+        add_event("/etc/app.conf", 13, VD_CH_CHANGED, "size", "1", 1, "2", 1);
+        vd_buf d;
+        vd_buf_init(&d, 0);
+        vd_buf_adds(&d, "--- a/etc/app.conf\n+++ b/etc/app.conf\n@@ -1,300 +1,300 @@\n");
+        for (int i = 0; i < 300; i++)
+                vd_buf_addf(&d, "-line %03d old\n+line %03d new\n", i, i);
+        ev.v[0].diff = vd_buf_detach(&d, &ev.v[0].diff_len);
+        vd_buf j;
+        vd_buf_init(&j, 0);
+        cr_assert_eq(vd_json_event(&j, &rep, &ev.v[0]), 0);
+        cr_assert(strstr(j.buf, "\"diff\":\"--- a/etc/app.conf\\n") && strstr(j.buf, "+line 299 new\\n\"}"), "%s", j.buf);
+        vd_buf_release(&j);
+        vd_sink_opts o;
+        vd_sink_opts_init(&o);
+        dgrams dg = send_syslog(&o);
+        cr_assert_eq(dg.n, 2);
+        rfc5424 m;
+        cr_assert_null(rfc5424_parse(dg.v[0], &m));
+        const char *df = rfc5424_param(&m, "diff");
+        cr_assert(df && strstr(df, "--- a/etc/app.conf") && strstr(df, "... (diff cut at ") &&
+                      strstr(df, " bytes: the JSON report has it whole)"),
+                  "%s", df ? df : dg.v[0]);
+        cr_assert_null(strstr(df, "line 299"), "%s", df);
+        rfc5424_free(&m);
+        dgrams_free(&dg);
+}
+
 Test(report, flood_control_keeps_the_most_severe) {
         for (int i = 0; i < 5; i++) {
                 char p[16];
