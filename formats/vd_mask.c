@@ -161,35 +161,58 @@ static void compile_once(void) {
 
 static void compile(void) { pthread_once(&res_once, compile_once); }
 
-/* The first token in [p, p+n) at or after nothing masked yet: its span. */
-static bool first_token(const char *p, size_t n, size_t *ts, size_t *tl) {
+/* The tokens of one line, found pattern by pattern from a position on: each
+ * pattern's next match is remembered until the line passes it, so a line
+ * is searched about once per pattern however many tokens it holds (a
+ * hostile file of nothing but tokens stays linear). */
+typedef struct tokens {
+        const char *p;
+        size_t n;
+        regoff_t s[N_TOKEN_RES], e[N_TOKEN_RES]; /* -1: none left */
+        bool known[N_TOKEN_RES];
+} tokens;
+
+static bool next_token(tokens *t, size_t from, size_t *ts, size_t *tl) {
         bool found = false;
         for (size_t i = 0; res_ok && i < N_TOKEN_RES; i++) {
-                regmatch_t m[1] = {{0, (regoff_t)n}};
-                if (regexec(&res[i], p, 1, m, REG_STARTEND) == 0 && m[0].rm_eo > m[0].rm_so &&
-                    (!found || (size_t)m[0].rm_so < *ts)) {
-                        *ts = (size_t)m[0].rm_so;
-                        *tl = (size_t)(m[0].rm_eo - m[0].rm_so);
+                if (!t->known[i] || (t->s[i] >= 0 && (size_t)t->s[i] < from)) {
+                        regmatch_t m[1] = {{(regoff_t)from, (regoff_t)t->n}};
+                        if (from < t->n && regexec(&res[i], t->p, 1, m, REG_STARTEND) == 0 && m[0].rm_eo > m[0].rm_so) {
+                                t->s[i] = m[0].rm_so;
+                                t->e[i] = m[0].rm_eo;
+                        } else
+                                t->s[i] = t->e[i] = -1;
+                        t->known[i] = true;
+                }
+                if (t->s[i] >= 0 && (!found || (size_t)t->s[i] < *ts)) {
+                        *ts = (size_t)t->s[i];
+                        *tl = (size_t)(t->e[i] - t->s[i]);
                         found = true;
                 }
         }
         return found;
 }
 
-/* One line without its newline: tokens anywhere, then an assignment's value. */
+/* One line without its newline: tokens anywhere, and the value of every
+ * assignment to a secret name (each found once: linear in the line). */
 static void mask_line(masker *m, const char *p, size_t n) {
         size_t vs = 0, vl = 0;
         bool assign = assignment(p, n, &vs, &vl);
+        tokens t = {.p = p, .n = n};
         size_t i = 0;
         while (i < n && !m->r) {
+                if (assign && vs < i) { /* passed (inside a token): the next one */
+                        assign = assignment(p + i, n - i, &vs, &vl);
+                        vs += i;
+                }
                 size_t ts = 0, tl = 0;
-                bool tok = first_token(p + i, n - i, &ts, &tl);
-                ts += i;
-                if (assign && vs >= i && (!tok || vs <= ts)) {
+                bool tok = next_token(&t, i, &ts, &tl);
+                if (assign && (!tok || vs <= ts)) {
                         put(m, p + i, vs - i);
                         put_mask(m, p + vs, vl);
                         i = vs + vl;
-                        assign = false;
+                        assign = i < n && assignment(p + i, n - i, &vs, &vl);
+                        vs += i;
                         continue;
                 }
                 if (!tok) {
@@ -199,8 +222,6 @@ static void mask_line(masker *m, const char *p, size_t n) {
                 put(m, p + i, ts - i);
                 put_mask(m, p + ts, tl);
                 i = ts + tl;
-                if (assign && vs < i) /* the value held the token: done with it */
-                        assign = false;
         }
 }
 

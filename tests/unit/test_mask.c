@@ -51,6 +51,28 @@ Test(mask, assignments_to_secret_names) {
         masks("export API_TOKEN=\"abc123def456\";\n", "abc123def456", 1, "export API_TOKEN=\"");
         masks("bindpw secretbind\nrootbinddn cn=admin\n", "secretbind", 1, "rootbinddn cn=admin\n");
         masks("wpa: psk=\"correct horse\"\n", "correct horse", 1, NULL);
+        /* an unquoted value runs to the end of the line ("a secret phrase"
+         * would leak at its first space otherwise): what follows goes too */
+        masks("user=a password=p1 token=t1 mode=x\n", "t1", 1, "user=a password=[masked:");
+        /* quoted values end at their quote: each of a line's is masked */
+        masks("password=\"p1\" token='t1' mode=x\n", "t1", 2, "\" token='[masked:");
+        masks("password=\"p1\" token='t1' mode=x\n", "p1", 2, "' mode=x\n");
+}
+
+/* A line of nothing but tokens, a long one: masked in time linear in it. */
+Test(mask, a_hostile_line_of_tokens_stays_linear, .timeout = 10) {
+        size_t n = 200000 / 21;
+        char *in = malloc(n * 21 + 2);
+        for (size_t i = 0; i < n; i++)
+                memcpy(in + 21 * i, "AKIAIOSFODNN7EXAMPLE ", 21);
+        in[n * 21] = '\n';
+        in[n * 21 + 1] = '\0';
+        size_t got;
+        char *s = mask(in, &got);
+        cr_assert_eq(got, n);
+        cr_assert_null(strstr(s, "AKIA"));
+        free(s);
+        free(in);
 }
 
 Test(mask, configuration_that_only_mentions_passwords_is_kept) {
