@@ -84,6 +84,15 @@ static void owned_release(owned_strs *os) {
 
 /* The scan request of job j (its private reports in priv): 0, or -1 with
  * why (out of memory, more templates than a scan takes). */
+/* "KIND:PRIV/GUEST.WHAT": a report of a job's scan that the fleet reads, or nobody. NULL: out of memory. */
+static char *priv_spec(const char *priv, size_t idx, const char *kind, const char *what) {
+        char *f = fleet_priv_file(priv, idx, what), *sp = NULL;
+        if (f && asprintf(&sp, "%s:%s", kind, f) < 0)
+                sp = NULL;
+        free(f);
+        return sp;
+}
+
 static int scan_request(const fleet_opts *o, const char *priv, const job *j, vd_scan_request *rq, owned_strs *os,
                         char *why, size_t whylen) {
         const vd_inv_guest *g = j->g;
@@ -136,11 +145,7 @@ static int scan_request(const fleet_opts *o, const char *priv, const job *j, vd_
                         /* stdout and shared files: a private file, put together by the fleet */
                         char what[32];
                         snprintf(what, sizeof what, "out%zu", i);
-                        char *f = fleet_priv_file(priv, j->idx, what);
-                        const char *kind = vd_sink_spec_kind(spec);
-                        if (f && asprintf(&sp, "%s:%s", kind, f) < 0)
-                                sp = NULL;
-                        free(f);
+                        sp = priv_spec(priv, j->idx, vd_sink_spec_kind(spec), what);
                 }
                 }
                 if (!(rq->reports[rq->n_reports++] = own(os, sp))) {
@@ -149,18 +154,11 @@ static int scan_request(const fleet_opts *o, const char *priv, const job *j, vd_
                         return -1;
                 }
         }
-        if (rq->n_reports == 0) {
-                /* metrics only: the scan's own report goes where nobody reads it, not to the fleet's stdout */
-                char *f = fleet_priv_file(priv, j->idx, "quiet");
-                char *sp = NULL;
-                if (!f || asprintf(&sp, "json:%s", f) < 0)
-                        sp = NULL;
-                free(f);
-                if (!(rq->reports[rq->n_reports++] = own(os, sp))) {
-                        owned_release(os);
-                        snprintf(why, whylen, "out of memory");
-                        return -1;
-                }
+        /* metrics only: the scan's own report goes where nobody reads it, not to the fleet's stdout */
+        if (rq->n_reports == 0 && !(rq->reports[rq->n_reports++] = own(os, priv_spec(priv, j->idx, "json", "quiet")))) {
+                owned_release(os);
+                snprintf(why, whylen, "out of memory");
+                return -1;
         }
         return 0;
 }

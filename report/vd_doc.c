@@ -1,6 +1,7 @@
 /* A JSON document member by member; see vd_doc.h. */
 #include "report/vd_doc.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -119,4 +120,35 @@ int vd_doc_message(vd_buf *m, const vd_event *e) {
         if (!r && e->detector)
                 r = vd_buf_addf(m, " [detector %s]", e->detector);
         return r;
+}
+
+void vd_doc_changes(vd_doc *d, const char *k, const vd_event *e) {
+        vd_doc_open_array(d, k);
+        for (size_t i = 0; i < e->n_ch && !d->rc; i++) {
+                vd_doc_open(d, NULL);
+                vd_doc_cstr(d, "name", e->ch[i].attr);
+                vd_doc_val(d, "old", &e->ch[i].old_v);
+                vd_doc_val(d, "new", &e->ch[i].new_v);
+                vd_doc_cstr(d, "note", e->ch[i].note);
+                vd_doc_close(d);
+        }
+        vd_doc_close_array(d);
+}
+
+int vd_doc_write_events(FILE *fp, const vd_report *r, vd_doc_event_fn one, void *ctx, const char *what, vd_err *err) {
+        vd_buf b;
+        vd_buf_init(&b, 0);
+        int rc = 0;
+        for (size_t i = 0; i < r->events->n && !rc; i++) {
+                vd_buf_reset(&b);
+                rc = one(&b, r, &r->events->v[i], i, ctx);
+                if (!rc && fwrite(b.buf, 1, b.len, fp) != b.len)
+                        rc = VD_E_IO;
+        }
+        vd_buf_release(&b);
+        if (rc == VD_E_IO)
+                return vd_err_errno(err, VD_E_IO, errno, "cannot write the %s report", what);
+        if (rc)
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        return 0;
 }

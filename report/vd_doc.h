@@ -8,7 +8,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <stdio.h>
+
 #include "common/vd_buf.h"
+#include "report/vd_report.h"
 #include "model/vd_event.h"
 
 typedef struct vd_doc {
@@ -35,6 +38,13 @@ void vd_doc_val(vd_doc *d, const char *k, const vd_val *v);
 /* A person's line for an event: "high changed /etc/hosts [detector ...]"
  * (the path escaped for display), appended to m; 0 or VD_E_NOMEM. */
 int vd_doc_message(vd_buf *m, const vd_event *e);
+/* An event's changes as a list of {name, old, new, note}: a guest's key
+ * names never become a schema's field names. */
+void vd_doc_changes(vd_doc *d, const char *k, const vd_event *e);
+/* A schema sink's write: one document a drift event, each from one(), to fp
+ * (what names the report in errors). */
+typedef int (*vd_doc_event_fn)(vd_buf *b, const vd_report *r, const vd_event *e, size_t idx, void *ctx);
+int vd_doc_write_events(FILE *fp, const vd_report *r, vd_doc_event_fn one, void *ctx, const char *what, vd_err *err);
 /* ns as RFC 3339 text */
 void vd_doc_time(vd_doc *d, const char *k, int64_t ns);
 

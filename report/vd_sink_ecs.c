@@ -174,16 +174,7 @@ static void vmdrift_obj(vd_doc *d, const vd_report *r, const vd_event *e, bool c
         if (!compact && (!file_event(e) || e->kind == VD_CH_VIOLATION)) {
                 /* keys of a configuration, a package's attributes: a list,
                  * so a guest's key names never become index fields */
-                vd_doc_open_array(d, "changes");
-                for (size_t i = 0; i < e->n_ch && !d->rc; i++) {
-                        vd_doc_open(d, NULL);
-                        vd_doc_cstr(d, "name", e->ch[i].attr);
-                        vd_doc_val(d, "old", &e->ch[i].old_v);
-                        vd_doc_val(d, "new", &e->ch[i].new_v);
-                        vd_doc_cstr(d, "note", e->ch[i].note);
-                        vd_doc_close(d);
-                }
-                vd_doc_close_array(d);
+                vd_doc_changes(d, "changes", e);
         }
         vd_doc_close(d);
 }
@@ -206,6 +197,15 @@ static void package_obj(vd_doc *d, const vd_event *e) {
         vd_doc_open(d, "scanner");
         vd_doc_cstr(d, "vendor", "vmdrift");
         vd_doc_close(d);
+        vd_doc_close(d);
+}
+
+/* A document's start: when, and which ECS. */
+static void ecs_begin(vd_doc *d, vd_buf *b, const vd_report *r) {
+        vd_doc_begin(d, b);
+        vd_doc_time(d, "@timestamp", r->started_ns);
+        vd_doc_open(d, "ecs");
+        vd_doc_cstr(d, "version", ECS_VERSION);
         vd_doc_close(d);
 }
 
@@ -232,11 +232,7 @@ static void host_observer(vd_doc *d, const vd_report *r, const char *guest, cons
 static int ecs_event(vd_buf *b, const vd_report *r, const vd_event *e, size_t idx, const char *observer,
                      bool compact) {
         vd_doc d;
-        vd_doc_begin(&d, b);
-        vd_doc_time(&d, "@timestamp", r->started_ns);
-        vd_doc_open(&d, "ecs");
-        vd_doc_cstr(&d, "version", ECS_VERSION);
-        vd_doc_close(&d);
+        ecs_begin(&d, b, r);
         /* message: what a person reads in Discover */
         vd_buf m;
         vd_buf_init(&m, 0);
@@ -294,24 +290,14 @@ static int ecs_event(vd_buf *b, const vd_report *r, const vd_event *e, size_t id
         return vd_doc_end(&d);
 }
 
+static int ecs_one(vd_buf *b, const vd_report *r, const vd_event *e, size_t idx, void *observer) {
+        return ecs_event(b, r, e, idx, observer, false);
+}
+
 static int ecs_write(vd_sink *s, const vd_report *r, vd_err *err) {
         char host[256] = "";
         gethostname(host, sizeof host - 1);
-        vd_buf b;
-        vd_buf_init(&b, 0);
-        int rc = 0;
-        for (size_t i = 0; i < r->events->n && !rc; i++) {
-                vd_buf_reset(&b);
-                rc = ecs_event(&b, r, &r->events->v[i], i, host[0] ? host : NULL, false);
-                if (!rc && fwrite(b.buf, 1, b.len, s->fp) != b.len)
-                        rc = VD_E_IO;
-        }
-        vd_buf_release(&b);
-        if (rc == VD_E_IO)
-                return vd_err_errno(err, VD_E_IO, errno, "cannot write the ECS report");
-        if (rc)
-                return vd_err_set(err, VD_E_NOMEM, "out of memory");
-        return 0;
+        return vd_doc_write_events(s->fp, r, ecs_one, host[0] ? host : NULL, "ECS", err);
 }
 
 const struct vd_sink_ops vd_ecs_ops = {"ecs", ecs_write, NULL};
@@ -331,11 +317,7 @@ int vd_ecs_document(vd_buf *b, const vd_report *r, const vd_event *e, const char
  * held back): event.kind event, category host, its fields under vmdrift. */
 int vd_ecs_notice(vd_buf *b, const vd_report *r, const vd_rmsg *m, const char *action, const char *observer) {
         vd_doc d;
-        vd_doc_begin(&d, b);
-        vd_doc_time(&d, "@timestamp", r->started_ns);
-        vd_doc_open(&d, "ecs");
-        vd_doc_cstr(&d, "version", ECS_VERSION);
-        vd_doc_close(&d);
+        ecs_begin(&d, b, r);
         vd_doc_str(&d, "message", m->text, m->text_len);
         vd_doc_open(&d, "event");
         vd_doc_cstr(&d, "kind", "event");

@@ -129,16 +129,7 @@ static void unmapped(vd_doc *d, const vd_report *r, const vd_event *e) {
         vd_doc_cstr(d, "source", r->source);
         if (e->diff)
                 vd_doc_str(d, "diff", e->diff, e->diff_len);
-        vd_doc_open_array(d, "changes");
-        for (size_t i = 0; i < e->n_ch && !d->rc; i++) {
-                vd_doc_open(d, NULL);
-                vd_doc_cstr(d, "name", e->ch[i].attr);
-                vd_doc_val(d, "old", &e->ch[i].old_v);
-                vd_doc_val(d, "new", &e->ch[i].new_v);
-                vd_doc_cstr(d, "note", e->ch[i].note);
-                vd_doc_close(d);
-        }
-        vd_doc_close_array(d);
+        vd_doc_changes(d, "changes", e);
         vd_doc_close(d);
         vd_doc_close(d);
 }
@@ -253,22 +244,13 @@ static int ocsf_event(vd_buf *b, const vd_report *r, const vd_event *e, size_t i
         return vd_doc_end(&d);
 }
 
+static int ocsf_one(vd_buf *b, const vd_report *r, const vd_event *e, size_t idx, void *ctx) {
+        (void)ctx;
+        return ocsf_event(b, r, e, idx);
+}
+
 static int ocsf_write(vd_sink *s, const vd_report *r, vd_err *err) {
-        vd_buf b;
-        vd_buf_init(&b, 0);
-        int rc = 0;
-        for (size_t i = 0; i < r->events->n && !rc; i++) {
-                vd_buf_reset(&b);
-                rc = ocsf_event(&b, r, &r->events->v[i], i);
-                if (!rc && fwrite(b.buf, 1, b.len, s->fp) != b.len)
-                        rc = VD_E_IO;
-        }
-        vd_buf_release(&b);
-        if (rc == VD_E_IO)
-                return vd_err_errno(err, VD_E_IO, errno, "cannot write the OCSF report");
-        if (rc)
-                return vd_err_set(err, VD_E_NOMEM, "out of memory");
-        return 0;
+        return vd_doc_write_events(s->fp, r, ocsf_one, NULL, "OCSF", err);
 }
 
 const struct vd_sink_ops vd_ocsf_ops = {"ocsf", ocsf_write, NULL};
