@@ -62,6 +62,7 @@ static int read_text(const vd_texts_ctx *c, const vd_entry *e, uint64_t max_file
 /* What the walk of a view hands on lives for the call only: what a read needs, copied. */
 typedef struct wanted_file {
         vd_entry e; /* path (owned), type, size, status, hash */
+        bool over;  /* over max_file: counted, not read */
 } wanted_file;
 
 typedef struct capture_walk {
@@ -79,21 +80,16 @@ static int collect_one(void *ctx, const vd_entry *e) {
         if (!e || e->type != VD_T_REG || !vd_policy_content(w->c->policy, e->path, e->path_len) ||
             vd_mask_never_store(e->path, e->path_len))
                 return 0;
-        if (e->size > w->max_file) {
-                w->over_file++;
+        bool over = e->size > w->max_file;
+        if (!over && !wanted(w->c, e, w->max_file))
                 return 0;
-        }
-        if (!wanted(w->c, e, w->max_file))
-                return 0;
-        if (w->n && w->files[w->n - 1].e.path_len == e->path_len &&
-            memcmp(w->files[w->n - 1].e.path, e->path, e->path_len) == 0)
-                return 0; /* patterns that overlap hand a file on twice */
         if (vd_array_grow(&w->files, &w->alloc, w->n, sizeof *w->files, 64) < 0) {
                 w->r = VD_E_NOMEM;
                 return 1;
         }
         wanted_file *f = &w->files[w->n];
         memset(f, 0, sizeof *f);
+        f->over = over;
         f->e.type = e->type;
         f->e.status = e->status;
         f->e.size = e->size;
@@ -117,12 +113,20 @@ static void free_files(wanted_file *f, size_t n) {
         free(f);
 }
 
-/* The directory a pattern's matches are all under (its literal prefix, cut at a '/'). */
-static size_t pattern_dir(const vd_pat *pt) {
-        size_t n = pt->prefix_len;
-        while (n > 0 && pt->text[n - 1] != '/')
+/* The directory a pattern's matches are all under: its literal part, cut
+ * after a '/' ("/etc/" for "/etc/" + "**"), as configuration items find theirs. */
+static size_t pattern_dir(const char *pattern) {
+        size_t n = strcspn(pattern, "*?[\\");
+        if (!pattern[n])
+                return n; /* a literal path: itself */
+        while (n > 0 && pattern[n - 1] != '/')
                 n--;
         return n;
+}
+
+static int cmp_file(const void *x, const void *y) {
+        const wanted_file *a = x, *b = y;
+        return vd_path_cmp(a->e.path, a->e.path_len, b->e.path, b->e.path_len);
 }
 
 int vd_texts_capture(const vd_texts_ctx *c, const vd_entry_view *now, vd_contents *out, vd_err *err) {
@@ -133,9 +137,21 @@ int vd_texts_capture(const vd_texts_ctx *c, const vd_entry_view *now, vd_content
         const vd_pat *pats;
         size_t np = vd_policy_content_patterns(c->policy, &pats);
         for (size_t i = 0; i < np && !w.r; i++) {
-                size_t dl = pattern_dir(&pats[i]);
+                size_t dl = pattern_dir(pats[i].text);
                 now->each_prefix(now->ctx, dl ? pats[i].text : "/", dl ? dl : 1, collect_one, &w);
         }
+        /* patterns that overlap (/etc/ and /etc/ssh/) hand a file on more than once: once each */
+        if (w.n > 1)
+                qsort(w.files, w.n, sizeof *w.files, cmp_file);
+        size_t k = 0;
+        for (size_t i = 0; i < w.n; i++) {
+                if (k && cmp_file(&w.files[k - 1], &w.files[i]) == 0) {
+                        free(w.files[i].e.path);
+                        continue;
+                }
+                w.files[k++] = w.files[i];
+        }
+        w.n = k;
         if (w.r) {
                 free_files(w.files, w.n);
                 return vd_err_set(err, VD_E_NOMEM, "out of memory");
@@ -144,7 +160,7 @@ int vd_texts_capture(const vd_texts_ctx *c, const vd_entry_view *now, vd_content
         char **names = calloc(w.n ? w.n : 1, sizeof *names);
         size_t nn = 0;
         for (size_t i = 0; names && i < w.n; i++)
-                if ((names[nn] = cpath(&w.files[i].e)))
+                if (!w.files[i].over && (names[nn] = cpath(&w.files[i].e)))
                         nn++;
         vd_err e2 = VD_ERR_INIT;
         if (names && nn && vd_source_prefetch(c->src, (const char *const *)names, nn, (size_t)w.max_file, &e2) < 0 &&
@@ -158,6 +174,10 @@ int vd_texts_capture(const vd_texts_ctx *c, const vd_entry_view *now, vd_content
         vd_buf_init(&t, (size_t)VD_CONTENT_FILE_MAX * 4);
         for (size_t i = 0; i < w.n && r == 0; i++) {
                 const vd_entry *e = &w.files[i].e;
+                if (w.files[i].over) {
+                        w.over_file++;
+                        continue;
+                }
                 if (out->text_bytes + e->size > w.max_total) {
                         w.over_total++;
                         continue;
@@ -172,12 +192,14 @@ int vd_texts_capture(const vd_texts_ctx *c, const vd_entry_view *now, vd_content
         vd_buf_release(&t);
         free_files(w.files, w.n);
         if (r == 0 && w.over_file &&
-            vd_scan_warn(c->scan, NULL, 0, "content: %zu files over max_file (%llu bytes) keep no text for diffs",
-                         w.over_file, (unsigned long long)w.max_file) < 0)
+            vd_scan_warn(c->scan, NULL, 0, "content: %zu file%s over max_file (%llu bytes) keep%s no text for diffs",
+                         w.over_file, w.over_file == 1 ? "" : "s", (unsigned long long)w.max_file,
+                         w.over_file == 1 ? "s" : "") < 0)
                 r = vd_err_set(err, VD_E_NOMEM, "out of memory");
         if (r == 0 && w.over_total &&
-            vd_scan_warn(c->scan, NULL, 0, "content: max_total (%llu bytes) reached: %zu more files keep no text for diffs",
-                         (unsigned long long)w.max_total, w.over_total) < 0)
+            vd_scan_warn(c->scan, NULL, 0, "content: max_total (%llu bytes) reached: %zu more file%s keep%s no text for diffs",
+                         (unsigned long long)w.max_total, w.over_total, w.over_total == 1 ? "" : "s",
+                         w.over_total == 1 ? "s" : "") < 0)
                 r = vd_err_set(err, VD_E_NOMEM, "out of memory");
         vd_contents_sort(out);
         return r;

@@ -1158,3 +1158,29 @@ Test(cli, changed_files_show_their_diff_with_secrets_masked_and_shadow_never_sto
         th_run_free(&r);
         free(t);
 }
+
+/* Patterns that overlap name a file once: read and kept once, and a file
+ * over max_file counted once in the capture's warning. */
+Test(cli, overlapping_content_patterns_keep_each_file_once) {
+        char *t = th_join(work, "ovl");
+        mkdir(t, 0755);
+        th_write(t, "etc/hostname", "web\n");
+        th_write(t, "etc/ssh/sshd_config", "PermitRootLogin no\n");
+        char big[3000];
+        memset(big, 'x', sizeof big - 1);
+        big[sizeof big - 1] = '\0';
+        th_write(t, "etc/ssh/banner", big);
+        th_write(work, "ovl.yaml", "version: 1\ncontent:\n  paths: [/etc/**, /etc/ssh/**, /etc/ssh/sshd_config]\n"
+                                   "  max_file: 1K\n");
+        th_run r = th_vmdrift("baseline" A "capture" A "--dir" A "%s" A "--policy" A "%s/ovl.yaml" A "-o" A "%s/ovl.vdb",
+                              t, work, work);
+        cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+        cr_assert(strstr(r.err, "vmdrift: warning: content: 1 file over max_file (1024 bytes) keeps no text for diffs\n"),
+                  "%s%s", r.out, r.err);
+        th_run_free(&r);
+        r = th_exec((const char *const[]){"sqlite3", th_path(work, "ovl.vdb"), "select count(*), sum(size) from content",
+                                          NULL});
+        cr_assert_str_eq(r.out, "2|23\n", "hostname and sshd_config, once each");
+        th_run_free(&r);
+        free(t);
+}
