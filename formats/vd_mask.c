@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <regex.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -229,8 +230,15 @@ static bool pem_begin(const char *p, size_t n) {
         return memmem(p, n, "-----BEGIN ", 11) && memmem(p, n, "PRIVATE KEY-----", 16);
 }
 
-int vd_mask_secrets(const char *p, size_t n, const unsigned char *key, size_t key_len, vd_buf *out, size_t *masked) {
+int vd_mask_secrets(const char *in, size_t n, const unsigned char *key, size_t key_len, vd_buf *out, size_t *masked) {
         compile();
+        /* regexec is given each line's bounds (REG_STARTEND), but a string
+         * must still end in a NUL within its buffer (sanitizers read to it) */
+        char *p = malloc(n + 1);
+        if (!p)
+                return VD_E_NOMEM;
+        memcpy(p, in, n);
+        p[n] = '\0';
         masker m = {key, key_len, out, 0, 0};
         size_t i = 0;
         while (i < n && !m.r) {
@@ -259,6 +267,7 @@ int vd_mask_secrets(const char *p, size_t n, const unsigned char *key, size_t ke
                         put(&m, "\n", 1);
                 i = nl ? e + 1 : n;
         }
+        free(p);
         if (masked)
                 *masked = m.masked;
         return m.r ? VD_E_NOMEM : 0;
