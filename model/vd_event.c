@@ -112,3 +112,11 @@ int vd_events_push(vd_events *out, vd_event *ev) {
         memset(ev, 0, sizeof *ev);
         return 0;
 }
+
+const vd_val *vd_event_now(const vd_event *ev, const char *attr) {
+        const vd_attr_change *c = vd_event_find(ev, attr);
+        if (!c)
+                return NULL;
+        const vd_val *v = ev->kind == VD_CH_REMOVED ? &c->old_v : &c->new_v;
+        return v->s ? v : NULL;
+}

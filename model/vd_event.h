@@ -119,5 +119,7 @@ int vd_events_push(vd_events *out, vd_event *ev);
 
 /* The change of attr in ev, or NULL. */
 const vd_attr_change *vd_event_find(const vd_event *ev, const char *attr);
+/* attr's value as the entry is now (as it was, for a removed one), or NULL. */
+const vd_val *vd_event_now(const vd_event *ev, const char *attr);
 
 #endif

@@ -152,3 +152,12 @@ int vd_doc_write_events(FILE *fp, const vd_report *r, vd_doc_event_fn one, void 
                 return vd_err_set(err, VD_E_NOMEM, "out of memory");
         return 0;
 }
+
+void vd_doc_ident(vd_doc *d, const vd_report *r, const vd_event *e) {
+        vd_doc_cstr(d, "scan_id", r->scan_id);
+        vd_doc_cstr(d, "change", vd_change_kind_name(e->kind));
+        vd_doc_cstr(d, "severity", vd_severity_name(e->severity));
+        vd_doc_cstr(d, "detector", e->detector);
+        vd_doc_cstr(d, "config", e->config);
+        vd_doc_cstr(d, "source", r->source);
+}

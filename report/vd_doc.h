@@ -45,6 +45,9 @@ void vd_doc_changes(vd_doc *d, const char *k, const vd_event *e);
  * (what names the report in errors). */
 typedef int (*vd_doc_event_fn)(vd_buf *b, const vd_report *r, const vd_event *e, size_t idx, void *ctx);
 int vd_doc_write_events(FILE *fp, const vd_report *r, vd_doc_event_fn one, void *ctx, const char *what, vd_err *err);
+/* vmdrift's own names for an event, as both schemas carry them: scan_id,
+ * change, severity, detector, config, source. */
+void vd_doc_ident(vd_doc *d, const vd_report *r, const vd_event *e);
 /* ns as RFC 3339 text */
 void vd_doc_time(vd_doc *d, const char *k, int64_t ns);
 

@@ -82,14 +82,6 @@ static void categorise(const vd_event *e, const char **cat, size_t *ncat, const 
         }
 }
 
-static const vd_val *now_val(const vd_event *e, const char *attr) {
-        const vd_attr_change *c = vd_event_find(e, attr);
-        if (!c)
-                return NULL;
-        const vd_val *v = e->kind == VD_CH_REMOVED ? &c->old_v : &c->new_v;
-        return v->s ? v : NULL;
-}
-
 /* file.*: the path and its parts, and each attribute the event carries,
  * as it is now (as it was, for a removed file). */
 static void file_obj(vd_doc *d, const vd_report *r, const vd_event *e) {
@@ -115,7 +107,7 @@ static void file_obj(vd_doc *d, const vd_report *r, const vd_event *e) {
                      {"mode", "mode", false},  {"mtime", "mtime", false}, {"ctime", "ctime", false},
                      {"target", "target_path", false}};
         for (size_t i = 0; i < sizeof attrs / sizeof *attrs && !d->rc; i++) {
-                const vd_val *v = now_val(e, attrs[i].attr);
+                const vd_val *v = vd_event_now(e, attrs[i].attr);
                 if (!v || (attrs[i].number && !v->num) || !vd_text_clean(v->s, v->len))
                         continue;
                 if (attrs[i].number)
@@ -123,13 +115,13 @@ static void file_obj(vd_doc *d, const vd_report *r, const vd_event *e) {
                 else
                         vd_doc_str(d, attrs[i].field, v->s, v->len);
         }
-        const vd_val *h = now_val(e, "hash");
+        const vd_val *h = vd_event_now(e, "hash");
         if (h && h->len > 7 && !strncmp(h->s, "sha256:", 7)) {
                 vd_doc_open(d, "hash");
                 vd_doc_str(d, "sha256", h->s + 7, h->len - 7);
                 vd_doc_close(d);
         }
-        const vd_val *attributes = now_val(e, "attributes");
+        const vd_val *attributes = vd_event_now(e, "attributes");
         if (attributes && attributes->len) {
                 /* NTFS attributes: ECS's words are the same (readonly, hidden, system, archive...) */
                 const char *v[16];
@@ -147,12 +139,7 @@ static void file_obj(vd_doc *d, const vd_report *r, const vd_event *e) {
 /* vmdrift.*: what ECS has no field for. */
 static void vmdrift_obj(vd_doc *d, const vd_report *r, const vd_event *e, bool compact) {
         vd_doc_open(d, "vmdrift");
-        vd_doc_cstr(d, "scan_id", r->scan_id);
-        vd_doc_cstr(d, "change", vd_change_kind_name(e->kind));
-        vd_doc_cstr(d, "severity", vd_severity_name(e->severity));
-        vd_doc_cstr(d, "detector", e->detector);
-        vd_doc_cstr(d, "config", e->config);
-        vd_doc_cstr(d, "source", r->source);
+        vd_doc_ident(d, r, e);
         const char *names[64];
         size_t n = 0;
         for (size_t i = 0; i < e->n_ch && n < 64; i++)
@@ -161,7 +148,7 @@ static void vmdrift_obj(vd_doc *d, const vd_report *r, const vd_event *e, bool c
                 vd_doc_strs(d, "changed_attributes", names, n);
         if (!compact && e->diff)
                 vd_doc_str(d, "diff", e->diff, e->diff_len);
-        const vd_val *h = file_event(e) ? now_val(e, "hash") : NULL;
+        const vd_val *h = file_event(e) ? vd_event_now(e, "hash") : NULL;
         if (h && vd_text_clean(h->s, h->len))
                 vd_doc_str(d, "hash", h->s, h->len); /* any algorithm: ECS names only md5, sha1, sha256... */
         if (!compact && file_event(e) && e->kind == VD_CH_CHANGED) {
@@ -182,14 +169,14 @@ static void vmdrift_obj(vd_doc *d, const vd_report *r, const vd_event *e, bool c
 static void package_obj(vd_doc *d, const vd_event *e) {
         vd_doc_open(d, "package");
         vd_doc_str(d, "name", e->path, e->path_len);
-        const vd_val *v = now_val(e, "version");
+        const vd_val *v = vd_event_now(e, "version");
         if (v)
                 vd_doc_str(d, "version", v->s, v->len);
         vd_doc_cstr(d, "architecture", e->arch);
         vd_doc_close(d);
         if (e->kind != VD_CH_VULNERABLE)
                 return;
-        const vd_val *id = now_val(e, "advisory");
+        const vd_val *id = vd_event_now(e, "advisory");
         vd_doc_open(d, "vulnerability");
         if (id)
                 vd_doc_str(d, "id", id->s, id->len);

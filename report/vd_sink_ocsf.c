@@ -62,14 +62,6 @@ static int file_type_id(int t) {
         }
 }
 
-static const vd_val *now_val(const vd_event *e, const char *attr) {
-        const vd_attr_change *c = vd_event_find(e, attr);
-        if (!c)
-                return NULL;
-        const vd_val *v = e->kind == VD_CH_REMOVED ? &c->old_v : &c->new_v;
-        return v->s ? v : NULL;
-}
-
 /* The file as the scan found it (as it was, if removed). */
 static void file_obj(vd_doc *d, const vd_event *e) {
         vd_doc_open(d, "file");
@@ -81,7 +73,7 @@ static void file_obj(vd_doc *d, const vd_event *e) {
         if (slash)
                 vd_doc_str(d, "parent_folder", e->path, slash == e->path ? 1 : (size_t)(slash - e->path));
         vd_doc_int(d, "type_id", file_type_id(e->ftype));
-        const vd_val *size = now_val(e, "size"), *h = now_val(e, "hash");
+        const vd_val *size = vd_event_now(e, "size"), *h = vd_event_now(e, "hash");
         if (size && size->num)
                 vd_doc_raw(d, "size", size->s, size->len);
         if (h && h->len > 7 && memchr(h->s, ':', h->len)) {
@@ -120,13 +112,8 @@ static void device_obj(vd_doc *d, const vd_report *r, const vd_event *e) {
 static void unmapped(vd_doc *d, const vd_report *r, const vd_event *e) {
         vd_doc_open(d, "unmapped");
         vd_doc_open(d, "vmdrift");
-        vd_doc_cstr(d, "scan_id", r->scan_id);
-        vd_doc_cstr(d, "change", vd_change_kind_name(e->kind));
-        vd_doc_cstr(d, "severity", vd_severity_name(e->severity));
-        vd_doc_cstr(d, "detector", e->detector);
-        vd_doc_cstr(d, "config", e->config);
+        vd_doc_ident(d, r, e);
         vd_doc_cstr(d, "rule", e->rule);
-        vd_doc_cstr(d, "source", r->source);
         if (e->diff)
                 vd_doc_str(d, "diff", e->diff, e->diff_len);
         vd_doc_changes(d, "changes", e);
@@ -151,7 +138,7 @@ static void finding_info(vd_doc *d, const vd_event *e, const char *uid, const ch
 }
 
 static void vulnerabilities(vd_doc *d, const vd_event *e, const char *title) {
-        const vd_val *adv = now_val(e, "advisory"), *ver = now_val(e, "version"), *fixed = now_val(e, "fixed");
+        const vd_val *adv = vd_event_now(e, "advisory"), *ver = vd_event_now(e, "version"), *fixed = vd_event_now(e, "fixed");
         vd_doc_open_array(d, "vulnerabilities");
         vd_doc_open(d, NULL);
         vd_doc_cstr(d, "title", title);
