@@ -8,7 +8,7 @@ PKGS=(
   libguestfs-dev libguestfs-tools linux-image-amd64 qemu-utils
   libvirt-dev libvirt-daemon-system libvirt-clients
   libxxhash-dev libyaml-dev libsystemd-dev libcriterion-dev libhivex-dev libhivex-bin ntfs-3g
-  libsqlite3-dev sqlite3 libssl-dev openssl libgit2-dev zlib1g-dev
+  libsqlite3-dev sqlite3 libssl-dev openssl libgit2-dev zlib1g-dev libyara-dev yara
   e2fsprogs dosfstools fdisk xfsprogs libguestfs-xfs libnbd-dev
   aide rsyslog rsyslog-gnutls systemd
   attr acl libcap2-bin time python3 python3-rpm python3-jsonschema ansible-core prometheus
