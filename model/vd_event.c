@@ -81,6 +81,8 @@ const char *vd_change_kind_name(int k) {
         case VD_CH_STALE: return "stale";
         case VD_CH_ORPHAN: return "orphan";
         case VD_CH_UNREACHABLE: return "unreachable";
+        case VD_CH_MALWARE: return "malware";
+        case VD_CH_SECRET: return "secret";
         default: return "unknown";
         }
 }

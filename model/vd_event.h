@@ -63,6 +63,12 @@ enum vd_change_kind {
         VD_CH_STALE = 10,      /* a guest not scanned successfully for longer than stale_after */
         VD_CH_ORPHAN = 11,     /* a linked clone whose backing chain ends in none of the template images */
         VD_CH_UNREACHABLE = 12, /* a listed image or domain that is gone */
+        /* YARA on what changed (analyse/vd_yara.h): path is the file, the
+         * changes carry the rule (yara.rule, yara.namespace, yara.tags,
+         * yara.description, yara.author, yara.reference) and, for a
+         * secret, its line; never the bytes that matched */
+        VD_CH_MALWARE = 13, /* an added or changed file (or one a persistence point names) matches a rule */
+        VD_CH_SECRET = 14,  /* ... a secret rule (tagged secret): a credential left on the guest */
 };
 
 /* A value as reported: s == NULL is null; num says it prints as a number.

@@ -104,6 +104,13 @@ typedef struct vd_scan_stats {
         unsigned appliance_guests;
         int64_t launch_ns, mount_ns; /* guests: appliance start; inspection or layout check, and mounts */
         int64_t hash_ns;             /* guests: hashing on the host after the walk (part of the walk) */
+        /* YARA (run/vd_yarascan.h): it ran; files and bytes matched, of
+         * those files from the host hashing's own buffers; files matched
+         * in part (over max_file), left unmatched (max_total spent), timed
+         * out; the time after the compare (the tap's is in hashing) */
+        bool yara;
+        uint64_t yara_files, yara_bytes, yara_tapped, yara_over, yara_skipped, yara_timeouts;
+        int64_t yara_ns;
 } vd_scan_stats;
 
 /* A SID the guest itself names (a Windows guest's local accounts, from its

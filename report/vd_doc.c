@@ -117,6 +117,16 @@ int vd_doc_message(vd_buf *m, const vd_event *e) {
         int r = vd_buf_addf(m, "%s %s ", vd_severity_name(e->severity), vd_change_kind_name(e->kind));
         if (!r)
                 r = vd_escape_display(m, e->path, e->path_len);
+        const vd_val *ln = vd_event_now(e, "line"), *rl = vd_event_now(e, "yara.rule");
+        if (!r && ln && ln->s)
+                r = vd_buf_addf(m, " line %.*s", (int)ln->len, ln->s);
+        if (!r && rl && rl->s) {
+                r = vd_buf_adds(m, " [rule ");
+                if (!r)
+                        r = vd_escape_display(m, rl->s, rl->len);
+                if (!r)
+                        r = vd_buf_addc(m, ']');
+        }
         if (!r && e->detector)
                 r = vd_buf_addf(m, " [detector %s]", e->detector);
         return r;

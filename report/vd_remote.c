@@ -23,6 +23,8 @@ static const struct {
         [VD_RK_DORMANT] = {"dormant", "a84d1f0c3e5b4c2f9d7e6b5a4c3d2e1f"},
         [VD_RK_VULNERABLE] = {"vulnerable", "0c9e4b7a2d6f4e13a5b8c1d7e2f90a64"},
         [VD_RK_FLEET] = {"fleet", "5d2e8c41f7a94b06b3e1c9d8a7f60b25"},
+        [VD_RK_MALWARE] = {"malware", "1edb1eef2f544a6aabf9ccb0eee05234"},
+        [VD_RK_SECRET] = {"secret", "e5caa42bbf444d0babe27e9b9c74631e"},
 };
 
 const char *vd_rkind_msgid(int k) { return kinds[k].msgid; }
@@ -223,10 +225,74 @@ static int package_event(vd_rmsg *m, const vd_report *r, const vd_event *ev) {
         return rc;
 }
 
+/* A YARA match: the rule and where, never the bytes that matched.
+ * "secret /home/bob/.aws/credentials line 3 (high): rule secrets:aws_key_pair: an AWS access key id ..." */
+static int yara_event(vd_rmsg *m, const vd_report *r, const vd_event *ev) {
+        m->kind = ev->kind == VD_CH_SECRET ? VD_RK_SECRET : VD_RK_MALWARE;
+        m->severity = ev->severity;
+        int rc = common(m, r, NULL);
+        if (!rc)
+                rc = add(m, "path", ev->path, ev->path_len);
+        if (!rc && !clean(ev->path, ev->path_len)) {
+                vd_buf b;
+                vd_buf_init(&b, 0);
+                rc = vd_base64(&b, ev->path, ev->path_len);
+                if (!rc)
+                        rc = add(m, "path_b64", b.buf ? b.buf : "", b.len);
+                vd_buf_release(&b);
+        }
+        if (!rc)
+                rc = adds(m, "change", vd_change_kind_name(ev->kind));
+        if (!rc)
+                rc = adds(m, "severity", vd_severity_name(ev->severity));
+        static const char *const f[][2] = {{"yara.rule", "yara_rule"},     {"yara.namespace", "yara_namespace"},
+                                           {"yara.tags", "yara_tags"},     {"yara.description", "yara_description"},
+                                           {"yara.reference", "yara_reference"}, {"line", "line"}};
+        for (size_t i = 0; !rc && i < sizeof f / sizeof f[0]; i++) {
+                const vd_val *v = vd_event_now(ev, f[i][0]);
+                if (v && v->s)
+                        rc = add(m, f[i][1], v->s, v->len);
+        }
+        if (!rc)
+                rc = add_changes(m, ev);
+        vd_buf t;
+        vd_buf_init(&t, 4096);
+        const vd_val *ln = vd_event_now(ev, "line"), *ns = vd_event_now(ev, "yara.namespace"),
+                     *rl = vd_event_now(ev, "yara.rule"), *de = vd_event_now(ev, "yara.description");
+        if (!rc)
+                rc = vd_buf_addf(&t, "%s ", vd_change_kind_name(ev->kind));
+        if (!rc)
+                rc = vd_escape_display(&t, ev->path, ev->path_len);
+        if (!rc && ln && ln->s)
+                rc = vd_buf_addf(&t, " line %.*s", (int)ln->len, ln->s);
+        if (!rc)
+                rc = vd_buf_addf(&t, " (%s): rule ", vd_severity_name(ev->severity));
+        if (!rc && ns && ns->s) {
+                rc = vd_escape_display(&t, ns->s, ns->len);
+                if (!rc)
+                        rc = vd_buf_addc(&t, ':');
+        }
+        if (!rc && rl && rl->s)
+                rc = vd_escape_display(&t, rl->s, rl->len);
+        if (!rc && de && de->s) {
+                rc = vd_buf_adds(&t, ": ");
+                if (!rc)
+                        rc = vd_escape_display(&t, de->s, de->len);
+        }
+        if (rc == VD_E_LIMIT)
+                rc = 0;
+        if (!rc)
+                rc = set_text(m, &t);
+        vd_buf_release(&t);
+        return rc;
+}
+
 int vd_rmsg_event(vd_rmsg *m, const vd_report *r, const vd_event *ev) {
         memset(m, 0, sizeof *m);
         if (ev->package)
                 return package_event(m, r, ev);
+        if (ev->kind == VD_CH_MALWARE || ev->kind == VD_CH_SECRET)
+                return yara_event(m, r, ev);
         m->kind = ev->kind == VD_CH_ADDED     ? VD_RK_ADDED
                   : ev->kind == VD_CH_REMOVED ? VD_RK_REMOVED
                   : ev->kind == VD_CH_VIOLATION ? VD_RK_VIOLATION

@@ -25,6 +25,8 @@ enum vd_rkind {
         VD_RK_DORMANT, /* the guest showed no sign of life for longer than dormant_after */
         VD_RK_VULNERABLE, /* an installed package is affected by a known advisory */
         VD_RK_FLEET,      /* a fleet finding: unmanaged, stale, orphan, unreachable */
+        VD_RK_MALWARE,    /* an added or changed file matches a YARA rule */
+        VD_RK_SECRET,     /* ... a secret rule: a credential left on the guest */
 };
 
 typedef struct vd_rfield {

@@ -11,6 +11,10 @@ void vd_report_count(const vd_report *r, vd_counts *c) {
                         c->fleet++;
                 else if (e->kind == VD_CH_VULNERABLE)
                         c->vulnerable++;
+                else if (e->kind == VD_CH_MALWARE)
+                        c->malware++;
+                else if (e->kind == VD_CH_SECRET)
+                        c->secrets++;
                 else if (e->package)
                         c->packages++;
                 else if (e->kind == VD_CH_DORMANT)

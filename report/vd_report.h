@@ -88,6 +88,7 @@ typedef struct vd_counts {
         size_t dormant;                                    /* the dormant finding (0 or 1; nor there) */
         size_t vulnerable;                                 /* advisory hits (package events, not in packages) */
         size_t fleet;                                      /* fleet findings (nor in the others) */
+        size_t malware, secrets;                           /* YARA matches (nor in the others) */
         size_t by_sev[5];
 } vd_counts;
 void vd_report_count(const vd_report *r, vd_counts *c);

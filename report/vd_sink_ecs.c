@@ -49,7 +49,14 @@ static bool content_changed(const vd_event *e) {
  * each type one the category expects). */
 static void categorise(const vd_event *e, const char **cat, size_t *ncat, const char **type, const char **action) {
         *ncat = 1;
-        if (e->kind == VD_CH_VIOLATION) {
+        if (e->kind == VD_CH_MALWARE || e->kind == VD_CH_SECRET) {
+                /* a YARA match: an alert about a file */
+                cat[0] = e->kind == VD_CH_MALWARE ? "malware" : "intrusion_detection";
+                cat[1] = "file";
+                *ncat = 2;
+                *type = "info";
+                *action = vd_change_kind_name(e->kind);
+        } else if (e->kind == VD_CH_VIOLATION) {
                 cat[0] = e->config ? "configuration" : "file";
                 *type = "info";
                 *action = "violation";
@@ -187,6 +194,46 @@ static void package_obj(vd_doc *d, const vd_event *e) {
         vd_doc_close(d);
 }
 
+/* A YARA match: rule.* is the YARA rule, threat.indicator.* the file it
+ * matched (never the bytes that matched). */
+static void yara_rule_threat(vd_doc *d, const vd_event *e) {
+        const vd_val *rl = vd_event_now(e, "yara.rule"), *ns = vd_event_now(e, "yara.namespace"),
+                     *de = vd_event_now(e, "yara.description"), *au = vd_event_now(e, "yara.author"),
+                     *rf = vd_event_now(e, "yara.reference");
+        vd_doc_open(d, "rule");
+        if (rl)
+                vd_doc_str(d, "name", rl->s, rl->len);
+        if (ns)
+                vd_doc_str(d, "ruleset", ns->s, ns->len);
+        if (de)
+                vd_doc_str(d, "description", de->s, de->len);
+        if (au) {
+                char *a = strndup(au->s, au->len);
+                const char *v[1] = {a};
+                if (a)
+                        vd_doc_strs(d, "author", v, 1);
+                free(a);
+        }
+        if (rf)
+                vd_doc_str(d, "reference", rf->s, rf->len);
+        vd_doc_cstr(d, "category", e->kind == VD_CH_SECRET ? "secret" : "malware");
+        vd_doc_close(d);
+        vd_doc_open(d, "threat");
+        vd_doc_open(d, "indicator");
+        vd_doc_cstr(d, "type", "file");
+        vd_doc_cstr(d, "provider", "vmdrift YARA");
+        if (de)
+                vd_doc_str(d, "description", de->s, de->len);
+        vd_doc_open(d, "file");
+        vd_doc_str(d, "path", e->path, e->path_len);
+        const char *slash = memrchr(e->path, '/', e->path_len);
+        if (slash)
+                vd_doc_str(d, "name", slash + 1, e->path_len - (size_t)(slash - e->path) - 1);
+        vd_doc_close(d);
+        vd_doc_close(d);
+        vd_doc_close(d);
+}
+
 /* A document's start: when, and which ECS. */
 static void ecs_begin(vd_doc *d, vd_buf *b, const vd_report *r) {
         vd_doc_begin(d, b);
@@ -267,7 +314,9 @@ static int ecs_event(vd_buf *b, const vd_report *r, const vd_event *e, size_t id
                 package_obj(&d, e);
 
         host_observer(&d, r, e ? e->guest : NULL, observer);
-        if (e->rule) {
+        if (e->kind == VD_CH_MALWARE || e->kind == VD_CH_SECRET)
+                yara_rule_threat(&d, e);
+        else if (e->rule) {
                 vd_doc_open(&d, "rule");
                 vd_doc_cstr(&d, "name", e->rule);
                 vd_doc_cstr(&d, "ruleset", r->baseline_source ? "vmdrift policy" : "vmdrift");

@@ -199,11 +199,11 @@ static int js_summary_head(vd_buf *b, const vd_report *r) {
         if (!rc)
                 rc = vd_buf_addf(b,
                                  "\",\"total\":%zu,\"added\":%zu,\"removed\":%zu,\"changed\":%zu,\"violations\":%zu,\"packages\":%zu,\"dormant\":%zu,\"vulnerable\":%zu,\"fleet\":%zu,"
-                                 "\"severity\":{\"critical\":%zu,\"high\":%zu,\"medium\":%zu,\"low\":%zu,"
+                                 "\"malware\":%zu,\"secrets\":%zu,\"severity\":{\"critical\":%zu,\"high\":%zu,\"medium\":%zu,\"low\":%zu,"
                                  "\"info\":%zu},\"warnings\":%zu,\"entries_scanned\":%llu,"
                                  "\"files_hashed\":%llu,\"bytes_hashed\":%llu,\"duration_ms\":%lld,"
                                  "\"max_rss_kb\":%lld,\"may_be_inconsistent\":%s,\"fail_on\":\"%s\",\"exit_code\":%d",
-                                 c.total, c.added, c.removed, c.changed, c.violations, c.packages, c.dormant, c.vulnerable, c.fleet, c.by_sev[VD_SEV_CRITICAL],
+                                 c.total, c.added, c.removed, c.changed, c.violations, c.packages, c.dormant, c.vulnerable, c.fleet, c.malware, c.secrets, c.by_sev[VD_SEV_CRITICAL],
                                  c.by_sev[VD_SEV_HIGH], c.by_sev[VD_SEV_MEDIUM], c.by_sev[VD_SEV_LOW],
                                  c.by_sev[VD_SEV_INFO], r->n_warnings, (unsigned long long)r->totals.entries,
                                  (unsigned long long)r->totals.files_hashed, (unsigned long long)r->totals.bytes_hashed,
@@ -324,6 +324,20 @@ static int js_summary_hashing(vd_buf *b, const vd_report *r) {
         return rc;
 }
 
+/* YARA: what was matched, and each bound reached. */
+static int js_summary_yara(vd_buf *b, const vd_report *r) {
+        const vd_scan_stats *st = r->stats;
+        if (!st || !st->yara)
+                return 0;
+        return vd_buf_addf(b,
+                           ",\"yara\":{\"files\":%llu,\"bytes\":%llu,\"from_host_hashing\":%llu,\"over_max_file\":%llu,"
+                           "\"not_matched_max_total\":%llu,\"timed_out\":%llu,\"ms\":%lld}",
+                           (unsigned long long)st->yara_files, (unsigned long long)st->yara_bytes,
+                           (unsigned long long)st->yara_tapped, (unsigned long long)st->yara_over,
+                           (unsigned long long)st->yara_skipped, (unsigned long long)st->yara_timeouts,
+                           (long long)(st->yara_ns / 1000000));
+}
+
 /* Which scan ran (delta or full) and why. */
 static int js_summary_mode(vd_buf *b, const vd_report *r) {
         int rc = 0;
@@ -404,6 +418,8 @@ static int json_write(vd_sink *s, const vd_report *r, vd_err *err) {
                         rc = js_summary_hashing(&b, r);
                 if (!rc)
                         rc = js_summary_mode(&b, r);
+                if (!rc)
+                        rc = js_summary_yara(&b, r);
                 if (!rc)
                         rc = vd_buf_adds(&b, "}\n");
                 if (!rc && fwrite(b.buf, 1, b.len, s->fp) != b.len)

@@ -127,7 +127,17 @@ static void finding_info(vd_doc *d, const vd_event *e, const char *uid, const ch
         vd_doc_cstr(d, "title", title);
         const char *type = vd_change_kind_name(e->kind);
         vd_doc_strs(d, "types", &type, 1);
-        if (e->rule) {
+        const vd_val *yr = vd_event_now(e, "yara.rule"), *yd = vd_event_now(e, "yara.description");
+        if (yr && yr->s) {
+                /* a YARA match: the rule is the analytic */
+                vd_doc_open(d, "analytic");
+                vd_doc_int(d, "type_id", 1); /* Rule */
+                vd_doc_cstr(d, "type", "Rule");
+                vd_doc_str(d, "name", yr->s, yr->len);
+                if (yd && yd->s)
+                        vd_doc_str(d, "desc", yd->s, yd->len);
+                vd_doc_close(d);
+        } else if (e->rule) {
                 vd_doc_open(d, "analytic");
                 vd_doc_int(d, "type_id", 1); /* Rule */
                 vd_doc_cstr(d, "type", "Rule");
@@ -135,6 +145,42 @@ static void finding_info(vd_doc *d, const vd_event *e, const char *uid, const ch
                 vd_doc_close(d);
         }
         vd_doc_close(d);
+}
+
+/* A malware match whose rule's tags name an OCSF classification (trojan,
+ * backdoor, webshell...): the malware object (its classification is
+ * required, and 1.8.0's enum has no Other); the analytic names the rule
+ * either way. */
+static void malware_obj(vd_doc *d, const vd_event *e) {
+        static const char *const names[] = {NULL, "adware", "backdoor", "bot", "bootkit", "ddos", "downloader",
+                                            "dropper", "exploit-kit", "keylogger", "ransomware",
+                                            "remote-access-trojan", NULL, "resource-exploitation",
+                                            "rogue-security-software", "rootkit", "screen-capture", "spyware",
+                                            "trojan", "virus", "webshell", "wiper", "worm"};
+        const vd_val *rl = vd_event_now(e, "yara.rule"), *tags = vd_event_now(e, "yara.tags");
+        int cls = 99;
+        for (int i = 1; tags && tags->s && cls == 99 && i < (int)(sizeof names / sizeof *names); i++) {
+                if (!names[i])
+                        continue;
+                size_t nl = strlen(names[i]);
+                for (const char *p = tags->s; (p = strcasestr(p, names[i])); p += nl)
+                        if ((p == tags->s || p[-1] == ',') && (p[nl] == ',' || p[nl] == '\0')) {
+                                cls = i;
+                                break;
+                        }
+        }
+        if (cls == 99)
+                return;
+        char ids[16];
+        int n = snprintf(ids, sizeof ids, "[%d]", cls);
+        vd_doc_open_array(d, "malware");
+        vd_doc_open(d, NULL);
+        if (rl && rl->s)
+                vd_doc_str(d, "name", rl->s, rl->len);
+        vd_doc_raw(d, "classification_ids", ids, (size_t)n);
+        vd_doc_cstr(d, "provider", "vmdrift YARA");
+        vd_doc_close(d);
+        vd_doc_close_array(d);
 }
 
 static void vulnerabilities(vd_doc *d, const vd_event *e, const char *title) {
@@ -214,6 +260,8 @@ static int ocsf_event(vd_buf *b, const vd_report *r, const vd_event *e, size_t i
                 file_obj(&d, e);
                 vd_doc_close(&d);
                 vd_doc_close_array(&d);
+                if (e->kind == VD_CH_MALWARE)
+                        malware_obj(&d, e);
         } else if (cls == C_COMPLIANCE) {
                 vd_doc_open(&d, "compliance");
                 vd_doc_cstr(&d, "control", e->rule);

@@ -326,6 +326,58 @@ static int tx_vulnerable(vd_sink *s, const vd_report *r, vd_buf *b, const vd_eve
         return rc;
 }
 
+/* YARA matches, most severe first; a secret by its line, never its bytes:
+ *   critical  /home/bob/eicar.com
+ *                 rule default:eicar_test [testing]: the EICAR anti-virus test file */
+static int tx_path(const vd_report *r, vd_buf *b, const char *path, size_t len);
+static int tx_yara(vd_sink *s, const vd_report *r, vd_buf *b, const vd_event **sorted) {
+        int rc = 0;
+        static const int kinds[] = {VD_CH_MALWARE, VD_CH_SECRET};
+        static const char *const title[] = {"Malware", "Secrets"};
+        for (int g = 0; g < 2 && !rc; g++) {
+                size_t n = 0;
+                for (size_t i = 0; i < r->events->n; i++)
+                        if (r->events->v[i].kind == kinds[g])
+                                sorted[n++] = &r->events->v[i];
+                if (!n)
+                        continue;
+                qsort(sorted, n, sizeof *sorted, cmp_sev_path);
+                rc = vd_buf_addf(b, "\n%s (%zu)\n", title[g], n);
+                for (size_t i = 0; i < n && !rc; i++) {
+                        const vd_event *e = sorted[i];
+                        rc = vd_buf_addf(b, "  %s%-8s%s  ", sev_color(s, e->severity), vd_severity_name(e->severity),
+                                         reset(s));
+                        if (!rc)
+                                rc = tx_path(r, b, e->path, e->path_len);
+                        if (!rc)
+                                rc = tx_escaped_change(b, e, "line", " line ");
+                        if (!rc)
+                                rc = tx_escaped_change(b, e, "yara.namespace", "\n                rule ");
+                        if (!rc)
+                                rc = tx_escaped_change(b, e, "yara.rule", ":");
+                        if (!rc && vd_event_find(e, "yara.tags")) {
+                                rc = tx_escaped_change(b, e, "yara.tags", " [");
+                                if (!rc)
+                                        rc = vd_buf_addc(b, ']');
+                        }
+                        if (!rc)
+                                rc = tx_escaped_change(b, e, "yara.description", ": ");
+                        if (!rc)
+                                rc = tx_escaped_change(b, e, "yara.author", "\n                author ");
+                        if (!rc)
+                                rc = tx_escaped_change(b, e, "yara.reference", "\n                reference ");
+                        if (!rc && vd_event_find(e, "yara.matched")) {
+                                rc = tx_escaped_change(b, e, "yara.matched", "\n                matched on its ");
+                                if (!rc)
+                                        rc = vd_buf_adds(b, " only (yara.max_file)");
+                        }
+                        if (!rc)
+                                rc = vd_buf_addc(b, '\n');
+                }
+        }
+        return rc;
+}
+
 static int human_bytes(vd_buf *b, uint64_t n) {
         static const char *u[] = {"B", "KiB", "MiB", "GiB", "TiB"};
         double d = (double)n;
@@ -612,8 +664,9 @@ static int tx_summary(const vd_sink *s, const vd_report *r, vd_buf *b) {
                 size_t f[3] = {0}, cfg = 0, cfg_keys = 0, vio = 0, vio_keys = 0;
                 for (size_t i = 0; i < r->events->n; i++) {
                         const vd_event *e = &r->events->v[i];
-                        if (e->package || e->kind == VD_CH_DORMANT)
-                                continue; /* c.packages, c.dormant */
+                        if (e->package || e->kind == VD_CH_DORMANT || e->kind == VD_CH_MALWARE ||
+                            e->kind == VD_CH_SECRET)
+                                continue; /* c.packages, c.dormant, c.malware, c.secrets */
                         if (e->kind == VD_CH_VIOLATION) {
                                 vio++;
                                 vio_keys += e->n_ch;
@@ -623,9 +676,14 @@ static int tx_summary(const vd_sink *s, const vd_report *r, vd_buf *b) {
                         } else
                                 f[e->kind == VD_CH_ADDED ? 1 : e->kind == VD_CH_REMOVED ? 2 : 0]++;
                 }
-                char pk[96] = "", *pe = pk;
+                char pk[160] = "", *pe = pk;
+                if (c.malware)
+                        pe += snprintf(pe, sizeof pk - (size_t)(pe - pk), ", %zu malware", c.malware);
+                if (c.secrets)
+                        pe += snprintf(pe, sizeof pk - (size_t)(pe - pk), ", %zu secret%s", c.secrets,
+                                       c.secrets == 1 ? "" : "s");
                 if (c.packages)
-                        pe += snprintf(pk, sizeof pk, ", %zu on packages", c.packages);
+                        pe += snprintf(pe, sizeof pk - (size_t)(pe - pk), ", %zu on packages", c.packages);
                 if (c.vulnerable)
                         pe += snprintf(pe, sizeof pk - (size_t)(pe - pk), ", %zu vulnerable", c.vulnerable);
                 if (c.dormant)
@@ -718,6 +776,22 @@ static int tx_how(const vd_sink *s, const vd_report *r, vd_buf *b) {
                         rc = vd_buf_addc(b, '\n');
         } else if (!rc && vd_stats_delta_said(st) && st->delta_off[0])
                 rc = vd_buf_addf(b, "Full scan: %s\n", st->delta_off);
+        if (!rc && st && st->yara) {
+                rc = vd_buf_addf(b, "YARA: matched %llu file%s (", (unsigned long long)st->yara_files,
+                                 st->yara_files == 1 ? "" : "s");
+                if (!rc)
+                        rc = human_bytes(b, st->yara_bytes);
+                if (!rc)
+                        rc = vd_buf_addf(b, "), %llu from the host's hashing reads", (unsigned long long)st->yara_tapped);
+                if (!rc && st->yara_over)
+                        rc = vd_buf_addf(b, ", %llu in part (max_file)", (unsigned long long)st->yara_over);
+                if (!rc && st->yara_skipped)
+                        rc = vd_buf_addf(b, ", %llu not matched (max_total)", (unsigned long long)st->yara_skipped);
+                if (!rc && st->yara_timeouts)
+                        rc = vd_buf_addf(b, ", %llu timed out", (unsigned long long)st->yara_timeouts);
+                if (!rc)
+                        rc = vd_buf_addc(b, '\n');
+        }
         return rc;
 }
 
@@ -728,6 +802,8 @@ static int text_render(vd_sink *s, const vd_report *r, vd_buf *b) {
         const vd_event **sorted = calloc(r->events->n ? r->events->n : 1, sizeof *sorted);
         if (!sorted)
                 return VD_E_NOMEM;
+        if (!rc)
+                rc = tx_yara(s, r, b, sorted);
         if (!rc)
                 rc = tx_config(s, r, b, sorted);
         if (!rc)
