@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "analyse/vd_yara.h"
 #include "baseline/vd_baseline.h"
 #include "baseline/vd_rollback.h"
 #include "common/vd_log.h"
@@ -43,6 +44,8 @@ enum {
         OPT_GUEST,
         OPT_FULL,
         OPT_PARANOID,
+        OPT_YARA,
+        OPT_YARA_ALL,
 };
 
 static const cli_opt scan_options[] = {
@@ -76,6 +79,16 @@ static const cli_opt scan_options[] = {
         {"ecosystem", OPT_ECOSYSTEM, "NAME",
          "the OSV ecosystem to match (default: the guest's own, e.g.\n"
          "Debian:12, Ubuntu:22.04, AlmaLinux:9, Rocky Linux:9)"},
+        {"yara", OPT_YARA, "PATH",
+         "match every file found added or with changed content (and\n"
+         "with --yara-all every file) against these YARA rules: a rules\n"
+         "file or a directory of *.yar/*.yara; each match is a \"malware\"\n"
+         "event (a rule tagged secret: a \"secret\" event). Bounded by\n"
+         "the policy's yara: section; the secret rules vmdrift ships\n"
+         "run on added files without it (yara: {secrets: ...})"},
+        {"yara-all", OPT_YARA_ALL, NULL,
+         "match every regular file of the guest, not only what changed\n"
+         "(a first audit, or new rules)"},
         {"full", OPT_FULL, NULL,
          "images: scan everything. By default an untouched guest's last\n"
          "report is given again, no appliance started (the images'\n"
@@ -128,6 +141,7 @@ int cmd_scan(int argc, char **argv) {
         cli_sink_opts_init(&rq.sink);
         int c;
         vd_err err = VD_ERR_INIT;
+        const char *yara_path = NULL;
         optind = 1;
         while ((c = cli_getopt_next(&g, argc, argv)) != -1) {
                 int sr = cli_source_opt(&rq.so, c, optarg, "scan");
@@ -147,6 +161,8 @@ int cmd_scan(int argc, char **argv) {
                 case OPT_ADVISORIES: rq.advisories = optarg; break;
                 case OPT_FULL: rq.full = true; break;
                 case OPT_PARANOID: rq.paranoid = true; break;
+                case OPT_YARA: yara_path = optarg; break;
+                case OPT_YARA_ALL: rq.yara.all = true; break;
                 case OPT_GUEST:
                         if (!vd_guest_name_ok(optarg))
                                 return cli_usage("scan", "--guest expects a name (at most 128 UTF-8 characters, no "
@@ -183,5 +199,12 @@ int cmd_scan(int argc, char **argv) {
         }
         if (optind < argc)
                 return cli_usage("scan", "unexpected argument '%s'", argv[optind]);
-        return cli_scan_run(&rq, NULL);
+        /* the rules are compiled once, before anything is opened */
+        vd_yara *rules = NULL;
+        if (yara_path && vd_yara_load(yara_path, &rules, &err) < 0)
+                return cli_fail(&err);
+        rq.yara.rules = rules;
+        int rc = cli_scan_run(&rq, NULL);
+        vd_yara_free(rules);
+        return rc;
 }

@@ -224,10 +224,26 @@ static void set_why(char **why, const char *fmt, ...) {
         va_end(ap);
 }
 
-static int feed_zeros(vd_hasher *h, uint64_t n) {
+/* The hasher, and the bytes a tap keeps of the file (vd_content_tap). */
+struct feed {
+        vd_hasher *h;
+        unsigned char *keep;
+        size_t kept, keep_max;
+};
+
+static int feed(struct feed *f, const void *p, size_t n) {
+        if (f->kept < f->keep_max) {
+                size_t k = n < f->keep_max - f->kept ? n : f->keep_max - f->kept;
+                memcpy(f->keep + f->kept, p, k);
+                f->kept += k;
+        }
+        return vd_hasher_update(f->h, p, n);
+}
+
+static int feed_zeros(struct feed *f, uint64_t n) {
         while (n > 0) {
                 size_t k = n < ZEROS ? (size_t)n : ZEROS;
-                if (vd_hasher_update(h, zeros, k) < 0)
+                if (feed(f, zeros, k) < 0)
                         return -1;
                 n -= k;
         }
@@ -235,11 +251,12 @@ static int feed_zeros(vd_hasher *h, uint64_t n) {
 }
 
 /* 0, or -1 with *why set (malloc'ed). */
-static int hash_one(struct job *j, struct nbd_handle **hs, vd_hasher *h, unsigned char *buf, vd_entry *e,
+static int hash_one(struct job *j, struct nbd_handle **hs, struct feed *fd, unsigned char *buf, vd_entry *e,
                     char **why) {
         vd_hosthash *hh = j->hh;
         const vd_extent_map *m = e->extents;
         uint64_t pos = 0;
+        vd_hasher *h = fd->h;
         vd_hasher_reset(h);
         for (uint32_t k = 0; k < m->n; k++) {
                 const vd_extent *x = &m->v[k];
@@ -249,11 +266,11 @@ static int hash_one(struct job *j, struct nbd_handle **hs, vd_hasher *h, unsigne
                                  (unsigned long long)x->physical);
                         return -1;
                 }
-                if (feed_zeros(h, x->logical - pos) < 0) /* a hole */
+                if (feed_zeros(fd, x->logical - pos) < 0) /* a hole */
                         return -1;
                 pos = x->logical;
                 if (x->flags & VD_EXTENT_ZERO) {
-                        if (feed_zeros(h, x->length) < 0)
+                        if (feed_zeros(fd, x->length) < 0)
                                 return -1;
                         pos += x->length;
                         continue;
@@ -284,14 +301,14 @@ static int hash_one(struct job *j, struct nbd_handle **hs, vd_hasher *h, unsigne
                                          (unsigned long long)(x->physical + off), nbd_get_error());
                                 return -1;
                         }
-                        if (vd_hasher_update(h, buf, k2) < 0)
+                        if (feed(fd, buf, k2) < 0)
                                 return -1;
                         off += k2;
                 }
                 atomic_fetch_add(&j->read, x->length);
                 pos += x->length;
         }
-        if (feed_zeros(h, e->size - pos) < 0) /* a hole at the end */
+        if (feed_zeros(fd, e->size - pos) < 0) /* a hole at the end */
                 return -1;
         int n = vd_hasher_final(h, e->hash);
         if (n <= 0)
@@ -308,6 +325,9 @@ static void *worker(void *arg) {
         unsigned char *buf = malloc(CHUNK);
         if (!hs || !h || !buf)
                 atomic_store(&j->nomem, 1);
+        const vd_content_tap *tap = j->o->tap;
+        struct feed fd = {.h = h};
+        size_t keep_alloc = 0;
         for (;;) {
                 size_t i = atomic_fetch_add(&j->next, 1);
                 if (i >= j->n || atomic_load(&j->nomem))
@@ -316,12 +336,29 @@ static void *worker(void *arg) {
                         continue; /* the same bytes as another file: its hash is copied afterwards */
                 vd_entry *e = j->s->entries.v[j->idx[i]];
                 char *why = NULL;
-                if (hash_one(j, hs, h, buf, e, &why) < 0) {
+                /* the bytes a tap wants are kept as they pass (no second read) */
+                fd.kept = fd.keep_max = 0;
+                size_t want = tap ? tap->want(tap->ctx, e) : 0;
+                if (want > e->size)
+                        want = (size_t)e->size;
+                if (want > keep_alloc) {
+                        unsigned char *nk = realloc(fd.keep, want);
+                        if (nk) {
+                                fd.keep = nk;
+                                keep_alloc = want;
+                        }
+                }
+                fd.keep_max = want <= keep_alloc ? want : 0; /* out of memory: the tap reads it another way */
+                if (hash_one(j, hs, &fd, buf, e, &why) < 0) {
                         j->bad[i] = 1;
                         j->why[i] = why;
-                } else
+                } else {
                         atomic_fetch_add(&j->files, 1);
+                        if (fd.keep_max)
+                                tap->seen(tap->ctx, e, fd.keep, fd.kept);
+                }
         }
+        free(fd.keep);
         for (size_t d = 0; hs && d < j->hh->n; d++)
                 if (hs[d])
                         nbd_close(hs[d]);

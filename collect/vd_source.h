@@ -25,6 +25,18 @@ typedef struct vd_entry_sink {
         void *ctx;
 } vd_entry_sink;
 
+/* Bytes a source reads on the host to hash a file, handed on as they are
+ * (YARA matches them instead of reading the file again): want, before the
+ * read, says how many of e's first bytes to keep (0: none); seen gets
+ * them once e is hashed (e->hash set). Both are called from hashing
+ * threads, concurrently. A file the tap wanted but was not handed (read
+ * elsewhere, or no memory) is the tap's to read another way. */
+typedef struct vd_content_tap {
+        size_t (*want)(void *ctx, const vd_entry *e);
+        void (*seen)(void *ctx, const vd_entry *e, const void *data, size_t n);
+        void *ctx;
+} vd_content_tap;
+
 typedef struct vd_scan_opts {
         int hash_algo;                          /* VD_HASH_XXH3 or VD_HASH_SHA256 */
         unsigned char seed[VD_HASH_SEED_LEN];   /* XXH3 key; from the baseline */
@@ -74,6 +86,8 @@ typedef struct vd_scan_opts {
          * reference, delta, extents, records) walks everything, then hands
          * the entries on in order. NULL: vd_scan.entries, sorted. */
         const vd_entry_sink *sink;
+        /* Host hashing of a guest's files: what it reads, also to this tap; NULL: none. */
+        const vd_content_tap *tap;
 } vd_scan_opts;
 
 #define VD_DEPTH_MAX_DEFAULT 4096u

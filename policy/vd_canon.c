@@ -82,6 +82,12 @@ int vd_policy_canonical(const vd_policy *p, vd_buf *out) {
                 r = vd_pkg_conf_canonical(&p->pkg, out);
         if (!r && p->dormant_after_s)
                 r = vd_buf_addf(out, "dormant %lld %d\n", (long long)p->dormant_after_s, p->dormant_sev);
+        const vd_policy_yara *y = &p->yara;
+        if (!r && (y->secrets != VD_SECRETS_ADDED || y->severity != VD_SEV_HIGH || y->max_file != VD_YARA_FILE_DEFAULT ||
+                   y->max_total != VD_YARA_TOTAL_DEFAULT || y->timeout_s != VD_YARA_TIMEOUT_DEFAULT))
+                /* only when not the defaults: the digest of a policy without it stays as it was */
+                r = vd_buf_addf(out, "yara %d %d %llu %llu %d\n", y->secrets, y->severity, (unsigned long long)y->max_file,
+                                (unsigned long long)y->max_total, y->timeout_s);
         if (!r && p->n_content_inc) {
                 /* what the baseline keeps of each file: part of what a kept report rests on */
                 uint64_t mf, mt;

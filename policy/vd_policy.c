@@ -115,6 +115,8 @@ vd_policy *vd_policy_alloc(const char *source) {
         p->def.severity = -1;
         vd_pkg_conf_init(&p->pkg);
         p->dormant_sev = VD_SEV_MEDIUM;
+        p->yara = (vd_policy_yara){VD_SECRETS_ADDED, VD_SEV_HIGH, VD_YARA_FILE_DEFAULT, VD_YARA_TOTAL_DEFAULT,
+                                   VD_YARA_TIMEOUT_DEFAULT};
         for (int d = 0; d < VD_D_COUNT; d++) {
                 p->det[d].on = true;
                 p->det[d].sev = vd_detector_default_severity(d);
@@ -224,6 +226,8 @@ void vd_policy_content_limits(const vd_policy *p, uint64_t *max_file, uint64_t *
         *max_file = p->content_max_file ? p->content_max_file : VD_CONTENT_FILE_DEFAULT;
         *max_total = p->content_max_total ? p->content_max_total : VD_CONTENT_TOTAL_DEFAULT;
 }
+
+const vd_policy_yara *vd_policy_yara_conf(const vd_policy *p) { return &p->yara; }
 
 size_t vd_policy_content_patterns(const vd_policy *p, const vd_pat **ret) {
         *ret = p->content_inc;

@@ -168,6 +168,27 @@ bool vd_policy_content(const vd_policy *p, const char *path, size_t len);
 bool vd_policy_has_content(const vd_policy *p);
 void vd_policy_content_limits(const vd_policy *p, uint64_t *max_file, uint64_t *max_total);
 size_t vd_policy_content_patterns(const vd_policy *p, const vd_pat **ret); /* the paths: patterns */
+/* yara: YARA matching (analyse/vd_yara.h) of what a scan finds added or
+ * changed. secrets: where vmdrift's shipped secret rules run (default
+ * added files); severity: a malware match's when its rule's meta has none;
+ * max_file: bytes of one file matched (its first ones; the file is still
+ * hashed whole), max_total: bytes matched in one scan, timeout: seconds of
+ * one file's match. Each bound reached is reported. */
+enum vd_secrets_scope { VD_SECRETS_OFF = 0, VD_SECRETS_ADDED = 1, VD_SECRETS_CHANGED = 2 /* added and changed */ };
+#define VD_YARA_FILE_DEFAULT ((uint64_t)64 << 20)
+#define VD_YARA_FILE_MAX ((uint64_t)1 << 30)
+#define VD_YARA_TOTAL_DEFAULT ((uint64_t)4 << 30)
+#define VD_YARA_TOTAL_MAX ((uint64_t)1 << 40)
+#define VD_YARA_TIMEOUT_DEFAULT 10
+#define VD_YARA_TIMEOUT_MAX 3600
+typedef struct vd_policy_yara {
+        int secrets;  /* enum vd_secrets_scope */
+        int severity; /* enum vd_severity */
+        uint64_t max_file, max_total;
+        int timeout_s;
+} vd_policy_yara;
+const vd_policy_yara *vd_policy_yara_conf(const vd_policy *p);
+
 /* One line for people: "behind medium (9 name globs), ahead info, added low,
  * removed low, changed low; 1 ignored". */
 int vd_policy_packages_summary(const vd_policy *p, vd_buf *out);

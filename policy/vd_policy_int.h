@@ -64,6 +64,7 @@ struct vd_policy {
         vd_pat *content_inc, *content_exc;
         size_t n_content_inc, content_inc_alloc, n_content_exc, content_exc_alloc;
         uint64_t content_max_file, content_max_total;
+        vd_policy_yara yara; /* yara: the shipped secret rules and the bounds of every match */
         /* Rule index: the literal prefix of every include pattern (a
          * directory path, or a whole literal path) -> the rules that have a
          * pattern there, ascending. A path looks up each of its ancestors. */

@@ -554,6 +554,8 @@ static int size_node(ld *l, const yaml_node_t *vn, uint64_t max, uint64_t *ret) 
                 mul = 1024;
         else if (end && (!strcmp(end, "M") || !strcmp(end, "MiB")))
                 mul = 1024 * 1024;
+        else if (end && (!strcmp(end, "G") || !strcmp(end, "GiB")))
+                mul = 1024 * 1024 * 1024;
         else if (end && *end)
                 end = NULL;
         if (!end || end == s || errno || s[0] == '-' || v == 0 || v > max / mul)
@@ -577,6 +579,42 @@ static int content_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_no
         if (!strcmp(k, "max_total"))
                 return size_node(l, vn, VD_CONTENT_TOTAL_MAX, &p->content_max_total);
         return yl_unknown(l, kn, k, "content", "paths, exclude, max_file, max_total");
+}
+
+static int yara_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_node_t *vn, void *ctx) {
+        (void)ctx;
+        vd_policy_yara *y = &pol(l)->yara;
+        const char *s;
+        int x;
+        if (!strcmp(k, "secrets")) {
+                if ((x = yl_scalar(l, vn, "where the secret rules run", &s)) < 0)
+                        return x;
+                if (!strcmp(s, "off"))
+                        y->secrets = VD_SECRETS_OFF;
+                else if (!strcmp(s, "added"))
+                        y->secrets = VD_SECRETS_ADDED;
+                else if (!strcmp(s, "changed"))
+                        y->secrets = VD_SECRETS_CHANGED;
+                else
+                        return yl_fail(l, vn, "expected off, added or changed (added and changed files), got '%s'", s);
+                return 0;
+        }
+        if (!strcmp(k, "severity"))
+                return yl_severity(l, vn, &y->severity);
+        if (!strcmp(k, "max_file"))
+                return size_node(l, vn, VD_YARA_FILE_MAX, &y->max_file);
+        if (!strcmp(k, "max_total"))
+                return size_node(l, vn, VD_YARA_TOTAL_MAX, &y->max_total);
+        if (!strcmp(k, "timeout")) {
+                int64_t t = 0;
+                if ((x = yl_duration(l, vn, &t)) < 0)
+                        return x;
+                if (t < 1 || t > VD_YARA_TIMEOUT_MAX)
+                        return yl_fail(l, vn, "expected a timeout from 1 s to %d s", VD_YARA_TIMEOUT_MAX);
+                y->timeout_s = (int)t;
+                return 0;
+        }
+        return yl_unknown(l, kn, k, "yara", "secrets, severity, max_file, max_total, timeout");
 }
 
 static int top_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_node_t *vn, void *ctx) {
@@ -623,13 +661,15 @@ static int top_cb(ld *l, const char *k, const yaml_node_t *kn, const yaml_node_t
                 return yl_mapping(l, vn, "content", content_cb, NULL);
         if (!strcmp(k, "dormant_severity"))
                 return yl_severity(l, vn, &pol(l)->dormant_sev);
+        if (!strcmp(k, "yara"))
+                return yl_mapping(l, vn, "yara", yara_cb, NULL);
         if (!strcmp(k, "packages")) {
                 pol(l)->pkg.set = true;
                 return yl_mapping(l, vn, "packages", packages_cb, NULL);
         }
         return yl_unknown(l, kn, k, "the policy",
                        "version, description, hash, groups, default, rules, config, detectors, packages, "
-                       "dormant_after, dormant_severity, content");
+                       "dormant_after, dormant_severity, content, yara");
 }
 
 /* Keys whose order matters: groups before rules that use them, default

@@ -319,6 +319,12 @@ int vd_run_exec(const vd_run *run, vd_run_out *out, vd_err *err) {
         vd_stream *st = NULL;
         if ((b->lazy && (run->mode != VD_RUN_SCAN || run->quick)) || (run->writer && run->mode != VD_RUN_CAPTURE))
                 return vd_err_set(err, VD_E_INTERNAL, "a streaming run that is not a full scan or a capture");
+        /* YARA matches from the host's hashing as it goes (vd_yarascan.h) */
+        vd_yarascan *ys = NULL;
+        if (run->mode == VD_RUN_SCAN &&
+            vd_yarascan_new(&run->yara, run->policy, b->lazy ? NULL : &b->entries, &ys, err) < 0)
+                return err->code;
+        o.tap = vd_yarascan_tap(ys);
         int r;
         vd_entry_view now = vd_entry_view_of(&out->scan.entries), base = vd_entry_view_of(&b->entries);
         if (run->writer) {
@@ -336,6 +342,9 @@ int vd_run_exec(const vd_run *run, vd_run_out *out, vd_err *err) {
                 r = walk_collected(run, &o, out, err);
         if (r == 0)
                 r = exec_rest(run, out, since, &now, &base, err);
+        if (r == 0)
+                r = vd_yarascan_finish(ys, run->src, &now, &base, &out->events, &out->scan, err);
+        vd_yarascan_free(ys);
         if (r == 0 && st)
                 r = vd_stream_check(st, err);
         if (r == 0 && run->writer)

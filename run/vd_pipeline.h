@@ -14,6 +14,7 @@
 #include "model/vd_event.h"
 #include "policy/vd_policy.h"
 #include "report/vd_report.h"
+#include "run/vd_yarascan.h"
 
 enum vd_run_mode {
         VD_RUN_CAPTURE = 1, /* walk, collect configuration values (and check their desired state) */
@@ -45,6 +46,9 @@ typedef struct vd_run {
          * none kept (vd_baseline_writer_end writes the rest); NULL: they
          * stay in the run's scan for vd_run_capture. */
         vd_baseline_writer *writer;
+        /* SCAN: YARA rules for what changed (vd_yarascan.h); all NULL: the
+         * policy's secret rules only, if loaded */
+        vd_yara_req yara;
 } vd_run;
 
 /* What a run produced; owns everything in it. */

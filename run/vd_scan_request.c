@@ -186,6 +186,9 @@ static void make_keys(struct scan *sc) {
                 .rollback_warning = sc->rollback_warning[0] != '\0',
                 .delta_verify = sc->env->knobs.delta_verify,
         };
+        char yk[200];
+        vd_yara_req_key(&rq->yara, yk, sizeof yk);
+        sin.yara_key = yk;
         vd_shortcut_keys_make(&sin, &sc->keys);
 }
 
@@ -266,6 +269,7 @@ static int scan_source(struct scan *sc) {
         run.packages_from = sc->pkgb;
         run.advisories = rq->advisories;
         run.ecosystem = rq->ecosystem;
+        run.yara = rq->yara;
         vd_source_spec_walk_opts(&sc->so, &run.opts);
         if (vd_run_exec(&run, &out, sc->err) < 0) {
                 rc = fail(sc);

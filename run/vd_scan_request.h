@@ -17,6 +17,7 @@
 #include "report/vd_report.h"
 #include "run/vd_outcome.h"
 #include "run/vd_source_spec.h"
+#include "run/vd_yarascan.h"
 
 #define VD_SCAN_REPORTS_MAX 16
 
@@ -32,6 +33,7 @@ typedef struct vd_scan_request {
         uint32_t ignore;
         int fail_on;
         vd_baseline_cache *baselines; /* kept_only: the baseline opened through it; NULL: opened each time */
+        vd_yara_req yara;             /* --yara (compiled once by the caller), --yara-all */
 } vd_scan_request;
 
 /* Run it. Returns the exit code: 0 clean, 1 drift at or above fail_on, 2 a

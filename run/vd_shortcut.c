@@ -18,9 +18,9 @@ static void opts_text(const vd_shortcut_in *in, char *opts, size_t n) {
         if (in->packages_from)
                 vd_baseline_effective_digest(in->packages_from, pdg);
         snprintf(opts, n, "strategy=%d hash_in=%d quick=%d ignore=%x full_inspection=%d onefs=%d depth=%u "
-                          "format=%s packages_from=%s",
+                          "format=%s packages_from=%s %s",
                  in->strategy, in->hash_in, in->quick, in->ignore, in->full_inspection, in->one_file_system,
-                 in->max_depth, in->image_format ? in->image_format : "-", pdg);
+                 in->max_depth, in->image_format ? in->image_format : "-", pdg, in->yara_key ? in->yara_key : "yara=-");
 }
 
 static int count_range(void *ud, uint64_t start, uint64_t len) {
@@ -73,7 +73,7 @@ static bool twin_key(const vd_shortcut_in *in, const char *opts, vd_reuse_key *r
         }
         bool r = false;
         if (ok) {
-                char topts[600], why[1024] = "", bdg[65];
+                char topts[900], why[1024] = "", bdg[65];
                 snprintf(topts, sizeof topts, "%s twin=1", opts);
                 vd_err e = VD_ERR_INIT;
                 vd_baseline_effective_digest(in->baseline, bdg);

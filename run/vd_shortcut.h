@@ -29,6 +29,7 @@ typedef struct vd_shortcut_in {
         const vd_baseline *baseline;           /* borrowed */
         const vd_baseline *packages_from;      /* or NULL; borrowed */
         const char *policy_digest;
+        const char *yara_key; /* the YARA rules' digest and mode (vd_yara_req_key), or NULL */
         /* what changes what a scan of the same bytes finds */
         int strategy, hash_in;
         bool quick, full_inspection, one_file_system, paranoid;
@@ -44,7 +45,7 @@ typedef struct vd_shortcut_keys {
         bool twin_tried; /* the twin's key is made only when the guest's own finds nothing */
         vd_reuse_key key, twin;
         vd_shortcut_in in; /* what they are made from (its pointers borrowed: they outlive the keys) */
-        char opts[512];
+        char opts[768];
 } vd_shortcut_keys;
 
 /* The guest's own key (nothing fails: a key that cannot be made is not
