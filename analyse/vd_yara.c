@@ -117,7 +117,7 @@ int vd_yara_load(const char *path, vd_yara **ret, vd_err *err) {
                 return err->code;
         struct stat st;
         if (stat(path, &st) != 0)
-                return vd_err_errno(err, VD_E_IO, errno, "%s: cannot read the YARA rules", path);
+                return vd_err_errno(err, VD_E_USAGE, errno, "--yara '%s': %s", path, strerror(errno));
         YR_COMPILER *c = NULL;
         if (yr_compiler_create(&c) != ERROR_SUCCESS)
                 return vd_err_set(err, VD_E_NOMEM, "out of memory");

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "analyse/vd_yara.h"
 #include "common/vd_state.h"
 
 #include "fleet.h"
@@ -34,6 +35,8 @@ enum {
         OPT_FAILON,
         OPT_JSON,
         OPT_FULL,
+        OPT_YARA,
+        OPT_YARA_ALL,
         OPT_PARANOID,
 };
 
@@ -102,8 +105,9 @@ static const cli_opt fleet_options[] = {
          "the lock, each guest's last result (fleet/<guest>.json), and\n"
          "what scans remember; default $STATE_DIRECTORY or /var/lib/vmdrift"},
         {NULL, 0, NULL,
-         "  --accel MODE, --hash-in WHERE, --full-inspection, --threads N, --full, --paranoid\n"
-         "                       passed to every scan\n"
+         "  --accel MODE, --hash-in WHERE, --full-inspection, --threads N, --full, --paranoid,\n"
+         "  --yara PATH, --yara-all\n"
+         "                       passed to every scan (the YARA rules compiled once for the run)\n"
          "  --syslog-* , --max-events   as vmdrift scan's, for every scan and the findings\n"},
         {"json", OPT_JSON, NULL, "fleet status: JSON instead of a table"},
         {"help", 'h', NULL, "this help"},
@@ -114,6 +118,8 @@ static const cli_opt fleet_options[] = {
         {"threads", CLI_OPT_THREADS, "N", NULL},
         {"full", OPT_FULL, NULL, NULL},
         {"paranoid", OPT_PARANOID, NULL, NULL},
+        {"yara", OPT_YARA, "PATH", NULL},
+        {"yara-all", OPT_YARA_ALL, NULL, NULL},
         CLI_OPT_END,
 };
 
@@ -143,6 +149,7 @@ int cmd_fleet(int argc, char **argv) {
         cli_getopt_init(&go, fleet_tables);
         fleet_opts o;
         memset(&o, 0, sizeof o);
+        const char *yara_path = NULL;
         o.idle = true;
         o.per_app = PER_APPLIANCE_DEFAULT;
         cli_sink_opts_init(&o.sinko);
@@ -207,6 +214,8 @@ int cmd_fleet(int argc, char **argv) {
                         break;
                 case OPT_FULL: o.base.full = true; break;
                 case OPT_PARANOID: o.base.paranoid = true; break;
+                case OPT_YARA: yara_path = optarg; break;
+                case OPT_YARA_ALL: o.base.yara.all = true; break;
                 case 'h': return cli_help(stdout, fleet_head, fleet_help_tables, fleet_tail);
                 default: return cli_bad_option("fleet", argv);
                 }
@@ -253,8 +262,14 @@ int cmd_fleet(int argc, char **argv) {
                                 rc = cli_refuse_overwrite("fleet", "report file", f, in, nin);
                         }
                 }
+                /* compiled once, before the workers fork: every scan matches the same rules */
+                vd_yara *rules = NULL;
+                if (!rc && yara_path && vd_yara_load(yara_path, &rules, &err) < 0)
+                        rc = cli_fail(&err);
+                o.base.yara.rules = rules;
                 if (!rc)
                         rc = fleet_run(&o, inv);
+                vd_yara_free(rules);
         }
         vd_inventory_free(inv);
         return rc;

@@ -118,6 +118,12 @@ int cmd_policy(int argc, char **argv) {
                        "all; secrets masked, shadow and keys never)\n",
                        np, np == 1 ? "" : "s", (unsigned long long)(mf >> 10), (unsigned long long)(mt >> 20));
         }
+        const vd_policy_yara *y = vd_policy_yara_conf(p);
+        static const char *const scope[] = {"off", "on added files", "on added and changed files"};
+        printf("  yara: secret rules %s; --yara rules' matches without a severity: %s; each file matched on its first "
+               "%llu MiB within %d s, %llu MiB a scan\n",
+               scope[y->secrets], vd_severity_name(y->severity), (unsigned long long)(y->max_file >> 20), y->timeout_s,
+               (unsigned long long)(y->max_total >> 20));
         vd_policy_shadowed(p, shadow_warn, argv[optind]);
         for (size_t i = 0; i < n_paths; i++)
                 print_rule(paths[i], vd_policy_match(p, paths[i], strlen(paths[i]), 0));

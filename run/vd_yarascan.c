@@ -340,6 +340,15 @@ static int hit_event(const vd_yarascan *ys, const matched *m, const vd_yara_hit 
         return r;
 }
 
+/* A secret rule the operator's rules hold too (examples/yara/secrets.yar
+ * given with --yara): one event, the operator's. */
+static bool also_operators(const matched *m, const vd_yara_hit *h) {
+        for (size_t i = 0; i < m->hits[0].n; i++)
+                if (!strcmp(m->hits[0].v[i].rule, h->rule) && !strcmp(m->hits[0].v[i].ns, h->ns))
+                        return true;
+        return false;
+}
+
 int vd_yarascan_finish(vd_yarascan *ys, vd_source *src, const vd_entry_view *now, const vd_entry_view *base,
                        vd_events *ev, vd_scan *scan, vd_err *err) {
         (void)base;
@@ -421,7 +430,8 @@ int vd_yarascan_finish(vd_yarascan *ys, vd_source *src, const vd_entry_view *now
                 }
                 for (int k = 0; r == 0 && k < 2; k++) {
                         for (size_t h = 0; r == 0 && h < m->hits[k].n; h++)
-                                if (hit_event(ys, m, &m->hits[k].v[h], ev) < 0)
+                                if (!(k == 1 && also_operators(m, &m->hits[1].v[h])) &&
+                                    hit_event(ys, m, &m->hits[k].v[h], ev) < 0)
                                         r = vd_err_set(err, VD_E_NOMEM, "out of memory");
                         if (r == 0 && m->hits[k].more &&
                             vd_scan_warn(scan, m->path, m->path_len, "%zu more YARA rules matched than are reported (%d)",
