@@ -38,9 +38,24 @@
 
 static char *work;
 
+/* The operator's YARA rules every scan here runs (--yara): the EICAR test
+ * string, and vmdrift's own secret rules given again (one event each, not
+ * two, where the shipped ones match too). */
+static const char EICAR_RULE[] = "rule eicar : testing virus {\n"
+                                 "  meta:\n    description = \"the EICAR test file\"\n    severity = \"critical\"\n"
+                                 "  strings:\n    $e = \"EICAR-STANDARD-ANTIVIRUS-TEST-FILE\"\n"
+                                 "  condition:\n    $e\n}\n";
+
 static void setup(void) {
         work = th_mkdtemp();
         setenv("LIBGUESTFS_BACKEND", "direct", 0);
+        th_write(work, "rules/eicar.yar", EICAR_RULE);
+        FILE *in = fopen(VD_EXAMPLES "/yara/secrets.yar", "r");
+        cr_assert(in);
+        char buf[16384];
+        size_t n = fread(buf, 1, sizeof buf, in);
+        fclose(in);
+        th_writen(work, "rules/secrets.yar", buf, n);
 }
 static void teardown(void) {
         th_rmtree(work);
@@ -71,10 +86,12 @@ static th_run scan(const char *clone, const char *mode) {
                 setenv("VMDRIFT_DELTA_VERIFY", "1", 1);
         th_run r =
             *mode && !verify
-                ? th_vmdrift("scan" A "%s" A "--baseline" A "%s/t.vdb" A "--image" A "%s/%s" A "--report" A "json",
-                             mode, work, work, clone)
-                : th_vmdrift("scan" A "--baseline" A "%s/t.vdb" A "--image" A "%s/%s" A "--report" A "json", work, work,
-                             clone);
+                ? th_vmdrift("scan" A "%s" A "--baseline" A "%s/t.vdb" A "--image" A "%s/%s" A "--report" A "json" A
+                             "--yara" A "%s/rules",
+                             mode, work, work, clone, work)
+                : th_vmdrift("scan" A "--baseline" A "%s/t.vdb" A "--image" A "%s/%s" A "--report" A "json" A "--yara" A
+                             "%s/rules",
+                             work, work, clone, work);
         unsetenv("VMDRIFT_DELTA_VERIFY");
         cr_assert_eq(r.status, 1, "%s %s: exit %d\n%s", clone, mode, r.status, r.err);
         return r;
@@ -109,8 +126,8 @@ static th_run fleet(const char *guests) {
         sh("cd \"$0\" && rm -rf state out && mkdir -m 700 state");
         th_state_dir(th_path(work, "state"));
         th_run r = th_vmdrift("fleet" A "--inventory" A "%s/fleet.yaml" A "--state-dir" A "%s/state" A "--report" A
-                              "json:%s/out/{guest}.json" A "--jobs" A "1" A "--progress" A "never",
-                              work, work, work);
+                              "json:%s/out/{guest}.json" A "--jobs" A "1" A "--progress" A "never" A "--yara" A "%s/rules",
+                              work, work, work, work);
         cr_assert_eq(r.status, 1, "fleet: exit %d\n%s", r.status, r.err);
         return r;
 }
@@ -141,7 +158,15 @@ static char *fleet_report(const char *guest) {
 Test(delta, clones_drifted_every_way_give_the_full_scans_events_event_for_event) {
         sh("cd \"$0\" && VD_DELTA_TREE=1 bash \"$1\" t.img 100 && "
            "mkdir many && for i in $(seq 1 2000); do echo $i > many/n$i; done && tar cf many.tar -C many . && "
-           "for k in 1 2 3; do qemu-img create -q -f qcow2 -b t.img -F raw c$k.qcow2; done");
+           "for k in 1 2 3; do qemu-img create -q -f qcow2 -b t.img -F raw c$k.qcow2; done && "
+           /* what c1 gets besides: malware small (read in the batch) and large
+            * (hashed on the host: matched from those reads), a private key
+            * added, an AWS key pair written into a file the template has, a
+            * large benign file */
+           "printf 'X5O!P%%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*\\n' >eicar.com && "
+           "{ head -c 40000 /dev/urandom; cat eicar.com; head -c 30000 /dev/urandom; } >big-eicar.bin && "
+           "head -c 2000000 /dev/urandom >benign.bin && "
+           "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out key.pem 2>/dev/null");
         th_run r = th_vmdrift("baseline" A "capture" A "--image" A "%s/t.img" A "-o" A "%s/t.vdb", work, work);
         cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
         th_run_free(&r);
@@ -149,7 +174,12 @@ Test(delta, clones_drifted_every_way_give_the_full_scans_events_event_for_event)
         sh("cd \"$0\" && { echo run; "
            "python3 \"$3\" t.img.root t.img " ROOT_OFFSET " sda 1 many.tar; "
            "python3 \"$3\" t.img.root t.img " ROOT_OFFSET " sdb 2; "
-           "python3 \"$3\" t.img.root t.img " ROOT_OFFSET " sdc 3; } >mutate.gf && "
+           "python3 \"$3\" t.img.root t.img " ROOT_OFFSET " sdc 3; "
+           "echo 'mount /dev/sda2 /'; echo 'mkdir-p /home/alice/.ssh'; echo 'mkdir-p /usr/local/bin'; "
+           "echo 'upload key.pem /home/alice/.ssh/id_rsa'; echo 'upload eicar.com /usr/local/bin/eicar.com'; "
+           "echo 'upload big-eicar.bin /srv/big-eicar.bin'; echo 'upload benign.bin /srv/benign.bin'; "
+           "echo 'write-append /etc/hosts \"# aws_access_key_id = AKIAIOSFODNN7EXAMPLE\\n# aws_secret_access_key "
+           "= wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\\n\"'; echo umount-all; } >mutate.gf && "
            "\"$2\" -a c1.qcow2 -a c2.qcow2 -a c3.qcow2 <mutate.gf");
         /* c1: the delta scan, then the full scan */
         setenv("VMDRIFT_DEBUG", "1", 1);
@@ -183,6 +213,29 @@ Test(delta, clones_drifted_every_way_give_the_full_scans_events_event_for_event)
         unsetenv("VMDRIFT_READ_AHEAD");
         cr_assert(strstr(f.out, "\"hashing\"") && !strstr(f.out, "\"scan_mode\""), "%s", f.out);
         same_events("c1.qcow2", &d, &f, "full scan");
+        /* YARA (--yara): each planted file by its rule, the same in both
+         * scans (same_events); a secret by its line, never its bytes; the
+         * large file matched from the host's own reads for its hash */
+        cr_assert_eq(th_lines_with(d.out, "\"change\":\"malware\"", "\"path\":\"/usr/local/bin/eicar.com\"",
+                                   "\"severity\":\"critical\"", "\"yara.rule\":{\"old\":null,\"new\":\"eicar\"}", NULL),
+                     1, "%s", d.out);
+        cr_assert_eq(th_lines_with(d.out, "\"change\":\"malware\"", "\"path\":\"/srv/big-eicar.bin\"", NULL), 1, "%s",
+                     d.out);
+        cr_assert_eq(th_lines_with(d.out, "\"change\":\"secret\"", "\"path\":\"/home/alice/.ssh/id_rsa\"",
+                                   "\"new\":\"pem_private_key\"", "\"severity\":\"high\"", NULL),
+                     1, "%s", d.out);
+        cr_assert_eq(th_lines_with(d.out, "\"change\":\"secret\"", "\"path\":\"/etc/hosts\"", "\"new\":\"aws_key_pair\"",
+                                   "\"line\":{\"old\":null,\"new\":3}", NULL),
+                     1, "%s", d.out);
+        cr_assert_eq(th_lines_with(d.out, "\"change\":\"malware\"", NULL) + th_lines_with(d.out, "\"change\":\"secret\"", NULL),
+                     4, "%s", d.out);
+        cr_assert(!strstr(d.out, "wJalrXUtnFEMI") && !strstr(d.out, "-----BEGIN") && !strstr(f.out, "wJalrXUtnFEMI"),
+                  "a secret's bytes in the report: %s", d.out);
+        unsigned long long yfiles = summary_num(d.out, "\"yara\":{\"files\":");
+        cr_assert_eq(yfiles, summary_num(f.out, "\"yara\":{\"files\":"), "%s\n%s", d.out, f.out);
+        cr_assert_geq(summary_num(f.out, "\"from_host_hashing\":"), 1, "%s", f.out);
+        cr_log_info("yara: %llu files matched in the delta scan, %llu of them from the host's hashing reads", yfiles,
+                    summary_num(d.out, "\"from_host_hashing\":"));
         char *first = th_drift_lines(d.out), *ev[4] = {NULL};
         th_run_free(&d);
         th_run_free(&f);
@@ -245,7 +298,10 @@ Test(delta, clones_drifted_every_way_give_the_full_scans_events_event_for_event)
         free(ev[3]);
         /* the template written since the capture: no delta scan, and it says why */
         sh("cd \"$0\" && touch t.img");
-        d = scan("c1.qcow2", "");
+        /* ... and every file matched (--yara-all): the template matches
+         * nothing, so the events are the same */
+        d = scan("c1.qcow2", "--yara-all");
+        cr_assert_gt(summary_num(d.out, "\"yara\":{\"files\":"), yfiles + 1500, "%s", d.out);
         cr_assert(strstr(d.out, "\"scan_mode\":\"full\",\"full_because\":\"the template image "), "%s", d.out);
         cr_assert(strstr(d.out, "changed (or was copied) since the baseline was captured"), "%s", d.out);
         char *again = th_drift_lines(d.out);
