@@ -22,8 +22,35 @@ static bool same_version(const struct stat *a, const struct stat *b) {
 
 void (*vd_dir_read_hook)(const char *path, int attempt, uint64_t offset);
 
+/* A hashing thread's copy of the bytes a tap wants (vd_content_tap). */
+struct keep {
+        unsigned char *p;
+        size_t n, max, alloc;
+};
+
+static void keep_start(struct keep *k, const struct pool *pl, const vd_entry *e) {
+        k->n = k->max = 0;
+        size_t want = pl->tap ? pl->tap->want(pl->tap->ctx, e) : 0;
+        if (want > k->alloc) {
+                unsigned char *np = realloc(k->p, want);
+                if (!np)
+                        return; /* the tap reads it another way */
+                k->p = np;
+                k->alloc = want;
+        }
+        k->max = want;
+}
+
+static void keep_add(struct keep *k, const void *p, size_t n) {
+        if (k->n >= k->max)
+                return;
+        size_t c = n < k->max - k->n ? n : k->max - k->n;
+        memcpy(k->p + k->n, p, c);
+        k->n += c;
+}
+
 /* Hash one file; retries when it changes under us, then marks it CHANGING. */
-static void hash_file(struct pool *pl, vd_hasher *h, unsigned char *buf, vd_entry *e, int fd) {
+static void hash_file(struct pool *pl, vd_hasher *h, unsigned char *buf, struct keep *kp, vd_entry *e, int fd) {
         for (int attempt = 0; attempt < HASH_TRIES; attempt++) {
                 /* O_NONBLOCK: a file such as /proc/kmsg must not hang us */
                 int rfd = vdd_open_magic(fd, O_RDONLY | O_NOATIME | O_NONBLOCK);
@@ -82,6 +109,7 @@ static void hash_file(struct pool *pl, vd_hasher *h, unsigned char *buf, vd_entr
                                 atomic_fetch_add(&pl->fallback[reason], 1);
                 }
                 vd_hasher_reset(h);
+                keep_start(kp, pl, e);
                 uint64_t total = 0;
                 int rerr = 0;
                 for (;;) {
@@ -95,6 +123,7 @@ static void hash_file(struct pool *pl, vd_hasher *h, unsigned char *buf, vd_entr
                         if (k == 0)
                                 break;
                         vd_hasher_update(h, buf, (size_t)k);
+                        keep_add(kp, buf, (size_t)k);
                         total += (uint64_t)k;
                         if (vd_dir_read_hook)
                                 vd_dir_read_hook(e->path, attempt, total);
@@ -117,6 +146,8 @@ static void hash_file(struct pool *pl, vd_hasher *h, unsigned char *buf, vd_entr
                                 e->hash_len = (uint8_t)n;
                                 e->hash_algo = (uint8_t)pl->algo;
                                 e->status = VD_ST_OK;
+                                if (kp->max)
+                                        pl->tap->seen(pl->tap->ctx, e, kp->p, kp->n);
                         }
                         atomic_fetch_add(&pl->files, 1);
                         return;
@@ -130,6 +161,7 @@ static void *worker(void *arg) {
         struct pool *pl = arg;
         vd_hasher *h = vd_hasher_new(pl->algo, pl->seed);
         unsigned char *buf = malloc(READ_CHUNK);
+        struct keep kp = {0};
         if (!h || !buf)
                 atomic_store(&pl->failed, 1);
         for (;;) {
@@ -146,7 +178,7 @@ static void *worker(void *arg) {
                 pthread_cond_signal(&pl->not_full);
                 pthread_mutex_unlock(&pl->mu);
                 if (h && buf)
-                        hash_file(pl, h, buf, j.e, j.fd);
+                        hash_file(pl, h, buf, &kp, j.e, j.fd);
                 close(j.fd);
                 if (j.done) {
                         pthread_mutex_lock(&pl->mu);
@@ -157,6 +189,7 @@ static void *worker(void *arg) {
         }
         vd_hasher_free(h);
         free(buf);
+        free(kp.p);
         return NULL;
 }
 
@@ -185,6 +218,7 @@ int vdd_pool_start(struct pool *pl, const vd_scan_opts *o, vd_err *err) {
         pl->extents_min = o->extents_min;
         pl->delta = o->delta;
         pl->delta_verify = o->delta_verify;
+        pl->tap = o->tap;
         unsigned n = o->threads;
         if (n == 0) {
                 long c = sysconf(_SC_NPROCESSORS_ONLN);

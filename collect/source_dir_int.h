@@ -42,6 +42,7 @@ struct pool {
         bool delta_verify;
         atomic_uint_fast64_t proved, why[VD_DW_N];
         atomic_int failed; /* a worker could not allocate: the scan fails */
+        const vd_content_tap *tap; /* what the hashing reads, also to it (vd_source.h); NULL: none */
         pthread_t *th;
         unsigned n_th;
 };

@@ -86,7 +86,8 @@ typedef struct vd_scan_opts {
          * reference, delta, extents, records) walks everything, then hands
          * the entries on in order. NULL: vd_scan.entries, sorted. */
         const vd_entry_sink *sink;
-        /* Host hashing of a guest's files: what it reads, also to this tap; NULL: none. */
+        /* Hashing on the host (a guest's files read through qemu-nbd, a tree's
+         * files): what it reads, also to this tap; NULL: none. */
         const vd_content_tap *tap;
 } vd_scan_opts;
 
