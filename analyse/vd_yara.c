@@ -19,8 +19,15 @@
 
 #define RULE_FILES_MAX 4096
 
+#define IDLE_SCANNERS_MAX 64
+
 struct vd_yara {
         YR_RULES *rules;
+        /* scanners between matches (a scanner is for one thread at a time;
+         * making one per file costs as much as a small file's match) */
+        pthread_mutex_t mu;
+        YR_SCANNER *idle[IDLE_SCANNERS_MAX];
+        size_t n_idle;
         char digest[65];
         char *source;
         size_t n_rules;
@@ -68,6 +75,7 @@ static int finish(YR_COMPILER *c, compile_ctx *cc, const char *source, vd_yara *
                 free(y);
                 return vd_err_set(err, VD_E_NOMEM, "out of memory");
         }
+        pthread_mutex_init(&y->mu, NULL);
         if (yr_compiler_get_rules(c, &y->rules) != ERROR_SUCCESS) {
                 vd_yara_free(y);
                 return vd_err_set(err, VD_E_NOMEM, "%s: cannot compile the rules (out of memory)", source);
@@ -191,8 +199,11 @@ int vd_yara_load_secrets(vd_yara **ret, vd_err *err) {
 void vd_yara_free(vd_yara *y) {
         if (!y)
                 return;
+        for (size_t i = 0; i < y->n_idle; i++)
+                yr_scanner_destroy(y->idle[i]);
         if (y->rules)
                 yr_rules_destroy(y->rules);
+        pthread_mutex_destroy(&y->mu);
         free(y->source);
         free(y);
 }
@@ -200,6 +211,24 @@ void vd_yara_free(vd_yara *y) {
 const char *vd_yara_digest(const vd_yara *y) { return y->digest; }
 const char *vd_yara_source(const vd_yara *y) { return y->source; }
 size_t vd_yara_n_rules(const vd_yara *y) { return y->n_rules; }
+
+bool vd_yara_covers(const vd_yara *a, const vd_yara *b) {
+        YR_RULE *rb;
+        yr_rules_foreach(b->rules, rb) {
+                bool found = false;
+                YR_RULE *ra;
+                yr_rules_foreach(a->rules, ra) {
+                        if (!strcmp(ra->identifier, rb->identifier) && ra->ns && rb->ns &&
+                            !strcmp(ra->ns->name, rb->ns->name)) {
+                                found = true;
+                                break;
+                        }
+                }
+                if (!found)
+                        return false;
+        }
+        return true;
+}
 
 void vd_yara_hits_init(vd_yara_hits *h) { memset(h, 0, sizeof *h); }
 
@@ -331,15 +360,19 @@ int vd_yara_match(const vd_yara *y, const char *path, size_t path_len, const voi
                 for (size_t i = 0; dot[1 + i]; i++)
                         ext[i] = (char)((dot[1 + i] >= 'A' && dot[1 + i] <= 'Z') ? dot[1 + i] + 32 : dot[1 + i]);
         YR_SCANNER *sc = NULL;
-        if (yr_scanner_create(y->rules, &sc) != ERROR_SUCCESS) {
+        vd_yara *my = (vd_yara *)y; /* its idle scanners only */
+        pthread_mutex_lock(&my->mu);
+        if (my->n_idle)
+                sc = my->idle[--my->n_idle];
+        pthread_mutex_unlock(&my->mu);
+        if (!sc && yr_scanner_create(y->rules, &sc) != ERROR_SUCCESS) {
                 free(fp);
                 return vd_err_set(err, VD_E_NOMEM, "out of memory (a YARA scanner)");
         }
         match_ctx m = {out, data, n, 0};
         yr_scanner_set_callback(sc, on_match, &m);
         yr_scanner_set_flags(sc, SCAN_FLAGS_REPORT_RULES_MATCHING);
-        if (timeout_s > 0)
-                yr_scanner_set_timeout(sc, timeout_s);
+        yr_scanner_set_timeout(sc, timeout_s > 0 ? timeout_s : 0);
         int r = 0;
         if (yr_scanner_define_string_variable(sc, "filepath", fp) != ERROR_SUCCESS ||
             yr_scanner_define_string_variable(sc, "filename", fname) != ERROR_SUCCESS ||
@@ -347,7 +380,14 @@ int vd_yara_match(const vd_yara *y, const char *path, size_t path_len, const voi
                 r = vd_err_set(err, VD_E_NOMEM, "out of memory");
         static const unsigned char none[1];
         int yr = r ? ERROR_SUCCESS : yr_scanner_scan_mem(sc, n ? data : none, n);
-        yr_scanner_destroy(sc);
+        pthread_mutex_lock(&my->mu);
+        if (my->n_idle < IDLE_SCANNERS_MAX) {
+                my->idle[my->n_idle++] = sc;
+                sc = NULL;
+        }
+        pthread_mutex_unlock(&my->mu);
+        if (sc)
+                yr_scanner_destroy(sc);
         free(fp);
         if (r)
                 return r;

@@ -33,6 +33,9 @@ const char *vd_yara_digest(const vd_yara *y);
 /* What the operator named (the path, or "builtin:secrets"). */
 const char *vd_yara_source(const vd_yara *y);
 size_t vd_yara_n_rules(const vd_yara *y);
+/* Does a hold every rule of b (the same namespace and name)? Then
+ * matching a covers b (the shipped secret rules given again with --yara). */
+bool vd_yara_covers(const vd_yara *a, const vd_yara *b);
 
 #define VD_YARA_HITS_MAX 32 /* rules reported per file; more are counted */
 #define VD_YARA_TEXT_MAX 512 /* bytes of each meta string kept */

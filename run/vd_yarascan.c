@@ -168,6 +168,10 @@ int vd_yarascan_new(const vd_yara_req *rq, const vd_policy *pol, const vd_entrie
         vd_yarascan probe = {.rq = {rq->rules, NULL, rq->all}, .conf = vd_policy_yara_conf(pol)};
         if (probe.conf->secrets != VD_SECRETS_OFF && shipped_secrets(&probe.rq.secrets, err) < 0)
                 return err->code;
+        /* the operator's rules hold the secret rules (examples/yara/secrets.yar
+         * given again): one pass over each file, theirs, wherever they run */
+        if (probe.rq.rules && probe.rq.secrets && vd_yara_covers(probe.rq.rules, probe.rq.secrets))
+                probe.rq.secrets = NULL;
         if (!sets_for(&probe, true))
                 return 0;
         vd_yarascan *ys = calloc(1, sizeof *ys);
