@@ -311,6 +311,72 @@ static size_t named_paths(const char *v, size_t len, char (*out)[NAMED_PATH_MAX]
         return n;
 }
 
+int vd_persistence_named_in_events(const vd_events *ev, int (*fn)(void *ctx, const char *path, size_t len, const char *by),
+                                   void *ctx) {
+        char (*named)[NAMED_PATH_MAX] = NULL;
+        int r = 0;
+        for (size_t i = 0; i < ev->n && r == 0; i++) {
+                const vd_event *e = &ev->v[i];
+                if (!e->config || strcmp(e->config, "registry") != 0 || !e->detector ||
+                    strcmp(e->detector, vd_detector_name(VD_D_PERSISTENCE)) != 0)
+                        continue;
+                if (!named && !(named = malloc(VD_PERSISTENCE_NAMED_MAX * sizeof *named)))
+                        return VD_E_NOMEM;
+                size_t n = 0;
+                for (size_t k = 0; k < e->n_ch && n < VD_PERSISTENCE_NAMED_MAX; k++)
+                        if (e->ch[k].new_v.s)
+                                n = named_paths(e->ch[k].new_v.s, e->ch[k].new_v.len, named, n, VD_PERSISTENCE_NAMED_MAX);
+                char *by = strndup(e->path, e->path_len);
+                for (size_t k = 0; k < n && r == 0; k++)
+                        r = fn(ctx, named[k], strlen(named[k]), by ? by : "");
+                free(by);
+        }
+        free(named);
+        return r;
+}
+
+/* A byte that ends a path in a command line. */
+static bool path_end(char c) {
+        return c == ' ' || c == '\t' || c == '\r' || c == '"' || c == '\'' || c == ';' || c == '|' || c == '&' ||
+               c == '>' || c == '<' || c == '`' || c == '(' || c == ')' || c == '$' || c == ',' || c == '=';
+}
+
+int vd_persistence_named_in_text(const char *path, size_t path_len, const char *text, size_t n,
+                                 int (*fn)(void *ctx, const char *path, size_t len, const char *by), void *ctx) {
+        if (!vd_persistence_path(path, path_len))
+                return 0;
+        char *by = strndup(path, path_len);
+        if (!by)
+                return VD_E_NOMEM;
+        size_t found = 0;
+        int r = 0;
+        for (size_t i = 0; i < n && r == 0 && found < VD_PERSISTENCE_NAMED_MAX;) {
+                const char *nl = memchr(text + i, '\n', n - i);
+                size_t end = nl ? (size_t)(nl - text) : n, k = i;
+                while (k < end && (text[k] == ' ' || text[k] == '\t'))
+                        k++;
+                bool comment = k < end && (text[k] == '#' || text[k] == ';');
+                for (; !comment && k < end && r == 0 && found < VD_PERSISTENCE_NAMED_MAX; k++) {
+                        /* an absolute path at a token's start (after systemd's @-:+! prefixes) */
+                        bool start = k == i || path_end(text[k - 1]) || text[k - 1] == '@' || text[k - 1] == '-' ||
+                                     text[k - 1] == '+' || text[k - 1] == '!' || text[k - 1] == ':';
+                        if (text[k] != '/' || !start || (k + 1 < end && text[k + 1] == '/'))
+                                continue;
+                        size_t e = k;
+                        while (e < end && !path_end(text[e]))
+                                e++;
+                        if (e - k > 1 && e - k < NAMED_PATH_MAX) {
+                                r = fn(ctx, text + k, e - k, by);
+                                found++;
+                        }
+                        k = e;
+                }
+                i = end + 1;
+        }
+        free(by);
+        return r;
+}
+
 int vd_detect_named_programs(const vd_policy *p, vd_events *ev) {
         char (*named)[NAMED_PATH_MAX] = NULL;
         size_t n = 0;

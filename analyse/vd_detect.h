@@ -51,4 +51,16 @@ int vd_detect_named_programs(const vd_policy *p, vd_events *ev);
  * ld.so.preload, rc.local, profile.d)? */
 bool vd_persistence_path(const char *path, size_t len);
 
+/* The programs persistence names, each to fn (a nonzero return stops and
+ * is returned): in the Windows persistence values of ev (a Run value, a
+ * service's ImagePath...) as guest paths ("/Users/Public/u.exe"), and in the
+ * text of a Linux persistence file at path (cron lines, systemd Exec*=,
+ * init scripts): each absolute path of a line that is no comment. At most
+ * VD_PERSISTENCE_NAMED_MAX from one file or from ev. */
+#define VD_PERSISTENCE_NAMED_MAX 64
+int vd_persistence_named_in_events(const vd_events *ev, int (*fn)(void *ctx, const char *path, size_t len, const char *by),
+                                   void *ctx);
+int vd_persistence_named_in_text(const char *path, size_t path_len, const char *text, size_t n,
+                                 int (*fn)(void *ctx, const char *path, size_t len, const char *by), void *ctx);
+
 #endif

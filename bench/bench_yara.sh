@@ -30,6 +30,7 @@ source bench/lib.sh
 declare -A T M
 
 W=$B/yara
+BENCH_DIR=$W
 MNT=$W/ro
 umount "$MNT" 2>/dev/null || true
 rm -rf "$W" && mkdir -p "$W/rules" "$MNT"
@@ -56,17 +57,21 @@ printf 'X5O!P%%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*\n
   echo "write-append /etc/hosts \"10.0.0.7 db\\n\""
 } | bash tests/guest/guestfish.sh -a "$W/clone.qcow2" -i
 
-fresh() { # a scan with a state directory of its own: never a kept report
-  local d; d=$(mktemp -d -p "$W"); chmod 700 "$d"
-  "$@" --state-dir "$d"; local rc=$?; rm -rf "$d"; return $rc
-}
+# a scan with a state directory of its own: never a kept report
+cat >"$W/fresh" <<'SH'
+#!/bin/bash
+d=$(mktemp -d -p "$(dirname "$0")"); chmod 700 "$d"
+"$@" --state-dir "$d"; rc=$?; rm -rf "$d"; exit $rc
+SH
+chmod +x "$W/fresh"
+fresh() { "$W/fresh" "$@"; }
 echo "1. delta scan of the clone, with and without --yara (median of $RUNS, alternated):"
 declare -a a b
 for i in $(seq "$RUNS"); do
-  RUNS=1 run "delta" fresh "$VD" scan --baseline "$W/tmpl.vdb" --image "$W/clone.qcow2" --policy "$POL" --accel tcg \
+  RUNS=1 run "delta" "$W/fresh" "$VD" scan --baseline "$W/tmpl.vdb" --image "$W/clone.qcow2" --policy "$POL" --accel tcg \
     --report "json:$W/plain.json"
   a+=("${T[delta]}")
-  RUNS=1 run "delta --yara" fresh "$VD" scan --baseline "$W/tmpl.vdb" --image "$W/clone.qcow2" --policy "$POL" \
+  RUNS=1 run "delta --yara" "$W/fresh" "$VD" scan --baseline "$W/tmpl.vdb" --image "$W/clone.qcow2" --policy "$POL" \
     --accel tcg --yara "$W/rules" --report "json:$W/yara.json"
   b+=("${T[delta --yara]}")
 done
@@ -90,7 +95,7 @@ echo "   vmdrift: $(grep '"event":"summary"' "$W/all.json" | sed 's/.*"yara":\({
 echo "   matches: vmdrift $(grep -cE '"change":"(malware|secret)"' "$W/all.json"), yara $(yara -r -w -p "$JOBS" -d filepath= -d filename= -d extension= "$W/rules/malware.yar" "$W/rules/secrets.yar" "$MNT" 2>/dev/null | wc -l) (yara's filename externals are empty: its .netrc and .pgpass rules cannot match)"
 
 echo "3. for the record: --yara-all of the guest image (appliance launch, whole walk):"
-RUNS=1 run "image --yara-all" fresh "$VD" scan --baseline "$W/tmpl.vdb" --image "$W/clone.qcow2" --policy "$POL" \
+RUNS=1 run "image --yara-all" "$W/fresh" "$VD" scan --baseline "$W/tmpl.vdb" --image "$W/clone.qcow2" --policy "$POL" \
   --accel tcg --yara "$W/rules" --yara-all --full --report "json:$W/img-all.json"
 echo "   $(grep '"event":"summary"' "$W/img-all.json" | sed 's/.*"yara":\({[^}]*}\).*/\1/')"
 

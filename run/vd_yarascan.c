@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/vd_log.h"
+#include "analyse/vd_detect.h"
 #include "common/vd_str.h"
 
 #define PREFETCH_FILE_MAX ((size_t)1 << 20) /* read in the guest's batch; larger ones in pieces */
@@ -25,6 +26,8 @@ typedef struct matched {
         uint64_t size, bytes; /* the file's size, the bytes matched */
         bool over, skipped, failed; /* over max_file; past max_total (not matched); unreadable */
         vd_yara_hits hits[2];       /* the operator's rules, the secret rules */
+        char **named;               /* a persistence file: the programs it names (vd_detect.h) */
+        size_t n_named;
 } matched;
 
 struct vd_yarascan {
@@ -87,6 +90,9 @@ static int push(vd_yarascan *ys, const matched *m) {
 }
 
 static void matched_release(matched *m) {
+        for (size_t i = 0; i < m->n_named; i++)
+                free(m->named[i]);
+        free(m->named);
         free(m->path);
         vd_yara_hits_release(&m->hits[0]);
         vd_yara_hits_release(&m->hits[1]);
@@ -125,6 +131,22 @@ static size_t tap_want(void *ctx, const vd_entry *e) {
         return tap_sets(ys, e, false) ? (size_t)cap_of(ys, e->size) : 0;
 }
 
+/* The tap's record of what a persistence file names (its own path is the "by"). */
+static int keep_named(void *ctx, const char *path, size_t len, const char *by) {
+        (void)by;
+        matched *m = ctx;
+        if (m->n_named >= VD_PERSISTENCE_NAMED_MAX)
+                return 0;
+        char **nv = realloc(m->named, (m->n_named + 1) * sizeof *nv);
+        if (!nv)
+                return VD_E_NOMEM;
+        m->named = nv;
+        if (!(nv[m->n_named] = strndup(path, len)))
+                return VD_E_NOMEM;
+        m->n_named++;
+        return 0;
+}
+
 static void tap_seen(void *ctx, const vd_entry *e, const void *data, size_t n) {
         vd_yarascan *ys = ctx;
         int sets = tap_sets(ys, e, true);
@@ -138,7 +160,8 @@ static void tap_seen(void *ctx, const vd_entry *e, const void *data, size_t n) {
         vd_err err = VD_ERR_INIT;
         if (!take_budget(ys, n))
                 m.skipped = true;
-        else if (match_into(ys, &m, sets, data, n, &err) < 0) {
+        else if (match_into(ys, &m, sets, data, n, &err) < 0 ||
+                 vd_persistence_named_in_text(m.path, m.path_len, data, n, keep_named, &m) < 0) {
                 vd_debug("yara: %s", err.msg);
                 atomic_store(&ys->nomem, 1);
                 matched_release(&m);
@@ -301,7 +324,7 @@ static int change(vd_event *ev, size_t *alloc, const char *attr, const char *v, 
                                    (vd_val){s, strlen(s), num}, NULL);
 }
 
-static int hit_event(const vd_yarascan *ys, const matched *m, const vd_yara_hit *h, vd_events *out) {
+static int hit_event(const vd_yarascan *ys, const matched *m, const vd_yara_hit *h, const char *by, vd_events *out) {
         vd_event ev;
         memset(&ev, 0, sizeof ev);
         ev.kind = h->secret ? VD_CH_SECRET : VD_CH_MALWARE;
@@ -337,6 +360,8 @@ static int hit_event(const vd_yarascan *ys, const matched *m, const vd_yara_hit 
                 r = change(&ev, &alloc, "line", line, true);
         if (r == 0)
                 r = change(&ev, &alloc, "yara.matched", part, false);
+        if (r == 0 && by) /* a program persistence names, matched although unchanged */
+                r = change(&ev, &alloc, "persistence", by, false);
         if (r == 0)
                 r = vd_events_push(out, &ev);
         else
@@ -351,6 +376,161 @@ static bool also_operators(const matched *m, const vd_yara_hit *h) {
                 if (!strcmp(m->hits[0].v[i].rule, h->rule) && !strcmp(m->hits[0].v[i].ns, h->ns))
                         return true;
         return false;
+}
+
+/* What one round of matching counted. */
+typedef struct tally {
+        uint64_t files, bytes, from_tap, over, skipped, timeouts;
+} tally;
+
+/* The programs persistence names (vd_detect.h), gathered while matching:
+ * each with what names it. */
+typedef struct named {
+        char *path, *by;
+        size_t len;
+} named;
+typedef struct named_list {
+        named *v;
+        size_t n, alloc;
+        int r;
+} named_list;
+
+static int add_named(void *ctx, const char *path, size_t len, const char *by) {
+        named_list *l = ctx;
+        if (l->n >= 4096)
+                return 0; /* bounded: a guest's file naming thousands is matched on its first ones */
+        if (vd_array_grow(&l->v, &l->alloc, l->n, sizeof *l->v, 16) < 0)
+                return l->r = VD_E_NOMEM;
+        named *x = &l->v[l->n];
+        x->path = strndup(path, len);
+        x->by = strdup(by);
+        x->len = len;
+        if (!x->path || !x->by) {
+                free(x->path);
+                free(x->by);
+                return l->r = VD_E_NOMEM;
+        }
+        l->n++;
+        return 0;
+}
+
+static void named_release(named_list *l) {
+        for (size_t i = 0; i < l->n; i++) {
+                free(l->v[i].path);
+                free(l->v[i].by);
+        }
+        free(l->v);
+}
+
+/* Match candidate c (the tap's record of it, or read now), its events into
+ * ev (marked with by: the persistence that names it, or NULL), what it
+ * names into nl. */
+static int match_cand(vd_yarascan *ys, vd_source *src, const cand *c, const char *by, vd_buf *buf, vd_events *ev,
+                      vd_scan *scan, tally *t, named_list *nl, vd_err *err) {
+        matched own, *m = c->done;
+        int r = 0;
+        if (m)
+                t->from_tap++;
+        else {
+                if (!init_matched(&own, &c->e))
+                        return vd_err_set(err, VD_E_NOMEM, "out of memory");
+                m = &own;
+                vd_buf_reset(buf);
+                vd_err e2 = VD_ERR_INIT;
+                if (!take_budget(ys, cap_of(ys, c->e.size)))
+                        own.skipped = true;
+                else if (read_cand(ys, src, c, buf, &e2) < 0) {
+                        if (e2.code == VD_E_NOMEM)
+                                r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+                        else if (vd_scan_warn(scan, c->e.path, c->e.path_len, "not matched against the YARA rules: %s",
+                                              e2.msg) < 0)
+                                r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+                        own.failed = true;
+                } else
+                        r = match_into(ys, &own, c->sets, buf->buf ? buf->buf : "", buf->len, err);
+                /* what a persistence file names, from the bytes just read */
+                if (r == 0 && !own.skipped && !own.failed && nl &&
+                    vd_persistence_named_in_text(own.path, own.path_len, buf->buf ? buf->buf : "", buf->len, add_named,
+                                                 nl) < 0)
+                        r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+        }
+        for (size_t i = 0; r == 0 && nl && m == c->done && i < m->n_named; i++)
+                if (add_named(nl, m->named[i], strlen(m->named[i]), m->path) < 0)
+                        r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+        if (r == 0 && m->skipped)
+                t->skipped++;
+        else if (r == 0 && !m->failed) {
+                t->files++;
+                t->bytes += m->bytes;
+                t->over += m->over;
+        }
+        for (int k = 0; r == 0 && k < 2; k++) {
+                for (size_t h = 0; r == 0 && h < m->hits[k].n; h++)
+                        if (!(k == 1 && also_operators(m, &m->hits[1].v[h])) &&
+                            hit_event(ys, m, &m->hits[k].v[h], by, ev) < 0)
+                                r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+                if (r == 0 && m->hits[k].more &&
+                    vd_scan_warn(scan, m->path, m->path_len, "%zu more YARA rules matched than are reported (%d)",
+                                 m->hits[k].more, VD_YARA_HITS_MAX) < 0)
+                        r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+                if (r == 0 && m->hits[k].timeout) {
+                        t->timeouts++;
+                        if (vd_scan_warn(scan, m->path, m->path_len,
+                                         "YARA: the %s rules did not finish within %d s (yara.timeout): rules "
+                                         "not yet decided are unknown for this file",
+                                         k ? "secret" : "operator's", ys->conf->timeout_s) < 0)
+                                r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+                }
+        }
+        if (m == &own)
+                matched_release(&own);
+        return r;
+}
+
+static int cmp_named(const void *x, const void *y) {
+        const named *a = x, *b = y;
+        return vd_path_cmp(a->path, a->len, b->path, b->len);
+}
+
+static bool is_cand(const collect_ctx *cc, const char *path, size_t len) {
+        size_t lo = 0, hi = cc->n;
+        while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int c = vd_path_cmp(cc->c[mid].e.path, cc->c[mid].e.path_len, path, len);
+                if (c == 0)
+                        return true;
+                if (c < 0)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        return false;
+}
+
+/* The programs persistence names that were not matched already: with the
+ * operator's rules, whether or not they changed. */
+static int match_named(vd_yarascan *ys, vd_source *src, const vd_entry_view *now, const collect_ctx *cc,
+                       named_list *nl, vd_buf *buf, vd_events *ev, vd_scan *scan, tally *t, vd_err *err) {
+        if (!ys->rq.rules || !nl->n)
+                return 0;
+        qsort(nl->v, nl->n, sizeof *nl->v, cmp_named);
+        int r = 0;
+        for (size_t i = 0; i < nl->n && r == 0; i++) {
+                named *x = &nl->v[i];
+                if ((i && cmp_named(&nl->v[i - 1], x) == 0) || is_cand(cc, x->path, x->len))
+                        continue;
+                const vd_entry *e = now->find(now->ctx, x->path, x->len);
+                if (!e || e->type != VD_T_REG)
+                        continue;
+                collect_ctx one = {.ys = ys};
+                if (add_cand(&one, e, SET_RULES) < 0)
+                        return vd_err_set(err, VD_E_NOMEM, "out of memory");
+                one.c[0].done = tapped(ys, &one.c[0].e);
+                r = match_cand(ys, src, &one.c[0], x->by, buf, ev, scan, t, NULL, err);
+                free(one.c[0].e.path);
+                free(one.c);
+        }
+        return r;
 }
 
 int vd_yarascan_finish(vd_yarascan *ys, vd_source *src, const vd_entry_view *now, const vd_entry_view *base,
@@ -397,89 +577,46 @@ int vd_yarascan_finish(vd_yarascan *ys, vd_source *src, const vd_entry_view *now
             pe.code == VD_E_NOMEM)
                 r = vd_err_set(err, VD_E_NOMEM, "out of memory");
         free(names);
-        uint64_t files = 0, bytes = 0, from_tap = 0, over = 0, skipped = 0, failed = 0, timeouts = 0;
+        tally t = {0};
+        named_list nl = {0};
         vd_buf buf;
         vd_buf_init(&buf, (size_t)ys->conf->max_file + 1);
-        for (size_t i = 0; r == 0 && i < cc.n; i++) {
-                cand *c = &cc.c[i];
-                matched own, *m = c->done;
-                if (m)
-                        from_tap++;
-                else {
-                        if (!init_matched(&own, &c->e)) {
-                                r = vd_err_set(err, VD_E_NOMEM, "out of memory");
-                                break;
-                        }
-                        m = &own;
-                        vd_buf_reset(&buf);
-                        vd_err e2 = VD_ERR_INIT;
-                        if (!take_budget(ys, cap_of(ys, c->e.size)))
-                                own.skipped = true;
-                        else if (read_cand(ys, src, c, &buf, &e2) < 0) {
-                                if (e2.code == VD_E_NOMEM)
-                                        r = vd_err_set(err, VD_E_NOMEM, "out of memory");
-                                else if (vd_scan_warn(scan, c->e.path, c->e.path_len, "not matched against the YARA rules: %s",
-                                                      e2.msg) < 0)
-                                        r = vd_err_set(err, VD_E_NOMEM, "out of memory");
-                                own.failed = true;
-                        } else
-                                r = match_into(ys, &own, c->sets, buf.buf ? buf.buf : "", buf.len, err);
-                }
-                if (r == 0 && m->skipped)
-                        skipped++;
-                else if (r == 0 && !m->failed) {
-                        files++;
-                        bytes += m->bytes;
-                        over += m->over;
-                }
-                for (int k = 0; r == 0 && k < 2; k++) {
-                        for (size_t h = 0; r == 0 && h < m->hits[k].n; h++)
-                                if (!(k == 1 && also_operators(m, &m->hits[1].v[h])) &&
-                                    hit_event(ys, m, &m->hits[k].v[h], ev) < 0)
-                                        r = vd_err_set(err, VD_E_NOMEM, "out of memory");
-                        if (r == 0 && m->hits[k].more &&
-                            vd_scan_warn(scan, m->path, m->path_len, "%zu more YARA rules matched than are reported (%d)",
-                                         m->hits[k].more, VD_YARA_HITS_MAX) < 0)
-                                r = vd_err_set(err, VD_E_NOMEM, "out of memory");
-                        if (r == 0 && m->hits[k].timeout) {
-                                timeouts++;
-                                if (vd_scan_warn(scan, m->path, m->path_len,
-                                                 "YARA: the %s rules did not finish within %d s (yara.timeout): rules "
-                                                 "not yet decided are unknown for this file",
-                                                 k ? "secret" : "operator's", ys->conf->timeout_s) < 0)
-                                        r = vd_err_set(err, VD_E_NOMEM, "out of memory");
-                        }
-                }
-                if (m == &own)
-                        matched_release(&own);
-        }
+        for (size_t i = 0; r == 0 && i < cc.n; i++)
+                r = match_cand(ys, src, &cc.c[i], NULL, &buf, ev, scan, &t, &nl, err);
+        /* then the programs persistence names: a Windows Run value's, a cron line's, a unit's */
+        if (r == 0 && ys->rq.rules && vd_persistence_named_in_events(ev, add_named, &nl) < 0)
+                r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+        if (r == 0 && nl.r)
+                r = vd_err_set(err, VD_E_NOMEM, "out of memory");
+        if (r == 0)
+                r = match_named(ys, src, now, &cc, &nl, &buf, ev, scan, &t, err);
+        named_release(&nl);
         vd_buf_release(&buf);
         for (size_t i = 0; i < cc.n; i++)
                 free(cc.c[i].e.path);
         free(cc.c);
-        (void)failed;
-        if (r == 0 && over &&
+        if (r == 0 && t.over &&
             vd_scan_warn(scan, NULL, 0, "YARA: %llu file%s larger than yara.max_file (%llu bytes): matched on %s first "
                          "%llu bytes only",
-                         (unsigned long long)over, over == 1 ? "" : "s", (unsigned long long)ys->conf->max_file,
-                         over == 1 ? "its" : "their", (unsigned long long)ys->conf->max_file) < 0)
+                         (unsigned long long)t.over, t.over == 1 ? "" : "s", (unsigned long long)ys->conf->max_file,
+                         t.over == 1 ? "its" : "their", (unsigned long long)ys->conf->max_file) < 0)
                 r = vd_err_set(err, VD_E_NOMEM, "out of memory");
-        if (r == 0 && skipped &&
+        if (r == 0 && t.skipped &&
             vd_scan_warn(scan, NULL, 0, "YARA: yara.max_total (%llu bytes) spent: %llu more file%s not matched",
-                         (unsigned long long)ys->conf->max_total, (unsigned long long)skipped,
-                         skipped == 1 ? "" : "s") < 0)
+                         (unsigned long long)ys->conf->max_total, (unsigned long long)t.skipped,
+                         t.skipped == 1 ? "" : "s") < 0)
                 r = vd_err_set(err, VD_E_NOMEM, "out of memory");
         scan->st.yara = true;
-        scan->st.yara_files = files;
-        scan->st.yara_bytes = bytes;
-        scan->st.yara_tapped = from_tap;
-        scan->st.yara_over = over;
-        scan->st.yara_skipped = skipped;
-        scan->st.yara_timeouts = timeouts;
+        scan->st.yara_files = t.files;
+        scan->st.yara_bytes = t.bytes;
+        scan->st.yara_tapped = t.from_tap;
+        scan->st.yara_over = t.over;
+        scan->st.yara_skipped = t.skipped;
+        scan->st.yara_timeouts = t.timeouts;
         scan->st.yara_ns = vd_now_ns() - t0;
         vd_debug("yara: %llu files matched (%llu from the host's hashing), %llu bytes, %llu over max_file, %llu past "
                  "max_total, %llu timed out",
-                 (unsigned long long)files, (unsigned long long)from_tap, (unsigned long long)bytes,
-                 (unsigned long long)over, (unsigned long long)skipped, (unsigned long long)timeouts);
+                 (unsigned long long)t.files, (unsigned long long)t.from_tap, (unsigned long long)t.bytes,
+                 (unsigned long long)t.over, (unsigned long long)t.skipped, (unsigned long long)t.timeouts);
         return r;
 }

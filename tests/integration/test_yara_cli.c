@@ -247,3 +247,31 @@ Test(yara, bad_rules_and_bad_policies_are_clear_errors) {
         cr_assert(strstr(r.err, "p.yaml:3:12: expected a timeout from 1 s to 3600 s"), "%s", r.err);
         th_run_free(&r);
 }
+
+/* A program a new cron job or unit names is matched although it did not
+ * change (what persistence starts is what matters), the event saying which
+ * persistence names it; without --yara nothing is matched for it. */
+Test(yara, a_program_that_persistence_names_is_matched_unchanged) {
+        th_write(tmpl, "usr/lib/helper/run", "#!/bin/sh\n# webshell-marker-7b1\n");
+        th_write(tmpl, "opt/agent/bin/agentd", "#!/bin/sh\necho webshell-marker-7b1\n");
+        th_run r = th_vmdrift("baseline" A "capture" A "--dir" A "%s" A "-o" A "%s/t2.vdb", tmpl, work);
+        cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
+        th_run_free(&r);
+        th_exec((const char *const[]){"cp", "-a", th_path(tmpl, "usr/lib"), th_path(clone, "usr/"), NULL});
+        th_exec((const char *const[]){"cp", "-a", th_path(tmpl, "opt"), th_path(clone, "opt"), NULL});
+        th_write(clone, "etc/cron.d/backup", "# nightly\nSHELL=/bin/sh\n17 3 * * * root /usr/lib/helper/run --quiet >/dev/null 2>&1\n");
+        th_write(clone, "etc/systemd/system/agent.service",
+                 "[Unit]\nDescription=agent\n[Service]\nExecStart=-/opt/agent/bin/agentd --foreground\n");
+        r = th_vmdrift("scan" A "--dir" A "%s" A "--baseline" A "%s/t2.vdb" A "--yara" A "%s/rules" A "--report" A "json",
+                       clone, work, work);
+        cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
+        cr_assert_eq(th_lines_with(r.out, "\"change\":\"malware\"", "\"path\":\"/usr/lib/helper/run\"",
+                                   "\"persistence\":{\"old\":null,\"new\":\"/etc/cron.d/backup\"}", NULL),
+                     1, "%s", r.out);
+        cr_assert_eq(th_lines_with(r.out, "\"change\":\"malware\"", "\"path\":\"/opt/agent/bin/agentd\"",
+                                   "\"persistence\":{\"old\":null,\"new\":\"/etc/systemd/system/agent.service\"}", NULL),
+                     1, "%s", r.out);
+        /* neither's content changed (copied: a new inode, nothing more) */
+        cr_assert_eq(th_lines_with(r.out, "\"path\":\"/usr/lib/helper/run\"", "\"hash\":{", NULL), 0, "%s", r.out);
+        th_run_free(&r);
+}
