@@ -339,12 +339,16 @@ Test(collectors, a_collector_that_is_down_loses_nothing) {
 Test(collectors, one_scan_to_syslog_journal_and_json_lands_everywhere) {
         pid_t jd = coll_journald_ensure();
         drift();
+        /* and a YARA match: its own MSGID and MESSAGE_ID */
+        th_write(clone_, "tmp/eicar.com", "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*\n");
+        th_write(dir, "eicar.yar", "rule eicar { meta: description = \"the EICAR test file\" severity = \"critical\" "
+                                   "strings: $e = \"EICAR-STANDARD-ANTIVIRUS-TEST-FILE\" condition: $e }\n");
         char tcp[64];
         snprintf(tcp, sizeof tcp, "syslog:tcp://127.0.0.1:%d", rs.tcp);
         char *jf = th_join(dir, "scan.json");
         th_run r = th_vmdrift("scan" A "--baseline" A "%s" A "--dir" A "%s" A "--report" A "%s" A "--report" A
-                              "journal" A "--report" A "json:%s" A "--state-dir" A "%s",
-                              vdb, clone_, tcp, jf, state);
+                              "journal" A "--report" A "json:%s" A "--state-dir" A "%s" A "--yara" A "%s/eicar.yar",
+                              vdb, clone_, tcp, jf, state, dir);
         cr_assert_eq(r.status, 1, "%s", r.err);
         th_run_free(&r);
         const char *argv[] = {"cat", jf, NULL};
@@ -362,6 +366,10 @@ Test(collectors, one_scan_to_syslog_journal_and_json_lands_everywhere) {
         size_t n = coll_lines(out, &lines);
         cr_assert_eq(n, per, "%s", out);
         coll_lines_free(lines, n);
+        cr_assert_eq(th_lines_with(out, " vmdrift ", " malware [vmdrift@", "path=\"/tmp/eicar.com\"", "yara_rule=\"eicar\"",
+                                   "line=\"1\"", "malware /tmp/eicar.com line 1 (critical): rule default:eicar: the EICAR test file",
+                                   NULL),
+                     1, "%s", out);
         free(out);
 
         /* the journal: every event, with its fields */
@@ -384,7 +392,10 @@ Test(collectors, one_scan_to_syslog_journal_and_json_lands_everywhere) {
         cr_assert_eq(th_lines_with(q.out, "\"MESSAGE_ID\":\"fffe402d67e14ac2939abe5c2d096658\"", "\"VMDRIFT_TOTAL\":", NULL),
                      1, "%s", q.out);
         cr_assert_eq((size_t)th_lines_with(q.out, "\"MESSAGE_ID\":\"26a667cb043e41acbb91ca0d51b21bac\"", NULL),
-                     sizeof hostile / sizeof hostile[0] + 1, "%s", q.out);
+                     sizeof hostile / sizeof hostile[0] + 2, "%s", q.out);
+        cr_assert_eq(th_lines_with(q.out, "\"MESSAGE_ID\":\"1edb1eef2f544a6aabf9ccb0eee05234\"", "\"VMDRIFT_YARA_RULE\":\"eicar\"",
+                                   "\"PRIORITY\":\"2\"", "\"VMDRIFT_PATH\":\"/tmp/eicar.com\"", NULL),
+                     1, "%s", q.out);
         /* a path that is not UTF-8 is kept as exact bytes (journalctl shows them as a byte array) */
         cr_assert_eq(th_lines_with(q.out, "\"VMDRIFT_PATH\":[47,116,109,112,47,98,97,100,255,254", NULL), 1, "%s", q.out);
         th_run_free(&q);
@@ -400,8 +411,9 @@ Test(collectors, one_scan_to_syslog_journal_and_json_lands_everywhere) {
         static const char *const ids[] = {"26a667cb043e41acbb91ca0d51b21bac", "ca76508f1ddf41a9a426620338044fa1",
                                           "ce99aed8075a446aaba26d0365a282bd", "3b01638b527a425ca7b2c980dbec6e7d",
                                           "fffe402d67e14ac2939abe5c2d096658", "be37d48779684dbaaa4f60a11489e25a",
-                                          "15d9b57bcddf43389a57dfab00b78e45"};
-        for (size_t i = 0; i < 7; i++)
+                                          "15d9b57bcddf43389a57dfab00b78e45", "1edb1eef2f544a6aabf9ccb0eee05234",
+                                          "e5caa42bbf444d0babe27e9b9c74631e"};
+        for (size_t i = 0; i < sizeof ids / sizeof *ids; i++)
                 cr_assert(strstr(c.out, ids[i]), "%s missing from the catalog:\n%s", ids[i], c.out);
         th_run_free(&c);
         free(root);
