@@ -100,6 +100,19 @@ static int finish(YR_COMPILER *c, compile_ctx *cc, const char *source, vd_yara *
         return 0;
 }
 
+/* A compiler that reports its first error into cc, the externals defined. */
+static int new_compiler(YR_COMPILER **c, compile_ctx *cc, vd_err *err) {
+        if (yr_compiler_create(c) != ERROR_SUCCESS)
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        yr_compiler_set_callback(*c, on_compile, cc);
+        if (define_externals(*c)) {
+                yr_compiler_destroy(*c);
+                *c = NULL;
+                return vd_err_set(err, VD_E_NOMEM, "out of memory");
+        }
+        return 0;
+}
+
 static bool rule_file_name(const char *n) {
         size_t l = strlen(n);
         return n[0] != '.' && ((l > 4 && !strcmp(n + l - 4, ".yar")) || (l > 5 && !strcmp(n + l - 5, ".yara")));
@@ -127,11 +140,10 @@ int vd_yara_load(const char *path, vd_yara **ret, vd_err *err) {
         if (stat(path, &st) != 0)
                 return vd_err_errno(err, VD_E_USAGE, errno, "--yara '%s': %s", path, strerror(errno));
         YR_COMPILER *c = NULL;
-        if (yr_compiler_create(&c) != ERROR_SUCCESS)
-                return vd_err_set(err, VD_E_NOMEM, "out of memory");
         compile_ctx cc = {.have = false};
-        yr_compiler_set_callback(c, on_compile, &cc);
-        int r = define_externals(c) ? vd_err_set(err, VD_E_NOMEM, "out of memory") : 0;
+        if (new_compiler(&c, &cc, err) < 0)
+                return err->code;
+        int r = 0;
         if (r == 0 && !S_ISDIR(st.st_mode))
                 r = add_file(c, &cc, path, "default", err);
         else if (r == 0) {
@@ -183,11 +195,10 @@ int vd_yara_load_secrets(vd_yara **ret, vd_err *err) {
         if (lib(err) < 0)
                 return err->code;
         YR_COMPILER *c = NULL;
-        if (yr_compiler_create(&c) != ERROR_SUCCESS)
-                return vd_err_set(err, VD_E_NOMEM, "out of memory");
         compile_ctx cc = {.have = false};
-        yr_compiler_set_callback(c, on_compile, &cc);
-        int r = define_externals(c) ? vd_err_set(err, VD_E_NOMEM, "out of memory") : 0;
+        if (new_compiler(&c, &cc, err) < 0)
+                return err->code;
+        int r = 0;
         if (r == 0 && yr_compiler_add_string(c, vd_secrets_yar, "secrets") != 0)
                 r = vd_err_set(err, VD_E_INTERNAL, "the shipped secret rules do not compile: %s", cc.msg);
         if (r == 0)

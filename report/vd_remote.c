@@ -70,6 +70,20 @@ static int add(vd_rmsg *m, const char *name, const char *v, size_t n) {
 
 static int adds(vd_rmsg *m, const char *name, const char *v) { return v ? add(m, name, v, strlen(v)) : 0; }
 
+/* path, and path_b64 (its exact bytes) when it is not clean UTF-8 */
+static int add_path(vd_rmsg *m, const vd_event *ev) {
+        int rc = add(m, "path", ev->path, ev->path_len);
+        if (!rc && !clean(ev->path, ev->path_len)) {
+                vd_buf b;
+                vd_buf_init(&b, 0);
+                rc = vd_base64(&b, ev->path, ev->path_len);
+                if (!rc)
+                        rc = add(m, "path_b64", b.buf ? b.buf : "", b.len);
+                vd_buf_release(&b);
+        }
+        return rc;
+}
+
 /* The event's changes, as the JSON the ND-JSON report gives them. */
 static int add_changes(vd_rmsg *m, const vd_event *ev) {
         vd_buf b;
@@ -232,15 +246,7 @@ static int yara_event(vd_rmsg *m, const vd_report *r, const vd_event *ev) {
         m->severity = ev->severity;
         int rc = common(m, r, NULL);
         if (!rc)
-                rc = add(m, "path", ev->path, ev->path_len);
-        if (!rc && !clean(ev->path, ev->path_len)) {
-                vd_buf b;
-                vd_buf_init(&b, 0);
-                rc = vd_base64(&b, ev->path, ev->path_len);
-                if (!rc)
-                        rc = add(m, "path_b64", b.buf ? b.buf : "", b.len);
-                vd_buf_release(&b);
-        }
+                rc = add_path(m, ev);
         if (!rc)
                 rc = adds(m, "change", vd_change_kind_name(ev->kind));
         if (!rc)
@@ -303,15 +309,7 @@ int vd_rmsg_event(vd_rmsg *m, const vd_report *r, const vd_event *ev) {
         m->severity = ev->severity;
         int rc = common(m, r, ev->guest);
         if (!rc)
-                rc = add(m, "path", ev->path, ev->path_len);
-        if (!rc && !clean(ev->path, ev->path_len)) {
-                vd_buf b;
-                vd_buf_init(&b, 0);
-                rc = vd_base64(&b, ev->path, ev->path_len);
-                if (!rc)
-                        rc = add(m, "path_b64", b.buf ? b.buf : "", b.len);
-                vd_buf_release(&b);
-        }
+                rc = add_path(m, ev);
         if (!rc)
                 rc = adds(m, "change", vd_change_kind_name(ev->kind));
         if (!rc && !ev->fleet)

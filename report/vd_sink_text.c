@@ -330,25 +330,38 @@ static int tx_vulnerable(vd_sink *s, const vd_report *r, vd_buf *b, const vd_eve
  *   critical  /home/bob/eicar.com
  *                 rule default:eicar_test [testing]: the EICAR anti-virus test file */
 static int tx_path(const vd_report *r, vd_buf *b, const char *path, size_t len);
+
+/* A section: its events of kind (files_only: not configuration or
+ * package events) into sorted, most severe first, and its heading; how
+ * many (none: no heading). */
+static size_t tx_section(const vd_report *r, const vd_event **sorted, int kind, bool files_only, const char *title,
+                         vd_buf *b, int *rc) {
+        size_t n = 0;
+        for (size_t i = 0; i < r->events->n; i++)
+                if (r->events->v[i].kind == kind && (!files_only || (!r->events->v[i].config && !r->events->v[i].package)))
+                        sorted[n++] = &r->events->v[i];
+        if (!n)
+                return 0;
+        qsort(sorted, n, sizeof *sorted, cmp_sev_path);
+        *rc = vd_buf_addf(b, "\n%s (%zu)\n", title, n);
+        return *rc ? 0 : n;
+}
+
+/* "  high      /etc/app.conf" */
+static int tx_sev_path(const vd_sink *s, const vd_report *r, vd_buf *b, const vd_event *e) {
+        int rc = vd_buf_addf(b, "  %s%-8s%s  ", sev_color(s, e->severity), vd_severity_name(e->severity), reset(s));
+        return rc ? rc : tx_path(r, b, e->path, e->path_len);
+}
+
 static int tx_yara(vd_sink *s, const vd_report *r, vd_buf *b, const vd_event **sorted) {
         int rc = 0;
         static const int kinds[] = {VD_CH_MALWARE, VD_CH_SECRET};
         static const char *const title[] = {"Malware", "Secrets"};
         for (int g = 0; g < 2 && !rc; g++) {
-                size_t n = 0;
-                for (size_t i = 0; i < r->events->n; i++)
-                        if (r->events->v[i].kind == kinds[g])
-                                sorted[n++] = &r->events->v[i];
-                if (!n)
-                        continue;
-                qsort(sorted, n, sizeof *sorted, cmp_sev_path);
-                rc = vd_buf_addf(b, "\n%s (%zu)\n", title[g], n);
+                size_t n = tx_section(r, sorted, kinds[g], false, title[g], b, &rc);
                 for (size_t i = 0; i < n && !rc; i++) {
                         const vd_event *e = sorted[i];
-                        rc = vd_buf_addf(b, "  %s%-8s%s  ", sev_color(s, e->severity), vd_severity_name(e->severity),
-                                         reset(s));
-                        if (!rc)
-                                rc = tx_path(r, b, e->path, e->path_len);
+                        rc = tx_sev_path(s, r, b, e);
                         if (!rc)
                                 rc = tx_escaped_change(b, e, "line", " line ");
                         if (!rc)
@@ -554,20 +567,10 @@ static int tx_files(const vd_sink *s, const vd_report *r, vd_buf *b, const vd_ev
         static const int order[] = {VD_CH_CHANGED, VD_CH_ADDED, VD_CH_REMOVED};
         static const char *const title[] = {"Changed", "Added", "Removed"};
         for (int g = 0; g < 3 && !rc; g++) {
-                size_t n = 0;
-                for (size_t i = 0; i < r->events->n; i++)
-                        if (r->events->v[i].kind == order[g] && !r->events->v[i].config && !r->events->v[i].package)
-                                sorted[n++] = &r->events->v[i];
-                if (!n)
-                        continue;
-                qsort(sorted, n, sizeof *sorted, cmp_sev_path);
-                rc = vd_buf_addf(b, "\n%s (%zu)\n", title[g], n);
+                size_t n = tx_section(r, sorted, order[g], true, title[g], b, &rc);
                 for (size_t i = 0; i < n && !rc; i++) {
                         const vd_event *e = sorted[i];
-                        rc = vd_buf_addf(b, "  %s%-8s%s  ", sev_color(s, e->severity), vd_severity_name(e->severity),
-                                         reset(s));
-                        if (!rc)
-                                rc = tx_path(r, b, e->path, e->path_len);
+                        rc = tx_sev_path(s, r, b, e);
                         if (!rc)
                                 rc = tx_why(b, e);
                         if (!rc && order[g] != VD_CH_CHANGED) {

@@ -218,3 +218,53 @@ Test(yara, the_shipped_secret_rules) {
         }
         vd_yara_free(y);
 }
+
+/* What persistence names (analyse/vd_detect.c), from a guest's own files:
+ * the absolute paths of its lines that are no comments, bounded however
+ * the file is made. */
+typedef struct names {
+        char v[80][128];
+        size_t n;
+} names;
+
+static int collect(void *ctx, const char *path, size_t len, const char *by) {
+        names *n = ctx;
+        cr_assert_lt(n->n, 80);
+        snprintf(n->v[n->n++], 128, "%.*s <- %s", (int)(len < 100 ? len : 100), path, by);
+        return 0;
+}
+
+#include "analyse/vd_detect.h"
+
+Test(yara, what_persistence_names) {
+        names n = {.n = 0};
+        const char cron[] = "# 5 * * * * root /not/this\nSHELL=/bin/sh\n*/5 * * * * root /usr/local/bin/job --x >/dev/null "
+                            "2>&1\n@reboot root /opt/a;/opt/b|/opt/c http://example.com//x\n";
+        cr_assert_eq(vd_persistence_named_in_text("/etc/cron.d/job", 15, cron, sizeof cron - 1, collect, &n), 0);
+        const char *want[] = {"/bin/sh <- /etc/cron.d/job", "/usr/local/bin/job <- /etc/cron.d/job",
+                              "/dev/null <- /etc/cron.d/job", "/opt/a <- /etc/cron.d/job", "/opt/b <- /etc/cron.d/job",
+                              "/opt/c <- /etc/cron.d/job"};
+        cr_assert_eq(n.n, 6);
+        for (size_t i = 0; i < 6; i++)
+                cr_assert_str_eq(n.v[i], want[i]);
+        n.n = 0;
+        const char unit[] = "[Service]\nExecStartPre=!/usr/sbin/prep\nExecStart=-@/opt/agent/bin/agentd agentd --c=/etc/a.conf\n";
+        cr_assert_eq(vd_persistence_named_in_text("/etc/systemd/system/a.service", 29, unit, sizeof unit - 1, collect, &n), 0);
+        cr_assert_eq(n.n, 3, "%zu: %s", n.n, n.v[0]);
+        cr_assert_str_eq(n.v[0], "/usr/sbin/prep <- /etc/systemd/system/a.service");
+        cr_assert_str_eq(n.v[1], "/opt/agent/bin/agentd <- /etc/systemd/system/a.service");
+        cr_assert_str_eq(n.v[2], "/etc/a.conf <- /etc/systemd/system/a.service"); /* an option's path is named too */
+        /* not a persistence file: nothing */
+        n.n = 0;
+        cr_assert_eq(vd_persistence_named_in_text("/etc/motd", 9, cron, sizeof cron - 1, collect, &n), 0);
+        cr_assert_eq(n.n, 0);
+        /* a guest's file made to be long: one line of 2 MiB of paths, no newline */
+        size_t big = 2 << 20;
+        char *h = malloc(big);
+        for (size_t i = 0; i < big; i++)
+                h[i] = i % 4 == 0 ? ' ' : i % 4 == 1 ? '/' : 'x';
+        n.n = 0;
+        cr_assert_eq(vd_persistence_named_in_text("/etc/rc.local", 13, h, big, collect, &n), 0);
+        cr_assert_eq(n.n, VD_PERSISTENCE_NAMED_MAX);
+        free(h);
+}
