@@ -82,9 +82,13 @@ Test(windows, registry_accounts_services_tasks_and_files_are_reported_and_a_beni
 
         /* The planted clone: every change with its key, account, path and
          * detector; ntfs-3g's 0777 is no world-writable file. */
+        /* (with YARA: a program a persistence value names is matched
+         * although it did not change: IFEO's debugger for sethc.exe) */
+        th_write(work, "rules/named.yar", "rule named_program { meta: severity = \"medium\" condition: filename == "
+                                          "\"cmd.exe\" and uint16(0) != 0 }\n");
         r = th_vmdrift("scan" A "--baseline" A "%s/t.vdb" A "--policy" A POLICY A "--image" A "%s/planted.qcow2" A
-                       "--report" A "json" A "--report" A "text:%s/planted.txt",
-                       work, work, work);
+                       "--report" A "json" A "--report" A "text:%s/planted.txt" A "--yara" A "%s/rules",
+                       work, work, work, work);
         cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
         char *planted = r.out;
         free(r.err);
@@ -125,6 +129,8 @@ Test(windows, registry_accounts_services_tasks_and_files_are_reported_and_a_beni
                "\"(this machine)\\\\000003E8\\\\(default)\":{\"old\":\"hex:21020000\","
                "\"new\":\"hex:2102000020020000\""));
         want(planted, "/Windows/System32/Tasks/Updater", W("\"change\":\"added\"", "\"detector\":\"persistence\""));
+        want(planted, "/Windows/System32/cmd.exe",
+             W("\"change\":\"malware\"", "\"new\":\"named_program\"", "Image File Execution Options"));
         want(planted, "/ProgramData/Microsoft/Windows/Start Menu/Programs/StartUp/update.cmd",
              W("\"detector\":\"persistence\""));
         /* owners and DACLs from NTFS's security descriptors, named (ntfs-3g
@@ -195,8 +201,8 @@ Test(windows, registry_accounts_services_tasks_and_files_are_reported_and_a_beni
          * that finds more would differ) never takes this build's report: it
          * scans again, and finds exactly the same. */
         r = th_vmdrift("scan" A "--baseline" A "%s/t.vdb" A "--policy" A POLICY A "--image" A "%s/planted.qcow2" A
-                       "--report" A "json",
-                       work, work);
+                       "--report" A "json" A "--yara" A "%s/rules",
+                       work, work, work);
         cr_assert_eq(th_lines_with(r.out, "\"event\":\"summary\"", "\"unchanged_since\"", NULL), 1, "%s", r.out);
         th_run_free(&r);
         char rebuilt[4200], cmd[9000];
@@ -204,7 +210,8 @@ Test(windows, registry_accounts_services_tasks_and_files_are_reported_and_a_beni
         snprintf(cmd, sizeof cmd, "cp '%s' '%s' && printf x >>'%s'", VMDRIFT_BIN, rebuilt, rebuilt);
         cr_assert_eq(system(cmd), 0);
         r = th_exec((const char *const[]){rebuilt, "scan", "--baseline", th_path(work, "t.vdb"), "--policy", POLICY,
-                                          "--image", th_path(work, "planted.qcow2"), "--report", "json", NULL});
+                                          "--image", th_path(work, "planted.qcow2"), "--report", "json", "--yara",
+                                          th_path(work, "rules"), NULL});
         cr_assert_eq(r.status, 1, "%s%s", r.out, r.err);
         cr_assert_eq(th_lines_with(r.out, "\"event\":\"summary\"", "\"unchanged_since\"", NULL), 0,
                      "another build took this one's kept report: %s", r.out);
