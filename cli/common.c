@@ -147,6 +147,7 @@ const cli_opt cli_report_spec_options[] = {
          "  ecs[:FILE]     ND-JSON in the Elastic Common Schema: one document per event\n"
          "  ocsf[:FILE]    ND-JSON OCSF 1.8 findings: one event per drift event\n"
          "  prometheus[:FILE] metrics for node_exporter's textfile collector\n"
+         "  html:FILE      vmdrift fleet: one page of every guest, its runs and events\n"
          "  syslog[:URL]   RFC 5424 to unix:/dev/log (default), udp://HOST:PORT,\n"
          "                 tcp://HOST:PORT (octet counting) or tls://HOST:PORT\n"
          "  journal        the systemd journal (MESSAGE_ID per event kind)"},

@@ -45,7 +45,12 @@ typedef struct fleet_opts {
 
 /* SPEC_METRICS: prometheus[:FILE], written by the fleet from every guest's
  * state after the run, never by the scans */
-enum spec_kind { SPEC_STDOUT, SPEC_FILE, SPEC_GUEST_FILE, SPEC_DIRECT, SPEC_METRICS };
+/* SPEC_HTML: html:FILE, the fleet's page, written by the fleet after the run
+ * from every guest's state and this run's events (its private reports) */
+enum spec_kind { SPEC_STDOUT, SPEC_FILE, SPEC_GUEST_FILE, SPEC_DIRECT, SPEC_METRICS, SPEC_HTML };
+/* the private report of a job's events that the page reads */
+#define FLEET_PRIV_EVENTS "events"
+bool fleet_wants_html(const fleet_opts *o);
 
 typedef struct job {
         const vd_inv_guest *g;

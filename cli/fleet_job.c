@@ -16,10 +16,19 @@
 
 #include "fleet.h"
 
+bool fleet_wants_html(const fleet_opts *o) {
+        for (size_t i = 0; i < o->n_reports; i++)
+                if (fleet_spec_kind(o->reports[i]) == SPEC_HTML)
+                        return true;
+        return false;
+}
+
 int fleet_spec_kind(const char *spec) {
         const char *k = vd_sink_spec_kind(spec);
         if (k && !strcmp(k, "prometheus"))
                 return SPEC_METRICS;
+        if (k && !strcmp(k, "html"))
+                return SPEC_HTML;
         const char *f = vd_sink_spec_file(spec);
         if (f)
                 return strstr(f, "{guest}") ? SPEC_GUEST_FILE : SPEC_FILE;
@@ -134,7 +143,8 @@ static int scan_request(const fleet_opts *o, const char *priv, const job *j, vd_
                 const char *spec = o->reports[i];
                 char *sp = NULL;
                 switch (fleet_spec_kind(spec)) {
-                case SPEC_METRICS: continue; /* the fleet's, after the run */
+                case SPEC_METRICS:
+                case SPEC_HTML: continue; /* the fleet's, after the run */
                 case SPEC_GUEST_FILE:
                         sp = fleet_subst_guest(spec, g->name);
                         if (sp)
@@ -153,6 +163,13 @@ static int scan_request(const fleet_opts *o, const char *priv, const job *j, vd_
                         snprintf(why, whylen, "out of memory");
                         return -1;
                 }
+        }
+        /* the page: the scan's events, as JSON, for the fleet to read */
+        if (fleet_wants_html(o) && !(rq->reports[rq->n_reports++] = own(os, priv_spec(priv, j->idx, "json",
+                                                                                      FLEET_PRIV_EVENTS)))) {
+                owned_release(os);
+                snprintf(why, whylen, "out of memory");
+                return -1;
         }
         /* metrics only: the scan's own report goes where nobody reads it, not to the fleet's stdout */
         if (rq->n_reports == 0 && !(rq->reports[rq->n_reports++] = own(os, priv_spec(priv, j->idx, "json", "quiet")))) {

@@ -16,6 +16,8 @@
 #include "common/vd_log.h"
 #include "common/vd_state.h"
 #include "common/vd_str.h"
+#include "common/vd_json.h"
+#include "report/vd_html.h"
 #include "report/vd_metrics.h"
 #include "run/vd_pipeline.h"
 
@@ -139,8 +141,8 @@ static int deliver_findings(const fleet_opts *o, const vd_inventory *inv, const 
         for (size_t r = 0; r < o->n_reports; r++) {
                 const char *spec = o->reports[r];
                 int k = fleet_spec_kind(spec);
-                if (k == SPEC_METRICS)
-                        continue; /* write_metrics */
+                if (k == SPEC_METRICS || k == SPEC_HTML)
+                        continue; /* write_metrics, write_html */
                 size_t i = ns++;
                 if (k == SPEC_GUEST_FILE) {
                         specs[i] = owned[i] = fleet_subst_guest(spec, "_fleet");
@@ -255,6 +257,174 @@ static int write_metrics(const fleet_opts *o, const vd_inventory *inv, const job
         return rc;
 }
 
+/* ---- html:FILE, the fleet's page ---- */
+
+#define PAGE_EVENTS_MAX 500               /* shown per guest; the rest counted */
+#define PAGE_EVENTS_FILE_MAX ((size_t)8 << 20) /* of a guest's events read */
+#define PAGE_DETAILS_MAX 1000
+
+/* One guest's events for the page: strings it owns. */
+typedef struct page_guest {
+        vd_html_event *ev;
+        size_t n;
+        char **owned;
+        size_t n_owned, alloc_owned;
+        vd_html_run runs[VD_FLEET_HISTORY_MAX];
+} page_guest;
+
+static const char *keep(page_guest *pg, const char *s) {
+        if (!s)
+                return NULL;
+        char *c = strdup(s);
+        if (c && vd_array_grow(&pg->owned, &pg->alloc_owned, pg->n_owned, sizeof *pg->owned, 64) == 0) {
+                pg->owned[pg->n_owned++] = c;
+                return c;
+        }
+        free(c);
+        return NULL;
+}
+
+/* "attr: old -> new; ..." from an event's changes (JSON values as text) */
+static void details(const vd_json *ch, vd_buf *t) {
+        for (const vd_json *m = ch && ch->type == VD_JSON_OBJECT ? ch->child : NULL; m && t->len < PAGE_DETAILS_MAX;
+             m = m->next) {
+                if (t->len)
+                        vd_buf_adds(t, "; ");
+                vd_buf_adds(t, m->key ? m->key : "?");
+                const char *side[2] = {"old", "new"};
+                for (int k = 0; k < 2; k++) {
+                        const vd_json *v = vd_json_get(m, side[k]);
+                        vd_buf_adds(t, k ? " -> " : ": ");
+                        if (!v || v->type == VD_JSON_NULL)
+                                vd_buf_adds(t, "(none)");
+                        else if (v->type == VD_JSON_STRING || v->type == VD_JSON_NUMBER)
+                                vd_buf_add(t, v->s, v->n > 200 ? 200 : v->n);
+                        else
+                                vd_buf_adds(t, "(bytes)");
+                }
+        }
+}
+
+/* The guest's drift events from its private JSON report; -1 unreadable. */
+static int page_events(const char *file, page_guest *pg, size_t *total) {
+        vd_buf b;
+        vd_buf_init(&b, PAGE_EVENTS_FILE_MAX);
+        vd_err e = VD_ERR_INIT;
+        bool absent = false;
+        if (vd_read_path(file, 0, PAGE_EVENTS_FILE_MAX, VD_E_IO, file, &b, &absent, &e) < 0 && (absent || e.code != VD_E_LIMIT)) {
+                vd_buf_release(&b);
+                return -1;
+        }
+        vd_json_doc d;
+        memset(&d, 0, sizeof d);
+        *total = 0;
+        for (size_t i = 0; i < b.len;) {
+                const char *nl = memchr(b.buf + i, '\n', b.len - i);
+                size_t end = nl ? (size_t)(nl - b.buf) : b.len;
+                vd_err je = VD_ERR_INIT;
+                if (vd_json_parse_again(b.buf + i, end - i, file, NULL, &d, &je) == 0 && d.root) {
+                        const char *ev = vd_json_get_str(d.root, "event");
+                        if (ev && !strcmp(ev, "drift")) {
+                                ++*total;
+                                if (pg->n < PAGE_EVENTS_MAX) {
+                                        vd_html_event *x = &pg->ev[pg->n++];
+                                        const char *what = vd_json_get_str(d.root, "detector");
+                                        if (!what)
+                                                what = vd_json_get_str(d.root, "config");
+                                        if (!what)
+                                                what = vd_json_get_str(d.root, "rule");
+                                        const char *path = vd_json_get_str(d.root, "path");
+                                        if (!path)
+                                                path = vd_json_get_str(d.root, "package");
+                                        vd_buf t;
+                                        vd_buf_init(&t, PAGE_DETAILS_MAX + 512);
+                                        details(vd_json_get(d.root, "changes"), &t);
+                                        vd_buf_addc(&t, '\0');
+                                        *x = (vd_html_event){keep(pg, vd_json_get_str(d.root, "severity")),
+                                                             keep(pg, vd_json_get_str(d.root, "change")), keep(pg, path),
+                                                             keep(pg, what), keep(pg, t.buf)};
+                                        vd_buf_release(&t);
+                                }
+                        }
+                }
+                i = end + 1;
+        }
+        vd_json_doc_release(&d);
+        vd_buf_release(&b);
+        return 0;
+}
+
+static int write_html(const fleet_opts *o, const vd_inventory *inv, const char *priv, const job *jobs, size_t n,
+                      const vd_events *findings, int64_t t0) {
+        vd_html_guest *g = calloc(n ? n : 1, sizeof *g);
+        page_guest *pg = calloc(n ? n : 1, sizeof *pg);
+        char **src = calloc(n ? n : 1, sizeof *src);
+        int rc = g && pg && src ? 0 : EXIT_RUNTIME;
+        for (size_t i = 0; rc == 0 && i < n; i++) {
+                const vd_guest_state *st = &jobs[i].st;
+                const vd_inv_guest *ig = jobs[i].g;
+                for (size_t k = 0; k < st->n_history; k++)
+                        pg[i].runs[k] = (vd_html_run){st->history[k].time_ns, st->history[k].duration_ms,
+                                                      st->history[k].result, st->history[k].mode, st->history[k].total,
+                                                      {st->history[k].by_sev[0], st->history[k].by_sev[1],
+                                                       st->history[k].by_sev[2], st->history[k].by_sev[3],
+                                                       st->history[k].by_sev[4]}};
+                vd_buf sb;
+                vd_buf_init(&sb, 0);
+                if (ig->domain)
+                        vd_buf_addf(&sb, "domain %s", ig->domain);
+                else if (ig->dir)
+                        vd_buf_addf(&sb, "dir %s", ig->dir);
+                for (size_t k = 0; k < ig->n_images; k++)
+                        vd_buf_addf(&sb, "%s%s", k ? ", " : "", ig->images[k]);
+                src[i] = vd_buf_detach(&sb, NULL);
+                g[i] = (vd_html_guest){.name = ig->name, .source = src[i], .result = st->result, .mode = st->mode,
+                                       .error = st->error, .time_ns = st->time_ns, .duration_ms = st->duration_ms,
+                                       .total = st->total, .history = pg[i].runs, .n_history = st->n_history};
+                memcpy(g[i].by_sev, st->by_sev, sizeof g[i].by_sev);
+                char *f = jobs[i].ran ? fleet_priv_file(priv, jobs[i].idx, FLEET_PRIV_EVENTS) : NULL;
+                if (f && (pg[i].ev = calloc(PAGE_EVENTS_MAX, sizeof *pg[i].ev)) &&
+                    page_events(f, &pg[i], &g[i].events_total) == 0) {
+                        g[i].events = pg[i].ev;
+                        g[i].n_events = pg[i].n;
+                        g[i].events_known = 1;
+                }
+                free(f);
+        }
+        char host[256] = "";
+        gethostname(host, sizeof host - 1);
+        vd_html_fleet page = {inv->file, host[0] ? host : NULL, t0, g, n, findings};
+        vd_buf b;
+        vd_buf_init(&b, OUTPUT_MAX);
+        if (rc == 0 && vd_html_fleet_render(&b, &page) < 0)
+                rc = EXIT_RUNTIME;
+        for (size_t i = 0; rc == 0 && i < o->n_reports; i++) {
+                if (fleet_spec_kind(o->reports[i]) != SPEC_HTML)
+                        continue;
+                const char *f = vd_sink_spec_file(o->reports[i]);
+                vd_err e = VD_ERR_INIT;
+                if (!f) {
+                        if (b.len && fwrite(b.buf, 1, b.len, stdout) != b.len)
+                                rc = EXIT_RUNTIME;
+                        fflush(stdout);
+                } else if (vd_write_atomic(f, b.buf ? b.buf : "", b.len, 0644, &e) < 0)
+                        rc = cli_fail(&e);
+        }
+        vd_buf_release(&b);
+        for (size_t i = 0; pg && i < n; i++) {
+                for (size_t k = 0; k < pg[i].n_owned; k++)
+                        free(pg[i].owned[k]);
+                free(pg[i].owned);
+                free(pg[i].ev);
+                if (src)
+                        free(src[i]);
+        }
+        free(pg);
+        free(src);
+        free(g);
+        return rc;
+}
+
 static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
         (void)st;
         (void)ftw;
@@ -325,6 +495,8 @@ int fleet_run(fleet_opts *o, const vd_inventory *inv) {
         /* what is remembered, then the fleet's own findings */
         int64_t now = vd_now_ns();
         for (size_t i = 0; jobs && i < n; i++) {
+                if (jobs[i].done)
+                        vd_fleet_history_push(&jobs[i].st);
                 if (vd_fleet_state_write(o->state_dir, jobs[i].g->name, &jobs[i].st, &err) < 0)
                         fprintf(stderr, "vmdrift fleet: %s\n", err.msg);
                 if (vd_fleet_stale(inv, jobs[i].g, &jobs[i].st, now, &findings, &err) < 0)
@@ -337,6 +509,8 @@ int fleet_run(fleet_opts *o, const vd_inventory *inv) {
         int prc = put_together(o, priv, jobs, n);
         if (!prc && jobs)
                 prc = write_metrics(o, inv, jobs, n, &findings);
+        if (!prc && jobs && fleet_wants_html(o))
+                prc = write_html(o, inv, priv, jobs, n, &findings, t0);
         /* the worst of the run */
         int worst = 0;
         for (size_t i = 0; jobs && i < n; i++) {

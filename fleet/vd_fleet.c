@@ -100,9 +100,45 @@ int vd_fleet_state_read(const char *state_dir, const char *guest, vd_guest_state
                 snprintf(st->result, sizeof st->result, "%s", s);
         if ((s = vd_json_get_str(o, "error")))
                 snprintf(st->error, sizeof st->error, "%s", s);
+        const vd_json *h = vd_json_get_array(o, "history");
+        for (const vd_json *x = h && h->type == VD_JSON_ARRAY ? h->child : NULL; x; x = x->next) {
+                vd_guest_state one;
+                memset(&one, 0, sizeof one);
+                read_result(x, &one);
+                vd_fleet_run run;
+                memset(&run, 0, sizeof run);
+                if (vd_json_int(vd_json_get(x, "time_ns"), &v))
+                        run.time_ns = v;
+                run.duration_ms = one.duration_ms;
+                run.total = one.total;
+                memcpy(run.by_sev, one.by_sev, sizeof run.by_sev);
+                snprintf(run.mode, sizeof run.mode, "%s", one.mode);
+                if ((s = vd_json_get_str(x, "result")))
+                        snprintf(run.result, sizeof run.result, "%s", s);
+                if (st->n_history == VD_FLEET_HISTORY_MAX) { /* more than it ever writes: the newest ones */
+                        memmove(st->history, st->history + 1, (VD_FLEET_HISTORY_MAX - 1) * sizeof *st->history);
+                        st->n_history--;
+                }
+                st->history[st->n_history++] = run;
+        }
         st->present = true;
         vd_json_doc_release(&d);
         return 0;
+}
+
+void vd_fleet_history_push(vd_guest_state *st) {
+        if (st->n_history == VD_FLEET_HISTORY_MAX) {
+                memmove(st->history, st->history + 1, (VD_FLEET_HISTORY_MAX - 1) * sizeof *st->history);
+                st->n_history--;
+        }
+        vd_fleet_run *h = &st->history[st->n_history++];
+        memset(h, 0, sizeof *h);
+        h->time_ns = st->time_ns;
+        h->duration_ms = st->duration_ms;
+        h->total = st->total;
+        memcpy(h->by_sev, st->by_sev, sizeof h->by_sev);
+        snprintf(h->result, sizeof h->result, "%s", st->result);
+        snprintf(h->mode, sizeof h->mode, "%s", st->mode);
 }
 
 static int add_str(vd_buf *b, const char *key, const char *v, bool comma) {
@@ -140,6 +176,24 @@ int vd_fleet_state_write(const char *state_dir, const char *guest, const vd_gues
                 r = add_str(&b, "mode", st->mode, true);
         if (!r && st->error[0])
                 r = add_str(&b, "error", st->error, true);
+        if (!r && st->n_history)
+                r = vd_buf_adds(&b, ",\"history\":[");
+        for (size_t i = 0; !r && i < st->n_history; i++) {
+                const vd_fleet_run *h = &st->history[i];
+                r = vd_buf_addf(&b,
+                                "%s{\"time_ns\":%lld,\"duration_ms\":%lld,\"total\":%zu,\"severity\":{\"critical\":%zu,"
+                                "\"high\":%zu,\"medium\":%zu,\"low\":%zu,\"info\":%zu}",
+                                i ? "," : "", (long long)h->time_ns, (long long)h->duration_ms, h->total, h->by_sev[4],
+                                h->by_sev[3], h->by_sev[2], h->by_sev[1], h->by_sev[0]);
+                if (!r)
+                        r = add_str(&b, "result", h->result, true);
+                if (!r && h->mode[0])
+                        r = add_str(&b, "mode", h->mode, true);
+                if (!r)
+                        r = vd_buf_addc(&b, '}');
+        }
+        if (!r && st->n_history)
+                r = vd_buf_addc(&b, ']');
         if (!r)
                 r = vd_buf_adds(&b, "}\n");
         snprintf(path, sizeof path, "%s/%s", state_dir, name);

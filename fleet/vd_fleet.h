@@ -17,6 +17,15 @@
 #include "model/vd_event.h"
 #include "model/vd_scan.h"
 
+/* One run of a guest, as its history keeps it. */
+#define VD_FLEET_HISTORY_MAX 30
+typedef struct vd_fleet_run {
+        int64_t time_ns, duration_ms;
+        char result[16]; /* as vd_guest_state's */
+        char mode[8];
+        size_t total, by_sev[5];
+} vd_fleet_run;
+
 /* One guest's last result, kept as STATE/fleet/<guest>.json. */
 typedef struct vd_guest_state {
         bool present;            /* read from the state directory */
@@ -36,7 +45,14 @@ typedef struct vd_guest_state {
         vd_scan_totals totals;
         char mode[8];
         bool launched; /* its scan started an appliance (not kept in the state file) */
+        /* its last runs, oldest first (kept in the state file, at most
+         * VD_FLEET_HISTORY_MAX: the oldest goes) */
+        vd_fleet_run history[VD_FLEET_HISTORY_MAX];
+        size_t n_history;
 } vd_guest_state;
+
+/* Add st's own result (this run's) to its history. */
+void vd_fleet_history_push(vd_guest_state *st);
 
 /* The state of guest (absent: st->present false, not an error). */
 int vd_fleet_state_read(const char *state_dir, const char *guest, vd_guest_state *st, vd_err *err);

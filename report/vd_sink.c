@@ -61,6 +61,9 @@ int vd_sink_open(const char *spec, const vd_sink_opts *o, vd_sink **ret, vd_err 
                 ops = &vd_ocsf_ops;
         else if (kl == 10 && strncmp(spec, "prometheus", 10) == 0)
                 ops = &vd_prom_ops;
+        else if (kl == 4 && strncmp(spec, "html", 4) == 0)
+                return vd_err_set(err, VD_E_USAGE, "report 'html' is the fleet's page of every guest: vmdrift fleet "
+                                  "--report html:FILE");
         else if (kl == 6 && strncmp(spec, "syslog", 6) == 0)
                 return vd_syslog_open(colon ? colon + 1 : "unix:/dev/log", o, ret, err);
         else if (kl == 7 && strncmp(spec, "journal", 7) == 0) {
@@ -161,7 +164,7 @@ const char *vd_sink_spec_file(const char *spec) {
 }
 
 const char *vd_sink_spec_kind(const char *spec) {
-        static const char *const kinds[] = {"text", "json", "ecs", "ocsf", "prometheus"};
+        static const char *const kinds[] = {"text", "json", "ecs", "ocsf", "prometheus", "html"};
         for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
                 size_t kl = strlen(kinds[i]);
                 if (strncmp(spec, kinds[i], kl) == 0 && (spec[kl] == ':' || !spec[kl]))

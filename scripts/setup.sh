@@ -11,7 +11,7 @@ PKGS=(
   libsqlite3-dev sqlite3 libssl-dev openssl libgit2-dev zlib1g-dev libyara-dev yara
   e2fsprogs dosfstools fdisk xfsprogs libguestfs-xfs libnbd-dev
   aide rsyslog rsyslog-gnutls systemd
-  attr acl libcap2-bin time python3 python3-rpm python3-jsonschema ansible-core prometheus
+  attr acl libcap2-bin time python3 python3-rpm python3-jsonschema ansible-core prometheus chromium
   clang libclang-rt-14-dev unicode-data
 )
 

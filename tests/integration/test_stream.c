@@ -226,7 +226,9 @@ static char *stable(const char *out) {
         if (!s)
                 return strdup("(no summary)");
         char *c = strndup(s, strcspn(s, "\n"));
-        const char *drop[] = {"\"scan_id\":", "\"started\":", "\"duration_ms\":", "\"max_rss_kb\":", "\"phases_ms\":"};
+        /* (and how YARA had the bytes: from the hashing reads, or read after) */
+        const char *drop[] = {"\"scan_id\":", "\"started\":", "\"duration_ms\":", "\"max_rss_kb\":", "\"phases_ms\":",
+                              "\"from_host_hashing\":", "\"ms\":"};
         for (size_t i = 0; i < sizeof drop / sizeof *drop; i++) {
                 char *k = strstr(c, drop[i]);
                 if (!k)
