@@ -89,10 +89,10 @@ mount --bind "$B/root" "$MNT" && mount -o remount,bind,ro "$MNT"
 cat "$MNT"/usr/bin/* >/dev/null 2>&1 || true # both sides from a warm page cache
 run "vmdrift --yara-all" "$VD" scan --baseline "$W/tree.vdb" --dir "$MNT" --policy "$POL" --yara "$W/rules" --yara-all \
   --report "json:$W/all.json"
-run "yara -r -p $JOBS" yara -r -w -p "$JOBS" -d filepath= -d filename= -d extension= "$W/rules/malware.yar" \
+run "yara -r -p $JOBS" yara -r -N -w -p "$JOBS" -d filepath= -d filename= -d extension= "$W/rules/malware.yar" \
   "$W/rules/secrets.yar" "$MNT"
 echo "   vmdrift: $(grep '"event":"summary"' "$W/all.json" | sed 's/.*"yara":\({[^}]*}\).*/\1/')"
-echo "   matches: vmdrift $(grep -cE '"change":"(malware|secret)"' "$W/all.json"), yara $(yara -r -w -p "$JOBS" -d filepath= -d filename= -d extension= "$W/rules/malware.yar" "$W/rules/secrets.yar" "$MNT" 2>/dev/null | wc -l) (yara's filename externals are empty: its .netrc and .pgpass rules cannot match)"
+echo "   matches: vmdrift $(grep -cE '"change":"(malware|secret)"' "$W/all.json"), yara $(yara -r -N -w -p "$JOBS" -d filepath= -d filename= -d extension= "$W/rules/malware.yar" "$W/rules/secrets.yar" "$MNT" 2>/dev/null | wc -l) (yara's filename externals are empty: its .netrc and .pgpass rules cannot match)"
 
 echo "3. for the record: --yara-all of the guest image (appliance launch, whole walk):"
 RUNS=1 run "image --yara-all" "$W/fresh" "$VD" scan --baseline "$W/tmpl.vdb" --image "$W/clone.qcow2" --policy "$POL" \
