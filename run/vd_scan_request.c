@@ -251,6 +251,10 @@ static int scan_source(struct scan *sc) {
         vd_run_out out;
         vd_run_out_init(&out);
         int rc;
+        /* every file matched: every file the host can read is read there,
+         * and matched from that read (not read again through the appliance) */
+        if (rq->yara.all && !sc->so.host_hash_min)
+                sc->so.host_hash_min = 1;
         if (vd_source_spec_open(&sc->so, sc->env, true, &src, sc->err) < 0) {
                 rc = fail(sc);
                 goto out;

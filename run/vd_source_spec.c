@@ -41,7 +41,7 @@ int vd_source_spec_open(const vd_source_spec *o, const vd_host_env *env, bool wa
                 .notice_ud = env->notice_ud,
                 .inspect_always = o->full_inspection,
                 .hash_in = o->hash_in,
-                .host_hash_min = env->host_hash_min,
+                .host_hash_min = o->host_hash_min ? o->host_hash_min : env->host_hash_min,
                 .walker = env->walker,
                 .backend = env->guestfs_backend,
                 .tmp_dir = env->tmp_dir,

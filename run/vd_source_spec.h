@@ -54,6 +54,9 @@ typedef struct vd_source_spec {
         bool have_expect;
         bool full_inspection;      /* --full-inspection: never mount from the baseline's layout */
         int hash_in;               /* --hash-in: VD_HASH_IN_HOST (default) or VD_HASH_IN_APPLIANCE */
+        /* files this large are read on the host (0: the host's setting);
+         * --yara-all: every file, so YARA matches them from those reads */
+        uint64_t host_hash_min;
         const vd_baseline *layout; /* the baseline whose layout, facts and packages may be reused */
         vd_guest_share *share;     /* a fleet worker's shared appliance; NULL: none. Borrowed */
 } vd_source_spec;
