@@ -14,6 +14,7 @@
 #include "helpers.h"
 #include "run/vd_reuse.h"
 #include "run/vd_shortcut.h"
+#include "run/vd_yarascan.h"
 
 static char *dir;
 
@@ -176,4 +177,43 @@ Test(reuse, a_kept_report_comes_back_event_for_event_or_not_at_all) {
         vd_events_release(&ev);
         free(w.path);
         free(w.msg);
+}
+
+/* The kept report's key takes the YARA rules (their compiled digest) and
+ * --yara-all: other rules, or every file matched, is another result. */
+Test(reuse, the_key_follows_the_yara_rules_and_yara_all) {
+        vd_baseline *b = NULL;
+        vd_err e = VD_ERR_INIT;
+        cr_assert_eq(vd_baseline_new(&b, &e), 0, "%s", e.msg);
+        char img[600], tmpl[600], state[600];
+        snprintf(img, sizeof img, "%s/c.qcow2", dir);
+        snprintf(tmpl, sizeof tmpl, "%s/tmpl", dir);
+        snprintf(state, sizeof state, "%s/state", dir);
+        const char *images[] = {img}, *allow[] = {tmpl};
+        sh("cd \"$0\" && printf 'rule a { strings: $a = \"alpha\" condition: $a }\\n' >a.yar && "
+           "printf 'rule a { strings: $a = \"beta\" condition: $a }\\n' >b.yar");
+        vd_yara *ya = NULL, *yb = NULL;
+        char pa[700], pb[700];
+        snprintf(pa, sizeof pa, "%s/a.yar", dir);
+        snprintf(pb, sizeof pb, "%s/b.yar", dir);
+        cr_assert_eq(vd_yara_load(pa, &ya, &e), 0, "%s", e.msg);
+        cr_assert_eq(vd_yara_load(pb, &yb, &e), 0, "%s", e.msg);
+        vd_yara_req reqs[] = {{NULL, false}, {ya, false}, {yb, false}, {ya, true}};
+        char digests[4][65];
+        for (int i = 0; i < 4; i++) {
+                char yk[200];
+                vd_yara_req_key(&reqs[i], yk, sizeof yk);
+                vd_shortcut_in in = {.images = images, .n_images = 1, .allow_backing = allow, .n_allow_backing = 1,
+                                     .state_dir = state, .baseline = b, .policy_digest = "p", .yara_key = yk};
+                vd_shortcut_keys k;
+                vd_shortcut_keys_make(&in, &k);
+                cr_assert(k.have_key, "no key");
+                snprintf(digests[i], sizeof digests[i], "%s", k.key.digest);
+        }
+        for (int i = 0; i < 4; i++)
+                for (int j = i + 1; j < 4; j++)
+                        cr_assert_str_neq(digests[i], digests[j], "requests %d and %d share a key", i, j);
+        vd_yara_free(ya);
+        vd_yara_free(yb);
+        vd_baseline_free(b);
 }
