@@ -212,6 +212,25 @@ static int put_together(const fleet_opts *o, const char *priv, const job *jobs, 
         return rc;
 }
 
+/* What the fleet writes itself after the run (metrics, the page): b to
+ * each report of kind, a file atomically, else stdout. */
+static int fleet_output(const fleet_opts *o, int kind, const vd_buf *b) {
+        int rc = 0;
+        for (size_t i = 0; i < o->n_reports && !rc; i++) {
+                if (fleet_spec_kind(o->reports[i]) != kind)
+                        continue;
+                const char *f = vd_sink_spec_file(o->reports[i]);
+                vd_err e = VD_ERR_INIT;
+                if (!f) {
+                        if (b->len && fwrite(b->buf, 1, b->len, stdout) != b->len)
+                                rc = EXIT_RUNTIME;
+                        fflush(stdout);
+                } else if (vd_write_atomic(f, b->buf ? b->buf : "", b->len, 0644, &e) < 0)
+                        rc = cli_fail(&e);
+        }
+        return rc;
+}
+
 /* prometheus[:FILE]: every guest of the inventory from its state (this
  * run's, or the last it had), and the fleet's findings of this run. */
 static int write_metrics(const fleet_opts *o, const vd_inventory *inv, const job *jobs, size_t n,
@@ -240,18 +259,8 @@ static int write_metrics(const fleet_opts *o, const vd_inventory *inv, const job
         vd_buf b;
         vd_buf_init(&b, 0);
         int rc = vd_metrics_render(&b, g, n, &fl) < 0 ? EXIT_RUNTIME : 0;
-        for (size_t i = 0; i < o->n_reports && !rc; i++) {
-                if (fleet_spec_kind(o->reports[i]) != SPEC_METRICS)
-                        continue;
-                const char *f = vd_sink_spec_file(o->reports[i]);
-                vd_err e = VD_ERR_INIT;
-                if (!f) {
-                        if (b.len && fwrite(b.buf, 1, b.len, stdout) != b.len)
-                                rc = EXIT_RUNTIME;
-                        fflush(stdout);
-                } else if (vd_write_atomic(f, b.buf ? b.buf : "", b.len, 0644, &e) < 0)
-                        rc = cli_fail(&e);
-        }
+        if (!rc)
+                rc = fleet_output(o, SPEC_METRICS, &b);
         vd_buf_release(&b);
         free(g);
         return rc;
@@ -398,18 +407,8 @@ static int write_html(const fleet_opts *o, const vd_inventory *inv, const char *
         vd_buf_init(&b, OUTPUT_MAX);
         if (rc == 0 && vd_html_fleet_render(&b, &page) < 0)
                 rc = EXIT_RUNTIME;
-        for (size_t i = 0; rc == 0 && i < o->n_reports; i++) {
-                if (fleet_spec_kind(o->reports[i]) != SPEC_HTML)
-                        continue;
-                const char *f = vd_sink_spec_file(o->reports[i]);
-                vd_err e = VD_ERR_INIT;
-                if (!f) {
-                        if (b.len && fwrite(b.buf, 1, b.len, stdout) != b.len)
-                                rc = EXIT_RUNTIME;
-                        fflush(stdout);
-                } else if (vd_write_atomic(f, b.buf ? b.buf : "", b.len, 0644, &e) < 0)
-                        rc = cli_fail(&e);
-        }
+        if (!rc)
+                rc = fleet_output(o, SPEC_HTML, &b);
         vd_buf_release(&b);
         for (size_t i = 0; pg && i < n; i++) {
                 for (size_t k = 0; k < pg[i].n_owned; k++)

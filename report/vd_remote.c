@@ -151,6 +151,16 @@ static int set_text(vd_rmsg *m, vd_buf *t) {
         return m->text ? 0 : VD_E_NOMEM;
 }
 
+/* The message's text from t (cut at its cap: still a message), t released. */
+static int finish_text(vd_rmsg *m, vd_buf *t, int rc) {
+        if (rc == VD_E_LIMIT)
+                rc = 0;
+        if (!rc)
+                rc = set_text(m, t);
+        vd_buf_release(t);
+        return rc;
+}
+
 /* One attribute change for a person, bounded. */
 static int text_change(vd_buf *t, const vd_attr_change *c) {
         int r = vd_escape_display(t, c->attr, strlen(c->attr));
@@ -231,12 +241,7 @@ static int package_event(vd_rmsg *m, const vd_report *r, const vd_event *ev) {
         }
         if (!rc)
                 rc = vd_buf_addf(&t, " (%s, rule %s)", vd_severity_name(ev->severity), ev->rule ? ev->rule : "packages");
-        if (rc == VD_E_LIMIT)
-                rc = 0;
-        if (!rc)
-                rc = set_text(m, &t);
-        vd_buf_release(&t);
-        return rc;
+        return finish_text(m, &t, rc);
 }
 
 /* A YARA match: the rule and where, never the bytes that matched.
@@ -285,12 +290,7 @@ static int yara_event(vd_rmsg *m, const vd_report *r, const vd_event *ev) {
                 if (!rc)
                         rc = vd_escape_display(&t, de->s, de->len);
         }
-        if (rc == VD_E_LIMIT)
-                rc = 0;
-        if (!rc)
-                rc = set_text(m, &t);
-        vd_buf_release(&t);
-        return rc;
+        return finish_text(m, &t, rc);
 }
 
 int vd_rmsg_event(vd_rmsg *m, const vd_report *r, const vd_event *ev) {
@@ -341,12 +341,7 @@ int vd_rmsg_event(vd_rmsg *m, const vd_report *r, const vd_event *ev) {
                 if (!rc)
                         rc = text_change(&t, &ev->ch[i]);
         }
-        if (rc == VD_E_LIMIT)
-                rc = 0;
-        if (!rc)
-                rc = set_text(m, &t);
-        vd_buf_release(&t);
-        return rc;
+        return finish_text(m, &t, rc);
 }
 
 int vd_rmsg_warning(vd_rmsg *m, const vd_report *r, const vd_warning *w) {
@@ -369,12 +364,7 @@ int vd_rmsg_warning(vd_rmsg *m, const vd_report *r, const vd_warning *w) {
         }
         if (!rc)
                 rc = vd_escape_display(&t, w->msg, strlen(w->msg));
-        if (rc == VD_E_LIMIT)
-                rc = 0;
-        if (!rc)
-                rc = set_text(m, &t);
-        vd_buf_release(&t);
-        return rc;
+        return finish_text(m, &t, rc);
 }
 
 int vd_rmsg_held(vd_rmsg *m, const vd_report *r, size_t held, size_t max) {
@@ -463,12 +453,7 @@ int vd_rmsg_summary(vd_rmsg *m, const vd_report *r, size_t held) {
                                  c.total, c.by_sev[4], c.by_sev[3], c.by_sev[2], c.by_sev[1], c.by_sev[0],
                                  r->n_warnings, (unsigned long long)r->totals.entries,
                                  (double)r->duration_ns / 1e9, held ? " (some held back)" : "");
-        if (rc == VD_E_LIMIT)
-                rc = 0;
-        if (!rc)
-                rc = set_text(m, &t);
-        vd_buf_release(&t);
-        return rc;
+        return finish_text(m, &t, rc);
 }
 
 void vd_rmsg_drop_changes(vd_rmsg *m) {
