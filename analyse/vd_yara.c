@@ -321,10 +321,16 @@ static int hit_of(match_ctx *m, YR_SCAN_CONTEXT *sc, YR_RULE *rule) {
                 yr_rule_strings_foreach(rule, s) {
                         if ((strncmp(s->identifier, "$context", 8) == 0) != (pass == 1))
                                 continue;
-                        const YR_MATCH *mt;
-                        yr_string_matches_foreach(sc, s, mt) {
-                                int64_t at = mt->base + mt->offset;
-                                if (at >= 0 && (uint64_t)at < m->n && m->data[at] == '\n' && mt->match_length > 1)
+                        /* libyara keeps matches in a notebook that does not align
+                         * them: each read through a copy (UBSan: misaligned access) */
+                        for (const YR_MATCH *p = sc->matches[s->idx].head; p;) {
+                                YR_MATCH mt;
+                                memcpy(&mt, p, sizeof mt);
+                                p = mt.next;
+                                if (mt.is_private)
+                                        continue;
+                                int64_t at = mt.base + mt.offset;
+                                if (at >= 0 && (uint64_t)at < m->n && m->data[at] == '\n' && mt.match_length > 1)
                                         at++;
                                 if (at >= 0 && (uint64_t)at < x->offset)
                                         x->offset = (uint64_t)at;

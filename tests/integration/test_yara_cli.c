@@ -28,6 +28,13 @@ static const char EICAR_RULE[] = "rule eicar : testing virus {\n"
                                  "  condition:\n    $e\n}\n"
                                  "rule no_meta { strings: $w = \"webshell-marker-7b1\" condition: $w }\n";
 
+/* run argv, its output dropped */
+static void run(const char *const argv[]) {
+        th_run r = th_exec(argv);
+        cr_assert_eq(r.status, 0, "%s: %s", argv[0], r.err);
+        th_run_free(&r);
+}
+
 static void random_file(const char *dir, const char *rel, size_t n, const char *plant, size_t at) {
         unsigned char *b = malloc(n);
         srandom(42);
@@ -57,7 +64,7 @@ static void setup(void) {
         cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
         th_run_free(&r);
         /* the clone: the template and what was planted */
-        th_exec((const char *const[]){"cp", "-a", tmpl, clone, NULL});
+        run((const char *const[]){"cp", "-a", tmpl, clone, NULL});
         char eicar[256];
         snprintf(eicar, sizeof eicar, "#!/bin/sh\n# dropped\n%s\n", EICAR);
         th_write(clone, "usr/local/bin/update", eicar);
@@ -257,8 +264,8 @@ Test(yara, a_program_that_persistence_names_is_matched_unchanged) {
         th_run r = th_vmdrift("baseline" A "capture" A "--dir" A "%s" A "-o" A "%s/t2.vdb", tmpl, work);
         cr_assert_eq(r.status, 0, "%s%s", r.out, r.err);
         th_run_free(&r);
-        th_exec((const char *const[]){"cp", "-a", th_path(tmpl, "usr/lib"), th_path(clone, "usr/"), NULL});
-        th_exec((const char *const[]){"cp", "-a", th_path(tmpl, "opt"), th_path(clone, "opt"), NULL});
+        run((const char *const[]){"cp", "-a", th_path(tmpl, "usr/lib"), th_path(clone, "usr/"), NULL});
+        run((const char *const[]){"cp", "-a", th_path(tmpl, "opt"), th_path(clone, "opt"), NULL});
         th_write(clone, "etc/cron.d/backup", "# nightly\nSHELL=/bin/sh\n17 3 * * * root /usr/lib/helper/run --quiet >/dev/null 2>&1\n");
         th_write(clone, "etc/systemd/system/agent.service",
                  "[Unit]\nDescription=agent\n[Service]\nExecStart=-/opt/agent/bin/agentd --foreground\n");
