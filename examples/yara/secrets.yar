@@ -18,9 +18,13 @@ rule pem_private_key : secret
         description = "a PEM private key (RSA, EC, DSA, PKCS#8, encrypted or not)"
         severity = "high"
     strings:
-        $begin = /-----BEGIN ((RSA|EC|DSA|ENCRYPTED) )?PRIVATE KEY-----\r?\n/
+        /* the header, then a key's body (base64) or an encrypted one's
+         * headers */
+        $begin = /-----BEGIN ((RSA|EC|DSA|ENCRYPTED) )?PRIVATE KEY-----\r?\n(Proc-Type:|[A-Za-z0-9+\/=]{16})/
     condition:
-        $begin
+        /* not in an ELF object or an ar archive: TLS libraries carry
+         * their self-tests' keys (libgnutls, libmbedx509) */
+        $begin and not (uint32(0) == 0x464c457f or uint32(0) == 0x72613c21)
 }
 
 rule openssh_private_key : secret
@@ -29,9 +33,9 @@ rule openssh_private_key : secret
         description = "an OpenSSH private key"
         severity = "high"
     strings:
-        $begin = "-----BEGIN OPENSSH PRIVATE KEY-----"
+        $begin = /-----BEGIN OPENSSH PRIVATE KEY-----\r?\n[A-Za-z0-9+\/=]{16}/
     condition:
-        $begin
+        $begin and not (uint32(0) == 0x464c457f or uint32(0) == 0x72613c21)
 }
 
 rule aws_key_pair : secret

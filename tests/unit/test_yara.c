@@ -178,11 +178,21 @@ Test(yara, the_shipped_secret_rules) {
                 const char *path, *text, *rule; /* rule NULL: nothing matches */
                 unsigned line;
         } cases[] = {
-                {"/home/bob/key.pem", "x\n-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n",
+                {"/home/bob/key.pem",
+                 "x\n-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n"
+                 "-----END RSA PRIVATE KEY-----\n",
                  "pem_private_key", 2},
-                {"/etc/ssl/x.pem", "-----BEGIN PRIVATE KEY-----\nMC4CAQ\n", "pem_private_key", 1},
+                {"/etc/ssl/x.pem", "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIJ+PH1bh\n", "pem_private_key", 1},
+                {"/etc/ssl/enc.pem", "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,0A\n",
+                 "pem_private_key", 1},
+                /* the header text alone: no key */
+                {"/etc/ssl/doc.txt", "a key starts with -----BEGIN RSA PRIVATE KEY-----\n(and base64 lines)\n", NULL, 0},
+                /* a TLS library's self-test key, in an ELF object: not a credential left on the guest */
+                {"/usr/lib/libtls.so",
+                 "\x7f" "ELF\x02\x01-----BEGIN RSA PRIVATE KEY-----\nMIIEpAIBAAKCAQEAu1SU1LfVLPHCozMx\n", NULL, 0},
                 {"/etc/ssl/cert.pem", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", NULL, 0},
-                {"/home/bob/.ssh/id_ed25519", "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn\n", "openssh_private_key", 1},
+                {"/home/bob/.ssh/id_ed25519", "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAE\n",
+                 "openssh_private_key", 1},
                 {"/home/bob/.ssh/id_ed25519.pub", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI bob@h\n", NULL, 0},
                 {"/root/.aws/credentials",
                  "[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n"
